@@ -1,0 +1,126 @@
+"""Demo data for `make run`: closed clinics of each specialty with synthetic patients, deposited
+through the public transfer API as an EMR vendor would, never written to a database."""
+
+import base64
+import json
+from typing import Any
+
+import httpx
+
+from medrec_devstack.cluster import Cluster
+
+# Synthetic people: valid-looking numbers that belong to no one.
+PATIENTS = [
+    {"rrn": "850315-1000001", "name": "김하늘", "birth_date": "1985-03-15", "sex": "male"},
+    {"rrn": "920802-2000002", "name": "이바다", "birth_date": "1992-08-02", "sex": "female"},
+    {"rrn": "090521-4000003", "name": "박새봄", "birth_date": "2009-05-21", "sex": "female"},
+]
+CLINICS = [
+    ("11000001", "행복소아과의원", "의원", "서울", "서울특별시 종로구 율곡로 1", "medical"),
+    ("21000002", "미소치과의원", "치과의원", "부산", "부산광역시 중구 중앙대로 2", "dental"),
+    ("31000003", "동의한의원", "한의원", "대구", "대구광역시 중구 국채보상로 3", "korean_medicine"),
+]
+
+
+def _content(specialty: str, visit: str) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "schema_version": "1",
+        "specialty": specialty,
+        "encounters": [{"date": visit, "chief_complaint": "정기 진료"}],
+    }
+    if specialty == "medical":
+        base["diagnoses"] = [{"code": "J06.9", "name": "급성 상기도감염", "primary": True}]
+        base["prescriptions"] = [
+            {
+                "drug_name": "아세트아미노펜정",
+                "dose": "500",
+                "unit": "mg",
+                "frequency_per_day": 3,
+                "days": 3,
+            }
+        ]
+    elif specialty == "dental":
+        base["diagnoses"] = [{"code": "K02.1", "name": "상아질 우식", "primary": True}]
+        base["tooth_chart"] = [
+            {"tooth": 36, "findings": ["우식"], "procedures": ["레진 충전"]},
+            {"tooth": 11, "findings": ["치석"], "procedures": ["스케일링"]},
+        ]
+    else:
+        base["pattern_identification"] = ["비기허"]
+        base["acupuncture"] = [{"point": "ST36"}, {"point": "LI4"}]
+        base["herbal_formulas"] = [
+            {
+                "name": "보중익기탕",
+                "packs": 20,
+                "herbs": [{"name": "황기", "grams": 6}, {"name": "인삼", "grams": 4}],
+            }
+        ]
+    return base
+
+
+def seed_demo(cluster: Cluster) -> str:
+    identity = httpx.Client(base_url=cluster.url("identity"), timeout=30)
+    token = identity.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret),
+    ).json()["access_token"]
+    client = identity.post(
+        "/v1/clients",
+        json={
+            "name": "데모 EMR",
+            "institution_codes": [c[0] for c in CLINICS],
+            "scopes": ["transfer:write"],
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    client_token = identity.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client["client_id"], client["client_secret"]),
+    ).json()["access_token"]
+    ingest = httpx.Client(
+        base_url=cluster.url("ingest"),
+        timeout=30,
+        headers={"Authorization": f"Bearer {client_token}"},
+    )
+    stored = 0
+    for code, name, kind, region, address, specialty in CLINICS:
+        transfer = ingest.post(
+            "/v1/transfers",
+            json={
+                "institution": {
+                    "code": code,
+                    "name": name,
+                    "type": kind,
+                    "region": region,
+                    "address": address,
+                },
+                "reason": "closure",
+                "effective_date": "2025-12-31",
+            },
+        ).json()
+        for n, patient in enumerate(PATIENTS):
+            visit = f"202{n + 1}-0{n + 3}-1{n}"
+            data = json.dumps(_content(specialty, visit), ensure_ascii=False).encode()
+            response = ingest.put(
+                f"/v1/transfers/{transfer['transfer_id']}/records/demo-{specialty}-{n}",
+                json={
+                    "patient": patient,
+                    "kind": "medical_record",
+                    "specialty": specialty,
+                    "title": "외래 진료기록",
+                    "service_start": visit,
+                    "service_end": visit,
+                    "content": {
+                        "content_type": "application/vnd.medrec.record+json",
+                        "data_base64": base64.b64encode(data).decode(),
+                    },
+                },
+            )
+            response.raise_for_status()
+            stored += 1
+    sandbox = (
+        f"verify as 김하늘 / {PATIENTS[0]['rrn']} / 010-1234-5678 (sandbox code in the response)"
+    )
+    return f"{len(CLINICS)} clinics, {stored} records; {sandbox}"

@@ -1,0 +1,41 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from medrec_catalog import api
+from medrec_catalog.models import messaging
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared.db import Database
+from medrec_shared.messaging import Outbox
+from medrec_shared.runtime import broker_reachable
+from medrec_shared.web import create_base_app, health_router
+
+
+def create_app(settings: CatalogSettings | None = None) -> FastAPI:
+    settings = settings or CatalogSettings()
+    db = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await db.dispose()
+
+    app = create_base_app(
+        settings,
+        title="medrec catalog",
+        description="Closed institutions, a person's records and access history, retention.",
+    )
+    app.router.lifespan_context = lifespan
+    app.state.db = db
+    app.state.outbox = Outbox(messaging.outbox, "catalog")
+    app.include_router(
+        health_router(
+            {
+                "database": db.ping,
+                "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+            }
+        )
+    )
+    app.include_router(api.router)
+    return app

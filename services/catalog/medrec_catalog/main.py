@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared import entrypoints
+
+SERVICE_DIR = Path(__file__).resolve().parent.parent
+
+
+def run_api() -> None:
+    from medrec_catalog.app import create_app
+
+    settings = CatalogSettings()
+    entrypoints.serve_api("catalog", settings, lambda: create_app(settings))
+
+
+def run_worker() -> None:
+    from medrec_catalog.worker import setup
+
+    entrypoints.run_worker("catalog", CatalogSettings(), setup)
+
+
+def run_migrations() -> None:
+    entrypoints.migrate("catalog", CatalogSettings(), SERVICE_DIR)

@@ -1,0 +1,41 @@
+from contextlib import AsyncExitStack
+
+from medrec_catalog import handlers
+from medrec_catalog.models import messaging
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared.http import ClientCredentials, ServiceClient
+from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
+from medrec_shared.worker import Task
+
+
+async def setup(stack: AsyncExitStack) -> dict[str, Task]:
+    settings = CatalogSettings()
+    db = await open_database(stack, settings)
+    producer = await open_producer(stack, settings, "catalog")
+    ingest = ServiceClient(
+        settings.ingest_url,
+        ClientCredentials(
+            settings.token_url,
+            settings.client_id,
+            settings.client_secret.get_secret_value(),
+            "metadata:read",
+        ),
+    )
+    stack.push_async_callback(ingest.aclose)
+
+    async def record_metadata(record_id: str) -> dict[str, str | None]:
+        response = await ingest.get(f"/internal/v1/records/{record_id}")
+        response.raise_for_status()
+        body: dict[str, str | None] = response.json()
+        return body
+
+    events = await consumer_task(
+        stack, settings, db, messaging.inbox, "catalog",
+        [settings.topic_transfer, settings.topic_record, settings.topic_audit],
+        {
+            "TransferOpened": handlers.on_transfer_opened,
+            "RecordStored": handlers.on_record_stored(record_metadata),
+            "AccessRecorded": handlers.on_access_recorded,
+        },
+    )  # fmt: skip
+    return {"outbox-relay": relay_task(db, messaging, producer), "events": events}

@@ -1,0 +1,73 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import select, text
+
+from medrec_identity import clients, sandbox, verification, wellknown
+from medrec_identity.clients import ClientRepository, new_client
+from medrec_identity.models import ApiClient
+from medrec_identity.settings import IdentitySettings
+from medrec_identity.signing import SigningKeyRepository
+from medrec_shared.crypto import Keyring, LocalKeyring
+from medrec_shared.db import Database
+from medrec_shared.runtime import broker_reachable
+from medrec_shared.web import create_base_app, health_router
+
+
+async def bootstrap(db: Database, settings: IdentitySettings, keyring: Keyring) -> None:
+    """First start: a signing key and the operator client. Serialised across replicas."""
+    async with db.sessions() as session, session.begin():
+        await session.execute(text("SELECT pg_advisory_xact_lock(8001)"))
+        keys = SigningKeyRepository(session)
+        if await keys.active() is None:
+            await keys.create(keyring)
+        secret = settings.admin_client_secret
+        exists = await session.scalar(
+            select(ApiClient.client_id).where(ApiClient.client_id == settings.admin_client_id)
+        )
+        if secret is not None and exists is None:
+            await ClientRepository(session).add(
+                new_client(
+                    "operator", [], ["admin"], settings.admin_client_id, secret.get_secret_value()
+                )
+            )
+
+
+def create_app(settings: IdentitySettings | None = None) -> FastAPI:
+    settings = settings or IdentitySettings()
+    db = Database(settings.database_url)
+    keyring = LocalKeyring.from_spec(
+        settings.field_keys.get_secret_value(), settings.field_key_active
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await bootstrap(db, settings, keyring)
+        yield
+        await db.dispose()
+
+    app = create_base_app(
+        settings,
+        title="medrec identity",
+        description="OAuth2 tokens for institutions and services, citizen verification, "
+        "guardianship.",
+    )
+    app.router.lifespan_context = lifespan
+    app.state.db = db
+    app.state.keyring = keyring
+    app.state.verification_provider = verification.SandboxProvider()
+    app.include_router(
+        health_router(
+            {
+                "database": db.ping,
+                "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+            }
+        )
+    )
+    app.include_router(wellknown.router)
+    app.include_router(clients.router)
+    app.include_router(verification.router)
+    if settings.sandbox:
+        app.include_router(sandbox.router)
+    return app

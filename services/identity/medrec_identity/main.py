@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from medrec_identity.settings import IdentitySettings
+from medrec_shared import entrypoints
+
+SERVICE_DIR = Path(__file__).resolve().parent.parent
+
+
+def run_api() -> None:
+    from medrec_identity.app import create_app
+
+    settings = IdentitySettings()
+    entrypoints.serve_api("identity", settings, lambda: create_app(settings))
+
+
+def run_worker() -> None:
+    from medrec_identity.worker import setup
+
+    entrypoints.run_worker("identity", IdentitySettings(), setup)
+
+
+def run_migrations() -> None:
+    entrypoints.migrate("identity", IdentitySettings(), SERVICE_DIR)

@@ -1,0 +1,77 @@
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ARRAY, Boolean, Integer, LargeBinary, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from medrec_shared.db import Base, new_metadata
+from medrec_shared.messaging import messaging_tables
+
+
+class IdentityBase(Base):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+messaging = messaging_tables(IdentityBase.metadata)
+
+
+class ApiClient(IdentityBase):
+    __tablename__ = "api_clients"
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_salt: Mapped[bytes] = mapped_column(LargeBinary)
+    institution_codes: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=list)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]
+
+
+class SigningKey(IdentityBase):
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    public_jwk: Mapped[str] = mapped_column(String(2000))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    retired_at: Mapped[datetime | None]
+
+
+class Person(IdentityBase):
+    __tablename__ = "persons"
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64), unique=True)
+    rrn_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    birth_date: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Verification(IdentityBase):
+    __tablename__ = "verifications"
+    verification_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    rrn_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    birth_date: Mapped[date]
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class FamilyLink(IdentityBase):
+    """The sandbox family registry (a stand-in for the government registry)."""
+
+    __tablename__ = "sandbox_family_links"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    parent_key: Mapped[str] = mapped_column(String(64), index=True)
+    child_key: Mapped[str] = mapped_column(String(64))
+    child_rrn_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    child_name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    child_birth_date: Mapped[date]
+    relation: Mapped[str] = mapped_column(String(16))
+    parental_authority: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,52 @@
+"""Sandbox-only routes: seed the stand-in family registry. Absent unless sandbox mode is on."""
+
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, field_validator
+
+from medrec_identity.deps import FieldKeyring, Session, Settings
+from medrec_identity.models import FamilyLink
+from medrec_shared.crypto import blind_index, seal
+from medrec_shared.ids import new_id
+from medrec_shared.rrn import InvalidRRN, parse_rrn
+
+router = APIRouter(tags=["sandbox"])
+
+
+def _rrn(value: str) -> str:
+    try:
+        return parse_rrn(value)[0]
+    except InvalidRRN as exc:
+        raise ValueError(f"not a valid resident registration number: {exc}") from None
+
+
+class FamilyLinkIn(BaseModel):
+    parent_rrn: str
+    child_rrn: str
+    child_name: str = Field(min_length=1, max_length=100)
+    child_birth_date: date
+    relation: Literal["parent", "guardian"]
+    parental_authority: bool
+
+    _check_rrns = field_validator("parent_rrn", "child_rrn")(lambda cls, v: _rrn(v))
+
+
+@router.post("/v1/sandbox/family-links", status_code=201)
+async def add_family_link(
+    body: FamilyLinkIn, session: Session, settings: Settings, keyring: FieldKeyring
+) -> dict[str, str]:
+    index_key = settings.person_index_key.get_secret_value().encode()
+    link = FamilyLink(
+        id=new_id(),
+        parent_key=blind_index(index_key, body.parent_rrn),
+        child_key=blind_index(index_key, body.child_rrn),
+        child_rrn_sealed=seal(keyring, body.child_rrn.encode(), context=b"identity.rrn"),
+        child_name_sealed=seal(keyring, body.child_name.encode(), context=b"identity.name"),
+        child_birth_date=body.child_birth_date,
+        relation=body.relation,
+        parental_authority=body.parental_authority,
+    )
+    session.add(link)
+    return {"id": str(link.id)}

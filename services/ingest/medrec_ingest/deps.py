@@ -1,0 +1,42 @@
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from medrec_ingest.settings import IngestSettings
+from medrec_shared.auth import Principal, require_scope
+from medrec_shared.db import DbSession
+from medrec_shared.messaging import Outbox
+from medrec_shared.vault import Vault
+
+
+def _settings(request: Request) -> IngestSettings:
+    settings: IngestSettings = request.app.state.settings
+    return settings
+
+
+def _vault(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
+
+
+def _outbox(request: Request) -> Outbox:
+    outbox: Outbox = request.app.state.outbox
+    return outbox
+
+
+Settings = Annotated[IngestSettings, Depends(_settings)]
+VaultDep = Annotated[Vault, Depends(_vault)]
+OutboxDep = Annotated[Outbox, Depends(_outbox)]
+Depositor = Annotated[Principal, require_scope("transfer:write")]
+ContentReader = Annotated[Principal, require_scope("content:read")]
+MetadataReader = Annotated[Principal, require_scope("metadata:read")]
+
+__all__ = [
+    "ContentReader",
+    "DbSession",
+    "Depositor",
+    "MetadataReader",
+    "OutboxDep",
+    "Settings",
+    "VaultDep",
+]

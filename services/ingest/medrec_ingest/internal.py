@@ -1,0 +1,47 @@
+"""Service-to-service reads: record metadata for catalog, plaintext content for issuance."""
+
+import base64
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from medrec_ingest.deps import ContentReader, DbSession, MetadataReader, VaultDep
+from medrec_ingest.repositories import RecordRepository
+from medrec_shared.problems import NotFound
+
+router = APIRouter(tags=["internal"], prefix="/internal/v1")
+
+
+@router.get("/records/{record_id}")
+async def record_metadata(
+    record_id: uuid.UUID, session: DbSession, _: MetadataReader
+) -> dict[str, Any]:
+    record = await RecordRepository(session).get(record_id)
+    if record is None or record.status != "stored":
+        raise NotFound("No such record.")
+    return {
+        "record_id": str(record.record_id),
+        "institution_code": record.institution_code,
+        "title": record.title,
+        "department": record.department,
+        "kind": record.kind,
+        "specialty": record.specialty,
+    }
+
+
+@router.get("/records/{record_id}/content")
+async def record_content(
+    record_id: uuid.UUID, session: DbSession, vault: VaultDep, _: ContentReader
+) -> StreamingResponse:
+    record = await RecordRepository(session).get(record_id)
+    if record is None or record.status != "stored" or record.object_key is None:
+        raise NotFound("No such record.")
+    assert record.kek_id is not None and record.wrapped_dek is not None
+    digest = base64.b64encode(bytes.fromhex(record.sha256)).decode()
+    return StreamingResponse(
+        vault.get(record.object_key, record.kek_id, record.wrapped_dek),
+        media_type=record.content_type,
+        headers={"Content-Digest": f"sha-256=:{digest}:", "Content-Length": str(record.size)},
+    )

@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from medrec_ingest.settings import IngestSettings
+from medrec_shared import entrypoints
+
+SERVICE_DIR = Path(__file__).resolve().parent.parent
+
+
+def run_api() -> None:
+    from medrec_ingest.app import create_app
+
+    settings = IngestSettings()
+    entrypoints.serve_api("ingest", settings, lambda: create_app(settings))
+
+
+def run_worker() -> None:
+    from medrec_ingest.worker import setup
+
+    entrypoints.run_worker("ingest", IngestSettings(), setup)
+
+
+def run_migrations() -> None:
+    entrypoints.migrate("ingest", IngestSettings(), SERVICE_DIR)

@@ -1,0 +1,67 @@
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from medrec_shared.db import Base, new_metadata
+from medrec_shared.messaging import messaging_tables
+
+
+class IngestBase(Base):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+messaging = messaging_tables(IngestBase.metadata)
+
+
+class Transfer(IngestBase):
+    __tablename__ = "transfers"
+    transfer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    institution_code: Mapped[str] = mapped_column(String(8), index=True)
+    institution: Mapped[dict[str, str]] = mapped_column(JSONB)
+    reason: Mapped[str] = mapped_column(String(16))
+    effective_date: Mapped[date]
+    expected_records: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    expired_on_arrival: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    completed_at: Mapped[datetime | None]
+
+
+class Record(IngestBase):
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("institution_code", "external_id"),)
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    transfer_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    institution_code: Mapped[str] = mapped_column(String(8))
+    external_id: Mapped[str] = mapped_column(String(200))
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    patient_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # {rrn, name}, encrypted
+    birth_date: Mapped[date]
+    sex: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(32))
+    specialty: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    department: Mapped[str | None] = mapped_column(String(100))
+    service_start: Mapped[date]
+    service_end: Mapped[date]
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16)
+    )  # awaiting_content | stored | destroyed | withdrawn
+    object_key: Mapped[str | None] = mapped_column(String(200))
+    kek_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    stored_at: Mapped[datetime | None]

@@ -1,0 +1,82 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from medrec_issuance import api
+from medrec_issuance.issuer import load_or_create_issuer
+from medrec_issuance.models import messaging
+from medrec_issuance.ports import CatalogPort, IdentityPort
+from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.crypto import LocalKeyring
+from medrec_shared.db import Database
+from medrec_shared.http import ClientCredentials, ServiceClient
+from medrec_shared.messaging import Outbox
+from medrec_shared.runtime import broker_reachable
+from medrec_shared.storage import ObjectStore
+from medrec_shared.vault import Vault
+from medrec_shared.web import create_base_app, health_router
+
+
+def service_credentials(settings: IssuanceSettings) -> ClientCredentials:
+    return ClientCredentials(
+        settings.token_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        "content:read catalog:read",
+    )
+
+
+def keyring_of(settings: IssuanceSettings) -> LocalKeyring:
+    return LocalKeyring.from_spec(
+        settings.content_keys.get_secret_value(), settings.content_key_active
+    )
+
+
+def object_store(settings: IssuanceSettings) -> ObjectStore:
+    return ObjectStore.from_url(
+        settings.s3_url,
+        settings.s3_access_key.get_secret_value(),
+        settings.s3_secret_key.get_secret_value(),
+    )
+
+
+def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
+    settings = settings or IssuanceSettings()
+    db = Database(settings.database_url)
+    keyring = keyring_of(settings)
+    store = object_store(settings)
+    catalog = ServiceClient(settings.catalog_url, service_credentials(settings))
+    identity = IdentityPort(settings.identity_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.ensure_bucket(settings.copies_bucket)
+        _, app.state.issuer_cert = await load_or_create_issuer(db, keyring)
+        yield
+        await catalog.aclose()
+        await identity.aclose()
+        await db.dispose()
+
+    app = create_base_app(
+        settings,
+        title="medrec issuance",
+        description="Certified copies (signed PDFs in Korean) and a public authenticity check.",
+    )
+    app.router.lifespan_context = lifespan
+    app.state.db = db
+    app.state.outbox = Outbox(messaging.outbox, "issuance")
+    app.state.vault = Vault(store, settings.copies_bucket, keyring)
+    app.state.catalog = CatalogPort(catalog)
+    app.state.identity = identity
+    app.include_router(
+        health_router(
+            {
+                "database": db.ping,
+                "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+                "storage": store.ping,
+            }
+        )
+    )
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,145 @@
+"""One issuance form per specialty, plus FHIR bundles and plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from medrec_shared.clinical import (
+    DentalRecord,
+    Diagnosis,
+    Encounter,
+    KoreanMedicineRecord,
+    MedicalRecord,
+    Prescription,
+    Procedure,
+    TestResult,
+)
+
+from .fhir import render_fhir_bundle
+from .layout import CopyPdf, fmt_date, fmt_decimal, or_dash
+from .toothchart import draw_tooth_chart
+
+__all__ = [
+    "render_dental",
+    "render_fhir_bundle",
+    "render_korean_medicine",
+    "render_medical",
+    "render_text",
+]
+
+
+def _encounters(pdf: CopyPdf, encounters: Sequence[Encounter]) -> None:
+    pdf.section("내원 기록")
+    if not encounters:
+        pdf.empty_note()
+        return
+    for enc in encounters:
+        pdf.subsection(f"{fmt_date(enc.date)}  {enc.department or ''}".rstrip())
+        if enc.chief_complaint:
+            pdf.text_block(f"주호소: {enc.chief_complaint}")
+        if enc.notes:
+            pdf.text_block(f"경과기록: {enc.notes}")
+
+
+def _diagnoses(pdf: CopyPdf, diagnoses: Sequence[Diagnosis]) -> None:
+    pdf.section("상병")
+    rows = [
+        ("주상병" if d.primary else "부상병", d.code, d.name, fmt_date(d.date)) for d in diagnoses
+    ]
+    pdf.data_table(("구분", "상병코드(KCD)", "상병명", "진단일"), rows, (15, 20, 45, 20))
+
+
+def _prescriptions(pdf: CopyPdf, prescriptions: Sequence[Prescription]) -> None:
+    pdf.section("처방")
+    rows = [
+        (
+            fmt_date(p.date),
+            p.drug_name,
+            or_dash(p.drug_code),
+            f"{fmt_decimal(p.dose)} {p.unit}",
+            f"{p.frequency_per_day}회",
+            f"{p.days}일",
+        )
+        for p in prescriptions
+    ]
+    headings = ("처방일", "약품명", "약품코드", "1회 투여량", "1일 횟수", "투약일수")
+    pdf.data_table(headings, rows, (16, 36, 16, 14, 10, 10))
+
+
+def _tests(pdf: CopyPdf, tests: Sequence[TestResult]) -> None:
+    pdf.section("검사")
+    rows = [
+        (
+            fmt_date(t.date),
+            t.name,
+            or_dash(t.result),
+            or_dash(t.unit),
+            or_dash(t.reference_range),
+            or_dash(t.finding),
+        )
+        for t in tests
+    ]
+    headings = ("검사일", "검사명", "결과", "단위", "참고치", "소견")
+    pdf.data_table(headings, rows, (15, 22, 14, 10, 14, 25))
+
+
+def _procedures(pdf: CopyPdf, procedures: Sequence[Procedure]) -> None:
+    pdf.section("처치·수술")
+    rows = [(fmt_date(p.date), p.name, or_dash(p.code), or_dash(p.notes)) for p in procedures]
+    pdf.data_table(("시행일", "처치명", "코드", "비고"), rows, (15, 30, 13, 42))
+
+
+def render_medical(pdf: CopyPdf, record: MedicalRecord | DentalRecord) -> None:
+    """의과: encounters, diagnoses, prescriptions, tests, procedures."""
+    _encounters(pdf, record.encounters)
+    _diagnoses(pdf, record.diagnoses)
+    _prescriptions(pdf, record.prescriptions)
+    _tests(pdf, record.tests)
+    _procedures(pdf, record.procedures)
+
+
+def render_dental(pdf: CopyPdf, record: DentalRecord) -> None:
+    """치과: the medical sections, then the tooth chart drawn in FDI layout with notes."""
+    render_medical(pdf, record)
+    pdf.section("치아 기록 (FDI)")
+    draw_tooth_chart(pdf, record.tooth_chart)
+
+
+def render_korean_medicine(pdf: CopyPdf, record: KoreanMedicineRecord) -> None:
+    """한방: encounters, diagnoses, 변증, 침, 뜸·부항, 한약 처방."""
+    _encounters(pdf, record.encounters)
+    _diagnoses(pdf, record.diagnoses)
+    pdf.section("변증")
+    pdf.bullets(record.pattern_identification)
+    pdf.section("침 (경혈)")
+    points = [(str(i), a.point, or_dash(a.method)) for i, a in enumerate(record.acupuncture, 1)]
+    pdf.data_table(("번호", "경혈", "시술 방법"), points, (8, 30, 62))
+    pdf.section("뜸·부항")
+    pdf.bullets(record.moxibustion_cupping)
+    pdf.section("한약 처방")
+    if not record.herbal_formulas:
+        pdf.empty_note()
+    for number, formula in enumerate(record.herbal_formulas, 1):
+        details = [f"{formula.packs}첩"]
+        if formula.days:
+            details.append(f"{formula.days}일분")
+        if formula.date:
+            details.append(f"처방일 {fmt_date(formula.date)}")
+        pdf.subsection(f"{number}. 처방명: {formula.name}  ({', '.join(details)})")
+        per_pack = sum((h.grams for h in formula.herbs), Decimal(0))
+        rows = [
+            (str(i), h.name, fmt_decimal(h.grams), fmt_decimal(h.grams * formula.packs))
+            for i, h in enumerate(formula.herbs, 1)
+        ]
+        rows.append(("", "합계", fmt_decimal(per_pack), fmt_decimal(per_pack * formula.packs)))
+        headings = ("번호", "약재명", "1첩 용량(g)", f"총 용량(g, {formula.packs}첩)")
+        pdf.data_table(headings, rows, (8, 42, 25, 25))
+
+
+def render_text(pdf: CopyPdf, text: str) -> None:
+    """A plain-text record, line breaks kept."""
+    pdf.section("기록 내용 (텍스트)")
+    cleaned = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    cleaned = "".join(ch for ch in cleaned if ch == "\n" or ch >= " ")
+    pdf.text_block(cleaned or "(내용 없음)")

@@ -1,0 +1,51 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ARRAY, Boolean, Integer, LargeBinary, String, Text, Uuid, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from medrec_shared.db import Base, new_metadata
+from medrec_shared.messaging import messaging_tables
+
+
+class IssuanceBase(Base):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+messaging = messaging_tables(IssuanceBase.metadata)
+
+
+class Issuance(IssuanceBase):
+    __tablename__ = "issuances"
+    issuance_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    requester_subject: Mapped[str] = mapped_column(String(64), index=True)
+    requester_actor: Mapped[str | None] = mapped_column(String(64))
+    subject_person_key: Mapped[str] = mapped_column(String(64), index=True)
+    subject_name_masked: Mapped[str] = mapped_column(String(100))
+    record_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    issuance_number: Mapped[str] = mapped_column(String(32), unique=True)
+    verification_code: Mapped[str] = mapped_column(String(16))
+    institutions: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    object_key: Mapped[str | None] = mapped_column(String(200))
+    kek_id: Mapped[str | None] = mapped_column(String(64))
+    wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    ready_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
+class IssuerKey(IssuanceBase):
+    """The issuing service's signing certificate, created at first start in the local stack."""
+
+    __tablename__ = "issuer_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_pem_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    cert_pem: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

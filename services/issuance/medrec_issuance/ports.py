@@ -1,0 +1,65 @@
+"""The other services as issuance sees them: catalog for record metadata and ownership, ingest
+for plaintext content, identity for the subject's name on the cover."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from medrec_shared.http import ServiceClient
+from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id
+
+
+class CatalogPort:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def record(self, record_id: uuid.UUID) -> dict[str, Any] | None:
+        response = await self.client.get(f"/internal/v1/records/{record_id}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+
+class IngestPort:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def content(self, record_id: uuid.UUID) -> AsyncIterator[bytes]:
+        headers = await self.client.headers()
+        async with self.client.http.stream(
+            "GET", f"/internal/v1/records/{record_id}/content", headers=headers
+        ) as response:
+            response.raise_for_status()
+            async for chunk in response.aiter_bytes():
+                yield chunk
+
+
+class IdentityPort:
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
+
+    async def subject_name(self, bearer: str) -> str:
+        """The subject's name, read with the caller's own token (the child's, for a guardian)."""
+        response = await self.http.get(
+            "/v1/me",
+            headers={"Authorization": f"Bearer {bearer}", CORRELATION_HEADER: get_correlation_id()},
+        )
+        response.raise_for_status()
+        return str(response.json()["name"])
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def mask_name(name: str) -> str:
+    """As on Korean certificates: 홍길동 → 홍*동, 김수 → 김*, longer names keep first and last."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

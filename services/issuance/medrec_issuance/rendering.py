@@ -1,0 +1,108 @@
+"""The worker's part of an issuance: gather the records, render and sign the copy, keep it
+encrypted, and announce it."""
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_issuance.documents import CoverPage, IssuerSigner, RecordDocument, render_copy, sign_pdf
+from medrec_issuance.models import Issuance
+from medrec_issuance.ports import CatalogPort, IngestPort
+from medrec_issuance.repositories import IssuanceRepository
+from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.events import Envelope, IssuanceFailed, IssuanceReady, IssuanceRequested
+from medrec_shared.messaging import Handler, Outbox
+from medrec_shared.vault import Vault
+
+
+@dataclass
+class Renderer:
+    settings: IssuanceSettings
+    catalog: CatalogPort
+    ingest: IngestPort
+    vault: Vault
+    signer: IssuerSigner
+    outbox: Outbox
+
+    async def _document(self, record_id: uuid.UUID) -> RecordDocument | None:
+        meta = await self.catalog.record(record_id)
+        if meta is None:
+            return None
+        content = bytearray()
+        async for chunk in self.ingest.content(record_id):
+            content.extend(chunk)
+        return RecordDocument(
+            record_id=str(record_id),
+            institution_name=meta["institution"]["name"] or meta["institution"]["code"],
+            institution_code=meta["institution"]["code"],
+            kind=meta["kind"],
+            specialty=meta["specialty"],
+            title=meta["title"],
+            service_start=date.fromisoformat(meta["service_start"]),
+            service_end=date.fromisoformat(meta["service_end"]),
+            department=meta.get("department"),
+            content_type=meta["content_type"],
+            content=bytes(content),
+        )
+
+    async def render(self, session: AsyncSession, issuance: Issuance) -> None:
+        documents = []
+        for record_id in issuance.record_ids:
+            document = await self._document(record_id)
+            if document is None:  # destroyed or withdrawn since the request
+                await self._fail(session, issuance, "a record is no longer available")
+                return
+            documents.append(document)
+        now = datetime.now(UTC)
+        institutions = list(dict.fromkeys(d.institution_name for d in documents))
+        cover = CoverPage(
+            issuance_number=issuance.issuance_number,
+            verification_code=issuance.verification_code,
+            verify_url=f"{self.settings.public_url.rstrip('/')}/v1/verify"
+            f"?number={issuance.issuance_number}&code={issuance.verification_code}",
+            issued_at=now,
+            subject_name_masked=issuance.subject_name_masked,
+            institutions=institutions,
+        )
+        rendered = await asyncio.to_thread(render_copy, cover, documents)
+        signed = await asyncio.to_thread(sign_pdf, rendered.pdf, self.signer)
+        stored = await self.vault.put(f"copies/{issuance.issuance_id}", _one(signed))
+        issuance.object_key, issuance.kek_id, issuance.wrapped_dek = (
+            stored.object_key, stored.kek_id, stored.wrapped_dek
+        )  # fmt: skip
+        issuance.status, issuance.pages = "ready", rendered.pages
+        issuance.sha256 = hashlib.sha256(signed).hexdigest()
+        issuance.institutions = institutions
+        issuance.ready_at = now
+        issuance.expires_at = now + timedelta(days=self.settings.copy_valid_days)
+        await self.outbox.add(
+            session, self.settings.topic_issuance, issuance.issuance_id,
+            IssuanceReady(issuance_id=issuance.issuance_id, pages=rendered.pages,
+                          sha256=issuance.sha256),
+        )  # fmt: skip
+
+    async def _fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:
+        issuance.status, issuance.failure_reason = "failed", reason
+        await self.outbox.add(
+            session, self.settings.topic_issuance, issuance.issuance_id,
+            IssuanceFailed(issuance_id=issuance.issuance_id, reason=reason),
+        )  # fmt: skip
+
+    def handler(self) -> Handler:
+        async def on_requested(session: AsyncSession, envelope: Envelope) -> None:
+            event = envelope.payload()
+            assert isinstance(event, IssuanceRequested)
+            issuance = await IssuanceRepository(session).get(event.issuance_id, for_update=True)
+            if issuance is not None and issuance.status == "pending":
+                await self.render(session, issuance)
+
+        return on_requested
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data

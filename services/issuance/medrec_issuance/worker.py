@@ -1,0 +1,37 @@
+from contextlib import AsyncExitStack
+
+from medrec_issuance.app import keyring_of, object_store, service_credentials
+from medrec_issuance.issuer import load_or_create_issuer
+from medrec_issuance.models import messaging
+from medrec_issuance.ports import CatalogPort, IngestPort
+from medrec_issuance.rendering import Renderer
+from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.http import ServiceClient
+from medrec_shared.messaging import Outbox
+from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
+from medrec_shared.vault import Vault
+from medrec_shared.worker import Task
+
+
+async def setup(stack: AsyncExitStack) -> dict[str, Task]:
+    settings = IssuanceSettings()
+    db = await open_database(stack, settings)
+    producer = await open_producer(stack, settings, "issuance")
+    keyring = keyring_of(settings)
+    store = object_store(settings)
+    await store.ensure_bucket(settings.copies_bucket)
+    signer, _ = await load_or_create_issuer(db, keyring)
+    credentials = service_credentials(settings)
+    catalog = ServiceClient(settings.catalog_url, credentials)
+    ingest = ServiceClient(settings.ingest_url, credentials)
+    stack.push_async_callback(catalog.aclose)
+    stack.push_async_callback(ingest.aclose)
+    renderer = Renderer(
+        settings, CatalogPort(catalog), IngestPort(ingest),
+        Vault(store, settings.copies_bucket, keyring), signer, Outbox(messaging.outbox, "issuance"),
+    )  # fmt: skip
+    events = await consumer_task(
+        stack, settings, db, messaging.inbox, "issuance", [settings.topic_issuance],
+        {"IssuanceRequested": renderer.handler()},
+    )  # fmt: skip
+    return {"outbox-relay": relay_task(db, messaging, producer), "events": events}

@@ -1,0 +1,134 @@
+"""JWT verification against identity's cached JWKS, and the caller as a `Principal`.
+
+Tokens carry `scope` (space separated), and per kind: `institution_codes` (institution
+clients), `person_key` (citizens: the keyed hash their records are filed under) and `act.sub`
+(a guardian acting for the child in `sub`, RFC 8693)."""
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+
+from medrec_shared.problems import Forbidden, Unauthorized
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    scopes: frozenset[str]
+    client_id: str | None = None
+    institution_codes: frozenset[str] = frozenset()
+    person_key: str | None = None
+    actor: str | None = None  # the guardian when acting for a child
+    actor_person_key: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.person_key is not None
+
+    @property
+    def acting_for_other(self) -> bool:
+        return self.actor is not None
+
+    def require(self, *scopes: str) -> None:
+        if not set(scopes) <= self.scopes:
+            raise Forbidden("The token lacks the scope this needs.")
+
+
+class JwksCache:
+    """Keys fetched once and refreshed on an unknown `kid` (key rotation), at most every
+    `min_refresh_seconds`, so a flood of bad tokens cannot hammer identity."""
+
+    def __init__(self, jwks_url: str, *, min_refresh_seconds: float = 10.0) -> None:
+        self.jwks_url = jwks_url
+        self.min_refresh_seconds = min_refresh_seconds
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self) -> None:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            response = await client.get(self.jwks_url)
+            response.raise_for_status()
+        keys = {}
+        for jwk in response.json().get("keys", []):
+            keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk).key
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    async def key(self, kid: str) -> Any:
+        if kid in self._keys:
+            return self._keys[kid]
+        async with self._lock:
+            if (
+                kid not in self._keys
+                and time.monotonic() - self._fetched_at > self.min_refresh_seconds
+            ):
+                await self._refresh()
+        if kid not in self._keys:
+            raise Unauthorized("The token is not valid.")
+        return self._keys[kid]
+
+
+class TokenVerifier:
+    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str) -> None:
+        self.jwks = jwks
+        self.issuer = issuer
+        self.audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            key = await self.jwks.key(str(header.get("kid", "")))
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["ES256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except (jwt.PyJWTError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise Unauthorized("The token is not valid.") from exc
+        act = claims.get("act") or {}
+        return Principal(
+            subject=str(claims["sub"]),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            client_id=claims.get("client_id"),
+            institution_codes=frozenset(claims.get("institution_codes", [])),
+            person_key=claims.get("person_key"),
+            actor=act.get("sub"),
+            actor_person_key=act.get("person_key"),
+            claims=claims,
+        )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("A bearer token is required.")
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(bearer_token(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_scope(*scopes: str) -> Any:
+    """`Annotated[Principal, require_scope("admin")]`: authenticated, and holding the scopes."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        principal.require(*scopes)
+        return principal
+
+    return Depends(dependency)

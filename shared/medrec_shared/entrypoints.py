@@ -1,0 +1,46 @@
+"""What every service's console scripts do: serve the API, run the worker, migrate."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from medrec_shared.logs import configure_logging
+from medrec_shared.migrations import upgrade_head
+from medrec_shared.settings import ServiceSettings
+from medrec_shared.worker import Task, run_until_stopped
+
+
+def serve_api(name: str, settings: ServiceSettings, app_factory: Callable[[], FastAPI]) -> None:
+    configure_logging(name, settings.log_level)
+    uvicorn.run(
+        app_factory(),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+WorkerSetup = Callable[[AsyncExitStack], Awaitable[dict[str, Task]]]
+
+
+def run_worker(name: str, settings: ServiceSettings, setup: WorkerSetup) -> None:
+    """`setup` opens the worker's resources on the exit stack and returns its tasks."""
+    configure_logging(name + "-worker", settings.log_level)
+
+    async def main() -> None:
+        async with AsyncExitStack() as resources:
+            await run_until_stopped(await setup(resources))
+
+    asyncio.run(main())
+
+
+def migrate(name: str, settings: ServiceSettings, service_dir: Path) -> None:
+    configure_logging(name + "-migrate", settings.log_level)
+    upgrade_head(service_dir, settings.database_url, f"alembic_version_{name}")

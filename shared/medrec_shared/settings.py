@@ -1,0 +1,60 @@
+"""Settings every service shares; each service subclasses with its own env prefix (MEDREC_<NAME>_).
+
+Outside the local stack (`environment != "local"`) unsafe defaults are refused at start-up, so a
+production pod that forgot a secret fails loudly instead of running with a development value.
+"""
+
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that must never protect real data: development defaults and well-known sample secrets.
+UNSAFE_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "minioadmin", "testing"}
+)
+MIN_SECRET_LENGTH = 16
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDREC_", extra="ignore", frozen=True)
+
+    environment: Literal["local", "production"] = "production"
+    log_level: str = "INFO"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
+    kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
+    kafka_idempotence: bool = False
+    kafka_client_id_prefix: str = "medrec"
+    topic_transfer: str = "medrec.transfer.v1"
+    topic_record: str = "medrec.record.v1"
+    topic_issuance: str = "medrec.issuance.v1"
+    topic_audit: str = "medrec.audit.v1"
+    identity_url: str = Field(description="base URL of the identity service (JWKS, tokens)")
+    jwt_issuer: str = "medrec-identity"
+    jwt_audience: str = "medrec"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.identity_url.rstrip('/')}/.well-known/jwks.json"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.identity_url.rstrip('/')}/oauth/token"
+
+    def secrets_to_check(self) -> dict[str, SecretStr | None]:
+        """Secrets that must be strong outside the local stack; subclasses add theirs."""
+        return {}
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Self:
+        if self.environment == "local":
+            return self
+        for name, value in self.secrets_to_check().items():
+            raw = value.get_secret_value() if value is not None else ""
+            if raw.lower() in UNSAFE_SECRETS or len(raw) < MIN_SECRET_LENGTH:
+                raise ValueError(f"{name} is unset or unsafe outside the local stack")
+        if getattr(self, "sandbox", False):
+            raise ValueError("sandbox mode is only allowed in the local stack")
+        return self

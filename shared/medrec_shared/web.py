@@ -1,0 +1,97 @@
+"""The pieces every service's FastAPI app has: problems, correlation ids, an access log without
+query strings, Prometheus metrics, `/healthz`, `/readyz` and `/metrics`."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from medrec_shared.auth import JwksCache, TokenVerifier
+from medrec_shared.logs import (
+    CORRELATION_HEADER,
+    get_correlation_id,
+    get_logger,
+    set_correlation_id,
+)
+from medrec_shared.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
+from medrec_shared.settings import ServiceSettings
+
+log = get_logger("medrec.http")
+REQUESTS = Counter("medrec_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("medrec_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+ReadinessCheck = Callable[[], Awaitable[object]]
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        set_correlation_id(request.headers.get(CORRELATION_HEADER))
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        REQUESTS.labels(request.method, template, response.status_code).inc()
+        LATENCY.labels(request.method, template).observe(elapsed)
+        response.headers[CORRELATION_HEADER] = get_correlation_id()
+        if template not in ("/healthz", "/metrics"):
+            log.info(
+                "request",
+                method=request.method,
+                route=template,
+                status=response.status_code,
+                ms=round(elapsed * 1000, 1),
+            )
+        return response
+
+
+def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Database, broker and storage reachable")
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), timeout=3.0)
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"unavailable ({type(exc).__name__})"
+        ready = all(v == "ok" for v in results.values())
+        if ready:
+            return JSONResponse({"status": "ready", "checks": results})
+        body = {
+            "type": "https://medrec.example/problems/unavailable",
+            "title": "Not ready",
+            "status": 503,
+            "detail": "A dependency is unavailable.",
+            "checks": results,
+        }
+        return JSONResponse(body, status_code=503, media_type=PROBLEM_CONTENT_TYPE)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_base_app(
+    settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0"
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version=version)
+    app.add_middleware(RequestContextMiddleware)
+    install_problem_handlers(app)
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(
+        JwksCache(settings.jwks_url), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    return app

@@ -1,0 +1,219 @@
+"""ObjectStore against a real S3 server (moto_server as a subprocess)."""
+
+import asyncio
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from medrec_shared.storage import ObjectNotFound, ObjectStore
+
+MiB = 1024 * 1024
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"  # moto accepts any credentials
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint_url() -> Iterator[str]:
+    """URL of a throwaway S3 server. To be replaced by the shared local-stack fixture."""
+    port = _free_port()
+    exe = Path(sys.executable).parent / "moto_server"
+    proc = subprocess.Popen(
+        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"moto_server exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not start in time") from None
+                time.sleep(0.05)  # poll interval, bounded by the deadline
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def store(s3_endpoint_url: str) -> ObjectStore:
+    return ObjectStore.from_url(s3_endpoint_url, ACCESS_KEY, SECRET_KEY)
+
+
+@pytest.fixture(scope="module")
+def s3_admin(s3_endpoint_url: str):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint_url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name="us-east-1",
+    )
+
+
+@pytest.fixture
+async def bucket(store: ObjectStore) -> str:
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    await store.ensure_bucket(name)
+    await store.ensure_bucket(name)  # idempotent
+    return name
+
+
+async def _pseudo_random(total: int, piece: int, sink: "hashlib._Hash") -> AsyncIterator[bytes]:
+    # Odd piece sizes so parts never align with source pieces.
+    seed = os.urandom(piece)
+    sent = 0
+    i = 0
+    while sent < total:
+        n = min(piece, total - sent)
+        data = hashlib.sha256(seed + i.to_bytes(8, "big")).digest() * (n // 32 + 1)
+        data = data[:n]
+        sink.update(data)
+        sent += n
+        i += 1
+        yield data
+        await asyncio.sleep(0)
+
+
+def test_from_url() -> None:
+    assert ObjectStore.from_url("https://s3.example:9000", "a", "b").client._base_url.is_https
+    assert not ObjectStore.from_url("http://s3.example:9000", "a", "b").client._base_url.is_https
+    with pytest.raises(ValueError):
+        ObjectStore.from_url("ftp://x", "a", "b")
+    with pytest.raises(ValueError):
+        ObjectStore("http://x:9000", "a", "b")
+    assert "secret" not in repr(ObjectStore("x:9000", "a", "secret"))
+
+
+async def test_ping(store: ObjectStore) -> None:
+    assert await store.ping()
+    assert not await ObjectStore("127.0.0.1:1", "a", "b").ping()
+
+
+async def test_multipart_stream_round_trip(store: ObjectStore, bucket: str) -> None:
+    total = 20 * MiB + 12345
+    sent = hashlib.sha256()
+    written = await store.put_stream(
+        bucket, "big.bin", _pseudo_random(total, 300_001, sent), part_size=5 * MiB
+    )
+    assert written == total
+    assert await store.size(bucket, "big.bin") == total
+    got = hashlib.sha256()
+    received = 0
+    async for piece in store.get_stream(bucket, "big.bin", chunk_size=MiB):
+        assert len(piece) <= MiB
+        got.update(piece)
+        received += len(piece)
+    assert received == total
+    assert got.hexdigest() == sent.hexdigest()
+
+
+async def test_exact_part_multiple(store: ObjectStore, bucket: str) -> None:
+    sent = hashlib.sha256()
+    n = await store.put_stream(
+        bucket, "exact", _pseudo_random(10 * MiB, MiB, sent), part_size=5 * MiB
+    )
+    assert n == 10 * MiB
+    assert hashlib.sha256(await store.get_bytes(bucket, "exact")).digest() == sent.digest()
+
+
+async def test_small_and_empty_streams(store: ObjectStore, bucket: str) -> None:
+    async def gen(pieces: list[bytes]) -> AsyncIterator[bytes]:
+        for p in pieces:
+            yield p
+
+    assert await store.put_stream(bucket, "small", gen([b"ab", b"", b"cd"])) == 4
+    assert await store.get_bytes(bucket, "small") == b"abcd"
+    assert await store.put_stream(bucket, "empty", gen([])) == 0
+    assert await store.exists(bucket, "empty")
+    assert await store.get_bytes(bucket, "empty") == b""
+
+
+async def test_put_get_bytes(store: ObjectStore, bucket: str) -> None:
+    data = os.urandom(100_000)
+    assert await store.put_bytes(bucket, "k/one", data) == len(data)
+    assert await store.get_bytes(bucket, "k/one") == data
+    assert await store.exists(bucket, "k/one")
+    assert await store.size(bucket, "k/one") == len(data)
+
+
+def _assert_no_uploads(s3_admin, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    uploads = s3_admin.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert uploads == []
+
+
+async def test_failing_source_leaves_nothing(store: ObjectStore, bucket: str, s3_admin) -> None:  # type: ignore[no-untyped-def]
+    async def failing() -> AsyncIterator[bytes]:
+        for _ in range(12):  # 12 MiB: two 5 MiB parts uploaded before the failure
+            yield os.urandom(MiB)
+        raise RuntimeError("source broke")
+
+    with pytest.raises(RuntimeError, match="source broke"):
+        await store.put_stream(bucket, "broken", failing(), part_size=5 * MiB)
+    assert not await store.exists(bucket, "broken")
+    _assert_no_uploads(s3_admin, bucket)
+
+
+async def test_cancelled_upload_leaves_nothing(store: ObjectStore, bucket: str, s3_admin) -> None:  # type: ignore[no-untyped-def]
+    started = asyncio.Event()
+
+    async def endless() -> AsyncIterator[bytes]:
+        i = 0
+        while True:
+            i += 1
+            if i == 8:  # after the first part is uploaded
+                started.set()
+            yield os.urandom(MiB)
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(store.put_stream(bucket, "cancelled", endless(), part_size=5 * MiB))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not await store.exists(bucket, "cancelled")
+    _assert_no_uploads(s3_admin, bucket)
+
+
+async def test_delete_idempotent(store: ObjectStore, bucket: str) -> None:
+    await store.put_bytes(bucket, "gone", b"x")
+    await store.delete(bucket, "gone")
+    assert not await store.exists(bucket, "gone")
+    await store.delete(bucket, "gone")
+    await store.delete(bucket, "never-existed")
+
+
+async def test_missing_key(store: ObjectStore, bucket: str) -> None:
+    with pytest.raises(ObjectNotFound):
+        await store.get_bytes(bucket, "missing")
+    with pytest.raises(ObjectNotFound):
+        async for _ in store.get_stream(bucket, "missing"):
+            pass
+    assert await store.size(bucket, "missing") is None
+    assert not await store.exists(bucket, "missing")
