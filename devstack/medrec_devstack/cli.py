@@ -27,6 +27,9 @@ def run(
     ] = True,
     state: Annotated[Path | None, typer.Option(help="data and logs (default: a temp dir)")] = None,
     sandbox: Annotated[bool, typer.Option(help="sandbox verification and family registry")] = True,
+    fixed_ports: Annotated[
+        bool, typer.Option(help="the documented ports 8001-8004, or free ones")
+    ] = True,
 ) -> None:
     """Start the engines and the four services (api and worker each)."""
     state_dir = state or Path(tempfile.mkdtemp(prefix="medrec-stack-"))
@@ -40,10 +43,10 @@ def run(
     cluster = Cluster(state_dir, sandbox=sandbox)
     typer.echo(f"starting the local stack in {state_dir} …")
     try:
-        cluster.start(fixed_ports=True)
+        cluster.start(fixed_ports=fixed_ports)
         for service in SERVICES:
             url = cluster.url(service)
-            typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz")
+            typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz", color=False)
         typer.echo(
             f"operator client: id={cluster.secrets.admin_client_id} "
             f"secret={cluster.secrets.admin_client_secret}"

@@ -1,78 +1,37 @@
-"""ObjectStore against a real S3 server (moto_server as a subprocess)."""
+"""ObjectStore against the local stack's real S3 server."""
 
 import asyncio
 import hashlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import boto3
 import pytest
 
+from medrec_devstack.infra import Infra
 from medrec_shared.storage import ObjectNotFound, ObjectStore
 
 MiB = 1024 * 1024
-ACCESS_KEY = "testing"
-SECRET_KEY = "testing"  # moto accepts any credentials
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint_url() -> Iterator[str]:
-    """URL of a throwaway S3 server. To be replaced by the shared local-stack fixture."""
-    port = _free_port()
-    exe = Path(sys.executable).parent / "moto_server"
-    proc = subprocess.Popen(
-        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"moto_server exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start in time") from None
-                time.sleep(0.05)  # poll interval, bounded by the deadline
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def s3_endpoint_url(infra: Infra) -> str:
+    return infra.s3_url
 
 
 @pytest.fixture(scope="module")
-def store(s3_endpoint_url: str) -> ObjectStore:
-    return ObjectStore.from_url(s3_endpoint_url, ACCESS_KEY, SECRET_KEY)
+def store(s3_endpoint_url: str, infra: Infra) -> ObjectStore:
+    return ObjectStore.from_url(s3_endpoint_url, infra.s3_access_key, infra.s3_secret_key)
 
 
 @pytest.fixture(scope="module")
-def s3_admin(s3_endpoint_url: str):  # type: ignore[no-untyped-def]
+def s3_admin(s3_endpoint_url: str, infra: Infra):  # type: ignore[no-untyped-def]
     return boto3.client(
         "s3",
         endpoint_url=s3_endpoint_url,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
+        aws_access_key_id=infra.s3_access_key,
+        aws_secret_access_key=infra.s3_secret_key,
         region_name="us-east-1",
     )
 

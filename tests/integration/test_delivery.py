@@ -1,0 +1,105 @@
+"""Delivery under crashes (ARCHITECTURE.md, "Delivery"): a relay that dies after publishing and
+before marking sent, and a consumer that dies after applying and before committing its offset,
+each end with the event applied exactly once. The crashes are real: the worker process exits
+at the failpoint, as it would on a power cut."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from medrec_devstack.cluster import Cluster
+from medrec_shared.failpoints import CRASH_EXIT_CODE
+from tests.actors import Institution, Operator, eventually, inline, record_body, structured_medical
+from tests.stack import group_lag, sql, topic_envelopes
+
+CATALOG_TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.audit.v1"]
+
+
+@pytest.fixture(scope="module")
+def clinic(cluster: Cluster) -> Iterator[tuple[Institution, str]]:
+    client_id, secret = Operator(cluster).register_client(["42000001"])
+    institution = Institution(cluster, client_id, secret)
+    yield institution, institution.open_transfer("42000001", "튼튼내과의원")
+
+
+def deposit(clinic: tuple[Institution, str], external_id: str, rrn: str) -> str:
+    institution, transfer_id = clinic
+    body = record_body(
+        rrn, "정다운", "1988-07-07",
+        inline(structured_medical("복통"), "application/vnd.medrec.record+json"),
+    )  # fmt: skip
+    response = institution.put_record(transfer_id, external_id, body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["record_id"])
+
+
+def quiet(cluster: Cluster) -> None:
+    """Everything produced so far is relayed and consumed, so the next crash hits our event."""
+    eventually(
+        lambda: not sql(cluster, "ingest", "SELECT 1 FROM outbox WHERE sent_at IS NULL"),
+        what="ingest's outbox to drain",
+    )
+    eventually(
+        lambda: group_lag(cluster, "catalog", CATALOG_TOPICS) == 0, what="catalog to catch up"
+    )
+
+
+def catalog_rows(cluster: Cluster, record_id: str) -> int:
+    rows = sql(cluster, "catalog", "SELECT count(*) FROM records WHERE record_id = $1",
+               uuid.UUID(record_id))  # fmt: skip
+    return int(rows[0][0])
+
+
+def test_relay_crash_after_publish_republishes_and_applies_once(
+    cluster: Cluster, clinic: tuple[Institution, str]
+) -> None:
+    quiet(cluster)
+    cluster.stop_process("ingest", "worker")
+    try:
+        record_id = deposit(clinic, "relay-crash-1", "880707-1111111")
+        crashing = cluster.start_process(
+            "ingest", "worker", {"MEDREC_FAILPOINTS": "relay.after_publish"}
+        )
+        assert crashing.wait(60) == CRASH_EXIT_CODE
+        unsent = sql(cluster, "ingest", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        assert unsent[0][0] >= 1, "the crash came before the outbox was marked sent"
+    finally:
+        cluster.start_process("ingest", "worker")
+
+    eventually(lambda: catalog_rows(cluster, record_id) == 1, what="the record in catalog")
+    quiet(cluster)
+    published = [
+        e for e in topic_envelopes(cluster, "medrec.record.v1")
+        if e["type"] == "RecordStored" and e["data"]["record_id"] == record_id
+    ]  # fmt: skip
+    assert len(published) == 2, "published before the crash and again after it"
+    assert published[0]["event_id"] == published[1]["event_id"]
+    assert catalog_rows(cluster, record_id) == 1
+    inbox = sql(cluster, "catalog", "SELECT count(*) FROM inbox WHERE event_id = $1",
+                uuid.UUID(published[0]["event_id"]))  # fmt: skip
+    assert inbox[0][0] == 1
+    worker_log = (cluster.logs / "catalog-worker.log").read_text()
+    assert "event_handler_gave_up" not in worker_log
+
+
+def test_consumer_crash_before_offset_commit_redelivers_and_applies_once(
+    cluster: Cluster, clinic: tuple[Institution, str]
+) -> None:
+    quiet(cluster)
+    cluster.stop_process("catalog", "worker")
+    try:
+        crashing = cluster.start_process(
+            "catalog", "worker", {"MEDREC_FAILPOINTS": "consumer.catalog.before_offset_commit"}
+        )
+        record_id = deposit(clinic, "consumer-crash-1", "880707-2222222")
+        assert crashing.wait(90) == CRASH_EXIT_CODE
+        assert catalog_rows(cluster, record_id) == 1, "applied before the crash"
+        assert group_lag(cluster, "catalog", CATALOG_TOPICS) >= 1, "its offset was not committed"
+    finally:
+        cluster.start_process("catalog", "worker")
+
+    eventually(lambda: group_lag(cluster, "catalog", CATALOG_TOPICS) == 0, what="redelivery")
+    assert catalog_rows(cluster, record_id) == 1
+    log = (cluster.logs / "catalog-worker.log").read_text()
+    assert "event_handler_gave_up" not in log and "event_handler_retry" not in log

@@ -1,0 +1,82 @@
+"""Raw looks into the engines behind the services, for assertions a user cannot make through the
+APIs (what is in a table, a topic, a consumer group)."""
+
+import asyncio
+import json
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from medrec_devstack.cluster import Cluster
+
+
+def sql(cluster: Cluster, service: str, query: str, *args: Any) -> list[asyncpg.Record]:
+    assert cluster.infra is not None
+    url = cluster.infra.database_url.replace("postgresql+asyncpg", "postgresql")
+
+    async def run() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(f"{url}/medrec_{service}")
+        try:
+            return list(await conn.fetch(query, *args))
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def topic_envelopes(cluster: Cluster, topic: str) -> list[dict[str, Any]]:
+    """Every message on the topic, read from the start without joining any group."""
+    assert cluster.infra is not None
+    bootstrap = cluster.infra.kafka_bootstrap
+
+    async def run() -> list[dict[str, Any]]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
+            ]
+            if not partitions:
+                await consumer.topics()
+                partitions = [
+                    TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
+                ]
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            out: list[dict[str, Any]] = []
+            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+                batch = await consumer.getmany(timeout_ms=500)
+                for messages in batch.values():
+                    out.extend(json.loads(m.value or b"{}") for m in messages)
+            return out
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
+
+
+def group_lag(cluster: Cluster, group: str, topics: list[str]) -> int:
+    """Messages on `topics` not yet committed by the consumer group (read without joining it)."""
+    assert cluster.infra is not None
+    bootstrap = cluster.infra.kafka_bootstrap
+
+    async def run() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+        await consumer.start()
+        try:
+            await consumer.topics()
+            partitions = [
+                TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or []
+            ]
+            ends = await consumer.end_offsets(partitions)
+            lag = 0
+            for tp in partitions:
+                committed = await consumer.committed(tp)
+                lag += ends[tp] - (committed or 0)
+            return lag
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())

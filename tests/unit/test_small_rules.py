@@ -1,0 +1,28 @@
+from datetime import date
+
+import pytest
+
+from medrec_issuance.ports import mask_name
+from medrec_shared.retention import RETENTION_YEARS, retention_until
+
+
+@pytest.mark.parametrize(
+    ("kind", "years"),
+    [("patient_register", 5), ("medical_record", 10), ("prescription", 2), ("surgery_record", 10),
+     ("test_record", 5), ("radiology", 5), ("nursing_record", 5), ("midwifery_record", 5),
+     ("certificate_copy", 3)],
+)  # fmt: skip
+def test_retention_periods_follow_the_enforcement_rule(kind: str, years: int) -> None:
+    assert RETENTION_YEARS[kind] == years
+    assert retention_until(kind, date(2020, 6, 15)) == date(2020 + years, 6, 15)
+
+
+def test_a_period_ending_on_29_february_ends_on_28_february_in_a_common_year() -> None:
+    assert retention_until("prescription", date(2024, 2, 29)) == date(2026, 2, 28)
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"), [("홍길동", "홍*동"), ("김수", "김*"), ("남궁민수", "남**수"), ("이", "*")]
+)
+def test_names_are_masked_as_on_korean_certificates(name: str, masked: str) -> None:
+    assert mask_name(name) == masked
