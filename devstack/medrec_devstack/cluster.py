@@ -163,9 +163,11 @@ class Cluster:
 
     def _run(self, command: str, service: str) -> None:
         process = Process(
-            f"{service}-migrate", [self._bin(command)], self.logs / f"{service}-migrate.log",
+            f"{service}-migrate",
+            [self._bin(command)],
+            self.logs / f"{service}-migrate.log",
             env=self.env(service),
-        ).start()  # fmt: skip
+        ).start()
         if process.wait(120) != 0:
             raise RuntimeError(f"{command} failed; see {process.log_path}")
 

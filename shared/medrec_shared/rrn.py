@@ -5,10 +5,9 @@ import re
 from datetime import date
 
 _RRN = re.compile(r"^(\d{2})(\d{2})(\d{2})-?([0-9])(\d{6})$")
-_CENTURY = {"9": 1800, "0": 1800, "1": 1900, "2": 1900, "5": 1900, "6": 1900,
-            "3": 2000, "4": 2000, "7": 2000, "8": 2000}  # fmt: skip
-_SEX = {"1": "male", "3": "male", "5": "male", "7": "male", "9": "male",
-        "2": "female", "4": "female", "6": "female", "8": "female", "0": "female"}  # fmt: skip
+# The digit after the hyphen gives century and sex; 5-8 are foreign residents.
+_CENTURY = dict.fromkeys("90", 1800) | dict.fromkeys("1256", 1900) | dict.fromkeys("3478", 2000)
+_SEX = dict.fromkeys("13579", "male") | dict.fromkeys("24680", "female")
 
 
 class InvalidRRN(ValueError):

@@ -12,7 +12,7 @@ from medrec_shared.crypto import (
     decrypt_stream,
     new_data_key,
 )
-from medrec_shared.storage import ObjectStore
+from medrec_shared.storage import DEFAULT_PART_SIZE, ObjectStore
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,17 @@ class Vault:
         self.bucket = bucket
         self.keyring = keyring
 
-    async def put(self, object_key: str, plaintext: AsyncIterable[bytes]) -> StoredContent:
-        """Encrypts and uploads; on any failure no object remains (the upload is aborted)."""
+    async def put(
+        self,
+        object_key: str,
+        plaintext: AsyncIterable[bytes],
+        *,
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> StoredContent:
+        """Encrypts and uploads; on any failure no object remains (the upload is aborted).
+
+        ``part_size`` is the multipart part size (memory is about two parts); raise it for objects
+        beyond 10,000 default parts."""
         dek = new_data_key()
         encryptor = StreamEncryptor(dek)
         digest = hashlib.sha256()
@@ -48,7 +57,7 @@ class Vault:
                     yield out
             yield encryptor.finalize()
 
-        await self.store.put_stream(self.bucket, object_key, ciphertext())
+        await self.store.put_stream(self.bucket, object_key, ciphertext(), part_size=part_size)
         wrapped = self.keyring.wrap(dek)
         return StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, size, digest.hexdigest())
 

@@ -21,8 +21,10 @@ def test_the_stack_starts_ready_and_stops_leaving_no_process(tmp_path: Path) -> 
     with output.open("w") as out:
         stack = subprocess.Popen(
             [str(launcher), "run", "--no-fixed-ports", "--state", str(tmp_path / "state")],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         printed = eventually(
             lambda: "Ctrl-C stops everything" in output.read_text() and output.read_text(),

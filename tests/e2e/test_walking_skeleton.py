@@ -30,9 +30,10 @@ def deposited(cluster: Cluster) -> dict[str, str]:
     transfer_id = clinic.open_transfer("31000001", "행복소아과의원")
     content = structured_medical(CLINICAL_NOTE)
     response = clinic.put_record(
-        transfer_id, "chart-0001",
+        transfer_id,
+        "chart-0001",
         record_body(RRN, NAME, BIRTH, inline(content, "application/vnd.medrec.record+json")),
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.text
     return {
         "record_id": response.json()["record_id"],

@@ -26,9 +26,11 @@ def clinic(cluster: Cluster) -> Iterator[tuple[Institution, str]]:
 def deposit(clinic: tuple[Institution, str], external_id: str, rrn: str) -> str:
     institution, transfer_id = clinic
     body = record_body(
-        rrn, "정다운", "1988-07-07",
+        rrn,
+        "정다운",
+        "1988-07-07",
         inline(structured_medical("복통"), "application/vnd.medrec.record+json"),
-    )  # fmt: skip
+    )
     response = institution.put_record(transfer_id, external_id, body)
     assert response.status_code == 201, response.text
     return str(response.json()["record_id"])
@@ -46,8 +48,12 @@ def quiet(cluster: Cluster) -> None:
 
 
 def catalog_rows(cluster: Cluster, record_id: str) -> int:
-    rows = sql(cluster, "catalog", "SELECT count(*) FROM records WHERE record_id = $1",
-               uuid.UUID(record_id))  # fmt: skip
+    rows = sql(
+        cluster,
+        "catalog",
+        "SELECT count(*) FROM records WHERE record_id = $1",
+        uuid.UUID(record_id),
+    )
     return int(rows[0][0])
 
 
@@ -70,14 +76,19 @@ def test_relay_crash_after_publish_republishes_and_applies_once(
     eventually(lambda: catalog_rows(cluster, record_id) == 1, what="the record in catalog")
     quiet(cluster)
     published = [
-        e for e in topic_envelopes(cluster, "medrec.record.v1")
+        e
+        for e in topic_envelopes(cluster, "medrec.record.v1")
         if e["type"] == "RecordStored" and e["data"]["record_id"] == record_id
-    ]  # fmt: skip
+    ]
     assert len(published) == 2, "published before the crash and again after it"
     assert published[0]["event_id"] == published[1]["event_id"]
     assert catalog_rows(cluster, record_id) == 1
-    inbox = sql(cluster, "catalog", "SELECT count(*) FROM inbox WHERE event_id = $1",
-                uuid.UUID(published[0]["event_id"]))  # fmt: skip
+    inbox = sql(
+        cluster,
+        "catalog",
+        "SELECT count(*) FROM inbox WHERE event_id = $1",
+        uuid.UUID(published[0]["event_id"]),
+    )
     assert inbox[0][0] == 1
     worker_log = (cluster.logs / "catalog-worker.log").read_text()
     assert "event_handler_gave_up" not in worker_log

@@ -39,9 +39,17 @@ def test_the_old_check_digit_is_not_validated() -> None:
 
 
 @pytest.mark.parametrize(
-    "rrn", ["900132-1234567", "901301-1234567", "900101-12345", "abcdef-1234567", "",
-            "900101_1234567", "300101-3234567"],  # 2030: in the future
-)  # fmt: skip
+    "rrn",
+    [
+        "900132-1234567",
+        "901301-1234567",
+        "900101-12345",
+        "abcdef-1234567",
+        "",
+        "900101_1234567",
+        "300101-3234567",
+    ],  # 2030: in the future
+)
 def test_invalid_numbers_are_refused_without_echoing_them(rrn: str) -> None:
     with pytest.raises(InvalidRRN) as refused:
         parse_rrn(rrn)

@@ -6,13 +6,21 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from medrec_catalog.deps import CatalogReader, Citizen, DbSession, Operator, OutboxDep, Settings
 from medrec_catalog.models import CatalogRecord, Institution
-from medrec_catalog.repositories import AccessLogRepository, InstitutionRepository, RecordRepository
+from medrec_catalog.repositories import (
+    AccessLogRepository,
+    InstitutionRepository,
+    RecordCursor,
+    RecordFilter,
+    RecordRepository,
+)
 from medrec_shared.audit import access_event
-from medrec_shared.problems import NotFound, Unauthorized
+from medrec_shared.auth import Principal
+from medrec_shared.problems import Forbidden, NotFound, ValidationFailed
+from medrec_shared.records import RecordKind, Specialty
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -62,12 +70,24 @@ class AccessLogOut(BaseModel):
     reason: str | None
 
 
+def subject_key(principal: Principal) -> str:
+    """The person whose records these are: the citizen, or the child a guardian acts for."""
+    if principal.person_key is None:
+        raise Forbidden("This needs a citizen's token.")
+    return principal.person_key
+
+
 def institution_out(institution: Institution, count: int) -> InstitutionOut:
     return InstitutionOut(
-        code=institution.code, name=institution.name, type=institution.type,
-        region=institution.region, address=institution.address, status=institution.status,
-        closed_on=institution.closed_on, record_count=count,
-    )  # fmt: skip
+        code=institution.code,
+        name=institution.name,
+        type=institution.type,
+        region=institution.region,
+        address=institution.address,
+        status=institution.status,
+        closed_on=institution.closed_on,
+        record_count=count,
+    )
 
 
 @router.get("/v1/institutions", tags=["institutions"])
@@ -103,49 +123,100 @@ def my_record(record: CatalogRecord, institution: Institution | None) -> MyRecor
         institution=InstitutionRef(
             code=record.institution_code, name=institution.name if institution else None
         ),
-        kind=record.kind, specialty=record.specialty, title=record.title,
-        department=record.department, service_start=record.service_start,
-        service_end=record.service_end, content_type=record.content_type, size=record.size,
-        retention_until=record.retention_until, status=record.status,
-    )  # fmt: skip
+        kind=record.kind,
+        specialty=record.specialty,
+        title=record.title,
+        department=record.department,
+        service_start=record.service_start,
+        service_end=record.service_end,
+        content_type=record.content_type,
+        size=record.size,
+        retention_until=record.retention_until,
+        status=record.status,
+    )
 
 
-@router.get("/v1/me/records", tags=["me"])
+class RecordGroup(BaseModel):
+    institution: InstitutionRef
+    specialty: str
+    count: int
+    first_service: date
+    last_service: date
+
+
+class MyRecords(BaseModel):
+    items: list[MyRecord]
+    next_cursor: str | None
+    groups: list[RecordGroup] = Field(
+        description="Everything held for the person under these filters, by institution and "
+        "specialty, most recent care first (not only this page)."
+    )
+
+
+def _cursor(value: str | None) -> RecordCursor | None:
+    if value is None:
+        return None
+    try:
+        return RecordCursor.decode(value)
+    except ValueError:
+        raise ValidationFailed(
+            errors=[{"field": "cursor", "message": "not a cursor from a previous page"}]
+        ) from None
+
+
+@router.get("/v1/me/records", tags=["me"], response_model=MyRecords)
 async def my_records(
     session: DbSession,
     principal: Citizen,
     outbox: OutboxDep,
     settings: Settings,
     institution: Annotated[str | None, Query(pattern=r"^\d{8}$")] = None,
-    kind: Annotated[str | None, Query(max_length=32)] = None,
-    specialty: Annotated[str | None, Query(max_length=32)] = None,
+    kind: Annotated[RecordKind | None, Query()] = None,
+    specialty: Annotated[Specialty | None, Query()] = None,
     limit: Limit = 50,
-    cursor: uuid.UUID | None = None,
-) -> dict[str, Any]:
-    if principal.person_key is None:
-        raise Unauthorized("A citizen token is required.")
-    rows = await RecordRepository(session).for_person(
-        principal.person_key, institution=institution, kind=kind, specialty=specialty,
-        limit=limit + 1, after=cursor,
-    )  # fmt: skip
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> MyRecords:
+    """The subject's records (their own, or their child's for a guardian), newest care first.
+    Withdrawn and destroyed records are not listed."""
+    person_key = subject_key(principal)
+    after = _cursor(cursor)
+    filters = RecordFilter(
+        institution, kind.value if kind else None, specialty.value if specialty else None
+    )
+    records = RecordRepository(session)
+    rows = await records.for_person(person_key, filters, limit + 1, after)
     page = rows[:limit]
+    groups = await records.summary_for_person(person_key, filters)
     await outbox.add(
-        session, settings.topic_audit, principal.person_key,
+        session,
+        settings.topic_audit,
+        person_key,
         access_event(principal, "list", "records", f"{len(page)} records"),
-    )  # fmt: skip
-    return {
-        "items": [my_record(r, i) for r, i in page],
-        "next_cursor": str(page[-1][0].record_id) if len(rows) > limit else None,
-    }
+    )
+    last = page[-1][0] if page else None
+    return MyRecords(
+        items=[my_record(r, i) for r, i in page],
+        next_cursor=RecordCursor(last.service_end, last.record_id).encode()
+        if last and len(rows) > limit
+        else None,
+        groups=[
+            RecordGroup(
+                institution=InstitutionRef(code=code, name=name),
+                specialty=specialty_,
+                count=count,
+                first_service=first,
+                last_service=last_,
+            )
+            for code, name, specialty_, count, first, last_ in groups
+        ],
+    )
 
 
 @router.get("/v1/me/access-log", tags=["me"])
 async def my_access_log(
     session: DbSession, principal: Citizen, limit: Limit = 50, cursor: uuid.UUID | None = None
 ) -> dict[str, Any]:
-    if principal.person_key is None:
-        raise Unauthorized("A citizen token is required.")
-    rows = await AccessLogRepository(session).for_subject(principal.person_key, limit + 1, cursor)
+    rows = await AccessLogRepository(session).for_subject(subject_key(principal), limit + 1, cursor)
     page = rows[:limit]
     return {
         "items": [AccessLogOut.model_validate(e, from_attributes=True) for e in page],

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, String, func
+from sqlalchemy import BigInteger, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medrec_shared.db import Base, new_metadata
@@ -18,6 +18,15 @@ messaging = messaging_tables(CatalogBase.metadata)
 
 class Institution(CatalogBase):
     __tablename__ = "institutions"
+    __table_args__ = (
+        # `q` matches any part of a Korean name (migration 2a1d0c7e9b11 creates pg_trgm).
+        Index(
+            "ix_institutions_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(50))

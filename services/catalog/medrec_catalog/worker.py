@@ -30,12 +30,16 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         return body
 
     events = await consumer_task(
-        stack, settings, db, messaging.inbox, "catalog",
+        stack,
+        settings,
+        db,
+        messaging.inbox,
+        "catalog",
         [settings.topic_transfer, settings.topic_record, settings.topic_audit],
         {
             "TransferOpened": handlers.on_transfer_opened,
             "RecordStored": handlers.on_record_stored(record_metadata),
             "AccessRecorded": handlers.on_access_recorded,
         },
-    )  # fmt: skip
+    )
     return {"outbox-relay": relay_task(db, messaging, producer), "events": events}

@@ -48,11 +48,16 @@ class NotReady(Problem):
 
 def issuance_out(issuance: Issuance) -> IssuanceOut:
     return IssuanceOut(
-        issuance_id=issuance.issuance_id, status=issuance.status,
-        issuance_number=issuance.issuance_number, verification_code=issuance.verification_code,
-        record_count=len(issuance.record_ids), pages=issuance.pages, sha256=issuance.sha256,
-        created_at=issuance.created_at, expires_at=issuance.expires_at,
-    )  # fmt: skip
+        issuance_id=issuance.issuance_id,
+        status=issuance.status,
+        issuance_number=issuance.issuance_number,
+        verification_code=issuance.verification_code,
+        record_count=len(issuance.record_ids),
+        pages=issuance.pages,
+        sha256=issuance.sha256,
+        created_at=issuance.created_at,
+        expires_at=issuance.expires_at,
+    )
 
 
 def new_number(now: datetime) -> str:
@@ -100,13 +105,17 @@ async def request_copy(
     )
     await IssuanceRepository(session).add(issuance)
     await outbox.add(
-        session, settings.topic_issuance, issuance.issuance_id,
+        session,
+        settings.topic_issuance,
+        issuance.issuance_id,
         IssuanceRequested(issuance_id=issuance.issuance_id, record_count=len(record_ids)),
-    )  # fmt: skip
+    )
     await outbox.add(
-        session, settings.topic_audit, principal.person_key,
+        session,
+        settings.topic_audit,
+        principal.person_key,
         access_event(principal, "issuance_request", "issuance", str(issuance.issuance_id)),
-    )  # fmt: skip
+    )
     return issuance_out(issuance)
 
 
@@ -156,9 +165,11 @@ async def download_copy(
     if issuance.expires_at < datetime.now(UTC):
         raise Gone("The copy has expired; request a new one.")
     await outbox.add(
-        session, settings.topic_audit, issuance.subject_person_key,
+        session,
+        settings.topic_audit,
+        issuance.subject_person_key,
         access_event(principal, "download", "issuance", str(issuance.issuance_id)),
-    )  # fmt: skip
+    )
     vault: Vault = request.app.state.vault
     return StreamingResponse(
         vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek),
@@ -196,10 +207,14 @@ async def verify_by_number(
     ):
         return VerifyOut(valid=False)
     return VerifyOut(
-        valid=True, issuance_number=issuance.issuance_number, issued_at=issuance.ready_at,
-        institutions=issuance.institutions, record_count=len(issuance.record_ids),
-        pages=issuance.pages, sha256=issuance.sha256,
-    )  # fmt: skip
+        valid=True,
+        issuance_number=issuance.issuance_number,
+        issued_at=issuance.ready_at,
+        institutions=issuance.institutions,
+        record_count=len(issuance.record_ids),
+        pages=issuance.pages,
+        sha256=issuance.sha256,
+    )
 
 
 @router.post(

@@ -73,25 +73,32 @@ class Renderer:
         signed = await asyncio.to_thread(sign_pdf, rendered.pdf, self.signer)
         stored = await self.vault.put(f"copies/{issuance.issuance_id}", _one(signed))
         issuance.object_key, issuance.kek_id, issuance.wrapped_dek = (
-            stored.object_key, stored.kek_id, stored.wrapped_dek
-        )  # fmt: skip
+            stored.object_key,
+            stored.kek_id,
+            stored.wrapped_dek,
+        )
         issuance.status, issuance.pages = "ready", rendered.pages
         issuance.sha256 = hashlib.sha256(signed).hexdigest()
         issuance.institutions = institutions
         issuance.ready_at = now
         issuance.expires_at = now + timedelta(days=self.settings.copy_valid_days)
         await self.outbox.add(
-            session, self.settings.topic_issuance, issuance.issuance_id,
-            IssuanceReady(issuance_id=issuance.issuance_id, pages=rendered.pages,
-                          sha256=issuance.sha256),
-        )  # fmt: skip
+            session,
+            self.settings.topic_issuance,
+            issuance.issuance_id,
+            IssuanceReady(
+                issuance_id=issuance.issuance_id, pages=rendered.pages, sha256=issuance.sha256
+            ),
+        )
 
     async def _fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:
         issuance.status, issuance.failure_reason = "failed", reason
         await self.outbox.add(
-            session, self.settings.topic_issuance, issuance.issuance_id,
+            session,
+            self.settings.topic_issuance,
+            issuance.issuance_id,
             IssuanceFailed(issuance_id=issuance.issuance_id, reason=reason),
-        )  # fmt: skip
+        )
 
     def handler(self) -> Handler:
         async def on_requested(session: AsyncSession, envelope: Envelope) -> None:

@@ -27,11 +27,20 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     stack.push_async_callback(catalog.aclose)
     stack.push_async_callback(ingest.aclose)
     renderer = Renderer(
-        settings, CatalogPort(catalog), IngestPort(ingest),
-        Vault(store, settings.copies_bucket, keyring), signer, Outbox(messaging.outbox, "issuance"),
-    )  # fmt: skip
+        settings,
+        CatalogPort(catalog),
+        IngestPort(ingest),
+        Vault(store, settings.copies_bucket, keyring),
+        signer,
+        Outbox(messaging.outbox, "issuance"),
+    )
     events = await consumer_task(
-        stack, settings, db, messaging.inbox, "issuance", [settings.topic_issuance],
+        stack,
+        settings,
+        db,
+        messaging.inbox,
+        "issuance",
+        [settings.topic_issuance],
         {"IssuanceRequested": renderer.handler()},
-    )  # fmt: skip
+    )
     return {"outbox-relay": relay_task(db, messaging, producer), "events": events}
