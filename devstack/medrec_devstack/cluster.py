@@ -51,6 +51,11 @@ class Cluster:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     @property
+    def clock_file(self) -> Path:
+        """Write an RFC 3339 instant here to move every service's clock; empty is real time."""
+        return self.state / "clock"
+
+    @property
     def logs(self) -> Path:
         return self.state / "logs"
 
@@ -67,6 +72,7 @@ class Cluster:
             p + "DATABASE_URL": f"{self.infra.database_url}/medrec_{service}",
             p + "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
             p + "IDENTITY_URL": self.url("identity"),
+            p + "CLOCK_FILE": str(self.clock_file),
         }
         storage = {
             p + "S3_URL": self.infra.s3_url,

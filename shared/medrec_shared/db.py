@@ -67,5 +67,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-# The request owns the transaction: committed when the endpoint returns, rolled back on a problem.
-DbSession = Annotated[AsyncSession, Depends(_request_session)]
+# The request owns the transaction: committed when the endpoint returns and before the response
+# is sent (scope="function"), so a client never sees a success that was not committed; rolled
+# back on a problem.
+DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]

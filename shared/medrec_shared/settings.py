@@ -4,6 +4,7 @@ Outside the local stack (`environment != "local"`) unsafe defaults are refused a
 production pod that forgot a secret fails loudly instead of running with a development value.
 """
 
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
@@ -34,6 +35,8 @@ class ServiceSettings(BaseSettings):
     identity_url: str = Field(description="base URL of the identity service (JWKS, tokens)")
     jwt_issuer: str = "medrec-identity"
     jwt_audience: str = "medrec"
+    # Local stack only: "now" read from this file, so tests move time instead of sleeping.
+    clock_file: Path | None = None
 
     @property
     def jwks_url(self) -> str:
@@ -55,6 +58,8 @@ class ServiceSettings(BaseSettings):
             raw = value.get_secret_value() if value is not None else ""
             if raw.lower() in UNSAFE_SECRETS or len(raw) < MIN_SECRET_LENGTH:
                 raise ValueError(f"{name} is unset or unsafe outside the local stack")
+        if self.clock_file is not None:
+            raise ValueError("clock_file is only allowed in the local stack")
         if getattr(self, "sandbox", False):
             raise ValueError("sandbox mode is only allowed in the local stack")
         return self

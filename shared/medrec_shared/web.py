@@ -4,13 +4,16 @@ query strings, Prometheus metrics, `/healthz`, `/readyz` and `/metrics`."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from medrec_shared.auth import JwksCache, TokenVerifier
+from medrec_shared.clock import Clock, build_clock
 from medrec_shared.logs import (
     CORRELATION_HEADER,
     get_correlation_id,
@@ -91,7 +94,17 @@ def create_base_app(
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     app.state.settings = settings
+    app.state.clock = build_clock(settings.clock_file)
     app.state.token_verifier = TokenVerifier(
         JwksCache(settings.jwks_url), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     return app
+
+
+def _now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+# "Now" as a dependency: tests move the clock (see medrec_shared.clock) instead of sleeping.
+Now = Annotated[datetime, Depends(_now)]

@@ -1,9 +1,10 @@
 """Certified copies: requests, downloads, and the public authenticity check."""
 
+import asyncio
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -11,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from medrec_issuance.deps import DbSession, OutboxDep, Requester, Settings
+from medrec_issuance.documents import verify_pdf
 from medrec_issuance.models import Issuance
 from medrec_issuance.ports import CatalogPort, IdentityPort, mask_name
 from medrec_issuance.repositories import IssuanceRepository
@@ -20,6 +22,7 @@ from medrec_shared.events import IssuanceRequested
 from medrec_shared.ids import new_id
 from medrec_shared.problems import Gone, NotFound, Problem, Unauthorized, ValidationFailed
 from medrec_shared.vault import Vault
+from medrec_shared.web import Now
 
 router = APIRouter()
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
@@ -76,6 +79,7 @@ async def request_copy(
     principal: Requester,
     outbox: OutboxDep,
     settings: Settings,
+    now: Now,
 ) -> IssuanceOut:
     if principal.person_key is None:
         raise Unauthorized("A citizen token is required.")
@@ -88,7 +92,6 @@ async def request_copy(
             raise NotFound(f"No record {record_id} among yours.")
     identity: IdentityPort = request.app.state.identity
     name = await identity.subject_name(bearer_token(request))
-    now = datetime.now(UTC)
     issuance = Issuance(
         issuance_id=new_id(),
         requester_subject=principal.subject,
@@ -155,6 +158,7 @@ async def download_copy(
     principal: Requester,
     outbox: OutboxDep,
     settings: Settings,
+    now: Now,
 ) -> StreamingResponse:
     issuance = await IssuanceRepository(session).get_for(issuance_id, principal)
     if issuance is None:
@@ -162,7 +166,7 @@ async def download_copy(
     if issuance.status != "ready":
         raise NotReady(f"The copy is {issuance.status}.")
     assert issuance.expires_at and issuance.object_key and issuance.kek_id and issuance.wrapped_dek
-    if issuance.expires_at < datetime.now(UTC):
+    if issuance.expires_at < now:
         raise Gone("The copy has expired; request a new one.")
     await outbox.add(
         session,
@@ -223,8 +227,6 @@ async def verify_by_number(
 async def verify_by_upload(
     request: Request, session: DbSession, file: Annotated[UploadFile, File()]
 ) -> VerifyOut:
-    from medrec_issuance.documents import verify_pdf
-
     max_size = 100 * 1024 * 1024
     digest = hashlib.sha256()
     data = bytearray()
@@ -236,5 +238,5 @@ async def verify_by_upload(
     issuance = await IssuanceRepository(session).by_sha256(digest.hexdigest())
     if issuance is None or issuance.status != "ready":
         return VerifyOut(valid=False)
-    check = verify_pdf(bytes(data), request.app.state.issuer_cert)
+    check = await asyncio.to_thread(verify_pdf, bytes(data), request.app.state.issuer_cert)
     return VerifyOut(valid=check.intact and check.valid, issuance_number=issuance.issuance_number)

@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from medrec_issuance.models import Issuance
 from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.repositories import IssuanceRepository
 from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.clock import Clock
 from medrec_shared.events import Envelope, IssuanceFailed, IssuanceReady, IssuanceRequested
 from medrec_shared.messaging import Handler, Outbox
 from medrec_shared.vault import Vault
@@ -28,6 +29,7 @@ class Renderer:
     vault: Vault
     signer: IssuerSigner
     outbox: Outbox
+    clock: Clock
 
     async def _document(self, record_id: uuid.UUID) -> RecordDocument | None:
         meta = await self.catalog.record(record_id)
@@ -58,7 +60,7 @@ class Renderer:
                 await self._fail(session, issuance, "a record is no longer available")
                 return
             documents.append(document)
-        now = datetime.now(UTC)
+        now = self.clock.now()
         institutions = list(dict.fromkeys(d.institution_name for d in documents))
         cover = CoverPage(
             issuance_number=issuance.issuance_number,

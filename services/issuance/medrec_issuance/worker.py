@@ -6,6 +6,7 @@ from medrec_issuance.models import messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.rendering import Renderer
 from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.clock import build_clock
 from medrec_shared.http import ServiceClient
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
@@ -33,6 +34,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         Vault(store, settings.copies_bucket, keyring),
         signer,
         Outbox(messaging.outbox, "issuance"),
+        build_clock(settings.clock_file),
     )
     events = await consumer_task(
         stack,

@@ -1,0 +1,50 @@
+"""The clock port: what "now" is for expiry, retention and the guardianship rule. Tests move it
+through a file (`MEDREC_<SERVICE>_CLOCK_FILE`, local stack only) instead of sleeping.
+
+Token `iat`/`exp` are deliberately not taken from this clock: every service checks them against
+its own real clock, so they stay wall-clock time."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Protocol
+
+KST = timezone(timedelta(hours=9), "KST")  # Korea keeps UTC+9 all year
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FileClock:
+    """Stands still at the RFC 3339 instant written in `path`; the real clock while the file is
+    missing or empty. Read at each call, so a test moves time by rewriting the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def now(self) -> datetime:
+        try:
+            text = self.path.read_text().strip()
+        except FileNotFoundError:
+            text = ""
+        if not text:
+            return datetime.now(UTC)
+        instant = datetime.fromisoformat(text)
+        if instant.tzinfo is None:
+            raise ValueError("the clock file must hold an instant with an offset")
+        return instant
+
+
+def build_clock(clock_file: Path | None) -> Clock:
+    return FileClock(clock_file) if clock_file is not None else SystemClock()
+
+
+def korean_date(instant: datetime) -> date:
+    """The calendar day in Korea at that instant: dates in records are Korean dates."""
+    return instant.astimezone(KST).date()
