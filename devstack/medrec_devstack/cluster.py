@@ -107,6 +107,7 @@ class Cluster:
                     p + "PUBLIC_URL": self.url("issuance"),
                     p + "CONTENT_KEYS": s.issuance_content_keys,
                     p + "CONTENT_KEY_ACTIVE": "kek-local-1",
+                    p + "PERSON_INDEX_KEY": s.person_index_key,
                 }
         return env
 

@@ -44,11 +44,8 @@ class ServiceClient:
         token = await self.credentials.token(self.http)
         return {"Authorization": f"Bearer {token}", CORRELATION_HEADER: get_correlation_id()}
 
-    async def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return await self.http.get(path, headers=await self.headers(), **kwargs)  # type: ignore[arg-type]
-
-    def stream(self, method: str, path: str, headers: dict[str, str]) -> object:
-        return self.http.stream(method, path, headers=headers)
+    async def get(self, path: str, *, params: dict[str, str] | None = None) -> httpx.Response:
+        return await self.http.get(path, headers=await self.headers(), params=params)
 
     async def aclose(self) -> None:
         await self.http.aclose()

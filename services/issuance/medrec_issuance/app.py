@@ -3,7 +3,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from medrec_issuance import api
+from medrec_issuance import issuances, proxy, proxy_admin, verify
 from medrec_issuance.issuer import load_or_create_issuer
 from medrec_issuance.models import messaging
 from medrec_issuance.ports import CatalogPort, IdentityPort
@@ -78,5 +78,6 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
             }
         )
     )
-    app.include_router(api.router)
+    for module in (issuances, verify, proxy, proxy_admin):
+        app.include_router(module.router)
     return app

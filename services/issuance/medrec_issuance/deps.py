@@ -21,5 +21,6 @@ def _outbox(request: Request) -> Outbox:
 Settings = Annotated[IssuanceSettings, Depends(_settings)]
 OutboxDep = Annotated[Outbox, Depends(_outbox)]
 Requester = Annotated[Principal, require_scope("issuance:write")]
+Operator = Annotated[Principal, require_scope("admin")]
 
-__all__ = ["DbSession", "OutboxDep", "Requester", "Settings"]
+__all__ = ["DbSession", "Operator", "OutboxDep", "Requester", "Settings"]

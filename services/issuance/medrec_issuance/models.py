@@ -49,3 +49,36 @@ class IssuerKey(IssuanceBase):
     cert_pem: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ProxyRequest(IssuanceBase):
+    """A relative's or proxy's request under Art. 21, reviewed by an operator."""
+
+    __tablename__ = "proxy_requests"
+    request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    requester_subject: Mapped[str] = mapped_column(String(64), index=True)
+    requester_person_key: Mapped[str] = mapped_column(String(64))
+    patient_person_key: Mapped[str] = mapped_column(String(64), index=True)
+    patient_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # {name, rrn}, encrypted
+    relation: Mapped[str] = mapped_column(String(40))
+    institution_code: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None]
+    issuance_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ProxyDocument(IssuanceBase):
+    """An uploaded supporting document, kept encrypted like every copy."""
+
+    __tablename__ = "proxy_documents"
+    request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(200))
+    kek_id: Mapped[str] = mapped_column(String(64))
+    wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)

@@ -23,6 +23,15 @@ class CatalogPort:
         body: dict[str, Any] = response.json()
         return body
 
+    async def records_of(self, person_key: str, institution: str | None) -> list[dict[str, Any]]:
+        params = {"institution": institution} if institution else {}
+        response = await self.client.get(
+            f"/internal/v1/persons/{person_key}/records", params=params
+        )
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
 
 class IngestPort:
     def __init__(self, client: ServiceClient) -> None:

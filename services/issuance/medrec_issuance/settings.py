@@ -20,6 +20,9 @@ class IssuanceSettings(ServiceSettings):
     copies_bucket: str = "medrec-copies"
     content_keys: SecretStr
     content_key_active: str
+    # Keyed hash of RRNs (shared with identity and ingest): finds a patient named in a relative's
+    # or proxy's request.
+    person_index_key: SecretStr
     copy_valid_days: int = 90
     max_records_per_copy: int = 100
 
@@ -28,4 +31,5 @@ class IssuanceSettings(ServiceSettings):
             "client_secret": self.client_secret,
             "s3_secret_key": self.s3_secret_key,
             "content_keys": self.content_keys,
+            "person_index_key": self.person_index_key,
         }

@@ -1,30 +1,31 @@
-"""Certified copies: requests, downloads, and the public authenticity check."""
+"""Certified copies: requests and downloads by the person (or their guardian)."""
 
-import asyncio
-import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.deps import DbSession, OutboxDep, Requester, Settings
-from medrec_issuance.documents import verify_pdf
 from medrec_issuance.models import Issuance
 from medrec_issuance.ports import CatalogPort, IdentityPort, mask_name
 from medrec_issuance.repositories import IssuanceRepository
+from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.audit import access_event
 from medrec_shared.auth import bearer_token
-from medrec_shared.events import IssuanceRequested
+from medrec_shared.events import AccessRecorded, IssuanceRequested
 from medrec_shared.ids import new_id
-from medrec_shared.problems import Gone, NotFound, Problem, Unauthorized, ValidationFailed
+from medrec_shared.messaging import Outbox
+from medrec_shared.problems import Gone, NotFound, Problem, Unauthorized
 from medrec_shared.vault import Vault
 from medrec_shared.web import Now
 
-router = APIRouter()
+router = APIRouter(tags=["issuances"])
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 
 
@@ -63,6 +64,52 @@ def issuance_out(issuance: Issuance) -> IssuanceOut:
     )
 
 
+@dataclass(frozen=True)
+class NewIssuance:
+    requester_subject: str
+    requester_actor: str | None
+    subject_person_key: str
+    subject_name: str
+    record_ids: list[uuid.UUID]
+    purpose: str | None
+
+
+async def start_issuance(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    new: NewIssuance,
+    now: datetime,
+    audit: AccessRecorded,
+) -> Issuance:
+    """Records the request and hands rendering to the worker; the subject's access log learns
+    who asked. Used by citizens and guardians, and by operators approving a proxy request."""
+    issuance = Issuance(
+        issuance_id=new_id(),
+        requester_subject=new.requester_subject,
+        requester_actor=new.requester_actor,
+        subject_person_key=new.subject_person_key,
+        subject_name_masked=mask_name(new.subject_name),
+        record_ids=new.record_ids,
+        purpose=new.purpose,
+        status="pending",
+        issuance_number=new_number(now),
+        verification_code=new_code(),
+        institutions=[],
+        created_at=now,
+    )
+    await IssuanceRepository(session).add(issuance)
+    await outbox.add(
+        session,
+        settings.topic_issuance,
+        issuance.issuance_id,
+        IssuanceRequested(issuance_id=issuance.issuance_id, record_count=len(new.record_ids)),
+    )
+    audit = audit.model_copy(update={"resource_id": str(issuance.issuance_id)})
+    await outbox.add(session, settings.topic_audit, new.subject_person_key, audit)
+    return issuance
+
+
 def new_number(now: datetime) -> str:
     return f"MR-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
 
@@ -71,7 +118,7 @@ def new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
-@router.post("/v1/issuances", status_code=202, response_model=IssuanceOut, tags=["issuances"])
+@router.post("/v1/issuances", status_code=202, response_model=IssuanceOut)
 async def request_copy(
     body: IssuanceIn,
     request: Request,
@@ -92,37 +139,25 @@ async def request_copy(
             raise NotFound(f"No record {record_id} among yours.")
     identity: IdentityPort = request.app.state.identity
     name = await identity.subject_name(bearer_token(request))
-    issuance = Issuance(
-        issuance_id=new_id(),
-        requester_subject=principal.subject,
-        requester_actor=principal.actor,
-        subject_person_key=principal.person_key,
-        subject_name_masked=mask_name(name),
-        record_ids=record_ids,
-        purpose=body.purpose,
-        status="pending",
-        issuance_number=new_number(now),
-        verification_code=new_code(),
-        institutions=[],
-        created_at=now,
-    )
-    await IssuanceRepository(session).add(issuance)
-    await outbox.add(
+    issuance = await start_issuance(
         session,
-        settings.topic_issuance,
-        issuance.issuance_id,
-        IssuanceRequested(issuance_id=issuance.issuance_id, record_count=len(record_ids)),
-    )
-    await outbox.add(
-        session,
-        settings.topic_audit,
-        principal.person_key,
-        access_event(principal, "issuance_request", "issuance", str(issuance.issuance_id)),
+        outbox,
+        settings,
+        NewIssuance(
+            requester_subject=principal.subject,
+            requester_actor=principal.actor,
+            subject_person_key=principal.person_key,
+            subject_name=name,
+            record_ids=record_ids,
+            purpose=body.purpose,
+        ),
+        now,
+        access_event(principal, "issuance_request", "issuance", "pending"),
     )
     return issuance_out(issuance)
 
 
-@router.get("/v1/issuances", tags=["issuances"])
+@router.get("/v1/issuances")
 async def list_copies(
     session: DbSession,
     principal: Requester,
@@ -137,7 +172,7 @@ async def list_copies(
     }
 
 
-@router.get("/v1/issuances/{issuance_id}", response_model=IssuanceOut, tags=["issuances"])
+@router.get("/v1/issuances/{issuance_id}", response_model=IssuanceOut)
 async def get_copy(issuance_id: uuid.UUID, session: DbSession, principal: Requester) -> IssuanceOut:
     issuance = await IssuanceRepository(session).get_for(issuance_id, principal)
     if issuance is None:
@@ -149,7 +184,6 @@ async def get_copy(issuance_id: uuid.UUID, session: DbSession, principal: Reques
     "/v1/issuances/{issuance_id}/document",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/pdf": {}}}},
-    tags=["issuances"],
 )
 async def download_copy(
     issuance_id: uuid.UUID,
@@ -183,60 +217,3 @@ async def download_copy(
             "Cache-Control": "no-store",
         },
     )
-
-
-class VerifyOut(BaseModel):
-    valid: bool
-    issuance_number: str | None = None
-    issued_at: datetime | None = None
-    institutions: list[str] | None = None
-    record_count: int | None = None
-    pages: int | None = None
-    sha256: str | None = None
-
-
-@router.get(
-    "/v1/verify", response_model=VerifyOut, response_model_exclude_none=True, tags=["verify"]
-)
-async def verify_by_number(
-    session: DbSession,
-    number: Annotated[str, Query(min_length=1, max_length=32)],
-    code: Annotated[str, Query(min_length=1, max_length=16)],
-) -> VerifyOut:
-    issuance = await IssuanceRepository(session).by_number(number)
-    if (
-        issuance is None
-        or issuance.status != "ready"
-        or not secrets.compare_digest(issuance.verification_code, code.strip().upper())
-    ):
-        return VerifyOut(valid=False)
-    return VerifyOut(
-        valid=True,
-        issuance_number=issuance.issuance_number,
-        issued_at=issuance.ready_at,
-        institutions=issuance.institutions,
-        record_count=len(issuance.record_ids),
-        pages=issuance.pages,
-        sha256=issuance.sha256,
-    )
-
-
-@router.post(
-    "/v1/verify", response_model=VerifyOut, response_model_exclude_none=True, tags=["verify"]
-)
-async def verify_by_upload(
-    request: Request, session: DbSession, file: Annotated[UploadFile, File()]
-) -> VerifyOut:
-    max_size = 100 * 1024 * 1024
-    digest = hashlib.sha256()
-    data = bytearray()
-    while chunk := await file.read(1024 * 1024):
-        digest.update(chunk)
-        data.extend(chunk)
-        if len(data) > max_size:
-            raise ValidationFailed(errors=[{"field": "file", "message": "larger than 100 MiB"}])
-    issuance = await IssuanceRepository(session).by_sha256(digest.hexdigest())
-    if issuance is None or issuance.status != "ready":
-        return VerifyOut(valid=False)
-    check = await asyncio.to_thread(verify_pdf, bytes(data), request.app.state.issuer_cert)
-    return VerifyOut(valid=check.intact and check.valid, issuance_number=issuance.issuance_number)

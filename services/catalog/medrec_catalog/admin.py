@@ -1,0 +1,19 @@
+"""Operator views."""
+
+from fastapi import APIRouter
+
+from medrec_catalog.deps import DbSession, Operator
+from medrec_catalog.repositories import InstitutionRepository, RecordRepository
+
+router = APIRouter(tags=["admin"])
+
+
+@router.get("/v1/admin/stats")
+async def stats(session: DbSession, _: Operator) -> dict[str, int]:
+    counts = await RecordRepository(session).counts()
+    return {
+        "institutions": await InstitutionRepository(session).count(),
+        "records": counts.get("available", 0),
+        "persons": counts["persons"],
+        "destroyed": counts.get("destroyed", 0),
+    }

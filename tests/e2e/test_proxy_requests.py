@@ -1,0 +1,168 @@
+"""Relatives and proxies (Art. 21): a request with documents, an operator's review, and one
+certified copy for the requester on approval; everything in the patient's access log."""
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from minio import Minio
+
+from medrec_devstack.cluster import Cluster
+from tests.actors import Citizen, Institution, Operator, bearer, eventually, inline, record_body
+
+pytestmark = pytest.mark.e2e
+
+PATIENT_RRN, PATIENT_NAME, BIRTH = "520606-1234560", "최영수", "1952-06-06"
+CONSENT = b"%PDF-1.4 consent form signed by the patient CONSENT-91c2"
+KINSHIP = b"\x89PNG\r\n\x1a\n family relation certificate KINSHIP-4d1e"
+
+
+@pytest.fixture(scope="module")
+def setting(cluster: Cluster) -> dict[str, Any]:
+    client_id, secret = Operator(cluster).register_client(["71000001"])
+    vendor = Institution(cluster, client_id, secret)
+    transfer = vendor.open_transfer("71000001", "사랑요양병원")
+    body = record_body(
+        PATIENT_RRN,
+        PATIENT_NAME,
+        BIRTH,
+        inline("간호 기록".encode(), "text/plain"),
+        kind="nursing_record",
+    )
+    assert vendor.put_record(transfer, "n-1", body).status_code == 201
+    patient = Citizen(cluster, PATIENT_NAME, PATIENT_RRN, phone="010-5555-0001")
+    eventually(lambda: len(patient.records()) == 1, what="the patient's record in catalog")
+    spouse = Citizen(cluster, "김순자", "550707-2234561", phone="010-5555-0002")
+    operator = Operator(cluster)
+    admin = httpx.Client(
+        base_url=cluster.url("issuance"), headers=bearer(operator.token), timeout=30
+    )
+    return {"patient": patient, "spouse": spouse, "admin": admin}
+
+
+def submit(
+    citizen: Citizen, relation: str = "spouse", **files: tuple[str, bytes, str]
+) -> httpx.Response:
+    request = {"patient": {"name": PATIENT_NAME, "rrn": PATIENT_RRN}, "relation": relation}
+    files = files or {
+        "consent_form": ("consent.pdf", CONSENT, "application/pdf"),
+        "kinship_certificate": ("kinship.png", KINSHIP, "image/png"),
+    }
+    return citizen.issuance.post(
+        "/v1/proxy-requests", data={"request": json.dumps(request, ensure_ascii=False)}, files=files
+    )
+
+
+def test_an_approved_request_gives_the_requester_one_certified_copy(
+    cluster: Cluster, setting: dict[str, Any]
+) -> None:
+    spouse, admin, patient = setting["spouse"], setting["admin"], setting["patient"]
+    submitted = submit(spouse)
+    assert submitted.status_code == 202, submitted.text
+    request_id = submitted.json()["request_id"]
+    assert spouse.issuance.get(f"/v1/proxy-requests/{request_id}").json()["status"] == "submitted"
+
+    queue = admin.get("/v1/admin/proxy-requests").json()["items"]
+    mine = next(r for r in queue if r["request_id"] == request_id)
+    assert {d["kind"] for d in mine["documents"]} == {"consent_form", "kinship_certificate"}
+    assert PATIENT_NAME not in json.dumps(mine, ensure_ascii=False)
+    document = admin.get(f"/v1/admin/proxy-requests/{request_id}/documents/consent_form")
+    assert document.content == CONSENT
+
+    approved = admin.post(
+        f"/v1/admin/proxy-requests/{request_id}/approve",
+        json={"reason": "가족관계증명서와 동의서 확인"},
+    )
+    assert approved.status_code == 200, approved.text
+    issuance_id = approved.json()["issuance_id"]
+    status = spouse.issuance.get(f"/v1/proxy-requests/{request_id}").json()
+    assert (status["status"], status["issuance_id"]) == ("approved", issuance_id)
+
+    ready = spouse.wait_ready(issuance_id)
+    assert ready["record_count"] == 1
+    pdf = spouse.issuance.get(f"/v1/issuances/{issuance_id}/document")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert patient.issuance.get(f"/v1/issuances/{issuance_id}").status_code == 404
+
+    again = admin.post(f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "again"})
+    assert again.status_code == 409
+
+    def proxy_entries() -> list[dict[str, Any]] | None:
+        items = patient.catalog.get("/v1/me/access-log", params={"limit": 500}).json()["items"]
+        found = [e for e in items if e["actor_type"] == "proxy"]
+        return found if len(found) >= 2 else None
+
+    entries = eventually(proxy_entries, what="the proxy's acts in the patient's access log")
+    assert {e["actor_id"] for e in entries} == {spouse.person_id}
+    assert any(e["reason"].startswith("approved") for e in entries)
+
+
+def test_a_rejected_request_gives_nothing(setting: dict[str, Any]) -> None:
+    spouse, admin = setting["spouse"], setting["admin"]
+    request_id = submit(spouse).json()["request_id"]
+    rejected = admin.post(
+        f"/v1/admin/proxy-requests/{request_id}/reject",
+        json={"reason": "동의서의 서명이 환자의 것이 아님"},
+    )
+    assert rejected.status_code == 200
+    status = spouse.issuance.get(f"/v1/proxy-requests/{request_id}").json()
+    assert status["status"] == "rejected"
+    assert status["reason"] == "동의서의 서명이 환자의 것이 아님"
+    assert "issuance_id" not in status
+    late = admin.post(f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "x"})
+    assert late.status_code == 409
+
+
+def test_documents_are_kept_encrypted(cluster: Cluster, setting: dict[str, Any]) -> None:
+    request_id = submit(setting["spouse"]).json()["request_id"]
+    assert cluster.infra is not None
+    s3 = Minio(
+        cluster.infra.s3_url.removeprefix("http://"),
+        access_key=cluster.infra.s3_access_key,
+        secret_key=cluster.infra.s3_secret_key,
+        secure=False,
+    )
+    raw = s3.get_object("medrec-copies", f"proxy/{request_id}/consent_form").read()
+    assert b"CONSENT-91c2" not in raw and len(raw) > len(CONSENT)
+
+
+@pytest.mark.parametrize(
+    ("relation", "files", "field"),
+    [
+        ("spouse", {"consent_form": ("c.pdf", CONSENT, "application/pdf")}, "kinship_certificate"),
+        ("proxy", {"consent_form": ("c.pdf", CONSENT, "application/pdf")}, "power_of_attorney"),
+        ("neighbour", {}, "request.relation"),
+        (
+            "spouse",
+            {
+                "consent_form": ("c.exe", b"MZ", "application/x-msdownload"),
+                "kinship_certificate": ("k.png", KINSHIP, "image/png"),
+            },
+            "consent_form",
+        ),
+    ],
+)
+def test_incomplete_requests_are_refused(
+    cluster: Cluster, setting: dict[str, Any], relation: str, files: dict[str, Any], field: str
+) -> None:
+    admin = setting["admin"]
+    before = len(admin.get("/v1/admin/proxy-requests", params={"limit": 500}).json()["items"])
+    response = submit(setting["spouse"], relation, **files)
+    assert response.status_code == 422, response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+    after = len(admin.get("/v1/admin/proxy-requests", params={"limit": 500}).json()["items"])
+    assert after == before
+
+
+def test_only_operators_review(setting: dict[str, Any]) -> None:
+    spouse = setting["spouse"]
+    assert spouse.issuance.get("/v1/admin/proxy-requests").status_code == 403
+    request_id = submit(spouse).json()["request_id"]
+    assert (
+        spouse.issuance.post(
+            f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "me"}
+        ).status_code
+        == 403
+    )
+    assert setting["patient"].issuance.get(f"/v1/proxy-requests/{request_id}").status_code == 404
