@@ -70,7 +70,7 @@ def world(cluster: Cluster) -> dict[str, Any]:
             RRN,
             NAME,
             inline(dental_chart(), STRUCTURED),
-            {"specialty": "dental", "service_start": "2020-04-01", "service_end": "2020-04-01"},
+            {"specialty": "dental", "service_start": "2024-04-01", "service_end": "2024-04-01"},
         ),
         (
             dental,
@@ -82,8 +82,8 @@ def world(cluster: Cluster) -> dict[str, Any]:
                 "specialty": "dental",
                 "kind": "radiology",
                 "title": "파노라마 판독지",
-                "service_start": "2020-04-01",
-                "service_end": "2020-04-01",
+                "service_start": "2024-04-01",
+                "service_end": "2024-04-01",
             },
         ),
         (

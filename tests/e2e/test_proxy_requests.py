@@ -29,6 +29,8 @@ def setting(cluster: Cluster) -> dict[str, Any]:
         BIRTH,
         inline("간호 기록".encode(), "text/plain"),
         kind="nursing_record",
+        service_start="2025-06-01",
+        service_end="2025-06-02",
     )
     assert vendor.put_record(transfer, "n-1", body).status_code == 201
     patient = Citizen(cluster, PATIENT_NAME, PATIENT_RRN, phone="010-5555-0001")

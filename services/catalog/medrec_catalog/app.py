@@ -3,7 +3,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from medrec_catalog import admin, directory, internal, me
+from medrec_catalog import admin, directory, internal, me, retention
 from medrec_catalog.models import messaging
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.db import Database
@@ -37,6 +37,6 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
             }
         )
     )
-    for module in (directory, me, internal, admin):
+    for module in (directory, me, internal, admin, retention):
         app.include_router(module.router)
     return app

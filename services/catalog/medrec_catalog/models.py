@@ -53,7 +53,10 @@ class CatalogRecord(CatalogBase):
     sha256: Mapped[str] = mapped_column(String(64))
     retention_until: Mapped[date] = mapped_column(index=True)
     retention_extended: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="available")
+    extension_reason: Mapped[str | None] = mapped_column(String(500))
+    extended_by: Mapped[str | None] = mapped_column(String(64))
+    # available | due (past its period, destruction asked) | destroyed | withdrawn
+    status: Mapped[str] = mapped_column(String(16), default="available", index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -170,3 +170,19 @@ class AccessLogRepository(Repository):
             query.order_by(AccessLogEntry.event_id.desc()).limit(limit)
         )
         return rows.scalars().all()
+
+
+class RetentionRepository(Repository):
+    async def claim_due(self, today: date, limit: int) -> Sequence[CatalogRecord]:
+        """Records past their period, locked so that concurrent sweeps never emit one twice."""
+        rows = await self.session.execute(
+            select(CatalogRecord)
+            .where(CatalogRecord.status == "available", CatalogRecord.retention_until < today)
+            .order_by(CatalogRecord.retention_until)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return rows.scalars().all()
+
+    async def for_update(self, record_id: uuid.UUID) -> CatalogRecord | None:
+        return await self.session.get(CatalogRecord, record_id, with_for_update=True)

@@ -12,6 +12,7 @@ class CatalogSettings(ServiceSettings):
     # catalog's own client credentials (scope metadata:read) for ingest's internal API
     client_id: str
     client_secret: SecretStr
+    retention_sweep_seconds: float = 3600.0
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         return {"client_secret": self.client_secret}

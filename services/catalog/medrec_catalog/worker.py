@@ -1,11 +1,14 @@
+import asyncio
 from contextlib import AsyncExitStack
 
-from medrec_catalog import handlers
+from medrec_catalog import handlers, retention
 from medrec_catalog.models import messaging
 from medrec_catalog.settings import CatalogSettings
+from medrec_shared.clock import build_clock
 from medrec_shared.http import ClientCredentials, ServiceClient
+from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
-from medrec_shared.worker import Task
+from medrec_shared.worker import Task, every
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
@@ -40,6 +43,22 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "TransferOpened": handlers.on_transfer_opened,
             "RecordStored": handlers.on_record_stored(record_metadata),
             "AccessRecorded": handlers.on_access_recorded,
+            "RecordDestroyed": retention.on_record_gone,
+            "RecordWithdrawn": retention.on_record_gone,
         },
     )
-    return {"outbox-relay": relay_task(db, messaging, producer), "events": events}
+    outbox = Outbox(messaging.outbox, "catalog")
+    clock = build_clock(settings.clock_file)
+
+    async def retention_sweep(stop: asyncio.Event) -> None:
+        await every(
+            stop,
+            settings.retention_sweep_seconds,
+            lambda: retention.scheduled_sweep(db.sessions, outbox, settings, clock),
+        )
+
+    return {
+        "outbox-relay": relay_task(db, messaging, producer),
+        "events": events,
+        "retention-sweep": retention_sweep,
+    }

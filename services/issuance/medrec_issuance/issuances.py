@@ -197,6 +197,11 @@ async def download_copy(
     issuance = await IssuanceRepository(session).get_for(issuance_id, principal)
     if issuance is None:
         raise NotFound("No such issuance.")
+    if issuance.status == "purged":
+        raise Gone(
+            "A record in this copy reached the end of its retention period and was "
+            "destroyed with it."
+        )
     if issuance.status != "ready":
         raise NotReady(f"The copy is {issuance.status}.")
     assert issuance.expires_at and issuance.object_key and issuance.kek_id and issuance.wrapped_dek

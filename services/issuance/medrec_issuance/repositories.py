@@ -45,6 +45,15 @@ class IssuanceRepository(Repository):
     async def by_number(self, number: str) -> Issuance | None:
         return await self.scalar(select(Issuance).where(Issuance.issuance_number == number))
 
+    async def holding(self, record_id: uuid.UUID) -> Sequence[Issuance]:
+        """Stored copies that include the record."""
+        rows = await self.session.execute(
+            select(Issuance)
+            .where(Issuance.record_ids.contains([record_id]), Issuance.object_key.is_not(None))
+            .with_for_update()
+        )
+        return rows.scalars().all()
+
     async def by_sha256(self, sha256: str) -> Issuance | None:
         return await self.scalar(select(Issuance).where(Issuance.sha256 == sha256))
 

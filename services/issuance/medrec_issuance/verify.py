@@ -40,7 +40,7 @@ async def verify_by_number(
     issuance = await IssuanceRepository(session).by_number(number)
     if (
         issuance is None
-        or issuance.status != "ready"
+        or issuance.status not in ("ready", "purged")  # a purged copy was still issued
         or not secrets.compare_digest(issuance.verification_code, code.strip().upper())
     ):
         return VerifyOut(valid=False)
@@ -69,7 +69,7 @@ async def verify_by_upload(
         if len(data) > MAX_UPLOAD:
             raise ValidationFailed(errors=[{"field": "file", "message": "larger than 100 MiB"}])
     issuance = await IssuanceRepository(session).by_sha256(digest.hexdigest())
-    if issuance is None or issuance.status != "ready":
+    if issuance is None or issuance.status not in ("ready", "purged"):
         return VerifyOut(valid=False)
     check = await asyncio.to_thread(verify_pdf, bytes(data), request.app.state.issuer_cert)
     return VerifyOut(valid=check.intact and check.valid, issuance_number=issuance.issuance_number)

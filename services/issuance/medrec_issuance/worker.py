@@ -4,6 +4,7 @@ from medrec_issuance.app import keyring_of, object_store, service_credentials
 from medrec_issuance.issuer import load_or_create_issuer
 from medrec_issuance.models import messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
+from medrec_issuance.purging import on_record_destroyed
 from medrec_issuance.rendering import Renderer
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.clock import build_clock
@@ -42,7 +43,10 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         db,
         messaging.inbox,
         "issuance",
-        [settings.topic_issuance],
-        {"IssuanceRequested": renderer.handler()},
+        [settings.topic_issuance, settings.topic_record],
+        {
+            "IssuanceRequested": renderer.handler(),
+            "RecordDestroyed": on_record_destroyed(renderer.vault),
+        },
     )
     return {"outbox-relay": relay_task(db, messaging, producer), "events": events}

@@ -29,26 +29,26 @@ def person(cluster: Cluster) -> Citizen:
     medical = vendor.open_transfer("52000001", "한빛내과의원")
     dental = vendor.open_transfer("52000002", "한빛치과의원")
     deposits = [
-        (medical, "m-1", {"service_start": "2015-01-05", "service_end": "2015-01-05"}),
+        (medical, "m-1", {"service_start": "2020-01-05", "service_end": "2020-01-05"}),
         (
             medical,
             "m-2",
-            {"service_start": "2018-02-01", "service_end": "2018-02-03", "kind": "prescription"},
+            {"service_start": "2025-02-01", "service_end": "2025-02-03", "kind": "prescription"},
         ),
         (
             medical,
             "m-3",
-            {"service_start": "2021-07-01", "service_end": "2021-07-09", "kind": "test_record"},
+            {"service_start": "2024-07-01", "service_end": "2024-07-09", "kind": "test_record"},
         ),
         (
             dental,
             "d-1",
-            {"service_start": "2019-03-01", "service_end": "2019-03-01", "specialty": "dental"},
+            {"service_start": "2023-03-01", "service_end": "2023-03-01", "specialty": "dental"},
         ),
         (
             dental,
             "d-2",
-            {"service_start": "2022-11-11", "service_end": "2022-11-30", "specialty": "dental"},
+            {"service_start": "2025-11-11", "service_end": "2025-11-30", "specialty": "dental"},
         ),
     ]
     for transfer, external_id, fields in deposits:
@@ -67,14 +67,14 @@ def ends(items: list[dict[str, Any]]) -> list[str]:
 
 def test_newest_care_first_and_only_the_persons_own(person: Citizen) -> None:
     items = person.records()
-    assert ends(items) == ["2022-11-30", "2021-07-09", "2019-03-01", "2018-02-03", "2015-01-05"]
+    assert ends(items) == ["2025-11-30", "2025-02-03", "2024-07-09", "2023-03-01", "2020-01-05"]
     assert {r["institution"]["name"] for r in items} == {"한빛내과의원", "한빛치과의원"}
 
 
 def test_filters(person: Citizen) -> None:
-    assert ends(person.records(specialty="dental")) == ["2022-11-30", "2019-03-01"]
-    assert ends(person.records(kind="prescription")) == ["2018-02-03"]
-    assert ends(person.records(institution="52000001", kind="test_record")) == ["2021-07-09"]
+    assert ends(person.records(specialty="dental")) == ["2025-11-30", "2023-03-01"]
+    assert ends(person.records(kind="prescription")) == ["2025-02-03"]
+    assert ends(person.records(institution="52000001", kind="test_record")) == ["2024-07-09"]
     assert person.records(institution="52000009") == []
 
 
@@ -97,15 +97,15 @@ def test_groups_summarise_by_institution_and_specialty(person: Citizen) -> None:
             "institution": {"code": "52000002", "name": "한빛치과의원"},
             "specialty": "dental",
             "count": 2,
-            "first_service": "2019-03-01",
-            "last_service": "2022-11-30",
+            "first_service": "2023-03-01",
+            "last_service": "2025-11-30",
         },
         {
             "institution": {"code": "52000001", "name": "한빛내과의원"},
             "specialty": "medical",
             "count": 3,
-            "first_service": "2015-01-05",
-            "last_service": "2021-07-09",
+            "first_service": "2020-01-05",
+            "last_service": "2025-02-03",
         },
     ]
 
