@@ -5,7 +5,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -14,14 +14,18 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from medrec_shared.auth import JwksCache, TokenVerifier
 from medrec_shared.clock import Clock, build_clock
+from medrec_shared.db import Database
 from medrec_shared.logs import (
     CORRELATION_HEADER,
     get_correlation_id,
     get_logger,
     set_correlation_id,
 )
+from medrec_shared.messaging import Outbox
 from medrec_shared.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
+from medrec_shared.runtime import broker_reachable
 from medrec_shared.settings import ServiceSettings
+from medrec_shared.storage import ObjectStore
 
 log = get_logger("medrec.http")
 REQUESTS = Counter("medrec_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -50,6 +54,19 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
                 ms=round(elapsed * 1000, 1),
             )
         return response
+
+
+def dependency_checks(
+    db: Database, settings: ServiceSettings, store: ObjectStore | None = None
+) -> dict[str, ReadinessCheck]:
+    """What `/readyz` asks: the database, the broker, and storage where the service has it."""
+    checks: dict[str, ReadinessCheck] = {
+        "database": db.ping,
+        "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+    }
+    if store is not None:
+        checks["storage"] = store.ping
+    return checks
 
 
 def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
@@ -108,3 +125,15 @@ def _now(request: Request) -> datetime:
 
 # "Now" as a dependency: tests move the clock (see medrec_shared.clock) instead of sleeping.
 Now = Annotated[datetime, Depends(_now)]
+
+
+def from_state(name: str) -> Callable[[Request], Any]:
+    """A dependency on what the app factory put in `app.state` (settings, outbox, ports)."""
+
+    def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return dependency
+
+
+AppOutbox = Annotated[Outbox, Depends(from_state("outbox"))]

@@ -8,8 +8,7 @@ from medrec_catalog.models import messaging
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.db import Database
 from medrec_shared.messaging import Outbox
-from medrec_shared.runtime import broker_reachable
-from medrec_shared.web import create_base_app, health_router
+from medrec_shared.web import create_base_app, dependency_checks, health_router
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
@@ -29,14 +28,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     app.router.lifespan_context = lifespan
     app.state.db = db
     app.state.outbox = Outbox(messaging.outbox, "catalog")
-    app.include_router(
-        health_router(
-            {
-                "database": db.ping,
-                "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
-            }
-        )
-    )
+    app.include_router(health_router(dependency_checks(db, settings)))
     for module in (directory, me, internal, admin, retention):
         app.include_router(module.router)
     return app

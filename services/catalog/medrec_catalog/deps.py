@@ -1,25 +1,14 @@
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.auth import Principal, require_scope
 from medrec_shared.db import DbSession
-from medrec_shared.messaging import Outbox
+from medrec_shared.web import AppOutbox, from_state
 
-
-def _settings(request: Request) -> CatalogSettings:
-    settings: CatalogSettings = request.app.state.settings
-    return settings
-
-
-def _outbox(request: Request) -> Outbox:
-    outbox: Outbox = request.app.state.outbox
-    return outbox
-
-
-Settings = Annotated[CatalogSettings, Depends(_settings)]
-OutboxDep = Annotated[Outbox, Depends(_outbox)]
+Settings = Annotated[CatalogSettings, Depends(from_state("settings"))]
+OutboxDep = AppOutbox
 Citizen = Annotated[Principal, require_scope("records:read")]
 CatalogReader = Annotated[Principal, require_scope("catalog:read")]
 Operator = Annotated[Principal, require_scope("admin")]

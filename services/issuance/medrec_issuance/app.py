@@ -12,10 +12,9 @@ from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
-from medrec_shared.runtime import broker_reachable
 from medrec_shared.storage import ObjectStore
 from medrec_shared.vault import Vault
-from medrec_shared.web import create_base_app, health_router
+from medrec_shared.web import create_base_app, dependency_checks, health_router
 
 
 def service_credentials(settings: IssuanceSettings) -> ClientCredentials:
@@ -69,15 +68,7 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     app.state.vault = Vault(store, settings.copies_bucket, keyring)
     app.state.catalog = CatalogPort(catalog)
     app.state.identity = identity
-    app.include_router(
-        health_router(
-            {
-                "database": db.ping,
-                "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
-                "storage": store.ping,
-            }
-        )
-    )
+    app.include_router(health_router(dependency_checks(db, settings, store)))
     for module in (issuances, verify, proxy, proxy_admin):
         app.include_router(module.router)
     return app

@@ -1,25 +1,14 @@
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.auth import Principal, require_scope
 from medrec_shared.db import DbSession
-from medrec_shared.messaging import Outbox
+from medrec_shared.web import AppOutbox, from_state
 
-
-def _settings(request: Request) -> IssuanceSettings:
-    settings: IssuanceSettings = request.app.state.settings
-    return settings
-
-
-def _outbox(request: Request) -> Outbox:
-    outbox: Outbox = request.app.state.outbox
-    return outbox
-
-
-Settings = Annotated[IssuanceSettings, Depends(_settings)]
-OutboxDep = Annotated[Outbox, Depends(_outbox)]
+Settings = Annotated[IssuanceSettings, Depends(from_state("settings"))]
+OutboxDep = AppOutbox
 Requester = Annotated[Principal, require_scope("issuance:write")]
 Operator = Annotated[Principal, require_scope("admin")]
 
