@@ -26,11 +26,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import re
 import struct
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
@@ -44,6 +47,7 @@ __all__ = [
     "TAG_SIZE",
     "CryptoError",
     "DecryptionError",
+    "FileKeyring",
     "Keyring",
     "KeyringError",
     "LocalKeyring",
@@ -56,8 +60,12 @@ __all__ = [
     "decrypt_stream",
     "encrypt_bytes",
     "encrypt_stream",
+    "keyring_from_settings",
     "new_data_key",
+    "reseal",
+    "rewrap",
     "seal",
+    "sealed_kek_id",
     "unseal",
 ]
 
@@ -505,3 +513,111 @@ def blind_index(key: bytes, value: str) -> str:
     if len(key) < KEY_SIZE:
         raise ValueError(f"blind index key must be at least {KEY_SIZE} bytes")
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Rotation: re-wrap data keys under the active KEK without touching content
+# --------------------------------------------------------------------------------------------
+
+
+def rewrap(keyring: Keyring, wrapped: WrappedKey) -> WrappedKey:
+    """The same data key, wrapped by the active KEK (content stays as it is)."""
+    return keyring.wrap(keyring.unwrap(wrapped))
+
+
+def _split_sealed(blob: bytes) -> tuple[WrappedKey, bytes]:
+    try:
+        if blob[:4] != _SEAL_MAGIC:
+            raise DecryptionError
+        id_len = blob[4]
+        kek_id = blob[5 : 5 + id_len].decode("ascii")
+        (w_len,) = struct.unpack_from(">H", blob, 5 + id_len)
+        start = 7 + id_len
+        wrapped = blob[start : start + w_len]
+        if len(kek_id) != id_len or len(wrapped) != w_len:
+            raise DecryptionError
+    except (IndexError, struct.error, UnicodeDecodeError):
+        raise DecryptionError from None
+    return WrappedKey(kek_id, wrapped), blob[start + w_len :]
+
+
+def sealed_kek_id(blob: bytes) -> str:
+    """Which KEK a sealed field depends on (for rotation bookkeeping)."""
+    return _split_sealed(blob)[0].kek_id
+
+
+def reseal(keyring: Keyring, blob: bytes) -> bytes:
+    """A sealed field with its data key re-wrapped by the active KEK; the ciphertext is kept."""
+    wrapped, rest = _split_sealed(blob)
+    fresh = rewrap(keyring, wrapped)
+    kek_id = fresh.kek_id.encode()
+    return b"".join(
+        (
+            _SEAL_MAGIC,
+            struct.pack(">B", len(kek_id)),
+            kek_id,
+            struct.pack(">H", len(fresh.wrapped)),
+            fresh.wrapped,
+            rest,
+        )
+    )
+
+
+class FileKeyring(Keyring):
+    """KEKs from a JSON file `{"active": id, "keys": {id: base64}}`, re-read when it changes,
+    so an operator rotates keys without a restart (a Kubernetes Secret volume updates in place).
+    Checked at most once a second; a file that fails to parse keeps the last good keyring."""
+
+    def __init__(self, path: Path, *, check_every: float = 1.0) -> None:
+        self.path = path
+        self.check_every = check_every
+        self._checked = 0.0
+        self._mtime = -1.0
+        self._keyring = self._load()
+
+    def _load(self) -> LocalKeyring:
+        document = json.loads(self.path.read_text())
+        keys = {}
+        for kek_id, b64 in dict(document["keys"]).items():
+            try:
+                keys[kek_id] = base64.b64decode(b64, validate=True)
+            except (binascii.Error, ValueError):
+                raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
+        self._mtime = self.path.stat().st_mtime
+        return LocalKeyring(keys, str(document["active"]))
+
+    def _current(self) -> LocalKeyring:
+        now = time.monotonic()
+        if now - self._checked >= self.check_every:
+            self._checked = now
+            try:
+                if self.path.stat().st_mtime != self._mtime:
+                    self._keyring = self._load()
+            except (OSError, ValueError, KeyError, KeyringError):
+                pass  # keep serving with the last good keyring; the operator sees the file
+        return self._keyring
+
+    @property
+    def active_kek_id(self) -> str:
+        return self._current().active_kek_id
+
+    def wrap(self, dek: bytes) -> WrappedKey:
+        return self._current().wrap(dek)
+
+    def unwrap(self, wrapped: WrappedKey) -> bytes:
+        return self._current().unwrap(wrapped)
+
+    def kek_ids(self) -> list[str]:
+        return self._current().kek_ids()
+
+    def __repr__(self) -> str:
+        return f"FileKeyring({self.path}, kek_ids={self.kek_ids()!r})"
+
+
+def keyring_from_settings(spec: str | None, active: str | None, file: Path | None) -> Keyring:
+    """A keyring file when one is configured (rotation without restarts), else the env spec."""
+    if file is not None:
+        return FileKeyring(file)
+    if not spec or not active:
+        raise KeyringError("configure a keyring file or a key spec with its active id")
+    return LocalKeyring.from_spec(spec, active)
