@@ -4,11 +4,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import select, text
 
-from medrec_identity import clients, sandbox, verification, wellknown
+from medrec_identity import clients, me, sandbox, wellknown
 from medrec_identity.clients import ClientRepository, new_client
+from medrec_identity.clock import build_clock
+from medrec_identity.family import api as family_api
+from medrec_identity.family.select import build_http_registry
+from medrec_identity.keys import IdentityKeys
 from medrec_identity.models import ApiClient
+from medrec_identity.ratelimit import RateLimited, RateLimiter, rate_limited_response
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing import SigningKeyRepository
+from medrec_identity.verification import api as verification_api
+from medrec_identity.verification.select import build_provider
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.runtime import broker_reachable
@@ -40,11 +47,18 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     keyring = LocalKeyring.from_spec(
         settings.field_keys.get_secret_value(), settings.field_key_active
     )
+    keys = IdentityKeys.from_secret(settings.person_index_key)
+    clock = build_clock(settings.clock_file)
+    provider = build_provider(settings, keys)
+    family_registry = build_http_registry(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bootstrap(db, settings, keyring)
         yield
+        await provider.aclose()
+        if family_registry is not None:
+            await family_registry.http.aclose()
         await db.dispose()
 
     app = create_base_app(
@@ -54,9 +68,14 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         "guardianship.",
     )
     app.router.lifespan_context = lifespan
+    app.add_exception_handler(RateLimited, rate_limited_response)
     app.state.db = db
     app.state.keyring = keyring
-    app.state.verification_provider = verification.SandboxProvider()
+    app.state.keys = keys
+    app.state.clock = clock
+    app.state.verification_provider = provider
+    app.state.family_registry = family_registry
+    app.state.rate_limiter = RateLimiter(db.sessions, clock.now)
     app.include_router(
         health_router(
             {
@@ -67,7 +86,9 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     )
     app.include_router(wellknown.router)
     app.include_router(clients.router)
-    app.include_router(verification.router)
+    app.include_router(verification_api.router)
+    app.include_router(me.router)
+    app.include_router(family_api.router)
     if settings.sandbox:
         app.include_router(sandbox.router)
     return app

@@ -1,13 +1,22 @@
 """Request-scoped dependencies: the session (its transaction owned by the request), settings,
-the field keyring."""
+keys, the clock, the ports (verification provider, family registry), and the kinds of caller."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from medrec_identity.clock import Clock
+from medrec_identity.family.port import FamilyRegistry
+from medrec_identity.family.select import registry_for_request
+from medrec_identity.keys import IdentityKeys
+from medrec_identity.ratelimit import RateLimiter
 from medrec_identity.settings import IdentitySettings
+from medrec_identity.verification.port import VerificationProvider
+from medrec_shared.auth import CurrentPrincipal, Principal
 from medrec_shared.crypto import Keyring
 from medrec_shared.db import DbSession
+from medrec_shared.problems import Forbidden
 
 
 def _settings(request: Request) -> IdentitySettings:
@@ -20,6 +29,66 @@ def _keyring(request: Request) -> Keyring:
     return keyring
 
 
+def _keys(request: Request) -> IdentityKeys:
+    keys: IdentityKeys = request.app.state.keys
+    return keys
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _provider(request: Request) -> VerificationProvider:
+    provider: VerificationProvider = request.app.state.verification_provider
+    return provider
+
+
+def _rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+def _own_transactions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For the few writes that must outlive a failing request (counting a wrong try)."""
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.db.sessions
+    return sessions
+
+
 Session = DbSession
 Settings = Annotated[IdentitySettings, Depends(_settings)]
 FieldKeyring = Annotated[Keyring, Depends(_keyring)]
+Keys = Annotated[IdentityKeys, Depends(_keys)]
+AppClock = Annotated[Clock, Depends(_clock)]
+Provider = Annotated[VerificationProvider, Depends(_provider)]
+Limiter = Annotated[RateLimiter, Depends(_rate_limiter)]
+OwnTransactions = Annotated[async_sessionmaker[AsyncSession], Depends(_own_transactions)]
+
+
+def _registry(request: Request, session: Session, keyring: FieldKeyring) -> FamilyRegistry:
+    return registry_for_request(request.app.state, session, keyring)
+
+
+Registry = Annotated[FamilyRegistry, Depends(_registry)]
+
+
+class ActingForOther(Forbidden):
+    type, title = "acting-for-other", "Not with a token that acts for someone else"
+
+
+async def _citizen(principal: CurrentPrincipal) -> Principal:
+    if principal.person_key is None:
+        raise Forbidden("A citizen token is required.")
+    return principal
+
+
+async def _citizen_for_self(principal: Annotated[Principal, Depends(_citizen)]) -> Principal:
+    if principal.acting_for_other:
+        raise ActingForOther("A token acting for a child cannot do this.")
+    return principal
+
+
+# A verified person's token (possibly a guardian's acting for a child).
+CitizenPrincipal = Annotated[Principal, Depends(_citizen)]
+# A verified person acting for themselves: guardian tokens are refused.
+SelfPrincipal = Annotated[Principal, Depends(_citizen_for_self)]

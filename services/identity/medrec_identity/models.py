@@ -1,7 +1,17 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ARRAY, Boolean, Integer, LargeBinary, String, func
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medrec_shared.db import Base, new_metadata
@@ -49,18 +59,35 @@ class Person(IdentityBase):
 
 
 class Verification(IdentityBase):
+    """One citizen verification: what the citizen claimed (sealed), the provider that checks it and
+    that provider's sealed challenge (a keyed hash of the one-time code, or OIDC state/nonce/PKCE).
+    The phone is kept only as a keyed hash."""
+
     __tablename__ = "verifications"
     verification_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
     person_key: Mapped[str] = mapped_column(String(64))
     rrn_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     birth_date: Mapped[date]
-    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    challenge_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RateEvent(IdentityBase):
+    """One counted action (a verification started) for a keyed hash of a phone or a client
+    address; a sliding-window limit counts these, so every replica sees the same counts."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_bucket_key_at", "bucket", "key_hash", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class FamilyLink(IdentityBase):

@@ -6,9 +6,10 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
-from medrec_identity.deps import FieldKeyring, Session, Settings
+from medrec_identity.deps import FieldKeyring, Keys, Session
+from medrec_identity.family.sandbox import FamilyLinkRepository
 from medrec_identity.models import FamilyLink
-from medrec_shared.crypto import blind_index, seal
+from medrec_identity.persons import seal_name, seal_rrn
 from medrec_shared.ids import new_id
 from medrec_shared.rrn import InvalidRRN, parse_rrn
 
@@ -35,18 +36,17 @@ class FamilyLinkIn(BaseModel):
 
 @router.post("/v1/sandbox/family-links", status_code=201)
 async def add_family_link(
-    body: FamilyLinkIn, session: Session, settings: Settings, keyring: FieldKeyring
+    body: FamilyLinkIn, session: Session, keys: Keys, keyring: FieldKeyring
 ) -> dict[str, str]:
-    index_key = settings.person_index_key.get_secret_value().encode()
     link = FamilyLink(
         id=new_id(),
-        parent_key=blind_index(index_key, body.parent_rrn),
-        child_key=blind_index(index_key, body.child_rrn),
-        child_rrn_sealed=seal(keyring, body.child_rrn.encode(), context=b"identity.rrn"),
-        child_name_sealed=seal(keyring, body.child_name.encode(), context=b"identity.name"),
+        parent_key=keys.person_key(body.parent_rrn),
+        child_key=keys.person_key(body.child_rrn),
+        child_rrn_sealed=seal_rrn(keyring, body.child_rrn),
+        child_name_sealed=seal_name(keyring, body.child_name),
         child_birth_date=body.child_birth_date,
         relation=body.relation,
         parental_authority=body.parental_authority,
     )
-    session.add(link)
+    await FamilyLinkRepository(session).add(link)
     return {"id": str(link.id)}

@@ -1,7 +1,24 @@
-from pydantic import SecretStr
+"""identity's settings, from `MEDREC_IDENTITY_*` environment variables.
+
+Outside the local stack (`environment=production`, the default) the sandbox adapters, the movable
+test clock and weak or missing secrets are refused at start-up: production has to name a real
+verification provider (`VERIFICATION_PROVIDER=oidc` with its issuer, client and redirect URI) and a
+real family registry (`FAMILY_REGISTRY=http` with its URL and token).
+"""
+
+from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from medrec_shared.settings import ServiceSettings
+
+# Verification start limits when the setting is left unset: strict in production, loose in the
+# local stack (every test and demo citizen there comes from 127.0.0.1, many with one phone).
+_PRODUCTION_LIMITS = {"phone": 5, "ip": 30}
+_LOCAL_LIMITS = {"phone": 1000, "ip": 10000}
 
 
 class IdentitySettings(ServiceSettings):
@@ -12,18 +29,99 @@ class IdentitySettings(ServiceSettings):
     admin_client_id: str = "operator"
     admin_client_secret: SecretStr | None = None
     # Keyed hash of RRNs: the same key as ingest's, so a verified person finds their records.
+    # identity also derives its other lookup keys from it (phone and client-address hashes, codes).
     person_index_key: SecretStr
     # Encrypts RRNs, names and the token signing keys at rest.
     field_keys: SecretStr  # "kek-id:base64,..." as medrec_shared.crypto.LocalKeyring.from_spec
     field_key_active: str
     client_token_ttl_seconds: int = 3600
     citizen_token_ttl_seconds: int = 900
-    verification_ttl_seconds: int = 180
-    verification_max_attempts: int = 5
+    guardian_token_ttl_seconds: int = Field(default=600, ge=1, le=3600)
+
+    # -- verification --------------------------------------------------------------------------
+    verification_provider: Literal["sandbox", "oidc"] = "sandbox"
+    verification_ttl_seconds: int = Field(default=180, ge=1)
+    verification_max_attempts: int = Field(default=5, ge=1)
+    # At most this many verifications started per phone number / per client address within the
+    # window; unset means 5 per phone and 30 per address in production (loose in the local stack).
+    verification_limit_per_phone: int | None = Field(default=None, ge=1)
+    verification_limit_per_ip: int | None = Field(default=None, ge=1)
+    verification_limit_window_seconds: int = Field(default=3600, ge=1)
+    # Unconfirmed or used verifications (sealed name and RRN) are deleted this long after expiry.
+    verification_retention_seconds: int = Field(default=86400, ge=0)
+
+    # A generic OpenID Connect provider (VERIFICATION_PROVIDER=oidc), authorization code + PKCE.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_uri: str | None = None  # the citizen portal's callback, registered at the OP
+    oidc_scopes: str = "openid profile phone"
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # -- family registry -----------------------------------------------------------------------
+    family_registry: Literal["sandbox", "http"] = "sandbox"
+    family_registry_url: str | None = None  # see docs/family-registry.md
+    family_registry_token: SecretStr | None = None
+    family_registry_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # -- tests -----------------------------------------------------------------------------------
+    # A file holding an RFC 3339 instant: the service's clock stands still there (empty or missing
+    # file: the real clock). Lets tests move time; refused outside the local stack.
+    clock_file: Path | None = None
+
+    @property
+    def limit_per_phone(self) -> int:
+        return self.verification_limit_per_phone or self._default_limits["phone"]
+
+    @property
+    def limit_per_ip(self) -> int:
+        return self.verification_limit_per_ip or self._default_limits["ip"]
+
+    @property
+    def _default_limits(self) -> dict[str, int]:
+        return _LOCAL_LIMITS if self.environment == "local" else _PRODUCTION_LIMITS
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
-        return {
+        checked: dict[str, SecretStr | None] = {
             "admin_client_secret": self.admin_client_secret,
             "person_index_key": self.person_index_key,
             "field_keys": self.field_keys,
         }
+        if self.verification_provider == "oidc":
+            checked["oidc_client_secret"] = self.oidc_client_secret
+        if self.family_registry == "http":
+            checked["family_registry_token"] = self.family_registry_token
+        return checked
+
+    @model_validator(mode="after")
+    def _check_adapters(self) -> Self:
+        if self.verification_provider == "oidc":
+            missing = [
+                name
+                for name in (
+                    "oidc_issuer",
+                    "oidc_client_id",
+                    "oidc_client_secret",
+                    "oidc_redirect_uri",
+                )
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"verification_provider=oidc needs {', '.join(missing)}")
+            if "openid" not in self.oidc_scopes.split():
+                raise ValueError("oidc_scopes must include openid")
+        if self.family_registry == "http" and not self.family_registry_url:
+            raise ValueError("family_registry=http needs family_registry_url")
+        if self.environment == "local":
+            return self
+        if self.verification_provider == "sandbox":
+            raise ValueError("the sandbox verification provider is only allowed in the local stack")
+        if self.family_registry == "sandbox":
+            raise ValueError("the sandbox family registry is only allowed in the local stack")
+        if self.clock_file is not None:
+            raise ValueError("clock_file is only allowed in the local stack")
+        for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url"):
+            value = getattr(self, name)
+            if value and urlsplit(value).scheme != "https":
+                raise ValueError(f"{name} must be an https URL outside the local stack")
+        return self

@@ -1,13 +1,21 @@
 from contextlib import AsyncExitStack
 
+from medrec_identity.clock import build_clock
+from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.models import messaging
 from medrec_identity.settings import IdentitySettings
 from medrec_shared.runtime import open_database, open_producer, relay_task
-from medrec_shared.worker import Task
+from medrec_shared.worker import Task, every
+
+HOUSEKEEPING_SECONDS = 300
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     settings = IdentitySettings()
     db = await open_database(stack, settings)
     producer = await open_producer(stack, settings, "identity")
-    return {"outbox-relay": relay_task(db, messaging, producer)}
+    job = housekeeping_job(db, settings, build_clock(settings.clock_file))
+    return {
+        "outbox-relay": relay_task(db, messaging, producer),
+        "housekeeping": lambda stop: every(stop, HOUSEKEEPING_SECONDS, job),
+    }

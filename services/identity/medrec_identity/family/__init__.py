@@ -1,0 +1,1 @@
+"""The family registry port and its adapters, and acting for a child."""

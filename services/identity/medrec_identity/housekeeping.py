@@ -1,0 +1,32 @@
+"""The worker's housekeeping: rate-limit events too old to count, and verifications (sealed
+names and RRNs) kept past `verification_retention_seconds` after their expiry."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from medrec_identity.clock import Clock
+from medrec_identity.ratelimit import RateEventRepository
+from medrec_identity.settings import IdentitySettings
+from medrec_identity.verification.repository import VerificationRepository
+from medrec_shared.db import Database
+from medrec_shared.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def housekeeping_job(
+    db: Database, settings: IdentitySettings, clock: Clock
+) -> Callable[[], Awaitable[None]]:
+    async def housekeeping() -> None:
+        now = clock.now()
+        events_cutoff = now - timedelta(seconds=settings.verification_limit_window_seconds)
+        verifications_cutoff = now - timedelta(seconds=settings.verification_retention_seconds)
+        async with db.sessions() as session, session.begin():
+            events = await RateEventRepository(session).purge_before(events_cutoff)
+            verifications = await VerificationRepository(session).purge_expired_before(
+                verifications_cutoff
+            )
+        if events or verifications:
+            log.info("housekeeping", rate_events=events, verifications=verifications)
+
+    return housekeeping

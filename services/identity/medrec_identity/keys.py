@@ -1,0 +1,55 @@
+"""Keys identity derives for lookups, so phone numbers, client addresses and one-time codes are
+stored only as keyed hashes. All come from `person_index_key` (the RRN blind-index key shared with
+ingest) by HMAC with a distinct purpose, so no extra secret has to be deployed."""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from medrec_shared.crypto import blind_index
+from medrec_shared.rrn import normalise_rrn
+
+
+def _derive(root: bytes, purpose: str) -> bytes:
+    return hmac.new(root, b"medrec.identity." + purpose.encode(), hashlib.sha256).digest()
+
+
+def phone_digits(phone: str) -> str:
+    """010-1234-5678, 01012345678 and +82 10 1234 5678 all become 01012345678."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip().startswith("+82"):
+        digits = "0" + digits[2:]
+    return digits
+
+
+@dataclass(frozen=True)
+class IdentityKeys:
+    person_index: bytes
+    phone_index: bytes
+    address_index: bytes
+    code: bytes
+
+    @classmethod
+    def from_secret(cls, person_index_key: SecretStr) -> "IdentityKeys":
+        root = person_index_key.get_secret_value().encode()
+        return cls(
+            person_index=root,
+            phone_index=_derive(root, "phone-index.v1"),
+            address_index=_derive(root, "client-address-index.v1"),
+            code=_derive(root, "verification-code.v1"),
+        )
+
+    def person_key(self, rrn: str) -> str:
+        """The blind index records are filed under (the same as ingest computes)."""
+        return blind_index(self.person_index, normalise_rrn(rrn))
+
+    def phone_hash(self, phone: str) -> str:
+        return blind_index(self.phone_index, phone_digits(phone))
+
+    def address_hash(self, address: str) -> str:
+        return blind_index(self.address_index, address)
+
+    def code_hash(self, verification_id: str, code: str) -> bytes:
+        return hmac.new(self.code, f"{verification_id}:{code}".encode(), hashlib.sha256).digest()

@@ -1,0 +1,66 @@
+"""Persons: verified citizens and the children their guardians act for. A person is found by the
+keyed hash of their RRN; the RRN and name are kept only sealed with the field keyring."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from medrec_identity.models import Person
+from medrec_shared.crypto import Keyring, seal, unseal
+from medrec_shared.db import Repository
+from medrec_shared.ids import new_id
+
+RRN_CONTEXT = b"identity.rrn"
+NAME_CONTEXT = b"identity.name"
+
+
+def seal_rrn(keyring: Keyring, rrn: str) -> bytes:
+    return seal(keyring, rrn.encode(), context=RRN_CONTEXT)
+
+
+def seal_name(keyring: Keyring, name: str) -> bytes:
+    return seal(keyring, name.encode(), context=NAME_CONTEXT)
+
+
+def unseal_rrn(keyring: Keyring, blob: bytes) -> str:
+    return unseal(keyring, blob, context=RRN_CONTEXT).decode()
+
+
+def unseal_name(keyring: Keyring, blob: bytes) -> str:
+    return unseal(keyring, blob, context=NAME_CONTEXT).decode()
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    person_key: str
+    rrn_sealed: bytes
+    name_sealed: bytes
+    birth_date: date
+
+
+class PersonRepository(Repository):
+    async def by_key(self, person_key: str) -> Person | None:
+        return await self.scalar(select(Person).where(Person.person_key == person_key))
+
+    async def get(self, person_id: uuid.UUID) -> Person | None:
+        return await self.session.get(Person, person_id)
+
+    async def find_or_create(self, new: NewPerson) -> Person:
+        """The person with this key, created if absent; safe when two requests race."""
+        await self.session.execute(
+            insert(Person)
+            .values(
+                person_id=new_id(),
+                person_key=new.person_key,
+                rrn_sealed=new.rrn_sealed,
+                name_sealed=new.name_sealed,
+                birth_date=new.birth_date,
+            )
+            .on_conflict_do_nothing(index_elements=[Person.person_key])
+        )
+        person = await self.by_key(new.person_key)
+        assert person is not None
+        return person

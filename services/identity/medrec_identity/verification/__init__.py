@@ -1,0 +1,1 @@
+"""Citizen verification: the provider port, its adapters, and the API."""

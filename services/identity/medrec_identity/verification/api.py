@@ -1,0 +1,243 @@
+"""`POST /v1/verifications` and `POST /v1/verifications/{id}/confirm`: a citizen proves who they
+are through the configured provider and gets a short-lived citizen token.
+
+Starting is limited per phone and per client address (sliding windows in PostgreSQL, 429 with
+`Retry-After`). A verification expires after `verification_ttl_seconds`, is locked after
+`verification_max_attempts` wrong tries (429), and is used once."""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, field_validator
+
+from medrec_identity.deps import (
+    AppClock,
+    FieldKeyring,
+    Keys,
+    Limiter,
+    OwnTransactions,
+    Provider,
+    Session,
+    Settings,
+)
+from medrec_identity.keys import phone_digits
+from medrec_identity.models import Verification
+from medrec_identity.persons import (
+    NewPerson,
+    PersonRepository,
+    seal_name,
+    seal_rrn,
+    unseal_name,
+)
+from medrec_identity.ratelimit import Limit
+from medrec_identity.tokens import citizen_token
+from medrec_identity.verification.matching import attributes_match
+from medrec_identity.verification.port import ClaimedIdentity, Outcome, Proof
+from medrec_identity.verification.repository import VerificationRepository
+from medrec_shared.crypto import seal, unseal
+from medrec_shared.ids import new_id
+from medrec_shared.logs import get_logger
+from medrec_shared.problems import NotFound, Problem, TooManyRequests
+from medrec_shared.rrn import InvalidRRN, parse_rrn
+
+router = APIRouter(tags=["verification"])
+log = get_logger(__name__)
+_CHALLENGE_CONTEXT = b"identity.verification.challenge"
+
+
+class WrongCode(Problem):
+    status, type, title = 400, "wrong-code", "The code is not correct"
+
+
+class IdentityMismatch(Problem):
+    status, type, title = 400, "identity-mismatch", "The provider verified someone else"
+
+
+class VerificationLocked(TooManyRequests):
+    type, title = "verification-locked", "Too many wrong codes"
+
+
+class VerificationExpired(Problem):
+    status, type, title = 400, "verification-expired", "The verification has expired"
+
+
+class VerificationIn(BaseModel):
+    method: Literal["mobile"]
+    name: str = Field(min_length=1, max_length=100)
+    rrn: str = Field(min_length=13, max_length=14, description="YYMMDD-GNNNNNN")
+    phone: str = Field(pattern=r"^01[016789]-?\d{3,4}-?\d{4}$")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("rrn")
+    @classmethod
+    def _valid_rrn(cls, value: str) -> str:
+        try:
+            return parse_rrn(value)[0]
+        except InvalidRRN as exc:
+            raise ValueError(f"not a valid resident registration number: {exc}") from None
+
+
+class VerificationStarted(BaseModel):
+    verification_id: uuid.UUID
+    expires_at: datetime
+    sandbox_code: str | None = Field(default=None, description="sandbox mode only")
+    authorization_url: str | None = Field(
+        default=None, description="OpenID Connect provider: send the citizen's browser here"
+    )
+
+
+class ConfirmIn(BaseModel):
+    code: str = Field(
+        min_length=1, max_length=2048, description="the 6-digit code, or an authorization code"
+    )
+    state: str | None = Field(
+        default=None, max_length=512, description="OpenID Connect provider: the returned state"
+    )
+
+
+class CitizenToken(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int
+    person_id: uuid.UUID
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as uvicorn sees it (X-Forwarded-For from trusted proxies only, see
+    uvicorn's `forwarded_allow_ips`)."""
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/v1/verifications",
+    status_code=201,
+    response_model=VerificationStarted,
+    response_model_exclude_none=True,
+)
+async def start_verification(
+    body: VerificationIn,
+    request: Request,
+    session: Session,
+    settings: Settings,
+    keyring: FieldKeyring,
+    keys: Keys,
+    clock: AppClock,
+    provider: Provider,
+    limiter: Limiter,
+) -> VerificationStarted:
+    claimed = ClaimedIdentity(
+        name=body.name,
+        rrn=body.rrn,
+        birth_date=parse_rrn(body.rrn)[1],
+        phone=phone_digits(body.phone),
+    )
+    window = timedelta(seconds=settings.verification_limit_window_seconds)
+    phone_hash = keys.phone_hash(claimed.phone)
+    await limiter.hit(
+        Limit("verify.phone", phone_hash, settings.limit_per_phone, window),
+        Limit(
+            "verify.address",
+            keys.address_hash(client_address(request)),
+            settings.limit_per_ip,
+            window,
+        ),
+    )
+    verification_id = new_id()
+    challenge = await provider.begin(verification_id, claimed)
+    verification = Verification(
+        verification_id=verification_id,
+        provider=provider.kind,
+        person_key=keys.person_key(claimed.rrn),
+        rrn_sealed=seal_rrn(keyring, claimed.rrn),
+        name_sealed=seal_name(keyring, claimed.name),
+        birth_date=claimed.birth_date,
+        phone_hash=phone_hash,
+        challenge_sealed=seal(keyring, challenge.state, context=_CHALLENGE_CONTEXT),
+        attempts=0,
+        expires_at=clock.now() + timedelta(seconds=settings.verification_ttl_seconds),
+    )
+    await VerificationRepository(session).add(verification)
+    log.info("verification_started", verification_id=str(verification_id), provider=provider.kind)
+    return VerificationStarted(
+        verification_id=verification_id,
+        expires_at=verification.expires_at,
+        sandbox_code=challenge.public.get("sandbox_code"),
+        authorization_url=challenge.public.get("authorization_url"),
+    )
+
+
+@router.post("/v1/verifications/{verification_id}/confirm", response_model=CitizenToken)
+async def confirm_verification(
+    verification_id: uuid.UUID,
+    body: ConfirmIn,
+    session: Session,
+    own_transactions: OwnTransactions,
+    settings: Settings,
+    keyring: FieldKeyring,
+    keys: Keys,
+    clock: AppClock,
+    provider: Provider,
+) -> CitizenToken:
+    proof = Proof(code=body.code, state=body.state)
+    provider.validate_proof(proof)
+    verification = await VerificationRepository(session).get(verification_id)
+    if (
+        verification is None
+        or verification.confirmed_at is not None
+        or verification.provider != provider.kind
+    ):
+        raise NotFound("No such verification.")
+    max_attempts = settings.verification_max_attempts
+    if verification.attempts >= max_attempts:
+        raise VerificationLocked("Start a new verification.")
+    now = clock.now()
+    if verification.expires_at <= now:
+        raise VerificationExpired("Start a new verification.")
+    # The try is counted, in a transaction of its own, before the proof is looked at: it stays
+    # counted whatever this request does next, and concurrent guesses cannot exceed the limit.
+    async with own_transactions() as own, own.begin():
+        tries = await VerificationRepository(own).take_attempt(verification_id, max_attempts)
+    if tries is None:
+        raise VerificationLocked("Start a new verification.")
+    state = unseal(keyring, verification.challenge_sealed, context=_CHALLENGE_CONTEXT)
+    checked = await provider.check(verification_id, state, proof)
+    mismatch = checked.attributes is not None and not attributes_match(
+        checked.attributes,
+        name=unseal_name(keyring, verification.name_sealed),
+        birth_date=verification.birth_date,
+        phone_hash=verification.phone_hash,
+        keys=keys,
+    )
+    if checked.outcome is Outcome.WRONG or mismatch:
+        log.info("verification_refused", verification_id=str(verification_id), tries=tries)
+        if tries >= max_attempts:
+            raise VerificationLocked("Start a new verification.")
+        left = f"{max_attempts - tries} tries left."
+        raise IdentityMismatch(left) if mismatch else WrongCode(left)
+    if not await VerificationRepository(session).claim(verification_id, now):
+        raise NotFound("No such verification.")
+    person = await PersonRepository(session).find_or_create(
+        NewPerson(
+            person_key=verification.person_key,
+            rrn_sealed=verification.rrn_sealed,
+            name_sealed=verification.name_sealed,
+            birth_date=verification.birth_date,
+        )
+    )
+    minted = await citizen_token(session, keyring, settings, person)
+    log.info(
+        "verification_confirmed",
+        verification_id=str(verification_id),
+        person_id=str(person.person_id),
+    )
+    return CitizenToken(
+        access_token=minted.access_token, expires_in=minted.expires_in, person_id=person.person_id
+    )

@@ -1,0 +1,171 @@
+"""Extra identity api processes for tests that need settings the shared cluster does not have (a
+movable clock, low rate limits, another provider or registry). They run the same code against the
+same database as the cluster's identity, on their own ports, logging into the cluster's log dir.
+
+Also: synthetic people (random RRNs, phones and client addresses) so tests never collide."""
+
+import random
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+
+from medrec_devstack.cluster import Cluster
+from medrec_devstack.processes import Process, ProcessDied, free_port, wait_until
+from medrec_shared.crypto import blind_index
+
+
+@dataclass
+class Lab:
+    cluster: Cluster
+    name: str
+    clock_file: Path
+    processes: list[Process] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+
+    def url(self, replica: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ports[replica]}"
+
+    def client(self, replica: int = 0, *, address: str | None = None) -> httpx.Client:
+        """A client whose address the lab sees as `address` (X-Forwarded-For from 127.0.0.1 is
+        trusted by uvicorn)."""
+        headers = {"X-Forwarded-For": address or new_address()}
+        return httpx.Client(base_url=self.url(replica), timeout=30, headers=headers)
+
+    def set_clock(self, instant: datetime | None) -> None:
+        """Stand the lab's clock still at `instant`; None gives it the real time again."""
+        self.clock_file.write_text(instant.isoformat() if instant else "")
+
+    def log_text(self) -> str:
+        return "\n".join(p.log_path.read_text(errors="replace") for p in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+
+@contextmanager
+def identity_lab(
+    cluster: Cluster, name: str, extra_env: dict[str, str] | None = None, *, replicas: int = 1
+) -> Iterator[Lab]:
+    clock_file = cluster.state / f"clock-{name}"
+    clock_file.write_text("")
+    lab = Lab(cluster, name, clock_file)
+    binary = str(Path(sys.executable).parent / "medrec-identity-api")
+    try:
+        for replica in range(replicas):
+            port = free_port()
+            env = cluster.env("identity") | {
+                "MEDREC_IDENTITY_API_PORT": str(port),
+                "MEDREC_IDENTITY_CLOCK_FILE": str(clock_file),
+                **(extra_env or {}),
+            }
+            log = cluster.logs / f"identity-{name}-{replica}.log"
+            process = Process(f"identity-{name}-{replica}", [binary], log, env=env).start()
+            lab.processes.append(process)
+            lab.ports.append(port)
+        for replica, process in enumerate(lab.processes):
+
+            def ready(process: Process = process, replica: int = replica) -> bool:
+                if not process.alive():
+                    raise ProcessDied(f"{process.name} exited; see {process.log_path}")
+                return httpx.get(f"{lab.url(replica)}/readyz", timeout=2).status_code == 200
+
+            wait_until(ready, timeout=60, what=f"{process.name} /readyz", interval=0.1)
+        yield lab
+    finally:
+        lab.stop()
+
+
+# -- synthetic people ---------------------------------------------------------------------------
+
+_HANGUL_NAMES = ["민준", "서연", "도윤", "하은", "시우", "지유", "주원", "서아", "하준", "윤서"]
+_FAMILY_NAMES = ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"]
+
+
+def new_rrn(born: date, sex: str = "male") -> str:
+    """A valid-looking RRN for `born` (century digit from the year) that belongs to no one."""
+    century = {1800: 9, 1900: 1, 2000: 3}[born.year // 100 * 100]
+    digit = century + (1 if sex == "female" else 0)
+    digit = 0 if digit == 10 else digit
+    return f"{born:%y%m%d}-{digit}{random.randrange(10**6):06d}"
+
+
+def new_name() -> str:
+    return random.choice(_FAMILY_NAMES) + random.choice(_HANGUL_NAMES) + secrets.choice("가나다라")
+
+
+def new_phone() -> str:
+    return f"010-{random.randrange(2000, 9999)}-{random.randrange(10**4):04d}"
+
+
+def new_address() -> str:
+    """A client address in 198.18.0.0/15 (benchmarking, never routed), unique enough per test."""
+    return f"198.{random.randrange(18, 20)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+def person_key(cluster: Cluster, rrn: str) -> str:
+    return blind_index(cluster.secrets.person_index_key.encode(), rrn)
+
+
+@dataclass
+class Verified:
+    token: str
+    person_id: str
+    name: str
+    rrn: str
+    phone: str
+
+
+def verify(
+    http: httpx.Client, name: str, rrn: str, phone: str | None = None
+) -> tuple[Verified, list[httpx.Response]]:
+    """Verify through the sandbox provider; also returns the responses, for checks on them."""
+    phone = phone or new_phone()
+    started = http.post(
+        "/v1/verifications", json={"method": "mobile", "name": name, "rrn": rrn, "phone": phone}
+    )
+    assert started.status_code == 201, started.text
+    body = started.json()
+    confirmed = http.post(
+        f"/v1/verifications/{body['verification_id']}/confirm",
+        json={"code": body["sandbox_code"]},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    answer = confirmed.json()
+    return Verified(answer["access_token"], answer["person_id"], name, rrn, phone), [
+        started,
+        confirmed,
+    ]
+
+
+def seed_link(http: httpx.Client, parent_rrn: str, child: dict[str, Any]) -> None:
+    response = http.post("/v1/sandbox/family-links", json={"parent_rrn": parent_rrn, **child})
+    assert response.status_code == 201, response.text
+
+
+def token_claims(identity_url: str, token: str) -> dict[str, Any]:
+    """The claims of a token identity signed, checked against its JWKS."""
+    jwks = httpx.get(f"{identity_url}/.well-known/jwks.json").json()
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(jwt.PyJWK.from_dict(k).key for k in jwks["keys"] if k["kid"] == kid)
+    decoded: dict[str, Any] = jwt.decode(
+        token, key, algorithms=["ES256"], audience="medrec", issuer="medrec-identity"
+    )
+    return decoded
+
+
+def problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
+    """Asserts an RFC 9457 problem of this status and type; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"https://medrec.example/problems/{kind}", body
+    return body
