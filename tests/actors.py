@@ -110,8 +110,9 @@ def structured_medical(note: str) -> bytes:
 def record_body(
     rrn: str, name: str, birth: str, content: dict[str, str], **overrides: Any
 ) -> dict[str, Any]:
+    sex = "male" if rrn[7] in "13579" else "female"  # as the number's seventh digit says
     return {
-        "patient": {"rrn": rrn, "name": name, "birth_date": birth, "sex": "male"},
+        "patient": {"rrn": rrn, "name": name, "birth_date": birth, "sex": sex},
         "kind": "medical_record",
         "specialty": "medical",
         "title": "외래 진료기록",

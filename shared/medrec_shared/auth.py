@@ -13,6 +13,8 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 
+from medrec_shared.clock import Clock
+from medrec_shared.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.problems import Forbidden, Unauthorized
 
 
@@ -118,7 +120,16 @@ def bearer_token(request: Request) -> str:
 
 async def current_principal(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(bearer_token(request))
+    principal = await verifier.verify(bearer_token(request))
+    if principal.actor is not None:
+        # A guardian's token is re-checked at every use: it stops working at midnight in Seoul
+        # on the birthday that takes the child past the limit, whatever its expiry says.
+        clock: Clock = request.app.state.clock
+        decision = guardian_token_decision(principal.claims, clock.now())
+        if decision is not None and not decision.allowed:
+            assert decision.reason is not None
+            raise refusal_problem(decision.reason)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

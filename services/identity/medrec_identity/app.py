@@ -6,7 +6,6 @@ from sqlalchemy import select, text
 
 from medrec_identity import clients, me, sandbox, wellknown
 from medrec_identity.clients import ClientRepository, new_client
-from medrec_identity.clock import build_clock
 from medrec_identity.family import api as family_api
 from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
@@ -16,6 +15,7 @@ from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing import SigningKeyRepository
 from medrec_identity.verification import api as verification_api
 from medrec_identity.verification.select import build_provider
+from medrec_shared.clock import build_clock
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.runtime import broker_reachable

@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from medrec_identity.clock import Clock
 from medrec_identity.family.port import FamilyRegistry
 from medrec_identity.family.select import registry_for_request
 from medrec_identity.keys import IdentityKeys
@@ -14,6 +13,7 @@ from medrec_identity.ratelimit import RateLimiter
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.port import VerificationProvider
 from medrec_shared.auth import CurrentPrincipal, Principal
+from medrec_shared.clock import Clock
 from medrec_shared.crypto import Keyring
 from medrec_shared.db import DbSession
 from medrec_shared.problems import Forbidden

@@ -4,10 +4,10 @@ names and RRNs) kept past `verification_retention_seconds` after their expiry.""
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from medrec_identity.clock import Clock
 from medrec_identity.ratelimit import RateEventRepository
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.repository import VerificationRepository
+from medrec_shared.clock import Clock
 from medrec_shared.db import Database
 from medrec_shared.logs import get_logger
 

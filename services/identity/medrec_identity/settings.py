@@ -6,7 +6,6 @@ verification provider (`VERIFICATION_PROVIDER=oidc` with its issuer, client and 
 real family registry (`FAMILY_REGISTRY=http` with its URL and token).
 """
 
-from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
@@ -65,9 +64,6 @@ class IdentitySettings(ServiceSettings):
     family_registry_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # -- tests -----------------------------------------------------------------------------------
-    # A file holding an RFC 3339 instant: the service's clock stands still there (empty or missing
-    # file: the real clock). Lets tests move time; refused outside the local stack.
-    clock_file: Path | None = None
 
     @property
     def limit_per_phone(self) -> int:
@@ -118,8 +114,6 @@ class IdentitySettings(ServiceSettings):
             raise ValueError("the sandbox verification provider is only allowed in the local stack")
         if self.family_registry == "sandbox":
             raise ValueError("the sandbox family registry is only allowed in the local stack")
-        if self.clock_file is not None:
-            raise ValueError("clock_file is only allowed in the local stack")
         for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url"):
             value = getattr(self, name)
             if value and urlsplit(value).scheme != "https":

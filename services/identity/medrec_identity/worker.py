@@ -1,9 +1,9 @@
 from contextlib import AsyncExitStack
 
-from medrec_identity.clock import build_clock
 from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.models import messaging
 from medrec_identity.settings import IdentitySettings
+from medrec_shared.clock import build_clock
 from medrec_shared.runtime import open_database, open_producer, relay_task
 from medrec_shared.worker import Task, every
 
