@@ -108,6 +108,8 @@ class Cluster:
                     p + "CONTENT_KEYS": s.issuance_content_keys,
                     p + "CONTENT_KEY_ACTIVE": "kek-local-1",
                     p + "PERSON_INDEX_KEY": s.person_index_key,
+                    # Every test and demo client comes from 127.0.0.1.
+                    p + "VERIFY_LIMIT_PER_CLIENT": "100000",
                 }
         return env
 

@@ -30,11 +30,13 @@ class Problem(Exception):
         *,
         errors: list[dict[str, str]] | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
         self.extra = extra or {}
+        self.headers = headers or {}
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -84,7 +86,9 @@ class ServiceUnavailable(Problem):
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = dict(problem.headers)
+    if problem.status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
     return JSONResponse(
         problem.body(request.url.path if request else None),
         status_code=problem.status,

@@ -9,8 +9,7 @@ from medrec_identity.clients import ClientRepository, new_client
 from medrec_identity.family import api as family_api
 from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
-from medrec_identity.models import ApiClient
-from medrec_identity.ratelimit import RateLimited, RateLimiter, rate_limited_response
+from medrec_identity.models import ApiClient, rate_events
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing import SigningKeyRepository
 from medrec_identity.verification import api as verification_api
@@ -18,6 +17,7 @@ from medrec_identity.verification.select import build_provider
 from medrec_shared.clock import build_clock
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database
+from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.web import create_base_app, health_router
 
@@ -68,14 +68,18 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         "guardianship.",
     )
     app.router.lifespan_context = lifespan
-    app.add_exception_handler(RateLimited, rate_limited_response)
     app.state.db = db
     app.state.keyring = keyring
     app.state.keys = keys
     app.state.clock = clock
     app.state.verification_provider = provider
     app.state.family_registry = family_registry
-    app.state.rate_limiter = RateLimiter(db.sessions, clock.now)
+    app.state.rate_limiter = RateLimiter(
+        db.sessions,
+        rate_events,
+        clock.now,
+        message="Too many verifications started; try again later.",
+    )
     app.include_router(
         health_router(
             {

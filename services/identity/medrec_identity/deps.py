@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from medrec_identity.family.port import FamilyRegistry
 from medrec_identity.family.select import registry_for_request
 from medrec_identity.keys import IdentityKeys
-from medrec_identity.ratelimit import RateLimiter
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.port import VerificationProvider
 from medrec_shared.auth import CurrentPrincipal, Principal
@@ -17,6 +16,7 @@ from medrec_shared.clock import Clock
 from medrec_shared.crypto import Keyring
 from medrec_shared.db import DbSession
 from medrec_shared.problems import Forbidden
+from medrec_shared.ratelimit import RateLimiter
 
 
 def _settings(request: Request) -> IdentitySettings:

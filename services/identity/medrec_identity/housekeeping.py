@@ -4,12 +4,13 @@ names and RRNs) kept past `verification_retention_seconds` after their expiry.""
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from medrec_identity.ratelimit import RateEventRepository
+from medrec_identity.models import rate_events
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.repository import VerificationRepository
 from medrec_shared.clock import Clock
 from medrec_shared.db import Database
 from medrec_shared.logs import get_logger
+from medrec_shared.ratelimit import RateEventRepository
 
 log = get_logger(__name__)
 
@@ -22,7 +23,7 @@ def housekeeping_job(
         events_cutoff = now - timedelta(seconds=settings.verification_limit_window_seconds)
         verifications_cutoff = now - timedelta(seconds=settings.verification_retention_seconds)
         async with db.sessions() as session, session.begin():
-            events = await RateEventRepository(session).purge_before(events_cutoff)
+            events = await RateEventRepository(session, rate_events).purge_before(events_cutoff)
             verifications = await VerificationRepository(session).purge_expired_before(
                 verifications_cutoff
             )

@@ -3,10 +3,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     ARRAY,
-    BigInteger,
     Boolean,
-    Identity,
-    Index,
     Integer,
     LargeBinary,
     String,
@@ -16,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from medrec_shared.db import Base, new_metadata
 from medrec_shared.messaging import messaging_tables
+from medrec_shared.ratelimit import rate_events_table
 
 
 class IdentityBase(Base):
@@ -24,6 +22,7 @@ class IdentityBase(Base):
 
 
 messaging = messaging_tables(IdentityBase.metadata)
+rate_events = rate_events_table(IdentityBase.metadata)
 
 
 class ApiClient(IdentityBase):
@@ -76,18 +75,6 @@ class Verification(IdentityBase):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-
-
-class RateEvent(IdentityBase):
-    """One counted action (a verification started) for a keyed hash of a phone or a client
-    address; a sliding-window limit counts these, so every replica sees the same counts."""
-
-    __tablename__ = "rate_events"
-    __table_args__ = (Index("ix_rate_events_bucket_key_at", "bucket", "key_hash", "at"),)
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    bucket: Mapped[str] = mapped_column(String(32))
-    key_hash: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class FamilyLink(IdentityBase):

@@ -5,13 +5,14 @@ from fastapi import FastAPI
 
 from medrec_issuance import issuances, proxy, proxy_admin, verify
 from medrec_issuance.issuer import load_or_create_issuer
-from medrec_issuance.models import messaging
+from medrec_issuance.models import messaging, rate_events
 from medrec_issuance.ports import CatalogPort, IdentityPort
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
+from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.storage import ObjectStore
 from medrec_shared.vault import Vault
 from medrec_shared.web import create_base_app, dependency_checks, health_router
@@ -68,6 +69,12 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     app.state.vault = Vault(store, settings.copies_bucket, keyring)
     app.state.catalog = CatalogPort(catalog)
     app.state.identity = identity
+    app.state.rate_limiter = RateLimiter(
+        db.sessions,
+        rate_events,
+        app.state.clock.now,
+        message="Too many authenticity checks from this address; try again shortly.",
+    )
     app.include_router(health_router(dependency_checks(db, settings, store)))
     for module in (issuances, verify, proxy, proxy_admin):
         app.include_router(module.router)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from medrec_shared.db import Base, new_metadata
 from medrec_shared.messaging import messaging_tables
+from medrec_shared.ratelimit import rate_events_table
 
 
 class IssuanceBase(Base):
@@ -14,6 +15,7 @@ class IssuanceBase(Base):
 
 
 messaging = messaging_tables(IssuanceBase.metadata)
+rate_events = rate_events_table(IssuanceBase.metadata)
 
 
 class Issuance(IssuanceBase):

@@ -24,6 +24,9 @@ class IssuanceSettings(ServiceSettings):
     # or proxy's request.
     person_index_key: SecretStr
     copy_valid_days: int = 90
+    # The public check is open to anyone: limited per client address (sliding window).
+    verify_limit_per_client: int = 30
+    verify_limit_window_seconds: int = 60
     max_records_per_copy: int = 100
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:

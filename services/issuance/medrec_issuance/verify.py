@@ -4,18 +4,35 @@ reveals nothing about the person."""
 import asyncio
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel
 
-from medrec_issuance.deps import DbSession
+from medrec_issuance.deps import DbSession, Settings
 from medrec_issuance.documents import verify_pdf
 from medrec_issuance.repositories import IssuanceRepository
+from medrec_shared.crypto import blind_index
 from medrec_shared.problems import ValidationFailed
+from medrec_shared.ratelimit import Limit, RateLimiter
 
-router = APIRouter(tags=["verify"])
+
+async def limit_per_client(request: Request, settings: Settings) -> None:
+    """At most N checks per client address per window, counted across replicas."""
+    address = request.client.host if request.client else "unknown"
+    key = blind_index(settings.person_index_key.get_secret_value().encode(), f"client:{address}")
+    limit = Limit(
+        "verify.client",
+        key,
+        settings.verify_limit_per_client,
+        timedelta(seconds=settings.verify_limit_window_seconds),
+    )
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.hit(limit)
+
+
+router = APIRouter(tags=["verify"], dependencies=[Depends(limit_per_client)])
 MAX_UPLOAD = 100 * 1024 * 1024
 
 

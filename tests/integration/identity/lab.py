@@ -1,87 +1,30 @@
-"""Extra identity api processes for tests that need settings the shared cluster does not have (a
-movable clock, low rate limits, another provider or registry). They run the same code against the
-same database as the cluster's identity, on their own ports, logging into the cluster's log dir.
-
-Also: synthetic people (random RRNs, phones and client addresses) so tests never collide."""
+"""Extra identity api processes (see tests/lab.py) and synthetic people (random RRNs, phones and
+client addresses) so tests never collide."""
 
 import random
 import secrets
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 import jwt
 
 from medrec_devstack.cluster import Cluster
-from medrec_devstack.processes import Process, ProcessDied, free_port, wait_until
 from medrec_shared.crypto import blind_index
+from tests.lab import Lab, new_address, service_lab
 
-
-@dataclass
-class Lab:
-    cluster: Cluster
-    name: str
-    clock_file: Path
-    processes: list[Process] = field(default_factory=list)
-    ports: list[int] = field(default_factory=list)
-
-    def url(self, replica: int = 0) -> str:
-        return f"http://127.0.0.1:{self.ports[replica]}"
-
-    def client(self, replica: int = 0, *, address: str | None = None) -> httpx.Client:
-        """A client whose address the lab sees as `address` (X-Forwarded-For from 127.0.0.1 is
-        trusted by uvicorn)."""
-        headers = {"X-Forwarded-For": address or new_address()}
-        return httpx.Client(base_url=self.url(replica), timeout=30, headers=headers)
-
-    def set_clock(self, instant: datetime | None) -> None:
-        """Stand the lab's clock still at `instant`; None gives it the real time again."""
-        self.clock_file.write_text(instant.isoformat() if instant else "")
-
-    def log_text(self) -> str:
-        return "\n".join(p.log_path.read_text(errors="replace") for p in self.processes)
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.stop()
+__all__ = ["Lab", "identity_lab", "new_address"]
 
 
 @contextmanager
 def identity_lab(
     cluster: Cluster, name: str, extra_env: dict[str, str] | None = None, *, replicas: int = 1
 ) -> Iterator[Lab]:
-    clock_file = cluster.state / f"clock-{name}"
-    clock_file.write_text("")
-    lab = Lab(cluster, name, clock_file)
-    binary = str(Path(sys.executable).parent / "medrec-identity-api")
-    try:
-        for replica in range(replicas):
-            port = free_port()
-            env = cluster.env("identity") | {
-                "MEDREC_IDENTITY_API_PORT": str(port),
-                "MEDREC_IDENTITY_CLOCK_FILE": str(clock_file),
-                **(extra_env or {}),
-            }
-            log = cluster.logs / f"identity-{name}-{replica}.log"
-            process = Process(f"identity-{name}-{replica}", [binary], log, env=env).start()
-            lab.processes.append(process)
-            lab.ports.append(port)
-        for replica, process in enumerate(lab.processes):
-
-            def ready(process: Process = process, replica: int = replica) -> bool:
-                if not process.alive():
-                    raise ProcessDied(f"{process.name} exited; see {process.log_path}")
-                return httpx.get(f"{lab.url(replica)}/readyz", timeout=2).status_code == 200
-
-            wait_until(ready, timeout=60, what=f"{process.name} /readyz", interval=0.1)
+    with service_lab(cluster, "identity", name, extra_env, replicas=replicas) as lab:
         yield lab
-    finally:
-        lab.stop()
 
 
 # -- synthetic people ---------------------------------------------------------------------------
@@ -104,11 +47,6 @@ def new_name() -> str:
 
 def new_phone() -> str:
     return f"010-{random.randrange(2000, 9999)}-{random.randrange(10**4):04d}"
-
-
-def new_address() -> str:
-    """A client address in 198.18.0.0/15 (benchmarking, never routed), unique enough per test."""
-    return f"198.{random.randrange(18, 20)}.{random.randrange(256)}.{random.randrange(1, 255)}"
 
 
 def person_key(cluster: Cluster, rrn: str) -> str:

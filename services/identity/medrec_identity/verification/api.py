@@ -31,7 +31,6 @@ from medrec_identity.persons import (
     seal_rrn,
     unseal_name,
 )
-from medrec_identity.ratelimit import Limit
 from medrec_identity.tokens import citizen_token
 from medrec_identity.verification.matching import attributes_match
 from medrec_identity.verification.port import ClaimedIdentity, Outcome, Proof
@@ -40,6 +39,7 @@ from medrec_shared.crypto import seal, unseal
 from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import NotFound, Problem, TooManyRequests
+from medrec_shared.ratelimit import Limit
 from medrec_shared.rrn import InvalidRRN, parse_rrn
 
 router = APIRouter(tags=["verification"])

@@ -1,4 +1,5 @@
-"""Sliding-window limits kept in PostgreSQL, so every replica counts the same events.
+"""Sliding-window limits kept in PostgreSQL, so every replica counts the same events. Each service
+that limits something adds the `rate_events` table to its metadata with `rate_events_table`.
 
 A limit allows at most `limit` events per key within any `window` (not per clock hour). Keys are
 keyed hashes (of a phone number, of a client address), never the values themselves. Each check
@@ -10,30 +11,46 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from medrec_identity.models import RateEvent
 from medrec_shared.db import Repository
-from medrec_shared.problems import TooManyRequests, problem_response
+from medrec_shared.problems import TooManyRequests
+
+
+def rate_events_table(metadata: MetaData) -> Table:
+    """One counted action for a keyed hash (of a phone, of a client address)."""
+    return Table(
+        "rate_events",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("bucket", String(32), nullable=False),
+        Column("key_hash", String(64), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Index("ix_rate_events_bucket_key_at", "bucket", "key_hash", "at"),
+    )
 
 
 class RateLimited(TooManyRequests):
     type, title = "rate-limited", "Too many requests"
 
     def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
-
-
-async def rate_limited_response(request: Request, exc: Exception) -> JSONResponse:
-    """Problem handler for RateLimited: the RFC 9457 body plus `Retry-After` (seconds)."""
-    assert isinstance(exc, RateLimited)
-    response = problem_response(exc, request)
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,11 @@ class Limit:
 
 
 class RateEventRepository(Repository):
+    def __init__(self, session: AsyncSession, table: Table) -> None:
+        super().__init__(session)
+        self.t = table.c
+        self.table = table
+
     async def lock(self, limit: Limit) -> None:
         await self.session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 8001))"),
@@ -53,10 +75,10 @@ class RateEventRepository(Repository):
 
     async def forget_before(self, limit: Limit, cutoff: datetime) -> None:
         await self.session.execute(
-            delete(RateEvent).where(
-                RateEvent.bucket == limit.bucket,
-                RateEvent.key_hash == limit.key_hash,
-                RateEvent.at <= cutoff,
+            delete(self.table).where(
+                self.t.bucket == limit.bucket,
+                self.t.key_hash == limit.key_hash,
+                self.t.at <= cutoff,
             )
         )
 
@@ -64,41 +86,51 @@ class RateEventRepository(Repository):
         return int(
             await self.scalar(
                 select(func.count()).where(
-                    RateEvent.bucket == limit.bucket,
-                    RateEvent.key_hash == limit.key_hash,
-                    RateEvent.at > cutoff,
+                    self.t.bucket == limit.bucket,
+                    self.t.key_hash == limit.key_hash,
+                    self.t.at > cutoff,
                 )
             )
         )
 
     async def nth_oldest_since(self, limit: Limit, cutoff: datetime, n: int) -> datetime:
         at: datetime = await self.scalar(
-            select(RateEvent.at)
+            select(self.t.at)
             .where(
-                RateEvent.bucket == limit.bucket,
-                RateEvent.key_hash == limit.key_hash,
-                RateEvent.at > cutoff,
+                self.t.bucket == limit.bucket,
+                self.t.key_hash == limit.key_hash,
+                self.t.at > cutoff,
             )
-            .order_by(RateEvent.at)
+            .order_by(self.t.at)
             .offset(n)
             .limit(1)
         )
         return at
 
     async def record(self, limit: Limit, at: datetime) -> None:
-        self.session.add(RateEvent(bucket=limit.bucket, key_hash=limit.key_hash, at=at))
-        await self.session.flush()
+        await self.session.execute(
+            insert(self.table).values(bucket=limit.bucket, key_hash=limit.key_hash, at=at)
+        )
 
     async def purge_before(self, cutoff: datetime) -> int:
         """Housekeeping: events too old to count in any window."""
-        result = await self.session.execute(delete(RateEvent).where(RateEvent.at <= cutoff))
+        result = await self.session.execute(delete(self.table).where(self.t.at <= cutoff))
         return int(getattr(result, "rowcount", 0) or 0)
 
 
 class RateLimiter:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime]):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        table: Table,
+        now: Callable[[], datetime],
+        *,
+        message: str = "Too many requests; try again later.",
+    ) -> None:
         self.sessions = sessions
+        self.table = table
         self.now = now
+        self.message = message
 
     async def hit(self, *limits: Limit) -> None:
         """Counts one event against every limit, or none when any is exhausted (then raises
@@ -106,7 +138,7 @@ class RateLimiter:
         now = self.now()
         ordered = sorted(limits, key=lambda lim: (lim.bucket, lim.key_hash))  # no deadlocks
         async with self.sessions() as session, session.begin():
-            events = RateEventRepository(session)
+            events = RateEventRepository(session, self.table)
             exhausted, retry_after = False, 0.0
             for limit in ordered:
                 await events.lock(limit)
@@ -120,7 +152,7 @@ class RateLimiter:
                     retry_after = max(retry_after, (freeing + limit.window - now).total_seconds())
             if exhausted:
                 raise RateLimited(
-                    "Too many verifications started; try again later.",
+                    self.message,
                     retry_after=max(1, math.ceil(retry_after)),
                 )
             for limit in ordered:
