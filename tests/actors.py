@@ -16,7 +16,9 @@ from medrec_devstack.cluster import Cluster
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T | None], *, timeout: float = 60, what: str = "condition") -> T:
+def eventually(
+    probe: Callable[[], T | None], *, timeout: float = 180, what: str = "condition"
+) -> T:
     """Polls until `probe` returns something truthy; fails with `what` at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from prometheus_client import Counter
 from sqlalchemy import (
     BigInteger,
@@ -230,19 +230,27 @@ class InboxConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=200)
-            for tp, messages in batches.items():
-                for message in messages:
-                    try:
-                        envelope = Envelope.model_validate_json(message.value or b"{}")
-                    except ValueError:
-                        log.error("event_unreadable", topic=tp.topic, offset=message.offset)
-                        continue
-                    set_correlation_id(envelope.correlation_id)
-                    await self._handle_with_retries(envelope, stop)
-                # Effects are committed; a crash before this offset commit only causes redelivery.
-                failpoints.hit(f"consumer.{self.name}.before_offset_commit")
-                await self.consumer.commit({tp: messages[-1].offset + 1})
+            try:
+                await self._poll_once(stop)
+            except KafkaError as exc:
+                # A rebalance or a broker away: uncommitted events come again and are recognised.
+                log.warning("consumer_retry", consumer=self.name, error_type=type(exc).__name__)
+                await sleep_or_stop(stop, 1.0)
+
+    async def _poll_once(self, stop: asyncio.Event) -> None:
+        batches = await self.consumer.getmany(timeout_ms=200, max_records=200)
+        for tp, messages in batches.items():
+            for message in messages:
+                try:
+                    envelope = Envelope.model_validate_json(message.value or b"{}")
+                except ValueError:
+                    log.error("event_unreadable", topic=tp.topic, offset=message.offset)
+                    continue
+                set_correlation_id(envelope.correlation_id)
+                await self._handle_with_retries(envelope, stop)
+            # Effects are committed; a crash before this offset commit only causes redelivery.
+            failpoints.hit(f"consumer.{self.name}.before_offset_commit")
+            await self.consumer.commit({tp: messages[-1].offset + 1})
 
 
 def new_producer(bootstrap: str, client_id: str, *, idempotence: bool) -> AIOKafkaProducer:
