@@ -50,3 +50,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+
+# Kubernetes: k8s-check (render, validate, policy), images (buildah), image-smoke.
+include deploy/k8s.mk

@@ -1,0 +1,357 @@
+"""deploy/k8s renders, validates and passes its checks (what `make k8s-check` reports), and the
+checks themselves catch what they are there to catch."""
+
+import copy
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = ("identity", "ingest", "catalog", "issuance")
+PORTS = {"identity": 8001, "ingest": 8002, "catalog": 8003, "issuance": 8004}
+Obj = dict[str, Any]
+
+
+def named(objects: list[Obj], kind: str, name: str) -> Obj:
+    return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def test_every_overlay_and_component_is_checked(report: Any) -> None:
+    names = [t.name for t in report.targets]
+    assert "overlays/dev" in names
+    assert "overlays/prod" in names
+    assert any(n.endswith("components/kafka-authz") for n in names)
+    assert any(n.endswith("components/pg-restore") for n in names)
+    assert report.errors == []
+
+
+def test_k8s_check_passes(report: Any, k8s_check: ModuleType, capsys: Any) -> None:
+    k8s_check.print_report(report)
+    out = capsys.readouterr().out
+    assert report.ok, out
+    assert out.rstrip().endswith("k8s-check: OK")
+
+
+def test_every_object_is_schema_validated(report: Any) -> None:
+    if report.crds is None:
+        pytest.skip(f"CRD folder {report.crd_folder} absent: custom resources not validated")
+    for t in report.targets:
+        assert t.schemas.errors == [], t.name
+        assert t.schemas.custom_skipped == 0
+        assert t.schemas.builtin + t.schemas.custom == len(t.objects)
+        assert t.schemas.custom >= 14  # Kafka, 2 pools, 4 topics, 4 users, Cluster, backup, Tenant
+
+
+def test_without_the_crd_folder_the_rest_is_still_validated(
+    k8s_check: ModuleType, rendered: dict[str, list[Obj]], tmp_path: Path
+) -> None:
+    assert k8s_check.CrdSchemas.load(tmp_path / "absent") is None
+    objects = rendered["overlays/prod"]
+    result = k8s_check.validate_schemas(copy.deepcopy(objects), None, "1.37")
+    assert result.errors == []
+    assert result.custom_skipped == 14
+    assert result.builtin == len(objects) - 14
+
+
+def test_the_crd_folder_is_a_setting(k8s_check: ModuleType, monkeypatch: Any) -> None:
+    assert REPO.parent / "shared" / "k8s-crds" == k8s_check.DEFAULT_CRDS
+    monkeypatch.setenv("MEDREC_K8S_CRDS", "/elsewhere/crds")
+    assert k8s_check.crds_folder() == Path("/elsewhere/crds")
+    assert k8s_check.crds_folder("/explicit") == Path("/explicit")
+    # The CRDs are read from there, never copied into the repository.
+    copies = [
+        p for p in (REPO / "deploy").rglob("*.y*ml") if "CustomResourceDefinition" in p.read_text()
+    ]
+    assert copies == []
+
+
+def test_crd_schemas_reject_what_the_api_server_would(report: Any, rendered: Any) -> None:
+    if report.crds is None:
+        pytest.skip("no CRD folder")
+    crds = report.crds
+    kafka = copy.deepcopy(named(rendered["overlays/prod"], "Kafka", "medrec-kafka"))
+    assert crds.validate(kafka) == []
+    kafka["spec"]["kafka"]["listners"] = []  # unknown field: strict validation
+    kafka["spec"]["kafka"]["listeners"][0]["type"] = "public"  # not in the enum
+    errors = crds.validate(kafka)
+    assert any("listners" in e for e in errors)
+    assert any("public" in e for e in errors)
+    topic = copy.deepcopy(named(rendered["overlays/prod"], "KafkaTopic", "medrec-record-v1"))
+    topic["spec"]["partitions"] = "twelve"
+    assert any("partitions" in e for e in crds.validate(topic))
+    topic["spec"]["partitions"] = 12
+    topic["spec"]["config"]["anything.goes"] = 1  # config preserves unknown fields
+    assert crds.validate(topic) == []
+    cluster = copy.deepcopy(named(rendered["overlays/prod"], "Cluster", "medrec-pg"))
+    cluster["spec"]["backup"]["retentionPolicy"] = "30 days"  # pattern ^[1-9][0-9]*[dwm]$
+    assert any("retentionPolicy" in e for e in crds.validate(cluster))
+
+
+def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> None:
+    deployment = copy.deepcopy(named(rendered["overlays/prod"], "Deployment", "medrec-ingest-api"))
+    assert k8s_check.validate_builtin(deployment, "1.37") == []
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    assert k8s_check.validate_builtin(deployment, "1.37")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "catalog"))["data"].update(
+                MEDREC_CATALOG_TOPIC_RECORD="medrec.records.v1"
+            ),
+            "is no KafkaTopic",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "ingest"))["data"].update(
+                MEDREC_DB_HOST="postgres"
+            ),
+            "no rendered Cluster",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "issuance"))["data"].update(
+                MEDREC_ISSUANCE_KAFKA_BOOTSTRAP_SERVERS="medrec-kafka-kafka-bootstrap:9093"
+            ),
+            "TLS/SASL",
+        ),
+        (
+            lambda objs: named(objs, "HorizontalPodAutoscaler", "medrec-issuance-worker")[
+                "spec"
+            ].update(maxReplicas=7),
+            "exceeds the partitions",
+        ),
+        (
+            lambda objs: named(objs, "Tenant", "medrec-minio")["spec"]["buckets"].pop(0),
+            "not created by the tenant",
+        ),
+        (
+            lambda objs: named(objs, "KafkaTopic", "medrec-audit-v1")["spec"].update(replicas=2),
+            "replicas must be 3",
+        ),
+        (
+            lambda objs: named(objs, "Service", "medrec-catalog")["spec"]["ports"][0].update(
+                port=80
+            ),
+            "MEDREC_ISSUANCE_CATALOG_URL",
+        ),
+        (
+            lambda objs: objs.remove(named(objs, "NetworkPolicy", "medrec-catalog-worker")),
+            "medrec-catalog-worker cannot reach ingest, which it needs",
+        ),
+        (
+            lambda objs: named(objs, "NetworkPolicy", "medrec-ingest-worker")["spec"][
+                "egress"
+            ].append(
+                {"to": [{"podSelector": {"matchLabels": {"v1.min.io/tenant": "medrec-minio"}}}]}
+            ),
+            "medrec-ingest-worker may reach minio, which it does not need",
+        ),
+        (  # both sides must be opened for a flow: egress of one pod, ingress of the other
+            lambda objs: (
+                named(objs, "NetworkPolicy", "medrec-ingest-api")["spec"]["ingress"][0][
+                    "from"
+                ].append({"podSelector": {}}),
+                named(objs, "NetworkPolicy", "medrec-identity-worker")["spec"]["egress"].append(
+                    {"to": [{"podSelector": {}}]}
+                ),
+            ),
+            "medrec-identity-worker may reach ingest, which it does not need",
+        ),
+        (
+            lambda objs: objs.remove(named(objs, "NetworkPolicy", "medrec-allow-dns")),
+            "cannot resolve names",
+        ),
+        (
+            lambda objs: named(objs, "Kafka", "medrec-kafka")["spec"]["kafka"]["listeners"][0][
+                "networkPolicyPeers"
+            ][0]["podSelector"]["matchExpressions"][0].update(values=["api"]),
+            "medrec-catalog-worker cannot reach kafka",
+        ),
+        (  # the services' own settings classes judge the rendered environment
+            lambda objs: _drop_env(
+                named(objs, "Deployment", "medrec-issuance-api"), "MEDREC_ISSUANCE_PERSON_INDEX_KEY"
+            ),
+            "medrec-issuance-api: the service refuses this configuration: "
+            "MEDREC_ISSUANCE_PERSON_INDEX_KEY: Field required",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "identity"))["data"].update(
+                MEDREC_IDENTITY_VERIFICATION_PROVIDER="sandbox"
+            ),
+            "sandbox verification provider is only allowed in the local stack",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "ingest"))["data"].update(
+                MEDREC_INGEST_RECORD_BUCKET="medrec-records"
+            ),
+            "MEDREC_INGEST_RECORD_BUCKET is no setting of ingest",
+        ),
+    ],
+)
+def test_consistency_catches_mismatches(
+    k8s_check: ModuleType, rendered: Any, mutate: Any, expected: str
+) -> None:
+    objects = copy.deepcopy(rendered["overlays/prod"])
+    assert k8s_check.check_consistency(k8s_check.Rendered(objects)) == []
+    mutate(objects)
+    problems = k8s_check.check_consistency(k8s_check.Rendered(objects))
+    assert any(expected in p for p in problems), problems
+
+
+def _drop_env(workload: Obj, name: str) -> None:
+    container = workload["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [e for e in container["env"] if e["name"] != name]
+
+
+def _cm(objects: list[Obj], service: str) -> str:
+    return next(
+        o["metadata"]["name"]
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith(f"medrec-{service}-config")
+    )
+
+
+def test_policy_findings_are_all_explained_and_none_is_high(report: Any) -> None:
+    for t in report.targets:
+        assert t.policy.unexplained == [], [str(f) for f in t.policy.unexplained]
+        assert all(f.rule.severity != "HIGH" for f, _ in t.policy.explained)
+    exceptions = yaml.safe_load((REPO / "deploy/k8s/policy-exceptions.yaml").read_text())
+    assert all(len(e["reason"]) > 40 for e in exceptions)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "rule"),
+    [
+        (lambda c, p: c["securityContext"].update(privileged=True), "MR01"),
+        (lambda c, p: c["securityContext"].pop("allowPrivilegeEscalation"), "MR02"),
+        (lambda c, p: c["securityContext"].update(runAsUser=0), "MR03"),
+        (lambda c, p: p.update(hostNetwork=True), "MR04"),
+        (lambda c, p: c["securityContext"]["capabilities"].update(add=["NET_ADMIN"]), "MR05"),
+        (lambda c, p: p["volumes"].append({"name": "h", "hostPath": {"path": "/"}}), "MR06"),
+        (lambda c, p: c["env"].append({"name": "X_PASSWORD", "value": "hunter2hunter2"}), "MR07"),
+        (lambda c, p: c.update(image="registry.example.org/medrec/ingest:latest"), "MR08"),
+        (lambda c, p: c["securityContext"].update(readOnlyRootFilesystem=False), "MR09"),
+        (lambda c, p: c["resources"].pop("limits"), "MR11"),
+        (lambda c, p: c.pop("livenessProbe"), "MR12"),
+        (lambda c, p: p.update(automountServiceAccountToken=True), "MR14"),
+    ],
+)
+def test_policy_catches_insecure_pods(
+    k8s_policy: ModuleType, rendered: Any, mutate: Any, rule: str
+) -> None:
+    objects = copy.deepcopy(rendered["overlays/prod"])
+    deployment = named(objects, "Deployment", "medrec-ingest-api")
+    pod = deployment["spec"]["template"]["spec"]
+
+    def rules() -> set[str]:
+        findings = k8s_policy.findings_of("t", objects)
+        return {f.rule.id for f in findings if f.name == "medrec-ingest-api"}
+
+    assert rule not in rules()
+    mutate(pod["containers"][0], pod)
+    assert rule in rules()
+
+
+def test_policy_refuses_secrets_in_the_manifests(k8s_policy: ModuleType) -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "medrec-ingest-secrets", "namespace": "medrec"},
+        "stringData": {"CONTENT_KEYS": "kek-1:AAAA"},
+    }
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "namespace": "medrec"},
+        "data": {
+            "MEDREC_INGEST_CONTENT_KEYS": "kek-1:AAAA",
+            "MEDREC_INGEST_CONTENT_KEY_ACTIVE": "x",
+        },
+    }
+    rules = [f.rule.id for f in k8s_policy.findings_of("t", [secret, config])]
+    assert rules == ["MR07", "MR07"]
+
+
+def test_no_secret_is_written_in_the_repository() -> None:
+    for path in [*(REPO / "deploy").rglob("*"), REPO / "docs" / "operations.md"]:
+        if not path.is_file() or path.suffix not in (".yaml", ".yml", ".env", ".md"):
+            continue
+        text = path.read_text()
+        assert "PRIVATE KEY-----" not in text, path
+        for doc in yaml.safe_load_all(text) if path.suffix in (".yaml", ".yml") else []:
+            if isinstance(doc, dict):
+                assert doc.get("kind") != "Secret", path
+
+
+def test_services_and_probes_use_the_service_ports(rendered: Any) -> None:
+    objects = rendered["overlays/prod"]
+    for svc in SERVICES:
+        service = named(objects, "Service", f"medrec-{svc}")
+        assert service["spec"]["ports"][0]["port"] == PORTS[svc]
+        api = named(objects, "Deployment", f"medrec-{svc}-api")["spec"]["template"]["spec"]
+        container = api["containers"][0]
+        assert container["command"] == [f"medrec-{svc}-api"]
+        assert container["ports"] == [
+            {"name": "http", "containerPort": PORTS[svc], "protocol": "TCP"}
+        ]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        worker = named(objects, "Deployment", f"medrec-{svc}-worker")["spec"]["template"]["spec"]
+        assert worker["containers"][0]["command"] == [f"medrec-{svc}-worker"]
+        job = named(objects, "Job", f"medrec-{svc}-migrate")["spec"]["template"]["spec"]
+        assert job["containers"][0]["command"] == [f"medrec-{svc}-migrate"]
+        assert job["restartPolicy"] == "Never"
+
+
+def test_engines_have_replication_and_backups(rendered: Any) -> None:
+    for name in ("overlays/dev", "overlays/prod"):
+        objects = rendered[name]
+        kafka = named(objects, "Kafka", "medrec-kafka")["spec"]["kafka"]
+        assert kafka["config"]["default.replication.factor"] == 3
+        assert kafka["config"]["min.insync.replicas"] == 2
+        for topic in (o for o in objects if o["kind"] == "KafkaTopic"):
+            assert topic["spec"]["replicas"] == 3
+            assert topic["spec"]["config"]["min.insync.replicas"] == 2
+        users = {o["metadata"]["name"] for o in objects if o["kind"] == "KafkaUser"}
+        assert users == {f"medrec-{s}" for s in SERVICES}
+        cluster = named(objects, "Cluster", "medrec-pg")["spec"]
+        assert cluster["instances"] == 3
+        assert (
+            cluster["backup"]["barmanObjectStore"]["destinationPath"] == "s3://medrec-pg-backups/"
+        )
+        assert named(objects, "ScheduledBackup", "medrec-pg-daily")["spec"]["cluster"] == {
+            "name": "medrec-pg"
+        }
+        tenant = named(objects, "Tenant", "medrec-minio")["spec"]
+        pool = tenant["pools"][0]
+        assert pool["servers"] * pool["volumesPerServer"] >= 4  # distributed, erasure coded
+        assert pool["servers"] >= 4
+
+
+def test_containerfiles(rendered: Any) -> None:
+    for svc in SERVICES:
+        text = (REPO / "deploy" / "images" / svc / "Containerfile").read_text()
+        stages = re.findall(r"^FROM (\S+)(?: AS (\w+))?", text, re.M)
+        assert stages == [("${BUILD_IMAGE}", "build"), ("${BASE_IMAGE}", "")], svc
+        assert re.search(r"^ARG BASE_IMAGE=", text, re.M)
+        runtime = text.split("\nFROM ${BASE_IMAGE}\n", 1)[1]
+        assert re.search(r"^USER 10001:10001$", runtime, re.M)
+        assert "/opt/uv" not in runtime and "pip" not in runtime and "apt-get" not in runtime
+        assert f'CMD ["medrec-{svc}-api"]' in runtime
+        assert f"EXPOSE {PORTS[svc]}" in runtime
+        assert f"--package medrec-{svc}" in text and "--frozen" in text
+        # The image's UID is the one the pods run as.
+        pod = named(rendered["overlays/prod"], "Deployment", f"medrec-{svc}-api")
+        assert pod["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 10001
+
+
+def test_make_fragment_defines_the_targets() -> None:
+    text = (REPO / "deploy" / "k8s.mk").read_text()
+    for target in ("k8s-check", "images", "image-smoke", "k8s-checkov"):
+        assert re.search(rf"^{target}:", text, re.M), target
+    assert "$(BIN)/python deploy/tools/k8s_check.py" in text
