@@ -42,9 +42,16 @@ def quiet(cluster: Cluster) -> None:
         lambda: not sql(cluster, "ingest", "SELECT 1 FROM outbox WHERE sent_at IS NULL"),
         what="ingest's outbox to drain",
     )
-    eventually(
-        lambda: group_lag(cluster, "catalog", CATALOG_TOPICS) == 0, what="catalog to catch up"
-    )
+    try:
+        eventually(lambda: group_lag(cluster, "catalog", CATALOG_TOPICS) == 0, what="catch-up")
+    except AssertionError:
+        worker = cluster.processes.get("catalog-worker")
+        log = (cluster.logs / "catalog-worker.log").read_text().splitlines()[-15:]
+        lag = group_lag(cluster, "catalog", CATALOG_TOPICS)
+        alive = worker is not None and worker.alive()
+        raise AssertionError(
+            f"catalog did not catch up: lag {lag}, worker alive {alive}; " + "\n".join(log)
+        ) from None
 
 
 def catalog_rows(cluster: Cluster, record_id: str) -> int:
