@@ -7,6 +7,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from medrec_shared.logs import configure_logging
 from medrec_shared.migrations import upgrade_head
@@ -41,6 +42,15 @@ def run_worker(name: str, settings: ServiceSettings, setup: WorkerSetup) -> None
     asyncio.run(main())
 
 
-def migrate(name: str, settings: ServiceSettings, service_dir: Path) -> None:
+class MigrationSettings(BaseSettings):
+    """All a migration needs: a pod that migrates holds the database URL and nothing else."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+    database_url: str
+    log_level: str = "INFO"
+
+
+def migrate(name: str, service_dir: Path) -> None:
+    settings = MigrationSettings(_env_prefix=f"MEDREC_{name.upper()}_")
     configure_logging(name + "-migrate", settings.log_level)
     upgrade_head(service_dir, settings.database_url, f"alembic_version_{name}")

@@ -21,7 +21,7 @@ from medrec_shared.worker import Task
 
 
 async def open_database(stack: AsyncExitStack, settings: ServiceSettings) -> Database:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     stack.push_async_callback(db.dispose)
     return db
 

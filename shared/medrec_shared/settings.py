@@ -25,6 +25,7 @@ class ServiceSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
+    database_pool_size: int = Field(default=10, ge=1, description="plus as many overflow")
     kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
     kafka_idempotence: bool = False
     kafka_client_id_prefix: str = "medrec"

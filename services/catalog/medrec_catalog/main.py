@@ -20,4 +20,4 @@ def run_worker() -> None:
 
 
 def run_migrations() -> None:
-    entrypoints.migrate("catalog", CatalogSettings(), SERVICE_DIR)
+    entrypoints.migrate("catalog", SERVICE_DIR)

@@ -43,7 +43,7 @@ async def bootstrap(db: Database, settings: IdentitySettings, keyring: Keyring) 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     settings = settings or IdentitySettings()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     keyring = LocalKeyring.from_spec(
         settings.field_keys.get_secret_value(), settings.field_key_active
     )

@@ -20,4 +20,4 @@ def run_worker() -> None:
 
 
 def run_migrations() -> None:
-    entrypoints.migrate("identity", IdentitySettings(), SERVICE_DIR)
+    entrypoints.migrate("identity", SERVICE_DIR)

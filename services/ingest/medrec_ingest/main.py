@@ -20,4 +20,4 @@ def run_worker() -> None:
 
 
 def run_migrations() -> None:
-    entrypoints.migrate("ingest", IngestSettings(), SERVICE_DIR)
+    entrypoints.migrate("ingest", SERVICE_DIR)

@@ -43,7 +43,7 @@ def object_store(settings: IssuanceSettings) -> ObjectStore:
 
 def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     settings = settings or IssuanceSettings()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     keyring = keyring_of(settings)
     store = object_store(settings)
     catalog = ServiceClient(settings.catalog_url, service_credentials(settings))

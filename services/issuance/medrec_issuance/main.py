@@ -20,4 +20,4 @@ def run_worker() -> None:
 
 
 def run_migrations() -> None:
-    entrypoints.migrate("issuance", IssuanceSettings(), SERVICE_DIR)
+    entrypoints.migrate("issuance", SERVICE_DIR)
