@@ -1,26 +1,57 @@
-from collections.abc import AsyncIterator
+import asyncio
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
-from medrec_ingest import internal, records, transfers
+from medrec_ingest import batch, completion, content, internal, openapi, records, transfers
 from medrec_ingest.models import messaging
+from medrec_ingest.objects import RecordsStore
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import broker_reachable
-from medrec_shared.storage import ObjectStore
 from medrec_shared.vault import Vault
 from medrec_shared.web import create_base_app, health_router
 
 
-def object_store(settings: IngestSettings) -> ObjectStore:
-    return ObjectStore.from_url(
+def object_store(settings: IngestSettings) -> RecordsStore:
+    store = RecordsStore.from_url(
         settings.s3_url,
         settings.s3_access_key.get_secret_value(),
         settings.s3_secret_key.get_secret_value(),
     )
+    assert isinstance(store, RecordsStore)
+    store.parts_in_flight = settings.upload_parts_in_flight
+    return store
+
+
+_RRN_IN_PATH = re.compile(r"\d{6}-?\d{7}")
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def _masking(handler: Handler) -> Handler:
+    async def masked(request: Request, exc: Exception) -> Response:
+        path = request.scope.get("path", "")
+        if _RRN_IN_PATH.search(path):
+            masked_path = _RRN_IN_PATH.sub("…", path)
+            scope: dict[str, Any] = {**request.scope, "path": masked_path,
+                                     "raw_path": masked_path.encode()}  # fmt: skip
+            request = Request(scope, request.receive)
+        return await handler(request, exc)
+
+    return masked
+
+
+def mask_personal_paths(app: FastAPI) -> None:
+    """Problems name their request path (`instance`) and unexpected errors log it; a client may
+    have put an RRN in it (as an external_id, which is refused): such segments are masked."""
+    for key, handler in list(app.exception_handlers.items()):
+        app.exception_handlers[key] = _masking(handler)  # type: ignore[arg-type]
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -33,6 +64,11 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Object-store calls run in worker threads: as many as minio's connection pool holds
+        # (10), so a batch's concurrent uploads are not capped by the CPU count (the default
+        # pool has cpu_count + 4 threads).
+        workers = ThreadPoolExecutor(10, thread_name_prefix="io")
+        asyncio.get_running_loop().set_default_executor(workers)
         await store.ensure_bucket(settings.records_bucket)
         yield
         await db.dispose()
@@ -57,6 +93,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         )
     )
     app.include_router(transfers.router)
+    app.include_router(completion.router)
     app.include_router(records.router)
+    app.include_router(content.router)
+    app.include_router(batch.router)
+    app.include_router(openapi.router)
     app.include_router(internal.router)
+    openapi.install_openapi(app)
+    mask_personal_paths(app)
     return app

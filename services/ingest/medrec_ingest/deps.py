@@ -1,10 +1,11 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.auth import Principal, require_scope
-from medrec_shared.db import DbSession
+from medrec_shared.db import Database, DbSession
 from medrec_shared.messaging import Outbox
 from medrec_shared.vault import Vault
 
@@ -24,9 +25,17 @@ def _outbox(request: Request) -> Outbox:
     return outbox
 
 
+def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    database: Database = request.app.state.db
+    return database.sessions
+
+
 Settings = Annotated[IngestSettings, Depends(_settings)]
 VaultDep = Annotated[Vault, Depends(_vault)]
 OutboxDep = Annotated[Outbox, Depends(_outbox)]
+# For requests that move content: the boundary opens short transactions of its own around the
+# upload (`async with sessions.begin() as session`), never one that lasts the whole request.
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 Depositor = Annotated[Principal, require_scope("transfer:write")]
 ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
@@ -37,6 +46,7 @@ __all__ = [
     "Depositor",
     "MetadataReader",
     "OutboxDep",
+    "Sessions",
     "Settings",
     "VaultDep",
 ]

@@ -26,7 +26,8 @@ class Transfer(IngestBase):
     reason: Mapped[str] = mapped_column(String(16))
     effective_date: Mapped[date]
     expected_records: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | released
+    record_count: Mapped[int | None]  # confirmed at completion
     received: Mapped[int] = mapped_column(Integer, default=0)
     stored: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,19 +1,30 @@
 import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from medrec_ingest.models import Record, Transfer
 from medrec_shared.db import Repository
+from medrec_shared.events import Envelope, EventData
+from medrec_shared.messaging import Outbox
 
 
 class TransferRepository(Repository):
-    async def get_for_client(self, transfer_id: uuid.UUID, client_id: str) -> Transfer | None:
+    async def get_for_client(
+        self, transfer_id: uuid.UUID, client_id: str, *, for_update: bool = False
+    ) -> Transfer | None:
         """A depositor sees only its own transfers (Art. 40-3); others' are simply not found."""
-        return await self.scalar(
-            select(Transfer).where(
-                Transfer.transfer_id == transfer_id, Transfer.client_id == client_id
-            )
+        query = select(Transfer).where(
+            Transfer.transfer_id == transfer_id, Transfer.client_id == client_id
         )
+        if for_update:
+            query = query.with_for_update()
+        return await self.scalar(query.execution_options(populate_existing=True))
 
     async def list_for_client(
         self, client_id: str, limit: int, after: uuid.UUID | None
@@ -28,17 +39,86 @@ class TransferRepository(Repository):
         self.session.add(transfer)
         await self.session.flush()
 
-    async def count_stored(self, transfer_id: uuid.UUID, size: int, expired: bool) -> None:
+    async def count_if_open(
+        self,
+        transfer_id: uuid.UUID,
+        *,
+        received: int = 0,
+        stored: int = 0,
+        failed: int = 0,
+        expired: int = 0,
+        size: int = 0,
+    ) -> bool:
+        """Adds to the counts of a transfer that is still open; False (nothing changed) once it
+        is not. The row stays locked until commit, so a completion waits for this deposit and
+        a deposit after a completion sees it closed."""
+        result = await self.session.execute(
+            update(Transfer)
+            .where(Transfer.transfer_id == transfer_id, Transfer.status == "open")
+            .values(
+                received=Transfer.received + received,
+                stored=Transfer.stored + stored,
+                failed=Transfer.failed + failed,
+                expired_on_arrival=Transfer.expired_on_arrival + expired,
+                bytes=Transfer.bytes + size,
+            )
+            .returning(Transfer.transfer_id)
+        )
+        return result.first() is not None
+
+    async def add_counts(
+        self,
+        transfer_id: uuid.UUID,
+        *,
+        received: int = 0,
+        stored: int = 0,
+        failed: int = 0,
+        expired: int = 0,
+        size: int = 0,
+    ) -> None:
+        if not (received or stored or failed or expired or size):
+            return
         await self.session.execute(
             update(Transfer)
             .where(Transfer.transfer_id == transfer_id)
             .values(
-                received=Transfer.received + 1,
-                stored=Transfer.stored + 1,
+                received=Transfer.received + received,
+                stored=Transfer.stored + stored,
+                failed=Transfer.failed + failed,
+                expired_on_arrival=Transfer.expired_on_arrival + expired,
                 bytes=Transfer.bytes + size,
-                expired_on_arrival=Transfer.expired_on_arrival + int(expired),
             )
         )
+
+    async def complete(self, transfer: Transfer, record_count: int) -> None:
+        transfer.status = "completed"
+        transfer.record_count = record_count
+        transfer.completed_at = datetime.now(UTC)
+        await self.session.flush()
+
+
+@dataclass(frozen=True)
+class OwnedRecord:
+    record: Record
+    client_id: str  # the client whose transfer holds it
+
+
+@dataclass(frozen=True)
+class Tally:
+    total: int
+    awaiting: int
+
+
+# Filled by the database, or not ours to set on insert.
+_SERVER_SET = frozenset({"created_at"})
+
+
+def _row(record: Record) -> dict[str, Any]:
+    return {
+        column.key: getattr(record, column.key)
+        for column in Record.__table__.columns
+        if column.key not in _SERVER_SET
+    }
 
 
 class RecordRepository(Repository):
@@ -52,6 +132,104 @@ class RecordRepository(Repository):
             )
         )
 
-    async def add(self, record: Record) -> None:
-        self.session.add(record)
-        await self.session.flush()
+    async def find(
+        self, institution_code: str, external_ids: Iterable[str]
+    ) -> dict[str, OwnedRecord]:
+        """The records already held under these external_ids, with the client owning each."""
+        ids = list(set(external_ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Record, Transfer.client_id)
+            .join(Transfer, Transfer.transfer_id == Record.transfer_id)
+            .where(Record.institution_code == institution_code, Record.external_id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+        return {r.external_id: OwnedRecord(r, client_id) for r, client_id in rows.tuples()}
+
+    async def insert_new(self, records: Sequence[Record]) -> set[uuid.UUID]:
+        """Inserts those whose external_id is still free; returns the ids actually inserted.
+        A record deposited concurrently under the same id makes ours a no-op, never an error.
+        Rows go in external_id order, so concurrent writers cannot deadlock."""
+        if not records:
+            return set()
+        ordered = sorted(records, key=lambda r: (r.institution_code, r.external_id))
+        statement = (
+            pg_insert(Record)
+            .on_conflict_do_nothing(index_elements=["institution_code", "external_id"])
+            .returning(Record.record_id)
+        )
+        # One statement, sent as multi-row INSERTs in batches (SQLAlchemy's insertmanyvalues).
+        result = await self.session.execute(statement, [_row(r) for r in ordered])
+        return set(result.scalars())
+
+    async def mark_stored(
+        self, record_id: uuid.UUID, object_key: str, kek_id: str, wrapped_dek: bytes
+    ) -> bool:
+        """Content is in: only a record still awaiting it changes (the first upload wins)."""
+        result = await self.session.execute(
+            update(Record)
+            .where(Record.record_id == record_id, Record.status == "awaiting_content")
+            .values(
+                status="stored",
+                object_key=object_key,
+                kek_id=kek_id,
+                wrapped_dek=wrapped_dek,
+                stored_at=datetime.now(UTC),
+            )
+            .returning(Record.record_id)
+        )
+        return result.first() is not None
+
+    async def tally(self, transfer_id: uuid.UUID) -> Tally:
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(Record.status == "awaiting_content"),
+                ).where(Record.transfer_id == transfer_id)
+            )
+        ).one()
+        return Tally(total=int(row[0]), awaiting=int(row[1]))
+
+    async def awaiting_content(self, transfer_id: uuid.UUID, limit: int) -> list[str]:
+        rows = await self.session.execute(
+            select(Record.external_id)
+            .where(Record.transfer_id == transfer_id, Record.status == "awaiting_content")
+            .order_by(Record.external_id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def present(self, transfer_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
+        if not external_ids:
+            return set()
+        rows = await self.session.execute(
+            select(Record.external_id).where(
+                Record.transfer_id == transfer_id,
+                Record.external_id
+                == any_(bindparam("ids", list(external_ids), type_=ARRAY(String))),
+            )
+        )
+        return set(rows.scalars())
+
+
+class OutboxRepository(Repository):
+    async def add_many(
+        self, outbox: Outbox, topic: str, events: Sequence[tuple[str, EventData]]
+    ) -> None:
+        """Several events in one statement, in the caller's transaction (as `Outbox.add`)."""
+        if not events:
+            return
+        rows = []
+        for key, data in events:
+            envelope = Envelope.wrap(outbox.producer, data)
+            rows.append(
+                {
+                    "event_id": envelope.event_id,
+                    "topic": topic,
+                    "key": key,
+                    "envelope": envelope.model_dump(mode="json"),
+                }
+            )
+        await self.session.execute(insert(outbox.table), rows)

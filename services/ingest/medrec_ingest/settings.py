@@ -3,6 +3,8 @@ from pydantic_settings import SettingsConfigDict
 
 from medrec_shared.settings import ServiceSettings
 
+MiB = 1024 * 1024
+
 
 class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MEDREC_INGEST_", extra="ignore", frozen=True)
@@ -17,7 +19,25 @@ class IngestSettings(ServiceSettings):
     content_key_active: str
     # Keyed hash of RRNs, shared with identity so a verified person finds their records.
     person_index_key: SecretStr
-    inline_content_max_bytes: int = 10 * 1024 * 1024
+    # Content sent base64 in a record's JSON (PUT or a batch line); larger content is declared
+    # and streamed to the content endpoint.
+    inline_content_max_bytes: int = 10 * MiB
+    # Structured records and FHIR bundles are validated whole, so even when streamed they are
+    # held in memory up to this size.
+    structured_content_max_bytes: int = 64 * MiB
+    # Uploads go in 8 MiB parts, and S3 takes 10,000 parts: 78 GiB of ciphertext.
+    content_max_bytes: int = 75 * 1024 * MiB
+    # Bulk deposits are validated, stored and committed in groups of at most this many records
+    # or bytes of lines; a group is also answered when no line arrived for batch_flush_seconds.
+    batch_group_records: int = 100
+    batch_group_bytes: int = 8 * MiB
+    batch_flush_seconds: float = 0.1
+    # Objects uploaded to S3 at once within a group.
+    upload_concurrency: int = 8
+    # Parts of one large upload sent to S3 at once (memory: about one 8 MiB part each).
+    upload_parts_in_flight: int = 3
+    # A content upload that receives nothing for this long is abandoned (and aborted).
+    content_idle_timeout_seconds: float = 120.0
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         return {

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_ingest.deps import DbSession, Depositor, OutboxDep, Settings
 from medrec_ingest.models import Transfer
@@ -29,6 +30,7 @@ def transfer_out(transfer: Transfer) -> TransferOut:
         reason=transfer.reason,
         effective_date=transfer.effective_date,
         expected_records=transfer.expected_records,
+        record_count=transfer.record_count,
         counts=TransferCounts(
             received=transfer.received,
             stored=transfer.stored,
@@ -42,16 +44,19 @@ def transfer_out(transfer: Transfer) -> TransferOut:
 
 
 async def own_transfer(
-    session: DbSession, transfer_id: uuid.UUID, principal: Principal
+    session: AsyncSession, transfer_id: uuid.UUID, principal: Principal, *, lock: bool = False
 ) -> Transfer:
-    transfer = await TransferRepository(session).get_for_client(transfer_id, principal.subject)
-    if transfer is None:
+    """The caller's own transfer, for an institution it still acts for; otherwise not found."""
+    transfer = await TransferRepository(session).get_for_client(
+        transfer_id, principal.subject, for_update=lock
+    )
+    if transfer is None or transfer.institution_code not in principal.institution_codes:
         raise NotFound("No such transfer.")
     return transfer
 
 
 async def open_transfer(
-    session: DbSession, transfer_id: uuid.UUID, principal: Principal
+    session: AsyncSession, transfer_id: uuid.UUID, principal: Principal
 ) -> Transfer:
     transfer = await own_transfer(session, transfer_id, principal)
     if transfer.status != "open":
@@ -78,6 +83,7 @@ async def open_new_transfer(
         effective_date=body.effective_date,
         expected_records=body.expected_records,
         status="open",
+        record_count=None,
         received=0, stored=0, failed=0, expired_on_arrival=0, bytes=0,
     )  # fmt: skip
     await TransferRepository(session).add(transfer)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3255030f5b48
+Revision ID: 2d4f27a6b244
 Revises: 
-Create Date: 2026-11-27 16:09:57.778286
+Create Date: 2026-11-27 16:32:22.058664
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '3255030f5b48'
+revision: str = '2d4f27a6b244'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('effective_date', sa.Date(), nullable=False),
     sa.Column('expected_records', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('record_count', sa.Integer(), nullable=True),
     sa.Column('received', sa.Integer(), nullable=False),
     sa.Column('stored', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),

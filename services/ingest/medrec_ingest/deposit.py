@@ -1,0 +1,245 @@
+"""Depositing records: from a validated request to a row and an encrypted object, the judgement
+of repeats, and the short write that records the result and announces it.
+
+Nothing here commits: the request boundary opens each (short) transaction and passes its session.
+Object storage happens between transactions, never inside one.
+"""
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_ingest.clock import today
+from medrec_ingest.models import Record, Transfer
+from medrec_ingest.repositories import (
+    OutboxRepository,
+    OwnedRecord,
+    RecordRepository,
+    TransferRepository,
+)
+from medrec_ingest.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
+from medrec_ingest.settings import IngestSettings
+from medrec_ingest.transfers import TransferClosed
+from medrec_shared.crypto import blind_index, seal
+from medrec_shared.events import RecordStored
+from medrec_shared.ids import new_id
+from medrec_shared.messaging import Outbox
+from medrec_shared.problems import Conflict
+from medrec_shared.retention import retention_until
+from medrec_shared.vault import StoredContent, Vault
+
+PATIENT_CONTEXT = b"ingest.patient"
+
+
+class RecordConflict(Conflict):
+    type, title = "record-conflict", "A different record was deposited under this external_id"
+
+
+def conflict_problem() -> RecordConflict:
+    return RecordConflict("Use a new external_id for a different record.")
+
+
+@dataclass
+class Candidate:
+    """A valid record not yet written: its row, and its content when it came inline."""
+
+    record: Record
+    data: bytes | None  # None: the content is declared and will be streamed
+
+    @property
+    def external_id(self) -> str:
+        return self.record.external_id
+
+    @property
+    def fingerprint(self) -> str:
+        return self.record.fingerprint
+
+
+def fingerprint(settings: IngestSettings, body: RecordIn, content_type: str, sha256: str) -> str:
+    """Keyed digest of everything deposited: equal for an identical repeat (inline or declared),
+    and not a brute-forceable hash of the patient's details."""
+    deposited = body.model_dump(mode="json", exclude={"content", "external_id"})
+    deposited |= {"content_type": content_type, "sha256": sha256}
+    canonical = json.dumps(deposited, sort_keys=True, ensure_ascii=False)
+    key = settings.person_index_key.get_secret_value().encode()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def new_candidate(
+    settings: IngestSettings,
+    vault: Vault,
+    transfer: Transfer,
+    external_id: str,
+    body: RecordIn,
+    data: bytes | None,
+) -> Candidate:
+    if isinstance(body.content, DeclaredContent):
+        size, sha256, status = body.content.size, body.content.sha256, "awaiting_content"
+    else:
+        assert data is not None
+        size, sha256, status = len(data), hashlib.sha256(data).hexdigest(), "stored"
+    patient = body.patient
+    index_key = settings.person_index_key.get_secret_value().encode()
+    sealed = json.dumps({"rrn": patient.rrn, "name": patient.name}, ensure_ascii=False).encode()
+    record = Record(
+        record_id=new_id(),
+        transfer_id=transfer.transfer_id,
+        institution_code=transfer.institution_code,
+        external_id=external_id,
+        person_key=blind_index(index_key, patient.rrn) if patient.rrn else None,
+        patient_sealed=seal(vault.keyring, sealed, context=PATIENT_CONTEXT),
+        birth_date=patient.birth_date,
+        sex=patient.sex,
+        kind=body.kind.value,
+        specialty=body.specialty.value,
+        title=body.title,
+        department=body.department,
+        service_start=body.service_start,
+        service_end=body.service_end,
+        content_type=body.content.content_type,
+        size=size,
+        sha256=sha256,
+        fingerprint=fingerprint(settings, body, body.content.content_type, sha256),
+        status=status,
+        object_key=None,
+        kek_id=None,
+        wrapped_dek=None,
+        stored_at=None,
+    )
+    return Candidate(record, data)
+
+
+def judge(existing: OwnedRecord, candidate_fingerprint: str, client_id: str) -> BatchStatus:
+    """A repeat by the same client of the same record changes nothing; anything else under a
+    taken external_id (other content, or another client's record) is a conflict."""
+    if existing.client_id == client_id and existing.record.fingerprint == candidate_fingerprint:
+        return BatchStatus.unchanged
+    return BatchStatus.conflict
+
+
+def record_out(record: Record) -> RecordOut:
+    return RecordOut.model_validate(record, from_attributes=True)
+
+
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def object_key(record_id: uuid.UUID, upload: uuid.UUID | None = None) -> str:
+    """Ids only: storage operators can see keys. Streamed uploads get a key of their own, so two
+    concurrent uploads of one record never overwrite each other."""
+    return f"records/{record_id}" if upload is None else f"records/{record_id}/{upload}"
+
+
+async def store_inline(vault: Vault, candidate: Candidate) -> None:
+    """Encrypts the inline content into the bucket; the row then points at it."""
+    assert candidate.data is not None
+    record = candidate.record
+    stored = await vault.put(object_key(record.record_id), _one_chunk(candidate.data))
+    _attach(record, stored)
+
+
+def _attach(record: Record, stored: StoredContent) -> None:
+    record.object_key, record.kek_id, record.wrapped_dek = (
+        stored.object_key,
+        stored.kek_id,
+        stored.wrapped_dek,
+    )
+    record.status, record.stored_at = "stored", datetime.now(UTC)
+
+
+def expired_on_arrival(record: Record) -> bool:
+    return retention_until(record.kind, record.service_end) < today()
+
+
+def stored_event(record: Record) -> RecordStored:
+    return RecordStored(
+        record_id=record.record_id,
+        transfer_id=record.transfer_id,
+        institution_code=record.institution_code,
+        person_key=record.person_key,
+        kind=record.kind,
+        specialty=record.specialty,
+        service_start=record.service_start,
+        service_end=record.service_end,
+        content_type=record.content_type,
+        size=record.size,
+        sha256=record.sha256,
+    )
+
+
+def _event_key(record: Record) -> str:
+    return record.person_key or str(record.record_id)
+
+
+def _closed() -> TransferClosed:
+    return TransferClosed("The transfer no longer accepts records.")
+
+
+async def write_new(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    transfer_id: uuid.UUID,
+    candidates: Sequence[Candidate],
+    *,
+    failed: int = 0,
+) -> set[uuid.UUID]:
+    """Inserts the candidates whose external_id is still free, counts them (and `failed`
+    refusals) on the transfer, and announces the stored ones; returns the ids inserted.
+
+    Refuses with `TransferClosed` (the caller's transaction then rolls back) once the transfer
+    is no longer open. Rows go in before the transfer's row is locked for its counts: inserts
+    are ordered by external_id, and the transfer lock is taken last, so concurrent deposits
+    and a completion cannot deadlock."""
+    inserted = await RecordRepository(session).insert_new([c.record for c in candidates])
+    created = [c.record for c in candidates if c.record.record_id in inserted]
+    stored = [r for r in created if r.status == "stored"]
+    if (created or failed) and not await TransferRepository(session).count_if_open(
+        transfer_id,
+        received=len(created),
+        stored=len(stored),
+        failed=failed,
+        expired=sum(expired_on_arrival(r) for r in stored),
+        size=sum(r.size for r in stored),
+    ):
+        raise _closed()
+    await OutboxRepository(session).add_many(
+        outbox, settings.topic_record, [(_event_key(r), stored_event(r)) for r in stored]
+    )
+    return inserted
+
+
+async def write_content(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    record: Record,
+    stored: StoredContent,
+) -> bool:
+    """A declared record's content is in and verified: the record is stored, counted and
+    announced. False when another upload of the same record was first."""
+    if not await RecordRepository(session).mark_stored(
+        record.record_id, stored.object_key, stored.kek_id, stored.wrapped_dek
+    ):
+        return False
+    _attach(record, stored)
+    if not await TransferRepository(session).count_if_open(
+        record.transfer_id,
+        stored=1,
+        expired=int(expired_on_arrival(record)),
+        size=record.size,
+    ):
+        raise _closed()
+    await outbox.add(session, settings.topic_record, _event_key(record), stored_event(record))
+    return True
+
+
+async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
+    await TransferRepository(session).add_counts(transfer_id, failed=n)

@@ -1,0 +1,151 @@
+"""The records bucket: the shared object store, with several parts of a multipart upload in
+flight at once, so a large upload runs at the store's speed rather than one part's round trip.
+
+Same contract as `ObjectStore.put_stream`: bounded memory (about `parts_in_flight + 1` parts),
+and on any error or cancellation every part in flight settles, then the upload is aborted (or
+the object removed, if its completion landed): no object and no upload remain.
+"""
+
+import asyncio
+from collections.abc import AsyncIterable, Callable
+from typing import Any, TypeVar
+
+from minio.datatypes import Part
+from minio.error import S3Error
+
+from medrec_shared.storage import (
+    DEFAULT_PART_SIZE,
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    MIN_PART_SIZE,
+    ObjectStore,
+    StorageError,
+)
+
+T = TypeVar("T")
+
+
+class RecordsStore(ObjectStore):
+    parts_in_flight = 3
+
+    async def put_stream(
+        self,
+        bucket: str,
+        key: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> int:
+        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+            raise ValueError(f"part_size must be in {MIN_PART_SIZE}..{MAX_PART_SIZE}")
+        upload = _Upload(self, bucket, key, content_type)
+        buf = bytearray()
+        total = 0
+        try:
+            async for data in chunks:
+                buf += data
+                total += len(data)
+                while len(buf) >= part_size:
+                    with memoryview(buf) as view:  # one copy, not two
+                        part = bytes(view[:part_size])
+                    del buf[:part_size]
+                    await upload.part(part, self.parts_in_flight)
+                    del part
+            if upload.upload_id is None:
+                await upload.step("commit", self._put_small, bucket, key, bytes(buf), content_type)
+                return total
+            if buf:
+                await upload.part(bytes(buf), self.parts_in_flight)
+                buf.clear()
+            await upload.complete()
+            return total
+        except BaseException as exc:
+            try:
+                await asyncio.shield(upload.clean_up())
+            except Exception as cleanup_exc:  # keep the original error primary
+                exc.add_note(f"object store cleanup also failed: {cleanup_exc!r}")
+            raise
+
+
+class _Upload:
+    """One upload: its id, its parts in flight, and what to undo on failure."""
+
+    def __init__(self, store: RecordsStore, bucket: str, key: str, content_type: str) -> None:
+        self.store = store
+        self.bucket = bucket
+        self.key = key
+        self.content_type = content_type
+        self.upload_id: str | None = None
+        self.etags: dict[int, str] = {}
+        self.numbered = 0
+        self.running: set[asyncio.Future[Any]] = set()
+        self.pending: asyncio.Future[Any] | None = None
+        self.stage = ""  # what `pending` does: "create" | "commit" (a single put or completion)
+        self.committed = False
+
+    async def step(self, stage: str, fn: Callable[..., T], *args: Any) -> T:
+        """A call that must settle even if we are cancelled (its thread runs on regardless)."""
+        self.stage = stage
+        self.pending = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        result: T = await asyncio.shield(self.pending)
+        self.pending = None
+        if stage == "commit":
+            self.committed = True
+        return result
+
+    async def part(self, data: bytes, in_flight: int) -> None:
+        client = self.store.client
+        if self.upload_id is None:
+            headers = {"Content-Type": self.content_type}
+            self.upload_id = await self.step(
+                "create", client._create_multipart_upload, self.bucket, self.key, headers
+            )
+        if self.numbered >= MAX_PARTS:
+            raise StorageError("object exceeds the S3 part limit; raise part_size")
+        while len(self.running) >= in_flight:
+            done, self.running = await asyncio.wait(
+                self.running, return_when=asyncio.FIRST_COMPLETED
+            )
+            for finished in done:
+                finished.result()  # a failed part fails the upload
+        self.numbered += 1
+        self.running.add(asyncio.ensure_future(self._send(self.numbered, data)))
+
+    async def _send(self, number: int, data: bytes) -> None:
+        assert self.upload_id is not None
+        self.etags[number] = await asyncio.to_thread(
+            self.store.client._upload_part, self.bucket, self.key, data, None, self.upload_id,
+            number,
+        )  # fmt: skip
+
+    async def complete(self) -> None:
+        running, self.running = self.running, set()
+        await asyncio.gather(*running)
+        parts = [Part(number, self.etags[number]) for number in sorted(self.etags)]
+        await self.step(
+            "commit", self.store.client._complete_multipart_upload, self.bucket, self.key,
+            self.upload_id, parts,
+        )  # fmt: skip
+
+    async def clean_up(self) -> None:
+        settling = [*self.running, *([self.pending] if self.pending is not None else [])]
+        if settling:
+            await asyncio.wait(settling)  # threads cannot be stopped: let them land first
+        pending = self.pending
+        if pending is not None and not pending.cancelled() and pending.exception() is None:
+            if self.stage == "create":  # the upload was created as we failed
+                self.upload_id = pending.result()
+            elif self.stage == "commit":
+                self.committed = True
+        if self.committed:  # the object landed although the caller failed: it must not stay
+            await self.store.delete(self.bucket, self.key)
+        elif self.upload_id is not None:
+            try:
+                await asyncio.to_thread(
+                    self.store.client._abort_multipart_upload, self.bucket, self.key,
+                    self.upload_id,
+                )  # fmt: skip
+            except S3Error as exc:
+                if exc.code != "NoSuchUpload":
+                    raise

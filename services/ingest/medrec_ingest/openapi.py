@@ -1,0 +1,88 @@
+"""The OpenAPI document, completed by hand where FastAPI cannot see a model: the bodies read as
+streams (a record, a batch line, a batch answer) and the structured record schema
+(`application/vnd.medrec.record+json`, version 1), published under components/schemas and, as a
+plain JSON Schema, at `GET /v1/schemas/record`."""
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
+
+from medrec_ingest.schemas import BatchLine, BatchResult, RecordIn
+from medrec_shared.clinical import (
+    STRUCTURED_RECORD_CONTENT_TYPE,
+    StructuredRecord,
+    structured_record_json_schema,
+)
+
+RECORD_SCHEMA_VERSION = "1"
+_REF = "#/components/schemas/{model}"
+_STRUCTURED_DESCRIPTION = (
+    f"The clinical content of a record sent as `{STRUCTURED_RECORD_CONTENT_TYPE}`, schema "
+    f'version {RECORD_SCHEMA_VERSION} (`schema_version: "{RECORD_SCHEMA_VERSION}"`), one form '
+    "per specialty chosen by `specialty`: medical (의과), dental (치과, with an FDI tooth "
+    "chart) and korean_medicine (한방: 변증, 침, 뜸·부항, 한약 처방). Unknown fields are refused. "
+    "Validated on deposit, inline, streamed and in batches; also served at GET /v1/schemas/record."
+)
+
+router = APIRouter(tags=["schemas"])
+
+
+def json_body(model: str, media_type: str = "application/json") -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its body itself."""
+    schema = {"$ref": _REF.format(model=model)}
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
+def _add(components: dict[str, Any], name: str, adapter: TypeAdapter[Any], **extra: Any) -> None:
+    schema = adapter.json_schema(ref_template=_REF, mode="validation")
+    for key, value in schema.pop("$defs", {}).items():
+        components.setdefault(key, value)
+    components[name] = schema | extra
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in (RecordIn, BatchLine, BatchResult):
+                _add(components, model.__name__, TypeAdapter(model))
+            _add(
+                components,
+                "StructuredRecord",
+                TypeAdapter(StructuredRecord),
+                title="StructuredRecord",
+                description=_STRUCTURED_DESCRIPTION,
+                **{"x-media-type": STRUCTURED_RECORD_CONTENT_TYPE,
+                   "x-schema-version": RECORD_SCHEMA_VERSION},
+            )  # fmt: skip
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+@router.get(
+    "/v1/schemas/record",
+    summary="The structured record schema (JSON Schema)",
+    description=_STRUCTURED_DESCRIPTION,
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+async def record_schema() -> JSONResponse:
+    schema = structured_record_json_schema() | {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "StructuredRecord",
+        "description": _STRUCTURED_DESCRIPTION,
+        "x-media-type": STRUCTURED_RECORD_CONTENT_TYPE,
+        "x-schema-version": RECORD_SCHEMA_VERSION,
+    }
+    return JSONResponse(schema, media_type="application/schema+json")

@@ -1,0 +1,36 @@
+from collections.abc import Callable
+
+import pytest
+
+from medrec_devstack.cluster import Cluster
+from tests.actors import Depositor, Operator
+from tests.integration.ingest.helpers import IngestStore, new_code
+
+NewDepositor = Callable[..., tuple[Depositor, str]]
+
+
+@pytest.fixture(scope="module")
+def operator(cluster: Cluster) -> Operator:
+    return Operator(cluster)
+
+
+@pytest.fixture(scope="module")
+def store(cluster: Cluster) -> IngestStore:
+    return IngestStore(cluster)
+
+
+@pytest.fixture(scope="module")
+def new_depositor(cluster: Cluster, operator: Operator) -> NewDepositor:
+    """An EMR client registered for a fresh institution code: (client, code)."""
+
+    def make(scopes: list[str] | None = None) -> tuple[Depositor, str]:
+        code = new_code()
+        client_id, secret = operator.register_client([code], scopes)
+        return Depositor(cluster, client_id, secret), code
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def depositor(new_depositor: NewDepositor) -> tuple[Depositor, str]:
+    return new_depositor()

@@ -1,0 +1,141 @@
+"""Looking behind the transfer API: ingest's rows and the records bucket's objects, read raw, to
+check what a request stored (or that it stored nothing)."""
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import boto3
+
+from medrec_devstack.cluster import Cluster
+from tests.actors import inline, record_body
+
+# Synthetic person and clinical text: they must never show up in a log, problem or event.
+RRN, NAME, BIRTH = "880808-1555555", "박검증", "1988-08-08"
+NOTE = "INGEST-SECRET-NOTE-4711 발열과 기침"
+BUCKET = "medrec-records"
+STRUCTURED = "application/vnd.medrec.record+json"
+
+
+def new_code() -> str:
+    return f"7{random.randrange(10**7):07d}"
+
+
+def a_record(**overrides: Any) -> dict[str, Any]:
+    """A valid record with inline text content."""
+    content = overrides.pop("content", inline(NOTE.encode(), "text/plain"))
+    return record_body(RRN, NAME, BIRTH, content, **overrides)
+
+
+def structured(specialty: str = "medical", **extra: Any) -> bytes:
+    document = {
+        "schema_version": "1",
+        "specialty": specialty,
+        "encounters": [{"date": "2019-03-02", "chief_complaint": NOTE}],
+        "diagnoses": [{"code": "J06.9", "name": "급성 상기도감염", "primary": True}],
+    } | extra
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Objects:
+    """The bucket's record objects created after `marker` (keys carry time-ordered UUIDv7s)."""
+
+    marker: str
+    keys: frozenset[str]
+
+
+class IngestStore:
+    def __init__(self, cluster: Cluster) -> None:
+        infra = cluster.infra
+        assert infra is not None
+        self.dsn = f"{infra.database_url.replace('+asyncpg', '')}/medrec_ingest"
+        self.s3 = boto3.client(
+            "s3",
+            endpoint_url=infra.s3_url,
+            aws_access_key_id=infra.s3_access_key,
+            aws_secret_access_key=infra.s3_secret_key,
+            region_name="us-east-1",
+        )
+
+    # -- database ---------------------------------------------------------------------------
+    def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        async def run() -> list[dict[str, Any]]:
+            conn = await asyncpg.connect(self.dsn)
+            try:
+                return [dict(row) for row in await conn.fetch(sql, *args)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
+    def records(self, transfer_id: str) -> list[dict[str, Any]]:
+        return self.fetch(
+            "SELECT * FROM records WHERE transfer_id = $1 ORDER BY external_id",
+            uuid.UUID(transfer_id),
+        )
+
+    def record(self, transfer_id: str, external_id: str) -> dict[str, Any] | None:
+        rows = self.fetch(
+            "SELECT * FROM records WHERE transfer_id = $1 AND external_id = $2",
+            uuid.UUID(transfer_id),
+            external_id,
+        )
+        return rows[0] if rows else None
+
+    def transfer_row(self, transfer_id: str) -> dict[str, Any]:
+        return self.fetch("SELECT * FROM transfers WHERE transfer_id = $1", uuid.UUID(transfer_id))[
+            0
+        ]
+
+    def events(self, transfer_id: str, event_type: str | None = None) -> list[dict[str, Any]]:
+        """Outbox rows about this transfer: envelopes as JSON, with their `sent_at`."""
+        rows = self.fetch(
+            "SELECT envelope::text AS envelope, sent_at, key FROM outbox "
+            "WHERE envelope->'data'->>'transfer_id' = $1 ORDER BY id",
+            transfer_id,
+        )
+        out = []
+        for row in rows:
+            envelope = json.loads(row["envelope"])
+            if event_type is None or envelope["type"] == event_type:
+                out.append(envelope | {"sent_at": row["sent_at"], "key": row["key"]})
+        return out
+
+    # -- object storage ---------------------------------------------------------------------
+    def objects(self, since: Objects | None = None, prefix: str = "records/") -> Objects:
+        """Record objects under `prefix` (after `since`'s marker, or from one second ago)."""
+        if since is None:
+            ms = int(time.time() * 1000) - 1000
+            marker = f"records/{ms >> 16:08x}-{ms & 0xFFFF:04x}-7000-8000-000000000000"
+        else:
+            marker = since.marker
+        keys: set[str] = set()
+        kwargs: dict[str, Any] = {"Bucket": BUCKET, "Prefix": prefix}
+        if prefix == "records/":
+            kwargs["StartAfter"] = marker
+        while True:
+            page = self.s3.list_objects_v2(**kwargs)
+            keys.update(item["Key"] for item in page.get("Contents", []))
+            if not page.get("IsTruncated"):
+                break
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+        return Objects(marker, frozenset(keys))
+
+    def new_objects(self, before: Objects) -> set[str]:
+        return set(self.objects(before).keys - before.keys)
+
+    def object_bytes(self, key: str) -> bytes:
+        body: bytes = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        return body
+
+    def multipart_uploads(self, prefix: str) -> list[dict[str, Any]]:
+        uploads: list[dict[str, Any]] = self.s3.list_multipart_uploads(
+            Bucket=BUCKET, Prefix=prefix
+        ).get("Uploads", [])
+        return uploads
