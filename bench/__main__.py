@@ -1,3 +1,6 @@
-from bench.ingest import main
+from bench import ingest, render
 
-main()
+ingest.main()
+print("\nmedrec certified copy rendering (issuance)")
+for row in render.run():
+    print("  " + " | ".join(row))
