@@ -23,6 +23,7 @@ from pydantic import (
 
 from medrec_ingest.clock import today
 from medrec_shared.clinical import FHIR_CONTENT_TYPE, STRUCTURED_RECORD_CONTENT_TYPE
+from medrec_shared.records import RecordKind, Specialty
 from medrec_shared.rrn import InvalidRRN, parse_rrn
 
 INSTITUTION_CODE = Annotated[str, Field(pattern=r"^\d{8}$", description="요양기관기호, 8 digits")]
@@ -34,24 +35,6 @@ MAX_CONTENT_BYTES = 5 * 1024**4  # S3's largest object
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _RRN_LIKE = re.compile(r"^\d{6}-?\d{7}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}$")
-
-
-class RecordKind(StrEnum):
-    patient_register = "patient_register"
-    medical_record = "medical_record"
-    prescription = "prescription"
-    surgery_record = "surgery_record"
-    test_record = "test_record"
-    radiology = "radiology"
-    nursing_record = "nursing_record"
-    midwifery_record = "midwifery_record"
-    certificate_copy = "certificate_copy"
-
-
-class Specialty(StrEnum):
-    medical = "medical"
-    dental = "dental"
-    korean_medicine = "korean_medicine"
 
 
 ALLOWED_CONTENT_TYPES = frozenset({
