@@ -128,16 +128,17 @@ def single_puts(client: Depositor, count: int, concurrency: int) -> float:
     return elapsed
 
 
-def streaming(cluster: Cluster, client: Depositor, size: int) -> tuple[float, int]:
+def streaming(cluster: Cluster, client: Depositor, size: int, run: int) -> tuple[float, int]:
     transfer_id = client.open_transfer()
     sha = digest_of(size)
     declared = record(0, {"content_type": "text/plain", "size": size, "sha256": sha})
-    client.http.put(f"/v1/transfers/{transfer_id}/records/big-1", json=declared).raise_for_status()
+    path = f"/v1/transfers/{transfer_id}/records/big-{run}"
+    client.http.put(path, json=declared).raise_for_status()
     digest = f"sha-256=:{base64.b64encode(bytes.fromhex(sha)).decode()}:"
     with PeakRss(cluster.processes["ingest-api"].pid) as rss:
         started = time.perf_counter()
         response = client.http.put(
-            f"/v1/transfers/{transfer_id}/records/big-1/content",
+            f"{path}/content",
             content=pattern(size),
             headers={"Content-Type": "text/plain", "Content-Digest": digest},
         )
@@ -180,12 +181,14 @@ def run(cluster: Cluster) -> list[Figure]:
     raw_puts.append(raw_put_rate())
     raw_put = max(raw_puts)
 
-    raw_streams = [raw_stream_rate()]
-    print(f"streaming ingest: {STREAM_BYTES // MiB} MiB …", flush=True)
-    stream_seconds, peak = streaming(cluster, client, STREAM_BYTES)
-    stream_rate = STREAM_BYTES / stream_seconds
-    raw_streams.append(raw_stream_rate())
-    raw_stream = max(raw_streams)
+    raw_streams, stream_rates, peaks = [], [], []
+    for run_number in range(2):  # interleaved, the best of each
+        raw_streams.append(raw_stream_rate())
+        print(f"streaming ingest: {STREAM_BYTES // MiB} MiB …", flush=True)
+        seconds, peak = streaming(cluster, client, STREAM_BYTES, run_number)
+        stream_rates.append(STREAM_BYTES / seconds)
+        peaks.append(peak)
+    raw_stream, stream_rate, peak = max(raw_streams), max(stream_rates), max(peaks)
 
     return [
         Figure("bulk NDJSON, 10 KB records",
@@ -230,8 +233,9 @@ def main() -> None:
     print("medrec ingest benchmark — one run, one S3 server, one database")
     print(table(figures))
     print(
-        f"\n(took {time.perf_counter() - started:.0f} s. Ratio = ingest / raw baseline; each raw "
-        "baseline ran before and after its ingest path and the faster run is shown. Figures are "
-        "end to end through HTTP, with authentication, validation, encryption, the database "
-        "and the outbox.)"
+        f"\n(took {time.perf_counter() - started:.0f} s. Ratio = ingest / raw baseline. The raw "
+        "puts ran before and after the bulk and single-PUT paths, the raw and ingest streams "
+        "twice each, interleaved; the faster run of each is shown, the highest RSS. Ingest "
+        "figures are end to end through HTTP: authentication, validation, encryption, the "
+        "database and the outbox included.)"
     )

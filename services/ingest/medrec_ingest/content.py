@@ -26,6 +26,7 @@ from medrec_ingest.deposit import (
     write_content,
 )
 from medrec_ingest.deps import Depositor, OutboxDep, Sessions, Settings, VaultDep
+from medrec_ingest.models import Record
 from medrec_ingest.records import ExternalIdPath
 from medrec_ingest.repositories import RecordRepository
 from medrec_ingest.schemas import ALLOWED_CONTENT_TYPES, RecordOut, base_type
@@ -69,6 +70,26 @@ def parse_content_digest(value: str | None) -> str:
             raise ValidationFailed(errors=[error(field, "sha-256 is not 32 bytes in base64")])
         return digest.hex()
     raise ValidationFailed(errors=[error(field, "must carry sha-256=:<base64>: (RFC 9530)")])
+
+
+def header_errors(
+    record: Record,
+    digest: str,
+    content_type: str | None,
+    content_length: int | None,
+    content_encoding: str | None,
+) -> FieldErrors:
+    """The request's headers against the record's declaration, before any byte is read."""
+    errors = []
+    if content_type is None or base_type(content_type) != base_type(record.content_type):
+        errors.append(error("Content-Type", "must be the declared content_type"))
+    if digest != record.sha256:
+        errors.append(error("Content-Digest", "does not match the declared sha256"))
+    if content_length is not None and content_length != record.size:
+        errors.append(error("Content-Length", "does not match the declared size"))
+    if content_encoding not in (None, "identity"):
+        errors.append(error("Content-Encoding", "is not supported: send the content as is"))
+    return errors
 
 
 async def _received(
@@ -150,15 +171,7 @@ async def put_content(
             return record_out(record)
         if record.status != "awaiting_content":
             raise Conflict(f"The record is {record.status}; its content cannot be given.")
-        errors: FieldErrors = []
-        if content_type is None or base_type(content_type) != base_type(record.content_type):
-            errors.append(error("Content-Type", "must be the declared content_type"))
-        if digest != record.sha256:
-            errors.append(error("Content-Digest", "does not match the declared sha256"))
-        if content_length is not None and content_length != record.size:
-            errors.append(error("Content-Length", "does not match the declared size"))
-        if content_encoding not in (None, "identity"):
-            errors.append(error("Content-Encoding", "is not supported: send the content as is"))
+        errors = header_errors(record, digest, content_type, content_length, content_encoding)
         if errors:
             raise ValidationFailed(errors=errors)
         check = StreamCheck(

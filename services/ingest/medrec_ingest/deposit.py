@@ -242,4 +242,5 @@ async def write_content(
 
 
 async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
-    await TransferRepository(session).add_counts(transfer_id, failed=n)
+    """Counts refused deposits on the transfer (not once it is closed: its counts are final)."""
+    await TransferRepository(session).count_if_open(transfer_id, failed=n)

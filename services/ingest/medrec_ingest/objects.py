@@ -40,24 +40,33 @@ class RecordsStore(ObjectStore):
         if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
             raise ValueError(f"part_size must be in {MIN_PART_SIZE}..{MAX_PART_SIZE}")
         upload = _Upload(self, bucket, key, content_type)
-        buf = bytearray()
-        total = 0
+        pending: list[bytes] = []  # the next part's pieces, not yet joined
+        size = total = 0
         try:
             async for data in chunks:
-                buf += data
+                pending.append(data)
+                size += len(data)
                 total += len(data)
-                while len(buf) >= part_size:
-                    with memoryview(buf) as view:  # one copy, not two
-                        part = bytes(view[:part_size])
-                    del buf[:part_size]
-                    await upload.part(part, self.parts_in_flight)
-                    del part
+                while size >= part_size:
+                    # Room first, then one copy into the part: memory stays at the parts in
+                    # flight plus one part's pieces.
+                    await upload.wait_for_room(self.parts_in_flight)
+                    last = pending.pop()
+                    cut = len(last) - (size - part_size)
+                    part = b"".join([*pending, last[:cut]])
+                    pending = [last[cut:]] if cut < len(last) else []
+                    size -= part_size
+                    await upload.part(part)
+                    del part, last
+            rest = b"".join(pending)
+            pending.clear()
             if upload.upload_id is None:
-                await upload.step("commit", self._put_small, bucket, key, bytes(buf), content_type)
+                await upload.step("commit", self._put_small, bucket, key, rest, content_type)
                 return total
-            if buf:
-                await upload.part(bytes(buf), self.parts_in_flight)
-                buf.clear()
+            if rest:
+                await upload.wait_for_room(self.parts_in_flight)
+                await upload.part(rest)
+            del rest
             await upload.complete()
             return total
         except BaseException as exc:
@@ -94,7 +103,16 @@ class _Upload:
             self.committed = True
         return result
 
-    async def part(self, data: bytes, in_flight: int) -> None:
+    async def wait_for_room(self, in_flight: int) -> None:
+        while len(self.running) >= in_flight:
+            done, self.running = await asyncio.wait(
+                self.running, return_when=asyncio.FIRST_COMPLETED
+            )
+            for finished in done:
+                finished.result()  # a failed part fails the upload
+
+    async def part(self, data: bytes) -> None:
+        """Starts sending a part (after `wait_for_room`); returns while it is in flight."""
         client = self.store.client
         if self.upload_id is None:
             headers = {"Content-Type": self.content_type}
@@ -103,12 +121,6 @@ class _Upload:
             )
         if self.numbered >= MAX_PARTS:
             raise StorageError("object exceeds the S3 part limit; raise part_size")
-        while len(self.running) >= in_flight:
-            done, self.running = await asyncio.wait(
-                self.running, return_when=asyncio.FIRST_COMPLETED
-            )
-            for finished in done:
-                finished.result()  # a failed part fails the upload
         self.numbered += 1
         self.running.add(asyncio.ensure_future(self._send(self.numbered, data)))
 
@@ -120,8 +132,8 @@ class _Upload:
         )  # fmt: skip
 
     async def complete(self) -> None:
-        running, self.running = self.running, set()
-        await asyncio.gather(*running)
+        await asyncio.gather(*self.running)  # on a failure, clean_up waits for the others
+        self.running = set()
         parts = [Part(number, self.etags[number]) for number in sorted(self.etags)]
         await self.step(
             "commit", self.store.client._complete_multipart_upload, self.bucket, self.key,
@@ -132,6 +144,9 @@ class _Upload:
         settling = [*self.running, *([self.pending] if self.pending is not None else [])]
         if settling:
             await asyncio.wait(settling)  # threads cannot be stopped: let them land first
+        for future in self.running:
+            if not future.cancelled():
+                future.exception()  # retrieved: the error that matters is the caller's
         pending = self.pending
         if pending is not None and not pending.cancelled() and pending.exception() is None:
             if self.stage == "create":  # the upload was created as we failed

@@ -66,30 +66,6 @@ class TransferRepository(Repository):
         )
         return result.first() is not None
 
-    async def add_counts(
-        self,
-        transfer_id: uuid.UUID,
-        *,
-        received: int = 0,
-        stored: int = 0,
-        failed: int = 0,
-        expired: int = 0,
-        size: int = 0,
-    ) -> None:
-        if not (received or stored or failed or expired or size):
-            return
-        await self.session.execute(
-            update(Transfer)
-            .where(Transfer.transfer_id == transfer_id)
-            .values(
-                received=Transfer.received + received,
-                stored=Transfer.stored + stored,
-                failed=Transfer.failed + failed,
-                expired_on_arrival=Transfer.expired_on_arrival + expired,
-                bytes=Transfer.bytes + size,
-            )
-        )
-
     async def complete(self, transfer: Transfer, record_count: int) -> None:
         transfer.status = "completed"
         transfer.record_count = record_count

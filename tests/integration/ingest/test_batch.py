@@ -136,3 +136,21 @@ def settle(cluster: Cluster, store: IngestStore, client: Depositor, transfer_id:
     eventually(drained, timeout=60, what="ingest's outbox to drain")
     eventually(lambda: group_lag(cluster, "catalog", CATALOG_TOPICS) == 0, timeout=900,
                what="catalog to consume the batch's events")  # fmt: skip
+
+
+def test_an_overlong_line_is_refused_unread_and_the_others_stored(
+    new_depositor: NewDepositor, store: IngestStore
+) -> None:
+    client, code = new_depositor()
+    transfer_id = client.open_transfer(code, "긴줄의원")
+    huge = b'{"external_id": "huge-1", "padding": "' + b"x" * (15 * MiB) + b'"}'
+    answers = client.batch(transfer_id, [
+        batch_line("around-1", a_record()),
+        huge,
+        b'{"external_id": "crlf-1", "kind": "x"}\r',
+        batch_line("around-2", a_record()),
+    ])  # fmt: skip
+    assert [a["status"] for a in answers] == ["created", "invalid", "invalid", "created"]
+    assert answers[1]["problem"]["status"] == 413 and answers[1]["external_id"] is None
+    assert answers[2]["external_id"] == "crlf-1"
+    assert {r["external_id"] for r in store.records(transfer_id)} == {"around-1", "around-2"}

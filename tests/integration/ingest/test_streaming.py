@@ -136,7 +136,10 @@ def test_a_large_upload_runs_in_constant_memory(
         done.set()
         sampler.join()
     assert response.status_code == 201, response.text
-    assert max(peak) < 200 * MiB, f"peak RSS {max(peak) / MiB:.0f} MiB"
+    # Constant memory: the process grows by its parts in flight and buffers, a bound that does
+    # not depend on the size (the absolute RSS depends on what ran before in the process).
+    grown = max(peak) - peak[0]
+    assert grown < 96 * MiB, f"RSS grew by {grown / MiB:.0f} MiB over a {size // MiB} MiB upload"
 
 
 def upload_headers(data: bytes, content_type: str = "text/plain") -> dict[str, str]:
