@@ -190,9 +190,12 @@ class InboxConsumer:
         self.handlers = handlers
         self.max_attempts = max_attempts
 
-    async def handle(self, envelope: Envelope) -> bool:
-        """Applies one event once; False when it had been applied already."""
+    async def handle(self, envelope: Envelope) -> str:
+        """Applies one event once: "applied", "duplicate" (applied before), or "ignored" (no
+        handler: nothing to apply, so neither a transaction nor an inbox row)."""
         handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return "ignored"
         async with self.sessions() as session, session.begin():
             claimed = await session.execute(
                 pg_insert(self.inbox)
@@ -201,16 +204,14 @@ class InboxConsumer:
                 .returning(self.inbox.c.event_id)
             )
             if claimed.first() is None:
-                return False
-            if handler is not None:
-                await handler(session, envelope)
-        return True
+                return "duplicate"
+            await handler(session, envelope)
+        return "applied"
 
     async def _handle_with_retries(self, envelope: Envelope, stop: asyncio.Event) -> None:
         for attempt in range(1, self.max_attempts + 1):
             try:
-                applied = await self.handle(envelope)
-                EVENTS_HANDLED.labels(envelope.type, "applied" if applied else "duplicate").inc()
+                EVENTS_HANDLED.labels(envelope.type, await self.handle(envelope)).inc()
                 return
             except Exception as exc:
                 log.warning(

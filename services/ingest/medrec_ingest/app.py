@@ -8,7 +8,17 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from medrec_ingest import batch, completion, content, internal, openapi, records, transfers
+from medrec_ingest import (
+    batch,
+    completion,
+    content,
+    destruction,
+    internal,
+    openapi,
+    records,
+    release,
+    transfers,
+)
 from medrec_ingest.models import messaging
 from medrec_ingest.objects import RecordsStore
 from medrec_ingest.settings import IngestSettings
@@ -18,6 +28,14 @@ from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.vault import Vault
 from medrec_shared.web import create_base_app, health_router
+
+
+def build_vault(settings: IngestSettings) -> Vault:
+    """The records bucket with the content keyring: for the api and the destroying worker."""
+    keyring = LocalKeyring.from_spec(
+        settings.content_keys.get_secret_value(), settings.content_key_active
+    )
+    return Vault(object_store(settings), settings.records_bucket, keyring)
 
 
 def object_store(settings: IngestSettings) -> RecordsStore:
@@ -71,10 +89,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     return_large_buffers_to_the_os()
     db = Database(settings.database_url)
-    keyring = LocalKeyring.from_spec(
-        settings.content_keys.get_secret_value(), settings.content_key_active
-    )
-    store = object_store(settings)
+    vault = build_vault(settings)
+    store = vault.store
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,7 +111,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     app.router.lifespan_context = lifespan
     app.state.db = db
-    app.state.vault = Vault(store, settings.records_bucket, keyring)
+    app.state.vault = vault
     app.state.outbox = Outbox(messaging.outbox, "ingest")
     app.include_router(
         health_router(
@@ -113,6 +129,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(batch.router)
     app.include_router(openapi.router)
     app.include_router(internal.router)
+    app.include_router(release.router)
+    app.include_router(destruction.router)
     openapi.install_openapi(app)
     mask_personal_paths(app)
     return app

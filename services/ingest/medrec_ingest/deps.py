@@ -39,12 +39,14 @@ Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 Depositor = Annotated[Principal, require_scope("transfer:write")]
 ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
+Operator = Annotated[Principal, require_scope("admin")]
 
 __all__ = [
     "ContentReader",
     "DbSession",
     "Depositor",
     "MetadataReader",
+    "Operator",
     "OutboxDep",
     "Sessions",
     "Settings",

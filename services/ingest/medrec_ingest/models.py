@@ -35,6 +35,9 @@ class Transfer(IngestBase):
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     completed_at: Mapped[datetime | None]
+    # Released to its reopened institution: its records may be exported until grace_until.
+    released_at: Mapped[datetime | None]
+    grace_until: Mapped[datetime | None]
 
 
 class Record(IngestBase):
@@ -66,3 +69,18 @@ class Record(IngestBase):
     wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     stored_at: Mapped[datetime | None]
+
+
+class Destruction(IngestBase):
+    """What is left of a destroyed record: no patient, no title, no content, nothing that
+    identifies a person; enough for an auditor to see what was destroyed, when and why."""
+
+    __tablename__ = "destruction_log"
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    institution_code: Mapped[str] = mapped_column(String(8), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    specialty: Mapped[str] = mapped_column(String(32))
+    service_start: Mapped[date]
+    service_end: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(32))  # retention_expired | release_not_reclaimed
+    destroyed_at: Mapped[datetime]

@@ -8,13 +8,17 @@ from sqlalchemy import String, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from medrec_ingest.models import Record, Transfer
+from medrec_ingest.models import Destruction, Record, Transfer
 from medrec_shared.db import Repository
 from medrec_shared.events import Envelope, EventData
 from medrec_shared.messaging import Outbox
 
 
 class TransferRepository(Repository):
+    async def get(self, transfer_id: uuid.UUID, *, for_update: bool = False) -> Transfer | None:
+        """Any client's transfer: for operators."""
+        return await self.session.get(Transfer, transfer_id, with_for_update=for_update)
+
     async def get_for_client(
         self, transfer_id: uuid.UUID, client_id: str, *, for_update: bool = False
     ) -> Transfer | None:
@@ -98,8 +102,48 @@ def _row(record: Record) -> dict[str, Any]:
 
 
 class RecordRepository(Repository):
-    async def get(self, record_id: uuid.UUID) -> Record | None:
-        return await self.session.get(Record, record_id)
+    async def get(self, record_id: uuid.UUID, *, for_update: bool = False) -> Record | None:
+        return await self.session.get(Record, record_id, with_for_update=for_update)
+
+    async def withdraw(self, transfer_id: uuid.UUID) -> list[tuple[uuid.UUID, str | None]]:
+        """Takes a released transfer's records from citizens; returns (record_id, person_key)."""
+        result = await self.session.execute(
+            update(Record)
+            .where(
+                Record.transfer_id == transfer_id,
+                Record.status.in_(("stored", "awaiting_content")),
+            )
+            .values(status="withdrawn")
+            .returning(Record.record_id, Record.person_key)
+        )
+        return [(record_id, person_key) for record_id, person_key in result.tuples()]
+
+    async def unreclaimed(self, now: datetime, limit: int) -> list[Record]:
+        """Withdrawn records whose transfer's grace period has ended; rows other runs hold are
+        skipped, so several workers may sweep at once."""
+        rows = await self.session.execute(
+            select(Record)
+            .join(Transfer, Transfer.transfer_id == Record.transfer_id)
+            .where(Record.status == "withdrawn", Transfer.grace_until <= now)
+            .order_by(Record.record_id)
+            .limit(limit)
+            .with_for_update(of=Record, skip_locked=True)
+        )
+        return list(rows.scalars())
+
+    async def exportable(
+        self, transfer_id: uuid.UUID, after: str | None, limit: int
+    ) -> list[Record]:
+        """A released transfer's records with content, in external_id order from `after`."""
+        query = select(Record).where(
+            Record.transfer_id == transfer_id,
+            Record.status == "withdrawn",
+            Record.object_key.is_not(None),
+        )
+        if after is not None:
+            query = query.where(Record.external_id > after)
+        rows = await self.session.execute(query.order_by(Record.external_id).limit(limit))
+        return list(rows.scalars())
 
     async def by_external_id(self, institution_code: str, external_id: str) -> Record | None:
         return await self.scalar(
@@ -188,6 +232,17 @@ class RecordRepository(Repository):
             )
         )
         return set(rows.scalars())
+
+
+class DestructionRepository(Repository):
+    async def for_institution(
+        self, institution_code: str, limit: int, after: uuid.UUID | None
+    ) -> list[Destruction]:
+        query = select(Destruction).where(Destruction.institution_code == institution_code)
+        if after is not None:
+            query = query.where(Destruction.record_id > after)
+        rows = await self.session.execute(query.order_by(Destruction.record_id).limit(limit))
+        return list(rows.scalars())
 
 
 class OutboxRepository(Repository):

@@ -194,6 +194,12 @@ class TransferOut(BaseModel):
     counts: TransferCounts
     created_at: datetime
     completed_at: datetime | None
+    released_at: datetime | None = Field(
+        default=None, description="When an operator released it to its reopened institution"
+    )
+    grace_until: datetime | None = Field(
+        default=None, description="Its client may export the records until then; then destroyed"
+    )
 
 
 class CompleteIn(Strict):

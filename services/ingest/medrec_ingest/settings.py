@@ -38,6 +38,10 @@ class IngestSettings(ServiceSettings):
     upload_parts_in_flight: int = 3
     # A content upload that receives nothing for this long is abandoned (and aborted).
     content_idle_timeout_seconds: float = 120.0
+    # A released transfer's records may be exported by its client for this long, then they are
+    # destroyed; the worker looks for such records every release_sweep_seconds.
+    release_grace_days: int = 90
+    release_sweep_seconds: float = 3600.0
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         return {

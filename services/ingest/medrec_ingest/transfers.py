@@ -40,6 +40,8 @@ def transfer_out(transfer: Transfer) -> TransferOut:
         ),
         created_at=transfer.created_at,
         completed_at=transfer.completed_at,
+        released_at=transfer.released_at,
+        grace_until=transfer.grace_until,
     )
 
 

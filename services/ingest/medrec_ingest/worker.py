@@ -1,13 +1,44 @@
+import asyncio
 from contextlib import AsyncExitStack
 
+from medrec_ingest import destruction
+from medrec_ingest.app import build_vault
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.runtime import open_database, open_producer, relay_task
-from medrec_shared.worker import Task
+from medrec_shared.clock import build_clock
+from medrec_shared.messaging import Outbox
+from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
+from medrec_shared.worker import Task, every
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     settings = IngestSettings()
     db = await open_database(stack, settings)
     producer = await open_producer(stack, settings, "ingest")
-    return {"outbox-relay": relay_task(db, messaging, producer)}
+    vault = build_vault(settings)
+    outbox = Outbox(messaging.outbox, "ingest")
+    clock = build_clock(settings.clock_file)
+    events = await consumer_task(
+        stack,
+        settings,
+        db,
+        messaging.inbox,
+        "ingest",
+        [settings.topic_record],
+        {"RecordRetentionDue": destruction.on_retention_due(vault, outbox, settings, clock)},
+    )
+
+    async def release_sweep(stop: asyncio.Event) -> None:
+        await every(
+            stop,
+            settings.release_sweep_seconds,
+            lambda: destruction.destroy_unreclaimed(
+                db.sessions, vault, outbox, settings, clock.now()
+            ),
+        )
+
+    return {
+        "outbox-relay": relay_task(db, messaging, producer),
+        "events": events,
+        "release-sweep": release_sweep,
+    }

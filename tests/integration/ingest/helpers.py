@@ -127,6 +127,10 @@ class IngestStore:
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
         return Objects(marker, frozenset(keys))
 
+    def present(self, keys: set[str]) -> set[str]:
+        """Which of these object keys are in the bucket."""
+        return {key for key in keys if key in self.objects(prefix=key).keys}
+
     def new_objects(self, before: Objects) -> set[str]:
         return set(self.objects(before).keys - before.keys)
 

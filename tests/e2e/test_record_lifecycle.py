@@ -1,0 +1,239 @@
+"""A record's end, through all four services: past its retention period it is destroyed beyond
+recovery (object and data key gone, a log entry without personal data kept, out of every
+citizen view, no copy possible); a suspended clinic that reopens takes its records back by
+export, and what it does not take is destroyed when the grace period ends."""
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from medrec_devstack.cluster import Cluster
+from medrec_shared.clock import KST
+from tests.actors import (
+    Citizen,
+    Depositor,
+    Operator,
+    bearer,
+    content_digest,
+    declared,
+    eventually,
+    inline,
+    record_body,
+    structured_medical,
+)
+from tests.integration.ingest.helpers import IngestStore
+from tests.stack import sql, topic_envelopes
+
+RRN, NAME, BIRTH = "790303-1472583", "한소멸", "1979-03-03"
+CLOSED, SUSPENDED = "93000001", "93000002"
+LAST_SERVICE = "2025-11-03"
+# Kept 2, 3, 5 and 10 years from 2025-11-03: on 2029-01-01 the first two are past.
+KINDS = ["prescription", "certificate_copy", "test_record", "medical_record"]
+EXPIRED = {"prescription", "certificate_copy"}
+
+
+@pytest.fixture(scope="module")
+def people(cluster: Cluster) -> dict[str, Any]:
+    operator = Operator(cluster)
+    client_id, secret = operator.register_client([CLOSED, SUSPENDED])
+    other_id, other_secret = operator.register_client([SUSPENDED])
+    return {
+        "vendor": Depositor(cluster, client_id, secret),
+        "other_vendor": Depositor(cluster, other_id, other_secret),
+        "citizen": Citizen(cluster, NAME, RRN),
+        "ingest_admin": httpx.Client(
+            base_url=cluster.url("ingest"), timeout=60, headers=bearer(operator.token)
+        ),
+        "catalog_admin": httpx.Client(
+            base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
+        ),
+    }
+
+
+@pytest.fixture
+def moved_clock(cluster: Cluster) -> Iterator[Any]:
+    def move(instant: datetime) -> None:
+        cluster.clock_file.write_text(instant.isoformat())
+
+    try:
+        yield move
+    finally:
+        cluster.clock_file.write_text("")
+
+
+def a_record(kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    return record_body(
+        RRN, NAME, BIRTH, content, kind=kind, service_start="2025-11-01", service_end=LAST_SERVICE
+    )
+
+
+def visible(citizen: Citizen, institution: str) -> dict[str, str]:
+    return {r["record_id"]: r["kind"] for r in citizen.records(institution=institution)}
+
+
+def test_the_sweep_destroys_exactly_the_records_past_their_period(
+    cluster: Cluster, people: dict[str, Any], moved_clock: Any
+) -> None:
+    vendor, citizen = people["vendor"], people["citizen"]
+    store = IngestStore(cluster)
+    transfer = vendor.open_transfer(CLOSED, "소멸내과의원")
+    for kind in KINDS:
+        content = inline(f"{kind}: 소멸 시험 {NAME}".encode(), "text/plain")
+        assert (
+            vendor.put_record(transfer, f"end-{kind}", a_record(kind, content)).status_code == 201
+        )
+    rows = {r["kind"]: r for r in store.records(transfer)}
+    ids = {kind: str(rows[kind]["record_id"]) for kind in KINDS}
+    objects = {kind: rows[kind]["object_key"] for kind in KINDS}
+    eventually(lambda: len(visible(citizen, CLOSED)) == len(KINDS), what="the records in catalog")
+    copy = citizen.request_copy([ids["prescription"], ids["medical_record"]])
+    citizen.wait_ready(copy["issuance_id"])
+    document = f"/v1/issuances/{copy['issuance_id']}/document"
+    assert citizen.issuance.get(document).status_code == 200
+
+    moved_clock(datetime(2029, 1, 1, 9, tzinfo=KST))
+    swept = people["catalog_admin"].post("/v1/admin/retention/sweep")
+    assert swept.status_code == 200, swept.text
+    assert set(visible(citizen, CLOSED).values()) == set(KINDS) - EXPIRED
+    destroyed = {ids[k] for k in EXPIRED}
+    eventually(
+        lambda: (
+            not store.fetch(
+                "SELECT 1 FROM records WHERE record_id = ANY($1::uuid[])", list(destroyed)
+            )
+        ),
+        what="ingest to destroy the expired records",
+    )
+
+    # The content is beyond recovery: objects gone, data keys gone with their rows.
+    assert store.present(set(objects.values())) == {objects[k] for k in KINDS if k not in EXPIRED}
+    kept = store.fetch(
+        "SELECT kind, wrapped_dek FROM records WHERE transfer_id = $1", uuid.UUID(transfer)
+    )
+    assert sorted(r["kind"] for r in kept) == sorted(set(KINDS) - EXPIRED)
+
+    # The log says what went, when and why, and nothing about whom.
+    log = people["ingest_admin"].get("/v1/admin/destructions", params={"institution": CLOSED})
+    assert log.status_code == 200, log.text
+    entries = {e["record_id"]: e for e in log.json()["items"]}
+    assert set(entries) == destroyed
+    entry = entries[ids["prescription"]]
+    assert entry["kind"] == "prescription" and entry["institution_code"] == CLOSED
+    assert entry["service_end"] == LAST_SERVICE and entry["reason"] == "retention_expired"
+    assert entry["destroyed_at"]
+    raw = store.fetch("SELECT row_to_json(d)::text AS row FROM destruction_log d")
+    text = " ".join(r["row"] for r in raw)
+    for personal in (RRN, RRN.replace("-", ""), NAME, BIRTH, "소멸 시험"):
+        assert personal not in text
+    assert (
+        people["vendor"]
+        .ingest.get("/v1/admin/destructions", params={"institution": CLOSED})
+        .status_code
+        == 403
+    )
+
+    # Catalog and issuance heard of it: no view, no new copy, the old copy's file gone.
+    assert set(visible(citizen, CLOSED).values()) == set(KINDS) - EXPIRED
+    refused = citizen.issuance.post("/v1/issuances", json={"record_ids": [ids["prescription"]]})
+    assert refused.status_code == 404
+    eventually(
+        lambda: citizen.issuance.get(document).status_code == 410,
+        what="the copy holding a destroyed record to be purged",
+    )
+    announced = [
+        e["data"]["record_id"]
+        for e in topic_envelopes(cluster, "medrec.record.v1")
+        if e["type"] == "RecordDestroyed" and e["data"]["record_id"] in destroyed
+    ]
+    assert sorted(announced) == sorted(destroyed)
+
+
+def test_release_export_and_destruction_after_grace(
+    cluster: Cluster, people: dict[str, Any], moved_clock: Any
+) -> None:
+    vendor, citizen, admin = people["vendor"], people["citizen"], people["ingest_admin"]
+    store = IngestStore(cluster)
+    transfer = vendor.open_transfer(SUSPENDED, "다시여는한의원", reason="suspension")
+    # A DICOM file of 3 MiB and a bit: streamed in, exported in pieces.
+    big = b"\0" * 128 + b"DICM" + bytes(range(256)) * (3 * 4096 + 7)
+    deposited = {
+        "back-note": (b"\xeb\xb3\x91\xec\x9b\x90 \x01\x02", "text/plain"),
+        "back-chart": (structured_medical("재개원 전 진료"), "application/vnd.medrec.record+json"),
+        "back-scan": (big, "application/dicom"),
+    }
+    for external_id, (data, content_type) in deposited.items():
+        if external_id == "back-scan":
+            body = a_record("radiology", declared(data, content_type))
+            assert vendor.put_record(transfer, external_id, body).status_code == 201
+            put = vendor.put_content(
+                transfer, external_id, data, content_type, digest=content_digest(data)
+            )
+            assert put.status_code == 201, put.text
+        else:
+            body = a_record("medical_record", inline(data, content_type))
+            assert vendor.put_record(transfer, external_id, body).status_code == 201
+    eventually(lambda: len(visible(citizen, SUSPENDED)) == 3, what="the records in catalog")
+    path = f"/v1/transfers/{transfer}"
+
+    assert vendor.ingest.get(f"{path}/export").json()["type"].endswith("not-released")
+    assert vendor.ingest.post(f"{path}/release").status_code == 403
+    closed = vendor.open_transfer(CLOSED, "소멸내과의원")
+    refused = admin.post(f"/v1/transfers/{closed}/release")
+    assert refused.status_code == 409 and refused.json()["type"].endswith("not-suspended")
+    assert admin.post(f"/v1/transfers/{uuid.uuid4()}/release").status_code == 404
+
+    released = admin.post(f"{path}/release")
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "released"
+    grace_until = datetime.fromisoformat(released.json()["grace_until"])
+    assert timedelta(days=89) < grace_until - datetime.now(KST) <= timedelta(days=90)
+    again = admin.post(f"{path}/release")
+    assert (
+        again.status_code == 200 and again.json()["grace_until"] == released.json()["grace_until"]
+    )
+    eventually(lambda: not visible(citizen, SUSPENDED), what="the records to leave the citizen")
+    late = vendor.put_record(
+        transfer, "back-late", a_record("medical_record", inline(b"x", "text/plain"))
+    )
+    assert late.status_code == 409
+
+    assert people["other_vendor"].ingest.get(f"{path}/export").status_code == 404
+    with vendor.ingest.stream("GET", f"{path}/export") as export:
+        assert export.status_code == 200
+        assert export.headers["content-type"].startswith("application/x-ndjson")
+        lines = [json.loads(line) for line in export.iter_lines() if line]
+    assert [line["external_id"] for line in lines] == sorted(deposited)
+    for line in lines:
+        data, content_type = deposited[line["external_id"]]
+        assert base64.b64decode(line["content"]["data_base64"]) == data
+        assert line["content"]["content_type"] == content_type
+        assert line["patient"] == {"rrn": RRN, "name": NAME, "birth_date": BIRTH, "sex": "male"}
+    # Each line is a batch deposit line as it stands: the clinic's new system takes it back.
+    assert set(lines[0]) == {
+        "external_id", "patient", "kind", "specialty", "title", "department",
+        "service_start", "service_end", "content",
+    }  # fmt: skip
+
+    objects = [r["object_key"] for r in store.records(transfer)]
+    moved_clock(grace_until + timedelta(minutes=1))
+    swept = admin.post("/v1/admin/releases/sweep")
+    assert swept.status_code == 200, swept.text
+    assert swept.json()["destroyed"] >= 3
+    assert store.records(transfer) == []
+    assert store.present(set(objects)) == set()
+    over = vendor.ingest.get(f"{path}/export")
+    assert over.status_code == 410 and over.json()["type"].endswith("grace-period-over")
+    log = admin.get("/v1/admin/destructions", params={"institution": SUSPENDED}).json()["items"]
+    assert len(log) == 3 and {e["reason"] for e in log} == {"release_not_reclaimed"}
+    eventually(
+        lambda: [r[0] for r in sql(cluster, "catalog",
+                 "SELECT DISTINCT status FROM records WHERE institution_code = $1", SUSPENDED)]
+        == ["destroyed"],
+        what="catalog to hear of the destruction",
+    )  # fmt: skip

@@ -1,0 +1,108 @@
+"""Destruction under a crash: the worker dies between deleting a record's object and committing
+(a real process exit at the failpoint). The next run finds the row, deletes the absent object
+again and commits: each record ends destroyed, with exactly one log entry and one event."""
+
+import uuid
+
+import httpx
+
+from medrec_devstack.cluster import Cluster
+from medrec_shared.failpoints import CRASH_EXIT_CODE
+from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
+from tests.integration.ingest.helpers import IngestStore
+from tests.stack import group_lag, sql, topic_envelopes
+
+CODE = "94000001"
+RRN, NAME, BIRTH = "700101-2345678", "임파기", "1970-01-01"
+
+
+def sweep(catalog_admin: httpx.Client) -> int:
+    swept = catalog_admin.post("/v1/admin/retention/sweep")
+    assert swept.status_code == 200, swept.text
+    due: int = swept.json()["due"]
+    return due
+
+
+def settled(cluster: Cluster) -> None:
+    """Every retention-due event so far is relayed and handled by ingest."""
+    eventually(
+        lambda: (
+            not sql(cluster, "catalog", "SELECT 1 FROM outbox WHERE sent_at IS NULL")
+            and group_lag(cluster, "ingest", ["medrec.record.v1"]) == 0
+        ),
+        what="ingest to handle every retention-due event",
+    )
+
+
+def test_a_crash_between_object_delete_and_commit_is_completed_once(cluster: Cluster) -> None:
+    operator = Operator(cluster)
+    catalog_admin = httpx.Client(
+        base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
+    )
+    vendor = Depositor(cluster, *operator.register_client([CODE]))
+    store = IngestStore(cluster)
+    sweep(catalog_admin)  # whatever other tests left past its period goes first
+    settled(cluster)
+
+    transfer = vendor.open_transfer(CODE, "오래전약국")
+    for n in (1, 2):  # prescriptions of 2015: kept two years, long past
+        body = record_body(
+            RRN, NAME, BIRTH, inline(f"처방 {n}".encode(), "text/plain"),
+            kind="prescription", service_start="2015-05-01", service_end="2015-05-02",
+        )  # fmt: skip
+        assert vendor.put_record(transfer, f"rx-{n}", body).status_code == 201
+    rows = store.records(transfer)
+    ids = [r["record_id"] for r in rows]
+    keys = {r["object_key"] for r in rows}
+    eventually(
+        lambda: (
+            len(sql(cluster, "catalog", "SELECT 1 FROM records WHERE record_id = ANY($1)", ids))
+            == 2
+        ),
+        what="catalog to hold the records",
+    )
+
+    cluster.stop_process("ingest", "worker")
+    try:
+        crashing = cluster.start_process(
+            "ingest", "worker", {"MEDREC_FAILPOINTS": "ingest.destroy.after_object_delete"}
+        )
+        assert sweep(catalog_admin) == 2
+        assert crashing.wait(120) == CRASH_EXIT_CODE
+        # Died mid-way: one object deleted, nothing committed.
+        assert len(store.records(transfer)) == 2
+        assert len(store.present(keys)) == 1
+        assert not store.fetch("SELECT 1 FROM destruction_log WHERE record_id = ANY($1)", ids)
+    finally:
+        cluster.start_process("ingest", "worker")
+
+    settled(cluster)
+    assert store.records(transfer) == []
+    assert store.present(keys) == set()
+    log = store.fetch(
+        "SELECT record_id, reason FROM destruction_log WHERE record_id = ANY($1)", ids
+    )
+    assert sorted(r["record_id"] for r in log) == sorted(ids)
+    assert {r["reason"] for r in log} == {"retention_expired"}
+
+    def announced() -> list[uuid.UUID]:
+        return sorted(
+            uuid.UUID(e["data"]["record_id"])
+            for e in topic_envelopes(cluster, "medrec.record.v1")
+            if e["type"] == "RecordDestroyed" and uuid.UUID(e["data"]["record_id"]) in ids
+        )
+
+    eventually(lambda: len(announced()) >= 2, what="RecordDestroyed to be published")
+    assert announced() == sorted(ids)  # one each, not two
+    eventually(
+        lambda: (
+            {
+                r[0]
+                for r in sql(
+                    cluster, "catalog", "SELECT status FROM records WHERE record_id = ANY($1)", ids
+                )
+            }
+            == {"destroyed"}
+        ),
+        what="catalog to hear of both destructions",
+    )
