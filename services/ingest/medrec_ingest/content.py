@@ -22,8 +22,8 @@ from medrec_ingest.deposit import (
     conflict_problem,
     count_failed,
     object_key,
+    record_content,
     record_out,
-    write_content,
 )
 from medrec_ingest.deps import Depositor, OutboxDep, Sessions, Settings, VaultDep
 from medrec_ingest.models import Record
@@ -194,18 +194,7 @@ async def put_content(
         log.info("content_upload_interrupted", transfer_id=str(transfer_id))
         raise UploadInterrupted("The connection closed before the content was complete.") from None
 
-    try:
-        async with sessions.begin() as session:
-            first = await write_content(session, outbox, settings, record, stored)
-    except BaseException:
-        await vault.delete(key)
-        raise
-    if first:
-        return record_out(record)
-    # Another upload of the same (verified, identical) content was recorded first.
-    await vault.delete(key)
-    async with sessions.begin() as session:
-        current = await RecordRepository(session).get(record.record_id)
-    assert current is not None
-    response.status_code = 200
+    current = await record_content(sessions, outbox, settings, vault, record, stored)
+    if current is not record:  # another upload of the same content was recorded first
+        response.status_code = 200
     return record_out(current)

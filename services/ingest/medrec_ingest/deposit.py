@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from medrec_ingest.clock import today
 from medrec_ingest.models import Record, Transfer
@@ -239,6 +239,45 @@ async def write_content(
         raise _closed()
     await outbox.add(session, settings.topic_record, _event_key(record), stored_event(record))
     return True
+
+
+async def record_content(
+    sessions: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    settings: IngestSettings,
+    vault: Vault,
+    record: Record,
+    stored: StoredContent,
+) -> Record:
+    """Records a declared record's uploaded content, and returns the record as it stands. When
+    another upload of the same (verified, identical) content was first, ours leaves no object."""
+    try:
+        async with sessions.begin() as session:
+            first = await write_content(session, outbox, settings, record, stored)
+    except BaseException:
+        await vault.delete(stored.object_key)
+        raise
+    if first:
+        return record
+    await vault.delete(stored.object_key)
+    async with sessions.begin() as session:
+        current = await RecordRepository(session).get(record.record_id)
+    assert current is not None
+    return current
+
+
+async def give_inline_content(
+    sessions: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    settings: IngestSettings,
+    vault: Vault,
+    record: Record,
+    data: bytes,
+) -> Record:
+    """A declared record repeated with its content inline (same digest): the content is taken
+    as if it had been streamed to `…/content`."""
+    stored = await vault.put(object_key(record.record_id, new_id()), _one_chunk(data))
+    return await record_content(sessions, outbox, settings, vault, record, stored)
 
 
 async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:

@@ -11,6 +11,7 @@ from medrec_ingest.deposit import (
     Candidate,
     conflict_problem,
     count_failed,
+    give_inline_content,
     judge,
     new_candidate,
     record_out,
@@ -42,6 +43,7 @@ from medrec_ingest.validation import (
     parse_record,
 )
 from medrec_shared.auth import Principal
+from medrec_shared.messaging import Outbox
 from medrec_shared.problems import ValidationFailed
 from medrec_shared.vault import Vault
 
@@ -130,7 +132,9 @@ async def put_record(
         raise
     candidate = new_candidate(settings, vault, transfer, external_id, body, data)
     if external_id in found:
-        return await _repeat(found[external_id], candidate, principal, response, sessions)
+        return await _repeat(
+            found[external_id], candidate, principal, response, sessions, vault, outbox, settings
+        )
 
     if candidate.data is not None:
         await store_inline(vault, candidate)  # between transactions: no connection held
@@ -147,7 +151,9 @@ async def put_record(
     await _discard(vault, candidate)
     async with sessions.begin() as session:
         found = await RecordRepository(session).find(transfer.institution_code, [external_id])
-    return await _repeat(found[external_id], candidate, principal, response, sessions)
+    return await _repeat(
+        found[external_id], candidate, principal, response, sessions, vault, outbox, settings
+    )
 
 
 async def _repeat(
@@ -156,10 +162,18 @@ async def _repeat(
     principal: Principal,
     response: Response,
     sessions: async_sessionmaker[AsyncSession],
+    vault: Vault,
+    outbox: Outbox,
+    settings: IngestSettings,
 ) -> RecordOut:
     if judge(existing, candidate.fingerprint, principal.subject) is BatchStatus.unchanged:
         response.status_code = 200
-        return record_out(existing.record)
+        record = existing.record
+        if record.status == "awaiting_content" and candidate.data is not None:
+            record = await give_inline_content(
+                sessions, outbox, settings, vault, record, candidate.data
+            )
+        return record_out(record)
     async with sessions.begin() as session:
         await count_failed(session, candidate.record.transfer_id)
     raise conflict_problem()

@@ -7,7 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Depositor, Operator, batch_line, bearer, inline
+from tests.actors import (
+    Depositor,
+    Operator,
+    batch_line,
+    bearer,
+    content_digest,
+    declared,
+    inline,
+)
 from tests.integration.ingest.conftest import NewDepositor
 from tests.integration.ingest.helpers import IngestStore, a_record
 
@@ -150,3 +158,34 @@ def test_repeats_within_one_batch(new_depositor: NewDepositor, store: IngestStor
     assert [a["status"] for a in answers] == ["created", "unchanged", "conflict", "created"]
     assert answers[0]["record_id"] == answers[1]["record_id"]
     assert len(store.records(transfer_id)) == 2
+
+
+def test_a_declared_record_repeated_with_its_content_inline_takes_the_content(
+    new_depositor: NewDepositor, store: IngestStore
+) -> None:
+    client, code = new_depositor()
+    transfer_id = client.open_transfer(code, "선언의원")
+    data = "선언 후 본문 전송".encode()
+    first = client.put_record(
+        transfer_id, "chart-d", a_record(content=declared(data, "text/plain"))
+    )
+    assert first.status_code == 201 and first.json()["status"] == "awaiting_content"
+
+    given = client.put_record(transfer_id, "chart-d", a_record(content=inline(data, "text/plain")))
+    assert given.status_code == 200, given.text
+    assert given.json()["status"] == "stored"
+    assert given.json()["record_id"] == first.json()["record_id"]
+    row = store.record(transfer_id, "chart-d")
+    assert row is not None and row["status"] == "stored"
+    objects = store.objects(prefix=f"records/{row['record_id']}").keys
+    assert objects == {row["object_key"]}
+
+    again = client.put_record(transfer_id, "chart-d", a_record(content=inline(data, "text/plain")))
+    assert again.status_code == 200 and again.json() == given.json()
+    streamed = client.put_content(
+        transfer_id, "chart-d", data, "text/plain", digest=content_digest(data)
+    )
+    assert streamed.status_code == 200
+    assert store.objects(prefix=f"records/{row['record_id']}").keys == objects
+    assert len(store.events(transfer_id, "RecordStored")) == 1
+    assert client.transfer(transfer_id)["counts"]["stored"] == 1
