@@ -1,9 +1,8 @@
 """S3 object store over the (synchronous) minio client, streaming both ways in bounded memory.
 
 minio calls run in worker threads (``asyncio.to_thread``). Uploads of unknown length use S3
-multipart directly (minio's low-level ``_create_multipart_upload`` / ``_upload_part`` /
-``_complete_multipart_upload`` / ``_abort_multipart_upload``, stable since minio 7.0) so that
-memory stays at about one part and a failed or cancelled upload is always aborted.
+multipart directly (`medrec_shared.multipart`), so that memory stays at a few parts and a
+failed or cancelled upload is always aborted.
 """
 
 from __future__ import annotations
@@ -15,24 +14,19 @@ from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
-from minio.datatypes import Part
 from minio.error import S3Error
+
+from medrec_shared import multipart
+from medrec_shared.multipart import MIN_PART_SIZE, StorageError
 
 __all__ = ["MIN_PART_SIZE", "ObjectNotFound", "ObjectStore", "StorageError"]
 
-MIN_PART_SIZE = 5 * 1024 * 1024  # S3 minimum for every part but the last
-MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
-MAX_PARTS = 10_000
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 DEFAULT_READ_CHUNK = 1024 * 1024
 
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"})
 
 T = TypeVar("T")
-
-
-class StorageError(Exception):
-    """Base class of object-store errors raised by this module."""
 
 
 class ObjectNotFound(StorageError):
@@ -55,10 +49,12 @@ class ObjectStore:
         *,
         secure: bool = False,
         region: str = "us-east-1",
+        parts_in_flight: int = 1,
     ) -> None:
         if "://" in endpoint:
             raise ValueError("endpoint is host:port; use ObjectStore.from_url for URLs")
         self.endpoint = endpoint
+        self.parts_in_flight = parts_in_flight  # of one upload, sent at once
         self._client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
         )
@@ -76,7 +72,13 @@ class ObjectStore:
 
     @classmethod
     def from_url(
-        cls, url: str, access_key: str, secret_key: str, *, region: str = "us-east-1"
+        cls,
+        url: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        region: str = "us-east-1",
+        parts_in_flight: int = 1,
     ) -> ObjectStore:
         """``http://host:port`` or ``https://host:port``; the scheme decides TLS."""
         parts = urlsplit(url)
@@ -85,7 +87,12 @@ class ObjectStore:
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ValueError("object store URL must not have a path, query or fragment")
         return cls(
-            parts.netloc, access_key, secret_key, secure=parts.scheme == "https", region=region
+            parts.netloc,
+            access_key,
+            secret_key,
+            secure=parts.scheme == "https",
+            region=region,
+            parts_in_flight=parts_in_flight,
         )
 
     def __repr__(self) -> str:  # no credentials
@@ -132,92 +139,18 @@ class ObjectStore:
     ) -> int:
         """Upload a stream of unknown length; returns the number of bytes written.
 
-        Memory: the pending part plus the part being sent (~2 x part_size). Small streams
-        (< one part) are a single PUT. Larger ones are a multipart upload that is
-        aborted on any exception or cancellation (after the in-flight part has settled, so no part
-        lands after the abort); the error is then re-raised and no object exists.
-        """
-        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
-            raise ValueError(f"part_size must be in {MIN_PART_SIZE}..{MAX_PART_SIZE}")
-        buf = bytearray()
-        total = 0
-        upload_id: str | None = None
-        parts: list[Part] = []
-        inflight: asyncio.Future[Any] | None = None
-        stage = ""  # what `inflight` is doing: "create" | "part" | "commit"
-
-        async def step(what: str, fn: Callable[..., T], *args: Any) -> T:
-            # shield: on cancellation the worker thread keeps running; cleanup waits for it.
-            nonlocal inflight, stage
-            stage = what
-            inflight = asyncio.ensure_future(self._run(fn, *args))
-            result: T = await asyncio.shield(inflight)
-            inflight = None
-            return result
-
-        try:
-            async for data in chunks:
-                buf += data
-                total += len(data)
-                while len(buf) >= part_size:
-                    if upload_id is None:
-                        headers = {"Content-Type": content_type}
-                        upload_id = await step(
-                            "create", self._client._create_multipart_upload, bucket, key, headers
-                        )
-                    if len(parts) >= MAX_PARTS:
-                        raise StorageError("object exceeds the S3 part limit; raise part_size")
-                    with memoryview(buf) as view:  # one copy, not two
-                        part = bytes(view[:part_size])
-                    del buf[:part_size]
-                    n = len(parts) + 1
-                    etag = await step("part", self._upload_part, bucket, key, part, upload_id, n)
-                    parts.append(Part(n, etag))
-                    del part
-            if upload_id is None:
-                await step("commit", self._put_small, bucket, key, bytes(buf), content_type)
-                return total
-            if buf:
-                n = len(parts) + 1
-                last = bytes(buf)
-                buf.clear()
-                etag = await step("part", self._upload_part, bucket, key, last, upload_id, n)
-                parts.append(Part(n, etag))
-            await step(
-                "commit", self._client._complete_multipart_upload, bucket, key, upload_id, parts
-            )
-            return total
-        except BaseException as exc:
-            try:
-                await asyncio.shield(self._cleanup(bucket, key, upload_id, inflight, stage))
-            except Exception as cleanup_exc:  # keep the original error primary
-                exc.add_note(f"object store cleanup also failed: {cleanup_exc!r}")
-            raise
-
-    async def _cleanup(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str | None,
-        inflight: asyncio.Future[Any] | None,
-        stage: str,
-    ) -> None:
-        settled_ok = False
-        if inflight is not None:
-            await asyncio.wait([inflight])
-            settled_ok = not inflight.cancelled() and inflight.exception() is None
-        if stage == "create" and settled_ok:
-            upload_id = inflight.result() if inflight is not None else None
-        if stage == "commit" and settled_ok:
-            # The commit landed although the caller failed (cancelled): remove it, since the
-            # caller will not record the object.
-            await self.delete(bucket, key)
-        elif upload_id is not None:
-            try:
-                await self._run(self._client._abort_multipart_upload, bucket, key, upload_id)
-            except S3Error as exc:
-                if exc.code != "NoSuchUpload":
-                    raise
+        Memory: about `parts_in_flight + 1` parts. Small streams (< one part) are a single PUT;
+        larger ones a multipart upload that leaves nothing behind on any exception or
+        cancellation (see `medrec_shared.multipart`); the error is then re-raised."""
+        return await multipart.put_stream(
+            self,
+            bucket,
+            key,
+            chunks,
+            content_type=content_type,
+            part_size=part_size,
+            parts_in_flight=self.parts_in_flight,
+        )
 
     def _upload_part(self, bucket: str, key: str, data: bytes, upload_id: str, number: int) -> str:
         return self._client._upload_part(bucket, key, data, None, upload_id, number)

@@ -20,12 +20,12 @@ from medrec_ingest import (
     transfers,
 )
 from medrec_ingest.models import messaging
-from medrec_ingest.objects import RecordsStore
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import broker_reachable
+from medrec_shared.storage import ObjectStore
 from medrec_shared.vault import Vault
 from medrec_shared.web import create_base_app, health_router
 
@@ -38,15 +38,13 @@ def build_vault(settings: IngestSettings) -> Vault:
     return Vault(object_store(settings), settings.records_bucket, keyring)
 
 
-def object_store(settings: IngestSettings) -> RecordsStore:
-    store = RecordsStore.from_url(
+def object_store(settings: IngestSettings) -> ObjectStore:
+    return ObjectStore.from_url(
         settings.s3_url,
         settings.s3_access_key.get_secret_value(),
         settings.s3_secret_key.get_secret_value(),
+        parts_in_flight=settings.upload_parts_in_flight,
     )
-    assert isinstance(store, RecordsStore)
-    store.parts_in_flight = settings.upload_parts_in_flight
-    return store
 
 
 _RRN_IN_PATH = re.compile(r"\d{6}-?\d{7}")

@@ -1,4 +1,4 @@
-"""The records bucket's store sends several parts of a multipart upload at once; whatever fails
+"""An object store with several parts of a multipart upload in flight at once: whatever fails
 (the source, a cancellation), every part settles and nothing remains: no object, no upload."""
 
 import asyncio
@@ -10,20 +10,21 @@ from collections.abc import AsyncIterator
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_ingest.objects import RecordsStore
+from medrec_shared.storage import ObjectStore
 from tests.integration.ingest.helpers import BUCKET, IngestStore
 
 MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def records_store(cluster: Cluster) -> RecordsStore:
+def records_store(cluster: Cluster) -> ObjectStore:
     assert cluster.infra is not None
-    store = RecordsStore.from_url(
-        cluster.infra.s3_url, cluster.infra.s3_access_key, cluster.infra.s3_secret_key
+    return ObjectStore.from_url(
+        cluster.infra.s3_url,
+        cluster.infra.s3_access_key,
+        cluster.infra.s3_secret_key,
+        parts_in_flight=3,
     )
-    assert isinstance(store, RecordsStore)
-    return store
 
 
 async def pieces(total: int, fail_after: int | None = None) -> AsyncIterator[bytes]:
@@ -37,7 +38,7 @@ async def pieces(total: int, fail_after: int | None = None) -> AsyncIterator[byt
 
 
 async def test_parts_in_flight_assemble_in_order(
-    records_store: RecordsStore, store: IngestStore
+    records_store: ObjectStore, store: IngestStore
 ) -> None:
     key = f"test-store/{os.urandom(4).hex()}"
     data = os.urandom(37 * MiB + 5)
@@ -53,7 +54,7 @@ async def test_parts_in_flight_assemble_in_order(
 
 
 async def test_a_failing_source_leaves_nothing(
-    records_store: RecordsStore, store: IngestStore
+    records_store: ObjectStore, store: IngestStore
 ) -> None:
     key = f"test-store/{os.urandom(4).hex()}"
     with pytest.raises(RuntimeError, match="the source broke"):
@@ -63,7 +64,7 @@ async def test_a_failing_source_leaves_nothing(
 
 
 async def test_a_cancelled_upload_leaves_nothing(
-    records_store: RecordsStore, store: IngestStore
+    records_store: ObjectStore, store: IngestStore
 ) -> None:
     key = f"test-store/{os.urandom(4).hex()}"
     upload = asyncio.ensure_future(records_store.put_stream(BUCKET, key, pieces(256 * MiB)))

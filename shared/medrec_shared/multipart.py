@@ -1,86 +1,92 @@
-"""The records bucket: the shared object store, with several parts of a multipart upload in
-flight at once, so a large upload runs at the store's speed rather than one part's round trip.
+"""Streaming multipart uploads with several parts in flight, so a large object goes at the
+store's speed rather than one part's round trip.
 
-Same contract as `ObjectStore.put_stream`: bounded memory (about `parts_in_flight + 1` parts),
-and on any error or cancellation every part in flight settles, then the upload is aborted (or
-the object removed, if its completion landed): no object and no upload remain.
+Memory stays at about `parts_in_flight + 1` parts. On any error or cancellation every part in
+flight settles, then the upload is aborted (or the object removed, if its completion landed as
+the caller failed): no object and no upload remain. minio's low-level multipart calls
+(`_create_multipart_upload`, `_upload_part`, `_complete_multipart_upload`,
+`_abort_multipart_upload`) are stable since minio 7.0.
 """
+
+from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from minio.datatypes import Part
 from minio.error import S3Error
 
-from medrec_shared.storage import (
-    DEFAULT_PART_SIZE,
-    MAX_PART_SIZE,
-    MAX_PARTS,
-    MIN_PART_SIZE,
-    ObjectStore,
-    StorageError,
-)
+if TYPE_CHECKING:
+    from medrec_shared.storage import ObjectStore
+
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3 minimum for every part but the last
+MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
+MAX_PARTS = 10_000
 
 T = TypeVar("T")
 
 
-class RecordsStore(ObjectStore):
-    parts_in_flight = 3
+class StorageError(Exception):
+    """Base class of object-store errors (re-exported by `medrec_shared.storage`)."""
 
-    async def put_stream(
-        self,
-        bucket: str,
-        key: str,
-        chunks: AsyncIterable[bytes],
-        *,
-        content_type: str = "application/octet-stream",
-        part_size: int = DEFAULT_PART_SIZE,
-    ) -> int:
-        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
-            raise ValueError(f"part_size must be in {MIN_PART_SIZE}..{MAX_PART_SIZE}")
-        upload = _Upload(self, bucket, key, content_type)
-        pending: list[bytes] = []  # the next part's pieces, not yet joined
-        size = total = 0
-        try:
-            async for data in chunks:
-                pending.append(data)
-                size += len(data)
-                total += len(data)
-                while size >= part_size:
-                    # Room first, then one copy into the part: memory stays at the parts in
-                    # flight plus one part's pieces.
-                    await upload.wait_for_room(self.parts_in_flight)
-                    last = pending.pop()
-                    cut = len(last) - (size - part_size)
-                    part = b"".join([*pending, last[:cut]])
-                    pending = [last[cut:]] if cut < len(last) else []
-                    size -= part_size
-                    await upload.part(part)
-                    del part, last
-            rest = b"".join(pending)
-            pending.clear()
-            if upload.upload_id is None:
-                await upload.step("commit", self._put_small, bucket, key, rest, content_type)
-                return total
-            if rest:
-                await upload.wait_for_room(self.parts_in_flight)
-                await upload.part(rest)
-            del rest
-            await upload.complete()
+
+async def put_stream(
+    store: ObjectStore,
+    bucket: str,
+    key: str,
+    chunks: AsyncIterable[bytes],
+    *,
+    content_type: str,
+    part_size: int,
+    parts_in_flight: int,
+) -> int:
+    """Uploads a stream of unknown length; returns the number of bytes written. A stream
+    shorter than one part is a single PUT."""
+    if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+        raise ValueError(f"part_size must be in {MIN_PART_SIZE}..{MAX_PART_SIZE}")
+    upload = MultipartUpload(store, bucket, key, content_type)
+    pending: list[bytes] = []  # the next part's pieces, not yet joined
+    size = total = 0
+    try:
+        async for data in chunks:
+            pending.append(data)
+            size += len(data)
+            total += len(data)
+            while size >= part_size:
+                # Room first, then one copy into the part: memory stays at the parts in
+                # flight plus one part's pieces.
+                await upload.wait_for_room(parts_in_flight)
+                last = pending.pop()
+                cut = len(last) - (size - part_size)
+                part = b"".join([*pending, last[:cut]])
+                pending = [last[cut:]] if cut < len(last) else []
+                size -= part_size
+                await upload.part(part)
+                del part, last
+        rest = b"".join(pending)
+        pending.clear()
+        if upload.upload_id is None:
+            await upload.step("commit", store._put_small, bucket, key, rest, content_type)
             return total
-        except BaseException as exc:
-            try:
-                await asyncio.shield(upload.clean_up())
-            except Exception as cleanup_exc:  # keep the original error primary
-                exc.add_note(f"object store cleanup also failed: {cleanup_exc!r}")
-            raise
+        if rest:
+            await upload.wait_for_room(parts_in_flight)
+            await upload.part(rest)
+        del rest
+        await upload.complete()
+        return total
+    except BaseException as exc:
+        try:
+            await asyncio.shield(upload.clean_up())
+        except Exception as cleanup_exc:  # keep the original error primary
+            exc.add_note(f"object store cleanup also failed: {cleanup_exc!r}")
+        raise
 
 
-class _Upload:
+class MultipartUpload:
     """One upload: its id, its parts in flight, and what to undo on failure."""
 
-    def __init__(self, store: RecordsStore, bucket: str, key: str, content_type: str) -> None:
+    def __init__(self, store: ObjectStore, bucket: str, key: str, content_type: str) -> None:
         self.store = store
         self.bucket = bucket
         self.key = key
@@ -127,8 +133,7 @@ class _Upload:
     async def _send(self, number: int, data: bytes) -> None:
         assert self.upload_id is not None
         self.etags[number] = await asyncio.to_thread(
-            self.store.client._upload_part, self.bucket, self.key, data, None, self.upload_id,
-            number,
+            self.store._upload_part, self.bucket, self.key, data, self.upload_id, number,
         )  # fmt: skip
 
     async def complete(self) -> None:
