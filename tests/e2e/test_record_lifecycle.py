@@ -198,6 +198,11 @@ def test_release_export_and_destruction_after_grace(
         again.status_code == 200 and again.json()["grace_until"] == released.json()["grace_until"]
     )
     eventually(lambda: not visible(citizen, SUSPENDED), what="the records to leave the citizen")
+    directory = httpx.Client(base_url=cluster.url("catalog"), timeout=30)
+    eventually(
+        lambda: directory.get(f"/v1/institutions/{SUSPENDED}").json()["status"] == "reopened",
+        what="the directory to show the institution reopened",
+    )
     late = vendor.put_record(
         transfer, "back-late", a_record("medical_record", inline(b"x", "text/plain"))
     )

@@ -7,12 +7,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.models import AccessLogEntry, CatalogRecord
 from medrec_catalog.repositories import AccessLogRepository, InstitutionRepository, RecordRepository
-from medrec_shared.events import AccessRecorded, Envelope, RecordStored, TransferOpened
+from medrec_shared.events import (
+    AccessRecorded,
+    Envelope,
+    RecordStored,
+    TransferOpened,
+    TransferReleased,
+)
 from medrec_shared.messaging import Handler
 from medrec_shared.retention import retention_until
 
 # Titles and departments stay out of events; catalog asks ingest for them.
-MetadataLookup = Callable[[str], Awaitable[dict[str, str | None]]]
+# None: ingest no longer holds the record (withdrawn or destroyed before catalog heard of it).
+MetadataLookup = Callable[[str], Awaitable[dict[str, str | None] | None]]
 
 
 async def on_transfer_opened(session: AsyncSession, envelope: Envelope) -> None:
@@ -32,11 +39,20 @@ async def on_transfer_opened(session: AsyncSession, envelope: Envelope) -> None:
     )
 
 
+async def on_transfer_released(session: AsyncSession, envelope: Envelope) -> None:
+    """The suspended institution reopened and took its records back: the directory says so."""
+    event = envelope.payload()
+    assert isinstance(event, TransferReleased)
+    await InstitutionRepository(session).set_status(event.institution_code, "reopened")
+
+
 def on_record_stored(lookup: MetadataLookup) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, RecordStored)
         metadata = await lookup(str(event.record_id))
+        if metadata is None:
+            return
         await RecordRepository(session).add(
             CatalogRecord(
                 record_id=event.record_id,

@@ -32,7 +32,7 @@ class Institution(CatalogBase):
     type: Mapped[str] = mapped_column(String(50))
     address: Mapped[str] = mapped_column(String(300))
     region: Mapped[str] = mapped_column(String(50), index=True)
-    status: Mapped[str] = mapped_column(String(16))  # closed | suspended
+    status: Mapped[str] = mapped_column(String(16))  # closed | suspended | reopened
     closed_on: Mapped[date]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import Select, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
@@ -43,6 +43,11 @@ class InstitutionRepository(Repository):
                 index_elements=[Institution.code],
                 set_={k: statement.excluded[k] for k in values if k != "code"},
             )
+        )
+
+    async def set_status(self, code: str, status: str) -> None:
+        await self.session.execute(
+            update(Institution).where(Institution.code == code).values(status=status)
         )
 
     @staticmethod

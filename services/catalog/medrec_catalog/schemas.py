@@ -14,7 +14,10 @@ class InstitutionOut(BaseModel):
     type: str
     region: str
     address: str
-    status: str
+    status: str = Field(
+        description="closed, suspended, or reopened (a suspended institution that reopened and "
+        "took its records back)"
+    )
     closed_on: date
     record_count: int
 

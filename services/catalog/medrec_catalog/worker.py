@@ -26,8 +26,10 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     )
     stack.push_async_callback(ingest.aclose)
 
-    async def record_metadata(record_id: str) -> dict[str, str | None]:
+    async def record_metadata(record_id: str) -> dict[str, str | None] | None:
         response = await ingest.get(f"/internal/v1/records/{record_id}")
+        if response.status_code == 404:
+            return None
         response.raise_for_status()
         body: dict[str, str | None] = response.json()
         return body
@@ -41,6 +43,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         [settings.topic_transfer, settings.topic_record, settings.topic_audit],
         {
             "TransferOpened": handlers.on_transfer_opened,
+            "TransferReleased": handlers.on_transfer_released,
             "RecordStored": handlers.on_record_stored(record_metadata),
             "AccessRecorded": handlers.on_access_recorded,
             "RecordDestroyed": retention.on_record_gone,
