@@ -572,26 +572,32 @@ class FileKeyring(Keyring):
         self.path = path
         self.check_every = check_every
         self._checked = 0.0
-        self._mtime = -1.0
+        self._version: tuple[int, int, int] | None = None
         self._keyring = self._load()
 
     def _load(self) -> LocalKeyring:
-        document = json.loads(self.path.read_text())
+        # The version is taken from the very file read: a replacement between reading and a
+        # later stat would pass for the version loaded and never be picked up. The inode
+        # tells apart two replacements (write + rename) within one mtime tick.
+        with self.path.open("rb") as file:
+            version = _file_version(os.fstat(file.fileno()))
+            document = json.loads(file.read())
         keys = {}
         for kek_id, b64 in dict(document["keys"]).items():
             try:
                 keys[kek_id] = base64.b64decode(b64, validate=True)
             except (binascii.Error, ValueError):
                 raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
-        self._mtime = self.path.stat().st_mtime
-        return LocalKeyring(keys, str(document["active"]))
+        keyring = LocalKeyring(keys, str(document["active"]))
+        self._version = version
+        return keyring
 
     def _current(self) -> LocalKeyring:
         now = time.monotonic()
         if now - self._checked >= self.check_every:
             self._checked = now
             try:
-                if self.path.stat().st_mtime != self._mtime:
+                if _file_version(self.path.stat()) != self._version:
                     self._keyring = self._load()
             except (OSError, ValueError, KeyError, KeyringError):
                 pass  # keep serving with the last good keyring; the operator sees the file
@@ -612,6 +618,10 @@ class FileKeyring(Keyring):
 
     def __repr__(self) -> str:
         return f"FileKeyring({self.path}, kek_ids={self.kek_ids()!r})"
+
+
+def _file_version(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 def keyring_from_settings(spec: str | None, active: str | None, file: Path | None) -> Keyring:

@@ -73,3 +73,16 @@ def test_a_keyring_file_is_reread_when_the_operator_changes_it(tmp_path: Path) -
     keyring.unwrap(before)
     path.write_text("{not json")
     assert keyring.active_kek_id == "kek-2", "a broken file keeps the last good keyring"
+
+
+def test_a_replaced_keyring_file_is_reread_even_within_one_mtime_tick(tmp_path: Path) -> None:
+    path, replacement = tmp_path / "keyring.json", tmp_path / "keyring.json.new"
+    k1, k2 = os.urandom(32), os.urandom(32)
+    write(path, "kek-1", {"kek-1": k1})
+    keyring = FileKeyring(path, check_every=0)
+    assert keyring.active_kek_id == "kek-1"
+    write(replacement, "kek-2", {"kek-1": k1, "kek-2": k2})
+    times = path.stat()
+    os.utime(replacement, ns=(times.st_atime_ns, times.st_mtime_ns))
+    os.replace(replacement, path)  # as the key command writes: a new file renamed in place
+    assert keyring.active_kek_id == "kek-2"
