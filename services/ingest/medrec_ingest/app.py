@@ -11,7 +11,6 @@ from medrec_ingest import batch, completion, content, internal, openapi, records
 from medrec_ingest.models import messaging
 from medrec_ingest.objects import RecordsStore
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import broker_reachable
@@ -57,9 +56,7 @@ def mask_personal_paths(app: FastAPI) -> None:
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     db = Database(settings.database_url)
-    keyring = LocalKeyring.from_spec(
-        settings.content_keys.get_secret_value(), settings.content_key_active
-    )
+    keyring = settings.keyring()
     store = object_store(settings)
 
     @asynccontextmanager
