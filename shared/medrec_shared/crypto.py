@@ -62,6 +62,8 @@ __all__ = [
     "encrypt_stream",
     "keyring_from_settings",
     "new_data_key",
+    "parse_key_spec",
+    "parse_keyring_file",
     "reseal",
     "rewrap",
     "seal",
@@ -160,29 +162,7 @@ class LocalKeyring(Keyring):
     @classmethod
     def from_spec(cls, spec: str, active: str) -> LocalKeyring:
         """Parse ``"kek-2026-01:<base64 32 bytes>,kek-2026-06:<base64>"`` (settings / env)."""
-        keys: dict[str, bytes] = {}
-        entries = [e.strip() for e in spec.split(",")]
-        for n, entry in enumerate(entries, start=1):
-            if not entry:
-                continue
-            kek_id, sep, b64 = entry.partition(":")
-            kek_id = kek_id.strip()
-            # Messages name the entry position or id only: a malformed entry may be a bare key.
-            if not sep or not kek_id:
-                raise KeyringError(f"keyring spec entry #{n} is not of the form <id>:<base64 key>")
-            _check_kek_id(kek_id, where=f"keyring spec entry #{n}")
-            if kek_id in keys:
-                raise KeyringError(f"keyring spec: duplicate KEK id {kek_id!r}")
-            try:
-                key = base64.b64decode(b64.strip(), validate=True)
-            except (binascii.Error, ValueError):
-                raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
-            if len(key) != KEY_SIZE:
-                raise KeyringError(f"KEK {kek_id!r}: expected {KEY_SIZE} bytes, got {len(key)}")
-            keys[kek_id] = key
-        if not keys:
-            raise KeyringError("keyring spec is empty")
-        return cls(keys, active)
+        return cls(parse_key_spec(spec), active)
 
     @classmethod
     def generate(cls, kek_id: str = "kek-dev") -> LocalKeyring:
@@ -222,6 +202,33 @@ class LocalKeyring(Keyring):
 
     def __repr__(self) -> str:  # never show key material
         return f"LocalKeyring(kek_ids={self.kek_ids()!r}, active={self._active!r})"
+
+
+def parse_key_spec(spec: str) -> dict[str, bytes]:
+    """The KEKs of ``"kek-2026-01:<base64 32 bytes>,kek-2026-06:<base64>"`` by id."""
+    keys: dict[str, bytes] = {}
+    entries = [e.strip() for e in spec.split(",")]
+    for n, entry in enumerate(entries, start=1):
+        if not entry:
+            continue
+        kek_id, sep, b64 = entry.partition(":")
+        kek_id = kek_id.strip()
+        # Messages name the entry position or id only: a malformed entry may be a bare key.
+        if not sep or not kek_id:
+            raise KeyringError(f"keyring spec entry #{n} is not of the form <id>:<base64 key>")
+        _check_kek_id(kek_id, where=f"keyring spec entry #{n}")
+        if kek_id in keys:
+            raise KeyringError(f"keyring spec: duplicate KEK id {kek_id!r}")
+        try:
+            key = base64.b64decode(b64.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
+        if len(key) != KEY_SIZE:
+            raise KeyringError(f"KEK {kek_id!r}: expected {KEY_SIZE} bytes, got {len(key)}")
+        keys[kek_id] = key
+    if not keys:
+        raise KeyringError("keyring spec is empty")
+    return keys
 
 
 def _check_kek_id(kek_id: str, where: str = "KEK id") -> None:
@@ -581,14 +588,8 @@ class FileKeyring(Keyring):
         # tells apart two replacements (write + rename) within one mtime tick.
         with self.path.open("rb") as file:
             version = _file_version(os.fstat(file.fileno()))
-            document = json.loads(file.read())
-        keys = {}
-        for kek_id, b64 in dict(document["keys"]).items():
-            try:
-                keys[kek_id] = base64.b64decode(b64, validate=True)
-            except (binascii.Error, ValueError):
-                raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
-        keyring = LocalKeyring(keys, str(document["active"]))
+            active, keys = parse_keyring_file(file.read())
+        keyring = LocalKeyring(keys, active)
         self._version = version
         return keyring
 
@@ -618,6 +619,23 @@ class FileKeyring(Keyring):
 
     def __repr__(self) -> str:
         return f"FileKeyring({self.path}, kek_ids={self.kek_ids()!r})"
+
+
+def parse_keyring_file(content: bytes | str) -> tuple[str, dict[str, bytes]]:
+    """The active id and the KEKs of a keyring file ``{"active": id, "keys": {id: base64}}``."""
+    try:
+        document = json.loads(content)
+        active, entries = str(document["active"]), dict(document["keys"])
+    except (ValueError, KeyError, TypeError):
+        # No detail: the parser's message could quote the file, keys included.
+        raise KeyringError('keyring file is not {"active": id, "keys": {id: base64}}') from None
+    keys = {}
+    for kek_id, b64 in entries.items():
+        try:
+            keys[str(kek_id)] = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
+    return active, keys
 
 
 def _file_version(stat: os.stat_result) -> tuple[int, int, int]:
