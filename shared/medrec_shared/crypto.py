@@ -593,9 +593,9 @@ class FileKeyring(Keyring):
         self._version = version
         return keyring
 
-    def _current(self) -> LocalKeyring:
+    def _current(self, *, now_anyway: bool = False) -> LocalKeyring:
         now = time.monotonic()
-        if now - self._checked >= self.check_every:
+        if now_anyway or now - self._checked >= self.check_every:
             self._checked = now
             try:
                 if _file_version(self.path.stat()) != self._version:
@@ -612,7 +612,12 @@ class FileKeyring(Keyring):
         return self._current().wrap(dek)
 
     def unwrap(self, wrapped: WrappedKey) -> bytes:
-        return self._current().unwrap(wrapped)
+        keyring = self._current()
+        if wrapped.kek_id not in keyring.kek_ids():
+            # Another process may have read a newer file and wrapped with a key added to it
+            # moments ago: look at the file now rather than at the next check.
+            keyring = self._current(now_anyway=True)
+        return keyring.unwrap(wrapped)
 
     def kek_ids(self) -> list[str]:
         return self._current().kek_ids()
