@@ -165,7 +165,8 @@ def rewrap(
             err=True,
         )
     if not report.complete:
-        _fail(f"{report.remaining} records still depend on other KEKs: run rewrap again")
+        again = ": run rewrap again" if report.remaining > report.unreadable else ""
+        _fail(f"{report.remaining} records still depend on other KEKs{again}")
 
 
 def _state(kek_id: str, keyring: Keyring) -> str:

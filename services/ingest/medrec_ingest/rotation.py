@@ -60,14 +60,12 @@ async def _batch(
         changes, unreadable = [], 0
         for row in rows:
             try:
-                moved = _moved(keyring, row, active)
+                changes.append({"record_id": row.record_id} | _moved(keyring, row, active))
             except CryptoError:
                 unreadable += 1
-                continue
-            report.data_keys += "wrapped_dek" in moved
-            report.patient_fields += "patient_sealed" in moved
-            changes.append({"record_id": row.record_id} | moved)
         await repository.replace(changes)
+    report.data_keys += sum("wrapped_dek" in change for change in changes)
+    report.patient_fields += sum("patient_sealed" in change for change in changes)
     return (rows[-1].record_id if len(rows) == size else None), unreadable
 
 
