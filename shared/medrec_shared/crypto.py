@@ -62,6 +62,8 @@ __all__ = [
     "encrypt_stream",
     "keyring_from_settings",
     "new_data_key",
+    "parse_key_spec",
+    "parse_keyring_file",
     "reseal",
     "rewrap",
     "seal",
@@ -160,29 +162,7 @@ class LocalKeyring(Keyring):
     @classmethod
     def from_spec(cls, spec: str, active: str) -> LocalKeyring:
         """Parse ``"kek-2026-01:<base64 32 bytes>,kek-2026-06:<base64>"`` (settings / env)."""
-        keys: dict[str, bytes] = {}
-        entries = [e.strip() for e in spec.split(",")]
-        for n, entry in enumerate(entries, start=1):
-            if not entry:
-                continue
-            kek_id, sep, b64 = entry.partition(":")
-            kek_id = kek_id.strip()
-            # Messages name the entry position or id only: a malformed entry may be a bare key.
-            if not sep or not kek_id:
-                raise KeyringError(f"keyring spec entry #{n} is not of the form <id>:<base64 key>")
-            _check_kek_id(kek_id, where=f"keyring spec entry #{n}")
-            if kek_id in keys:
-                raise KeyringError(f"keyring spec: duplicate KEK id {kek_id!r}")
-            try:
-                key = base64.b64decode(b64.strip(), validate=True)
-            except (binascii.Error, ValueError):
-                raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
-            if len(key) != KEY_SIZE:
-                raise KeyringError(f"KEK {kek_id!r}: expected {KEY_SIZE} bytes, got {len(key)}")
-            keys[kek_id] = key
-        if not keys:
-            raise KeyringError("keyring spec is empty")
-        return cls(keys, active)
+        return cls(parse_key_spec(spec), active)
 
     @classmethod
     def generate(cls, kek_id: str = "kek-dev") -> LocalKeyring:
@@ -222,6 +202,33 @@ class LocalKeyring(Keyring):
 
     def __repr__(self) -> str:  # never show key material
         return f"LocalKeyring(kek_ids={self.kek_ids()!r}, active={self._active!r})"
+
+
+def parse_key_spec(spec: str) -> dict[str, bytes]:
+    """The KEKs of ``"kek-2026-01:<base64 32 bytes>,kek-2026-06:<base64>"`` by id."""
+    keys: dict[str, bytes] = {}
+    entries = [e.strip() for e in spec.split(",")]
+    for n, entry in enumerate(entries, start=1):
+        if not entry:
+            continue
+        kek_id, sep, b64 = entry.partition(":")
+        kek_id = kek_id.strip()
+        # Messages name the entry position or id only: a malformed entry may be a bare key.
+        if not sep or not kek_id:
+            raise KeyringError(f"keyring spec entry #{n} is not of the form <id>:<base64 key>")
+        _check_kek_id(kek_id, where=f"keyring spec entry #{n}")
+        if kek_id in keys:
+            raise KeyringError(f"keyring spec: duplicate KEK id {kek_id!r}")
+        try:
+            key = base64.b64decode(b64.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
+        if len(key) != KEY_SIZE:
+            raise KeyringError(f"KEK {kek_id!r}: expected {KEY_SIZE} bytes, got {len(key)}")
+        keys[kek_id] = key
+    if not keys:
+        raise KeyringError("keyring spec is empty")
+    return keys
 
 
 def _check_kek_id(kek_id: str, where: str = "KEK id") -> None:
@@ -572,26 +579,26 @@ class FileKeyring(Keyring):
         self.path = path
         self.check_every = check_every
         self._checked = 0.0
-        self._mtime = -1.0
+        self._version: tuple[int, int, int] | None = None
         self._keyring = self._load()
 
     def _load(self) -> LocalKeyring:
-        document = json.loads(self.path.read_text())
-        keys = {}
-        for kek_id, b64 in dict(document["keys"]).items():
-            try:
-                keys[kek_id] = base64.b64decode(b64, validate=True)
-            except (binascii.Error, ValueError):
-                raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
-        self._mtime = self.path.stat().st_mtime
-        return LocalKeyring(keys, str(document["active"]))
+        # The version is taken from the very file read: a replacement between reading and a
+        # later stat would pass for the version loaded and never be picked up. The inode
+        # tells apart two replacements (write + rename) within one mtime tick.
+        with self.path.open("rb") as file:
+            version = _file_version(os.fstat(file.fileno()))
+            active, keys = parse_keyring_file(file.read())
+        keyring = LocalKeyring(keys, active)
+        self._version = version
+        return keyring
 
-    def _current(self) -> LocalKeyring:
+    def _current(self, *, now_anyway: bool = False) -> LocalKeyring:
         now = time.monotonic()
-        if now - self._checked >= self.check_every:
+        if now_anyway or now - self._checked >= self.check_every:
             self._checked = now
             try:
-                if self.path.stat().st_mtime != self._mtime:
+                if _file_version(self.path.stat()) != self._version:
                     self._keyring = self._load()
             except (OSError, ValueError, KeyError, KeyringError):
                 pass  # keep serving with the last good keyring; the operator sees the file
@@ -605,13 +612,39 @@ class FileKeyring(Keyring):
         return self._current().wrap(dek)
 
     def unwrap(self, wrapped: WrappedKey) -> bytes:
-        return self._current().unwrap(wrapped)
+        keyring = self._current()
+        if wrapped.kek_id not in keyring.kek_ids():
+            # Another process may have read a newer file and wrapped with a key added to it
+            # moments ago: look at the file now rather than at the next check.
+            keyring = self._current(now_anyway=True)
+        return keyring.unwrap(wrapped)
 
     def kek_ids(self) -> list[str]:
         return self._current().kek_ids()
 
     def __repr__(self) -> str:
         return f"FileKeyring({self.path}, kek_ids={self.kek_ids()!r})"
+
+
+def parse_keyring_file(content: bytes | str) -> tuple[str, dict[str, bytes]]:
+    """The active id and the KEKs of a keyring file ``{"active": id, "keys": {id: base64}}``."""
+    try:
+        document = json.loads(content)
+        active, entries = str(document["active"]), dict(document["keys"])
+    except (ValueError, KeyError, TypeError):
+        # No detail: the parser's message could quote the file, keys included.
+        raise KeyringError('keyring file is not {"active": id, "keys": {id: base64}}') from None
+    keys = {}
+    for kek_id, b64 in entries.items():
+        try:
+            keys[str(kek_id)] = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise KeyringError(f"KEK {kek_id!r}: key is not valid base64") from None
+    return active, keys
+
+
+def _file_version(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 def keyring_from_settings(spec: str | None, active: str | None, file: Path | None) -> Keyring:

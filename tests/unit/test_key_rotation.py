@@ -4,6 +4,7 @@ keyring file that an operator edits while services run."""
 import base64
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,33 @@ def test_a_keyring_file_is_reread_when_the_operator_changes_it(tmp_path: Path) -
     keyring.unwrap(before)
     path.write_text("{not json")
     assert keyring.active_kek_id == "kek-2", "a broken file keeps the last good keyring"
+
+
+def test_a_replaced_keyring_file_is_reread_even_within_one_mtime_tick(tmp_path: Path) -> None:
+    path, replacement = tmp_path / "keyring.json", tmp_path / "keyring.json.new"
+    k1, k2 = os.urandom(32), os.urandom(32)
+    write(path, "kek-1", {"kek-1": k1})
+    keyring = FileKeyring(path, check_every=0)
+    assert keyring.active_kek_id == "kek-1"
+    write(replacement, "kek-2", {"kek-1": k1, "kek-2": k2})
+    times = path.stat()
+    os.utime(replacement, ns=(times.st_atime_ns, times.st_mtime_ns))
+    os.replace(replacement, path)  # as the key command writes: a new file renamed in place
+    assert keyring.active_kek_id == "kek-2"
+
+
+def test_a_key_unknown_to_a_keyring_file_is_looked_for_in_the_file_at_once(tmp_path: Path) -> None:
+    """A process that read the file a moment later wrapped with a key added to it: this one
+    unwraps at once instead of failing until its next check."""
+    path = tmp_path / "keyring.json"
+    k1, k2 = os.urandom(32), os.urandom(32)
+    write(path, "kek-1", {"kek-1": k1})
+    lagging = FileKeyring(path, check_every=3600)
+    assert lagging.active_kek_id == "kek-1"  # checked now: not again for an hour
+    write(path, "kek-2", {"kek-1": k1, "kek-2": k2})
+    dek = new_data_key()
+    wrapped = FileKeyring(path).wrap(dek)
+    assert wrapped.kek_id == "kek-2" and lagging.active_kek_id == "kek-1"
+    assert lagging.unwrap(wrapped) == dek
+    with pytest.raises(KeyringError):
+        lagging.unwrap(replace(wrapped, kek_id="kek-3"))

@@ -1,13 +1,16 @@
 """Outside the local stack, settings refuse unsafe or missing secrets and sandbox mode."""
 
 import base64
+import json
 import secrets
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from medrec_identity.settings import IdentitySettings
 from medrec_ingest.settings import IngestSettings
+from medrec_shared.crypto import FileKeyring
 
 STRONG = secrets.token_urlsafe(32)
 KEYS = f"kek-1:{base64.b64encode(secrets.token_bytes(32)).decode()}"
@@ -63,4 +66,23 @@ def test_required_settings_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ValidationError) as missing:
         IngestSettings()  # type: ignore[call-arg]
     fields = {e["loc"][0] for e in missing.value.errors()}
-    assert {"database_url", "content_keys", "person_index_key", "s3_secret_key"} <= fields
+    assert {"database_url", "person_index_key", "s3_secret_key"} <= fields
+
+
+def test_a_keyring_file_or_a_key_spec_is_required() -> None:
+    with pytest.raises(ValidationError, match="content_keys"):
+        ingest(content_keys=None, content_key_active=None)
+    with pytest.raises(ValidationError, match="content_keys"):
+        ingest(content_key_active=None)
+
+
+def test_a_keyring_file_takes_the_place_of_the_key_spec(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    path.write_text(json.dumps({"active": "kek-9", "keys": {"kek-9": key}}))
+    settings = ingest(content_keys=None, content_key_active=None, content_keys_file=path)
+    keyring = settings.keyring()
+    assert isinstance(keyring, FileKeyring) and keyring.active_kek_id == "kek-9"
+    both = ingest(content_keys_file=path).keyring()
+    assert both.active_kek_id == "kek-9", "the file wins over the spec"
+    assert ingest().keyring().active_kek_id == "kek-1"

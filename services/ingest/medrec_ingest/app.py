@@ -21,7 +21,6 @@ from medrec_ingest import (
 )
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import broker_reachable
@@ -32,10 +31,7 @@ from medrec_shared.web import create_base_app, health_router
 
 def build_vault(settings: IngestSettings) -> Vault:
     """The records bucket with the content keyring: for the api and the destroying worker."""
-    keyring = LocalKeyring.from_spec(
-        settings.content_keys.get_secret_value(), settings.content_key_active
-    )
-    return Vault(object_store(settings), settings.records_bucket, keyring)
+    return Vault(object_store(settings), settings.records_bucket, settings.keyring())
 
 
 def object_store(settings: IngestSettings) -> ObjectStore:

@@ -1,12 +1,39 @@
-from pydantic import SecretStr
-from pydantic_settings import SettingsConfigDict
+from pathlib import Path
+from typing import Self
 
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from medrec_shared.crypto import Keyring, keyring_from_settings
 from medrec_shared.settings import ServiceSettings
 
 MiB = 1024 * 1024
 
 
-class IngestSettings(ServiceSettings):
+class ContentKeySettings(BaseSettings):
+    """Where the key-encryption keys of content come from (ARCHITECTURE.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDREC_INGEST_", extra="ignore", frozen=True)
+
+    # A keyring file {"active": id, "keys": {id: base64}}, re-read while running: keys rotate
+    # with no restart (medrec-ingest-keys). When set, content_keys is not used.
+    content_keys_file: Path | None = None
+    # Or fixed until a restart: "kek-id:base64(32 bytes),..." with one active.
+    content_keys: SecretStr | None = None
+    content_key_active: str | None = None
+
+    @model_validator(mode="after")
+    def _keys_configured(self) -> Self:
+        if self.content_keys_file is None and not (self.content_keys and self.content_key_active):
+            raise ValueError("content_keys_file, or content_keys with content_key_active, is unset")
+        return self
+
+    def keyring(self) -> Keyring:
+        spec = self.content_keys.get_secret_value() if self.content_keys else None
+        return keyring_from_settings(spec, self.content_key_active, self.content_keys_file)
+
+
+class IngestSettings(ServiceSettings, ContentKeySettings):
     model_config = SettingsConfigDict(env_prefix="MEDREC_INGEST_", extra="ignore", frozen=True)
 
     api_port: int = 8002
@@ -14,9 +41,6 @@ class IngestSettings(ServiceSettings):
     s3_access_key: SecretStr
     s3_secret_key: SecretStr
     records_bucket: str = "medrec-records"
-    # Key-encryption keys: "kek-id:base64(32 bytes),..." with one active (ARCHITECTURE.md).
-    content_keys: SecretStr
-    content_key_active: str
     # Keyed hash of RRNs, shared with identity so a verified person finds their records.
     person_index_key: SecretStr
     # Content sent base64 in a record's JSON (PUT or a batch line); larger content is declared
@@ -44,8 +68,10 @@ class IngestSettings(ServiceSettings):
     release_sweep_seconds: float = 3600.0
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
-        return {
+        checked: dict[str, SecretStr | None] = {
             "s3_secret_key": self.s3_secret_key,
-            "content_keys": self.content_keys,
             "person_index_key": self.person_index_key,
         }
+        if self.content_keys_file is None:
+            checked["content_keys"] = self.content_keys
+        return checked
