@@ -166,7 +166,13 @@ class TransferIn(Strict):
     institution: InstitutionIn
     reason: Literal["closure", "suspension"]
     effective_date: Annotated[date, AfterValidator(_effective_date)]
-    expected_records: int | None = Field(default=None, ge=0, le=100_000_000)
+    expected_records: int | None = Field(
+        default=None,
+        ge=0,
+        le=100_000_000,
+        description="An estimate, for following progress; the count that binds is the one "
+        "confirmed at completion (`record_count`), checked against what was received",
+    )
 
 
 class TransferCounts(BaseModel):

@@ -1,6 +1,7 @@
-"""Destruction under a crash: the worker dies between deleting a record's object and committing
-(a real process exit at the failpoint). The next run finds the row, deletes the absent object
-again and commits: each record ends destroyed, with exactly one log entry and one event."""
+"""Records that arrive past their period are reported in the transfer's summary and destroyed by
+the next sweep, here under a crash: the worker dies between deleting a record's object and
+committing (a real process exit at the failpoint). The next run finds the row, deletes the
+absent object again and commits: each record ends destroyed, with one log entry and one event."""
 
 import uuid
 
@@ -51,6 +52,11 @@ def test_a_crash_between_object_delete_and_commit_is_completed_once(cluster: Clu
             kind="prescription", service_start="2015-05-01", service_end="2015-05-02",
         )  # fmt: skip
         assert vendor.put_record(transfer, f"rx-{n}", body).status_code == 201
+    # Expired on arrival: accepted, reported in the transfer's summary, destroyed by the sweep.
+    assert vendor.transfer(transfer)["counts"]["expired_on_arrival"] == 2
+    completed = vendor.complete(transfer, 2)
+    assert completed.status_code == 200, completed.text
+    assert store.events(transfer, "TransferCompleted")[0]["data"]["expired_on_arrival"] == 2
     rows = store.records(transfer)
     ids = [r["record_id"] for r in rows]
     keys = {r["object_key"] for r in rows}
