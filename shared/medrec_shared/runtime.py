@@ -48,14 +48,17 @@ async def consumer_task(
     settings: ServiceSettings,
     db: Database,
     inbox: Table,
-    group_id: str,
+    name: str,
     topics: list[str],
     handlers: dict[str, Handler],
 ) -> Task:
-    consumer = new_consumer(settings.kafka_bootstrap_servers, group_id, topics)
+    """A consumer named `name` in the inbox; its Kafka group is `name` too unless the settings
+    name another (`kafka_consumer_group`)."""
+    group = settings.kafka_consumer_group or name
+    consumer = new_consumer(settings.kafka_bootstrap_servers, group, topics)
     await _start_with_retry(consumer.start)
     stack.push_async_callback(consumer.stop)
-    return InboxConsumer(group_id, db.sessions, inbox, consumer, handlers).run
+    return InboxConsumer(name, db.sessions, inbox, consumer, handlers).run
 
 
 async def _start_with_retry(start: "asyncio.Future[None] | object", attempts: int = 30) -> None:

@@ -29,6 +29,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
     kafka_idempotence: bool = False
     kafka_client_id_prefix: str = "medrec"
+    # The consumer group of the service's worker; empty: the service's name. Two deployments
+    # sharing one Kafka cluster (a blue/green cut-over, a staging copy) each set their own.
+    kafka_consumer_group: str = ""
     topic_transfer: str = "medrec.transfer.v1"
     topic_record: str = "medrec.record.v1"
     topic_issuance: str = "medrec.issuance.v1"
