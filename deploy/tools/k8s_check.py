@@ -57,8 +57,9 @@ SERVICES = ("identity", "ingest", "catalog", "issuance")
 # The topics each service's consumer group reads (services/<svc>/medrec_<svc>/worker.py): the
 # partitions of these bound the useful replicas of its worker.
 CONSUMED = {
+    "ingest": ("TOPIC_RECORD",),  # RecordRetentionDue
     "catalog": ("TOPIC_TRANSFER", "TOPIC_RECORD", "TOPIC_AUDIT"),
-    "issuance": ("TOPIC_ISSUANCE",),
+    "issuance": ("TOPIC_ISSUANCE", "TOPIC_RECORD"),  # and RecordDestroyed
 }
 
 Obj = dict[str, Any]
@@ -557,6 +558,18 @@ def check_consistency(r: Rendered, notes: list[str] | None = None) -> list[str]:
                     f"medrec-{svc}: worker maxReplicas {hpa['spec']['maxReplicas']} exceeds the "
                     f"partitions of its topics ({max(partitions)}): idle consumers"
                 )
+            user = r.named("KafkaUser", f"medrec-{svc}")
+            acls = ((user or {}).get("spec", {}).get("authorization") or {}).get("acls")
+            if user is not None and acls is not None:  # the worker may read what it consumes
+                reads = {
+                    (acl["resource"]["type"], acl["resource"].get("name"))
+                    for acl in acls
+                    if "Read" in acl["operations"]
+                }
+                group = cfg.get(p + "KAFKA_CONSUMER_GROUP") or svc
+                wanted = {("topic", cfg.get(p + k)) for k in CONSUMED[svc]} | {("group", group)}
+                for kind, name in sorted(wanted - reads, key=str):
+                    err(f"{object_id(user)}: no Read on {kind} {name}, which its worker consumes")
 
         # PostgreSQL: the primary's service of a rendered Cluster, a database and role that
         # the Cluster creates, and the same password Secret on both sides.
