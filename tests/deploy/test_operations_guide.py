@@ -4,6 +4,7 @@ every name, address, setting and topic the prose mentions exists."""
 
 import re
 import shlex
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,14 @@ def test_the_guide_has_commands(guide: str) -> None:
     assert any("create" in c and "secret" in c for c in commands)
 
 
+def console_scripts() -> set[str]:
+    """The commands the services' images hold: their packages' console scripts."""
+    found: set[str] = set()
+    for pyproject in (REPO / "services").glob("*/pyproject.toml"):
+        found |= set(tomllib.loads(pyproject.read_text())["project"]["scripts"])
+    return found
+
+
 FLAGS_WITH_VALUES = {
     "-n", "--namespace", "-l", "--selector", "-c", "-k", "-f", "-o", "-p", "--type", "--for",
     "--timeout", "--since", "--cert", "--key", "--field-selector", "--replicas", "--from-literal",
@@ -270,7 +279,7 @@ def prose_problems(guide: str, objects: list[Obj], k8s_check: Any) -> list[str]:
     for names in derived_names(objects).values():
         known |= names
     known |= set(k8s_check.referenced_secrets(objects))
-    known |= {f"medrec-{s}-{c}" for s in SERVICES for c in ("api", "worker", "migrate")}
+    known |= console_scripts()  # medrec-ingest-api, medrec-ingest-keys, ...
     known |= {
         "medrec-pg-r1",
         "medrec-root",
