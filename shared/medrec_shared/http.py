@@ -47,5 +47,8 @@ class ServiceClient:
     async def get(self, path: str, *, params: dict[str, str] | None = None) -> httpx.Response:
         return await self.http.get(path, headers=await self.headers(), params=params)
 
+    async def post(self, path: str, *, json: object) -> httpx.Response:
+        return await self.http.post(path, headers=await self.headers(), json=json)
+
     async def aclose(self) -> None:
         await self.http.aclose()

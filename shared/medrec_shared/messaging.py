@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -166,6 +166,9 @@ class OutboxRelay:
 
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+# Called with each poll's events before they are handled one by one: a chance to fetch what the
+# handlers need in one request rather than one each. Best effort: handlers must not rely on it.
+Prefetch = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
 class InboxConsumer:
@@ -182,8 +185,10 @@ class InboxConsumer:
         handlers: dict[str, Handler],
         *,
         max_attempts: int = 5,
+        prefetch: Prefetch | None = None,
     ) -> None:
         self.name = name
+        self.prefetch = prefetch
         self.sessions = sessions
         self.inbox = inbox
         self.consumer = consumer
@@ -241,12 +246,18 @@ class InboxConsumer:
     async def _poll_once(self, stop: asyncio.Event) -> None:
         batches = await self.consumer.getmany(timeout_ms=200, max_records=200)
         for tp, messages in batches.items():
+            envelopes = []
             for message in messages:
                 try:
-                    envelope = Envelope.model_validate_json(message.value or b"{}")
+                    envelopes.append(Envelope.model_validate_json(message.value or b"{}"))
                 except ValueError:
                     log.error("event_unreadable", topic=tp.topic, offset=message.offset)
-                    continue
+            if self.prefetch is not None and envelopes:
+                try:
+                    await self.prefetch(envelopes)
+                except Exception as exc:  # the handlers fetch what they miss themselves
+                    log.warning("consumer_prefetch_failed", error_type=type(exc).__name__)
+            for envelope in envelopes:
                 set_correlation_id(envelope.correlation_id)
                 await self._handle_with_retries(envelope, stop)
             # Effects are committed; a crash before this offset commit only causes redelivery.

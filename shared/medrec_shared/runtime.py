@@ -13,6 +13,7 @@ from medrec_shared.messaging import (
     InboxConsumer,
     MessagingTables,
     OutboxRelay,
+    Prefetch,
     new_consumer,
     new_producer,
 )
@@ -51,6 +52,8 @@ async def consumer_task(
     name: str,
     topics: list[str],
     handlers: dict[str, Handler],
+    *,
+    prefetch: Prefetch | None = None,
 ) -> Task:
     """A consumer named `name` in the inbox; its Kafka group is `name` too unless the settings
     name another (`kafka_consumer_group`)."""
@@ -58,7 +61,7 @@ async def consumer_task(
     consumer = new_consumer(settings.kafka_bootstrap_servers, group, topics)
     await _start_with_retry(consumer.start)
     stack.push_async_callback(consumer.stop)
-    return InboxConsumer(name, db.sessions, inbox, consumer, handlers).run
+    return InboxConsumer(name, db.sessions, inbox, consumer, handlers, prefetch=prefetch).run
 
 
 async def _start_with_retry(start: "asyncio.Future[None] | object", attempts: int = 30) -> None:

@@ -2,6 +2,7 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from medrec_catalog import handlers, retention
+from medrec_catalog.metadata import RecordMetadata
 from medrec_catalog.models import messaging
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.clock import build_clock
@@ -26,13 +27,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     )
     stack.push_async_callback(ingest.aclose)
 
-    async def record_metadata(record_id: str) -> dict[str, str | None] | None:
-        response = await ingest.get(f"/internal/v1/records/{record_id}")
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        body: dict[str, str | None] = response.json()
-        return body
+    metadata = RecordMetadata(ingest)
 
     events = await consumer_task(
         stack,
@@ -44,11 +39,12 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         {
             "TransferOpened": handlers.on_transfer_opened,
             "TransferReleased": handlers.on_transfer_released,
-            "RecordStored": handlers.on_record_stored(record_metadata),
+            "RecordStored": handlers.on_record_stored(metadata.lookup),
             "AccessRecorded": handlers.on_access_recorded,
             "RecordDestroyed": retention.on_record_gone,
             "RecordWithdrawn": retention.on_record_gone,
         },
+        prefetch=metadata.prefetch,
     )
     outbox = Outbox(messaging.outbox, "catalog")
     clock = build_clock(settings.clock_file)

@@ -6,12 +6,25 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from medrec_ingest.deps import ContentReader, DbSession, MetadataReader, VaultDep
+from medrec_ingest.models import Record
 from medrec_ingest.repositories import RecordRepository
 from medrec_shared.problems import NotFound
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
+
+
+def metadata_of(record: Record) -> dict[str, Any]:
+    return {
+        "record_id": str(record.record_id),
+        "institution_code": record.institution_code,
+        "title": record.title,
+        "department": record.department,
+        "kind": record.kind,
+        "specialty": record.specialty,
+    }
 
 
 @router.get("/records/{record_id}")
@@ -21,14 +34,21 @@ async def record_metadata(
     record = await RecordRepository(session).get(record_id)
     if record is None or record.status != "stored":
         raise NotFound("No such record.")
-    return {
-        "record_id": str(record.record_id),
-        "institution_code": record.institution_code,
-        "title": record.title,
-        "department": record.department,
-        "kind": record.kind,
-        "specialty": record.specialty,
-    }
+    return metadata_of(record)
+
+
+class MetadataQuery(BaseModel):
+    record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+
+
+@router.post("/records:metadata")
+async def records_metadata(
+    query: MetadataQuery, session: DbSession, _: MetadataReader
+) -> dict[str, list[dict[str, Any]]]:
+    """Several records' metadata at once (catalog reads a poll of events with one request);
+    records not held, or not stored, are left out."""
+    records = await RecordRepository(session).stored_among(query.record_ids)
+    return {"items": [metadata_of(r) for r in records]}
 
 
 @router.get("/records/{record_id}/content")

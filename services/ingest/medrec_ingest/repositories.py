@@ -116,6 +116,12 @@ class RecordRepository(Repository):
     async def get(self, record_id: uuid.UUID, *, for_update: bool = False) -> Record | None:
         return await self.session.get(Record, record_id, with_for_update=for_update)
 
+    async def stored_among(self, record_ids: Sequence[uuid.UUID]) -> list[Record]:
+        rows = await self.session.execute(
+            select(Record).where(Record.record_id.in_(record_ids), Record.status == "stored")
+        )
+        return list(rows.scalars())
+
     async def withdraw(self, transfer_id: uuid.UUID) -> list[tuple[uuid.UUID, str | None]]:
         """Takes a released transfer's records from citizens; returns (record_id, person_key)."""
         result = await self.session.execute(
