@@ -58,18 +58,31 @@ class Operator:
         return body["client_id"], body["client_secret"]
 
 
+def client_token(cluster: Cluster, client_id: str, client_secret: str) -> str:
+    """A client-credentials token from identity."""
+    response = httpx.post(
+        f"{cluster.url('identity')}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, client_secret),
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def service_client(
+    cluster: Cluster, operator: Operator, service: str, scopes: list[str]
+) -> httpx.Client:
+    """Another service's view of `service`: a client registered with only `scopes`."""
+    token = client_token(cluster, *operator.register_client([], scopes))
+    return httpx.Client(base_url=cluster.url(service), headers=bearer(token), timeout=120)
+
+
 class Institution:
     """An EMR vendor's client depositing records for its institutions."""
 
     def __init__(self, cluster: Cluster, client_id: str, client_secret: str) -> None:
-        identity = httpx.Client(base_url=cluster.url("identity"), timeout=30)
-        response = identity.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(client_id, client_secret),
-        )
-        assert response.status_code == 200, response.text
-        self.token = response.json()["access_token"]
+        self.token = client_token(cluster, client_id, client_secret)
         self.ingest = httpx.Client(
             base_url=cluster.url("ingest"), timeout=60, headers=bearer(self.token)
         )

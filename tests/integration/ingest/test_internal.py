@@ -2,22 +2,10 @@
 
 import uuid
 
-import httpx
-
 from medrec_devstack.cluster import Cluster
-from tests.actors import Operator, bearer, declared
+from tests.actors import Operator, declared, service_client
 from tests.integration.ingest.conftest import NewDepositor
 from tests.integration.ingest.helpers import NAME, RRN, a_record
-
-
-def service_client(cluster: Cluster, operator: Operator, scopes: list[str]) -> httpx.Client:
-    client_id, secret = operator.register_client([], scopes)
-    token = httpx.post(
-        f"{cluster.url('identity')}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, secret),
-    ).json()["access_token"]
-    return httpx.Client(base_url=cluster.url("ingest"), headers=bearer(token), timeout=30)
 
 
 def test_metadata_of_several_records_in_one_request(
@@ -30,7 +18,7 @@ def test_metadata_of_several_records_in_one_request(
         transfer_id, "meta-2", a_record(content=declared(b"later", "text/plain"))
     )
     assert stored.status_code == awaiting.status_code == 201
-    catalog = service_client(cluster, operator, ["metadata:read"])
+    catalog = service_client(cluster, operator, "ingest", ["metadata:read"])
     ids = [stored.json()["record_id"], awaiting.json()["record_id"], str(uuid.uuid4())]
 
     answer = catalog.post("/internal/v1/records:metadata", json={"record_ids": ids})

@@ -26,7 +26,15 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.crypto import sealed_kek_id
-from tests.actors import Depositor, Operator, bearer, declared, eventually, inline
+from tests.actors import (
+    Depositor,
+    Operator,
+    bearer,
+    client_token,
+    declared,
+    eventually,
+    inline,
+)
 from tests.integration.ingest.helpers import NAME, RRN, IngestStore, a_record, new_code
 from tests.lab import Lab, service_lab
 
@@ -106,16 +114,6 @@ def rotation(cluster: Cluster) -> Iterator[Rotation]:
         yield Rotation(lab, env, keys_file, store, [created.stdout + created.stderr])
 
 
-def token(cluster: Cluster, client_id: str, secret: str) -> str:
-    response = httpx.post(
-        f"{cluster.url('identity')}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, secret),
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 @dataclass(frozen=True)
 class Deposited:
     external_id: str
@@ -134,7 +132,7 @@ class Load:
         self.cluster = cluster
         self.client = operator.register_client([code])
         reader_id, reader_secret = operator.register_client([], ["content:read"])
-        reader_token = token(cluster, reader_id, reader_secret)
+        reader_token = client_token(cluster, reader_id, reader_secret)
         self.urls = [lab.url(0), lab.url(1)]
         self.readers = [
             httpx.Client(base_url=url, headers=bearer(reader_token), timeout=60)

@@ -17,7 +17,15 @@ import psutil
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Depositor, Operator, bearer, content_digest, declared, eventually
+from tests.actors import (
+    Depositor,
+    Operator,
+    bearer,
+    content_digest,
+    declared,
+    eventually,
+    service_client,
+)
 from tests.integration.ingest.conftest import NewDepositor
 from tests.integration.ingest.helpers import STRUCTURED, IngestStore, a_record, structured
 
@@ -52,13 +60,7 @@ def clinic(new_depositor: NewDepositor) -> tuple[Depositor, str]:
 @pytest.fixture(scope="module")
 def reader(cluster: Cluster, operator: Operator) -> httpx.Client:
     """Issuance's view: the internal content API with a content:read token."""
-    client_id, secret = operator.register_client([], ["content:read"])
-    token = httpx.post(
-        f"{cluster.url('identity')}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, secret),
-    ).json()["access_token"]
-    return httpx.Client(base_url=cluster.url("ingest"), headers=bearer(token), timeout=120)
+    return service_client(cluster, operator, "ingest", ["content:read"])
 
 
 def declare(client: Depositor, transfer_id: str, external_id: str, size: int, sha256: str,
