@@ -184,7 +184,7 @@ class InboxConsumer:
         consumer: AIOKafkaConsumer,
         handlers: dict[str, Handler],
         *,
-        max_attempts: int = 5,
+        alert_after: int = 5,
         prefetch: Prefetch | None = None,
     ) -> None:
         self.name = name
@@ -193,7 +193,7 @@ class InboxConsumer:
         self.inbox = inbox
         self.consumer = consumer
         self.handlers = handlers
-        self.max_attempts = max_attempts
+        self.alert_after = alert_after
 
     async def handle(self, envelope: Envelope) -> str:
         """Applies one event once: "applied", "duplicate" (applied before), or "ignored" (no
@@ -214,25 +214,32 @@ class InboxConsumer:
         return "applied"
 
     async def _handle_with_retries(self, envelope: Envelope, stop: asyncio.Event) -> None:
-        for attempt in range(1, self.max_attempts + 1):
+        """Retries a failing event until it applies: skipping it would lose it (a record never
+        listed, a destruction never done). Its partition waits meanwhile; after `alert_after`
+        attempts the event is logged as stuck, once, for someone to look at (usually a
+        dependency that is down; otherwise a bug to fix and deploy)."""
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 EVENTS_HANDLED.labels(envelope.type, await self.handle(envelope)).inc()
                 return
             except Exception as exc:
-                log.warning(
-                    "event_handler_retry",
-                    event_id=str(envelope.event_id),
-                    event_type=envelope.type,
-                    attempt=attempt,
-                    error_type=type(exc).__name__,
-                )
+                if stop.is_set():
+                    raise  # uncommitted: it comes again after the restart
+                fields = {
+                    "event_id": str(envelope.event_id),
+                    "event_type": envelope.type,
+                    "attempt": attempt,
+                    "error_type": type(exc).__name__,
+                }
+                log.warning("event_handler_retry", **fields)
+                if attempt == self.alert_after:
+                    EVENTS_HANDLED.labels(envelope.type, "stuck").inc()
+                    log.error("event_handler_stuck", **fields)
+                await sleep_or_stop(stop, min(0.2 * 2**attempt, 30.0))
                 if stop.is_set():
                     raise
-                await sleep_or_stop(stop, min(0.2 * 2**attempt, 5.0))
-        EVENTS_HANDLED.labels(envelope.type, "failed").inc()
-        log.error(
-            "event_handler_gave_up", event_id=str(envelope.event_id), event_type=envelope.type
-        )
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -121,3 +121,36 @@ def test_consumer_crash_before_offset_commit_redelivers_and_applies_once(
     assert catalog_rows(cluster, record_id) == 1
     log = (cluster.logs / "catalog-worker.log").read_text()
     assert "event_handler_gave_up" not in log and "event_handler_retry" not in log
+
+
+def test_a_dependency_outage_holds_the_event_until_it_applies(
+    cluster: Cluster, clinic: tuple[Institution, str]
+) -> None:
+    """catalog needs ingest's API for each stored record's title. With ingest's API down, the
+    event is retried (and reported stuck), never skipped; it applies once ingest is back."""
+    quiet(cluster)
+    log_path = cluster.logs / "catalog-worker.log"
+    cluster.stop_process("catalog", "worker")
+    try:
+        record_id = deposit(clinic, "outage-1", "880707-1333333")
+        eventually(
+            lambda: not sql(cluster, "ingest", "SELECT 1 FROM outbox WHERE sent_at IS NULL"),
+            what="the event to be published",
+        )
+        cluster.stop_process("ingest", "api")
+        stuck_before = log_path.read_text().count("event_handler_stuck")
+        cluster.start_process("catalog", "worker")
+        eventually(
+            lambda: log_path.read_text().count("event_handler_stuck") > stuck_before,
+            what="the event to be reported stuck",
+        )
+        assert catalog_rows(cluster, record_id) == 0
+    finally:
+        if "catalog-worker" not in cluster.processes:
+            cluster.start_process("catalog", "worker")
+        cluster.start_process("ingest", "api")
+        cluster.wait_ready("ingest")
+
+    eventually(lambda: catalog_rows(cluster, record_id) == 1, what="the event to apply")
+    eventually(lambda: group_lag(cluster, "catalog", CATALOG_TOPICS) == 0, what="catch-up")
+    assert "event_handler_gave_up" not in log_path.read_text()
