@@ -698,7 +698,7 @@ FLOWS: dict[tuple[str, str], set[str]] = {
     ("identity", "api"): {"pg", "kafka", "identity"},  # identity reads its own JWKS URL
     ("identity", "worker"): {"pg", "kafka"},
     ("ingest", "api"): {"pg", "kafka", "minio", "identity"},
-    ("ingest", "worker"): {"pg", "kafka"},
+    ("ingest", "worker"): {"pg", "kafka", "minio"},  # destruction deletes objects
     ("catalog", "api"): {"pg", "kafka", "identity"},
     ("catalog", "worker"): {"pg", "kafka", "identity", "ingest"},
     ("issuance", "api"): {"pg", "kafka", "minio", "identity", "catalog"},

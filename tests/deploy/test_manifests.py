@@ -144,12 +144,15 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             "medrec-catalog-worker cannot reach ingest, which it needs",
         ),
         (
-            lambda objs: named(objs, "NetworkPolicy", "medrec-ingest-worker")["spec"][
-                "egress"
-            ].append(
-                {"to": [{"podSelector": {"matchLabels": {"v1.min.io/tenant": "medrec-minio"}}}]}
+            lambda objs: (  # both sides, as for any flow
+                named(objs, "NetworkPolicy", "medrec-catalog-worker")["spec"]["egress"].append(
+                    {"to": [{"podSelector": {"matchLabels": {"v1.min.io/tenant": "medrec-minio"}}}]}
+                ),
+                named(objs, "NetworkPolicy", "medrec-minio")["spec"]["ingress"].append(
+                    {"from": [{"podSelector": {}}]}
+                ),
             ),
-            "medrec-ingest-worker may reach minio, which it does not need",
+            "medrec-catalog-worker may reach minio, which it does not need",
         ),
         (  # both sides must be opened for a flow: egress of one pod, ingress of the other
             lambda objs: (
