@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import prometheus_client
 import uvicorn
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,8 @@ WorkerSetup = Callable[[AsyncExitStack], Awaitable[dict[str, Task]]]
 def run_worker(name: str, settings: ServiceSettings, setup: WorkerSetup) -> None:
     """`setup` opens the worker's resources on the exit stack and returns its tasks."""
     configure_logging(name + "-worker", settings.log_level)
+    if settings.worker_metrics_port:
+        prometheus_client.start_http_server(settings.worker_metrics_port, settings.api_host)
 
     async def main() -> None:
         async with AsyncExitStack() as resources:

@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The worker's Prometheus /metrics (events handled, relayed, stuck) on api_host; 0: none.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
     database_pool_size: int = Field(default=10, ge=1, description="plus as many overflow")
     kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
