@@ -47,23 +47,12 @@ def database_dsn(cluster: Cluster, database: str) -> str:
     return f"{cluster.infra.database_url.replace('+asyncpg', '')}/{database}"
 
 
-def _token(cluster: Cluster, client_id: str, secret: str) -> str:
-    response = httpx.post(
-        f"{cluster.url('identity')}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, secret),
-        timeout=30,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 class Depositor:
     """An EMR vendor's client for one institution code."""
 
     def __init__(self, cluster: Cluster, code: str) -> None:
-        operator = _token(
-            cluster, cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret
+        operator = cluster.client_token(
+            cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret
         )
         response = httpx.post(
             f"{cluster.url('identity')}/v1/clients",
@@ -75,9 +64,8 @@ class Depositor:
         body = response.json()
         self.code = code
         self.base_url = cluster.url("ingest")
-        self.headers = {
-            "Authorization": f"Bearer {_token(cluster, body['client_id'], body['client_secret'])}"
-        }
+        token = cluster.client_token(body["client_id"], body["client_secret"])
+        self.headers = {"Authorization": f"Bearer {token}"}
         self.http = httpx.Client(base_url=self.base_url, headers=self.headers, timeout=600)
 
     def open_transfer(self) -> str:

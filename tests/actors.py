@@ -38,13 +38,9 @@ class Operator:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.identity = httpx.Client(base_url=cluster.url("identity"), timeout=30)
-        response = self.identity.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret),
+        self.token = cluster.client_token(
+            cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret
         )
-        response.raise_for_status()
-        self.token = response.json()["access_token"]
 
     def register_client(self, codes: list[str], scopes: list[str] | None = None) -> tuple[str, str]:
         response = self.identity.post(
@@ -58,23 +54,11 @@ class Operator:
         return body["client_id"], body["client_secret"]
 
 
-def client_token(cluster: Cluster, client_id: str, client_secret: str) -> str:
-    """A client-credentials token from identity."""
-    response = httpx.post(
-        f"{cluster.url('identity')}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, client_secret),
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 def service_client(
     cluster: Cluster, operator: Operator, service: str, scopes: list[str]
 ) -> httpx.Client:
     """Another service's view of `service`: a client registered with only `scopes`."""
-    token = client_token(cluster, *operator.register_client([], scopes))
+    token = cluster.client_token(*operator.register_client([], scopes))
     return httpx.Client(base_url=cluster.url(service), headers=bearer(token), timeout=120)
 
 
@@ -82,7 +66,7 @@ class Institution:
     """An EMR vendor's client depositing records for its institutions."""
 
     def __init__(self, cluster: Cluster, client_id: str, client_secret: str) -> None:
-        self.token = client_token(cluster, client_id, client_secret)
+        self.token = cluster.client_token(client_id, client_secret)
         self.ingest = httpx.Client(
             base_url=cluster.url("ingest"), timeout=60, headers=bearer(self.token)
         )

@@ -213,6 +213,17 @@ class Cluster:
             self.infra.stop()
             self.infra = None
 
+    def client_token(self, client_id: str, client_secret: str) -> str:
+        """A client-credentials token from this cluster's identity."""
+        response = httpx.post(
+            f"{self.url('identity')}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, client_secret),
+            timeout=30,
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
     def remove_state(self) -> None:
         shutil.rmtree(self.state, ignore_errors=True)
 

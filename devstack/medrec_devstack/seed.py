@@ -60,11 +60,9 @@ def _content(specialty: str, visit: str) -> dict[str, Any]:
 
 def seed_demo(cluster: Cluster) -> str:
     identity = httpx.Client(base_url=cluster.url("identity"), timeout=30)
-    token = identity.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret),
-    ).json()["access_token"]
+    token = cluster.client_token(
+        cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret
+    )
     client = identity.post(
         "/v1/clients",
         json={
@@ -74,11 +72,7 @@ def seed_demo(cluster: Cluster) -> str:
         },
         headers={"Authorization": f"Bearer {token}"},
     ).json()
-    client_token = identity.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client["client_id"], client["client_secret"]),
-    ).json()["access_token"]
+    client_token = cluster.client_token(client["client_id"], client["client_secret"])
     ingest = httpx.Client(
         base_url=cluster.url("ingest"),
         timeout=30,

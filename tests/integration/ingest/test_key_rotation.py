@@ -30,7 +30,6 @@ from tests.actors import (
     Depositor,
     Operator,
     bearer,
-    client_token,
     declared,
     eventually,
     inline,
@@ -132,7 +131,7 @@ class Load:
         self.cluster = cluster
         self.client = operator.register_client([code])
         reader_id, reader_secret = operator.register_client([], ["content:read"])
-        reader_token = client_token(cluster, reader_id, reader_secret)
+        reader_token = cluster.client_token(reader_id, reader_secret)
         self.urls = [lab.url(0), lab.url(1)]
         self.readers = [
             httpx.Client(base_url=url, headers=bearer(reader_token), timeout=60)
