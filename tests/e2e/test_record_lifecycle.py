@@ -36,6 +36,7 @@ LAST_SERVICE = "2025-11-03"
 # Kept 2, 3, 5 and 10 years from 2025-11-03: on 2029-01-01 the first two are past.
 KINDS = ["prescription", "certificate_copy", "test_record", "medical_record"]
 EXPIRED = {"prescription", "certificate_copy"}
+COPIES = "medrec-copies"  # issuance's bucket
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +95,15 @@ def test_the_sweep_destroys_exactly_the_records_past_their_period(
     eventually(lambda: len(visible(citizen, CLOSED)) == len(KINDS), what="the records in catalog")
     copy = citizen.request_copy([ids["prescription"], ids["medical_record"]])
     citizen.wait_ready(copy["issuance_id"])
-    document = f"/v1/issuances/{copy['issuance_id']}/document"
+    status = f"/v1/issuances/{copy['issuance_id']}"
+    document = f"{status}/document"
     assert citizen.issuance.get(document).status_code == 200
+
+    def copy_objects() -> int:
+        listed = store.s3.list_objects_v2(Bucket=COPIES, Prefix=f"copies/{copy['issuance_id']}")
+        return int(listed.get("KeyCount", 0))
+
+    assert copy_objects() == 1
 
     moved_clock(datetime(2029, 1, 1, 9, tzinfo=KST))
     swept = people["catalog_admin"].post("/v1/admin/retention/sweep")
@@ -143,9 +151,12 @@ def test_the_sweep_destroys_exactly_the_records_past_their_period(
     refused = citizen.issuance.post("/v1/issuances", json={"record_ids": [ids["prescription"]]})
     assert refused.status_code == 404
     eventually(
-        lambda: citizen.issuance.get(document).status_code == 410,
+        lambda: citizen.issuance.get(status).json()["status"] == "purged",
         what="the copy holding a destroyed record to be purged",
     )
+    purged = citizen.issuance.get(document)
+    assert purged.status_code == 410 and "retention" in purged.json()["detail"]
+    assert copy_objects() == 0
     announced = [
         e["data"]["record_id"]
         for e in topic_envelopes(cluster, "medrec.record.v1")
@@ -242,3 +253,28 @@ def test_release_export_and_destruction_after_grace(
         == ["destroyed"],
         what="catalog to hear of the destruction",
     )  # fmt: skip
+
+
+def test_a_copy_of_a_record_withdrawn_meanwhile_fails_with_a_reason(
+    cluster: Cluster, people: dict[str, Any]
+) -> None:
+    """Catalog has not heard of the release yet (its worker is down) and still lists the record;
+    ingest no longer gives its content: the copy fails, it does not hang."""
+    vendor, citizen, admin = people["vendor"], people["citizen"], people["ingest_admin"]
+    transfer = vendor.open_transfer(SUSPENDED, "다시여는한의원", reason="suspension")
+    body = a_record("medical_record", inline(b"late copy", "text/plain"))
+    record_id = vendor.put_record(transfer, "race-1", body).json()["record_id"]
+    eventually(lambda: record_id in visible(citizen, SUSPENDED), what="the record in catalog")
+    cluster.stop_process("catalog", "worker")
+    try:
+        assert admin.post(f"/v1/transfers/{transfer}/release").status_code == 200
+        copy = citizen.request_copy([record_id])
+        path = f"/v1/issuances/{copy['issuance_id']}"
+        final = eventually(
+            lambda: citizen.issuance.get(path).json()["status"] in ("failed", "ready"),
+            what="the copy to end",
+        )
+        assert final and citizen.issuance.get(path).json()["status"] == "failed"
+    finally:
+        cluster.start_process("catalog", "worker")
+    eventually(lambda: record_id not in visible(citizen, SUSPENDED), what="catalog to catch up")

@@ -1,7 +1,8 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, Integer, LargeBinary, String, Text, Uuid, func
+from sqlalchemy import Boolean, Integer, LargeBinary, String, Text, Uuid, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medrec_shared.db import Base, new_metadata

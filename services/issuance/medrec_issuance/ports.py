@@ -33,6 +33,10 @@ class CatalogPort:
         return items
 
 
+class ContentGone(Exception):
+    """Ingest no longer holds the record (destroyed or withdrawn since catalog listed it)."""
+
+
 class IngestPort:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
@@ -42,6 +46,8 @@ class IngestPort:
         async with self.client.http.stream(
             "GET", f"/internal/v1/records/{record_id}/content", headers=headers
         ) as response:
+            if response.status_code == 404:
+                raise ContentGone
             response.raise_for_status()
             async for chunk in response.aiter_bytes():
                 yield chunk

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.documents import CoverPage, IssuerSigner, RecordDocument, render_copy, sign_pdf
 from medrec_issuance.models import Issuance
-from medrec_issuance.ports import CatalogPort, IngestPort
+from medrec_issuance.ports import CatalogPort, ContentGone, IngestPort
 from medrec_issuance.repositories import IssuanceRepository
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.clock import Clock
@@ -36,8 +36,11 @@ class Renderer:
         if meta is None:
             return None
         content = bytearray()
-        async for chunk in self.ingest.content(record_id):
-            content.extend(chunk)
+        try:
+            async for chunk in self.ingest.content(record_id):
+                content.extend(chunk)
+        except ContentGone:  # catalog had not heard yet: the same as gone from catalog
+            return None
         return RecordDocument(
             record_id=str(record_id),
             institution_name=meta["institution"]["name"] or meta["institution"]["code"],
