@@ -17,36 +17,7 @@ from medrec_shared.crypto import Keyring
 from medrec_shared.db import DbSession
 from medrec_shared.problems import Forbidden
 from medrec_shared.ratelimit import RateLimiter
-
-
-def _settings(request: Request) -> IdentitySettings:
-    settings: IdentitySettings = request.app.state.settings
-    return settings
-
-
-def _keyring(request: Request) -> Keyring:
-    keyring: Keyring = request.app.state.keyring
-    return keyring
-
-
-def _keys(request: Request) -> IdentityKeys:
-    keys: IdentityKeys = request.app.state.keys
-    return keys
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _provider(request: Request) -> VerificationProvider:
-    provider: VerificationProvider = request.app.state.verification_provider
-    return provider
-
-
-def _rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
+from medrec_shared.web import from_state
 
 
 def _own_transactions(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -56,12 +27,12 @@ def _own_transactions(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 Session = DbSession
-Settings = Annotated[IdentitySettings, Depends(_settings)]
-FieldKeyring = Annotated[Keyring, Depends(_keyring)]
-Keys = Annotated[IdentityKeys, Depends(_keys)]
-AppClock = Annotated[Clock, Depends(_clock)]
-Provider = Annotated[VerificationProvider, Depends(_provider)]
-Limiter = Annotated[RateLimiter, Depends(_rate_limiter)]
+Settings = Annotated[IdentitySettings, Depends(from_state("settings"))]
+FieldKeyring = Annotated[Keyring, Depends(from_state("keyring"))]
+Keys = Annotated[IdentityKeys, Depends(from_state("keys"))]
+AppClock = Annotated[Clock, Depends(from_state("clock"))]
+Provider = Annotated[VerificationProvider, Depends(from_state("verification_provider"))]
+Limiter = Annotated[RateLimiter, Depends(from_state("rate_limiter"))]
 OwnTransactions = Annotated[async_sessionmaker[AsyncSession], Depends(_own_transactions)]
 
 

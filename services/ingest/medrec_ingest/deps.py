@@ -6,23 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.auth import Principal, require_scope
 from medrec_shared.db import Database, DbSession
-from medrec_shared.messaging import Outbox
 from medrec_shared.vault import Vault
-
-
-def _settings(request: Request) -> IngestSettings:
-    settings: IngestSettings = request.app.state.settings
-    return settings
-
-
-def _vault(request: Request) -> Vault:
-    vault: Vault = request.app.state.vault
-    return vault
-
-
-def _outbox(request: Request) -> Outbox:
-    outbox: Outbox = request.app.state.outbox
-    return outbox
+from medrec_shared.web import AppOutbox, from_state
 
 
 def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -30,9 +15,9 @@ def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return database.sessions
 
 
-Settings = Annotated[IngestSettings, Depends(_settings)]
-VaultDep = Annotated[Vault, Depends(_vault)]
-OutboxDep = Annotated[Outbox, Depends(_outbox)]
+Settings = Annotated[IngestSettings, Depends(from_state("settings"))]
+VaultDep = Annotated[Vault, Depends(from_state("vault"))]
+OutboxDep = AppOutbox
 # For requests that move content: the boundary opens short transactions of its own around the
 # upload (`async with sessions.begin() as session`), never one that lasts the whole request.
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
