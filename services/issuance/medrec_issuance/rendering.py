@@ -17,8 +17,11 @@ from medrec_issuance.repositories import IssuanceRepository
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.clock import Clock
 from medrec_shared.events import Envelope, IssuanceFailed, IssuanceReady, IssuanceRequested
+from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Handler, Outbox
 from medrec_shared.vault import Vault
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -74,8 +77,13 @@ class Renderer:
             subject_name_masked=issuance.subject_name_masked,
             institutions=institutions,
         )
-        rendered = await asyncio.to_thread(render_copy, cover, documents)
-        signed = await asyncio.to_thread(sign_pdf, rendered.pdf, self.signer)
+        try:
+            rendered = await asyncio.to_thread(render_copy, cover, documents)
+            signed = await asyncio.to_thread(sign_pdf, rendered.pdf, self.signer)
+        except Exception as exc:  # the same content fails the same way: retrying cannot help
+            log.error("copy_render_failed", error_type=type(exc).__name__)
+            await self._fail(session, issuance, "the copy could not be produced")
+            return
         stored = await self.vault.put(f"copies/{issuance.issuance_id}", _one(signed))
         issuance.object_key, issuance.kek_id, issuance.wrapped_dek = (
             stored.object_key,
