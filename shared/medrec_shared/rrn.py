@@ -31,3 +31,12 @@ def parse_rrn(value: str) -> tuple[str, date, str]:
 
 def normalise_rrn(value: str) -> str:
     return parse_rrn(value)[0]
+
+
+def valid_rrn(value: str) -> str:
+    """For pydantic validators: the normalised number, or a ValueError naming the rule broken
+    (never the number itself)."""
+    try:
+        return normalise_rrn(value)
+    except InvalidRRN as exc:
+        raise ValueError(f"not a valid resident registration number: {exc}") from None

@@ -11,16 +11,9 @@ from medrec_identity.family.sandbox import FamilyLinkRepository
 from medrec_identity.models import FamilyLink
 from medrec_identity.persons import seal_name, seal_rrn
 from medrec_shared.ids import new_id
-from medrec_shared.rrn import InvalidRRN, parse_rrn
+from medrec_shared.rrn import valid_rrn
 
 router = APIRouter(tags=["sandbox"])
-
-
-def _rrn(value: str) -> str:
-    try:
-        return parse_rrn(value)[0]
-    except InvalidRRN as exc:
-        raise ValueError(f"not a valid resident registration number: {exc}") from None
 
 
 class FamilyLinkIn(BaseModel):
@@ -31,7 +24,7 @@ class FamilyLinkIn(BaseModel):
     relation: Literal["parent", "guardian"]
     parental_authority: bool
 
-    _check_rrns = field_validator("parent_rrn", "child_rrn")(lambda cls, v: _rrn(v))
+    _check_rrns = field_validator("parent_rrn", "child_rrn")(lambda cls, v: valid_rrn(v))
 
 
 @router.post("/v1/sandbox/family-links", status_code=201)

@@ -24,7 +24,7 @@ from pydantic import (
 from medrec_ingest.clock import today
 from medrec_shared.clinical import FHIR_CONTENT_TYPE, STRUCTURED_RECORD_CONTENT_TYPE
 from medrec_shared.records import RecordKind, Specialty
-from medrec_shared.rrn import InvalidRRN, parse_rrn
+from medrec_shared.rrn import valid_rrn
 
 INSTITUTION_CODE = Annotated[str, Field(pattern=r"^\d{8}$", description="요양기관기호, 8 digits")]
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._~:@-]+$"
@@ -235,10 +235,7 @@ class PatientIn(Strict):
     def _valid_rrn(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            return parse_rrn(value)[0]
-        except InvalidRRN as exc:
-            raise ValueError(f"not a valid resident registration number: {exc}") from None
+        return valid_rrn(value)
 
 
 class InlineContent(Strict):

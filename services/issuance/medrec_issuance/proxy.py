@@ -17,7 +17,7 @@ from medrec_shared.crypto import blind_index, seal
 from medrec_shared.events import AccessRecorded
 from medrec_shared.ids import new_id
 from medrec_shared.problems import Forbidden, NotFound, ValidationFailed, field_errors
-from medrec_shared.rrn import InvalidRRN, parse_rrn
+from medrec_shared.rrn import valid_rrn
 from medrec_shared.vault import Vault
 
 router = APIRouter(tags=["proxy requests"])
@@ -54,10 +54,7 @@ class PatientIn(BaseModel):
     @field_validator("rrn")
     @classmethod
     def _valid_rrn(cls, value: str) -> str:
-        try:
-            return parse_rrn(value)[0]
-        except InvalidRRN as exc:
-            raise ValueError(f"not a valid resident registration number: {exc}") from None
+        return valid_rrn(value)
 
 
 class ProxyRequestIn(BaseModel):

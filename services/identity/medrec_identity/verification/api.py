@@ -40,7 +40,7 @@ from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import NotFound, Problem, TooManyRequests
 from medrec_shared.ratelimit import Limit
-from medrec_shared.rrn import InvalidRRN, parse_rrn
+from medrec_shared.rrn import parse_rrn, valid_rrn
 
 router = APIRouter(tags=["verification"])
 log = get_logger(__name__)
@@ -79,10 +79,7 @@ class VerificationIn(BaseModel):
     @field_validator("rrn")
     @classmethod
     def _valid_rrn(cls, value: str) -> str:
-        try:
-            return parse_rrn(value)[0]
-        except InvalidRRN as exc:
-            raise ValueError(f"not a valid resident registration number: {exc}") from None
+        return valid_rrn(value)
 
 
 class VerificationStarted(BaseModel):
