@@ -2,10 +2,11 @@
 that are answered as soon as they are full or the client pauses."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+
+from medrec_ingest.streams import Put, run_ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +65,15 @@ async def read_lines(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncGener
             yield line
 
 
-async def grouped(
+def grouped(
     lines: AsyncIterator[Line], *, max_lines: int, max_bytes: int, idle_seconds: float
 ) -> AsyncGenerator[list[Line]]:
     """Groups of lines, cut when full (`max_lines`, `max_bytes`) or when no line arrived for
     `idle_seconds`. Reading runs ahead by at most one group while the caller works on one, so
     memory stays at about three groups. An error while reading (a dropped connection) is
     raised after the groups read before it."""
-    queue: asyncio.Queue[list[Line] | BaseException | None] = asyncio.Queue(maxsize=1)
 
-    async def pump() -> None:
+    async def fill(put: Put[list[Line]]) -> None:
         group: list[Line] = []
         size = 0
         iterator = aiter(lines)
@@ -84,7 +84,7 @@ async def grouped(
                     pending = asyncio.ensure_future(anext(iterator))
                 done, _ = await asyncio.wait({pending}, timeout=idle_seconds if group else None)
                 if not done:  # the client paused: answer what it sent so far
-                    await queue.put(group)
+                    await put(group)
                     group, size = [], 0
                     continue
                 finished, pending = pending, None
@@ -95,27 +95,12 @@ async def grouped(
                 group.append(line)
                 size += line.size
                 if len(group) >= max_lines or size >= max_bytes:
-                    await queue.put(group)
+                    await put(group)
                     group, size = [], 0
             if group:
-                await queue.put(group)
-            await queue.put(None)
-        except Exception as exc:
-            await queue.put(exc)
+                await put(group)
         finally:
             if pending is not None:
                 pending.cancel()
 
-    task = asyncio.create_task(pump())
-    try:
-        while True:
-            item = await queue.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return run_ahead(fill, 1)  # closing it stops the reading task at once

@@ -3,43 +3,64 @@ next bytes overlaps sending the last ones onwards (an S3 part upload does not st
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import TypeVar, cast
 
 MiB = 1024 * 1024
 
 
-async def read_ahead(
+T = TypeVar("T")
+Put = Callable[[T], Awaitable[None]]
+
+
+class _Failed:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+async def run_ahead(fill: Callable[[Put[T]], Awaitable[None]], ahead: int) -> AsyncGenerator[T]:
+    """What `fill` puts, produced by a task of its own at most `ahead` items before the
+    consumer. An error in `fill` is raised here after the items put before it; closing the
+    generator early stops `fill`."""
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=ahead)
+
+    async def pump() -> None:
+        try:
+            await fill(queue.put)
+            await queue.put(_END)
+        except Exception as exc:
+            await queue.put(_Failed(exc))
+
+    task = asyncio.create_task(pump())
+    try:
+        while (item := await queue.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield cast(T, item)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def read_ahead(
     source: AsyncIterator[bytes], *, block: int = MiB, blocks: int = 2
 ) -> AsyncGenerator[bytes]:
     """`source` regrouped into pieces of `block` bytes (the last one shorter), read by a task of
     its own up to `blocks` pieces ahead of the consumer. Memory: about (blocks + 1) x block.
     An error raised by `source` is raised here, after the pieces read before it."""
-    queue: asyncio.Queue[bytes | Exception | None] = asyncio.Queue(maxsize=blocks)
 
-    async def pump() -> None:
+    async def fill(put: Put[bytes]) -> None:
         pending = bytearray()
-        try:
-            async for chunk in source:
-                pending += chunk
-                if len(pending) >= block:
-                    await queue.put(bytes(pending))
-                    pending.clear()
-            if pending:
-                await queue.put(bytes(pending))
-            await queue.put(None)
-        except Exception as exc:
-            await queue.put(exc)
+        async for chunk in source:
+            pending += chunk
+            if len(pending) >= block:
+                await put(bytes(pending))
+                pending.clear()
+        if pending:
+            await put(bytes(pending))
 
-    task = asyncio.create_task(pump())
-    try:
-        while True:
-            item = await queue.get()
-            if item is None:
-                return
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return run_ahead(fill, blocks)  # closing it stops the reading task at once
