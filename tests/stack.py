@@ -3,9 +3,14 @@ APIs (what is in a table, a topic, a consumer group)."""
 
 import asyncio
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
+import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from medrec_devstack.cluster import Cluster
@@ -82,3 +87,25 @@ def group_lag(cluster: Cluster, group: str, topics: list[str]) -> int:
             await consumer.stop()
 
     return asyncio.run(run())
+
+
+@contextmanager
+def rss_samples(pid: int, every: float = 0.02) -> Iterator[list[int]]:
+    """The resident set of process `pid`, sampled while the block runs; the first sample is
+    taken before it starts."""
+    process = psutil.Process(pid)
+    samples = [process.memory_info().rss]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            samples.append(process.memory_info().rss)
+            time.sleep(every)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        yield samples
+    finally:
+        done.set()
+        sampler.join()

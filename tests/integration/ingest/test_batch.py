@@ -2,16 +2,11 @@
 nothing; groups are committed before they are answered, so a dropped connection keeps what was
 answered; 10,000 records in one request, in bounded memory."""
 
-import threading
-import time
-
-import psutil
-
 from medrec_devstack.cluster import Cluster
 from tests.actors import Depositor, batch_line, eventually, inline
 from tests.integration.ingest.conftest import NewDepositor
 from tests.integration.ingest.helpers import IngestStore, a_record
-from tests.stack import group_lag
+from tests.stack import group_lag, rss_samples
 
 MiB = 1024 * 1024
 CATALOG_TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.audit.v1"]
@@ -82,22 +77,8 @@ def test_ten_thousand_records_in_one_request(
     ]  # fmt: skip
     lines[5000] = batch_line("bulk-bad", a_record(kind="nobody"))
     objects = store.objects()
-    api = psutil.Process(cluster.processes["ingest-api"].pid)
-    peak = [api.memory_info().rss]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak.append(api.memory_info().rss)
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
+    with rss_samples(cluster.processes["ingest-api"].pid, every=0.05) as peak:
         answers = client.batch(transfer_id, lines)
-    finally:
-        done.set()
-        sampler.join()
 
     assert len(answers) == count
     assert [a["line"] for a in answers] == list(range(1, count + 1))

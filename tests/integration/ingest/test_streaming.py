@@ -7,13 +7,10 @@ import hashlib
 import os
 import socket
 import struct
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import psutil
 import pytest
 
 from medrec_devstack.cluster import Cluster
@@ -28,6 +25,7 @@ from tests.actors import (
 )
 from tests.integration.ingest.conftest import NewDepositor
 from tests.integration.ingest.helpers import STRUCTURED, IngestStore, a_record, structured
+from tests.stack import rss_samples
 
 MiB = 1024 * 1024
 
@@ -119,24 +117,10 @@ def test_a_large_upload_runs_in_constant_memory(
     size = 256 * MiB
     sha = digest_of(size, b"rss")
     declare(client, transfer_id, "rss-1", size, sha)
-    api = psutil.Process(cluster.processes["ingest-api"].pid)
-    peak = [api.memory_info().rss]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak.append(api.memory_info().rss)
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
+    with rss_samples(cluster.processes["ingest-api"].pid) as peak:
         response = client.put_content(
             transfer_id, "rss-1", pattern(size, b"rss"), "text/plain", digest=digest_header(sha)
         )
-    finally:
-        done.set()
-        sampler.join()
     assert response.status_code == 201, response.text
     # Constant memory: the process grows by its parts in flight and buffers, a bound that does
     # not depend on the size (the absolute RSS depends on what ran before in the process).
