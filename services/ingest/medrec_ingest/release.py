@@ -125,10 +125,11 @@ async def _export_lines(
         async with sessions() as session:  # short reads: no transaction held while streaming
             batch = await RecordRepository(session).exportable(transfer_id, after, EXPORT_BATCH)
         for record in batch:
+            # exportable() holds only records with content, hence with their key.
+            assert record.object_key and record.kek_id and record.wrapped_dek
             yield _line_head(vault, record)
-            async for piece in _base64(
-                vault.get(record.object_key or "", record.kek_id or "", record.wrapped_dek or b"")
-            ):
+            content = vault.get(record.object_key, record.kek_id, record.wrapped_dek)
+            async for piece in _base64(content):
                 yield piece
             yield b'"}}\n'
         if len(batch) < EXPORT_BATCH:
