@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration test-e2e lint fmt bench clean
+.PHONY: install run reset test test-unit test-integration test-e2e lint fmt bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -19,8 +19,13 @@ $(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.
 install: $(STAMP)
 
 ## Start the whole cluster with its local stack (sandbox mode, demo data). Ctrl-C stops it.
+## Its data stays in .medrec/ (or MEDREC_STACK_STATE) for the next start.
 run: install
 	$(BIN)/medrec-stack run
+
+## Delete the local stack's data directory, after saying what it deletes.
+reset: install
+	$(BIN)/medrec-stack reset
 
 ## Run the whole test suite against the real local stack.
 test: install

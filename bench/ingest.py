@@ -1,6 +1,6 @@
 """`make bench`: ingest's bulk, single-PUT and streaming paths, and the ingest process's peak
 RSS during a 1 GiB upload, each beside its raw baseline measured in the same run on the same S3
-server and database."""
+server (the local stack's SeaweedFS) and database; and what the durable broker costs."""
 
 import base64
 import os
@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench import baselines
+from bench import baselines, broker
 from bench.stack import (
     RECORD_SIZE,
     Depositor,
@@ -189,6 +189,8 @@ def run(cluster: Cluster) -> list[Figure]:
         stream_rates.append(STREAM_BYTES / seconds)
         peaks.append(peak)
     raw_stream, stream_rate, peak = max(raw_streams), max(stream_rates), max(peaks)
+    print(f"broker: {broker.EVENTS} events in batches of {broker.BATCH}, S3 and memory …")
+    durable_events, memory_events = broker.rates(cluster)
 
     return [
         Figure("bulk NDJSON, 10 KB records",
@@ -204,6 +206,8 @@ def run(cluster: Cluster) -> list[Figure]:
                stream_rate / raw_stream, ">= 0.5", stream_rate / raw_stream >= 0.5),
         Figure("  ingest peak RSS during it", f"{peak / 1e6:.0f} MB",
                f"(idle before: {idle_rss / 1e6:.0f} MB)", None, "< 200 MB", peak < 200e6),
+        Figure("broker events, Tansu on S3 (durable)", f"{durable_events:,.0f} events/s",
+               f"Tansu in memory {memory_events:,.0f} events/s", durable_events / memory_events),
     ]  # fmt: skip
 
 

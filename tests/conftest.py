@@ -19,7 +19,7 @@ def state_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def infra(state_dir: Path) -> Iterator[Infra]:
-    engines = start_infra(state_dir / "infra")
+    engines = start_infra(state_dir / "infra", fast=True)  # a throwaway stack: no fsync
     yield engines
     engines.stop()
 

@@ -1,6 +1,6 @@
 """Smoke test of a built image (`make image-smoke`, opt-in: it needs the images of `make images`).
 
-Starts the local stack's engines (embedded PostgreSQL, the Tansu broker, moto's S3; or the
+Starts the local stack's engines (embedded PostgreSQL, the Tansu broker, SeaweedFS; or the
 servers MEDREC_STACK_* point at), then runs the image with buildah, the way a pod runs it: first
 `medrec-<service>-migrate`, then `medrec-<service>-api` and `medrec-<service>-worker`, with the
 environment the prod overlay gives the pod (its ConfigMap and env; strong stand-ins for the
@@ -193,7 +193,7 @@ def main(argv: list[str]) -> int:
         print("image-smoke: buildah is missing (make images installs it)")
         return 2
     state = Path(tempfile.mkdtemp(prefix="medrec-image-smoke-"))
-    infra = start_infra(state / "infra")
+    infra = start_infra(state / "infra", fast=True)  # a throwaway stack
     failed = 0
     try:
         for service in services:

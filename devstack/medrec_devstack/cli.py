@@ -1,7 +1,8 @@
-"""`medrec-stack run`: the whole cluster on this machine, until Ctrl-C or SIGTERM."""
+"""`medrec-stack`: the whole cluster on this machine, on a data directory that it keeps."""
 
+import contextlib
 import signal
-import tempfile
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -10,9 +11,24 @@ from typing import Annotated
 import typer
 
 from medrec_devstack.cluster import SERVICES, Cluster
+from medrec_devstack.datadir import DataDir, LauncherError, default_state, reset_hint, size_of
+from medrec_devstack.processes import ProcessDied
 from medrec_devstack.seed import seed_demo
 
 app = typer.Typer(add_completion=False, help=__doc__)
+
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="the data directory (default: MEDREC_STACK_STATE, or .medrec/ here)",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"medrec-stack: {message}", err=True)
+    return typer.Exit(2)
 
 
 @app.callback()
@@ -23,16 +39,16 @@ def main() -> None:
 @app.command()
 def run(
     demo: Annotated[
-        bool, typer.Option(help="deposit demo clinics through the transfer API")
+        bool, typer.Option(help="deposit demo clinics through the transfer API (once)")
     ] = True,
-    state: Annotated[Path | None, typer.Option(help="data and logs (default: a temp dir)")] = None,
+    state: StateOption = None,
     sandbox: Annotated[bool, typer.Option(help="sandbox verification and family registry")] = True,
     fixed_ports: Annotated[
         bool, typer.Option(help="the documented ports 8001-8004, or free ones")
     ] = True,
 ) -> None:
-    """Start the engines and the four services (api and worker each)."""
-    state_dir = state or Path(tempfile.mkdtemp(prefix="medrec-stack-"))
+    """Start the engines and the four services (api and worker each); Ctrl-C stops them."""
+    state_dir = (state or default_state()).absolute()
     stopping = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -41,19 +57,29 @@ def run(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     cluster = Cluster(state_dir, sandbox=sandbox)
-    typer.echo(f"starting the local stack in {state_dir} …")
+    typer.echo(f"starting the local stack on {state_dir} …")
     try:
         cluster.start(fixed_ports=fixed_ports)
+    except (LauncherError, ProcessDied, TimeoutError) as error:
+        raise _fail(str(error)) from None
+    try:
         for service in SERVICES:
             url = cluster.url(service)
             typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz", color=False)
-        typer.echo(
-            f"operator client: id={cluster.secrets.admin_client_id} "
-            f"secret={cluster.secrets.admin_client_secret}"
+        infra = cluster.infra
+        assert infra is not None
+        database = infra.database_url.replace("postgresql+asyncpg://", "postgresql://")
+        typer.echo(f"  engines   {database}  s3 {infra.s3_url}  kafka {infra.kafka_bootstrap}")
+        secrets = cluster.secrets
+        shown = (
+            "(MEDREC_IDENTITY_ADMIN_CLIENT_SECRET)"
+            if secrets.operator_configured
+            else secrets.admin_client_secret
         )
+        typer.echo(f"operator client: id={secrets.admin_client_id} secret={shown}")
         if demo:
-            summary = seed_demo(cluster)
-            typer.echo(f"demo: {summary}")
+            typer.echo(f"demo: {seed_demo(cluster)}")
+        typer.echo(f"data in {state_dir} (kept; {reset_hint(state_dir)} deletes it)")
         typer.echo(f"logs in {cluster.logs}; Ctrl-C stops everything")
         while not stopping.wait(1.0):
             for name, process in list(cluster.processes.items()):
@@ -61,6 +87,36 @@ def run(
                     typer.echo(f"{name} exited; see {process.log_path}", err=True)
                     stopping.set()
     finally:
-        typer.echo("stopping …")
+        with contextlib.suppress(OSError):  # the terminal may be gone already
+            typer.echo("stopping …")
         cluster.stop()
-        typer.echo("stopped")
+        with contextlib.suppress(OSError):
+            typer.echo("stopped")
+
+
+@app.command()
+def reset(
+    state: StateOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+) -> None:
+    """Delete the data directory: every database, object, event, key and log in it."""
+    data = DataDir((state or default_state()).absolute())
+    if not data.path.exists():
+        typer.echo(f"{data.path} does not exist; nothing to delete")
+        return
+    try:
+        data.check()
+    except LauncherError as error:
+        if data.is_new:  # not ours: never delete a directory we did not make
+            raise _fail(str(error)) from None
+    typer.echo(
+        f"This deletes {data.path} ({size_of(data.path) / 1e6:.1f} MB): the databases, the "
+        f"stored records and copies, the broker's events, the keys that decrypt them, and logs."
+    )
+    if not yes and not (sys.stdin.isatty() and typer.confirm("Delete it?", default=False)):
+        raise _fail("nothing deleted (give --yes to delete without asking)")
+    try:
+        data.reset()
+    except LauncherError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"deleted {data.path}")

@@ -3,17 +3,19 @@ topics and buckets, then the four services (api and worker each) as processes.""
 
 import asyncio
 import base64
+import os
 import secrets
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+from medrec_devstack.datadir import DataDir, LauncherError, read_json, write_private
 from medrec_devstack.infra import Infra, start_infra
-from medrec_devstack.processes import Process, ProcessDied, free_port, wait_until
+from medrec_devstack.processes import Process, ProcessDied, free_port, port_open, wait_until
 from medrec_shared.messaging import ensure_topics
 
 SERVICES = ("identity", "ingest", "catalog", "issuance")
@@ -25,8 +27,15 @@ def _key_spec(kek_id: str) -> str:
     return f"{kek_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
 
 
+SECRETS_FILE = "secrets.json"
+OPERATOR_ENV = ("MEDREC_IDENTITY_ADMIN_CLIENT_ID", "MEDREC_IDENTITY_ADMIN_CLIENT_SECRET")
+
+
 @dataclass
 class Secrets:
+    """What the stack's services share, made on the first start and kept in the data directory
+    (mode 0600): a later start with other keys could read none of the data."""
+
     admin_client_id: str = "operator"
     admin_client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     person_index_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
@@ -34,6 +43,32 @@ class Secrets:
     ingest_content_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
     issuance_content_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
     service_clients: dict[str, tuple[str, str]] = field(default_factory=dict)
+    operator_configured: bool = False  # the operator's id and secret came from the environment
+
+    @classmethod
+    def kept_in(cls, state: Path) -> "Secrets":
+        """The directory's secrets (made and saved when it has none), with the operator client
+        of MEDREC_IDENTITY_ADMIN_CLIENT_ID and _SECRET when both are set; those are never
+        written down."""
+        kept = read_json(state / SECRETS_FILE)
+        if kept is None:
+            made = cls()
+            data = asdict(made)
+            del data["operator_configured"]
+            write_private(state / SECRETS_FILE, data)
+        else:
+            clients = {k: (v[0], v[1]) for k, v in kept.pop("service_clients", {}).items()}
+            made = cls(**kept, service_clients=clients)
+        configured_id, configured_secret = (os.environ.get(name, "") for name in OPERATOR_ENV)
+        if configured_id and configured_secret:
+            made.admin_client_id, made.admin_client_secret = configured_id, configured_secret
+            made.operator_configured = True
+        return made
+
+    def keep_service_clients(self, state: Path) -> None:
+        kept = read_json(state / SECRETS_FILE)
+        kept["service_clients"] = self.service_clients
+        write_private(state / SECRETS_FILE, kept)
 
 
 @dataclass
@@ -42,10 +77,17 @@ class Cluster:
     sandbox: bool = True
     ports: dict[str, int] = field(default_factory=dict)
     infra: Infra | None = None
-    secrets: Secrets = field(default_factory=Secrets)
     processes: dict[str, Process] = field(default_factory=dict)
     log_level: str = "INFO"
     owns_infra: bool = True
+    fast: bool = False  # engines without fsync: for throwaway test stacks (see start_infra)
+    kept: Secrets | None = field(default=None, repr=False)
+
+    @property
+    def secrets(self) -> Secrets:
+        if self.kept is None:
+            raise RuntimeError("the cluster's secrets are read when it starts")
+        return self.kept
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -118,17 +160,21 @@ class Cluster:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self, *, fixed_ports: bool = False) -> "Cluster":
-        self.state.mkdir(parents=True, exist_ok=True)
+        """Starts on the data directory `state`, or carries on with what it holds: the same
+        databases (only new migrations run), secrets, keys and service clients."""
         for service in SERVICES:
             self.ports.setdefault(service, DEFAULT_PORTS[service] if fixed_ports else free_port())
+        if fixed_ports:
+            _refuse_ports_in_use(self.ports)
         try:
             if self.infra is None:
-                self.infra = start_infra(self.state)
+                self.infra = start_infra(DataDir(self.state), fast=self.fast)
             else:
                 self.owns_infra = False
+                DataDir(self.state).open()
+            self.kept = Secrets.kept_in(self.state)
             asyncio.run(self._prepare_engines())
-            for service in SERVICES:
-                self._run(f"medrec-{service}-migrate", service)
+            self._migrate()
             self.start_process("identity", "api")
             self.wait_ready("identity")
             asyncio.run(self._register_service_clients())
@@ -157,10 +203,19 @@ class Cluster:
         await ensure_topics(self.infra.kafka_bootstrap, TOPICS)
 
     async def _register_service_clients(self) -> None:
+        """catalog's and issuance's clients, registered on the first start and kept."""
+        wanted = {"catalog": ["metadata:read"], "issuance": ["content:read", "catalog:read"]}
         async with httpx.AsyncClient(base_url=self.url("identity"), timeout=30) as http:
+            kept = self.secrets.service_clients
+            for service in list(kept):
+                if not await _authenticates(http, *kept[service]):
+                    del kept[service]  # revoked, or registered with an identity since reset
+            if set(wanted) <= set(kept):
+                return
             token = await operator_token(http, self.secrets)
-            wanted = {"catalog": ["metadata:read"], "issuance": ["content:read", "catalog:read"]}
             for service, scopes in wanted.items():
+                if service in kept:
+                    continue
                 response = await http.post(
                     "/v1/clients",
                     json={"name": f"medrec-{service}", "institution_codes": [], "scopes": scopes},
@@ -168,17 +223,25 @@ class Cluster:
                 )
                 response.raise_for_status()
                 body = response.json()
-                self.secrets.service_clients[service] = (body["client_id"], body["client_secret"])
+                kept[service] = (body["client_id"], body["client_secret"])
+        self.secrets.keep_service_clients(self.state)
 
-    def _run(self, command: str, service: str) -> None:
-        process = Process(
-            f"{service}-migrate",
-            [self._bin(command)],
-            self.logs / f"{service}-migrate.log",
-            env=self.env(service),
-        ).start()
-        if process.wait(120) != 0:
-            raise RuntimeError(f"{command} failed; see {process.log_path}")
+    def _migrate(self) -> None:
+        """Each service's new migrations, all services at once (they have a database each)."""
+        running = [
+            Process(
+                f"{service}-migrate",
+                [self._bin(f"medrec-{service}-migrate")],
+                self.logs / f"{service}-migrate.log",
+                env=self.env(service),
+            ).start()
+            for service in SERVICES
+        ]
+        failed = [process for process in running if process.wait(300) != 0]
+        if failed:
+            raise LauncherError(
+                f"{failed[0].name} failed: {failed[0].last_log_line()} (see {failed[0].log_path})"
+            )
 
     def start_process(
         self, service: str, role: str, extra_env: dict[str, str] | None = None
@@ -212,6 +275,19 @@ class Cluster:
         if self.infra is not None and self.owns_infra:
             self.infra.stop()
             self.infra = None
+        DataDir(self.state).close()
+
+    def crash(self) -> None:
+        """Every process of the stack, engines included, killed at once, as a power cut would;
+        the data directory's lock goes as it would with the launcher."""
+        everything = [*self.processes.values(), *(self.infra.processes if self.infra else [])]
+        for process in everything:
+            process.kill(wait=False)
+        for process in everything:
+            process.wait(10)
+        self.processes.clear()
+        self.infra = None
+        DataDir(self.state).close()
 
     def client_token(self, client_id: str, client_secret: str) -> str:
         """A client-credentials token from this cluster's identity."""
@@ -226,6 +302,22 @@ class Cluster:
 
     def remove_state(self) -> None:
         shutil.rmtree(self.state, ignore_errors=True)
+
+
+def _refuse_ports_in_use(ports: dict[str, int]) -> None:
+    for service, port in ports.items():
+        if port_open(port):
+            raise LauncherError(
+                f"port {port} ({service}) is in use: stop what listens there "
+                f"(ss -ltnp 'sport = :{port}'), or run `medrec-stack run --no-fixed-ports`"
+            )
+
+
+async def _authenticates(http: httpx.AsyncClient, client_id: str, client_secret: str) -> bool:
+    response = await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, client_secret)
+    )
+    return response.status_code == 200
 
 
 async def operator_token(http: httpx.AsyncClient, secrets_: Secrets) -> str:

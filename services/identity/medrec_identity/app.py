@@ -2,14 +2,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from medrec_identity import clients, me, sandbox, wellknown
-from medrec_identity.clients import ClientRepository, new_client
+from medrec_identity.clients import ClientRepository, new_client, rotate_secret
 from medrec_identity.family import api as family_api
 from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
-from medrec_identity.models import ApiClient, rate_events
+from medrec_identity.models import rate_events
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing import SigningKeyRepository
 from medrec_identity.verification import api as verification_api
@@ -17,28 +17,36 @@ from medrec_identity.verification.select import build_provider
 from medrec_shared.clock import build_clock
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database
+from medrec_shared.logs import get_logger
 from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.web import create_base_app, health_router
 
+log = get_logger(__name__)
+
 
 async def bootstrap(db: Database, settings: IdentitySettings, keyring: Keyring) -> None:
-    """First start: a signing key and the operator client. Serialised across replicas."""
+    """First start: a signing key and the operator client; a later start with another
+    configured secret gives the operator that one. Serialised across replicas."""
     async with db.sessions() as session, session.begin():
         await session.execute(text("SELECT pg_advisory_xact_lock(8001)"))
         keys = SigningKeyRepository(session)
         if await keys.active() is None:
             await keys.create(keyring)
         secret = settings.admin_client_secret
-        exists = await session.scalar(
-            select(ApiClient.client_id).where(ApiClient.client_id == settings.admin_client_id)
-        )
-        if secret is not None and exists is None:
-            await ClientRepository(session).add(
+        if secret is None:
+            return
+        clients = ClientRepository(session)
+        operator = await clients.get(settings.admin_client_id)
+        if operator is None:
+            await clients.add(
                 new_client(
                     "operator", [], ["admin"], settings.admin_client_id, secret.get_secret_value()
                 )
             )
+        elif rotate_secret(operator, secret.get_secret_value()):
+            # The configured secret is the operator's: changing it is how it is rotated.
+            log.info("operator_secret_rotated", client_id=operator.client_id)
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:

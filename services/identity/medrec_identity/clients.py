@@ -105,6 +105,14 @@ def new_client(
     )
 
 
+def rotate_secret(client: ApiClient, secret: str) -> bool:
+    """Gives `client` this secret unless it has it already; True when it changed."""
+    if secret_matches(secret, client.secret_hash, client.secret_salt):
+        return False
+    client.secret_hash, client.secret_salt = hash_secret(secret)
+    return True
+
+
 def _out(client: ApiClient) -> dict[str, object]:
     return {
         "client_id": client.client_id,
