@@ -2,6 +2,7 @@
 transaction: it opens `session.begin()`, repositories below it only add and flush."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -71,3 +72,22 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 # is sent (scope="function"), so a client never sees a success that was not committed; rolled
 # back on a problem.
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+class Transactions:
+    """The unit of work of code that needs several short transactions (a batch deposit, a sweep,
+    a re-wrap job): each `begin()` is one transaction, committed when its block ends and rolled
+    back if it raises. A function that takes a `Transactions` says so in its signature; one that
+    takes a session never commits."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @classmethod
+    def of(cls, database: Database) -> "Transactions":
+        return cls(database.sessions)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
