@@ -230,7 +230,8 @@ def main() -> None:
     started = time.perf_counter()
     with running_cluster() as cluster:
         assert cluster.infra is not None
-        where = f"S3 {cluster.infra.s3_url}, PostgreSQL, Kafka; {os.cpu_count()} CPUs"
+        engines = "fsync off (BENCH_ENGINES=fast)" if cluster.fast else "durable: fsync on"
+        where = f"SeaweedFS, PostgreSQL, Tansu on S3, {engines}; {os.cpu_count()} CPUs"
         print(f"local stack up: {where}; catalog and issuance workers stopped", flush=True)
         figures = run(cluster)
     print()

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,10 @@ def running_cluster() -> Iterator[Cluster]:
     """All four services on a fresh local stack; catalog's and issuance's workers are stopped
     so that only ingest (api and outbox relay) competes for the CPUs being measured."""
     with tempfile.TemporaryDirectory(prefix="medrec-bench-") as state:
-        cluster = Cluster(Path(state)).start()
+        # The engines as `make run` has them (fsync on); BENCH_ENGINES=fast turns fsync off
+        # (the tests' throwaway mode), to see what durability costs.
+        fast = os.environ.get("BENCH_ENGINES", "durable") == "fast"
+        cluster = Cluster(Path(state), fast=fast).start()
         try:
             cluster.stop_process("catalog", "worker")
             cluster.stop_process("issuance", "worker")

@@ -54,8 +54,9 @@ def run(
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    # SIGHUP too: a closed terminal stops the stack as Ctrl-C does, leaving nothing behind.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(stop_signal, on_signal)
     cluster = Cluster(state_dir, sandbox=sandbox)
     typer.echo(f"starting the local stack on {state_dir} …")
     try:

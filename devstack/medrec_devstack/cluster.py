@@ -15,7 +15,14 @@ import httpx
 
 from medrec_devstack.datadir import DataDir, LauncherError, read_json, write_private
 from medrec_devstack.infra import Infra, start_infra
-from medrec_devstack.processes import Process, ProcessDied, free_port, port_open, wait_until
+from medrec_devstack.processes import (
+    Process,
+    ProcessDied,
+    free_port,
+    port_open,
+    stop_all,
+    wait_until,
+)
 from medrec_shared.messaging import ensure_topics
 
 SERVICES = ("identity", "ingest", "catalog", "issuance")
@@ -270,8 +277,7 @@ class Cluster:
         wait_until(ready, timeout=timeout, what=f"{service} /readyz", interval=0.2)
 
     def stop(self) -> None:
-        for name in list(self.processes)[::-1]:
-            self.processes.pop(name).stop()
+        stop_all([self.processes.pop(name) for name in list(self.processes)[::-1]])
         if self.infra is not None and self.owns_infra:
             self.infra.stop()
             self.infra = None

@@ -24,8 +24,8 @@ class Infra:
     processes: list[Process] = field(default_factory=list)
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+        for process in reversed(self.processes):  # the broker before the store it writes to
+            process.stop(timeout=60)  # time to flush and checkpoint
 
     def kill(self) -> None:
         """Every engine at once, as a power cut would."""

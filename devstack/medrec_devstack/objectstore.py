@@ -10,6 +10,8 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +80,16 @@ def _identities(home: Path) -> tuple[Path, str, str]:
     return path, credentials["accessKey"], credentials["secretKey"]
 
 
+def _remove_stale_sockets(ports: Iterable[int]) -> None:
+    """SeaweedFS names its local sockets by port (/tmp/seaweedfs-<component>[-grpc]-<port>.sock)
+    and leaves them behind when killed. These ports are free, so such a file is stale: remove
+    it before it makes the new process fail to listen."""
+    for port in ports:
+        for number in (port, port + GRPC_OFFSET):
+            for stale in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{number}.sock"):
+                stale.unlink(missing_ok=True)
+
+
 def _writable(client: Minio) -> bool:
     """A bucket and a probe object can be written: the volume server has joined the master."""
     if not client.bucket_exists(PROBE_BUCKET):
@@ -108,6 +120,7 @@ def start(state: Path, weed: Path, *, fast: bool) -> ObjectStore:
     (home / "data").mkdir(parents=True, exist_ok=True)
     config, access, secret = _identities(home)
     ports = dict(zip(PORT_FLAGS, free_ports_with_offset(len(PORT_FLAGS), GRPC_OFFSET), strict=True))
+    _remove_stale_sockets(ports.values())
     log = state / "logs" / "objectstore.log"
     process = Process(
         "objectstore",

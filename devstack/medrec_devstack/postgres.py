@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import warnings
 from pathlib import Path
 
 from medrec_devstack.datadir import LauncherError, reset_hint
-from medrec_devstack.processes import Process, free_port, port_open
+from medrec_devstack.processes import Process, free_port
 
 SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
 OPTIONS = ["-c", "max_connections=400"]  # every process of the stack has its own pool
@@ -84,6 +85,14 @@ def start(state: Path, postgres: Path, *, fast: bool) -> tuple[str, Process]:
          *OPTIONS, *(FAST_OPTIONS if fast else [])],
         state / "logs" / "postgres.log",
         user=user,
+        stop_signal=signal.SIGINT,  # a fast shutdown: clients are told, the log checkpointed
     ).start()  # fmt: skip
-    process.wait_serving(lambda: port_open(port), what="PostgreSQL", timeout=120)
+    # Accepting connections, not only listening: after a crash the port opens before recovery
+    # has replayed the log, and connections are refused until it has.
+    accepting = [str(postgres.parent / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
+    process.wait_serving(
+        lambda: subprocess.run(accepting, check=False).returncode == 0,  # noqa: S603
+        what="PostgreSQL",
+        timeout=300,
+    )
     return f"postgresql+asyncpg://postgres@127.0.0.1:{port}", process

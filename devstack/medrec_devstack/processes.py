@@ -1,5 +1,6 @@
 """Child processes of the local stack: started in their own process group, logs to files,
-stopped with SIGTERM then SIGKILL so nothing is left behind."""
+stopped with their stop signal (SIGTERM; SIGINT for PostgreSQL) then SIGKILL, so nothing is left
+behind."""
 
 import contextlib
 import os
@@ -73,6 +74,7 @@ class Process:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     user: str | None = None
+    stop_signal: signal.Signals = signal.SIGTERM
     popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Process":
@@ -97,11 +99,13 @@ class Process:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
-    def stop(self, timeout: float = 10.0) -> int | None:
+    def stop(self, timeout: float = 10.0, *, asked: bool = False) -> int | None:
+        """The stop signal (unless `asked` already), then SIGKILL after `timeout`."""
         if self.popen is None:
             return None
         if self.popen.poll() is None:
-            _signal_group(self.popen.pid, signal.SIGTERM)
+            if not asked:
+                _signal_group(self.popen.pid, self.stop_signal)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -149,6 +153,18 @@ class Process:
     def wait(self, timeout: float) -> int:
         assert self.popen is not None
         return self.popen.wait(timeout)
+
+
+def stop_all(processes: list[Process], timeout: float = 10.0) -> None:
+    """Asks every process to stop at once, then waits for each: one grace period in all, not
+    one per process."""
+    for process in processes:
+        if process.alive():
+            assert process.popen is not None
+            _signal_group(process.popen.pid, process.stop_signal)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.stop(max(0.1, deadline - time.monotonic()), asked=True)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
