@@ -357,4 +357,4 @@ def test_make_fragment_defines_the_targets() -> None:
     text = (REPO / "deploy" / "k8s.mk").read_text()
     for target in ("k8s-check", "images", "image-smoke", "k8s-checkov"):
         assert re.search(rf"^{target}:", text, re.M), target
-    assert "$(BIN)/python deploy/tools/k8s_check.py" in text
+    assert "PYTHONPATH=deploy/tools $(BIN)/python -m k8s_check" in text

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from .selector import labels_match
+
 Obj = dict[str, Any]
 HIGH, MEDIUM, LOW = "HIGH", "MEDIUM", "LOW"
 
@@ -173,23 +175,6 @@ def _pod_labels(obj: Obj) -> dict[str, str]:
     return obj.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
 
 
-def _selected(selector: Obj, labels: dict[str, str]) -> bool:
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        value = labels.get(expr["key"])
-        op, values = expr["operator"], expr.get("values") or []
-        if (
-            (op == "In" and value not in values)
-            or (op == "NotIn" and value in values)
-            or (op == "Exists" and value is None)
-            or (op == "DoesNotExist" and value is not None)
-        ):
-            return False
-    return True
-
-
 def _check_workload(obj: Obj, policies: list[Obj]) -> Iterator[tuple[str, str, str]]:
     """(rule id, container, detail) for each finding in one workload."""
     pod = _pod_spec(obj) or {}
@@ -204,7 +189,7 @@ def _check_workload(obj: Obj, policies: list[Obj]) -> Iterator[tuple[str, str, s
     types = {
         t
         for p in policies
-        if _selected(p["spec"].get("podSelector", {}), _pod_labels(obj))
+        if labels_match(p["spec"].get("podSelector", {}), _pod_labels(obj))
         for t in p["spec"].get("policyTypes", [])
     }
     if types != {"Ingress", "Egress"}:
