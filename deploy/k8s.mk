@@ -16,10 +16,10 @@ IMAGE_APT_PACKAGES := buildah debootstrap
 .PHONY: k8s-check k8s-render k8s-checkov images image-tools image-smoke
 
 k8s-check: install
-	$(BIN)/python deploy/tools/k8s_check.py
+	PYTHONPATH=deploy/tools $(BIN)/python -m k8s_check
 
 k8s-render: install
-	$(BIN)/python deploy/tools/k8s_check.py --render $(K8S_RENDER)
+	PYTHONPATH=deploy/tools $(BIN)/python -m k8s_check --render $(K8S_RENDER)
 
 # checkov's dependency tree conflicts with the workspace lock, so it runs from uv's tool cache.
 k8s-checkov: k8s-render

@@ -4,11 +4,17 @@ through a file (`MEDREC_<SERVICE>_CLOCK_FILE`, local stack only) instead of slee
 Token `iat`/`exp` are deliberately not taken from this clock: every service checks them against
 its own real clock, so they stay wall-clock time."""
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-KST = timezone(timedelta(hours=9), "KST")  # Korea keeps UTC+9 all year
+KST = ZoneInfo("Asia/Seoul")
+"""Korea's time zone, defined once (the guardianship rule's `SEOUL` is this). The tz database's
+Asia/Seoul rather than a fixed +09:00: the rules are about the civil day in Seoul ("stops working
+at midnight in Seoul"), and the tz database is what follows Korea's civil time if the law changes
+it (as for daylight saving in 1987-88). Both give +09:00 for every instant since October 1988.
+The images ship tzdata (deploy/images/build-base.sh) and the lock has the tzdata package."""
 
 
 class Clock(Protocol):

@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
-from zoneinfo import ZoneInfo
 
+from medrec_shared.clock import KST
 from medrec_shared.problems import Forbidden, Problem
 
 __all__ = [
@@ -59,7 +59,7 @@ __all__ = [
     "seoul_day",
 ]
 
-SEOUL = ZoneInfo("Asia/Seoul")
+SEOUL = KST  # Korea's time zone is defined once, in the clock port (it says why Asia/Seoul)
 
 Relation = Literal["parent", "guardian"]
 """`parent`: a parent (parental authority decides); `guardian`: a court-appointed guardian."""

@@ -1,5 +1,10 @@
 """Resident registration numbers (주민등록번호): validated by date and century/sex digit, never by
-the old check digit (invalid for numbers issued since October 2020)."""
+the old check digit (invalid for numbers issued since October 2020).
+
+"Today" (a number born after it is refused) comes from the caller's clock port:
+``today=korean_date(clock.now())`` (:mod:`medrec_shared.clock`). A caller that does not pass it
+yet gets the machine's date, as before the clock port; that fallback goes once every caller
+passes ``today``."""
 
 import re
 from datetime import date
@@ -14,8 +19,9 @@ class InvalidRRN(ValueError):
     """Raised without the number in its message: the value is personal data."""
 
 
-def parse_rrn(value: str) -> tuple[str, date, str]:
-    """Returns (normalised `YYMMDD-GNNNNNN`, birth date, sex) or raises InvalidRRN."""
+def parse_rrn(value: str, *, today: date | None = None) -> tuple[str, date, str]:
+    """Returns (normalised `YYMMDD-GNNNNNN`, birth date, sex) or raises InvalidRRN; a birth date
+    after `today` (the caller's day in Korea) is refused."""
     match = _RRN.match(value.strip())
     if match is None:
         raise InvalidRRN("must be YYMMDD-GNNNNNN")
@@ -24,19 +30,25 @@ def parse_rrn(value: str) -> tuple[str, date, str]:
         born = date(_CENTURY[g] + int(yy), int(mm), int(dd))
     except ValueError as exc:
         raise InvalidRRN("the date part is not a real date") from exc
-    if born > date.today():
+    if born > (today if today is not None else _machine_today()):
         raise InvalidRRN("the date part is in the future")
     return f"{yy}{mm}{dd}-{g}{rest}", born, _SEX[g]
 
 
-def normalise_rrn(value: str) -> str:
-    return parse_rrn(value)[0]
+def normalise_rrn(value: str, *, today: date | None = None) -> str:
+    return parse_rrn(value, today=today)[0]
 
 
-def valid_rrn(value: str) -> str:
+def valid_rrn(value: str, *, today: date | None = None) -> str:
     """For pydantic validators: the normalised number, or a ValueError naming the rule broken
     (never the number itself)."""
     try:
-        return normalise_rrn(value)
+        return normalise_rrn(value, today=today)
     except InvalidRRN as exc:
         raise ValueError(f"not a valid resident registration number: {exc}") from None
+
+
+def _machine_today() -> date:
+    # Transitional: the wall clock's date for callers that do not pass `today` yet (services'
+    # validators). Not the clock port, and not Korea's date on a machine kept in UTC.
+    return date.today()

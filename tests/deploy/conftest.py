@@ -26,7 +26,7 @@ def k8s_check() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def k8s_policy() -> ModuleType:
-    return _tool("k8s_policy")
+    return _tool("k8s_check.policy")
 
 
 @pytest.fixture(scope="session")

@@ -331,7 +331,7 @@ def prose_problems(guide: str, objects: list[Obj], k8s_check: Any) -> list[str]:
                 problems.append(f"{name}: not a service setting")
                 continue
             field = candidate.removeprefix(f"MEDREC_{service.upper()}_").lower()
-            if field not in k8s_check._settings_class(service).model_fields:
+            if field not in k8s_check.settings_class(service).model_fields:
                 problems.append(f"{candidate}: no such setting of {service}")
     topics = {o["spec"]["topicName"] for o in objects if o["kind"] == "KafkaTopic"}
     for topic in set(re.findall(r"\bmedrec\.[a-z]+\.v\d+\b", guide)):

@@ -18,15 +18,14 @@ from medrec_shared.crypto import (
     StreamEncryptor,
     WrappedKey,
     blind_index,
-    ciphertext_length,
     decrypt_bytes,
     decrypt_stream,
     encrypt_bytes,
-    encrypt_stream,
     new_data_key,
     seal,
     unseal,
 )
+from tests.support.crypto import ciphertext_length, encrypt_stream, generate_keyring
 
 CS = 16  # tiny chunks keep boundary tests fast
 REC = CS + TAG_SIZE
@@ -349,7 +348,7 @@ def test_keyring_repr_hides_keys() -> None:
 
 
 def test_generate() -> None:
-    ring = LocalKeyring.generate("kek-test")
+    ring = generate_keyring("kek-test")
     assert ring.active_kek_id == "kek-test"
     dek = new_data_key()
     assert len(dek) == 32 and dek != new_data_key()
@@ -360,7 +359,7 @@ def test_generate() -> None:
 
 
 def test_seal_round_trip_and_context() -> None:
-    ring = LocalKeyring.generate("kek-a")
+    ring = generate_keyring("kek-a")
     blob = seal(ring, b"900101-1234567", context=b"ingest.patient")
     assert b"900101" not in blob
     assert unseal(ring, blob, context=b"ingest.patient") == b"900101-1234567"
@@ -377,11 +376,11 @@ def test_seal_survives_rotation_and_needs_known_kek() -> None:
     ring.set_active("k2")
     assert unseal(ring, blob, context=b"ingest.patient") == b"Hong Gildong"
     with pytest.raises(KeyringError):
-        unseal(LocalKeyring.generate("k2"), blob, context=b"ingest.patient")
+        unseal(generate_keyring("k2"), blob, context=b"ingest.patient")
 
 
 def test_unseal_tampered_or_garbage_refused() -> None:
-    ring = LocalKeyring.generate("kek-a")
+    ring = generate_keyring("kek-a")
     blob = seal(ring, b"secret", context=b"ctx")
     for i in range(len(blob)):
         tampered = bytearray(blob)

@@ -55,3 +55,11 @@ def test_invalid_numbers_are_refused_without_echoing_them(rrn: str) -> None:
         parse_rrn(rrn)
     if rrn:
         assert rrn not in str(refused.value)
+
+
+def test_the_future_begins_after_the_callers_today() -> None:
+    day = date(2026, 3, 1)
+    assert parse_rrn("260301-3000000", today=day)[1] == day
+    with pytest.raises(InvalidRRN):
+        parse_rrn("260302-3000000", today=day)
+    assert parse_rrn("300101-3234567", today=date(2031, 1, 1))[1] == date(2030, 1, 1)
