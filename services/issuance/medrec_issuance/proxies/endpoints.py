@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from medrec_issuance.deps import DbSession, Operator, OutboxDep, Requester, Settings
 from medrec_issuance.models import ProxyRequestStatus
 from medrec_issuance.proxies import service
-from medrec_issuance.proxies.repository import ProxyRequestRepository
 from medrec_issuance.proxies.schemas import (
     ProxyRequestForReview,
     ProxyRequestIn,
@@ -21,8 +20,8 @@ from medrec_issuance.proxies.schemas import (
     Review,
     proxy_out,
 )
-from medrec_shared.pages import Page, page_of
-from medrec_shared.problems import NotFound, ValidationFailed, field_errors
+from medrec_shared.pages import Page
+from medrec_shared.problems import ValidationFailed, field_errors
 from medrec_shared.vault import Vault
 from medrec_shared.web import Now
 
@@ -106,31 +105,15 @@ async def list_requests(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: uuid.UUID | None = None,
 ) -> Page[ProxyRequestForReview]:
-    repository = ProxyRequestRepository(session)
     wanted = ProxyRequestStatus(status) if status else None
-    rows = await repository.by_status(wanted, limit + 1, cursor)
-    reviews = {}
-    for proxy in rows[:limit]:
-        documents = await repository.documents(proxy.request_id)
-        reviews[proxy.request_id] = ProxyRequestForReview(
-            **proxy_out(proxy).model_dump(),
-            institution_code=proxy.institution_code,
-            created_at=proxy.created_at,
-            documents=[
-                {"kind": d.kind, "content_type": d.content_type, "size": d.size, "sha256": d.sha256}
-                for d in documents
-            ],
-        )
-    return page_of(rows, limit, lambda p: reviews[p.request_id], lambda p: str(p.request_id))
+    return await service.review_queue(session, wanted, limit, cursor)
 
 
 @admin_router.get("/{request_id}/documents/{kind}", response_class=StreamingResponse)
 async def read_document(
     request_id: uuid.UUID, kind: DocumentKind, http: Request, session: DbSession, _: Operator
 ) -> StreamingResponse:
-    document = await ProxyRequestRepository(session).document(request_id, kind)
-    if document is None:
-        raise NotFound("No such document.")
+    document = await service.document_of(session, request_id, kind)
     vault: Vault = http.app.state.vault
     return StreamingResponse(
         vault.get(document.object_key, document.kek_id, document.wrapped_dek),

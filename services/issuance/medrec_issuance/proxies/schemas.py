@@ -1,10 +1,11 @@
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from medrec_issuance.models import ProxyRequest, ProxyRequestStatus, Relation
+from medrec_issuance.models import ProxyDocument, ProxyRequest, ProxyRequestStatus, Relation
 from medrec_shared.rrn import valid_rrn
 
 
@@ -49,4 +50,17 @@ def proxy_out(request: ProxyRequest) -> ProxyRequestOut:
         relation=request.relation,
         reason=request.reason,
         issuance_id=request.issuance_id,
+    )
+
+
+def for_review(request: ProxyRequest, documents: Sequence[ProxyDocument]) -> ProxyRequestForReview:
+    """What an operator sees in the queue: no patient name or RRN, only the documents' facts."""
+    return ProxyRequestForReview(
+        **proxy_out(request).model_dump(),
+        institution_code=request.institution_code,
+        created_at=request.created_at,
+        documents=[
+            {"kind": d.kind, "content_type": d.content_type, "size": d.size, "sha256": d.sha256}
+            for d in documents
+        ],
     )

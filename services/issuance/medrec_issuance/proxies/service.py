@@ -25,7 +25,7 @@ from medrec_issuance.models import (
 )
 from medrec_issuance.ports import CatalogPort
 from medrec_issuance.proxies.repository import ProxyRequestRepository
-from medrec_issuance.proxies.schemas import ProxyRequestIn
+from medrec_issuance.proxies.schemas import ProxyRequestForReview, ProxyRequestIn, for_review
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.audit import Action
 from medrec_shared.auth import Principal
@@ -33,6 +33,7 @@ from medrec_shared.crypto import Keyring, blind_index, seal, unseal
 from medrec_shared.events import AccessRecorded
 from medrec_shared.ids import new_id
 from medrec_shared.messaging import Outbox
+from medrec_shared.pages import Page, page_of
 from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from medrec_shared.vault import Vault
 
@@ -156,6 +157,25 @@ async def request_of(
     if proxy is None or not may_see_proxy_request(principal, proxy):
         raise NotFound("No such request.")
     return proxy
+
+
+async def review_queue(
+    session: AsyncSession, status: ProxyRequestStatus | None, limit: int, after: uuid.UUID | None
+) -> Page[ProxyRequestForReview]:
+    """Requests in `status` (all when None), `limit` of them from `after`, with their documents."""
+    repository = ProxyRequestRepository(session)
+    rows = await repository.by_status(status, limit + 1, after)
+    reviews = {}
+    for proxy in rows[:limit]:
+        reviews[proxy.request_id] = for_review(proxy, await repository.documents(proxy.request_id))
+    return page_of(rows, limit, lambda p: reviews[p.request_id], lambda p: str(p.request_id))
+
+
+async def document_of(session: AsyncSession, request_id: uuid.UUID, kind: str) -> ProxyDocument:
+    document = await ProxyRequestRepository(session).document(request_id, kind)
+    if document is None:
+        raise NotFound("No such document.")
+    return document
 
 
 def check_reviewable(proxy: ProxyRequest | None) -> ProxyRequest:
