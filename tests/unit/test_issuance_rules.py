@@ -2,6 +2,7 @@
 copy may be downloaded, what the public check calls authentic, and how an operator reviews an
 Art. 21 request (each once, with the documents its relation needs)."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from medrec_issuance.access import (
     may_see_proxy_request,
 )
 from medrec_issuance.issuances import service as issuances
+from medrec_issuance.issuances.schemas import issuance_out
 from medrec_issuance.models import (
     EnumText,
     Issuance,
@@ -27,6 +29,7 @@ from medrec_issuance.models import (
 from medrec_issuance.proxies import service as proxies
 from medrec_issuance.verify.service import code_matches, was_issued
 from medrec_shared.auth import Principal
+from medrec_shared.pages import page_of
 from medrec_shared.problems import (
     Conflict,
     Forbidden,
@@ -316,3 +319,29 @@ def test_statuses_are_stored_as_their_values_and_read_back_as_members() -> None:
     assert column.process_result_value(None, None) is None
     with pytest.raises(ValueError):
         column.process_bind_param("expired", None)
+
+
+def test_my_issuances_keep_their_json_shape() -> None:
+    rows = [issuance(), issuance(), issuance()]
+    for row in rows:
+        row.created_at = NOW
+    page = page_of(rows, 2, issuance_out, lambda i: str(i.issuance_id))
+    body = json.loads(page.model_dump_json())
+    assert list(body) == ["items", "next_cursor"]
+    assert body["next_cursor"] == str(rows[1].issuance_id)
+    assert body["items"][0]["status"] == "ready"
+    assert list(body["items"][0]) == [
+        "issuance_id",
+        "status",
+        "issuance_number",
+        "verification_code",
+        "record_count",
+        "pages",
+        "sha256",
+        "created_at",
+        "expires_at",
+    ]
+    last = json.loads(
+        page_of(rows, 3, issuance_out, lambda i: str(i.issuance_id)).model_dump_json()
+    )
+    assert last["next_cursor"] is None
