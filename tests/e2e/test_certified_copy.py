@@ -4,6 +4,7 @@ never reachable by another person."""
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,8 +57,20 @@ def medical_chart() -> bytes:
     ).encode()
 
 
+@dataclass(frozen=True)
+class World:
+    """One owner's ready copy of three records from two institutions, and another person."""
+
+    owner: Citizen
+    other: Citizen
+    ids: dict[str, str]  # record ids by external id
+    mine: list[str]  # the owner's record ids, in the copy
+    ready: dict[str, Any]  # the ready issuance as the API answers it
+    pdf: bytes
+
+
 @pytest.fixture(scope="module")
-def world(cluster: Cluster) -> dict[str, Any]:
+def world(cluster: Cluster) -> World:
     client_id, secret = Operator(cluster).register_client(["61000001", "61000002"])
     vendor = Institution(cluster, client_id, secret)
     medical = vendor.open_transfer("61000001", "푸른숲내과의원")
@@ -95,7 +108,7 @@ def world(cluster: Cluster) -> dict[str, Any]:
             {"specialty": "dental"},
         ),
     ]
-    ids = {}
+    ids: dict[str, str] = {}
     for transfer, external_id, rrn, name, content, fields in deposits:
         response = vendor.put_record(
             transfer, external_id, record_body(rrn, name, BIRTH, content, **fields)
@@ -111,26 +124,19 @@ def world(cluster: Cluster) -> dict[str, Any]:
     ready = owner.wait_ready(issuance["issuance_id"])
     document = owner.issuance.get(f"/v1/issuances/{issuance['issuance_id']}/document")
     assert document.status_code == 200, document.text
-    return {
-        "owner": owner,
-        "other": other,
-        "ids": ids,
-        "mine": mine,
-        "ready": ready,
-        "pdf": document.content,
-    }
+    return World(owner=owner, other=other, ids=ids, mine=mine, ready=ready, pdf=document.content)
 
 
-def test_records_from_two_institutions_of_different_specialties(world: dict[str, Any]) -> None:
-    records = world["owner"].records()
+def test_records_from_two_institutions_of_different_specialties(world: World) -> None:
+    records = world.owner.records()
     assert {(r["institution"]["name"], r["specialty"]) for r in records} == {
         ("푸른숲내과의원", "medical"),
         ("하얀이치과의원", "dental"),
     }
 
 
-def test_the_copy_is_a_korean_pdf_with_every_page(world: dict[str, Any]) -> None:
-    ready, pdf = world["ready"], world["pdf"]
+def test_the_copy_is_a_korean_pdf_with_every_page(world: World) -> None:
+    ready, pdf = world.ready, world.pdf
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(page.extract_text() for page in reader.pages)
     for expected in (
@@ -150,9 +156,9 @@ def test_the_copy_is_a_korean_pdf_with_every_page(world: dict[str, Any]) -> None
 
 
 def test_anyone_can_verify_by_number_and_code_and_learns_nothing_personal(
-    cluster: Cluster, world: dict[str, Any]
+    cluster: Cluster, world: World
 ) -> None:
-    ready = world["ready"]
+    ready = world.ready
     public = httpx.Client(base_url=cluster.url("issuance"))
     body = public.get(
         "/v1/verify",
@@ -178,24 +184,24 @@ def test_anyone_can_verify_by_number_and_code_and_learns_nothing_personal(
 
 
 def test_anyone_can_verify_by_uploading_and_a_changed_byte_fails(
-    cluster: Cluster, world: dict[str, Any]
+    cluster: Cluster, world: World
 ) -> None:
     public = httpx.Client(base_url=cluster.url("issuance"), timeout=30)
-    pdf: bytes = world["pdf"]
+    pdf: bytes = world.pdf
     upload = public.post("/v1/verify", files={"file": ("copy.pdf", pdf, "application/pdf")}).json()
-    assert upload == {"valid": True, "issuance_number": world["ready"]["issuance_number"]}
+    assert upload == {"valid": True, "issuance_number": world.ready["issuance_number"]}
     middle = len(pdf) // 2
     tampered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1 :]
     refused = public.post("/v1/verify", files={"file": ("copy.pdf", tampered, "application/pdf")})
     assert refused.json() == {"valid": False}
 
 
-def test_the_access_log_shows_the_request_and_the_download(world: dict[str, Any]) -> None:
-    owner: Citizen = world["owner"]
+def test_the_access_log_shows_the_request_and_the_download(world: World) -> None:
+    owner: Citizen = world.owner
 
     def acts() -> dict[str, dict[str, Any]] | None:
         items = owner.catalog.get("/v1/me/access-log", params={"limit": 500}).json()["items"]
-        found = {e["action"]: e for e in items if e["resource_id"] == world["ready"]["issuance_id"]}
+        found = {e["action"]: e for e in items if e["resource_id"] == world.ready["issuance_id"]}
         return found if {"issuance_request", "download"} <= set(found) else None
 
     found = eventually(acts, what="the copy request and download in the access log")
@@ -207,30 +213,28 @@ def test_the_access_log_shows_the_request_and_the_download(world: dict[str, Any]
         )
 
 
-def test_another_persons_record_is_not_found_anywhere(
-    cluster: Cluster, world: dict[str, Any]
-) -> None:
-    owner, other = world["owner"], world["other"]
-    others_record = world["ids"]["o-1"]
+def test_another_persons_record_is_not_found_anywhere(cluster: Cluster, world: World) -> None:
+    owner, other = world.owner, world.other
+    others_record = world.ids["o-1"]
     before = owner.issuance.get("/v1/issuances").json()["items"]
     response = owner.issuance.post(
-        "/v1/issuances", json={"record_ids": [world["mine"][0], others_record]}
+        "/v1/issuances", json={"record_ids": [world.mine[0], others_record]}
     )
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert OTHER_NAME not in response.text
     assert owner.issuance.get("/v1/issuances").json()["items"] == before, "nothing was created"
-    issuance_id = world["ready"]["issuance_id"]
+    issuance_id = world.ready["issuance_id"]
     assert other.issuance.get(f"/v1/issuances/{issuance_id}").status_code == 404
     assert other.issuance.get(f"/v1/issuances/{issuance_id}/document").status_code == 404
     assert issuance_id not in other.issuance.get("/v1/issuances").text
     assert others_record not in json.dumps(owner.records())
 
 
-def test_an_expired_copy_is_gone(cluster: Cluster, world: dict[str, Any]) -> None:
-    owner = world["owner"]
-    issuance_id = world["ready"]["issuance_id"]
-    expires = datetime.fromisoformat(world["ready"]["expires_at"])
+def test_an_expired_copy_is_gone(cluster: Cluster, world: World) -> None:
+    owner = world.owner
+    issuance_id = world.ready["issuance_id"]
+    expires = datetime.fromisoformat(world.ready["expires_at"])
     cluster.clock_file.write_text((expires + timedelta(seconds=1)).isoformat())
     try:
         response = owner.issuance.get(f"/v1/issuances/{issuance_id}/document")

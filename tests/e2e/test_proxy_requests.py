@@ -2,6 +2,7 @@
 certified copy for the requester on approval; everything in the patient's access log."""
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,8 +19,17 @@ CONSENT = b"%PDF-1.4 consent form signed by the patient CONSENT-91c2"
 KINSHIP = b"\x89PNG\r\n\x1a\n family relation certificate KINSHIP-4d1e"
 
 
+@dataclass(frozen=True)
+class Setting:
+    """A patient with one record, their spouse, and an operator's client for the admin routes."""
+
+    patient: Citizen
+    spouse: Citizen
+    admin: httpx.Client
+
+
 @pytest.fixture(scope="module")
-def setting(cluster: Cluster) -> dict[str, Any]:
+def setting(cluster: Cluster) -> Setting:
     client_id, secret = Operator(cluster).register_client(["71000001"])
     vendor = Institution(cluster, client_id, secret)
     transfer = vendor.open_transfer("71000001", "사랑요양병원")
@@ -40,7 +50,7 @@ def setting(cluster: Cluster) -> dict[str, Any]:
     admin = httpx.Client(
         base_url=cluster.url("issuance"), headers=bearer(operator.token), timeout=30
     )
-    return {"patient": patient, "spouse": spouse, "admin": admin}
+    return Setting(patient=patient, spouse=spouse, admin=admin)
 
 
 def submit(
@@ -57,9 +67,9 @@ def submit(
 
 
 def test_an_approved_request_gives_the_requester_one_certified_copy(
-    cluster: Cluster, setting: dict[str, Any]
+    cluster: Cluster, setting: Setting
 ) -> None:
-    spouse, admin, patient = setting["spouse"], setting["admin"], setting["patient"]
+    spouse, admin, patient = setting.spouse, setting.admin, setting.patient
     submitted = submit(spouse)
     assert submitted.status_code == 202, submitted.text
     request_id = submitted.json()["request_id"]
@@ -100,8 +110,8 @@ def test_an_approved_request_gives_the_requester_one_certified_copy(
     assert any(e["reason"].startswith("approved") for e in entries)
 
 
-def test_a_rejected_request_gives_nothing(setting: dict[str, Any]) -> None:
-    spouse, admin = setting["spouse"], setting["admin"]
+def test_a_rejected_request_gives_nothing(setting: Setting) -> None:
+    spouse, admin = setting.spouse, setting.admin
     request_id = submit(spouse).json()["request_id"]
     rejected = admin.post(
         f"/v1/admin/proxy-requests/{request_id}/reject",
@@ -116,8 +126,8 @@ def test_a_rejected_request_gives_nothing(setting: dict[str, Any]) -> None:
     assert late.status_code == 409
 
 
-def test_documents_are_kept_encrypted(cluster: Cluster, setting: dict[str, Any]) -> None:
-    request_id = submit(setting["spouse"]).json()["request_id"]
+def test_documents_are_kept_encrypted(cluster: Cluster, setting: Setting) -> None:
+    request_id = submit(setting.spouse).json()["request_id"]
     assert cluster.infra is not None
     s3 = Minio(
         cluster.infra.s3_url.removeprefix("http://"),
@@ -146,19 +156,19 @@ def test_documents_are_kept_encrypted(cluster: Cluster, setting: dict[str, Any])
     ],
 )
 def test_incomplete_requests_are_refused(
-    cluster: Cluster, setting: dict[str, Any], relation: str, files: dict[str, Any], field: str
+    cluster: Cluster, setting: Setting, relation: str, files: dict[str, Any], field: str
 ) -> None:
-    admin = setting["admin"]
+    admin = setting.admin
     before = len(admin.get("/v1/admin/proxy-requests", params={"limit": 500}).json()["items"])
-    response = submit(setting["spouse"], relation, **files)
+    response = submit(setting.spouse, relation, **files)
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
     after = len(admin.get("/v1/admin/proxy-requests", params={"limit": 500}).json()["items"])
     assert after == before
 
 
-def test_only_operators_review(setting: dict[str, Any]) -> None:
-    spouse = setting["spouse"]
+def test_only_operators_review(setting: Setting) -> None:
+    spouse = setting.spouse
     assert spouse.issuance.get("/v1/admin/proxy-requests").status_code == 403
     request_id = submit(spouse).json()["request_id"]
     assert (
@@ -167,4 +177,4 @@ def test_only_operators_review(setting: dict[str, Any]) -> None:
         ).status_code
         == 403
     )
-    assert setting["patient"].issuance.get(f"/v1/proxy-requests/{request_id}").status_code == 404
+    assert setting.patient.issuance.get(f"/v1/proxy-requests/{request_id}").status_code == 404

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from medrec_issuance.ports import mask_name
+from medrec_issuance.issuances.service import mask_name
 from medrec_shared.retention import RETENTION_YEARS, retention_until
 
 

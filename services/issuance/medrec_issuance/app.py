@@ -3,13 +3,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from medrec_issuance import issuances, proxy, proxy_admin, verify
-from medrec_issuance.issuer import load_or_create_issuer
+from medrec_issuance.issuances.endpoints import router as issuances_router
+from medrec_issuance.issuer.service import load_or_create_issuer
 from medrec_issuance.models import messaging, rate_events
 from medrec_issuance.ports import CatalogPort, IdentityPort
+from medrec_issuance.proxies.endpoints import admin_router as proxies_admin_router
+from medrec_issuance.proxies.endpoints import router as proxies_router
 from medrec_issuance.settings import IssuanceSettings
+from medrec_issuance.verify.endpoints import router as verify_router
 from medrec_shared.crypto import LocalKeyring
-from medrec_shared.db import Database
+from medrec_shared.db import Database, Transactions
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
 from medrec_shared.ratelimit import RateLimiter
@@ -52,7 +55,7 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.ensure_bucket(settings.copies_bucket)
-        _, app.state.issuer_cert = await load_or_create_issuer(db, keyring)
+        _, app.state.issuer_cert = await load_or_create_issuer(Transactions.of(db), keyring)
         yield
         await catalog.aclose()
         await identity.aclose()
@@ -76,6 +79,6 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
         message="Too many authenticity checks from this address; try again shortly.",
     )
     app.include_router(health_router(dependency_checks(db, settings, store)))
-    for module in (issuances, verify, proxy, proxy_admin):
-        app.include_router(module.router)
+    for router in (issuances_router, verify_router, proxies_router, proxies_admin_router):
+        app.include_router(router)
     return app

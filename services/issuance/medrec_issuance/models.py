@@ -1,13 +1,73 @@
+"""issuance's tables, and the vocabulary their status columns hold. A status is a `StrEnum`
+stored as its value in a plain VARCHAR column (the schema is unchanged); read back, it is the
+enum member again, so models, services and schemas compare members, never bare strings."""
+
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Boolean, Integer, LargeBinary, String, Text, Uuid, func
+from sqlalchemy import Boolean, Dialect, Integer, LargeBinary, String, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from medrec_shared.db import Base, new_metadata
 from medrec_shared.messaging import messaging_tables
 from medrec_shared.ratelimit import rate_events_table
+
+
+class IssuanceStatus(StrEnum):
+    """An issuance's life: `pending` until the worker has rendered it, then `ready` (stored,
+    downloadable until `expires_at`) or `failed`; `purged` once a record in it was destroyed at the
+    end of its retention period. An expired copy stays `ready`: expiry is `expires_at`, not a
+    status."""
+
+    pending = "pending"
+    ready = "ready"
+    failed = "failed"
+    purged = "purged"
+
+
+class ProxyRequestStatus(StrEnum):
+    """An Art. 21 request is `submitted` until an operator approves or rejects it, once."""
+
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Relation(StrEnum):
+    """Who may ask under Art. 21(3), each with the documents the article asks of them
+    (`proxies.service.REQUIRED_DOCUMENTS`)."""
+
+    spouse = "spouse"
+    lineal_relative = "lineal_relative"
+    spouse_lineal_ascendant = "spouse_lineal_ascendant"
+    sibling = "sibling"  # only when none of the above exist
+    proxy = "proxy"  # named by the patient
+    relative_of_deceased_or_incapable = "relative_of_deceased_or_incapable"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E], Generic[E]):
+    """A `StrEnum` in a VARCHAR column: written as its value, read back as the member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class IssuanceBase(Base):
@@ -28,7 +88,9 @@ class Issuance(IssuanceBase):
     subject_name_masked: Mapped[str] = mapped_column(String(100))
     record_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))
     purpose: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[IssuanceStatus] = mapped_column(
+        EnumText(IssuanceStatus, 16), default=IssuanceStatus.pending
+    )
     issuance_number: Mapped[str] = mapped_column(String(32), unique=True)
     verification_code: Mapped[str] = mapped_column(String(16))
     institutions: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
@@ -63,9 +125,11 @@ class ProxyRequest(IssuanceBase):
     requester_person_key: Mapped[str] = mapped_column(String(64))
     patient_person_key: Mapped[str] = mapped_column(String(64), index=True)
     patient_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # {name, rrn}, encrypted
-    relation: Mapped[str] = mapped_column(String(40))
+    relation: Mapped[Relation] = mapped_column(EnumText(Relation, 40))
     institution_code: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    status: Mapped[ProxyRequestStatus] = mapped_column(
+        EnumText(ProxyRequestStatus, 16), default=ProxyRequestStatus.submitted, index=True
+    )
     reason: Mapped[str | None] = mapped_column(String(500))
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None]

@@ -68,13 +68,3 @@ class IdentityPort:
 
     async def aclose(self) -> None:
         await self.http.aclose()
-
-
-def mask_name(name: str) -> str:
-    """As on Korean certificates: 홍길동 → 홍*동, 김수 → 김*, longer names keep first and last."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]

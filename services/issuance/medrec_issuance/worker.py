@@ -1,13 +1,14 @@
 from contextlib import AsyncExitStack
 
 from medrec_issuance.app import keyring_of, object_store, service_credentials
-from medrec_issuance.issuer import load_or_create_issuer
+from medrec_issuance.issuances.fulfilment import Fulfilment
+from medrec_issuance.issuances.handlers import on_issuance_requested, on_record_destroyed
+from medrec_issuance.issuer.service import load_or_create_issuer
 from medrec_issuance.models import messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
-from medrec_issuance.purging import on_record_destroyed
-from medrec_issuance.rendering import Renderer
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.clock import build_clock
+from medrec_shared.db import Transactions
 from medrec_shared.http import ServiceClient
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
@@ -22,17 +23,18 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     keyring = keyring_of(settings)
     store = object_store(settings)
     await store.ensure_bucket(settings.copies_bucket)
-    signer, _ = await load_or_create_issuer(db, keyring)
+    signer, _ = await load_or_create_issuer(Transactions.of(db), keyring)
     credentials = service_credentials(settings)
     catalog = ServiceClient(settings.catalog_url, credentials)
     ingest = ServiceClient(settings.ingest_url, credentials)
     stack.push_async_callback(catalog.aclose)
     stack.push_async_callback(ingest.aclose)
-    renderer = Renderer(
+    vault = Vault(store, settings.copies_bucket, keyring)
+    fulfilment = Fulfilment(
         settings,
         CatalogPort(catalog),
         IngestPort(ingest),
-        Vault(store, settings.copies_bucket, keyring),
+        vault,
         signer,
         Outbox(messaging.outbox, "issuance"),
         build_clock(settings.clock_file),
@@ -45,8 +47,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         "issuance",
         [settings.topic_issuance, settings.topic_record],
         {
-            "IssuanceRequested": renderer.handler(),
-            "RecordDestroyed": on_record_destroyed(renderer.vault),
+            "IssuanceRequested": on_issuance_requested(fulfilment),
+            "RecordDestroyed": on_record_destroyed(vault),
         },
     )
     return {"outbox-relay": relay_task(db, messaging, producer), "events": events}

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Final
 
 import qrcode
 from fpdf import FontFace
 from PIL import Image
 
+from medrec_shared.clock import KST
+
 from .fonts import FONT
 from .labels import kind_label, specialty_label
 from .layout import BODY_SIZE, GREY, HEADING_FILL, MARGIN, TABLE_SIZE, CopyPdf, fmt_date
 from .models import CoverPage, RecordDocument
 
-#: Korea Standard Time; Korea has kept UTC+9 without daylight saving since 1988.
-KST: Final = timezone(timedelta(hours=9), "KST")
 QR_SIZE: Final = 38.0
 
 LEGAL_NOTES: Final = (

@@ -110,6 +110,8 @@ def create_self_signed_issuer(common_name: str = "medrec issuance (local)") -> t
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
+    # Wall-clock time, deliberately not the clock port: pyHanko checks the certificate's validity
+    # against the real clock, as every service checks token times (medrec_shared.clock).
     now = datetime.now(UTC)
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (

@@ -1,5 +1,8 @@
-"""The worker's part of an issuance: gather the records, render and sign the copy, keep it
-encrypted, and announce it."""
+"""The worker's part of an issuance, fulfilling it: gather the records, render and sign the copy
+(`documents`), keep it encrypted, and announce it.
+
+It runs inside the event handler's transaction (the inbox row and these effects commit together,
+see `handlers`): it takes that session and never commits."""
 
 import asyncio
 import hashlib
@@ -11,21 +14,20 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.documents import CoverPage, IssuerSigner, RecordDocument, render_copy, sign_pdf
-from medrec_issuance.models import Issuance
+from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.ports import CatalogPort, ContentGone, IngestPort
-from medrec_issuance.repositories import IssuanceRepository
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.clock import Clock
-from medrec_shared.events import Envelope, IssuanceFailed, IssuanceReady, IssuanceRequested
+from medrec_shared.events import IssuanceFailed, IssuanceReady
 from medrec_shared.logs import get_logger
-from medrec_shared.messaging import Handler, Outbox
+from medrec_shared.messaging import Outbox
 from medrec_shared.vault import Vault
 
 log = get_logger(__name__)
 
 
 @dataclass
-class Renderer:
+class Fulfilment:
     settings: IssuanceSettings
     catalog: CatalogPort
     ingest: IngestPort
@@ -58,7 +60,8 @@ class Renderer:
             content=bytes(content),
         )
 
-    async def render(self, session: AsyncSession, issuance: Issuance) -> None:
+    async def fulfil(self, session: AsyncSession, issuance: Issuance) -> None:
+        """A pending issuance becomes ready (stored, announced) or failed (announced)."""
         documents = []
         for record_id in issuance.record_ids:
             document = await self._document(record_id)
@@ -90,7 +93,7 @@ class Renderer:
             stored.kek_id,
             stored.wrapped_dek,
         )
-        issuance.status, issuance.pages = "ready", rendered.pages
+        issuance.status, issuance.pages = IssuanceStatus.ready, rendered.pages
         issuance.sha256 = hashlib.sha256(signed).hexdigest()
         issuance.institutions = institutions
         issuance.ready_at = now
@@ -105,23 +108,13 @@ class Renderer:
         )
 
     async def _fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:
-        issuance.status, issuance.failure_reason = "failed", reason
+        issuance.status, issuance.failure_reason = IssuanceStatus.failed, reason
         await self.outbox.add(
             session,
             self.settings.topic_issuance,
             issuance.issuance_id,
             IssuanceFailed(issuance_id=issuance.issuance_id, reason=reason),
         )
-
-    def handler(self) -> Handler:
-        async def on_requested(session: AsyncSession, envelope: Envelope) -> None:
-            event = envelope.payload()
-            assert isinstance(event, IssuanceRequested)
-            issuance = await IssuanceRepository(session).get(event.issuance_id, for_update=True)
-            if issuance is not None and issuance.status == "pending":
-                await self.render(session, issuance)
-
-        return on_requested
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:

@@ -1,0 +1,84 @@
+"""Certified copies: requests and downloads by the person (or their guardian)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from medrec_issuance.deps import DbSession, OutboxDep, Requester, Settings
+from medrec_issuance.issuances import service
+from medrec_issuance.issuances.schemas import IssuanceIn, IssuanceOut, issuance_out
+from medrec_shared.auth import bearer_token
+from medrec_shared.pages import Page, page_of
+from medrec_shared.web import Now
+
+router = APIRouter(tags=["issuances"])
+
+
+@router.post("/v1/issuances", status_code=202, response_model=IssuanceOut)
+async def request_copy(
+    body: IssuanceIn,
+    request: Request,
+    session: DbSession,
+    principal: Requester,
+    outbox: OutboxDep,
+    settings: Settings,
+    now: Now,
+) -> IssuanceOut:
+    issuance = await service.request_copy(
+        session,
+        outbox,
+        settings,
+        request.app.state.catalog,
+        request.app.state.identity,
+        principal,
+        bearer_token(request),
+        body.record_ids,
+        body.purpose,
+        now,
+    )
+    return issuance_out(issuance)
+
+
+@router.get("/v1/issuances")
+async def list_copies(
+    session: DbSession,
+    principal: Requester,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: uuid.UUID | None = None,
+) -> Page[IssuanceOut]:
+    rows = await service.issuances_of(session, principal, limit + 1, cursor)
+    return page_of(rows, limit, issuance_out, lambda i: str(i.issuance_id))
+
+
+@router.get("/v1/issuances/{issuance_id}", response_model=IssuanceOut)
+async def get_copy(issuance_id: uuid.UUID, session: DbSession, principal: Requester) -> IssuanceOut:
+    return issuance_out(await service.issuance_of(session, principal, issuance_id))
+
+
+@router.get(
+    "/v1/issuances/{issuance_id}/document",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def download_copy(
+    issuance_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: Requester,
+    outbox: OutboxDep,
+    settings: Settings,
+    now: Now,
+) -> StreamingResponse:
+    issuance, content = await service.download(
+        session, outbox, settings, request.app.state.vault, principal, issuance_id, now
+    )
+    return StreamingResponse(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{issuance.issuance_number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

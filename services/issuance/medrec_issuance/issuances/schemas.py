@@ -1,0 +1,37 @@
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from medrec_issuance.models import Issuance, IssuanceStatus
+
+
+class IssuanceIn(BaseModel):
+    record_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    purpose: str | None = Field(default=None, max_length=200)
+
+
+class IssuanceOut(BaseModel):
+    issuance_id: uuid.UUID
+    status: IssuanceStatus
+    issuance_number: str
+    verification_code: str
+    record_count: int
+    pages: int | None
+    sha256: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def issuance_out(issuance: Issuance) -> IssuanceOut:
+    return IssuanceOut(
+        issuance_id=issuance.issuance_id,
+        status=issuance.status,
+        issuance_number=issuance.issuance_number,
+        verification_code=issuance.verification_code,
+        record_count=len(issuance.record_ids),
+        pages=issuance.pages,
+        sha256=issuance.sha256,
+        created_at=issuance.created_at,
+        expires_at=issuance.expires_at,
+    )

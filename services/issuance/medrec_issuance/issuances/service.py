@@ -1,0 +1,199 @@
+"""Certified copies, the rules: a request names only the subject's own records; a copy is
+downloaded by its requester while it is ready and unexpired; a destroyed record takes the stored
+copies that include it along. Every act on a copy goes to the subject's access log.
+
+Functions here take the caller's session and never commit: the request (or the event handler)
+owns the transaction."""
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_issuance.access import RequesterKey, may_copy_record, may_see_issuance
+from medrec_issuance.issuances.repository import IssuanceRepository
+from medrec_issuance.models import Issuance, IssuanceStatus
+from medrec_issuance.ports import CatalogPort, IdentityPort
+from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.audit import access_event
+from medrec_shared.auth import Principal
+from medrec_shared.events import AccessRecorded, IssuanceRequested
+from medrec_shared.ids import new_id
+from medrec_shared.messaging import Outbox
+from medrec_shared.problems import Gone, NotFound, Problem, Unauthorized
+from medrec_shared.vault import Vault
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
+
+
+class NotReady(Problem):
+    status, type, title = 409, "not-ready", "The copy is not ready yet"
+
+
+@dataclass(frozen=True)
+class NewIssuance:
+    requester_subject: str
+    requester_actor: str | None
+    subject_person_key: str
+    subject_name: str
+    record_ids: list[uuid.UUID]
+    purpose: str | None
+
+
+def mask_name(name: str) -> str:
+    """As on Korean certificates: 홍길동 → 홍*동, 김수 → 김*, longer names keep first and last."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def new_number(now: datetime) -> str:
+    return f"MR-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+async def start_issuance(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    new: NewIssuance,
+    now: datetime,
+    audit: AccessRecorded,
+) -> Issuance:
+    """Records the request and hands rendering to the worker; the subject's access log learns
+    who asked. Used by citizens and guardians, and by operators approving a proxy request."""
+    issuance = Issuance(
+        issuance_id=new_id(),
+        requester_subject=new.requester_subject,
+        requester_actor=new.requester_actor,
+        subject_person_key=new.subject_person_key,
+        subject_name_masked=mask_name(new.subject_name),
+        record_ids=new.record_ids,
+        purpose=new.purpose,
+        status=IssuanceStatus.pending,
+        issuance_number=new_number(now),
+        verification_code=new_code(),
+        institutions=[],
+        created_at=now,
+    )
+    await IssuanceRepository(session).add(issuance)
+    await outbox.add(
+        session,
+        settings.topic_issuance,
+        issuance.issuance_id,
+        IssuanceRequested(issuance_id=issuance.issuance_id, record_count=len(new.record_ids)),
+    )
+    audit = audit.model_copy(update={"resource_id": str(issuance.issuance_id)})
+    await outbox.add(session, settings.topic_audit, new.subject_person_key, audit)
+    return issuance
+
+
+async def request_copy(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    catalog: CatalogPort,
+    identity: IdentityPort,
+    principal: Principal,
+    bearer: str,
+    record_ids: Sequence[uuid.UUID],
+    purpose: str | None,
+    now: datetime,
+) -> Issuance:
+    """A citizen's (or a guardian's, for the child) request for a copy of their own records."""
+    if principal.person_key is None:
+        raise Unauthorized("A citizen token is required.")
+    unique = list(dict.fromkeys(record_ids))
+    for record_id in unique:
+        # Another person's record is indistinguishable from one that does not exist.
+        if not may_copy_record(principal, await catalog.record(record_id)):
+            raise NotFound(f"No record {record_id} among yours.")
+    name = await identity.subject_name(bearer)
+    return await start_issuance(
+        session,
+        outbox,
+        settings,
+        NewIssuance(
+            requester_subject=principal.subject,
+            requester_actor=principal.actor,
+            subject_person_key=principal.person_key,
+            subject_name=name,
+            record_ids=unique,
+            purpose=purpose,
+        ),
+        now,
+        access_event(principal, "issuance_request", "issuance", "pending"),
+    )
+
+
+async def issuance_of(
+    session: AsyncSession, principal: Principal, issuance_id: uuid.UUID
+) -> Issuance:
+    """The principal's own issuance; anyone else's is not found."""
+    issuance = await IssuanceRepository(session).get(issuance_id)
+    if issuance is None or not may_see_issuance(principal, issuance):
+        raise NotFound("No such issuance.")
+    return issuance
+
+
+async def issuances_of(
+    session: AsyncSession, principal: Principal, limit: int, after: uuid.UUID | None
+) -> Sequence[Issuance]:
+    """The principal's issuances, `limit` of them from `after`."""
+    return await IssuanceRepository(session).list_of(RequesterKey.of(principal), limit, after)
+
+
+def check_downloadable(issuance: Issuance, now: datetime) -> None:
+    """A copy is downloaded while it is ready and unexpired; a purged one is gone for good."""
+    if issuance.status == IssuanceStatus.purged:
+        raise Gone(
+            "A record in this copy reached the end of its retention period and was "
+            "destroyed with it."
+        )
+    if issuance.status != IssuanceStatus.ready:
+        raise NotReady(f"The copy is {issuance.status}.")
+    assert issuance.expires_at and issuance.object_key and issuance.kek_id and issuance.wrapped_dek
+    if issuance.expires_at < now:
+        raise Gone("The copy has expired; request a new one.")
+
+
+async def download(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    vault: Vault,
+    principal: Principal,
+    issuance_id: uuid.UUID,
+    now: datetime,
+) -> tuple[Issuance, AsyncIterator[bytes]]:
+    """The requester's copy as a stream of the decrypted PDF; the download is logged for the
+    subject in the same transaction."""
+    issuance = await issuance_of(session, principal, issuance_id)
+    check_downloadable(issuance, now)
+    assert issuance.object_key and issuance.kek_id and issuance.wrapped_dek
+    await outbox.add(
+        session,
+        settings.topic_audit,
+        issuance.subject_person_key,
+        access_event(principal, "download", "issuance", str(issuance.issuance_id)),
+    )
+    return issuance, vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)
+
+
+async def purge_copies_holding(session: AsyncSession, vault: Vault, record_id: uuid.UUID) -> None:
+    """Destroys every stored copy that includes the record (object and data key) and marks the
+    issuance purged; idempotent, so a redelivered event changes nothing more."""
+    for issuance in await IssuanceRepository(session).holding(record_id):
+        assert issuance.object_key is not None
+        await vault.delete(issuance.object_key)  # idempotent if redelivered
+        issuance.object_key = issuance.kek_id = issuance.wrapped_dek = None
+        issuance.status = IssuanceStatus.purged

@@ -1,0 +1,1 @@
+"""The issuing service's signing key and certificate."""

@@ -1,0 +1,1 @@
+"""Relatives' and proxies' requests under Art. 21, and operators' review of them."""

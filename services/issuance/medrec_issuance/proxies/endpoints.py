@@ -1,0 +1,164 @@
+"""Relatives and proxies under Art. 21: citizens submit a request with supporting documents and
+follow it; operators read the documents, then approve or reject it, with a reason
+(`proxies.service` holds the rules)."""
+
+import json
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from medrec_issuance.deps import DbSession, Operator, OutboxDep, Requester, Settings
+from medrec_issuance.models import ProxyRequestStatus
+from medrec_issuance.proxies import service
+from medrec_issuance.proxies.schemas import (
+    ProxyRequestForReview,
+    ProxyRequestIn,
+    ProxyRequestOut,
+    Review,
+    proxy_out,
+)
+from medrec_shared.pages import Page
+from medrec_shared.problems import ValidationFailed, field_errors
+from medrec_shared.vault import Vault
+from medrec_shared.web import Now
+
+router = APIRouter(tags=["proxy requests"])
+admin_router = APIRouter(tags=["proxy requests (operators)"], prefix="/v1/admin/proxy-requests")
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+MAX_DOCUMENT = 10 * 1024 * 1024
+DocumentKind = Annotated[
+    str, Path(pattern=r"^(consent_form|kinship_certificate|power_of_attorney)$")
+]
+
+
+def _parse(request_json: str) -> ProxyRequestIn:
+    try:
+        return ProxyRequestIn.model_validate(json.loads(request_json))
+    except json.JSONDecodeError:
+        raise ValidationFailed(errors=[{"field": "request", "message": "not JSON"}]) from None
+    except ValidationError as exc:
+        errors = [{**e, "field": f"request.{e['field']}"} for e in field_errors(exc.errors())]
+        raise ValidationFailed(errors=errors) from None
+
+
+async def _read_document(kind: str, upload: UploadFile) -> service.Upload:
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if content_type not in DOCUMENT_TYPES:
+        message = f"must be one of {', '.join(sorted(DOCUMENT_TYPES))}"
+        raise ValidationFailed(errors=[{"field": kind, "message": message}])
+    data = await upload.read(MAX_DOCUMENT + 1)
+    if len(data) > MAX_DOCUMENT or not data:
+        message = f"must hold 1 to {MAX_DOCUMENT} bytes"
+        raise ValidationFailed(errors=[{"field": kind, "message": message}])
+    # Kept as declared (parameters and all): it is what the operator's download answers with.
+    return service.Upload(content_type=upload.content_type or "", data=data)
+
+
+@router.post("/v1/proxy-requests", status_code=202, response_model=ProxyRequestOut)
+async def submit_proxy_request(
+    http: Request,
+    session: DbSession,
+    principal: Requester,
+    outbox: OutboxDep,
+    settings: Settings,
+    request: Annotated[
+        str, Form(description="JSON: {patient: {name, rrn}, relation, institution_code?}")
+    ],
+    consent_form: Annotated[UploadFile | None, File()] = None,
+    kinship_certificate: Annotated[UploadFile | None, File()] = None,
+    power_of_attorney: Annotated[UploadFile | None, File()] = None,
+) -> ProxyRequestOut:
+    service.check_may_submit(principal)
+    body = _parse(request)
+    uploads = {
+        "consent_form": consent_form,
+        "kinship_certificate": kinship_certificate,
+        "power_of_attorney": power_of_attorney,
+    }
+    service.require_documents(body.relation, [k for k, v in uploads.items() if v is not None])
+    documents = {kind: await _read_document(kind, u) for kind, u in uploads.items() if u}
+    proxy = await service.submit(
+        session, outbox, settings, http.app.state.vault, principal, body, documents
+    )
+    return proxy_out(proxy)
+
+
+@router.get(
+    "/v1/proxy-requests/{request_id}",
+    response_model=ProxyRequestOut,
+    response_model_exclude_none=True,
+)
+async def get_proxy_request(
+    request_id: uuid.UUID, session: DbSession, principal: Requester
+) -> ProxyRequestOut:
+    return proxy_out(await service.request_of(session, principal, request_id))
+
+
+@admin_router.get("")
+async def list_requests(
+    session: DbSession,
+    _: Operator,
+    status: Annotated[str | None, Query(pattern=r"^(submitted|approved|rejected)$")] = "submitted",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: uuid.UUID | None = None,
+) -> Page[ProxyRequestForReview]:
+    wanted = ProxyRequestStatus(status) if status else None
+    return await service.review_queue(session, wanted, limit, cursor)
+
+
+@admin_router.get("/{request_id}/documents/{kind}", response_class=StreamingResponse)
+async def read_document(
+    request_id: uuid.UUID, kind: DocumentKind, http: Request, session: DbSession, _: Operator
+) -> StreamingResponse:
+    document = await service.document_of(session, request_id, kind)
+    vault: Vault = http.app.state.vault
+    return StreamingResponse(
+        vault.get(document.object_key, document.kek_id, document.wrapped_dek),
+        media_type=document.content_type,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@admin_router.post("/{request_id}/approve", response_model=ProxyRequestOut)
+async def approve(
+    request_id: uuid.UUID,
+    review: Review,
+    http: Request,
+    session: DbSession,
+    operator: Operator,
+    outbox: OutboxDep,
+    settings: Settings,
+    now: Now,
+) -> ProxyRequestOut:
+    vault: Vault = http.app.state.vault
+    proxy = await service.approve(
+        session,
+        outbox,
+        settings,
+        http.app.state.catalog,
+        vault.keyring,
+        operator,
+        request_id,
+        review.reason,
+        now,
+    )
+    return proxy_out(proxy)
+
+
+@admin_router.post("/{request_id}/reject", response_model=ProxyRequestOut)
+async def reject(
+    request_id: uuid.UUID,
+    review: Review,
+    session: DbSession,
+    operator: Operator,
+    outbox: OutboxDep,
+    settings: Settings,
+    now: Now,
+) -> ProxyRequestOut:
+    proxy = await service.reject(
+        session, outbox, settings, operator, request_id, review.reason, now
+    )
+    return proxy_out(proxy)

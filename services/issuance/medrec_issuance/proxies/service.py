@@ -1,0 +1,271 @@
+"""Relatives and proxies under Art. 21, the rules: a verified citizen asks for another person
+with the documents the article asks of their relation (kept encrypted, like every copy); an
+operator reviews each request once, approving (one certified copy of the patient's records for
+the requester) or rejecting, with a reason. There is no automatic online access for them. Every
+act goes to the patient's access log.
+
+Functions here take the caller's session and never commit: the request owns the transaction."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_issuance.access import may_request_for_another, may_see_proxy_request
+from medrec_issuance.issuances.service import NewIssuance, start_issuance
+from medrec_issuance.models import (
+    ProxyDocument,
+    ProxyRequest,
+    ProxyRequestStatus,
+    Relation,
+)
+from medrec_issuance.ports import CatalogPort
+from medrec_issuance.proxies.repository import ProxyRequestRepository
+from medrec_issuance.proxies.schemas import ProxyRequestForReview, ProxyRequestIn, for_review
+from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.audit import Action
+from medrec_shared.auth import Principal
+from medrec_shared.crypto import Keyring, blind_index, seal, unseal
+from medrec_shared.events import AccessRecorded
+from medrec_shared.ids import new_id
+from medrec_shared.messaging import Outbox
+from medrec_shared.pages import Page, page_of
+from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from medrec_shared.vault import Vault
+
+PATIENT_CONTEXT = b"issuance.proxy.patient"
+
+REQUIRED_DOCUMENTS: dict[Relation, frozenset[str]] = {
+    Relation.spouse: frozenset({"consent_form", "kinship_certificate"}),
+    Relation.lineal_relative: frozenset({"consent_form", "kinship_certificate"}),
+    Relation.spouse_lineal_ascendant: frozenset({"consent_form", "kinship_certificate"}),
+    Relation.sibling: frozenset({"consent_form", "kinship_certificate"}),
+    Relation.proxy: frozenset({"consent_form", "power_of_attorney"}),
+    Relation.relative_of_deceased_or_incapable: frozenset({"kinship_certificate"}),
+}
+
+
+class AlreadyReviewed(Conflict):
+    type, title = "already-reviewed", "The request has been reviewed already"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A supporting document as received: its declared type and its bytes."""
+
+    content_type: str
+    data: bytes
+
+
+def check_may_submit(principal: Principal) -> None:
+    if not may_request_for_another(principal):
+        raise Forbidden("A citizen asks for themselves here, not as a guardian.")
+
+
+def require_documents(relation: Relation, provided: Iterable[str]) -> None:
+    """Each relation brings the documents Art. 21 asks of it; one problem lists all missing."""
+    missing = REQUIRED_DOCUMENTS[relation] - set(provided)
+    if missing:
+        raise ValidationFailed(
+            errors=[{"field": k, "message": f"required for {relation}"} for k in sorted(missing)]
+        )
+
+
+def proxy_audit(
+    request: ProxyRequest, action: Action, decision: Literal["allowed", "denied"], reason: str
+) -> AccessRecorded:
+    return AccessRecorded(
+        subject_person_key=request.patient_person_key,
+        actor_type="proxy",
+        actor_id=request.requester_subject,
+        action=action,
+        resource_type="proxy_request",
+        resource_id=str(request.request_id),
+        decision=decision,
+        reason=reason,
+    )
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def submit(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    vault: Vault,
+    principal: Principal,
+    body: ProxyRequestIn,
+    documents: Mapping[str, Upload],
+) -> ProxyRequest:
+    """Records a relative's or proxy's request with its documents, encrypted, for review. The
+    patient is found by the keyed hash of their RRN; their name and RRN are kept sealed."""
+    assert principal.person_key is not None  # check_may_submit
+    index_key = settings.person_index_key.get_secret_value().encode()
+    patient_key = blind_index(index_key, body.patient.rrn)
+    if patient_key == principal.person_key:
+        raise ValidationFailed(
+            errors=[{"field": "request.patient", "message": "ask for your own records directly"}]
+        )
+    proxy = ProxyRequest(
+        request_id=new_id(),
+        requester_subject=principal.subject,
+        requester_person_key=principal.person_key,
+        patient_person_key=patient_key,
+        patient_sealed=seal(
+            vault.keyring, body.patient.model_dump_json().encode(), context=PATIENT_CONTEXT
+        ),
+        relation=body.relation,
+        institution_code=body.institution_code,
+        status=ProxyRequestStatus.submitted,
+    )
+    repository = ProxyRequestRepository(session)
+    await repository.add(proxy)
+    for kind, upload in documents.items():
+        stored = await vault.put(f"proxy/{proxy.request_id}/{kind}", _one(upload.data))
+        await repository.add_document(
+            ProxyDocument(
+                request_id=proxy.request_id,
+                kind=kind,
+                content_type=upload.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                object_key=stored.object_key,
+                kek_id=stored.kek_id,
+                wrapped_dek=stored.wrapped_dek,
+            )
+        )
+    await outbox.add(
+        session,
+        settings.topic_audit,
+        patient_key,
+        proxy_audit(proxy, "issuance_request", "allowed", f"Art. 21 request as {body.relation}"),
+    )
+    return proxy
+
+
+async def request_of(
+    session: AsyncSession, principal: Principal, request_id: uuid.UUID
+) -> ProxyRequest:
+    """The requester's own request; anyone else's is not found."""
+    proxy = await ProxyRequestRepository(session).get(request_id)
+    if proxy is None or not may_see_proxy_request(principal, proxy):
+        raise NotFound("No such request.")
+    return proxy
+
+
+async def review_queue(
+    session: AsyncSession, status: ProxyRequestStatus | None, limit: int, after: uuid.UUID | None
+) -> Page[ProxyRequestForReview]:
+    """Requests in `status` (all when None), `limit` of them from `after`, with their documents."""
+    repository = ProxyRequestRepository(session)
+    rows = await repository.by_status(status, limit + 1, after)
+    reviews = {}
+    for proxy in rows[:limit]:
+        reviews[proxy.request_id] = for_review(proxy, await repository.documents(proxy.request_id))
+    return page_of(rows, limit, lambda p: reviews[p.request_id], lambda p: str(p.request_id))
+
+
+async def document_of(session: AsyncSession, request_id: uuid.UUID, kind: str) -> ProxyDocument:
+    document = await ProxyRequestRepository(session).document(request_id, kind)
+    if document is None:
+        raise NotFound("No such document.")
+    return document
+
+
+def check_reviewable(proxy: ProxyRequest | None) -> ProxyRequest:
+    """A request is reviewed once: approved or rejected, never both, never twice."""
+    if proxy is None:
+        raise NotFound("No such request.")
+    if proxy.status != ProxyRequestStatus.submitted:
+        raise AlreadyReviewed(f"It was {proxy.status}.")
+    return proxy
+
+
+def mark_reviewed(
+    proxy: ProxyRequest,
+    status: Literal[ProxyRequestStatus.approved, ProxyRequestStatus.rejected],
+    operator: Principal,
+    reason: str,
+    now: datetime,
+) -> None:
+    proxy.status, proxy.reason = status, reason
+    proxy.reviewed_by, proxy.reviewed_at = operator.subject, now
+
+
+def require_records(records: Sequence[dict[str, Any]]) -> None:
+    """Without records there is nothing to approve."""
+    if not records:
+        raise Conflict("No records are held for this patient; reject the request instead.")
+
+
+def approved_issuance(
+    proxy: ProxyRequest, patient_name: str, records: Sequence[dict[str, Any]]
+) -> NewIssuance:
+    """What an approval issues: one copy of the patient's records (at the named institution if
+    the request named one) for the requester, who acts for themselves."""
+    return NewIssuance(
+        requester_subject=proxy.requester_subject,
+        requester_actor=None,
+        subject_person_key=proxy.patient_person_key,
+        subject_name=patient_name,
+        record_ids=[uuid.UUID(r["record_id"]) for r in records],
+        purpose=f"Art. 21 ({proxy.relation})",
+    )
+
+
+async def _submitted(session: AsyncSession, request_id: uuid.UUID) -> ProxyRequest:
+    return check_reviewable(await ProxyRequestRepository(session).get(request_id, for_update=True))
+
+
+async def approve(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    catalog: CatalogPort,
+    keyring: Keyring,
+    operator: Principal,
+    request_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> ProxyRequest:
+    proxy = await _submitted(session, request_id)
+    records = await catalog.records_of(proxy.patient_person_key, proxy.institution_code)
+    require_records(records)
+    patient = json.loads(unseal(keyring, proxy.patient_sealed, context=PATIENT_CONTEXT))
+    issuance = await start_issuance(
+        session,
+        outbox,
+        settings,
+        approved_issuance(proxy, patient["name"], records),
+        now,
+        proxy_audit(proxy, "issuance_request", "allowed", f"approved: {reason}"),
+    )
+    mark_reviewed(proxy, ProxyRequestStatus.approved, operator, reason, now)
+    proxy.issuance_id = issuance.issuance_id
+    return proxy
+
+
+async def reject(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    operator: Principal,
+    request_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> ProxyRequest:
+    proxy = await _submitted(session, request_id)
+    mark_reviewed(proxy, ProxyRequestStatus.rejected, operator, reason, now)
+    await outbox.add(
+        session,
+        settings.topic_audit,
+        proxy.patient_person_key,
+        proxy_audit(proxy, "issuance_request", "denied", f"rejected: {reason}"),
+    )
+    return proxy

@@ -1,0 +1,1 @@
+"""The public authenticity check (진위확인)."""

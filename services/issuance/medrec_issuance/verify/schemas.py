@@ -1,0 +1,13 @@
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class VerifyOut(BaseModel):
+    valid: bool
+    issuance_number: str | None = None
+    issued_at: datetime | None = None
+    institutions: list[str] | None = None
+    record_count: int | None = None
+    pages: int | None = None
+    sha256: str | None = None

@@ -1,0 +1,347 @@
+"""issuance's rules without the stack: who may see or copy what (medrec_issuance.access), when a
+copy may be downloaded, what the public check calls authentic, and how an operator reviews an
+Art. 21 request (each once, with the documents its relation needs)."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from medrec_issuance.access import (
+    RequesterKey,
+    may_copy_record,
+    may_request_for_another,
+    may_see_issuance,
+    may_see_proxy_request,
+)
+from medrec_issuance.issuances import service as issuances
+from medrec_issuance.issuances.schemas import issuance_out
+from medrec_issuance.models import (
+    EnumText,
+    Issuance,
+    IssuanceStatus,
+    ProxyRequest,
+    ProxyRequestStatus,
+    Relation,
+)
+from medrec_issuance.proxies import service as proxies
+from medrec_issuance.verify.service import code_matches, was_issued
+from medrec_shared.auth import Principal
+from medrec_shared.pages import page_of
+from medrec_shared.problems import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
+
+NOW = datetime(2026, 3, 2, 5, 30, tzinfo=UTC)
+CHILD, GUARDIAN, STRANGER = "person-child", "person-guardian", "person-stranger"
+
+
+def citizen(subject: str, *, actor: str | None = None, person_key: str | None = "") -> Principal:
+    key = f"key-{subject}" if person_key == "" else person_key
+    return Principal(
+        subject=subject, scopes=frozenset({"issuance:write"}), person_key=key, actor=actor
+    )
+
+
+def issuance(
+    subject: str = CHILD,
+    actor: str | None = None,
+    status: IssuanceStatus = IssuanceStatus.ready,
+    expires_at: datetime | None = NOW + timedelta(days=90),
+) -> Issuance:
+    return Issuance(
+        issuance_id=uuid.uuid4(),
+        requester_subject=subject,
+        requester_actor=actor,
+        subject_person_key=f"key-{subject}",
+        subject_name_masked="한*민",
+        record_ids=[uuid.uuid4()],
+        status=status,
+        issuance_number="MR-20260302-0A1B2C3D",
+        verification_code="ABCDEFGH",
+        institutions=[],
+        object_key=f"copies/{subject}",
+        kek_id="k1",
+        wrapped_dek=b"dek",
+        expires_at=expires_at,
+    )
+
+
+def proxy_request(status: ProxyRequestStatus = ProxyRequestStatus.submitted) -> ProxyRequest:
+    return ProxyRequest(
+        request_id=uuid.uuid4(),
+        requester_subject="person-spouse",
+        requester_person_key="key-spouse",
+        patient_person_key="key-patient",
+        patient_sealed=b"sealed",
+        relation=Relation.spouse,
+        institution_code=None,
+        status=status,
+    )
+
+
+# --- who may see or copy what ---------------------------------------------------------------
+
+
+def test_a_citizen_may_copy_only_their_own_records() -> None:
+    me = citizen(CHILD)
+    assert may_copy_record(me, {"record_id": "r", "person_key": "key-person-child"})
+    assert not may_copy_record(me, {"record_id": "r", "person_key": "key-person-stranger"})
+    assert not may_copy_record(me, None), "a record catalog does not know is nobody's"
+
+
+def test_without_a_person_key_no_record_may_be_copied() -> None:
+    service_token = citizen("client-x", person_key=None)
+    assert not may_copy_record(service_token, {"person_key": None})
+
+
+def test_a_guardian_copies_the_childs_records_under_the_childs_key() -> None:
+    acting = citizen(CHILD, actor=GUARDIAN, person_key="key-person-child")
+    assert may_copy_record(acting, {"person_key": "key-person-child"})
+
+
+def test_only_the_requester_sees_an_issuance() -> None:
+    mine = issuance(CHILD)
+    assert may_see_issuance(citizen(CHILD), mine)
+    assert not may_see_issuance(citizen(STRANGER), mine)
+    assert not may_see_issuance(citizen(CHILD), None)
+
+
+def test_a_guardians_request_is_not_the_childs_and_the_childs_is_not_the_guardians() -> None:
+    by_guardian = issuance(CHILD, actor=GUARDIAN)
+    own = issuance(CHILD)
+    assert may_see_issuance(citizen(CHILD, actor=GUARDIAN), by_guardian)
+    assert not may_see_issuance(citizen(CHILD), by_guardian)
+    assert not may_see_issuance(citizen(CHILD, actor=GUARDIAN), own)
+    assert not may_see_issuance(citizen(CHILD, actor="person-other-guardian"), by_guardian)
+
+
+def test_the_list_is_filtered_by_the_same_requester_key() -> None:
+    acting = citizen(CHILD, actor=GUARDIAN)
+    assert RequesterKey.of(acting) == RequesterKey(CHILD, GUARDIAN)
+    assert RequesterKey.of(citizen(CHILD)) == RequesterKey(CHILD, None)
+
+
+def test_art_21_requests_are_made_by_citizens_for_themselves() -> None:
+    assert may_request_for_another(citizen("person-spouse"))
+    assert not may_request_for_another(citizen(CHILD, actor=GUARDIAN))
+    assert not may_request_for_another(citizen("client-x", person_key=None))
+    with pytest.raises(Forbidden):
+        proxies.check_may_submit(citizen(CHILD, actor=GUARDIAN))
+
+
+def test_only_the_submitter_acting_for_themselves_sees_a_proxy_request() -> None:
+    request = proxy_request()
+    assert may_see_proxy_request(citizen("person-spouse"), request)
+    assert not may_see_proxy_request(citizen("person-patient"), request)
+    assert not may_see_proxy_request(citizen("person-spouse", actor=GUARDIAN), request)
+    assert not may_see_proxy_request(citizen("person-spouse"), None)
+
+
+# --- requesting and downloading a copy ------------------------------------------------------
+
+
+class Catalog:
+    """catalog's port as the rules see it: record metadata by id."""
+
+    def __init__(self, records: dict[uuid.UUID, dict[str, Any]]) -> None:
+        self.records = records
+
+    async def record(self, record_id: uuid.UUID) -> dict[str, Any] | None:
+        return self.records.get(record_id)
+
+
+class NoIdentity:
+    async def subject_name(self, bearer: str) -> str:
+        raise AssertionError("a refused request never asks for the name")
+
+
+async def refused_request(
+    principal: Principal, catalog: Catalog, record_ids: list[uuid.UUID]
+) -> None:
+    # No session, outbox or settings: a refused request must not reach them.
+    await issuances.request_copy(
+        None,
+        None,
+        None,
+        catalog,
+        NoIdentity(),
+        principal,
+        "token",
+        record_ids,
+        None,
+        NOW,
+    )
+
+
+async def test_a_request_naming_another_persons_record_is_not_found() -> None:
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    catalog = Catalog(
+        {mine: {"person_key": "key-person-child"}, theirs: {"person_key": "key-person-stranger"}}
+    )
+    with pytest.raises(NotFound) as refused:
+        await refused_request(citizen(CHILD), catalog, [mine, theirs])
+    assert str(theirs) in refused.value.detail
+    with pytest.raises(NotFound):
+        await refused_request(citizen(CHILD), catalog, [uuid.uuid4()])
+
+
+async def test_a_copy_needs_a_citizen_token() -> None:
+    with pytest.raises(Unauthorized):
+        await refused_request(citizen("client-x", person_key=None), Catalog({}), [uuid.uuid4()])
+
+
+def test_a_ready_unexpired_copy_is_downloadable() -> None:
+    issuances.check_downloadable(issuance(), NOW)
+
+
+@pytest.mark.parametrize("status", [IssuanceStatus.pending, IssuanceStatus.failed])
+def test_a_copy_that_is_not_ready_is_a_conflict(status: IssuanceStatus) -> None:
+    with pytest.raises(issuances.NotReady) as refused:
+        issuances.check_downloadable(issuance(status=status, expires_at=None), NOW)
+    assert refused.value.status == 409
+    assert refused.value.detail == f"The copy is {status.value}."
+
+
+def test_an_expired_or_purged_copy_is_gone() -> None:
+    expired = issuance(expires_at=NOW - timedelta(seconds=1))
+    with pytest.raises(Gone, match="expired"):
+        issuances.check_downloadable(expired, NOW)
+    with pytest.raises(Gone, match="retention"):
+        issuances.check_downloadable(issuance(status=IssuanceStatus.purged), NOW)
+
+
+def test_issuance_numbers_and_codes_are_typed_by_hand() -> None:
+    assert issuances.new_number(NOW).startswith("MR-20260302-")
+    code = issuances.new_code()
+    assert len(code) == 8 and not set(code) & set("01IO")
+
+
+# --- the public check -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "issued"),
+    [
+        (IssuanceStatus.ready, True),
+        (IssuanceStatus.purged, True),  # a purged copy was still issued
+        (IssuanceStatus.pending, False),
+        (IssuanceStatus.failed, False),
+    ],
+)
+def test_only_issued_copies_are_authentic(status: IssuanceStatus, issued: bool) -> None:
+    assert was_issued(issuance(status=status)) is issued
+    assert not was_issued(None)
+
+
+def test_the_code_ignores_case_and_surrounding_spaces() -> None:
+    copy = issuance()
+    assert code_matches(copy, " abcdefgh ")
+    assert not code_matches(copy, "ABCDEFGX")
+
+
+# --- Art. 21 requests and their review ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relation", "provided", "missing"),
+    [
+        (Relation.spouse, {"consent_form"}, ["kinship_certificate"]),
+        (Relation.proxy, {"consent_form", "kinship_certificate"}, ["power_of_attorney"]),
+        (Relation.sibling, set(), ["consent_form", "kinship_certificate"]),
+        (Relation.relative_of_deceased_or_incapable, {"kinship_certificate"}, []),
+    ],
+)
+def test_each_relation_brings_its_documents(
+    relation: Relation, provided: set[str], missing: list[str]
+) -> None:
+    if not missing:
+        proxies.require_documents(relation, provided)
+        return
+    with pytest.raises(ValidationFailed) as refused:
+        proxies.require_documents(relation, provided)
+    assert refused.value.errors == [
+        {"field": k, "message": f"required for {relation.value}"} for k in missing
+    ]
+
+
+def test_a_request_is_reviewed_once() -> None:
+    submitted = proxy_request()
+    assert proxies.check_reviewable(submitted) is submitted
+    for status in (ProxyRequestStatus.approved, ProxyRequestStatus.rejected):
+        with pytest.raises(proxies.AlreadyReviewed) as refused:
+            proxies.check_reviewable(proxy_request(status))
+        assert refused.value.status == 409
+        assert refused.value.detail == f"It was {status.value}."
+    with pytest.raises(NotFound):
+        proxies.check_reviewable(None)
+
+
+def test_a_review_records_who_decided_when_and_why() -> None:
+    request = proxy_request()
+    operator = Principal(subject="operator-1", scopes=frozenset({"admin"}))
+    proxies.mark_reviewed(request, ProxyRequestStatus.rejected, operator, "서명 불일치", NOW)
+    assert (request.status, request.reason) == (ProxyRequestStatus.rejected, "서명 불일치")
+    assert (request.reviewed_by, request.reviewed_at) == ("operator-1", NOW)
+    with pytest.raises(proxies.AlreadyReviewed):
+        proxies.check_reviewable(request)
+
+
+def test_approval_needs_records_and_issues_them_to_the_requester() -> None:
+    request = proxy_request()
+    with pytest.raises(Conflict):
+        proxies.require_records([])
+    records = [{"record_id": str(uuid.uuid4())}, {"record_id": str(uuid.uuid4())}]
+    proxies.require_records(records)
+    new = proxies.approved_issuance(request, "최영수", records)
+    assert (new.requester_subject, new.requester_actor) == ("person-spouse", None)
+    assert new.subject_person_key == "key-patient"
+    assert new.record_ids == [uuid.UUID(r["record_id"]) for r in records]
+    assert new.purpose == "Art. 21 (spouse)"
+
+
+# --- the vocabulary in the database ---------------------------------------------------------
+
+
+def test_statuses_are_stored_as_their_values_and_read_back_as_members() -> None:
+    column = EnumText(IssuanceStatus, 16)
+    assert column.process_bind_param(IssuanceStatus.purged, None) == "purged"
+    assert column.process_bind_param("ready", None) == "ready"
+    read = column.process_result_value("ready", None)
+    assert read is IssuanceStatus.ready
+    assert column.process_result_value(None, None) is None
+    with pytest.raises(ValueError):
+        column.process_bind_param("expired", None)
+
+
+def test_my_issuances_keep_their_json_shape() -> None:
+    rows = [issuance(), issuance(), issuance()]
+    for row in rows:
+        row.created_at = NOW
+    page = page_of(rows, 2, issuance_out, lambda i: str(i.issuance_id))
+    body = json.loads(page.model_dump_json())
+    assert list(body) == ["items", "next_cursor"]
+    assert body["next_cursor"] == str(rows[1].issuance_id)
+    assert body["items"][0]["status"] == "ready"
+    assert list(body["items"][0]) == [
+        "issuance_id",
+        "status",
+        "issuance_number",
+        "verification_code",
+        "record_count",
+        "pages",
+        "sha256",
+        "created_at",
+        "expires_at",
+    ]
+    last = json.loads(
+        page_of(rows, 3, issuance_out, lambda i: str(i.issuance_id)).model_dump_json()
+    )
+    assert last["next_cursor"] is None
