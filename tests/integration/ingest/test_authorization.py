@@ -6,8 +6,7 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import Depositor, Operator, content_digest, declared, ndjson
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import NOTE, IngestStore, a_record, new_code
+from tests.support.ingest import NOTE, IngestStore, NewDepositor, a_record, new_code
 
 
 @pytest.fixture(scope="module")

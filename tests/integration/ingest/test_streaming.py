@@ -23,9 +23,8 @@ from tests.actors import (
     eventually,
     service_client,
 )
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import STRUCTURED, IngestStore, a_record, structured
 from tests.stack import rss_samples
+from tests.support.ingest import STRUCTURED, IngestStore, NewDepositor, a_record, structured
 
 MiB = 1024 * 1024
 

@@ -10,13 +10,13 @@ import httpx
 import pytest
 
 from tests.actors import Depositor, batch_line, declared, inline
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import (
+from tests.support.ingest import (
     NAME,
     NOTE,
     RRN,
     STRUCTURED,
     IngestStore,
+    NewDepositor,
     a_record,
     structured,
 )
