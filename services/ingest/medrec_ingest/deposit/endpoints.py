@@ -152,9 +152,11 @@ async def put_record(
             await count_failed(session, transfer_id)
         raise
     candidate = new_candidate(settings, vault, transfer, external_id, body, data)
-    deposit = _Deposit(principal, response, transactions, vault, outbox, settings, today)
     if external_id in found:
-        return await deposit.repeat(found[external_id], candidate)
+        return await _repeat(
+            found[external_id], candidate, principal, response, transactions, vault, outbox,
+            settings, today,
+        )  # fmt: skip
 
     if candidate.data is not None:
         await store_inline(vault, candidate)  # between transactions: no connection held
@@ -171,40 +173,36 @@ async def put_record(
     await _discard(vault, candidate)
     async with transactions.begin() as session:
         found = await RecordRepository(session).find(transfer.institution_code, [external_id])
-    return await deposit.repeat(found[external_id], candidate)
+    return await _repeat(
+        found[external_id], candidate, principal, response, transactions, vault, outbox,
+        settings, today,
+    )  # fmt: skip
 
 
-class _Deposit:
-    """What answering a repeat of one PUT needs: the request's ports and its day."""
-
-    def __init__(
-        self,
-        principal: Principal,
-        response: Response,
-        transactions: Transactions,
-        vault: Vault,
-        outbox: Outbox,
-        settings: IngestSettings,
-        today: date,
-    ) -> None:
-        self.principal, self.response, self.transactions = principal, response, transactions
-        self.vault, self.outbox, self.settings, self.today = vault, outbox, settings, today
-
-    async def repeat(self, existing: OwnedRecord, candidate: Candidate) -> RecordOut:
-        """An unchanged repeat answers 200 (and gives declared content that came inline); any
-        other record under the external_id is a conflict, counted as a refusal."""
-        if judge(existing, candidate.fingerprint, self.principal.subject) is BatchStatus.unchanged:
-            self.response.status_code = 200
-            record = existing.record
-            if record.status == RecordStatus.awaiting_content and candidate.data is not None:
-                record = await give_inline_content(
-                    self.transactions, self.outbox, self.settings, self.vault, record,
-                    candidate.data, self.today,
-                )  # fmt: skip
-            return record_out(record)
-        async with self.transactions.begin() as session:
-            await count_failed(session, candidate.record.transfer_id)
-        raise conflict_problem()
+async def _repeat(
+    existing: OwnedRecord,
+    candidate: Candidate,
+    principal: Principal,
+    response: Response,
+    transactions: Transactions,
+    vault: Vault,
+    outbox: Outbox,
+    settings: IngestSettings,
+    today: date,
+) -> RecordOut:
+    """An unchanged repeat answers 200 (and gives declared content that came inline); any other
+    record under the external_id is a conflict, counted as a refusal."""
+    if judge(existing, candidate.fingerprint, principal.subject) is BatchStatus.unchanged:
+        response.status_code = 200
+        record = existing.record
+        if record.status == RecordStatus.awaiting_content and candidate.data is not None:
+            record = await give_inline_content(
+                transactions, outbox, settings, vault, record, candidate.data, today
+            )
+        return record_out(record)
+    async with transactions.begin() as session:
+        await count_failed(session, candidate.record.transfer_id)
+    raise conflict_problem()
 
 
 async def _discard(vault: Vault, candidate: Candidate) -> None:
