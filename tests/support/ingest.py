@@ -29,6 +29,23 @@ STRUCTURED = "application/vnd.medrec.record+json"
 NewDepositor = Callable[..., tuple[Depositor, str]]
 
 
+@dataclass(frozen=True)
+class OpenTransfer:
+    """A depositor and the transfer it opened (a module's `clinic` fixture)."""
+
+    client: Depositor
+    transfer_id: str
+
+
+@dataclass(frozen=True)
+class OwnedTransfer:
+    """A depositor, its institution code and a transfer of it holding records (`owner`)."""
+
+    client: Depositor
+    code: str
+    transfer_id: str
+
+
 def new_code() -> str:
     return f"7{random.randrange(10**7):07d}"
 
