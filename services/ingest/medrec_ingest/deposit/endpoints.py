@@ -10,7 +10,6 @@ line, in order, while its body is still arriving (batch.py); what was answered i
 """
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -20,25 +19,16 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from medrec_ingest.deposit.batch import Batch
-from medrec_ingest.deposit.judgement import judge
-from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
-from medrec_ingest.deposit.schemas import (
-    BatchStatus,
-    InlineContent,
-    RecordIn,
-    RecordOut,
-)
+from medrec_ingest.deposit.repository import RecordRepository
+from medrec_ingest.deposit.schemas import InlineContent, RecordIn, RecordOut
 from medrec_ingest.deposit.service import (
-    Candidate,
     conflict_problem,
     count_failed,
-    give_inline_content,
+    deposit_one,
     new_candidate,
     object_key,
     record_out,
-    store_inline,
     take_upload,
-    write_new,
 )
 from medrec_ingest.deposit.streams import read_ahead
 from medrec_ingest.deposit.upload import (
@@ -57,27 +47,15 @@ from medrec_ingest.deposit.validation import (
     inline_limit_error,
     parse_record,
 )
-from medrec_ingest.deps import (
-    ClockDep,
-    Depositor,
-    OutboxDep,
-    Settings,
-    TransactionsDep,
-    VaultDep,
-)
+from medrec_ingest.deps import ClockDep, Depositor, OutboxDep, Settings, TransactionsDep, VaultDep
 from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
 from medrec_ingest.models import RecordStatus
 from medrec_ingest.openapi import json_body
-from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.service import writable_transfer
-from medrec_shared.auth import Principal
 from medrec_shared.clock import korean_date
-from medrec_shared.db import Transactions
 from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
-from medrec_shared.messaging import Outbox
 from medrec_shared.problems import Conflict, NotFound, Problem, ValidationFailed
-from medrec_shared.vault import Vault
 from medrec_shared.web import Now
 
 router = APIRouter(tags=["records"])
@@ -152,62 +130,13 @@ async def put_record(
             await count_failed(session, transfer_id)
         raise
     candidate = new_candidate(settings, vault, transfer, external_id, body, data)
-    if external_id in found:
-        return await _repeat(
-            found[external_id], candidate, principal, response, transactions, vault, outbox,
-            settings, today,
-        )  # fmt: skip
-
-    if candidate.data is not None:
-        await store_inline(vault, candidate)  # between transactions: no connection held
-    try:
-        async with transactions.begin() as session:
-            inserted = await write_new(session, outbox, settings, transfer_id, [candidate], today)
-    except BaseException:
-        await _discard(vault, candidate)
-        raise
-    if candidate.record.record_id in inserted:
-        return record_out(candidate.record)
-
-    # Deposited concurrently under the same id: the other request won; ours leaves no trace.
-    await _discard(vault, candidate)
-    async with transactions.begin() as session:
-        found = await RecordRepository(session).find(transfer.institution_code, [external_id])
-    return await _repeat(
-        found[external_id], candidate, principal, response, transactions, vault, outbox,
-        settings, today,
+    record, created = await deposit_one(
+        transactions, outbox, settings, vault, principal.subject, found.get(external_id),
+        candidate, today,
     )  # fmt: skip
-
-
-async def _repeat(
-    existing: OwnedRecord,
-    candidate: Candidate,
-    principal: Principal,
-    response: Response,
-    transactions: Transactions,
-    vault: Vault,
-    outbox: Outbox,
-    settings: IngestSettings,
-    today: date,
-) -> RecordOut:
-    """An unchanged repeat answers 200 (and gives declared content that came inline); any other
-    record under the external_id is a conflict, counted as a refusal."""
-    if judge(existing, candidate.fingerprint, principal.subject) is BatchStatus.unchanged:
+    if not created:  # an identical repeat: nothing changed
         response.status_code = 200
-        record = existing.record
-        if record.status == RecordStatus.awaiting_content and candidate.data is not None:
-            record = await give_inline_content(
-                transactions, outbox, settings, vault, record, candidate.data, today
-            )
-        return record_out(record)
-    async with transactions.begin() as session:
-        await count_failed(session, candidate.record.transfer_id)
-    raise conflict_problem()
-
-
-async def _discard(vault: Vault, candidate: Candidate) -> None:
-    if candidate.record.object_key is not None:
-        await vault.delete(candidate.record.object_key)
+    return record_out(record)
 
 
 @router.put(

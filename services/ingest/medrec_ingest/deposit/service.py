@@ -2,9 +2,9 @@
 write that records the result and announces it (the judgement of repeats: judgement.py).
 
 Functions that take a session never commit: the caller opens each (short) transaction and
-passes its session. The two that take `Transactions` (`take_upload`, `give_inline_content`) open
-their own short transactions around object storage, which happens between transactions, never
-inside one.
+passes its session. Those that take `Transactions` (`deposit_one`, `take_upload`,
+`give_inline_content`) open their own short transactions around object storage, which happens
+between transactions, never inside one.
 """
 
 import hashlib
@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medrec_ingest.deposit.judgement import expired_on_arrival
-from medrec_ingest.deposit.repository import RecordRepository
-from medrec_ingest.deposit.schemas import DeclaredContent, RecordIn, RecordOut
+from medrec_ingest.deposit.judgement import expired_on_arrival, judge
+from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
+from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
 from medrec_ingest.models import Record, RecordStatus, Transfer
 from medrec_ingest.outbox import OutboxRepository
 from medrec_ingest.settings import IngestSettings
@@ -273,3 +273,76 @@ async def give_inline_content(
 async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
     """Counts refused deposits on the transfer (not once it is closed: its counts are final)."""
     await TransferRepository(session).count_if_open(transfer_id, failed=n)
+
+
+async def deposit_one(
+    transactions: Transactions,
+    outbox: Outbox,
+    settings: IngestSettings,
+    vault: Vault,
+    client_id: str,
+    held: OwnedRecord | None,
+    candidate: Candidate,
+    today: date,
+) -> tuple[Record, bool]:
+    """One record deposited (PUT): stored and written if its external_id is free, else judged
+    against the record `held` under it. Returns the record as it stands and whether it was
+    created; `RecordConflict` (counted as a refusal) for another record under its external_id."""
+    if held is not None:
+        repeated = await _repeat(
+            transactions, outbox, settings, vault, client_id, held, candidate, today
+        )
+        return repeated, False
+
+    if candidate.data is not None:
+        await store_inline(vault, candidate)  # between transactions: no connection held
+    transfer_id = candidate.record.transfer_id
+    try:
+        async with transactions.begin() as session:
+            inserted = await write_new(session, outbox, settings, transfer_id, [candidate], today)
+    except BaseException:
+        await _discard(vault, candidate)
+        raise
+    if candidate.record.record_id in inserted:
+        return candidate.record, True
+
+    # Deposited concurrently under the same id: the other request won; ours leaves no trace.
+    await _discard(vault, candidate)
+    async with transactions.begin() as session:
+        found = await RecordRepository(session).find(
+            candidate.record.institution_code, [candidate.external_id]
+        )
+    winner = found[candidate.external_id]
+    repeated = await _repeat(
+        transactions, outbox, settings, vault, client_id, winner, candidate, today
+    )
+    return repeated, False
+
+
+async def _repeat(
+    transactions: Transactions,
+    outbox: Outbox,
+    settings: IngestSettings,
+    vault: Vault,
+    client_id: str,
+    held: OwnedRecord,
+    candidate: Candidate,
+    today: date,
+) -> Record:
+    """An unchanged repeat changes nothing (but gives declared content that came inline); any
+    other record under the external_id is a conflict, counted as a refusal."""
+    if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
+        record = held.record
+        if record.status == RecordStatus.awaiting_content and candidate.data is not None:
+            record = await give_inline_content(
+                transactions, outbox, settings, vault, record, candidate.data, today
+            )
+        return record
+    async with transactions.begin() as session:
+        await count_failed(session, candidate.record.transfer_id)
+    raise conflict_problem()
+
+
+async def _discard(vault: Vault, candidate: Candidate) -> None:
+    if candidate.record.object_key is not None:
+        await vault.delete(candidate.record.object_key)
