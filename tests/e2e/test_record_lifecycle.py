@@ -27,8 +27,8 @@ from tests.actors import (
     record_body,
     structured_medical,
 )
-from tests.integration.ingest.helpers import IngestStore
 from tests.stack import sql, topic_envelopes
+from tests.support.ingest import IngestStore
 
 RRN, NAME, BIRTH = "790303-1472583", "한소멸", "1979-03-03"
 CLOSED, SUSPENDED = "93000001", "93000002"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from medrec_ingest.keys import app
+from medrec_ingest.keys.cli import app
 from medrec_shared.crypto import FileKeyring
 
 runner = CliRunner()

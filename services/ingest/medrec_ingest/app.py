@@ -8,19 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from medrec_ingest import (
-    batch,
-    completion,
-    content,
-    destruction,
-    internal,
-    openapi,
-    records,
-    release,
-    transfers,
-)
+from medrec_ingest import internal, openapi
+from medrec_ingest.deposit import endpoints as deposit
+from medrec_ingest.destruction import endpoints as destruction
 from medrec_ingest.models import messaging
+from medrec_ingest.release import endpoints as release
 from medrec_ingest.settings import IngestSettings
+from medrec_ingest.transfers import endpoints as transfers
 from medrec_shared.db import Database
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import broker_reachable
@@ -116,11 +110,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             }
         )
     )
-    app.include_router(transfers.router)
-    app.include_router(completion.router)
-    app.include_router(records.router)
-    app.include_router(content.router)
-    app.include_router(batch.router)
+    app.include_router(transfers.router)  # open, list, read, complete
+    app.include_router(deposit.router)  # one record, its content, a batch
     app.include_router(openapi.router)
     app.include_router(internal.router)
     app.include_router(release.router)

@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deps import ContentReader, DbSession, MetadataReader, VaultDep
-from medrec_ingest.models import Record
-from medrec_ingest.repositories import RecordRepository
+from medrec_ingest.models import Record, RecordStatus
 from medrec_shared.problems import NotFound
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
@@ -32,7 +32,7 @@ async def record_metadata(
     record_id: uuid.UUID, session: DbSession, _: MetadataReader
 ) -> dict[str, Any]:
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != "stored":
+    if record is None or record.status != RecordStatus.stored:
         raise NotFound("No such record.")
     return metadata_of(record)
 
@@ -56,7 +56,7 @@ async def record_content(
     record_id: uuid.UUID, session: DbSession, vault: VaultDep, _: ContentReader
 ) -> StreamingResponse:
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != "stored" or record.object_key is None:
+    if record is None or record.status != RecordStatus.stored or record.object_key is None:
         raise NotFound("No such record.")
     assert record.kek_id is not None and record.wrapped_dek is not None
     digest = base64.b64encode(bytes.fromhex(record.sha256)).decode()

@@ -21,3 +21,10 @@ def run_worker() -> None:
 
 def run_migrations() -> None:
     entrypoints.migrate("ingest", SERVICE_DIR)
+
+
+def run_keys() -> None:
+    """medrec-ingest-keys (keys/cli.py)."""
+    from medrec_ingest.keys.cli import app
+
+    app()

@@ -1,5 +1,6 @@
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Integer, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -7,6 +8,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from medrec_shared.db import Base, new_metadata
 from medrec_shared.messaging import messaging_tables
+
+
+# Statuses are stored as their values in VARCHAR columns (no database enum type, so a new
+# status needs no migration of the type); rows read back compare equal to the members.
+class TransferStatus(StrEnum):
+    """A transfer takes records while open; completed, its counts are final; released, its
+    records go back to their reopened institution."""
+
+    open = "open"
+    completed = "completed"
+    released = "released"
+
+
+class RecordStatus(StrEnum):
+    awaiting_content = "awaiting_content"  # declared, its content to be streamed
+    stored = "stored"
+    destroyed = "destroyed"
+    withdrawn = "withdrawn"  # its transfer was released
 
 
 class IngestBase(Base):
@@ -26,7 +45,7 @@ class Transfer(IngestBase):
     reason: Mapped[str] = mapped_column(String(16))
     effective_date: Mapped[date]
     expected_records: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | released
+    status: Mapped[TransferStatus] = mapped_column(String(16), default=TransferStatus.open)
     record_count: Mapped[int | None]  # confirmed at completion
     received: Mapped[int] = mapped_column(Integer, default=0)
     stored: Mapped[int] = mapped_column(Integer, default=0)
@@ -61,9 +80,7 @@ class Record(IngestBase):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(
-        String(16)
-    )  # awaiting_content | stored | destroyed | withdrawn
+    status: Mapped[RecordStatus] = mapped_column(String(16))
     object_key: Mapped[str | None] = mapped_column(String(200))
     kek_id: Mapped[str | None] = mapped_column(String(64), index=True)
     wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)

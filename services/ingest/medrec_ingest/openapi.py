@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
-from medrec_ingest.schemas import BatchLine, BatchResult, RecordIn
+from medrec_ingest.deposit.schemas import BatchLine, BatchResult, RecordIn
 from medrec_shared.clinical import (
     STRUCTURED_RECORD_CONTENT_TYPE,
     StructuredRecord,

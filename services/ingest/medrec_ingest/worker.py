@@ -1,11 +1,13 @@
 import asyncio
 from contextlib import AsyncExitStack
 
-from medrec_ingest import destruction
 from medrec_ingest.app import build_vault
+from medrec_ingest.destruction.handlers import on_retention_due
+from medrec_ingest.destruction.service import destroy_unreclaimed
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.clock import build_clock
+from medrec_shared.db import Transactions
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
 from medrec_shared.worker import Task, every
@@ -25,16 +27,14 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         messaging.inbox,
         "ingest",
         [settings.topic_record],
-        {"RecordRetentionDue": destruction.on_retention_due(vault, outbox, settings, clock)},
+        {"RecordRetentionDue": on_retention_due(vault, outbox, settings, clock)},
     )
 
     async def release_sweep(stop: asyncio.Event) -> None:
         await every(
             stop,
             settings.release_sweep_seconds,
-            lambda: destruction.destroy_unreclaimed(
-                db.sessions, vault, outbox, settings, clock.now()
-            ),
+            lambda: destroy_unreclaimed(Transactions.of(db), vault, outbox, settings, clock.now()),
         )
 
     return {

@@ -1,12 +1,8 @@
-from collections.abc import Callable
-
 import pytest
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import Depositor, Operator
-from tests.integration.ingest.helpers import IngestStore, new_code
-
-NewDepositor = Callable[..., tuple[Depositor, str]]
+from tests.support.ingest import IngestStore, NewDepositor, new_code
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,17 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import Depositor, Operator, content_digest, declared, ndjson
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import NOTE, IngestStore, a_record, new_code
+from tests.support.ingest import NOTE, IngestStore, NewDepositor, OwnedTransfer, a_record, new_code
 
 
 @pytest.fixture(scope="module")
-def owner(new_depositor: NewDepositor) -> tuple[Depositor, str, str]:
+def owner(new_depositor: NewDepositor) -> OwnedTransfer:
     client, code = new_depositor()
     transfer_id = client.open_transfer(code, "주인의원")
     assert client.put_record(transfer_id, "r1", a_record()).status_code == 201
     body = a_record(content=declared(NOTE.encode(), "text/plain"))
     assert client.put_record(transfer_id, "r2", body).status_code == 201
-    return client, code, transfer_id
+    return OwnedTransfer(client, code, transfer_id)
 
 
 def attempts(transfer_id: str) -> list[tuple[str, str, dict[str, object]]]:
@@ -38,9 +37,9 @@ def attempts(transfer_id: str) -> list[tuple[str, str, dict[str, object]]]:
 
 
 def test_another_clients_transfer_is_not_found(
-    owner: tuple[Depositor, str, str], new_depositor: NewDepositor, store: IngestStore
+    owner: OwnedTransfer, new_depositor: NewDepositor, store: IngestStore
 ) -> None:
-    _, _, transfer_id = owner
+    transfer_id = owner.transfer_id
     other, _ = new_depositor()
     for method, path, kwargs in attempts(transfer_id):
         response = other.ingest.request(method, path, **kwargs)  # type: ignore[arg-type]
@@ -52,9 +51,9 @@ def test_another_clients_transfer_is_not_found(
 
 
 def test_a_client_opens_transfers_only_for_its_own_codes(
-    cluster: Cluster, owner: tuple[Depositor, str, str], operator: Operator
+    cluster: Cluster, owner: OwnedTransfer, operator: Operator
 ) -> None:
-    _, code, transfer_id = owner
+    code, transfer_id = owner.code, owner.transfer_id
     client_id, secret = operator.register_client([new_code()])
     stranger = Depositor(cluster, client_id, secret)
     assert stranger.ingest.get(f"/v1/transfers/{transfer_id}").status_code == 404
@@ -68,9 +67,9 @@ def test_a_client_opens_transfers_only_for_its_own_codes(
 
 
 def test_a_token_without_transfer_write_is_forbidden(
-    owner: tuple[Depositor, str, str], new_depositor: NewDepositor, store: IngestStore
+    owner: OwnedTransfer, new_depositor: NewDepositor, store: IngestStore
 ) -> None:
-    _, code, transfer_id = owner
+    code, transfer_id = owner.code, owner.transfer_id
     reader, _ = new_depositor(["content:read"])
     for method, path, kwargs in attempts(transfer_id):
         response = reader.ingest.request(method, path, **kwargs)  # type: ignore[arg-type]
@@ -85,8 +84,8 @@ def test_a_token_without_transfer_write_is_forbidden(
     assert {r["external_id"] for r in store.records(transfer_id)} == {"r1", "r2"}
 
 
-def test_no_token_is_unauthorized(cluster: Cluster, owner: tuple[Depositor, str, str]) -> None:
-    _, _, transfer_id = owner
+def test_no_token_is_unauthorized(cluster: Cluster, owner: OwnedTransfer) -> None:
+    transfer_id = owner.transfer_id
     anonymous = httpx.Client(base_url=cluster.url("ingest"), timeout=30)
     for method, path, kwargs in attempts(transfer_id):
         response = anonymous.request(method, path, **kwargs)  # type: ignore[arg-type]

@@ -4,9 +4,8 @@ answered; 10,000 records in one request, in bounded memory."""
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import Depositor, batch_line, eventually, inline
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import IngestStore, a_record
 from tests.stack import group_lag, rss_samples
+from tests.support.ingest import IngestStore, NewDepositor, a_record
 
 MiB = 1024 * 1024
 CATALOG_TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.audit.v1"]

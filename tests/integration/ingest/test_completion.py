@@ -3,8 +3,7 @@ through the outbox, and no writes afterwards."""
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import Depositor, batch_line, declared, eventually
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import NOTE, IngestStore, a_record
+from tests.support.ingest import NOTE, IngestStore, NewDepositor, a_record
 
 
 def test_completion_checks_counts_and_names_what_is_missing(

@@ -2,8 +2,7 @@
 deposit, refusal and repeat; records already past retention are accepted and counted."""
 
 from tests.actors import batch_line, declared, inline
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import IngestStore, a_record
+from tests.support.ingest import IngestStore, NewDepositor, a_record
 
 
 def test_counts_follow_deposits_refusals_and_repeats(

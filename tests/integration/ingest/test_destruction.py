@@ -10,8 +10,8 @@ import httpx
 from medrec_devstack.cluster import Cluster
 from medrec_shared.failpoints import CRASH_EXIT_CODE
 from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
-from tests.integration.ingest.helpers import IngestStore
 from tests.stack import group_lag, sql, topic_envelopes
+from tests.support.ingest import IngestStore
 
 CODE = "94000001"
 RRN, NAME, BIRTH = "700101-2345678", "임파기", "1970-01-01"

@@ -16,8 +16,7 @@ from tests.actors import (
     declared,
     inline,
 )
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import IngestStore, a_record
+from tests.support.ingest import IngestStore, NewDepositor, a_record
 
 
 def test_a_repeat_changes_nothing_and_other_content_conflicts(

@@ -4,8 +4,7 @@ import uuid
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import Operator, declared, service_client
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import NAME, RRN, a_record
+from tests.support.ingest import NAME, RRN, NewDepositor, a_record
 
 
 def test_metadata_of_several_records_in_one_request(

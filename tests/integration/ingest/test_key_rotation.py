@@ -34,8 +34,8 @@ from tests.actors import (
     eventually,
     inline,
 )
-from tests.integration.ingest.helpers import NAME, RRN, IngestStore, a_record, new_code
 from tests.lab import Lab, service_lab
+from tests.support.ingest import NAME, RRN, IngestStore, a_record, new_code
 
 OLD, NEW = "kek-local-1", "kek-rotation-2"  # the cluster's key, the one rotated to
 DATABASE = "medrec_ingest_rotation"

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.integration.ingest.helpers import structured
+from tests.support.ingest import structured
 
 PATHS = {
     "/v1/transfers": {"get", "post"},

@@ -6,8 +6,7 @@ import json
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import batch_line, declared, inline
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import BIRTH, NAME, NOTE, RRN, IngestStore, a_record
+from tests.support.ingest import BIRTH, NAME, NOTE, RRN, IngestStore, NewDepositor, a_record
 
 FORBIDDEN = [RRN, RRN.replace("-", ""), NAME, NOTE, "INGEST-SECRET-NOTE-4711"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.storage import ObjectStore
-from tests.integration.ingest.helpers import BUCKET, IngestStore
+from tests.support.ingest import BUCKET, IngestStore
 
 MiB = 1024 * 1024
 

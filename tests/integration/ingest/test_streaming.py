@@ -23,9 +23,15 @@ from tests.actors import (
     eventually,
     service_client,
 )
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import STRUCTURED, IngestStore, a_record, structured
 from tests.stack import rss_samples
+from tests.support.ingest import (
+    STRUCTURED,
+    IngestStore,
+    NewDepositor,
+    OpenTransfer,
+    a_record,
+    structured,
+)
 
 MiB = 1024 * 1024
 
@@ -50,9 +56,9 @@ def digest_header(sha256_hex: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def clinic(new_depositor: NewDepositor) -> tuple[Depositor, str]:
+def clinic(new_depositor: NewDepositor) -> OpenTransfer:
     client, code = new_depositor()
-    return client, client.open_transfer(code, "스트리밍의원")
+    return OpenTransfer(client, client.open_transfer(code, "스트리밍의원"))
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +78,9 @@ def declare(client: Depositor, transfer_id: str, external_id: str, size: int, sh
 
 
 def test_streamed_content_is_stored_encrypted_and_announced_once_verified(
-    cluster: Cluster, clinic: tuple[Depositor, str], store: IngestStore, reader: httpx.Client
+    cluster: Cluster, clinic: OpenTransfer, store: IngestStore, reader: httpx.Client
 ) -> None:
-    client, transfer_id = clinic
+    client, transfer_id = clinic.client, clinic.transfer_id
     size = 40 * MiB + 123  # several 8 MiB parts
     sha = digest_of(size, b"big")
     record = declare(client, transfer_id, "scan-1", size, sha)
@@ -110,10 +116,8 @@ def test_streamed_content_is_stored_encrypted_and_announced_once_verified(
     assert client.put_content(transfer_id, "scan-1", b"x", "text/plain").status_code == 409
 
 
-def test_a_large_upload_runs_in_constant_memory(
-    cluster: Cluster, clinic: tuple[Depositor, str]
-) -> None:
-    client, transfer_id = clinic
+def test_a_large_upload_runs_in_constant_memory(cluster: Cluster, clinic: OpenTransfer) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     size = 256 * MiB
     sha = digest_of(size, b"rss")
     declare(client, transfer_id, "rss-1", size, sha)
@@ -132,8 +136,8 @@ def upload_headers(data: bytes, content_type: str = "text/plain") -> dict[str, s
     return {"Content-Type": content_type, "Content-Digest": content_digest(data)}
 
 
-def test_a_mismatch_keeps_nothing(clinic: tuple[Depositor, str], store: IngestStore) -> None:
-    client, transfer_id = clinic
+def test_a_mismatch_keeps_nothing(clinic: OpenTransfer, store: IngestStore) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     data = os.urandom(9 * MiB)  # more than one part: the multipart upload has begun
     record = declare(client, transfer_id, "mismatch-1", len(data),
                      hashlib.sha256(data).hexdigest())  # fmt: skip
@@ -175,9 +179,9 @@ def test_a_mismatch_keeps_nothing(clinic: tuple[Depositor, str], store: IngestSt
 
 
 def test_a_dropped_connection_keeps_nothing(
-    cluster: Cluster, clinic: tuple[Depositor, str], store: IngestStore
+    cluster: Cluster, clinic: OpenTransfer, store: IngestStore
 ) -> None:
-    client, transfer_id = clinic
+    client, transfer_id = clinic.client, clinic.transfer_id
     data = os.urandom(24 * MiB)
     record = declare(client, transfer_id, "dropped-1", len(data),
                      hashlib.sha256(data).hexdigest())  # fmt: skip
@@ -208,9 +212,9 @@ def test_a_dropped_connection_keeps_nothing(
 
 
 def test_concurrent_uploads_of_one_record_store_it_once(
-    cluster: Cluster, clinic: tuple[Depositor, str], store: IngestStore
+    cluster: Cluster, clinic: OpenTransfer, store: IngestStore
 ) -> None:
-    client, transfer_id = clinic
+    client, transfer_id = clinic.client, clinic.transfer_id
     data = os.urandom(3 * MiB)
     record = declare(client, transfer_id, "race-1", len(data), hashlib.sha256(data).hexdigest())
 
@@ -234,10 +238,8 @@ def test_concurrent_uploads_of_one_record_store_it_once(
     assert len(stored) == 1
 
 
-def test_streamed_structured_content_is_validated(
-    clinic: tuple[Depositor, str], store: IngestStore
-) -> None:
-    client, transfer_id = clinic
+def test_streamed_structured_content_is_validated(clinic: OpenTransfer, store: IngestStore) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     bad = structured(diagnoses=[{"code": "not-kcd", "name": "x"}])
     declare(client, transfer_id, "structured-1", len(bad), hashlib.sha256(bad).hexdigest(),
             STRUCTURED)  # fmt: skip
@@ -247,8 +249,8 @@ def test_streamed_structured_content_is_validated(
     assert store.record(transfer_id, "structured-1")["status"] == "awaiting_content"  # type: ignore[index]
 
 
-def test_content_for_an_unknown_record_is_not_found(clinic: tuple[Depositor, str]) -> None:
-    client, transfer_id = clinic
+def test_content_for_an_unknown_record_is_not_found(clinic: OpenTransfer) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     response = client.put_content(transfer_id, "never-declared", b"abc", "text/plain")
     assert response.status_code == 404
     inline_record = client.put_record(transfer_id, "inline-1", a_record())
@@ -257,8 +259,8 @@ def test_content_for_an_unknown_record_is_not_found(clinic: tuple[Depositor, str
     assert client.put_content(transfer_id, "inline-1", same, "text/plain").status_code == 200
 
 
-def test_declaring_again_is_idempotent(clinic: tuple[Depositor, str]) -> None:
-    client, transfer_id = clinic
+def test_declaring_again_is_idempotent(clinic: OpenTransfer) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     body = a_record(content=declared(b"declared twice", "text/plain"))
     first = client.put_record(transfer_id, "declared-2", body)
     assert first.status_code == 201

@@ -9,14 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.actors import Depositor, batch_line, declared, inline
-from tests.integration.ingest.conftest import NewDepositor
-from tests.integration.ingest.helpers import (
+from tests.actors import batch_line, declared, inline
+from tests.support.ingest import (
     NAME,
     NOTE,
     RRN,
     STRUCTURED,
     IngestStore,
+    NewDepositor,
+    OpenTransfer,
     a_record,
     structured,
 )
@@ -117,9 +118,9 @@ VALID_CONTENT = [
 
 
 @pytest.fixture(scope="module")
-def clinic(new_depositor: NewDepositor) -> tuple[Depositor, str]:
+def clinic(new_depositor: NewDepositor) -> OpenTransfer:
     client, code = new_depositor()
-    return client, client.open_transfer(code, "검증의원")
+    return OpenTransfer(client, client.open_transfer(code, "검증의원"))
 
 
 def assert_refused(response: httpx.Response, status: int, field: str, value: str | None) -> None:
@@ -137,7 +138,7 @@ def assert_refused(response: httpx.Response, status: int, field: str, value: str
 @pytest.mark.parametrize(("case", "change", "status", "field", "value"), CASES,
                          ids=[c[0] for c in CASES])  # fmt: skip
 def test_a_bad_field_is_refused_by_name_and_nothing_is_stored(
-    clinic: tuple[Depositor, str],
+    clinic: OpenTransfer,
     store: IngestStore,
     case: str,
     change: Callable[[Record], Record],
@@ -145,7 +146,7 @@ def test_a_bad_field_is_refused_by_name_and_nothing_is_stored(
     field: str,
     value: str | None,
 ) -> None:
-    client, transfer_id = clinic
+    client, transfer_id = clinic.client, clinic.transfer_id
     objects = store.objects()
     failed = client.transfer(transfer_id)["counts"]["failed"]
 
@@ -159,10 +160,8 @@ def test_a_bad_field_is_refused_by_name_and_nothing_is_stored(
     assert client.transfer(transfer_id)["counts"]["failed"] == failed + 1
 
 
-def test_inline_content_over_the_limit_is_refused(
-    clinic: tuple[Depositor, str], store: IngestStore
-) -> None:
-    client, transfer_id = clinic
+def test_inline_content_over_the_limit_is_refused(clinic: OpenTransfer, store: IngestStore) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     objects = store.objects()
     big = b"x" * (10 * 1024 * 1024 + 1)
     response = client.put_record(
@@ -177,14 +176,14 @@ def test_inline_content_over_the_limit_is_refused(
     assert store.new_objects(objects) == set()
 
 
-def test_an_rrn_as_external_id_is_refused(clinic: tuple[Depositor, str]) -> None:
-    client, transfer_id = clinic
+def test_an_rrn_as_external_id_is_refused(clinic: OpenTransfer) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     response = client.put_record(transfer_id, RRN, a_record())
     assert_refused(response, 422, "external_id", RRN)
 
 
-def test_a_body_that_is_not_json_is_refused(clinic: tuple[Depositor, str]) -> None:
-    client, transfer_id = clinic
+def test_a_body_that_is_not_json_is_refused(clinic: OpenTransfer) -> None:
+    client, transfer_id = clinic.client, clinic.transfer_id
     response = client.ingest.put(
         f"/v1/transfers/{transfer_id}/records/not-json", content=b"{" + NOTE.encode()
     )
@@ -193,9 +192,9 @@ def test_a_body_that_is_not_json_is_refused(clinic: tuple[Depositor, str]) -> No
 
 @pytest.mark.parametrize(("content_type", "data"), VALID_CONTENT, ids=[c[0] for c in VALID_CONTENT])
 def test_every_allowed_content_type_is_accepted(
-    clinic: tuple[Depositor, str], content_type: str, data: bytes
+    clinic: OpenTransfer, content_type: str, data: bytes
 ) -> None:
-    client, transfer_id = clinic
+    client, transfer_id = clinic.client, clinic.transfer_id
     external_id = "ok-" + content_type.split(";")[0].replace("/", "-").replace("+", "-")
     response = client.put_record(
         transfer_id, external_id, a_record(content=inline(data, content_type))
@@ -232,9 +231,9 @@ def test_records_without_rrn_and_with_unknown_sex_are_accepted(
 
 
 def test_bad_lines_of_a_batch_are_refused_by_name_and_the_others_stored(
-    clinic: tuple[Depositor, str], store: IngestStore
+    clinic: OpenTransfer, store: IngestStore
 ) -> None:
-    client, transfer_id = clinic
+    client, transfer_id = clinic.client, clinic.transfer_id
     objects = store.objects()
     before = {r["external_id"] for r in store.records(transfer_id)}
     lines: list[dict[str, Any] | bytes] = [batch_line("batch-good-0", a_record())]
@@ -299,9 +298,9 @@ def test_a_transfer_with_bad_fields_is_refused(
 
 
 def test_structured_and_fhir_content_are_checked_in_batches_too(
-    clinic: tuple[Depositor, str],
+    clinic: OpenTransfer,
 ) -> None:
-    client, transfer_id = clinic
+    client, transfer_id = clinic.client, clinic.transfer_id
     bad = base64.b64encode(structured(diagnoses=[{"code": "J06.999", "name": "x"}])).decode()
     answers = client.batch(
         transfer_id,

@@ -1,8 +1,11 @@
-"""Deposits of one batch request, group by group: lines validated, new content stored (several
-uploads at once), the group committed in one short transaction, then answered in order.
+"""Deposits of one batch request (`POST …/records:batch`, endpoints.py), group by group: lines
+validated, new content stored (several uploads at once), the group committed in one short
+transaction, then answered in order.
 
 Everything answered is committed, so a dropped connection keeps what was answered and a replay
-answers `unchanged` for it. One bad line does not stop the others.
+answers `unchanged` for it. One bad line does not stop the others. The batch opens its short
+transactions itself, from the `Transactions` it is given; each group is judged by the day the
+service's clock says it is when the group is read.
 """
 
 import asyncio
@@ -13,33 +16,36 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect
 
-from medrec_ingest.deposit import (
+from medrec_ingest.deposit.judgement import judge
+from medrec_ingest.deposit.ndjson import Line, grouped, read_lines
+from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
+from medrec_ingest.deposit.schemas import BatchLine, BatchStatus, InlineContent
+from medrec_ingest.deposit.service import (
     Candidate,
     conflict_problem,
     count_failed,
-    judge,
     new_candidate,
     store_inline,
     write_new,
 )
-from medrec_ingest.models import Transfer
-from medrec_ingest.ndjson import Line, grouped, read_lines
-from medrec_ingest.records import body_limit
-from medrec_ingest.repositories import OwnedRecord, RecordRepository
-from medrec_ingest.schemas import EXTERNAL_ID_PATTERN, BatchLine, BatchStatus, InlineContent
-from medrec_ingest.settings import IngestSettings
-from medrec_ingest.transfers import TransferClosed
-from medrec_ingest.validation import (
+from medrec_ingest.deposit.validation import (
+    body_limit,
     check_content,
     decode_inline,
     inline_limit_error,
     parse_record,
 )
+from medrec_ingest.fields import EXTERNAL_ID_PATTERN
+from medrec_ingest.models import Transfer
+from medrec_ingest.settings import IngestSettings
+from medrec_ingest.transfers.service import TransferClosed
+from medrec_shared.clock import Clock, korean_date
+from medrec_shared.db import Transactions
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
 from medrec_shared.problems import Problem, ServiceUnavailable
@@ -97,14 +103,16 @@ class Batch:
         self,
         transfer: Transfer,
         client_id: str,
-        sessions: async_sessionmaker[AsyncSession],
+        transactions: Transactions,
         settings: IngestSettings,
         vault: Vault,
         outbox: Outbox,
+        clock: Clock,
     ) -> None:
         self.transfer = transfer
         self.client_id = client_id
-        self.sessions = sessions
+        self.transactions = transactions
+        self.clock = clock
         self.settings = settings
         self.vault = vault
         self.outbox = outbox
@@ -145,11 +153,12 @@ class Batch:
                        problem=self.closed.body())
                 for line in group
             ]  # fmt: skip
+        today = korean_date(self.clock.now())
         answers: dict[int, Answer] = {}
         firsts: dict[str, tuple[Line, Candidate]] = {}
         repeats: list[tuple[Line, Candidate]] = []  # the same external_id again in this group
         for line in group:
-            candidate = self._candidate(line, answers)
+            candidate = self._candidate(line, answers, today)
             if candidate is None:
                 continue
             if candidate.external_id in firsts:
@@ -158,7 +167,7 @@ class Batch:
                 firsts[candidate.external_id] = (line, candidate)
 
         code = self.transfer.institution_code
-        async with self.sessions.begin() as session:
+        async with self.transactions.begin() as session:
             held = await RecordRepository(session).find(code, firsts)
         new: list[tuple[Line, Candidate]] = []
         for external_id, (line, candidate) in firsts.items():
@@ -170,10 +179,10 @@ class Batch:
         stored = await self._store(new, answers)
         refused = sum(a.status in _REFUSED for a in answers.values())
         try:
-            async with self.sessions.begin() as session:
+            async with self.transactions.begin() as session:
                 inserted = await write_new(
                     session, self.outbox, self.settings, self.transfer.transfer_id,
-                    [c for _, c in stored], failed=refused,
+                    [c for _, c in stored], today, failed=refused,
                 )  # fmt: skip
         except TransferClosed as closed:
             self.closed = closed
@@ -198,12 +207,12 @@ class Batch:
             await self._judge_late(late, answers)
         return [answers[line.number] for line in group]
 
-    def _candidate(self, line: Line, answers: dict[int, Answer]) -> Candidate | None:
+    def _candidate(self, line: Line, answers: dict[int, Answer], today: date) -> Candidate | None:
         settings = self.settings
         try:
             if line.data is None:
                 raise inline_limit_error(settings.inline_content_max_bytes)
-            body = parse_record(line.data, BatchLine)
+            body = parse_record(line.data, BatchLine, today)
             assert isinstance(body.content, InlineContent)  # parse_record refuses declared content
             data = decode_inline(body.content, settings.inline_content_max_bytes)
             check_content(body.content.content_type, data, body.specialty.value)
@@ -251,7 +260,7 @@ class Batch:
         self, late: list[tuple[Line, Candidate]], answers: dict[int, Answer]
     ) -> None:
         """Repeats within the group, and records that lost a race, against what is now held."""
-        async with self.sessions.begin() as session:
+        async with self.transactions.begin() as session:
             held = await RecordRepository(session).find(
                 self.transfer.institution_code, {c.external_id for _, c in late}
             )
@@ -266,7 +275,7 @@ class Batch:
                     line.number, candidate.external_id, BatchStatus.failed, problem=problem.body()
                 )
         if conflicts:
-            async with self.sessions.begin() as session:
+            async with self.transactions.begin() as session:
                 await count_failed(session, self.transfer.transfer_id, conflicts)
 
     async def _discard(self, candidates: list[Candidate]) -> None:

@@ -2,8 +2,8 @@
 the active KEK, content objects untouched, so the old KEK can then be retired.
 
 Batches of rows, each locked (`SKIP LOCKED`: writers are never waited for) and rewritten in a
-transaction of its own. The job only moves what is not yet under the active KEK, so it can be
-stopped at any point and run again.
+transaction of its own, opened from the `Transactions` the job is given. The job only moves what
+is not yet under the active KEK, so it can be stopped at any point and run again.
 """
 
 import asyncio
@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from medrec_ingest.repositories import KeyReferenceRepository, KeyUse, WrappedKeys
+from medrec_ingest.keys.repository import KeyReferenceRepository, KeyUse, WrappedKeys
 from medrec_shared.crypto import CryptoError, Keyring, WrappedKey, reseal, rewrap, sealed_kek_id
-from medrec_shared.db import Database
+from medrec_shared.db import Transactions
 
 BATCH_SIZE = 500
 PASSES = 3
@@ -45,7 +45,7 @@ def _moved(keyring: Keyring, row: WrappedKeys, active: str) -> dict[str, Any]:
 
 
 async def _batch(
-    db: Database,
+    transactions: Transactions,
     keyring: Keyring,
     active: str,
     after: uuid.UUID | None,
@@ -54,7 +54,7 @@ async def _batch(
 ) -> tuple[uuid.UUID | None, int]:
     """Moves one batch; returns the last record_id seen (None: the pass is over) and how many
     rows could not be moved."""
-    async with db.sessions.begin() as session:
+    async with transactions.begin() as session:
         repository = KeyReferenceRepository(session)
         rows = await repository.lock_not_under(active, after, size)
         changes, unreadable = [], 0
@@ -70,7 +70,11 @@ async def _batch(
 
 
 async def rewrap_records(
-    db: Database, keyring: Keyring, *, batch_size: int = BATCH_SIZE, passes: int = PASSES
+    transactions: Transactions,
+    keyring: Keyring,
+    *,
+    batch_size: int = BATCH_SIZE,
+    passes: int = PASSES,
 ) -> RewrapReport:
     """Moves every record's keys to the keyring's active KEK.
 
@@ -85,23 +89,25 @@ async def rewrap_records(
         after: uuid.UUID | None = None
         unreadable = 0
         while True:
-            after, failed = await _batch(db, keyring, report.active, after, batch_size, report)
+            after, failed = await _batch(
+                transactions, keyring, report.active, after, batch_size, report
+            )
             unreadable += failed
             if after is None:
                 break
         report.unreadable = unreadable
-        report.remaining = await count_not_under(db, report.active)
+        report.remaining = await count_not_under(transactions, report.active)
         if report.remaining <= report.unreadable:
             break
     return report
 
 
-async def count_not_under(db: Database, active: str) -> int:
-    async with db.sessions() as session:
+async def count_not_under(transactions: Transactions, active: str) -> int:
+    async with transactions.begin() as session:
         return await KeyReferenceRepository(session).count_not_under(active)
 
 
-async def references(db: Database) -> dict[str, KeyUse]:
+async def references(transactions: Transactions) -> dict[str, KeyUse]:
     """Records depending on each KEK id (content data keys, sealed patient fields)."""
-    async with db.sessions() as session:
+    async with transactions.begin() as session:
         return await KeyReferenceRepository(session).references()

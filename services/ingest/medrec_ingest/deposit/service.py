@@ -1,8 +1,10 @@
-"""Depositing records: from a validated request to a row and an encrypted object, the judgement
-of repeats, and the short write that records the result and announces it.
+"""Depositing records: from a validated request to a row and an encrypted object, and the short
+write that records the result and announces it (the judgement of repeats: judgement.py).
 
-Nothing here commits: the request boundary opens each (short) transaction and passes its session.
-Object storage happens between transactions, never inside one.
+Functions that take a session never commit: the caller opens each (short) transaction and
+passes its session. Those that take `Transactions` (`deposit_one`, `take_upload`,
+`give_inline_content`) open their own short transactions around object storage, which happens
+between transactions, never inside one.
 """
 
 import hashlib
@@ -11,27 +13,24 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from medrec_ingest.clock import today
-from medrec_ingest.models import Record, Transfer
-from medrec_ingest.repositories import (
-    OutboxRepository,
-    OwnedRecord,
-    RecordRepository,
-    TransferRepository,
-)
-from medrec_ingest.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
+from medrec_ingest.deposit.judgement import expired_on_arrival, judge
+from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
+from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
+from medrec_ingest.models import Record, RecordStatus, Transfer
+from medrec_ingest.outbox import OutboxRepository
 from medrec_ingest.settings import IngestSettings
-from medrec_ingest.transfers import TransferClosed
+from medrec_ingest.transfers.repository import TransferRepository
+from medrec_ingest.transfers.service import closed
 from medrec_shared.crypto import blind_index, seal
+from medrec_shared.db import Transactions
 from medrec_shared.events import RecordStored
 from medrec_shared.ids import new_id
 from medrec_shared.messaging import Outbox
 from medrec_shared.problems import Conflict
-from medrec_shared.retention import retention_until
 from medrec_shared.vault import StoredContent, Vault
 
 PATIENT_CONTEXT = b"ingest.patient"
@@ -80,10 +79,11 @@ def new_candidate(
     data: bytes | None,
 ) -> Candidate:
     if isinstance(body.content, DeclaredContent):
-        size, sha256, status = body.content.size, body.content.sha256, "awaiting_content"
+        size, sha256 = body.content.size, body.content.sha256
+        status = RecordStatus.awaiting_content
     else:
         assert data is not None
-        size, sha256, status = len(data), hashlib.sha256(data).hexdigest(), "stored"
+        size, sha256, status = len(data), hashlib.sha256(data).hexdigest(), RecordStatus.stored
     patient = body.patient
     index_key = settings.person_index_key.get_secret_value().encode()
     sealed = json.dumps({"rrn": patient.rrn, "name": patient.name}, ensure_ascii=False).encode()
@@ -115,14 +115,6 @@ def new_candidate(
     return Candidate(record, data)
 
 
-def judge(existing: OwnedRecord, candidate_fingerprint: str, client_id: str) -> BatchStatus:
-    """A repeat by the same client of the same record changes nothing; anything else under a
-    taken external_id (other content, or another client's record) is a conflict."""
-    if existing.client_id == client_id and existing.record.fingerprint == candidate_fingerprint:
-        return BatchStatus.unchanged
-    return BatchStatus.conflict
-
-
 def record_out(record: Record) -> RecordOut:
     return RecordOut.model_validate(record, from_attributes=True)
 
@@ -151,11 +143,7 @@ def _attach(record: Record, stored: StoredContent) -> None:
         stored.kek_id,
         stored.wrapped_dek,
     )
-    record.status, record.stored_at = "stored", datetime.now(UTC)
-
-
-def expired_on_arrival(record: Record) -> bool:
-    return retention_until(record.kind, record.service_end) < today()
+    record.status, record.stored_at = RecordStatus.stored, datetime.now(UTC)
 
 
 def stored_event(record: Record) -> RecordStored:
@@ -178,21 +166,19 @@ def _event_key(record: Record) -> str:
     return record.person_key or str(record.record_id)
 
 
-def _closed() -> TransferClosed:
-    return TransferClosed("The transfer no longer accepts records.")
-
-
 async def write_new(
     session: AsyncSession,
     outbox: Outbox,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
     candidates: Sequence[Candidate],
+    today: date,
     *,
     failed: int = 0,
 ) -> set[uuid.UUID]:
     """Inserts the candidates whose external_id is still free, counts them (and `failed`
-    refusals) on the transfer, and announces the stored ones; returns the ids inserted.
+    refusals) on the transfer, and announces the stored ones; returns the ids inserted. Those
+    past their retention period `today` are counted as expired on arrival.
 
     Refuses with `TransferClosed` (the caller's transaction then rolls back) once the transfer
     is no longer open. Rows go in before the transfer's row is locked for its counts: inserts
@@ -200,16 +186,16 @@ async def write_new(
     and a completion cannot deadlock."""
     inserted = await RecordRepository(session).insert_new([c.record for c in candidates])
     created = [c.record for c in candidates if c.record.record_id in inserted]
-    stored = [r for r in created if r.status == "stored"]
+    stored = [r for r in created if r.status == RecordStatus.stored]
     if (created or failed) and not await TransferRepository(session).count_if_open(
         transfer_id,
         received=len(created),
         stored=len(stored),
         failed=failed,
-        expired=sum(expired_on_arrival(r) for r in stored),
+        expired=sum(expired_on_arrival(r, today) for r in stored),
         size=sum(r.size for r in stored),
     ):
-        raise _closed()
+        raise closed()
     await OutboxRepository(session).add_many(
         outbox, settings.topic_record, [(_event_key(r), stored_event(r)) for r in stored]
     )
@@ -222,6 +208,7 @@ async def write_content(
     settings: IngestSettings,
     record: Record,
     stored: StoredContent,
+    today: date,
 ) -> bool:
     """A declared record's content is in and verified: the record is stored, counted and
     announced. False when another upload of the same record was first."""
@@ -233,53 +220,129 @@ async def write_content(
     if not await TransferRepository(session).count_if_open(
         record.transfer_id,
         stored=1,
-        expired=int(expired_on_arrival(record)),
+        expired=int(expired_on_arrival(record, today)),
         size=record.size,
     ):
-        raise _closed()
+        raise closed()
     await outbox.add(session, settings.topic_record, _event_key(record), stored_event(record))
     return True
 
 
-async def record_content(
-    sessions: async_sessionmaker[AsyncSession],
+async def take_upload(
+    transactions: Transactions,
     outbox: Outbox,
     settings: IngestSettings,
     vault: Vault,
     record: Record,
     stored: StoredContent,
+    today: date,
 ) -> Record:
-    """Records a declared record's uploaded content, and returns the record as it stands. When
-    another upload of the same (verified, identical) content was first, ours leaves no object."""
+    """Takes a declared record's uploaded content (stored, counted, announced) in a short
+    transaction, and returns the record as it stands. When another upload of the same (verified,
+    identical) content was first, ours leaves no object."""
     try:
-        async with sessions.begin() as session:
-            first = await write_content(session, outbox, settings, record, stored)
+        async with transactions.begin() as session:
+            first = await write_content(session, outbox, settings, record, stored, today)
     except BaseException:
         await vault.delete(stored.object_key)
         raise
     if first:
         return record
     await vault.delete(stored.object_key)
-    async with sessions.begin() as session:
+    async with transactions.begin() as session:
         current = await RecordRepository(session).get(record.record_id)
     assert current is not None
     return current
 
 
 async def give_inline_content(
-    sessions: async_sessionmaker[AsyncSession],
+    transactions: Transactions,
     outbox: Outbox,
     settings: IngestSettings,
     vault: Vault,
     record: Record,
     data: bytes,
+    today: date,
 ) -> Record:
     """A declared record repeated with its content inline (same digest): the content is taken
     as if it had been streamed to `…/content`."""
     stored = await vault.put(object_key(record.record_id, new_id()), _one_chunk(data))
-    return await record_content(sessions, outbox, settings, vault, record, stored)
+    return await take_upload(transactions, outbox, settings, vault, record, stored, today)
 
 
 async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
     """Counts refused deposits on the transfer (not once it is closed: its counts are final)."""
     await TransferRepository(session).count_if_open(transfer_id, failed=n)
+
+
+async def deposit_one(
+    transactions: Transactions,
+    outbox: Outbox,
+    settings: IngestSettings,
+    vault: Vault,
+    client_id: str,
+    held: OwnedRecord | None,
+    candidate: Candidate,
+    today: date,
+) -> tuple[Record, bool]:
+    """One record deposited (PUT): stored and written if its external_id is free, else judged
+    against the record `held` under it. Returns the record as it stands and whether it was
+    created; `RecordConflict` (counted as a refusal) for another record under its external_id."""
+    if held is not None:
+        repeated = await _repeat(
+            transactions, outbox, settings, vault, client_id, held, candidate, today
+        )
+        return repeated, False
+
+    if candidate.data is not None:
+        await store_inline(vault, candidate)  # between transactions: no connection held
+    transfer_id = candidate.record.transfer_id
+    try:
+        async with transactions.begin() as session:
+            inserted = await write_new(session, outbox, settings, transfer_id, [candidate], today)
+    except BaseException:
+        await _discard(vault, candidate)
+        raise
+    if candidate.record.record_id in inserted:
+        return candidate.record, True
+
+    # Deposited concurrently under the same id: the other request won; ours leaves no trace.
+    await _discard(vault, candidate)
+    async with transactions.begin() as session:
+        found = await RecordRepository(session).find(
+            candidate.record.institution_code, [candidate.external_id]
+        )
+    winner = found[candidate.external_id]
+    repeated = await _repeat(
+        transactions, outbox, settings, vault, client_id, winner, candidate, today
+    )
+    return repeated, False
+
+
+async def _repeat(
+    transactions: Transactions,
+    outbox: Outbox,
+    settings: IngestSettings,
+    vault: Vault,
+    client_id: str,
+    held: OwnedRecord,
+    candidate: Candidate,
+    today: date,
+) -> Record:
+    """An unchanged repeat changes nothing (but gives declared content that came inline); any
+    other record under the external_id is a conflict, counted as a refusal."""
+    if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
+        record = held.record
+        if record.status == RecordStatus.awaiting_content and candidate.data is not None:
+            record = await give_inline_content(
+                transactions, outbox, settings, vault, record, candidate.data, today
+            )
+        return record
+    async with transactions.begin() as session:
+        await count_failed(session, candidate.record.transfer_id)
+    raise conflict_problem()
+
+
+async def _discard(vault: Vault, candidate: Candidate) -> None:
+    if candidate.record.object_key is not None:
+        await vault.delete(candidate.record.object_key)

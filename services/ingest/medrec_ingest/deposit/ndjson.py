@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from medrec_ingest.streams import Put, run_ahead
+from medrec_ingest.deposit.streams import Put, run_ahead
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,13 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from medrec_ingest import keyfile
-from medrec_ingest.keyfile import KeyringFile
-from medrec_ingest.repositories import KeyUse
-from medrec_ingest.rotation import BATCH_SIZE, RewrapReport, references, rewrap_records
+from medrec_ingest.keys import keyfile
+from medrec_ingest.keys.keyfile import KeyringFile
+from medrec_ingest.keys.repository import KeyUse
+from medrec_ingest.keys.rotation import BATCH_SIZE, RewrapReport, references, rewrap_records
 from medrec_ingest.settings import ContentKeySettings
 from medrec_shared.crypto import KEY_SIZE, CryptoError, Keyring, parse_key_spec
-from medrec_shared.db import Database
+from medrec_shared.db import Database, Transactions
 
 PREFIX = "MEDREC_INGEST_"
 T = TypeVar("T")
@@ -70,11 +70,11 @@ def _settings(file: Path | None) -> CommandSettings:
     return CommandSettings(content_keys_file=file) if file else CommandSettings()
 
 
-def _with_database(settings: CommandSettings, job: Callable[[Database], Awaitable[T]]) -> T:
+def _with_database(settings: CommandSettings, job: Callable[[Transactions], Awaitable[T]]) -> T:
     async def run() -> T:
         db = Database(settings.database_url, pool_size=1)
         try:
-            return await job(db)
+            return await job(Transactions.of(db))
         finally:
             await db.dispose()
 
@@ -150,8 +150,8 @@ def rewrap(
     settings = _settings(file)
     keyring = settings.keyring()
 
-    async def job(db: Database) -> RewrapReport:
-        return await rewrap_records(db, keyring, batch_size=batch_size)
+    async def job(transactions: Transactions) -> RewrapReport:
+        return await rewrap_records(transactions, keyring, batch_size=batch_size)
 
     report = _with_database(settings, job)
     typer.echo(

@@ -1,11 +1,13 @@
-"""Looking behind the transfer API: ingest's rows and the records bucket's objects, read raw, to
-check what a request stored (or that it stored nothing)."""
+"""Test support for ingest: a valid record, and looking behind the transfer API (ingest's rows
+and the records bucket's objects, read raw) to check what a request stored, or that it stored
+nothing."""
 
 import asyncio
 import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +15,35 @@ import asyncpg
 import boto3
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import inline, record_body
+from tests.actors import Depositor, inline, record_body
 
 # Synthetic person and clinical text: they must never show up in a log, problem or event.
 RRN, NAME, BIRTH = "880808-1555555", "박검증", "1988-08-08"
 NOTE = "INGEST-SECRET-NOTE-4711 발열과 기침"
 BUCKET = "medrec-records"
 STRUCTURED = "application/vnd.medrec.record+json"
+
+
+# The `new_depositor` fixture (tests/integration/ingest/conftest.py): an EMR client registered for
+# a fresh institution code, as (client, code).
+NewDepositor = Callable[..., tuple[Depositor, str]]
+
+
+@dataclass(frozen=True)
+class OpenTransfer:
+    """A depositor and the transfer it opened (a module's `clinic` fixture)."""
+
+    client: Depositor
+    transfer_id: str
+
+
+@dataclass(frozen=True)
+class OwnedTransfer:
+    """A depositor, its institution code and a transfer of it holding records (`owner`)."""
+
+    client: Depositor
+    code: str
+    transfer_id: str
 
 
 def new_code() -> str:

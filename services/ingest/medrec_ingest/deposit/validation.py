@@ -10,17 +10,14 @@ import binascii
 import hashlib
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from medrec_ingest.schemas import (
-    BatchLine,
-    InlineContent,
-    RecordIn,
-    Specialty,
-    base_type,
-)
+from medrec_ingest.deposit.schemas import BatchLine, DeclaredContent, InlineContent, RecordIn
+from medrec_ingest.fields import FieldErrors, base_type, error
+from medrec_ingest.settings import IngestSettings
 from medrec_shared.clinical import (
     FHIR_CONTENT_TYPE,
     STRUCTURED_RECORD_CONTENT_TYPE,
@@ -28,9 +25,9 @@ from medrec_shared.clinical import (
     parse_structured_record,
 )
 from medrec_shared.problems import Problem, ValidationFailed
+from medrec_shared.records import Specialty
 from medrec_shared.rrn import parse_rrn
 
-FieldErrors = list[dict[str, str]]
 M = TypeVar("M", bound=BaseModel)
 
 STRUCTURED_TYPES = frozenset({STRUCTURED_RECORD_CONTENT_TYPE, FHIR_CONTENT_TYPE})
@@ -42,10 +39,6 @@ _SPECIALTY_TAGS = frozenset(s.value for s in Specialty)
 
 class ContentTooLarge(Problem):
     status, type, title = 413, "content-too-large", "Content too large"
-
-
-def error(field: str, message: str) -> dict[str, str]:
-    return {"field": field, "message": message}
 
 
 # -- pydantic errors as field errors ------------------------------------------------------------
@@ -115,10 +108,11 @@ def cross_field_errors(record: RecordIn) -> FieldErrors:
     return errors
 
 
-def parse_record(raw: bytes, model: type[M]) -> M:
-    """A record (or batch line) from JSON, or `ValidationFailed` naming every bad field."""
+def parse_record(raw: bytes, model: type[M], today: date) -> M:
+    """A record (or batch line) from JSON, or `ValidationFailed` naming every bad field. Dates
+    in the future are ones after `today` (in Korea, by the service's clock)."""
     try:
-        record = model.model_validate_json(raw)
+        record = model.model_validate_json(raw, context={"today": today})
     except ValidationError as exc:
         raise ValidationFailed(errors=field_errors(exc)) from None
     assert isinstance(record, RecordIn)
@@ -129,6 +123,29 @@ def parse_record(raw: bytes, model: type[M]) -> M:
     if errors:
         raise ValidationFailed(errors=errors)
     return record
+
+
+METADATA_ALLOWANCE = 64 * 1024  # a record's JSON beyond its base64 content
+
+
+def body_limit(settings: IngestSettings) -> int:
+    """The largest body of one record (PUT or a batch line): its inline content in base64, and
+    its metadata."""
+    return 4 * -(-settings.inline_content_max_bytes // 3) + METADATA_ALLOWANCE
+
+
+def check_declared(content: DeclaredContent, settings: IngestSettings) -> None:
+    """Declared content within the limits: of any content, and of structured content, which is
+    held whole while it is validated."""
+    if content.size > settings.content_max_bytes:
+        raise ContentTooLarge(
+            errors=[error("content.size", f"is limited to {settings.content_max_bytes} bytes")]
+        )
+    limit = settings.structured_content_max_bytes
+    if base_type(content.content_type) in STRUCTURED_TYPES and content.size > limit:
+        raise ContentTooLarge(
+            errors=[error("content.size", f"structured content is limited to {limit} bytes")]
+        )
 
 
 def inline_limit_error(limit: int) -> ContentTooLarge:

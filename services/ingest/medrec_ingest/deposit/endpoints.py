@@ -1,0 +1,293 @@
+"""The deposit endpoints: one record (PUT, its content inline or declared), a declared record's
+content (PUT …/content, streamed), and records in bulk (POST …/records:batch, NDJSON).
+
+No transaction is open while content moves: each request opens short ones of its own around the
+upload (its `Transactions`), one short read before and one short write after. A streamed body is
+read a few MiB ahead of the upload, so receiving overlaps sending each part. On a mismatch, a
+dropped connection or a stalled client the upload is aborted, so no object remains, and the
+record stays awaiting its content (neither stored nor announced). A batch is answered line by
+line, in order, while its body is still arriving (batch.py); what was answered is committed.
+"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
+
+from medrec_ingest.deposit.batch import Batch
+from medrec_ingest.deposit.repository import RecordRepository
+from medrec_ingest.deposit.schemas import InlineContent, RecordIn, RecordOut
+from medrec_ingest.deposit.service import (
+    conflict_problem,
+    count_failed,
+    deposit_one,
+    new_candidate,
+    object_key,
+    record_out,
+    take_upload,
+)
+from medrec_ingest.deposit.streams import read_ahead
+from medrec_ingest.deposit.upload import (
+    UploadInterrupted,
+    header_errors,
+    parse_content_digest,
+    received,
+)
+from medrec_ingest.deposit.validation import (
+    ContentTooLarge,
+    StreamCheck,
+    body_limit,
+    check_content,
+    check_declared,
+    decode_inline,
+    inline_limit_error,
+    parse_record,
+)
+from medrec_ingest.deps import ClockDep, Depositor, OutboxDep, Settings, TransactionsDep, VaultDep
+from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
+from medrec_ingest.models import RecordStatus
+from medrec_ingest.openapi import json_body
+from medrec_ingest.transfers.service import writable_transfer
+from medrec_shared.clock import korean_date
+from medrec_shared.ids import new_id
+from medrec_shared.logs import get_logger
+from medrec_shared.problems import Conflict, NotFound, Problem, ValidationFailed
+from medrec_shared.web import Now
+
+router = APIRouter(tags=["records"])
+log = get_logger(__name__)
+NDJSON = "application/x-ndjson"
+_NDJSON_TYPES = frozenset({NDJSON, "application/jsonl", "application/jsonlines"})
+ExternalIdPath = Annotated[
+    str,
+    Path(min_length=1, max_length=200, pattern=EXTERNAL_ID_PATTERN),
+    AfterValidator(not_rrn),
+]
+
+
+async def read_body(request: Request, limit: int, inline_limit: int) -> bytes:
+    """The request body, refused (unread beyond) once it exceeds `limit`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise inline_limit_error(inline_limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise inline_limit_error(inline_limit)
+    return bytes(body)
+
+
+@router.put(
+    "/v1/transfers/{transfer_id}/records/{external_id}",
+    response_model=RecordOut,
+    status_code=201,
+    summary="Deposit one record",
+    description="Inline content (`{content_type, data_base64}`, up to the inline limit) is "
+    "validated, encrypted and stored at once, and the record announced. Declared content "
+    "(`{content_type, size, sha256}`) creates the record awaiting its content, to be streamed "
+    "to `PUT …/content`. A repeat of the same record answers 200 and changes nothing; another "
+    "record under the same external_id answers 409.",
+    responses={
+        200: {"description": "An identical repeat; nothing changed"},
+        409: {"description": "Another record under this external_id, or the transfer is closed"},
+        413: {"description": "Inline content over the limit"},
+        422: {"description": "Not valid; nothing was stored"},
+    },
+    openapi_extra=json_body("RecordIn"),
+)
+async def put_record(
+    transfer_id: uuid.UUID,
+    external_id: ExternalIdPath,
+    request: Request,
+    response: Response,
+    principal: Depositor,
+    transactions: TransactionsDep,
+    settings: Settings,
+    vault: VaultDep,
+    outbox: OutboxDep,
+    now: Now,
+) -> RecordOut:
+    today = korean_date(now)
+    async with transactions.begin() as session:
+        transfer = await writable_transfer(session, transfer_id, principal)
+        found = await RecordRepository(session).find(transfer.institution_code, [external_id])
+    try:
+        raw = await read_body(request, body_limit(settings), settings.inline_content_max_bytes)
+        body = parse_record(raw, RecordIn, today)
+        data = None
+        if isinstance(body.content, InlineContent):
+            data = decode_inline(body.content, settings.inline_content_max_bytes)
+            check_content(body.content.content_type, data, body.specialty.value)
+        else:
+            check_declared(body.content, settings)
+    except (ValidationFailed, ContentTooLarge):
+        async with transactions.begin() as session:
+            await count_failed(session, transfer_id)
+        raise
+    candidate = new_candidate(settings, vault, transfer, external_id, body, data)
+    record, created = await deposit_one(
+        transactions, outbox, settings, vault, principal.subject, found.get(external_id),
+        candidate, today,
+    )  # fmt: skip
+    if not created:  # an identical repeat: nothing changed
+        response.status_code = 200
+    return record_out(record)
+
+
+@router.put(
+    "/v1/transfers/{transfer_id}/records/{external_id}/content",
+    response_model=RecordOut,
+    status_code=201,
+    summary="Stream a declared record's content",
+    description="The raw content, of any size, in the body (chunked or with Content-Length). "
+    "`Content-Type` must be the declared type and `Content-Digest: sha-256=:<base64>:` "
+    "(RFC 9530) the declared digest; the body must match both and the declared size. The "
+    "record is stored and announced only then. A mismatch answers 422 and keeps nothing; "
+    "a repeat of stored content answers 200.",
+    responses={
+        200: {"description": "This content was stored already; nothing changed"},
+        404: {"description": "No such transfer, or no such record in it"},
+        409: {"description": "Other content was stored already, or the transfer is closed"},
+        413: {"description": "Structured content over its limit"},
+        422: {"description": "Does not match the declaration or Content-Digest; nothing kept"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in sorted(ALLOWED_CONTENT_TYPES)
+            },
+        }
+    },
+)
+async def put_content(
+    transfer_id: uuid.UUID,
+    external_id: ExternalIdPath,
+    request: Request,
+    response: Response,
+    principal: Depositor,
+    transactions: TransactionsDep,
+    settings: Settings,
+    vault: VaultDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+    content_digest: Annotated[
+        str | None, Header(description="RFC 9530: `sha-256=:<base64 of the SHA-256>:`")
+    ] = None,
+    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
+    content_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> RecordOut:
+    async with transactions.begin() as session:
+        transfer = await writable_transfer(session, transfer_id, principal)
+        record = await RecordRepository(session).by_external_id(
+            transfer.institution_code, external_id
+        )
+    if record is None or record.transfer_id != transfer.transfer_id:
+        raise NotFound("No such record in this transfer.")
+
+    try:
+        digest = parse_content_digest(content_digest)
+        if record.status == RecordStatus.stored:
+            if digest != record.sha256:
+                raise conflict_problem()
+            response.status_code = 200
+            return record_out(record)
+        if record.status != RecordStatus.awaiting_content:
+            raise Conflict(f"The record is {record.status}; its content cannot be given.")
+        errors = header_errors(record, digest, content_type, content_length, content_encoding)
+        if errors:
+            raise ValidationFailed(errors=errors)
+        check = StreamCheck(
+            size=record.size,
+            sha256=record.sha256,
+            content_type=record.content_type,
+            specialty=record.specialty,
+            hold_limit=settings.structured_content_max_bytes,
+        )
+        key = object_key(record.record_id, new_id())
+        body = received(request, check, settings.content_idle_timeout_seconds)
+        stored = await vault.put(key, read_ahead(body))
+    except (ValidationFailed, ContentTooLarge, Conflict) as refused:
+        if not isinstance(refused, Conflict) or refused.type == "record-conflict":
+            async with transactions.begin() as session:
+                await count_failed(session, transfer_id)
+        log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
+        raise
+    except ClientDisconnect:
+        log.info("content_upload_interrupted", transfer_id=str(transfer_id))
+        raise UploadInterrupted("The connection closed before the content was complete.") from None
+
+    # Judged by the day the content is in: a large upload may take hours.
+    today = korean_date(clock.now())
+    current = await take_upload(transactions, outbox, settings, vault, record, stored, today)
+    if current is not record:  # another upload of the same content was recorded first
+        response.status_code = 200
+    return record_out(current)
+
+
+class UnsupportedMediaType(Problem):
+    status, type, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class NdjsonStream(StreamingResponse):
+    """Answers while the request body is still arriving.
+
+    Starlette's StreamingResponse watches for a disconnect by reading the request itself (ASGI
+    spec < 2.4), which would swallow body messages the batch reader needs; here the body reader
+    notices a dropped connection instead."""
+
+    media_type = NDJSON
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.stream_response(send)
+
+
+@router.post(
+    "/v1/transfers/{transfer_id}/records:batch",
+    response_class=NdjsonStream,
+    response_model=None,
+    summary="Deposit records in bulk (NDJSON)",
+    description="`application/x-ndjson`: one `BatchLine` (a record with `external_id` and inline "
+    "content) per line, any number of lines. Answered as NDJSON while the body streams in: one "
+    "`BatchResult` per non-blank input line, in order — `created`, `unchanged` (an identical "
+    "repeat), `conflict` (another record under that external_id, or the transfer closed), "
+    "`invalid` (with a problem naming the fields), or `failed` (not stored on our side; send it "
+    "again). Records are committed in small groups before they are answered: what was answered "
+    "is kept if the connection drops, and replaying the batch creates nothing new. Clients "
+    "should read answers while they send (a client that reads only after sending should keep a "
+    "batch to some ten thousand lines).",
+    responses={
+        200: {
+            "description": "One BatchResult per line",
+            "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/BatchResult"}}},
+        },
+        409: {"description": "The transfer is closed"},
+        415: {"description": "The body is not application/x-ndjson"},
+    },
+    openapi_extra=json_body("BatchLine", NDJSON),
+)
+async def deposit_batch(
+    transfer_id: uuid.UUID,
+    request: Request,
+    principal: Depositor,
+    transactions: TransactionsDep,
+    settings: Settings,
+    vault: VaultDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> NdjsonStream:
+    async with transactions.begin() as session:
+        transfer = await writable_transfer(session, transfer_id, principal)
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in _NDJSON_TYPES:
+        raise UnsupportedMediaType(f"Send the records as {NDJSON}, one per line.")
+    batch = Batch(transfer, principal.subject, transactions, settings, vault, outbox, clock)
+    return NdjsonStream(batch.answers(request.stream()))

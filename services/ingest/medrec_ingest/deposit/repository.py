@@ -1,0 +1,101 @@
+"""The SQL of records as deposits write and read them. Nothing here commits: the caller's
+transaction does."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from medrec_ingest.models import Record, RecordStatus, Transfer
+from medrec_shared.db import Repository
+
+
+@dataclass(frozen=True)
+class OwnedRecord:
+    record: Record
+    client_id: str  # the client whose transfer holds it
+
+
+# Filled by the database, or not ours to set on insert.
+_SERVER_SET = frozenset({"created_at"})
+
+
+def _row(record: Record) -> dict[str, Any]:
+    return {
+        column.key: getattr(record, column.key)
+        for column in Record.__table__.columns
+        if column.key not in _SERVER_SET
+    }
+
+
+class RecordRepository(Repository):
+    async def get(self, record_id: uuid.UUID) -> Record | None:
+        return await self.session.get(Record, record_id)
+
+    async def stored_among(self, record_ids: Sequence[uuid.UUID]) -> list[Record]:
+        rows = await self.session.execute(
+            select(Record).where(
+                Record.record_id.in_(record_ids), Record.status == RecordStatus.stored
+            )
+        )
+        return list(rows.scalars())
+
+    async def by_external_id(self, institution_code: str, external_id: str) -> Record | None:
+        return await self.scalar(
+            select(Record).where(
+                Record.institution_code == institution_code, Record.external_id == external_id
+            )
+        )
+
+    async def find(
+        self, institution_code: str, external_ids: Iterable[str]
+    ) -> dict[str, OwnedRecord]:
+        """The records already held under these external_ids, with the client owning each."""
+        ids = list(set(external_ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Record, Transfer.client_id)
+            .join(Transfer, Transfer.transfer_id == Record.transfer_id)
+            .where(Record.institution_code == institution_code, Record.external_id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+        return {r.external_id: OwnedRecord(r, client_id) for r, client_id in rows.tuples()}
+
+    async def insert_new(self, records: Sequence[Record]) -> set[uuid.UUID]:
+        """Inserts those whose external_id is still free; returns the ids actually inserted.
+        A record deposited concurrently under the same id makes ours a no-op, never an error.
+        Rows go in external_id order, so concurrent writers cannot deadlock."""
+        if not records:
+            return set()
+        ordered = sorted(records, key=lambda r: (r.institution_code, r.external_id))
+        statement = (
+            pg_insert(Record)
+            .on_conflict_do_nothing(index_elements=["institution_code", "external_id"])
+            .returning(Record.record_id)
+        )
+        # One statement, sent as multi-row INSERTs in batches (SQLAlchemy's insertmanyvalues).
+        result = await self.session.execute(statement, [_row(r) for r in ordered])
+        return set(result.scalars())
+
+    async def mark_stored(
+        self, record_id: uuid.UUID, object_key: str, kek_id: str, wrapped_dek: bytes
+    ) -> bool:
+        """Content is in: only a record still awaiting it changes (the first upload wins)."""
+        result = await self.session.execute(
+            update(Record)
+            .where(Record.record_id == record_id, Record.status == RecordStatus.awaiting_content)
+            .values(
+                status=RecordStatus.stored,
+                object_key=object_key,
+                kek_id=kek_id,
+                wrapped_dek=wrapped_dek,
+                stored_at=datetime.now(UTC),
+            )
+            .returning(Record.record_id)
+        )
+        return result.first() is not None

@@ -1,0 +1,45 @@
+"""The SQL of destruction: finding what is due, replacing a record by its log entry, reading the
+log. Nothing here commits."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from medrec_ingest.models import Destruction, Record, RecordStatus, Transfer
+from medrec_shared.db import Repository
+
+
+class DestructionRepository(Repository):
+    async def lock_record(self, record_id: uuid.UUID) -> Record | None:
+        return await self.session.get(Record, record_id, with_for_update=True)
+
+    async def unreclaimed(self, now: datetime, limit: int) -> list[Record]:
+        """Withdrawn records whose transfer's grace period has ended; rows other runs hold are
+        skipped, so several workers may sweep at once."""
+        rows = await self.session.execute(
+            select(Record)
+            .join(Transfer, Transfer.transfer_id == Record.transfer_id)
+            .where(Record.status == RecordStatus.withdrawn, Transfer.grace_until <= now)
+            .order_by(Record.record_id)
+            .limit(limit)
+            .with_for_update(of=Record, skip_locked=True)
+        )
+        return list(rows.scalars())
+
+    def log(self, entry: Destruction) -> None:
+        self.session.add(entry)
+
+    async def delete(self, record: Record) -> None:
+        """The row goes: the wrapped data key, the sealed patient, the title with it."""
+        await self.session.delete(record)
+        await self.session.flush()
+
+    async def for_institution(
+        self, institution_code: str, limit: int, after: uuid.UUID | None
+    ) -> list[Destruction]:
+        query = select(Destruction).where(Destruction.institution_code == institution_code)
+        if after is not None:
+            query = query.where(Destruction.record_id > after)
+        rows = await self.session.execute(query.order_by(Destruction.record_id).limit(limit))
+        return list(rows.scalars())

@@ -1,0 +1,87 @@
+"""Destruction (DOMAIN.md, "Record retention"): the content object and its data key go
+(crypto-shredding) and the record row with them; a log entry without personal data remains.
+
+Ingest destroys a record when catalog's sweep finds it past its period (RecordRetentionDue,
+handlers.py), and when its institution was released and did not take it back within the grace
+period. Each run is one transaction per record set: the object is deleted before the commit, so
+a crash between the two leaves the row, and the next run deletes the (already absent) object
+again and commits.
+
+`destroy` works in the caller's session and never commits; `destroy_unreclaimed` opens its own
+transactions, one per set of records, from the `Transactions` it is given.
+"""
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_ingest.destruction.repository import DestructionRepository
+from medrec_ingest.models import Destruction, Record
+from medrec_ingest.settings import IngestSettings
+from medrec_shared import failpoints
+from medrec_shared.db import Transactions
+from medrec_shared.events import RecordDestroyed
+from medrec_shared.messaging import Outbox
+from medrec_shared.vault import Vault
+
+RETENTION_EXPIRED = "retention_expired"
+RELEASE_NOT_RECLAIMED = "release_not_reclaimed"
+SWEEP_BATCH = 100
+
+
+def log_entry(record: Record, reason: str, now: datetime) -> Destruction:
+    """What is left of a destroyed record: nothing that identifies a person."""
+    return Destruction(
+        record_id=record.record_id,
+        institution_code=record.institution_code,
+        kind=record.kind,
+        specialty=record.specialty,
+        service_start=record.service_start,
+        service_end=record.service_end,
+        reason=reason,
+        destroyed_at=now,
+    )
+
+
+async def destroy(
+    session: AsyncSession,
+    vault: Vault,
+    outbox: Outbox,
+    settings: IngestSettings,
+    record: Record,
+    reason: str,
+    now: datetime,
+) -> None:
+    if record.object_key is not None:
+        await vault.delete(record.object_key)  # absent already after a crash: still fine
+    failpoints.hit("ingest.destroy.after_object_delete")
+    destructions = DestructionRepository(session)
+    destructions.log(log_entry(record, reason, now))
+    key = record.person_key or str(record.record_id)
+    await outbox.add(
+        session,
+        settings.topic_record,
+        key,
+        RecordDestroyed(record_id=record.record_id, reason=reason),
+    )
+    await destructions.delete(record)
+
+
+async def destroy_unreclaimed(
+    transactions: Transactions,
+    vault: Vault,
+    outbox: Outbox,
+    settings: IngestSettings,
+    now: datetime,
+) -> int:
+    """Destroys the records of released transfers whose grace period has ended, a set of
+    records per transaction."""
+    destroyed = 0
+    while True:
+        async with transactions.begin() as session:
+            batch = await DestructionRepository(session).unreclaimed(now, SWEEP_BATCH)
+            for record in batch:
+                await destroy(session, vault, outbox, settings, record, RELEASE_NOT_RECLAIMED, now)
+        if not batch:
+            return destroyed
+        destroyed += len(batch)

@@ -1,0 +1,75 @@
+"""Transfers: an institution's deposit of records, opened, listed, read and completed by its
+client. The rules are in service.py."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from medrec_ingest.deps import DbSession, Depositor, OutboxDep, Settings
+from medrec_ingest.transfers import service
+from medrec_ingest.transfers.repository import TransferRepository
+from medrec_ingest.transfers.schemas import CompleteIn, TransferIn, TransferOut, transfer_out
+from medrec_shared.clock import korean_date
+from medrec_shared.pages import Page, page_of
+from medrec_shared.web import Now
+
+router = APIRouter(tags=["transfers"])
+
+
+@router.post("/v1/transfers", status_code=201, response_model=TransferOut)
+async def open_new_transfer(
+    body: TransferIn,
+    session: DbSession,
+    principal: Depositor,
+    outbox: OutboxDep,
+    settings: Settings,
+    now: Now,
+) -> TransferOut:
+    transfer = await service.open_transfer(
+        session, outbox, settings, principal, body, korean_date(now)
+    )
+    return transfer_out(transfer)
+
+
+@router.get("/v1/transfers", response_model=Page[TransferOut])
+async def list_transfers(
+    session: DbSession,
+    principal: Depositor,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: uuid.UUID | None = None,
+) -> Page[TransferOut]:
+    rows = await TransferRepository(session).list_for_client(principal.subject, limit + 1, cursor)
+    return page_of(rows, limit, transfer_out, lambda t: str(t.transfer_id))
+
+
+@router.get("/v1/transfers/{transfer_id}", response_model=TransferOut)
+async def get_transfer(
+    transfer_id: uuid.UUID, session: DbSession, principal: Depositor
+) -> TransferOut:
+    return transfer_out(await service.own_transfer(session, transfer_id, principal))
+
+
+@router.post(
+    "/v1/transfers/{transfer_id}/complete",
+    response_model=TransferOut,
+    summary="Complete a transfer",
+    description="Checks `record_count` against the records received, and that every record's "
+    "content is in. A mismatch answers 409 naming the records awaiting content and, when "
+    "`external_ids` are given, the ones never received (at most 100 of each, with totals). "
+    "Once completed, writes to the transfer answer 409; repeating the same completion "
+    "answers 200.",
+    responses={409: {"description": "Counts do not match, or the transfer is closed"}},
+)
+async def complete_transfer(
+    transfer_id: uuid.UUID,
+    body: CompleteIn,
+    session: DbSession,
+    principal: Depositor,
+    outbox: OutboxDep,
+    settings: Settings,
+) -> TransferOut:
+    transfer = await service.complete_transfer(
+        session, outbox, settings, transfer_id, principal, body
+    )
+    return transfer_out(transfer)

@@ -1,0 +1,125 @@
+"""The SQL of transfers: the transfer rows, their counts, and what completion checks of their
+records. Nothing here commits: the caller's transaction does."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from medrec_ingest.models import Record, RecordStatus, Transfer, TransferStatus
+from medrec_shared.db import Repository
+
+
+@dataclass(frozen=True)
+class Tally:
+    total: int
+    awaiting: int
+
+
+class TransferRepository(Repository):
+    async def get(self, transfer_id: uuid.UUID, *, for_update: bool = False) -> Transfer | None:
+        """Any client's transfer: for operators."""
+        return await self.session.get(Transfer, transfer_id, with_for_update=for_update)
+
+    async def get_for_client(
+        self, transfer_id: uuid.UUID, client_id: str, *, for_update: bool = False
+    ) -> Transfer | None:
+        """A depositor sees only its own transfers (Art. 40-3); others' are simply not found."""
+        query = select(Transfer).where(
+            Transfer.transfer_id == transfer_id, Transfer.client_id == client_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        return await self.scalar(query.execution_options(populate_existing=True))
+
+    async def list_for_client(
+        self, client_id: str, limit: int, after: uuid.UUID | None
+    ) -> list[Transfer]:
+        query = select(Transfer).where(Transfer.client_id == client_id)
+        if after is not None:
+            query = query.where(Transfer.transfer_id > after)
+        rows = await self.session.execute(query.order_by(Transfer.transfer_id).limit(limit))
+        return list(rows.scalars())
+
+    async def add(self, transfer: Transfer) -> None:
+        self.session.add(transfer)
+        await self.session.flush()
+
+    async def refresh(self, transfer: Transfer) -> None:
+        """Reads back what the database filled in (created_at)."""
+        await self.session.refresh(transfer)
+
+    async def count_if_open(
+        self,
+        transfer_id: uuid.UUID,
+        *,
+        received: int = 0,
+        stored: int = 0,
+        failed: int = 0,
+        expired: int = 0,
+        size: int = 0,
+    ) -> bool:
+        """Adds to the counts of a transfer that is still open; False (nothing changed) once it
+        is not. The row stays locked until commit, so a completion waits for this deposit and
+        a deposit after a completion sees it closed."""
+        result = await self.session.execute(
+            update(Transfer)
+            .where(Transfer.transfer_id == transfer_id, Transfer.status == TransferStatus.open)
+            .values(
+                received=Transfer.received + received,
+                stored=Transfer.stored + stored,
+                failed=Transfer.failed + failed,
+                expired_on_arrival=Transfer.expired_on_arrival + expired,
+                bytes=Transfer.bytes + size,
+            )
+            .returning(Transfer.transfer_id)
+        )
+        return result.first() is not None
+
+    async def complete(self, transfer: Transfer, record_count: int) -> None:
+        transfer.status = TransferStatus.completed
+        transfer.record_count = record_count
+        transfer.completed_at = datetime.now(UTC)
+        await self.session.flush()
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    # -- a transfer's records, as completion checks them ------------------------------------
+    async def tally(self, transfer_id: uuid.UUID) -> Tally:
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(Record.status == RecordStatus.awaiting_content),
+                ).where(Record.transfer_id == transfer_id)
+            )
+        ).one()
+        return Tally(total=int(row[0]), awaiting=int(row[1]))
+
+    async def awaiting_content(self, transfer_id: uuid.UUID, limit: int) -> list[str]:
+        rows = await self.session.execute(
+            select(Record.external_id)
+            .where(
+                Record.transfer_id == transfer_id,
+                Record.status == RecordStatus.awaiting_content,
+            )
+            .order_by(Record.external_id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def present(self, transfer_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
+        if not external_ids:
+            return set()
+        rows = await self.session.execute(
+            select(Record.external_id).where(
+                Record.transfer_id == transfer_id,
+                Record.external_id
+                == any_(bindparam("ids", list(external_ids), type_=ARRAY(String))),
+            )
+        )
+        return set(rows.scalars())

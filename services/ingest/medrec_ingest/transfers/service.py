@@ -1,0 +1,213 @@
+"""The rules of a transfer: who may see it, that it takes records only while open, what opening
+announces, and completion: the depositor confirms how many records the transfer holds, the count
+is checked against what was received and stored (naming what is missing), then the transfer takes
+no more writes and TransferCompleted is announced.
+
+Nothing here commits: each function works in the caller's session (the request's transaction).
+The rules themselves (`effective_date_errors`, `already_completed`, `listed_ids`, `is_complete`,
+`incomplete`) are pure.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_ingest.fields import FieldErrors, error
+from medrec_ingest.models import Transfer, TransferStatus
+from medrec_ingest.settings import IngestSettings
+from medrec_ingest.transfers.repository import Tally, TransferRepository
+from medrec_ingest.transfers.schemas import CompleteIn, TransferIn
+from medrec_shared.auth import Principal
+from medrec_shared.events import InstitutionInfo, TransferCompleted, TransferOpened
+from medrec_shared.ids import new_id
+from medrec_shared.messaging import Outbox
+from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
+
+LISTED = 100  # external_ids named in a problem, at most
+EFFECTIVE_AHEAD = timedelta(days=366)
+
+
+class TransferClosed(Conflict):
+    type, title = "transfer-closed", "The transfer no longer accepts records"
+
+
+class TransferIncomplete(Conflict):
+    type, title = "transfer-incomplete", "The transfer does not hold what was declared"
+
+
+def closed() -> TransferClosed:
+    return TransferClosed("The transfer no longer accepts records.")
+
+
+# -- who may see it, and write to it ------------------------------------------------------------
+async def own_transfer(
+    session: AsyncSession, transfer_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Transfer:
+    """The caller's own transfer, for an institution it still acts for; otherwise not found."""
+    transfer = await TransferRepository(session).get_for_client(
+        transfer_id, principal.subject, for_update=lock
+    )
+    if transfer is None or transfer.institution_code not in principal.institution_codes:
+        raise NotFound("No such transfer.")
+    return transfer
+
+
+async def writable_transfer(
+    session: AsyncSession, transfer_id: uuid.UUID, principal: Principal
+) -> Transfer:
+    """The caller's own transfer while it still takes records; `TransferClosed` after."""
+    transfer = await own_transfer(session, transfer_id, principal)
+    if transfer.status != TransferStatus.open:
+        raise TransferClosed(f"The transfer is {transfer.status}.")
+    return transfer
+
+
+# -- opening ------------------------------------------------------------------------------------
+def effective_date_errors(effective_date: date, today: date) -> FieldErrors:
+    """A closure or suspension takes effect at most a year ahead of today (in Korea)."""
+    if effective_date > today + EFFECTIVE_AHEAD:
+        return [error("effective_date", "must not be more than a year ahead")]
+    return []
+
+
+async def open_transfer(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    principal: Principal,
+    body: TransferIn,
+    today: date,
+) -> Transfer:
+    """A new open transfer of one of the caller's institutions, announced (TransferOpened)."""
+    errors = effective_date_errors(body.effective_date, today)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    if body.institution.code not in principal.institution_codes:
+        raise Forbidden("This client is not registered for that institution code.")
+    transfer = Transfer(
+        transfer_id=new_id(),
+        client_id=principal.subject,
+        institution_code=body.institution.code,
+        institution=body.institution.model_dump(exclude={"code"}),
+        reason=body.reason,
+        effective_date=body.effective_date,
+        expected_records=body.expected_records,
+        status=TransferStatus.open,
+        record_count=None,
+        received=0, stored=0, failed=0, expired_on_arrival=0, bytes=0,
+    )  # fmt: skip
+    transfers = TransferRepository(session)
+    await transfers.add(transfer)
+    await outbox.add(
+        session,
+        settings.topic_transfer,
+        transfer.transfer_id,
+        TransferOpened(
+            transfer_id=transfer.transfer_id,
+            institution=InstitutionInfo(**body.institution.model_dump()),
+            reason=body.reason,
+            effective_date=body.effective_date,
+        ),
+    )
+    await transfers.refresh(transfer)
+    return transfer
+
+
+# -- completion ---------------------------------------------------------------------------------
+def already_completed(transfer: Transfer, record_count: int) -> bool:
+    """Repeating the same completion answers as the first one did."""
+    return transfer.status == TransferStatus.completed and transfer.record_count == record_count
+
+
+def listed_ids(body: CompleteIn) -> list[str] | None:
+    """The external_ids the depositor listed, sorted; they must be `record_count` distinct ids."""
+    if body.external_ids is None:
+        return None
+    listed = sorted(set(body.external_ids))
+    if len(listed) != body.record_count:
+        raise ValidationFailed(
+            errors=[{"field": "external_ids", "message": "must list record_count distinct ids"}]
+        )
+    return listed
+
+
+def missing_of(listed: Sequence[str] | None, present: set[str]) -> list[str]:
+    """The listed ids never received, in the order listed."""
+    if listed is None:
+        return []
+    return [external_id for external_id in listed if external_id not in present]
+
+
+def is_complete(record_count: int, tally: Tally, missing: Sequence[str]) -> bool:
+    """As many records as declared, every one with its content in, none of the listed missing."""
+    return tally.total == record_count and not tally.awaiting and not missing
+
+
+def incomplete(
+    record_count: int,
+    tally: Tally,
+    listed: Sequence[str] | None,
+    missing: Sequence[str],
+    awaiting: Sequence[str],
+) -> TransferIncomplete:
+    """The problem naming what is missing: records awaiting content and, when ids were listed,
+    the ones never received (at most `LISTED` of each, with totals)."""
+    extra: dict[str, object] = {
+        "record_count": record_count,
+        "received": tally.total,
+        "stored": tally.total - tally.awaiting,
+        "awaiting_content": list(awaiting),
+        "awaiting_content_total": tally.awaiting,
+    }
+    if listed is not None:
+        extra |= {"missing": list(missing[:LISTED]), "missing_total": len(missing)}
+    return TransferIncomplete(
+        f"{record_count} records declared; {tally.total} received, "
+        f"{tally.awaiting} of them awaiting content"
+        + (f"; {len(missing)} listed ids never received." if listed is not None else "."),
+        extra=extra,
+    )
+
+
+async def complete_transfer(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    transfer_id: uuid.UUID,
+    principal: Principal,
+    body: CompleteIn,
+) -> Transfer:
+    """Completes the caller's transfer if it holds what `body` declares; `TransferIncomplete`
+    naming what is missing otherwise. A repeat of the same completion changes nothing."""
+    # The lock waits for deposits in flight to commit, and holds off new ones until we are done.
+    transfer = await own_transfer(session, transfer_id, principal, lock=True)
+    if already_completed(transfer, body.record_count):
+        return transfer
+    if transfer.status != TransferStatus.open:
+        raise TransferClosed(f"The transfer is {transfer.status}.")
+    listed = listed_ids(body)
+
+    transfers = TransferRepository(session)
+    tally = await transfers.tally(transfer_id)
+    missing: list[str] = []
+    if listed is not None:
+        missing = missing_of(listed, await transfers.present(transfer_id, listed))
+    if not is_complete(body.record_count, tally, missing):
+        awaiting = await transfers.awaiting_content(transfer_id, LISTED)
+        raise incomplete(body.record_count, tally, listed, missing, awaiting)
+
+    await transfers.complete(transfer, body.record_count)
+    await outbox.add(
+        session,
+        settings.topic_transfer,
+        transfer.transfer_id,
+        TransferCompleted(
+            transfer_id=transfer.transfer_id,
+            institution_code=transfer.institution_code,
+            record_count=body.record_count,
+            expired_on_arrival=transfer.expired_on_arrival,
+        ),
+    )
+    return transfer
