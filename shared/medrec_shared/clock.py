@@ -47,8 +47,21 @@ class FileClock:
         return instant
 
 
+_process_clock: Clock = SystemClock()
+
+
 def build_clock(clock_file: Path | None) -> Clock:
-    return FileClock(clock_file) if clock_file is not None else SystemClock()
+    """The service's clock; also installed as the process's clock for `korean_today`."""
+    global _process_clock  # one clock per process, by design
+    _process_clock = FileClock(clock_file) if clock_file is not None else SystemClock()
+    return _process_clock
+
+
+def korean_today() -> date:
+    """Today in Korea by the process's clock (the one `build_clock` made), for the few checks
+    that cannot be handed a clock: pydantic field validators of request bodies that FastAPI
+    parses (an RRN born "in the future"). Everything else takes its service's clock."""
+    return korean_date(_process_clock.now())
 
 
 def korean_date(instant: datetime) -> date:

@@ -1,13 +1,14 @@
 """Resident registration numbers (주민등록번호): validated by date and century/sex digit, never by
 the old check digit (invalid for numbers issued since October 2020).
 
-"Today" (a number born after it is refused) comes from the caller's clock port:
-``today=korean_date(clock.now())`` (:mod:`medrec_shared.clock`). A caller that does not pass it
-yet gets the machine's date, as before the clock port; that fallback goes once every caller
-passes ``today``."""
+"Today" (a number born after it is refused) comes from the clock port: the caller's
+``today=korean_date(clock.now())``, or, for a pydantic validator that cannot be handed a clock,
+the process's clock (:func:`medrec_shared.clock.korean_today`)."""
 
 import re
 from datetime import date
+
+from medrec_shared.clock import korean_today
 
 _RRN = re.compile(r"^(\d{2})(\d{2})(\d{2})-?([0-9])(\d{6})$")
 # The digit after the hyphen gives century and sex; 5-8 are foreign residents.
@@ -30,7 +31,7 @@ def parse_rrn(value: str, *, today: date | None = None) -> tuple[str, date, str]
         born = date(_CENTURY[g] + int(yy), int(mm), int(dd))
     except ValueError as exc:
         raise InvalidRRN("the date part is not a real date") from exc
-    if born > (today if today is not None else _machine_today()):
+    if born > (today if today is not None else korean_today()):
         raise InvalidRRN("the date part is in the future")
     return f"{yy}{mm}{dd}-{g}{rest}", born, _SEX[g]
 
@@ -46,9 +47,3 @@ def valid_rrn(value: str, *, today: date | None = None) -> str:
         return normalise_rrn(value, today=today)
     except InvalidRRN as exc:
         raise ValueError(f"not a valid resident registration number: {exc}") from None
-
-
-def _machine_today() -> date:
-    # Transitional: the wall clock's date for callers that do not pass `today` yet (services'
-    # validators). Not the clock port, and not Korea's date on a machine kept in UTC.
-    return date.today()

@@ -1,7 +1,9 @@
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from medrec_shared.clock import build_clock
 from medrec_shared.rrn import InvalidRRN, parse_rrn
 
 
@@ -63,3 +65,16 @@ def test_the_future_begins_after_the_callers_today() -> None:
     with pytest.raises(InvalidRRN):
         parse_rrn("260302-3000000", today=day)
     assert parse_rrn("300101-3234567", today=date(2031, 1, 1))[1] == date(2030, 1, 1)
+
+
+def test_without_a_given_today_the_process_clock_decides(tmp_path: Path) -> None:
+    """A validator that cannot be handed a clock reads the service's: a moved clock moves it."""
+    clock_file = tmp_path / "clock"
+    clock_file.write_text("2026-03-01T15:30:00+00:00")  # 2 March in Seoul already
+    try:
+        build_clock(clock_file)
+        assert parse_rrn("260302-3000000")[1] == date(2026, 3, 2)
+        with pytest.raises(InvalidRRN):
+            parse_rrn("260303-3000000")
+    finally:
+        build_clock(None)
