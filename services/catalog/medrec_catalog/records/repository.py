@@ -4,7 +4,6 @@
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import aliased
@@ -13,7 +12,7 @@ from medrec_catalog.models import CatalogRecord, Institution, RecordStatus
 from medrec_shared.db import Repository
 
 # institution code, institution name, specialty, count, first service, last service
-RecordSummary = Any
+RecordSummary = tuple[str, str | None, str, int, date, date]
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class RecordRepository(Repository):
             .group_by(records.c.institution_code, Institution.name, records.c.specialty)
             .order_by(func.max(records.c.service_end).desc())
         )
-        return list((await self.session.execute(query)).all())
+        return list((await self.session.execute(query)).tuples())
 
     async def counts(self) -> dict[str, int]:
         """Records by status, and `persons`: how many people have any record."""
