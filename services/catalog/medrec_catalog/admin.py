@@ -3,7 +3,9 @@
 from fastapi import APIRouter
 
 from medrec_catalog.deps import DbSession, Operator
-from medrec_catalog.repositories import InstitutionRepository, RecordRepository
+from medrec_catalog.directory.repository import InstitutionRepository
+from medrec_catalog.models import RecordStatus
+from medrec_catalog.records.repository import RecordRepository
 
 router = APIRouter(tags=["admin"])
 
@@ -13,7 +15,7 @@ async def stats(session: DbSession, _: Operator) -> dict[str, int]:
     counts = await RecordRepository(session).counts()
     return {
         "institutions": await InstitutionRepository(session).count(),
-        "records": counts.get("available", 0),
+        "records": counts.get(RecordStatus.available, 0),
         "persons": counts["persons"],
-        "destroyed": counts.get("destroyed", 0),
+        "destroyed": counts.get(RecordStatus.destroyed, 0),
     }

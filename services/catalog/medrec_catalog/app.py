@@ -3,8 +3,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from medrec_catalog import admin, directory, internal, me, retention
+from medrec_catalog import admin
+from medrec_catalog.access_log import endpoints as access_log
+from medrec_catalog.directory import endpoints as directory
 from medrec_catalog.models import messaging
+from medrec_catalog.records import endpoints as records
+from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.db import Database
 from medrec_shared.messaging import Outbox
@@ -29,6 +33,13 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     app.state.db = db
     app.state.outbox = Outbox(messaging.outbox, "catalog")
     app.include_router(health_router(dependency_checks(db, settings)))
-    for module in (directory, me, internal, admin, retention):
-        app.include_router(module.router)
+    for router in (
+        directory.router,
+        records.router,
+        access_log.router,
+        records.internal_router,
+        admin.router,
+        retention.router,
+    ):
+        app.include_router(router)
     return app

@@ -1,11 +1,52 @@
+"""Catalog's tables and the vocabulary of their status columns. A status is stored as its plain
+value (VARCHAR(16), as the migrations made it) and read back as its `StrEnum`, which serialises
+as that same value."""
+
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Index, String, func
+from sqlalchemy import BigInteger, Dialect, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from medrec_shared.db import Base, new_metadata
 from medrec_shared.messaging import messaging_tables
+
+
+class InstitutionStatus(StrEnum):
+    closed = "closed"
+    suspended = "suspended"
+    # a suspended institution that reopened and took its records back
+    reopened = "reopened"
+
+
+class RecordStatus(StrEnum):
+    available = "available"
+    due = "due"  # past its period, destruction asked of ingest
+    destroyed = "destroyed"
+    withdrawn = "withdrawn"
+
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class StatusColumn(TypeDecorator[S], Generic[S]):
+    """A `StrEnum` in a VARCHAR(16): the schema stays what the migrations made."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[S]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> S | None:
+        return None if value is None else self.enum(value)
 
 
 class CatalogBase(Base):
@@ -32,7 +73,7 @@ class Institution(CatalogBase):
     type: Mapped[str] = mapped_column(String(50))
     address: Mapped[str] = mapped_column(String(300))
     region: Mapped[str] = mapped_column(String(50), index=True)
-    status: Mapped[str] = mapped_column(String(16))  # closed | suspended | reopened
+    status: Mapped[InstitutionStatus] = mapped_column(StatusColumn(InstitutionStatus))
     closed_on: Mapped[date]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
@@ -55,8 +96,9 @@ class CatalogRecord(CatalogBase):
     retention_extended: Mapped[bool] = mapped_column(default=False)
     extension_reason: Mapped[str | None] = mapped_column(String(500))
     extended_by: Mapped[str | None] = mapped_column(String(64))
-    # available | due (past its period, destruction asked) | destroyed | withdrawn
-    status: Mapped[str] = mapped_column(String(16), default="available", index=True)
+    status: Mapped[RecordStatus] = mapped_column(
+        StatusColumn(RecordStatus), default=RecordStatus.available, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

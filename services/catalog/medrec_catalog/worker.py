@@ -1,11 +1,16 @@
 import asyncio
 from contextlib import AsyncExitStack
 
-from medrec_catalog import handlers, retention
-from medrec_catalog.metadata import RecordMetadata
+from medrec_catalog.access_log.handlers import on_access_recorded
+from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_released
 from medrec_catalog.models import messaging
+from medrec_catalog.records.handlers import on_record_stored
+from medrec_catalog.records.metadata import RecordMetadata
+from medrec_catalog.retention.handlers import on_record_gone
+from medrec_catalog.retention.service import scheduled_sweep
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.clock import build_clock
+from medrec_shared.db import Transactions
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
@@ -37,23 +42,24 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         "catalog",
         [settings.topic_transfer, settings.topic_record, settings.topic_audit],
         {
-            "TransferOpened": handlers.on_transfer_opened,
-            "TransferReleased": handlers.on_transfer_released,
-            "RecordStored": handlers.on_record_stored(metadata.lookup),
-            "AccessRecorded": handlers.on_access_recorded,
-            "RecordDestroyed": retention.on_record_gone,
-            "RecordWithdrawn": retention.on_record_gone,
+            "TransferOpened": on_transfer_opened,
+            "TransferReleased": on_transfer_released,
+            "RecordStored": on_record_stored(metadata.lookup),
+            "AccessRecorded": on_access_recorded,
+            "RecordDestroyed": on_record_gone,
+            "RecordWithdrawn": on_record_gone,
         },
         prefetch=metadata.prefetch,
     )
     outbox = Outbox(messaging.outbox, "catalog")
     clock = build_clock(settings.clock_file)
+    transactions = Transactions.of(db)
 
     async def retention_sweep(stop: asyncio.Event) -> None:
         await every(
             stop,
             settings.retention_sweep_seconds,
-            lambda: retention.scheduled_sweep(db.sessions, outbox, settings, clock),
+            lambda: scheduled_sweep(transactions, outbox, settings, clock),
         )
 
     return {

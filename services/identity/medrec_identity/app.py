@@ -2,21 +2,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
-from medrec_identity import clients, me, sandbox, wellknown
-from medrec_identity.clients import ClientRepository, new_client, rotate_secret
-from medrec_identity.family import api as family_api
+from medrec_identity import sandbox, wellknown
+from medrec_identity.children import endpoints as children
+from medrec_identity.clients import endpoints as clients
+from medrec_identity.clients.service import OperatorClient, ensure_operator
 from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.models import rate_events
+from medrec_identity.persons import endpoints as me
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing import SigningKeyRepository
 from medrec_identity.verification import api as verification_api
 from medrec_identity.verification.select import build_provider
 from medrec_shared.clock import build_clock
 from medrec_shared.crypto import Keyring, LocalKeyring
-from medrec_shared.db import Database
+from medrec_shared.db import Database, Transactions
 from medrec_shared.logs import get_logger
 from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.runtime import broker_reachable
@@ -25,28 +26,25 @@ from medrec_shared.web import create_base_app, health_router
 log = get_logger(__name__)
 
 
-async def bootstrap(db: Database, settings: IdentitySettings, keyring: Keyring) -> None:
+async def bootstrap(
+    transactions: Transactions, settings: IdentitySettings, keyring: Keyring
+) -> None:
     """First start: a signing key and the operator client; a later start with another
-    configured secret gives the operator that one. Serialised across replicas."""
-    async with db.sessions() as session, session.begin():
-        await session.execute(text("SELECT pg_advisory_xact_lock(8001)"))
+    configured secret gives the operator that one. One transaction, serialised across
+    replicas."""
+    async with transactions.begin() as session:
         keys = SigningKeyRepository(session)
+        await keys.lock_for_start_up()
         if await keys.active() is None:
             await keys.create(keyring)
         secret = settings.admin_client_secret
         if secret is None:
             return
-        clients = ClientRepository(session)
-        operator = await clients.get(settings.admin_client_id)
-        if operator is None:
-            await clients.add(
-                new_client(
-                    "operator", [], ["admin"], settings.admin_client_id, secret.get_secret_value()
-                )
-            )
-        elif rotate_secret(operator, secret.get_secret_value()):
+        client_id = settings.admin_client_id
+        done = await ensure_operator(session, client_id, secret.get_secret_value())
+        if done is OperatorClient.rotated:
             # The configured secret is the operator's: changing it is how it is rotated.
-            log.info("operator_secret_rotated", client_id=operator.client_id)
+            log.info("operator_secret_rotated", client_id=client_id)
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:
@@ -62,7 +60,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await bootstrap(db, settings, keyring)
+        await bootstrap(Transactions.of(db), settings, keyring)
         yield
         await provider.aclose()
         if family_registry is not None:
@@ -100,7 +98,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.include_router(clients.router)
     app.include_router(verification_api.router)
     app.include_router(me.router)
-    app.include_router(family_api.router)
+    app.include_router(children.router)
     if settings.sandbox:
         app.include_router(sandbox.router)
     return app

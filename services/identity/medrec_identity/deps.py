@@ -4,7 +4,6 @@ keys, the clock, the ports (verification provider, family registry), and the kin
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from medrec_identity.family.port import FamilyRegistry
 from medrec_identity.family.select import registry_for_request
@@ -14,16 +13,15 @@ from medrec_identity.verification.port import VerificationProvider
 from medrec_shared.auth import CurrentPrincipal, Principal
 from medrec_shared.clock import Clock
 from medrec_shared.crypto import Keyring
-from medrec_shared.db import DbSession
+from medrec_shared.db import DbSession, Transactions
 from medrec_shared.problems import Forbidden
 from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.web import from_state
 
 
-def _own_transactions(request: Request) -> async_sessionmaker[AsyncSession]:
+def _own_transactions(request: Request) -> Transactions:
     """For the few writes that must outlive a failing request (counting a wrong try)."""
-    sessions: async_sessionmaker[AsyncSession] = request.app.state.db.sessions
-    return sessions
+    return Transactions.of(request.app.state.db)
 
 
 Session = DbSession
@@ -33,7 +31,7 @@ Keys = Annotated[IdentityKeys, Depends(from_state("keys"))]
 AppClock = Annotated[Clock, Depends(from_state("clock"))]
 Provider = Annotated[VerificationProvider, Depends(from_state("verification_provider"))]
 Limiter = Annotated[RateLimiter, Depends(from_state("rate_limiter"))]
-OwnTransactions = Annotated[async_sessionmaker[AsyncSession], Depends(_own_transactions)]
+OwnTransactions = Annotated[Transactions, Depends(_own_transactions)]
 
 
 def _registry(request: Request, session: Session, keyring: FieldKeyring) -> FamilyRegistry:

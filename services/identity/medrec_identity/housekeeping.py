@@ -8,7 +8,7 @@ from medrec_identity.models import rate_events
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.repository import VerificationRepository
 from medrec_shared.clock import Clock
-from medrec_shared.db import Database
+from medrec_shared.db import Transactions
 from medrec_shared.logs import get_logger
 from medrec_shared.ratelimit import RateEventRepository
 
@@ -16,13 +16,15 @@ log = get_logger(__name__)
 
 
 def housekeeping_job(
-    db: Database, settings: IdentitySettings, clock: Clock
+    transactions: Transactions, settings: IdentitySettings, clock: Clock
 ) -> Callable[[], Awaitable[None]]:
+    """Each run is one transaction of its own, opened from `transactions`."""
+
     async def housekeeping() -> None:
         now = clock.now()
         events_cutoff = now - timedelta(seconds=settings.verification_limit_window_seconds)
         verifications_cutoff = now - timedelta(seconds=settings.verification_retention_seconds)
-        async with db.sessions() as session, session.begin():
+        async with transactions.begin() as session:
             events = await RateEventRepository(session, rate_events).purge_before(events_cutoff)
             verifications = await VerificationRepository(session).purge_expired_before(
                 verifications_cutoff

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from medrec_identity.models import SigningKey
 from medrec_shared.crypto import Keyring, seal, unseal
@@ -26,6 +26,10 @@ class ActiveKey:
 
 
 class SigningKeyRepository(Repository):
+    async def lock_for_start_up(self) -> None:
+        """Held until the transaction ends: replicas starting together bootstrap one at a time."""
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(8001)"))
+
     async def active(self) -> SigningKey | None:
         return await self.scalar(
             select(SigningKey)

@@ -4,6 +4,7 @@ from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.models import messaging
 from medrec_identity.settings import IdentitySettings
 from medrec_shared.clock import build_clock
+from medrec_shared.db import Transactions
 from medrec_shared.runtime import open_database, open_producer, relay_task
 from medrec_shared.worker import Task, every
 
@@ -14,7 +15,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     settings = IdentitySettings()
     db = await open_database(stack, settings)
     producer = await open_producer(stack, settings, "identity")
-    job = housekeeping_job(db, settings, build_clock(settings.clock_file))
+    job = housekeeping_job(Transactions.of(db), settings, build_clock(settings.clock_file))
     return {
         "outbox-relay": relay_task(db, messaging, producer),
         "housekeeping": lambda stop: every(stop, HOUSEKEEPING_SECONDS, job),

@@ -1,6 +1,7 @@
 """The retention schedule: each kind's period from the last service date, one extension by an
 operator, and the sweep that takes records past their period out of every citizen view."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -27,8 +28,17 @@ PERIODS = {
 LAST_SERVICE = date(2025, 11, 3)
 
 
+@dataclass(frozen=True)
+class Held:
+    """One of each kind held for one citizen, and an operator's client on catalog."""
+
+    citizen: Citizen
+    by_kind: dict[str, dict[str, Any]]
+    operator: httpx.Client
+
+
 @pytest.fixture(scope="module")
-def held(cluster: Cluster) -> dict[str, Any]:
+def held(cluster: Cluster) -> Held:
     client_id, secret = Operator(cluster).register_client(["81000001"])
     vendor = Institution(cluster, client_id, secret)
     transfer = vendor.open_transfer("81000001", "오래된의원")
@@ -51,19 +61,19 @@ def held(cluster: Cluster) -> dict[str, Any]:
     operator = httpx.Client(
         base_url=cluster.url("catalog"), headers=bearer(Operator(cluster).token)
     )
-    return {"citizen": citizen, "by_kind": {r["kind"]: r for r in records}, "operator": operator}
+    return Held(citizen=citizen, by_kind={r["kind"]: r for r in records}, operator=operator)
 
 
-def test_each_kind_is_kept_its_period_from_the_last_service_date(held: dict[str, Any]) -> None:
+def test_each_kind_is_kept_its_period_from_the_last_service_date(held: Held) -> None:
     for kind, years in PERIODS.items():
-        until = held["by_kind"][kind]["retention_until"]
+        until = held.by_kind[kind]["retention_until"]
         assert until == LAST_SERVICE.replace(year=LAST_SERVICE.year + years).isoformat(), kind
 
 
-def test_one_extension_with_a_reason_and_no_second(cluster: Cluster, held: dict[str, Any]) -> None:
-    record = held["by_kind"]["certificate_copy"]
+def test_one_extension_with_a_reason_and_no_second(cluster: Cluster, held: Held) -> None:
+    record = held.by_kind["certificate_copy"]
     path = f"/v1/admin/records/{record['record_id']}/retention-extension"
-    operator = held["operator"]
+    operator = held.operator
     assert operator.post(path, json={}).status_code == 422
     extended = operator.post(path, json={"reason": "소송 진행 중 증거 보전 요청"})
     assert extended.status_code == 200, extended.text
@@ -71,28 +81,28 @@ def test_one_extension_with_a_reason_and_no_second(cluster: Cluster, held: dict[
     again = operator.post(path, json={"reason": "한 번 더"})
     assert again.status_code == 409
     assert again.json()["type"].endswith("already-extended")
-    mine = {r["kind"]: r for r in held["citizen"].records()}
+    mine = {r["kind"]: r for r in held.citizen.records()}
     assert mine["certificate_copy"]["retention_until"] == "2031-11-03"
-    citizen_try = held["citizen"].catalog.post(path, json={"reason": "나도"})
+    citizen_try = held.citizen.catalog.post(path, json={"reason": "나도"})
     assert citizen_try.status_code == 403
 
 
 def test_the_sweep_takes_exactly_the_expired_records_out_of_view(
-    cluster: Cluster, held: dict[str, Any]
+    cluster: Cluster, held: Held
 ) -> None:
     # On 2031-01-01 (Seoul) the 2-, 3- (not: extended to 2031-11-03) and 5-year records are past.
     moment = datetime(2031, 1, 1, 0, 30, tzinfo=KST)
     cluster.clock_file.write_text(moment.isoformat())
     try:
-        swept = held["operator"].post("/v1/admin/retention/sweep")
+        swept = held.operator.post("/v1/admin/retention/sweep")
         assert swept.status_code == 200, swept.text
         assert swept.json()["as_of"] == "2031-01-01"
         assert swept.json()["due"] >= 6
-        remaining = {r["kind"] for r in held["citizen"].records()}
+        remaining = {r["kind"] for r in held.citizen.records()}
         assert remaining == {"medical_record", "surgery_record", "certificate_copy"}
     finally:
         cluster.clock_file.write_text("")
-    ids = [held["by_kind"][k]["record_id"] for k in PERIODS]
+    ids = [held.by_kind[k]["record_id"] for k in PERIODS]
     statuses = dict(
         sql(
             cluster,
@@ -105,15 +115,15 @@ def test_the_sweep_takes_exactly_the_expired_records_out_of_view(
     assert statuses["medical_record"] == "available"
     due = [e for e in held_events(cluster) if e["data"]["record_id"] in ids]
     assert {e["data"]["record_id"] for e in due} == {
-        held["by_kind"][k]["record_id"] for k in PERIODS if PERIODS[k] in (2, 5)
+        held.by_kind[k]["record_id"] for k in PERIODS if PERIODS[k] in (2, 5)
     }
 
 
-def test_a_second_sweep_finds_nothing_new(cluster: Cluster, held: dict[str, Any]) -> None:
+def test_a_second_sweep_finds_nothing_new(cluster: Cluster, held: Held) -> None:
     cluster.clock_file.write_text(datetime(2031, 1, 1, 1, tzinfo=KST).isoformat())
     try:
         before = len(held_events(cluster))
-        held["operator"].post("/v1/admin/retention/sweep")
+        held.operator.post("/v1/admin/retention/sweep")
         assert len(held_events(cluster)) == before
     finally:
         cluster.clock_file.write_text("")

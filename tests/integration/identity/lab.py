@@ -5,7 +5,7 @@ import random
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -84,8 +84,21 @@ def verify(
     ]
 
 
-def seed_link(http: httpx.Client, parent_rrn: str, child: dict[str, Any]) -> None:
-    response = http.post("/v1/sandbox/family-links", json={"parent_rrn": parent_rrn, **child})
+@dataclass(frozen=True)
+class ChildLink:
+    """A child as seeded into the sandbox family registry (the fields are the request's)."""
+
+    child_rrn: str
+    child_name: str
+    child_birth_date: str
+    relation: str = "parent"
+    parental_authority: bool = True
+
+
+def seed_link(http: httpx.Client, parent_rrn: str, child: ChildLink) -> None:
+    response = http.post(
+        "/v1/sandbox/family-links", json={"parent_rrn": parent_rrn, **asdict(child)}
+    )
     assert response.status_code == 201, response.text
 
 

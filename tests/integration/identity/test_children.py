@@ -4,6 +4,7 @@ movable clock."""
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from medrec_devstack.cluster import Cluster
 from medrec_shared.guardianship import SEOUL, guardian_token_usable
 from tests.actors import ActingGuardian, Citizen, bearer, children_of, seed_family_link
 from tests.integration.identity.lab import (
+    ChildLink,
     Lab,
     Verified,
     identity_lab,
@@ -44,14 +46,14 @@ def parent(lab: Lab) -> Verified:
     return verified
 
 
-def child(born: date, *, relation: str = "parent", authority: bool = True) -> dict[str, Any]:
-    return {
-        "child_rrn": new_rrn(born, "female"),
-        "child_name": new_name(),
-        "child_birth_date": born.isoformat(),
-        "relation": relation,
-        "parental_authority": authority,
-    }
+def child(born: date, *, relation: str = "parent", authority: bool = True) -> ChildLink:
+    return ChildLink(
+        child_rrn=new_rrn(born, "female"),
+        child_name=new_name(),
+        child_birth_date=born.isoformat(),
+        relation=relation,
+        parental_authority=authority,
+    )
 
 
 def listing(lab: Lab, who: Verified) -> list[dict[str, Any]]:
@@ -94,9 +96,9 @@ def test_children_are_listed_with_the_rules_answer_on_the_day(lab: Lab, parent: 
         items = {item["name"]: item for item in listing(lab, parent)}
         assert len(items) == len(family)
         for label, link in family.items():
-            item = items[link["child_name"]]
+            item = items[link.child_name]
             assert set(item) == {"person_id", "name", "birth_date", "age", "eligible", "reason"}
-            assert item["birth_date"] == link["child_birth_date"]
+            assert item["birth_date"] == link.child_birth_date
             assert (item["age"], item["eligible"], item["reason"]) == expected[label], label
             # The child's Person exists from the first listing on, with a stable id.
             assert person_ids.setdefault(label, item["person_id"]) == item["person_id"]
@@ -121,7 +123,7 @@ def test_a_token_to_act_for_a_child(lab: Lab, cluster: Cluster, parent: Verified
         "iss": "medrec-identity",
         "aud": "medrec",
         "sub": kid["person_id"],
-        "person_key": person_key(cluster, link["child_rrn"]),
+        "person_key": person_key(cluster, link.child_rrn),
         "scope": "records:read issuance:write",
         "act": {"sub": parent.person_id, "person_key": person_key(cluster, parent.rrn)},
         "subject_birth_date": "2010-05-05",
@@ -135,7 +137,7 @@ def test_a_token_to_act_for_a_child(lab: Lab, cluster: Cluster, parent: Verified
     me = lab.client().get("/v1/me", headers=bearer(body["access_token"]))
     assert me.json() == {
         "person_id": kid["person_id"],
-        "name": link["child_name"],
+        "name": link.child_name,
         "birth_date": "2010-05-05",
     }
     # A guardian token cannot list or mint further child tokens.
@@ -155,9 +157,9 @@ def test_each_refusal_is_its_own_problem(lab: Lab, parent: Verified) -> None:
     lab.set_clock(DAY_ONE)
     by_name = {item["name"]: item for item in listing(lab, parent)}
     for kind, link in links.items():
-        refused = problem(mint(lab, parent, by_name[link["child_name"]]["person_id"]), 403, kind)
-        assert refused["reason"] == by_name[link["child_name"]]["reason"]
-        assert link["child_name"] not in str(refused) and link["child_rrn"] not in str(refused)
+        refused = problem(mint(lab, parent, by_name[link.child_name]["person_id"]), 403, kind)
+        assert refused["reason"] == by_name[link.child_name]["reason"]
+        assert link.child_name not in str(refused) and link.child_rrn not in str(refused)
 
 
 def test_someone_elses_child_is_not_found(lab: Lab, parent: Verified) -> None:
@@ -213,7 +215,7 @@ def test_a_token_minted_the_evening_before_the_birthday_stops_at_midnight(
 def test_a_child_listed_twice_keeps_the_entry_that_allows(lab: Lab, parent: Verified) -> None:
     link = child(date(2014, 2, 2), authority=False)
     seed_link(lab.client(), parent.rrn, link)
-    seed_link(lab.client(), parent.rrn, link | {"parental_authority": True})
+    seed_link(lab.client(), parent.rrn, replace(link, parental_authority=True))
     seed_link(lab.client(), parent.rrn, link)
     lab.set_clock(DAY_ONE)
     [kid] = listing(lab, parent)
@@ -226,7 +228,7 @@ def test_the_child_later_verifies_as_the_same_person(lab: Lab, parent: Verified)
     lab.set_clock(DAY_ONE)
     [kid] = listing(lab, parent)
     lab.set_clock(datetime.now(UTC) + timedelta(days=1))
-    grown, _ = verify(lab.client(), link["child_name"], link["child_rrn"])
+    grown, _ = verify(lab.client(), link.child_name, link.child_rrn)
     assert grown.person_id == kid["person_id"]
 
 

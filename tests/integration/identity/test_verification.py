@@ -13,7 +13,7 @@ import pytest
 from medrec_devstack.cluster import Cluster
 from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.settings import IdentitySettings
-from medrec_shared.db import Database
+from medrec_shared.db import Database, Transactions
 from tests.actors import bearer
 from tests.integration.identity.lab import (
     Lab,
@@ -285,7 +285,9 @@ async def test_housekeeping_forgets_old_counts_and_verifications(
     db = Database(settings.database_url, pool_size=1)
     try:
         # A day and an hour later: past the window, and past a day's retention after expiry.
-        await housekeeping_job(db, settings, StillClock(base + timedelta(days=1, hours=1)))()
+        await housekeeping_job(
+            Transactions.of(db), settings, StillClock(base + timedelta(days=1, hours=1))
+        )()
     finally:
         await db.dispose()
 

@@ -24,13 +24,8 @@ from medrec_identity.deps import (
 )
 from medrec_identity.keys import phone_digits
 from medrec_identity.models import Verification
-from medrec_identity.persons import (
-    NewPerson,
-    PersonRepository,
-    seal_name,
-    seal_rrn,
-    unseal_name,
-)
+from medrec_identity.persons.repository import NewPerson, PersonRepository
+from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name
 from medrec_identity.tokens import citizen_token
 from medrec_identity.verification.matching import attributes_match
 from medrec_identity.verification.port import ClaimedIdentity, Outcome, Proof
@@ -200,7 +195,7 @@ async def confirm_verification(
         raise VerificationExpired("Start a new verification.")
     # The try is counted, in a transaction of its own, before the proof is looked at: it stays
     # counted whatever this request does next, and concurrent guesses cannot exceed the limit.
-    async with own_transactions() as own, own.begin():
+    async with own_transactions.begin() as own:
         tries = await VerificationRepository(own).take_attempt(verification_id, max_attempts)
     if tries is None:
         raise VerificationLocked("Start a new verification.")

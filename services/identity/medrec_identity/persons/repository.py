@@ -1,5 +1,6 @@
 """Persons: verified citizens and the children their guardians act for. A person is found by the
-keyed hash of their RRN; the RRN and name are kept only sealed with the field keyring."""
+keyed hash of their RRN; the RRN and name are kept only sealed with the field keyring
+(`persons.sealing`)."""
 
 import uuid
 from dataclasses import dataclass
@@ -9,28 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from medrec_identity.models import Person
-from medrec_shared.crypto import Keyring, seal, unseal
 from medrec_shared.db import Repository
 from medrec_shared.ids import new_id
-
-RRN_CONTEXT = b"identity.rrn"
-NAME_CONTEXT = b"identity.name"
-
-
-def seal_rrn(keyring: Keyring, rrn: str) -> bytes:
-    return seal(keyring, rrn.encode(), context=RRN_CONTEXT)
-
-
-def seal_name(keyring: Keyring, name: str) -> bytes:
-    return seal(keyring, name.encode(), context=NAME_CONTEXT)
-
-
-def unseal_rrn(keyring: Keyring, blob: bytes) -> str:
-    return unseal(keyring, blob, context=RRN_CONTEXT).decode()
-
-
-def unseal_name(keyring: Keyring, blob: bytes) -> str:
-    return unseal(keyring, blob, context=NAME_CONTEXT).decode()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from medrec_identity.deps import AppClock, CitizenPrincipal, FieldKeyring, Session
-from medrec_identity.persons import PersonRepository, unseal_name
+from medrec_identity.persons.repository import PersonRepository
+from medrec_identity.persons.sealing import unseal_name
 from medrec_shared.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.problems import NotFound
 

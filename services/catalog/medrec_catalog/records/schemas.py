@@ -1,25 +1,12 @@
-"""What catalog answers: institutions, a person's records and their access history."""
+"""What catalog answers about a person's records."""
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, Field
 
-from medrec_catalog.models import CatalogRecord, Institution
-
-
-class InstitutionOut(BaseModel):
-    code: str
-    name: str
-    type: str
-    region: str
-    address: str
-    status: str = Field(
-        description="closed, suspended, or reopened (a suspended institution that reopened and "
-        "took its records back)"
-    )
-    closed_on: date
-    record_count: int
+from medrec_catalog.models import CatalogRecord, Institution, RecordStatus
+from medrec_shared.pages import Page
 
 
 class InstitutionRef(BaseModel):
@@ -39,20 +26,7 @@ class MyRecord(BaseModel):
     content_type: str
     size: int
     retention_until: date
-    status: str
-
-
-class AccessLogOut(BaseModel):
-    event_id: uuid.UUID
-    occurred_at: datetime
-    actor_type: str
-    actor_id: str
-    acting_for: str | None
-    action: str
-    resource_type: str
-    resource_id: str
-    decision: str
-    reason: str | None
+    status: RecordStatus
 
 
 class RecordGroup(BaseModel):
@@ -63,25 +37,10 @@ class RecordGroup(BaseModel):
     last_service: date
 
 
-class MyRecords(BaseModel):
-    items: list[MyRecord]
-    next_cursor: str | None
+class MyRecords(Page[MyRecord]):
     groups: list[RecordGroup] = Field(
         description="Everything held for the person under these filters, by institution and "
         "specialty, most recent care first (not only this page)."
-    )
-
-
-def institution_out(institution: Institution, count: int) -> InstitutionOut:
-    return InstitutionOut(
-        code=institution.code,
-        name=institution.name,
-        type=institution.type,
-        region=institution.region,
-        address=institution.address,
-        status=institution.status,
-        closed_on=institution.closed_on,
-        record_count=count,
     )
 
 

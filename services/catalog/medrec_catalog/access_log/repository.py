@@ -1,0 +1,26 @@
+"""All SQL on the access history."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from medrec_catalog.models import AccessLogEntry
+from medrec_shared.db import Repository
+
+
+class AccessLogRepository(Repository):
+    async def add(self, entry: AccessLogEntry) -> None:
+        self.session.add(entry)
+        await self.session.flush()
+
+    async def for_subject(
+        self, person_key: str, limit: int, before: uuid.UUID | None
+    ) -> Sequence[AccessLogEntry]:
+        query = select(AccessLogEntry).where(AccessLogEntry.subject_person_key == person_key)
+        if before:
+            query = query.where(AccessLogEntry.event_id < before)
+        rows = await self.session.execute(
+            query.order_by(AccessLogEntry.event_id.desc()).limit(limit)
+        )
+        return rows.scalars().all()

@@ -1,0 +1,44 @@
+"""What catalog learns of records from ingest's events."""
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_catalog.models import CatalogRecord, RecordStatus
+from medrec_catalog.records.repository import RecordRepository
+from medrec_shared.events import Envelope, RecordStored
+from medrec_shared.messaging import Handler
+from medrec_shared.retention import retention_until
+
+# Titles and departments stay out of events; catalog asks ingest for them.
+# None: ingest no longer holds the record (withdrawn or destroyed before catalog heard of it).
+MetadataLookup = Callable[[str], Awaitable[dict[str, str | None] | None]]
+
+
+def on_record_stored(lookup: MetadataLookup) -> Handler:
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        event = envelope.payload()
+        assert isinstance(event, RecordStored)
+        metadata = await lookup(str(event.record_id))
+        if metadata is None:
+            return
+        await RecordRepository(session).add(
+            CatalogRecord(
+                record_id=event.record_id,
+                person_key=event.person_key,
+                institution_code=event.institution_code,
+                kind=event.kind,
+                specialty=event.specialty,
+                title=metadata["title"] or "",
+                department=metadata.get("department"),
+                service_start=event.service_start,
+                service_end=event.service_end,
+                content_type=event.content_type,
+                size=event.size,
+                sha256=event.sha256,
+                retention_until=retention_until(event.kind, event.service_end),
+                status=RecordStatus.available,
+            )
+        )
+
+    return handle

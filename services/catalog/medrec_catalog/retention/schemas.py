@@ -1,0 +1,17 @@
+"""What operators send and get back about retention."""
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+
+class ExtensionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ExtensionOut(BaseModel):
+    record_id: uuid.UUID
+    retention_until: date
+    retention_extended: bool
+    extension_reason: str | None

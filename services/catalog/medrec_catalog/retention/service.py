@@ -1,0 +1,78 @@
+"""Retention (Enforcement Rule Art. 15): records are kept exactly as long as their kind requires,
+extended once at most by an operator, then destroyed by ingest when catalog's sweep says so.
+
+Only a record that is shown (`records.service`) is extended or swept: one already due, withdrawn
+or destroyed is not held any more. `sweep` and `extend_retention` work in the caller's
+transaction and never commit; `scheduled_sweep` opens its own, from the `Transactions` it is
+given."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_catalog.models import CatalogRecord, RecordStatus
+from medrec_catalog.records.service import SHOWN, shown
+from medrec_catalog.retention.repository import RetentionRepository
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared.clock import Clock, korean_date
+from medrec_shared.db import Transactions
+from medrec_shared.events import RecordRetentionDue
+from medrec_shared.messaging import Outbox
+from medrec_shared.problems import Conflict
+from medrec_shared.retention import RETENTION_YEARS, add_years
+
+SWEEP_BATCH = 500
+
+
+class AlreadyExtended(Conflict):
+    type, title = "already-extended", "A retention period may be extended only once"
+
+
+def extend(record: CatalogRecord, reason: str, operator: str) -> None:
+    """The one extension: by one more period of the record's kind. A second is a conflict."""
+    if record.retention_extended:
+        raise AlreadyExtended(f"It was extended already, until {record.retention_until}.")
+    record.retention_until = add_years(record.retention_until, RETENTION_YEARS[record.kind])
+    record.retention_extended, record.extension_reason = True, reason
+    record.extended_by = operator
+
+
+async def extend_retention(
+    session: AsyncSession, record_id: uuid.UUID, reason: str, operator: str
+) -> CatalogRecord:
+    """Extends a held record's period once (the row locked while it is decided)."""
+    record = shown(await RetentionRepository(session).for_update(record_id), "No such record held.")
+    extend(record, reason, operator)
+    return record
+
+
+async def sweep(
+    session: AsyncSession, outbox: Outbox, settings: CatalogSettings, today: date
+) -> int:
+    """Marks every record past its period as due and asks ingest to destroy it. Due records
+    leave citizens' views at once; a record that arrived already expired goes in the next sweep."""
+    found = 0
+    retention = RetentionRepository(session)
+    while batch := await retention.claim_due(SHOWN, today, SWEEP_BATCH):
+        for record in batch:
+            record.status = RecordStatus.due
+            await outbox.add(
+                session,
+                settings.topic_record,
+                record.person_key or record.record_id,
+                RecordRetentionDue(
+                    record_id=record.record_id, retention_until=record.retention_until
+                ),
+            )
+        await session.flush()
+        found += len(batch)
+    return found
+
+
+async def scheduled_sweep(
+    transactions: Transactions, outbox: Outbox, settings: CatalogSettings, clock: Clock
+) -> int:
+    """The worker's sweep, as of today in Korea by the clock port: one transaction."""
+    async with transactions.begin() as session:
+        return await sweep(session, outbox, settings, korean_date(clock.now()))

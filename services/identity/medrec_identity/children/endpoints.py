@@ -1,0 +1,72 @@
+"""Acting for a child: `GET /v1/me/children` lists the children the family registry knows for the
+citizen, with the guardianship rule's answer for each; `POST /v1/me/children/{person_id}/token`
+mints a token to act for one. Both need the citizen's own token: a guardian token cannot list or
+mint further child tokens. The rules: `children.service`."""
+
+import uuid
+
+from fastapi import APIRouter
+
+from medrec_identity.children import service
+from medrec_identity.children.schemas import ChildOut, ChildrenOut, GuardianTokenOut
+from medrec_identity.deps import (
+    AppClock,
+    FieldKeyring,
+    Keys,
+    Registry,
+    SelfPrincipal,
+    Session,
+    Settings,
+)
+from medrec_identity.persons.repository import PersonRepository
+
+router = APIRouter(tags=["guardians"])
+
+
+@router.get("/v1/me/children", response_model=ChildrenOut)
+async def list_children(
+    principal: SelfPrincipal,
+    session: Session,
+    registry: Registry,
+    keyring: FieldKeyring,
+    keys: Keys,
+    clock: AppClock,
+) -> ChildrenOut:
+    persons = PersonRepository(session)
+    guardian = await service.guardian_of(principal, persons)
+    children = await service.known_children(guardian, registry, persons, keyring, keys, clock.now())
+    return ChildrenOut(
+        items=[
+            ChildOut(
+                person_id=child.person.person_id,
+                name=child.entry.name,
+                birth_date=child.entry.birth_date,
+                age=child.decision.age,
+                eligible=child.decision.allowed,
+                reason=child.decision.reason.value if child.decision.reason else None,
+            )
+            for child in children
+        ]
+    )
+
+
+@router.post("/v1/me/children/{person_id}/token", response_model=GuardianTokenOut)
+async def child_token(
+    person_id: uuid.UUID,
+    principal: SelfPrincipal,
+    session: Session,
+    settings: Settings,
+    registry: Registry,
+    keyring: FieldKeyring,
+    keys: Keys,
+    clock: AppClock,
+) -> GuardianTokenOut:
+    minted = await service.token_for_child(
+        session, principal, person_id, registry, keyring, keys, settings, clock.now()
+    )
+    return GuardianTokenOut(
+        access_token=minted.access_token,
+        expires_in=minted.expires_in,
+        scope=minted.scope,
+        person_id=person_id,
+    )

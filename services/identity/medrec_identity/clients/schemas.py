@@ -1,0 +1,54 @@
+"""What registering a client and asking for a token send and get back."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+
+KNOWN_SCOPES = frozenset(
+    {
+        "transfer:write",
+        "records:read",
+        "issuance:write",
+        "admin",
+        "content:read",
+        "catalog:read",
+        "metadata:read",
+    }
+)
+INSTITUTION_CODE = r"^\d{8}$"
+
+
+class ClientIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    institution_codes: list[Annotated[str, Field(pattern=INSTITUTION_CODE)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    scopes: list[str] = Field(min_length=1)
+
+    @field_validator("scopes")
+    @classmethod
+    def _known(cls, scopes: list[str]) -> list[str]:
+        unknown = set(scopes) - KNOWN_SCOPES
+        if unknown:
+            raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
+        return sorted(set(scopes))
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    name: str
+    institution_codes: list[str]
+    scopes: list[str]
+    created_at: datetime
+
+
+class ClientCreated(ClientOut):
+    client_secret: str = Field(description="Shown once; only a hash is kept.")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int
+    scope: str

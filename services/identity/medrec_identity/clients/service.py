@@ -1,0 +1,135 @@
+"""The rules for API clients (institutions, EMR vendors, services, operators): a secret is shown
+once and kept only as a salted hash; a revoked client gets no token; a client gets at most the
+scopes it was registered with; the operator client is the one whose secret is configured, and
+changing that configured secret is how it is rotated. Nothing here commits."""
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_identity.clients.repository import ClientRepository
+from medrec_identity.clients.secrets import hash_secret, new_secret, secret_matches
+from medrec_identity.models import ApiClient
+from medrec_identity.settings import IdentitySettings
+from medrec_identity.signing import SigningKeyRepository, load_active, sign
+from medrec_shared.crypto import Keyring
+from medrec_shared.problems import NotFound, Problem
+
+
+class InvalidClient(Problem):
+    status, type, title = 401, "invalid-client", "Client authentication failed"
+
+
+class InvalidGrant(Problem):
+    status, type, title = 400, "invalid-grant", "The grant is not valid"
+
+
+class OperatorClient(StrEnum):
+    """What the start-up did to the operator client."""
+
+    created = "created"
+    rotated = "rotated"
+    kept = "kept"
+
+
+def new_client(
+    name: str, codes: list[str], scopes: list[str], client_id: str, secret: str
+) -> ApiClient:
+    digest, salt = hash_secret(secret)
+    return ApiClient(
+        client_id=client_id,
+        name=name,
+        secret_hash=digest,
+        secret_salt=salt,
+        institution_codes=codes,
+        scopes=scopes,
+    )
+
+
+def rotate_secret(client: ApiClient, secret: str) -> bool:
+    """Gives `client` this secret unless it has it already; True when it changed."""
+    if secret_matches(secret, client.secret_hash, client.secret_salt):
+        return False
+    client.secret_hash, client.secret_salt = hash_secret(secret)
+    return True
+
+
+async def register(
+    session: AsyncSession, name: str, codes: list[str], scopes: list[str]
+) -> tuple[ApiClient, str]:
+    """A new client and its secret (the only time the secret is known)."""
+    secret = new_secret()
+    client = new_client(name, codes, scopes, "c_" + secrets.token_hex(8), secret)
+    await ClientRepository(session).add(client)
+    await session.refresh(client)
+    return client, secret
+
+
+async def revoke(session: AsyncSession, client_id: str, now: datetime) -> None:
+    client = await ClientRepository(session).get(client_id)
+    if client is None or client.revoked_at is not None:
+        raise NotFound("No such client.")
+    client.revoked_at = now
+
+
+async def ensure_operator(session: AsyncSession, client_id: str, secret: str) -> OperatorClient:
+    """The operator client with the configured secret: created on first start, its secret
+    rotated when the configured one changed."""
+    clients = ClientRepository(session)
+    operator = await clients.get(client_id)
+    if operator is None:
+        await clients.add(new_client("operator", [], ["admin"], client_id, secret))
+        return OperatorClient.created
+    return OperatorClient.rotated if rotate_secret(operator, secret) else OperatorClient.kept
+
+
+def authenticated(client: ApiClient | None, secret: str) -> ApiClient:
+    """The client, if it exists, is not revoked and `secret` is its secret."""
+    if (
+        client is None
+        or client.revoked_at is not None
+        or not secret_matches(secret, client.secret_hash, client.secret_salt)
+    ):
+        raise InvalidClient("Unknown client or wrong secret.")
+    return client
+
+
+def granted_scopes(client: ApiClient, asked: str | None) -> set[str]:
+    """The scopes asked for (all the client's when none are), never more than it has."""
+    granted = set(client.scopes)
+    if asked:
+        wanted = set(asked.split())
+        if not wanted <= granted:
+            raise InvalidGrant("The client may not ask for these scopes.")
+        granted = wanted
+    return granted
+
+
+async def client_token(
+    session: AsyncSession,
+    keyring: Keyring,
+    settings: IdentitySettings,
+    client_id: str,
+    secret: str,
+    scope: str | None,
+) -> tuple[str, set[str]]:
+    """A client-credentials access token and the scopes it carries."""
+    client = authenticated(await ClientRepository(session).get(client_id), secret)
+    granted = granted_scopes(client, scope)
+    key = await SigningKeyRepository(session).active()
+    assert key is not None, "a signing key is created at start-up"
+    access_token = sign(
+        load_active(key, keyring),
+        {
+            "sub": client.client_id,
+            "client_id": client.client_id,
+            "scope": " ".join(sorted(granted)),
+            "institution_codes": client.institution_codes,
+        },
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=settings.client_token_ttl_seconds,
+    )
+    return access_token, granted

@@ -1,0 +1,105 @@
+"""Identity's rules without the stack: client authentication and scopes, the operator secret's
+rotation, and the guardianship link a child token may be minted for."""
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from medrec_identity.children.service import KnownChild, allowed_link, refusal_detail
+from medrec_identity.clients.service import (
+    InvalidClient,
+    InvalidGrant,
+    authenticated,
+    granted_scopes,
+    new_client,
+    rotate_secret,
+)
+from medrec_identity.family.port import FamilyEntry
+from medrec_identity.models import Person
+from medrec_shared.guardianship import Refusal, decide
+from medrec_shared.problems import Problem
+
+SECRET = "s3cret-for-tests"
+NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+
+
+def test_a_client_authenticates_with_its_secret_only() -> None:
+    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    assert authenticated(registered, SECRET) is registered
+    assert registered.secret_hash != SECRET.encode()
+    with pytest.raises(InvalidClient):
+        authenticated(registered, "wrong")
+    with pytest.raises(InvalidClient):
+        authenticated(None, SECRET)
+
+
+def test_a_revoked_client_does_not_authenticate() -> None:
+    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    registered.revoked_at = NOW
+    with pytest.raises(InvalidClient):
+        authenticated(registered, SECRET)
+
+
+def test_a_client_gets_the_scopes_it_asks_for_within_its_own() -> None:
+    registered = new_client("svc", [], ["catalog:read", "metadata:read"], "c_1", SECRET)
+    assert granted_scopes(registered, None) == {"catalog:read", "metadata:read"}
+    assert granted_scopes(registered, "metadata:read") == {"metadata:read"}
+    with pytest.raises(InvalidGrant):
+        granted_scopes(registered, "metadata:read admin")
+
+
+def test_the_operator_secret_rotates_only_when_it_changed() -> None:
+    operator = new_client("operator", [], ["admin"], "operator", SECRET)
+    assert not rotate_secret(operator, SECRET)
+    assert rotate_secret(operator, "another-secret")
+    assert authenticated(operator, "another-secret") is operator
+    with pytest.raises(InvalidClient):
+        authenticated(operator, SECRET)
+
+
+def person(born: date) -> Person:
+    return Person(
+        person_id=uuid.uuid4(),
+        person_key=uuid.uuid4().hex * 2,
+        rrn_sealed=b"",
+        name_sealed=b"",
+        birth_date=born,
+    )
+
+
+def known(born: date, *, relation: str | None = "parent", authority: bool = True) -> KnownChild:
+    entry = FamilyEntry(
+        rrn="100505-3000000",
+        name="김아이",
+        birth_date=born,
+        relation=relation,  # type: ignore[arg-type]
+        parental_authority=authority,
+    )
+    return KnownChild(entry, person(born), decide(entry.relation, authority, born, NOW))
+
+
+def test_a_parent_with_authority_gets_the_link_for_a_young_child() -> None:
+    guardian, child = person(date(1980, 1, 1)), known(date(2015, 5, 5))
+    link = allowed_link(guardian, child)
+    assert (link.guardian, link.child, link.relation) == (guardian, child.person, "parent")
+    assert link.child_birth_date == date(2015, 5, 5)
+
+
+@pytest.mark.parametrize(
+    ("child", "reason"),
+    [
+        (known(date(2006, 1, 1)), Refusal.AGE_LIMIT),
+        (known(date(2016, 1, 1), authority=False), Refusal.NO_PARENTAL_AUTHORITY),
+        (known(date(2016, 1, 1), relation=None), Refusal.NOT_A_GUARDIAN),
+    ],
+)
+def test_a_refused_link_is_a_403_that_does_not_name_the_child(
+    child: KnownChild, reason: Refusal
+) -> None:
+    assert child.decision.reason is reason
+    with pytest.raises(Problem) as refused:
+        allowed_link(person(date(1980, 1, 1)), child)
+    assert refused.value.status == 403
+    detail = refusal_detail(child.decision)
+    assert child.entry.name not in detail and child.entry.rrn not in detail
