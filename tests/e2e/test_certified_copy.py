@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import Citizen, Institution, Operator, eventually, inline, record_body
+from tests.support.clock import clock_at
 
 pytestmark = pytest.mark.e2e
 
@@ -235,11 +236,8 @@ def test_an_expired_copy_is_gone(cluster: Cluster, world: World) -> None:
     owner = world.owner
     issuance_id = world.ready["issuance_id"]
     expires = datetime.fromisoformat(world.ready["expires_at"])
-    cluster.clock_file.write_text((expires + timedelta(seconds=1)).isoformat())
-    try:
+    with clock_at(cluster, expires + timedelta(seconds=1)):
         response = owner.issuance.get(f"/v1/issuances/{issuance_id}/document")
         assert response.status_code == 410
         assert response.json()["status"] == 410
-    finally:
-        cluster.clock_file.write_text("")
     assert owner.issuance.get(f"/v1/issuances/{issuance_id}/document").status_code == 200

@@ -21,6 +21,7 @@ from tests.actors import (
     record_body,
     seed_family_link,
 )
+from tests.support.clock import clock_at
 
 pytestmark = pytest.mark.e2e
 
@@ -108,16 +109,13 @@ def test_the_token_stops_at_midnight_in_seoul_on_the_19th_birthday(
 ) -> None:
     acting = ActingGuardian(family["parent"], family["children"][TEEN_NAME]["person_id"])
     birthday = datetime(2028, 6, 1, tzinfo=KST)
-    cluster.clock_file.write_text((birthday - timedelta(seconds=1)).isoformat())
-    try:
+    with clock_at(cluster, birthday - timedelta(seconds=1)) as move_clock:
         assert acting.catalog.get("/v1/me/records").status_code == 200
-        cluster.clock_file.write_text(birthday.isoformat())
+        move_clock(birthday)
         refused = acting.catalog.get("/v1/me/records")
         assert refused.status_code == 403
         assert refused.json()["type"].endswith("guardian-age-limit")
         assert acting.issuance.get("/v1/issuances").status_code == 403
-    finally:
-        cluster.clock_file.write_text("")
 
 
 def test_the_child_later_sees_the_parents_acts_in_their_own_access_log(

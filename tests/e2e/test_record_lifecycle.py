@@ -7,6 +7,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.actors import (
     structured_medical,
 )
 from tests.stack import sql, topic_envelopes
+from tests.support.clock import MoveClock, moving_clock
 from tests.support.ingest import IngestStore
 
 RRN, NAME, BIRTH = "790303-1472583", "한소멸", "1979-03-03"
@@ -39,33 +41,37 @@ EXPIRED = {"prescription", "certificate_copy"}
 COPIES = "medrec-copies"  # issuance's bucket
 
 
+@dataclass(frozen=True)
+class People:
+    vendor: Depositor  # the closed and the suspended clinic's EMR vendor
+    other_vendor: Depositor  # another vendor of the suspended clinic
+    citizen: Citizen
+    ingest_admin: httpx.Client  # operators, on ingest and on catalog
+    catalog_admin: httpx.Client
+
+
 @pytest.fixture(scope="module")
-def people(cluster: Cluster) -> dict[str, Any]:
+def people(cluster: Cluster) -> People:
     operator = Operator(cluster)
     client_id, secret = operator.register_client([CLOSED, SUSPENDED])
     other_id, other_secret = operator.register_client([SUSPENDED])
-    return {
-        "vendor": Depositor(cluster, client_id, secret),
-        "other_vendor": Depositor(cluster, other_id, other_secret),
-        "citizen": Citizen(cluster, NAME, RRN),
-        "ingest_admin": httpx.Client(
+    return People(
+        vendor=Depositor(cluster, client_id, secret),
+        other_vendor=Depositor(cluster, other_id, other_secret),
+        citizen=Citizen(cluster, NAME, RRN),
+        ingest_admin=httpx.Client(
             base_url=cluster.url("ingest"), timeout=60, headers=bearer(operator.token)
         ),
-        "catalog_admin": httpx.Client(
+        catalog_admin=httpx.Client(
             base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
         ),
-    }
+    )
 
 
 @pytest.fixture
-def moved_clock(cluster: Cluster) -> Iterator[Any]:
-    def move(instant: datetime) -> None:
-        cluster.clock_file.write_text(instant.isoformat())
-
-    try:
+def moved_clock(cluster: Cluster) -> Iterator[MoveClock]:
+    with moving_clock(cluster) as move:
         yield move
-    finally:
-        cluster.clock_file.write_text("")
 
 
 def a_record(kind: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -79,9 +85,9 @@ def visible(citizen: Citizen, institution: str) -> dict[str, str]:
 
 
 def test_the_sweep_destroys_exactly_the_records_past_their_period(
-    cluster: Cluster, people: dict[str, Any], moved_clock: Any
+    cluster: Cluster, people: People, moved_clock: MoveClock
 ) -> None:
-    vendor, citizen = people["vendor"], people["citizen"]
+    vendor, citizen = people.vendor, people.citizen
     store = IngestStore(cluster)
     transfer = vendor.open_transfer(CLOSED, "소멸내과의원")
     for kind in KINDS:
@@ -106,7 +112,7 @@ def test_the_sweep_destroys_exactly_the_records_past_their_period(
     assert copy_objects() == 1
 
     moved_clock(datetime(2029, 1, 1, 9, tzinfo=KST))
-    swept = people["catalog_admin"].post("/v1/admin/retention/sweep")
+    swept = people.catalog_admin.post("/v1/admin/retention/sweep")
     assert swept.status_code == 200, swept.text
     assert set(visible(citizen, CLOSED).values()) == set(KINDS) - EXPIRED
     destroyed = {ids[k] for k in EXPIRED}
@@ -127,7 +133,7 @@ def test_the_sweep_destroys_exactly_the_records_past_their_period(
     assert sorted(r["kind"] for r in kept) == sorted(set(KINDS) - EXPIRED)
 
     # The log says what went, when and why, and nothing about whom.
-    log = people["ingest_admin"].get("/v1/admin/destructions", params={"institution": CLOSED})
+    log = people.ingest_admin.get("/v1/admin/destructions", params={"institution": CLOSED})
     assert log.status_code == 200, log.text
     entries = {e["record_id"]: e for e in log.json()["items"]}
     assert set(entries) == destroyed
@@ -140,9 +146,9 @@ def test_the_sweep_destroys_exactly_the_records_past_their_period(
     for personal in (RRN, RRN.replace("-", ""), NAME, BIRTH, "소멸 시험"):
         assert personal not in text
     assert (
-        people["vendor"]
-        .ingest.get("/v1/admin/destructions", params={"institution": CLOSED})
-        .status_code
+        people.vendor.ingest.get(
+            "/v1/admin/destructions", params={"institution": CLOSED}
+        ).status_code
         == 403
     )
 
@@ -166,9 +172,9 @@ def test_the_sweep_destroys_exactly_the_records_past_their_period(
 
 
 def test_release_export_and_destruction_after_grace(
-    cluster: Cluster, people: dict[str, Any], moved_clock: Any
+    cluster: Cluster, people: People, moved_clock: MoveClock
 ) -> None:
-    vendor, citizen, admin = people["vendor"], people["citizen"], people["ingest_admin"]
+    vendor, citizen, admin = people.vendor, people.citizen, people.ingest_admin
     store = IngestStore(cluster)
     transfer = vendor.open_transfer(SUSPENDED, "다시여는한의원", reason="suspension")
     # A DICOM file of 3 MiB and a bit: streamed in, exported in pieces.
@@ -219,7 +225,7 @@ def test_release_export_and_destruction_after_grace(
     )
     assert late.status_code == 409
 
-    assert people["other_vendor"].ingest.get(f"{path}/export").status_code == 404
+    assert people.other_vendor.ingest.get(f"{path}/export").status_code == 404
     with vendor.ingest.stream("GET", f"{path}/export") as export:
         assert export.status_code == 200
         assert export.headers["content-type"].startswith("application/x-ndjson")
@@ -256,11 +262,11 @@ def test_release_export_and_destruction_after_grace(
 
 
 def test_a_copy_of_a_record_withdrawn_meanwhile_fails_with_a_reason(
-    cluster: Cluster, people: dict[str, Any]
+    cluster: Cluster, people: People
 ) -> None:
     """Catalog has not heard of the release yet (its worker is down) and still lists the record;
     ingest no longer gives its content: the copy fails, it does not hang."""
-    vendor, citizen, admin = people["vendor"], people["citizen"], people["ingest_admin"]
+    vendor, citizen, admin = people.vendor, people.citizen, people.ingest_admin
     transfer = vendor.open_transfer(SUSPENDED, "다시여는한의원", reason="suspension")
     body = a_record("medical_record", inline(b"late copy", "text/plain"))
     record_id = vendor.put_record(transfer, "race-1", body).json()["record_id"]

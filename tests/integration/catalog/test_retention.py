@@ -12,6 +12,7 @@ from medrec_devstack.cluster import Cluster
 from medrec_shared.clock import KST
 from tests.actors import Citizen, Institution, Operator, bearer, eventually, inline, record_body
 from tests.stack import sql, topic_envelopes
+from tests.support.clock import clock_at
 
 RRN, NAME, BIRTH = "660606-2101010", "윤보존", "1966-06-06"
 PERIODS = {
@@ -92,16 +93,13 @@ def test_the_sweep_takes_exactly_the_expired_records_out_of_view(
 ) -> None:
     # On 2031-01-01 (Seoul) the 2-, 3- (not: extended to 2031-11-03) and 5-year records are past.
     moment = datetime(2031, 1, 1, 0, 30, tzinfo=KST)
-    cluster.clock_file.write_text(moment.isoformat())
-    try:
+    with clock_at(cluster, moment):
         swept = held.operator.post("/v1/admin/retention/sweep")
         assert swept.status_code == 200, swept.text
         assert swept.json()["as_of"] == "2031-01-01"
         assert swept.json()["due"] >= 6
         remaining = {r["kind"] for r in held.citizen.records()}
         assert remaining == {"medical_record", "surgery_record", "certificate_copy"}
-    finally:
-        cluster.clock_file.write_text("")
     ids = [held.by_kind[k]["record_id"] for k in PERIODS]
     statuses = dict(
         sql(
@@ -120,13 +118,10 @@ def test_the_sweep_takes_exactly_the_expired_records_out_of_view(
 
 
 def test_a_second_sweep_finds_nothing_new(cluster: Cluster, held: Held) -> None:
-    cluster.clock_file.write_text(datetime(2031, 1, 1, 1, tzinfo=KST).isoformat())
-    try:
+    with clock_at(cluster, datetime(2031, 1, 1, 1, tzinfo=KST)):
         before = len(held_events(cluster))
         held.operator.post("/v1/admin/retention/sweep")
         assert len(held_events(cluster)) == before
-    finally:
-        cluster.clock_file.write_text("")
 
 
 def held_events(cluster: Cluster) -> list[dict[str, Any]]:
