@@ -40,8 +40,10 @@ async def open_producer(
     return producer
 
 
-def relay_task(db: Database, tables: MessagingTables, producer: AIOKafkaProducer) -> Task:
-    return OutboxRelay(db.sessions, tables.outbox, producer).run
+def relay_task(
+    db: Database, tables: MessagingTables, producer: AIOKafkaProducer, batch_size: int
+) -> Task:
+    return OutboxRelay(db.sessions, tables.outbox, producer, batch_size=batch_size).run
 
 
 async def consumer_task(

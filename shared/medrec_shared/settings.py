@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
     # The consumer group of the service's worker; empty: the service's name. Two deployments
     # sharing one Kafka cluster (a blue/green cut-over, a staging copy) each set their own.
     kafka_consumer_group: str = ""
+    # Outbox rows the relay publishes per transaction: larger batches publish faster, smaller
+    # ones leave less to publish again after a crash between publishing and marking sent.
+    outbox_relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     topic_transfer: str = "medrec.transfer.v1"
     topic_record: str = "medrec.record.v1"
     topic_issuance: str = "medrec.issuance.v1"

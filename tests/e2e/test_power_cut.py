@@ -173,7 +173,9 @@ def cut_the_power_while_busy(cluster: Cluster, before: BeforeTheCut) -> None:
     )
     assert {a["status"] for a in answers} == {"created"}
     eventually(lambda: len(before.deposits.answered()) >= 20, what="deposits in flight")  # type: ignore[union-attr]
-    cluster.start_process("ingest", "worker")
+    # Small relay batches, so that the pile takes many transactions and the cut finds part of
+    # it still in the outbox.
+    cluster.start_process("ingest", "worker", {"MEDREC_INGEST_OUTBOX_RELAY_BATCH_SIZE": "5"})
 
     def relayed_some() -> bool:
         query = "SELECT count(*) FROM outbox WHERE id > $1 AND sent_at IS NOT NULL"

@@ -63,7 +63,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         )
 
     return {
-        "outbox-relay": relay_task(db, messaging, producer),
+        "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "events": events,
         "retention-sweep": retention_sweep,
     }

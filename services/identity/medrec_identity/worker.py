@@ -17,6 +17,6 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     producer = await open_producer(stack, settings, "identity")
     job = housekeeping_job(Transactions.of(db), settings, build_clock(settings.clock_file))
     return {
-        "outbox-relay": relay_task(db, messaging, producer),
+        "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "housekeeping": lambda stop: every(stop, HOUSEKEEPING_SECONDS, job),
     }

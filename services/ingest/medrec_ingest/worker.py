@@ -38,7 +38,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         )
 
     return {
-        "outbox-relay": relay_task(db, messaging, producer),
+        "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "events": events,
         "release-sweep": release_sweep,
     }

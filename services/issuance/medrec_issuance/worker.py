@@ -51,4 +51,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordDestroyed": on_record_destroyed(vault),
         },
     )
-    return {"outbox-relay": relay_task(db, messaging, producer), "events": events}
+    return {
+        "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
+        "events": events,
+    }
