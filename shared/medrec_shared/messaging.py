@@ -5,11 +5,12 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from prometheus_client import Counter
@@ -32,13 +33,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from medrec_shared import failpoints
-from medrec_shared.events import Envelope, EventData
+from medrec_shared.deadletters.errors import EventRefused, UnreadableEvent, describe, is_transient
+from medrec_shared.deadletters.repository import DeadLetterRepository, Parked
+from medrec_shared.events import EVENT_TYPES, Envelope, EventData
+from medrec_shared.kafka import KafkaAccess
 from medrec_shared.logs import get_logger, set_correlation_id
+from medrec_shared.topics import SERVICES, TopicSetting, owns, refusal
 from medrec_shared.worker import sleep_or_stop
 
 log = get_logger(__name__)
 EVENTS_PUBLISHED = Counter("medrec_events_published_total", "Events relayed", ["topic"])
 EVENTS_HANDLED = Counter("medrec_events_handled_total", "Events consumed", ["type", "outcome"])
+DEAD_LETTERED = Counter(
+    "medrec_events_dead_lettered_total", "Events parked in the dead-letter table",
+    ["consumer", "event_type"],
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,8 @@ class Outbox:
     async def add(
         self, session: AsyncSession, topic: str, key: str | uuid.UUID, data: EventData
     ) -> Envelope:
+        if not owns(self.producer, data.type):  # its consumers would refuse it (topics.py)
+            raise ValueError(f"{self.producer} does not own {data.type}")
         envelope = Envelope.wrap(self.producer, data)
         await session.execute(
             insert(self.table).values(
@@ -171,10 +182,21 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 Prefetch = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
+def type_label(event_type: str) -> str:
+    """A metric label for an event type: the known ones, so a sender cannot mint series."""
+    return event_type if event_type in EVENT_TYPES else "unknown"
+
+
+def backoff(attempt: int) -> float:
+    return min(0.2 * 2**attempt, 30.0)
+
+
 class InboxConsumer:
     """Consumes topics in a consumer group. Each event's effects and its inbox row commit in one
     transaction; the Kafka offset is committed after that, so a redelivery is recognised and
-    skipped."""
+    skipped. An event whose handler keeps failing is parked in the dead-letter table after
+    `max_attempts` (at once when it is refused: see `medrec_shared.deadletters.errors`), and
+    the offset moves past it."""
 
     def __init__(
         self,
@@ -184,6 +206,9 @@ class InboxConsumer:
         consumer: AIOKafkaConsumer,
         handlers: dict[str, Handler],
         *,
+        dead_letters: Table,
+        topic_names: Mapping[TopicSetting, str],
+        max_attempts: int = 5,
         alert_after: int = 5,
         prefetch: Prefetch | None = None,
     ) -> None:
@@ -193,14 +218,21 @@ class InboxConsumer:
         self.inbox = inbox
         self.consumer = consumer
         self.handlers = handlers
+        self.dead_letters = dead_letters
+        self.topic_names = topic_names
+        self.max_attempts = max_attempts
         self.alert_after = alert_after
 
-    async def handle(self, envelope: Envelope) -> str:
+    async def handle(self, envelope: Envelope, topic: str) -> str:
         """Applies one event once: "applied", "duplicate" (applied before), or "ignored" (no
-        handler: nothing to apply, so neither a transaction nor an inbox row)."""
+        handler: nothing to apply, so neither a transaction nor an inbox row). An event its
+        producer does not own, or read from another topic than its own, is refused."""
         handler = self.handlers.get(envelope.type)
         if handler is None:
             return "ignored"
+        reason = refusal(self.topic_names, topic, envelope)
+        if reason is not None:
+            raise EventRefused(f"refused: {reason}")
         async with self.sessions() as session, session.begin():
             claimed = await session.execute(
                 pg_insert(self.inbox)
@@ -213,33 +245,98 @@ class InboxConsumer:
             await handler(session, envelope)
         return "applied"
 
-    async def _handle_with_retries(self, envelope: Envelope, stop: asyncio.Event) -> None:
-        """Retries a failing event until it applies: skipping it would lose it (a record never
-        listed, a destruction never done). Its partition waits meanwhile; after `alert_after`
-        attempts the event is logged as stuck, once, for someone to look at (usually a
-        dependency that is down; otherwise a bug to fix and deploy)."""
-        attempt = 0
+    async def _deliver(self, message: ConsumerRecord[Any, Any], stop: asyncio.Event) -> None:
+        """Applies one message, retrying it while it fails: a dependency that is away holds the
+        partition until it is back (skipping would lose the event: a record never listed, a
+        destruction never done), and after `alert_after` tries the event is logged as stuck,
+        once. Other failures count; after `max_attempts` of them the event is parked."""
+        try:
+            envelope = Envelope.model_validate_json(message.value or b"{}")
+        except ValueError:
+            log.error("event_unreadable", topic=message.topic, offset=message.offset)
+            await self._park(message, None, 1, UnreadableEvent("no event envelope"), stop)
+            return
+        set_correlation_id(envelope.correlation_id)
+        tries = counted = 0
         while True:
-            attempt += 1
+            tries += 1
             try:
-                EVENTS_HANDLED.labels(envelope.type, await self.handle(envelope)).inc()
+                outcome = await self.handle(envelope, message.topic)
+                EVENTS_HANDLED.labels(type_label(envelope.type), outcome).inc()
                 return
             except Exception as exc:
                 if stop.is_set():
                     raise  # uncommitted: it comes again after the restart
+                transient = is_transient(exc)
+                counted += 0 if transient else 1
                 fields = {
                     "event_id": str(envelope.event_id),
-                    "event_type": envelope.type,
-                    "attempt": attempt,
+                    "event_type": type_label(envelope.type),
+                    "attempt": tries,
                     "error_type": type(exc).__name__,
+                    "transient": transient,
                 }
+                if isinstance(exc, EventRefused) or counted >= self.max_attempts:
+                    await self._park(message, envelope, counted, exc, stop)
+                    return
                 log.warning("event_handler_retry", **fields)
-                if attempt == self.alert_after:
-                    EVENTS_HANDLED.labels(envelope.type, "stuck").inc()
+                if tries == self.alert_after:
+                    EVENTS_HANDLED.labels(type_label(envelope.type), "stuck").inc()
                     log.error("event_handler_stuck", **fields)
-                await sleep_or_stop(stop, min(0.2 * 2**attempt, 30.0))
+                await sleep_or_stop(stop, backoff(tries))
                 if stop.is_set():
                     raise
+
+    async def _park(
+        self,
+        message: ConsumerRecord[Any, Any],
+        envelope: Envelope | None,
+        attempts: int,
+        exc: BaseException,
+        stop: asyncio.Event,
+    ) -> None:
+        """Parks the message; retried while the database is away, since its offset must not be
+        committed before it is parked."""
+        error_type, error = describe(exc)
+        known = envelope is not None and envelope.type in EVENT_TYPES
+        parked = Parked(
+            consumer=self.name,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            message=message.value or b"",
+            attempts=attempts,
+            error_type=error_type,
+            error=error,
+            event_id=envelope.event_id if envelope else None,
+            event_type=(envelope.type if known else "unknown") if envelope else None,
+            producer=_known_producer(envelope),
+        )
+        event_type = type_label(envelope.type) if envelope else "unreadable"
+        while True:
+            try:
+                async with self.sessions() as session, session.begin():
+                    new = await DeadLetterRepository(session, self.dead_letters).park(parked)
+                break
+            except Exception as park_error:
+                if stop.is_set():
+                    raise
+                log.warning("dead_letter_retry", error_type=type(park_error).__name__)
+                await sleep_or_stop(stop, 1.0)
+        if new:
+            DEAD_LETTERED.labels(self.name, event_type).inc()
+        EVENTS_HANDLED.labels(event_type, "dead_lettered").inc()
+        log.error(
+            "event_dead_lettered",
+            consumer=self.name,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            event_id=str(envelope.event_id) if envelope else None,
+            event_type=event_type,
+            attempts=attempts,
+            error_type=error_type,
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -253,28 +350,33 @@ class InboxConsumer:
     async def _poll_once(self, stop: asyncio.Event) -> None:
         batches = await self.consumer.getmany(timeout_ms=200, max_records=200)
         for tp, messages in batches.items():
-            envelopes = []
-            for message in messages:
+            if self.prefetch is not None:
+                envelopes = []
+                for message in messages:
+                    with contextlib.suppress(ValueError):  # parked when it is delivered
+                        envelopes.append(Envelope.model_validate_json(message.value or b"{}"))
                 try:
-                    envelopes.append(Envelope.model_validate_json(message.value or b"{}"))
-                except ValueError:
-                    log.error("event_unreadable", topic=tp.topic, offset=message.offset)
-            if self.prefetch is not None and envelopes:
-                try:
-                    await self.prefetch(envelopes)
+                    if envelopes:
+                        await self.prefetch(envelopes)
                 except Exception as exc:  # the handlers fetch what they miss themselves
                     log.warning("consumer_prefetch_failed", error_type=type(exc).__name__)
-            for envelope in envelopes:
-                set_correlation_id(envelope.correlation_id)
-                await self._handle_with_retries(envelope, stop)
-            # Effects are committed; a crash before this offset commit only causes redelivery.
+            for message in messages:
+                await self._deliver(message, stop)
+            # Effects (or dead letters) are committed; a crash before this offset commit only
+            # causes redelivery.
             failpoints.hit(f"consumer.{self.name}.before_offset_commit")
             await self.consumer.commit({tp: messages[-1].offset + 1})
 
 
-def new_producer(bootstrap: str, client_id: str, *, idempotence: bool) -> AIOKafkaProducer:
+def _known_producer(envelope: Envelope | None) -> str | None:
+    if envelope is None:
+        return None
+    return envelope.producer if envelope.producer in SERVICES else "unknown"
+
+
+def new_producer(access: KafkaAccess, client_id: str, *, idempotence: bool) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **access.client_kwargs(),
         client_id=client_id,
         enable_idempotence=idempotence,
         acks="all",
@@ -282,10 +384,10 @@ def new_producer(bootstrap: str, client_id: str, *, idempotence: bool) -> AIOKaf
     )
 
 
-def new_consumer(bootstrap: str, group_id: str, topics: list[str]) -> AIOKafkaConsumer:
+def new_consumer(access: KafkaAccess, group_id: str, topics: list[str]) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=bootstrap,
+        **access.client_kwargs(),
         group_id=group_id,
         client_id=group_id,
         enable_auto_commit=False,
@@ -293,8 +395,10 @@ def new_consumer(bootstrap: str, group_id: str, topics: list[str]) -> AIOKafkaCo
     )
 
 
-async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def ensure_topics(access: KafkaAccess | str, topics: list[str], partitions: int = 3) -> None:
+    if isinstance(access, str):
+        access = KafkaAccess(access)
+    admin = AIOKafkaAdminClient(**access.client_kwargs())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -3,11 +3,15 @@ consumers, all closed on the way out."""
 
 import asyncio
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import get_args
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table
 
 from medrec_shared.db import Database
+from medrec_shared.deadletters.retry import DeadLetterRetries
+from medrec_shared.kafka import KafkaAccess
 from medrec_shared.messaging import (
     Handler,
     InboxConsumer,
@@ -18,7 +22,18 @@ from medrec_shared.messaging import (
     new_producer,
 )
 from medrec_shared.settings import ServiceSettings
+from medrec_shared.topics import CONSUMES, TopicSetting
 from medrec_shared.worker import Task
+
+TOPIC_SETTINGS: tuple[TopicSetting, ...] = get_args(TopicSetting)
+
+
+@dataclass(frozen=True)
+class ConsumerTables:
+    """A consuming service's inbox and its dead letters (both in its own database)."""
+
+    inbox: Table
+    dead_letters: Table
 
 
 async def open_database(stack: AsyncExitStack, settings: ServiceSettings) -> Database:
@@ -31,7 +46,7 @@ async def open_producer(
     stack: AsyncExitStack, settings: ServiceSettings, name: str
 ) -> AIOKafkaProducer:
     producer = new_producer(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_access(),
         f"{settings.kafka_client_id_prefix}-{name}",
         idempotence=settings.kafka_idempotence,
     )
@@ -50,20 +65,40 @@ async def consumer_task(
     stack: AsyncExitStack,
     settings: ServiceSettings,
     db: Database,
-    inbox: Table,
+    tables: ConsumerTables,
     name: str,
-    topics: list[str],
     handlers: dict[str, Handler],
     *,
     prefetch: Prefetch | None = None,
 ) -> Task:
-    """A consumer named `name` in the inbox; its Kafka group is `name` too unless the settings
-    name another (`kafka_consumer_group`)."""
+    """A consumer named `name` in the inbox, reading the topics `CONSUMES[name]` names, and the
+    retries of its dead letters that operators ask for. Its Kafka group is `name` too unless the
+    settings name another (`kafka_consumer_group`)."""
     group = settings.kafka_consumer_group or name
-    consumer = new_consumer(settings.kafka_bootstrap_servers, group, topics)
+    topic_names = {setting: getattr(settings, setting) for setting in TOPIC_SETTINGS}
+    topics = [topic_names[setting] for setting in CONSUMES[name]]
+    consumer = new_consumer(settings.kafka_access(), group, topics)
     await _start_with_retry(consumer.start)
     stack.push_async_callback(consumer.stop)
-    return InboxConsumer(name, db.sessions, inbox, consumer, handlers, prefetch=prefetch).run
+    inbox = InboxConsumer(
+        name,
+        db.sessions,
+        tables.inbox,
+        consumer,
+        handlers,
+        dead_letters=tables.dead_letters,
+        topic_names=topic_names,
+        max_attempts=settings.consumer_max_attempts,
+        prefetch=prefetch,
+    )
+    retries = DeadLetterRetries(inbox)
+
+    async def run(stop: asyncio.Event) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(inbox.run(stop))
+            group.create_task(retries.run(stop))
+
+    return run
 
 
 async def _start_with_retry(start: "asyncio.Future[None] | object", attempts: int = 30) -> None:
@@ -78,13 +113,17 @@ async def _start_with_retry(start: "asyncio.Future[None] | object", attempts: in
             await asyncio.sleep(min(0.5 * (attempt + 1), 3.0))
 
 
-async def broker_reachable(bootstrap: str) -> None:
-    """Readiness: a TCP connection to the first reachable bootstrap server."""
+async def broker_reachable(access: KafkaAccess) -> None:
+    """Readiness: a connection to the first reachable bootstrap server, with the TLS handshake
+    (the brokers' certificate verified) when the service speaks TLS to Kafka."""
     errors: list[Exception] = []
-    for server in bootstrap.split(","):
+    context = access.ssl_context()
+    for server in access.bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            _, writer = await asyncio.open_connection(host, int(port))
+            _, writer = await asyncio.open_connection(
+                host, int(port), ssl=context, server_hostname=host if context else None
+            )
             writer.close()
             await writer.wait_closed()
             return

@@ -10,6 +10,8 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medrec_shared.kafka import KafkaAccess, SaslMechanism, SecurityProtocol
+
 # Values that must never protect real data: development defaults and well-known sample secrets.
 UNSAFE_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "password", "minioadmin", "testing"}
@@ -34,6 +36,19 @@ class ServiceSettings(BaseSettings):
     # The consumer group of the service's worker; empty: the service's name. Two deployments
     # sharing one Kafka cluster (a blue/green cut-over, a staging copy) each set their own.
     kafka_consumer_group: str = ""
+    # Kafka over TLS with SASL/SCRAM, as Strimzi's tls listener takes it (a KafkaUser per
+    # service, its password in the Secret the User Operator makes). PLAINTEXT in the local stack,
+    # whose broker listens on loopback only.
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_username: str = ""
+    kafka_password: SecretStr | None = None
+    # The CA of the brokers' certificates (Strimzi: the cluster CA's ca.crt); unset: the system's.
+    kafka_ca_file: Path | None = None
+    # A failing event is tried this many times (with backoff: 0.4 s, 0.8 s, ... up to 30 s) and
+    # then parked in the dead-letter table, so one poison event cannot stall its partition. A
+    # dependency that is away (connection refused, a 5xx) does not count: the event waits for it.
+    consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     # Outbox rows the relay publishes per transaction: larger batches publish faster, smaller
     # ones leave less to publish again after a crash between publishing and marking sent.
     outbox_relay_batch_size: int = Field(default=200, ge=1, le=10_000)
@@ -55,15 +70,37 @@ class ServiceSettings(BaseSettings):
     def token_url(self) -> str:
         return f"{self.identity_url.rstrip('/')}/oauth/token"
 
+    def kafka_access(self) -> KafkaAccess:
+        password = self.kafka_password.get_secret_value() if self.kafka_password else ""
+        return KafkaAccess(
+            self.kafka_bootstrap_servers,
+            self.kafka_security_protocol,
+            self.kafka_sasl_mechanism,
+            self.kafka_username,
+            password,
+            self.kafka_ca_file,
+        )
+
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         """Secrets that must be strong outside the local stack; subclasses add theirs."""
         return {}
 
     @model_validator(mode="after")
+    def _kafka_credentials_with_sasl(self) -> Self:
+        if self.kafka_security_protocol == "SASL_SSL" and not (
+            self.kafka_username and self.kafka_password
+        ):
+            raise ValueError("kafka_security_protocol SASL_SSL needs kafka_username and _password")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Self:
         if self.environment == "local":
             return self
-        for name, value in self.secrets_to_check().items():
+        checked = self.secrets_to_check()
+        if self.kafka_security_protocol == "SASL_SSL":
+            checked["kafka_password"] = self.kafka_password
+        for name, value in checked.items():
             raw = value.get_secret_value() if value is not None else ""
             if raw.lower() in UNSAFE_SECRETS or len(raw) < MIN_SECRET_LENGTH:
                 raise ValueError(f"{name} is unset or unsafe outside the local stack")

@@ -62,7 +62,7 @@ def dependency_checks(
     """What `/readyz` asks: the database, the broker, and storage where the service has it."""
     checks: dict[str, ReadinessCheck] = {
         "database": db.ping,
-        "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+        "broker": lambda: broker_reachable(settings.kafka_access()),
     }
     if store is not None:
         checks["storage"] = store.ping

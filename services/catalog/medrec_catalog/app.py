@@ -6,11 +6,12 @@ from fastapi import FastAPI
 from medrec_catalog import admin
 from medrec_catalog.access_log import endpoints as access_log
 from medrec_catalog.directory import endpoints as directory
-from medrec_catalog.models import messaging
+from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records import endpoints as records
 from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.db import Database
+from medrec_shared.deadletters.endpoints import dead_letter_router
 from medrec_shared.messaging import Outbox
 from medrec_shared.web import create_base_app, dependency_checks, health_router
 
@@ -40,6 +41,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         records.internal_router,
         admin.router,
         retention.router,
+        dead_letter_router(dead_letters),
     ):
         app.include_router(router)
     return app

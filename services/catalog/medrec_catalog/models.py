@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from medrec_shared.db import Base, new_metadata
+from medrec_shared.deadletters.table import dead_letter_table
 from medrec_shared.messaging import messaging_tables
 
 
@@ -55,6 +56,7 @@ class CatalogBase(Base):
 
 
 messaging = messaging_tables(CatalogBase.metadata)
+dead_letters = dead_letter_table(CatalogBase.metadata)
 
 
 class Institution(CatalogBase):

@@ -3,7 +3,7 @@ from contextlib import AsyncExitStack
 
 from medrec_catalog.access_log.handlers import on_access_recorded
 from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_released
-from medrec_catalog.models import messaging
+from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.records.metadata import RecordMetadata
 from medrec_catalog.retention.handlers import on_record_gone
@@ -13,7 +13,13 @@ from medrec_shared.clock import build_clock
 from medrec_shared.db import Transactions
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
-from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
+from medrec_shared.runtime import (
+    ConsumerTables,
+    consumer_task,
+    open_database,
+    open_producer,
+    relay_task,
+)
 from medrec_shared.worker import Task, every
 
 
@@ -38,9 +44,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         stack,
         settings,
         db,
-        messaging.inbox,
+        ConsumerTables(messaging.inbox, dead_letters),
         "catalog",
-        [settings.topic_transfer, settings.topic_record, settings.topic_audit],
         {
             "TransferOpened": on_transfer_opened,
             "TransferReleased": on_transfer_released,

@@ -90,7 +90,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         health_router(
             {
                 "database": db.ping,
-                "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+                "broker": lambda: broker_reachable(settings.kafka_access()),
             }
         )
     )

@@ -11,11 +11,12 @@ from fastapi import FastAPI, Request, Response
 from medrec_ingest import internal, openapi
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.destruction import endpoints as destruction
-from medrec_ingest.models import messaging
+from medrec_ingest.models import dead_letters, messaging
 from medrec_ingest.release import endpoints as release
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import endpoints as transfers
 from medrec_shared.db import Database
+from medrec_shared.deadletters.endpoints import dead_letter_router
 from medrec_shared.messaging import Outbox
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.storage import ObjectStore
@@ -105,7 +106,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         health_router(
             {
                 "database": db.ping,
-                "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+                "broker": lambda: broker_reachable(settings.kafka_access()),
                 "storage": store.ping,
             }
         )
@@ -116,6 +117,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(internal.router)
     app.include_router(release.router)
     app.include_router(destruction.router)
+    app.include_router(dead_letter_router(dead_letters))
     openapi.install_openapi(app)
     mask_personal_paths(app)
     return app

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medrec_shared.db import Base, new_metadata
+from medrec_shared.deadletters.table import dead_letter_table
 from medrec_shared.messaging import messaging_tables
 
 
@@ -34,6 +35,7 @@ class IngestBase(Base):
 
 
 messaging = messaging_tables(IngestBase.metadata)
+dead_letters = dead_letter_table(IngestBase.metadata)
 
 
 class Transfer(IngestBase):

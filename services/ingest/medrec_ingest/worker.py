@@ -4,12 +4,18 @@ from contextlib import AsyncExitStack
 from medrec_ingest.app import build_vault
 from medrec_ingest.destruction.handlers import on_retention_due
 from medrec_ingest.destruction.service import destroy_unreclaimed
-from medrec_ingest.models import messaging
+from medrec_ingest.models import dead_letters, messaging
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.clock import build_clock
 from medrec_shared.db import Transactions
 from medrec_shared.messaging import Outbox
-from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
+from medrec_shared.runtime import (
+    ConsumerTables,
+    consumer_task,
+    open_database,
+    open_producer,
+    relay_task,
+)
 from medrec_shared.worker import Task, every
 
 
@@ -24,9 +30,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         stack,
         settings,
         db,
-        messaging.inbox,
+        ConsumerTables(messaging.inbox, dead_letters),
         "ingest",
-        [settings.topic_record],
         {"RecordRetentionDue": on_retention_due(vault, outbox, settings, clock)},
     )
 

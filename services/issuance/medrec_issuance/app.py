@@ -5,7 +5,7 @@ from fastapi import FastAPI
 
 from medrec_issuance.issuances.endpoints import router as issuances_router
 from medrec_issuance.issuer.service import load_or_create_issuer
-from medrec_issuance.models import messaging, rate_events
+from medrec_issuance.models import dead_letters, messaging, rate_events
 from medrec_issuance.ports import CatalogPort, IdentityPort
 from medrec_issuance.proxies.endpoints import admin_router as proxies_admin_router
 from medrec_issuance.proxies.endpoints import router as proxies_router
@@ -13,6 +13,7 @@ from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.endpoints import router as verify_router
 from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database, Transactions
+from medrec_shared.deadletters.endpoints import dead_letter_router
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
 from medrec_shared.ratelimit import RateLimiter
@@ -81,4 +82,5 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     app.include_router(health_router(dependency_checks(db, settings, store)))
     for router in (issuances_router, verify_router, proxies_router, proxies_admin_router):
         app.include_router(router)
+    app.include_router(dead_letter_router(dead_letters))
     return app

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from medrec_shared.db import Base, new_metadata
+from medrec_shared.deadletters.table import dead_letter_table
 from medrec_shared.messaging import messaging_tables
 from medrec_shared.ratelimit import rate_events_table
 
@@ -76,6 +77,7 @@ class IssuanceBase(Base):
 
 
 messaging = messaging_tables(IssuanceBase.metadata)
+dead_letters = dead_letter_table(IssuanceBase.metadata)
 rate_events = rate_events_table(IssuanceBase.metadata)
 
 

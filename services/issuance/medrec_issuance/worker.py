@@ -4,14 +4,20 @@ from medrec_issuance.app import keyring_of, object_store, service_credentials
 from medrec_issuance.issuances.fulfilment import Fulfilment
 from medrec_issuance.issuances.handlers import on_issuance_requested, on_record_destroyed
 from medrec_issuance.issuer.service import load_or_create_issuer
-from medrec_issuance.models import messaging
+from medrec_issuance.models import dead_letters, messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.clock import build_clock
 from medrec_shared.db import Transactions
 from medrec_shared.http import ServiceClient
 from medrec_shared.messaging import Outbox
-from medrec_shared.runtime import consumer_task, open_database, open_producer, relay_task
+from medrec_shared.runtime import (
+    ConsumerTables,
+    consumer_task,
+    open_database,
+    open_producer,
+    relay_task,
+)
 from medrec_shared.vault import Vault
 from medrec_shared.worker import Task
 
@@ -43,9 +49,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         stack,
         settings,
         db,
-        messaging.inbox,
+        ConsumerTables(messaging.inbox, dead_letters),
         "issuance",
-        [settings.topic_issuance, settings.topic_record],
         {
             "IssuanceRequested": on_issuance_requested(fulfilment),
             "RecordDestroyed": on_record_destroyed(vault),

@@ -1,0 +1,77 @@
+"""Who may say what on which topic (ARCHITECTURE.md, "Events"), in one place: the consumers
+refuse an envelope whose `producer` does not own its event type or that came on another topic,
+the outbox refuses to write an event its service does not own, the workers subscribe to
+`CONSUMES`, and the Kafka ACLs in deploy/k8s are checked against both maps.
+
+A topic can have several producers (catalog announces RecordRetentionDue on ingest's record
+topic; catalog and issuance both record accesses), so ownership is per event type.
+
+The `producer` field is what the sender says it is: this check stops a misrouted or
+misconfigured producer, and a forged event from a service that may write the topic but not that
+event. Who may write a topic at all is the broker's ACLs (SASL/SCRAM identities, one per
+service)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from medrec_shared.events import EVENT_TYPES, Envelope
+
+TopicSetting = Literal["topic_transfer", "topic_record", "topic_issuance", "topic_audit"]
+SERVICES = ("identity", "ingest", "catalog", "issuance")
+
+
+@dataclass(frozen=True)
+class Ownership:
+    topic: TopicSetting
+    producers: frozenset[str]
+
+
+def _owned(topic: TopicSetting, *producers: str) -> Ownership:
+    return Ownership(topic, frozenset(producers))
+
+
+OWNERS: dict[str, Ownership] = {
+    "TransferOpened": _owned("topic_transfer", "ingest"),
+    "TransferCompleted": _owned("topic_transfer", "ingest"),
+    "TransferReleased": _owned("topic_transfer", "ingest"),
+    "RecordStored": _owned("topic_record", "ingest"),
+    "RecordRetentionDue": _owned("topic_record", "catalog"),
+    "RecordDestroyed": _owned("topic_record", "ingest"),
+    "RecordWithdrawn": _owned("topic_record", "ingest"),
+    "IssuanceRequested": _owned("topic_issuance", "issuance"),
+    "IssuanceReady": _owned("topic_issuance", "issuance"),
+    "IssuanceFailed": _owned("topic_issuance", "issuance"),
+    "AccessRecorded": _owned("topic_audit", "catalog", "issuance"),
+}
+assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"
+
+# The topics each service's worker reads (its consumer group is the service's name).
+CONSUMES: dict[str, tuple[TopicSetting, ...]] = {
+    "ingest": ("topic_record",),  # RecordRetentionDue
+    "catalog": ("topic_transfer", "topic_record", "topic_audit"),
+    "issuance": ("topic_issuance", "topic_record"),  # IssuanceRequested, RecordDestroyed
+}
+
+
+def produces(service: str) -> set[TopicSetting]:
+    """The topics `service` writes to: those of the events it owns."""
+    return {o.topic for o in OWNERS.values() if service in o.producers}
+
+
+def owns(service: str, event_type: str) -> bool:
+    owner = OWNERS.get(event_type)
+    return owner is not None and service in owner.producers
+
+
+def refusal(topic_names: Mapping[TopicSetting, str], topic: str, envelope: Envelope) -> str | None:
+    """Why an envelope read from `topic` is not to be trusted, or None. The reason names only
+    the event type and the rule (never the envelope's own strings: they are the sender's)."""
+    owner = OWNERS.get(envelope.type)
+    if owner is None:
+        return "an unknown event type"
+    if envelope.producer not in owner.producers:
+        return f"{envelope.type} from a service that does not own it"
+    if topic_names[owner.topic] != topic:
+        return f"{envelope.type} on a topic it does not belong to"
+    return None
