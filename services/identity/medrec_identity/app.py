@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from medrec_identity import sandbox, wellknown
 from medrec_identity.children import endpoints as children
 from medrec_identity.clients import endpoints as clients
+from medrec_identity.clients.oauth import install_oauth_errors
 from medrec_identity.clients.service import OperatorClient, ensure_operator
 from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
@@ -86,6 +87,8 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         clock.now,
         message="Too many verifications started; try again later.",
     )
+    app.state.token_rate_limiter = RateLimiter(db.sessions, rate_events, clock.now)
+    install_oauth_errors(app)
     app.include_router(
         health_router(
             {

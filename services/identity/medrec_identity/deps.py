@@ -19,6 +19,12 @@ from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.web import from_state
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as uvicorn sees it: X-Forwarded-For counts only from the trusted
+    proxies (the `forwarded_allow_ips` setting), else the peer's own address."""
+    return request.client.host if request.client else "unknown"
+
+
 def _own_transactions(request: Request) -> Transactions:
     """For the few writes that must outlive a failing request (counting a wrong try)."""
     return Transactions.of(request.app.state.db)
@@ -31,6 +37,7 @@ Keys = Annotated[IdentityKeys, Depends(from_state("keys"))]
 AppClock = Annotated[Clock, Depends(from_state("clock"))]
 Provider = Annotated[VerificationProvider, Depends(from_state("verification_provider"))]
 Limiter = Annotated[RateLimiter, Depends(from_state("rate_limiter"))]
+TokenLimiter = Annotated[RateLimiter, Depends(from_state("token_rate_limiter"))]
 OwnTransactions = Annotated[Transactions, Depends(_own_transactions)]
 
 

@@ -16,8 +16,10 @@ from medrec_shared.settings import ServiceSettings
 
 # Verification start limits when the setting is left unset: strict in production, loose in the
 # local stack (every test and demo citizen there comes from 127.0.0.1, many with one phone).
-_PRODUCTION_LIMITS = {"phone": 5, "ip": 30}
-_LOCAL_LIMITS = {"phone": 1000, "ip": 10000}
+# The token endpoint's limits likewise: services cache their token until shortly before it
+# expires, so a client that asks 20 times a minute is guessing secrets, not working.
+_PRODUCTION_LIMITS = {"phone": 5, "ip": 30, "token_client": 20, "token_ip": 60}
+_LOCAL_LIMITS = {"phone": 1000, "ip": 10000, "token_client": 10000, "token_ip": 100000}
 
 
 class IdentitySettings(ServiceSettings):
@@ -36,6 +38,14 @@ class IdentitySettings(ServiceSettings):
     client_token_ttl_seconds: int = 3600
     citizen_token_ttl_seconds: int = 900
     guardian_token_ttl_seconds: int = Field(default=600, ge=1, le=3600)
+    # At most this many token requests per client id / per client address within the window;
+    # unset means 20 per client and 60 per address a minute in production (loose locally).
+    token_limit_per_client: int | None = Field(default=None, ge=1)
+    token_limit_per_ip: int | None = Field(default=None, ge=1)
+    token_limit_window_seconds: int = Field(default=60, ge=1)
+    # A retired signing key stays in the JWKS this long after `medrec-identity-signing-keys
+    # rotate`: longer than any token it signed lives, plus the verifiers' JWKS cache TTL.
+    signing_key_grace_seconds: int = Field(default=2 * 3600, ge=0)
 
     # -- verification --------------------------------------------------------------------------
     verification_provider: Literal["sandbox", "oidc"] = "sandbox"
@@ -46,6 +56,11 @@ class IdentitySettings(ServiceSettings):
     verification_limit_per_phone: int | None = Field(default=None, ge=1)
     verification_limit_per_ip: int | None = Field(default=None, ge=1)
     verification_limit_window_seconds: int = Field(default=3600, ge=1)
+    # A person (by the keyed hash of the RRN they claim) gets this many wrong codes within the
+    # window, over all their verifications: then starting another answers 429 until the oldest
+    # wrong code ages out. Starting verification after verification buys no new guesses.
+    verification_wrong_codes_per_person: int = Field(default=10, ge=1)
+    verification_wrong_codes_window_seconds: int = Field(default=86400, ge=1)
     # Unconfirmed or used verifications (sealed name and RRN) are deleted this long after expiry.
     verification_retention_seconds: int = Field(default=86400, ge=0)
 
@@ -72,6 +87,23 @@ class IdentitySettings(ServiceSettings):
     @property
     def limit_per_ip(self) -> int:
         return self.verification_limit_per_ip or self._default_limits["ip"]
+
+    @property
+    def token_per_client(self) -> int:
+        return self.token_limit_per_client or self._default_limits["token_client"]
+
+    @property
+    def token_per_ip(self) -> int:
+        return self.token_limit_per_ip or self._default_limits["token_ip"]
+
+    @property
+    def rate_events_kept_seconds(self) -> int:
+        """Housekeeping keeps rate events as long as the longest window counts them."""
+        return max(
+            self.verification_limit_window_seconds,
+            self.verification_wrong_codes_window_seconds,
+            self.token_limit_window_seconds,
+        )
 
     @property
     def _default_limits(self) -> dict[str, int]:
