@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from medrec_identity import sandbox, wellknown
+from medrec_identity.binding.select import build_binding
 from medrec_identity.children import endpoints as children
 from medrec_identity.clients import endpoints as clients
 from medrec_identity.clients.oauth import install_oauth_errors
@@ -57,6 +58,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     keys = IdentityKeys.from_secret(settings.person_index_key)
     clock = build_clock(settings.clock_file)
     provider = build_provider(settings, keys)
+    binding = build_binding(settings)
     family_registry = build_http_registry(settings)
 
     @asynccontextmanager
@@ -64,6 +66,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         await bootstrap(Transactions.of(db), settings, keyring)
         yield
         await provider.aclose()
+        await binding.aclose()
         if family_registry is not None:
             await family_registry.http.aclose()
         await db.dispose()
@@ -80,6 +83,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.state.keys = keys
     app.state.clock = clock
     app.state.verification_provider = provider
+    app.state.identity_binding = binding
     app.state.family_registry = family_registry
     app.state.rate_limiter = RateLimiter(
         db.sessions,

@@ -2,8 +2,10 @@
 
 Outside the local stack (`environment=production`, the default) the sandbox adapters, the movable
 test clock and weak or missing secrets are refused at start-up: production has to name a real
-verification provider (`VERIFICATION_PROVIDER=oidc` with its issuer, client and redirect URI) and a
-real family registry (`FAMILY_REGISTRY=http` with its URL and token).
+verification provider (`VERIFICATION_PROVIDER=oidc` with its issuer, client and redirect URI), a
+real identity binding service (`BINDING_SERVICE=http` with its URL and token: it confirms the CI
+the provider asserts belongs to the RRN typed) and a real family registry (`FAMILY_REGISTRY=http`
+with its URL and token).
 """
 
 from typing import Literal, Self
@@ -71,6 +73,14 @@ class IdentitySettings(ServiceSettings):
     oidc_redirect_uri: str | None = None  # the citizen portal's callback, registered at the OP
     oidc_scopes: str = "openid profile phone"
     oidc_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The ID token claim that carries the person's CI (연계정보); providers name it differently.
+    oidc_ci_claim: str = Field(default="ci", min_length=1, max_length=64)
+
+    # -- identity binding: does the CI the provider asserted belong to the RRN typed? ----------
+    binding_service: Literal["sandbox", "http"] = "sandbox"
+    binding_url: str | None = None  # see docs/identity-binding.md
+    binding_token: SecretStr | None = None
+    binding_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # -- family registry -----------------------------------------------------------------------
     family_registry: Literal["sandbox", "http"] = "sandbox"
@@ -119,6 +129,8 @@ class IdentitySettings(ServiceSettings):
             checked["oidc_client_secret"] = self.oidc_client_secret
         if self.family_registry == "http":
             checked["family_registry_token"] = self.family_registry_token
+        if self.binding_service == "http":
+            checked["binding_token"] = self.binding_token
         return checked
 
     @model_validator(mode="after")
@@ -140,13 +152,17 @@ class IdentitySettings(ServiceSettings):
                 raise ValueError("oidc_scopes must include openid")
         if self.family_registry == "http" and not self.family_registry_url:
             raise ValueError("family_registry=http needs family_registry_url")
+        if self.binding_service == "http" and not self.binding_url:
+            raise ValueError("binding_service=http needs binding_url")
         if self.environment == "local":
             return self
         if self.verification_provider == "sandbox":
             raise ValueError("the sandbox verification provider is only allowed in the local stack")
         if self.family_registry == "sandbox":
             raise ValueError("the sandbox family registry is only allowed in the local stack")
-        for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url"):
+        if self.binding_service == "sandbox":
+            raise ValueError("the sandbox identity binding is only allowed in the local stack")
+        for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url", "binding_url"):
             value = getattr(self, name)
             if value and urlsplit(value).scheme != "https":
                 raise ValueError(f"{name} must be an https URL outside the local stack")

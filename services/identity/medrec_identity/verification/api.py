@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from medrec_identity.clients.oauth import NO_STORE
 from medrec_identity.deps import (
     AppClock,
+    Binding,
     FieldKeyring,
     Keys,
     Limiter,
@@ -30,10 +31,10 @@ from medrec_identity.deps import (
 from medrec_identity.keys import IdentityKeys, phone_digits
 from medrec_identity.models import Verification
 from medrec_identity.persons.repository import NewPerson, PersonRepository
-from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name
+from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name, unseal_rrn
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import citizen_token
-from medrec_identity.verification.matching import attributes_match
+from medrec_identity.verification.matching import attributes_match, bound_to_claim
 from medrec_identity.verification.port import ClaimedIdentity, Outcome, Proof
 from medrec_identity.verification.repository import VerificationRepository
 from medrec_shared.crypto import seal, unseal
@@ -190,6 +191,7 @@ async def confirm_verification(
     keys: Keys,
     clock: AppClock,
     provider: Provider,
+    binding: Binding,
     limiter: Limiter,
 ) -> CitizenToken:
     proof = Proof(code=body.code, state=body.state)
@@ -215,12 +217,19 @@ async def confirm_verification(
         raise VerificationLocked("Start a new verification.")
     state = unseal(keyring, verification.challenge_sealed, context=_CHALLENGE_CONTEXT)
     checked = await provider.check(verification_id, state, proof)
-    mismatch = checked.attributes is not None and not attributes_match(
-        checked.attributes,
-        name=unseal_name(keyring, verification.name_sealed),
-        birth_date=verification.birth_date,
-        phone_hash=verification.phone_hash,
-        keys=keys,
+    # A provider that asserts who it logged in (OIDC) must have logged in the claimed person:
+    # the same name, birth date and phone, and a CI the binding confirms belongs to the RRN.
+    mismatch = checked.attributes is not None and not (
+        attributes_match(
+            checked.attributes,
+            name=unseal_name(keyring, verification.name_sealed),
+            birth_date=verification.birth_date,
+            phone_hash=verification.phone_hash,
+            keys=keys,
+        )
+        and await bound_to_claim(
+            checked.attributes, unseal_rrn(keyring, verification.rrn_sealed), binding
+        )
     )
     if checked.outcome is Outcome.WRONG or mismatch:
         log.info("verification_refused", verification_id=str(verification_id), tries=tries)
