@@ -53,10 +53,6 @@ class ServiceSettings(BaseSettings):
     # Local stack only: "now" read from this file, so tests move time instead of sleeping.
     clock_file: Path | None = None
 
-    # How long a service trusts the JWKS it fetched from identity: a key identity stops
-    # publishing (a rotation's retired key) is refused by every service within this time.
-    jwks_cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
-
     @field_validator("forwarded_allow_ips")
     @classmethod
     def _trusted_proxies(cls, value: str) -> str:

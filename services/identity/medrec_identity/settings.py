@@ -45,9 +45,6 @@ class IdentitySettings(ServiceSettings):
     token_limit_per_client: int | None = Field(default=None, ge=1)
     token_limit_per_ip: int | None = Field(default=None, ge=1)
     token_limit_window_seconds: int = Field(default=60, ge=1)
-    # A retired signing key stays in the JWKS this long after `medrec-identity-signing-keys
-    # rotate`: longer than any token it signed lives, plus the verifiers' JWKS cache TTL.
-    signing_key_grace_seconds: int = Field(default=2 * 3600, ge=0)
 
     # -- verification --------------------------------------------------------------------------
     verification_provider: Literal["sandbox", "oidc"] = "sandbox"
