@@ -25,6 +25,7 @@ def serve_api(name: str, settings: ServiceSettings, app_factory: Callable[[], Fa
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
     )
 

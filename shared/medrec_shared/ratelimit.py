@@ -7,7 +7,7 @@ runs in a short transaction of its own, serialised per key by an advisory lock: 
 whatever happens to the request afterwards, and no lock is held while a provider is called."""
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -132,11 +132,14 @@ class RateLimiter:
         self.now = now
         self.message = message
 
-    async def hit(self, *limits: Limit) -> None:
-        """Counts one event against every limit, or none when any is exhausted (then raises
-        RateLimited with the seconds until the tightest one frees a slot)."""
+    async def hit(self, *limits: Limit, check_only: Sequence[Limit] = ()) -> None:
+        """Counts one event against every limit in `limits`, or none when any of them or of
+        `check_only` (looked at, not counted: e.g. a person's wrong codes when a start is
+        counted) is exhausted; then raises RateLimited with the seconds until the tightest one
+        frees a slot."""
         now = self.now()
-        ordered = sorted(limits, key=lambda lim: (lim.bucket, lim.key_hash))  # no deadlocks
+        everything = [*limits, *check_only]
+        ordered = sorted(everything, key=lambda lim: (lim.bucket, lim.key_hash))  # no deadlocks
         async with self.sessions() as session, session.begin():
             events = RateEventRepository(session, self.table)
             exhausted, retry_after = False, 0.0
@@ -155,5 +158,11 @@ class RateLimiter:
                     self.message,
                     retry_after=max(1, math.ceil(retry_after)),
                 )
-            for limit in ordered:
+            for limit in limits:
                 await events.record(limit, now)
+
+    async def count(self, limit: Limit) -> None:
+        """Counts one event against `limit` whether or not it is exhausted: what is counted
+        already happened (a wrong code was tried); a later `hit` or `check_only` refuses."""
+        async with self.sessions() as session, session.begin():
+            await RateEventRepository(session, self.table).record(limit, self.now())

@@ -4,10 +4,11 @@ Outside the local stack (`environment != "local"`) unsafe defaults are refused a
 production pod that forgot a secret fails loudly instead of running with a development value.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from medrec_shared.kafka import KafkaAccess, SaslMechanism, SecurityProtocol
@@ -26,6 +27,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The proxies whose X-Forwarded-For and X-Forwarded-Proto uvicorn believes: addresses or
+    # CIDRs, comma-separated (in Kubernetes, the ingress controller's pod range). Every other
+    # peer is taken at its own address, whatever it sends. Never "*": any caller could then name
+    # a fresh address per request and escape every per-address limit. Empty: trust no proxy.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # The worker's Prometheus /metrics (events handled, relayed, stuck) on api_host; 0: none.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
@@ -61,6 +67,19 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "medrec"
     # Local stack only: "now" read from this file, so tests move time instead of sleeping.
     clock_file: Path | None = None
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                raise ValueError("must name the proxies' addresses or CIDRs, never '*'")
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an address or a CIDR") from exc
+        return ",".join(entries)
 
     @property
     def jwks_url(self) -> str:

@@ -1,22 +1,24 @@
 """Identity's rules without the stack: client authentication and scopes, the operator secret's
 rotation, and the guardianship link a child token may be minted for."""
 
+import asyncio
+import statistics
+import time
 import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 
 from medrec_identity.children.service import KnownChild, allowed_link, refusal_detail
+from medrec_identity.clients.oauth import InvalidClient, InvalidScope
 from medrec_identity.clients.service import (
-    InvalidClient,
-    InvalidGrant,
     authenticated,
     granted_scopes,
     new_client,
     rotate_secret,
 )
 from medrec_identity.family.port import FamilyEntry
-from medrec_identity.models import Person
+from medrec_identity.models import ApiClient, Person
 from medrec_shared.guardianship import Refusal, decide
 from medrec_shared.problems import Problem
 
@@ -24,38 +26,78 @@ SECRET = "s3cret-for-tests"
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
 
 
-def test_a_client_authenticates_with_its_secret_only() -> None:
+async def test_a_client_authenticates_with_its_secret_only() -> None:
     registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
-    assert authenticated(registered, SECRET) is registered
+    assert await authenticated(registered, SECRET) is registered
     assert registered.secret_hash != SECRET.encode()
     with pytest.raises(InvalidClient):
-        authenticated(registered, "wrong")
+        await authenticated(registered, "wrong")
     with pytest.raises(InvalidClient):
-        authenticated(None, SECRET)
+        await authenticated(None, SECRET)
 
 
-def test_a_revoked_client_does_not_authenticate() -> None:
+async def test_a_revoked_client_does_not_authenticate() -> None:
     registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
     registered.revoked_at = NOW
     with pytest.raises(InvalidClient):
-        authenticated(registered, SECRET)
+        await authenticated(registered, SECRET)
+
+
+async def _refusal_seconds(client: ApiClient | None) -> float:
+    started = time.perf_counter()
+    with pytest.raises(InvalidClient):
+        await authenticated(client, "wrong")
+    return time.perf_counter() - started
+
+
+async def test_an_unknown_client_costs_as_much_time_as_a_wrong_secret() -> None:
+    """No timing oracle for which client ids exist: an unknown id is hashed against a dummy."""
+    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    known = statistics.median([await _refusal_seconds(registered) for _ in range(5)])
+    unknown = statistics.median([await _refusal_seconds(None) for _ in range(5)])
+    # scrypt takes tens of milliseconds; a lookup that skips it, a few microseconds.
+    assert unknown > known * 0.5, (unknown, known)
+
+
+async def test_secrets_are_checked_off_the_event_loop() -> None:
+    """While scrypt runs, the loop keeps serving: a 1 ms ticker is never held up for long."""
+    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    longest = 0.0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal longest
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            longest = max(longest, time.perf_counter() - before)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)  # the ticker is running
+    started = time.perf_counter()
+    for _ in range(4):
+        await authenticated(registered, SECRET)
+    checking = (time.perf_counter() - started) / 4
+    done.set()
+    await ticking
+    assert longest < checking / 2, (longest, checking)
 
 
 def test_a_client_gets_the_scopes_it_asks_for_within_its_own() -> None:
     registered = new_client("svc", [], ["catalog:read", "metadata:read"], "c_1", SECRET)
     assert granted_scopes(registered, None) == {"catalog:read", "metadata:read"}
     assert granted_scopes(registered, "metadata:read") == {"metadata:read"}
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidScope):
         granted_scopes(registered, "metadata:read admin")
 
 
-def test_the_operator_secret_rotates_only_when_it_changed() -> None:
+async def test_the_operator_secret_rotates_only_when_it_changed() -> None:
     operator = new_client("operator", [], ["admin"], "operator", SECRET)
     assert not rotate_secret(operator, SECRET)
     assert rotate_secret(operator, "another-secret")
-    assert authenticated(operator, "another-secret") is operator
+    assert await authenticated(operator, "another-secret") is operator
     with pytest.raises(InvalidClient):
-        authenticated(operator, SECRET)
+        await authenticated(operator, SECRET)
 
 
 def person(born: date) -> Person:

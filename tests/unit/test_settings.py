@@ -86,3 +86,18 @@ def test_a_keyring_file_takes_the_place_of_the_key_spec(tmp_path: Path) -> None:
     both = ingest(content_keys_file=path).keyring()
     assert both.active_kek_id == "kek-9", "the file wins over the spec"
     assert ingest().keyring().active_kek_id == "kek-1"
+
+
+def test_trusted_proxies_default_to_loopback_and_take_addresses_or_cidrs() -> None:
+    assert ingest().forwarded_allow_ips == "127.0.0.1,::1"
+    assert ingest(forwarded_allow_ips=" 10.244.0.0/16, fd00::/8 ").forwarded_allow_ips == (
+        "10.244.0.0/16,fd00::/8"
+    )
+    assert ingest(forwarded_allow_ips="").forwarded_allow_ips == ""  # no proxy trusted
+
+
+@pytest.mark.parametrize("value", ["*", "10.0.0.0/8,*", "ingress-nginx", "10.0.0.0/33"])
+def test_trusting_every_proxy_or_a_name_is_refused(value: str) -> None:
+    """'*' would let any caller name its own address and escape every per-address limit."""
+    with pytest.raises(ValidationError, match="forwarded_allow_ips"):
+        ingest(forwarded_allow_ips=value)

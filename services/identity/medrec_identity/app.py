@@ -4,8 +4,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from medrec_identity import sandbox, wellknown
+from medrec_identity.binding.select import build_binding
 from medrec_identity.children import endpoints as children
 from medrec_identity.clients import endpoints as clients
+from medrec_identity.clients.oauth import install_oauth_errors
 from medrec_identity.clients.service import OperatorClient, ensure_operator
 from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
@@ -56,6 +58,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     keys = IdentityKeys.from_secret(settings.person_index_key)
     clock = build_clock(settings.clock_file)
     provider = build_provider(settings, keys)
+    binding = build_binding(settings)
     family_registry = build_http_registry(settings)
 
     @asynccontextmanager
@@ -63,6 +66,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         await bootstrap(Transactions.of(db), settings, keyring)
         yield
         await provider.aclose()
+        await binding.aclose()
         if family_registry is not None:
             await family_registry.http.aclose()
         await db.dispose()
@@ -79,6 +83,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.state.keys = keys
     app.state.clock = clock
     app.state.verification_provider = provider
+    app.state.identity_binding = binding
     app.state.family_registry = family_registry
     app.state.rate_limiter = RateLimiter(
         db.sessions,
@@ -86,6 +91,8 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         clock.now,
         message="Too many verifications started; try again later.",
     )
+    app.state.token_rate_limiter = RateLimiter(db.sessions, rate_events, clock.now)
+    install_oauth_errors(app)
     app.include_router(
         health_router(
             {

@@ -1,10 +1,12 @@
 """Request-scoped dependencies: the session (its transaction owned by the request), settings,
-keys, the clock, the ports (verification provider, family registry), and the kinds of caller."""
+keys, the clock, the ports (verification provider, identity binding, family registry), and the
+kinds of caller."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from medrec_identity.binding.port import IdentityBinding
 from medrec_identity.family.port import FamilyRegistry
 from medrec_identity.family.select import registry_for_request
 from medrec_identity.keys import IdentityKeys
@@ -19,6 +21,12 @@ from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.web import from_state
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as uvicorn sees it: X-Forwarded-For counts only from the trusted
+    proxies (the `forwarded_allow_ips` setting), else the peer's own address."""
+    return request.client.host if request.client else "unknown"
+
+
 def _own_transactions(request: Request) -> Transactions:
     """For the few writes that must outlive a failing request (counting a wrong try)."""
     return Transactions.of(request.app.state.db)
@@ -30,7 +38,9 @@ FieldKeyring = Annotated[Keyring, Depends(from_state("keyring"))]
 Keys = Annotated[IdentityKeys, Depends(from_state("keys"))]
 AppClock = Annotated[Clock, Depends(from_state("clock"))]
 Provider = Annotated[VerificationProvider, Depends(from_state("verification_provider"))]
+Binding = Annotated[IdentityBinding, Depends(from_state("identity_binding"))]
 Limiter = Annotated[RateLimiter, Depends(from_state("rate_limiter"))]
+TokenLimiter = Annotated[RateLimiter, Depends(from_state("token_rate_limiter"))]
 OwnTransactions = Annotated[Transactions, Depends(_own_transactions)]
 
 

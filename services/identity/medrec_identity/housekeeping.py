@@ -22,7 +22,7 @@ def housekeeping_job(
 
     async def housekeeping() -> None:
         now = clock.now()
-        events_cutoff = now - timedelta(seconds=settings.verification_limit_window_seconds)
+        events_cutoff = now - timedelta(seconds=settings.rate_events_kept_seconds)
         verifications_cutoff = now - timedelta(seconds=settings.verification_retention_seconds)
         async with transactions.begin() as session:
             events = await RateEventRepository(session, rate_events).purge_before(events_cutoff)

@@ -1,5 +1,6 @@
-"""Keys identity derives for lookups, so phone numbers, client addresses and one-time codes are
-stored only as keyed hashes. All come from `person_index_key` (the RRN blind-index key shared with
+"""Keys identity derives for lookups, so phone numbers, client addresses, client ids (as rate
+limits count them), persons (as the wrong-code limit counts them) and one-time codes are stored
+only as keyed hashes. All come from `person_index_key` (the RRN blind-index key shared with
 ingest) by HMAC with a distinct purpose, so no extra secret has to be deployed."""
 
 import hashlib
@@ -29,6 +30,8 @@ class IdentityKeys:
     person_index: bytes
     phone_index: bytes
     address_index: bytes
+    client_index: bytes
+    person_limit_index: bytes
     code: bytes
 
     @classmethod
@@ -38,6 +41,8 @@ class IdentityKeys:
             person_index=root,
             phone_index=_derive(root, "phone-index.v1"),
             address_index=_derive(root, "client-address-index.v1"),
+            client_index=_derive(root, "client-id-index.v1"),
+            person_limit_index=_derive(root, "person-limit-index.v1"),
             code=_derive(root, "verification-code.v1"),
         )
 
@@ -50,6 +55,14 @@ class IdentityKeys:
 
     def address_hash(self, address: str) -> str:
         return blind_index(self.address_index, address)
+
+    def client_hash(self, client_id: str) -> str:
+        return blind_index(self.client_index, client_id)
+
+    def person_limit_hash(self, person_key: str) -> str:
+        """A person's key in the rate-limit table: not the key their records are filed under,
+        so that table links to no record."""
+        return blind_index(self.person_limit_index, person_key)
 
     def code_hash(self, verification_id: str, code: str) -> bytes:
         return hmac.new(self.code, f"{verification_id}:{code}".encode(), hashlib.sha256).digest()

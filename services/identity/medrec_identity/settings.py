@@ -2,8 +2,10 @@
 
 Outside the local stack (`environment=production`, the default) the sandbox adapters, the movable
 test clock and weak or missing secrets are refused at start-up: production has to name a real
-verification provider (`VERIFICATION_PROVIDER=oidc` with its issuer, client and redirect URI) and a
-real family registry (`FAMILY_REGISTRY=http` with its URL and token).
+verification provider (`VERIFICATION_PROVIDER=oidc` with its issuer, client and redirect URI), a
+real identity binding service (`BINDING_SERVICE=http` with its URL and token: it confirms the CI
+the provider asserts belongs to the RRN typed) and a real family registry (`FAMILY_REGISTRY=http`
+with its URL and token).
 """
 
 from typing import Literal, Self
@@ -16,8 +18,10 @@ from medrec_shared.settings import ServiceSettings
 
 # Verification start limits when the setting is left unset: strict in production, loose in the
 # local stack (every test and demo citizen there comes from 127.0.0.1, many with one phone).
-_PRODUCTION_LIMITS = {"phone": 5, "ip": 30}
-_LOCAL_LIMITS = {"phone": 1000, "ip": 10000}
+# The token endpoint's limits likewise: services cache their token until shortly before it
+# expires, so a client that asks 20 times a minute is guessing secrets, not working.
+_PRODUCTION_LIMITS = {"phone": 5, "ip": 30, "token_client": 20, "token_ip": 60}
+_LOCAL_LIMITS = {"phone": 1000, "ip": 10000, "token_client": 10000, "token_ip": 100000}
 
 
 class IdentitySettings(ServiceSettings):
@@ -36,6 +40,11 @@ class IdentitySettings(ServiceSettings):
     client_token_ttl_seconds: int = 3600
     citizen_token_ttl_seconds: int = 900
     guardian_token_ttl_seconds: int = Field(default=600, ge=1, le=3600)
+    # At most this many token requests per client id / per client address within the window;
+    # unset means 20 per client and 60 per address a minute in production (loose locally).
+    token_limit_per_client: int | None = Field(default=None, ge=1)
+    token_limit_per_ip: int | None = Field(default=None, ge=1)
+    token_limit_window_seconds: int = Field(default=60, ge=1)
 
     # -- verification --------------------------------------------------------------------------
     verification_provider: Literal["sandbox", "oidc"] = "sandbox"
@@ -46,6 +55,11 @@ class IdentitySettings(ServiceSettings):
     verification_limit_per_phone: int | None = Field(default=None, ge=1)
     verification_limit_per_ip: int | None = Field(default=None, ge=1)
     verification_limit_window_seconds: int = Field(default=3600, ge=1)
+    # A person (by the keyed hash of the RRN they claim) gets this many wrong codes within the
+    # window, over all their verifications: then starting another answers 429 until the oldest
+    # wrong code ages out. Starting verification after verification buys no new guesses.
+    verification_wrong_codes_per_person: int = Field(default=10, ge=1)
+    verification_wrong_codes_window_seconds: int = Field(default=86400, ge=1)
     # Unconfirmed or used verifications (sealed name and RRN) are deleted this long after expiry.
     verification_retention_seconds: int = Field(default=86400, ge=0)
 
@@ -56,6 +70,14 @@ class IdentitySettings(ServiceSettings):
     oidc_redirect_uri: str | None = None  # the citizen portal's callback, registered at the OP
     oidc_scopes: str = "openid profile phone"
     oidc_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The ID token claim that carries the person's CI (연계정보); providers name it differently.
+    oidc_ci_claim: str = Field(default="ci", min_length=1, max_length=64)
+
+    # -- identity binding: does the CI the provider asserted belong to the RRN typed? ----------
+    binding_service: Literal["sandbox", "http"] = "sandbox"
+    binding_url: str | None = None  # see docs/identity-binding.md
+    binding_token: SecretStr | None = None
+    binding_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # -- family registry -----------------------------------------------------------------------
     family_registry: Literal["sandbox", "http"] = "sandbox"
@@ -74,6 +96,23 @@ class IdentitySettings(ServiceSettings):
         return self.verification_limit_per_ip or self._default_limits["ip"]
 
     @property
+    def token_per_client(self) -> int:
+        return self.token_limit_per_client or self._default_limits["token_client"]
+
+    @property
+    def token_per_ip(self) -> int:
+        return self.token_limit_per_ip or self._default_limits["token_ip"]
+
+    @property
+    def rate_events_kept_seconds(self) -> int:
+        """Housekeeping keeps rate events as long as the longest window counts them."""
+        return max(
+            self.verification_limit_window_seconds,
+            self.verification_wrong_codes_window_seconds,
+            self.token_limit_window_seconds,
+        )
+
+    @property
     def _default_limits(self) -> dict[str, int]:
         return _LOCAL_LIMITS if self.environment == "local" else _PRODUCTION_LIMITS
 
@@ -87,6 +126,8 @@ class IdentitySettings(ServiceSettings):
             checked["oidc_client_secret"] = self.oidc_client_secret
         if self.family_registry == "http":
             checked["family_registry_token"] = self.family_registry_token
+        if self.binding_service == "http":
+            checked["binding_token"] = self.binding_token
         return checked
 
     @model_validator(mode="after")
@@ -108,13 +149,17 @@ class IdentitySettings(ServiceSettings):
                 raise ValueError("oidc_scopes must include openid")
         if self.family_registry == "http" and not self.family_registry_url:
             raise ValueError("family_registry=http needs family_registry_url")
+        if self.binding_service == "http" and not self.binding_url:
+            raise ValueError("binding_service=http needs binding_url")
         if self.environment == "local":
             return self
         if self.verification_provider == "sandbox":
             raise ValueError("the sandbox verification provider is only allowed in the local stack")
         if self.family_registry == "sandbox":
             raise ValueError("the sandbox family registry is only allowed in the local stack")
-        for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url"):
+        if self.binding_service == "sandbox":
+            raise ValueError("the sandbox identity binding is only allowed in the local stack")
+        for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url", "binding_url"):
             value = getattr(self, name)
             if value and urlsplit(value).scheme != "https":
                 raise ValueError(f"{name} must be an https URL outside the local stack")

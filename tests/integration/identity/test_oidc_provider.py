@@ -10,11 +10,15 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import SecretStr, ValidationError
 
 from medrec_devstack.cluster import Cluster
+from medrec_identity.binding.http import HttpIdentityBinding
+from medrec_identity.binding.port import BindingUnavailable
+from medrec_identity.binding.sandbox import SandboxBinding, sandbox_ci
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.matching import attributes_match
@@ -43,7 +47,17 @@ from tests.integration.identity.fake_oidc import (
     FakeProvider,
     fake_provider,
 )
-from tests.integration.identity.lab import Lab, identity_lab, new_name, new_phone, new_rrn, problem
+from tests.integration.identity.fakes import Reply, fake_server
+from tests.integration.identity.lab import (
+    Lab,
+    identity_lab,
+    new_name,
+    new_phone,
+    new_rrn,
+    person_key,
+    problem,
+    token_claims,
+)
 
 STRONG = "s3cret-" + "x" * 24
 BASE: dict[str, Any] = {
@@ -68,6 +82,9 @@ PRODUCTION: dict[str, Any] = (
         "family_registry": "http",
         "family_registry_url": "https://registry.example.kr/v1/children",
         "family_registry_token": STRONG,
+        "binding_service": "http",
+        "binding_url": "https://ci.example.kr/v1/confirm",
+        "binding_token": STRONG,
     }
 )
 
@@ -112,6 +129,10 @@ def test_an_oidc_provider_needs_its_whole_configuration(missing: str) -> None:
     [
         ({"verification_provider": "sandbox"}, "sandbox verification provider"),
         ({"family_registry": "sandbox"}, "sandbox family registry"),
+        ({"binding_service": "sandbox"}, "sandbox identity binding"),
+        ({"binding_url": "http://ci.example.kr"}, "binding_url must be an https URL"),
+        ({"binding_url": None}, "binding_service=http needs binding_url"),
+        ({"binding_token": "secret"}, "binding_token is unset or unsafe"),
         ({"clock_file": "/tmp/clock"}, "clock_file"),
         ({"oidc_issuer": "http://id.example.kr"}, "oidc_issuer must be an https URL"),
         ({"oidc_redirect_uri": "http://portal.example"}, "oidc_redirect_uri must be an https"),
@@ -306,6 +327,11 @@ def test_claims_become_attributes_only_when_well_formed() -> None:
         }
     ) == VerifiedAttributes("김하늘", date(1985, 3, 15), None)
     assert attributes_from({"name": 7, "birthdate": "1985"}) == VerifiedAttributes(None, None, None)
+    ci = sandbox_ci("850315-1000001")
+    assert attributes_from({"ci": ci}).ci == ci
+    assert attributes_from({"ci": 7}).ci is None and attributes_from({"ci": ""}).ci is None
+    assert attributes_from({"ci": ci}, "kcb_ci").ci is None
+    assert attributes_from({"kcb_ci": ci}, "kcb_ci").ci == ci
 
 
 def test_the_asserted_identity_must_match_the_claimed_one() -> None:
@@ -352,7 +378,12 @@ def test_a_citizen_verifies_through_the_oidc_provider(
 ) -> None:
     lab, op = oidc_lab
     name, rrn, phone = new_name(), new_rrn(date(1985, 3, 15)), new_phone()
-    op.person = {"name": name, "birthdate": "1985-03-15", "phone_number": phone}
+    op.person = {
+        "name": name,
+        "birthdate": "1985-03-15",
+        "phone_number": phone,
+        "ci": sandbox_ci(rrn),
+    }
     http = lab.client()
     started = http.post(
         "/v1/verifications", json={"method": "mobile", "name": name, "rrn": rrn, "phone": phone}
@@ -374,7 +405,12 @@ def test_the_oidc_provider_authenticating_someone_else_is_refused(
 ) -> None:
     lab, op = oidc_lab
     name, rrn, phone = new_name(), new_rrn(date(1985, 3, 15)), new_phone()
-    op.person = {"name": name + "수", "birthdate": "1985-03-15", "phone_number": phone}
+    op.person = {
+        "name": name + "수",
+        "birthdate": "1985-03-15",
+        "phone_number": phone,
+        "ci": sandbox_ci(rrn),
+    }
     http = lab.client()
     body = http.post(
         "/v1/verifications", json={"method": "mobile", "name": name, "rrn": rrn, "phone": phone}
@@ -394,3 +430,109 @@ def test_the_oidc_provider_authenticating_someone_else_is_refused(
         "verification-provider-unavailable",
     )
     op.token_status = None
+
+
+def start_oidc(http: httpx.Client, name: str, rrn: str, phone: str) -> dict[str, Any]:
+    started = http.post(
+        "/v1/verifications", json={"method": "mobile", "name": name, "rrn": rrn, "phone": phone}
+    )
+    assert started.status_code == 201, started.text
+    body: dict[str, Any] = started.json()
+    return body
+
+
+def test_a_namesake_who_knows_the_rrn_gets_no_token(
+    oidc_lab: tuple[Lab, FakeProvider], cluster: Cluster
+) -> None:
+    """Same name, same birth date, their own phone: the provider logs in the namesake, and
+    asserts the namesake's CI, which the binding does not confirm for the victim's RRN."""
+    lab, op = oidc_lab
+    name, born = new_name(), date(1985, 3, 15)
+    victim_rrn, namesake_rrn = new_rrn(born), new_rrn(born)
+    namesake_phone = new_phone()
+    op.person = {
+        "name": name,
+        "birthdate": "1985-03-15",
+        "phone_number": namesake_phone,
+        "ci": sandbox_ci(namesake_rrn),
+    }
+    http = lab.client()
+    body = start_oidc(http, name, victim_rrn, namesake_phone)
+    confirm = f"/v1/verifications/{body['verification_id']}/confirm"
+    code, state = op.login(body["authorization_url"])
+    refused = problem(
+        http.post(confirm, json={"code": code, "state": state}), 400, "identity-mismatch"
+    )
+    assert "access_token" not in refused
+    for value in (victim_rrn, namesake_rrn, name, op.person["ci"]):
+        assert value not in str(refused)
+    # A provider that asserts no CI binds no one either.
+    op.person = {k: v for k, v in op.person.items() if k != "ci"}
+    code, state = op.login(body["authorization_url"])
+    problem(http.post(confirm, json={"code": code, "state": state}), 400, "identity-mismatch")
+
+    # The genuine owner of the RRN, logged in by the provider with their CI, passes.
+    victim_phone = new_phone()
+    op.person = {
+        "name": name,
+        "birthdate": "1985-03-15",
+        "phone_number": victim_phone,
+        "ci": sandbox_ci(victim_rrn),
+    }
+    body = start_oidc(http, name, victim_rrn, victim_phone)
+    code, state = op.login(body["authorization_url"])
+    confirmed = http.post(
+        f"/v1/verifications/{body['verification_id']}/confirm",
+        json={"code": code, "state": state},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    claims = token_claims(lab.url(), confirmed.json()["access_token"])
+    assert claims["person_key"] == person_key(cluster, victim_rrn)
+    for value in (victim_rrn, namesake_rrn, sandbox_ci(victim_rrn)):
+        assert value not in lab.log_text()
+
+
+# -- the identity binding's adapters -------------------------------------------------------------
+
+
+async def test_the_sandbox_binding_confirms_only_the_rrns_own_ci() -> None:
+    binding = SandboxBinding()
+    rrn = "850315-1000001"
+    assert len(sandbox_ci(rrn)) == 88  # the shape of a real CI
+    assert await binding.confirms(rrn, sandbox_ci(rrn))
+    assert not await binding.confirms(rrn, sandbox_ci("850315-1000002"))
+    assert not await binding.confirms(rrn, "일" * 88)
+
+
+async def test_the_http_binding_asks_with_both_in_the_body() -> None:
+    rrn, ci = "850315-1000001", sandbox_ci("850315-1000001")
+    answers: list[Reply] = [Reply(body={"match": True}), Reply(body={"match": False})]
+    with fake_server({("POST", "/v1/confirm"): lambda _: answers.pop(0)}) as server:
+        binding = HttpIdentityBinding(
+            server.url + "/v1/confirm", "a-token-for-tests", httpx.AsyncClient(timeout=5)
+        )
+        assert await binding.confirms(rrn, ci)
+        assert not await binding.confirms(rrn, ci)
+        await binding.aclose()
+    request = server.seen[0]
+    assert request.json() == {"rrn": rrn, "ci": ci}
+    assert request.headers["authorization"] == "Bearer a-token-for-tests"
+    assert rrn not in request.path and not request.query
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [Reply(500, {}), Reply(404, {}), Reply(body={"match": "yes"}), Reply(body=b"not json")],
+)
+async def test_a_failing_binding_service_is_unavailable(reply: Reply) -> None:
+    with fake_server({("POST", "/v1/confirm"): lambda _: reply}) as server:
+        binding = HttpIdentityBinding(
+            server.url + "/v1/confirm", "a-token-for-tests", httpx.AsyncClient(timeout=5)
+        )
+        with pytest.raises(BindingUnavailable):
+            await binding.confirms("850315-1000001", sandbox_ci("850315-1000001"))
+        await binding.aclose()
+    gone = HttpIdentityBinding("http://127.0.0.1:9/", "t", httpx.AsyncClient(timeout=2))
+    with pytest.raises(BindingUnavailable):
+        await gone.confirms("850315-1000001", "x")
+    await gone.aclose()

@@ -109,6 +109,51 @@ def test_wrong_codes_lock_the_verification(lab: Lab, base: datetime) -> None:
     problem(confirm(lab.client(1), vid, code), 429, "verification-locked")
 
 
+def test_a_person_keeps_one_budget_of_wrong_codes_per_day(lab: Lab, base: datetime) -> None:
+    """Ten wrong codes in 24 hours for one person (over all their verifications, from any phone
+    and address): then no new verification for that person until the oldest ages out."""
+    name, rrn = new_name(), new_rrn(date(1983, 8, 15))
+
+    def fresh() -> dict[str, Any]:
+        started = start(lab.client(), name, rrn, new_phone())
+        assert started.status_code == 201, started.text
+        body: dict[str, Any] = started.json()
+        return body
+
+    first = fresh()  # five wrong codes lock it
+    for _ in range(5):
+        assert confirm(
+            lab.client(), first["verification_id"], wrong(first["sandbox_code"])
+        ).status_code in (400, 429)
+    second = fresh()
+    for _ in range(4):
+        problem(
+            confirm(lab.client(1), second["verification_id"], wrong(second["sandbox_code"])),
+            400,
+            "wrong-code",
+        )
+    lab.set_clock(base + timedelta(hours=1))
+    third = fresh()  # nine wrong codes so far: still allowed
+    problem(
+        confirm(lab.client(), third["verification_id"], wrong(third["sandbox_code"])),
+        400,
+        "wrong-code",
+    )
+
+    for replica in (0, 1):
+        refused = start(lab.client(replica), name, rrn, new_phone())
+        problem(refused, 429, "rate-limited")
+        assert refused.headers["Retry-After"] == str(23 * 3600)  # the first nine age out then
+    # The open verification still takes its right code; other people are not affected.
+    assert confirm(lab.client(), third["verification_id"], third["sandbox_code"]).status_code == 200
+    assert (
+        start(lab.client(), new_name(), new_rrn(date(1983, 8, 15)), new_phone()).status_code == 201
+    )
+
+    lab.set_clock(base + timedelta(days=1, seconds=1))
+    fresh()
+
+
 def test_a_malformed_code_is_refused_without_using_a_try(lab: Lab, base: datetime) -> None:
     http = lab.client()
     body = start(http, new_name(), new_rrn(date(1991, 12, 31)), new_phone()).json()

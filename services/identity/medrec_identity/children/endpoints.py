@@ -5,10 +5,11 @@ mint further child tokens. The rules: `children.service`."""
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from medrec_identity.children import service
 from medrec_identity.children.schemas import ChildOut, ChildrenOut, GuardianTokenOut
+from medrec_identity.clients.oauth import NO_STORE
 from medrec_identity.deps import (
     AppClock,
     FieldKeyring,
@@ -53,6 +54,7 @@ async def list_children(
 @router.post("/v1/me/children/{person_id}/token", response_model=GuardianTokenOut)
 async def child_token(
     person_id: uuid.UUID,
+    response: Response,
     principal: SelfPrincipal,
     session: Session,
     settings: Settings,
@@ -64,6 +66,7 @@ async def child_token(
     minted = await service.token_for_child(
         session, principal, person_id, registry, keyring, keys, settings, clock.now()
     )
+    response.headers.update(NO_STORE)
     return GuardianTokenOut(
         access_token=minted.access_token,
         expires_in=minted.expires_in,

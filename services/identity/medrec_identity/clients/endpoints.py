@@ -2,17 +2,35 @@
 
 import base64
 import binascii
+from datetime import timedelta
 from typing import Annotated
+from urllib.parse import parse_qsl, unquote_plus
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request, Response
 
 from medrec_identity.clients import service
+from medrec_identity.clients.oauth import (
+    NO_STORE,
+    OAUTH_ERROR_RESPONSES,
+    InvalidClient,
+    InvalidRequest,
+    SlowDown,
+    UnsupportedGrantType,
+)
 from medrec_identity.clients.repository import ClientRepository
 from medrec_identity.clients.schemas import ClientCreated, ClientIn, ClientOut, TokenOut
-from medrec_identity.clients.service import InvalidClient, InvalidGrant
-from medrec_identity.deps import AppClock, FieldKeyring, Session, Settings
+from medrec_identity.deps import (
+    AppClock,
+    FieldKeyring,
+    Keys,
+    Session,
+    Settings,
+    TokenLimiter,
+    client_address,
+)
 from medrec_identity.models import ApiClient
 from medrec_shared.auth import Principal, require_scope
+from medrec_shared.ratelimit import Limit, RateLimited
 
 router = APIRouter(tags=["clients"])
 
@@ -51,27 +69,94 @@ def _basic_credentials(request: Request) -> tuple[str, str]:
     if scheme.lower() != "basic":
         raise InvalidClient("Authenticate the client with HTTP Basic.")
     try:
-        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        raw = base64.b64decode(encoded.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidClient("Malformed Basic credentials.") from exc
-    return client_id, secret
+    client_id, _, secret = raw.partition(":")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before the Basic encoding.
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
-@router.post("/oauth/token", response_model=TokenOut)
+async def _token_form(request: Request) -> dict[str, str]:
+    """The form's parameters, each at most once (RFC 6749 §3.2)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        raise InvalidRequest("Send the parameters as application/x-www-form-urlencoded.")
+    try:
+        pairs = parse_qsl(
+            (await request.body()).decode(), keep_blank_values=True, max_num_fields=_MAX_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest("The form is malformed.") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise InvalidRequest(f"The parameter {name} is repeated.")
+        form[name] = value
+    return form
+
+
+_MAX_FIELDS = 10
+_TOKEN_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "scope": {"type": "string", "description": "space-separated scopes"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenOut,
+    responses=OAUTH_ERROR_RESPONSES,
+    openapi_extra=_TOKEN_FORM,
+    summary="OAuth 2.0 client credentials grant (HTTP Basic client authentication)",
+)
 async def token(
     request: Request,
+    response: Response,
     session: Session,
     settings: Settings,
     keyring: FieldKeyring,
-    grant_type: Annotated[str, Form()],
-    scope: Annotated[str | None, Form()] = None,
+    keys: Keys,
+    limiter: TokenLimiter,
 ) -> TokenOut:
+    form = await _token_form(request)
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise InvalidRequest("grant_type is required.")
     if grant_type != "client_credentials":
-        raise InvalidGrant("Only grant_type=client_credentials is supported here.")
+        raise UnsupportedGrantType("Only grant_type=client_credentials is supported here.")
     client_id, secret = _basic_credentials(request)
+    window = timedelta(seconds=settings.token_limit_window_seconds)
+    try:
+        # Counted before the secret is checked: guessing secrets is what this limits.
+        await limiter.hit(
+            Limit("token.client", keys.client_hash(client_id), settings.token_per_client, window),
+            Limit(
+                "token.address",
+                keys.address_hash(client_address(request)),
+                settings.token_per_ip,
+                window,
+            ),
+        )
+    except RateLimited as exc:
+        raise SlowDown("Too many token requests; try again later.", exc.retry_after) from exc
     access_token, granted = await service.client_token(
-        session, keyring, settings, client_id, secret, scope
+        session, keyring, settings, client_id, secret, form.get("scope") or None
     )
+    response.headers.update(NO_STORE)
     return TokenOut(
         access_token=access_token,
         expires_in=settings.client_token_ttl_seconds,

@@ -3,27 +3,21 @@ once and kept only as a salted hash; a revoked client gets no token; a client ge
 scopes it was registered with; the operator client is the one whose secret is configured, and
 changing that configured secret is how it is rotated. Nothing here commits."""
 
+import asyncio
 import secrets
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medrec_identity.clients.oauth import InvalidClient, InvalidScope
 from medrec_identity.clients.repository import ClientRepository
-from medrec_identity.clients.secrets import hash_secret, new_secret, secret_matches
+from medrec_identity.clients.secrets import check_secret, hash_secret, new_secret, secret_matches
 from medrec_identity.models import ApiClient
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing import SigningKeyRepository, load_active, sign
 from medrec_shared.crypto import Keyring
-from medrec_shared.problems import NotFound, Problem
-
-
-class InvalidClient(Problem):
-    status, type, title = 401, "invalid-client", "Client authentication failed"
-
-
-class InvalidGrant(Problem):
-    status, type, title = 400, "invalid-grant", "The grant is not valid"
+from medrec_shared.problems import NotFound
 
 
 class OperatorClient(StrEnum):
@@ -61,7 +55,8 @@ async def register(
 ) -> tuple[ApiClient, str]:
     """A new client and its secret (the only time the secret is known)."""
     secret = new_secret()
-    client = new_client(name, codes, scopes, "c_" + secrets.token_hex(8), secret)
+    client_id = "c_" + secrets.token_hex(8)
+    client = await asyncio.to_thread(new_client, name, codes, scopes, client_id, secret)
     await ClientRepository(session).add(client)
     await session.refresh(client)
     return client, secret
@@ -85,13 +80,16 @@ async def ensure_operator(session: AsyncSession, client_id: str, secret: str) ->
     return OperatorClient.rotated if rotate_secret(operator, secret) else OperatorClient.kept
 
 
-def authenticated(client: ApiClient | None, secret: str) -> ApiClient:
-    """The client, if it exists, is not revoked and `secret` is its secret."""
-    if (
-        client is None
-        or client.revoked_at is not None
-        or not secret_matches(secret, client.secret_hash, client.secret_salt)
-    ):
+async def authenticated(client: ApiClient | None, secret: str) -> ApiClient:
+    """The client, if it exists, is not revoked and `secret` is its secret. The secret is
+    checked in every case (against a dummy for an unknown client), so the answer takes as long
+    whichever of the three it is."""
+    matches = await check_secret(
+        secret,
+        client.secret_hash if client is not None else None,
+        client.secret_salt if client is not None else None,
+    )
+    if client is None or client.revoked_at is not None or not matches:
         raise InvalidClient("Unknown client or wrong secret.")
     return client
 
@@ -102,7 +100,7 @@ def granted_scopes(client: ApiClient, asked: str | None) -> set[str]:
     if asked:
         wanted = set(asked.split())
         if not wanted <= granted:
-            raise InvalidGrant("The client may not ask for these scopes.")
+            raise InvalidScope("The client may not ask for these scopes.")
         granted = wanted
     return granted
 
@@ -116,7 +114,7 @@ async def client_token(
     scope: str | None,
 ) -> tuple[str, set[str]]:
     """A client-credentials access token and the scopes it carries."""
-    client = authenticated(await ClientRepository(session).get(client_id), secret)
+    client = await authenticated(await ClientRepository(session).get(client_id), secret)
     granted = granted_scopes(client, scope)
     key = await SigningKeyRepository(session).active()
     assert key is not None, "a signing key is created at start-up"

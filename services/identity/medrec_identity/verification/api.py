@@ -3,17 +3,22 @@ are through the configured provider and gets a short-lived citizen token.
 
 Starting is limited per phone and per client address (sliding windows in PostgreSQL, 429 with
 `Retry-After`). A verification expires after `verification_ttl_seconds`, is locked after
-`verification_max_attempts` wrong tries (429), and is used once."""
+`verification_max_attempts` wrong tries (429), and is used once. Wrong tries also count against
+the person whose RRN was claimed, over all their verifications: after
+`verification_wrong_codes_per_person` within a day, starting another for that person answers 429
+(a fresh verification does not buy fresh guesses)."""
 
 import uuid
 from datetime import datetime, timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
+from medrec_identity.clients.oauth import NO_STORE
 from medrec_identity.deps import (
     AppClock,
+    Binding,
     FieldKeyring,
     Keys,
     Limiter,
@@ -21,13 +26,15 @@ from medrec_identity.deps import (
     Provider,
     Session,
     Settings,
+    client_address,
 )
-from medrec_identity.keys import phone_digits
+from medrec_identity.keys import IdentityKeys, phone_digits
 from medrec_identity.models import Verification
 from medrec_identity.persons.repository import NewPerson, PersonRepository
-from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name
+from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name, unseal_rrn
+from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import citizen_token
-from medrec_identity.verification.matching import attributes_match
+from medrec_identity.verification.matching import attributes_match, bound_to_claim
 from medrec_identity.verification.port import ClaimedIdentity, Outcome, Proof
 from medrec_identity.verification.repository import VerificationRepository
 from medrec_shared.crypto import seal, unseal
@@ -95,17 +102,21 @@ class ConfirmIn(BaseModel):
     )
 
 
+def wrong_codes_limit(keys: IdentityKeys, settings: IdentitySettings, person_key: str) -> Limit:
+    """The wrong codes one person (by the keyed hash of the claimed RRN) may get in a day."""
+    return Limit(
+        "verify.wrong.person",
+        keys.person_limit_hash(person_key),
+        settings.verification_wrong_codes_per_person,
+        timedelta(seconds=settings.verification_wrong_codes_window_seconds),
+    )
+
+
 class CitizenToken(BaseModel):
     access_token: str
     token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_in: int
     person_id: uuid.UUID
-
-
-def client_address(request: Request) -> str:
-    """The caller's address as uvicorn sees it (X-Forwarded-For from trusted proxies only, see
-    uvicorn's `forwarded_allow_ips`)."""
-    return request.client.host if request.client else "unknown"
 
 
 @router.post(
@@ -133,6 +144,7 @@ async def start_verification(
     )
     window = timedelta(seconds=settings.verification_limit_window_seconds)
     phone_hash = keys.phone_hash(claimed.phone)
+    person_key = keys.person_key(claimed.rrn)
     await limiter.hit(
         Limit("verify.phone", phone_hash, settings.limit_per_phone, window),
         Limit(
@@ -141,13 +153,14 @@ async def start_verification(
             settings.limit_per_ip,
             window,
         ),
+        check_only=[wrong_codes_limit(keys, settings, person_key)],
     )
     verification_id = new_id()
     challenge = await provider.begin(verification_id, claimed)
     verification = Verification(
         verification_id=verification_id,
         provider=provider.kind,
-        person_key=keys.person_key(claimed.rrn),
+        person_key=person_key,
         rrn_sealed=seal_rrn(keyring, claimed.rrn),
         name_sealed=seal_name(keyring, claimed.name),
         birth_date=claimed.birth_date,
@@ -170,6 +183,7 @@ async def start_verification(
 async def confirm_verification(
     verification_id: uuid.UUID,
     body: ConfirmIn,
+    response: Response,
     session: Session,
     own_transactions: OwnTransactions,
     settings: Settings,
@@ -177,6 +191,8 @@ async def confirm_verification(
     keys: Keys,
     clock: AppClock,
     provider: Provider,
+    binding: Binding,
+    limiter: Limiter,
 ) -> CitizenToken:
     proof = Proof(code=body.code, state=body.state)
     provider.validate_proof(proof)
@@ -201,15 +217,23 @@ async def confirm_verification(
         raise VerificationLocked("Start a new verification.")
     state = unseal(keyring, verification.challenge_sealed, context=_CHALLENGE_CONTEXT)
     checked = await provider.check(verification_id, state, proof)
-    mismatch = checked.attributes is not None and not attributes_match(
-        checked.attributes,
-        name=unseal_name(keyring, verification.name_sealed),
-        birth_date=verification.birth_date,
-        phone_hash=verification.phone_hash,
-        keys=keys,
+    # A provider that asserts who it logged in (OIDC) must have logged in the claimed person:
+    # the same name, birth date and phone, and a CI the binding confirms belongs to the RRN.
+    mismatch = checked.attributes is not None and not (
+        attributes_match(
+            checked.attributes,
+            name=unseal_name(keyring, verification.name_sealed),
+            birth_date=verification.birth_date,
+            phone_hash=verification.phone_hash,
+            keys=keys,
+        )
+        and await bound_to_claim(
+            checked.attributes, unseal_rrn(keyring, verification.rrn_sealed), binding
+        )
     )
     if checked.outcome is Outcome.WRONG or mismatch:
         log.info("verification_refused", verification_id=str(verification_id), tries=tries)
+        await limiter.count(wrong_codes_limit(keys, settings, verification.person_key))
         if tries >= max_attempts:
             raise VerificationLocked("Start a new verification.")
         left = f"{max_attempts - tries} tries left."
@@ -225,6 +249,7 @@ async def confirm_verification(
         )
     )
     minted = await citizen_token(session, keyring, settings, person)
+    response.headers.update(NO_STORE)
     log.info(
         "verification_confirmed",
         verification_id=str(verification_id),

@@ -3,6 +3,7 @@
 import unicodedata
 from datetime import date
 
+from medrec_identity.binding.port import IdentityBinding
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.verification.port import VerifiedAttributes
 
@@ -32,3 +33,13 @@ def attributes_match(
         and attributes.birth_date == birth_date
         and keys.phone_hash(attributes.phone) == phone_hash
     )
+
+
+async def bound_to_claim(
+    attributes: VerifiedAttributes, rrn: str, binding: IdentityBinding
+) -> bool:
+    """The person the provider verified is the one the typed RRN names: the binding confirms
+    that the CI the provider asserted was derived from that RRN. Matching name, birth date and
+    phone does not show this (another person may share all three with the RRN's owner, and know
+    the RRN); no CI asserted, no binding."""
+    return attributes.ci is not None and await binding.confirms(rrn, attributes.ci)

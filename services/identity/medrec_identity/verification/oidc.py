@@ -16,8 +16,11 @@ client authentication (`client_secret_basic`):
    (`grant_type=authorization_code`, `code`, `redirect_uri`, `code_verifier`), validates the ID
    token (signature by a key of the provider's JWKS, `alg` RS256 or ES256, `iss`, `aud`, `azp` when
    there are several audiences, `exp`, `iat`, `nonce`) and returns the standard claims `name`,
-   `birthdate` and `phone_number` (dropped when `phone_number_verified` is false). The core then
-   requires all three to match what the citizen claimed (name, the RRN's birth date, phone).
+   `birthdate` and `phone_number` (dropped when `phone_number_verified` is false), and the
+   person's CI from the claim `oidc_ci_claim` (default `ci`). The core then requires all three to
+   match what the citizen claimed (name, the RRN's birth date, phone), and the identity binding
+   to confirm the CI belongs to the RRN typed (medrec_identity.binding): name and birth date are
+   shared by many people, the RRN is not.
 
 Tested (tests/integration/identity/test_oidc_provider.py), against a local stand-in provider:
 the settings and selection, the authorization URL, the token request, the ID-token checks and the
@@ -70,6 +73,7 @@ class OidcConfig:
     redirect_uri: str
     scopes: str
     timeout: float
+    ci_claim: str = "ci"
 
     @classmethod
     def from_settings(cls, settings: IdentitySettings) -> "OidcConfig":
@@ -85,6 +89,7 @@ class OidcConfig:
             redirect_uri=settings.oidc_redirect_uri,
             scopes=settings.oidc_scopes,
             timeout=settings.oidc_timeout_seconds,
+            ci_claim=settings.oidc_ci_claim,
         )
 
     def __repr__(self) -> str:  # never show the secret
@@ -110,8 +115,9 @@ def basic_authorization(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
-def attributes_from(claims: dict[str, Any]) -> VerifiedAttributes:
-    """The standard claims the core compares; anything missing or malformed becomes None."""
+def attributes_from(claims: dict[str, Any], ci_claim: str = "ci") -> VerifiedAttributes:
+    """The standard claims and the CI the core compares; anything missing or malformed becomes
+    None."""
     name = claims.get("name")
     birth: date | None = None
     raw_birth = claims.get("birthdate")
@@ -123,8 +129,12 @@ def attributes_from(claims: dict[str, Any]) -> VerifiedAttributes:
     phone = claims.get("phone_number")
     if claims.get("phone_number_verified") is False or not isinstance(phone, str):
         phone = None
+    ci = claims.get(ci_claim)
     return VerifiedAttributes(
-        name=name if isinstance(name, str) else None, birth_date=birth, phone=phone
+        name=name if isinstance(name, str) else None,
+        birth_date=birth,
+        phone=phone,
+        ci=ci if isinstance(ci, str) and ci else None,
     )
 
 
@@ -264,7 +274,7 @@ class OidcProvider:
         claims = await self.verify_id_token(id_token)
         if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), saved["nonce"].encode()):
             return Checked(Outcome.WRONG)  # an ID token minted for another authorization
-        return Checked(Outcome.CONFIRMED, attributes_from(claims))
+        return Checked(Outcome.CONFIRMED, attributes_from(claims, self.config.ci_claim))
 
     async def verify_id_token(self, id_token: str) -> dict[str, Any]:
         try:

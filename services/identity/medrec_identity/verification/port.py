@@ -47,6 +47,9 @@ class VerifiedAttributes:
     name: str | None
     birth_date: date | None
     phone: str | None
+    # The CI (연계정보) Korean identity verification derives from the person's RRN: what binds
+    # the person the provider logged in to the RRN the citizen typed (medrec_identity.binding).
+    ci: str | None = None
 
 
 class Outcome(enum.Enum):
