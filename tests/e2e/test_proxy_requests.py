@@ -81,6 +81,9 @@ def test_an_approved_request_gives_the_requester_one_certified_copy(
     assert PATIENT_NAME not in json.dumps(mine, ensure_ascii=False)
     document = admin.get(f"/v1/admin/proxy-requests/{request_id}/documents/consent_form")
     assert document.content == CONSENT
+    # Operators download what citizens sent: never shown inline, never sniffed into HTML.
+    assert document.headers["content-disposition"] == 'attachment; filename="consent_form.pdf"'
+    assert document.headers["x-content-type-options"] == "nosniff"
 
     approved = admin.post(
         f"/v1/admin/proxy-requests/{request_id}/approve",
@@ -152,6 +155,22 @@ def test_documents_are_kept_encrypted(cluster: Cluster, setting: Setting) -> Non
                 "kinship_certificate": ("k.png", KINSHIP, "image/png"),
             },
             "consent_form",
+        ),
+        (
+            "spouse",
+            {  # declared a PDF, but an HTML page that a browser would run
+                "consent_form": ("c.pdf", b"<html><script>alert(1)</script>", "application/pdf"),
+                "kinship_certificate": ("k.png", KINSHIP, "image/png"),
+            },
+            "consent_form",
+        ),
+        (
+            "spouse",
+            {
+                "consent_form": ("c.pdf", CONSENT, "application/pdf"),
+                "kinship_certificate": ("k.png", CONSENT, "image/png"),
+            },
+            "kinship_certificate",
         ),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from datetime import UTC, date, datetime
@@ -188,6 +189,8 @@ def _record(
         service_end=date(2024, 12, 31),
         department=None if specialty != "medical" else "소아청소년과",
         content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
         content=content,
     )
 

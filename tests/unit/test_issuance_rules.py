@@ -333,6 +333,7 @@ def test_my_issuances_keep_their_json_shape() -> None:
     assert list(body["items"][0]) == [
         "issuance_id",
         "status",
+        "failure_reason",
         "issuance_number",
         "verification_code",
         "record_count",

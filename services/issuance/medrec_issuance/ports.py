@@ -2,7 +2,7 @@
 for plaintext content, identity for the subject's name on the cover."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -41,7 +41,7 @@ class IngestPort:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def content(self, record_id: uuid.UUID) -> AsyncIterator[bytes]:
+    async def content(self, record_id: uuid.UUID) -> AsyncGenerator[bytes, None]:
         headers = await self.client.headers()
         async with self.client.http.stream(
             "GET", f"/internal/v1/records/{record_id}/content", headers=headers

@@ -1,7 +1,10 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from medrec_issuance.documents.limits import CopyLimits
 from medrec_shared.settings import ServiceSettings
+
+MiB = 1024 * 1024
 
 
 class IssuanceSettings(ServiceSettings):
@@ -28,6 +31,33 @@ class IssuanceSettings(ServiceSettings):
     verify_limit_per_client: int = 30
     verify_limit_window_seconds: int = 60
     max_records_per_copy: int = 100
+    # A copy is rendered from content held in memory (in a child process, below), so what is
+    # rendered is bounded: bytes per record and per copy (refused from the stored size, before
+    # any download), pages, pixels of each image frame (from its header, before decoding). A
+    # copy over them fails with a reason the citizen reads. Content only listed on a copy
+    # (DICOM, other binaries) is described by its stored size and SHA-256 and never read.
+    copy_record_max_bytes: int = 32 * MiB
+    copy_content_max_bytes: int = 64 * MiB
+    copy_max_pages: int = 2000
+    # An A3 page scanned at 300 dpi is 17.4 million; a 20-million-pixel RGB image of noise
+    # (the worst case) peaks at 480 MiB in the render process, inside its cap.
+    copy_image_max_pixels: int = 20_000_000
+    # The signed copy: no copy issued is larger, so it is also all POST /v1/verify reads.
+    copy_max_bytes: int = 128 * MiB
+    # The render process's address space (RLIMIT_AS; about 240 MiB of it is the libraries):
+    # with the worker's own ~150 MiB it stays inside the pod's 768 MiB.
+    render_memory_max_bytes: int = 640 * MiB
+    # From the last record sent to the signed copy's first byte; a slower copy fails.
+    render_timeout_seconds: float = 300.0
+
+    def copy_limits(self) -> CopyLimits:
+        return CopyLimits(
+            record_bytes=self.copy_record_max_bytes,
+            content_bytes=self.copy_content_max_bytes,
+            pages=self.copy_max_pages,
+            image_pixels=self.copy_image_max_pixels,
+            copy_bytes=self.copy_max_bytes,
+        )
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         return {

@@ -1,9 +1,10 @@
 from contextlib import AsyncExitStack
 
 from medrec_issuance.app import keyring_of, object_store, service_credentials
-from medrec_issuance.issuances.fulfilment import Fulfilment
+from medrec_issuance.documents import IssuerSigner
+from medrec_issuance.issuances.fulfilment import Fulfilment, IssuerPem
 from medrec_issuance.issuances.handlers import on_issuance_requested, on_record_destroyed
-from medrec_issuance.issuer.service import load_or_create_issuer
+from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import dead_letters, messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.settings import IssuanceSettings
@@ -29,7 +30,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     keyring = keyring_of(settings)
     store = object_store(settings)
     await store.ensure_bucket(settings.copies_bucket)
-    signer, _ = await load_or_create_issuer(Transactions.of(db), keyring)
+    key_pem, cert_pem = await load_or_create_issuer_pem(Transactions.of(db), keyring)
+    IssuerSigner.from_pem(key_pem, cert_pem)  # a key that cannot sign stops the worker here
     credentials = service_credentials(settings)
     catalog = ServiceClient(settings.catalog_url, credentials)
     ingest = ServiceClient(settings.ingest_url, credentials)
@@ -41,7 +43,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         CatalogPort(catalog),
         IngestPort(ingest),
         vault,
-        signer,
+        IssuerPem(key_pem, cert_pem),
         Outbox(messaging.outbox, "issuance"),
         build_clock(settings.clock_file),
     )

@@ -36,3 +36,24 @@ def test_the_shared_cluster_is_not_limited_for_its_own_tests(cluster: Cluster) -
     assert all(
         httpx.get(url, params={"number": "MR-1", "code": "A"}).status_code == 200 for _ in range(5)
     )
+
+
+def test_an_upload_larger_than_any_copy_is_413_and_a_small_one_is_checked(
+    cluster: Cluster,
+) -> None:
+    cap = 1024 * 1024
+    with service_lab(
+        cluster, "issuance", "verify-cap", {"MEDREC_ISSUANCE_COPY_MAX_BYTES": str(cap)}
+    ) as lab:
+        client = lab.client(address=new_address())
+        over = client.post(
+            "/v1/verify",
+            files={"file": ("x.pdf", b"%PDF-" + b"\0" * (cap + 65 * 1024), "application/pdf")},
+        )
+        assert over.status_code == 413
+        assert over.headers["content-type"] == "application/problem+json"
+        under = client.post(
+            "/v1/verify",
+            files={"file": ("x.pdf", b"%PDF-" + b"\0" * (cap // 2), "application/pdf")},
+        )
+        assert under.status_code == 200 and under.json() == {"valid": False}

@@ -9,7 +9,6 @@ comes along.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 from collections.abc import Iterable, Sequence
@@ -29,6 +28,7 @@ from pypdf.generic import (
 
 from .fonts import FONT
 from .layout import GREY, TABLE_SIZE, CopyPdf
+from .limits import OverLimit, image_too_large
 from .models import RecordDocument
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,10 @@ def open_pdf(content: bytes) -> PdfReader | None:
         if len(reader.pages) == 0:
             return None
         return reader
-    except Exception:
-        logger.warning("PDF record could not be opened", exc_info=True)
+    except MemoryError:
+        raise
+    except Exception as exc:  # only the type: a parser's message may quote the content
+        logger.warning("PDF record could not be opened: %s", type(exc).__name__)
         return None
 
 
@@ -89,25 +91,42 @@ def add_pdf_pages(pdf: CopyPdf, reader: PdfReader) -> list[PagePlacement]:
 
 
 def _embeddable(frame: Image.Image) -> Image.Image:
-    image = frame.copy()
-    if image.mode not in IMAGE_MODES:
-        image = image.convert("L" if image.mode.startswith(("I", "F")) else "RGB")
-    return image
+    # No copy of a frame fpdf can take as it is: fpdf reads it at once, and a copy would hold a
+    # second decoded image in memory.
+    if frame.mode in IMAGE_MODES:
+        return frame
+    return frame.convert("L" if frame.mode.startswith(("I", "F")) else "RGB")
 
 
-def add_image_pages(pdf: CopyPdf, content: bytes, media_type: str) -> None:
+def _check_pixels(frame: Image.Image, max_pixels: int, position: int) -> None:
+    """Read from the header: a frame is refused before it is decoded."""
+    px_w, px_h = frame.size
+    if px_w * px_h > max_pixels:
+        raise OverLimit(image_too_large(position, max_pixels))
+
+
+def add_image_pages(
+    pdf: CopyPdf, content: bytes, media_type: str, *, max_pixels: int, position: int
+) -> None:
     """One page per frame (the first on the record's header page), scaled to fit its frame.
 
-    A JPEG is embedded as it is (no re-encoding); other images are decoded one frame at a time.
-    Raises (before adding any page) when the image cannot be opened.
+    A JPEG is embedded as it is (no re-encoding); other images are decoded one frame at a time,
+    each only after its size is checked against ``max_pixels`` (`OverLimit`). Raises something
+    else (before adding any page) when the image cannot be opened.
     """
-    with Image.open(io.BytesIO(content)) as image:
+    try:
+        opened = Image.open(io.BytesIO(content))
+    except Image.DecompressionBombError:  # beyond Pillow's own bound, far beyond ours
+        raise OverLimit(image_too_large(position, max_pixels)) from None
+    with opened as image:
+        _check_pixels(image, max_pixels, position)
         count = getattr(image, "n_frames", 1)
         if media_type == "image/jpeg":
             frames: Iterable[Image.Image] = [image]
         else:
             frames = ImageSequence.Iterator(image)
         for index, frame in enumerate(frames):
+            _check_pixels(frame, max_pixels, position)
             if index > 0:
                 pdf.add_page()
             caption = f"원본 이미지 {index + 1} / {count}" if count > 1 else "원본 이미지"
@@ -127,13 +146,14 @@ def _size_text(size: int) -> str:
 
 
 def add_listing(pdf: CopyPdf, record: RecordDocument, reason: str) -> None:
-    """What is known about content that is not rendered, on the record's (single) page."""
-    digest = hashlib.sha256(record.content).hexdigest()
+    """What is known about content that is not rendered, on the record's (single) page: its
+    stored size and SHA-256, so that the content itself is never needed."""
+    digest = record.sha256
     pdf.section("첨부 원본")
     pdf.key_values(
         [
             ("콘텐츠 유형", record.content_type or "-"),
-            ("크기", _size_text(len(record.content))),
+            ("크기", _size_text(record.size)),
             ("SHA-256", f"{digest[:32]}\n{digest[32:]}"),
         ]
     )

@@ -6,13 +6,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableCellFillMode
 
 from .fonts import FONT, register_fonts
 from .labels import kind_label, specialty_label
+from .limits import OverLimit, too_many_pages
 from .models import RecordDocument
 
 MARGIN: Final = 15.0
@@ -56,11 +57,14 @@ class CopyPdf(FPDF):
     """A4 portrait with the issuance number and page x/y in every footer.
 
     While a record is being rendered, pages after its first carry a one-line running header.
+    No page is added beyond ``max_pages``: a long text or a many-paged source stops there
+    (`OverLimit`) instead of growing the document without end.
     """
 
-    def __init__(self, issuance_number: str) -> None:
+    def __init__(self, issuance_number: str, max_pages: int | None = None) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.issuance_number = issuance_number
+        self.max_pages = max_pages
         self.running_header: str | None = None
         self.record_first_page = 0
         register_fonts(self)
@@ -70,6 +74,12 @@ class CopyPdf(FPDF):
         self.set_creator("medrec issuance")
         self.set_title(f"진료기록 사본 {issuance_number}")
         self.set_font(FONT, size=BODY_SIZE)
+
+    def add_page(self, *args: Any, **kwargs: Any) -> None:
+        # Every page goes through here, automatic page breaks included.
+        if self.max_pages is not None and self.page >= self.max_pages:
+            raise OverLimit(too_many_pages(self.max_pages))
+        super().add_page(*args, **kwargs)
 
     def normalize_text(self, text: str) -> str:
         """Characters NanumGothic lacks are shown by an equivalent it has, where one exists.

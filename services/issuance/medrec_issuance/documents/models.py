@@ -20,7 +20,9 @@ class CoverPage:
 
 @dataclass(frozen=True, slots=True)
 class RecordDocument:
-    """One record to include, with its content in memory."""
+    """One record to include. ``size`` and ``sha256`` are the stored content's, as ingest
+    announced them; ``content`` is the content itself when it is rendered (``render.is_rendered``)
+    and None when it is only listed, which is never read."""
 
     record_id: str
     institution_name: str
@@ -32,7 +34,9 @@ class RecordDocument:
     service_end: date
     department: str | None
     content_type: str
-    content: bytes
+    size: int
+    sha256: str
+    content: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

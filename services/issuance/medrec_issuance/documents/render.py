@@ -33,11 +33,19 @@ from .forms import (
     render_text,
 )
 from .layout import CopyPdf
+from .limits import CopyLimits, OverLimit
 from .models import CoverPage, RecordDocument, RenderedCopy
 
 logger = logging.getLogger(__name__)
 
 IMAGE_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/tiff"})
+#: Content drawn on the copy, and so read; anything else is listed by its stored size and SHA-256.
+RENDERED_TYPES: Final = IMAGE_TYPES | {
+    STRUCTURED_RECORD_CONTENT_TYPE,
+    FHIR_CONTENT_TYPE,
+    "text/plain",
+    "application/pdf",
+}
 NOT_RENDERED: Final = (
     "이 형식은 사본에 직접 표시하지 않으며, 원본을 식별하는 정보(유형, 크기, SHA-256)만 "
     "수록합니다. 원본은 진료기록보관시스템에 변경 없이 보관되어 있습니다."
@@ -74,12 +82,26 @@ def decode_text(content: bytes, charset: str | None) -> str:
     return content.decode("utf-8", errors="replace")
 
 
-def _render_record(pdf: CopyPdf, record: RecordDocument) -> list[PagePlacement]:
-    """Render one record from its first (header) page on; returns PDF pages to merge later."""
+def is_rendered(content_type: str) -> bool:
+    """Whether a record's content is drawn on the copy (and must be read) or only listed."""
+    return media_type(content_type)[0] in RENDERED_TYPES
+
+
+def _render_record(
+    pdf: CopyPdf, record: RecordDocument, position: int, limits: CopyLimits
+) -> list[PagePlacement]:
+    """Render one record from its first (header) page on; returns PDF pages to merge later.
+    Raises `OverLimit` when the record goes beyond ``limits``."""
     kind, params = media_type(record.content_type)
+    if kind not in RENDERED_TYPES:
+        add_listing(pdf, record, DICOM_NOTE if kind == "application/dicom" else NOT_RENDERED)
+        return []
+    content = record.content
+    if content is None:
+        raise ValueError(f"record {record.record_id} is rendered but its content was not given")
     if kind == STRUCTURED_RECORD_CONTENT_TYPE:
         try:
-            structured = parse_structured_record(record.content)
+            structured = parse_structured_record(content)
         except ValueError:
             logger.warning("structured record %s does not validate", record.record_id)
             add_listing(pdf, record, UNREADABLE.format(kind="구조화 진료기록"))
@@ -92,35 +114,40 @@ def _render_record(pdf: CopyPdf, record: RecordDocument) -> list[PagePlacement]:
             render_medical(pdf, structured)
     elif kind == FHIR_CONTENT_TYPE:
         try:
-            bundle = check_fhir_bundle(record.content)
+            bundle = check_fhir_bundle(content)
         except ValueError:
             add_listing(pdf, record, UNREADABLE.format(kind="FHIR Bundle"))
             return []
         render_fhir_bundle(pdf, bundle)
     elif kind == "text/plain":
-        render_text(pdf, decode_text(record.content, params.get("charset")))
+        render_text(pdf, decode_text(content, params.get("charset")))
     elif kind == "application/pdf":
-        reader = open_pdf(record.content)
+        reader = open_pdf(content)
         if reader is None:
             add_listing(pdf, record, UNREADABLE.format(kind="PDF"))
             return []
         return add_pdf_pages(pdf, reader)
-    elif kind in IMAGE_TYPES:
-        try:
-            add_image_pages(pdf, record.content, kind)
-        except Exception:
-            logger.warning("image record %s could not be read", record.record_id, exc_info=True)
-            add_listing(pdf, record, UNREADABLE.format(kind="이미지"))
-    elif kind == "application/dicom":
-        add_listing(pdf, record, DICOM_NOTE)
     else:
-        add_listing(pdf, record, NOT_RENDERED)
+        try:
+            add_image_pages(pdf, content, kind, max_pixels=limits.image_pixels, position=position)
+        except (OverLimit, MemoryError):
+            raise
+        except Exception as exc:  # only the type: a decoder's message may quote the content
+            logger.warning(
+                "image record %s could not be read: %s", record.record_id, type(exc).__name__
+            )
+            add_listing(pdf, record, UNREADABLE.format(kind="이미지"))
     return []
 
 
-def render_copy(cover: CoverPage, records: Sequence[RecordDocument]) -> RenderedCopy:
-    """The unsigned certified copy as PDF bytes, with its page counts."""
-    pdf = CopyPdf(cover.issuance_number)
+def render_copy(
+    cover: CoverPage, records: Sequence[RecordDocument], limits: CopyLimits | None = None
+) -> RenderedCopy:
+    """The unsigned certified copy as PDF bytes, with its page counts. Raises `OverLimit` when
+    it would go beyond ``limits`` (pages, pixels of an image); the bytes of the records are the
+    caller's to bound, as it reads them."""
+    limits = limits or CopyLimits()
+    pdf = CopyPdf(cover.issuance_number, max_pages=limits.pages)
     pdf.set_creation_date(to_kst(cover.issued_at))
     pdf.set_subject(f"발급번호 {cover.issuance_number}")
     render_cover(pdf, cover, records)
@@ -130,7 +157,7 @@ def render_copy(cover: CoverPage, records: Sequence[RecordDocument]) -> Rendered
     for position, record in enumerate(records, start=1):
         before = pdf.page
         pdf.start_record(record, position, len(records))
-        placements.extend(_render_record(pdf, record))
+        placements.extend(_render_record(pdf, record, position, limits))
         pdf.end_record()
         record_pages.append(pdf.page - before)
     document = bytes(pdf.output())

@@ -1,19 +1,30 @@
-"""The worker's part of an issuance, fulfilling it: gather the records, render and sign the copy
-(`documents`), keep it encrypted, and announce it.
+"""The worker's part of an issuance, fulfilling it: gather the records, have the copy rendered
+and signed (`documents.confined`, in a child process with a memory cap), keep it encrypted, and
+announce it.
+
+The worker never holds a record's content or the copy whole: content that is only listed is not
+read at all (its stored size and SHA-256 come from catalog), rendered content is refused by its
+stored size before any download and otherwise streamed into the child, and the signed copy is
+streamed from the child into the vault. A copy over its limits fails with the reason the citizen
+reads; the same records would fail the same way, so it is never left to be retried.
 
 It runs inside the event handler's transaction (the inbox row and these effects commit together,
 see `handlers`): it takes that session and never commits."""
 
-import asyncio
-import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medrec_issuance.documents import CoverPage, IssuerSigner, RecordDocument, render_copy, sign_pdf
+from medrec_issuance.documents import CoverPage, RecordDocument
+from medrec_issuance.documents.confined import ConfinedCopy, CopyJob, Refused
+from medrec_issuance.documents.limits import (
+    RECORD_GONE,
+    content_too_large,
+    record_too_large,
+)
+from medrec_issuance.documents.render import is_rendered
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.ports import CatalogPort, ContentGone, IngestPort
 from medrec_issuance.settings import IssuanceSettings
@@ -26,25 +37,28 @@ from medrec_shared.vault import Vault
 log = get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class IssuerPem:
+    """The issuer's private key and certificate, for the process that signs."""
+
+    key_pem: bytes
+    cert_pem: bytes
+
+
 @dataclass
 class Fulfilment:
     settings: IssuanceSettings
     catalog: CatalogPort
     ingest: IngestPort
     vault: Vault
-    signer: IssuerSigner
+    issuer: IssuerPem
     outbox: Outbox
     clock: Clock
 
     async def _document(self, record_id: uuid.UUID) -> RecordDocument | None:
+        """The record as catalog describes it, without its content."""
         meta = await self.catalog.record(record_id)
         if meta is None:
-            return None
-        content = bytearray()
-        try:
-            async for chunk in self.ingest.content(record_id):
-                content.extend(chunk)
-        except ContentGone:  # catalog had not heard yet: the same as gone from catalog
             return None
         return RecordDocument(
             record_id=str(record_id),
@@ -57,8 +71,23 @@ class Fulfilment:
             service_end=date.fromisoformat(meta["service_end"]),
             department=meta.get("department"),
             content_type=meta["content_type"],
-            content=bytes(content),
+            size=int(meta["size"]),
+            sha256=meta["sha256"],
         )
+
+    def _over_limits(self, documents: list[RecordDocument]) -> str | None:
+        """A reason when the stored sizes alone put the copy over its limits."""
+        limits = self.settings.copy_limits()
+        total = 0
+        for position, document in enumerate(documents, start=1):
+            if not is_rendered(document.content_type):
+                continue
+            if document.size > limits.record_bytes:
+                return record_too_large(position, limits.record_bytes)
+            total += document.size
+            if total > limits.content_bytes:
+                return content_too_large(limits.content_bytes)
+        return None
 
     async def fulfil(self, session: AsyncSession, issuance: Issuance) -> None:
         """A pending issuance becomes ready (stored, announced) or failed (announced)."""
@@ -66,9 +95,12 @@ class Fulfilment:
         for record_id in issuance.record_ids:
             document = await self._document(record_id)
             if document is None:  # destroyed or withdrawn since the request
-                await self._fail(session, issuance, "a record is no longer available")
+                await self._fail(session, issuance, RECORD_GONE)
                 return
             documents.append(document)
+        if reason := self._over_limits(documents):
+            await self._fail(session, issuance, reason)
+            return
         now = self.clock.now()
         institutions = list(dict.fromkeys(d.institution_name for d in documents))
         cover = CoverPage(
@@ -80,21 +112,36 @@ class Fulfilment:
             subject_name_masked=issuance.subject_name_masked,
             institutions=institutions,
         )
+        job = CopyJob(
+            cover,
+            documents,
+            self.settings.copy_limits(),
+            self.issuer.key_pem,
+            self.issuer.cert_pem,
+        )
+        child = await ConfinedCopy.start(job, self.settings.render_memory_max_bytes)
         try:
-            rendered = await asyncio.to_thread(render_copy, cover, documents)
-            signed = await asyncio.to_thread(sign_pdf, rendered.pdf, self.signer)
-        except Exception as exc:  # the same content fails the same way: retrying cannot help
-            log.error("copy_render_failed", error_type=type(exc).__name__)
-            await self._fail(session, issuance, "the copy could not be produced")
+            for document in documents:
+                if is_rendered(document.content_type):
+                    await child.send(self.ingest.content(uuid.UUID(document.record_id)))
+            outcome = await child.outcome(self.settings.render_timeout_seconds)
+            if isinstance(outcome, Refused):
+                log.warning("copy_refused", issuance_id=str(issuance.issuance_id))
+                await self._fail(session, issuance, outcome.reason)
+                return
+            stored = await self.vault.put(f"copies/{issuance.issuance_id}", child.pdf())
+        except ContentGone:  # catalog had not heard yet: the same as gone from catalog
+            await self._fail(session, issuance, RECORD_GONE)
             return
-        stored = await self.vault.put(f"copies/{issuance.issuance_id}", _one(signed))
+        finally:
+            await child.close()
         issuance.object_key, issuance.kek_id, issuance.wrapped_dek = (
             stored.object_key,
             stored.kek_id,
             stored.wrapped_dek,
         )
-        issuance.status, issuance.pages = IssuanceStatus.ready, rendered.pages
-        issuance.sha256 = hashlib.sha256(signed).hexdigest()
+        issuance.status, issuance.pages = IssuanceStatus.ready, outcome.pages
+        issuance.sha256 = stored.sha256
         issuance.institutions = institutions
         issuance.ready_at = now
         issuance.expires_at = now + timedelta(days=self.settings.copy_valid_days)
@@ -103,7 +150,7 @@ class Fulfilment:
             self.settings.topic_issuance,
             issuance.issuance_id,
             IssuanceReady(
-                issuance_id=issuance.issuance_id, pages=rendered.pages, sha256=issuance.sha256
+                issuance_id=issuance.issuance_id, pages=outcome.pages, sha256=issuance.sha256
             ),
         )
 
@@ -115,7 +162,3 @@ class Fulfilment:
             issuance.issuance_id,
             IssuanceFailed(issuance_id=issuance.issuance_id, reason=reason),
         )
-
-
-async def _one(data: bytes) -> AsyncIterator[bytes]:
-    yield data

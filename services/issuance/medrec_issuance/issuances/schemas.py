@@ -14,6 +14,11 @@ class IssuanceIn(BaseModel):
 class IssuanceOut(BaseModel):
     issuance_id: uuid.UUID
     status: IssuanceStatus
+    failure_reason: str | None = Field(
+        default=None,
+        description="Why a failed copy could not be produced, in words for the citizen "
+        "(for instance a record beyond what one copy holds); nothing about the records' content.",
+    )
     issuance_number: str
     verification_code: str
     record_count: int
@@ -27,6 +32,7 @@ def issuance_out(issuance: Issuance) -> IssuanceOut:
     return IssuanceOut(
         issuance_id=issuance.issuance_id,
         status=issuance.status,
+        failure_reason=issuance.failure_reason,
         issuance_number=issuance.issuance_number,
         verification_code=issuance.verification_code,
         record_count=len(issuance.record_ids),

@@ -14,8 +14,17 @@ _CONTEXT = b"issuance.issuer_key"
 async def load_or_create_issuer(
     transactions: Transactions, keyring: Keyring
 ) -> tuple[IssuerSigner, bytes]:
-    """Returns the signer and its certificate (PEM). One transaction of its own, under an
-    advisory lock, so replicas starting together agree on one key."""
+    """Returns the signer and its certificate (PEM)."""
+    key_pem, cert = await load_or_create_issuer_pem(transactions, keyring)
+    return IssuerSigner.from_pem(key_pem, cert), cert
+
+
+async def load_or_create_issuer_pem(
+    transactions: Transactions, keyring: Keyring
+) -> tuple[bytes, bytes]:
+    """Returns the private key and its certificate (PEM): what the process that signs copies
+    reads. One transaction of its own, under an advisory lock, so replicas starting together
+    agree on one key."""
     async with transactions.begin() as session:
         keys = IssuerKeyRepository(session)
         await keys.lock()
@@ -30,4 +39,4 @@ async def load_or_create_issuer(
             await keys.add(key)
         key_pem = unseal(keyring, key.key_pem_sealed, context=_CONTEXT)
         cert = key.cert_pem.encode()
-    return IssuerSigner.from_pem(key_pem, cert), cert
+    return key_pem, cert

@@ -29,6 +29,14 @@ router = APIRouter(tags=["proxy requests"])
 admin_router = APIRouter(tags=["proxy requests (operators)"], prefix="/v1/admin/proxy-requests")
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 MAX_DOCUMENT = 10 * 1024 * 1024
+# What each accepted type starts with: a document is taken only when its bytes are what it says,
+# since an operator's browser opens it.
+MAGIC = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 DocumentKind = Annotated[
     str, Path(pattern=r"^(consent_form|kinship_certificate|power_of_attorney)$")
 ]
@@ -52,6 +60,9 @@ async def _read_document(kind: str, upload: UploadFile) -> service.Upload:
     data = await upload.read(MAX_DOCUMENT + 1)
     if len(data) > MAX_DOCUMENT or not data:
         message = f"must hold 1 to {MAX_DOCUMENT} bytes"
+        raise ValidationFailed(errors=[{"field": kind, "message": message}])
+    if not data.startswith(MAGIC[content_type]):
+        message = f"is not a {content_type} file (its first bytes say otherwise)"
         raise ValidationFailed(errors=[{"field": kind, "message": message}])
     # Kept as declared (parameters and all): it is what the operator's download answers with.
     return service.Upload(content_type=upload.content_type or "", data=data)
@@ -115,10 +126,16 @@ async def read_document(
 ) -> StreamingResponse:
     document = await service.document_of(session, request_id, kind)
     vault: Vault = http.app.state.vault
+    base = document.content_type.split(";")[0].strip().lower()
     return StreamingResponse(
         vault.get(document.object_key, document.kek_id, document.wrapped_dek),
         media_type=document.content_type,
-        headers={"Cache-Control": "no-store"},
+        headers={
+            "Cache-Control": "no-store",
+            # Downloaded, never rendered in the operator's session, and never sniffed.
+            "Content-Disposition": f'attachment; filename="{kind}{EXTENSIONS.get(base, "")}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

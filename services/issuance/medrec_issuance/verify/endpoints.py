@@ -4,13 +4,13 @@ reveals nothing about the person."""
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 
 from medrec_issuance.deps import DbSession, Settings
 from medrec_issuance.verify import service
 from medrec_issuance.verify.schemas import VerifyOut
+from medrec_issuance.verify.upload import file_sha256
 from medrec_shared.crypto import blind_index
-from medrec_shared.problems import ValidationFailed
 from medrec_shared.ratelimit import Limit, RateLimiter
 
 
@@ -29,7 +29,18 @@ async def limit_per_client(request: Request, settings: Settings) -> None:
 
 
 router = APIRouter(tags=["verify"], dependencies=[Depends(limit_per_client)])
-MAX_UPLOAD = 100 * 1024 * 1024
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
 
 
 @router.get(
@@ -44,14 +55,17 @@ async def verify_by_number(
 
 
 @router.post(
-    "/v1/verify", response_model=VerifyOut, response_model_exclude_none=True, tags=["verify"]
+    "/v1/verify",
+    response_model=VerifyOut,
+    response_model_exclude_none=True,
+    tags=["verify"],
+    openapi_extra={"requestBody": UPLOAD_BODY},
+    responses={413: {"description": "larger than any copy issued"}},
 )
-async def verify_by_upload(
-    request: Request, session: DbSession, file: Annotated[UploadFile, File()]
-) -> VerifyOut:
-    data = bytearray()
-    while chunk := await file.read(1024 * 1024):
-        data.extend(chunk)
-        if len(data) > MAX_UPLOAD:
-            raise ValidationFailed(errors=[{"field": "file", "message": "larger than 100 MiB"}])
-    return await service.check_upload(session, bytes(data), request.app.state.issuer_cert)
+async def verify_by_upload(request: Request, session: DbSession, settings: Settings) -> VerifyOut:
+    """The body is read by `verify.upload` as it arrives (never kept), capped at the largest
+    copy the service issues (`copy_max_bytes`)."""
+    sha256 = await file_sha256(
+        request.headers.get("content-type", ""), request.stream(), settings.copy_max_bytes
+    )
+    return await service.check_upload(session, sha256)

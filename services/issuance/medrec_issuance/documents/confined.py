@@ -1,0 +1,287 @@
+"""A copy rendered and signed in a child process with a memory cap (RLIMIT_AS), so that a hostile
+or oversized record can only fail its own copy: the worker's memory stays what it was, and the
+event is answered (a failed issuance with its reason), not redelivered to kill the worker again.
+
+pypdf, fpdf and Pillow cannot promise a memory bound for what they parse and draw; the child
+holds the records it renders (each within `CopyLimits`, checked as the bytes arrive) and the
+finished copy, and its cap and a deadline bound the rest. The worker holds neither: it streams
+each record's content into the child and the signed copy out of it, a chunk at a time.
+
+The child gets no environment (no credentials); the signing key is in the job it reads.
+
+Pipe protocol: frames of a 4-byte big-endian length and that many bytes. In: the job (JSON),
+then for each rendered record, in order, its content as frames ended by an empty one. Out: a
+header (JSON: ``{"outcome": "produced", "pages", "size"}``, ``{"outcome": "refused", "reason"}``
+or ``{"outcome": "failed", "error"}``), and for a produced copy its ``size`` bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from typing import Any, BinaryIO, Final
+
+from .limits import (
+    NOT_PRODUCED,
+    OUT_OF_MEMORY,
+    TOO_SLOW,
+    CopyLimits,
+    OverLimit,
+    content_too_large,
+    copy_too_large,
+    record_too_large,
+)
+from .models import CoverPage, RecordDocument
+from .render import is_rendered, render_copy
+from .signing import IssuerSigner, sign_pdf, verify_pdf
+
+_LENGTH: Final = struct.Struct(">I")
+_MAX_FRAME: Final = 16 * 1024 * 1024
+_READ: Final = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CopyJob:
+    """Everything the child needs but the records' content (``content`` is None in ``records``)."""
+
+    cover: CoverPage
+    records: list[RecordDocument]
+    limits: CopyLimits
+    key_pem: bytes
+    cert_pem: bytes
+
+    def encode(self) -> bytes:
+        return json.dumps(
+            {
+                "cover": asdict(self.cover) | {"issued_at": self.cover.issued_at.isoformat()},
+                "records": [_record_json(r) for r in self.records],
+                "limits": asdict(self.limits),
+                "key_pem": self.key_pem.decode(),
+                "cert_pem": self.cert_pem.decode(),
+            }
+        ).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CopyJob:
+        job = json.loads(raw)
+        cover = job["cover"] | {"issued_at": datetime.fromisoformat(job["cover"]["issued_at"])}
+        records = [
+            RecordDocument(
+                **r
+                | {
+                    "service_start": date.fromisoformat(r["service_start"]),
+                    "service_end": date.fromisoformat(r["service_end"]),
+                }
+            )
+            for r in job["records"]
+        ]
+        return cls(
+            CoverPage(**cover),
+            records,
+            CopyLimits(**job["limits"]),
+            job["key_pem"].encode(),
+            job["cert_pem"].encode(),
+        )
+
+
+def _record_json(record: RecordDocument) -> dict[str, Any]:
+    fields = asdict(record)
+    del fields["content"]
+    return fields | {
+        "service_start": record.service_start.isoformat(),
+        "service_end": record.service_end.isoformat(),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Produced:
+    pages: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The copy cannot be produced; retrying the same records cannot help."""
+
+    reason: str
+
+
+# -- the worker's side ------------------------------------------------------------------------
+class ConfinedCopy:
+    """One child process producing one copy: `start`, `send` each rendered record's content in
+    order, `outcome`, then (when produced) `pdf`; `close` in any case."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.listening = True  # false once the child has stopped reading (it refused early)
+        self.size = 0
+
+    @classmethod
+    async def start(cls, job: CopyJob, memory_bytes: int) -> ConfinedCopy:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            __name__,
+            str(memory_bytes),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=_child_environment(),
+        )
+        child = cls(process)
+        await child._write(job.encode())
+        return child
+
+    async def _write(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        if not self.listening:
+            return
+        try:
+            self.process.stdin.write(_LENGTH.pack(len(data)) + data)
+            await self.process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            self.listening = False
+
+    async def send(self, content: AsyncGenerator[bytes, None]) -> None:
+        """One record's content, streamed; stops reading it when the child stops listening."""
+        async with aclosing(content) as chunks:
+            async for chunk in chunks:
+                for start in range(0, len(chunk), _MAX_FRAME):
+                    await self._write(chunk[start : start + _MAX_FRAME])
+                if not self.listening:
+                    return
+        await self._write(b"")
+
+    async def outcome(self, within: float) -> Produced | Refused:
+        """The child's answer, within ``within`` seconds of the last record sent."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if self.listening:
+            self.process.stdin.close()
+        try:
+            async with asyncio.timeout(within):
+                header = json.loads(await _read_frame(self.process.stdout))
+        except TimeoutError:
+            return Refused(TOO_SLOW)
+        except (asyncio.IncompleteReadError, ValueError):  # it died without answering
+            code = await self.process.wait()
+            if code == -signal.SIGTERM:  # stopped with the worker: the event will come again
+                raise RuntimeError("the render process was stopped") from None
+            # Killed by a signal: what a failed allocation in a C library ends in.
+            return Refused(OUT_OF_MEMORY if code < 0 else NOT_PRODUCED)
+        if header["outcome"] == "produced":
+            self.size = int(header["size"])
+            return Produced(pages=int(header["pages"]), size=self.size)
+        return Refused(header.get("reason") or NOT_PRODUCED)
+
+    async def pdf(self) -> AsyncIterator[bytes]:
+        """The signed copy, ``size`` bytes, in pieces."""
+        assert self.process.stdout is not None
+        left = self.size
+        while left > 0:
+            piece = await self.process.stdout.readexactly(min(left, _READ))
+            left -= len(piece)
+            yield piece
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    # Fewer malloc arenas: the address-space cap counts each arena's reservation.
+    env = {"MALLOC_ARENA_MAX": "2", "LANG": "C.UTF-8", "PATH": os.environ.get("PATH", "")}
+    if "PYTHONPATH" in os.environ:
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
+async def _read_frame(stream: asyncio.StreamReader) -> bytes:
+    (length,) = _LENGTH.unpack(await stream.readexactly(_LENGTH.size))
+    return await stream.readexactly(length)
+
+
+# -- the child's side -------------------------------------------------------------------------
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the worker stopped sending")
+    return data
+
+
+def _frame(stream: BinaryIO) -> bytes:
+    (length,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
+    if length > _MAX_FRAME:
+        raise ValueError("frame too long")
+    return _read_exactly(stream, length)
+
+
+def _content(stream: BinaryIO, position: int, total: int, limits: CopyLimits) -> bytes:
+    """One record's content, refused as soon as it goes over a limit (``total``: the bytes of
+    the records before it)."""
+    data = bytearray()
+    while chunk := _frame(stream):
+        data += chunk
+        if len(data) > limits.record_bytes:
+            raise OverLimit(record_too_large(position, limits.record_bytes))
+        if total + len(data) > limits.content_bytes:
+            raise OverLimit(content_too_large(limits.content_bytes))
+    return bytes(data)
+
+
+def produce(job: CopyJob, stream: BinaryIO) -> tuple[bytes, int]:
+    """Reads the records' content from ``stream``, renders and signs the copy: ``(pdf, pages)``.
+    The signature is checked before the copy leaves: a hash the public check finds is always of
+    a copy whose signature held."""
+    records: list[RecordDocument] = []
+    total = 0
+    for position, record in enumerate(job.records, start=1):
+        if is_rendered(record.content_type):
+            content = _content(stream, position, total, job.limits)
+            total += len(content)
+            record = replace(record, content=content)
+        records.append(record)
+    rendered = render_copy(job.cover, records, job.limits)
+    del records
+    signed = sign_pdf(rendered.pdf, IssuerSigner.from_pem(job.key_pem, job.cert_pem))
+    if len(signed) > job.limits.copy_bytes:
+        raise OverLimit(copy_too_large(job.limits.copy_bytes))
+    check = verify_pdf(signed, job.cert_pem)
+    if not (check.intact and check.valid):
+        raise RuntimeError("the signed copy does not verify")
+    return signed, rendered.pages
+
+
+def main() -> None:
+    memory = int(sys.argv[1])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing a library prints may land in the answer
+    pdf = b""
+    try:
+        pdf, pages = produce(CopyJob.decode(_frame(stdin)), stdin)
+        header: dict[str, Any] = {"outcome": "produced", "pages": pages, "size": len(pdf)}
+    except OverLimit as exc:
+        header = {"outcome": "refused", "reason": exc.reason}
+    except MemoryError:
+        header = {"outcome": "refused", "reason": OUT_OF_MEMORY}
+    except Exception as exc:  # only the type: a parser's message may quote the content
+        print(f"copy not produced: {type(exc).__name__}", file=sys.stderr)
+        header = {"outcome": "failed", "error": type(exc).__name__}
+    answer = json.dumps(header).encode()
+    stdout.write(_LENGTH.pack(len(answer)) + answer)
+    stdout.write(pdf)
+    stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
