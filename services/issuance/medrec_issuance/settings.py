@@ -28,6 +28,9 @@ class IssuanceSettings(ServiceSettings):
     verify_limit_per_client: int = 30
     verify_limit_window_seconds: int = 60
     max_records_per_copy: int = 100
+    # The public check takes an uploaded copy of at most this size (the largest copy issued),
+    # from anyone: the request body is bounded at this and a form's few KiB (bodies.py).
+    verify_upload_max_bytes: int = 100 * 1024 * 1024
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         return {
