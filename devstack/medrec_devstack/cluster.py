@@ -27,6 +27,9 @@ from medrec_shared.messaging import ensure_topics
 
 SERVICES = ("identity", "ingest", "catalog", "issuance")
 DEFAULT_PORTS = {"identity": 8001, "ingest": 8002, "catalog": 8003, "issuance": 8004}
+# The citizens' portal (issue #13) is served on port 8000 of the machine the stack runs on: the
+# one browser origin the local APIs answer across origins (CORS).
+PORTAL_ORIGIN = "http://localhost:8000"
 TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.issuance.v1", "medrec.audit.v1"]
 
 
@@ -122,6 +125,7 @@ class Cluster:
             p + "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
             p + "IDENTITY_URL": self.url("identity"),
             p + "CLOCK_FILE": str(self.clock_file),
+            p + "CORS_ALLOWED_ORIGINS": PORTAL_ORIGIN,
         }
         storage = {
             p + "S3_URL": self.infra.s3_url,

@@ -77,6 +77,10 @@ class Gone(Problem):
     status, type, title = 410, "gone", "Gone"
 
 
+class ContentTooLarge(Problem):
+    status, type, title = 413, "content-too-large", "Content too large"
+
+
 class TooManyRequests(Problem):
     status, type, title = 429, "too-many-requests", "Too many requests"
 
@@ -113,6 +117,7 @@ _STATUS_TYPES = {
     404: NotFound,
     409: Conflict,
     410: Gone,
+    413: ContentTooLarge,
     422: ValidationFailed,
     429: TooManyRequests,
     503: ServiceUnavailable,
@@ -131,11 +136,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         kind = _STATUS_TYPES.get(exc.status_code)
+        headers = dict(exc.headers or {})  # Allow of a 405, Connection: close of a 413
         if kind is None:
-            problem = Problem(str(exc.detail))
+            problem = Problem(str(exc.detail), headers=headers)
             problem.status, problem.title = exc.status_code, str(exc.detail)
         else:
-            problem = kind(str(exc.detail) if exc.detail else None)
+            problem = kind(str(exc.detail) if exc.detail else None, headers=headers)
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,10 +6,11 @@ production pod that forgot a secret fails loudly instead of running with a devel
 
 import ipaddress
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from medrec_shared.kafka import KafkaAccess, SaslMechanism, SecurityProtocol
 
@@ -65,6 +66,13 @@ class ServiceSettings(BaseSettings):
     identity_url: str = Field(description="base URL of the identity service (JWKS, tokens)")
     jwt_issuer: str = "medrec-identity"
     jwt_audience: str = "medrec"
+    # Every route's request body is bounded while it is read (medrec_shared.bodylimits); this is
+    # the bound of all but the few routes that name their own (uploads). The largest JSON body
+    # a route takes is some 20 KiB (500 record ids).
+    body_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Browser origins that may call the API (CORS), comma separated, each scheme://host[:port]:
+    # the citizens' portal. Empty (production's default): no CORS headers, browsers refuse.
+    cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # Local stack only: "now" read from this file, so tests move time instead of sleeping.
     clock_file: Path | None = None
 
@@ -80,6 +88,26 @@ class ServiceSettings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{entry!r} is not an address or a CIDR") from exc
         return ",".join(entries)
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return (
+            tuple(o.strip() for o in value.split(",") if o.strip())
+            if isinstance(value, str)
+            else value
+        )
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or "*" in origin:
+                raise ValueError("an allowed origin is scheme://host[:port], never a wildcard")
+            if parts.path or parts.query or parts.fragment or parts.username:
+                raise ValueError("an allowed origin has no path, query or credentials")
+        return origins
 
     @property
     def jwks_url(self) -> str:
@@ -123,6 +151,8 @@ class ServiceSettings(BaseSettings):
             raw = value.get_secret_value() if value is not None else ""
             if raw.lower() in UNSAFE_SECRETS or len(raw) < MIN_SECRET_LENGTH:
                 raise ValueError(f"{name} is unset or unsafe outside the local stack")
+        if any(not origin.startswith("https://") for origin in self.cors_allowed_origins):
+            raise ValueError("cors_allowed_origins must be https:// outside the local stack")
         if self.clock_file is not None:
             raise ValueError("clock_file is only allowed in the local stack")
         if getattr(self, "sandbox", False):

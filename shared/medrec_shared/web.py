@@ -1,5 +1,9 @@
 """The pieces every service's FastAPI app has: problems, correlation ids, an access log without
-query strings, Prometheus metrics, `/healthz`, `/readyz` and `/metrics`."""
+query strings, Prometheus metrics, bounded request bodies, CORS for the allowed origins only,
+`/healthz`, `/readyz` and `/metrics`.
+
+The middlewares are pure ASGI: Starlette's BaseHTTPMiddleware would run the app in a task of its
+own and pass every streamed request and response body through a stream of its own."""
 
 import asyncio
 import time
@@ -8,11 +12,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medrec_shared.auth import JwksCache, TokenVerifier
+from medrec_shared.bodylimits import BodyLimitMiddleware, BodyLimits
 from medrec_shared.clock import Clock, build_clock
 from medrec_shared.db import Database
 from medrec_shared.logs import (
@@ -34,26 +41,51 @@ LATENCY = Histogram("medrec_http_request_seconds", "HTTP request latency", ["met
 ReadinessCheck = Callable[[], Awaitable[object]]
 
 
-class RequestContextMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        set_correlation_id(request.headers.get(CORRELATION_HEADER))
+class RequestContextMiddleware:
+    """A correlation id for each request (the caller's, or a new one), echoed in the response;
+    the request counted and timed by route template; one access-log line without the query
+    string (it may hold a search term)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        set_correlation_id(Headers(scope=scope).get(CORRELATION_HEADER))
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, template, response.status_code).inc()
-        LATENCY.labels(request.method, template).observe(elapsed)
-        response.headers[CORRELATION_HEADER] = get_correlation_id()
-        if template not in ("/healthz", "/metrics"):
-            log.info(
-                "request",
-                method=request.method,
-                route=template,
-                status=response.status_code,
-                ms=round(elapsed * 1000, 1),
-            )
-        return response
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = get_correlation_id()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_context)
+        finally:
+            elapsed = time.perf_counter() - started
+            # The router records the matched route in the scope it was given (this one).
+            template = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            REQUESTS.labels(method, template, status).inc()
+            LATENCY.labels(method, template).observe(elapsed)
+            if template not in ("/healthz", "/metrics"):
+                log.info(
+                    "request", method=method, route=template, status=status,
+                    ms=round(elapsed * 1000, 1),
+                )  # fmt: skip
+
+
+# What a browser may send across origins: the methods the APIs have, and the request headers
+# they read (a token, a body's type and digest, a correlation id); what it may read back beyond
+# the safe-listed headers: when to retry, a download's file name and digest, the correlation id.
+CORS_METHODS = ["GET", "POST", "PUT", "DELETE"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Content-Digest", CORRELATION_HEADER]
+CORS_RESPONSE_HEADERS = ["Retry-After", "Content-Disposition", "Content-Digest", CORRELATION_HEADER]
 
 
 def dependency_checks(
@@ -105,9 +137,31 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 
 
 def create_base_app(
-    settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0"
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    body_limits: BodyLimits | None = None,
 ) -> FastAPI:
+    """`body_limits`: the routes that take more (or less) than `settings.body_max_bytes`."""
     app = FastAPI(title=title, description=description, version=version)
+    # The last added runs first: the request context around everything, so that a refused
+    # preflight or an oversized body is counted and logged too.
+    app.add_middleware(
+        BodyLimitMiddleware, default=settings.body_max_bytes, routes=body_limits or {}
+    )
+    if settings.cors_allowed_origins:
+        # Tokens travel in the Authorization header, never in cookies: credentials stay off.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_allowed_origins),
+            allow_credentials=False,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_RESPONSE_HEADERS,
+            max_age=600,
+        )
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     app.state.settings = settings

@@ -194,6 +194,28 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             ),
             "MEDREC_INGEST_RECORD_BUCKET is no setting of ingest",
         ),
+        (  # the ingress's body limits are the services' (k8s_check.bodies)
+            lambda objs: _annotate(objs, "medrec-records", "proxy-body-size", "75g"),
+            "proxy-body-size 75g passes bodies over 65536",
+        ),
+        (
+            lambda objs: _annotate(objs, "medrec-transfer", "proxy-body-size", "64m"),
+            "proxy-body-size 64m cuts ingest's bodies",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "ingest"))["data"].update(
+                MEDREC_INGEST_CONTENT_MAX_BYTES=str(76 * 1024**3)
+            ),
+            "proxy-body-size 75g cuts ingest's bodies",
+        ),
+        (
+            lambda objs: _annotate(objs, "medrec-transfer", "proxy-request-buffering", None),
+            "set proxy-request-buffering off",
+        ),
+        (
+            lambda objs: _annotate(objs, "medrec-copies", "proxy-body-size", None),
+            "set proxy-body-size",
+        ),
     ],
 )
 def test_consistency_catches_mismatches(
@@ -204,6 +226,31 @@ def test_consistency_catches_mismatches(
     mutate(objects)
     problems = k8s_check.check_consistency(k8s_check.Rendered(objects))
     assert any(expected in p for p in problems), problems
+
+
+def _annotate(objects: list[Obj], ingress: str, name: str, value: str | None) -> None:
+    annotations = named(objects, "Ingress", ingress)["metadata"]["annotations"]
+    key = f"nginx.ingress.kubernetes.io/{name}"
+    if value is None:
+        annotations.pop(key)
+    else:
+        annotations[key] = value
+
+
+def test_only_the_transfer_api_takes_large_bodies(rendered: Any) -> None:
+    sizes: dict[str, str] = {}
+    for ingress in (o for o in rendered["overlays/prod"] if o["kind"] == "Ingress"):
+        annotations = ingress["metadata"]["annotations"]
+        (rule,) = ingress["spec"]["rules"]  # one host each: nginx's body limit is per Ingress
+        sizes[rule["host"]] = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
+        streamed = annotations.get("nginx.ingress.kubernetes.io/proxy-request-buffering")
+        assert (streamed == "off") == (rule["host"] == "transfer.medrec.example")
+    assert sizes == {
+        "id.medrec.example": "64k",
+        "transfer.medrec.example": "75g",
+        "records.medrec.example": "64k",
+        "copies.medrec.example": "129m",
+    }
 
 
 def _drop_env(workload: Obj, name: str) -> None:

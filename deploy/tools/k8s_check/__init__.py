@@ -6,10 +6,11 @@
    custom resources against their CRDs' schemas from MEDREC_K8S_CRDS (default:
    ../shared/k8s-crds beside the repository; when absent the check says so).
 3. Consistency (:mod:`.consistency`, which runs the named checks of :mod:`.references`,
-   :mod:`.apis`, :mod:`.kafka`, :mod:`.postgres`, :mod:`.object_store`, :mod:`.flows` and
-   :mod:`.service_settings`): the objects reference each other correctly, the engines match the
-   services' settings, the NetworkPolicies open exactly the flows the services make, and each
-   service's own settings class accepts its containers' environment. Every label selector is
+   :mod:`.apis`, :mod:`.kafka`, :mod:`.postgres`, :mod:`.object_store`, :mod:`.flows`,
+   :mod:`.service_settings` and :mod:`.bodies`): the objects reference each other correctly, the
+   engines match the services' settings, the NetworkPolicies open exactly the flows the services
+   make, each service's own settings class accepts its containers' environment, and each public
+   host's ingress body limit is the largest body its service takes. Every label selector is
    matched by :func:`.selector.labels_match`.
 4. Policy (:mod:`.policy`), with every exception explained in
    deploy/k8s/policy-exceptions.yaml.

@@ -43,6 +43,20 @@ def container_env(r: Rendered, container: Obj, service: str) -> dict[str, str]:
     return env
 
 
+def settings_of(r: Rendered, service: str) -> Any | None:
+    """The service's settings as its api container would read them; None if it has no api or
+    the settings refuse its environment (check_settings reports that)."""
+    api = r.named("Deployment", f"medrec-{service}-api")
+    if api is None:
+        return None
+    env = container_env(r, api["spec"]["template"]["spec"]["containers"][0], service)
+    with mock.patch.dict(os.environ, env, clear=True):
+        try:
+            return settings_class(service)()
+        except (ValidationError, ImportError):
+            return None
+
+
 def check_settings(r: Rendered) -> list[str]:
     """Each container's rendered environment, given to the service's own settings class: every
     required setting is there, no MEDREC_<SERVICE>_ variable is unknown (a typo), and the

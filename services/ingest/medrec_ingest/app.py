@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 
 from medrec_ingest import internal, openapi
+from medrec_ingest.bodies import body_limits
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.destruction import endpoints as destruction
 from medrec_ingest.models import dead_letters, messaging
@@ -97,6 +98,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         title="medrec ingest",
         description="The open transfer API: institutions, their EMR vendors and health centres "
         "deposit records, encrypted before they are stored.",
+        body_limits=body_limits(settings),
     )
     app.router.lifespan_context = lifespan
     app.state.db = db

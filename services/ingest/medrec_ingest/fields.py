@@ -126,11 +126,12 @@ Text100 = Annotated[str, Field(min_length=1, max_length=100), SingleLine]
 Text200 = Annotated[str, Field(min_length=1, max_length=200), SingleLine]
 Text300 = Annotated[str, Field(min_length=1, max_length=300), SingleLine]
 
+EXTERNAL_ID_MAX_LENGTH = 200
 ExternalId = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=200,
+        max_length=EXTERNAL_ID_MAX_LENGTH,
         pattern=EXTERNAL_ID_PATTERN,
         description="The institution's own id of the record (e.g. its chart number), unique per "
         "institution code: letters, digits and . _ ~ : @ -; never a resident registration number",

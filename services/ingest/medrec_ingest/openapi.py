@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from medrec_ingest.deposit.schemas import BatchLine, BatchResult, RecordIn
+from medrec_ingest.transfers.schemas import CompleteIn
 from medrec_shared.clinical import (
     STRUCTURED_RECORD_CONTENT_TYPE,
     StructuredRecord,
@@ -53,7 +54,7 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
             )
             components = document.setdefault("components", {}).setdefault("schemas", {})
-            for model in (RecordIn, BatchLine, BatchResult):
+            for model in (RecordIn, BatchLine, BatchResult, CompleteIn):
                 _add(components, model.__name__, TypeAdapter(model))
             _add(
                 components,

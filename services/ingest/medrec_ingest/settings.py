@@ -51,6 +51,9 @@ class IngestSettings(ServiceSettings, ContentKeySettings):
     structured_content_max_bytes: int = 64 * MiB
     # Uploads go in 8 MiB parts, and S3 takes 10,000 parts: 78 GiB of ciphertext.
     content_max_bytes: int = 75 * 1024 * MiB
+    # A bulk deposit is read line by line and answered as it arrives, so its size bounds only how
+    # long one request may stream: as long as the largest content upload.
+    batch_max_bytes: int = 75 * 1024 * MiB
     # Bulk deposits are validated, stored and committed in groups of at most this many records
     # or bytes of lines; a group is also answered when no line arrived for batch_flush_seconds.
     batch_group_records: int = 100

@@ -3,6 +3,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from medrec_issuance.bodies import body_limits
 from medrec_issuance.issuances.endpoints import router as issuances_router
 from medrec_issuance.issuer.service import load_or_create_issuer
 from medrec_issuance.models import dead_letters, messaging, rate_events
@@ -66,6 +67,7 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
         settings,
         title="medrec issuance",
         description="Certified copies (signed PDFs in Korean) and a public authenticity check.",
+        body_limits=body_limits(settings),
     )
     app.router.lifespan_context = lifespan
     app.state.db = db

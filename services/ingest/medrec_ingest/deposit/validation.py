@@ -24,7 +24,7 @@ from medrec_shared.clinical import (
     check_fhir_bundle,
     parse_structured_record,
 )
-from medrec_shared.problems import Problem, ValidationFailed
+from medrec_shared.problems import ContentTooLarge, ValidationFailed
 from medrec_shared.records import Specialty
 from medrec_shared.rrn import parse_rrn
 
@@ -35,10 +35,6 @@ SNIFF_BYTES = 1024  # PDF allows leading bytes before %PDF- within the first 102
 _SAFE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _CONTENT_TAGS = frozenset({"inline", "declared"})
 _SPECIALTY_TAGS = frozenset(s.value for s in Specialty)
-
-
-class ContentTooLarge(Problem):
-    status, type, title = 413, "content-too-large", "Content too large"
 
 
 # -- pydantic errors as field errors ------------------------------------------------------------

@@ -4,17 +4,22 @@ client. The rules are in service.py."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from medrec_ingest.deps import DbSession, Depositor, OutboxDep, Settings
+from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers import service
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.schemas import CompleteIn, TransferIn, TransferOut, transfer_out
+from medrec_shared.bodylimits import parse_json
 from medrec_shared.clock import korean_date
 from medrec_shared.pages import Page, page_of
 from medrec_shared.web import Now
 
 router = APIRouter(tags=["transfers"])
+# A completion may list 100,000 external_ids (some 20 MiB, medrec_ingest.bodies): its body is
+# read after the depositor's token is checked, not parsed by FastAPI before.
+COMPLETE_PATH = "/v1/transfers/{transfer_id}/complete"
 
 
 @router.post("/v1/transfers", status_code=201, response_model=TransferOut)
@@ -51,7 +56,7 @@ async def get_transfer(
 
 
 @router.post(
-    "/v1/transfers/{transfer_id}/complete",
+    COMPLETE_PATH,
     response_model=TransferOut,
     summary="Complete a transfer",
     description="Checks `record_count` against the records received, and that every record's "
@@ -59,16 +64,22 @@ async def get_transfer(
     "`external_ids` are given, the ones never received (at most 100 of each, with totals). "
     "Once completed, writes to the transfer answer 409; repeating the same completion "
     "answers 200.",
-    responses={409: {"description": "Counts do not match, or the transfer is closed"}},
+    responses={
+        409: {"description": "Counts do not match, or the transfer is closed"},
+        413: {"description": "The body is over the limit"},
+        422: {"description": "Not valid"},
+    },
+    openapi_extra=json_body("CompleteIn"),
 )
 async def complete_transfer(
     transfer_id: uuid.UUID,
-    body: CompleteIn,
+    request: Request,
     session: DbSession,
     principal: Depositor,
     outbox: OutboxDep,
     settings: Settings,
 ) -> TransferOut:
+    body = parse_json(await request.body(), CompleteIn)
     transfer = await service.complete_transfer(
         session, outbox, settings, transfer_id, principal, body
     )

@@ -72,11 +72,14 @@ class TransferOut(BaseModel):
     )
 
 
+COMPLETION_MAX_IDS = 100_000
+
+
 class CompleteIn(Strict):
     record_count: int = Field(ge=0, le=100_000_000, description="Records the transfer holds")
     external_ids: list[ExternalId] | None = Field(
         default=None,
-        max_length=100_000,
+        max_length=COMPLETION_MAX_IDS,
         description="Optional: every external_id of the transfer, so that any missing ones can "
         "be named",
     )

@@ -1,0 +1,23 @@
+"""The routes that take more than the default request body (`body_max_bytes`, 64 KiB), and how
+much: only the deposits, which read their bodies after the depositor's token is checked. The
+ingress's `proxy-body-size` for the transfer API is the largest of these (k8s-check)."""
+
+from medrec_ingest.deposit import endpoints as deposit
+from medrec_ingest.deposit.validation import body_limit
+from medrec_ingest.fields import EXTERNAL_ID_MAX_LENGTH
+from medrec_ingest.settings import IngestSettings
+from medrec_ingest.transfers import endpoints as transfers
+from medrec_ingest.transfers.schemas import COMPLETION_MAX_IDS
+from medrec_shared.bodylimits import BodyLimits
+
+# Every external_id at its longest, quoted, with a comma and a space; and the rest of the body.
+COMPLETION_MAX_BYTES = COMPLETION_MAX_IDS * (EXTERNAL_ID_MAX_LENGTH + 4) + 4096
+
+
+def body_limits(settings: IngestSettings) -> BodyLimits:
+    return {
+        ("PUT", deposit.RECORD_PATH): body_limit(settings),  # inline content in base64
+        ("PUT", deposit.CONTENT_PATH): settings.content_max_bytes,
+        ("POST", deposit.BATCH_PATH): settings.batch_max_bytes,
+        ("POST", transfers.COMPLETE_PATH): COMPLETION_MAX_BYTES,
+    }
