@@ -26,6 +26,7 @@ from medrec_shared.problems import PROBLEM_CONTENT_TYPE, install_problem_handler
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.settings import ServiceSettings
 from medrec_shared.storage import ObjectStore
+from medrec_shared.text import refuse_unstorable_text
 
 log = get_logger("medrec.http")
 REQUESTS = Counter("medrec_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -107,7 +108,13 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 def create_base_app(
     settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0"
 ) -> FastAPI:
-    app = FastAPI(title=title, description=description, version=version)
+    # Text the database cannot store is refused before any route runs (medrec_shared.text).
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        dependencies=[Depends(refuse_unstorable_text)],
+    )
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     app.state.settings = settings
