@@ -22,6 +22,7 @@ from medrec_shared.logs import (
     set_correlation_id,
 )
 from medrec_shared.messaging import Outbox
+from medrec_shared.openapi import install_openapi
 from medrec_shared.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.settings import ServiceSettings
@@ -117,6 +118,7 @@ def create_base_app(
     )
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
+    install_openapi(app)  # problems, security schemes, standard responses
     app.state.settings = settings
     app.state.clock = build_clock(settings.clock_file)
     app.state.token_verifier = TokenVerifier(
