@@ -43,7 +43,10 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("identity", "POST", "/v1/sandbox/family-links"): Rule(EVERYONE),
     ("identity", "GET", "/v1/me"): Rule(SUBJECTS),
     ("identity", "GET", "/v1/me/children"): Rule(CITIZENS),
-    ("identity", "POST", "/v1/me/children/{person_id}/token"): Rule(frozenset({"citizen_a"})),
+    ("identity", "POST", "/v1/me/children/{person_id}/token"): Rule(
+        frozenset({"citizen_a"}),
+        refused_as={"citizen_b": 404},  # not B's child: not B's to see
+    ),
     ("identity", "GET", "/v1/clients"): Rule(OPERATOR),
     ("identity", "POST", "/v1/clients"): Rule(OPERATOR),
     ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(OPERATOR),
@@ -94,6 +97,11 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/reject"): Rule(OPERATOR),
 }
 NOT_THE_API = {"/healthz", "/readyz"}
+# Form bodies that reach the route's own checks (a JSON `{}` would be refused before them).
+FORMS = {
+    "/oauth/token": {"grant_type": "client_credentials"},
+    "/v1/proxy-requests": {"request": "{}"},
+}
 
 
 def routes(cluster: Cluster) -> set[tuple[str, str, str]]:
@@ -140,7 +148,8 @@ def test_who_gets_past_authorization(cluster: Cluster, cast: Cast) -> None:
                 method,
                 cluster.url(service) + path,
                 headers=bearer(token) if token else {},
-                json={} if method in ("POST", "PUT") else None,
+                data=FORMS.get(template),
+                json={} if method in ("POST", "PUT") and template not in FORMS else None,
                 timeout=60,
             )
             status = response.status_code
