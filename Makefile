@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run reset test test-unit test-integration test-e2e lint fmt bench clean
+.PHONY: install run reset test test-unit test-integration test-e2e fuzz lint fmt bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,6 +39,11 @@ test-integration: install
 
 test-e2e: install
 	$(BIN)/pytest tests/e2e
+
+## schemathesis against every service and role, with many more examples than `make test` runs.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	MEDREC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/sweeps/test_fuzzing.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -142,4 +142,5 @@ def require_scope(*scopes: str) -> Any:
         principal.require(*scopes)
         return principal
 
+    dependency.required_scopes = scopes  # type: ignore[attr-defined]  # for the OpenAPI document
     return Depends(dependency)

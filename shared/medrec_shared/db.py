@@ -38,8 +38,15 @@ def new_metadata() -> MetaData:
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        # hide_parameters: a database error (logged, or in a traceback) names the statement but
+        # never its bound values, which may be an RRN, a name or clinical content.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            echo=echo,
+            hide_parameters=True,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

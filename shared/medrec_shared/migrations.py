@@ -39,6 +39,7 @@ def run_env(target_metadata: MetaData) -> None:
             config.get_section(config.config_ini_section, {}),
             prefix="sqlalchemy.",
             poolclass=pool.NullPool,
+            hide_parameters=True,  # as every engine: errors never carry bound values
         )
         async with engine.connect() as connection:
             await connection.run_sync(do_run)

@@ -29,10 +29,12 @@ from medrec_shared.logs import (
     set_correlation_id,
 )
 from medrec_shared.messaging import Outbox
+from medrec_shared.openapi import install_openapi
 from medrec_shared.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.settings import ServiceSettings
 from medrec_shared.storage import ObjectStore
+from medrec_shared.text import refuse_unstorable_text
 
 log = get_logger("medrec.http")
 REQUESTS = Counter("medrec_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -145,7 +147,13 @@ def create_base_app(
     body_limits: BodyLimits | None = None,
 ) -> FastAPI:
     """`body_limits`: the routes that take more (or less) than `settings.body_max_bytes`."""
-    app = FastAPI(title=title, description=description, version=version)
+    # Text the database cannot store is refused before any route runs (medrec_shared.text).
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        dependencies=[Depends(refuse_unstorable_text)],
+    )
     # The last added runs first: the request context around everything, so that a refused
     # preflight or an oversized body is counted and logged too.
     app.add_middleware(
@@ -164,6 +172,7 @@ def create_base_app(
         )
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
+    install_openapi(app)  # problems, security schemes, standard responses
     app.state.settings = settings
     app.state.clock = build_clock(settings.clock_file)
     app.state.token_verifier = TokenVerifier(

@@ -6,12 +6,12 @@ plain JSON Schema, at `GET /v1/schemas/record`."""
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from medrec_ingest.deposit.schemas import BatchLine, BatchResult, RecordIn
 from medrec_ingest.transfers.schemas import CompleteIn
+from medrec_shared import openapi as shared_openapi
 from medrec_shared.clinical import (
     STRUCTURED_RECORD_CONTENT_TYPE,
     StructuredRecord,
@@ -44,31 +44,23 @@ def _add(components: dict[str, Any], name: str, adapter: TypeAdapter[Any], **ext
     components[name] = schema | extra
 
 
-def install_openapi(app: FastAPI) -> None:
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-            )
-            components = document.setdefault("components", {}).setdefault("schemas", {})
-            for model in (RecordIn, BatchLine, BatchResult, CompleteIn):
-                _add(components, model.__name__, TypeAdapter(model))
-            _add(
-                components,
-                "StructuredRecord",
-                TypeAdapter(StructuredRecord),
-                title="StructuredRecord",
-                description=_STRUCTURED_DESCRIPTION,
-                **{"x-media-type": STRUCTURED_RECORD_CONTENT_TYPE,
-                   "x-schema-version": RECORD_SCHEMA_VERSION},
-            )  # fmt: skip
-            app.openapi_schema = document
-        return app.openapi_schema
+def _extend(document: dict[str, Any]) -> None:
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    for model in (RecordIn, BatchLine, BatchResult, CompleteIn):
+        _add(components, model.__name__, TypeAdapter(model))
+    _add(
+        components,
+        "StructuredRecord",
+        TypeAdapter(StructuredRecord),
+        title="StructuredRecord",
+        description=_STRUCTURED_DESCRIPTION,
+        **{"x-media-type": STRUCTURED_RECORD_CONTENT_TYPE,
+           "x-schema-version": RECORD_SCHEMA_VERSION},
+    )  # fmt: skip
 
-    app.openapi = openapi  # type: ignore[method-assign]
+
+def install_openapi(app: FastAPI) -> None:
+    shared_openapi.install_openapi(app, _extend)
 
 
 @router.get(

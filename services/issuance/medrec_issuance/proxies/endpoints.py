@@ -22,6 +22,7 @@ from medrec_issuance.proxies.schemas import (
 )
 from medrec_shared.pages import Page
 from medrec_shared.problems import ValidationFailed, field_errors
+from medrec_shared.text import unstorable_errors
 from medrec_shared.vault import Vault
 from medrec_shared.web import Now
 
@@ -44,9 +45,15 @@ DocumentKind = Annotated[
 
 def _parse(request_json: str) -> ProxyRequestIn:
     try:
-        return ProxyRequestIn.model_validate(json.loads(request_json))
+        document = json.loads(request_json)
     except json.JSONDecodeError:
         raise ValidationFailed(errors=[{"field": "request", "message": "not JSON"}]) from None
+    # A JSON string inside a form field: the app's text check sees only its escapes.
+    unstorable = unstorable_errors(document, ("request",))
+    if unstorable:
+        raise ValidationFailed(errors=field_errors(unstorable))
+    try:
+        return ProxyRequestIn.model_validate(document)
     except ValidationError as exc:
         errors = [{**e, "field": f"request.{e['field']}"} for e in field_errors(exc.errors())]
         raise ValidationFailed(errors=errors) from None

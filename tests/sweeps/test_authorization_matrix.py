@@ -1,0 +1,166 @@
+"""Every route of every service × every role: who gets past authorization. The routes come from
+each running service's own route table (its OpenAPI document), so a new route without a line in
+MATRIX fails here until someone decides who may call it.
+
+"May" means authorization let the call through: any answer but 401, 403 or a 5xx (ids in paths
+are made up, so 404 and 422 are the route's own logic). Everyone else: 401 without a token, 403
+with a token that may not (or 404 where the API hides that a resource exists).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from medrec_devstack.cluster import SERVICES, Cluster
+from tests.actors import bearer
+from tests.sweeps.conftest import CODE_X, ROLES, Cast
+
+pytestmark = pytest.mark.e2e
+
+CITIZENS = frozenset({"citizen_a", "citizen_b"})
+SUBJECTS = CITIZENS | {"guardian"}  # a citizen, or a guardian acting for a child
+INSTITUTIONS = frozenset({"institution_x", "institution_y"})
+OPERATOR = frozenset({"operator"})
+EVERYONE = frozenset(ROLES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    may: frozenset[str]
+    # Roles whose refusal is another status than 403 (e.g. 404: not a resource they may see).
+    refused_as: dict[str, int] = field(default_factory=dict)
+
+
+MATRIX: dict[tuple[str, str, str], Rule] = {
+    # identity
+    ("identity", "GET", "/.well-known/jwks.json"): Rule(EVERYONE),
+    ("identity", "GET", "/.well-known/openid-configuration"): Rule(EVERYONE),
+    ("identity", "POST", "/oauth/token"): Rule(frozenset()),  # HTTP Basic, never a bearer token
+    ("identity", "POST", "/v1/verifications"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/verifications/{verification_id}/confirm"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/sandbox/family-links"): Rule(EVERYONE),
+    ("identity", "GET", "/v1/me"): Rule(SUBJECTS),
+    ("identity", "GET", "/v1/me/children"): Rule(CITIZENS),
+    ("identity", "POST", "/v1/me/children/{person_id}/token"): Rule(
+        frozenset({"citizen_a"}),
+        refused_as={"citizen_b": 404},  # not B's child: not B's to see
+    ),
+    ("identity", "GET", "/v1/clients"): Rule(OPERATOR),
+    ("identity", "POST", "/v1/clients"): Rule(OPERATOR),
+    ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(OPERATOR),
+    # ingest
+    ("ingest", "GET", "/v1/schemas/record"): Rule(EVERYONE),
+    ("ingest", "POST", "/v1/transfers"): Rule(INSTITUTIONS),
+    ("ingest", "GET", "/v1/transfers"): Rule(INSTITUTIONS),
+    ("ingest", "GET", "/v1/transfers/{transfer_id}"): Rule(INSTITUTIONS),
+    ("ingest", "POST", "/v1/transfers/{transfer_id}/complete"): Rule(INSTITUTIONS),
+    ("ingest", "PUT", "/v1/transfers/{transfer_id}/records/{external_id}"): Rule(INSTITUTIONS),
+    ("ingest", "PUT", "/v1/transfers/{transfer_id}/records/{external_id}/content"): Rule(
+        INSTITUTIONS
+    ),
+    ("ingest", "POST", "/v1/transfers/{transfer_id}/records:batch"): Rule(INSTITUTIONS),
+    ("ingest", "GET", "/v1/transfers/{transfer_id}/export"): Rule(INSTITUTIONS),
+    ("ingest", "POST", "/v1/transfers/{transfer_id}/release"): Rule(OPERATOR),
+    ("ingest", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"catalog_service"})),
+    ("ingest", "POST", "/internal/v1/records:metadata"): Rule(frozenset({"catalog_service"})),
+    ("ingest", "GET", "/internal/v1/records/{record_id}/content"): Rule(
+        frozenset({"issuance_service"})
+    ),
+    ("ingest", "POST", "/v1/admin/releases/sweep"): Rule(OPERATOR),
+    ("ingest", "GET", "/v1/admin/destructions"): Rule(OPERATOR),
+    # catalog
+    ("catalog", "GET", "/v1/institutions"): Rule(EVERYONE),
+    ("catalog", "GET", "/v1/institutions/{code}"): Rule(EVERYONE),
+    ("catalog", "GET", "/v1/me/records"): Rule(SUBJECTS),
+    ("catalog", "GET", "/v1/me/access-log"): Rule(SUBJECTS),
+    ("catalog", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"issuance_service"})),
+    ("catalog", "GET", "/internal/v1/persons/{person_key}/records"): Rule(
+        frozenset({"issuance_service"})
+    ),
+    ("catalog", "GET", "/v1/admin/stats"): Rule(OPERATOR),
+    ("catalog", "POST", "/v1/admin/retention/sweep"): Rule(OPERATOR),
+    ("catalog", "POST", "/v1/admin/records/{record_id}/retention-extension"): Rule(OPERATOR),
+    # issuance
+    ("issuance", "GET", "/v1/verify"): Rule(EVERYONE),
+    ("issuance", "POST", "/v1/verify"): Rule(EVERYONE),
+    ("issuance", "POST", "/v1/issuances"): Rule(SUBJECTS),
+    ("issuance", "GET", "/v1/issuances"): Rule(SUBJECTS),
+    ("issuance", "GET", "/v1/issuances/{issuance_id}"): Rule(SUBJECTS),
+    ("issuance", "GET", "/v1/issuances/{issuance_id}/document"): Rule(SUBJECTS),
+    ("issuance", "POST", "/v1/proxy-requests"): Rule(CITIZENS),
+    ("issuance", "GET", "/v1/proxy-requests/{request_id}"): Rule(SUBJECTS),
+    ("issuance", "GET", "/v1/admin/proxy-requests"): Rule(OPERATOR),
+    ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}/documents/{kind}"): Rule(OPERATOR),
+    ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/approve"): Rule(OPERATOR),
+    ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/reject"): Rule(OPERATOR),
+}
+NOT_THE_API = {"/healthz", "/readyz"}
+# Form bodies that reach the route's own checks (a JSON `{}` would be refused before them).
+FORMS = {
+    "/oauth/token": {"grant_type": "client_credentials"},
+    "/v1/proxy-requests": {"request": "{}"},
+}
+
+
+def routes(cluster: Cluster) -> set[tuple[str, str, str]]:
+    found = set()
+    for service in SERVICES:
+        document = httpx.get(f"{cluster.url(service)}/openapi.json", timeout=30).json()
+        for path, operations in document["paths"].items():
+            if path in NOT_THE_API:
+                continue
+            found |= {(service, method.upper(), path) for method in operations}
+    return found
+
+
+def test_every_route_has_an_entry_in_the_matrix(cluster: Cluster) -> None:
+    served = routes(cluster)
+    assert served - MATRIX.keys() == set(), "routes without a line in MATRIX"
+    assert MATRIX.keys() - served == set(), "lines in MATRIX for routes that are gone"
+
+
+def _path(template: str, cast: Cast) -> str:
+    values = {
+        "{code}": CODE_X,
+        "{external_id}": "m-1",
+        "{kind}": "consent_form",
+        "{person_key}": "0" * 64,
+        "{client_id}": "no-such-client",
+        "{person_id}": cast.child_person_id() if "{person_id}" in template else "",
+    }
+    for name, value in values.items():
+        template = template.replace(name, value)
+    while "{" in template:  # any other id: a made-up one
+        start, end = template.index("{"), template.index("}")
+        template = template[:start] + str(uuid.uuid4()) + template[end + 1 :]
+    return template
+
+
+def test_who_gets_past_authorization(cluster: Cluster, cast: Cast) -> None:
+    wrong = []
+    for (service, method, template), rule in sorted(MATRIX.items()):
+        path = _path(template, cast)
+        for role in ROLES:
+            token = cast.token(role)
+            response = httpx.request(
+                method,
+                cluster.url(service) + path,
+                headers=bearer(token) if token else {},
+                data=FORMS.get(template),
+                json={} if method in ("POST", "PUT") and template not in FORMS else None,
+                timeout=60,
+            )
+            status = response.status_code
+            if role in rule.may:
+                ok = status not in (401, 403) and status < 500
+                expected = "past authorization"
+            elif role == "anonymous" or template == "/oauth/token":
+                ok, expected = status == 401, "401"
+            else:
+                refused = rule.refused_as.get(role, 403)
+                ok, expected = status == refused, str(refused)
+            if not ok:
+                wrong.append(f"{role:16} {method:6} {service}{template}: {status}, not {expected}")
+    assert wrong == [], "\n".join(wrong)
