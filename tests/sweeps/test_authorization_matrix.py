@@ -95,6 +95,13 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}/documents/{kind}"): Rule(OPERATOR),
     ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/approve"): Rule(OPERATOR),
     ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/reject"): Rule(OPERATOR),
+    # dead letters: operators alone, in every service that consumes events
+    ("ingest", "GET", "/v1/admin/dead-letters"): Rule(OPERATOR),
+    ("ingest", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
+    ("catalog", "GET", "/v1/admin/dead-letters"): Rule(OPERATOR),
+    ("catalog", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
+    ("issuance", "GET", "/v1/admin/dead-letters"): Rule(OPERATOR),
+    ("issuance", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
 }
 NOT_THE_API = {"/healthz", "/readyz"}
 # Form bodies that reach the route's own checks (a JSON `{}` would be refused before them).
