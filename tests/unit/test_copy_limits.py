@@ -1,9 +1,11 @@
 """What one copy may hold: explicit limits on what is rendered, a memory cap on the process that
 renders, and content that is only listed never read."""
 
+import asyncio
 import hashlib
 import io
 from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import pytest
@@ -70,7 +72,14 @@ async def _pieces(data: bytes) -> AsyncGenerator[bytes, None]:
         yield data[start : start + 64 * 1024]
 
 
-async def _run(
+def _run(content: bytes, content_type: str, memory: int, limits: CopyLimits) -> Produced | Refused:
+    # A loop of its own on a thread of its own, as in the worker: the test session's loop has
+    # served the whole suite (and its subprocesses) by the time this runs.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, _render(content, content_type, memory, limits)).result()
+
+
+async def _render(
     content: bytes, content_type: str, memory: int, limits: CopyLimits
 ) -> Produced | Refused:
     key_pem, cert_pem = create_self_signed_issuer()
@@ -83,15 +92,15 @@ async def _run(
         await child.close()
 
 
-async def test_the_render_process_is_held_to_its_memory_cap() -> None:
+def test_the_render_process_is_held_to_its_memory_cap() -> None:
     noise = io.BytesIO()
     Image.effect_noise((3000, 4000), 64).convert("RGB").save(noise, format="PNG")
     generous = CopyLimits(record_bytes=256 * MiB, content_bytes=256 * MiB)
-    produced = await _run(noise.getvalue(), "image/png", 640 * MiB, generous)
+    produced = _run(noise.getvalue(), "image/png", 640 * MiB, generous)
     assert isinstance(produced, Produced) and produced.pages == 2
-    assert await _run(noise.getvalue(), "image/png", 300 * MiB, generous) == Refused(OUT_OF_MEMORY)
+    assert _run(noise.getvalue(), "image/png", 300 * MiB, generous) == Refused(OUT_OF_MEMORY)
 
 
-async def test_content_beyond_its_limit_is_refused_as_it_arrives() -> None:
-    refused = await _run(b"x" * (2 * MiB), "text/plain", 640 * MiB, CopyLimits(record_bytes=MiB))
+def test_content_beyond_its_limit_is_refused_as_it_arrives() -> None:
+    refused = _run(b"x" * (2 * MiB), "text/plain", 640 * MiB, CopyLimits(record_bytes=MiB))
     assert isinstance(refused, Refused) and "1MB" in refused.reason

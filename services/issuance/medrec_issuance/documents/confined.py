@@ -171,7 +171,11 @@ class ConfinedCopy:
         except TimeoutError:
             return Refused(TOO_SLOW)
         except (asyncio.IncompleteReadError, ValueError):  # it died without answering
-            code = await self.process.wait()
+            try:
+                async with asyncio.timeout(30):  # never wait without end for its exit status
+                    code = await self.process.wait()
+            except TimeoutError:
+                return Refused(NOT_PRODUCED)
             if code == -signal.SIGTERM:  # stopped with the worker: the event will come again
                 raise RuntimeError("the render process was stopped") from None
             # Killed by a signal: what a failed allocation in a C library ends in.
