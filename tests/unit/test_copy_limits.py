@@ -1,20 +1,16 @@
 """What one copy may hold: explicit limits on what is rendered, a memory cap on the process that
 renders, and content that is only listed never read."""
 
-import asyncio
 import hashlib
 import io
-from collections.abc import AsyncGenerator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from medrec_issuance.documents import CoverPage, RecordDocument, create_self_signed_issuer
-from medrec_issuance.documents.confined import ConfinedCopy, CopyJob, Produced, Refused
-from medrec_issuance.documents.limits import OUT_OF_MEMORY, CopyLimits, OverLimit
+from medrec_issuance.documents import CoverPage, RecordDocument
+from medrec_issuance.documents.limits import CopyLimits, OverLimit
 from medrec_issuance.documents.render import render_copy
 
 MiB = 1024 * 1024
@@ -65,42 +61,3 @@ def test_listed_content_is_described_by_its_stored_size_and_digest_without_being
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(copy.pdf)).pages)
     assert "2,147,483,648 바이트" in text
     assert dicom.sha256 in text.replace("\n", "")
-
-
-async def _pieces(data: bytes) -> AsyncGenerator[bytes, None]:
-    for start in range(0, len(data), 64 * 1024):
-        yield data[start : start + 64 * 1024]
-
-
-def _run(content: bytes, content_type: str, memory: int, limits: CopyLimits) -> Produced | Refused:
-    # A loop of its own on a thread of its own, as in the worker: the test session's loop has
-    # served the whole suite (and its subprocesses) by the time this runs.
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, _render(content, content_type, memory, limits)).result()
-
-
-async def _render(
-    content: bytes, content_type: str, memory: int, limits: CopyLimits
-) -> Produced | Refused:
-    key_pem, cert_pem = create_self_signed_issuer()
-    job = CopyJob(COVER, [record(content_type, None, len(content))], limits, key_pem, cert_pem)
-    child = await ConfinedCopy.start(job, memory)
-    try:
-        await child.send(_pieces(content))
-        return await child.outcome(120)
-    finally:
-        await child.close()
-
-
-def test_the_render_process_is_held_to_its_memory_cap() -> None:
-    noise = io.BytesIO()
-    Image.effect_noise((3000, 4000), 64).convert("RGB").save(noise, format="PNG")
-    generous = CopyLimits(record_bytes=256 * MiB, content_bytes=256 * MiB)
-    produced = _run(noise.getvalue(), "image/png", 640 * MiB, generous)
-    assert isinstance(produced, Produced) and produced.pages == 2
-    assert _run(noise.getvalue(), "image/png", 300 * MiB, generous) == Refused(OUT_OF_MEMORY)
-
-
-def test_content_beyond_its_limit_is_refused_as_it_arrives() -> None:
-    refused = _run(b"x" * (2 * MiB), "text/plain", 640 * MiB, CopyLimits(record_bytes=MiB))
-    assert isinstance(refused, Refused) and "1MB" in refused.reason
