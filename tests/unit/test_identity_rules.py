@@ -1,9 +1,8 @@
 """Identity's rules without the stack: client authentication and scopes, the operator secret's
 rotation, and the guardianship link a child token may be minted for."""
 
-import asyncio
-import statistics
-import time
+import hashlib
+import threading
 import uuid
 from datetime import UTC, date, datetime
 
@@ -18,7 +17,7 @@ from medrec_identity.clients.service import (
     rotate_secret,
 )
 from medrec_identity.family.port import FamilyEntry
-from medrec_identity.models import ApiClient, Person
+from medrec_identity.models import Person
 from medrec_shared.guardianship import Refusal, decide
 from medrec_shared.problems import Problem
 
@@ -43,44 +42,50 @@ async def test_a_revoked_client_does_not_authenticate() -> None:
         await authenticated(registered, SECRET)
 
 
-async def _refusal_seconds(client: ApiClient | None) -> float:
-    started = time.perf_counter()
+@pytest.fixture
+def scrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, int, int, int]]:
+    """Every scrypt the secrets module runs, still run for real: its cost parameters, and the
+    thread it ran on."""
+    calls: list[tuple[int, int, int, int, int]] = []
+    real = hashlib.scrypt
+
+    def counted(password: bytes, *, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+        calls.append((n, r, p, dklen, threading.get_ident()))
+        return real(password, salt=salt, n=n, r=r, p=p, dklen=dklen)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    return calls
+
+
+async def test_an_unknown_client_costs_as_much_work_as_a_wrong_secret(
+    scrypt_calls: list[tuple[int, int, int, int, int]],
+) -> None:
+    """No timing oracle for which client ids exist: an unknown id is hashed against a dummy,
+    with the same scrypt cost as a known one."""
+    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    scrypt_calls.clear()  # registering hashed the secret once
     with pytest.raises(InvalidClient):
-        await authenticated(client, "wrong")
-    return time.perf_counter() - started
+        await authenticated(registered, "wrong")
+    known = [call[:4] for call in scrypt_calls]
+    scrypt_calls.clear()
+    with pytest.raises(InvalidClient):
+        await authenticated(None, "wrong")
+    unknown = [call[:4] for call in scrypt_calls]
+    assert known == unknown == [(2**14, 8, 1, 32)]
 
 
-async def test_an_unknown_client_costs_as_much_time_as_a_wrong_secret() -> None:
-    """No timing oracle for which client ids exist: an unknown id is hashed against a dummy."""
+async def test_secrets_are_checked_off_the_event_loop(
+    scrypt_calls: list[tuple[int, int, int, int, int]],
+) -> None:
+    """scrypt takes tens of milliseconds of CPU: it runs on a worker thread, never on the loop."""
     registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
-    known = statistics.median([await _refusal_seconds(registered) for _ in range(5)])
-    unknown = statistics.median([await _refusal_seconds(None) for _ in range(5)])
-    # scrypt takes tens of milliseconds; a lookup that skips it, a few microseconds.
-    assert unknown > known * 0.5, (unknown, known)
-
-
-async def test_secrets_are_checked_off_the_event_loop() -> None:
-    """While scrypt runs, the loop keeps serving: a 1 ms ticker is never held up for long."""
-    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
-    longest = 0.0
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal longest
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(0.001)
-            longest = max(longest, time.perf_counter() - before)
-
-    ticking = asyncio.create_task(ticker())
-    await asyncio.sleep(0.01)  # the ticker is running
-    started = time.perf_counter()
-    for _ in range(4):
-        await authenticated(registered, SECRET)
-    checking = (time.perf_counter() - started) / 4
-    done.set()
-    await ticking
-    assert longest < checking / 2, (longest, checking)
+    scrypt_calls.clear()
+    await authenticated(registered, SECRET)
+    with pytest.raises(InvalidClient):
+        await authenticated(None, SECRET)
+    loop_thread = threading.get_ident()
+    assert len(scrypt_calls) == 2
+    assert all(call[4] != loop_thread for call in scrypt_calls)
 
 
 def test_a_client_gets_the_scopes_it_asks_for_within_its_own() -> None:
