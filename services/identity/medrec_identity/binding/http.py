@@ -26,7 +26,8 @@ import httpx
 from pydantic import BaseModel, StrictBool, ValidationError
 
 from medrec_identity.binding.port import BindingUnavailable
-from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id, get_logger
+from medrec_identity.outside import post_json
+from medrec_shared.logs import get_logger
 
 log = get_logger(__name__)
 
@@ -45,15 +46,7 @@ class HttpIdentityBinding:
 
     async def confirms(self, rrn: str, ci: str) -> bool:
         try:
-            response = await self.http.post(
-                self.url,
-                json={"rrn": rrn, "ci": ci},
-                headers={
-                    "Authorization": f"Bearer {self.token}",
-                    "Accept": "application/json",
-                    CORRELATION_HEADER: get_correlation_id(),
-                },
-            )
+            response = await post_json(self.http, self.url, self.token, {"rrn": rrn, "ci": ci})
         except httpx.HTTPError as exc:
             log.warning("identity_binding_unreachable", error_type=type(exc).__name__)
             raise BindingUnavailable("The identity binding service did not answer.") from exc

@@ -40,8 +40,9 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from medrec_identity.family.port import FamilyEntry, FamilyRegistryUnavailable, RegistryQuery
+from medrec_identity.outside import post_json
 from medrec_shared.guardianship import Relation
-from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id, get_logger
+from medrec_shared.logs import get_logger
 from medrec_shared.rrn import InvalidRRN, parse_rrn
 
 log = get_logger(__name__)
@@ -68,15 +69,8 @@ class HttpFamilyRegistry:
 
     async def children_of(self, parent: RegistryQuery, as_of: date) -> list[FamilyEntry]:
         try:
-            response = await self.http.post(
-                self.url,
-                json={"parent_rrn": parent.rrn, "as_of": as_of.isoformat()},
-                headers={
-                    "Authorization": f"Bearer {self.token}",
-                    "Accept": "application/json",
-                    CORRELATION_HEADER: get_correlation_id(),
-                },
-            )
+            query = {"parent_rrn": parent.rrn, "as_of": as_of.isoformat()}
+            response = await post_json(self.http, self.url, self.token, query)
         except httpx.HTTPError as exc:
             log.warning("family_registry_unreachable", error_type=type(exc).__name__)
             raise FamilyRegistryUnavailable("The family registry did not answer.") from exc
