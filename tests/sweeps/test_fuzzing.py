@@ -7,6 +7,7 @@ failure prints schemathesis's report, with a curl command reproducing each case.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,10 @@ def test_no_server_errors_and_every_answer_as_documented(
         "--checks", CHECKS,
         "--max-examples", str(EXAMPLES),
         "--seed", SEED,
-        "--workers", "2",
+        # One worker: a CI run with two ended once in an internal error of schemathesis's own
+        # ("Runtime Error", not a finding) that did not recur here; one rules out a race between
+        # its workers, as firezone/firezone#15195 saw.
+        "--workers", "1",
         "--request-timeout", "30",
         "--suppress-health-check", "all",
         # Probes are not the API; schemathesis cannot serialize an NDJSON body in its fuzzing
@@ -66,4 +70,12 @@ def test_no_server_errors_and_every_answer_as_documented(
         cwd=tmp_path,
         env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"},
     )
-    assert run.returncode == 0, run.stdout[-30000:] + run.stderr[-5000:]
+    assert run.returncode == 0, what_went_wrong(run.stdout) + run.stderr[-5000:]
+
+
+def what_went_wrong(report: str) -> str:
+    """schemathesis's failures and errors first, then its summary: a long report's head would
+    otherwise be cut off where CI shows only its end."""
+    sections = re.split(r"^(?==+ [A-Z ]+ =+$)", report, flags=re.MULTILINE)
+    wanted = [s for s in sections if re.match(r"=+ (FAILURES|ERRORS|SUMMARY) =+", s)]
+    return "\n".join(section[:12000] for section in wanted) or report[-30000:]
