@@ -36,7 +36,7 @@ async def bootstrap(
     replicas."""
     async with transactions.begin() as session:
         keys = SigningKeyRepository(session)
-        await keys.lock_for_start_up()
+        await keys.lock()
         if await keys.active() is None:
             await keys.create(keyring)
         secret = settings.admin_client_secret
