@@ -14,7 +14,7 @@ from medrec_identity.keys import IdentityKeys
 from medrec_identity.models import rate_events
 from medrec_identity.persons import endpoints as me
 from medrec_identity.settings import IdentitySettings
-from medrec_identity.signing import SigningKeyRepository
+from medrec_identity.signing_keys.repository import SigningKeyRepository
 from medrec_identity.verification import api as verification_api
 from medrec_identity.verification.select import build_provider
 from medrec_shared.clock import build_clock

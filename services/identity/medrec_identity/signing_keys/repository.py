@@ -1,4 +1,4 @@
-"""The token signing keys: ES256, several published in the JWKS during rotation, one active.
+"""The token signing keys' rows: ES256, several published in the JWKS during rotation, one active.
 Private keys are sealed with the field keyring before they reach the database; a retired key's
 private half is erased (its public JWK stays in the row, for the record).
 
@@ -7,10 +7,8 @@ A key's life (signing_keys/rotation.py): created active; deactivated when a newe
 have expired."""
 
 import json
-import time
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,16 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, text, update
 
 from medrec_identity.models import SigningKey
-from medrec_shared.crypto import Keyring, seal, unseal
+from medrec_shared.crypto import Keyring, seal
 from medrec_shared.db import Repository
 
-_CONTEXT = b"identity.signing_key"
-
-
-@dataclass(frozen=True)
-class ActiveKey:
-    kid: str
-    private_key: ec.EllipticCurvePrivateKey
+CONTEXT = b"identity.signing_key"  # bound into each sealed private key
 
 
 class SigningKeyRepository(Repository):
@@ -95,7 +87,7 @@ class SigningKeyRepository(Repository):
         )
         key = SigningKey(
             kid=kid,
-            private_key_sealed=seal(keyring, pem, context=_CONTEXT),
+            private_key_sealed=seal(keyring, pem, context=CONTEXT),
             public_jwk=json.dumps(jwk),
             active=True,
         )
@@ -104,23 +96,3 @@ class SigningKeyRepository(Repository):
         self.session.add(key)
         await self.session.flush()
         return key
-
-
-def load_active(key: SigningKey, keyring: Keyring) -> ActiveKey:
-    pem = unseal(keyring, key.private_key_sealed, context=_CONTEXT)
-    private_key = serialization.load_pem_private_key(pem, password=None)
-    assert isinstance(private_key, ec.EllipticCurvePrivateKey)
-    return ActiveKey(key.kid, private_key)
-
-
-def sign(key: ActiveKey, claims: dict[str, Any], *, issuer: str, audience: str, ttl: int) -> str:
-    now = int(time.time())
-    payload = {
-        "iss": issuer,
-        "aud": audience,
-        "iat": now,
-        "exp": now + ttl,
-        "jti": uuid.uuid4().hex,
-    }
-    payload.update(claims)
-    return jwt.encode(payload, key.private_key, algorithm="ES256", headers={"kid": key.kid})
