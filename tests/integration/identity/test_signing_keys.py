@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from medrec_devstack.cluster import Cluster
 from tests.actors import bearer, eventually
@@ -236,6 +237,27 @@ def test_the_command_never_shows_key_material_or_tokens(keys: Keys, rotation: Ro
     shown += [bytes(row["private_key_sealed"]).hex() for row in rows if row["private_key_sealed"]]
     assert all(value not in printed for value in shown)
     assert "PRIVATE" not in printed and '"d"' not in printed
+
+
+def test_tokens_with_unknown_kids_cannot_make_catalog_hammer_identity(keys: Keys) -> None:
+    forger = ec.generate_private_key(ec.SECP256R1())
+
+    def jwks_fetches() -> int:
+        return keys.identity.log_text().count('"route": "/.well-known/jwks.json"')
+
+    before, started = jwks_fetches(), time.monotonic()
+    assert before >= 1, "identity logs each fetch of its JWKS (catalog's, above)"
+    for n in range(40):
+        forged = jwt.encode(
+            {"sub": "x", "scope": "admin", "iss": "medrec-identity", "aud": "medrec"},
+            forger,
+            algorithm="ES256",
+            headers={"kid": f"made-up-{n}"},
+        )
+        assert keys.catalog_answers(forged) == 401
+    took = time.monotonic() - started
+    # one fetch per CACHE_SECONDS at most (10 s with the default cache time), not one per token
+    assert jwks_fetches() - before <= took / CACHE_SECONDS + 2, (jwks_fetches() - before, took)
 
 
 def test_identity_away_leaves_catalog_with_the_keys_it_has(keys: Keys, rotation: Rotation) -> None:
