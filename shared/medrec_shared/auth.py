@@ -56,8 +56,9 @@ class JwksCache:
     Identity unreachable at a fetch (or answering something that is not a JWKS): the keys
     already fetched stay trusted, a warning is logged, and the fetch is tried again
     `min_refresh_seconds` later. Dropping them would turn an identity outage into every caller
-    of every service being logged out; a retired key lingering a little longer is what the
-    minute of margin in its retirement allows for (medrec_identity.signing_keys.rotation)."""
+    of every service being logged out. A key retired meanwhile lingers harmlessly: identity
+    retires a key only once every token it signed has expired (medrec_identity.signing_keys
+    .rotation), and expiry is checked at each use."""
 
     def __init__(
         self,
