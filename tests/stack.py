@@ -30,6 +30,23 @@ def sql(cluster: Cluster, service: str, query: str, *args: Any) -> list[asyncpg.
     return asyncio.run(run())
 
 
+def new_database(cluster: Cluster, name: str) -> str:
+    """A database of its own on the stack's server, for a test that runs a service apart; its
+    SQLAlchemy URL."""
+    assert cluster.infra is not None
+    server = cluster.infra.database_url
+
+    async def create() -> None:
+        conn = await asyncpg.connect(f"{server.replace('+asyncpg', '')}/postgres")
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return f"{server}/{name}"
+
+
 def topic_envelopes(cluster: Cluster, topic: str) -> list[dict[str, Any]]:
     """Every message on the topic, read from the start without joining any group."""
     assert cluster.infra is not None

@@ -8,7 +8,6 @@ every other test), and catalog a process whose identity is that one, with a JWKS
 seconds. The command's "now" is a clock file of its own: the test moves it past a token
 lifetime instead of waiting one out."""
 
-import asyncio
 import json
 import os
 import subprocess
@@ -20,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import jwt
 import pytest
@@ -29,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from medrec_devstack.cluster import Cluster
 from tests.actors import bearer, eventually
 from tests.lab import Lab, service_lab
-from tests.stack import sql
+from tests.stack import new_database, sql
 
 DATABASE = "medrec_identity_keys"
 CACHE_SECONDS = 2.0  # catalog's jwks_cache_seconds here (300 s by default)
@@ -106,18 +104,7 @@ def kid(token: str) -> str:
 
 @pytest.fixture(scope="module")
 def keys(cluster: Cluster) -> Iterator[Keys]:
-    assert cluster.infra is not None
-    server = cluster.infra.database_url
-
-    async def create() -> None:
-        conn = await asyncpg.connect(f"{server.replace('+asyncpg', '')}/postgres")
-        try:
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    database = {"MEDREC_IDENTITY_DATABASE_URL": f"{server}/{DATABASE}"}
+    database = {"MEDREC_IDENTITY_DATABASE_URL": new_database(cluster, DATABASE)}
     env = cluster.env("identity") | database
     migrate = [str(BIN / "medrec-identity-migrate")]
     subprocess.run(migrate, env=os.environ | env, check=True, capture_output=True, timeout=120)

@@ -5,7 +5,6 @@ to it, the old KEK retired. No request fails and every record reads back the sam
 The replicas get a database of their own: the re-wrap moves every record it finds to a key the
 shared cluster's ingest does not have."""
 
-import asyncio
 import hashlib
 import json
 import os
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -35,6 +33,7 @@ from tests.actors import (
     inline,
 )
 from tests.lab import Lab, service_lab
+from tests.stack import new_database
 from tests.support.ingest import NAME, RRN, IngestStore, a_record, new_code
 
 OLD, NEW = "kek-local-1", "kek-rotation-2"  # the cluster's key, the one rotated to
@@ -83,18 +82,7 @@ def keys_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
 
 @pytest.fixture(scope="module")
 def rotation(cluster: Cluster) -> Iterator[Rotation]:
-    assert cluster.infra is not None
-    server = cluster.infra.database_url
-    url = f"{server}/{DATABASE}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(f"{server.replace('+asyncpg', '')}/postgres")
-        try:
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
+    url = new_database(cluster, DATABASE)
     keys_file = cluster.state / "rotation-keys.json"
     env = cluster.env("ingest") | {
         "MEDREC_INGEST_DATABASE_URL": url,
@@ -103,7 +91,7 @@ def rotation(cluster: Cluster) -> Iterator[Rotation]:
     migrate = [str(BIN / "medrec-ingest-migrate")]
     subprocess.run(migrate, env=os.environ | env, check=True, capture_output=True, timeout=120)
     store = IngestStore(cluster)
-    store.dsn = f"{server.replace('+asyncpg', '')}/{DATABASE}"
+    store.dsn = url.replace("+asyncpg", "")
     # The file starts with the cluster's keys (MEDREC_INGEST_CONTENT_KEYS), as a deployment
     # moving from that setting to a file would.
     created = keys_command(env, "init")
