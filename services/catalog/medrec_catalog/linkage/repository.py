@@ -3,7 +3,7 @@ point at. Nothing here commits."""
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -153,7 +153,3 @@ class LinkageRepository(Repository):
             select(func.count()).where(LinkageCandidate.status == CandidateStatus.pending)
         )
         return int(unmatched or 0), int(pending or 0)
-
-    async def verified_at(self, person_key: str) -> datetime | None:
-        person = await self.session.get(LinkagePerson, person_key)
-        return person.verified_at if person else None
