@@ -219,6 +219,8 @@ async def test_approval_links_the_record_closes_the_others_and_tells_the_person(
     linked, told = (a.data for a in announced)
     assert isinstance(linked, RecordLinked) and linked.person_key == "a" * 64
     assert [a.topic for a in announced] == ["topic_record", "topic_audit"]
+    # a link and its undoing are keyed by the record: they reach ingest in order
+    assert [a.key for a in announced] == [str(record.record_id), "a" * 64]
     assert isinstance(told, AccessRecorded)
     assert (told.action, told.actor_type, told.actor_id) == ("link", "operator", "operator")
     assert told.subject_person_key == "a" * 64 and told.reason is None

@@ -195,9 +195,10 @@ async def approve(
         if other.candidate_id != candidate.candidate_id and other.status == CandidateStatus.pending:
             _decide(other, CandidateStatus.closed, None, operator, now)
     return candidate, [
+        # Keyed by the record, as its RecordUnlinked is: the two reach ingest in order.
         Announcement(
             "topic_record",
-            candidate.person_key,
+            str(record.record_id),
             RecordLinked(
                 record_id=record.record_id,
                 person_key=candidate.person_key,
