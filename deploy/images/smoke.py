@@ -63,6 +63,9 @@ def service_env(service: str, infra: Infra, port: int) -> dict[str, str]:
     )
     p = f"MEDREC_{service.upper()}_"
     env.pop("SSL_CERT_FILE", None)  # the cluster's MinIO CA; the local S3 server is plain HTTP
+    # The cluster's Kafka is TLS with SCRAM (components/kafka-authz); the local broker is plain.
+    for name in ("SECURITY_PROTOCOL", "SASL_MECHANISM", "USERNAME", "PASSWORD", "CA_FILE"):
+        env.pop(f"{p}KAFKA_{name}", None)
     env |= {
         # 0.0.0.0 in a pod; here the container shares the host's network: loopback only.
         p + "API_HOST": "127.0.0.1",

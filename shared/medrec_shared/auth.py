@@ -5,6 +5,7 @@ clients), `person_key` (citizens: the keyed hash their records are filed under) 
 (a guardian acting for the child in `sub`, RFC 8693)."""
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -15,7 +16,10 @@ from fastapi import Depends, Request
 
 from medrec_shared.clock import Clock
 from medrec_shared.guardianship import guardian_token_decision, refusal_problem
+from medrec_shared.logs import get_logger
 from medrec_shared.problems import Forbidden, Unauthorized
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,34 +47,73 @@ class Principal:
 
 
 class JwksCache:
-    """Keys fetched once and refreshed on an unknown `kid` (key rotation), at most every
-    `min_refresh_seconds`, so a flood of bad tokens cannot hammer identity."""
+    """identity's signing keys as a service trusts them: fetched from its JWKS, trusted for
+    `cache_seconds`, then fetched again, so a key identity retires (gone from the JWKS) stops
+    being trusted within that time. A token with a `kid` not among them (a key published since
+    the last fetch) fetches at once, but at most every `min_refresh_seconds`, so a flood of
+    tokens with made-up kids cannot hammer identity.
 
-    def __init__(self, jwks_url: str, *, min_refresh_seconds: float = 10.0) -> None:
+    Identity unreachable at a fetch (or answering something that is not a JWKS): the keys
+    already fetched stay trusted, a warning is logged, and the fetch is tried again
+    `min_refresh_seconds` later. Dropping them would turn an identity outage into every caller
+    of every service being logged out. A key retired meanwhile lingers harmlessly: identity
+    retires a key only once every token it signed has expired (medrec_identity.signing_keys
+    .rotation), and expiry is checked at each use."""
+
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        cache_seconds: float = 300.0,
+        min_refresh_seconds: float = 10.0,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         self.jwks_url = jwks_url
-        self.min_refresh_seconds = min_refresh_seconds
+        self.cache_seconds = cache_seconds
+        # A guard longer than the cache's life would guard nothing: the keys are fetched anyway.
+        self.min_refresh_seconds = min(min_refresh_seconds, cache_seconds)
+        self.timeout_seconds = timeout_seconds
         self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._fresh_until = -math.inf  # monotonic; the keys are fetched again from then on
+        self._tried_at = -math.inf  # the last fetch, answered or not
         self._lock = asyncio.Lock()
 
     async def _refresh(self) -> None:
-        async with httpx.AsyncClient(timeout=5.0) as client:
-            response = await client.get(self.jwks_url)
-            response.raise_for_status()
-        keys = {}
-        for jwk in response.json().get("keys", []):
-            keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk).key
+        self._tried_at = time.monotonic()
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
+                response = await client.get(self.jwks_url)
+                response.raise_for_status()
+            keys = {
+                str(jwk["kid"]): jwt.PyJWK.from_dict(jwk).key for jwk in response.json()["keys"]
+            }
+        except (
+            httpx.HTTPError,
+            jwt.PyJWTError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as exc:
+            log.warning(
+                "jwks_refresh_failed",
+                keys_kept=len(self._keys),
+                retry_in_seconds=self.min_refresh_seconds,
+                error_type=type(exc).__name__,
+            )
+            self._fresh_until = self._tried_at + self.min_refresh_seconds
+            return
         self._keys = keys
-        self._fetched_at = time.monotonic()
+        self._fresh_until = self._tried_at + self.cache_seconds
 
     async def key(self, kid: str) -> Any:
-        if kid in self._keys:
+        if kid in self._keys and (time.monotonic() < self._fresh_until or self._lock.locked()):
+            # While one request fetches, the others go on with the keys they have.
             return self._keys[kid]
         async with self._lock:
-            if (
-                kid not in self._keys
-                and time.monotonic() - self._fetched_at > self.min_refresh_seconds
-            ):
+            now = time.monotonic()
+            wanted = kid not in self._keys or now >= self._fresh_until
+            if wanted and now - self._tried_at >= self.min_refresh_seconds:
                 await self._refresh()
         if kid not in self._keys:
             raise Unauthorized("The token is not valid.")

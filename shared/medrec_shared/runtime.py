@@ -22,7 +22,7 @@ from medrec_shared.messaging import (
     new_producer,
 )
 from medrec_shared.settings import ServiceSettings
-from medrec_shared.topics import CONSUMES, TopicSetting
+from medrec_shared.topics import CONSUMES, TopicSetting, consumer_group
 from medrec_shared.worker import Task
 
 TOPIC_SETTINGS: tuple[TopicSetting, ...] = get_args(TopicSetting)
@@ -74,7 +74,7 @@ async def consumer_task(
     """A consumer named `name` in the inbox, reading the topics `CONSUMES[name]` names, and the
     retries of its dead letters that operators ask for. Its Kafka group is `name` too unless the
     settings name another (`kafka_consumer_group`)."""
-    group = settings.kafka_consumer_group or name
+    group = consumer_group(name, settings.kafka_consumer_group)
     topic_names = {setting: getattr(settings, setting) for setting in TOPIC_SETTINGS}
     topics = [topic_names[setting] for setting in CONSUMES[name]]
     consumer = new_consumer(settings.kafka_access(), group, topics)

@@ -66,6 +66,14 @@ class ServiceSettings(BaseSettings):
     identity_url: str = Field(description="base URL of the identity service (JWKS, tokens)")
     jwt_issuer: str = "medrec-identity"
     jwt_audience: str = "medrec"
+    # How long a service trusts the signing keys it fetched from identity's JWKS before fetching
+    # them again: a key identity retires stops being trusted within this time. Five minutes is
+    # one JWKS fetch per process per five minutes, and far below the hour a key stays published
+    # after its last token (medrec-identity-signing-keys retire). A token under a key published
+    # since the last fetch is not waited for: its unknown kid fetches the JWKS at once (at most
+    # every 10 s, or this time when it is shorter, so a flood of made-up kids cannot hammer
+    # identity). Identity away at a fetch: the keys already fetched stay trusted until it is back.
+    jwks_cache_seconds: float = Field(default=300.0, gt=0, le=3600)
     # Every route's request body is bounded while it is read (medrec_shared.bodylimits); this is
     # the bound of all but the few routes that name their own (uploads). The largest JSON body
     # a route takes is some 20 KiB (500 record ids).

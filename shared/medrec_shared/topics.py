@@ -51,12 +51,19 @@ OWNERS: dict[str, Ownership] = {
 }
 assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"
 
-# The topics each service's worker reads (its consumer group is the service's name).
+# The topics each service's worker reads, in one consumer group (`consumer_group`). A service
+# absent here consumes nothing (identity).
 CONSUMES: dict[str, tuple[TopicSetting, ...]] = {
     "ingest": ("topic_record",),  # RecordRetentionDue, RecordLinked, RecordUnlinked
     "catalog": ("topic_transfer", "topic_record", "topic_audit"),
     "issuance": ("topic_issuance", "topic_record"),  # IssuanceRequested, RecordDestroyed
 }
+
+
+def consumer_group(service: str, configured: str = "") -> str:
+    """The Kafka group of `service`'s worker: its `kafka_consumer_group` setting, else its name
+    (the group its KafkaUser may read)."""
+    return configured or service
 
 
 def produces(service: str) -> set[TopicSetting]:

@@ -176,7 +176,9 @@ def create_base_app(
     app.state.settings = settings
     app.state.clock = build_clock(settings.clock_file)
     app.state.token_verifier = TokenVerifier(
-        JwksCache(settings.jwks_url), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        JwksCache(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
     )
     return app
 

@@ -22,10 +22,12 @@ def named(objects: list[Obj], kind: str, name: str) -> Obj:
 
 def test_every_overlay_and_component_is_checked(report: Any) -> None:
     names = [t.name for t in report.targets]
-    assert "overlays/dev" in names
-    assert "overlays/prod" in names
-    assert any(n.endswith("components/kafka-authz") for n in names)
-    assert any(n.endswith("components/pg-restore") for n in names)
+    assert names == ["overlays/dev", "overlays/prod", "overlays/prod + components/pg-restore"]
+    # kafka-authz is prod's own component: rendered with prod, not added to it a second time.
+    prod = yaml.safe_load((REPO / "deploy/k8s/overlays/prod/kustomization.yaml").read_text())
+    assert prod["components"] == ["../../components/kafka-authz"]
+    dev = yaml.safe_load((REPO / "deploy/k8s/overlays/dev/kustomization.yaml").read_text())
+    assert "components" not in dev
     assert report.errors == []
 
 
@@ -113,11 +115,104 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             ),
             "no rendered Cluster",
         ),
-        (
+        (  # prod has the tls listener only (components/kafka-authz)
             lambda objs: named(objs, "ConfigMap", _cm(objs, "issuance"))["data"].update(
-                MEDREC_ISSUANCE_KAFKA_BOOTSTRAP_SERVERS="medrec-kafka-kafka-bootstrap:9093"
+                MEDREC_ISSUANCE_KAFKA_BOOTSTRAP_SERVERS="medrec-kafka-kafka-bootstrap:9092"
             ),
-            "TLS/SASL",
+            "bootstrap medrec-kafka-kafka-bootstrap:9092 is no listener of "
+            "Kafka/medrec/medrec-kafka",
+        ),
+        (  # the defect the ACLs had: identity owns no event on the audit topic
+            lambda objs: named(objs, "KafkaUser", "medrec-identity")["spec"]["authorization"][
+                "acls"
+            ].append(
+                {
+                    "resource": {"type": "topic", "name": "medrec.audit.v1"},
+                    "operations": ["Write", "Describe"],
+                }
+            ),
+            "KafkaUser/medrec/medrec-identity: allow Write on topic medrec.audit.v1 (literal, "
+            "host *), which its code does not need",
+        ),
+        (
+            lambda objs: named(objs, "KafkaUser", "medrec-catalog")["spec"]["authorization"][
+                "acls"
+            ].append({"resource": {"type": "cluster"}, "operations": ["IdempotentWrite"]}),
+            "medrec-catalog: allow IdempotentWrite on cluster kafka-cluster",
+        ),
+        (
+            lambda objs: named(objs, "KafkaUser", "medrec-issuance")["spec"]["authorization"][
+                "acls"
+            ].pop(),  # Read on its group
+            "KafkaUser/medrec/medrec-issuance: no Read on group issuance",
+        ),
+        (
+            lambda objs: named(objs, "KafkaUser", "medrec-ingest")["spec"]["authorization"]["acls"][
+                0
+            ]["resource"].update(patternType="prefix", name="medrec."),
+            "medrec-ingest: no Write on topic medrec.transfer.v1",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "catalog"))["data"].update(
+                MEDREC_CATALOG_KAFKA_CONSUMER_GROUP="catalog-blue"
+            ),
+            "medrec-catalog: no Read on group catalog-blue",
+        ),
+        (  # the cluster's authorization on, the services on an unauthenticated listener
+            lambda objs: named(objs, "Kafka", "medrec-kafka")["spec"]["kafka"]["listeners"][0].pop(
+                "authentication"
+            ),
+            "has authorization on but bootstrap medrec-kafka-kafka-bootstrap:9093 is an "
+            "unauthenticated listener",
+        ),
+        (
+            lambda objs: _set_env(
+                named(objs, "Deployment", "medrec-ingest-worker"),
+                "MEDREC_INGEST_KAFKA_SECURITY_PROTOCOL",
+                "PLAINTEXT",
+            ),
+            "medrec-ingest-worker: medrec-kafka-kafka-bootstrap:9093 is TLS with scram-sha-512",
+        ),
+        (
+            lambda objs: _set_env(
+                named(objs, "Deployment", "medrec-catalog-api"),
+                "MEDREC_CATALOG_KAFKA_USERNAME",
+                "medrec-issuance",
+            ),
+            "medrec-catalog-api: MEDREC_CATALOG_KAFKA_PASSWORD must come from Secret "
+            "medrec-issuance",
+        ),
+        (
+            lambda objs: next(
+                e
+                for e in named(objs, "Deployment", "medrec-issuance-worker")["spec"]["template"][
+                    "spec"
+                ]["containers"][0]["env"]
+                if e["name"] == "MEDREC_ISSUANCE_KAFKA_PASSWORD"
+            )["valueFrom"]["secretKeyRef"].update(name="medrec-issuance-secrets"),
+            "medrec-issuance-worker: MEDREC_ISSUANCE_KAFKA_PASSWORD must come from Secret "
+            "medrec-issuance (key password)",
+        ),
+        (
+            lambda objs: named(objs, "Deployment", "medrec-identity-api")["spec"]["template"][
+                "spec"
+            ]["volumes"][-1]["secret"].update(secretName="medrec-minio-ca"),
+            "medrec-identity-api: MEDREC_IDENTITY_KAFKA_CA_FILE=/etc/medrec/kafka-ca/ca.crt is "
+            "not ca.crt of a mount of Secret medrec-kafka-cluster-ca-cert",
+        ),
+        (
+            lambda objs: _set_env(
+                named(objs, "Deployment", "medrec-ingest-api"),
+                "MEDREC_INGEST_KAFKA_SASL_MECHANISM",
+                "SCRAM-SHA-256",
+            ),
+            "medrec-ingest-api: MEDREC_INGEST_KAFKA_SASL_MECHANISM=SCRAM-SHA-256",
+        ),
+        (  # the pods' egress back on the plain port: they cannot reach the tls listener
+            lambda objs: named(objs, "NetworkPolicy", "medrec-catalog-worker")["spec"]["egress"][1][
+                "ports"
+            ][0].update(port=9092),
+            "medrec-catalog-worker cannot reach kafka",
         ),
         (
             lambda objs: named(objs, "HorizontalPodAutoscaler", "medrec-issuance-worker")[
@@ -251,6 +346,12 @@ def test_only_the_transfer_api_takes_large_bodies(rendered: Any) -> None:
         "records.medrec.example": "64k",
         "copies.medrec.example": "129m",
     }
+
+
+def _set_env(workload: Obj, name: str, value: str) -> None:
+    container = workload["spec"]["template"]["spec"]["containers"][0]
+    (item,) = (e for e in container["env"] if e["name"] == name)
+    item["value"] = value
 
 
 def _drop_env(workload: Obj, name: str) -> None:

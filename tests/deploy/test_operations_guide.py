@@ -50,6 +50,7 @@ def derived_names(objects: list[Obj]) -> dict[str, set[str]]:
         name, spec = o["metadata"]["name"], o.get("spec", {})
         if o["kind"] == "Kafka":
             out["Service"] |= {f"{name}-kafka-bootstrap", f"{name}-kafka-brokers"}
+            out.setdefault("Secret", set()).add(f"{name}-cluster-ca-cert")  # the brokers' CA
         if o["kind"] == "KafkaNodePool":
             cluster = o["metadata"]["labels"]["strimzi.io/cluster"]
             first = int(
@@ -383,7 +384,7 @@ def test_command_checks_bite(
         ("deployment/medrec-ingest-api`", "deployment/medrec-ingest-apis`", "apis is not"),
         ("`MEDREC_ISSUANCE_PUBLIC_URL`", "`MEDREC_ISSUANCE_PUBLIC_ADDRESS`", "no such setting"),
         ("`medrec.audit.v1`", "`medrec.audits.v1`", "no KafkaTopic"),
-        ("`medrec-kafka-kafka-bootstrap:9092`", "`medrec-kafka-kafka-bootstrap:9094`",
+        ("`medrec-kafka-kafka-bootstrap:9093`", "`medrec-kafka-kafka-bootstrap:9094`",
          "no listener"),
     ],
 )  # fmt: skip

@@ -1,7 +1,7 @@
 """`make k8s-check`: render every overlay of deploy/k8s and check what it would deploy.
 
-1. Render (:mod:`.render`): `kubectl kustomize` on every overlay, and on the prod overlay with
-   each component of deploy/k8s/components added.
+1. Render (:mod:`.render`): `kubectl kustomize` on every overlay (prod with its kafka-authz
+   component), and on the prod overlay with each other component of deploy/k8s/components.
 2. Schemas (:mod:`.schemas`): built-in objects against the Kubernetes JSON schemas (strict),
    custom resources against their CRDs' schemas from MEDREC_K8S_CRDS (default:
    ../shared/k8s-crds beside the repository; when absent the check says so).

@@ -29,22 +29,22 @@ ENGINE_CHECKS: tuple[Callable[[Rendered], Iterable[str]], ...] = (
 SERVICE_CHECKS: tuple[Callable[[Rendered, ServiceConfig], Iterable[str]], ...] = (
     kafka.check_topics,
     kafka.check_worker_partitions,
-    kafka.check_worker_read_acls,
+    kafka.check_client_credentials,
+    kafka.check_user_acls,
     postgres.check_database_settings,
     object_store.check_s3_settings,
     apis.check_service_urls,
 )
 
 
-def check_consistency(r: Rendered, notes: list[str] | None = None) -> list[str]:
-    """Mismatches between the rendered objects and the services' settings; with `notes`, the
-    ones expected of a future state (Kafka authorization) go there instead."""
+def check_consistency(r: Rendered) -> list[str]:
+    """Mismatches between the rendered objects and the services' settings."""
     errors: list[str] = []
     if not r.namespace:
         errors.append("objects are not all in one namespace (the overlay sets it)")
     for check in REFERENCE_CHECKS:
         errors += check(r)
-    errors += check_services_against_engines(r, notes)
+    errors += check_services_against_engines(r)
     errors += flows.check_flows(r)
     errors += service_settings.check_settings(r)
     errors += bodies.check_ingress_body_sizes(r)
@@ -53,7 +53,7 @@ def check_consistency(r: Rendered, notes: list[str] | None = None) -> list[str]:
     return errors
 
 
-def check_services_against_engines(r: Rendered, notes: list[str] | None) -> Iterator[str]:
+def check_services_against_engines(r: Rendered) -> Iterator[str]:
     """Service by service: its api's address, then Kafka, PostgreSQL, S3 and the other
     services' URLs as its settings name them."""
     for svc in SERVICES:
@@ -64,6 +64,6 @@ def check_services_against_engines(r: Rendered, notes: list[str] | None) -> Iter
             continue
         s = ServiceConfig(svc, values, api)
         yield from apis.check_api_listens(r, s)
-        yield from kafka.check_bootstrap(r, s, notes)
+        yield from kafka.check_bootstrap(r, s)
         for check in SERVICE_CHECKS:
             yield from check(r, s)

@@ -1,6 +1,7 @@
 """Network flows: the NetworkPolicies (and Strimzi's, from the listeners' networkPolicyPeers)
 open exactly FLOWS between the medrec pods and their engines and apis, both sides of each flow
-(egress of the client, ingress of the server), and every medrec pod may resolve names."""
+(egress of the client, ingress of the server; for Kafka, on the listener the service's
+bootstrap servers name), and every medrec pod may resolve names."""
 
 from __future__ import annotations
 
@@ -66,6 +67,16 @@ def _allowed(
     )
 
 
+def _bootstrap_ports(r: Rendered, svc: str) -> set[int]:
+    """The ports of the service's bootstrap servers (as its api's settings name them)."""
+    servers = r.config(svc).get(f"MEDREC_{svc.upper()}_KAFKA_BOOTSTRAP_SERVERS", "")
+    return {
+        int(port)
+        for server in servers.split(",")
+        if (port := server.strip().rpartition(":")[2]).isdigit()
+    }
+
+
 def check_flows(r: Rendered) -> list[str]:
     """The NetworkPolicies (and Strimzi's, from the listeners' networkPolicyPeers) open exactly
     FLOWS between the medrec pods and their engines and apis."""
@@ -80,6 +91,10 @@ def check_flows(r: Rendered) -> list[str]:
         pool = t["spec"]["pools"][0]["name"]
         labels = {"v1.min.io/tenant": t["metadata"]["name"], "v1.min.io/pool": pool}
         destinations["minio"] = (labels, 9000, policies)
+    # Kafka: each listener with the NetworkPolicy Strimzi generates for it (ingress from its
+    # peers, or anyone). A service needs the listener its bootstrap servers name; any listener
+    # open to a pod that needs no Kafka is one too many.
+    listeners: dict[int, tuple[dict[str, str], list[Obj]]] = {}
     for k in r.of("Kafka"):
         name = k["metadata"]["name"]
         labels = {
@@ -89,18 +104,16 @@ def check_flows(r: Rendered) -> list[str]:
             "strimzi.io/name": f"{name}-kafka",
         }
         for listener in k["spec"]["kafka"]["listeners"]:
-            if listener["port"] != 9092:
-                continue
+            port = listener["port"]
             peers = listener.get("networkPolicyPeers")
-            # What Strimzi generates for the listener: ingress from its peers (or anyone).
             generated = {
                 "spec": {
                     "podSelector": {"matchLabels": labels},
                     "policyTypes": ["Ingress"],
-                    "ingress": [{"ports": [{"port": 9092}]} | ({"from": peers} if peers else {})],
+                    "ingress": [{"ports": [{"port": port}]} | ({"from": peers} if peers else {})],
                 }
             }
-            destinations["kafka"] = (labels, 9092, [*policies, generated])
+            listeners[port] = (labels, [*policies, generated])
     for svc in SERVICES:
         api = r.named("Deployment", f"medrec-{svc}-api")
         if api:
@@ -119,6 +132,18 @@ def check_flows(r: Rendered) -> list[str]:
             if _allowed(policies, "Egress", src, dst, port, ns)
             and _allowed(dst_policies, "Ingress", dst, src, port, ns)
         }
+        kafka_open = {
+            port
+            for port, (dst, dst_policies) in listeners.items()
+            if _allowed(policies, "Egress", src, dst, port, ns)
+            and _allowed(dst_policies, "Ingress", dst, src, port, ns)
+        }
+        if "kafka" in wanted:
+            needed = _bootstrap_ports(r, svc)
+            if needed and needed <= kafka_open:
+                open_.add("kafka")
+        elif kafka_open:
+            open_.add("kafka")
         who = f"medrec-{svc}-{component}"
         for missing in sorted(wanted - open_):
             errors.append(f"{who} cannot reach {missing}, which it needs")

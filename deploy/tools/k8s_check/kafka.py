@@ -1,58 +1,161 @@
-"""Kafka: each service's bootstrap servers are a rendered Kafka's bootstrap service on a
-listener the services can speak (no TLS, no authentication: they have no such settings yet),
-its topic settings name KafkaTopics, its worker has no more replicas than the partitions it
-consumes, and its KafkaUser (when ACLs are rendered) may read what its worker consumes. The
-cluster and its topics keep replication 3 with min.insync.replicas 2."""
+"""Kafka: each service's bootstrap servers are a rendered Kafka's bootstrap service on one of its
+listeners, and its api and worker speak that listener: PLAINTEXT on a listener without TLS or
+authentication; on the tls listener with SCRAM-SHA-512, SASL_SSL as its own KafkaUser, the
+password from the Secret the User Operator writes for that user, the brokers' CA mounted from
+Strimzi's `<cluster>-cluster-ca-cert`. A cluster with authorization on must be reached on an
+authenticated listener (the kafka-authz component), and then every service's KafkaUser has
+exactly the ACLs its code needs (medrec_shared.topics): Write and Describe on the topics of the
+events it owns, Read and Describe on those its worker consumes, Read on its consumer group.
+Topic settings name KafkaTopics, a worker has no more replicas than the partitions it consumes,
+and the cluster and its topics keep replication 3 with min.insync.replicas 2."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .objects import CONSUMED, Obj, Rendered, ServiceConfig, object_id
+from medrec_shared.topics import consumer_group
+
+from .objects import CONSUMED, PRODUCED, Obj, Rendered, ServiceConfig, containers, object_id
 
 TOPIC_SETTINGS = ("TOPIC_TRANSFER", "TOPIC_RECORD", "TOPIC_ISSUANCE", "TOPIC_AUDIT")
+# A Strimzi listener's authentication type -> the services' SASL mechanism setting.
+SASL_MECHANISMS = {"scram-sha-512": "SCRAM-SHA-512"}
+
+# One grant: (resource type, resource name, pattern type, operation, allow/deny, host).
+Grant = tuple[str, str, str, str, str, str]
 
 
 def topics_by_name(r: Rendered) -> dict[str, Obj]:
     return {(t["spec"].get("topicName") or t["metadata"]["name"]): t for t in r.of("KafkaTopic")}
 
 
-def check_bootstrap(r: Rendered, s: ServiceConfig, notes: list[str] | None) -> Iterator[str]:
-    """The bootstrap servers and their listener. With `notes`, a cluster whose authorization is
-    on while the services connect unauthenticated (the kafka-authz component, a future state)
-    is noted once instead of failing."""
-    p = s.prefix
-    for server in s.values.get(p + "KAFKA_BOOTSTRAP_SERVERS", "").split(","):
+def bootstrap_listeners(
+    r: Rendered, s: ServiceConfig
+) -> Iterator[tuple[str, Obj | None, Obj | None]]:
+    """(server, Kafka, listener) for each of the service's bootstrap servers; None where the
+    server is no rendered Kafka's bootstrap service, or its port no listener of it."""
+    for server in s.values.get(s.prefix + "KAFKA_BOOTSTRAP_SERVERS", "").split(","):
         host, _, port = server.strip().rpartition(":")
         kafka = next(
             (k for k in r.of("Kafka") if host == f"{k['metadata']['name']}-kafka-bootstrap"), None
         )
+        listener = next(
+            (
+                li
+                for li in (kafka or {}).get("spec", {}).get("kafka", {}).get("listeners", [])
+                if str(li["port"]) == port
+            ),
+            None,
+        )
+        yield server.strip(), kafka, listener
+
+
+def check_bootstrap(r: Rendered, s: ServiceConfig) -> Iterator[str]:
+    """The bootstrap servers are a rendered Kafka's listener the services can speak (PLAINTEXT,
+    or TLS with SCRAM), and an authenticated one when the cluster's authorization is on."""
+    for server, kafka, listener in bootstrap_listeners(r, s):
         if kafka is None:
             yield f"{s.who}: bootstrap {server} is no rendered Kafka's bootstrap service"
             continue
-        listener = next(
-            (li for li in kafka["spec"]["kafka"]["listeners"] if str(li["port"]) == port),
-            None,
-        )
         if listener is None:
-            yield f"{s.who}: bootstrap port {port} is no listener of {object_id(kafka)}"
-        elif listener.get("tls") or listener.get("authentication"):
+            yield f"{s.who}: bootstrap {server} is no listener of {object_id(kafka)}"
+            continue
+        auth = (listener.get("authentication") or {}).get("type")
+        if bool(listener.get("tls")) != bool(auth) or (auth and auth not in SASL_MECHANISMS):
             yield (
-                f"{s.who}: listener {listener['name']} needs TLS/SASL the services "
-                "cannot configure yet"
+                f"{s.who}: listener {listener['name']} (tls {bool(listener.get('tls'))}, "
+                f"authentication {auth}) is neither plain nor TLS with SCRAM-SHA-512, the two "
+                "the services speak"
             )
-        if kafka["spec"]["kafka"].get("authorization") and not (listener or {}).get(
-            "authentication"
-        ):
-            problem = (
-                f"{object_id(kafka)} has authorization on but the services connect "
-                f"unauthenticated (listener {port}): switch it on together with the "
-                "services' SASL settings"
+        if kafka["spec"]["kafka"].get("authorization") and not auth:
+            yield (
+                f"{s.who}: {object_id(kafka)} has authorization on but bootstrap {server} is "
+                "an unauthenticated listener: use the tls listener (9093) with the services' "
+                "SASL settings"
             )
-            if notes is None:
-                yield f"{s.who}: {problem}"
-            elif problem not in notes:
-                notes.append(problem)
+
+
+def _env(container: Obj) -> dict[str, Obj]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def check_client_credentials(r: Rendered, s: ServiceConfig) -> Iterator[str]:
+    """The api's and the worker's Kafka settings fit the listener their bootstrap servers name:
+    PLAINTEXT on a plain one; on a tls+SCRAM one SASL_SSL, the listener's mechanism, a username
+    that is a KafkaUser of that cluster (SCRAM), the password from that user's Secret (key
+    `password`) and the CA file inside a mount of the cluster's CA Secret (key `ca.crt`)."""
+    p = s.prefix
+    for server, kafka, listener in bootstrap_listeners(r, s):
+        if kafka is None or listener is None:
+            continue  # check_bootstrap says so
+        cluster = kafka["metadata"]["name"]
+        auth = (listener.get("authentication") or {}).get("type")
+        for component in ("api", "worker"):
+            workload = r.named("Deployment", f"{s.who}-{component}")
+            if workload is None:
+                continue
+            who = f"{s.who}-{component}"
+            container = containers(workload)[0]
+            values = _settings_values(r, container)
+            env = _env(container)
+            protocol = values.get(p + "KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+            if not auth:
+                if protocol != "PLAINTEXT":
+                    yield f"{who}: {p}KAFKA_SECURITY_PROTOCOL={protocol} on plain {server}"
+                continue
+            if protocol != "SASL_SSL":
+                yield f"{who}: {server} is TLS with {auth}; {p}KAFKA_SECURITY_PROTOCOL={protocol}"
+                continue
+            mechanism = values.get(p + "KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+            if mechanism != SASL_MECHANISMS.get(auth):
+                yield f"{who}: {p}KAFKA_SASL_MECHANISM={mechanism}, the listener takes {auth}"
+            username = values.get(p + "KAFKA_USERNAME", "")
+            user = r.named("KafkaUser", username)
+            if (
+                user is None
+                or (user["metadata"].get("labels") or {}).get("strimzi.io/cluster") != cluster
+            ):
+                yield f"{who}: {p}KAFKA_USERNAME={username} is no KafkaUser of {cluster}"
+            elif (user["spec"].get("authentication") or {}).get("type") != auth:
+                yield f"{who}: KafkaUser {username} does not authenticate with {auth}"
+            ref = env.get(p + "KAFKA_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef", {})
+            if (ref.get("name"), ref.get("key")) != (username, "password"):
+                yield (
+                    f"{who}: {p}KAFKA_PASSWORD must come from Secret {username} (key password), "
+                    "which the User Operator writes"
+                )
+            ca_file = values.get(p + "KAFKA_CA_FILE", "")
+            if not _mounted_from(workload, container, ca_file, f"{cluster}-cluster-ca-cert"):
+                yield (
+                    f"{who}: {p}KAFKA_CA_FILE={ca_file or '(unset)'} is not ca.crt of a mount "
+                    f"of Secret {cluster}-cluster-ca-cert"
+                )
+
+
+def _settings_values(r: Rendered, container: Obj) -> dict[str, str]:
+    """A container's plain settings: its ConfigMaps, then its `env` values."""
+    values: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        ref = source.get("configMapRef", {}).get("name")
+        values |= ((r.named("ConfigMap", ref) or {}).get("data", {})) if ref else {}
+    return values | {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+
+
+def _mounted_from(workload: Obj, container: Obj, path: str, secret: str) -> bool:
+    """`path` is the file of key ca.crt in a volume of Secret `secret` mounted in `container`."""
+    volumes = {v["name"]: v for v in workload["spec"]["template"]["spec"].get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        source = volumes.get(mount["name"], {}).get("secret") or {}
+        if source.get("secretName") != secret:
+            continue
+        items = source.get("items") or [{"key": "ca.crt", "path": "ca.crt"}]
+        for item in items:
+            if (
+                item["key"] == "ca.crt"
+                and path == f"{mount['mountPath'].rstrip('/')}/{item['path']}"
+            ):
+                return True
+    return False
 
 
 def check_topics(r: Rendered, s: ServiceConfig) -> Iterator[str]:
@@ -82,25 +185,58 @@ def check_worker_partitions(r: Rendered, s: ServiceConfig) -> Iterator[str]:
         )
 
 
-def check_worker_read_acls(r: Rendered, s: ServiceConfig) -> Iterator[str]:
-    """Where the service's KafkaUser has ACLs, they let its worker read the topics it consumes
-    and its consumer group."""
-    if s.service not in CONSUMED:
-        return
+def wanted_grants(s: ServiceConfig) -> set[Grant]:
+    """The grants the service's code needs, its topic names and group from its settings."""
     p = s.prefix
-    user = r.named("KafkaUser", f"medrec-{s.service}")
-    acls = ((user or {}).get("spec", {}).get("authorization") or {}).get("acls")
-    if user is None or acls is None:
-        return
-    reads = {
-        (acl["resource"]["type"], acl["resource"].get("name"))
+    wanted: set[Grant] = set()
+    for key in PRODUCED.get(s.service, ()):
+        for op in ("Write", "Describe"):
+            wanted.add(("topic", s.values.get(p + key, ""), "literal", op, "allow", "*"))
+    for key in CONSUMED.get(s.service, ()):
+        for op in ("Read", "Describe"):
+            wanted.add(("topic", s.values.get(p + key, ""), "literal", op, "allow", "*"))
+    if s.service in CONSUMED:
+        group = consumer_group(s.service, s.values.get(p + "KAFKA_CONSUMER_GROUP", ""))
+        wanted.add(("group", group, "literal", "Read", "allow", "*"))
+    return wanted
+
+
+def granted(user: Obj) -> set[Grant]:
+    """A KafkaUser's ACLs, one grant per operation (Strimzi's defaults filled in)."""
+    acls = (user.get("spec", {}).get("authorization") or {}).get("acls") or []
+    return {
+        (
+            acl["resource"]["type"],
+            acl["resource"].get(
+                "name", "kafka-cluster" if acl["resource"]["type"] == "cluster" else ""
+            ),
+            acl["resource"].get("patternType", "literal"),
+            op,
+            acl.get("type", "allow"),
+            acl.get("host", "*"),
+        )
         for acl in acls
-        if "Read" in acl["operations"]
+        for op in acl["operations"]
     }
-    group = s.values.get(p + "KAFKA_CONSUMER_GROUP") or s.service
-    wanted = {("topic", s.values.get(p + k)) for k in CONSUMED[s.service]} | {("group", group)}
-    for kind, name in sorted(wanted - reads, key=str):
-        yield f"{object_id(user)}: no Read on {kind} {name}, which its worker consumes"
+
+
+def check_user_acls(r: Rendered, s: ServiceConfig) -> Iterator[str]:
+    """Where the cluster's authorization is on (or the user has ACLs), the service's KafkaUser
+    has exactly the grants its code needs: none missing, none more."""
+    user = r.named("KafkaUser", s.values.get(s.prefix + "KAFKA_USERNAME") or s.who)
+    if user is None:
+        return
+    authorized = any(k["spec"]["kafka"].get("authorization") for k in r.of("Kafka"))
+    if not authorized and not (user["spec"].get("authorization") or {}).get("acls"):
+        return
+    have, wanted = granted(user), wanted_grants(s)
+    for kind, name, pattern, op, *_ in sorted(wanted - have):
+        yield f"{object_id(user)}: no {op} on {kind} {name} ({pattern}), which its code needs"
+    for kind, name, pattern, op, allow, host in sorted(have - wanted):
+        yield (
+            f"{object_id(user)}: {allow} {op} on {kind} {name} ({pattern}, host {host}), "
+            "which its code does not need"
+        )
 
 
 def check_replication(r: Rendered) -> Iterator[str]:

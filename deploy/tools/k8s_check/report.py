@@ -33,7 +33,6 @@ class TargetReport:
     schemas: SchemaReport
     consistency: list[str]
     policy: policy.PolicyReport
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,10 +63,9 @@ def run(crd_folder: Path | None = None, version: str | None = None) -> Report:
             report.errors.append(str(e))
             continue
         schemas = validate_schemas(copy.deepcopy(objects), crds, version)
-        notes: list[str] = []
-        consistency = check_consistency(Rendered(objects), notes if target.future else None)
+        consistency = check_consistency(Rendered(objects))
         scanned = policy.scan(name, objects, exceptions)
-        report.targets.append(TargetReport(name, objects, schemas, consistency, scanned, notes))
+        report.targets.append(TargetReport(name, objects, schemas, consistency, scanned))
     used = {id(e) for t in report.targets for e in t.policy.used_exceptions}
     for e in exceptions:
         if id(e) not in used:
@@ -113,8 +111,6 @@ def print_report(report: Report) -> None:
         )
         for e in t.consistency:
             out(f"    MISMATCH {e}")
-        for n in t.notes:
-            out(f"    note: {n}")
         out(f"  policy: {t.policy.summary()}")
         for line in t.policy.lines():
             out(f"    {line}")

@@ -55,7 +55,10 @@ def referenced_secrets(objects: list[Obj]) -> dict[str, set[str]]:
         if kind == "Ingress":
             for tls in spec.get("tls", []):
                 found.setdefault(tls["secretName"], set()).update({"tls.crt", "tls.key"})
-    # Secrets the operators write themselves are not the deployer's to create.
+    # Secrets the operators write themselves are not the deployer's to create: Strimzi's User
+    # Operator one per KafkaUser, its Cluster Operator the cluster CA's certificate.
     for user in (o["metadata"]["name"] for o in objects if o.get("kind") == "KafkaUser"):
         found.pop(user, None)
+    for kafka in (o["metadata"]["name"] for o in objects if o.get("kind") == "Kafka"):
+        found.pop(f"{kafka}-cluster-ca-cert", None)
     return found

@@ -14,7 +14,7 @@ from medrec_identity.keys import IdentityKeys
 from medrec_identity.models import messaging, rate_events
 from medrec_identity.persons import endpoints as me
 from medrec_identity.settings import IdentitySettings
-from medrec_identity.signing import SigningKeyRepository
+from medrec_identity.signing_keys.repository import SigningKeyRepository
 from medrec_identity.verification import api as verification_api
 from medrec_identity.verification.select import build_provider
 from medrec_shared.clock import build_clock
@@ -37,7 +37,7 @@ async def bootstrap(
     replicas."""
     async with transactions.begin() as session:
         keys = SigningKeyRepository(session)
-        await keys.lock_for_start_up()
+        await keys.lock()
         if await keys.active() is None:
             await keys.create(keyring)
         secret = settings.admin_client_secret

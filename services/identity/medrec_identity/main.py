@@ -21,3 +21,10 @@ def run_worker() -> None:
 
 def run_migrations() -> None:
     entrypoints.migrate("identity", SERVICE_DIR)
+
+
+def run_signing_keys() -> None:
+    """medrec-identity-signing-keys (signing_keys/cli.py)."""
+    from medrec_identity.signing_keys.cli import app
+
+    app()

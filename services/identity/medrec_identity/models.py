@@ -44,6 +44,8 @@ class SigningKey(IdentityBase):
     public_jwk: Mapped[str] = mapped_column(String(2000))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # When another key took over signing; published until `retired_at` (see signing_keys/).
+    deactivated_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
 
 

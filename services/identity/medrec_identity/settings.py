@@ -104,6 +104,16 @@ class IdentitySettings(ServiceSettings):
         return self.token_limit_per_ip or self._default_limits["token_ip"]
 
     @property
+    def longest_token_seconds(self) -> int:
+        """The longest a token identity signs stays valid: a key that stopped signing stays in
+        the JWKS this long (and a minute more, medrec_identity.signing_keys.rotation)."""
+        return max(
+            self.client_token_ttl_seconds,
+            self.citizen_token_ttl_seconds,
+            self.guardian_token_ttl_seconds,
+        )
+
+    @property
     def rate_events_kept_seconds(self) -> int:
         """Housekeeping keeps rate events as long as the longest window counts them."""
         return max(

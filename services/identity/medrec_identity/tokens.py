@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_identity.models import Person
 from medrec_identity.settings import IdentitySettings
-from medrec_identity.signing import SigningKeyRepository, load_active, sign
+from medrec_identity.signing_keys.repository import SigningKeyRepository
+from medrec_identity.signing_keys.signer import load_active, sign
 from medrec_shared.crypto import Keyring
 from medrec_shared.guardianship import Relation, decide, guardian_claims, next_midnight
 

@@ -4,7 +4,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from medrec_identity.deps import Session, Settings
-from medrec_identity.signing import SigningKeyRepository
+from medrec_identity.signing_keys.repository import SigningKeyRepository
 
 router = APIRouter(tags=["discovery"])
 

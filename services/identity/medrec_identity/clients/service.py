@@ -15,7 +15,8 @@ from medrec_identity.clients.repository import ClientRepository
 from medrec_identity.clients.secrets import check_secret, hash_secret, new_secret, secret_matches
 from medrec_identity.models import ApiClient
 from medrec_identity.settings import IdentitySettings
-from medrec_identity.signing import SigningKeyRepository, load_active, sign
+from medrec_identity.signing_keys.repository import SigningKeyRepository
+from medrec_identity.signing_keys.signer import load_active, sign
 from medrec_shared.crypto import Keyring
 from medrec_shared.problems import NotFound
 
