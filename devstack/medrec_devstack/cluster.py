@@ -214,13 +214,18 @@ class Cluster:
         await ensure_topics(self.infra.kafka_bootstrap, TOPICS)
 
     async def _register_service_clients(self) -> None:
-        """catalog's and issuance's clients, registered on the first start and kept."""
-        wanted = {"catalog": ["metadata:read"], "issuance": ["content:read", "catalog:read"]}
+        """catalog's and issuance's clients, registered on the first start and kept (and again
+        when a kept one lacks a scope a newer version needs)."""
+        wanted = {
+            "catalog": ["metadata:read", "demographics:read"],
+            "issuance": ["content:read", "catalog:read"],
+        }
         async with httpx.AsyncClient(base_url=self.url("identity"), timeout=30) as http:
             kept = self.secrets.service_clients
             for service in list(kept):
-                if not await _authenticates(http, *kept[service]):
-                    del kept[service]  # revoked, or registered with an identity since reset
+                if not await _authenticates(http, *kept[service], wanted.get(service, [])):
+                    # revoked, registered with an identity since reset, or without a scope
+                    del kept[service]
             if set(wanted) <= set(kept):
                 return
             token = await operator_token(http, self.secrets)
@@ -323,10 +328,11 @@ def _refuse_ports_in_use(ports: dict[str, int]) -> None:
             )
 
 
-async def _authenticates(http: httpx.AsyncClient, client_id: str, client_secret: str) -> bool:
-    response = await http.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, client_secret)
-    )
+async def _authenticates(
+    http: httpx.AsyncClient, client_id: str, client_secret: str, scopes: list[str]
+) -> bool:
+    data = {"grant_type": "client_credentials"} | ({"scope": " ".join(scopes)} if scopes else {})
+    response = await http.post("/oauth/token", data=data, auth=(client_id, client_secret))
     return response.status_code == 200
 
 

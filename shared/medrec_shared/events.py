@@ -88,6 +88,9 @@ class RecordStored(EventData):
     content_type: str
     size: int
     sha256: str
+    # A record without an RRN (person_key None): the keyed hash of its normalised name, birth
+    # date and sex (medrec_shared.linkage), for catalog to propose linkage candidates.
+    match_key: str | None = None
 
 
 class RecordRetentionDue(EventData):
@@ -106,6 +109,24 @@ class RecordWithdrawn(EventData):
     type: ClassVar[str] = "RecordWithdrawn"
     record_id: uuid.UUID
     reason: str
+
+
+class RecordLinked(EventData):
+    """An operator approved a linkage candidate: the record without an RRN is now the person's,
+    filed under their key as if it had come with their RRN (catalog; ingest files it too)."""
+
+    type: ClassVar[str] = "RecordLinked"
+    record_id: uuid.UUID
+    person_key: str
+    candidate_id: uuid.UUID
+
+
+class RecordUnlinked(EventData):
+    """An operator undid a wrong link: the record is unmatched again."""
+
+    type: ClassVar[str] = "RecordUnlinked"
+    record_id: uuid.UUID
+    candidate_id: uuid.UUID
 
 
 # -- medrec.issuance.v1 (key: issuance id) ----------------------------------------------------
@@ -135,11 +156,23 @@ class AccessRecorded(EventData):
     actor_type: Literal["citizen", "guardian", "operator", "service", "proxy"]
     actor_id: str
     acting_for: str | None = None
-    action: Literal["list", "view", "issuance_request", "download", "verify"]
+    action: Literal["list", "view", "issuance_request", "download", "verify", "link", "unlink"]
     resource_type: str
     resource_id: str
     decision: Literal["allowed", "denied"]
     reason: str | None = None
+
+
+class PersonVerified(EventData):
+    """A person verified (identity, on every confirmed verification): the match keys of their
+    normalised name, birth date and sex (medrec_shared.linkage), for catalog to propose the
+    records without an RRN that may be theirs. Keyed by the person key on the audit topic."""
+
+    type: ClassVar[str] = "PersonVerified"
+    person_id: uuid.UUID
+    person_key: str
+    match_key: str
+    match_key_any_sex: str
 
 
 EVENT_TYPES: dict[str, type[EventData]] = {
@@ -152,9 +185,12 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         RecordRetentionDue,
         RecordDestroyed,
         RecordWithdrawn,
+        RecordLinked,
+        RecordUnlinked,
         IssuanceRequested,
         IssuanceReady,
         IssuanceFailed,
         AccessRecorded,
+        PersonVerified,
     )
 }

@@ -29,6 +29,8 @@ CLIENT_SCOPES = {
     "content:read": "read record content (service clients)",
     "catalog:read": "read record metadata and owners (service clients)",
     "metadata:read": "read deposited metadata (service clients)",
+    "demographics:read": "read the demographics of persons and of records without an RRN, for "
+    "an operator's linkage review (catalog's service client)",
 }
 _REF = "#/components/schemas/{model}"
 

@@ -3,8 +3,10 @@ refuse an envelope whose `producer` does not own its event type or that came on 
 the outbox refuses to write an event its service does not own, the workers subscribe to
 `CONSUMES`, and the Kafka ACLs in deploy/k8s are checked against both maps.
 
-A topic can have several producers (catalog announces RecordRetentionDue on ingest's record
-topic; catalog and issuance both record accesses), so ownership is per event type.
+A topic can have several producers (catalog announces RecordRetentionDue, RecordLinked and
+RecordUnlinked on ingest's record topic; catalog and issuance both record accesses; identity
+announces PersonVerified on the audit topic, keyed by the person like every event there, and
+the one identity's Kafka user may already write), so ownership is per event type.
 
 The `producer` field is what the sender says it is: this check stops a misrouted or
 misconfigured producer, and a forged event from a service that may write the topic but not that
@@ -39,17 +41,20 @@ OWNERS: dict[str, Ownership] = {
     "RecordRetentionDue": _owned("topic_record", "catalog"),
     "RecordDestroyed": _owned("topic_record", "ingest"),
     "RecordWithdrawn": _owned("topic_record", "ingest"),
+    "RecordLinked": _owned("topic_record", "catalog"),
+    "RecordUnlinked": _owned("topic_record", "catalog"),
     "IssuanceRequested": _owned("topic_issuance", "issuance"),
     "IssuanceReady": _owned("topic_issuance", "issuance"),
     "IssuanceFailed": _owned("topic_issuance", "issuance"),
     "AccessRecorded": _owned("topic_audit", "catalog", "issuance"),
+    "PersonVerified": _owned("topic_audit", "identity"),
 }
 assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"
 
 # The topics each service's worker reads, in one consumer group (`consumer_group`). A service
 # absent here consumes nothing (identity).
 CONSUMES: dict[str, tuple[TopicSetting, ...]] = {
-    "ingest": ("topic_record",),  # RecordRetentionDue
+    "ingest": ("topic_record",),  # RecordRetentionDue, RecordLinked, RecordUnlinked
     "catalog": ("topic_transfer", "topic_record", "topic_audit"),
     "issuance": ("topic_issuance", "topic_record"),  # IssuanceRequested, RecordDestroyed
 }

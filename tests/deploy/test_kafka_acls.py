@@ -88,7 +88,7 @@ def test_the_grants_are_what_the_events_table_says(rendered: Any) -> None:
     writes = {s: {t for _, t, _, op in needed(objects, s) if op == "Write"} for s in SERVICES}
     reads = {s: {(k, t) for k, t, _, op in needed(objects, s) if op == "Read"} for s in SERVICES}
     assert writes == {
-        "identity": set(),  # identity owns no event: not medrec.audit.v1 either
+        "identity": {"medrec.audit.v1"},  # PersonVerified
         "ingest": {"medrec.transfer.v1", "medrec.record.v1"},
         "catalog": {"medrec.record.v1", "medrec.audit.v1"},
         "issuance": {"medrec.issuance.v1", "medrec.audit.v1"},

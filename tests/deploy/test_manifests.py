@@ -122,16 +122,16 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             "bootstrap medrec-kafka-kafka-bootstrap:9092 is no listener of "
             "Kafka/medrec/medrec-kafka",
         ),
-        (  # the defect the ACLs had: identity owns no event on the audit topic
+        (  # identity owns one event, PersonVerified on the audit topic: nothing on the others
             lambda objs: named(objs, "KafkaUser", "medrec-identity")["spec"]["authorization"][
                 "acls"
             ].append(
                 {
-                    "resource": {"type": "topic", "name": "medrec.audit.v1"},
+                    "resource": {"type": "topic", "name": "medrec.record.v1"},
                     "operations": ["Write", "Describe"],
                 }
             ),
-            "KafkaUser/medrec/medrec-identity: allow Write on topic medrec.audit.v1 (literal, "
+            "KafkaUser/medrec/medrec-identity: allow Write on topic medrec.record.v1 (literal, "
             "host *), which its code does not need",
         ),
         (

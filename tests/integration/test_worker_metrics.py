@@ -12,8 +12,8 @@ from tests.actors import eventually
 
 def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
     port = free_port()
-    # A second identity worker: it runs housekeeping only (identity owns no event), as the
-    # first one does, so it changes nothing.
+    # A second identity worker: housekeeping and an outbox relay (PersonVerified), as the first
+    # one runs; relays share the outbox (FOR UPDATE SKIP LOCKED), so it changes nothing.
     env = cluster.env("identity") | {"MEDREC_IDENTITY_WORKER_METRICS_PORT": str(port)}
     binary = str(Path(sys.executable).parent / "medrec-identity-worker")
     log = cluster.logs / "identity-worker-metrics.log"

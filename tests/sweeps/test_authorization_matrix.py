@@ -50,6 +50,9 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("identity", "GET", "/v1/clients"): Rule(OPERATOR),
     ("identity", "POST", "/v1/clients"): Rule(OPERATOR),
     ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(OPERATOR),
+    ("identity", "GET", "/internal/v1/persons/{person_id}/demographics"): Rule(
+        frozenset({"catalog_service"})
+    ),
     # ingest
     ("ingest", "GET", "/v1/schemas/record"): Rule(EVERYONE),
     ("ingest", "POST", "/v1/transfers"): Rule(INSTITUTIONS),
@@ -68,6 +71,9 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("ingest", "GET", "/internal/v1/records/{record_id}/content"): Rule(
         frozenset({"issuance_service"})
     ),
+    ("ingest", "GET", "/internal/v1/records/{record_id}/demographics"): Rule(
+        frozenset({"catalog_service"})
+    ),
     ("ingest", "POST", "/v1/admin/releases/sweep"): Rule(OPERATOR),
     ("ingest", "GET", "/v1/admin/destructions"): Rule(OPERATOR),
     # catalog
@@ -82,6 +88,11 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("catalog", "GET", "/v1/admin/stats"): Rule(OPERATOR),
     ("catalog", "POST", "/v1/admin/retention/sweep"): Rule(OPERATOR),
     ("catalog", "POST", "/v1/admin/records/{record_id}/retention-extension"): Rule(OPERATOR),
+    ("catalog", "GET", "/v1/admin/linkage-candidates"): Rule(OPERATOR),
+    ("catalog", "GET", "/v1/admin/linkage-candidates/{candidate_id}"): Rule(OPERATOR),
+    ("catalog", "POST", "/v1/admin/linkage-candidates/{candidate_id}/approve"): Rule(OPERATOR),
+    ("catalog", "POST", "/v1/admin/linkage-candidates/{candidate_id}/reject"): Rule(OPERATOR),
+    ("catalog", "POST", "/v1/admin/records/{record_id}/unlink"): Rule(OPERATOR),
     # issuance
     ("issuance", "GET", "/v1/verify"): Rule(EVERYONE),
     ("issuance", "POST", "/v1/verify"): Rule(EVERYONE),

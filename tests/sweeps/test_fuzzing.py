@@ -33,7 +33,7 @@ FUZZED = [
     ("guardian", "identity"), ("guardian", "catalog"), ("guardian", "issuance"),
     ("institution_x", "ingest"),
     ("issuance_service", "ingest"), ("issuance_service", "catalog"),
-    ("catalog_service", "ingest"),
+    ("catalog_service", "ingest"), ("catalog_service", "identity"),
     ("operator", "identity"), ("operator", "ingest"), ("operator", "catalog"),
     ("operator", "issuance"),
 ]  # fmt: skip

@@ -34,9 +34,12 @@ def due(producer: str, **data: Any) -> Envelope:
 
 def test_every_event_type_has_one_topic_and_known_owners() -> None:
     assert set(OWNERS) == set(EVENT_TYPES)
-    assert all(o.producers <= {"ingest", "catalog", "issuance"} for o in OWNERS.values())
+    assert all(
+        o.producers <= {"identity", "ingest", "catalog", "issuance"} for o in OWNERS.values()
+    )
     assert produces("catalog") == {"topic_record", "topic_audit"}
-    assert produces("identity") == set()
+    # PersonVerified (linkage), on the topic identity's Kafka user may write
+    assert produces("identity") == {"topic_audit"}
     assert set(CONSUMES) == {"ingest", "catalog", "issuance"}
 
 

@@ -15,7 +15,7 @@ FLOWS: dict[tuple[str, str], set[str]] = {
     ("identity", "worker"): {"pg", "kafka"},
     ("ingest", "api"): {"pg", "kafka", "minio", "identity"},
     ("ingest", "worker"): {"pg", "kafka", "minio"},  # destruction deletes objects
-    ("catalog", "api"): {"pg", "kafka", "identity"},
+    ("catalog", "api"): {"pg", "kafka", "identity", "ingest"},  # linkage review: demographics
     ("catalog", "worker"): {"pg", "kafka", "identity", "ingest"},
     ("issuance", "api"): {"pg", "kafka", "minio", "identity", "catalog"},
     ("issuance", "worker"): {"pg", "kafka", "minio", "identity", "catalog", "ingest"},

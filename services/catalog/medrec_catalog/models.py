@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Dialect, Index, String, func
+from sqlalchemy import BigInteger, Dialect, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -28,6 +28,14 @@ class RecordStatus(StrEnum):
     due = "due"  # past its period, destruction asked of ingest
     destroyed = "destroyed"
     withdrawn = "withdrawn"
+
+
+class CandidateStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"  # the record is linked to this person
+    rejected = "rejected"
+    closed = "closed"  # another candidate of the record was approved
+    unlinked = "unlinked"  # approved, then undone by an operator
 
 
 S = TypeVar("S", bound=StrEnum)
@@ -84,6 +92,8 @@ class CatalogRecord(CatalogBase):
     __tablename__ = "records"
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Without an RRN: the keyed hash of the normalised name, birth date and sex (linkage/).
+    match_key: Mapped[str | None] = mapped_column(String(64), index=True)
     institution_code: Mapped[str] = mapped_column(String(8), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     specialty: Mapped[str] = mapped_column(String(32))
@@ -117,3 +127,34 @@ class AccessLogEntry(CatalogBase):
     decision: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[datetime]
+
+
+class LinkagePerson(CatalogBase):
+    """A verified person as linkage knows them: ids and match keys only (PersonVerified)."""
+
+    __tablename__ = "linkage_persons"
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[uuid.UUID]
+    match_key: Mapped[str] = mapped_column(String(64), index=True)
+    match_key_any_sex: Mapped[str] = mapped_column(String(64), index=True)
+    verified_at: Mapped[datetime]
+
+
+class LinkageCandidate(CatalogBase):
+    """A proposed link of a record without an RRN to a verified person, and its decision."""
+
+    __tablename__ = "linkage_candidates"
+    __table_args__ = (UniqueConstraint("record_id", "person_key"),)
+    candidate_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[uuid.UUID]
+    matched_on: Mapped[str] = mapped_column(String(64))
+    status: Mapped[CandidateStatus] = mapped_column(StatusColumn(CandidateStatus), index=True)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    unlinked_at: Mapped[datetime | None]
+    unlinked_by: Mapped[str | None] = mapped_column(String(64))
+    unlink_reason: Mapped[str | None] = mapped_column(String(500))

@@ -9,7 +9,8 @@ class CatalogSettings(ServiceSettings):
 
     api_port: int = 8003
     ingest_url: str = "http://127.0.0.1:8002"
-    # catalog's own client credentials (scope metadata:read) for ingest's internal API
+    # catalog's own client credentials: scope metadata:read for ingest's internal API (the worker),
+    # demographics:read for ingest's and identity's, in an operator's linkage review (the api)
     client_id: str
     client_secret: SecretStr
     retention_sweep_seconds: float = 3600.0

@@ -3,6 +3,7 @@ from contextlib import AsyncExitStack
 
 from medrec_catalog.access_log.handlers import on_access_recorded
 from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_released
+from medrec_catalog.linkage.handlers import on_person_verified
 from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.records.metadata import RecordMetadata
@@ -39,6 +40,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     stack.push_async_callback(ingest.aclose)
 
     metadata = RecordMetadata(ingest)
+    clock = build_clock(settings.clock_file)
 
     events = await consumer_task(
         stack,
@@ -49,7 +51,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         {
             "TransferOpened": on_transfer_opened,
             "TransferReleased": on_transfer_released,
-            "RecordStored": on_record_stored(metadata.lookup),
+            "RecordStored": on_record_stored(metadata.lookup, clock),
+            "PersonVerified": on_person_verified(clock),
             "AccessRecorded": on_access_recorded,
             "RecordDestroyed": on_record_gone,
             "RecordWithdrawn": on_record_gone,
@@ -57,7 +60,6 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         prefetch=metadata.prefetch,
     )
     outbox = Outbox(messaging.outbox, "catalog")
-    clock = build_clock(settings.clock_file)
     transactions = Transactions.of(db)
 
     async def retention_sweep(stop: asyncio.Event) -> None:

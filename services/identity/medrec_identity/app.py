@@ -11,7 +11,7 @@ from medrec_identity.clients.oauth import install_oauth_errors
 from medrec_identity.clients.service import OperatorClient, ensure_operator
 from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
-from medrec_identity.models import rate_events
+from medrec_identity.models import messaging, rate_events
 from medrec_identity.persons import endpoints as me
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.repository import SigningKeyRepository
@@ -21,6 +21,7 @@ from medrec_shared.clock import build_clock
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database, Transactions
 from medrec_shared.logs import get_logger
+from medrec_shared.messaging import Outbox
 from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.web import create_base_app, health_router
@@ -81,6 +82,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.state.db = db
     app.state.keyring = keyring
     app.state.keys = keys
+    app.state.outbox = Outbox(messaging.outbox, "identity")
     app.state.clock = clock
     app.state.verification_provider = provider
     app.state.identity_binding = binding
@@ -105,6 +107,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.include_router(clients.router)
     app.include_router(verification_api.router)
     app.include_router(me.router)
+    app.include_router(me.internal_router)
     app.include_router(children.router)
     if settings.sandbox:
         app.include_router(sandbox.router)

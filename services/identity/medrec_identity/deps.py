@@ -12,13 +12,13 @@ from medrec_identity.family.select import registry_for_request
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.port import VerificationProvider
-from medrec_shared.auth import CurrentPrincipal, Principal
+from medrec_shared.auth import CurrentPrincipal, Principal, require_scope
 from medrec_shared.clock import Clock
 from medrec_shared.crypto import Keyring
 from medrec_shared.db import DbSession, Transactions
 from medrec_shared.problems import Forbidden
 from medrec_shared.ratelimit import RateLimiter
-from medrec_shared.web import from_state
+from medrec_shared.web import AppOutbox, from_state
 
 
 def client_address(request: Request) -> str:
@@ -33,6 +33,7 @@ def _own_transactions(request: Request) -> Transactions:
 
 
 Session = DbSession
+OutboxDep = AppOutbox
 Settings = Annotated[IdentitySettings, Depends(from_state("settings"))]
 FieldKeyring = Annotated[Keyring, Depends(from_state("keyring"))]
 Keys = Annotated[IdentityKeys, Depends(from_state("keys"))]
@@ -67,6 +68,8 @@ async def _citizen_for_self(principal: Annotated[Principal, Depends(_citizen)]) 
     return principal
 
 
+# catalog's service client, for an operator's linkage review.
+DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
 # A verified person's token (possibly a guardian's acting for a child).
 CitizenPrincipal = Annotated[Principal, Depends(_citizen)]
 # A verified person acting for themselves: guardian tokens are refused.

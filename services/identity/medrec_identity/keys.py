@@ -6,10 +6,12 @@ ingest) by HMAC with a distinct purpose, so no extra secret has to be deployed."
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import SecretStr
 
 from medrec_shared.crypto import blind_index
+from medrec_shared.linkage import MatchKeys
 from medrec_shared.rrn import normalise_rrn
 
 
@@ -49,6 +51,11 @@ class IdentityKeys:
     def person_key(self, rrn: str) -> str:
         """The blind index records are filed under (the same as ingest computes)."""
         return blind_index(self.person_index, normalise_rrn(rrn))
+
+    def match_keys(self, name: str, birth_date: date, sex: str) -> MatchKeys:
+        """The linkage match keys of a person (the same as ingest computes for a record without
+        an RRN: medrec_shared.linkage derives them from the shared person-index secret)."""
+        return MatchKeys.of(self.person_index, name, birth_date, sex)
 
     def phone_hash(self, phone: str) -> str:
         return blind_index(self.phone_index, phone_digits(phone))

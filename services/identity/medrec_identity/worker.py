@@ -17,9 +17,9 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     db = await open_database(stack, settings)
     job = housekeeping_job(Transactions.of(db), settings, build_clock(settings.clock_file))
     tasks: dict[str, Task] = {"housekeeping": lambda stop: every(stop, HOUSEKEEPING_SECONDS, job)}
-    # identity owns no event yet (medrec_shared.topics), so its outbox stays empty (the outbox
-    # refuses what a service does not own) and its worker opens no producer: its KafkaUser has
-    # no grant, and an idempotent producer's InitProducerId would be refused without one.
+    # identity's one event is PersonVerified (medrec_shared.topics); should it own none again,
+    # its worker opens no producer: its KafkaUser would have no grant, and an idempotent
+    # producer's InitProducerId would be refused without one.
     if produces("identity"):
         producer = await open_producer(stack, settings, "identity")
         tasks["outbox-relay"] = relay_task(

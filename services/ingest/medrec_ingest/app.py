@@ -12,6 +12,7 @@ from medrec_ingest import internal, openapi
 from medrec_ingest.bodies import body_limits
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.destruction import endpoints as destruction
+from medrec_ingest.linkage import endpoints as linkage
 from medrec_ingest.models import dead_letters, messaging
 from medrec_ingest.release import endpoints as release
 from medrec_ingest.settings import IngestSettings
@@ -117,6 +118,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(deposit.router)  # one record, its content, a batch
     app.include_router(openapi.router)
     app.include_router(internal.router)
+    app.include_router(linkage.router)  # demographics for catalog's linkage review
     app.include_router(release.router)
     app.include_router(destruction.router)
     app.include_router(dead_letter_router(dead_letters))

@@ -27,12 +27,14 @@ TransactionsDep = Annotated[Transactions, Depends(_transactions)]
 Depositor = Annotated[Principal, require_scope("transfer:write")]
 ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
+DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
 Operator = Annotated[Principal, require_scope("admin")]
 
 __all__ = [
     "ClockDep",
     "ContentReader",
     "DbSession",
+    "DemographicsReader",
     "Depositor",
     "MetadataReader",
     "Operator",

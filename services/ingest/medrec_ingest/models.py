@@ -69,6 +69,9 @@ class Record(IngestBase):
     institution_code: Mapped[str] = mapped_column(String(8))
     external_id: Mapped[str] = mapped_column(String(200))
     person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Without an RRN: the keyed hash of the normalised name, birth date and sex
+    # (medrec_shared.linkage). person_key is set when an operator links the record.
+    match_key: Mapped[str | None] = mapped_column(String(64))
     patient_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # {rrn, name}, encrypted
     birth_date: Mapped[date]
     sex: Mapped[str] = mapped_column(String(8))

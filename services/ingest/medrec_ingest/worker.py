@@ -4,6 +4,7 @@ from contextlib import AsyncExitStack
 from medrec_ingest.app import build_vault
 from medrec_ingest.destruction.handlers import on_retention_due
 from medrec_ingest.destruction.service import destroy_unreclaimed
+from medrec_ingest.linkage.handlers import on_record_linked, on_record_unlinked
 from medrec_ingest.models import dead_letters, messaging
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.clock import build_clock
@@ -32,7 +33,11 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         db,
         ConsumerTables(messaging.inbox, dead_letters),
         "ingest",
-        {"RecordRetentionDue": on_retention_due(vault, outbox, settings, clock)},
+        {
+            "RecordRetentionDue": on_retention_due(vault, outbox, settings, clock),
+            "RecordLinked": on_record_linked,
+            "RecordUnlinked": on_record_unlinked,
+        },
     )
 
     async def release_sweep(stop: asyncio.Event) -> None:

@@ -4,8 +4,11 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medrec_catalog.linkage.repository import LinkageRepository
+from medrec_catalog.linkage.service import propose_for_record
 from medrec_catalog.models import CatalogRecord, RecordStatus
 from medrec_catalog.records.repository import RecordRepository
+from medrec_shared.clock import Clock
 from medrec_shared.events import Envelope, RecordStored
 from medrec_shared.messaging import Handler
 from medrec_shared.retention import retention_until
@@ -15,30 +18,34 @@ from medrec_shared.retention import retention_until
 MetadataLookup = Callable[[str], Awaitable[dict[str, str | None] | None]]
 
 
-def on_record_stored(lookup: MetadataLookup) -> Handler:
+def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
+    """The record joins the read model; one without an RRN (a match key, no person key) gets a
+    linkage candidate for every verified person it matches (`linkage.service`)."""
+
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, RecordStored)
         metadata = await lookup(str(event.record_id))
         if metadata is None:
             return
-        await RecordRepository(session).add(
-            CatalogRecord(
-                record_id=event.record_id,
-                person_key=event.person_key,
-                institution_code=event.institution_code,
-                kind=event.kind,
-                specialty=event.specialty,
-                title=metadata["title"] or "",
-                department=metadata.get("department"),
-                service_start=event.service_start,
-                service_end=event.service_end,
-                content_type=event.content_type,
-                size=event.size,
-                sha256=event.sha256,
-                retention_until=retention_until(event.kind, event.service_end),
-                status=RecordStatus.available,
-            )
+        record = CatalogRecord(
+            record_id=event.record_id,
+            person_key=event.person_key,
+            match_key=event.match_key if event.person_key is None else None,
+            institution_code=event.institution_code,
+            kind=event.kind,
+            specialty=event.specialty,
+            title=metadata["title"] or "",
+            department=metadata.get("department"),
+            service_start=event.service_start,
+            service_end=event.service_end,
+            content_type=event.content_type,
+            size=event.size,
+            sha256=event.sha256,
+            retention_until=retention_until(event.kind, event.service_end),
+            status=RecordStatus.available,
         )
+        await RecordRepository(session).add(record)
+        await propose_for_record(LinkageRepository(session), record, clock.now())
 
     return handle

@@ -14,6 +14,7 @@ KNOWN_SCOPES = frozenset(
         "content:read",
         "catalog:read",
         "metadata:read",
+        "demographics:read",
     }
 )
 INSTITUTION_CODE = r"^\d{8}$"

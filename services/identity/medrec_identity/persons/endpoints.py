@@ -6,13 +6,23 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from medrec_identity.deps import AppClock, CitizenPrincipal, FieldKeyring, Session
+from medrec_identity.deps import (
+    AppClock,
+    CitizenPrincipal,
+    DemographicsReader,
+    FieldKeyring,
+    Session,
+)
 from medrec_identity.persons.repository import PersonRepository
-from medrec_identity.persons.sealing import unseal_name
+from medrec_identity.persons.sealing import unseal_name, unseal_rrn
 from medrec_shared.guardianship import guardian_token_decision, refusal_problem
+from medrec_shared.logs import get_logger
 from medrec_shared.problems import NotFound
+from medrec_shared.rrn import parse_rrn
 
 router = APIRouter(tags=["verification"])
+internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")
+log = get_logger(__name__)
 
 
 class Me(BaseModel):
@@ -36,3 +46,30 @@ async def me(
         raise NotFound("No such person.")
     name = unseal_name(keyring, person.name_sealed)
     return Me(person_id=person.person_id, name=name, birth_date=person.birth_date)
+
+
+class PersonDemographics(BaseModel):
+    person_id: uuid.UUID
+    name: str
+    birth_date: date
+    sex: str
+
+
+@internal_router.get("/persons/{person_id}/demographics", response_model=PersonDemographics)
+async def person_demographics(
+    person_id: uuid.UUID, session: Session, keyring: FieldKeyring, caller: DemographicsReader
+) -> PersonDemographics:
+    """A verified person's name, birth date and sex (from the RRN's century digit), for catalog's
+    linkage review (scope demographics:read); never the RRN. Each read is logged by person and
+    caller (ids only); catalog records the operator's act in the person's access history."""
+    person = await PersonRepository(session).get(person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    sex = parse_rrn(unseal_rrn(keyring, person.rrn_sealed))[2]
+    log.info("demographics_read", person_id=str(person_id), caller=caller.subject)
+    return PersonDemographics(
+        person_id=person.person_id,
+        name=unseal_name(keyring, person.name_sealed),
+        birth_date=person.birth_date,
+        sex=sex,
+    )

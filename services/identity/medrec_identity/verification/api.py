@@ -14,6 +14,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_identity.clients.oauth import NO_STORE
 from medrec_identity.deps import (
@@ -22,6 +23,7 @@ from medrec_identity.deps import (
     FieldKeyring,
     Keys,
     Limiter,
+    OutboxDep,
     OwnTransactions,
     Provider,
     Session,
@@ -29,7 +31,7 @@ from medrec_identity.deps import (
     client_address,
 )
 from medrec_identity.keys import IdentityKeys, phone_digits
-from medrec_identity.models import Verification
+from medrec_identity.models import Person, Verification
 from medrec_identity.persons.repository import NewPerson, PersonRepository
 from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name, unseal_rrn
 from medrec_identity.settings import IdentitySettings
@@ -37,9 +39,11 @@ from medrec_identity.tokens import citizen_token
 from medrec_identity.verification.matching import attributes_match, bound_to_claim
 from medrec_identity.verification.port import ClaimedIdentity, Outcome, Proof
 from medrec_identity.verification.repository import VerificationRepository
-from medrec_shared.crypto import seal, unseal
+from medrec_shared.crypto import Keyring, seal, unseal
+from medrec_shared.events import PersonVerified
 from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
+from medrec_shared.messaging import Outbox
 from medrec_shared.problems import NotFound, Problem, TooManyRequests
 from medrec_shared.ratelimit import Limit
 from medrec_shared.rrn import parse_rrn, valid_rrn
@@ -99,6 +103,33 @@ class ConfirmIn(BaseModel):
     )
     state: str | None = Field(
         default=None, max_length=512, description="OpenID Connect provider: the returned state"
+    )
+
+
+async def announce_verified(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IdentitySettings,
+    keys: IdentityKeys,
+    keyring: Keyring,
+    person: Person,
+    verification: Verification,
+) -> None:
+    """PersonVerified, in the confirmation's transaction: the person's linkage match keys (keyed
+    hashes of the verified name, the birth date and the sex the RRN gives), never the values."""
+    sex = parse_rrn(unseal_rrn(keyring, verification.rrn_sealed))[2]
+    name = unseal_name(keyring, verification.name_sealed)
+    matched = keys.match_keys(name, verification.birth_date, sex)
+    await outbox.add(
+        session,
+        settings.topic_audit,
+        person.person_key,
+        PersonVerified(
+            person_id=person.person_id,
+            person_key=person.person_key,
+            match_key=matched.with_sex,
+            match_key_any_sex=matched.any_sex,
+        ),
     )
 
 
@@ -193,6 +224,7 @@ async def confirm_verification(
     provider: Provider,
     binding: Binding,
     limiter: Limiter,
+    outbox: OutboxDep,
 ) -> CitizenToken:
     proof = Proof(code=body.code, state=body.state)
     provider.validate_proof(proof)
@@ -248,6 +280,7 @@ async def confirm_verification(
             birth_date=verification.birth_date,
         )
     )
+    await announce_verified(session, outbox, settings, keys, keyring, person, verification)
     minted = await citizen_token(session, keyring, settings, person)
     response.headers.update(NO_STORE)
     log.info(

@@ -29,6 +29,7 @@ from medrec_shared.crypto import blind_index, seal
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordStored
 from medrec_shared.ids import new_id
+from medrec_shared.linkage import match_key
 from medrec_shared.messaging import Outbox
 from medrec_shared.problems import Conflict
 from medrec_shared.vault import StoredContent, Vault
@@ -93,6 +94,9 @@ def new_candidate(
         institution_code=transfer.institution_code,
         external_id=external_id,
         person_key=blind_index(index_key, patient.rrn) if patient.rrn else None,
+        match_key=None
+        if patient.rrn
+        else match_key(index_key, patient.name, patient.birth_date, patient.sex),
         patient_sealed=seal(vault.keyring, sealed, context=PATIENT_CONTEXT),
         birth_date=patient.birth_date,
         sex=patient.sex,
@@ -159,6 +163,7 @@ def stored_event(record: Record) -> RecordStored:
         content_type=record.content_type,
         size=record.size,
         sha256=record.sha256,
+        match_key=record.match_key if record.person_key is None else None,
     )
 
 

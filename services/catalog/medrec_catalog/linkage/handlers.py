@@ -1,0 +1,28 @@
+"""What linkage learns from events: a person verified (PersonVerified, identity's), and, through
+`records.handlers`, a record without an RRN stored. Each runs in the consumer's transaction with
+the event's inbox row, so a redelivered event proposes nothing twice; nothing here commits."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_catalog.linkage import service
+from medrec_catalog.linkage.repository import LinkageRepository
+from medrec_catalog.models import LinkagePerson
+from medrec_shared.clock import Clock
+from medrec_shared.events import Envelope, PersonVerified
+from medrec_shared.messaging import Handler
+
+
+def on_person_verified(clock: Clock) -> Handler:
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        event = envelope.payload()
+        assert isinstance(event, PersonVerified)
+        person = LinkagePerson(
+            person_key=event.person_key,
+            person_id=event.person_id,
+            match_key=event.match_key,
+            match_key_any_sex=event.match_key_any_sex,
+            verified_at=envelope.occurred_at,
+        )
+        await service.propose_for_person(LinkageRepository(session), person, clock.now())
+
+    return handle

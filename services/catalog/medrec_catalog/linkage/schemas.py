@@ -1,0 +1,54 @@
+"""What operators send and get back about linkage candidates. The list carries no name, birth
+date or RRN; only one candidate's detail shows the demographics, and that read is audited."""
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from medrec_catalog.models import CandidateStatus
+from medrec_catalog.records.schemas import InstitutionRef
+
+
+class DecisionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="Why; kept with the decision")
+
+
+class CandidateOut(BaseModel):
+    candidate_id: uuid.UUID
+    record_id: uuid.UUID
+    person_id: uuid.UUID
+    institution: InstitutionRef
+    kind: str | None
+    specialty: str | None
+    service_start: date | None
+    service_end: date | None
+    matched_on: str = Field(description="name+birth_date+sex, or name+birth_date for a record "
+                            "whose sex is unknown")  # fmt: skip
+    status: CandidateStatus
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class Demographics(BaseModel):
+    name: str
+    birth_date: date
+    sex: str
+
+
+class CandidateDetail(CandidateOut):
+    record_demographics: Demographics | None = Field(
+        description="As deposited with the record (null: ingest no longer holds it)"
+    )
+    person_demographics: Demographics | None = Field(
+        description="As the person verified (null: identity no longer knows them)"
+    )
+    reason: str | None
+    unlinked_at: datetime | None
+    unlink_reason: str | None
+
+
+class UnlinkedOut(BaseModel):
+    record_id: uuid.UUID
+    candidate_id: uuid.UUID
+    status: CandidateStatus

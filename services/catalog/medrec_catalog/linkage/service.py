@@ -1,0 +1,247 @@
+"""Linkage of records without an RRN (ARCHITECTURE.md, "Records without an RRN"): the rules.
+
+- A record deposited without an RRN carries a match key (a keyed hash of its normalised name,
+  birth date and sex: medrec_shared.linkage) and no person key. Every verified person whose key
+  matches it gets one pending candidate, whichever came first, the record or the verification;
+  a record may have several (the same name and birth date is common). Nothing is ever linked
+  automatically, and a pair once proposed is never proposed again (a rejection stands).
+- A record of unknown sex matches on name and birth date alone (`matched_on` says which).
+- An operator approves or rejects a pending candidate with a reason; the decision is final
+  (`AlreadyDecided`, 409). Approval files the record under the person's key (from then on it is
+  listed, copied, retained and destroyed as if it had come with their RRN), closes the record's
+  other pending candidates, and tells the person in their access history that a record was
+  linked, and when (the actor is "operator", never who).
+- An operator may unlink a linked record with a reason: it leaves the person, and the candidates
+  its approval closed are pending again, for a better decision.
+
+The functions work on a `LinkageStore` (the repository, or a fake in unit tests) and return the
+events to announce; the caller writes them to its outbox in its own transaction. Nothing here
+commits."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from medrec_catalog.models import (
+    CandidateStatus,
+    CatalogRecord,
+    LinkageCandidate,
+    LinkagePerson,
+    RecordStatus,
+)
+from medrec_shared.events import AccessRecorded, EventData, RecordLinked, RecordUnlinked
+from medrec_shared.ids import new_id
+from medrec_shared.problems import Conflict, NotFound
+
+ON_NAME_BIRTH_SEX = "name+birth_date+sex"
+ON_NAME_BIRTH = "name+birth_date"
+# Who the person's access history names for an operator's act: the role, never the operator.
+OPERATOR_ACTOR = "operator"
+
+
+class AlreadyDecided(Conflict):
+    type, title = "candidate-decided", "This candidate was decided already"
+
+
+class RecordNotHeld(Conflict):
+    type, title = "record-not-held", "The record is no longer held"
+
+
+class NotLinked(Conflict):
+    type, title = "record-not-linked", "The record is not linked to anyone by a linkage decision"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """An event to write to the outbox: its topic (a setting's name), key and payload."""
+
+    topic: Literal["topic_record", "topic_audit"]
+    key: str
+    data: EventData
+
+
+class LinkageStore(Protocol):
+    async def lock_match(self, match_keys: Iterable[str]) -> None: ...
+    async def persons_matching(self, match_key: str) -> Sequence[LinkagePerson]: ...
+    async def unmatched_records_matching(
+        self, match_keys: Sequence[str]
+    ) -> Sequence[CatalogRecord]: ...
+    async def upsert_person(self, person: LinkagePerson) -> None: ...
+    async def add_candidate(self, candidate: LinkageCandidate) -> bool: ...
+    async def candidate_for_update(self, candidate_id: uuid.UUID) -> LinkageCandidate | None: ...
+    async def candidates_of_record(self, record_id: uuid.UUID) -> Sequence[LinkageCandidate]: ...
+    async def record_for_update(self, record_id: uuid.UUID) -> CatalogRecord | None: ...
+
+
+def matched_on(person: LinkagePerson, match_key: str) -> str | None:
+    """What a record's key matched of the person: all three, name and birth date alone (a record
+    of unknown sex), or nothing."""
+    if person.match_key == match_key:
+        return ON_NAME_BIRTH_SEX
+    if person.match_key_any_sex == match_key:
+        return ON_NAME_BIRTH
+    return None
+
+
+def new_candidate(
+    record: CatalogRecord, person: LinkagePerson, on: str, now: datetime
+) -> LinkageCandidate:
+    return LinkageCandidate(
+        candidate_id=new_id(),
+        record_id=record.record_id,
+        person_key=person.person_key,
+        person_id=person.person_id,
+        matched_on=on,
+        status=CandidateStatus.pending,
+        created_at=now,
+    )
+
+
+def is_unmatched(record: CatalogRecord) -> bool:
+    return (
+        record.person_key is None
+        and record.match_key is not None
+        and record.status == RecordStatus.available
+    )
+
+
+async def propose_for_record(store: LinkageStore, record: CatalogRecord, now: datetime) -> int:
+    """A record without an RRN arrived: a candidate for every verified person it matches."""
+    if not is_unmatched(record):
+        return 0
+    assert record.match_key is not None
+    await store.lock_match([record.match_key])
+    proposed = 0
+    for person in await store.persons_matching(record.match_key):
+        on = matched_on(person, record.match_key)
+        if on is not None and await store.add_candidate(new_candidate(record, person, on, now)):
+            proposed += 1
+    return proposed
+
+
+async def propose_for_person(store: LinkageStore, person: LinkagePerson, now: datetime) -> int:
+    """A person verified: remembered (ids and match keys), and a candidate for every unmatched
+    record they match that was not proposed for them before."""
+    keys = sorted({person.match_key, person.match_key_any_sex})
+    await store.lock_match(keys)
+    await store.upsert_person(person)
+    proposed = 0
+    for record in await store.unmatched_records_matching(keys):
+        assert record.match_key is not None
+        on = matched_on(person, record.match_key)
+        if on is not None and await store.add_candidate(new_candidate(record, person, on, now)):
+            proposed += 1
+    return proposed
+
+
+def _access(
+    person_key: str, action: Literal["view", "link", "unlink"], kind: str, id_: str
+) -> Announcement:
+    return Announcement(
+        "topic_audit",
+        person_key,
+        AccessRecorded(
+            subject_person_key=person_key,
+            actor_type="operator",
+            actor_id=OPERATOR_ACTOR,
+            action=action,
+            resource_type=kind,
+            resource_id=id_,
+            decision="allowed",
+        ),
+    )
+
+
+def viewed(candidate: LinkageCandidate) -> Announcement:
+    """An operator saw the person's demographics beside a record's: in their access history."""
+    return _access(candidate.person_key, "view", "linkage_candidate", str(candidate.candidate_id))
+
+
+async def _pending(store: LinkageStore, candidate_id: uuid.UUID) -> LinkageCandidate:
+    candidate = await store.candidate_for_update(candidate_id)
+    if candidate is None:
+        raise NotFound("No such linkage candidate.")
+    if candidate.status != CandidateStatus.pending:
+        raise AlreadyDecided(f"It was {candidate.status} already; a decision is final.")
+    return candidate
+
+
+def _decide(
+    candidate: LinkageCandidate,
+    status: CandidateStatus,
+    reason: str | None,
+    operator: str,
+    now: datetime,
+) -> None:
+    candidate.status, candidate.reason = status, reason
+    candidate.decided_at, candidate.decided_by = now, operator
+
+
+async def approve(
+    store: LinkageStore, candidate_id: uuid.UUID, reason: str, operator: str, now: datetime
+) -> tuple[LinkageCandidate, list[Announcement]]:
+    """Links the candidate's record to its person and closes the record's other candidates."""
+    candidate = await _pending(store, candidate_id)
+    record = await store.record_for_update(candidate.record_id)
+    if record is None or record.status != RecordStatus.available:
+        raise RecordNotHeld("It was destroyed or withdrawn since it was proposed.")
+    if record.person_key is not None:  # not reachable by these rules: a link closes the rest
+        raise AlreadyDecided("The record is linked already.")
+    _decide(candidate, CandidateStatus.approved, reason, operator, now)
+    record.person_key = candidate.person_key
+    for other in await store.candidates_of_record(record.record_id):
+        if other.candidate_id != candidate.candidate_id and other.status == CandidateStatus.pending:
+            _decide(other, CandidateStatus.closed, None, operator, now)
+    return candidate, [
+        # Keyed by the record, as its RecordUnlinked is: the two reach ingest in order.
+        Announcement(
+            "topic_record",
+            str(record.record_id),
+            RecordLinked(
+                record_id=record.record_id,
+                person_key=candidate.person_key,
+                candidate_id=candidate.candidate_id,
+            ),
+        ),
+        _access(candidate.person_key, "link", "record", str(record.record_id)),
+    ]
+
+
+async def reject(
+    store: LinkageStore, candidate_id: uuid.UUID, reason: str, operator: str, now: datetime
+) -> LinkageCandidate:
+    """Not this person's record: it stays unmatched (its other candidates stay pending)."""
+    candidate = await _pending(store, candidate_id)
+    _decide(candidate, CandidateStatus.rejected, reason, operator, now)
+    return candidate
+
+
+async def unlink(
+    store: LinkageStore, record_id: uuid.UUID, reason: str, operator: str, now: datetime
+) -> tuple[LinkageCandidate, list[Announcement]]:
+    """Undoes a wrong link: the record leaves its person and is unmatched again; the candidates
+    the approval closed are pending again."""
+    record = await store.record_for_update(record_id)
+    if record is None or record.status != RecordStatus.available:
+        raise NotFound("No such record held.")
+    candidates = await store.candidates_of_record(record_id)
+    approved = [c for c in candidates if c.status == CandidateStatus.approved]
+    if not approved or record.person_key != approved[0].person_key:
+        raise NotLinked("Only a record linked by an approved candidate is unlinked.")
+    link = approved[0]
+    link.status = CandidateStatus.unlinked
+    link.unlinked_at, link.unlinked_by, link.unlink_reason = now, operator, reason
+    record.person_key = None
+    for other in candidates:
+        if other.status == CandidateStatus.closed:
+            other.status, other.decided_at, other.decided_by = CandidateStatus.pending, None, None
+    return link, [
+        Announcement(
+            "topic_record",
+            str(record_id),
+            RecordUnlinked(record_id=record_id, candidate_id=link.candidate_id),
+        ),
+        _access(link.person_key, "unlink", "record", str(record_id)),
+    ]
