@@ -56,3 +56,12 @@ async def test_no_file_or_no_multipart_is_a_validation_problem() -> None:
         await file_sha256(content_type, aiter(Body(body)), 1 << 20)
     with pytest.raises(ValidationFailed):
         await file_sha256("application/pdf", aiter(Body(b"%PDF-")), 1 << 20)
+
+
+async def test_a_malformed_multipart_body_is_a_validation_problem() -> None:
+    """Found by `make fuzz`: a part without headers was a 500."""
+    boundary = "7e8fbc29a1904a9d588aa87446068751"
+    body = f"--{boundary}\r\n[-4281718894196008448]--{boundary}--\r\n".encode()
+    content_type = f"multipart/form-data; boundary={boundary}"
+    with pytest.raises(ValidationFailed):
+        await file_sha256(content_type, aiter(Body(body)), 1 << 20)

@@ -6,6 +6,7 @@ at the chunk that crosses it, with nothing more read. No copy we issue is larger
 import hashlib
 from collections.abc import AsyncIterator
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from medrec_shared.problems import Problem, ValidationFailed
@@ -24,7 +25,7 @@ async def file_sha256(content_type: str, body: AsyncIterator[bytes], max_bytes: 
     kind, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise ValidationFailed(errors=[{"field": "file", "message": "send multipart/form-data"}])
+        raise _not_multipart()
     part = _FilePart()
     parser = MultipartParser(boundary, part.callbacks())  # type: ignore[arg-type]
     read = 0
@@ -34,11 +35,22 @@ async def file_sha256(content_type: str, body: AsyncIterator[bytes], max_bytes: 
             raise UploadTooLarge(
                 f"A copy is at most {max_bytes} bytes.", headers={"Connection": "close"}
             )
-        parser.write(chunk)
-    parser.finalize()
+        try:
+            parser.write(chunk)
+        except MultipartParseError:
+            raise _not_multipart() from None
+    try:
+        parser.finalize()
+    except MultipartParseError:
+        raise _not_multipart() from None
     if not part.found:
         raise ValidationFailed(errors=[{"field": "file", "message": "field required"}])
     return part.digest.hexdigest()
+
+
+def _not_multipart() -> ValidationFailed:
+    # The parser's own message quotes the body; ours names only what to send.
+    return ValidationFailed(errors=[{"field": "file", "message": "send multipart/form-data"}])
 
 
 class _FilePart:
