@@ -3,7 +3,7 @@
 The RRN is posted in the form's body, handed to identity in a JSON body, and never kept, logged
 or put in a URL. In sandbox mode identity answers the code itself and the page shows it, as the
 API does; with an OpenID Connect provider the browser goes to the provider and comes back to
-`/signin/callback`."""
+`/verify/callback`."""
 
 from datetime import timedelta
 from typing import Annotated
@@ -136,7 +136,9 @@ async def code_confirm(page: PageDep, code: Annotated[str, Form(max_length=2048)
         )  # fmt: skip
 
 
-@router.get("/signin/callback", response_class=HTMLResponse)
+# identity's OIDC redirect URI (MEDREC_IDENTITY_OIDC_REDIRECT_URI): the provider verified a
+# citizen, not a copy, but the path is the one the deployments already register.
+@router.get("/verify/callback", response_class=HTMLResponse)
 async def oidc_callback(
     page: PageDep,
     code: Annotated[str, Query(max_length=2048)] = "",
