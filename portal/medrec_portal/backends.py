@@ -5,6 +5,7 @@ sent; the pages turn it into a Korean sentence (medrec_portal.messages). Nothing
 (an RRN in a body, a token) is logged here: the correlation id travels in a header."""
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,6 +15,9 @@ from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id, get_logge
 
 Service = Literal["identity", "catalog", "issuance"]
 log = get_logger("medrec.portal.backends")
+# The citizen's address (as the portal's proxy headers give it), passed on so the APIs' limits per
+# client address count citizens, not the portal; they believe it only from trusted proxies.
+CLIENT_ADDRESS: ContextVar[str | None] = ContextVar("portal_client_address", default=None)
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Backends:
 
     def _headers(self, token: str | None) -> dict[str, str]:
         headers = {CORRELATION_HEADER: get_correlation_id()}
+        if address := CLIENT_ADDRESS.get():
+            headers["X-Forwarded-For"] = address
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return headers

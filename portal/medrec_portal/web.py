@@ -11,13 +11,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medrec_portal import messages
-from medrec_portal.backends import ApiProblem, Backends
+from medrec_portal.backends import CLIENT_ADDRESS, ApiProblem, Backends
 from medrec_portal.sessions.service import (
     SessionData,
     SessionStore,
@@ -123,6 +124,7 @@ class Page:
 
 async def _page(request: Request, db: DbSession) -> Page:
     app = request.app
+    CLIENT_ADDRESS.set(request.client.host if request.client else None)
     store: SessionStore = app.state.sessions
     clock: Clock = app.state.clock
     data = await store.load(db, request.state.portal_sid, clock.now())
@@ -187,6 +189,11 @@ def install_error_pages(app: FastAPI) -> None:
             )
         status = exc.status if exc.status in (403, 404, 409, 410, 429, 503) else 502
         return _bare(request, "error.html", status, message=messages.sentence(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        message = "주소나 입력한 내용이 올바르지 않습니다. 확인한 뒤 다시 시도해 주세요."
+        return _bare(request, "error.html", 422, message=message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
