@@ -4,7 +4,7 @@ open exactly FLOWS between the medrec pods and their engines and apis, both side
 
 from __future__ import annotations
 
-from .objects import SERVICES, Obj, Rendered
+from .objects import PORTAL, SERVICES, Obj, Rendered
 from .selector import labels_match
 
 # The flows of ARCHITECTURE.md, as the services' code makes them: which medrec pod talks to which
@@ -18,7 +18,9 @@ FLOWS: dict[tuple[str, str], set[str]] = {
     ("catalog", "worker"): {"pg", "kafka", "identity", "ingest"},
     ("issuance", "api"): {"pg", "kafka", "minio", "identity", "catalog"},
     ("issuance", "worker"): {"pg", "kafka", "minio", "identity", "catalog", "ingest"},
-} | {(svc, "migrate"): {"pg"} for svc in SERVICES}
+    # The portal calls the three APIs with the citizen's token; its database holds sessions.
+    (PORTAL, "api"): {"pg", "identity", "catalog", "issuance"},
+} | {(svc, "migrate"): {"pg"} for svc in (*SERVICES, PORTAL)}
 
 
 def _peer_matches(peer: Obj, labels: dict[str, str], ns: str) -> bool:
@@ -101,7 +103,7 @@ def check_flows(r: Rendered) -> list[str]:
                 }
             }
             destinations["kafka"] = (labels, 9092, [*policies, generated])
-    for svc in SERVICES:
+    for svc in (*SERVICES, PORTAL):
         api = r.named("Deployment", f"medrec-{svc}-api")
         if api:
             port = api["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]

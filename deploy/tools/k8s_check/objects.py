@@ -12,6 +12,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[3]
 K8S = REPO / "deploy" / "k8s"
 SERVICES = ("identity", "ingest", "catalog", "issuance")
+# The citizens' portal (portal/): an api and a migrate Job, no worker, no Kafka, no storage.
+PORTAL = "portal"
 # The topics each service's consumer group reads (services/<svc>/medrec_<svc>/worker.py): the
 # partitions of these bound the useful replicas of its worker.
 CONSUMED = {
