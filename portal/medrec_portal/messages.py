@@ -125,5 +125,8 @@ def field_messages(problem: ApiProblem) -> dict[str, str]:
         name = str(error.get("field", ""))
         label = FIELDS.get(name) or FIELDS.get(name.rsplit(".", 1)[-1])
         key = name.rsplit(".", 1)[-1] if name not in FIELDS else name
-        out[key] = f"{label or '입력값'}을(를) 확인해 주세요."
+        if key in ("consent_form", "kinship_certificate", "power_of_attorney"):
+            out[key] = "이 신청에 필요한 서류입니다. 파일을 올려 주세요."
+        else:
+            out[key] = f"{label or '입력값'} 항목을 확인해 주세요."
     return out

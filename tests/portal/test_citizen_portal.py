@@ -170,13 +170,13 @@ def test_the_downloaded_pdf_checks_out_when_uploaded(world: World, people) -> No
     verifier = people()
     page = verifier.open("/verify")
     verifier.look("verify")
-    page.get_by_label("사본 PDF 파일").set_input_files(
+    page.get_by_label("사본 PDF 파일", exact=True).set_input_files(
         {"name": "copy.pdf", "mimeType": "application/pdf", "buffer": world.pdf}
     )
     page.get_by_role("button", name="파일로 확인").click()
     expect(page.locator(".portal-verdict")).to_contain_text("유효한 사본입니다")
     changed = world.pdf.replace(b"%%EOF", b"%%EOF\n% changed", 1)
-    page.get_by_label("사본 PDF 파일").set_input_files(
+    page.get_by_label("사본 PDF 파일", exact=True).set_input_files(
         {"name": "copy.pdf", "mimeType": "application/pdf", "buffer": changed}
     )
     page.get_by_role("button", name="파일로 확인").click()

@@ -2,6 +2,7 @@
 (Secure outside the local stack), no token anywhere, forms refused without their CSRF token,
 the security headers on every answer, and Korean pages for what goes wrong."""
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -74,7 +75,10 @@ def test_problems_are_korean_pages_never_json_or_traces(cluster: Cluster, people
 
 def test_the_sessions_table_holds_no_token_and_no_session_id(cluster: Cluster, people: Any) -> None:
     people().sign_in("배수지", "950505-2000808", "010-4400-0001")
-    rows = sql(cluster, "portal", "SELECT id_hash, data_sealed FROM sessions")
+    # Off Playwright's thread, whose event loop is running.
+    with ThreadPoolExecutor(1) as pool:
+        rows = pool.submit(sql, cluster, "portal", "SELECT id_hash, data_sealed FROM sessions")
+        rows = rows.result()
     assert rows
     for row in rows:
         assert len(row["id_hash"]) == 32

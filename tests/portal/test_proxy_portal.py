@@ -50,7 +50,7 @@ def test_a_missing_document_is_named_at_its_field(spouse: Person) -> None:
     field = page.get_by_label("가족관계증명서")
     expect(field).to_have_attribute("aria-invalid", "true")
     described = field.get_attribute("aria-describedby") or ""
-    expect(page.locator(f"#{described.split()[-1]}")).to_contain_text("확인해 주세요")
+    expect(page.locator(f"#{described.split()[-1]}")).to_contain_text("파일을 올려 주세요")
     expect(page.get_by_role("alert").first).to_be_visible()
     assert PATIENT_RRN not in page.content()  # never echoed back
     spouse.look("proxy-error")

@@ -17,7 +17,7 @@ router = APIRouter()
 async def children(page: PageDep) -> HTMLResponse:
     token = page.own_token()
     found = await page.backends.call("identity", "GET", "/v1/me/children", token=token)
-    return page.render("children.html", nav="children", items=found.get("items", []), alert=None)
+    return page.render("children.html", nav="children", items=found.get("items", []), problem=None)
 
 
 @router.post("/children/{person_id}/act", response_class=HTMLResponse)
@@ -36,7 +36,7 @@ async def act_for(page: PageDep, person_id: str) -> Response:
             raise
         return page.render(
             "children.html", status_code=403, nav="children", items=found.get("items", []),
-            alert=f"{child['name']}님을 대신할 수 없습니다. {messages.sentence(problem)}",
+            problem=f"{child['name']}님을 대신할 수 없습니다. {messages.sentence(problem)}",
         )  # fmt: skip
     page.data.acting = Acting(
         person_id=person_id, name=str(child["name"]), token=granted["access_token"]

@@ -6,8 +6,9 @@ The patient's RRN is posted in the form's body and passed on in issuance's body,
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile  # what a parsed form holds (not fastapi's subclass)
 
 from medrec_portal import messages
 from medrec_portal.backends import ApiProblem
@@ -41,7 +42,7 @@ async def proxy_page(page: PageDep, submitted: str = "") -> HTMLResponse:
     token = page.own_token()
     return page.render(
         "proxy.html", nav="proxy", requests=await _requests(page, token), errors={}, values={},
-        alert=None, submitted=bool(submitted), documents=DOCUMENTS,
+        problem=None, submitted=bool(submitted), documents=DOCUMENTS,
     )  # fmt: skip
 
 
@@ -71,7 +72,7 @@ async def submit(page: PageDep, request: Request) -> Response:
     async def again(status: int, alert: str, errors: dict[str, str]) -> HTMLResponse:
         return page.render(
             "proxy.html", status_code=status, nav="proxy", requests=await _requests(page, token),
-            errors=errors, values=values, alert=alert, submitted=False, documents=DOCUMENTS,
+            errors=errors, values=values, problem=alert, submitted=False, documents=DOCUMENTS,
         )  # fmt: skip
 
     if errors:

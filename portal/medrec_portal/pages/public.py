@@ -2,8 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile  # what a parsed form holds (not fastapi's subclass)
 
 from medrec_portal import messages
 from medrec_portal.backends import ApiProblem

@@ -57,7 +57,7 @@ async def signin_start(
     if errors:
         return page.render(
             "signin.html", status_code=422, nav="signin", next=_safe_next(next), notice=None,
-            errors=errors, values=values, alert="입력한 내용을 확인해 주세요.",
+            errors=errors, values=values, problem="입력한 내용을 확인해 주세요.",
         )  # fmt: skip
     body = {"method": "mobile", "name": name.strip(), "rrn": rrn.strip(), "phone": phone.strip()}
     try:
@@ -68,7 +68,7 @@ async def signin_start(
         return page.render(
             "signin.html", status_code=problem.status, nav="signin", next=_safe_next(next),
             notice=None, errors=messages.field_messages(problem), values=values,
-            alert=messages.sentence(problem),
+            problem=messages.sentence(problem),
         )  # fmt: skip
     page.data = SessionData(
         verification_id=started["verification_id"],
@@ -128,7 +128,7 @@ async def code_confirm(page: PageDep, code: Annotated[str, Form(max_length=2048)
             await page.save()
             return page.render(
                 "signin.html", status_code=problem.status, nav="signin", next="/records",
-                notice=None, errors={}, values={}, alert=messages.sentence(problem),
+                notice=None, errors={}, values={}, problem=messages.sentence(problem),
             )  # fmt: skip
         return page.render(
             "signin_code.html", status_code=problem.status, nav="signin",
@@ -154,7 +154,7 @@ async def oidc_callback(
             raise
         return page.render(
             "signin.html", status_code=problem.status, nav="signin", next="/records",
-            notice=None, errors={}, values={}, alert=messages.sentence(problem),
+            notice=None, errors={}, values={}, problem=messages.sentence(problem),
         )  # fmt: skip
 
 
