@@ -13,11 +13,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from medrec_devstack.cluster import Cluster
 from tests.support.browser import (
+    DESKTOP,
     LAUNCH_ARGS,
+    PHONE,
     axe_violations,
     describe,
     ensure_chromium,
-    screenshots,
+    screenshot,
     token_leaks,
 )
 
@@ -67,8 +69,8 @@ class Person:
         return self.page
 
     def look(self, name: str) -> None:
-        """The checks every page passes, once per page name: accessibility, no token,
-        security headers, screenshots."""
+        """The checks every page passes, once per page name: accessibility at a phone's and a
+        desktop's width, no token, security headers, screenshots at both widths."""
         page = self.page
         assert page.locator("html").get_attribute("lang") == "ko"
         assert not token_leaks(page, self.context), token_leaks(page, self.context)
@@ -81,9 +83,11 @@ class Person:
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "no-referrer"
-        violations = axe_violations(page)
-        assert not violations, describe(violations)
-        screenshots(page, name)
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(size)
+            violations = axe_violations(page)
+            assert not violations, f"{name} ({label}): {describe(violations)}"
+            screenshot(page, name, label)
 
     def sign_in(self, name: str, rrn: str, phone: str) -> None:
         page = self.open("/signin")

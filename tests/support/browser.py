@@ -73,15 +73,11 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def screenshots(page: Page, name: str) -> None:
-    """docs/screenshots/<name>-phone.png (390×844) and <name>-desktop.png (1280×900)."""
+def screenshot(page: Page, name: str, label: str) -> None:
+    """docs/screenshots/<name>-<label>.png of the whole page at its current viewport (the tests
+    take each page at PHONE, 390×844, and DESKTOP, 1280×900)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    before = page.viewport_size
-    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
-    if before:
-        page.set_viewport_size(before)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
 
 
 def token_leaks(page: Page, context: BrowserContext) -> list[str]:
