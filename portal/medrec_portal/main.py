@@ -1,5 +1,6 @@
 """The portal's console scripts: `medrec-portal` serves it, `medrec-portal-migrate` migrates."""
 
+import logging
 from pathlib import Path
 
 import uvicorn
@@ -16,6 +17,9 @@ def run_api() -> None:
 
     settings = PortalSettings()
     configure_logging("portal", settings.log_level)
+    # httpx logs every URL it calls, query strings included (a search term, a copy's code):
+    # the portal's own access log, without query strings, is the one kept.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

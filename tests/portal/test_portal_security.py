@@ -83,3 +83,13 @@ def test_the_sessions_table_holds_no_token_and_no_session_id(cluster: Cluster, p
     for row in rows:
         assert len(row["id_hash"]) == 32
         assert b"eyJ" not in row["data_sealed"] and b"access_token" not in row["data_sealed"]
+
+
+def test_the_portals_log_holds_no_rrn_name_or_token(cluster: Cluster, people: Any) -> None:
+    visitor = people()
+    visitor.sign_in("남궁민", "880808-1000909", "010-4400-0002")
+    visitor.open("/institutions?q=남궁")
+    log = (cluster.logs / "portal.log").read_text()
+    assert "request" in log  # the access log is there
+    for secret in ("880808-1000909", "8808081000909", "남궁민", "남궁", "eyJ", "access_token"):
+        assert secret not in log, secret
