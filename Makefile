@@ -12,11 +12,19 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
 
-$(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.toml services/*/pyproject.toml
+$(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.toml services/*/pyproject.toml portal/pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $(STAMP)
 
-install: $(STAMP)
+# The portal's front-end assets (KRDS, Pretendard; axe-core for the tests) from the npm registry,
+# exactly as the lock file says; served by the portal itself, never from a CDN.
+NPM_STAMP := portal/node_modules/.installed
+
+$(NPM_STAMP): portal/package.json portal/package-lock.json
+	cd portal && npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+install: $(STAMP) $(NPM_STAMP)
 
 ## Start the whole cluster with its local stack (sandbox mode, demo data). Ctrl-C stops it.
 ## Its data stays in .medrec/ (or MEDREC_STACK_STATE) for the next start.
@@ -48,7 +56,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared devstack services
+	$(BIN)/mypy shared devstack services portal
 
 fmt: install
 	$(BIN)/ruff check --fix .

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from medrec_devstack.cluster import SERVICES, Cluster
+from medrec_devstack.cluster import PORTAL, SERVICES, Cluster
 from medrec_devstack.datadir import DataDir, LauncherError, default_state, reset_hint, size_of
 from medrec_devstack.processes import ProcessDied
 from medrec_devstack.seed import seed_demo
@@ -64,6 +64,8 @@ def run(
     except (LauncherError, ProcessDied, TimeoutError) as error:
         raise _fail(str(error)) from None
     try:
+        portal = f"http://localhost:{cluster.ports[PORTAL]}"
+        typer.echo(f"  portal    {portal}   진료기록 발급포털: open it in a browser", color=False)
         for service in SERVICES:
             url = cluster.url(service)
             typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz", color=False)

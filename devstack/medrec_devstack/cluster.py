@@ -26,9 +26,17 @@ from medrec_devstack.processes import (
 from medrec_shared.messaging import ensure_topics
 
 SERVICES = ("identity", "ingest", "catalog", "issuance")
-DEFAULT_PORTS = {"identity": 8001, "ingest": 8002, "catalog": 8003, "issuance": 8004}
-# The citizens' portal (issue #13) is served on port 8000 of the machine the stack runs on: the
-# one browser origin the local APIs answer across origins (CORS).
+# The citizens' portal (issue #13, portal/): one process (no worker), with its own database.
+PORTAL = "portal"
+DEFAULT_PORTS = {
+    "portal": 8000,
+    "identity": 8001,
+    "ingest": 8002,
+    "catalog": 8003,
+    "issuance": 8004,
+}
+# The portal is served on port 8000 of the machine the stack runs on: the one browser origin the
+# local APIs answer across origins (CORS).
 PORTAL_ORIGIN = "http://localhost:8000"
 TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.issuance.v1", "medrec.audit.v1"]
 
@@ -53,6 +61,9 @@ class Secrets:
     ingest_content_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
     issuance_content_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
     service_clients: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The portal's: the key sealing its sessions' tokens, and its CSRF tokens' HMAC key.
+    portal_session_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
+    portal_csrf_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     operator_configured: bool = False  # the operator's id and secret came from the environment
 
     @classmethod
@@ -69,6 +80,11 @@ class Secrets:
         else:
             clients = {k: (v[0], v[1]) for k, v in kept.pop("service_clients", {}).items()}
             made = cls(**kept, service_clients=clients)
+            if missing := {"portal_session_keys", "portal_csrf_key"} - set(kept):
+                # A directory made before the portal: its keys are made once, and kept.
+                data = {**kept, "service_clients": clients}
+                data |= {name: getattr(made, name) for name in missing}
+                write_private(state / SECRETS_FILE, data)
         configured_id, configured_secret = (os.environ.get(name, "") for name in OPERATOR_ENV)
         if configured_id and configured_secret:
             made.admin_client_id, made.admin_client_secret = configured_id, configured_secret
@@ -114,6 +130,8 @@ class Cluster:
     # -- configuration ------------------------------------------------------------------------
     def env(self, service: str) -> dict[str, str]:
         assert self.infra is not None
+        if service == PORTAL:
+            return self.portal_env()
         p = f"MEDREC_{service.upper()}_"
         s = self.secrets
         env = {
@@ -157,7 +175,8 @@ class Cluster:
             if service == "issuance":
                 env |= storage | {
                     p + "CATALOG_URL": self.url("catalog"),
-                    p + "PUBLIC_URL": self.url("issuance"),
+                    # Every copy's QR code opens the portal's 진위확인 page.
+                    p + "VERIFY_PAGE_URL": f"{self.url(PORTAL)}/verify",
                     p + "CONTENT_KEYS": s.issuance_content_keys,
                     p + "CONTENT_KEY_ACTIVE": "kek-local-1",
                     p + "PERSON_INDEX_KEY": s.person_index_key,
@@ -166,6 +185,27 @@ class Cluster:
                 }
         return env
 
+    def portal_env(self) -> dict[str, str]:
+        """The portal's settings: its database, the three APIs, its keys; the cookie without
+        Secure, since the local stack serves plain http on this machine."""
+        assert self.infra is not None
+        p = "MEDREC_PORTAL_"
+        return {
+            p + "ENVIRONMENT": "local",
+            p + "LOG_LEVEL": self.log_level,
+            p + "API_HOST": "127.0.0.1",
+            p + "API_PORT": str(self.ports[PORTAL]),
+            p + "DATABASE_URL": f"{self.infra.database_url}/medrec_{PORTAL}",
+            p + "IDENTITY_URL": self.url("identity"),
+            p + "CATALOG_URL": self.url("catalog"),
+            p + "ISSUANCE_URL": self.url("issuance"),
+            p + "SESSION_KEYS": self.secrets.portal_session_keys,
+            p + "SESSION_KEY_ACTIVE": "kek-local-1",
+            p + "CSRF_KEY": self.secrets.portal_csrf_key,
+            p + "COOKIE_SECURE": "false",
+            p + "CLOCK_FILE": str(self.clock_file),
+        }
+
     def _bin(self, name: str) -> str:
         return str(Path(sys.executable).parent / name)
 
@@ -173,7 +213,7 @@ class Cluster:
     def start(self, *, fixed_ports: bool = False) -> "Cluster":
         """Starts on the data directory `state`, or carries on with what it holds: the same
         databases (only new migrations run), secrets, keys and service clients."""
-        for service in SERVICES:
+        for service in (*SERVICES, PORTAL):
             self.ports.setdefault(service, DEFAULT_PORTS[service] if fixed_ports else free_port())
         if fixed_ports:
             _refuse_ports_in_use(self.ports)
@@ -195,6 +235,7 @@ class Cluster:
                 self.start_process(service, "worker")
             for service in SERVICES:
                 self.wait_ready(service)
+            self.start_portal()
         except BaseException:
             self.stop()
             raise
@@ -206,7 +247,7 @@ class Cluster:
         conn = await asyncpg.connect(f"{server}/postgres")
         try:
             existing = {r[0] for r in await conn.fetch("SELECT datname FROM pg_database")}
-            for service in SERVICES:
+            for service in (*SERVICES, PORTAL):
                 if f"medrec_{service}" not in existing:
                     await conn.execute(f'CREATE DATABASE "medrec_{service}"')
         finally:
@@ -251,7 +292,7 @@ class Cluster:
                 self.logs / f"{service}-migrate.log",
                 env=self.env(service),
             ).start()
-            for service in SERVICES
+            for service in (*SERVICES, PORTAL)
         ]
         failed = [process for process in running if process.wait(300) != 0]
         if failed:
@@ -270,6 +311,15 @@ class Cluster:
             env={**self.env(service), **(extra_env or {})},
         ).start()
         self.processes[name] = process
+        return process
+
+    def start_portal(self) -> Process:
+        """The portal (`medrec-portal`), once the APIs it calls answer."""
+        process = Process(
+            PORTAL, [self._bin("medrec-portal")], self.logs / "portal.log", env=self.portal_env()
+        ).start()
+        self.processes[f"{PORTAL}-api"] = process
+        self.wait_ready(PORTAL)
         return process
 
     def stop_process(self, service: str, role: str) -> int | None:

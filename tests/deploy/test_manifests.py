@@ -345,6 +345,7 @@ def test_only_the_transfer_api_takes_large_bodies(rendered: Any) -> None:
         "transfer.medrec.example": "75g",
         "records.medrec.example": "64k",
         "copies.medrec.example": "129m",
+        "portal.medrec.example": "129m",  # a copy uploaded to 진위확인
     }
 
 

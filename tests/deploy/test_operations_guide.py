@@ -382,7 +382,7 @@ def test_command_checks_bite(
         ("`http://medrec-catalog:8003`", "`http://medrec-catalog:80`", "Service ports"),
         ("`medrec-records`", "`medrec-record`", "medrec-record is not"),
         ("deployment/medrec-ingest-api`", "deployment/medrec-ingest-apis`", "apis is not"),
-        ("`MEDREC_ISSUANCE_PUBLIC_URL`", "`MEDREC_ISSUANCE_PUBLIC_ADDRESS`", "no such setting"),
+        ("`MEDREC_ISSUANCE_VERIFY_PAGE_URL`", "`MEDREC_ISSUANCE_VERIFY_URL`", "no such setting"),
         ("`medrec.audit.v1`", "`medrec.audits.v1`", "no KafkaTopic"),
         ("`medrec-kafka-kafka-bootstrap:9093`", "`medrec-kafka-kafka-bootstrap:9094`",
          "no listener"),

@@ -5,7 +5,7 @@ bootstrap servers name), and every medrec pod may resolve names."""
 
 from __future__ import annotations
 
-from .objects import SERVICES, Obj, Rendered
+from .objects import PORTAL, SERVICES, Obj, Rendered
 from .selector import labels_match
 
 # The flows of ARCHITECTURE.md, as the services' code makes them: which medrec pod talks to which
@@ -19,7 +19,9 @@ FLOWS: dict[tuple[str, str], set[str]] = {
     ("catalog", "worker"): {"pg", "kafka", "identity", "ingest"},
     ("issuance", "api"): {"pg", "kafka", "minio", "identity", "catalog"},
     ("issuance", "worker"): {"pg", "kafka", "minio", "identity", "catalog", "ingest"},
-} | {(svc, "migrate"): {"pg"} for svc in SERVICES}
+    # The portal calls the three APIs with the citizen's token; its database holds sessions.
+    (PORTAL, "api"): {"pg", "identity", "catalog", "issuance"},
+} | {(svc, "migrate"): {"pg"} for svc in (*SERVICES, PORTAL)}
 
 
 def _peer_matches(peer: Obj, labels: dict[str, str], ns: str) -> bool:
@@ -114,7 +116,7 @@ def check_flows(r: Rendered) -> list[str]:
                 }
             }
             listeners[port] = (labels, [*policies, generated])
-    for svc in SERVICES:
+    for svc in (*SERVICES, PORTAL):
         api = r.named("Deployment", f"medrec-{svc}-api")
         if api:
             port = api["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]

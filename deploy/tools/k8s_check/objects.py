@@ -23,6 +23,8 @@ CONSUMED: dict[str, tuple[str, ...]] = {
 PRODUCED: dict[str, tuple[str, ...]] = {
     svc: tuple(sorted(t.upper() for t in produces(svc))) for svc in SERVICES
 }
+# The citizens' portal (portal/): an api and a migrate Job, no worker, no Kafka, no storage.
+PORTAL = "portal"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 Obj = dict[str, Any]

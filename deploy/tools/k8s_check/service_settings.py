@@ -6,6 +6,7 @@ refuses the sandbox, weak secrets, ...) must accept it. Secret values get strong
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import os
 import re
@@ -15,7 +16,9 @@ from unittest import mock
 
 from pydantic import ValidationError
 
-from .objects import SERVICES, Obj, Rendered
+from medrec_shared.entrypoints import MigrationSettings
+
+from .objects import PORTAL, SERVICES, Obj, Rendered
 
 
 def settings_class(service: str) -> Any:
@@ -62,7 +65,7 @@ def check_settings(r: Rendered) -> list[str]:
     required setting is there, no MEDREC_<SERVICE>_ variable is unknown (a typo), and the
     settings' validators (production refuses the sandbox, weak secrets, ...) accept it."""
     errors: list[str] = []
-    for svc in SERVICES:
+    for svc in (*SERVICES, PORTAL):
         try:
             settings = settings_class(svc)
         except ImportError as e:
@@ -81,9 +84,16 @@ def check_settings(r: Rendered) -> list[str]:
             who = f"medrec-{svc}-{component}"
             for name in sorted(n for n in env if n.startswith(prefix) and n not in fields):
                 errors.append(f"{who}: {name} is no setting of {svc}")
+            # The portal's migration holds its database URL and nothing else (the services'
+            # Jobs also carry their clients' secrets, which their settings require).
+            check = (
+                functools.partial(MigrationSettings, _env_prefix=prefix)
+                if (svc, component) == (PORTAL, "migrate")
+                else settings
+            )
             with mock.patch.dict(os.environ, env, clear=True):
                 try:
-                    settings()
+                    check()
                 except ValidationError as e:
                     problems = "; ".join(
                         f"{prefix}{'.'.join(map(str, err['loc'])).upper() or '(model)'}: "

@@ -11,7 +11,9 @@ class IssuanceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MEDREC_ISSUANCE_", extra="ignore", frozen=True)
 
     api_port: int = 8004
-    public_url: str = "http://127.0.0.1:8004"  # printed in the QR code of every copy
+    # The citizens' portal's 진위확인 page: every copy's QR code and printed URL open
+    # {verify_page_url}?number=…&code=…, which the portal answers at once (a page, not JSON).
+    verify_page_url: str = "http://127.0.0.1:8000/verify"
     catalog_url: str = "http://127.0.0.1:8003"
     ingest_url: str = "http://127.0.0.1:8002"
     # issuance's own client credentials (scopes content:read catalog:read)

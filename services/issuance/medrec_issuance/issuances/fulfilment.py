@@ -106,7 +106,7 @@ class Fulfilment:
         cover = CoverPage(
             issuance_number=issuance.issuance_number,
             verification_code=issuance.verification_code,
-            verify_url=f"{self.settings.public_url.rstrip('/')}/v1/verify"
+            verify_url=f"{self.settings.verify_page_url}"
             f"?number={issuance.issuance_number}&code={issuance.verification_code}",
             issued_at=now,
             subject_name_masked=issuance.subject_name_masked,

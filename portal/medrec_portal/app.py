@@ -1,0 +1,90 @@
+"""The portal's app: pages, static assets (ours and the npm packages'), health, headers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from medrec_portal.backends import Backends
+from medrec_portal.pages import account, children, copies, proxy, public, records, signin
+from medrec_portal.security import PortalHeadersMiddleware
+from medrec_portal.sessions.service import SessionStore
+from medrec_portal.settings import PortalSettings
+from medrec_portal.web import install_error_pages, require_csrf
+from medrec_shared.clock import build_clock
+from medrec_shared.crypto import LocalKeyring
+from medrec_shared.db import Database
+from medrec_shared.web import RequestContextMiddleware
+
+HERE = Path(__file__).resolve().parent
+# `make install` runs `npm ci` in portal/: KRDS, Pretendard (and axe-core, for the tests only).
+NODE_MODULES = HERE.parent / "node_modules"
+ASSETS = {
+    "/static/krds": NODE_MODULES / "krds-uiux" / "resources",
+    "/static/pretendard": NODE_MODULES / "pretendard" / "dist" / "web",
+}
+
+
+def create_app(settings: PortalSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.backends.close()
+        await app.state.db.dispose()
+
+    app = FastAPI(
+        title="medrec portal",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(require_csrf)],
+    )
+    app.state.settings = settings
+    app.state.clock = build_clock(settings.clock_file)
+    app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    app.state.sessions = SessionStore(
+        LocalKeyring.from_spec(
+            settings.session_keys.get_secret_value(), settings.session_key_active
+        ),
+        timedelta(seconds=settings.session_idle_seconds),
+    )
+    app.state.backends = Backends(
+        {
+            "identity": settings.identity_url,
+            "catalog": settings.catalog_url,
+            "issuance": settings.issuance_url,
+        },
+        settings.api_timeout_seconds,
+    )
+    app.add_middleware(
+        PortalHeadersMiddleware,
+        cookie_name=settings.cookie_name,
+        secure=settings.cookie_secure,
+        max_age=settings.session_idle_seconds,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_error_pages(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            await app.state.db.ping()
+        except Exception:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    for module in (public, signin, records, copies, children, account, proxy):
+        app.include_router(module.router)
+    app.mount("/static/portal", StaticFiles(directory=HERE / "static"), name="static")
+    for prefix, directory in ASSETS.items():
+        app.mount(prefix, StaticFiles(directory=directory, check_dir=False), name=prefix)
+    return app

@@ -1,0 +1,120 @@
+"""사본 발급 and 발급 이력: a copy requested from issuance, watched until it is ready, and its PDF
+passed through the portal with the session's token (the browser never holds one)."""
+
+import re
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.background import BackgroundTask
+
+from medrec_portal import messages
+from medrec_portal.backends import ApiProblem
+from medrec_portal.web import Page, PageDep
+
+router = APIRouter()
+
+
+def shown_status(issuance: dict[str, Any], now: datetime) -> str:
+    """pending, ready, failed, purged, or expired (a ready copy past `expires_at`)."""
+    status = str(issuance.get("status"))
+    expires = issuance.get("expires_at")
+    if status == "ready" and expires and datetime.fromisoformat(str(expires)) <= now:
+        return "expired"
+    return status
+
+
+@router.post("/copies", response_class=HTMLResponse)
+async def request_copy(page: PageDep, request: Request) -> Response:
+    token = page.require_signed_in()
+    form = await request.form()
+    record_ids = [str(v) for v in form.getlist("record_ids") if isinstance(v, str)]
+    purpose = str(form.get("purpose") or "").strip()[:200]
+    if not record_ids:
+        return page.render(
+            "error.html", status_code=422, status=422,
+            message="발급할 기록을 하나 이상 선택해 주세요.", back="/records",
+        )  # fmt: skip
+    body: dict[str, Any] = {"record_ids": record_ids}
+    if purpose:
+        body["purpose"] = purpose
+    created = await page.backends.call("issuance", "POST", "/v1/issuances", token=token, json=body)
+    return RedirectResponse(f"/copies/{created['issuance_id']}", status_code=303)
+
+
+async def _issuance(page: Page, issuance_id: UUID) -> dict[str, Any]:
+    token = page.require_signed_in()
+    found: dict[str, Any] = await page.backends.call(
+        "issuance", "GET", f"/v1/issuances/{issuance_id}", token=token
+    )
+    return found
+
+
+@router.get("/copies", response_class=HTMLResponse)
+async def history(page: PageDep) -> HTMLResponse:
+    token = page.require_signed_in()
+    found = await page.backends.call(
+        "issuance", "GET", "/v1/issuances", token=token, params={"limit": "100"}
+    )
+    now = page.clock.now()
+    items = [i | {"shown_status": shown_status(i, now)} for i in found.get("items", [])]
+    return page.render("copies.html", nav="copies", items=items)
+
+
+@router.get("/copies/{issuance_id}", response_class=HTMLResponse)
+async def copy_page(page: PageDep, issuance_id: UUID) -> HTMLResponse:
+    issuance = await _issuance(page, issuance_id)
+    status = shown_status(issuance, page.clock.now())
+    return page.render(
+        "copy.html",
+        nav="copies",
+        issuance=issuance,
+        status=status,
+        failure=messages.PROBLEMS.get(str(issuance.get("failure_reason")), None),
+    )
+
+
+@router.get("/copies/{issuance_id}/status")
+async def copy_status(page: PageDep, issuance_id: UUID) -> JSONResponse:
+    """For portal.js, which polls it while the copy is pending (same origin, the session)."""
+    if page.data.subject_token is None:
+        return JSONResponse({"status": "signed_out"}, status_code=401)
+    issuance = await _issuance(page, issuance_id)
+    return JSONResponse({"status": shown_status(issuance, page.clock.now())})
+
+
+_SAFE_NUMBER = re.compile(r"[^A-Za-z0-9-]")
+
+
+@router.get("/copies/{issuance_id}/document")
+async def document(page: PageDep, issuance_id: UUID, download: str = "") -> Response:
+    token = page.require_signed_in()
+    issuance = await _issuance(page, issuance_id)
+    try:
+        response, body = await page.backends.stream(
+            "issuance", f"/v1/issuances/{issuance_id}/document", token=token
+        )
+    except ApiProblem as problem:
+        return page.render(
+            "error.html", status_code=problem.status if problem.status < 500 else 502,
+            status=problem.status, message=messages.sentence(problem), back="/copies",
+        )  # fmt: skip
+    number = _SAFE_NUMBER.sub("", str(issuance.get("issuance_number") or issuance_id))
+    disposition = "attachment" if download else "inline"
+    headers = {"Content-Disposition": f'{disposition}; filename="medrec-{number}.pdf"'}
+    if "content-length" in response.headers:
+        headers["Content-Length"] = response.headers["content-length"]
+    return StreamingResponse(
+        body,
+        media_type="application/pdf",
+        headers=headers,
+        background=BackgroundTask(response.aclose),
+    )

@@ -1,0 +1,109 @@
+"""The pages anyone opens: 홈, 휴·폐업 의료기관 찾기, 진위확인 (what every copy's QR code opens)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile  # what a parsed form holds (not fastapi's subclass)
+
+from medrec_portal import messages
+from medrec_portal.backends import ApiProblem
+from medrec_portal.web import PageDep
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(page: PageDep) -> HTMLResponse:
+    return page.render("home.html", nav="home")
+
+
+@router.get("/institutions", response_class=HTMLResponse)
+async def institutions(
+    page: PageDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    region: Annotated[str, Query(max_length=20)] = "",
+    type: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    params = {k: v for k, v in {"q": q.strip(), "region": region, "type": type}.items() if v}
+    params["limit"] = "100"
+    found = await page.backends.call("catalog", "GET", "/v1/institutions", params=params)
+    return page.render(
+        "institutions.html",
+        nav="institutions",
+        items=found.get("items", []),
+        q=q,
+        region=region,
+        type=type,
+        searched=bool(q or region or type),
+    )
+
+
+def _verified(answer: dict[str, Any]) -> dict[str, Any]:
+    """Only what the API tells, and nothing of the person (the API gives nothing of them)."""
+    wanted = ("valid", "issued_at", "institutions", "record_count", "pages", "sha256")
+    return {k: answer.get(k) for k in wanted} | {"issuance_number": answer.get("issuance_number")}
+
+
+@router.get("/verify", response_class=HTMLResponse)
+async def verify(
+    page: PageDep,
+    number: Annotated[str, Query(max_length=32)] = "",
+    code: Annotated[str, Query(max_length=16)] = "",
+) -> HTMLResponse:
+    number, code = number.strip(), code.strip()
+    result = None
+    error = None
+    if number and code:
+        try:
+            answer = await page.backends.call(
+                "issuance", "GET", "/v1/verify", params={"number": number, "code": code}
+            )
+            result = _verified(answer)
+        except ApiProblem as problem:
+            if problem.status in (400, 404, 422):
+                result = {"valid": False}
+            else:
+                error = messages.sentence(problem)
+    elif number or code:
+        error = "발급번호와 확인코드를 모두 입력해 주세요."
+    return page.render(
+        "verify.html", nav="verify", number=number, code=code, result=result, error=error,
+        by="number",
+    )  # fmt: skip
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify_upload(page: PageDep, request: Request) -> HTMLResponse:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return page.render(
+            "verify.html", status_code=422, nav="verify", number="", code="", result=None,
+            error=None, file_error="확인할 사본 PDF 파일을 선택해 주세요.", by="file",
+        )  # fmt: skip
+    content = await upload.read(page.settings.verify_upload_max_bytes + 1)
+    if len(content) > page.settings.verify_upload_max_bytes:
+        return page.render(
+            "verify.html", status_code=413, nav="verify", number="", code="", result=None,
+            error=None, file_error=messages.PROBLEMS["content-too-large"], by="file",
+        )  # fmt: skip
+    try:
+        answer = await page.backends.call(
+            "issuance",
+            "POST",
+            "/v1/verify",
+            files={"file": ("copy.pdf", content, "application/pdf")},
+        )
+        result = _verified(answer)
+    except ApiProblem as problem:
+        if problem.status in (400, 422):
+            result = {"valid": False}
+        else:
+            return page.render(
+                "verify.html", status_code=200, nav="verify", number="", code="", result=None,
+                error=None, file_error=messages.sentence(problem), by="file",
+            )  # fmt: skip
+    return page.render(
+        "verify.html", nav="verify", number="", code="", result=result, error=None, by="file"
+    )

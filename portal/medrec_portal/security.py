@@ -1,0 +1,89 @@
+"""The headers every answer carries, and the session cookie.
+
+Pure ASGI (as medrec_shared.web's middlewares) so a streamed PDF passes through untouched.
+The cookie holds only the opaque session id: HttpOnly, SameSite=Lax, Path=/, Secure unless the
+local stack turns it off. A request without a (well-formed) cookie is given a fresh id, which is
+set on the answer; a page that rotates the id (signing in or out) puts the new one in
+`scope["state"]["portal_sid"]` and the answer carries it."""
+
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from medrec_portal.sessions.service import new_session_id, well_formed
+
+# No inline script or style anywhere: every script is a file of ours, every style a stylesheet.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+NO_STORE_PREFIXES = ("/static/",)
+
+
+class PortalHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, cookie_name: str, secure: bool, max_age: int) -> None:
+        self.app = app
+        self.cookie_name = cookie_name
+        self.secure = secure
+        self.max_age = max_age
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        static = path.startswith("/static/")
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(Headers(scope=scope).get("cookie", ""))
+        except Exception:  # a malformed Cookie header is a visitor without a session
+            jar = SimpleCookie()
+        morsel = jar.get(self.cookie_name)
+        presented = morsel.value if morsel is not None and well_formed(morsel.value) else None
+        state = scope.setdefault("state", {})
+        state["portal_sid"] = presented or new_session_id()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not static:
+                    headers.setdefault("cache-control", "no-store")
+                    current = state.get("portal_sid")
+                    if current and current != presented:
+                        headers.append("set-cookie", self._cookie(current))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _cookie(self, value: str) -> str:
+        parts = [
+            f"{self.cookie_name}={value}",
+            "Path=/",
+            "HttpOnly",
+            "SameSite=Lax",
+            f"Max-Age={self.max_age}",
+        ]
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts)

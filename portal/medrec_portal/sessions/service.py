@@ -1,0 +1,121 @@
+"""What a session holds and how it is kept.
+
+The browser's cookie carries a random 256-bit id and nothing else. The row is found by the id's
+SHA-256, so a leaked table names no live cookie; its content (the citizen's token, the child's
+token while acting for a child, a pending verification) is sealed with the portal's keyring,
+bound to that hash. Signing in and out rotates the id (no fixation). Any replica of the portal
+reads any session: they share the database, and a restart loses none."""
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_portal.models import PortalSession
+from medrec_portal.sessions.repository import SessionRepository
+from medrec_shared.crypto import CryptoError, Keyring, seal, unseal
+
+SESSION_ID_BYTES = 32
+_CONTEXT = b"portal.session"
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(SESSION_ID_BYTES)
+
+
+def well_formed(session_id: str | None) -> bool:
+    return bool(session_id) and 40 <= len(session_id or "") <= 64 and (session_id or "").isascii()
+
+
+def id_hash(session_id: str) -> bytes:
+    return hashlib.sha256(session_id.encode()).digest()
+
+
+def csrf_token(key: bytes, session_id: str) -> str:
+    """The CSRF token of the forms of the browser holding `session_id` (HMAC, so it needs no
+    storage and a signed-out visitor's forms have one too)."""
+    return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(key: bytes, session_id: str, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(csrf_token(key, session_id), token or "")
+
+
+@dataclass
+class Acting:
+    """A guardian acting for a child: the child's token (`sub` child, `act.sub` guardian)."""
+
+    person_id: str
+    name: str
+    token: str
+
+
+@dataclass
+class SessionData:
+    token: str | None = None  # the citizen's own token
+    person_id: str | None = None
+    name: str | None = None
+    token_expires_at: str | None = None  # RFC 3339
+    acting: Acting | None = None
+    verification_id: str | None = None  # pending sign-in
+    sandbox_code: str | None = None  # shown on the code page in sandbox mode only
+    next_path: str | None = None
+    proxy_requests: list[str] = field(default_factory=list)  # ids of Art. 21 requests submitted
+
+    @property
+    def signed_in(self) -> bool:
+        return self.token is not None
+
+    @property
+    def subject_token(self) -> str | None:
+        """The token of the person whose records the pages show: the child's while acting."""
+        return self.acting.token if self.acting else self.token
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> "SessionData":
+        data: dict[str, Any] = json.loads(raw)
+        acting = data.pop("acting", None)
+        return cls(**data, acting=Acting(**acting) if acting else None)
+
+
+class SessionStore:
+    """Loads and saves sessions in the request's transaction (it never commits)."""
+
+    def __init__(self, keyring: Keyring, idle: timedelta) -> None:
+        self.keyring = keyring
+        self.idle = idle
+
+    async def load(self, db: AsyncSession, session_id: str, now: datetime) -> SessionData:
+        row = await SessionRepository(db).get(id_hash(session_id), now)
+        if row is None:
+            return SessionData()
+        try:
+            raw = unseal(self.keyring, row.data_sealed, context=_CONTEXT + row.id_hash)
+        except CryptoError:  # a key retired since: the visitor signs in again
+            return SessionData()
+        data = SessionData.from_json(raw)
+        if data.token_expires_at and datetime.fromisoformat(data.token_expires_at) <= now:
+            return SessionData()
+        return data
+
+    async def save(
+        self, db: AsyncSession, session_id: str, data: SessionData, now: datetime
+    ) -> None:
+        hashed = id_hash(session_id)
+        expires = now + self.idle
+        if data.token_expires_at:
+            expires = min(expires, datetime.fromisoformat(data.token_expires_at))
+        sealed = seal(self.keyring, data.to_json(), context=_CONTEXT + hashed)
+        row = PortalSession(id_hash=hashed, data_sealed=sealed, created_at=now, expires_at=expires)
+        await SessionRepository(db).put(row)
+
+    async def drop(self, db: AsyncSession, session_id: str) -> None:
+        await SessionRepository(db).remove(id_hash(session_id))

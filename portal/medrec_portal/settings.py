@@ -1,0 +1,61 @@
+"""The portal's settings (MEDREC_PORTAL_*). The portal holds no Kafka, object store or keys of
+the records: only its database (sessions), the three APIs it calls and the key that seals the
+citizens' tokens in that database.
+
+Outside the local stack the cookie is always Secure and the secrets must be real ones."""
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from medrec_shared.settings import MIN_SECRET_LENGTH, UNSAFE_SECRETS
+
+
+class PortalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDREC_PORTAL_", extra="ignore", frozen=True)
+
+    environment: Literal["local", "production"] = "production"
+    log_level: str = "INFO"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # As the services: the proxies whose X-Forwarded-* uvicorn believes, never "*".
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
+    database_pool_size: int = Field(default=5, ge=1)
+    identity_url: str = "http://127.0.0.1:8001"
+    catalog_url: str = "http://127.0.0.1:8003"
+    issuance_url: str = "http://127.0.0.1:8004"
+    # Seals each session's tokens in the database (medrec_shared.crypto.seal): a copied table,
+    # or a backup, holds no usable token. "kek-id:base64key[,…]" and the active id, as the
+    # services' keyrings; an old id kept in the spec still opens the sessions it sealed.
+    session_keys: SecretStr
+    session_key_active: str
+    # The HMAC key of the CSRF tokens (each is bound to the session id of the browser).
+    csrf_key: SecretStr
+    # The cookie's Secure flag: off only in the local stack, which serves plain http on
+    # localhost; production refuses to start without it.
+    cookie_secure: bool = True
+    cookie_name: str = "medrec_portal_session"
+    # A session ends after this long without a request (and never outlives the citizen's token).
+    session_idle_seconds: int = Field(default=30 * 60, ge=60)
+    # The documents of an Art. 21 request, each (a scanned form is a few MiB).
+    proxy_document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A copy uploaded to 진위확인 is passed on to issuance, which caps it itself.
+    verify_upload_max_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
+    api_timeout_seconds: float = 30.0
+    # Local stack only: "now" read from this file (as the services' clocks), for session expiry.
+    clock_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _safe_outside_the_local_stack(self) -> Self:
+        if self.environment == "local":
+            return self
+        if not self.cookie_secure:
+            raise ValueError("cookie_secure may be off only in the local stack")
+        for name in ("session_keys", "csrf_key"):
+            value = getattr(self, name).get_secret_value()
+            if value.lower() in UNSAFE_SECRETS or len(value) < MIN_SECRET_LENGTH:
+                raise ValueError(f"{name} must be a real secret outside the local stack")
+        return self

@@ -1,0 +1,217 @@
+"""What every page shares: the request's session (loaded in the request's transaction), the
+CSRF check of every form, the templates, and the pages for problems (Korean, never JSON).
+
+The request owns the unit of work (medrec_shared.db.DbSession): a page that changes its session
+calls `page.save()`, committed before the answer goes out."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from medrec_portal import messages
+from medrec_portal.backends import CLIENT_ADDRESS, ApiProblem, Backends
+from medrec_portal.sessions.service import (
+    SessionData,
+    SessionStore,
+    csrf_token,
+    csrf_valid,
+    new_session_id,
+)
+from medrec_portal.settings import PortalSettings
+from medrec_shared.clock import Clock
+from medrec_shared.db import DbSession
+from medrec_shared.logs import get_logger
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["labels"] = messages
+log = get_logger("medrec.portal")
+
+
+def _date(value: Any) -> str:
+    """RFC 3339 or a date, as 2026-12-02 (Korean pages write dates as YYYY-MM-DD or 년 월 일)."""
+    if not value:
+        return "-"
+    text = str(value)
+    return text[:10]
+
+
+def _datetime(value: Any) -> str:
+    if not value:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    from medrec_shared.clock import KST
+
+    return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M")
+
+
+TEMPLATES.env.filters["date"] = _date
+TEMPLATES.env.filters["datetime"] = _datetime
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str, expired: bool = False) -> None:
+        self.next_path = next_path
+        self.expired = expired
+
+
+@dataclass
+class Page:
+    """One request's view of its session, with the helpers every page uses."""
+
+    request: Request
+    db: AsyncSession
+    data: SessionData
+    settings: PortalSettings
+    store: SessionStore
+    backends: Backends
+    clock: Clock
+
+    @property
+    def session_id(self) -> str:
+        sid: str = self.request.state.portal_sid
+        return sid
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.settings.csrf_key.get_secret_value().encode(), self.session_id)
+
+    async def save(self) -> None:
+        await self.store.save(self.db, self.session_id, self.data, self.clock.now())
+
+    async def rotate(self, data: SessionData | None = None) -> None:
+        """A new session id (signing in, signing out): the old row goes, the cookie changes."""
+        await self.store.drop(self.db, self.session_id)
+        self.request.state.portal_sid = new_session_id()
+        self.data = data if data is not None else SessionData()
+        await self.save()
+
+    def require_signed_in(self) -> str:
+        """The subject's token (the child's while acting for one), or off to 본인인증."""
+        token = self.data.subject_token
+        if token is None:
+            raise SignInRequired(self.request.url.path)
+        return token
+
+    def own_token(self) -> str:
+        if self.data.token is None:
+            raise SignInRequired(self.request.url.path)
+        return self.data.token
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return TEMPLATES.TemplateResponse(
+            self.request,
+            template,
+            {"page": self, "session": self.data, "csrf": self.csrf, **context},
+            status_code=status_code,
+        )
+
+
+async def _page(request: Request, db: DbSession) -> Page:
+    app = request.app
+    CLIENT_ADDRESS.set(request.client.host if request.client else None)
+    store: SessionStore = app.state.sessions
+    clock: Clock = app.state.clock
+    data = await store.load(db, request.state.portal_sid, clock.now())
+    return Page(request, db, data, app.state.settings, store, app.state.backends, clock)
+
+
+PageDep = Annotated[Page, Depends(_page)]
+
+
+async def require_csrf(request: Request) -> None:
+    """Every form posted to the portal carries the token of its session's forms (app-wide
+    dependency: no POST route can forget it)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    settings: PortalSettings = request.app.state.settings
+    try:
+        form = await request.form(max_part_size=1024 * 1024)
+        presented = form.get("csrf_token")
+    except Exception:  # not a form at all: refused like a form without the token
+        presented = None
+    key = settings.csrf_key.get_secret_value().encode()
+    if not isinstance(presented, str) or not csrf_valid(key, request.state.portal_sid, presented):
+        raise CsrfRefused
+
+
+def _bare(request: Request, template: str, code: int, **context: Any) -> HTMLResponse:
+    """A problem page outside any session (the database may be what failed)."""
+    settings: PortalSettings = request.app.state.settings
+    sid = getattr(request.state, "portal_sid", "") or new_session_id()
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "page": None,
+            "session": SessionData(),
+            "csrf": csrf_token(settings.csrf_key.get_secret_value().encode(), sid),
+            "status": code,
+            **context,
+        },
+        status_code=code,
+    )
+
+
+def install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
+        log.info("csrf_refused", path=request.url.path)
+        return _bare(request, "error.html", 403, message=messages.PROBLEMS["csrf"])
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = "/signin?next=" + quote(exc.next_path, safe="/")
+        if exc.expired:
+            target += "&expired=1"
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(request: Request, exc: ApiProblem) -> Response:
+        if exc.status == 401:
+            return RedirectResponse(
+                "/signin?expired=1&next=" + quote(request.url.path, safe="/"), status_code=303
+            )
+        status = exc.status if exc.status in (403, 404, 409, 410, 429, 503) else 502
+        return _bare(request, "error.html", status, message=messages.sentence(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        message = "주소나 입력한 내용이 올바르지 않습니다. 확인한 뒤 다시 시도해 주세요."
+        return _bare(request, "error.html", 422, message=message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            message = "찾는 페이지가 없습니다. 주소를 확인해 주세요."
+        elif exc.status_code == 405:
+            message = "이 주소에서는 할 수 없는 요청입니다."
+        else:
+            message = messages.GENERAL
+        status = exc.status_code
+        return _bare(request, "error.html", status, message=message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error("page_failed", path=request.url.path, error=type(exc).__name__)
+        return _bare(
+            request,
+            "error.html",
+            500,
+            message="일시적인 오류로 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
+        )

@@ -1,0 +1,96 @@
+"""A real browser for the portal's tests: Debian's Chromium (installed with apt when missing),
+driven by Playwright, never a browser downloaded by Playwright. Each page a test opens can be
+scanned by axe-core (the npm package the portal's lock file pins), photographed at a phone's and
+a desktop's width, and searched for anything that looks like a token."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "portal" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# A JWT: three base64url parts, the first a JSON header ("eyJ" is `{"`).
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+
+
+def ensure_chromium() -> Path:
+    """Debian's Chromium, installed with apt on a fresh machine (CI starts from one)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt is None:
+        raise RuntimeError("no /usr/bin/chromium and no apt-get to install it")
+    sudo = [] if _is_root() else ["sudo", "-n"]
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    subprocess.run([*sudo, apt, "update"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*sudo, apt, "install", "-y", "chromium"], check=True, env=env, capture_output=True
+    )
+    if not CHROMIUM.exists():
+        raise RuntimeError("apt-get installed chromium but /usr/bin/chromium is missing")
+    return CHROMIUM
+
+
+def _is_root() -> bool:
+    import os
+
+    return os.geteuid() == 0
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now. The script is
+    evaluated through the DevTools protocol, which the page's CSP does not govern."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        """async () => {
+            const r = await window.axe.run(document, {
+                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}
+            });
+            return r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))
+            }));
+        }"""
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def screenshot(page: Page, name: str, label: str) -> None:
+    """docs/screenshots/<name>-<label>.png of the whole page at its current viewport (the tests
+    take each page at PHONE, 390×844, and DESKTOP, 1280×900)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+
+
+def token_leaks(page: Page, context: BrowserContext) -> list[str]:
+    """Anything in the page's HTML or the browser's cookies that looks like a token."""
+    html = page.content()
+    found = [f"html: {m[:24]}…" for m in JWT.findall(html)]
+    if "access_token" in html:
+        found.append("html: access_token")
+    for cookie in context.cookies():
+        if JWT.search(cookie["value"]) or "access_token" in cookie["value"]:
+            found.append(f"cookie {cookie['name']}")
+    return found
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    return json.dumps(violations, ensure_ascii=False, indent=1)

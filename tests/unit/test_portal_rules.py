@@ -1,0 +1,88 @@
+"""The portal's pure pieces: production refuses an insecure cookie and weak secrets, CSRF tokens
+are bound to their session id, a session's content is sealed to its row, and sign-in only ever
+sends a browser back to a path of the portal."""
+
+import base64
+import secrets
+
+import pytest
+from pydantic import ValidationError
+
+from medrec_portal.pages.copies import shown_status
+from medrec_portal.pages.signin import _safe_next
+from medrec_portal.sessions.service import (
+    Acting,
+    SessionData,
+    csrf_token,
+    csrf_valid,
+    id_hash,
+    new_session_id,
+    well_formed,
+)
+from medrec_portal.settings import PortalSettings
+from medrec_shared.crypto import DecryptionError, LocalKeyring, seal, unseal
+
+
+def key_spec() -> str:
+    return f"kek-1:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def production(**overrides: object) -> PortalSettings:
+    values: dict[str, object] = {
+        "environment": "production",
+        "database_url": "postgresql+asyncpg://u:p@db/portal",
+        "session_keys": key_spec(),
+        "session_key_active": "kek-1",
+        "csrf_key": secrets.token_urlsafe(32),
+    }
+    return PortalSettings(**(values | overrides))  # type: ignore[arg-type]
+
+
+def test_production_keeps_the_cookie_secure_and_the_secrets_real() -> None:
+    assert production().cookie_secure is True
+    with pytest.raises(ValidationError, match="cookie_secure"):
+        production(cookie_secure=False)
+    with pytest.raises(ValidationError, match="csrf_key"):
+        production(csrf_key="changeme")
+    assert production(environment="local", cookie_secure=False).cookie_secure is False
+
+
+def test_a_csrf_token_belongs_to_one_session() -> None:
+    key, one, other = b"k" * 32, new_session_id(), new_session_id()
+    assert csrf_valid(key, one, csrf_token(key, one))
+    assert not csrf_valid(key, other, csrf_token(key, one))
+    assert not csrf_valid(key, one, None) and not csrf_valid(key, one, "")
+    assert well_formed(one) and not well_formed("short") and not well_formed(None)
+
+
+def test_a_sealed_session_opens_only_in_its_own_row() -> None:
+    keyring = LocalKeyring.from_spec(key_spec(), "kek-1")
+    data = SessionData(token="t", person_id="p", acting=Acting("c", "자녀", "ct"))
+    one, other = id_hash(new_session_id()), id_hash(new_session_id())
+    blob = seal(keyring, data.to_json(), context=b"portal.session" + one)
+    opened = SessionData.from_json(unseal(keyring, blob, context=b"portal.session" + one))
+    assert opened == data and opened.subject_token == "ct"
+    with pytest.raises(DecryptionError):
+        unseal(keyring, blob, context=b"portal.session" + other)
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent"),
+    [("/copies", "/copies"), ("//evil.example", "/records"), ("https://evil.example", "/records"),
+     ("/\\evil", "/records"), ("", "/records"), (None, "/records")],
+)  # fmt: skip
+def test_sign_in_sends_the_browser_back_only_within_the_portal(
+    asked: str | None, sent: str
+) -> None:
+    assert _safe_next(asked) == sent
+
+
+def test_a_ready_copy_past_its_expiry_shows_as_expired() -> None:
+    ready = {"status": "ready", "expires_at": "2026-01-01T00:00:00+09:00"}
+    from datetime import datetime
+
+    from medrec_shared.clock import KST
+
+    assert shown_status(ready, datetime(2025, 12, 31, tzinfo=KST)) == "ready"
+    assert shown_status(ready, datetime(2026, 1, 2, tzinfo=KST)) == "expired"
+    assert shown_status({"status": "purged"}, datetime(2026, 1, 2, tzinfo=KST)) == "purged"
