@@ -102,6 +102,9 @@ ACTIONS = {
     "download": "사본 내려받기",
     "verify": "진위확인",
     "linkage": "기록 연계",
+    # An operator matched a record deposited without an RRN to this person, or undid it.
+    "link": "주민등록번호 없는 기록 연결 (운영자 확인)",
+    "unlink": "기록 연결 해제",
 }
 ACTORS = {
     "citizen": "본인",
