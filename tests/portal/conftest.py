@@ -26,13 +26,15 @@ from tests.support.browser import (
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+# Package-scoped, not session: while Playwright's sync API runs, its event loop counts as running
+# on this thread, and the rest of the suite's asyncio.run (tests/stack.py) would refuse to start.
+@pytest.fixture(scope="package")
 def playwright_session() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     chromium = playwright_session.chromium.launch(
         executable_path=str(ensure_chromium()), args=LAUNCH_ARGS
@@ -48,7 +50,7 @@ class Checked:
     names: set[str] = field(default_factory=set)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def checked() -> Checked:
     return Checked()
 
@@ -108,7 +110,7 @@ class Person:
         self.context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def people(browser: Browser, cluster: Cluster, checked: Checked) -> Iterator[Any]:
     opened: list[Person] = []
 
