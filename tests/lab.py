@@ -59,15 +59,19 @@ def service_lab(
     extra_env: dict[str, str] | None = None,
     *,
     replicas: int = 1,
+    ports: list[int] | None = None,
 ) -> Iterator[Lab]:
+    """`replicas` api processes of `service` (the portal too: its one process), on `ports` when
+    given (a test that must name a lab's address before it starts, as an OIDC redirect URI)."""
     clock_file = cluster.state / f"clock-{name}"
     clock_file.write_text("")
     lab = Lab(cluster, name, clock_file)
-    binary = str(Path(sys.executable).parent / f"medrec-{service}-api")
+    command = "medrec-portal" if service == "portal" else f"medrec-{service}-api"
+    binary = str(Path(sys.executable).parent / command)
     prefix = f"MEDREC_{service.upper()}_"
     try:
         for replica in range(replicas):
-            port = free_port()
+            port = ports[replica] if ports else free_port()
             env = cluster.env(service) | {
                 prefix + "API_PORT": str(port),
                 prefix + "CLOCK_FILE": str(clock_file),

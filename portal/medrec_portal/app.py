@@ -1,5 +1,7 @@
 """The portal's app: pages, static assets (ours and the npm packages'), health, headers."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -12,12 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from medrec_portal.backends import Backends
 from medrec_portal.pages import account, children, copies, proxy, public, records, signin
 from medrec_portal.security import PortalHeadersMiddleware
+from medrec_portal.sessions.purge import purge_forever
 from medrec_portal.sessions.service import SessionStore
 from medrec_portal.settings import PortalSettings
 from medrec_portal.web import install_error_pages, require_csrf
 from medrec_shared.clock import build_clock
 from medrec_shared.crypto import LocalKeyring
-from medrec_shared.db import Database
+from medrec_shared.db import Database, Transactions
 from medrec_shared.web import RequestContextMiddleware
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +35,16 @@ ASSETS = {
 def create_app(settings: PortalSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        purging = asyncio.create_task(
+            purge_forever(
+                Transactions.of(app.state.db), app.state.clock, settings.session_purge_seconds
+            ),
+            name="session-purge",
+        )
         yield
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
         await app.state.backends.close()
         await app.state.db.dispose()
 
@@ -66,6 +78,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
         cookie_name=settings.cookie_name,
         secure=settings.cookie_secure,
         max_age=settings.session_idle_seconds,
+        form_action_origins=settings.form_action_origins,
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_pages(app)

@@ -33,6 +33,11 @@ PROBLEMS: dict[str, str] = {
     "session-expired": "로그인 시간이 지났습니다. 다시 본인인증을 해 주세요.",
     "csrf": "보안 확인에 실패했습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.",
 }
+# The same problems where the citizen typed no code: they came back from the OIDC provider.
+OIDC_PROBLEMS: dict[str, str] = {
+    "wrong-code": "본인인증 기관에서 돌아온 인증 정보가 이 신청과 맞지 않습니다. 처음부터 다시 인증해 주세요.",
+    "validation": "본인인증 기관에서 돌아온 인증 정보가 올바르지 않습니다. 처음부터 다시 인증해 주세요.",
+}
 GENERAL = "요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."
 
 # The field of a validation problem, as the page labels it.

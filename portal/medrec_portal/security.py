@@ -13,23 +13,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medrec_portal.sessions.service import new_session_id, well_formed
 
-# No inline script or style anywhere: every script is a file of ours, every style a stylesheet.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(form_action_origins: tuple[str, ...] = ()) -> str:
+    """No inline script or style anywhere: every script is a file of ours, every style a
+    stylesheet. Forms post to the portal, and lead (by a redirect, which browsers check against
+    form-action too) only to the origins given: the OpenID Connect provider's, when there is one."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            " ".join(["form-action 'self'", *form_action_origins]),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 SECURITY_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
@@ -40,8 +45,20 @@ NO_STORE_PREFIXES = ("/static/",)
 
 
 class PortalHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, cookie_name: str, secure: bool, max_age: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        cookie_name: str,
+        secure: bool,
+        max_age: int,
+        form_action_origins: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
+        self.headers = {
+            "content-security-policy": content_security_policy(form_action_origins),
+            **SECURITY_HEADERS,
+        }
         self.cookie_name = cookie_name
         self.secure = secure
         self.max_age = max_age
@@ -65,7 +82,7 @@ class PortalHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
                 if not static:
                     headers.setdefault("cache-control", "no-store")

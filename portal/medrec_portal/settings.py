@@ -5,10 +5,11 @@ citizens' tokens in that database.
 Outside the local stack the cookie is always Secure and the secrets must be real ones."""
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from medrec_shared.settings import MIN_SECRET_LENGTH, UNSAFE_SECRETS
 
@@ -45,8 +46,36 @@ class PortalSettings(BaseSettings):
     # A copy uploaded to 진위확인 is passed on to issuance, which caps it itself.
     verify_upload_max_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
     api_timeout_seconds: float = 30.0
+    # Expired sessions are deleted this often by every replica (one DELETE … WHERE expires_at <=
+    # now: replicas purging at once delete nothing twice). An expired row never signs anyone in
+    # before then either: it is only the table kept small.
+    session_purge_seconds: float = Field(default=300.0, gt=0)
+    # The origins a form may lead to besides the portal's own (CSP form-action, which browsers
+    # apply to a form's redirects too): with identity's OpenID Connect provider, the provider's
+    # authorization endpoint, where 본인인증 sends the browser. Comma separated, scheme://host.
+    form_action_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # Local stack only: "now" read from this file (as the services' clocks), for session expiry.
     clock_file: Path | None = None
+
+    @field_validator("form_action_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("form_action_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or "*" in origin:
+                raise ValueError("a form-action origin is scheme://host[:port], never a wildcard")
+            if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+                raise ValueError("a form-action origin has no path, query or credentials")
+            if any(c in origin for c in " ;,'"):
+                raise ValueError("a form-action origin is one origin")
+        return tuple(o.rstrip("/") for o in origins)
 
     @model_validator(mode="after")
     def _safe_outside_the_local_stack(self) -> Self:
@@ -54,6 +83,8 @@ class PortalSettings(BaseSettings):
             return self
         if not self.cookie_secure:
             raise ValueError("cookie_secure may be off only in the local stack")
+        if any(not origin.startswith("https://") for origin in self.form_action_origins):
+            raise ValueError("form_action_origins must be https:// outside the local stack")
         for name in ("session_keys", "csrf_key"):
             value = getattr(self, name).get_secret_value()
             if value.lower() in UNSAFE_SECRETS or len(value) < MIN_SECRET_LENGTH:

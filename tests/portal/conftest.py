@@ -114,11 +114,12 @@ class Person:
 def people(browser: Browser, cluster: Cluster, checked: Checked) -> Iterator[Any]:
     opened: list[Person] = []
 
-    def person(**options: Any) -> Person:
+    def person(base: str | None = None, **options: Any) -> Person:
+        """Someone at a browser, at the cluster's portal or at `base` (a lab's portal)."""
         context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900},
                                       accept_downloads=True, **options)  # fmt: skip
         context.set_default_timeout(TIMEOUT_MS)
-        made = Person(context, context.new_page(), cluster.url("portal"), checked)
+        made = Person(context, context.new_page(), base or cluster.url("portal"), checked)
         opened.append(made)
         return made
 

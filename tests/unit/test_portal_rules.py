@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from medrec_portal.pages.copies import shown_status
 from medrec_portal.pages.signin import _safe_next
+from medrec_portal.security import content_security_policy
 from medrec_portal.sessions.service import (
     Acting,
     SessionData,
@@ -86,3 +87,32 @@ def test_a_ready_copy_past_its_expiry_shows_as_expired() -> None:
     assert shown_status(ready, datetime(2025, 12, 31, tzinfo=KST)) == "ready"
     assert shown_status(ready, datetime(2026, 1, 2, tzinfo=KST)) == "expired"
     assert shown_status({"status": "purged"}, datetime(2026, 1, 2, tzinfo=KST)) == "purged"
+
+
+def test_forms_lead_only_to_the_portal_and_the_origins_configured() -> None:
+    assert "form-action 'self';" in content_security_policy()
+    policy = content_security_policy(("https://verify.example.org",))
+    assert "form-action 'self' https://verify.example.org;" in policy
+    assert production().form_action_origins == ()
+    configured = production(form_action_origins="https://verify.example.org/, https://b.example")
+    assert configured.form_action_origins == ("https://verify.example.org", "https://b.example")
+    for bad in ("*", "https://*.example.org", "https://a.example/path", "verify.example.org",
+                "https://a.example 'unsafe-inline'", "http://verify.example.org"):  # fmt: skip
+        with pytest.raises(ValidationError, match=r"form_action_origins|form-action origin"):
+            production(form_action_origins=bad)
+    local = production(environment="local", form_action_origins="http://127.0.0.1:9999")
+    assert local.form_action_origins == ("http://127.0.0.1:9999",)
+
+
+def test_a_session_sealed_by_an_older_portal_still_opens() -> None:
+    """Sessions once kept the ids of their proxy requests (issuance lists them now)."""
+    old = b'{"token": "t", "person_id": "p", "acting": null, "proxy_requests": ["r-1"]}'
+    data = SessionData.from_json(old)
+    assert (data.token, data.person_id, data.acting) == ("t", "p", None)
+
+
+def test_the_purge_interval_is_a_positive_setting() -> None:
+    assert production().session_purge_seconds == 300
+    assert production(session_purge_seconds=0.5).session_purge_seconds == 0.5
+    with pytest.raises(ValidationError):
+        production(session_purge_seconds=0)

@@ -152,9 +152,14 @@ async def oidc_callback(
     except ApiProblem as problem:
         if problem.status >= 500:
             raise
+        # An authorization code is used once and a returned state belongs to one flow: whatever
+        # went wrong, this flow is over, and 본인인증 starts again from the form.
+        page.data = SessionData()
+        await page.save()
+        sentence = messages.OIDC_PROBLEMS.get(problem.kind) or messages.sentence(problem)
         return page.render(
             "signin.html", status_code=problem.status, nav="signin", next="/records",
-            notice=None, errors={}, values={}, problem=messages.sentence(problem),
+            notice=None, errors={}, values={}, problem=sentence,
         )  # fmt: skip
 
 

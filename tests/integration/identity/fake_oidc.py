@@ -48,6 +48,7 @@ class FakeProvider:
     signing_key: Any = None  # another key to sign with (an unpublished one)
     grants: dict[str, Grant] = field(default_factory=dict)
     token_status: int | None = None  # force an answer from the token endpoint
+    returned_state: str | None = None  # send the browser back with this state instead of its own
 
     @property
     def issuer(self) -> str:
@@ -130,7 +131,8 @@ def fake_provider() -> Iterator[FakeProvider]:
             op.grants[code] = Grant(
                 q["nonce"], q["code_challenge"], q["redirect_uri"], q["client_id"]
             )
-            location = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q["state"]})
+            state = op.returned_state or q["state"]
+            location = q["redirect_uri"] + "?" + urlencode({"code": code, "state": state})
             return Reply(302, b"", {"Location": location})
 
         def token(seen: Seen) -> Reply:
