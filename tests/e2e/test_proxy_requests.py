@@ -197,3 +197,58 @@ def test_only_operators_review(setting: Setting) -> None:
         == 403
     )
     assert setting.patient.issuance.get(f"/v1/proxy-requests/{request_id}").status_code == 404
+
+
+def test_a_requester_lists_their_own_requests_newest_first_a_page_at_a_time(
+    cluster: Cluster, setting: Setting
+) -> None:
+    sibling = Citizen(cluster, "최영희", "580303-2234569", phone="010-5555-0003")
+    assert sibling.issuance.get("/v1/proxy-requests").json() == {"items": [], "next_cursor": None}
+    submitted = [submit(sibling, "sibling").json()["request_id"] for _ in range(3)]
+    rejected = setting.admin.post(
+        f"/v1/admin/proxy-requests/{submitted[0]}/reject", json={"reason": "서류 불명확"}
+    )
+    assert rejected.status_code == 200
+
+    first = sibling.issuance.get("/v1/proxy-requests", params={"limit": 2}).json()
+    assert [r["request_id"] for r in first["items"]] == submitted[:0:-1]  # newest first
+    assert first["next_cursor"] == submitted[1]
+    rest = sibling.issuance.get(
+        "/v1/proxy-requests", params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [r["request_id"] for r in rest["items"]] == [submitted[0]]
+    assert rest["next_cursor"] is None
+    oldest = rest["items"][0]
+    assert (oldest["status"], oldest["reason"], oldest["relation"]) == (
+        "rejected",
+        "서류 불명확",
+        "sibling",
+    )
+    assert set(oldest) == {
+        "request_id", "status", "relation", "reason", "issuance_id", "institution_code",
+        "created_at",
+    }  # fmt: skip
+    listed = json.dumps(first | rest, ensure_ascii=False)
+    assert PATIENT_NAME not in listed and PATIENT_RRN not in listed  # no other person's data
+
+    # No one else's: the patient and the spouse list none of the sibling's requests.
+    for other in (setting.patient, setting.spouse):
+        items = other.issuance.get("/v1/proxy-requests", params={"limit": 500}).json()["items"]
+        assert not {r["request_id"] for r in items} & set(submitted)
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "501"}, {"limit": "x"}, {"cursor": "not-a-uuid"}]
+)
+def test_a_bad_page_of_own_requests_is_a_problem(setting: Setting, params: dict[str, str]) -> None:
+    response = setting.spouse.issuance.get("/v1/proxy-requests", params=params)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"]
+
+
+def test_the_list_of_own_requests_documents_its_problems(cluster: Cluster) -> None:
+    document = httpx.get(f"{cluster.url('issuance')}/openapi.json").json()
+    responses = document["paths"]["/v1/proxy-requests"]["get"]["responses"]
+    for status in ("401", "403", "422", "default"):
+        assert "application/problem+json" in responses[status]["content"], status

@@ -101,6 +101,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "GET", "/v1/issuances/{issuance_id}"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/issuances/{issuance_id}/document"): Rule(SUBJECTS),
     ("issuance", "POST", "/v1/proxy-requests"): Rule(CITIZENS),
+    ("issuance", "GET", "/v1/proxy-requests"): Rule(CITIZENS),  # a guardian acting: 403
     ("issuance", "GET", "/v1/proxy-requests/{request_id}"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/admin/proxy-requests"): Rule(OPERATOR),
     ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}/documents/{kind}"): Rule(OPERATOR),

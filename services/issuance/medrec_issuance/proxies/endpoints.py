@@ -14,6 +14,7 @@ from medrec_issuance.deps import DbSession, Operator, OutboxDep, Requester, Sett
 from medrec_issuance.models import ProxyRequestStatus
 from medrec_issuance.proxies import service
 from medrec_issuance.proxies.schemas import (
+    OwnProxyRequest,
     ProxyRequestForReview,
     ProxyRequestIn,
     ProxyRequestOut,
@@ -102,6 +103,17 @@ async def submit_proxy_request(
         session, outbox, settings, http.app.state.vault, principal, body, documents
     )
     return proxy_out(proxy)
+
+
+@router.get("/v1/proxy-requests")
+async def list_own_requests(
+    session: DbSession,
+    principal: Requester,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: uuid.UUID | None = None,
+) -> Page[OwnProxyRequest]:
+    """The caller's own requests under Art. 21, newest first, with their status."""
+    return await service.requests_of(session, principal, limit, cursor)
 
 
 @router.get(

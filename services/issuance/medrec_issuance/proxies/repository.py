@@ -40,3 +40,16 @@ class ProxyRequestRepository(Repository):
             query = query.where(ProxyRequest.request_id > after)
         rows = await self.session.execute(query.order_by(ProxyRequest.request_id).limit(limit))
         return rows.scalars().all()
+
+    async def of_requester(
+        self, subject: str, limit: int, before: uuid.UUID | None
+    ) -> Sequence[ProxyRequest]:
+        """The requests `subject` submitted, newest first (request ids are UUIDv7, so id order
+        is submission order), `limit` of them from those older than `before`."""
+        query = select(ProxyRequest).where(ProxyRequest.requester_subject == subject)
+        if before:
+            query = query.where(ProxyRequest.request_id < before)
+        rows = await self.session.execute(
+            query.order_by(ProxyRequest.request_id.desc()).limit(limit)
+        )
+        return rows.scalars().all()

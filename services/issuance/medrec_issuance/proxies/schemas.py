@@ -33,6 +33,14 @@ class ProxyRequestOut(BaseModel):
     issuance_id: uuid.UUID | None = None
 
 
+class OwnProxyRequest(ProxyRequestOut):
+    """One of the requester's own requests, as their list shows it: no patient name or RRN
+    (the requester typed them; the list does not say them again)."""
+
+    institution_code: str | None = None
+    created_at: datetime
+
+
 class Review(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
@@ -63,4 +71,12 @@ def for_review(request: ProxyRequest, documents: Sequence[ProxyDocument]) -> Pro
             {"kind": d.kind, "content_type": d.content_type, "size": d.size, "sha256": d.sha256}
             for d in documents
         ],
+    )
+
+
+def own_out(request: ProxyRequest) -> OwnProxyRequest:
+    return OwnProxyRequest(
+        **proxy_out(request).model_dump(),
+        institution_code=request.institution_code,
+        created_at=request.created_at,
     )

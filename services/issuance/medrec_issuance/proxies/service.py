@@ -25,7 +25,13 @@ from medrec_issuance.models import (
 )
 from medrec_issuance.ports import CatalogPort
 from medrec_issuance.proxies.repository import ProxyRequestRepository
-from medrec_issuance.proxies.schemas import ProxyRequestForReview, ProxyRequestIn, for_review
+from medrec_issuance.proxies.schemas import (
+    OwnProxyRequest,
+    ProxyRequestForReview,
+    ProxyRequestIn,
+    for_review,
+    own_out,
+)
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.audit import Action
 from medrec_shared.auth import Principal
@@ -157,6 +163,16 @@ async def request_of(
     if proxy is None or not may_see_proxy_request(principal, proxy):
         raise NotFound("No such request.")
     return proxy
+
+
+async def requests_of(
+    session: AsyncSession, principal: Principal, limit: int, before: uuid.UUID | None
+) -> Page[OwnProxyRequest]:
+    """The caller's own requests, newest first. A guardian acting for a child has none here:
+    requests are made, and followed, by a citizen for themselves (as `request_of`)."""
+    check_may_submit(principal)
+    rows = await ProxyRequestRepository(session).of_requester(principal.subject, limit + 1, before)
+    return page_of(rows, limit, own_out, lambda p: str(p.request_id))
 
 
 async def review_queue(
