@@ -71,3 +71,12 @@ def test_a_spouse_submits_a_request_with_its_documents_and_sees_its_status(
     expect(page.get_by_role("status")).to_contain_text("신청이 접수되었습니다")
     expect(page.locator("td.proxy-status").first).to_have_text("접수됨 (심사 중)")
     spouse.look("proxy-submitted")
+
+
+def test_the_status_shows_in_another_browser_too(spouse: Person, people: Any) -> None:
+    """The list is issuance's (the requester's own requests), not this browser session's."""
+    elsewhere: Person = people()
+    elsewhere.sign_in(SPOUSE_NAME, SPOUSE_RRN, SPOUSE_PHONE)
+    page = elsewhere.open("/proxy")
+    expect(page.locator("td.proxy-status").first).to_have_text("접수됨 (심사 중)")
+    expect(page.locator("tbody tr").first).to_contain_text("배우자")

@@ -1,20 +1,23 @@
 """대리 신청 (의료법 제21조): a relative's or proxy's request with its documents, sent to issuance
-as the multipart body it takes; the requests this session made, with their status.
+as the multipart body it takes; the citizen's requests, as issuance lists them (their own,
+newest first, a page at a time), with their status.
 
 The patient's RRN is posted in the form's body and passed on in issuance's body, never kept."""
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile  # what a parsed form holds (not fastapi's subclass)
 
 from medrec_portal import messages
 from medrec_portal.backends import ApiProblem
 from medrec_portal.web import Page, PageDep
+from medrec_shared.logs import get_logger
 
 router = APIRouter()
+log = get_logger("medrec.portal.proxy")
 DOCUMENTS = {
     "consent_form": "환자의 동의서",
     "kinship_certificate": "가족관계증명서",
@@ -22,27 +25,29 @@ DOCUMENTS = {
 }
 
 
-async def _requests(page: Page, token: str) -> list[dict[str, Any]]:
-    out = []
-    for request_id in page.data.proxy_requests[-20:]:
-        try:
-            found = await page.backends.call(
-                "issuance", "GET", f"/v1/proxy-requests/{request_id}", token=token
-            )
-        except ApiProblem as problem:
-            if problem.status != 404:
-                raise
-            continue
-        out.append(found | {"request_id": request_id})
-    return out[::-1]
+PAGE_SIZE = 20
+
+
+async def _requests(page: Page, token: str, cursor: str | None = None) -> dict[str, Any]:
+    """A page of the citizen's own requests: `{items, next_cursor}` as issuance answers it."""
+    params = {"limit": PAGE_SIZE} | ({"cursor": cursor} if cursor else {})
+    found: dict[str, Any] = await page.backends.call(
+        "issuance", "GET", "/v1/proxy-requests", token=token, params=params
+    )
+    return found
 
 
 @router.get("/proxy", response_class=HTMLResponse)
-async def proxy_page(page: PageDep, submitted: str = "") -> HTMLResponse:
+async def proxy_page(
+    page: PageDep,
+    submitted: Annotated[str, Query(max_length=1)] = "",
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
     token = page.own_token()
     return page.render(
-        "proxy.html", nav="proxy", requests=await _requests(page, token), errors={}, values={},
-        problem=None, submitted=bool(submitted), documents=DOCUMENTS,
+        "proxy.html", nav="proxy", requests=await _requests(page, token, cursor), errors={},
+        values={}, problem=None, submitted=bool(submitted), documents=DOCUMENTS,
+        paged=bool(cursor),
     )  # fmt: skip
 
 
@@ -73,6 +78,7 @@ async def submit(page: PageDep, request: Request) -> Response:
         return page.render(
             "proxy.html", status_code=status, nav="proxy", requests=await _requests(page, token),
             errors=errors, values=values, problem=alert, submitted=False, documents=DOCUMENTS,
+            paged=False,
         )  # fmt: skip
 
     if errors:
@@ -99,6 +105,5 @@ async def submit(page: PageDep, request: Request) -> Response:
         fields = {("name" if k == "patient.name" else "rrn" if k == "patient.rrn" else k): v
                   for k, v in fields.items()}  # fmt: skip
         return await again(problem.status, messages.sentence(problem), fields)
-    page.data.proxy_requests = [*page.data.proxy_requests, str(created["request_id"])][-20:]
-    await page.save()
+    log.info("proxy_request_submitted", request_id=str(created["request_id"]))
     return RedirectResponse("/proxy?submitted=1", status_code=303)

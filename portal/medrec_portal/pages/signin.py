@@ -74,7 +74,6 @@ async def signin_start(
         verification_id=started["verification_id"],
         sandbox_code=started.get("sandbox_code"),
         next_path=_safe_next(next),
-        proxy_requests=page.data.proxy_requests,
     )
     await page.save()
     if started.get("authorization_url"):  # an OpenID Connect provider: off to it
@@ -103,7 +102,6 @@ async def _confirm(page: Page, code: str, state: str | None) -> Response:
         person_id=str(confirmed["person_id"]),
         name=me.get("name"),
         token_expires_at=expires.isoformat(),
-        proxy_requests=page.data.proxy_requests,
     )
     target = _safe_next(page.data.next_path)
     await page.rotate(signed_in)  # a new session id once signed in: no fixation
@@ -124,7 +122,7 @@ async def code_confirm(page: PageDep, code: Annotated[str, Form(max_length=2048)
         if problem.status >= 500:
             raise
         if problem.kind in ("verification-locked", "verification-expired", "not-found"):
-            page.data = SessionData(proxy_requests=page.data.proxy_requests)
+            page.data = SessionData()
             await page.save()
             return page.render(
                 "signin.html", status_code=problem.status, nav="signin", next="/records",

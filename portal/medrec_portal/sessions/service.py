@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,7 +65,6 @@ class SessionData:
     verification_id: str | None = None  # pending sign-in
     sandbox_code: str | None = None  # shown on the code page in sandbox mode only
     next_path: str | None = None
-    proxy_requests: list[str] = field(default_factory=list)  # ids of Art. 21 requests submitted
 
     @property
     def signed_in(self) -> bool:
@@ -83,7 +82,11 @@ class SessionData:
     def from_json(cls, raw: bytes) -> "SessionData":
         data: dict[str, Any] = json.loads(raw)
         acting = data.pop("acting", None)
-        return cls(**data, acting=Acting(**acting) if acting else None)
+        # A session sealed by an older portal may hold fields since dropped (its list of
+        # proxy requests, which issuance now lists itself): they are left behind.
+        known = {f.name for f in fields(cls)} - {"acting"}
+        kept = {k: v for k, v in data.items() if k in known}
+        return cls(**kept, acting=Acting(**acting) if acting else None)
 
 
 class SessionStore:
