@@ -78,6 +78,39 @@ def test_filters(person: Citizen) -> None:
     assert person.records(institution="52000009") == []
 
 
+def test_a_period_keeps_the_care_that_overlaps_it(person: Citizen) -> None:
+    assert ends(person.records(**{"from": "2024-07-09"})) == [
+        "2025-11-30",
+        "2025-02-03",
+        "2024-07-09",
+    ]
+    assert ends(person.records(to="2023-03-01")) == ["2023-03-01", "2020-01-05"]
+    # m-3 ran 2024-07-01 to 07-09: a period inside it still finds it
+    assert ends(person.records(**{"from": "2024-07-03", "to": "2024-07-04"})) == ["2024-07-09"]
+    assert ends(person.records(**{"from": "2023-01-01", "to": "2025-02-01"})) == [
+        "2025-02-03", "2024-07-09", "2023-03-01",
+    ]  # fmt: skip
+    assert person.records(**{"from": "2021-01-01", "to": "2022-12-31"}) == []
+    both = {"from": "2023-01-01", "to": "2025-12-31", "specialty": "dental"}
+    assert ends(person.records(**both)) == ["2025-11-30", "2023-03-01"]
+
+
+def test_a_period_pages_in_the_same_order(person: Citizen) -> None:
+    period = {"from": "2021-01-01", "to": "2025-12-31"}
+    seen: list[str] = []
+    params: dict[str, Any] = period | {"limit": 1}
+    while True:
+        body = person.catalog.get("/v1/me/records", params=params).json()
+        seen += [r["record_id"] for r in body["items"]]
+        if body["next_cursor"] is None:
+            break
+        params["cursor"] = body["next_cursor"]
+    assert seen == [r["record_id"] for r in person.records(**period)]
+    assert len(seen) == 4
+    groups = person.catalog.get("/v1/me/records", params=period).json()["groups"]
+    assert {g["specialty"]: g["count"] for g in groups} == {"dental": 2, "medical": 2}
+
+
 def test_pages_cover_everything_once(person: Citizen) -> None:
     seen: list[str] = []
     params: dict[str, Any] = {"limit": 2}
@@ -131,13 +164,17 @@ def test_listing_is_recorded_in_the_persons_access_log(person: Citizen) -> None:
         {"institution": "12"},
         {"cursor": "x.y"},
         {"limit": 0},
+        {"from": "2025-13-01"},
+        {"to": "yesterday"},
+        {"from": "2025-02-30"},
+        {"from": "2025-03-01", "to": "2025-02-01"},
     ],
 )
 def test_bad_filters_are_problems(person: Citizen, params: dict[str, str]) -> None:
     response = person.catalog.get("/v1/me/records", params=params)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] in params
+    assert response.json()["errors"][0]["field"] in params, response.json()
 
 
 def test_without_a_citizen_token(cluster: Cluster) -> None:

@@ -2,6 +2,7 @@
 catalog:read), record metadata with its owner's key. Who may see what: `records.service`."""
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -41,15 +42,28 @@ async def my_records(
     institution: Annotated[str | None, Query(pattern=r"^\d{8}$")] = None,
     kind: Annotated[RecordKind | None, Query()] = None,
     specialty: Annotated[Specialty | None, Query()] = None,
+    service_from: Annotated[
+        date | None, Query(alias="from", description="care on or after this day (YYYY-MM-DD)")
+    ] = None,
+    service_to: Annotated[
+        date | None, Query(alias="to", description="care on or before this day (YYYY-MM-DD)")
+    ] = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> MyRecords:
     """The subject's records (their own, or their child's for a guardian), newest care first.
-    Withdrawn and destroyed records are not listed."""
+    Withdrawn and destroyed records are not listed. `from` and `to` keep the records whose
+    service overlaps that period (either may be left out)."""
     person_key = service.subject_key(principal)
     after = _cursor(cursor)
+    if service_from and service_to and service_from > service_to:
+        raise ValidationFailed(errors=[{"field": "to", "message": "must not be before from"}])
     filters = RecordFilter(
-        institution, kind.value if kind else None, specialty.value if specialty else None
+        institution,
+        kind.value if kind else None,
+        specialty.value if specialty else None,
+        service_from,
+        service_to,
     )
     rows = await service.records_of(session, person_key, filters, limit + 1, after)
     page = page_of(

@@ -20,6 +20,9 @@ class RecordFilter:
     institution: str | None = None
     kind: str | None = None
     specialty: str | None = None
+    # The period: records whose service overlaps [service_from, service_to], either end open.
+    service_from: date | None = None
+    service_to: date | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class RecordRepository(Repository):
             query = query.where(CatalogRecord.kind == filters.kind)
         if filters.specialty:
             query = query.where(CatalogRecord.specialty == filters.specialty)
+        if filters.service_from:
+            query = query.where(CatalogRecord.service_end >= filters.service_from)
+        if filters.service_to:
+            query = query.where(CatalogRecord.service_start <= filters.service_to)
         return query
 
     async def for_person(
