@@ -98,6 +98,26 @@ def test_a_citizen_signs_in_and_sees_two_clinics_records(world: World) -> None:
     expect(page.get_by_role("status").filter(has_text="기록")).to_contain_text("기록 1건")
 
 
+def test_the_period_is_catalogs_and_a_backward_one_is_shown_at_its_field(world: World) -> None:
+    citizen = world.citizen
+    page = citizen.open("/records?from=2025-05-03&to=2025-05-03")  # the last day of both
+    expect(page.get_by_role("status").filter(has_text="기록")).to_contain_text("기록 2건")
+    page.get_by_label("진료 기간 시작").fill("2025-05-04")
+    page.get_by_label("진료 기간 끝").fill("")
+    page.get_by_role("button", name="조회").click()
+    expect(page.get_by_role("status").filter(has_text="기록")).to_contain_text("기록 0건")
+    page.get_by_label("진료 기간 시작").fill("2025-06-01")
+    page.get_by_label("진료 기간 끝").fill("2025-05-01")
+    page.get_by_role("button", name="조회").click()
+    end = page.get_by_label("진료 기간 끝")
+    expect(end).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#to-error")).to_contain_text("시작 이후의 올바른 날짜")
+    expect(page.get_by_role("alert").first).to_contain_text("조회 조건을 확인해 주세요")
+    response = page.request.get(citizen.base + "/records?from=2025-02-30")
+    assert response.status == 422 and "올바른 날짜" in response.text()
+    citizen.look("records-bad-period")
+
+
 def test_a_citizen_gets_a_copy_of_both_and_downloads_it(world: World) -> None:
     citizen = world.citizen
     page = citizen.open("/records")

@@ -1,5 +1,7 @@
 """내 진료기록: the subject's records (the child's while acting for one), grouped by institution,
-with filters; each record can be chosen for a certified copy."""
+with filters; each record can be chosen for a certified copy. Every filter, the period (진료 기간,
+`from`/`to`: care that overlaps it) included, is catalog's: a filter it refuses is shown at its
+field, and nothing is listed."""
 
 from collections import OrderedDict
 from typing import Annotated, Any
@@ -7,9 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
+from medrec_portal.backends import ApiProblem
 from medrec_portal.web import Page, PageDep
 
 router = APIRouter()
+FILTER_MESSAGES = {
+    "institution": "의료기관을 목록에서 골라 주세요.",
+    "kind": "기록 종류를 목록에서 골라 주세요.",
+    "specialty": "진료 분야를 목록에서 골라 주세요.",
+    "from": "진료 기간 시작을 올바른 날짜(예: 2025-01-31)로 입력해 주세요.",
+    "to": "진료 기간 끝을 시작 이후의 올바른 날짜(예: 2025-12-31)로 입력해 주세요.",
+}
 
 
 async def all_records(page: Page, token: str, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -42,12 +52,18 @@ async def records(
     institutions = OrderedDict(
         (r["institution"]["code"], r["institution"]["name"]) for r in everything
     )
-    listed = await all_records(page, token, {k: v for k, v in filters.items() if v})
-    # The period: records whose service overlaps [from, to] (dates compare as text).
-    if start:
-        listed = [r for r in listed if str(r.get("service_end") or "") >= start]
-    if end:
-        listed = [r for r in listed if str(r.get("service_start") or "") <= end]
+    wanted = filters | {"from": start, "to": end}
+    errors: dict[str, str] = {}
+    try:
+        listed = await all_records(page, token, {k: v for k, v in wanted.items() if v})
+    except ApiProblem as problem:
+        if problem.status != 422:
+            raise
+        for error in problem.errors:
+            name = str(error.get("field", ""))
+            errors[name] = FILTER_MESSAGES.get(name, "조회 조건을 확인해 주세요.")
+        errors = errors or {"to": FILTER_MESSAGES["to"]}
+        listed = []
     groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
     for record in listed:
         code = record["institution"]["code"]
@@ -55,9 +71,12 @@ async def records(
         groups[code]["records"].append(record)
     return page.render(
         "records.html",
+        status_code=422 if errors else 200,
         nav="records",
         groups=groups,
         institutions=institutions,
-        filters=filters | {"from": start, "to": end},
+        filters=wanted,
         total=len(listed),
+        errors=errors,
+        problem="조회 조건을 확인해 주세요." if errors else None,
     )
