@@ -4,23 +4,27 @@ their own (tests/lab.py), identity configured for the stand-in provider
 The citizen goes to the provider and back and lands on their records; a provider that logged in
 someone else (the binding refuses the CI) or a returned state that is not the flow's own shows a
 Korean error page and leaves no session. The portal purges expired sessions itself, on a
-schedule (a short one here): the row goes, and its cookie signs no one in."""
+schedule (a short one here): the row goes, and its cookie signs no one in. This portal has a
+database of its own, so moving its clock expires no other test's sessions."""
 
 import asyncio
 import hashlib
 import re
-from collections.abc import Iterator
+import secrets
+import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 from playwright.sync_api import expect
 
 from medrec_devstack.cluster import Cluster
-from medrec_devstack.processes import free_port, wait_until
+from medrec_devstack.processes import Process, free_port, wait_until
 from medrec_identity.binding.sandbox import sandbox_ci
 from tests.actors import Citizen, Institution, Operator, eventually, inline, record_body
 from tests.integration.identity.fake_oidc import (
@@ -31,6 +35,7 @@ from tests.integration.identity.fake_oidc import (
 )
 from tests.lab import Lab, service_lab
 from tests.portal.conftest import Person
+from tests.stack import new_database
 
 pytestmark = pytest.mark.e2e
 
@@ -39,12 +44,35 @@ CLINIC = "93400001"
 PURGE_SECONDS = 1
 
 
+T = TypeVar("T")
+
+
+def off_the_loop(work: Callable[[], T]) -> T:
+    """`work` in a thread of its own: Playwright's event loop counts as running on the test's
+    thread, and asyncio.run (new_database, asyncpg) refuses to start there."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
 @dataclass
 class World:
     op: FakeProvider
     portal: Lab
     identity: Lab
-    cluster: Cluster
+    database_url: str
+
+
+def portal_database(cluster: Cluster) -> str:
+    """A migrated portal database of this module's own."""
+    url = off_the_loop(lambda: new_database(cluster, f"medrec_portal_oidc_{secrets.token_hex(4)}"))
+    migrate = Process(
+        "portal-migrate-oidc",
+        [str(Path(sys.executable).parent / "medrec-portal-migrate")],
+        cluster.logs / "portal-migrate-oidc.log",
+        env=cluster.env("portal") | {"MEDREC_PORTAL_DATABASE_URL": url},
+    ).start()
+    assert migrate.wait(120) == 0, migrate.last_log_line()
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +80,7 @@ def world(cluster: Cluster) -> Iterator[World]:
     """The stand-in provider, an identity in OIDC mode redirecting to a portal of its own (its
     port chosen first: the redirect URI names it), and that portal, purging every second."""
     portal_port = free_port()
+    database_url = portal_database(cluster)
     callback = f"http://127.0.0.1:{portal_port}/verify/callback"
     with fake_provider() as op:
         oidc = {
@@ -64,12 +93,13 @@ def world(cluster: Cluster) -> Iterator[World]:
         with service_lab(cluster, "identity", "portal-oidc", oidc) as identity:
             portal_env = {
                 "MEDREC_PORTAL_IDENTITY_URL": identity.url(),
+                "MEDREC_PORTAL_DATABASE_URL": database_url,
                 # The provider's page is where the 본인인증 form leads (CSP form-action).
                 "MEDREC_PORTAL_FORM_ACTION_ORIGINS": op.issuer,
                 "MEDREC_PORTAL_SESSION_PURGE_SECONDS": str(PURGE_SECONDS),
             }
             with service_lab(cluster, "portal", "oidc", portal_env, ports=[portal_port]) as portal:
-                yield World(op, portal, identity, cluster)
+                yield World(op, portal, identity, database_url)
 
 
 @pytest.fixture(scope="module")
@@ -111,11 +141,9 @@ def signed_out(person: Person) -> bool:
     return bool(re.search(r"/signin\?", page.url))
 
 
-def session_rows(cluster: Cluster, cookie: str) -> int:
-    """The portal's rows for this cookie (by the hash of its id), read outside Playwright's
-    event loop (which counts as running on the test's thread)."""
-    assert cluster.infra is not None
-    dsn = f"{cluster.infra.database_url.replace('+asyncpg', '')}/medrec_portal"
+def session_rows(database_url: str, cookie: str) -> int:
+    """The portal's rows for this cookie (by the hash of its id)."""
+    dsn = database_url.replace("+asyncpg", "")
 
     async def count() -> int:
         conn = await asyncpg.connect(dsn)
@@ -126,8 +154,7 @@ def session_rows(cluster: Cluster, cookie: str) -> int:
         finally:
             await conn.close()
 
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, count()).result()
+    return off_the_loop(lambda: asyncio.run(count()))
 
 
 def test_a_citizen_signs_in_through_the_provider_and_sees_their_records(
@@ -194,12 +221,12 @@ def test_an_expired_session_is_purged_and_its_cookie_signs_no_one_in(
     start_sign_in(citizen)
     citizen.page.wait_for_url(re.compile(r"/records$"))
     cookie = session_cookie(citizen)
-    assert session_rows(world.cluster, cookie) == 1
+    assert session_rows(world.database_url, cookie) == 1
     # The portal's clock an hour on: the session (30 minutes idle at most) has expired.
     world.portal.set_clock(datetime.now(UTC) + timedelta(hours=1))
     try:
         wait_until(
-            lambda: session_rows(world.cluster, cookie) == 0,
+            lambda: session_rows(world.database_url, cookie) == 0,
             timeout=30,
             what="the expired session purged",
             interval=0.2,
