@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from medrec_ingest.deposit.service import PATIENT_CONTEXT
 from medrec_ingest.linkage.repository import LinkageRepository, Unkeyed
 from medrec_ingest.models import RecordStatus
+from medrec_shared import failpoints
 from medrec_shared.crypto import CryptoError, Keyring, unseal
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordMatchKeyAssigned
@@ -93,6 +94,7 @@ async def _batch(
                 await outbox.add(session, topic, str(row.record_id), event)
     report.keyed += len(keys)
     report.announced += sum(announced(row) for row, _ in keys)
+    failpoints.hit("linkage.backfill.after_batch")  # tests: killed between two batches
     return rows[-1].record_id if len(rows) == size else None
 
 
