@@ -202,7 +202,7 @@ def test_a_second_run_changes_nothing(old: Old) -> None:
     assert [c["person_id"] for c in candidates(old.admin, old.stored)] == [old.a.person_id]
 
 
-def test_the_command_prints_counts_only(old: Old) -> None:
+def test_no_name_birth_date_or_rrn_in_the_output_logs_or_events(old: Old) -> None:
     assert old.outputs, "the command ran"
     names = [CHART_NAME, NAME, unicodedata.normalize("NFD", NAME), "을빛"]
     rrns = [form for rrn in (RRN_A, RRN_C) for form in (rrn, rrn.replace("-", ""))]
@@ -211,7 +211,11 @@ def test_the_command_prints_counts_only(old: Old) -> None:
     printed = "\n".join(old.outputs)
     for value in [*forbidden, *escaped]:
         assert value not in printed, f"{value!r} in the command's output"
-    # and no event on the record topic names them either
+    # nor any service's log, nor the events the command wrote
+    for log in old.cluster.logs.glob("*.log"):
+        text = log.read_text(errors="replace")
+        for value in [*forbidden, *escaped]:
+            assert value not in text, f"{value!r} in {log.name}"
     rows = sql(old.cluster, "ingest", "SELECT envelope::text AS e FROM outbox "
                "WHERE envelope->>'type' = 'RecordMatchKeyAssigned'")  # fmt: skip
     events = "\n".join(r["e"] for r in rows)
