@@ -93,6 +93,16 @@ class RecordStored(EventData):
     match_key: str | None = None
 
 
+class RecordMatchKeyAssigned(EventData):
+    """A record deposited without an RRN before match keys existed got its match key later
+    (ingest's `medrec-ingest-linkage backfill`): catalog proposes its linkage candidates as it
+    would have on its RecordStored. Keyed by the record id, as its RecordStored was."""
+
+    type: ClassVar[str] = "RecordMatchKeyAssigned"
+    record_id: uuid.UUID
+    match_key: str
+
+
 class RecordRetentionDue(EventData):
     type: ClassVar[str] = "RecordRetentionDue"
     record_id: uuid.UUID
@@ -182,6 +192,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         TransferCompleted,
         TransferReleased,
         RecordStored,
+        RecordMatchKeyAssigned,
         RecordRetentionDue,
         RecordDestroyed,
         RecordWithdrawn,

@@ -38,6 +38,7 @@ OWNERS: dict[str, Ownership] = {
     "TransferCompleted": _owned("topic_transfer", "ingest"),
     "TransferReleased": _owned("topic_transfer", "ingest"),
     "RecordStored": _owned("topic_record", "ingest"),
+    "RecordMatchKeyAssigned": _owned("topic_record", "ingest"),
     "RecordRetentionDue": _owned("topic_record", "catalog"),
     "RecordDestroyed": _owned("topic_record", "ingest"),
     "RecordWithdrawn": _owned("topic_record", "ingest"),

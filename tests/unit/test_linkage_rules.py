@@ -209,6 +209,27 @@ async def test_a_record_with_an_owner_or_no_longer_held_is_not_proposed() -> Non
     assert await service.propose_for_person(store, person("b"), NOW) == 0
 
 
+async def test_an_old_record_given_its_key_later_is_proposed_to_those_verified_before() -> None:
+    store = FakeStore()
+    await service.propose_for_person(store, person("a"), NOW)
+    old, owned = unmatched(), unmatched()
+    key = old.match_key
+    assert key is not None
+    for record in (old, owned):
+        record.match_key = None  # deposited before match keys: none proposed it
+        store.records[record.record_id] = record
+    owned.person_key = "z" * 64
+    assert await service.propose_for_keyed_record(store, old.record_id, key, NOW) == 1
+    assert old.match_key == key and store.of(old) == {"a" * 64: "pending"}
+    # redelivered, or another person verifying later: once each, as for any record
+    assert await service.propose_for_keyed_record(store, old.record_id, key, NOW) == 0
+    assert await service.propose_for_person(store, person("b"), NOW) == 1
+    # linked (or unknown here): left alone
+    assert await service.propose_for_keyed_record(store, owned.record_id, key, NOW) == 0
+    assert await service.propose_for_keyed_record(store, uuid.uuid4(), key, NOW) == 0
+    assert owned.match_key is None
+
+
 async def test_approval_links_the_record_closes_the_others_and_tells_the_person() -> None:
     store, record = await world()
     mine = candidate_of(store, "a")

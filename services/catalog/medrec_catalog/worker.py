@@ -3,7 +3,7 @@ from contextlib import AsyncExitStack
 
 from medrec_catalog.access_log.handlers import on_access_recorded
 from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_released
-from medrec_catalog.linkage.handlers import on_person_verified
+from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_verified
 from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.records.metadata import RecordMetadata
@@ -53,6 +53,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "TransferReleased": on_transfer_released,
             "RecordStored": on_record_stored(metadata.lookup, clock),
             "PersonVerified": on_person_verified(clock),
+            "RecordMatchKeyAssigned": on_match_key_assigned(clock),
             "AccessRecorded": on_access_recorded,
             "RecordDestroyed": on_record_gone,
             "RecordWithdrawn": on_record_gone,

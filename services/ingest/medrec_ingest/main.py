@@ -28,3 +28,10 @@ def run_keys() -> None:
     from medrec_ingest.keys.cli import app
 
     app()
+
+
+def run_linkage() -> None:
+    """medrec-ingest-linkage (linkage/cli.py)."""
+    from medrec_ingest.linkage.cli import app
+
+    app()

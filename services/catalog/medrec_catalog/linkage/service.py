@@ -5,6 +5,8 @@
   matches it gets one pending candidate, whichever came first, the record or the verification;
   a record may have several (the same name and birth date is common). Nothing is ever linked
   automatically, and a pair once proposed is never proposed again (a rejection stands).
+- A record deposited without an RRN before match keys existed gets its key later (ingest's
+  backfill, RecordMatchKeyAssigned) and is then proposed as a record arriving is.
 - A record of unknown sex matches on name and birth date alone (`matched_on` says which).
 - An operator approves or rejects a pending candidate with a reason; the decision is final
   (`AlreadyDecided`, 409). Approval files the record under the person's key (from then on it is
@@ -119,6 +121,19 @@ async def propose_for_record(store: LinkageStore, record: CatalogRecord, now: da
         if on is not None and await store.add_candidate(new_candidate(record, person, on, now)):
             proposed += 1
     return proposed
+
+
+async def propose_for_keyed_record(
+    store: LinkageStore, record_id: uuid.UUID, match_key: str, now: datetime
+) -> int:
+    """A record deposited without an RRN before match keys existed got its key
+    (RecordMatchKeyAssigned): proposed as if it had come with it. A record linked, destroyed or
+    withdrawn since, or unknown here, is left alone."""
+    record = await store.record_for_update(record_id)
+    if record is None or record.person_key is not None or record.status != RecordStatus.available:
+        return 0
+    record.match_key = match_key
+    return await propose_for_record(store, record, now)
 
 
 async def propose_for_person(store: LinkageStore, person: LinkagePerson, now: datetime) -> int:

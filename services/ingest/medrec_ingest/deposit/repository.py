@@ -99,3 +99,6 @@ class RecordRepository(Repository):
             .returning(Record.record_id)
         )
         return result.first() is not None
+
+    async def match_key(self, record_id: uuid.UUID) -> str | None:
+        return await self.scalar(select(Record.match_key).where(Record.record_id == record_id))

@@ -217,10 +217,15 @@ async def write_content(
 ) -> bool:
     """A declared record's content is in and verified: the record is stored, counted and
     announced. False when another upload of the same record was first."""
-    if not await RecordRepository(session).mark_stored(
+    records = RecordRepository(session)
+    if not await records.mark_stored(
         record.record_id, stored.object_key, stored.kek_id, stored.wrapped_dek
     ):
         return False
+    if record.person_key is None:
+        # Read back under the row's lock: the backfill (linkage/backfill.py) may have given a
+        # record deposited before match keys existed its key since `record` was read.
+        record.match_key = await records.match_key(record.record_id)
     _attach(record, stored)
     if not await TransferRepository(session).count_if_open(
         record.transfer_id,
