@@ -153,10 +153,11 @@ async def _push(args: argparse.Namespace, reporter: Reporter) -> int:
         print(f"{outcome.invalid} line(s) reported in {args.export_dir / REPORT_FILE}")
     if outcome.stored < outcome.records:
         print(f"{outcome.records - outcome.stored} record(s) not stored")
-        return SOME_INVALID if outcome.invalid else UNREACHABLE
-    if args.complete and not outcome.completed:
-        return UNUSABLE
-    return SOME_INVALID if outcome.invalid else OK
+    if outcome.invalid:
+        return SOME_INVALID
+    if outcome.stored < outcome.records or (args.complete and not outcome.completed):
+        return UNREACHABLE  # not refused, not stored: run again
+    return OK
 
 
 async def _status(args: argparse.Namespace, reporter: Reporter) -> int:

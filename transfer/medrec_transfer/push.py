@@ -13,7 +13,8 @@ Order of a push, and why it is safe to kill at any point:
 4. Inline records go in batches (NDJSON), files one by one, streamed from disk; several jobs run
    at once. After each job the state is written (atomically, at most every `save_every` seconds,
    and always after a file).
-5. With `complete`, the transfer is completed with the number of records stored and their ids.
+5. With `complete`, once every line is stored or reported, the transfer is completed with the
+   number of records stored and their ids.
 """
 
 import asyncio
@@ -64,6 +65,7 @@ class _Report:
     path: Path
     reporter: Reporter
     count: int = 0
+    refused: set[str] = field(default_factory=set)  # external_ids the service refused
     _handle: IO[str] | None = field(default=None, repr=False)
 
     def open(self) -> None:
@@ -80,6 +82,7 @@ class _Report:
         self.line(problem.as_report(), str(problem))
 
     def remote(self, line: Line, problem: ProblemError) -> None:
+        self.refused.add(line.external_id)
         entry = {"line": line.number, "external_id": line.external_id, "problem": problem.as_dict()}
         self.line(entry, f"line {line.number} ({line.external_id}): {problem}")
 
@@ -178,6 +181,9 @@ class Push:
         self.state.stored = kept
         if transfer.status != "open":
             self.reporter.say(f"transfer {transfer.transfer_id} is {transfer.status}; nothing sent")
+            # Completed holding as many records as the export has valid lines: these ones.
+            if transfer.counts.stored >= len(lines):
+                self.state.stored = set(wanted)
             self.state.completed = transfer.status == "completed"
             self.state.save()
             return self._outcome(transfer)
@@ -197,9 +203,15 @@ class Push:
         self.state.save()
 
         transfer = await self.client.get_transfer(transfer.transfer_id)
-        missing = [line for line in lines if line.external_id not in self.state.stored]
+        # Every line ends stored or reported; the transfer holds the stored ones.
+        missing = [
+            line for line in lines
+            if line.external_id not in self.state.stored | self.report.refused
+        ]  # fmt: skip
         if self.complete and not missing:
-            stored_ids = [line.external_id for line in lines]
+            stored_ids = [
+                line.external_id for line in lines if line.external_id in self.state.stored
+            ]
             try:
                 transfer = await self.client.complete(
                     transfer.transfer_id,
