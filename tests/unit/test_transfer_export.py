@@ -14,6 +14,7 @@ from medrec_ingest.app import create_app
 from medrec_ingest.settings import IngestSettings
 from medrec_transfer.export import ExportError, load_export
 from medrec_transfer.sample import write_export
+from medrec_transfer.state import State
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "export"
 STRONG = secrets.token_urlsafe(32)
@@ -125,3 +126,23 @@ def test_an_export_without_a_valid_transfer_is_refused_whole(
         load_export(root, openapi)
     with pytest.raises(ExportError, match="not a directory"):
         load_export(root / "nowhere", openapi)
+
+
+def test_the_state_file_is_replaced_whole_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / ".medrec-transfer-state.json"
+    assert State.load(path).transfer_id is None  # none yet
+    state = State(path, transfer_id="t-1", institution_code="41000004", stored={"B", "A"})
+    big = tmp_path / "ct.dcm"
+    big.write_bytes(b"x" * 10)
+    state.keep_digest("ct.dcm", big, "ab" * 32)
+    state.save()
+    again = State.load(path)
+    assert (again.transfer_id, again.stored) == ("t-1", {"A", "B"})
+    assert again.digest_of("ct.dcm", big) == "ab" * 32
+    big.write_bytes(b"y" * 11)  # changed since: hashed again
+    assert again.digest_of("ct.dcm", big) is None
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".medrec-transfer-")] == [
+        path.name
+    ]  # no temporary file left behind
+    path.write_text('{"version": 1, "transfer_')  # torn by hand: read as no state
+    assert State.load(path).transfer_id is None

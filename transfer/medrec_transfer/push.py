@@ -189,16 +189,16 @@ class Push:
             return self._outcome(transfer)
 
         todo = [line for line in lines if line.external_id not in kept]
+        if todo:
+            self.reporter.say(
+                f"transfer {transfer.transfer_id}: {len(todo)} of {len(lines)} records to send"
+            )
         self.reporter.start(
             records=len(lines),
             size=sum(line.size for line in lines),
             done_records=len(lines) - len(todo),
             done_bytes=sum(line.size for line in lines if line.external_id in kept),
         )
-        if todo:
-            self.reporter.say(
-                f"transfer {transfer.transfer_id}: {len(todo)} of {len(lines)} records to send"
-            )
         await self._send(todo)
         self.state.save()
 
