@@ -146,3 +146,29 @@ def test_the_state_file_is_replaced_whole_and_read_back(tmp_path: Path) -> None:
     ]  # no temporary file left behind
     path.write_text('{"version": 1, "transfer_')  # torn by hand: read as no state
     assert State.load(path).transfer_id is None
+
+
+def test_structured_content_is_checked_against_its_specialtys_form(
+    tmp_path: Path, openapi: dict[str, Any]
+) -> None:
+    root = write_export(tmp_path, records=3)
+    lines: list[dict[str, Any] | str] = list(lines_of(root))
+    medical = lines[0]
+    assert isinstance(medical, dict)
+    document = json.loads(base64.b64decode(medical["content"]["data_base64"]))
+
+    def with_document(doc: dict[str, Any]) -> dict[str, Any]:
+        data = base64.b64encode(json.dumps(doc, ensure_ascii=False).encode()).decode()
+        return medical | {"content": medical["content"] | {"data_base64": data}}
+
+    unknown = with_document(document | {"diagnosis_free_text": "비밀"})
+    dental = with_document(document | {"specialty": "dental"})
+    rewrite(root, [unknown, dental, *lines[1:]])
+    export = load_export(root, openapi)
+    found = {p.line: p.errors for p in export.problems}
+    assert sorted(found) == [1, 2]
+    assert found[1][0]["field"] == "content" and "diagnosis_free_text" in found[1][0]["message"]
+    assert found[2] == [
+        {"field": "content.specialty", "message": "differs from the record's specialty"}
+    ]
+    assert "비밀" not in json.dumps([p.as_report() for p in export.problems], ensure_ascii=False)

@@ -6,11 +6,11 @@
                                  or `{content_type, file}` (a path relative to EXPORT_DIR)
 
 Lines are checked against the record schema ingest publishes in its OpenAPI document (BatchLine,
-with a file's content checked as the declaration that will be sent for it), plus what only the
-export can get wrong: a file that is missing or outside the directory, an external_id twice.
-Only each line's place in records.ndjson is kept, not its bytes, so an export of any size is
-checked and later sent in bounded memory. Messages name fields, never the refused values: a
-line may hold a name or an RRN."""
+with a file's content checked as the declaration that will be sent for it; structured content
+against its specialty's form of StructuredRecord), plus what only the export can get wrong: a file
+that is missing or outside the directory, an external_id twice. Only each line's place in
+records.ndjson is kept, not its bytes, so an export of any size is checked and later sent in bounded
+memory. Messages name fields, never the refused values: a line may hold a name or an RRN."""
 
 import base64
 import binascii
@@ -27,6 +27,8 @@ TRANSFER_FILE = "transfer.json"
 RECORDS_FILE = "records.ndjson"
 REPORT_FILE = "medrec-report.ndjson"
 STATE_FILE = ".medrec-transfer-state.json"
+STRUCTURED_TYPE = "application/vnd.medrec.record+json"
+STRUCTURED_FILE_LIMIT = 16 * 1024 * 1024  # larger structured files are left to the service
 _PLACEHOLDER_SHA256 = "0" * 64
 
 
@@ -101,12 +103,40 @@ class Schemas:
             if name not in components:
                 raise ExportError(f"the service's OpenAPI document has no {name} schema")
 
-        def validator(name: str) -> Draft202012Validator:
-            schema = {"$ref": f"#/components/schemas/{name}", "components": openapi["components"]}
+        def validator(ref: str) -> Draft202012Validator:
+            schema = {"$ref": ref, "components": openapi["components"]}
             return Draft202012Validator(schema, format_checker=FormatChecker())
 
-        self.line = validator("BatchLine")
-        self.transfer = validator("TransferIn")
+        self.line = validator("#/components/schemas/BatchLine")
+        self.transfer = validator("#/components/schemas/TransferIn")
+        # The structured record's form for each specialty (its discriminator's mapping).
+        structured = components.get("StructuredRecord") or {}
+        mapping = (structured.get("discriminator") or {}).get("mapping") or {}
+        self.structured = {specialty: validator(ref) for specialty, ref in mapping.items()}
+        self.structured_type = str(structured.get("x-media-type") or STRUCTURED_TYPE)
+
+    def structured_errors(self, data: bytes, specialty: Any) -> list[dict[str, str]]:
+        """A structured record's content against its specialty's form."""
+        if not self.structured:
+            return []
+        try:
+            document = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            return [{"field": "content", "message": "is not a JSON document"}]
+        if not isinstance(document, dict):
+            return [{"field": "content", "message": "must be a JSON object"}]
+        if document.get("specialty") != specialty:
+            return [
+                {"field": "content.specialty", "message": "differs from the record's specialty"}
+            ]
+        form = self.structured.get(str(specialty))
+        if form is None:
+            return []
+        return [
+            {"field": "content" if e["field"] == "(line)" else f"content.{e['field']}",
+             "message": e["message"]}
+            for e in field_errors(form, document)
+        ]  # fmt: skip
 
 
 def field_errors(validator: Draft202012Validator, instance: Any) -> list[dict[str, str]]:
@@ -209,10 +239,19 @@ def check_line(
         checked = record | {"content": declared}
     elif isinstance(content, dict) and isinstance(content.get("data_base64"), str):
         try:
-            size = len(base64.b64decode(content["data_base64"], validate=True))
+            data: bytes | None = base64.b64decode(content["data_base64"], validate=True)
+            size = len(data or b"")
         except (binascii.Error, ValueError):
+            data = None
             file_errors.append({"field": "content.data_base64", "message": "is not base64"})
     errors = field_errors(schemas.line, checked) + file_errors
+    if not errors and _base_type(content) == schemas.structured_type:
+        if file is not None and size <= STRUCTURED_FILE_LIMIT:
+            data = file.read_bytes()
+        elif file is not None:
+            data = None
+        if data is not None:
+            errors = schemas.structured_errors(data, record.get("specialty"))
     if errors:
         return LineProblem(number, external_id, "invalid record", errors)
     assert external_id is not None and isinstance(content, dict)
@@ -225,6 +264,12 @@ def check_line(
         size=size,
         file=file,
     )
+
+
+def _base_type(content: Any) -> str:
+    if not isinstance(content, dict):
+        return ""
+    return str(content.get("content_type", "")).split(";")[0].strip().lower()
 
 
 def load_export(root: Path, openapi: dict[str, Any]) -> Export:
