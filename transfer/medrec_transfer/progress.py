@@ -38,6 +38,7 @@ class PlainReporter:
         self.records = self.size = self.done_records = self.done_bytes = 0
         self._started = self._last = time.monotonic()
         self._first_bytes = 0
+        self._started_once = False
 
     def say(self, message: str) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -48,6 +49,7 @@ class PlainReporter:
         self.done_records, self.done_bytes = done_records, done_bytes
         self._started = self._last = time.monotonic()
         self._first_bytes = done_bytes
+        self._started_once = True
         self._line()
 
     def advance(self, records: int = 0, size: int = 0) -> None:
@@ -69,7 +71,8 @@ class PlainReporter:
         )
 
     def close(self) -> None:
-        self._line()
+        if self._started_once:
+            self._line()
 
 
 class _Amount(ProgressColumn):

@@ -150,7 +150,7 @@ def large_dicom(path: Path, size: int, seed: int) -> None:
 
 def record(n: int, specialty: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
     department, _ = SPECIALTIES[specialty]
-    visit = f"{2022 + n % 4}-{1 + n % 12:02d}-{1 + n % 27:02d}"
+    visit = f"2025-{1 + n % 11:02d}-{1 + n % 27:02d}"  # within every retention period
     return {
         "external_id": f"{specialty[:3].upper()}-{kind[:4]}-{n:05d}",
         "patient": patient(n),
@@ -171,7 +171,7 @@ def lines(count: int) -> list[dict[str, Any]]:
         specialty = specialties[n % len(specialties)]
         kinds = SPECIALTIES[specialty][1]
         kind = kinds[n // len(specialties) % len(kinds)]
-        visit = f"{2022 + n % 4}-{1 + n % 12:02d}-{1 + n % 27:02d}"
+        visit = f"2025-{1 + n % 11:02d}-{1 + n % 27:02d}"  # within every retention period
         if kind == "medical_record":
             data = json.dumps(structured(specialty, visit), ensure_ascii=False).encode()
             content = inline(data, STRUCTURED)
