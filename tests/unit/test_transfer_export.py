@@ -12,6 +12,7 @@ import pytest
 
 from medrec_ingest.app import create_app
 from medrec_ingest.settings import IngestSettings
+from medrec_transfer.cli import main
 from medrec_transfer.export import ExportError, load_export
 from medrec_transfer.sample import write_export
 from medrec_transfer.state import State
@@ -172,3 +173,19 @@ def test_structured_content_is_checked_against_its_specialtys_form(
         {"field": "content.specialty", "message": "differs from the record's specialty"}
     ]
     assert "비밀" not in json.dumps([p.as_report() for p in export.problems], ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["push", "x"], ["push", "x", "--client-id", "a"], ["status", "x"], ["pull", "x"],
+     ["push", "x", "--client-id", "a", "--client-secret", "b", "--batch-size", "0"]],
+)  # fmt: skip
+def test_bad_arguments_exit_2_before_anything_is_sent(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MEDREC_CLIENT_ID", raising=False)
+    monkeypatch.delenv("MEDREC_CLIENT_SECRET", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("medrec-transfer")

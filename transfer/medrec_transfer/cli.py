@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from medrec_transfer.client import AsyncTransferClient
 from medrec_transfer.errors import CredentialsError, ProblemError, ServiceUnavailable
 from medrec_transfer.export import REPORT_FILE, Export, ExportError, load_export
@@ -77,6 +79,13 @@ def main(argv: list[str] | None = None) -> None:
     except Failure as failure:
         print(f"{PROG}: {failure}", file=sys.stderr)
         code = failure.code
+    except httpx.HTTPError as error:  # a request that may have arrived, not repeated (opening)
+        print(
+            f"{PROG}: the service did not answer ({type(error).__name__}); run the same command "
+            "again to carry on",
+            file=sys.stderr,
+        )
+        code = UNREACHABLE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; run the same command again to carry on", file=sys.stderr)
         code = 130
