@@ -12,7 +12,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
 
-$(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.toml services/*/pyproject.toml portal/pyproject.toml
+$(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.toml transfer/pyproject.toml services/*/pyproject.toml portal/pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $(STAMP)
 
@@ -56,7 +56,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared devstack services portal
+	$(BIN)/mypy shared devstack services portal transfer
 
 fmt: install
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,231 @@
+"""`medrec-transfer push` as an EMR vendor runs it: a subprocess against the running cluster,
+killed with SIGKILL part way, run again, run a third time; with a bad line, a wrong secret, and
+ingest's api stopped for a while under it."""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from medrec_devstack.cluster import Cluster
+from medrec_transfer.sample import write_export
+from tests.actors import Depositor, Operator, eventually
+from tests.stack import sql
+from tests.support.ingest import IngestStore, new_code
+
+pytestmark = pytest.mark.e2e
+COMMAND = str(Path(sys.executable).parent / "medrec-transfer")
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def operator(cluster: Cluster) -> Operator:
+    return Operator(cluster)
+
+
+class Vendor:
+    """An EMR vendor's export for a fresh institution code, and the client registered for it."""
+
+    def __init__(self, cluster: Cluster, operator: Operator, root: Path, **export: Any) -> None:
+        self.cluster = cluster
+        self.code = new_code()
+        self.client_id, self.secret = operator.register_client([self.code])
+        institution = {"code": self.code, "name": "새봄종합병원", "type": "병원",
+                       "address": "광주광역시 동구 금남로 4", "region": "광주"}  # fmt: skip
+        self.root = write_export(root, institution=institution, **export)
+        self.lines = [json.loads(x) for x in (root / "records.ndjson").read_text().splitlines()]
+
+    def args(self, *extra: str, secret: str | None = None) -> list[str]:
+        return [
+            COMMAND, "push", str(self.root),
+            "--identity-url", self.cluster.url("identity"),
+            "--ingest-url", self.cluster.url("ingest"),
+            "--client-id", self.client_id, "--client-secret", secret or self.secret, *extra,
+        ]  # fmt: skip
+
+    def push(self, *extra: str, secret: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.args(*extra, secret=secret), capture_output=True, text=True, timeout=300
+        )
+
+    def start(self, *extra: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log = self.root.parent / f"{self.root.name}-push.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(self.args(*extra), stdout=out, stderr=subprocess.STDOUT)
+        return process, log
+
+    def state(self) -> dict[str, Any]:
+        try:
+            body: dict[str, Any] = json.loads(
+                (self.root / ".medrec-transfer-state.json").read_text()
+            )
+        except (FileNotFoundError, ValueError):
+            return {}
+        return body
+
+    def transfer(self) -> dict[str, Any]:
+        return Depositor(self.cluster, self.client_id, self.secret).transfer(
+            self.state()["transfer_id"]
+        )
+
+
+def held(cluster: Cluster, transfer_id: str) -> list[dict[str, Any]]:
+    rows = sql(
+        cluster, "ingest",
+        "SELECT external_id, status, stored_at, object_key FROM records WHERE transfer_id = $1",
+        uuid.UUID(transfer_id),
+    )  # fmt: skip
+    return [dict(row) for row in rows]
+
+
+def test_a_push_killed_part_way_carries_on_and_stores_nothing_twice(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=300, file_sizes=[6 * MiB] * 4)
+    total = len(vendor.lines)
+    store = IngestStore(cluster)
+    before = store.objects()
+    first, _ = vendor.start("--complete", "--batch-size", "10", "--concurrency", "2")
+    progressed = eventually(
+        lambda: len(vendor.state().get("stored", [])) >= 40 or first.poll() is not None,
+        timeout=120, what="the push to store some records",
+    )  # fmt: skip
+    assert progressed
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(30) == -signal.SIGKILL, "the push ended before it could be killed"
+    at_kill = len(vendor.state()["stored"])
+    assert 0 < at_kill < total and not vendor.state()["completed"]
+
+    again = vendor.push("--complete")
+    assert again.returncode == 0, again.stdout + again.stderr
+    transfer = vendor.transfer()
+    transfer_id = transfer["transfer_id"]
+    assert transfer["status"] == "completed"
+    assert transfer["record_count"] == total
+    assert transfer["counts"]["received"] == transfer["counts"]["stored"] == total
+    assert transfer["counts"]["failed"] == 0
+    file_bytes = sum(p.stat().st_size for p in (vendor.root / "files").iterdir())
+    assert transfer["counts"]["bytes"] >= file_bytes
+    rows = held(cluster, transfer_id)
+    assert sorted(r["external_id"] for r in rows) == sorted(x["external_id"] for x in vendor.lines)
+    assert {r["status"] for r in rows} == {"stored"}
+    # Stored once: one announcement and one content object per record.
+    announced = [e["data"]["record_id"] for e in store.events(transfer_id, "RecordStored")]
+    assert len(announced) == len(set(announced)) == total
+    record_ids = {
+        str(r["record_id"])
+        for r in sql(cluster, "ingest", "SELECT record_id FROM records WHERE transfer_id = $1",
+                     uuid.UUID(transfer_id))
+    }  # fmt: skip
+    objects = [k for k in store.new_objects(before) if k.split("/")[1] in record_ids]
+    assert len(objects) == total  # no second copy, no upload left behind by the kill
+
+    third = vendor.push("--complete")
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert held(cluster, transfer_id) == rows
+    assert vendor.transfer()["counts"] == transfer["counts"]
+    assert len(store.events(transfer_id, "RecordStored")) == total
+
+    status = subprocess.run(
+        [COMMAND, "status", str(vendor.root), "--identity-url", cluster.url("identity"),
+         "--ingest-url", cluster.url("ingest")],
+        capture_output=True, text=True, timeout=60,
+        env=os.environ | {"MEDREC_CLIENT_ID": vendor.client_id,
+                          "MEDREC_CLIENT_SECRET": vendor.secret},
+    )  # fmt: skip
+    assert status.returncode == 0, status.stderr
+    shown = json.loads(status.stdout)
+    assert shown["transfer"]["status"] == "completed"
+    assert shown["transfer"]["counts"]["stored"] == total
+
+
+def test_a_line_with_a_bad_kind_is_reported_and_the_rest_stored(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=12)
+    bad = vendor.lines[3]
+    bad["kind"] = "x_ray"
+    records = vendor.root / "records.ndjson"
+    records.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in vendor.lines))
+
+    result = vendor.push("--complete")
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = (vendor.root / "medrec-report.ndjson").read_text()
+    entries = [json.loads(x) for x in report.splitlines()]
+    assert [(e["line"], e["external_id"]) for e in entries] == [(4, bad["external_id"])]
+    assert entries[0]["problem"]["errors"][0]["field"] == "kind"
+    assert bad["external_id"] in result.stderr and "kind" in result.stderr
+    for personal in (bad["patient"]["name"], bad["patient"]["rrn"]):
+        assert personal not in report and personal not in result.stderr + result.stdout
+    transfer = vendor.transfer()
+    assert transfer["status"] == "completed"
+    assert transfer["counts"]["stored"] == len(vendor.lines) - 1
+    assert bad["external_id"] not in {
+        r["external_id"] for r in held(cluster, transfer["transfer_id"])
+    }
+
+
+def test_a_wrong_secret_exits_2_with_one_clear_line(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=3)
+    result = vendor.push(secret="not-the-secret")
+    assert result.returncode == 2
+    lines = [x for x in result.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "client credentials" in lines[0] and "not-the-secret" not in lines[0]
+    assert not vendor.state().get("transfer_id")  # nothing was opened
+
+
+def test_the_push_waits_while_ingest_is_down_and_carries_on(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=150, file_sizes=[4 * MiB] * 2)
+    process, log = vendor.start("--complete", "--batch-size", "5", "--concurrency", "1")
+    try:
+        eventually(
+            lambda: len(vendor.state().get("stored", [])) >= 10 or process.poll() is not None,
+            timeout=120, what="the push to store some records",
+        )  # fmt: skip
+        assert process.poll() is None, log.read_text()
+        cluster.stop_process("ingest", "api")
+        try:
+            eventually(lambda: "trying again" in log.read_text(), timeout=60,
+                       what="the push to notice the service is down")  # fmt: skip
+            assert process.poll() is None, log.read_text()  # waiting, not given up
+        finally:
+            cluster.start_process("ingest", "api")
+            cluster.wait_ready("ingest")
+        assert process.wait(180) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    transfer = vendor.transfer()
+    assert transfer["status"] == "completed"
+    assert transfer["counts"]["stored"] == transfer["counts"]["received"] == len(vendor.lines)
+
+
+def test_a_large_file_is_pushed_in_constant_memory(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=1, file_sizes=[96 * MiB])
+    process, log = vendor.start()
+    samples = []
+    watched = psutil.Process(process.pid)
+    while process.poll() is None:
+        try:
+            samples.append(watched.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.02)
+    assert process.returncode == 0, log.read_text()
+    assert max(samples) < 100 * MiB, f"peak RSS {max(samples) / MiB:.0f} MiB"
