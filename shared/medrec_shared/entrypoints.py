@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Protocol
 
 import prometheus_client
 import uvicorn
@@ -16,7 +17,20 @@ from medrec_shared.settings import ServiceSettings
 from medrec_shared.worker import Task, run_until_stopped
 
 
-def serve_api(name: str, settings: ServiceSettings, app_factory: Callable[[], FastAPI]) -> None:
+class ApiSettings(Protocol):
+    """What serving an API needs of its settings (a service's, or the portal's)."""
+
+    @property
+    def log_level(self) -> str: ...
+    @property
+    def api_host(self) -> str: ...
+    @property
+    def api_port(self) -> int: ...
+    @property
+    def forwarded_allow_ips(self) -> str: ...
+
+
+def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAPI]) -> None:
     configure_logging(name, settings.log_level)
     uvicorn.run(
         app_factory(),
