@@ -14,6 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "operations.md"
 SERVICES = ("identity", "ingest", "catalog", "issuance")
+# Whose settings (MEDREC_<OWNER>_X) the guide may name: the services' and the portal's.
+SETTINGS_OWNERS = (*SERVICES, "portal")
 Obj = dict[str, Any]
 
 # kubectl resource types the guide uses -> kinds
@@ -326,7 +328,8 @@ def prose_problems(guide: str, objects: list[Obj], k8s_check: Any) -> list[str]:
         )
         for candidate in candidates:
             service = next(
-                (s for s in SERVICES if candidate.startswith(f"MEDREC_{s.upper()}_")), None
+                (s for s in SETTINGS_OWNERS if candidate.startswith(f"MEDREC_{s.upper()}_")),
+                None,
             )
             if service is None:
                 problems.append(f"{name}: not a service setting")
