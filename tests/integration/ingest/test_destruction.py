@@ -96,8 +96,10 @@ def test_a_crash_between_object_delete_and_commit_is_completed_once(cluster: Clu
     finally:
         cluster.start_process("ingest", "worker")
 
+    # Waited for by its outcome, not by the group's lag: the local broker may report a
+    # partition's end at the start of its last batch, and the sweep's two events are one batch.
+    eventually(lambda: store.records(transfer) == [], what="the redelivered events to apply")
     settled(cluster)
-    assert store.records(transfer) == []
     assert store.present(keys) == set()
     log = store.fetch(
         "SELECT record_id, reason FROM destruction_log WHERE record_id = ANY($1)", ids
