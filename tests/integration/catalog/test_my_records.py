@@ -57,7 +57,12 @@ def person(cluster: Cluster) -> Citizen:
     other = record_body(OTHER_RRN, "오세진", BIRTH, inline(b"other", TEXT))
     assert vendor.put_record(medical, "other-1", other).status_code == 201
     citizen = Citizen(cluster, NAME, RRN)
-    eventually(lambda: len(citizen.records()) == 5, what="five records in catalog")
+    # Records and their institution's name come on different topics (RecordStored,
+    # TransferOpened), so a record may be listed a moment before its institution is named.
+    eventually(
+        lambda: [r["institution"]["name"] is not None for r in citizen.records()] == [True] * 5,
+        what="five records in catalog, each with its institution's name",
+    )
     return citizen
 
 
