@@ -7,7 +7,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Dialect, Index, String, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Computed,
+    Dialect,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -70,13 +81,15 @@ dead_letters = dead_letter_table(CatalogBase.metadata)
 class Institution(CatalogBase):
     __tablename__ = "institutions"
     __table_args__ = (
-        # `q` matches any part of a Korean name (migration 2a1d0c7e9b11 creates pg_trgm).
+        # `q` matches any part of a Korean name, spacing ignored (directory.repository): pg_trgm
+        # on the folded name, and its letter pairs for two-letter queries (d7e3f9a1b254).
         Index(
             "ix_institutions_name_trgm",
-            "name",
+            "name_folded",
             postgresql_using="gin",
-            postgresql_ops={"name": "gin_trgm_ops"},
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
         ),
+        Index("ix_institutions_name_pairs", "name_pairs", postgresql_using="gin"),
     )
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -86,15 +99,32 @@ class Institution(CatalogBase):
     status: Mapped[InstitutionStatus] = mapped_column(StatusColumn(InstitutionStatus))
     closed_on: Mapped[date]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # Kept by PostgreSQL from `name` (migration d7e3f9a1b254); never loaded, only searched.
+    name_folded: Mapped[str] = mapped_column(
+        Text, Computed(r"lower(regexp_replace(name, '\s', '', 'g'))"), deferred=True
+    )
+    name_pairs: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), Computed("name_bigrams(name)"), deferred=True
+    )
 
 
 class CatalogRecord(CatalogBase):
     __tablename__ = "records"
+    __table_args__ = (
+        # A person's list (records.repository): its filter and its keyset order, newest first.
+        Index(
+            "ix_records_person_page",
+            "person_key",
+            "status",
+            text("service_end DESC"),
+            text("record_id DESC"),
+        ),
+    )
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_key: Mapped[str | None] = mapped_column(String(64))
     # Without an RRN: the keyed hash of the normalised name, birth date and sex (linkage/).
     match_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    institution_code: Mapped[str] = mapped_column(String(8), index=True)
+    institution_code: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(32))
     specialty: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(300))
@@ -112,6 +142,17 @@ class CatalogRecord(CatalogBase):
         StatusColumn(RecordStatus), default=RecordStatus.available, index=True
     )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class InstitutionRecordCount(CatalogBase):
+    """How many of an institution's records are in each status. Kept by the database itself:
+    statement triggers on `records` apply each statement's delta (migration d7e3f9a1b254), so
+    no code path can forget it. Read only."""
+
+    __tablename__ = "institution_record_counts"
+    institution_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    status: Mapped[RecordStatus] = mapped_column(StatusColumn(RecordStatus), primary_key=True)
+    records: Mapped[int] = mapped_column(BigInteger)
 
 
 class AccessLogEntry(CatalogBase):

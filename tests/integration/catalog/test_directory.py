@@ -68,6 +68,18 @@ def test_q_matches_any_part_of_a_korean_name(directory: httpx.Client) -> None:
     assert names(directory.get("/v1/institutions", params={"q": "없는병원"})) == []
 
 
+def test_q_ignores_spacing_as_korean_names_are_spaced_either_way(directory: httpx.Client) -> None:
+    assert names(directory.get("/v1/institutions", params={"q": "행복 치과"})) == ["행복치과의원"]
+    assert names(directory.get("/v1/institutions", params={"q": " 정형 외과"})) == [
+        "바른정형외과병원"
+    ]
+    assert names(directory.get("/v1/institutions", params={"q": "치 과"})) == ["행복치과의원"]
+    assert names(directory.get("/v1/institutions", params={"q": "과의"})) == [
+        "행복소아과의원",
+        "행복치과의원",
+    ]
+
+
 def test_q_treats_wildcards_as_text(directory: httpx.Client) -> None:
     assert names(directory.get("/v1/institutions", params={"q": "%"})) == []
     assert names(directory.get("/v1/institutions", params={"q": "_"})) == []

@@ -92,6 +92,7 @@ def test_the_sweep_takes_exactly_the_expired_records_out_of_view(
     cluster: Cluster, held: Held
 ) -> None:
     # On 2031-01-01 (Seoul) the 2-, 3- (not: extended to 2031-11-03) and 5-year records are past.
+    assert held_in_directory(cluster) == len(PERIODS)
     moment = datetime(2031, 1, 1, 0, 30, tzinfo=KST)
     with clock_at(cluster, moment):
         swept = held.operator.post("/v1/admin/retention/sweep")
@@ -100,6 +101,7 @@ def test_the_sweep_takes_exactly_the_expired_records_out_of_view(
         assert swept.json()["due"] >= 6
         remaining = {r["kind"] for r in held.citizen.records()}
         assert remaining == {"medical_record", "surgery_record", "certificate_copy"}
+    assert held_in_directory(cluster) == len(remaining)
     ids = [held.by_kind[k]["record_id"] for k in PERIODS]
     statuses = dict(
         sql(
@@ -122,6 +124,13 @@ def test_a_second_sweep_finds_nothing_new(cluster: Cluster, held: Held) -> None:
         before = len(held_events(cluster))
         held.operator.post("/v1/admin/retention/sweep")
         assert len(held_events(cluster)) == before
+
+
+def held_in_directory(cluster: Cluster) -> int:
+    """The public directory's count of the institution's records a citizen is shown."""
+    answer = httpx.get(f"{cluster.url('catalog')}/v1/institutions/81000001", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["record_count"])
 
 
 def held_events(cluster: Cluster) -> list[dict[str, Any]]:

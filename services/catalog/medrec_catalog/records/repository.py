@@ -2,10 +2,12 @@
 (`records.service`) passes it."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from medrec_catalog.models import CatalogRecord, Institution, RecordStatus
@@ -52,24 +54,6 @@ class RecordRepository(Repository):
     async def institution_of(self, record: CatalogRecord) -> Institution | None:
         return await self.session.get(Institution, record.institution_code)
 
-    def _of_person(
-        self, person_key: str, status: RecordStatus, filters: RecordFilter
-    ) -> Select[CatalogRecord]:
-        query = select(CatalogRecord).where(
-            CatalogRecord.person_key == person_key, CatalogRecord.status == status
-        )
-        if filters.institution:
-            query = query.where(CatalogRecord.institution_code == filters.institution)
-        if filters.kind:
-            query = query.where(CatalogRecord.kind == filters.kind)
-        if filters.specialty:
-            query = query.where(CatalogRecord.specialty == filters.specialty)
-        if filters.service_from:
-            query = query.where(CatalogRecord.service_end >= filters.service_from)
-        if filters.service_to:
-            query = query.where(CatalogRecord.service_start <= filters.service_to)
-        return query
-
     async def for_person(
         self,
         person_key: str,
@@ -79,44 +63,15 @@ class RecordRepository(Repository):
         after: RecordCursor | None,
     ) -> list[tuple[CatalogRecord, Institution | None]]:
         """Newest care first: ordered by last service date, then id, for stable pages."""
-        records = self._of_person(person_key, status, filters)
-        if after is not None:
-            records = records.where(
-                tuple_(CatalogRecord.service_end, CatalogRecord.record_id)
-                < tuple_(literal(after.service_end), literal(after.record_id))
-            )
-        page = (
-            records.order_by(CatalogRecord.service_end.desc(), CatalogRecord.record_id.desc())
-            .limit(limit)
-            .subquery()
-        )
-        held = aliased(CatalogRecord, page)
-        query = (
-            select(held, Institution)
-            .outerjoin(Institution, Institution.code == held.institution_code)
-            .order_by(held.service_end.desc(), held.record_id.desc())
-        )
-        return [(r, i) for r, i in (await self.session.execute(query)).tuples()]
+        query, values = page_query(person_key, status, filters, limit, after)
+        return [(r, i) for r, i in (await self.session.execute(query, values)).tuples()]
 
     async def summary_for_person(
         self, person_key: str, status: RecordStatus, filters: RecordFilter
     ) -> list[RecordSummary]:
         """One row per institution and specialty: how much is held, over which years."""
-        records = self._of_person(person_key, status, filters).subquery()
-        query = (
-            select(
-                records.c.institution_code,
-                Institution.name,
-                records.c.specialty,
-                func.count(),
-                func.min(records.c.service_start),
-                func.max(records.c.service_end),
-            )
-            .outerjoin(Institution, Institution.code == records.c.institution_code)
-            .group_by(records.c.institution_code, Institution.name, records.c.specialty)
-            .order_by(func.max(records.c.service_end).desc())
-        )
-        return list((await self.session.execute(query)).tuples())
+        query, values = summary_query(person_key, status, filters)
+        return list((await self.session.execute(query, values)).tuples())
 
     async def counts(self) -> dict[str, int]:
         """Records by status, and `persons`: how many people have any record."""
@@ -130,3 +85,95 @@ class RecordRepository(Repository):
             **{str(status): int(n) for status, n in rows.tuples()},
             "persons": int(persons or 0),
         }
+
+
+# A person's list and its summary are built once per shape (which filters are set, whether a
+# cursor is), with their values bound at execution: building them per request, an aliased
+# subquery of every column, was 40% of catalog's CPU on `GET /v1/me/records`.
+_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "institution": lambda: CatalogRecord.institution_code == bindparam("institution"),
+    "kind": lambda: CatalogRecord.kind == bindparam("kind"),
+    "specialty": lambda: CatalogRecord.specialty == bindparam("specialty"),
+    # The period: service overlapping [service_from, service_to].
+    "service_from": lambda: CatalogRecord.service_end >= bindparam("service_from"),
+    "service_to": lambda: CatalogRecord.service_start <= bindparam("service_to"),
+}
+
+
+def _values(person_key: str, status: RecordStatus, filters: RecordFilter) -> dict[str, object]:
+    set_ = {name: getattr(filters, name) for name in _FILTERS if getattr(filters, name)}
+    return {"person_key": person_key, "status": status, **set_}
+
+
+@cache
+def _of_person(shape: frozenset[str]) -> Select[CatalogRecord]:
+    return select(CatalogRecord).where(
+        CatalogRecord.person_key == bindparam("person_key"),
+        CatalogRecord.status == bindparam("status"),
+        *(_FILTERS[name]() for name in sorted(shape)),
+    )
+
+
+@cache
+def _page(shape: frozenset[str], after: bool) -> Select[CatalogRecord, Institution]:
+    records = _of_person(shape)
+    if after:
+        records = records.where(
+            tuple_(CatalogRecord.service_end, CatalogRecord.record_id)
+            < tuple_(
+                bindparam("after_end", type_=CatalogRecord.service_end.type),
+                bindparam("after_id", type_=CatalogRecord.record_id.type),
+            )
+        )
+    page = (
+        records.order_by(CatalogRecord.service_end.desc(), CatalogRecord.record_id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    held = aliased(CatalogRecord, page)
+    return (
+        select(held, Institution)
+        .outerjoin(Institution, Institution.code == held.institution_code)
+        .order_by(held.service_end.desc(), held.record_id.desc())
+    )
+
+
+def page_query(
+    person_key: str,
+    status: RecordStatus,
+    filters: RecordFilter,
+    limit: int,
+    after: RecordCursor | None,
+) -> tuple[Select[CatalogRecord, Institution], dict[str, object]]:
+    """`for_person`'s statement and its values (the benchmark EXPLAINs it). The page is cut
+    first, by ix_records_person_page in its order, and only its rows are joined to
+    institutions."""
+    values = _values(person_key, status, filters) | {"limit": limit}
+    if after is not None:
+        values |= {"after_end": after.service_end, "after_id": after.record_id}
+    return _page(frozenset(values) & frozenset(_FILTERS), after is not None), values
+
+
+@cache
+def _summary(shape: frozenset[str]) -> Select[str, str | None, str, int, date, date]:
+    records = _of_person(shape).subquery()
+    return (
+        select(
+            records.c.institution_code,
+            Institution.name,
+            records.c.specialty,
+            func.count(),
+            func.min(records.c.service_start),
+            func.max(records.c.service_end),
+        )
+        .outerjoin(Institution, Institution.code == records.c.institution_code)
+        .group_by(records.c.institution_code, Institution.name, records.c.specialty)
+        .order_by(func.max(records.c.service_end).desc())
+    )
+
+
+def summary_query(
+    person_key: str, status: RecordStatus, filters: RecordFilter
+) -> tuple[Select[str, str | None, str, int, date, date], dict[str, object]]:
+    values = _values(person_key, status, filters)
+    return _summary(frozenset(values) & frozenset(_FILTERS)), values
