@@ -1,0 +1,262 @@
+"""`make bench`: catalog's read paths at scale, a person's records (`GET /v1/me/records`) and the
+directory search (`GET /v1/institutions?q=…`, part of a Korean name), each as the p99 latency
+over HTTP with `CLIENTS` clients asking at once, beside the same SQL sent straight to
+PostgreSQL by as many connections (the statements are the repositories' own).
+
+The rows are loaded with COPY (`bench.catalog_data`), not through the API. The persons asking
+are real verified citizens of this run (identity's sandbox), each with their own token; their
+records are among the million. `EXPLAIN (ANALYZE, BUFFERS)` of every statement is written to
+bench/explain-<scale>.txt. `BENCH_CATALOG_RECORDS=10000000` measures at 10 M as well."""
+
+import asyncio
+import base64
+import json
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+
+from bench import catalog_data
+from bench.results import Result
+from bench.stack import database_dsn, running_cluster
+from medrec_catalog.directory.repository import InstitutionRepository
+from medrec_catalog.records import repository as records_repository
+from medrec_catalog.records.repository import RecordFilter
+from medrec_catalog.records.service import SHOWN
+from medrec_devstack.cluster import Cluster
+
+SCALE = 1_000_000
+EXTRA_SCALE = int(os.environ.get("BENCH_CATALOG_RECORDS", SCALE))
+INSTITUTIONS = int(os.environ.get("BENCH_CATALOG_INSTITUTIONS", "100000"))
+CLIENTS = 16
+CITIZENS = 64
+REQUESTS = int(os.environ.get("BENCH_CATALOG_REQUESTS", "3000"))
+PAGE = 50  # the API's default page
+_DIALECT = asyncpg_dialect.dialect()  # no %% escaping
+
+
+def _claims(token: str) -> dict[str, str]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def verified_citizens(cluster: Cluster, count: int) -> list[tuple[str, str]]:
+    """(token, person_key) of `count` citizens verified through identity's sandbox."""
+    citizens = []
+    with httpx.Client(base_url=cluster.url("identity"), timeout=30) as identity:
+        for n in range(count):
+            started = identity.post("/v1/verifications", json={
+                "method": "mobile", "name": "김벤치", "rrn": f"900101-1{n:06d}",
+                "phone": f"010-7{n // 1000:03d}-{n % 1000:04d}"})  # fmt: skip
+            started.raise_for_status()
+            body = started.json()
+            confirmed = identity.post(
+                f"/v1/verifications/{body['verification_id']}/confirm",
+                json={"code": body["sandbox_code"]},
+            )
+            confirmed.raise_for_status()
+            token = confirmed.json()["access_token"]
+            citizens.append((token, _claims(token)["person_key"]))
+    return citizens
+
+
+def sql_of(statement: Select) -> str:
+    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True})
+    return str(compiled)
+
+
+def page_sql(person_key: str) -> str:
+    query, values = records_repository.page_query(person_key, SHOWN, RecordFilter(), PAGE + 1, None)
+    return sql_of(query.params(values))
+
+
+def summary_sql(person_key: str) -> str:
+    query, values = records_repository.summary_query(person_key, SHOWN, RecordFilter())
+    return sql_of(query.params(values))
+
+
+def search_sql(q: str) -> str:
+    query = InstitutionRepository(None).search_query(q, None, None, SHOWN, PAGE + 1, None)
+    return sql_of(query)
+
+
+async def closed_loop(
+    ask: Callable[[int], Awaitable[None]], total: int, clients: int
+) -> list[float]:
+    """`clients` askers, each sending its next request when the last is answered, until
+    `total` are done; the latencies in ms, the first tenth (warm-up) left out."""
+    latencies: list[float] = []
+    issued = 0
+
+    async def client() -> None:
+        nonlocal issued
+        while issued < total:
+            n = issued
+            issued += 1
+            started = time.perf_counter()
+            await ask(n)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return latencies[total // 10 :]
+
+
+def p99(latencies: list[float]) -> float:
+    return statistics.quantiles(latencies, n=100)[98]
+
+
+async def http_p99(
+    base_url: str, paths: list[str], tokens: list[str | None], clients: int
+) -> float:
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+
+        async def ask(n: int) -> None:
+            token = tokens[n % len(tokens)]
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = await http.get(paths[n % len(paths)], headers=headers)
+            response.raise_for_status()
+
+        return p99(await closed_loop(ask, REQUESTS, clients))
+
+
+async def sql_p99(dsn: str, statements: list[list[str]], clients: int) -> float:
+    """The same statements straight to PostgreSQL: request n runs statements[n] in one
+    transaction, as the service does."""
+    pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients)
+    try:
+
+        async def ask(n: int) -> None:
+            async with pool.acquire() as connection, connection.transaction():
+                for sql in statements[n % len(statements)]:
+                    await connection.fetch(sql)
+
+        return p99(await closed_loop(ask, REQUESTS, clients))
+    finally:
+        await pool.close()
+
+
+def audit_sql(person_key: str) -> str:
+    """The access-history event the request writes (catalog's outbox; the relay is stopped)."""
+    return (
+        "INSERT INTO outbox (event_id, topic, key, envelope) VALUES "
+        f"(gen_random_uuid(), 'medrec.audit.v1', '{person_key}', '{{\"bench\": true}}')"
+    )
+
+
+async def explain(dsn: str, statements: dict[str, str]) -> str:
+    connection = await asyncpg.connect(dsn)
+    try:
+        parts = []
+        for title, sql in statements.items():
+            rows = await connection.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            parts.append(f"-- {title}\n{sql}\n\n" + "\n".join(r[0] for r in rows))
+        return "\n\n".join(parts) + "\n"
+    finally:
+        await connection.close()
+
+
+def _label(records: int) -> str:
+    return f"{records // 1_000_000} m" if records >= 1_000_000 else f"{records // 1000} k"
+
+
+async def measure(cluster: Cluster, citizens: list[tuple[str, str]], records: int) -> list[Result]:
+    dsn = database_dsn(cluster, "medrec_catalog")
+    keys = [key for _, key in citizens]
+    tokens: list[str | None] = [token for token, _ in citizens]
+    scale = _label(records).replace(" ", "")
+    statements = {
+        "a person's page (GET /v1/me/records)": page_sql(keys[0]),
+        "a person's summary (the same request)": summary_sql(keys[0]),
+        **{f"directory search q={q}": search_sql(q) for q in catalog_data.QUERIES[:4]},
+    }
+    Path(__file__).with_name(f"explain-{scale}.txt").write_text(await explain(dsn, statements))
+    url = cluster.url("catalog")
+    mine_statements = [[page_sql(k), summary_sql(k), audit_sql(k)] for k in keys]
+    paths = [f"/v1/institutions?q={q}" for q in catalog_data.QUERIES]
+    search_statements = [[search_sql(q)] for q in catalog_data.QUERIES]
+    results = []
+    for clients in (CLIENTS, 1):
+        named = "" if clients == CLIENTS else f"_{clients}_client"
+        print(f"my records at {_label(records)}, {clients} clients: HTTP, then SQL …", flush=True)
+        mine = await http_p99(url, ["/v1/me/records"], tokens, clients)
+        mine_sql = await sql_p99(dsn, mine_statements, clients)
+        results += [
+            Result(f"my_records_p99_{scale}{named}", f"GET /v1/me/records p99, "
+                   f"{_label(records)} records, {clients} clients", mine, "ms", mine_sql,
+                   f"raw_sql_my_records_p99_{scale}{named}",
+                   at_most=10 if clients == CLIENTS else None),
+            Result(f"raw_sql_my_records_p99_{scale}{named}", "its statements (page, summary, "
+                   f"access event) straight to PostgreSQL, {clients} connections", mine_sql,
+                   "ms"),
+        ]  # fmt: skip
+        if records != SCALE:
+            continue
+        print(f"directory at {INSTITUTIONS:,}, {clients} clients: HTTP, then SQL …", flush=True)
+        found = await http_p99(url, paths, [None], clients)
+        found_sql = await sql_p99(dsn, search_statements, clients)
+        results += [
+            Result(f"directory_p99_100k{named}", "GET /v1/institutions?q=(part of a Korean "
+                   f"name) p99, {INSTITUTIONS:,} institutions, {clients} clients", found, "ms",
+                   found_sql, f"raw_sql_directory_p99_100k{named}",
+                   at_most=20 if clients == CLIENTS else None),
+            Result(f"raw_sql_directory_p99_100k{named}", f"its statement straight to "
+                   f"PostgreSQL, {clients} connections", found_sql, "ms"),
+        ]  # fmt: skip
+    return results
+
+
+async def load_up_to(
+    cluster: Cluster, citizens: list[tuple[str, str]], loaded: int, records: int
+) -> None:
+    dsn = database_dsn(cluster, "medrec_catalog")
+    persons = records // catalog_data.RECORDS_PER_PERSON
+    keys = [key for _, key in citizens]
+    print(f"COPY records {loaded:,} … {records:,} ({persons:,} persons) …", flush=True)
+    started = time.perf_counter()
+    rows = catalog_data.records(loaded, records - loaded, persons, keys)
+    await catalog_data.load(dsn, "records", catalog_data.RECORD_COLUMNS, rows)
+    connection = await asyncpg.connect(dsn)
+    try:  # the held counts the COPY's trigger kept
+        await connection.execute("ANALYZE institution_record_counts")
+    finally:
+        await connection.close()
+    print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def run(cluster: Cluster) -> list[Result]:
+    citizens = verified_citizens(cluster, CITIZENS)
+
+    async def all_scales() -> list[Result]:
+        dsn = database_dsn(cluster, "medrec_catalog")
+        print(f"COPY {INSTITUTIONS:,} institutions …", flush=True)
+        institutions = catalog_data.institutions(INSTITUTIONS)
+        await catalog_data.load(dsn, "institutions", catalog_data.INSTITUTION_COLUMNS,
+                                institutions)  # fmt: skip
+        await load_up_to(cluster, citizens, 0, SCALE)
+        results = await measure(cluster, citizens, SCALE)
+        if EXTRA_SCALE > SCALE:
+            await load_up_to(cluster, citizens, SCALE, EXTRA_SCALE)
+            results += await measure(cluster, citizens, EXTRA_SCALE)
+        return results
+
+    return asyncio.run(all_scales())
+
+
+def main() -> list[Result]:
+    with running_cluster() as cluster:
+        print("local stack up; catalog's reads on COPY-loaded rows", flush=True)
+        return run(cluster)
+
+
+if __name__ == "__main__":
+    from bench import results
+
+    figures = main()
+    print(results.table(figures))
