@@ -4,8 +4,8 @@
 through `Renderers` (a confined render process per copy, taken from the spare the worker keeps
 ready, the records' content streamed in, the signed and verified copy streamed out). Each timed
 copy finds its spare ready, as a copy does unless copies come back to back:
-``copy_20_records_back_to_back`` is the figure when they do (the next spare gets ready while the
-copy before renders, on the same cores), ``copy_20_records_cold`` the figure with a child started
+``copy_20_records_back_to_back`` is the figure when they do (each waits for the spare started
+when the copy before it was done), ``copy_20_records_cold`` the figure with a child started
 for the copy (what every copy cost before the spare, and what a copy costs whose spare died).
 ``copy_20_records_in_process`` is the same render and
 signature called in this process, to tell the process's own cost from the rendering's; the raw
@@ -218,7 +218,7 @@ def run() -> list[Result]:
         ),
         Result(
             name="copy_20_records_back_to_back",
-            label="the same, copies one after another (the next spare starts during each)",
+            label="the same, copies one after another (each waits for the spare started after the last)",
             value=seconds["back_to_back"],
             unit="s",
         ),

@@ -128,7 +128,7 @@ def _wait_gone(pid: int) -> None:
         time.sleep(0.05)
 
 
-async def test_a_copy_takes_the_ready_spare_and_a_new_spare_is_started() -> None:
+async def test_a_copy_takes_the_ready_spare_and_a_new_spare_is_started_once_it_is_done() -> None:
     renderers = Renderers(MEMORY)
     try:
         await renderers.prepare()
@@ -136,8 +136,10 @@ async def test_a_copy_takes_the_ready_spare_and_a_new_spare_is_started() -> None
         assert spare is not None and await spare.ready()
         child = await renderers.start(_job())
         assert child is spare
-        assert renderers.spare is not None and renderers.spare is not spare
+        assert renderers.spare is None  # not while the copy renders…
         _assert_signed_copy(*await _issue(child))
+        assert renderers.spare is not None and renderers.spare is not spare  # …but once done
+        assert await renderers.spare.ready()
     finally:
         await renderers.aclose()
     assert renderers.spare is None
@@ -193,6 +195,14 @@ async def test_the_spare_is_confined_like_every_render_process() -> None:
         await renderers.aclose()
 
 
+async def test_no_spare_is_started_once_the_renderers_are_closed() -> None:
+    renderers = Renderers(MEMORY)
+    child = await renderers.start(_job())
+    await renderers.aclose()
+    _assert_signed_copy(*await _issue(child))  # a copy under way when the worker stops
+    assert renderers.spare is None
+
+
 async def test_a_closed_spare_ends() -> None:
     renderers = Renderers(MEMORY)
     await renderers.prepare()
@@ -245,9 +255,8 @@ async def test_two_copies_at_once_each_get_a_child_of_their_own() -> None:
     try:
         first, second = await asyncio.gather(renderers.start(_job()), renderers.start(_job()))
         assert first is not second
-        assert renderers.spare is not None
-        assert renderers.spare not in (first, second)
         for child in (first, second):
             _assert_signed_copy(*await _issue(child))
+        assert renderers.spare is not None and renderers.spare not in (first, second)
     finally:
         await renderers.aclose()

@@ -12,7 +12,8 @@ The child gets no environment (no credentials); the signing key is in the job it
 A child is started before its copy is asked for: `Renderers` keeps one spare, started with the
 same empty environment and under the same caps, that has imported pyhanko, fpdf and Pillow and
 parsed the fonts (about 2 s of CPU) and waits for its job. A copy takes the spare and a new spare
-is started at once; a spare that died (killed, or the worker's fault) is noticed when its copy
+is started as soon as the copy is done (not during it: on two cores its imports would slow the
+render they race); a spare that died (killed, or the worker's fault) is noticed when its copy
 would begin, and the copy starts a child of its own, as every copy did before. A child serves
 one copy only: nothing of one citizen's copy can be left in a process for the next. It dies with
 the worker (PR_SET_PDEATHSIG), and at the latest when its input closes.
@@ -35,7 +36,7 @@ import resource
 import signal
 import struct
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
@@ -139,6 +140,7 @@ class ConfinedCopy:
         self.listening = True  # false once the child has stopped reading (it refused early)
         self.size = 0
         self._ready = asyncio.ensure_future(self._read_ready())
+        self._after: Callable[[], Awaitable[None]] | None = None  # run once closed
 
     @classmethod
     async def spawn(cls, memory_bytes: int) -> ConfinedCopy:
@@ -244,6 +246,9 @@ class ConfinedCopy:
             self.process.kill()
         await self.process.wait()
         await asyncio.gather(self._ready, return_exceptions=True)
+        after, self._after = self._after, None
+        if after is not None:
+            await after()
 
 
 class Renderers:
@@ -254,10 +259,13 @@ class Renderers:
         self.memory_bytes = memory_bytes
         self.spare: ConfinedCopy | None = None
         self._starting = asyncio.Lock()  # one spare at a time, however many copies run
+        self._closed = False
 
     async def prepare(self) -> None:
-        """Starts a spare if there is no live one (a copy does it too)."""
+        """Starts a spare if there is no live one (each copy does it when it is closed)."""
         async with self._starting:
+            if self._closed:
+                return
             if self.spare is not None and self.spare.process.returncode is None:
                 return
             dead, self.spare = self.spare, None
@@ -266,17 +274,19 @@ class Renderers:
             self.spare = await ConfinedCopy.spawn(self.memory_bytes)
 
     async def start(self, job: CopyJob) -> ConfinedCopy:
+        """A child that has ``job``; the next spare starts when that child is closed, not
+        while it renders (its imports would take the render's CPU)."""
         child, self.spare = self.spare, None
-        taken = child is not None and await child.take(job)
-        await self.prepare()  # the next copy's child, getting ready while this one renders
-        if taken:
-            assert child is not None
-            return child
-        if child is not None:  # the spare died before it had the job: not this copy's fault
-            await child.close()
-        return await ConfinedCopy.start(job, self.memory_bytes)
+        if child is None or not await child.take(job):
+            if child is not None:  # the spare died before it had the job: not this copy's fault
+                await child.close()
+            child = await ConfinedCopy.start(job, self.memory_bytes)
+        child._after = self.prepare
+        return child
 
     async def aclose(self) -> None:
+        async with self._starting:
+            self._closed = True
         spare, self.spare = self.spare, None
         if spare is not None:
             await spare.close()
