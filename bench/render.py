@@ -218,7 +218,7 @@ def run() -> list[Result]:
         ),
         Result(
             name="copy_20_records_back_to_back",
-            label="the same, copies one after another (each waits for the spare started after the last)",
+            label="the same, copies one after another (each waits for the last one's spare)",
             value=seconds["back_to_back"],
             unit="s",
         ),
