@@ -2,6 +2,7 @@ from contextlib import AsyncExitStack
 
 from medrec_issuance.app import keyring_of, object_store, service_credentials
 from medrec_issuance.documents import IssuerSigner
+from medrec_issuance.documents.confined import Renderers
 from medrec_issuance.issuances.fulfilment import Fulfilment, IssuerPem
 from medrec_issuance.issuances.handlers import on_issuance_requested, on_record_destroyed
 from medrec_issuance.issuer.service import load_or_create_issuer_pem
@@ -38,6 +39,9 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     stack.push_async_callback(catalog.aclose)
     stack.push_async_callback(ingest.aclose)
     vault = Vault(store, settings.copies_bucket, keyring)
+    renderers = Renderers(settings.render_memory_max_bytes)
+    stack.push_async_callback(renderers.aclose)
+    await renderers.prepare()  # the first copy's child gets ready while the worker starts
     fulfilment = Fulfilment(
         settings,
         CatalogPort(catalog),
@@ -46,6 +50,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         IssuerPem(key_pem, cert_pem),
         Outbox(messaging.outbox, "issuance"),
         build_clock(settings.clock_file),
+        renderers,
     )
     events = await consumer_task(
         stack,

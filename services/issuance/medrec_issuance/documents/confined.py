@@ -9,8 +9,19 @@ each record's content into the child and the signed copy out of it, a chunk at a
 
 The child gets no environment (no credentials); the signing key is in the job it reads.
 
+A child is started before its copy is asked for: `Renderers` keeps one spare, started with the
+same empty environment and under the same caps, that has imported pyhanko, fpdf and Pillow and
+parsed the fonts (about 2 s of CPU) and waits for its job. A copy takes the spare and a new spare
+is started as soon as the copy is done (not during it: on two cores its imports would slow the
+render they race); a spare that died (killed, or the worker's fault) is noticed when its copy
+would begin, and the copy starts a child of its own, as every copy did before. A child serves
+one copy only: nothing of one citizen's copy can be left in a process for the next. It dies with
+the worker (PR_SET_PDEATHSIG), and at the latest when its input closes.
+
 Pipe protocol: frames of a 4-byte big-endian length and that many bytes. In: the job (JSON),
-then for each rendered record, in order, its content as frames ended by an empty one. Out: a
+then for each rendered record, in order, its content as frames ended by an empty one. Out: an
+empty frame once the child is ready (imports done, fonts parsed), an empty frame once it has
+read the job (the job is taken: a child that dies before this is replaced, not blamed), a
 header (JSON: ``{"outcome": "produced", "pages", "size"}``, ``{"outcome": "refused", "reason"}``
 or ``{"outcome": "failed", "error"}``), and for a produced copy its ``size`` bytes.
 """
@@ -18,18 +29,22 @@ or ``{"outcome": "failed", "error"}``), and for a produced copy its ``size`` byt
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import os
 import resource
 import signal
 import struct
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any, BinaryIO, Final
 
+from PIL import Image
+
+from .fonts import prepare_fonts
 from .limits import (
     NOT_PRODUCED,
     OUT_OF_MEMORY,
@@ -124,21 +139,53 @@ class ConfinedCopy:
         self.process = process
         self.listening = True  # false once the child has stopped reading (it refused early)
         self.size = 0
+        self._ready = asyncio.ensure_future(self._read_ready())
+        self._after: Callable[[], Awaitable[None]] | None = None  # run once closed
 
     @classmethod
-    async def start(cls, job: CopyJob, memory_bytes: int) -> ConfinedCopy:
+    async def spawn(cls, memory_bytes: int) -> ConfinedCopy:
+        """A child that starts getting ready (imports, fonts) and then waits for its job."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             __name__,
             str(memory_bytes),
+            str(os.getpid()),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=_child_environment(),
         )
-        child = cls(process)
-        await child._write(job.encode())
+        return cls(process)
+
+    @classmethod
+    async def start(cls, job: CopyJob, memory_bytes: int) -> ConfinedCopy:
+        """A child of its own for ``job``, started now (no spare)."""
+        child = await cls.spawn(memory_bytes)
+        await child.take(job)
         return child
+
+    async def _read_ready(self) -> bool:
+        assert self.process.stdout is not None
+        try:
+            return await _read_frame(self.process.stdout) == b""
+        except asyncio.IncompleteReadError:
+            return False
+
+    async def ready(self) -> bool:
+        """Waits until the child is ready for its job; false if it died first."""
+        return await asyncio.shield(self._ready)
+
+    async def take(self, job: CopyJob) -> bool:
+        """Hands ``job`` over; true once the child has read it, false if it died before (then
+        its `outcome` is a refusal, as for any child that dies)."""
+        assert self.process.stdout is not None
+        await self._write(job.encode())
+        if not await self.ready():
+            return False
+        try:
+            return await _read_frame(self.process.stdout) == b""
+        except asyncio.IncompleteReadError:
+            return False
 
     async def _write(self, data: bytes) -> None:
         assert self.process.stdin is not None
@@ -198,6 +245,51 @@ class ConfinedCopy:
         if self.process.returncode is None:
             self.process.kill()
         await self.process.wait()
+        await asyncio.gather(self._ready, return_exceptions=True)
+        after, self._after = self._after, None
+        if after is not None:
+            await after()
+
+
+class Renderers:
+    """The confined children of one worker: `start` gives each copy a child of its own, the
+    spare when there is a live one, and starts the next spare; `aclose` ends the spare."""
+
+    def __init__(self, memory_bytes: int) -> None:
+        self.memory_bytes = memory_bytes
+        self.spare: ConfinedCopy | None = None
+        self._starting = asyncio.Lock()  # one spare at a time, however many copies run
+        self._closed = False
+
+    async def prepare(self) -> None:
+        """Starts a spare if there is no live one (each copy does it when it is closed)."""
+        async with self._starting:
+            if self._closed:
+                return
+            if self.spare is not None and self.spare.process.returncode is None:
+                return
+            dead, self.spare = self.spare, None
+            if dead is not None:
+                await dead.close()
+            self.spare = await ConfinedCopy.spawn(self.memory_bytes)
+
+    async def start(self, job: CopyJob) -> ConfinedCopy:
+        """A child that has ``job``; the next spare starts when that child is closed, not
+        while it renders (its imports would take the render's CPU)."""
+        child, self.spare = self.spare, None
+        if child is None or not await child.take(job):
+            if child is not None:  # the spare died before it had the job: not this copy's fault
+                await child.close()
+            child = await ConfinedCopy.start(job, self.memory_bytes)
+        child._after = self.prepare
+        return child
+
+    async def aclose(self) -> None:
+        async with self._starting:
+            self._closed = True
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            await spare.close()
 
 
 def _child_environment() -> dict[str, str]:
@@ -264,15 +356,44 @@ def produce(job: CopyJob, stream: BinaryIO) -> tuple[bytes, int]:
     return signed, rendered.pages
 
 
+_PR_SET_PDEATHSIG: Final = 1
+
+
+def _die_with(parent: int) -> None:
+    """SIGKILL when the worker ends, however it ends (Linux; elsewhere the closed pipe does)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
+
+
+def _get_ready() -> None:
+    """What every copy needs, done before its job comes: the fonts parsed, Pillow's formats
+    registered (the imports are done when this module is)."""
+    prepare_fonts()
+    Image.init()
+
+
 def main() -> None:
-    memory = int(sys.argv[1])
+    memory, parent = int(sys.argv[1]), int(sys.argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _die_with(parent)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing a library prints may land in the answer
+    _get_ready()  # a failure here is a child that never got ready: the worker starts another
+    stdout.write(_LENGTH.pack(0))  # ready
+    stdout.flush()
+    try:
+        raw = _frame(stdin)
+    except EOFError:  # a spare no copy needed (the worker closed it)
+        return
+    stdout.write(_LENGTH.pack(0))  # taken
+    stdout.flush()
     pdf = b""
     try:
-        pdf, pages = produce(CopyJob.decode(_frame(stdin)), stdin)
+        pdf, pages = produce(CopyJob.decode(raw), stdin)
         header: dict[str, Any] = {"outcome": "produced", "pages": pages, "size": len(pdf)}
     except OverLimit as exc:
         header = {"outcome": "refused", "reason": exc.reason}

@@ -1,6 +1,6 @@
 """The worker's part of an issuance, fulfilling it: gather the records, have the copy rendered
-and signed (`documents.confined`, in a child process with a memory cap), keep it encrypted, and
-announce it.
+and signed (`documents.confined`, in a child process with a memory cap, started ahead of the
+copy), keep it encrypted, and announce it.
 
 The worker never holds a record's content or the copy whole: content that is only listed is not
 read at all (its stored size and SHA-256 come from catalog), rendered content is refused by its
@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.documents import CoverPage, RecordDocument
-from medrec_issuance.documents.confined import ConfinedCopy, CopyJob, Refused
+from medrec_issuance.documents.confined import CopyJob, Refused, Renderers
 from medrec_issuance.documents.limits import (
     RECORD_GONE,
     content_too_large,
@@ -54,6 +54,7 @@ class Fulfilment:
     issuer: IssuerPem
     outbox: Outbox
     clock: Clock
+    renderers: Renderers  # the confined children, one kept ready ahead of the next copy
 
     async def _document(self, record_id: uuid.UUID) -> RecordDocument | None:
         """The record as catalog describes it, without its content."""
@@ -119,7 +120,7 @@ class Fulfilment:
             self.issuer.key_pem,
             self.issuer.cert_pem,
         )
-        child = await ConfinedCopy.start(job, self.settings.render_memory_max_bytes)
+        child = await self.renderers.start(job)
         try:
             for document in documents:
                 if is_rendered(document.content_type):
