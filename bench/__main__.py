@@ -8,8 +8,9 @@ from bench import ingest, render, results
 
 started = time.perf_counter()
 figures = ingest.main()
-print("certified copies (issuance) …", flush=True)
-figures += render.run()
+if not ingest.ONLY:
+    print("certified copies (issuance) …", flush=True)
+    figures += render.run()
 results.write(figures)
 print()
 print("medrec benchmark — one run, one machine, the whole local stack on it")
