@@ -125,9 +125,30 @@ def profiled(pid: int) -> Iterator[None]:
         spy.wait(60)
 
 
-def cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """The CPU time of a process and, with `children`, its children's (PostgreSQL's backends
+    are its children)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *(process.children(recursive=True) if children else [])]:
+        try:
+            times = each.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def cpu_by_process(cluster: Cluster) -> dict[str, float]:
+    """CPU seconds so far of the stack's processes that a deposit runs through, and this one."""
+    assert cluster.infra is not None
+    named = {name: p for name, p in cluster.processes.items() if name != "ingest-worker"}
+    named |= {p.name: p for p in cluster.infra.processes}
+    pids = {name: p.popen.pid for name, p in named.items() if p.popen is not None}
+    return {name: cpu_seconds(pid) for name, pid in pids.items()} | {
+        # Its own only: the stack's processes are its children.
+        "bench client": cpu_seconds(os.getpid(), children=False)
+    }
 
 
 def single_puts(client: Depositor, count: int, concurrency: int) -> float:
@@ -201,10 +222,16 @@ def run(cluster: Cluster) -> list[Result]:
     bulk_rate = BULK_RECORDS / bulk_seconds
     print(f"single PUTs: {SINGLE_RECORDS} x 10 KB, {CONCURRENCY} at a time …", flush=True)
     api = cluster.processes["ingest-api"].pid
-    cpu_before = cpu_seconds(api)
+    cpu_before = cpu_by_process(cluster)
     with profiled(api):
         single_rate = SINGLE_RECORDS / single_puts(client, SINGLE_RECORDS, CONCURRENCY)
-    single_cpu = (cpu_seconds(api) - cpu_before) / SINGLE_RECORDS
+    cpu_after = cpu_by_process(cluster)
+    split = {name: (cpu_after[name] - cpu_before.get(name, 0)) / SINGLE_RECORDS * 1000
+             for name in cpu_after}  # fmt: skip
+    single_cpu = split["ingest-api"] / 1000
+    print("  CPU per single PUT: " + ", ".join(
+        f"{name} {ms:.1f} ms" for name, ms in sorted(split.items(), key=lambda kv: -kv[1])
+        if ms >= 0.1), flush=True)  # fmt: skip
     raw_puts.append(raw_put_rate())
     raw_put = max(raw_puts)
     deposits = [
