@@ -1,18 +1,24 @@
 """`make bench`: every figure beside its raw baseline from the same run, as a table and in
 bench/results.json. Ratio = medrec / raw baseline; ingest's raw puts run before and after the
-deposit paths and the streams twice each, interleaved, the faster run of each counting."""
+deposit paths and the streams twice each, interleaved, the faster run of each counting.
+
+BENCH_ONLY picks one part: `deposits` (ingest's raw puts, bulk and single PUTs), `render` (the
+certified copies) or `catalog` (the read paths at 1 M records)."""
 
 import os
 import time
 
-from bench import ingest, render, results
+from bench import catalog, ingest, render, results
 
+ONLY = os.environ.get("BENCH_ONLY", "")
 started = time.perf_counter()
-# BENCH_ONLY=render: the certified copies alone, without the stack's ingest figures.
-only = os.environ.get("BENCH_ONLY", "")
-figures = [] if only == "render" else ingest.main()
-print("certified copies (issuance) …", flush=True)
-figures += render.run()
+figures = ingest.main() if ONLY in ("", "deposits") else []
+if ONLY in ("", "render"):
+    print("certified copies (issuance) …", flush=True)
+    figures += render.run()
+if ONLY in ("", "catalog"):
+    print("catalog's read paths: a person's records and the directory …", flush=True)
+    figures += catalog.main()
 results.write(figures)
 print()
 print("medrec benchmark — one run, one machine, the whole local stack on it")
@@ -20,8 +26,8 @@ print(results.table(figures))
 print(
     f"\n(took {time.perf_counter() - started:.0f} s; written to {results.RESULTS}. Ingest "
     "figures are end to end through HTTP: authentication, validation, encryption, the database "
-    "and the outbox included. Not yet measured: my_records_p99_1m, directory_p99_100k — see "
-    "docs/performance.md.)"
+    "and the outbox included; catalog's rows are loaded by COPY, the requests go through HTTP "
+    "with real citizens' tokens. See docs/performance.md.)"
 )
 missed = [f.name for f in figures if f.ok is False]
 if missed:

@@ -4,10 +4,14 @@ server (the local stack's SeaweedFS) and database; and what the durable broker c
 
 import base64
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,6 +38,12 @@ from medrec_ingest.settings import IngestSettings
 BULK_RECORDS = int(os.environ.get("BENCH_BULK_RECORDS", "5000"))
 SINGLE_RECORDS = int(os.environ.get("BENCH_SINGLE_RECORDS", "1000"))
 STREAM_BYTES = int(os.environ.get("BENCH_STREAM_MIB", "1024")) * MiB
+# BENCH_ONLY=deposits: the raw puts and inserts, bulk and single PUTs, and nothing else (no
+# streams, broker or copies), for working on the deposit paths.
+ONLY = os.environ.get("BENCH_ONLY", "")
+# BENCH_PYSPY=<file.svg|file.txt>: py-spy records ingest-api during the single PUTs (a flame
+# graph, or collapsed stacks for a .txt).
+PYSPY = os.environ.get("BENCH_PYSPY", "")
 CONCURRENCY = IngestSettings.model_fields["upload_concurrency"].default
 GROUP = IngestSettings.model_fields["batch_group_records"].default
 
@@ -95,6 +105,50 @@ def bulk(client: Depositor, count: int) -> float:
     if created != count:
         raise RuntimeError(f"bulk: {created} of {count} created")
     return elapsed
+
+
+@contextmanager
+def profiled(pid: int) -> Iterator[None]:
+    """py-spy on `pid` while the block runs, when BENCH_PYSPY names its output."""
+    if not PYSPY:
+        yield
+        return
+    kind = "raw" if PYSPY.endswith(".txt") else "flamegraph"
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--format",
+         kind, "--output", PYSPY, "--rate", "200", "--nonblocking"]
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+
+
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """The CPU time of a process and, with `children`, its children's (PostgreSQL's backends
+    are its children)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *(process.children(recursive=True) if children else [])]:
+        try:
+            times = each.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def cpu_by_process(cluster: Cluster) -> dict[str, float]:
+    """CPU seconds so far of the stack's processes that a deposit runs through, and this one."""
+    assert cluster.infra is not None
+    named = {name: p for name, p in cluster.processes.items() if name != "ingest-worker"}
+    named |= {p.name: p for p in cluster.infra.processes}
+    pids = {name: p.popen.pid for name, p in named.items() if p.popen is not None}
+    return {name: cpu_seconds(pid) for name, pid in pids.items()} | {
+        # Its own only: the stack's processes are its children.
+        "bench client": cpu_seconds(os.getpid(), children=False)
+    }
 
 
 def single_puts(client: Depositor, count: int, concurrency: int) -> float:
@@ -167,9 +221,33 @@ def run(cluster: Cluster) -> list[Result]:
     bulk_seconds = bulk(client, BULK_RECORDS)
     bulk_rate = BULK_RECORDS / bulk_seconds
     print(f"single PUTs: {SINGLE_RECORDS} x 10 KB, {CONCURRENCY} at a time …", flush=True)
-    single_rate = SINGLE_RECORDS / single_puts(client, SINGLE_RECORDS, CONCURRENCY)
+    api = cluster.processes["ingest-api"].pid
+    cpu_before = cpu_by_process(cluster)
+    with profiled(api):
+        single_rate = SINGLE_RECORDS / single_puts(client, SINGLE_RECORDS, CONCURRENCY)
+    cpu_after = cpu_by_process(cluster)
+    split = {name: (cpu_after[name] - cpu_before.get(name, 0)) / SINGLE_RECORDS * 1000
+             for name in cpu_after}  # fmt: skip
+    single_cpu = split["ingest-api"] / 1000
+    print("  CPU per single PUT: " + ", ".join(
+        f"{name} {ms:.1f} ms" for name, ms in sorted(split.items(), key=lambda kv: -kv[1])
+        if ms >= 0.1), flush=True)  # fmt: skip
     raw_puts.append(raw_put_rate())
     raw_put = max(raw_puts)
+    deposits = [
+        Result("bulk_ndjson_10k", f"bulk NDJSON, {BULK_RECORDS} x 10 KB in one request",
+               bulk_rate, "rec/s", raw_put, "raw_put_10k", at_least=1500,
+               note=f"{_mb(mb_bulk / bulk_seconds):.1f} MB/s"),
+        Result("raw_put_10k", f"raw S3 PUT, 10 KB objects, {CONCURRENCY} at a time", raw_put,
+               "obj/s", note="the minio client straight to the same SeaweedFS"),
+        Result("raw_insert_rows", f"plain INSERTs, {GROUP} rows per transaction", insert_rate,
+               "rows/s", note="asyncpg straight to the same PostgreSQL"),
+        Result("single_put_10k", f"single PUT, 10 KB, {CONCURRENCY} at a time", single_rate,
+               "rec/s", raw_put, "raw_put_10k", ratio_at_least=0.6,
+               note=f"ingest-api CPU {single_cpu * 1000:.1f} ms a record"),
+    ]  # fmt: skip
+    if ONLY == "deposits":
+        return deposits
 
     raw_streams, stream_rates, peaks = [], [], []
     for run_number in range(2):  # interleaved, the best of each
@@ -186,15 +264,7 @@ def run(cluster: Cluster) -> list[Result]:
         return f"{what}, {STREAM_BYTES // MiB} MiB"
 
     return [
-        Result("bulk_ndjson_10k", f"bulk NDJSON, {BULK_RECORDS} x 10 KB in one request",
-               bulk_rate, "rec/s", raw_put, "raw_put_10k", at_least=1500,
-               note=f"{_mb(mb_bulk / bulk_seconds):.1f} MB/s"),
-        Result("raw_put_10k", f"raw S3 PUT, 10 KB objects, {CONCURRENCY} at a time", raw_put,
-               "obj/s", note="the minio client straight to the same SeaweedFS"),
-        Result("raw_insert_rows", f"plain INSERTs, {GROUP} rows per transaction", insert_rate,
-               "rows/s", note="asyncpg straight to the same PostgreSQL"),
-        Result("single_put_10k", f"single PUT, 10 KB, {CONCURRENCY} at a time", single_rate,
-               "rec/s", raw_put, "raw_put_10k", ratio_at_least=0.6),
+        *deposits,
         Result("stream_1g", stream_label("streaming PUT"), _mb(stream_rate), "MB/s",
                _mb(raw_stream), "raw_multipart", ratio_at_least=0.85),
         Result("raw_multipart", stream_label("raw S3 multipart upload"), _mb(raw_stream),

@@ -26,7 +26,7 @@ class Result:
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline is None or not self.baseline:
+        if not self.baseline:  # none, or zero
             return None
         return self.value / self.baseline
 

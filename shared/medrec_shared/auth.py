@@ -120,16 +120,42 @@ class JwksCache:
         return self._keys[kid]
 
 
+VERIFIED_TOKENS = 1024  # tokens remembered as verified, at most (about 1 KB each)
+
+
 class TokenVerifier:
+    """Verifies a token once per key and remembers it: a client sends the same token with every
+    request until it expires, and its ES256 check costs more than the rest of the request's
+    authentication. A remembered token is trusted only while its kid still resolves to the very
+    key object that verified it (so a JWKS refresh, or a key retired from it, means verifying
+    again or refusing), and only until its `exp`, checked at each use as `jwt.decode` would."""
+
     def __init__(self, jwks: JwksCache, *, issuer: str, audience: str) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
+        self._verified: dict[str, tuple[Any, Principal, float]] = {}  # token: key, it, exp
 
     async def verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             key = await self.jwks.key(str(header.get("kid", "")))
+        except (jwt.PyJWTError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise Unauthorized("The token is not valid.") from exc
+        known = self._verified.get(token)
+        if known is not None:
+            known_key, principal, expires = known
+            if known_key is key and time.time() < expires:
+                return principal
+            del self._verified[token]
+        principal, expires = self._decode(token, key)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (key, principal, expires)
+        return principal
+
+    def _decode(self, token: str, key: Any) -> tuple[Principal, float]:
+        try:
             claims = jwt.decode(
                 token,
                 key,
@@ -141,7 +167,7 @@ class TokenVerifier:
         except (jwt.PyJWTError, httpx.HTTPError, KeyError, ValueError) as exc:
             raise Unauthorized("The token is not valid.") from exc
         act = claims.get("act") or {}
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             scopes=frozenset(str(claims.get("scope", "")).split()),
             client_id=claims.get("client_id"),
@@ -151,6 +177,7 @@ class TokenVerifier:
             actor_person_key=act.get("person_key"),
             claims=claims,
         )
+        return principal, float(claims["exp"])
 
 
 def bearer_token(request: Request) -> str:

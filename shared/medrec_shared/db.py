@@ -98,3 +98,12 @@ class Transactions:
     async def begin(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for a single statement that only reads: run in autocommit, so no BEGIN or
+        COMMIT goes to the database (one statement sees one snapshot by itself). Nothing done
+        in it can be rolled back: never write in it."""
+        async with self._sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session

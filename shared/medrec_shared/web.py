@@ -183,7 +183,9 @@ def create_base_app(
     return app
 
 
-def _now(request: Request) -> datetime:
+# The dependencies here are `async def` though they never await: FastAPI runs a plain `def`
+# dependency in a worker thread, a hop to the thread pool and back for each one on every request.
+async def _now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock.now()
 
@@ -195,7 +197,7 @@ Now = Annotated[datetime, Depends(_now)]
 def from_state(name: str) -> Callable[[Request], Any]:
     """A dependency on what the app factory put in `app.state` (settings, outbox, ports)."""
 
-    def dependency(request: Request) -> Any:
+    async def dependency(request: Request) -> Any:  # async: no thread hop (see `_now`)
         return getattr(request.app.state, name)
 
     return dependency

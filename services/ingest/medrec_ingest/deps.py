@@ -10,7 +10,7 @@ from medrec_shared.vault import Vault
 from medrec_shared.web import AppOutbox, from_state
 
 
-def _transactions(request: Request) -> Transactions:
+async def _transactions(request: Request) -> Transactions:  # async: run on the loop, no thread hop
     database: Database = request.app.state.db
     return Transactions.of(database)
 

@@ -167,7 +167,7 @@ class Batch:
                 firsts[candidate.external_id] = (line, candidate)
 
         code = self.transfer.institution_code
-        async with self.transactions.begin() as session:
+        async with self.transactions.read() as session:  # one statement: no BEGIN/COMMIT
             held = await RecordRepository(session).find(code, firsts)
         new: list[tuple[Line, Candidate]] = []
         for external_id, (line, candidate) in firsts.items():

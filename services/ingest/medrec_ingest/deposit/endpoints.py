@@ -48,7 +48,7 @@ from medrec_ingest.deps import ClockDep, Depositor, OutboxDep, Settings, Transac
 from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
 from medrec_ingest.models import RecordStatus
 from medrec_ingest.openapi import json_body
-from medrec_ingest.transfers.service import writable_transfer
+from medrec_ingest.transfers.service import writable, writable_transfer
 from medrec_shared.bodylimits import BodyTooLarge
 from medrec_shared.clock import korean_date
 from medrec_shared.ids import new_id
@@ -110,9 +110,11 @@ async def put_record(
     now: Now,
 ) -> RecordOut:
     today = korean_date(now)
-    async with transactions.begin() as session:
-        transfer = await writable_transfer(session, transfer_id, principal)
-        found = await RecordRepository(session).find(transfer.institution_code, [external_id])
+    async with transactions.read() as session:  # one statement: the transfer and any holder
+        found, held = await RecordRepository(session).transfer_and_held(
+            transfer_id, principal.subject, external_id
+        )
+    transfer = writable(found, principal)
     try:
         # Bounded while read at body_limit(settings) (medrec_ingest.bodies): a larger body is
         # refused (BodyTooLarge), and counted as a failed deposit below.
@@ -130,9 +132,8 @@ async def put_record(
         raise
     candidate = new_candidate(settings, vault, transfer, external_id, body, data)
     record, created = await deposit_one(
-        transactions, outbox, settings, vault, principal.subject, found.get(external_id),
-        candidate, today,
-    )  # fmt: skip
+        transactions, outbox, settings, vault, principal.subject, held, candidate, today
+    )
     if not created:  # an identical repeat: nothing changed
         response.status_code = 200
     return record_out(record)

@@ -5,10 +5,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import aliased
 
 from medrec_ingest.models import Record, RecordStatus, Transfer
 from medrec_shared.db import Repository
@@ -22,6 +23,32 @@ class OwnedRecord:
 
 # Filled by the database, or not ours to set on insert.
 _SERVER_SET = frozenset({"created_at"})
+
+
+_RECORDS = cast(Table, Record.__table__)
+_HOLDER = aliased(Transfer)  # the transfer holding a record found under an external_id
+# Built once, and Core, not the ORM's bulk insert: the rows are plain dicts already, and the
+# ORM's bulk path costs more CPU than the statement itself for a single record.
+_INSERT_NEW = (
+    pg_insert(_RECORDS)
+    .on_conflict_do_nothing(index_elements=["institution_code", "external_id"])
+    .returning(_RECORDS.c.record_id)
+)
+
+# Built once, as every single deposit runs it (see insert_new).
+_TRANSFER_AND_HELD = (
+    select(Transfer, Record, _HOLDER.client_id)
+    .outerjoin(
+        Record,
+        and_(
+            Record.institution_code == Transfer.institution_code,
+            Record.external_id == bindparam("external_id"),
+        ),
+    )
+    .outerjoin(_HOLDER, _HOLDER.transfer_id == Record.transfer_id)
+    .where(Transfer.transfer_id == bindparam("transfer"), Transfer.client_id == bindparam("client"))
+    .execution_options(populate_existing=True)
+)
 
 
 def _row(record: Record) -> dict[str, Any]:
@@ -73,14 +100,25 @@ class RecordRepository(Repository):
         if not records:
             return set()
         ordered = sorted(records, key=lambda r: (r.institution_code, r.external_id))
-        statement = (
-            pg_insert(Record)
-            .on_conflict_do_nothing(index_elements=["institution_code", "external_id"])
-            .returning(Record.record_id)
-        )
         # One statement, sent as multi-row INSERTs in batches (SQLAlchemy's insertmanyvalues).
-        result = await self.session.execute(statement, [_row(r) for r in ordered])
+        result = await self.session.execute(_INSERT_NEW, [_row(r) for r in ordered])
         return set(result.scalars())
+
+    async def transfer_and_held(
+        self, transfer_id: uuid.UUID, client_id: str, external_id: str
+    ) -> tuple[Transfer | None, OwnedRecord | None]:
+        """In one statement: the client's transfer (None when it is not the client's), and the
+        record already held under `external_id` for the transfer's institution, if any."""
+        row = (
+            await self.session.execute(
+                _TRANSFER_AND_HELD,
+                {"transfer": transfer_id, "client": client_id, "external_id": external_id},
+            )
+        ).first()
+        if row is None:
+            return None, None
+        transfer, record, holder = row
+        return transfer, None if record is None else OwnedRecord(record, holder)
 
     async def mark_stored(
         self, record_id: uuid.UUID, object_key: str, kek_id: str, wrapped_dek: bytes

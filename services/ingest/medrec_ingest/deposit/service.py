@@ -185,13 +185,17 @@ async def write_new(
     refusals) on the transfer, and announces the stored ones; returns the ids inserted. Those
     past their retention period `today` are counted as expired on arrival.
 
-    Refuses with `TransferClosed` (the caller's transaction then rolls back) once the transfer
-    is no longer open. Rows go in before the transfer's row is locked for its counts: inserts
-    are ordered by external_id, and the transfer lock is taken last, so concurrent deposits
-    and a completion cannot deadlock."""
+    Refuses with `TransferClosed` (the caller's transaction then rolls back, the outbox rows
+    with it) once the transfer is no longer open. Rows and their outbox rows go in before the
+    transfer's row is locked for its counts: inserts are ordered by external_id, and the
+    transfer lock is taken last, so concurrent deposits and a completion cannot deadlock, and
+    the lock that every deposit into the transfer waits for is held only until the commit."""
     inserted = await RecordRepository(session).insert_new([c.record for c in candidates])
     created = [c.record for c in candidates if c.record.record_id in inserted]
     stored = [r for r in created if r.status == RecordStatus.stored]
+    await OutboxRepository(session).add_many(
+        outbox, settings.topic_record, [(_event_key(r), stored_event(r)) for r in stored]
+    )
     if (created or failed) and not await TransferRepository(session).count_if_open(
         transfer_id,
         received=len(created),
@@ -201,9 +205,6 @@ async def write_new(
         size=sum(r.size for r in stored),
     ):
         raise closed()
-    await OutboxRepository(session).add_many(
-        outbox, settings.topic_record, [(_event_key(r), stored_event(r)) for r in stored]
-    )
     return inserted
 
 
@@ -227,6 +228,8 @@ async def write_content(
         # record deposited before match keys existed its key since `record` was read.
         record.match_key = await records.match_key(record.record_id)
     _attach(record, stored)
+    # The event before the transfer's lock (as in write_new); a closed transfer rolls it back.
+    await outbox.add(session, settings.topic_record, _event_key(record), stored_event(record))
     if not await TransferRepository(session).count_if_open(
         record.transfer_id,
         stored=1,
@@ -234,7 +237,6 @@ async def write_content(
         size=record.size,
     ):
         raise closed()
-    await outbox.add(session, settings.topic_record, _event_key(record), stored_event(record))
     return True
 
 

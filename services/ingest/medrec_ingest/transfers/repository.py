@@ -5,12 +5,32 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy import String, Table, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from medrec_ingest.models import Record, RecordStatus, Transfer, TransferStatus
 from medrec_shared.db import Repository
+
+_TRANSFERS = cast(Table, Transfer.__table__)
+# Built once: every deposit runs it, and building the statement cost more CPU than running it.
+# Core, not the ORM's update: no session that runs it holds the transfer's object.
+_COUNT_IF_OPEN = (
+    update(_TRANSFERS)
+    .where(
+        _TRANSFERS.c.transfer_id == bindparam("transfer"),
+        _TRANSFERS.c.status == TransferStatus.open,
+    )
+    .values(
+        received=_TRANSFERS.c.received + bindparam("add_received"),
+        stored=_TRANSFERS.c.stored + bindparam("add_stored"),
+        failed=_TRANSFERS.c.failed + bindparam("add_failed"),
+        expired_on_arrival=_TRANSFERS.c.expired_on_arrival + bindparam("add_expired"),
+        bytes=_TRANSFERS.c.bytes + bindparam("add_bytes"),
+    )
+    .returning(_TRANSFERS.c.transfer_id)
+)
 
 
 @dataclass(frozen=True)
@@ -66,16 +86,15 @@ class TransferRepository(Repository):
         is not. The row stays locked until commit, so a completion waits for this deposit and
         a deposit after a completion sees it closed."""
         result = await self.session.execute(
-            update(Transfer)
-            .where(Transfer.transfer_id == transfer_id, Transfer.status == TransferStatus.open)
-            .values(
-                received=Transfer.received + received,
-                stored=Transfer.stored + stored,
-                failed=Transfer.failed + failed,
-                expired_on_arrival=Transfer.expired_on_arrival + expired,
-                bytes=Transfer.bytes + size,
-            )
-            .returning(Transfer.transfer_id)
+            _COUNT_IF_OPEN,
+            {
+                "transfer": transfer_id,
+                "add_received": received,
+                "add_stored": stored,
+                "add_failed": failed,
+                "add_expired": expired,
+                "add_bytes": size,
+            },
         )
         return result.first() is not None
 

@@ -49,8 +49,22 @@ async def own_transfer(
     transfer = await TransferRepository(session).get_for_client(
         transfer_id, principal.subject, for_update=lock
     )
+    return owned(transfer, principal)
+
+
+def owned(transfer: Transfer | None, principal: Principal) -> Transfer:
+    """`transfer` (read as the caller's) if it is for an institution the caller still acts for;
+    otherwise not found."""
     if transfer is None or transfer.institution_code not in principal.institution_codes:
         raise NotFound("No such transfer.")
+    return transfer
+
+
+def writable(transfer: Transfer | None, principal: Principal) -> Transfer:
+    """`owned`, and still taking records; `TransferClosed` after."""
+    transfer = owned(transfer, principal)
+    if transfer.status != TransferStatus.open:
+        raise TransferClosed(f"The transfer is {transfer.status}.")
     return transfer
 
 
@@ -58,10 +72,7 @@ async def writable_transfer(
     session: AsyncSession, transfer_id: uuid.UUID, principal: Principal
 ) -> Transfer:
     """The caller's own transfer while it still takes records; `TransferClosed` after."""
-    transfer = await own_transfer(session, transfer_id, principal)
-    if transfer.status != TransferStatus.open:
-        raise TransferClosed(f"The transfer is {transfer.status}.")
-    return transfer
+    return writable(await own_transfer(session, transfer_id, principal), principal)
 
 
 # -- opening ------------------------------------------------------------------------------------
