@@ -1,11 +1,13 @@
-"""The raw baselines: the minio client putting the same objects straight into the same S3
-server, and plain INSERTs of the same rows into the same PostgreSQL."""
+"""The raw baselines: the minio client putting objects of the same sizes straight into the
+same S3 server (bytes that do not compress, as ingest's ciphertext does not), and plain INSERTs
+of the same rows into the same PostgreSQL."""
 
 import asyncio
 import io
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -14,7 +16,7 @@ import asyncpg
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 
-from bench.stack import RECORD_SIZE, MiB, content_of, pattern
+from bench.stack import RECORD_SIZE, MiB, opaque, opaque_content
 
 BUCKET = "bench-raw"
 
@@ -26,10 +28,11 @@ def _empty(s3: Minio, bucket: str) -> None:
 
 
 def raw_puts(s3: Minio, count: int, concurrency: int) -> float:
-    """Seconds to put `count` 10 KB objects, `concurrency` at a time."""
+    """Seconds to put `count` 10 KB objects, `concurrency` at a time (bytes that do not
+    compress, as ingest's ciphertext)."""
     if not s3.bucket_exists(BUCKET):
         s3.make_bucket(BUCKET)
-    objects = [content_of(n) for n in range(count)]
+    objects = [opaque_content(n) for n in range(count)]
 
     def put(n: int) -> None:
         data = objects[n]
@@ -44,8 +47,8 @@ def raw_puts(s3: Minio, count: int, concurrency: int) -> float:
 
 
 class _Stream(io.RawIOBase):
-    def __init__(self, size: int) -> None:
-        self._pieces = pattern(size)
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
         self._rest = b""
 
     def readable(self) -> bool:
@@ -60,12 +63,18 @@ class _Stream(io.RawIOBase):
         return n
 
 
-def raw_multipart(s3: Minio, size: int, part_size: int = 8 * MiB) -> float:
-    """Seconds to stream `size` bytes of unknown length into one object, multipart."""
+def raw_multipart(
+    s3: Minio,
+    size: int,
+    part_size: int = 8 * MiB,
+    content: Callable[[int], Iterator[bytes]] = opaque,
+) -> float:
+    """Seconds to stream `size` bytes of unknown length into one object, multipart: by default
+    bytes that do not compress, as ingest's ciphertext."""
     if not s3.bucket_exists(BUCKET):
         s3.make_bucket(BUCKET)
     started = time.perf_counter()
-    s3.put_object(BUCKET, "raw/big", io.BufferedReader(_Stream(size), MiB), -1,
+    s3.put_object(BUCKET, "raw/big", io.BufferedReader(_Stream(content(size)), MiB), -1,
                   part_size=part_size)  # fmt: skip
     elapsed = time.perf_counter() - started
     _empty(s3, BUCKET)
