@@ -60,7 +60,7 @@ class InstitutionRepository(Repository):
         # full, a rare one from its index; a prepared statement's generic plan, made for no
         # term in particular, would read every name for a rare one.
         await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        return [(i, int(n)) for i, n in (await self.session.execute(query)).tuples()]
+        return [(i, int(n)) for i, n in (await self.session.execute(query))]
 
     def search_query(
         self,

@@ -138,7 +138,7 @@ class LinkageRepository(Repository):
         if after is not None:
             query = query.where(LinkageCandidate.candidate_id > after)
         query = query.order_by(LinkageCandidate.candidate_id).limit(limit)
-        return [tuple(row) for row in (await self.session.execute(query)).tuples()]  # type: ignore[misc]
+        return [tuple(row) for row in (await self.session.execute(query))]  # type: ignore[misc]
 
     async def counts(self) -> tuple[int, int]:
         """(unmatched records held, pending candidates)."""

@@ -64,14 +64,14 @@ class RecordRepository(Repository):
     ) -> list[tuple[CatalogRecord, Institution | None]]:
         """Newest care first: ordered by last service date, then id, for stable pages."""
         query, values = page_query(person_key, status, filters, limit, after)
-        return [(r, i) for r, i in (await self.session.execute(query, values)).tuples()]
+        return [(r, i) for r, i in (await self.session.execute(query, values))]
 
     async def summary_for_person(
         self, person_key: str, status: RecordStatus, filters: RecordFilter
     ) -> list[RecordSummary]:
         """One row per institution and specialty: how much is held, over which years."""
         query, values = summary_query(person_key, status, filters)
-        return list((await self.session.execute(query, values)).tuples())
+        return list(await self.session.execute(query, values))
 
     async def counts(self) -> dict[str, int]:
         """Records by status, and `persons`: how many people have any record."""
@@ -82,7 +82,7 @@ class RecordRepository(Repository):
             select(func.count(func.distinct(CatalogRecord.person_key)))
         )
         return {
-            **{str(status): int(n) for status, n in rows.tuples()},
+            **{str(status): int(n) for status, n in rows},
             "persons": int(persons or 0),
         }
 

@@ -91,7 +91,7 @@ class RecordRepository(Repository):
             .where(Record.institution_code == institution_code, Record.external_id.in_(ids))
             .execution_options(populate_existing=True)
         )
-        return {r.external_id: OwnedRecord(r, client_id) for r, client_id in rows.tuples()}
+        return {r.external_id: OwnedRecord(r, client_id) for r, client_id in rows}
 
     async def insert_new(self, records: Sequence[Record]) -> set[uuid.UUID]:
         """Inserts those whose external_id is still free; returns the ids actually inserted.

@@ -61,7 +61,7 @@ class KeyReferenceRepository(Repository):
         rows = await self.session.execute(
             query.order_by(Record.record_id).limit(limit).with_for_update(skip_locked=True)
         )
-        return [WrappedKeys(*row) for row in rows.tuples()]
+        return [WrappedKeys(*row) for row in rows]
 
     async def count_not_under(self, active: str) -> int:
         count = await self.scalar(select(func.count()).where(self._not_under(active)))
@@ -86,8 +86,8 @@ class KeyReferenceRepository(Repository):
             select(per_row.c.kek, func.count()).group_by(per_row.c.kek)
         )
         uses: dict[str, KeyUse] = {}
-        for kek_id, count in data.tuples():
+        for kek_id, count in data:
             uses[str(kek_id)] = KeyUse(data_keys=count)
-        for kek_id, count in sealed.tuples():
+        for kek_id, count in sealed:
             uses[kek_id] = KeyUse(uses.get(kek_id, KeyUse()).data_keys, count)
         return uses

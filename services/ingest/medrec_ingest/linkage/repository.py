@@ -59,7 +59,7 @@ class LinkageRepository(Repository):
         rows = await self.session.execute(
             query.order_by(Record.record_id).limit(limit).with_for_update(skip_locked=True)
         )
-        return [Unkeyed(*row) for row in rows.tuples()]
+        return [Unkeyed(*row) for row in rows]
 
     async def set_match_keys(self, keys: Sequence[tuple[uuid.UUID, str]]) -> None:
         """Match keys by record_id, for rows the caller holds locked (`lock_unkeyed`)."""

@@ -21,7 +21,7 @@ class ReleaseRepository(Repository):
             .values(status=RecordStatus.withdrawn)
             .returning(Record.record_id, Record.person_key)
         )
-        return [(record_id, person_key) for record_id, person_key in result.tuples()]
+        return [(record_id, person_key) for record_id, person_key in result]
 
     async def exportable(
         self, transfer_id: uuid.UUID, after: str | None, limit: int
