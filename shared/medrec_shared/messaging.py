@@ -84,6 +84,9 @@ class Outbox:
     def __init__(self, table: Table, producer: str) -> None:
         self.table = table
         self.producer = producer
+        # Built once, its values bound at execution: building `insert().values(...)` for each
+        # event was 8% of catalog's CPU on a person's record list (py-spy).
+        self._insert = insert(table)
 
     async def add(
         self, session: AsyncSession, topic: str, key: str | uuid.UUID, data: EventData
@@ -91,14 +94,13 @@ class Outbox:
         if not owns(self.producer, data.type):  # its consumers would refuse it (topics.py)
             raise ValueError(f"{self.producer} does not own {data.type}")
         envelope = Envelope.wrap(self.producer, data)
-        await session.execute(
-            insert(self.table).values(
-                event_id=envelope.event_id,
-                topic=topic,
-                key=str(key),
-                envelope=envelope.model_dump(mode="json"),
-            )
-        )
+        row = {
+            "event_id": envelope.event_id,
+            "topic": topic,
+            "key": str(key),
+            "envelope": envelope.model_dump(mode="json"),
+        }
+        await session.execute(self._insert, row)
         return envelope
 
 
