@@ -1,6 +1,7 @@
 """What every service's console scripts do: serve the API, run the worker, migrate."""
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -32,8 +33,10 @@ class ApiSettings(Protocol):
 
 def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAPI]) -> None:
     configure_logging(name, settings.log_level)
+    app = app_factory()
+    gc.freeze()
     uvicorn.run(
-        app_factory(),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,
