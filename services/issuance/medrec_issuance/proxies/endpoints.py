@@ -6,9 +6,10 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
 
 from medrec_issuance.deps import DbSession, Operator, OutboxDep, Requester, Settings
 from medrec_issuance.models import ProxyRequestStatus
@@ -39,6 +40,30 @@ MAGIC = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
 }
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+DOCUMENT_KINDS = ("consent_form", "kinship_certificate", "power_of_attorney")
+_FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
+#: The form, described here as the handler reads it itself (see `submit_proxy_request`).
+PROXY_REQUEST_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["request"],
+                    "properties": {
+                        "request": {
+                            "type": "string",
+                            "description": "JSON: {patient: {name, rrn}, relation, "
+                            "institution_code?}",
+                        },
+                        **{kind: _FILE for kind in DOCUMENT_KINDS},
+                    },
+                }
+            }
+        },
+    }
+}
 DocumentKind = Annotated[
     str, Path(pattern=r"^(consent_form|kinship_certificate|power_of_attorney)$")
 ]
@@ -76,29 +101,53 @@ async def _read_document(kind: str, upload: UploadFile) -> service.Upload:
     return service.Upload(content_type=upload.content_type or "", data=data)
 
 
-@router.post("/v1/proxy-requests", status_code=202, response_model=ProxyRequestOut)
+def _form_fields(form: FormData) -> tuple[str, dict[str, UploadFile]]:
+    """The `request` field and the documents given, or `ValidationFailed` naming the field."""
+    errors = [
+        {"field": name, "message": "is not a field of this form"}
+        for name in form
+        if name != "request" and name not in DOCUMENT_KINDS
+    ]
+    request = form.get("request")
+    if not isinstance(request, str):
+        errors.append({"field": "request", "message": "is required, as a text field"})
+    documents: dict[str, UploadFile] = {}
+    for kind in DOCUMENT_KINDS:
+        value = form.get(kind)
+        if isinstance(value, UploadFile):
+            documents[kind] = value
+        elif value is not None:
+            errors.append({"field": kind, "message": "must be a file"})
+    if errors or not isinstance(request, str):
+        raise ValidationFailed(errors=errors)
+    return request, documents
+
+
+@router.post(
+    "/v1/proxy-requests",
+    status_code=202,
+    response_model=ProxyRequestOut,
+    openapi_extra=PROXY_REQUEST_FORM,
+)
 async def submit_proxy_request(
     http: Request,
     session: DbSession,
     principal: Requester,
     outbox: OutboxDep,
     settings: Settings,
-    request: Annotated[
-        str, Form(description="JSON: {patient: {name, rrn}, relation, institution_code?}")
-    ],
-    consent_form: Annotated[UploadFile | None, File()] = None,
-    kinship_certificate: Annotated[UploadFile | None, File()] = None,
-    power_of_attorney: Annotated[UploadFile | None, File()] = None,
 ) -> ProxyRequestOut:
     service.check_may_submit(principal)
-    body = _parse(request)
-    uploads = {
-        "consent_form": consent_form,
-        "kinship_certificate": kinship_certificate,
-        "power_of_attorney": power_of_attorney,
-    }
-    service.require_documents(body.relation, [k for k, v in uploads.items() if v is not None])
-    documents = {kind: await _read_document(kind, u) for kind, u in uploads.items() if u}
+    # The form is read only now, after the token and the right to submit were checked. Declared
+    # as parameters, its fields would be read and parsed, documents and all, before any
+    # dependency ran: by anyone, with no token at all.
+    form = await http.form(max_files=len(DOCUMENT_KINDS), max_fields=1 + len(DOCUMENT_KINDS))
+    try:
+        request, uploads = _form_fields(form)
+        body = _parse(request)
+        service.require_documents(body.relation, list(uploads))
+        documents = {kind: await _read_document(kind, u) for kind, u in uploads.items()}
+    finally:
+        await form.close()
     proxy = await service.submit(
         session, outbox, settings, http.app.state.vault, principal, body, documents
     )
