@@ -64,9 +64,7 @@ PROXY_REQUEST_FORM = {
         },
     }
 }
-DocumentKind = Annotated[
-    str, Path(pattern=r"^(consent_form|kinship_certificate|power_of_attorney)$")
-]
+DocumentKind = Annotated[str, Path(pattern=f"^({'|'.join(DOCUMENT_KINDS)})$")]
 
 
 def _parse(request_json: str) -> ProxyRequestIn:
