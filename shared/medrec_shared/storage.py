@@ -180,13 +180,24 @@ class ObjectStore:
     # -- reads ---------------------------------------------------------------------------------
 
     async def get_stream(
-        self, bucket: str, key: str, *, chunk_size: int = DEFAULT_READ_CHUNK
+        self,
+        bucket: str,
+        key: str,
+        *,
+        chunk_size: int = DEFAULT_READ_CHUNK,
+        offset: int = 0,
+        length: int | None = None,
     ) -> AsyncIterator[bytes]:
-        """Yield the object in pieces of at most ``chunk_size``; raises ObjectNotFound."""
+        """Yield the object (or its ``length`` bytes from ``offset``: one ranged GET) in pieces
+        of at most ``chunk_size``; raises ObjectNotFound."""
         if chunk_size < 1:
             raise ValueError("chunk_size must be >= 1")
+        if offset < 0 or (length is not None and length < 1):
+            raise ValueError("a range is offset >= 0 and length >= 1")
         try:
-            response = await self._run(self._client.get_object, bucket, key)
+            response = await self._run(
+                self._client.get_object, bucket, key, offset=offset, length=length or 0
+            )
         except S3Error as exc:
             if exc.code in _MISSING_CODES:
                 raise ObjectNotFound(bucket, key) from None

@@ -1,17 +1,22 @@
 """Content into and out of a bucket: encrypted on the fly with a fresh data key, digested while
-it passes, in constant memory whatever its size. The wrapped key goes to the owner's database."""
+it passes, in constant memory whatever its size. The wrapped key goes to the owner's database.
+
+Small contents that arrive together can share one object, a segment (crypto/segment.py): each
+still has its own data key and is read back by its span, with one ranged GET."""
 
 import hashlib
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from medrec_shared.crypto import (
     Keyring,
+    Span,
     StreamEncryptor,
     WrappedKey,
     decrypt_stream,
     new_data_key,
+    pack,
 )
 from medrec_shared.storage import DEFAULT_PART_SIZE, ObjectStore
 
@@ -23,6 +28,7 @@ class StoredContent:
     wrapped_dek: bytes
     size: int
     sha256: str
+    span: Span | None = None  # where it is in its segment; None: the whole object
 
 
 class Digest(Protocol):
@@ -74,9 +80,40 @@ class Vault:
         wrapped = self.keyring.wrap(dek)
         return StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, size, digest.hexdigest())
 
-    async def get(self, object_key: str, kek_id: str, wrapped_dek: bytes) -> AsyncIterator[bytes]:
+    async def put_segment(self, object_key: str, contents: Sequence[bytes]) -> list[StoredContent]:
+        """Encrypts each content under a data key of its own into one object (one PUT, in
+        memory: for contents a request already holds); returns each one's place, in order."""
+        deks = [new_data_key() for _ in contents]
+        segment, spans = pack(zip(deks, contents, strict=True))
+        await self.store.put_bytes(self.bucket, object_key, segment)
+        stored = []
+        for dek, content, span in zip(deks, contents, spans, strict=True):
+            wrapped = self.keyring.wrap(dek)
+            sha256 = hashlib.sha256(content).hexdigest()
+            place = (len(content), sha256, span)
+            stored.append(StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, *place))
+        return stored
+
+    async def repack(self, source_key: str, spans: Sequence[Span], target_key: str) -> list[Span]:
+        """Copies these spans of a segment into a new segment, as they are (each still under its
+        own data key: nothing is decrypted); returns their places in it, in order."""
+        segment = await self.store.get_bytes(self.bucket, source_key)
+        pieces = [segment[s.offset : s.offset + s.length] for s in spans]
+        moved, offset = [], 0
+        for piece in pieces:
+            moved.append(Span(offset, len(piece)))
+            offset += len(piece)
+        await self.store.put_bytes(self.bucket, target_key, b"".join(pieces))
+        return moved
+
+    async def get(
+        self, object_key: str, kek_id: str, wrapped_dek: bytes, span: Span | None = None
+    ) -> AsyncIterator[bytes]:
+        """The content, decrypted as it is read; ``span`` when it is in a segment."""
         dek = self.keyring.unwrap(WrappedKey(kek_id, wrapped_dek))
-        async for chunk in decrypt_stream(self.store.get_stream(self.bucket, object_key), dek):
+        ranged = {} if span is None else {"offset": span.offset, "length": span.length}
+        source = self.store.get_stream(self.bucket, object_key, **ranged)
+        async for chunk in decrypt_stream(source, dek):
             yield chunk
 
     async def delete(self, object_key: str) -> None:

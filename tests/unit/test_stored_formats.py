@@ -1,5 +1,6 @@
-"""Known answers for the formats kept on disk for decades: the content stream (objects in S3)
-and the sealed field (database columns), and the person index's keyed hash. The vectors were
+"""Known answers for the formats kept on disk for decades: the content stream (objects in S3),
+the segment (several streams in one object), the sealed field (database columns), and the
+person index's keyed hash. The vectors were
 written by the code before any refactor of it (vectors/stored_formats.json says which); a change
 that alters a single byte written, or stops reading what was written, fails here."""
 
@@ -13,10 +14,13 @@ from typing import Any
 import pytest
 
 from medrec_shared.crypto import (
+    DecryptionError,
     LocalKeyring,
+    Span,
     blind_index,
     decrypt_bytes,
     encrypt_bytes,
+    pack,
     seal,
     unseal,
 )
@@ -58,6 +62,40 @@ def test_the_content_stream_is_written_byte_for_byte_as_before(
         bytes.fromhex(case["plaintext"]), bytes.fromhex(case["dek"]), case["chunk_size"]
     )
     assert written.hex() == case["ciphertext"]
+
+
+@pytest.mark.parametrize("case", VECTORS["segment"], ids=_name)
+def test_each_record_of_a_stored_segment_still_decrypts_from_its_span_alone(
+    case: dict[str, Any],
+) -> None:
+    segment = bytes.fromhex(case["segment"])
+    for dek, plaintext, (offset, length) in zip(
+        case["deks"], case["plaintexts"], case["spans"], strict=True
+    ):
+        assert decrypt_bytes(segment[offset : offset + length], bytes.fromhex(dek)) == (
+            bytes.fromhex(plaintext)
+        )
+
+
+@pytest.mark.parametrize("case", VECTORS["segment"], ids=_name)
+def test_a_span_under_another_records_key_or_cut_short_is_refused(case: dict[str, Any]) -> None:
+    segment = bytes.fromhex(case["segment"])
+    (first, _), (second, second_length) = case["spans"][0], case["spans"][1]
+    with pytest.raises(DecryptionError):  # the second record's bytes, the first one's key
+        decrypt_bytes(segment[second : second + second_length], bytes.fromhex(case["deks"][0]))
+    with pytest.raises(DecryptionError):  # the first record's span without its last byte
+        decrypt_bytes(segment[first : second - 1], bytes.fromhex(case["deks"][0]))
+
+
+@pytest.mark.parametrize("case", VECTORS["segment"], ids=_name)
+def test_a_segment_is_written_byte_for_byte_as_before(
+    case: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "urandom", deterministic_urandom(case["label"]))
+    deks = [bytes.fromhex(d) for d in case["deks"]]
+    written, spans = pack(zip(deks, [bytes.fromhex(p) for p in case["plaintexts"]], strict=True))
+    assert written.hex() == case["segment"]
+    assert spans == [Span(offset, length) for offset, length in case["spans"]]
 
 
 def _keyring(case: dict[str, Any]) -> LocalKeyring:

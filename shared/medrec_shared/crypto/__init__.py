@@ -7,6 +7,7 @@ the object. One module per job:
 - :mod:`.stream`: the content stream (chunked AES-256-GCM), its format and its invariants;
 - :mod:`.keyring`: the :class:`Keyring` port, :class:`LocalKeyring`, :class:`FileKeyring`,
   wrapped data keys and :func:`rewrap`;
+- :mod:`.segment`: several records' content streams in one object, each found by its span;
 - :mod:`.seal`: small personal fields (RRN, names) sealed for a database column;
 - :mod:`.blind_index`: the keyed hash for equality lookups on sealed values;
 - :mod:`.aead`: AES-256-GCM sizes and data keys; :mod:`.errors`: what all of them raise.
@@ -28,6 +29,7 @@ from medrec_shared.crypto.keyring import (
     rewrap,
 )
 from medrec_shared.crypto.seal import reseal, seal, sealed_kek_id, unseal
+from medrec_shared.crypto.segment import Span, pack
 from medrec_shared.crypto.stream import (
     CHUNK_SIZE,
     HEADER_SIZE,
@@ -51,6 +53,7 @@ __all__ = [
     "Keyring",
     "KeyringError",
     "LocalKeyring",
+    "Span",
     "StreamDecryptor",
     "StreamEncryptor",
     "WrappedKey",
@@ -60,6 +63,7 @@ __all__ = [
     "encrypt_bytes",
     "keyring_from_settings",
     "new_data_key",
+    "pack",
     "parse_key_spec",
     "parse_keyring_file",
     "reseal",
