@@ -42,9 +42,10 @@ STREAM_BYTES = int(os.environ.get("BENCH_STREAM_MIB", "1024")) * MiB
 # streams, broker or copies), for working on the deposit paths.
 ONLY = os.environ.get("BENCH_ONLY", "")
 # BENCH_PYSPY=<file.svg|file.txt>: py-spy records ingest-api during the single PUTs (a flame
-# graph, or collapsed stacks for a .txt).
+# graph, or collapsed stacks for a .txt); BENCH_PYSPY_BULK=<file> during the bulk request.
 PYSPY = os.environ.get("BENCH_PYSPY", "")
-CONCURRENCY = IngestSettings.model_fields["upload_concurrency"].default
+PYSPY_BULK = os.environ.get("BENCH_PYSPY_BULK", "")
+CONCURRENCY = 8  # the issue's: single PUTs, and the raw PUTs they are compared with
 GROUP = IngestSettings.model_fields["batch_group_records"].default
 
 
@@ -108,21 +109,35 @@ def bulk(client: Depositor, count: int) -> float:
 
 
 @contextmanager
-def profiled(pid: int) -> Iterator[None]:
-    """py-spy on `pid` while the block runs, when BENCH_PYSPY names its output."""
-    if not PYSPY:
+def profiled(pid: int, output: str) -> Iterator[None]:
+    """py-spy on `pid` while the block runs, when `output` names its file."""
+    if not output:
         yield
         return
-    kind = "raw" if PYSPY.endswith(".txt") else "flamegraph"
+    kind = "raw" if output.endswith(".txt") else "flamegraph"
     spy = subprocess.Popen(
         [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--format",
-         kind, "--output", PYSPY, "--rate", "200", "--nonblocking"]
+         kind, "--output", output, "--rate", "200", "--nonblocking"]
     )  # fmt: skip
     try:
         yield
     finally:
         spy.send_signal(signal.SIGINT)
         spy.wait(60)
+
+
+@contextmanager
+def cpu_split(cluster: Cluster, units: int, unit: str) -> Iterator[dict[str, float]]:
+    """The CPU each process of the stack spent on the block, in ms per `unit`, printed and
+    filled into the dict it yields."""
+    split: dict[str, float] = {}
+    before = cpu_by_process(cluster)
+    yield split
+    after = cpu_by_process(cluster)
+    split.update({name: (after[name] - before.get(name, 0)) / units * 1000 for name in after})
+    print(f"  CPU per {unit}: " + ", ".join(
+        f"{name} {ms:.2f} ms" for name, ms in sorted(split.items(), key=lambda kv: -kv[1])
+        if ms >= 0.01), flush=True)  # fmt: skip
 
 
 def cpu_seconds(pid: int, *, children: bool = True) -> float:
@@ -218,20 +233,14 @@ def run(cluster: Cluster) -> list[Result]:
     dsn = database_dsn(cluster, "medrec_ingest")
     insert_rate = BULK_RECORDS / baselines.raw_inserts(dsn, BULK_RECORDS, GROUP)
     print(f"bulk ingest: {BULK_RECORDS} x 10 KB in one NDJSON request …", flush=True)
-    bulk_seconds = bulk(client, BULK_RECORDS)
+    api = cluster.processes["ingest-api"].pid
+    with cpu_split(cluster, BULK_RECORDS, "bulk record"), profiled(api, PYSPY_BULK):
+        bulk_seconds = bulk(client, BULK_RECORDS)
     bulk_rate = BULK_RECORDS / bulk_seconds
     print(f"single PUTs: {SINGLE_RECORDS} x 10 KB, {CONCURRENCY} at a time …", flush=True)
-    api = cluster.processes["ingest-api"].pid
-    cpu_before = cpu_by_process(cluster)
-    with profiled(api):
+    with cpu_split(cluster, SINGLE_RECORDS, "single PUT") as split, profiled(api, PYSPY):
         single_rate = SINGLE_RECORDS / single_puts(client, SINGLE_RECORDS, CONCURRENCY)
-    cpu_after = cpu_by_process(cluster)
-    split = {name: (cpu_after[name] - cpu_before.get(name, 0)) / SINGLE_RECORDS * 1000
-             for name in cpu_after}  # fmt: skip
     single_cpu = split["ingest-api"] / 1000
-    print("  CPU per single PUT: " + ", ".join(
-        f"{name} {ms:.1f} ms" for name, ms in sorted(split.items(), key=lambda kv: -kv[1])
-        if ms >= 0.1), flush=True)  # fmt: skip
     raw_puts.append(raw_put_rate())
     raw_put = max(raw_puts)
     deposits = [

@@ -68,7 +68,8 @@ def structured(specialty: str = "medical", **extra: Any) -> bytes:
 
 @dataclass(frozen=True)
 class Objects:
-    """The bucket's record objects created after `marker` (keys carry time-ordered UUIDv7s)."""
+    """The bucket's content objects (records' and segments') created after `marker`, the UUIDv7
+    their keys carry being time-ordered."""
 
     marker: str
     keys: frozenset[str]
@@ -132,24 +133,30 @@ class IngestStore:
         return out
 
     # -- object storage ---------------------------------------------------------------------
-    def objects(self, since: Objects | None = None, prefix: str = "records/") -> Objects:
-        """Record objects under `prefix` (after `since`'s marker, or from one second ago)."""
+    def objects(self, since: Objects | None = None, prefix: str | None = None) -> Objects:
+        """Content objects, records' and segments' (after `since`'s marker, or from one second
+        ago), or every object under `prefix`."""
         if since is None:
             ms = int(time.time() * 1000) - 1000
-            marker = f"records/{ms >> 16:08x}-{ms & 0xFFFF:04x}-7000-8000-000000000000"
+            marker = f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7000-8000-000000000000"
         else:
             marker = since.marker
+        if prefix is not None:
+            return Objects(marker, frozenset(self._listed({"Prefix": prefix})))
         keys: set[str] = set()
-        kwargs: dict[str, Any] = {"Bucket": BUCKET, "Prefix": prefix}
-        if prefix == "records/":
-            kwargs["StartAfter"] = marker
+        for kind in ("records/", "segments/"):
+            keys |= self._listed({"Prefix": kind, "StartAfter": kind + marker})
+        return Objects(marker, frozenset(keys))
+
+    def _listed(self, kwargs: dict[str, Any]) -> set[str]:
+        keys: set[str] = set()
+        kwargs = {"Bucket": BUCKET, **kwargs}
         while True:
             page = self.s3.list_objects_v2(**kwargs)
             keys.update(item["Key"] for item in page.get("Contents", []))
             if not page.get("IsTruncated"):
-                break
+                return keys
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
-        return Objects(marker, frozenset(keys))
 
     def present(self, keys: set[str]) -> set[str]:
         """Which of these object keys are in the bucket."""

@@ -75,6 +75,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
         frozenset({"catalog_service"})
     ),
     ("ingest", "POST", "/v1/admin/releases/sweep"): Rule(OPERATOR),
+    ("ingest", "POST", "/v1/admin/segments/sweep"): Rule(OPERATOR),
     ("ingest", "GET", "/v1/admin/destructions"): Rule(OPERATOR),
     # catalog
     ("catalog", "GET", "/v1/institutions"): Rule(EVERYONE),

@@ -15,6 +15,7 @@ from medrec_ingest.destruction import endpoints as destruction
 from medrec_ingest.linkage import endpoints as linkage
 from medrec_ingest.models import dead_letters, messaging
 from medrec_ingest.release import endpoints as release
+from medrec_ingest.segments import endpoints as segments
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import endpoints as transfers
 from medrec_shared.db import Database
@@ -121,6 +122,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(linkage.router)  # demographics for catalog's linkage review
     app.include_router(release.router)
     app.include_router(destruction.router)
+    app.include_router(segments.router)  # compaction and sweep, now
     app.include_router(dead_letter_router(dead_letters))
     openapi.install_openapi(app)
     mask_personal_paths(app)

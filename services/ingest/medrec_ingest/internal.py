@@ -61,7 +61,7 @@ async def record_content(
     assert record.kek_id is not None and record.wrapped_dek is not None
     digest = base64.b64encode(bytes.fromhex(record.sha256)).decode()
     return StreamingResponse(
-        vault.get(record.object_key, record.kek_id, record.wrapped_dek),
+        vault.get(record.object_key, record.kek_id, record.wrapped_dek, record.span),
         media_type=record.content_type,
         headers={"Content-Digest": f"sha-256=:{digest}:", "Content-Length": str(record.size)},
     )

@@ -2,10 +2,11 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from medrec_shared.crypto import Span
 from medrec_shared.db import Base, new_metadata
 from medrec_shared.deadletters.table import dead_letter_table
 from medrec_shared.messaging import messaging_tables
@@ -63,7 +64,15 @@ class Transfer(IngestBase):
 
 class Record(IngestBase):
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("institution_code", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("institution_code", "external_id"),
+        # The records still in a segment (compaction's and the empty-segment sweep's lookup).
+        Index(
+            "ix_records_segment",
+            "object_key",
+            postgresql_where="content_offset IS NOT NULL",
+        ),
+    )
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     transfer_id: Mapped[uuid.UUID] = mapped_column(index=True)
     institution_code: Mapped[str] = mapped_column(String(8))
@@ -89,8 +98,28 @@ class Record(IngestBase):
     object_key: Mapped[str | None] = mapped_column(String(200))
     kek_id: Mapped[str | None] = mapped_column(String(64), index=True)
     wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Set when the content is a span of a segment (object_key is then the segment's).
+    content_offset: Mapped[int | None] = mapped_column(BigInteger)
+    content_length: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     stored_at: Mapped[datetime | None]
+
+    @property
+    def span(self) -> Span | None:
+        if self.content_offset is None or self.content_length is None:
+            return None
+        return Span(self.content_offset, self.content_length)
+
+
+class Segment(IngestBase):
+    """An object holding the content of several records of one batch group, each under its own
+    data key (crypto/segment.py). It stays while any record points into it; compaction moves
+    the live records of a mostly dead one into a new one, and the sweep then deletes it."""
+
+    __tablename__ = "segments"
+    object_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class Destruction(IngestBase):

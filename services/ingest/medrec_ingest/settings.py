@@ -1,7 +1,7 @@
 from pathlib import Path
 from typing import Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from medrec_shared.crypto import Keyring, keyring_from_settings
@@ -59,8 +59,11 @@ class IngestSettings(ServiceSettings, ContentKeySettings):
     batch_group_records: int = 100
     batch_group_bytes: int = 8 * MiB
     batch_flush_seconds: float = 0.1
-    # Objects uploaded to S3 at once within a group.
-    upload_concurrency: int = 8
+    # A group's records go into one object, a segment. The worker compacts segments whose live
+    # records fill less than segment_live_share of them, and deletes those nothing points into,
+    # every segment_sweep_seconds.
+    segment_live_share: float = Field(default=0.5, gt=0, le=1)
+    segment_sweep_seconds: float = 3600.0
     # Parts of one large upload sent to S3 at once (memory: about one 8 MiB part each).
     upload_parts_in_flight: int = 3
     # A content upload that receives nothing for this long is abandoned (and aborted).

@@ -6,6 +6,7 @@ from medrec_ingest.destruction.handlers import on_retention_due
 from medrec_ingest.destruction.service import destroy_unreclaimed
 from medrec_ingest.linkage.handlers import on_record_linked, on_record_unlinked
 from medrec_ingest.models import dead_letters, messaging
+from medrec_ingest.segments.service import tidy
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.clock import build_clock
 from medrec_shared.db import Transactions
@@ -47,8 +48,16 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             lambda: destroy_unreclaimed(Transactions.of(db), vault, outbox, settings, clock.now()),
         )
 
+    async def segment_sweep(stop: asyncio.Event) -> None:
+        await every(
+            stop,
+            settings.segment_sweep_seconds,
+            lambda: tidy(Transactions.of(db), vault, settings.segment_live_share),
+        )
+
     return {
         "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "events": events,
         "release-sweep": release_sweep,
+        "segment-sweep": segment_sweep,
     }

@@ -1,6 +1,7 @@
 """Deposits of one batch request (`POST …/records:batch`, endpoints.py), group by group: lines
-validated, new content stored (several uploads at once), the group committed in one short
-transaction, then answered in order.
+validated, new content stored in one object (a segment), the group committed in one short
+transaction, then answered in order. The next group is deposited while one is stored and
+committed (`in_order`, two at once).
 
 Everything answered is committed, so a dropped connection keeps what was answered and a replay
 answers `unchanged` for it. One bad line does not stop the others. The batch opens its short
@@ -8,7 +9,6 @@ transactions itself, from the `Transactions` it is given; each group is judged b
 service's clock says it is when the group is read.
 """
 
-import asyncio
 import json
 import re
 import uuid
@@ -23,6 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from medrec_ingest.deposit.judgement import judge
 from medrec_ingest.deposit.ndjson import Line, grouped, read_lines
+from medrec_ingest.deposit.pipeline import in_order
 from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchLine, BatchStatus, InlineContent
 from medrec_ingest.deposit.service import (
@@ -30,7 +31,7 @@ from medrec_ingest.deposit.service import (
     conflict_problem,
     count_failed,
     new_candidate,
-    store_inline,
+    store_packed,
     write_new,
 )
 from medrec_ingest.deposit.validation import (
@@ -41,7 +42,7 @@ from medrec_ingest.deposit.validation import (
     parse_record,
 )
 from medrec_ingest.fields import EXTERNAL_ID_PATTERN
-from medrec_ingest.models import Transfer
+from medrec_ingest.models import Segment, Transfer
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.service import TransferClosed
 from medrec_shared.clock import Clock, korean_date
@@ -55,6 +56,9 @@ log = get_logger(__name__)
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
 _RRN_LIKE = re.compile(r"^\d{6}-?\d{7}$")
 _REFUSED = (BatchStatus.invalid, BatchStatus.conflict)  # counted as the transfer's `failed`
+# Groups deposited at once: one validated and encrypted while the one before it is stored and
+# committed. More would hold more groups in memory for no gain on the CPU.
+_AT_ONCE = 2
 
 
 class BatchAborted(Exception):
@@ -129,9 +133,11 @@ class Batch:
             idle_seconds=settings.batch_flush_seconds,
         )
         try:
-            async with aclosing(groups):
-                async for group in groups:
-                    answers = await self.deposit(group)
+            async with (
+                aclosing(groups),
+                aclosing(in_order(groups, self.deposit, _AT_ONCE)) as deposited,
+            ):
+                async for answers in deposited:
                     self.tally.update(a.status.value for a in answers)
                     yield b"".join(a.encode() for a in answers)
         except ClientDisconnect:
@@ -176,22 +182,25 @@ class Batch:
             else:
                 new.append((line, candidate))
 
-        stored = await self._store(new, answers)
+        stored, segment = await self._store(new, answers)
         refused = sum(a.status in _REFUSED for a in answers.values())
         try:
             async with self.transactions.begin() as session:
                 inserted = await write_new(
                     session, self.outbox, self.settings, self.transfer.transfer_id,
-                    [c for _, c in stored], today, failed=refused,
+                    [c for _, c in stored], today, failed=refused, segment=segment,
                 )  # fmt: skip
         except TransferClosed as closed:
             self.closed = closed
-            await self._discard([c for _, c in stored])
+            await self._discard(segment)
             for line, candidate in [*stored, *repeats]:
                 answers[line.number] = Answer(
                     line.number, candidate.external_id, BatchStatus.conflict, problem=closed.body()
                 )
             return [answers[line.number] for line in group]
+        except BaseException:  # rolled back: nothing points into the segment
+            await self._discard(segment)
+            raise
 
         late = list(repeats)
         for line, candidate in stored:
@@ -202,7 +211,8 @@ class Batch:
                 )  # fmt: skip
             else:  # deposited concurrently by another request: judged against that one
                 late.append((line, candidate))
-        await self._discard([c for _, c in stored if c.record.record_id not in inserted])
+        if not inserted:  # all of them deposited concurrently: the segment went in with none
+            await self._discard(segment)
         if late:
             await self._judge_late(late, answers)
         return [answers[line.number] for line in group]
@@ -231,30 +241,22 @@ class Batch:
 
     async def _store(
         self, new: list[tuple[Line, Candidate]], answers: dict[int, Answer]
-    ) -> list[tuple[Line, Candidate]]:
-        """Encrypts and uploads the new records' content, several at once."""
-        gate = asyncio.Semaphore(self.settings.upload_concurrency)
-
-        async def one(candidate: Candidate) -> bool:
-            async with gate:
-                try:
-                    await store_inline(self.vault, candidate)
-                except Exception as exc:
-                    log.warning("batch_store_failed", error_type=type(exc).__name__)
-                    return False
-                return True
-
-        results = await asyncio.gather(*(one(c) for _, c in new))
-        stored = []
-        for (line, candidate), ok in zip(new, results, strict=True):
-            if ok:
-                stored.append((line, candidate))
-            else:
-                problem = ServiceUnavailable("The content could not be stored; send it again.")
+    ) -> tuple[list[tuple[Line, Candidate]], Segment | None]:
+        """Encrypts the new records' content into one segment (one object for the group: the
+        store's cost is per object far more than per byte)."""
+        if not new:
+            return [], None
+        try:
+            segment = await store_packed(self.vault, [c for _, c in new])
+        except Exception as exc:
+            log.warning("batch_store_failed", error_type=type(exc).__name__)
+            problem = ServiceUnavailable("The content could not be stored; send it again.")
+            for line, candidate in new:
                 answers[line.number] = Answer(
                     line.number, candidate.external_id, BatchStatus.failed, problem=problem.body()
                 )
-        return stored
+            return [], None
+        return new, segment
 
     async def _judge_late(
         self, late: list[tuple[Line, Candidate]], answers: dict[int, Answer]
@@ -278,6 +280,7 @@ class Batch:
             async with self.transactions.begin() as session:
                 await count_failed(session, self.transfer.transfer_id, conflicts)
 
-    async def _discard(self, candidates: list[Candidate]) -> None:
-        keys = [c.record.object_key for c in candidates if c.record.object_key is not None]
-        await asyncio.gather(*(self.vault.delete(key) for key in keys))
+    async def _discard(self, segment: Segment | None) -> None:
+        """The group's segment, when none of its records went in."""
+        if segment is not None:
+            await self.vault.delete(segment.object_key)

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_ingest.deposit.judgement import expired_on_arrival, judge
 from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
-from medrec_ingest.models import Record, RecordStatus, Transfer
+from medrec_ingest.models import Record, RecordStatus, Segment, Transfer
 from medrec_ingest.outbox import OutboxRepository
+from medrec_ingest.segments.repository import SegmentRepository
+from medrec_ingest.segments.service import segment_key
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.service import closed
@@ -141,12 +143,25 @@ async def store_inline(vault: Vault, candidate: Candidate) -> None:
     _attach(record, stored)
 
 
+async def store_packed(vault: Vault, candidates: Sequence[Candidate]) -> Segment:
+    """Encrypts the inline contents of a batch group into one segment, each under its own data
+    key; each row then points at its span. The segment's row goes in with the records
+    (`write_new`)."""
+    key = segment_key()
+    stored = await vault.put_segment(key, [c.data or b"" for c in candidates])
+    for candidate, content in zip(candidates, stored, strict=True):
+        _attach(candidate.record, content)
+    return Segment(object_key=key, size=sum(s.span.length for s in stored if s.span))
+
+
 def _attach(record: Record, stored: StoredContent) -> None:
     record.object_key, record.kek_id, record.wrapped_dek = (
         stored.object_key,
         stored.kek_id,
         stored.wrapped_dek,
     )
+    if stored.span is not None:
+        record.content_offset, record.content_length = stored.span.offset, stored.span.length
     record.status, record.stored_at = RecordStatus.stored, datetime.now(UTC)
 
 
@@ -180,10 +195,12 @@ async def write_new(
     today: date,
     *,
     failed: int = 0,
+    segment: Segment | None = None,
 ) -> set[uuid.UUID]:
     """Inserts the candidates whose external_id is still free, counts them (and `failed`
     refusals) on the transfer, and announces the stored ones; returns the ids inserted. Those
-    past their retention period `today` are counted as expired on arrival.
+    past their retention period `today` are counted as expired on arrival. The `segment` their
+    content is in goes in with them, unless none of them did.
 
     Refuses with `TransferClosed` (the caller's transaction then rolls back, the outbox rows
     with it) once the transfer is no longer open. Rows and their outbox rows go in before the
@@ -192,6 +209,8 @@ async def write_new(
     the lock that every deposit into the transfer waits for is held only until the commit."""
     inserted = await RecordRepository(session).insert_new([c.record for c in candidates])
     created = [c.record for c in candidates if c.record.record_id in inserted]
+    if segment is not None and created:
+        SegmentRepository(session).add(segment)
     stored = [r for r in created if r.status == RecordStatus.stored]
     await OutboxRepository(session).add_many(
         outbox, settings.topic_record, [(_event_key(r), stored_event(r)) for r in stored]

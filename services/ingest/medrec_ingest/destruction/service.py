@@ -52,7 +52,9 @@ async def destroy(
     reason: str,
     now: datetime,
 ) -> None:
-    if record.object_key is not None:
+    # Content in a segment is shredded with the row's data key; the segment goes once nothing
+    # points into it (segments/service.py).
+    if record.object_key is not None and record.span is None:
         await vault.delete(record.object_key)  # absent already after a crash: still fine
     failpoints.hit("ingest.destroy.after_object_delete")
     destructions = DestructionRepository(session)

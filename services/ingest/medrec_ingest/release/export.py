@@ -29,7 +29,7 @@ async def export_lines(
             # exportable() holds only records with content, hence with their key.
             assert record.object_key and record.kek_id and record.wrapped_dek
             yield _line_head(vault, record)
-            content = vault.get(record.object_key, record.kek_id, record.wrapped_dek)
+            content = vault.get(record.object_key, record.kek_id, record.wrapped_dek, record.span)
             async for piece in base64_pieces(content):
                 yield piece
             yield b'"}}\n'
