@@ -5,7 +5,15 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
 
 from medrec_ingest.fields import (
     MAX_CONTENT_BYTES,
@@ -18,6 +26,7 @@ from medrec_ingest.fields import (
     Text100,
     Text300,
     lower,
+    today_of,
 )
 from medrec_ingest.models import RecordStatus
 from medrec_shared.records import RecordKind, Specialty
@@ -37,10 +46,10 @@ class PatientIn(Strict):
 
     @field_validator("rrn")
     @classmethod
-    def _valid_rrn(cls, value: str | None) -> str | None:
+    def _valid_rrn(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        return valid_rrn(value)
+        return valid_rrn(value, today=today_of(info))
 
 
 class InlineContent(Strict):

@@ -88,7 +88,7 @@ def field_errors(exc: ValidationError, *, prefix: str = "", content: bool = Fals
 
 
 # -- records ------------------------------------------------------------------------------------
-def cross_field_errors(record: RecordIn) -> FieldErrors:
+def cross_field_errors(record: RecordIn, today: date) -> FieldErrors:
     """Dates in order, and an RRN that agrees with the birth date it comes with. (The sex a
     record states is kept as sent, even where the RRN's digit says otherwise.)"""
     errors = []
@@ -97,7 +97,7 @@ def cross_field_errors(record: RecordIn) -> FieldErrors:
     patient = record.patient
     if patient.birth_date > record.service_start:
         errors.append(error("patient.birth_date", "must not be after service_start"))
-    if patient.rrn is not None and parse_rrn(patient.rrn)[1] != patient.birth_date:
+    if patient.rrn is not None and parse_rrn(patient.rrn, today=today)[1] != patient.birth_date:
         errors.append(
             error("patient.birth_date", "does not match the resident registration number")
         )
@@ -112,7 +112,7 @@ def parse_record(raw: bytes, model: type[M], today: date) -> M:
     except ValidationError as exc:
         raise ValidationFailed(errors=field_errors(exc)) from None
     assert isinstance(record, RecordIn)
-    errors = cross_field_errors(record)
+    errors = cross_field_errors(record, today)
     if isinstance(record, BatchLine) and not isinstance(record.content, InlineContent):
         message = "a batch line carries inline content; declare larger content with PUT …"
         errors.append(error("content", message + "/records/{external_id} and stream it"))
