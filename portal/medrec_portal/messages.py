@@ -87,7 +87,7 @@ ISSUANCE_STATUS = {
     "pending": "발급 준비 중",
     "ready": "발급 완료",
     "failed": "발급 실패",
-    "purged": "폐기됨 (보존기간 만료로 기록 파기)",
+    "purged": "폐기됨",
     "expired": "열람 기간 만료",
 }
 RELATIONS = {

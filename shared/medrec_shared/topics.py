@@ -57,7 +57,8 @@ assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"
 CONSUMES: dict[str, tuple[TopicSetting, ...]] = {
     "ingest": ("topic_record",),  # RecordRetentionDue, RecordLinked, RecordUnlinked
     "catalog": ("topic_transfer", "topic_record", "topic_audit"),
-    "issuance": ("topic_issuance", "topic_record"),  # IssuanceRequested, RecordDestroyed
+    # IssuanceRequested; RecordDestroyed and RecordUnlinked (the copies holding the record go)
+    "issuance": ("topic_issuance", "topic_record"),
 }
 
 

@@ -7,6 +7,7 @@ nothing, and no name, birth date or RRN is in any event, log line or candidate l
 
 import json
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,6 +178,8 @@ def test_an_approved_record_is_the_persons_alone_until_it_is_unlinked(
 
     ready = world.a.wait_ready(world.a.request_copy([world.record_id])["issuance_id"])
     assert ready["pages"] >= 2  # the cover and the record
+    copy = f"/v1/issuances/{ready['issuance_id']}"
+    assert world.a.issuance.get(f"{copy}/document").status_code == 200
     eventually(lambda: logged(world.a, "link", world.record_id), what="the link in A's log")
     log = world.a.catalog.get("/v1/me/access-log").json()["items"]
     linked = [e for e in log if e["action"] == "link" and e["resource_id"] == world.record_id]
@@ -198,6 +201,17 @@ def test_an_approved_record_is_the_persons_alone_until_it_is_unlinked(
     eventually(
         lambda: ingest_key(cluster, world.record_id) is None, what="ingest to take it from A"
     )
+    # The copy made for A while it was linked goes too: A must not keep another's record.
+    eventually(
+        lambda: world.a.issuance.get(copy).json()["status"] == "purged",
+        what="A's copy holding the unlinked record to be purged",
+    )
+    assert "신청인의 기록이 아닌" in world.a.issuance.get(copy).json()["failure_reason"]
+    gone = world.a.issuance.get(f"{copy}/document")
+    assert gone.status_code == 410 and "another person" in gone.json()["detail"]
+    (row,) = sql(cluster, "issuance", "SELECT object_key, wrapped_dek FROM issuances "
+                 "WHERE issuance_id = $1", uuid.UUID(ready["issuance_id"]))  # fmt: skip
+    assert row["object_key"] is None and row["wrapped_dek"] is None
 
 
 def test_no_name_birth_date_or_rrn_in_any_event_log_line_or_list(

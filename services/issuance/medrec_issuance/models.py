@@ -21,8 +21,8 @@ from medrec_shared.ratelimit import rate_events_table
 class IssuanceStatus(StrEnum):
     """An issuance's life: `pending` until the worker has rendered it, then `ready` (stored,
     downloadable until `expires_at`) or `failed`; `purged` once a record in it was destroyed at the
-    end of its retention period. An expired copy stays `ready`: expiry is `expires_at`, not a
-    status."""
+    end of its retention period, or unlinked from the person it was made for (`failure_reason`
+    says which). An expired copy stays `ready`: expiry is `expires_at`, not a status."""
 
     pending = "pending"
     ready = "ready"

@@ -4,7 +4,11 @@ from medrec_issuance.app import keyring_of, object_store, service_credentials
 from medrec_issuance.documents import IssuerSigner
 from medrec_issuance.documents.confined import Renderers
 from medrec_issuance.issuances.fulfilment import Fulfilment, IssuerPem
-from medrec_issuance.issuances.handlers import on_issuance_requested, on_record_destroyed
+from medrec_issuance.issuances.handlers import (
+    on_issuance_requested,
+    on_record_destroyed,
+    on_record_unlinked,
+)
 from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import dead_letters, messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
@@ -61,6 +65,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         {
             "IssuanceRequested": on_issuance_requested(fulfilment),
             "RecordDestroyed": on_record_destroyed(vault),
+            "RecordUnlinked": on_record_unlinked(vault),
         },
     )
     return {

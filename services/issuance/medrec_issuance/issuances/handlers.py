@@ -4,15 +4,19 @@ row: it takes that session and never commits, so a redelivered event is applied 
 - IssuanceRequested: the worker fulfils the pending issuance (renders, signs, stores the copy).
 - RecordDestroyed: when a record is destroyed at the end of its retention period, the stored
   copies that include it are destroyed too (object and data key): its content must not outlive
-  it here."""
+  it here.
+- RecordUnlinked: when an operator finds a record was linked to the wrong person, the stored
+  copies that include it are destroyed as well: they were made for that person, and would
+  otherwise stay downloadable by them until they expire."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medrec_issuance.documents.limits import PURGED_RECORD_DESTROYED, PURGED_RECORD_UNLINKED
 from medrec_issuance.issuances.fulfilment import Fulfilment
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.issuances.service import purge_copies_holding
 from medrec_issuance.models import IssuanceStatus
-from medrec_shared.events import Envelope, IssuanceRequested, RecordDestroyed
+from medrec_shared.events import Envelope, IssuanceRequested, RecordDestroyed, RecordUnlinked
 from medrec_shared.messaging import Handler
 from medrec_shared.vault import Vault
 
@@ -32,6 +36,15 @@ def on_record_destroyed(vault: Vault) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, RecordDestroyed)
-        await purge_copies_holding(session, vault, event.record_id)
+        await purge_copies_holding(session, vault, event.record_id, PURGED_RECORD_DESTROYED)
+
+    return handle
+
+
+def on_record_unlinked(vault: Vault) -> Handler:
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        event = envelope.payload()
+        assert isinstance(event, RecordUnlinked)
+        await purge_copies_holding(session, vault, event.record_id, PURGED_RECORD_UNLINKED)
 
     return handle

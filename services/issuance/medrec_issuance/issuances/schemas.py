@@ -16,8 +16,9 @@ class IssuanceOut(BaseModel):
     status: IssuanceStatus
     failure_reason: str | None = Field(
         default=None,
-        description="Why a failed copy could not be produced, in words for the citizen "
-        "(for instance a record beyond what one copy holds); nothing about the records' content.",
+        description="Why a failed copy could not be produced, or why a purged one was destroyed, "
+        "in words for the citizen (for instance a record beyond what one copy holds); nothing "
+        "about the records' content.",
     )
     issuance_number: str
     verification_code: str

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.access import RequesterKey, may_copy_record, may_see_issuance
+from medrec_issuance.documents.limits import PURGED_RECORD_UNLINKED
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.ports import CatalogPort, IdentityPort
@@ -155,6 +156,11 @@ async def issuances_of(
 def check_downloadable(issuance: Issuance, now: datetime) -> None:
     """A copy is downloaded while it is ready and unexpired; a purged one is gone for good."""
     if issuance.status == IssuanceStatus.purged:
+        if issuance.failure_reason == PURGED_RECORD_UNLINKED:
+            raise Gone(
+                "A record in this copy was found to be another person's and was taken from "
+                "the requester; the copy was destroyed with it."
+            )
         raise Gone(
             "A record in this copy reached the end of its retention period and was "
             "destroyed with it."
@@ -189,11 +195,14 @@ async def download(
     return issuance, vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)
 
 
-async def purge_copies_holding(session: AsyncSession, vault: Vault, record_id: uuid.UUID) -> None:
+async def purge_copies_holding(
+    session: AsyncSession, vault: Vault, record_id: uuid.UUID, reason: str
+) -> None:
     """Destroys every stored copy that includes the record (object and data key) and marks the
-    issuance purged; idempotent, so a redelivered event changes nothing more."""
+    issuance purged, with `reason` in words for the citizen; idempotent, so a redelivered event
+    changes nothing more."""
     for issuance in await IssuanceRepository(session).holding(record_id):
         assert issuance.object_key is not None
         await vault.delete(issuance.object_key)  # idempotent if redelivered
         issuance.object_key = issuance.kek_id = issuance.wrapped_dek = None
-        issuance.status = IssuanceStatus.purged
+        issuance.status, issuance.failure_reason = IssuanceStatus.purged, reason
