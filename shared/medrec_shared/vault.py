@@ -14,6 +14,7 @@ from medrec_shared.crypto import (
     Span,
     StreamEncryptor,
     WrappedKey,
+    concatenate,
     decrypt_stream,
     new_data_key,
     pack,
@@ -80,16 +81,19 @@ class Vault:
         wrapped = self.keyring.wrap(dek)
         return StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, size, digest.hexdigest())
 
-    async def put_segment(self, object_key: str, contents: Sequence[bytes]) -> list[StoredContent]:
+    async def put_segment(
+        self, object_key: str, contents: Sequence[tuple[bytes, str]]
+    ) -> list[StoredContent]:
         """Encrypts each content under a data key of its own into one object (one PUT, in
-        memory: for contents a request already holds); returns each one's place, in order."""
+        memory: for contents a request already holds); returns each one's place, in order.
+        ``contents`` are ``(content, its SHA-256 in hex)``: the caller has validated each one
+        by its digest already, so it is not computed again."""
         deks = [new_data_key() for _ in contents]
-        segment, spans = pack(zip(deks, contents, strict=True))
+        segment, spans = pack(zip(deks, (c for c, _ in contents), strict=True))
         await self.store.put_bytes(self.bucket, object_key, segment)
         stored = []
-        for dek, content, span in zip(deks, contents, spans, strict=True):
+        for dek, (content, sha256), span in zip(deks, contents, spans, strict=True):
             wrapped = self.keyring.wrap(dek)
-            sha256 = hashlib.sha256(content).hexdigest()
             place = (len(content), sha256, span)
             stored.append(StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, *place))
         return stored
@@ -98,12 +102,8 @@ class Vault:
         """Copies these spans of a segment into a new segment, as they are (each still under its
         own data key: nothing is decrypted); returns their places in it, in order."""
         segment = await self.store.get_bytes(self.bucket, source_key)
-        pieces = [segment[s.offset : s.offset + s.length] for s in spans]
-        moved, offset = [], 0
-        for piece in pieces:
-            moved.append(Span(offset, len(piece)))
-            offset += len(piece)
-        await self.store.put_bytes(self.bucket, target_key, b"".join(pieces))
+        packed, moved = concatenate(segment[s.offset : s.offset + s.length] for s in spans)
+        await self.store.put_bytes(self.bucket, target_key, packed)
         return moved
 
     async def get(

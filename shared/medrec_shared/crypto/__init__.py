@@ -29,7 +29,7 @@ from medrec_shared.crypto.keyring import (
     rewrap,
 )
 from medrec_shared.crypto.seal import reseal, seal, sealed_kek_id, unseal
-from medrec_shared.crypto.segment import Span, pack
+from medrec_shared.crypto.segment import Span, concatenate, pack
 from medrec_shared.crypto.stream import (
     CHUNK_SIZE,
     HEADER_SIZE,
@@ -58,6 +58,7 @@ __all__ = [
     "StreamEncryptor",
     "WrappedKey",
     "blind_index",
+    "concatenate",
     "decrypt_bytes",
     "decrypt_stream",
     "encrypt_bytes",

@@ -30,12 +30,15 @@ class Span:
 
 def pack(contents: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, list[Span]]:
     """The segment of these ``(data key, plaintext)`` pairs, and each one's span, in order."""
-    pieces: list[bytes] = []
-    spans: list[Span] = []
-    offset = 0
-    for dek, plaintext in contents:
-        piece = encrypt_bytes(plaintext, dek)
-        pieces.append(piece)
+    return concatenate(encrypt_bytes(plaintext, dek) for dek, plaintext in contents)
+
+
+def concatenate(pieces: Iterable[bytes]) -> tuple[bytes, list[Span]]:
+    """A segment of these content streams as they are, and each one's span, in order (`pack`,
+    and a compaction copying spans)."""
+    listed = list(pieces)
+    spans, offset = [], 0
+    for piece in listed:
         spans.append(Span(offset, len(piece)))
         offset += len(piece)
-    return b"".join(pieces), spans
+    return b"".join(listed), spans

@@ -100,6 +100,11 @@ def _external_id_of(raw: bytes | None) -> str | None:
     return None
 
 
+def _not_stored(line: Line, candidate: Candidate) -> Answer:
+    problem = ServiceUnavailable("The content could not be stored; send it again.")
+    return Answer(line.number, candidate.external_id, BatchStatus.failed, problem=problem.body())
+
+
 class Batch:
     """One batch request's deposits into an open transfer."""
 
@@ -250,11 +255,8 @@ class Batch:
             segment = await store_packed(self.vault, [c for _, c in new])
         except Exception as exc:
             log.warning("batch_store_failed", error_type=type(exc).__name__)
-            problem = ServiceUnavailable("The content could not be stored; send it again.")
             for line, candidate in new:
-                answers[line.number] = Answer(
-                    line.number, candidate.external_id, BatchStatus.failed, problem=problem.body()
-                )
+                answers[line.number] = _not_stored(line, candidate)
             return [], None
         return new, segment
 
@@ -272,10 +274,7 @@ class Batch:
                 answers[line.number] = self._judged(line, candidate, held[candidate.external_id])
                 conflicts += answers[line.number].status is BatchStatus.conflict
             else:  # its first occurrence could not be stored
-                problem = ServiceUnavailable("The content could not be stored; send it again.")
-                answers[line.number] = Answer(
-                    line.number, candidate.external_id, BatchStatus.failed, problem=problem.body()
-                )
+                answers[line.number] = _not_stored(line, candidate)
         if conflicts:
             async with self.transactions.begin() as session:
                 await count_failed(session, self.transfer.transfer_id, conflicts)

@@ -148,7 +148,8 @@ async def store_packed(vault: Vault, candidates: Sequence[Candidate]) -> Segment
     key; each row then points at its span. The segment's row goes in with the records
     (`write_new`)."""
     key = segment_key()
-    stored = await vault.put_segment(key, [c.data or b"" for c in candidates])
+    contents = [(c.data or b"", c.record.sha256) for c in candidates]  # digests by new_candidate
+    stored = await vault.put_segment(key, contents)
     for candidate, content in zip(candidates, stored, strict=True):
         _attach(candidate.record, content)
     return Segment(object_key=key, size=sum(s.span.length for s in stored if s.span))

@@ -73,7 +73,8 @@ async def _compact_one(transactions: Transactions, vault: Vault, source: str) ->
         SegmentRepository(session).add(target)
     async with transactions.begin() as session:
         segments = SegmentRepository(session)
-        if await segments.lock(target.object_key) is None:  # swept meanwhile: nothing moved
+        reserved = await segments.lock(target.object_key)
+        if reserved is None:  # swept meanwhile: nothing moved
             return False
         records = await segments.records_in(source)
         if not records:  # destroyed meanwhile: the sweep takes both
@@ -84,7 +85,5 @@ async def _compact_one(transactions: Transactions, vault: Vault, source: str) ->
         for record, span in zip(records, moved, strict=True):
             record.object_key = target.object_key
             record.content_offset, record.content_length = span.offset, span.length
-        locked = await segments.lock(target.object_key)
-        assert locked is not None
-        locked.size = sum(span.length for span in moved)
+        reserved.size = sum(span.length for span in moved)
     return True

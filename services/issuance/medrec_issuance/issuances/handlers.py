@@ -20,6 +20,8 @@ from medrec_shared.events import Envelope, IssuanceRequested, RecordDestroyed, R
 from medrec_shared.messaging import Handler
 from medrec_shared.vault import Vault
 
+RecordGone = RecordDestroyed | RecordUnlinked  # no copy may hold the record any more
+
 
 def on_issuance_requested(fulfilment: Fulfilment) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
@@ -32,19 +34,21 @@ def on_issuance_requested(fulfilment: Fulfilment) -> Handler:
     return handle
 
 
-def on_record_destroyed(vault: Vault) -> Handler:
+def purging_copies(vault: Vault, event_type: type[RecordGone], reason: str) -> Handler:
+    """The handler of an event after which no copy may hold its record: the copies that do are
+    purged, with `reason` for the citizen."""
+
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
-        assert isinstance(event, RecordDestroyed)
-        await purge_copies_holding(session, vault, event.record_id, PURGED_RECORD_DESTROYED)
+        assert isinstance(event, event_type)
+        await purge_copies_holding(session, vault, event.record_id, reason)
 
     return handle
+
+
+def on_record_destroyed(vault: Vault) -> Handler:
+    return purging_copies(vault, RecordDestroyed, PURGED_RECORD_DESTROYED)
 
 
 def on_record_unlinked(vault: Vault) -> Handler:
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        event = envelope.payload()
-        assert isinstance(event, RecordUnlinked)
-        await purge_copies_holding(session, vault, event.record_id, PURGED_RECORD_UNLINKED)
-
-    return handle
+    return purging_copies(vault, RecordUnlinked, PURGED_RECORD_UNLINKED)
