@@ -227,3 +227,13 @@ class ObjectStore:
 
     async def exists(self, bucket: str, key: str) -> bool:
         return await self.size(bucket, key) is not None
+
+    async def keys(self, bucket: str, prefix: str) -> list[str]:
+        """The keys under ``prefix``, in order (for logs kept as one small object an entry: a
+        listing's worth, not content)."""
+
+        def listing() -> list[str]:
+            found = self._client.list_objects(bucket, prefix=prefix, recursive=True)
+            return [item.object_name for item in found if item.object_name is not None]
+
+        return await self._run(listing)

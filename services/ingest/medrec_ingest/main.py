@@ -35,3 +35,10 @@ def run_linkage() -> None:
     from medrec_ingest.linkage.cli import app
 
     app()
+
+
+def run_destructions() -> None:
+    """medrec-ingest-destructions (destruction/cli.py)."""
+    from medrec_ingest.destruction.cli import app
+
+    app()

@@ -30,6 +30,9 @@ class DestructionRepository(Repository):
     def log(self, entry: Destruction) -> None:
         self.session.add(entry)
 
+    async def logged(self, record_id: uuid.UUID) -> bool:
+        return await self.session.get(Destruction, record_id) is not None
+
     async def delete(self, record: Record) -> None:
         """The row goes: the wrapped data key, the sealed patient, the title with it."""
         await self.session.delete(record)

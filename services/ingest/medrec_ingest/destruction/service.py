@@ -1,5 +1,6 @@
 """Destruction (DOMAIN.md, "Record retention"): the content object and its data key go
-(crypto-shredding) and the record row with them; a log entry without personal data remains.
+(crypto-shredding) and the record row with them; a log entry without personal data remains, in
+the database and in the object store (ledger.py: what a database restore cannot bring back).
 
 Ingest destroys a record when catalog's sweep finds it past its period (RecordRetentionDue,
 handlers.py), and when its institution was released and did not take it back within the grace
@@ -11,10 +12,12 @@ again and commits.
 transactions, one per set of records, from the `Transactions` it is given.
 """
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medrec_ingest.destruction.ledger import DestructionLedger
 from medrec_ingest.destruction.repository import DestructionRepository
 from medrec_ingest.models import Destruction, Record
 from medrec_ingest.settings import IngestSettings
@@ -52,21 +55,38 @@ async def destroy(
     reason: str,
     now: datetime,
 ) -> None:
+    await delete_content(vault, record)
+    failpoints.hit("ingest.destroy.after_object_delete")
+    entry = log_entry(record, reason, now)
+    # Outside the database first: a crash before the commit leaves an entry whose destruction
+    # the next run completes; the other order could leave a committed one a restore undoes.
+    await DestructionLedger(vault.store, vault.bucket).add(entry)
+    destructions = DestructionRepository(session)
+    destructions.log(entry)
+    await announce(session, outbox, settings, record.record_id, reason, record.person_key)
+    await destructions.delete(record)
+
+
+async def delete_content(vault: Vault, record: Record) -> None:
     # Content in a segment is shredded with the row's data key; the segment goes once nothing
     # points into it (segments/service.py).
     if record.object_key is not None and record.span is None:
         await vault.delete(record.object_key)  # absent already after a crash: still fine
-    failpoints.hit("ingest.destroy.after_object_delete")
-    destructions = DestructionRepository(session)
-    destructions.log(log_entry(record, reason, now))
-    key = record.person_key or str(record.record_id)
+
+
+async def announce(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    record_id: uuid.UUID,
+    reason: str,
+    person_key: str | None,
+) -> None:
+    """RecordDestroyed, keyed as the record's other events are when its owner is known."""
+    key = person_key or str(record_id)
     await outbox.add(
-        session,
-        settings.topic_record,
-        key,
-        RecordDestroyed(record_id=record.record_id, reason=reason),
+        session, settings.topic_record, key, RecordDestroyed(record_id=record_id, reason=reason)
     )
-    await destructions.delete(record)
 
 
 async def destroy_unreclaimed(

@@ -10,11 +10,12 @@ import asyncio
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from medrec_ingest.linkage.backfill import BATCH_SIZE, BackfillReport, backfill_match_keys
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import ContentKeySettings
+from medrec_shared.commands import settings_or_exit
 from medrec_shared.db import Database, Transactions
 from medrec_shared.messaging import Outbox
 
@@ -35,19 +36,6 @@ class CommandSettings(ContentKeySettings):
     topic_record: str = "medrec.record.v1"
 
 
-def _settings() -> CommandSettings:
-    """The settings, or a refusal naming what is missing or wrong (never a value: pydantic's
-    own message quotes the environment, secrets and all)."""
-    try:
-        return CommandSettings()
-    except ValidationError as error:
-        wrong = sorted(
-            PREFIX + str(e["loc"][0]).upper() if e["loc"] else str(e["msg"]) for e in error.errors()
-        )
-        typer.echo(f"settings missing or invalid: {', '.join(wrong)}", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.callback()
 def main() -> None:
     """Linkage jobs in ingest."""
@@ -62,7 +50,7 @@ def backfill(
     """Give every held record deposited without an RRN, and without a match key, its match key,
     and announce it to catalog (RecordMatchKeyAssigned). Safe to stop and to run again: a
     second run finds nothing. Exits non-zero while records remain."""
-    settings = _settings()
+    settings = settings_or_exit(CommandSettings, PREFIX)
     keyring = settings.keyring()
     index_key = settings.person_index_key.get_secret_value().encode()
 
