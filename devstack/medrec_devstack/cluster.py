@@ -128,7 +128,10 @@ class Cluster:
         return self.state / "logs"
 
     # -- configuration ------------------------------------------------------------------------
-    def env(self, service: str) -> dict[str, str]:
+    def env(self, service: str, role: str = "api") -> dict[str, str]:
+        """`service`'s settings for `role` (api, worker, migrate). Only the worker is told where
+        the broker is: the APIs and migrations run without Kafka, as in Kubernetes, where
+        their pods hold no broker credentials."""
         assert self.infra is not None
         if service == PORTAL:
             return self.portal_env()
@@ -140,11 +143,12 @@ class Cluster:
             p + "API_HOST": "127.0.0.1",
             p + "API_PORT": str(self.ports[service]),
             p + "DATABASE_URL": f"{self.infra.database_url}/medrec_{service}",
-            p + "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
             p + "IDENTITY_URL": self.url("identity"),
             p + "CLOCK_FILE": str(self.clock_file),
             p + "CORS_ALLOWED_ORIGINS": PORTAL_ORIGIN,
         }
+        if role == "worker":
+            env[p + "KAFKA_BOOTSTRAP_SERVERS"] = self.infra.kafka_bootstrap
         storage = {
             p + "S3_URL": self.infra.s3_url,
             p + "S3_ACCESS_KEY": self.infra.s3_access_key,
@@ -290,7 +294,7 @@ class Cluster:
                 f"{service}-migrate",
                 [self._bin(f"medrec-{service}-migrate")],
                 self.logs / f"{service}-migrate.log",
-                env=self.env(service),
+                env=self.env(service, "migrate"),
             ).start()
             for service in (*SERVICES, PORTAL)
         ]
@@ -308,7 +312,7 @@ class Cluster:
             name,
             [self._bin(f"medrec-{service}-{role}")],
             self.logs / f"{name}.log",
-            env={**self.env(service), **(extra_env or {})},
+            env={**self.env(service, role), **(extra_env or {})},
         ).start()
         self.processes[name] = process
         return process

@@ -53,6 +53,9 @@ WorkerSetup = Callable[[AsyncExitStack], Awaitable[dict[str, Task]]]
 def run_worker(name: str, settings: ServiceSettings, setup: WorkerSetup) -> None:
     """`setup` opens the worker's resources on the exit stack and returns its tasks."""
     configure_logging(name + "-worker", settings.log_level)
+    if not settings.kafka_bootstrap_servers:
+        setting = f"MEDREC_{name.upper()}_KAFKA_BOOTSTRAP_SERVERS"
+        raise SystemExit(f"the worker relays and consumes events: set {setting}")
     if settings.worker_metrics_port:
         prometheus_client.start_http_server(settings.worker_metrics_port, settings.api_host)
 

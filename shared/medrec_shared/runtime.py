@@ -11,7 +11,6 @@ from sqlalchemy import Table
 
 from medrec_shared.db import Database
 from medrec_shared.deadletters.retry import DeadLetterRetries
-from medrec_shared.kafka import KafkaAccess
 from medrec_shared.messaging import (
     Handler,
     InboxConsumer,
@@ -111,22 +110,3 @@ async def _start_with_retry(start: "asyncio.Future[None] | object", attempts: in
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(min(0.5 * (attempt + 1), 3.0))
-
-
-async def broker_reachable(access: KafkaAccess) -> None:
-    """Readiness: a connection to the first reachable bootstrap server, with the TLS handshake
-    (the brokers' certificate verified) when the service speaks TLS to Kafka."""
-    errors: list[Exception] = []
-    context = access.ssl_context()
-    for server in access.bootstrap_servers.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            _, writer = await asyncio.open_connection(
-                host, int(port), ssl=context, server_hostname=host if context else None
-            )
-            writer.close()
-            await writer.wait_closed()
-            return
-        except OSError as exc:
-            errors.append(exc)
-    raise ConnectionError("no Kafka bootstrap server reachable") from errors[-1]

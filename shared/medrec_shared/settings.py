@@ -37,7 +37,10 @@ class ServiceSettings(BaseSettings):
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
     database_pool_size: int = Field(default=10, ge=1, description="plus as many overflow")
-    kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
+    # The worker's alone (its outbox relay and consumers): the API writes events to the outbox
+    # table and never speaks to Kafka, so an API pod holds no broker address or credentials and
+    # a compromised one cannot forge events. Empty: no broker (the worker refuses to start).
+    kafka_bootstrap_servers: str = Field(default="", description="host:port[,host:port]")
     kafka_idempotence: bool = False
     kafka_client_id_prefix: str = "medrec"
     # The consumer group of the service's worker; empty: the service's name. Two deployments

@@ -139,3 +139,28 @@ def test_the_workers_consume_what_the_table_says() -> None:
         ((name, handled),) = consumers
         assert name == service
         assert {OWNERS[event].topic for event in handled} == set(CONSUMES[service]), service
+
+
+def test_api_pods_hold_no_kafka_credentials_and_cannot_reach_the_brokers(rendered: Any) -> None:
+    """Only the workers relay and consume: a compromised api pod can forge no event, since it
+    holds no KafkaUser's password, no cluster CA, and no route to the brokers."""
+    objects = rendered["overlays/prod"]
+    users = {o["metadata"]["name"] for o in objects if o["kind"] == "KafkaUser"}
+    brokers = {"strimzi.io/cluster": "medrec-kafka", "strimzi.io/broker-role": "true"}
+    for service in SERVICES:
+        spec = _named(objects, "Deployment", f"medrec-{service}-api")["spec"]["template"]["spec"]
+        for container in spec["containers"]:
+            for item in container.get("env", []):
+                assert "_KAFKA_" not in item["name"], (service, item["name"])
+                ref = item.get("valueFrom", {}).get("secretKeyRef", {})
+                assert ref.get("name") not in users, (service, item["name"])
+        mounted = {v.get("secret", {}).get("secretName") for v in spec.get("volumes", [])}
+        assert "medrec-kafka-cluster-ca-cert" not in mounted, service
+        policy = _named(objects, "NetworkPolicy", f"medrec-{service}-api")["spec"]
+        for rule in policy["egress"]:
+            for peer in rule.get("to", []):
+                labels = peer.get("podSelector", {}).get("matchLabels", {})
+                assert not brokers.items() <= labels.items(), (service, rule)
+        worker = _named(objects, "Deployment", f"medrec-{service}-worker")
+        names = {e["name"] for e in worker["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert f"MEDREC_{service.upper()}_KAFKA_PASSWORD" in names  # the worker still can

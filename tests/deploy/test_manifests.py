@@ -175,11 +175,11 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
         ),
         (
             lambda objs: _set_env(
-                named(objs, "Deployment", "medrec-catalog-api"),
+                named(objs, "Deployment", "medrec-catalog-worker"),
                 "MEDREC_CATALOG_KAFKA_USERNAME",
                 "medrec-issuance",
             ),
-            "medrec-catalog-api: MEDREC_CATALOG_KAFKA_PASSWORD must come from Secret "
+            "medrec-catalog-worker: MEDREC_CATALOG_KAFKA_PASSWORD must come from Secret "
             "medrec-issuance",
         ),
         (
@@ -194,19 +194,30 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             "medrec-issuance (key password)",
         ),
         (
-            lambda objs: named(objs, "Deployment", "medrec-identity-api")["spec"]["template"][
+            lambda objs: named(objs, "Deployment", "medrec-identity-worker")["spec"]["template"][
                 "spec"
             ]["volumes"][-1]["secret"].update(secretName="medrec-minio-ca"),
-            "medrec-identity-api: MEDREC_IDENTITY_KAFKA_CA_FILE=/etc/medrec/kafka-ca/ca.crt is "
+            "medrec-identity-worker: MEDREC_IDENTITY_KAFKA_CA_FILE=/etc/medrec/kafka-ca/ca.crt is "
             "not ca.crt of a mount of Secret medrec-kafka-cluster-ca-cert",
         ),
         (
             lambda objs: _set_env(
-                named(objs, "Deployment", "medrec-ingest-api"),
+                named(objs, "Deployment", "medrec-ingest-worker"),
                 "MEDREC_INGEST_KAFKA_SASL_MECHANISM",
                 "SCRAM-SHA-256",
             ),
-            "medrec-ingest-api: MEDREC_INGEST_KAFKA_SASL_MECHANISM=SCRAM-SHA-256",
+            "medrec-ingest-worker: MEDREC_INGEST_KAFKA_SASL_MECHANISM=SCRAM-SHA-256",
+        ),
+        (  # an api given its service's Kafka password: it speaks to no broker
+            lambda objs: named(objs, "Deployment", "medrec-ingest-api")["spec"]["template"]["spec"][
+                "containers"
+            ][0]["env"].append(
+                {
+                    "name": "MEDREC_INGEST_KAFKA_PASSWORD",
+                    "valueFrom": {"secretKeyRef": {"name": "medrec-ingest", "key": "password"}},
+                }
+            ),
+            "medrec-ingest-api holds MEDREC_INGEST_KAFKA_PASSWORD",
         ),
         (  # the pods' egress back on the plain port: they cannot reach the tls listener
             lambda objs: named(objs, "NetworkPolicy", "medrec-catalog-worker")["spec"]["egress"][1][

@@ -14,7 +14,7 @@ def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
     port = free_port()
     # A second identity worker: housekeeping and an outbox relay (PersonVerified), as the first
     # one runs; relays share the outbox (FOR UPDATE SKIP LOCKED), so it changes nothing.
-    env = cluster.env("identity") | {"MEDREC_IDENTITY_WORKER_METRICS_PORT": str(port)}
+    env = cluster.env("identity", "worker") | {"MEDREC_IDENTITY_WORKER_METRICS_PORT": str(port)}
     binary = str(Path(sys.executable).parent / "medrec-identity-worker")
     log = cluster.logs / "identity-worker-metrics.log"
     worker = Process("identity-worker-metrics", [binary], log, env=env).start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import os
 import signal
 import subprocess
@@ -192,6 +193,11 @@ async def test_the_spare_is_confined_like_every_render_process() -> None:
             v.split(b"=", 1)[0] for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if v
         }
         assert names <= {b"MALLOC_ARENA_MAX", b"LANG", b"PATH", b"PYTHONPATH"}
+        status = dict(
+            line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+        assert int(status["CapEff"], 16) == int(status["CapPrm"], 16) == 0  # even under root
+        assert status["NoNewPrivs"].strip() == "1"
         # …and a copy made by it, under those limits, is whole and signed.
         _assert_signed_copy(*await _issue(await renderers.start(_job())))
     finally:
@@ -263,3 +269,58 @@ async def test_two_copies_at_once_each_get_a_child_of_their_own() -> None:
         assert renderers.spare is not None and renderers.spare not in (first, second)
     finally:
         await renderers.aclose()
+
+
+# What code running in a render child (a parser exploited by a hostile record) would try first:
+# the worker's environment (content keys, the service secret, S3 keys) and its memory. The
+# probe is imported by the child's interpreter at start (sitecustomize, from the PYTHONPATH the
+# child inherits) and runs when the child ends, after everything the child does to itself.
+_PROBE = """
+import atexit, json, os, pathlib, sys
+
+def _peek():
+    if not sys.argv[0].endswith("confined.py"):  # the worker has this PYTHONPATH too
+        return
+    parent, outcome = os.getppid(), {}
+    for name in ("environ", "mem"):
+        try:
+            with open(f"/proc/{parent}/{name}", "rb") as opened:
+                outcome[name] = opened.read(65536).decode("latin-1") if name == "environ" else ""
+        except PermissionError:
+            outcome[name] = None
+    pathlib.Path(__file__).with_name("peeked.json").write_text(json.dumps(outcome))
+
+atexit.register(_peek)
+"""
+
+_WORKER_WITH_SECRETS = """
+import asyncio, sys
+from medrec_issuance.documents.confined import Renderers
+
+async def main():
+    renderers = Renderers(int(sys.argv[1]))
+    await renderers.prepare()
+    spare = renderers.spare
+    assert await spare.ready()
+    spare.process.stdin.close()  # a spare no copy needed: it ends, and its probe runs
+    await spare.process.wait()
+    await renderers.aclose()
+
+asyncio.run(main())
+"""
+
+
+def test_a_render_child_cannot_read_the_workers_secrets(tmp_path: Path) -> None:
+    secret = "kek-1:" + "S" * 40
+    (tmp_path / "sitecustomize.py").write_text(_PROBE)
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    worker = subprocess.run(
+        [sys.executable, "-c", _WORKER_WITH_SECRETS, str(MEMORY)],
+        env={**os.environ, "PYTHONPATH": path, "MEDREC_ISSUANCE_CONTENT_KEYS": secret},
+        timeout=120,
+        check=True,
+    )
+    assert worker.returncode == 0
+    peeked = json.loads((tmp_path / "peeked.json").read_text())
+    read = [name for name, text in peeked.items() if text is not None]
+    assert read == [], f"the render child read its worker's {read}"

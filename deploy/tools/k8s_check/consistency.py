@@ -30,6 +30,7 @@ SERVICE_CHECKS: tuple[Callable[[Rendered, ServiceConfig], Iterable[str]], ...] =
     kafka.check_topics,
     kafka.check_worker_partitions,
     kafka.check_client_credentials,
+    kafka.check_apis_hold_no_kafka,
     kafka.check_user_acls,
     postgres.check_database_settings,
     object_store.check_s3_settings,

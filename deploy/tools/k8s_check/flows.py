@@ -10,14 +10,16 @@ from .selector import labels_match
 
 # The flows of ARCHITECTURE.md, as the services' code makes them: which medrec pod talks to which
 # engine or api. The NetworkPolicies must allow exactly these among the namespace's pods.
+# Only the workers speak to Kafka (the outbox relay, the consumers): an api writes its events to
+# the outbox table, and a compromised api pod can neither reach the brokers nor authenticate.
 FLOWS: dict[tuple[str, str], set[str]] = {
-    ("identity", "api"): {"pg", "kafka", "identity"},  # identity reads its own JWKS URL
+    ("identity", "api"): {"pg", "identity"},  # identity reads its own JWKS URL
     ("identity", "worker"): {"pg", "kafka"},
-    ("ingest", "api"): {"pg", "kafka", "minio", "identity"},
+    ("ingest", "api"): {"pg", "minio", "identity"},
     ("ingest", "worker"): {"pg", "kafka", "minio"},  # destruction deletes objects
-    ("catalog", "api"): {"pg", "kafka", "identity", "ingest"},  # linkage review: demographics
+    ("catalog", "api"): {"pg", "identity", "ingest"},  # linkage review: demographics
     ("catalog", "worker"): {"pg", "kafka", "identity", "ingest"},
-    ("issuance", "api"): {"pg", "kafka", "minio", "identity", "catalog"},
+    ("issuance", "api"): {"pg", "minio", "identity", "catalog"},
     ("issuance", "worker"): {"pg", "kafka", "minio", "identity", "catalog", "ingest"},
     # The portal calls the three APIs with the citizen's token; its database holds sessions.
     (PORTAL, "api"): {"pg", "identity", "catalog", "issuance"},

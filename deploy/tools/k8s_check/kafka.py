@@ -90,7 +90,7 @@ def check_client_credentials(r: Rendered, s: ServiceConfig) -> Iterator[str]:
             continue  # check_bootstrap says so
         cluster = kafka["metadata"]["name"]
         auth = (listener.get("authentication") or {}).get("type")
-        for component in ("api", "worker"):
+        for component in ("worker",):  # the apis speak to no broker (check_apis_hold_no_kafka)
             workload = r.named("Deployment", f"{s.who}-{component}")
             if workload is None:
                 continue
@@ -130,6 +130,26 @@ def check_client_credentials(r: Rendered, s: ServiceConfig) -> Iterator[str]:
                     f"{who}: {p}KAFKA_CA_FILE={ca_file or '(unset)'} is not ca.crt of a mount "
                     f"of Secret {cluster}-cluster-ca-cert"
                 )
+
+
+KAFKA_CREDENTIALS = ("KAFKA_USERNAME", "KAFKA_PASSWORD", "KAFKA_SECURITY_PROTOCOL", "KAFKA_CA_FILE")
+
+
+def check_apis_hold_no_kafka(r: Rendered, s: ServiceConfig) -> Iterator[str]:
+    """An api pod holds no Kafka credential: no SASL setting, no Secret of a KafkaUser, no
+    cluster CA mounted (only the worker relays and consumes)."""
+    api = r.named("Deployment", f"{s.who}-api")
+    if api is None:
+        return
+    users = {u["metadata"]["name"] for u in r.of("KafkaUser")}
+    for container in containers(api):
+        for name, item in _env(container).items():
+            ref = item.get("valueFrom", {}).get("secretKeyRef", {}).get("name")
+            if name.endswith(KAFKA_CREDENTIALS) or ref in users:
+                yield f"{s.who}-api holds {name}: an api speaks to no broker"
+    for volume in api["spec"]["template"]["spec"].get("volumes", []):
+        if volume.get("secret", {}).get("secretName", "").endswith("-cluster-ca-cert"):
+            yield f"{s.who}-api mounts the Kafka cluster CA: an api speaks to no broker"
 
 
 def _settings_values(r: Rendered, container: Obj) -> dict[str, str]:

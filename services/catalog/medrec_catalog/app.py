@@ -54,7 +54,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     app.state.db = db
     app.state.outbox = Outbox(messaging.outbox, "catalog")
     app.state.demographics = demographics
-    app.include_router(health_router(dependency_checks(db, settings)))
+    app.include_router(health_router(dependency_checks(db)))
     for router in (
         directory.router,
         records.router,

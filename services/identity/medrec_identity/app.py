@@ -23,8 +23,7 @@ from medrec_shared.db import Database, Transactions
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
 from medrec_shared.ratelimit import RateLimiter
-from medrec_shared.runtime import broker_reachable
-from medrec_shared.web import create_base_app, health_router
+from medrec_shared.web import create_base_app, dependency_checks, health_router
 
 log = get_logger(__name__)
 
@@ -95,14 +94,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     )
     app.state.token_rate_limiter = RateLimiter(db.sessions, rate_events, clock.now)
     install_oauth_errors(app)
-    app.include_router(
-        health_router(
-            {
-                "database": db.ping,
-                "broker": lambda: broker_reachable(settings.kafka_access()),
-            }
-        )
-    )
+    app.include_router(health_router(dependency_checks(db)))
     app.include_router(wellknown.router)
     app.include_router(clients.router)
     app.include_router(verification_api.router)

@@ -21,10 +21,9 @@ from medrec_ingest.transfers import endpoints as transfers
 from medrec_shared.db import Database
 from medrec_shared.deadletters.endpoints import dead_letter_router
 from medrec_shared.messaging import Outbox
-from medrec_shared.runtime import broker_reachable
 from medrec_shared.storage import ObjectStore
 from medrec_shared.vault import Vault
-from medrec_shared.web import create_base_app, health_router
+from medrec_shared.web import create_base_app, dependency_checks, health_router
 
 
 def build_vault(settings: IngestSettings) -> Vault:
@@ -106,15 +105,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.state.db = db
     app.state.vault = vault
     app.state.outbox = Outbox(messaging.outbox, "ingest")
-    app.include_router(
-        health_router(
-            {
-                "database": db.ping,
-                "broker": lambda: broker_reachable(settings.kafka_access()),
-                "storage": store.ping,
-            }
-        )
-    )
+    app.include_router(health_router(dependency_checks(db, store)))
     app.include_router(transfers.router)  # open, list, read, complete
     app.include_router(deposit.router)  # one record, its content, a batch
     app.include_router(openapi.router)

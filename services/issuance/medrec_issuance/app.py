@@ -81,7 +81,7 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
         app.state.clock.now,
         message="Too many authenticity checks from this address; try again shortly.",
     )
-    app.include_router(health_router(dependency_checks(db, settings, store)))
+    app.include_router(health_router(dependency_checks(db, store)))
     for router in (issuances_router, verify_router, proxies_router, proxies_admin_router):
         app.include_router(router)
     app.include_router(dead_letter_router(dead_letters))

@@ -7,7 +7,9 @@ holds the records it renders (each within `CopyLimits`, checked as the bytes arr
 finished copy, and its cap and a deadline bound the rest. The worker holds neither: it streams
 each record's content into the child and the signed copy out of it, a chunk at a time.
 
-The child gets no environment (no credentials); the signing key is in the job it reads.
+The child gets no environment (no credentials); the signing key is in the job it reads. Nor can
+it read the worker's: the worker that starts children is non-dumpable, and each child gives up
+every capability before it reads its job (`isolation`).
 
 A child is started before its copy is asked for: `Renderers` keeps one spare, started with the
 same empty environment and under the same caps, that has imported pyhanko, fpdf and Pillow and
@@ -45,6 +47,7 @@ from typing import Any, BinaryIO, Final
 from PIL import Image
 
 from .fonts import prepare_fonts
+from .isolation import drop_privileges, hide_from_same_uid
 from .limits import (
     NOT_PRODUCED,
     OUT_OF_MEMORY,
@@ -253,9 +256,13 @@ class ConfinedCopy:
 
 class Renderers:
     """The confined children of one worker: `start` gives each copy a child of its own, the
-    spare when there is a live one, and starts the next spare; `aclose` ends the spare."""
+    spare when there is a live one, and starts the next spare; `aclose` ends the spare.
+
+    The process that has renderers hides its environment and memory from its children (and
+    every other process of its uid) before any child starts."""
 
     def __init__(self, memory_bytes: int) -> None:
+        hide_from_same_uid()
         self.memory_bytes = memory_bytes
         self.spare: ConfinedCopy | None = None
         self._starting = asyncio.Lock()  # one spare at a time, however many copies run
@@ -380,6 +387,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _die_with(parent)
+    drop_privileges()  # before the job: nothing it brings may run with the worker's powers
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing a library prints may land in the answer
     _get_ready()  # a failure here is a child that never got ready: the worker starts another
