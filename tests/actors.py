@@ -57,8 +57,9 @@ class Operator:
 def service_client(
     cluster: Cluster, operator: Operator, service: str, scopes: list[str]
 ) -> httpx.Client:
-    """Another service's view of `service`: a client registered with only `scopes`."""
-    token = cluster.client_token(*operator.register_client([], scopes))
+    """Another service's view of `service`: a client provisioned (as deployment provisions the
+    services' clients) with only `scopes`."""
+    token = cluster.client_token(*cluster.provision_service_client("test-service", scopes))
     return httpx.Client(base_url=cluster.url(service), headers=bearer(token), timeout=120)
 
 

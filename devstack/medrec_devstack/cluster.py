@@ -3,9 +3,11 @@ topics and buckets, then the four services (api and worker each) as processes.""
 
 import asyncio
 import base64
+import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -259,11 +261,13 @@ class Cluster:
         await ensure_topics(self.infra.kafka_bootstrap, TOPICS)
 
     async def _register_service_clients(self) -> None:
-        """catalog's and issuance's clients, registered on the first start and kept (and again
-        when a kept one lacks a scope a newer version needs)."""
+        """catalog's and issuance's clients, provisioned on the first start and kept (and again
+        when a kept one lacks a scope a newer version needs). Their scopes are not issuable
+        through the API: they are provisioned as a deployment does, by identity's
+        `medrec-identity-service-clients` next to its database."""
         wanted = {
             "catalog": ["metadata:read", "demographics:read"],
-            "issuance": ["content:read", "catalog:read"],
+            "issuance": ["content:read", "catalog:read", "demographics:read"],
         }
         async with httpx.AsyncClient(base_url=self.url("identity"), timeout=30) as http:
             kept = self.secrets.service_clients
@@ -273,19 +277,28 @@ class Cluster:
                     del kept[service]
             if set(wanted) <= set(kept):
                 return
-            token = await operator_token(http, self.secrets)
             for service, scopes in wanted.items():
-                if service in kept:
-                    continue
-                response = await http.post(
-                    "/v1/clients",
-                    json={"name": f"medrec-{service}", "institution_codes": [], "scopes": scopes},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                response.raise_for_status()
-                body = response.json()
-                kept[service] = (body["client_id"], body["client_secret"])
+                if service not in kept:
+                    kept[service] = self.provision_service_client(f"medrec-{service}", scopes)
         self.secrets.keep_service_clients(self.state)
+
+    def provision_service_client(self, name: str, scopes: list[str]) -> tuple[str, str]:
+        """A client with service scopes, as deployment provisions one: (client_id, secret)."""
+        command = [self._bin("medrec-identity-service-clients"), "register", "--name", name]
+        for scope in scopes:
+            command += ["--scope", scope]
+        done = subprocess.run(  # noqa: S603 - our own entry point, no shell
+            command,
+            env={**os.environ, **self.env("identity")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise LauncherError(f"provisioning {name} failed: {done.stderr.strip()[-300:]}")
+        body = json.loads(done.stdout)
+        return body["client_id"], body["client_secret"]
 
     def _migrate(self) -> None:
         """Each service's new migrations, all services at once (they have a database each)."""
@@ -388,13 +401,3 @@ async def _authenticates(
     data = {"grant_type": "client_credentials"} | ({"scope": " ".join(scopes)} if scopes else {})
     response = await http.post("/oauth/token", data=data, auth=(client_id, client_secret))
     return response.status_code == 200
-
-
-async def operator_token(http: httpx.AsyncClient, secrets_: Secrets) -> str:
-    response = await http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(secrets_.admin_client_id, secrets_.admin_client_secret),
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])

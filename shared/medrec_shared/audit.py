@@ -32,3 +32,33 @@ def access_event(
         decision=decision,
         reason=reason,
     )
+
+
+# Why one of medrec's services read a record's plaintext or a person's demographics: the caller
+# says so on every internal read, and the person's access history shows it (issue #25, 6).
+Purpose = Literal["certified_copy", "linkage_review", "proxy_review"]
+PURPOSE_TEXT: dict[str, str] = {
+    "certified_copy": "purpose: certified copy (issuance)",
+    "linkage_review": "purpose: linkage review (an operator compares demographics)",
+    "proxy_review": "purpose: Art. 21 review (an operator compares the patient's name)",
+}
+# What catalog's access_log stores (models.AccessLogEntry); the event is cut to fit where it is
+# made, so a consumer never parks it.
+ACTOR_ID_MAX, RESOURCE_ID_MAX, SUBJECT_MAX = 64, 64, 64
+
+
+def system_access(
+    client_id: str, subject_key: str, resource_type: str, resource_id: str, purpose: Purpose
+) -> AccessRecorded:
+    """A service client's read (content or demographics) as the subject's history shows it: who
+    read (the client id), what (the record or person id) and why (the purpose the caller gave)."""
+    return AccessRecorded(
+        subject_person_key=subject_key[:SUBJECT_MAX],
+        actor_type="service",
+        actor_id=client_id[:ACTOR_ID_MAX],
+        action="view",
+        resource_type=resource_type,
+        resource_id=resource_id[:RESOURCE_ID_MAX],
+        decision="allowed",
+        reason=PURPOSE_TEXT[purpose],
+    )

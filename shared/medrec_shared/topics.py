@@ -6,7 +6,8 @@ the outbox refuses to write an event its service does not own, the workers subsc
 A topic can have several producers (catalog announces RecordRetentionDue, RecordLinked and
 RecordUnlinked on ingest's record topic; catalog and issuance both record accesses; identity
 announces PersonVerified on the audit topic, keyed by the person like every event there, and
-the one identity's Kafka user may already write), so ownership is per event type.
+the one identity's Kafka user may already write; ingest and identity record their service
+clients' content and demographics reads there too), so ownership is per event type.
 
 The `producer` field is what the sender says it is: this check stops a misrouted or
 misconfigured producer, and a forged event from a service that may write the topic but not that
@@ -47,7 +48,7 @@ OWNERS: dict[str, Ownership] = {
     "IssuanceRequested": _owned("topic_issuance", "issuance"),
     "IssuanceReady": _owned("topic_issuance", "issuance"),
     "IssuanceFailed": _owned("topic_issuance", "issuance"),
-    "AccessRecorded": _owned("topic_audit", "catalog", "issuance"),
+    "AccessRecorded": _owned("topic_audit", "catalog", "issuance", "ingest", "identity"),
     "PersonVerified": _owned("topic_audit", "identity"),
 }
 assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"

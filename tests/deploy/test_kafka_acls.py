@@ -88,8 +88,9 @@ def test_the_grants_are_what_the_events_table_says(rendered: Any) -> None:
     writes = {s: {t for _, t, _, op in needed(objects, s) if op == "Write"} for s in SERVICES}
     reads = {s: {(k, t) for k, t, _, op in needed(objects, s) if op == "Read"} for s in SERVICES}
     assert writes == {
-        "identity": {"medrec.audit.v1"},  # PersonVerified
-        "ingest": {"medrec.transfer.v1", "medrec.record.v1"},
+        "identity": {"medrec.audit.v1"},  # PersonVerified; AccessRecorded (demographics reads)
+        # ... and AccessRecorded: its service clients' content and demographics reads
+        "ingest": {"medrec.transfer.v1", "medrec.record.v1", "medrec.audit.v1"},
         "catalog": {"medrec.record.v1", "medrec.audit.v1"},
         "issuance": {"medrec.issuance.v1", "medrec.audit.v1"},
     }

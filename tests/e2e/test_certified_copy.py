@@ -14,7 +14,15 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Citizen, Institution, Operator, eventually, inline, record_body
+from tests.actors import (
+    Citizen,
+    Institution,
+    Operator,
+    bearer,
+    eventually,
+    inline,
+    record_body,
+)
 from tests.support.clock import clock_at
 
 pytestmark = pytest.mark.e2e
@@ -241,3 +249,50 @@ def test_an_expired_copy_is_gone(cluster: Cluster, world: World) -> None:
         assert response.status_code == 410
         assert response.json()["status"] == 410
     assert owner.issuance.get(f"/v1/issuances/{issuance_id}/document").status_code == 200
+
+
+# --- service reads are provisioned, and recorded (issue #25, 6) ------------------------------
+@pytest.mark.parametrize(
+    "scope", ["content:read", "catalog:read", "metadata:read", "demographics:read"]
+)
+def test_an_operator_cannot_register_a_client_with_a_service_scope(
+    cluster: Cluster, scope: str
+) -> None:
+    operator = Operator(cluster)
+    before = operator.identity.get("/v1/clients", headers=bearer(operator.token)).json()["items"]
+    response = operator.identity.post(
+        "/v1/clients",
+        json={"name": "내부 열람기", "institution_codes": [], "scopes": ["admin", scope]},
+        headers=bearer(operator.token),
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == ["scopes"] and scope in errors[0]["message"]
+    after = operator.identity.get("/v1/clients", headers=bearer(operator.token)).json()["items"]
+    assert len(after) == len(before)
+
+
+def test_every_record_the_copy_read_shows_in_the_owners_history_with_its_purpose(
+    cluster: Cluster, world: World
+) -> None:
+    issuance_client = cluster.secrets.service_clients["issuance"][0]
+
+    def content_reads() -> dict[str, dict[str, Any]] | None:
+        response = world.owner.catalog.get("/v1/me/access-log", params={"limit": 500})
+        reads = {
+            e["resource_id"]: e
+            for e in response.json()["items"]
+            if (e["actor_type"], e["resource_type"]) == ("service", "record_content")
+        }
+        return reads if set(world.mine) <= set(reads) else None
+
+    reads = eventually(content_reads, what="the copy's content reads in the owner's history")
+    assert set(reads) == set(world.mine)  # the other person's record is not in this history
+    for entry in reads.values():
+        assert (entry["actor_id"], entry["action"], entry["decision"]) == (
+            issuance_client,
+            "view",
+            "allowed",
+        )
+        assert entry["reason"] == "purpose: certified copy (issuance)"

@@ -15,6 +15,10 @@ from tests.actors import Citizen, Institution, Operator, bearer, eventually, inl
 pytestmark = pytest.mark.e2e
 
 PATIENT_RRN, PATIENT_NAME, BIRTH = "520606-1234560", "최영수", "1952-06-06"
+# A second record under the patient's RRN, deposited under another name (a clinic's typo, or
+# another person's RRN typed there): never copied for a request naming 최영수.
+MISFILED_NAME = "최영식"
+MASKED_RRN = "520606-1******"
 CONSENT = b"%PDF-1.4 consent form signed by the patient CONSENT-91c2"
 KINSHIP = b"\x89PNG\r\n\x1a\n family relation certificate KINSHIP-4d1e"
 
@@ -43,8 +47,13 @@ def setting(cluster: Cluster) -> Setting:
         service_end="2025-06-02",
     )
     assert vendor.put_record(transfer, "n-1", body).status_code == 201
+    misfiled = record_body(
+        PATIENT_RRN, MISFILED_NAME, BIRTH, inline("다른 기록".encode(), "text/plain"),
+        kind="nursing_record", service_start="2025-07-01", service_end="2025-07-01",
+    )  # fmt: skip
+    assert vendor.put_record(transfer, "n-2", misfiled).status_code == 201
     patient = Citizen(cluster, PATIENT_NAME, PATIENT_RRN, phone="010-5555-0001")
-    eventually(lambda: len(patient.records()) == 1, what="the patient's record in catalog")
+    eventually(lambda: len(patient.records()) == 2, what="the patient's records in catalog")
     spouse = Citizen(cluster, "김순자", "550707-2234561", phone="010-5555-0002")
     operator = Operator(cluster)
     admin = httpx.Client(
@@ -54,9 +63,12 @@ def setting(cluster: Cluster) -> Setting:
 
 
 def submit(
-    citizen: Citizen, relation: str = "spouse", **files: tuple[str, bytes, str]
+    citizen: Citizen,
+    relation: str = "spouse",
+    name: str = PATIENT_NAME,
+    **files: tuple[str, bytes, str],
 ) -> httpx.Response:
-    request = {"patient": {"name": PATIENT_NAME, "rrn": PATIENT_RRN}, "relation": relation}
+    request = {"patient": {"name": name, "rrn": PATIENT_RRN}, "relation": relation}
     files = files or {
         "consent_form": ("consent.pdf", CONSENT, "application/pdf"),
         "kinship_certificate": ("kinship.png", KINSHIP, "image/png"),
@@ -226,7 +238,7 @@ def test_a_requester_lists_their_own_requests_newest_first_a_page_at_a_time(
     )
     assert set(oldest) == {
         "request_id", "status", "relation", "reason", "issuance_id", "institution_code",
-        "created_at",
+        "created_at", "outcome",
     }  # fmt: skip
     listed = json.dumps(first | rest, ensure_ascii=False)
     assert PATIENT_NAME not in listed and PATIENT_RRN not in listed  # no other person's data
@@ -252,3 +264,111 @@ def test_the_list_of_own_requests_documents_its_problems(cluster: Cluster) -> No
     responses = document["paths"]["/v1/proxy-requests"]["get"]["responses"]
     for status in ("401", "403", "422", "default"):
         assert "application/problem+json" in responses[status]["content"], status
+
+
+# --- Art. 21 review: the typed patient against what is held (issue #25, 1) ------------------
+KINSHIP_ONLY = {"kinship_certificate": ("kinship.png", KINSHIP, "image/png")}
+
+
+def access_log(citizen: Citizen) -> list[dict[str, Any]]:
+    response = citizen.catalog.get("/v1/me/access-log", params={"limit": 500})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_a_strangers_rrn_under_another_name_is_approved_with_nothing_to_copy(
+    cluster: Cluster, setting: Setting
+) -> None:
+    admin, patient = setting.admin, setting.patient
+    stranger = Citizen(cluster, "박도윤", "900101-1234568", phone="010-5555-0004")
+    submitted = submit(stranger, "relative_of_deceased_or_incapable", "홍길동", **KINSHIP_ONLY)
+    assert submitted.status_code == 202, submitted.text
+    request_id = submitted.json()["request_id"]
+
+    review = admin.get(f"/v1/admin/proxy-requests/{request_id}")
+    assert review.status_code == 200, review.text
+    detail = review.json()
+    assert detail["patient"] == {
+        "name": "홍길동", "rrn": MASKED_RRN, "birth_date": BIRTH, "sex": "male",
+    }  # fmt: skip
+    assert PATIENT_RRN not in review.text
+    assert {(h["name"], h["records"], h["matches"]) for h in detail["held_names"]} == {
+        (PATIENT_NAME, 1, False),
+        (MISFILED_NAME, 1, False),
+    }
+    assert detail["name_matches"] is False
+    assert [d["kind"] for d in detail["documents"]] == ["kinship_certificate"]
+
+    approved = admin.post(
+        f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "증명서 확인"}
+    )
+    assert approved.status_code == 200, approved.text
+    for seen in (approved.json(), stranger.issuance.get(f"/v1/proxy-requests/{request_id}").json()):
+        assert seen["status"] == "approved"
+        assert seen.get("issuance_id") is None
+        assert "nothing to copy" in seen["outcome"]
+    mine = stranger.issuance.get("/v1/proxy-requests").json()["items"]
+    assert "nothing to copy" in next(r for r in mine if r["request_id"] == request_id)["outcome"]
+
+    def recorded() -> list[dict[str, Any]] | None:
+        entries = access_log(patient)
+        review_read = [
+            e for e in entries
+            if (e["actor_type"], e["action"], e["resource_id"]) == ("operator", "view", request_id)
+        ]  # fmt: skip
+        name_reads = [
+            e for e in entries
+            if e["actor_type"] == "service" and e["resource_type"] == "record_demographics"
+            and "Art. 21 review" in (e["reason"] or "")
+        ]  # fmt: skip
+        nothing = [
+            e for e in entries
+            if e["resource_id"] == request_id and "nothing to copy" in (e["reason"] or "")
+        ]  # fmt: skip
+        return (
+            review_read + name_reads if review_read and len(name_reads) >= 2 and nothing else None
+        )
+
+    entries = eventually(recorded, what="the review's reads in the patient's access log")
+    assert {e["resource_id"] for e in entries if e["actor_type"] == "service"} == {
+        r["record_id"] for r in patient.records()
+    }
+
+
+def test_the_typed_name_copies_only_the_records_held_under_it(
+    cluster: Cluster, setting: Setting
+) -> None:
+    admin = setting.admin
+    daughter = Citizen(cluster, "최미래", "800808-2234567", phone="010-5555-0005")
+    # Spaced as a form may be typed: names are compared as linkage compares them.
+    submitted = submit(daughter, "relative_of_deceased_or_incapable", "최 영수", **KINSHIP_ONLY)
+    request_id = submitted.json()["request_id"]
+    detail = admin.get(f"/v1/admin/proxy-requests/{request_id}").json()
+    assert {(h["name"], h["matches"]) for h in detail["held_names"]} == {
+        (PATIENT_NAME, True),
+        (MISFILED_NAME, False),
+    }
+    assert detail["name_matches"] is True
+
+    approved = admin.post(
+        f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "가족관계 확인"}
+    ).json()
+    assert approved["status"] == "approved" and approved["issuance_id"]
+    assert "nothing to copy" not in approved["outcome"]
+    ready = daughter.wait_ready(approved["issuance_id"])
+    assert ready["record_count"] == 1  # 최영수's record; not the one deposited as 최영식
+
+
+def test_the_review_queue_holds_no_personal_data(cluster: Cluster, setting: Setting) -> None:
+    stranger = Citizen(cluster, "장서준", "910202-1234563", phone="010-5555-0006")
+    submit(stranger, "relative_of_deceased_or_incapable", "홍길동", **KINSHIP_ONLY)
+    for status in ("submitted", "approved", "rejected"):
+        queue = setting.admin.get(
+            "/v1/admin/proxy-requests", params={"limit": 500, "status": status}
+        )
+        assert queue.status_code == 200, queue.text
+        for personal in ("홍길동", PATIENT_NAME, MISFILED_NAME, "520606", BIRTH, MASKED_RRN):
+            assert personal not in queue.text
+        for item in queue.json()["items"]:
+            assert not {"patient", "held_names", "name_matches"} & set(item)

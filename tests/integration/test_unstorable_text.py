@@ -53,7 +53,7 @@ def test_the_public_directory_refuses_nul(
 
 
 def test_a_service_client_path_with_nul_is_refused(cluster: Cluster, operator: Operator) -> None:
-    token = cluster.client_token(*operator.register_client([], ["catalog:read"]))
+    token = cluster.client_token(*cluster.provision_service_client("test", ["catalog:read"]))
     response = httpx.get(
         f"{cluster.url('catalog')}/internal/v1/persons/a%00b/records",
         headers=bearer(token),

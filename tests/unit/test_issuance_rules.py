@@ -31,7 +31,6 @@ from medrec_issuance.verify.service import code_matches, was_issued
 from medrec_shared.auth import Principal
 from medrec_shared.pages import page_of
 from medrec_shared.problems import (
-    Conflict,
     Forbidden,
     Gone,
     NotFound,
@@ -294,17 +293,30 @@ def test_a_review_records_who_decided_when_and_why() -> None:
         proxies.check_reviewable(request)
 
 
-def test_approval_needs_records_and_issues_them_to_the_requester() -> None:
+def test_approval_issues_only_the_records_under_the_typed_name_to_the_requester() -> None:
     request = proxy_request()
-    with pytest.raises(Conflict):
-        proxies.require_records([])
-    records = [{"record_id": str(uuid.uuid4())}, {"record_id": str(uuid.uuid4())}]
-    proxies.require_records(records)
-    new = proxies.approved_issuance(request, "최영수", records)
+    mine, misfiled, gone = (uuid.uuid4() for _ in range(3))
+    records = [{"record_id": str(r)} for r in (mine, misfiled, gone)]
+    names = {mine: "류 영수", misfiled: "최영식"}  # `gone`: destroyed since catalog listed it
+    matching = proxies.records_under_name(records, names, "유영수")  # 두음법칙, spaces
+    assert matching == [{"record_id": str(mine)}]
+    assert proxies.records_under_name(records, names, "홍길동") == []
+    new = proxies.approved_issuance(request, "최영수", matching)
     assert (new.requester_subject, new.requester_actor) == ("person-spouse", None)
     assert new.subject_person_key == "key-patient"
-    assert new.record_ids == [uuid.UUID(r["record_id"]) for r in records]
+    assert new.record_ids == [mine]
     assert new.purpose == "Art. 21 (spouse)"
+
+
+def test_the_reviewer_reads_the_rrn_masked_and_what_it_gives() -> None:
+    typed = proxies.patient_as_typed({"name": "홍길동", "rrn": "850315-1234567"})
+    assert (typed.rrn, typed.birth_date.isoformat(), typed.sex) == (
+        "850315-1******",
+        "1985-03-15",
+        "male",
+    )
+    held = proxies.held_names({uuid.uuid4(): "최영수", uuid.uuid4(): "최영수"}, "홍길동")
+    assert [(h.name, h.records, h.matches) for h in held] == [("최영수", 2, False)]
 
 
 # --- the vocabulary in the database ---------------------------------------------------------

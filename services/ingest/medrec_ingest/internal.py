@@ -1,4 +1,6 @@
-"""Service-to-service reads: record metadata for catalog, plaintext content for issuance."""
+"""Service-to-service reads: record metadata for catalog, plaintext content for issuance. Every
+content read is recorded, in the read's own transaction (the outbox: committed before the first
+byte goes out), in the owner's access history with the calling client and its purpose."""
 
 import base64
 import uuid
@@ -7,13 +9,46 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_ingest.deposit.repository import RecordRepository
-from medrec_ingest.deps import ContentReader, DbSession, MetadataReader, VaultDep
+from medrec_ingest.deps import (
+    ContentReader,
+    DbSession,
+    MetadataReader,
+    OutboxDep,
+    Settings,
+    VaultDep,
+)
 from medrec_ingest.models import Record, RecordStatus
+from medrec_ingest.settings import IngestSettings
+from medrec_shared.audit import Purpose, system_access
+from medrec_shared.messaging import Outbox
 from medrec_shared.problems import NotFound
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
+
+
+def owner_key(record: Record) -> str:
+    """Whose history a read of `record` goes to: its owner's person key; for a record without an
+    RRN not linked yet, its match key (whoever it turns out to be), or its id before it has one."""
+    return record.person_key or record.match_key or str(record.record_id)
+
+
+async def record_read(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    client_id: str,
+    record: Record,
+    resource_type: str,
+    purpose: Purpose,
+) -> None:
+    """A service client's read of `record` into its owner's access history (outbox, durable)."""
+    event = system_access(
+        client_id, owner_key(record), resource_type, str(record.record_id), purpose
+    )
+    await outbox.add(session, settings.topic_audit, event.subject_person_key, event)
 
 
 def metadata_of(record: Record) -> dict[str, Any]:
@@ -53,11 +88,19 @@ async def records_metadata(
 
 @router.get("/records/{record_id}/content")
 async def record_content(
-    record_id: uuid.UUID, session: DbSession, vault: VaultDep, _: ContentReader
+    record_id: uuid.UUID,
+    purpose: Purpose,
+    session: DbSession,
+    vault: VaultDep,
+    caller: ContentReader,
+    outbox: OutboxDep,
+    settings: Settings,
 ) -> StreamingResponse:
+    """The record's plaintext, for the purpose the caller names (`purpose`)."""
     record = await RecordRepository(session).get(record_id)
     if record is None or record.status != RecordStatus.stored or record.object_key is None:
         raise NotFound("No such record.")
+    await record_read(session, outbox, settings, caller.subject, record, "record_content", purpose)
     assert record.kek_id is not None and record.wrapped_dek is not None
     digest = base64.b64encode(bytes.fromhex(record.sha256)).decode()
     return StreamingResponse(

@@ -7,7 +7,7 @@ from medrec_issuance.bodies import body_limits
 from medrec_issuance.issuances.endpoints import router as issuances_router
 from medrec_issuance.issuer.service import load_or_create_issuer
 from medrec_issuance.models import dead_letters, messaging, rate_events
-from medrec_issuance.ports import CatalogPort, IdentityPort
+from medrec_issuance.ports import CatalogPort, IdentityPort, IngestPort
 from medrec_issuance.proxies.endpoints import admin_router as proxies_admin_router
 from medrec_issuance.proxies.endpoints import router as proxies_router
 from medrec_issuance.settings import IssuanceSettings
@@ -28,7 +28,7 @@ def service_credentials(settings: IssuanceSettings) -> ClientCredentials:
         settings.token_url,
         settings.client_id,
         settings.client_secret.get_secret_value(),
-        "content:read catalog:read",
+        "content:read catalog:read demographics:read",
     )
 
 
@@ -52,6 +52,8 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     keyring = keyring_of(settings)
     store = object_store(settings)
     catalog = ServiceClient(settings.catalog_url, service_credentials(settings))
+    # The names records were deposited under, for an operator's Art. 21 review.
+    ingest = ServiceClient(settings.ingest_url, service_credentials(settings))
     identity = IdentityPort(settings.identity_url)
 
     @asynccontextmanager
@@ -60,6 +62,7 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
         _, app.state.issuer_cert = await load_or_create_issuer(Transactions.of(db), keyring)
         yield
         await catalog.aclose()
+        await ingest.aclose()
         await identity.aclose()
         await db.dispose()
 
@@ -74,6 +77,7 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     app.state.outbox = Outbox(messaging.outbox, "issuance")
     app.state.vault = Vault(store, settings.copies_bucket, keyring)
     app.state.catalog = CatalogPort(catalog)
+    app.state.ingest = IngestPort(ingest)
     app.state.identity = identity
     app.state.rate_limiter = RateLimiter(
         db.sessions,

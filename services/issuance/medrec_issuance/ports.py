@@ -1,5 +1,6 @@
 """The other services as issuance sees them: catalog for record metadata and ownership, ingest
-for plaintext content, identity for the subject's name on the cover."""
+for plaintext content and the names records were deposited under (Art. 21 review), identity for
+the subject's name on the cover."""
 
 import uuid
 from collections.abc import AsyncGenerator
@@ -33,6 +34,9 @@ class CatalogPort:
         return items
 
 
+DEMOGRAPHICS_BATCH = 500  # ingest's limit per request
+
+
 class ContentGone(Exception):
     """Ingest no longer holds the record (destroyed or withdrawn since catalog listed it)."""
 
@@ -42,15 +46,36 @@ class IngestPort:
         self.client = client
 
     async def content(self, record_id: uuid.UUID) -> AsyncGenerator[bytes, None]:
+        """The plaintext, read for a certified copy (ingest records the read, with that purpose,
+        in the owner's access history)."""
         headers = await self.client.headers()
         async with self.client.http.stream(
-            "GET", f"/internal/v1/records/{record_id}/content", headers=headers
+            "GET",
+            f"/internal/v1/records/{record_id}/content",
+            headers=headers,
+            params={"purpose": "certified_copy"},
         ) as response:
             if response.status_code == 404:
                 raise ContentGone
             response.raise_for_status()
             async for chunk in response.aiter_bytes():
                 yield chunk
+
+    async def patient_names(self, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The name each stored record was deposited under, for an Art. 21 review (ingest records
+        each read, purpose proxy_review, in the owner's access history). Records ingest no
+        longer holds are absent."""
+        names: dict[uuid.UUID, str] = {}
+        for start in range(0, len(record_ids), DEMOGRAPHICS_BATCH):
+            batch = record_ids[start : start + DEMOGRAPHICS_BATCH]
+            response = await self.client.post(
+                "/internal/v1/records:demographics",
+                json={"record_ids": [str(r) for r in batch], "purpose": "proxy_review"},
+            )
+            response.raise_for_status()
+            for item in response.json()["items"]:
+                names[uuid.UUID(item["record_id"])] = str(item["name"])
+        return names
 
 
 class IdentityPort:

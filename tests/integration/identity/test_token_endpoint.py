@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Operator
 from tests.integration.identity.lab import Lab, identity_lab, new_address
 
 PER_CLIENT, PER_ADDRESS = 4, 3
@@ -44,7 +43,7 @@ def base(lab: Lab) -> datetime:
 
 @pytest.fixture(scope="module")
 def client(cluster: Cluster) -> tuple[str, str]:
-    return Operator(cluster).register_client([], ["catalog:read", "metadata:read"])
+    return cluster.provision_service_client("test-service", ["catalog:read", "metadata:read"])
 
 
 def via(lab: Lab, peer: str, forwarded_for: str | None = None) -> httpx.Client:

@@ -118,7 +118,7 @@ class Load:
         code = new_code()
         self.cluster = cluster
         self.client = operator.register_client([code])
-        reader_id, reader_secret = operator.register_client([], ["content:read"])
+        reader_id, reader_secret = cluster.provision_service_client("test", ["content:read"])
         reader_token = cluster.client_token(reader_id, reader_secret)
         self.urls = [lab.url(0), lab.url(1)]
         self.readers = [
@@ -178,7 +178,10 @@ class Load:
 
     def read_back(self, record: Deposited, replica: int) -> None:
         try:
-            got = self.readers[replica].get(f"/internal/v1/records/{record.record_id}/content")
+            got = self.readers[replica].get(
+                f"/internal/v1/records/{record.record_id}/content",
+                params={"purpose": "certified_copy"},
+            )
         except httpx.HTTPError as error:
             self.fail(f"read {record.external_id}: {type(error).__name__}")
             return

@@ -65,7 +65,9 @@ def _kept(text: str) -> dict[str, Any]:
 
 
 def _read(reader: httpx.Client, record_id: Any) -> httpx.Response:
-    return reader.get(f"/internal/v1/records/{record_id}/content")
+    return reader.get(
+        f"/internal/v1/records/{record_id}/content", params={"purpose": "certified_copy"}
+    )
 
 
 def _tidy(ingest_admin: httpx.Client) -> dict[str, int]:

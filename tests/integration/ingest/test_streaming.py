@@ -85,7 +85,13 @@ def test_streamed_content_is_stored_encrypted_and_announced_once_verified(
     sha = digest_of(size, b"big")
     record = declare(client, transfer_id, "scan-1", size, sha)
     assert store.events(transfer_id, "RecordStored") == []
-    assert reader.get(f"/internal/v1/records/{record['record_id']}/content").status_code == 404
+    assert (
+        reader.get(
+            f"/internal/v1/records/{record['record_id']}/content",
+            params={"purpose": "certified_copy"},
+        ).status_code
+        == 404
+    )
 
     digest = digest_header(sha)
     response = client.put_content(transfer_id, "scan-1", pattern(size, b"big"), "text/plain",
@@ -103,7 +109,11 @@ def test_streamed_content_is_stored_encrypted_and_announced_once_verified(
     assert [e["data"]["record_id"] for e in events] == [record["record_id"]]
     assert events[0]["data"]["size"] == size and events[0]["data"]["sha256"] == sha
 
-    with reader.stream("GET", f"/internal/v1/records/{record['record_id']}/content") as got:
+    with reader.stream(
+        "GET",
+        f"/internal/v1/records/{record['record_id']}/content",
+        params={"purpose": "certified_copy"},
+    ) as got:
         assert got.status_code == 200
         assert got.headers["content-digest"] == digest
         read = hashlib.sha256()

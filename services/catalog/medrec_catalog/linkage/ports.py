@@ -19,7 +19,8 @@ class DemographicsPort:
     @staticmethod
     async def _read(client: ServiceClient, path: str) -> dict[str, Any] | None:
         try:
-            response = await client.get(path)
+            # Each read lands in the person's access history with this purpose.
+            response = await client.get(path, params={"purpose": "linkage_review"})
             if response.status_code != 404:
                 response.raise_for_status()
         except httpx.HTTPError:

@@ -17,6 +17,10 @@ KNOWN_SCOPES = frozenset(
         "demographics:read",
     }
 )
+# Scopes that read records' plaintext, owners or demographics across every person: held only by
+# medrec's own services, whose clients deployment provisions (`medrec-identity-service-clients`),
+# never an operator through the API (an operator minting one could read anyone's records).
+SERVICE_SCOPES = frozenset({"content:read", "catalog:read", "metadata:read", "demographics:read"})
 INSTITUTION_CODE = r"^\d{8}$"
 
 
@@ -33,6 +37,12 @@ class ClientIn(BaseModel):
         unknown = set(scopes) - KNOWN_SCOPES
         if unknown:
             raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
+        reserved = set(scopes) & SERVICE_SCOPES
+        if reserved:
+            raise ValueError(
+                f"service scopes are provisioned by deployment, not registered here: "
+                f"{', '.join(sorted(reserved))}"
+            )
         return sorted(set(scopes))
 
 

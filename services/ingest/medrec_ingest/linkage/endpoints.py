@@ -1,20 +1,23 @@
-"""The demographics of a record deposited without an RRN, for catalog's linkage review (scope
-demographics:read): the name, birth date and sex an operator compares with a person's. Each read
-is logged here by record and caller (ids only); catalog records the operator's act in the
-person's access history."""
+"""The demographics of records, for an operator's review (scope demographics:read): the name,
+birth date and sex an operator compares, in catalog's linkage review (one record deposited
+without an RRN beside a person) and issuance's Art. 21 review (the records held under the RRN a
+requester typed, beside the name they typed). Every read is recorded, in the read's own
+transaction, in the owner's access history with the calling client and the purpose it gave."""
 
 import json
 import uuid
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deposit.service import PATIENT_CONTEXT
-from medrec_ingest.deps import DbSession, DemographicsReader, VaultDep
-from medrec_ingest.models import RecordStatus
-from medrec_shared.crypto import unseal
+from medrec_ingest.deps import DbSession, DemographicsReader, OutboxDep, Settings, VaultDep
+from medrec_ingest.internal import record_read
+from medrec_ingest.models import Record, RecordStatus
+from medrec_shared.audit import Purpose
+from medrec_shared.crypto import Keyring, unseal
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import NotFound
 
@@ -29,16 +32,62 @@ class RecordDemographics(BaseModel):
     sex: str
 
 
+def _demographics(keyring: Keyring, record: Record) -> RecordDemographics:
+    patient = json.loads(unseal(keyring, record.patient_sealed, context=PATIENT_CONTEXT))
+    return RecordDemographics(
+        record_id=record.record_id,
+        name=patient["name"],
+        birth_date=record.birth_date,
+        sex=record.sex,
+    )
+
+
 @router.get("/records/{record_id}/demographics", response_model=RecordDemographics)
 async def record_demographics(
-    record_id: uuid.UUID, session: DbSession, vault: VaultDep, caller: DemographicsReader
+    record_id: uuid.UUID,
+    purpose: Purpose,
+    session: DbSession,
+    vault: VaultDep,
+    caller: DemographicsReader,
+    outbox: OutboxDep,
+    settings: Settings,
 ) -> RecordDemographics:
-    """Only for a stored record that came without an RRN (a record with one is never reviewed)."""
+    """Only for a stored record that came without an RRN (linkage reviews those alone)."""
     record = await RecordRepository(session).get(record_id)
     if record is None or record.status != RecordStatus.stored or record.match_key is None:
         raise NotFound("No such record without an RRN.")
-    patient = json.loads(unseal(vault.keyring, record.patient_sealed, context=PATIENT_CONTEXT))
-    log.info("demographics_read", record_id=str(record_id), caller=caller.subject)
-    return RecordDemographics(
-        record_id=record_id, name=patient["name"], birth_date=record.birth_date, sex=record.sex
+    await record_read(
+        session, outbox, settings, caller.subject, record, "record_demographics", purpose
     )
+    log.info("demographics_read", record_id=str(record_id), caller=caller.subject)
+    return _demographics(vault.keyring, record)
+
+
+class DemographicsQuery(BaseModel):
+    record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    purpose: Purpose
+
+
+class DemographicsList(BaseModel):
+    items: list[RecordDemographics]
+
+
+@router.post("/records:demographics", response_model=DemographicsList)
+async def records_demographics(
+    query: DemographicsQuery,
+    session: DbSession,
+    vault: VaultDep,
+    caller: DemographicsReader,
+    outbox: OutboxDep,
+    settings: Settings,
+) -> DemographicsList:
+    """Several stored records' demographics, with or without an RRN (issuance's Art. 21 review
+    compares the name each was deposited under); records not held, or not stored, are left
+    out."""
+    records = await RecordRepository(session).stored_among(query.record_ids)
+    for record in records:
+        await record_read(
+            session, outbox, settings, caller.subject, record, "record_demographics", query.purpose
+        )
+    log.info("demographics_read", records=len(records), caller=caller.subject)
+    return DemographicsList(items=[_demographics(vault.keyring, r) for r in records])

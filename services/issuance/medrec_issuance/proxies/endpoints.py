@@ -16,12 +16,14 @@ from medrec_issuance.models import ProxyRequestStatus
 from medrec_issuance.proxies import service
 from medrec_issuance.proxies.schemas import (
     OwnProxyRequest,
+    ProxyRequestDetail,
     ProxyRequestForReview,
     ProxyRequestIn,
     ProxyRequestOut,
     Review,
     proxy_out,
 )
+from medrec_shared.logs import get_logger
 from medrec_shared.pages import Page
 from medrec_shared.problems import ValidationFailed, field_errors
 from medrec_shared.text import unstorable_errors
@@ -29,6 +31,7 @@ from medrec_shared.vault import Vault
 from medrec_shared.web import Now
 
 router = APIRouter(tags=["proxy requests"])
+log = get_logger(__name__)
 admin_router = APIRouter(tags=["proxy requests (operators)"], prefix="/v1/admin/proxy-requests")
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 MAX_DOCUMENT = 10 * 1024 * 1024
@@ -186,6 +189,33 @@ async def list_requests(
     return await service.review_queue(session, wanted, limit, cursor)
 
 
+@admin_router.get("/{request_id}", response_model=ProxyRequestDetail)
+async def show_request(
+    request_id: uuid.UUID,
+    http: Request,
+    session: DbSession,
+    operator: Operator,
+    outbox: OutboxDep,
+    settings: Settings,
+) -> ProxyRequestDetail:
+    """One request with the patient as the requester typed them (the RRN masked after its
+    seventh digit, the birth date and sex it gives) and the names the records held under that
+    RRN were deposited under, each marked matching or not. An audited read: it goes to the
+    patient's access history, and so does ingest's read of each record's name."""
+    app = http.app.state
+    detail = await service.review_of(
+        session,
+        outbox,
+        settings,
+        (app.catalog, app.ingest),
+        app.vault.keyring,
+        operator,
+        request_id,
+    )
+    log.info("proxy_request_viewed", request_id=str(request_id), operator=operator.subject)
+    return detail
+
+
 @admin_router.get("/{request_id}/documents/{kind}", response_class=StreamingResponse)
 async def read_document(
     request_id: uuid.UUID, kind: DocumentKind, http: Request, session: DbSession, _: Operator
@@ -221,7 +251,7 @@ async def approve(
         session,
         outbox,
         settings,
-        http.app.state.catalog,
+        (http.app.state.catalog, http.app.state.ingest),
         vault.keyring,
         operator,
         request_id,

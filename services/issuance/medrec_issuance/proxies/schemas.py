@@ -1,7 +1,7 @@
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -25,12 +25,23 @@ class ProxyRequestIn(BaseModel):
     institution_code: str | None = Field(default=None, pattern=r"^\d{8}$")
 
 
+NOTHING_TO_COPY = (
+    "approved, nothing to copy: no record held under this RRN was deposited under the name given"
+)
+COPY_MADE = "approved: a certified copy of the records held under the name given is made"
+
+
 class ProxyRequestOut(BaseModel):
     request_id: uuid.UUID
     status: ProxyRequestStatus
     relation: Relation
     reason: str | None = None
     issuance_id: uuid.UUID | None = None
+    outcome: str | None = Field(
+        default=None,
+        description="What an approval did: a copy of the records whose patient name matches "
+        "the name given, or nothing to copy when none does",
+    )
 
 
 class OwnProxyRequest(ProxyRequestOut):
@@ -51,6 +62,13 @@ class ProxyRequestForReview(ProxyRequestOut):
     documents: list[dict[str, Any]]
 
 
+def outcome_of(request: ProxyRequest) -> str | None:
+    """An approval without an issuance matched no record (approving always issues otherwise)."""
+    if request.status != ProxyRequestStatus.approved:
+        return None
+    return COPY_MADE if request.issuance_id else NOTHING_TO_COPY
+
+
 def proxy_out(request: ProxyRequest) -> ProxyRequestOut:
     return ProxyRequestOut(
         request_id=request.request_id,
@@ -58,6 +76,7 @@ def proxy_out(request: ProxyRequest) -> ProxyRequestOut:
         relation=request.relation,
         reason=request.reason,
         issuance_id=request.issuance_id,
+        outcome=outcome_of(request),
     )
 
 
@@ -72,6 +91,35 @@ def for_review(request: ProxyRequest, documents: Sequence[ProxyDocument]) -> Pro
             for d in documents
         ],
     )
+
+
+class PatientAsTyped(BaseModel):
+    """The patient as the requester typed them: the RRN masked after its seventh digit, and
+    the birth date and sex it gives."""
+
+    name: str
+    rrn: str = Field(description="YYMMDD-G******")
+    birth_date: date
+    sex: str = Field(description="male or female, from the RRN's seventh digit")
+
+
+class HeldName(BaseModel):
+    """A name the patient's records were deposited under, compared with the typed one as
+    linkage compares names (medrec_shared.linkage.normalise_name)."""
+
+    held_by: Literal["ingest"] = "ingest"
+    name: str
+    records: int
+    matches: bool
+
+
+class ProxyRequestDetail(ProxyRequestForReview):
+    """One request as its reviewer reads it (an audited read): the patient as typed beside the
+    documents, and the names held for that RRN. Only records under a matching name are copied."""
+
+    patient: PatientAsTyped
+    held_names: list[HeldName]
+    name_matches: bool = Field(description="whether any record is held under the name given")
 
 
 def own_out(request: ProxyRequest) -> OwnProxyRequest:

@@ -4,13 +4,20 @@ operator reviews each request once, approving (one certified copy of the patient
 the requester) or rejecting, with a reason. There is no automatic online access for them. Every
 act goes to the patient's access log.
 
+An RRN is no proof of anything (anyone may type a stranger's): the reviewer reads the patient as
+typed (name, and the birth date and sex the RRN gives) beside the documents and the names the
+records under that RRN were deposited under, and an approval copies only the records whose
+deposited name matches the typed one, compared as linkage compares names
+(`medrec_shared.linkage.normalise_name`). An approval that matches none copies nothing and says
+so.
+
 Functions here take the caller's session and never commit: the request owns the transaction."""
 
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,10 +30,13 @@ from medrec_issuance.models import (
     ProxyRequestStatus,
     Relation,
 )
-from medrec_issuance.ports import CatalogPort
+from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.proxies.repository import ProxyRequestRepository
 from medrec_issuance.proxies.schemas import (
+    HeldName,
     OwnProxyRequest,
+    PatientAsTyped,
+    ProxyRequestDetail,
     ProxyRequestForReview,
     ProxyRequestIn,
     for_review,
@@ -38,9 +48,11 @@ from medrec_shared.auth import Principal
 from medrec_shared.crypto import Keyring, blind_index, seal, unseal
 from medrec_shared.events import AccessRecorded
 from medrec_shared.ids import new_id
+from medrec_shared.linkage import normalise_name
 from medrec_shared.messaging import Outbox
 from medrec_shared.pages import Page, page_of
 from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from medrec_shared.rrn import parse_rrn
 from medrec_shared.vault import Vault
 
 PATIENT_CONTEXT = b"issuance.proxy.patient"
@@ -214,10 +226,95 @@ def mark_reviewed(
     proxy.reviewed_by, proxy.reviewed_at = operator.subject, now
 
 
-def require_records(records: Sequence[dict[str, Any]]) -> None:
-    """Without records there is nothing to approve."""
-    if not records:
-        raise Conflict("No records are held for this patient; reject the request instead.")
+def same_name(typed: str, held: str | None) -> bool:
+    return held is not None and normalise_name(typed) == normalise_name(held)
+
+
+def records_under_name(
+    records: Sequence[dict[str, Any]], names: Mapping[uuid.UUID, str], typed: str
+) -> list[dict[str, Any]]:
+    """The records whose deposited patient name is the typed one; a record whose name ingest
+    did not answer (destroyed since) is not copied."""
+    return [r for r in records if same_name(typed, names.get(uuid.UUID(r["record_id"])))]
+
+
+def held_names(names: Mapping[uuid.UUID, str], typed: str) -> list[HeldName]:
+    """Each name the records were deposited under (as deposited), how many, and whether it is
+    the typed one; matching first."""
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    held = [HeldName(name=n, records=c, matches=same_name(typed, n)) for n, c in counts.items()]
+    return sorted(held, key=lambda h: (not h.matches, h.name))
+
+
+def masked_rrn(rrn: str) -> str:
+    """`YYMMDD-G******`: the birth date and sex a reviewer compares, not the number."""
+    return rrn[:8] + "*" * 6
+
+
+def patient_as_typed(patient: Mapping[str, str]) -> PatientAsTyped:
+    rrn, born, sex = parse_rrn(patient["rrn"], today=date.max)
+    return PatientAsTyped(name=patient["name"], rrn=masked_rrn(rrn), birth_date=born, sex=sex)
+
+
+def typed_patient(keyring: Keyring, proxy: ProxyRequest) -> dict[str, str]:
+    """{name, rrn} as the requester typed them (sealed since)."""
+    patient: dict[str, str] = json.loads(
+        unseal(keyring, proxy.patient_sealed, context=PATIENT_CONTEXT)
+    )
+    return patient
+
+
+async def held_records(
+    catalog: CatalogPort, ingest: IngestPort, proxy: ProxyRequest
+) -> tuple[list[dict[str, Any]], dict[uuid.UUID, str]]:
+    """The records an approval would draw from (the patient's, at the named institution if
+    one was named) and the name each was deposited under."""
+    records = await catalog.records_of(proxy.patient_person_key, proxy.institution_code)
+    names = await ingest.patient_names([uuid.UUID(r["record_id"]) for r in records])
+    return records, names
+
+
+async def review_of(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IssuanceSettings,
+    services: tuple[CatalogPort, IngestPort],
+    keyring: Keyring,
+    operator: Principal,
+    request_id: uuid.UUID,
+) -> ProxyRequestDetail:
+    """One request for its reviewer, recorded in the patient's access history (an operator
+    read the name typed for them and the names their records hold)."""
+    repository = ProxyRequestRepository(session)
+    proxy = await repository.get(request_id)
+    if proxy is None:
+        raise NotFound("No such request.")
+    patient = typed_patient(keyring, proxy)
+    _, names = await held_records(*services, proxy)
+    held = held_names(names, patient["name"])
+    await outbox.add(
+        session,
+        settings.topic_audit,
+        proxy.patient_person_key,
+        AccessRecorded(
+            subject_person_key=proxy.patient_person_key,
+            actor_type="operator",
+            actor_id=operator.subject[:64],
+            action="view",
+            resource_type="proxy_request",
+            resource_id=str(proxy.request_id),
+            decision="allowed",
+            reason="Art. 21 review: the request beside the names held",
+        ),
+    )
+    return ProxyRequestDetail(
+        **for_review(proxy, await repository.documents(request_id)).model_dump(),
+        patient=patient_as_typed(patient),
+        held_names=held,
+        name_matches=any(h.matches for h in held),
+    )
 
 
 def approved_issuance(
@@ -243,26 +340,34 @@ async def approve(
     session: AsyncSession,
     outbox: Outbox,
     settings: IssuanceSettings,
-    catalog: CatalogPort,
+    services: tuple[CatalogPort, IngestPort],
     keyring: Keyring,
     operator: Principal,
     request_id: uuid.UUID,
     reason: str,
     now: datetime,
 ) -> ProxyRequest:
+    """Approves; copies only the records deposited under the typed name, or, when none is,
+    nothing (the request says so: `schemas.outcome_of`)."""
     proxy = await _submitted(session, request_id)
-    records = await catalog.records_of(proxy.patient_person_key, proxy.institution_code)
-    require_records(records)
-    patient = json.loads(unseal(keyring, proxy.patient_sealed, context=PATIENT_CONTEXT))
+    patient = typed_patient(keyring, proxy)
+    records, names = await held_records(*services, proxy)
+    matching = records_under_name(records, names, patient["name"])
+    mark_reviewed(proxy, ProxyRequestStatus.approved, operator, reason, now)
+    if not matching:
+        # catalog's access_log.reason holds 200 characters
+        said = f"approved, nothing to copy (no record under the name given): {reason}"[:200]
+        audit = proxy_audit(proxy, "issuance_request", "allowed", said)
+        await outbox.add(session, settings.topic_audit, proxy.patient_person_key, audit)
+        return proxy
     issuance = await start_issuance(
         session,
         outbox,
         settings,
-        approved_issuance(proxy, patient["name"], records),
+        approved_issuance(proxy, patient["name"], matching),
         now,
         proxy_audit(proxy, "issuance_request", "allowed", f"approved: {reason}"),
     )
-    mark_reviewed(proxy, ProxyRequestStatus.approved, operator, reason, now)
     proxy.issuance_id = issuance.issuance_id
     return proxy
 
