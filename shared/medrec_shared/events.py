@@ -1,14 +1,31 @@
 """Event envelope and payloads. JSON on the wire; never an RRN, a name or clinical content:
-events carry ids, keyed hashes, codes, dates and counts."""
+events carry ids, keyed hashes, codes, dates and counts.
+
+Every text field is bounded here, where the event is made (an event over its bounds cannot be
+built, so it is refused in the request that would announce it), to no more than what each
+consumer stores: an event a consumer cannot store is parked as a dead letter for good, and what
+it said (an access in someone's history) is lost. tests/unit/test_event_bounds.py checks each
+bound against each consumer's column."""
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from medrec_shared.ids import new_id
 from medrec_shared.logs import get_correlation_id
+
+# The bounds of the events' text fields, named for what they hold.
+Key = Annotated[str, Field(max_length=64)]  # a keyed hash, a subject or person id, a SHA-256
+InstitutionCode = Annotated[str, Field(max_length=8)]
+Vocabulary = Annotated[str, Field(max_length=32)]  # a record's kind or specialty, a resource type
+ContentType = Annotated[str, Field(max_length=100)]
+Reason = Annotated[str, Field(max_length=200)]  # a reason in words, written by the service
+# An operator's review reason, as the access history shows it: up to REVIEW_REASON_MAX as typed,
+# with what was decided ("approved: ") before it.
+REVIEW_REASON_MAX = 500
+ACCESS_REASON_MAX = 1000
 
 
 class EventData(BaseModel):
@@ -44,11 +61,11 @@ class Envelope(BaseModel):
 # -- medrec.transfer.v1 (key: transfer id) ----------------------------------------------------
 class InstitutionInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    code: str
-    name: str
-    type: str
-    address: str
-    region: str
+    code: InstitutionCode
+    name: Annotated[str, Field(max_length=200)]
+    type: Annotated[str, Field(max_length=50)]
+    address: Annotated[str, Field(max_length=300)]
+    region: Annotated[str, Field(max_length=50)]
 
 
 class TransferOpened(EventData):
@@ -62,7 +79,7 @@ class TransferOpened(EventData):
 class TransferCompleted(EventData):
     type: ClassVar[str] = "TransferCompleted"
     transfer_id: uuid.UUID
-    institution_code: str
+    institution_code: InstitutionCode
     record_count: int
     expired_on_arrival: int
 
@@ -70,7 +87,7 @@ class TransferCompleted(EventData):
 class TransferReleased(EventData):
     type: ClassVar[str] = "TransferReleased"
     transfer_id: uuid.UUID
-    institution_code: str
+    institution_code: InstitutionCode
     grace_until: datetime
 
 
@@ -79,18 +96,18 @@ class RecordStored(EventData):
     type: ClassVar[str] = "RecordStored"
     record_id: uuid.UUID
     transfer_id: uuid.UUID
-    institution_code: str
-    person_key: str | None
-    kind: str
-    specialty: str
+    institution_code: InstitutionCode
+    person_key: Key | None
+    kind: Vocabulary
+    specialty: Vocabulary
     service_start: date
     service_end: date
-    content_type: str
+    content_type: ContentType
     size: int
-    sha256: str
+    sha256: Key
     # A record without an RRN (person_key None): the keyed hash of its normalised name, birth
     # date and sex (medrec_shared.linkage), for catalog to propose linkage candidates.
-    match_key: str | None = None
+    match_key: Key | None = None
 
 
 class RecordMatchKeyAssigned(EventData):
@@ -100,7 +117,7 @@ class RecordMatchKeyAssigned(EventData):
 
     type: ClassVar[str] = "RecordMatchKeyAssigned"
     record_id: uuid.UUID
-    match_key: str
+    match_key: Key
 
 
 class RecordRetentionDue(EventData):
@@ -112,13 +129,13 @@ class RecordRetentionDue(EventData):
 class RecordDestroyed(EventData):
     type: ClassVar[str] = "RecordDestroyed"
     record_id: uuid.UUID
-    reason: str
+    reason: Reason
 
 
 class RecordWithdrawn(EventData):
     type: ClassVar[str] = "RecordWithdrawn"
     record_id: uuid.UUID
-    reason: str
+    reason: Reason
 
 
 class RecordLinked(EventData):
@@ -127,7 +144,7 @@ class RecordLinked(EventData):
 
     type: ClassVar[str] = "RecordLinked"
     record_id: uuid.UUID
-    person_key: str
+    person_key: Key
     candidate_id: uuid.UUID
 
 
@@ -150,27 +167,27 @@ class IssuanceReady(EventData):
     type: ClassVar[str] = "IssuanceReady"
     issuance_id: uuid.UUID
     pages: int
-    sha256: str
+    sha256: Key
 
 
 class IssuanceFailed(EventData):
     type: ClassVar[str] = "IssuanceFailed"
     issuance_id: uuid.UUID
-    reason: str
+    reason: Reason
 
 
 # -- medrec.audit.v1 (key: subject person key) -------------------------------------------------
 class AccessRecorded(EventData):
     type: ClassVar[str] = "AccessRecorded"
-    subject_person_key: str
+    subject_person_key: Key
     actor_type: Literal["citizen", "guardian", "operator", "service", "proxy"]
-    actor_id: str
-    acting_for: str | None = None
+    actor_id: Key
+    acting_for: Key | None = None
     action: Literal["list", "view", "issuance_request", "download", "verify", "link", "unlink"]
-    resource_type: str
-    resource_id: str
+    resource_type: Vocabulary
+    resource_id: Key
     decision: Literal["allowed", "denied"]
-    reason: str | None = None
+    reason: Annotated[str, Field(max_length=ACCESS_REASON_MAX)] | None = None
 
 
 class PersonVerified(EventData):
@@ -180,9 +197,9 @@ class PersonVerified(EventData):
 
     type: ClassVar[str] = "PersonVerified"
     person_id: uuid.UUID
-    person_key: str
-    match_key: str
-    match_key_any_sex: str
+    person_key: Key
+    match_key: Key
+    match_key_any_sex: Key
 
 
 EVENT_TYPES: dict[str, type[EventData]] = {

@@ -133,3 +133,26 @@ def test_the_child_later_sees_the_parents_acts_in_their_own_access_log(
     for entry in acts.values():
         assert entry["actor_id"] == family["parent"].person_id
         assert entry["acting_for"] == teen.person_id
+
+
+def test_a_guardian_sees_only_their_own_acts_in_the_childs_access_log(
+    cluster: Cluster, family: dict[str, Any]
+) -> None:
+    """The child, signed in on their own, lists and views their records; the parent acting for
+    them reads the child's access log and finds their own acts there, but none of the child's."""
+    teen = Citizen(cluster, TEEN_NAME, TEEN_RRN, phone="010-7000-0002")
+    assert teen.records()  # the child's own act, logged as the citizen's
+
+    def own_list_logged() -> bool:
+        items = teen.catalog.get("/v1/me/access-log", params={"limit": 500}).json()["items"]
+        return any(e["actor_type"] == "citizen" and e["action"] == "list" for e in items)
+
+    eventually(own_list_logged, what="the child's own act in their log")
+    acting = ActingGuardian(family["parent"], teen.person_id)
+    response = acting.catalog.get("/v1/me/access-log", params={"limit": 500})
+    assert response.status_code == 200, response.text
+    seen = response.json()["items"]
+    assert seen, "the guardian's own acts are shown"
+    assert {e["actor_type"] for e in seen} == {"guardian"}
+    assert {e["actor_id"] for e in seen} == {family["parent"].person_id}
+    assert {"list", "issuance_request", "download"} <= {e["action"] for e in seen}

@@ -214,6 +214,47 @@ def test_an_approved_record_is_the_persons_alone_until_it_is_unlinked(
     assert row["object_key"] is None and row["wrapped_dek"] is None
 
 
+def test_a_copy_still_pending_when_its_record_is_unlinked_is_never_made(
+    cluster: Cluster, world: World
+) -> None:
+    """B is approved now, and asks for a copy while issuance's worker is down (so the copy is
+    held pending); the record is unlinked from B before the worker comes back. The copy ends
+    failed with a reason B reads, nothing is stored, and B can never download it."""
+    theirs = next(c for c in candidates(world.admin, world.record_id)
+                  if c["person_id"] == world.b.person_id)  # fmt: skip
+    approved = world.admin.post(
+        f"/v1/admin/linkage-candidates/{theirs['candidate_id']}/approve",
+        json={"reason": "주소와 전화번호 확인"},
+    )
+    assert approved.status_code == 200, approved.text
+    eventually(world.b.records, what="the record in B's list")
+    cluster.stop_process("issuance", "worker")
+    try:
+        pending = world.b.request_copy([world.record_id])
+        copy = f"/v1/issuances/{pending['issuance_id']}"
+        unlinked = world.admin.post(
+            f"/v1/admin/records/{world.record_id}/unlink", json={"reason": "다른 사람으로 확인"}
+        )
+        assert unlinked.status_code == 200, unlinked.text
+        assert world.b.issuance.get(copy).json()["status"] == "pending"
+    finally:
+        cluster.start_process("issuance", "worker")
+
+    def settled() -> dict[str, Any] | None:
+        body: dict[str, Any] = world.b.issuance.get(copy).json()
+        return body if body["status"] != "pending" else None
+
+    ended = eventually(settled, what="B's pending copy to be settled")
+    assert ended["status"] == "failed", ended
+    assert "신청인의 기록이 아닌" in ended["failure_reason"]
+    assert ended["pages"] is None and ended["sha256"] is None
+    document = world.b.issuance.get(f"{copy}/document")
+    assert document.status_code == 409, document.text
+    (row,) = sql(cluster, "issuance", "SELECT object_key, wrapped_dek FROM issuances "
+                 "WHERE issuance_id = $1", uuid.UUID(pending["issuance_id"]))  # fmt: skip
+    assert row["object_key"] is None and row["wrapped_dek"] is None
+
+
 def test_no_name_birth_date_or_rrn_in_any_event_log_line_or_list(
     cluster: Cluster, world: World
 ) -> None:

@@ -166,7 +166,8 @@ class AccessLogEntry(CatalogBase):
     resource_type: Mapped[str] = mapped_column(String(32))
     resource_id: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(String(200))
+    # As long as AccessRecorded.reason may be (tests/unit/test_event_bounds.py checks it).
+    reason: Mapped[str | None] = mapped_column(String(1000))
     occurred_at: Mapped[datetime]
 
 

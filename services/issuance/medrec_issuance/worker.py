@@ -64,8 +64,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         "issuance",
         {
             "IssuanceRequested": on_issuance_requested(fulfilment),
-            "RecordDestroyed": on_record_destroyed(vault),
-            "RecordUnlinked": on_record_unlinked(vault),
+            "RecordDestroyed": on_record_destroyed(fulfilment),
+            "RecordUnlinked": on_record_unlinked(fulfilment),
         },
     )
     return {

@@ -1,15 +1,14 @@
-"""A person's access history (or their child's, for a guardian): whose it is is decided where
-every record access is, in `records.service`."""
+"""A person's access history (or, for a guardian, their own acts in their child's): what the
+caller may read is decided in `access_log.service`."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from medrec_catalog.access_log.repository import AccessLogRepository
 from medrec_catalog.access_log.schemas import AccessLogOut
+from medrec_catalog.access_log.service import access_log_of
 from medrec_catalog.deps import Citizen, DbSession
-from medrec_catalog.records.service import subject_key
 from medrec_shared.pages import Page, page_of
 
 router = APIRouter(tags=["me"])
@@ -20,7 +19,9 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 async def my_access_log(
     session: DbSession, principal: Citizen, limit: Limit = 50, cursor: uuid.UUID | None = None
 ) -> Page[AccessLogOut]:
-    rows = await AccessLogRepository(session).for_subject(subject_key(principal), limit + 1, cursor)
+    """Who did what with the subject's records, newest first. A guardian acting for a child
+    sees only their own acts on the child's records, not the child's own nor anyone else's."""
+    rows = await access_log_of(session, principal, limit + 1, cursor)
     return page_of(
         rows,
         limit,

@@ -15,9 +15,14 @@ class AccessLogRepository(Repository):
         await self.session.flush()
 
     async def for_subject(
-        self, person_key: str, limit: int, before: uuid.UUID | None
+        self, person_key: str, limit: int, before: uuid.UUID | None, *, guardian: str | None
     ) -> Sequence[AccessLogEntry]:
+        """The person's entries; with `guardian`, only those that guardian did acting for them."""
         query = select(AccessLogEntry).where(AccessLogEntry.subject_person_key == person_key)
+        if guardian is not None:
+            query = query.where(
+                AccessLogEntry.actor_type == "guardian", AccessLogEntry.actor_id == guardian
+            )
         if before:
             query = query.where(AccessLogEntry.event_id < before)
         rows = await self.session.execute(

@@ -8,10 +8,13 @@ from pydantic import BaseModel, Field
 
 from medrec_catalog.models import CandidateStatus
 from medrec_catalog.records.schemas import InstitutionRef
+from medrec_shared.events import REVIEW_REASON_MAX
 
 
 class DecisionIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="Why; kept with the decision")
+    reason: str = Field(
+        min_length=1, max_length=REVIEW_REASON_MAX, description="Why; kept with the decision"
+    )
 
 
 class CandidateOut(BaseModel):

@@ -5,9 +5,11 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from medrec_shared.events import REVIEW_REASON_MAX
+
 
 class ExtensionIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=REVIEW_REASON_MAX)
 
 
 class ExtensionOut(BaseModel):

@@ -72,6 +72,10 @@ TOO_SLOW: Final = f"사본을 만드는 데 걸리는 시간이 한도를 넘었
 RECORD_GONE: Final = (
     "선택한 기록 중 더 이상 보관되어 있지 않은 기록이 있어 사본을 만들 수 없습니다."
 )
+RECORD_NOT_THE_SUBJECTS: Final = (
+    "선택한 기록 중 신청인의 기록이 아닌 것으로 확인된 기록이 있어 사본을 만들지 않았습니다. "
+    "남은 기록으로 다시 발급을 신청할 수 있습니다."
+)
 NOT_PRODUCED: Final = "사본을 만들지 못했습니다."
 # Why a copy was purged (issuances/handlers.py), in the same words for the citizen.
 PURGED_RECORD_DESTROYED: Final = "사본에 담긴 기록의 보존기한이 끝나 사본이 폐기되었습니다."

@@ -8,12 +8,18 @@ stored size before any download and otherwise streamed into the child, and the s
 streamed from the child into the vault. A copy over its limits fails with the reason the citizen
 reads; the same records would fail the same way, so it is never left to be retried.
 
+Every record must still be the copy's subject's: catalog's owner of each is compared with the
+copy's subject before rendering and again just before the copy is stored, since an operator may
+unlink a record (or it may be destroyed) while the copy waits or renders. A record that is no
+longer theirs fails the copy and nothing is stored: a copy is never made for the wrong person.
+
 It runs inside the event handler's transaction (the inbox row and these effects commit together,
 see `handlers`): it takes that session and never commits."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,10 +27,12 @@ from medrec_issuance.documents import CoverPage, RecordDocument
 from medrec_issuance.documents.confined import CopyJob, Refused, Renderers
 from medrec_issuance.documents.limits import (
     RECORD_GONE,
+    RECORD_NOT_THE_SUBJECTS,
     content_too_large,
     record_too_large,
 )
 from medrec_issuance.documents.render import is_rendered
+from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.ports import CatalogPort, ContentGone, IngestPort
 from medrec_issuance.settings import IssuanceSettings
@@ -56,11 +64,9 @@ class Fulfilment:
     clock: Clock
     renderers: Renderers  # the confined children, one kept ready ahead of the next copy
 
-    async def _document(self, record_id: uuid.UUID) -> RecordDocument | None:
+    @staticmethod
+    def _document(record_id: uuid.UUID, meta: dict[str, Any]) -> RecordDocument:
         """The record as catalog describes it, without its content."""
-        meta = await self.catalog.record(record_id)
-        if meta is None:
-            return None
         return RecordDocument(
             record_id=str(record_id),
             institution_name=meta["institution"]["name"] or meta["institution"]["code"],
@@ -75,6 +81,19 @@ class Fulfilment:
             size=int(meta["size"]),
             sha256=meta["sha256"],
         )
+
+    async def _documents(self, issuance: Issuance) -> list[RecordDocument] | str:
+        """The copy's records as catalog describes them now, or the reason the copy cannot hold
+        them: one is gone, or is no longer the subject's."""
+        documents = []
+        for record_id in issuance.record_ids:
+            meta = await self.catalog.record(record_id)
+            if meta is None:  # destroyed or withdrawn since the request
+                return RECORD_GONE
+            if meta.get("person_key") != issuance.subject_person_key:  # unlinked since
+                return RECORD_NOT_THE_SUBJECTS
+            documents.append(self._document(record_id, meta))
+        return documents
 
     def _over_limits(self, documents: list[RecordDocument]) -> str | None:
         """A reason when the stored sizes alone put the copy over its limits."""
@@ -92,15 +111,12 @@ class Fulfilment:
 
     async def fulfil(self, session: AsyncSession, issuance: Issuance) -> None:
         """A pending issuance becomes ready (stored, announced) or failed (announced)."""
-        documents = []
-        for record_id in issuance.record_ids:
-            document = await self._document(record_id)
-            if document is None:  # destroyed or withdrawn since the request
-                await self._fail(session, issuance, RECORD_GONE)
-                return
-            documents.append(document)
+        documents = await self._documents(issuance)
+        if isinstance(documents, str):
+            await self.fail(session, issuance, documents)
+            return
         if reason := self._over_limits(documents):
-            await self._fail(session, issuance, reason)
+            await self.fail(session, issuance, reason)
             return
         now = self.clock.now()
         institutions = list(dict.fromkeys(d.institution_name for d in documents))
@@ -128,11 +144,17 @@ class Fulfilment:
             outcome = await child.outcome(self.settings.render_timeout_seconds)
             if isinstance(outcome, Refused):
                 log.warning("copy_refused", issuance_id=str(issuance.issuance_id))
-                await self._fail(session, issuance, outcome.reason)
+                await self.fail(session, issuance, outcome.reason)
+                return
+            # The render took a while: a record unlinked or destroyed meanwhile must not be
+            # stored for this subject.
+            if isinstance(reason_now := await self._documents(issuance), str):
+                log.warning("copy_records_changed", issuance_id=str(issuance.issuance_id))
+                await self.fail(session, issuance, reason_now)
                 return
             stored = await self.vault.put(f"copies/{issuance.issuance_id}", child.pdf())
         except ContentGone:  # catalog had not heard yet: the same as gone from catalog
-            await self._fail(session, issuance, RECORD_GONE)
+            await self.fail(session, issuance, RECORD_GONE)
             return
         finally:
             await child.close()
@@ -155,7 +177,8 @@ class Fulfilment:
             ),
         )
 
-    async def _fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:
+    async def fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:
+        """The copy will not be made: `reason` is what the citizen reads."""
         issuance.status, issuance.failure_reason = IssuanceStatus.failed, reason
         await self.outbox.add(
             session,
@@ -163,3 +186,19 @@ class Fulfilment:
             issuance.issuance_id,
             IssuanceFailed(issuance_id=issuance.issuance_id, reason=reason),
         )
+
+    async def take_record_from_copies(
+        self, session: AsyncSession, record_id: uuid.UUID, *, purged: str, failed: str
+    ) -> None:
+        """No copy may hold the record any more: each stored copy that does is destroyed
+        (object and data key) and marked purged with `purged`; each still pending is failed
+        with `failed`, before it is rendered. Idempotent, so a redelivered event changes
+        nothing more."""
+        for issuance in await IssuanceRepository(session).holding(record_id):
+            if issuance.status == IssuanceStatus.pending:
+                await self.fail(session, issuance, failed)
+                continue
+            assert issuance.object_key is not None
+            await self.vault.delete(issuance.object_key)  # idempotent if redelivered
+            issuance.object_key = issuance.kek_id = issuance.wrapped_dek = None
+            issuance.status, issuance.failure_reason = IssuanceStatus.purged, purged

@@ -4,21 +4,26 @@ row: it takes that session and never commits, so a redelivered event is applied 
 - IssuanceRequested: the worker fulfils the pending issuance (renders, signs, stores the copy).
 - RecordDestroyed: when a record is destroyed at the end of its retention period, the stored
   copies that include it are destroyed too (object and data key): its content must not outlive
-  it here.
+  it here. Copies still pending that include it fail: they can no longer be made.
 - RecordUnlinked: when an operator finds a record was linked to the wrong person, the stored
   copies that include it are destroyed as well: they were made for that person, and would
-  otherwise stay downloadable by them until they expire."""
+  otherwise stay downloadable by them until they expire. Copies still pending that include it
+  fail before they are rendered for the wrong person (rendering checks the owner as well, for a
+  copy it reaches before this event)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medrec_issuance.documents.limits import PURGED_RECORD_DESTROYED, PURGED_RECORD_UNLINKED
+from medrec_issuance.documents.limits import (
+    PURGED_RECORD_DESTROYED,
+    PURGED_RECORD_UNLINKED,
+    RECORD_GONE,
+    RECORD_NOT_THE_SUBJECTS,
+)
 from medrec_issuance.issuances.fulfilment import Fulfilment
 from medrec_issuance.issuances.repository import IssuanceRepository
-from medrec_issuance.issuances.service import purge_copies_holding
 from medrec_issuance.models import IssuanceStatus
 from medrec_shared.events import Envelope, IssuanceRequested, RecordDestroyed, RecordUnlinked
 from medrec_shared.messaging import Handler
-from medrec_shared.vault import Vault
 
 RecordGone = RecordDestroyed | RecordUnlinked  # no copy may hold the record any more
 
@@ -34,21 +39,29 @@ def on_issuance_requested(fulfilment: Fulfilment) -> Handler:
     return handle
 
 
-def purging_copies(vault: Vault, event_type: type[RecordGone], reason: str) -> Handler:
-    """The handler of an event after which no copy may hold its record: the copies that do are
-    purged, with `reason` for the citizen."""
+def purging_copies(
+    fulfilment: Fulfilment, event_type: type[RecordGone], *, purged: str, failed: str
+) -> Handler:
+    """The handler of an event after which no copy may hold its record: the stored copies that
+    do are purged (`purged` for the citizen), the pending ones failed (`failed`)."""
 
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, event_type)
-        await purge_copies_holding(session, vault, event.record_id, reason)
+        await fulfilment.take_record_from_copies(
+            session, event.record_id, purged=purged, failed=failed
+        )
 
     return handle
 
 
-def on_record_destroyed(vault: Vault) -> Handler:
-    return purging_copies(vault, RecordDestroyed, PURGED_RECORD_DESTROYED)
+def on_record_destroyed(fulfilment: Fulfilment) -> Handler:
+    return purging_copies(
+        fulfilment, RecordDestroyed, purged=PURGED_RECORD_DESTROYED, failed=RECORD_GONE
+    )
 
 
-def on_record_unlinked(vault: Vault) -> Handler:
-    return purging_copies(vault, RecordUnlinked, PURGED_RECORD_UNLINKED)
+def on_record_unlinked(fulfilment: Fulfilment) -> Handler:
+    return purging_copies(
+        fulfilment, RecordUnlinked, purged=PURGED_RECORD_UNLINKED, failed=RECORD_NOT_THE_SUBJECTS
+    )

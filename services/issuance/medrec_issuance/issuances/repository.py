@@ -4,10 +4,10 @@ commits."""
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from medrec_issuance.access import RequesterKey
-from medrec_issuance.models import Issuance
+from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_shared.db import Repository
 
 
@@ -35,10 +35,19 @@ class IssuanceRepository(Repository):
         return rows.scalars().all()
 
     async def holding(self, record_id: uuid.UUID) -> Sequence[Issuance]:
-        """Stored copies that include the record, locked for the caller to purge."""
+        """Copies that include the record and are stored or still to be made, locked for the
+        caller to purge or fail. One query for both: a copy being rendered is locked by its
+        fulfilment, and once that commits PostgreSQL re-checks the row as it now is, so a copy
+        stored meanwhile is found stored (never missed as neither)."""
         rows = await self.session.execute(
             select(Issuance)
-            .where(Issuance.record_ids.contains([record_id]), Issuance.object_key.is_not(None))
+            .where(
+                Issuance.record_ids.contains([record_id]),
+                or_(
+                    Issuance.object_key.is_not(None),
+                    Issuance.status == IssuanceStatus.pending,
+                ),
+            )
             .with_for_update()
         )
         return rows.scalars().all()

@@ -193,16 +193,3 @@ async def download(
         access_event(principal, "download", "issuance", str(issuance.issuance_id)),
     )
     return issuance, vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)
-
-
-async def purge_copies_holding(
-    session: AsyncSession, vault: Vault, record_id: uuid.UUID, reason: str
-) -> None:
-    """Destroys every stored copy that includes the record (object and data key) and marks the
-    issuance purged, with `reason` in words for the citizen; idempotent, so a redelivered event
-    changes nothing more."""
-    for issuance in await IssuanceRepository(session).holding(record_id):
-        assert issuance.object_key is not None
-        await vault.delete(issuance.object_key)  # idempotent if redelivered
-        issuance.object_key = issuance.kek_id = issuance.wrapped_dek = None
-        issuance.status, issuance.failure_reason = IssuanceStatus.purged, reason

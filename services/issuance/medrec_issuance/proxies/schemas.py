@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from medrec_issuance.models import ProxyDocument, ProxyRequest, ProxyRequestStatus, Relation
+from medrec_shared.events import REVIEW_REASON_MAX
 from medrec_shared.rrn import valid_rrn
 
 
@@ -53,7 +54,8 @@ class OwnProxyRequest(ProxyRequestOut):
 
 
 class Review(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    # Bounded so that it reaches the patient's access history whole (AccessRecorded.reason).
+    reason: str = Field(min_length=1, max_length=REVIEW_REASON_MAX)
 
 
 class ProxyRequestForReview(ProxyRequestOut):
