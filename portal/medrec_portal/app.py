@@ -12,12 +12,14 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from medrec_portal.backends import Backends
+from medrec_portal.bodies import FORM_MAX_BYTES, body_limits, refuse_too_large
 from medrec_portal.pages import account, children, copies, proxy, public, records, signin
 from medrec_portal.security import PortalHeadersMiddleware
 from medrec_portal.sessions.purge import purge_forever
-from medrec_portal.sessions.service import SessionStore
+from medrec_portal.sessions.service import SessionIds, SessionStore
 from medrec_portal.settings import PortalSettings
 from medrec_portal.web import install_error_pages, require_csrf
+from medrec_shared.bodylimits import BodyLimitMiddleware
 from medrec_shared.clock import build_clock
 from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database, Transactions
@@ -59,11 +61,15 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.state.settings = settings
     app.state.clock = build_clock(settings.clock_file)
     app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    # Session ids are tagged with the CSRF key (under a label of their own): no other secret
+    # to deploy, and ids and tokens stay apart.
+    session_ids = SessionIds(settings.csrf_key.get_secret_value().encode())
     app.state.sessions = SessionStore(
         LocalKeyring.from_spec(
             settings.session_keys.get_secret_value(), settings.session_key_active
         ),
         timedelta(seconds=settings.session_idle_seconds),
+        session_ids,
     )
     app.state.backends = Backends(
         {
@@ -73,9 +79,18 @@ def create_app(settings: PortalSettings) -> FastAPI:
         },
         settings.api_timeout_seconds,
     )
+    # The last added runs first: bodies are bounded inside the headers' middleware, so that a
+    # refused body's page carries the headers and the session cookie too.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=FORM_MAX_BYTES,
+        routes=body_limits(settings),
+        refuse=refuse_too_large,
+    )
     app.add_middleware(
         PortalHeadersMiddleware,
-        cookie_name=settings.cookie_name,
+        cookie_name=settings.session_cookie_name,
+        session_ids=session_ids,
         secure=settings.cookie_secure,
         max_age=settings.session_idle_seconds,
         form_action_origins=settings.form_action_origins,

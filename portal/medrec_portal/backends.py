@@ -4,7 +4,7 @@ Every answer that is not a success becomes an `ApiProblem` carrying the RFC 9457
 sent; the pages turn it into a Korean sentence (medrec_portal.messages). Nothing of a request
 (an RRN in a body, a token) is logged here: the correlation id travels in a header."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -84,6 +84,23 @@ class Backends:
             response = await self.clients[service].request(
                 method, path, headers=self._headers(token), **kwargs
             )
+        except httpx.HTTPError as exc:
+            log.warning("api_unreachable", service=service, error=type(exc).__name__)
+            raise ApiProblem(503, "unavailable") from exc
+        if response.status_code >= 400:
+            raise _problem(response)
+        return response.json() if response.content else None
+
+    async def post_streamed(
+        self, service: Service, path: str, body: AsyncIterable[bytes], content_type: str
+    ) -> Any:
+        """`call` with a body sent as it is produced (chunked), never held whole: an upload
+        passed on as it arrives. What the body raises (a 413 while it is read) is raised."""
+        headers = self._headers(None) | {"Content-Type": content_type}
+        client = self.clients[service]
+        request = client.build_request("POST", path, content=body, headers=headers)
+        try:
+            response = await client.send(request)
         except httpx.HTTPError as exc:
             log.warning("api_unreachable", service=service, error=type(exc).__name__)
             raise ApiProblem(503, "unavailable") from exc

@@ -1,17 +1,19 @@
 """The headers every answer carries, and the session cookie.
 
 Pure ASGI (as medrec_shared.web's middlewares) so a streamed PDF passes through untouched.
-The cookie holds only the opaque session id: HttpOnly, SameSite=Lax, Path=/, Secure unless the
-local stack turns it off. A request without a (well-formed) cookie is given a fresh id, which is
-set on the answer; a page that rotates the id (signing in or out) puts the new one in
-`scope["state"]["portal_sid"]` and the answer carries it."""
+The cookie holds only the opaque session id: HttpOnly, SameSite=Lax, Path=/, no Domain, Secure
+unless the local stack turns it off (and named `__Host-…` outside it, PortalSettings). A request
+without a cookie, or with an id this portal never issued (SessionIds: a planted one), is given a
+fresh id, which is set on the answer: a presented id is adopted only when it is ours. A page
+that rotates the id (signing in or out) puts the new one in `scope["state"]["portal_sid"]` and
+the answer carries it."""
 
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from medrec_portal.sessions.service import new_session_id, well_formed
+from medrec_portal.sessions.service import SessionIds
 
 
 def content_security_policy(form_action_origins: tuple[str, ...] = ()) -> str:
@@ -50,6 +52,7 @@ class PortalHeadersMiddleware:
         app: ASGIApp,
         *,
         cookie_name: str,
+        session_ids: SessionIds,
         secure: bool,
         max_age: int,
         form_action_origins: tuple[str, ...] = (),
@@ -60,6 +63,7 @@ class PortalHeadersMiddleware:
             **SECURITY_HEADERS,
         }
         self.cookie_name = cookie_name
+        self.session_ids = session_ids
         self.secure = secure
         self.max_age = max_age
 
@@ -75,9 +79,11 @@ class PortalHeadersMiddleware:
         except Exception:  # a malformed Cookie header is a visitor without a session
             jar = SimpleCookie()
         morsel = jar.get(self.cookie_name)
-        presented = morsel.value if morsel is not None and well_formed(morsel.value) else None
+        presented = morsel.value if morsel is not None else None
+        if not self.session_ids.issued(presented):
+            presented = None  # made up elsewhere: never adopted, and replaced on the answer
         state = scope.setdefault("state", {})
-        state["portal_sid"] = presented or new_session_id()
+        state["portal_sid"] = presented or self.session_ids.new()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

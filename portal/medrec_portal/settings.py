@@ -2,7 +2,8 @@
 the records: only its database (sessions), the three APIs it calls and the key that seals the
 citizens' tokens in that database.
 
-Outside the local stack the cookie is always Secure and the secrets must be real ones."""
+Outside the local stack the cookie is always Secure, `__Host-` prefixed, and the secrets must be
+real ones."""
 
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -12,6 +13,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from medrec_shared.settings import MIN_SECRET_LENGTH, UNSAFE_SECRETS
+
+HOST_PREFIX = "__Host-"
 
 
 class PortalSettings(BaseSettings):
@@ -38,12 +41,16 @@ class PortalSettings(BaseSettings):
     # The cookie's Secure flag: off only in the local stack, which serves plain http on
     # localhost; production refuses to start without it.
     cookie_secure: bool = True
+    # The cookie's name; outside the local stack the browser is given it `__Host-` prefixed
+    # (`session_cookie_name`).
     cookie_name: str = "medrec_portal_session"
     # A session ends after this long without a request (and never outlives the citizen's token).
     session_idle_seconds: int = Field(default=30 * 60, ge=60)
-    # The documents of an Art. 21 request, each (a scanned form is a few MiB).
+    # The documents of an Art. 21 request, each (a scanned form is a few MiB): issuance's cap
+    # (medrec_issuance.proxies.endpoints.MAX_DOCUMENT).
     proxy_document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    # A copy uploaded to 진위확인 is passed on to issuance, which caps it itself.
+    # A copy uploaded to 진위확인, streamed on to issuance: issuance's cap (copy_max_bytes, the
+    # largest copy it issues), so the portal refuses what issuance would.
     verify_upload_max_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
     api_timeout_seconds: float = 30.0
     # Expired sessions are deleted this often by every replica (one DELETE … WHERE expires_at <=
@@ -56,6 +63,16 @@ class PortalSettings(BaseSettings):
     form_action_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # Local stack only: "now" read from this file (as the services' clocks), for session expiry.
     clock_file: Path | None = None
+
+    @property
+    def session_cookie_name(self) -> str:
+        """`__Host-` outside the local stack: the browser then takes the cookie only Secure, for
+        Path=/ and without Domain, from this very host, so no sibling host can set it (a way
+        to plant a session id). The local stack serves plain http, where a prefixed cookie
+        would be refused."""
+        if self.environment == "local":
+            return self.cookie_name
+        return HOST_PREFIX + self.cookie_name.removeprefix(HOST_PREFIX)
 
     @field_validator("form_action_origins", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
 """What every page shares: the request's session (loaded in the request's transaction), the
-CSRF check of every form, the templates, and the pages for problems (Korean, never JSON).
+CSRF check of every form (before its body is parsed when it carries files), the templates, and
+the pages for problems (Korean, never JSON).
 
 The request owns the unit of work (medrec_shared.db.DbSession): a page that changes its session
 calls `page.save()`, committed before the answer goes out."""
@@ -19,13 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medrec_portal import messages
 from medrec_portal.backends import CLIENT_ADDRESS, ApiProblem, Backends
-from medrec_portal.sessions.service import (
-    SessionData,
-    SessionStore,
-    csrf_token,
-    csrf_valid,
-    new_session_id,
-)
+from medrec_portal.sessions.service import SessionData, SessionStore, csrf_token, csrf_valid
 from medrec_portal.settings import PortalSettings
 from medrec_shared.clock import Clock
 from medrec_shared.db import DbSession
@@ -97,7 +92,7 @@ class Page:
     async def rotate(self, data: SessionData | None = None) -> None:
         """A new session id (signing in, signing out): the old row goes, the cookie changes."""
         await self.store.drop(self.db, self.session_id)
-        self.request.state.portal_sid = new_session_id()
+        self.request.state.portal_sid = self.store.ids.new()
         self.data = data if data is not None else SessionData()
         await self.save()
 
@@ -136,33 +131,46 @@ PageDep = Annotated[Page, Depends(_page)]
 
 async def require_csrf(request: Request) -> None:
     """Every form posted to the portal carries the token of its session's forms (app-wide
-    dependency: no POST route can forget it)."""
+    dependency: no POST route can forget it). A form with files carries it in its action's
+    query (`?csrf_token=…`, which works without JavaScript), so it is checked before a byte of
+    the body is read: files are read only for the browser whose form this is. Any other form is
+    small (64 KiB, medrec_portal.bodies) and read here for its hidden field."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     settings: PortalSettings = request.app.state.settings
-    try:
-        form = await request.form(max_part_size=1024 * 1024)
-        presented = form.get("csrf_token")
-    except Exception:  # not a form at all: refused like a form without the token
-        presented = None
+    if _with_files(request):
+        presented: object = request.query_params.get("csrf_token")
+    else:
+        try:
+            presented = (await request.form(max_files=0)).get("csrf_token")
+        except StarletteHTTPException:  # over the body's bound (413): said as such
+            raise
+        except Exception:  # not a form at all: refused like a form without the token
+            presented = None
     key = settings.csrf_key.get_secret_value().encode()
     if not isinstance(presented, str) or not csrf_valid(key, request.state.portal_sid, presented):
         raise CsrfRefused
 
 
-def _bare(request: Request, template: str, code: int, **context: Any) -> HTMLResponse:
+def _with_files(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind == "multipart/form-data"
+
+
+def bare_page(request: Request, code: int, message: str) -> HTMLResponse:
     """A problem page outside any session (the database may be what failed)."""
     settings: PortalSettings = request.app.state.settings
-    sid = getattr(request.state, "portal_sid", "") or new_session_id()
+    store: SessionStore = request.app.state.sessions
+    sid = getattr(request.state, "portal_sid", "") or store.ids.new()
     return TEMPLATES.TemplateResponse(
         request,
-        template,
+        "error.html",
         {
             "page": None,
             "session": SessionData(),
             "csrf": csrf_token(settings.csrf_key.get_secret_value().encode(), sid),
             "status": code,
-            **context,
+            "message": message,
         },
         status_code=code,
     )
@@ -172,7 +180,7 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
         log.info("csrf_refused", path=request.url.path)
-        return _bare(request, "error.html", 403, message=messages.PROBLEMS["csrf"])
+        return bare_page(request, 403, messages.PROBLEMS["csrf"])
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
@@ -188,12 +196,12 @@ def install_error_pages(app: FastAPI) -> None:
                 "/signin?expired=1&next=" + quote(request.url.path, safe="/"), status_code=303
             )
         status = exc.status if exc.status in (403, 404, 409, 410, 429, 503) else 502
-        return _bare(request, "error.html", status, message=messages.sentence(exc))
+        return bare_page(request, status, messages.sentence(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         message = "주소나 입력한 내용이 올바르지 않습니다. 확인한 뒤 다시 시도해 주세요."
-        return _bare(request, "error.html", 422, message=message)
+        return bare_page(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -201,17 +209,15 @@ def install_error_pages(app: FastAPI) -> None:
             message = "찾는 페이지가 없습니다. 주소를 확인해 주세요."
         elif exc.status_code == 405:
             message = "이 주소에서는 할 수 없는 요청입니다."
+        elif exc.status_code == 413:  # a body over its route's bound (medrec_portal.bodies)
+            message = messages.PROBLEMS["content-too-large"]
         else:
             message = messages.GENERAL
-        status = exc.status_code
-        return _bare(request, "error.html", status, message=message)
+        return bare_page(request, exc.status_code, message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.error("page_failed", path=request.url.path, error=type(exc).__name__)
-        return _bare(
-            request,
-            "error.html",
-            500,
-            message="일시적인 오류로 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
+        return bare_page(
+            request, 500, "일시적인 오류로 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."
         )

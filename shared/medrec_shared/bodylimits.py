@@ -15,7 +15,7 @@ token (ingest's deposits), so a large body is only ever read from an authenticat
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -37,6 +37,9 @@ M = TypeVar("M", bound=BaseModel)
 
 BodyLimits = Mapping[tuple[str, str], int]
 """(method, path template as the route declares it) -> the largest body it takes, in bytes."""
+Refusal = Callable[[Scope, Send, int], Awaitable[None]]
+"""How a declared length over `limit` is answered: (scope, send, limit). The services answer a
+problem; the portal, whose visitors are browsers, a Korean page."""
 
 
 def _detail(limit: int) -> str:
@@ -65,9 +68,12 @@ class BodyLimitMiddleware:
     """Pure ASGI (a BaseHTTPMiddleware would wrap the body in a stream of its own): counts the
     bytes `receive()` delivers, so nothing is buffered here."""
 
-    def __init__(self, app: ASGIApp, *, default: int, routes: BodyLimits) -> None:
+    def __init__(
+        self, app: ASGIApp, *, default: int, routes: BodyLimits, refuse: Refusal | None = None
+    ) -> None:
         self.app = app
         self.default = default
+        self.refuse = refuse or answer_problem
         self.routes: list[tuple[str, re.Pattern[str], int]] = [
             (method.upper(), compile_path(template)[0], limit)
             for (method, template), limit in routes.items()
@@ -89,7 +95,7 @@ class BodyLimitMiddleware:
         declared = declared_length(headers)
         if declared is not None and declared > limit:
             log.info("body_over_limit", limit=limit, declared=True)
-            await _answer(ContentTooLarge(_detail(limit), headers=dict(_CLOSE)), send)
+            await self.refuse(scope, send, limit)
             return
         has_body = bool(declared) or "transfer-encoding" in headers
         received = 0
@@ -123,9 +129,10 @@ class BodyLimitMiddleware:
                 raise
 
 
-async def _answer(problem: ContentTooLarge, send: Send) -> None:
-    """The problem as a response, sent without reading the request (no `instance`: the path
+async def answer_problem(scope: Scope, send: Send, limit: int) -> None:
+    """A ContentTooLarge problem, sent without reading the request (no `instance`: the path
     may hold what a client should not have put there, and nothing here masks it)."""
+    problem = ContentTooLarge(_detail(limit), headers=dict(_CLOSE))
     body = json.dumps(problem.body()).encode()
     headers = [
         (b"content-type", PROBLEM_CONTENT_TYPE.encode()),

@@ -1,7 +1,10 @@
 """What the portal gives a browser: an opaque session id in an HttpOnly, SameSite=Lax cookie
-(Secure outside the local stack), no token anywhere, forms refused without their CSRF token,
-the security headers on every answer, and Korean pages for what goes wrong."""
+(Secure outside the local stack), never one it did not issue itself, no token anywhere, forms
+refused without their CSRF token, the security headers on every answer, and Korean pages for
+what goes wrong."""
 
+import hashlib
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -9,6 +12,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
+from medrec_portal.sessions.service import csrf_token
 from tests.stack import sql
 
 pytestmark = pytest.mark.e2e
@@ -21,9 +25,34 @@ def test_the_cookie_is_an_opaque_http_only_same_site_id(cluster: Cluster, people
     assert cookie["name"] == "medrec_portal_session"
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
     assert cookie["secure"] is False  # the local stack serves plain http (COOKIE_SECURE=false)
-    assert len(cookie["value"]) == 43 and "." not in cookie["value"]
+    assert len(cookie["value"]) == 64 and "." not in cookie["value"]
     raw = httpx.get(cluster.url("portal") + "/").headers["set-cookie"]
     assert "HttpOnly" in raw and "SameSite=Lax" in raw and "Path=/" in raw
+
+
+def test_a_session_id_the_portal_never_issued_is_replaced_never_adopted(cluster: Cluster) -> None:
+    base, name = cluster.url("portal"), "medrec_portal_session"
+    planted = secrets.token_urlsafe(48)  # well formed, as long as the portal's own: not theirs
+    answer = httpx.get(base + "/signin", cookies={name: planted})
+    issued = answer.headers["set-cookie"].split(";", 1)[0].removeprefix(name + "=")
+    assert issued and issued != planted
+    assert planted not in answer.text  # nor is the page's CSRF token the planted id's
+    assert csrf_token(cluster.secrets.portal_csrf_key.encode(), planted) not in answer.text
+    # Whoever planted it and knew its forms' token still gets no session made under it.
+    key = cluster.secrets.portal_csrf_key.encode()
+    form = {"name": "배수지", "rrn": "950505-2000808", "phone": "010-4400-0001",
+            "csrf_token": csrf_token(key, planted)}  # fmt: skip
+    posted = httpx.post(base + "/signin", data=form, cookies={name: planted})
+    assert posted.status_code == 403
+    with ThreadPoolExecutor(1) as pool:  # as below: off any running event loop
+        rows = pool.submit(
+            sql, cluster, "portal", "SELECT 1 FROM sessions WHERE id_hash = $1",
+            hashlib.sha256(planted.encode()).digest(),
+        ).result()  # fmt: skip
+    assert rows == []
+    # The id it did issue is kept from then on.
+    again = httpx.get(base + "/signin", cookies={name: issued})
+    assert "set-cookie" not in again.headers
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(cluster: Cluster, people: Any) -> None:

@@ -1,24 +1,30 @@
-"""The portal's pure pieces: production refuses an insecure cookie and weak secrets, CSRF tokens
-are bound to their session id, a session's content is sealed to its row, and sign-in only ever
+"""The portal's pure pieces: production refuses an insecure cookie and weak secrets and names it
+`__Host-…`, session ids are the portal's own, CSRF tokens are bound to their session id, a
+session's content is sealed to its row, the uploads' caps are issuance's, and sign-in only ever
 sends a browser back to a path of the portal."""
 
+import asyncio
 import base64
 import secrets
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
+from medrec_issuance.proxies.endpoints import DOCUMENT_KINDS, MAX_DOCUMENT
+from medrec_issuance.settings import IssuanceSettings
+from medrec_portal.app import create_app
+from medrec_portal.bodies import FORM_ALLOWANCE, body_limits
 from medrec_portal.pages.copies import shown_status
 from medrec_portal.pages.signin import _safe_next
 from medrec_portal.security import content_security_policy
 from medrec_portal.sessions.service import (
     Acting,
     SessionData,
+    SessionIds,
     csrf_token,
     csrf_valid,
     id_hash,
-    new_session_id,
-    well_formed,
 )
 from medrec_portal.settings import PortalSettings
 from medrec_shared.crypto import DecryptionError, LocalKeyring, seal, unseal
@@ -48,18 +54,58 @@ def test_production_keeps_the_cookie_secure_and_the_secrets_real() -> None:
     assert production(environment="local", cookie_secure=False).cookie_secure is False
 
 
+def test_outside_the_local_stack_the_cookie_is_host_prefixed_secure_and_hosts_only() -> None:
+    assert production().session_cookie_name == "__Host-medrec_portal_session"
+    assert production(cookie_name="__Host-x").session_cookie_name == "__Host-x"
+    local = production(environment="local", cookie_secure=False)
+    assert local.session_cookie_name == "medrec_portal_session"
+
+    async def first_answer() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(production()))
+        async with httpx.AsyncClient(transport=transport, base_url="https://portal") as client:
+            return await client.get("/healthz")
+
+    cookie = asyncio.run(first_answer()).headers["set-cookie"]
+    name, _, rest = cookie.partition("=")
+    attributes = [a.strip() for a in rest.split(";")[1:]]
+    assert name == "__Host-medrec_portal_session"
+    assert "Secure" in attributes and "Path=/" in attributes
+    assert not any(a.lower().startswith("domain") for a in attributes)
+
+
+def test_only_ids_the_portal_issued_are_its_own() -> None:
+    ids, elsewhere = SessionIds(b"k" * 32), SessionIds(b"j" * 32)
+    one = ids.new()
+    assert ids.issued(one) and len(one) == 64 and one != ids.new()
+    made_up = secrets.token_urlsafe(48)  # as long as ours, without our tag
+    for stranger in (elsewhere.new(), made_up, one[:-1] + ("A" if one[-1] != "A" else "B"),
+                     secrets.token_urlsafe(32), "short", "", None, "가" * 64):  # fmt: skip
+        assert not ids.issued(stranger), stranger
+
+
 def test_a_csrf_token_belongs_to_one_session() -> None:
-    key, one, other = b"k" * 32, new_session_id(), new_session_id()
+    ids = SessionIds(b"i" * 32)
+    key, one, other = b"k" * 32, ids.new(), ids.new()
     assert csrf_valid(key, one, csrf_token(key, one))
     assert not csrf_valid(key, other, csrf_token(key, one))
     assert not csrf_valid(key, one, None) and not csrf_valid(key, one, "")
-    assert well_formed(one) and not well_formed("short") and not well_formed(None)
+
+
+def test_the_portal_takes_the_uploads_issuance_takes_and_no_more() -> None:
+    portal = production()
+    issuance_copy = IssuanceSettings.model_fields["copy_max_bytes"].default
+    assert portal.verify_upload_max_bytes == issuance_copy
+    assert portal.proxy_document_max_bytes == MAX_DOCUMENT
+    limits = body_limits(portal)
+    assert limits[("POST", "/verify")] == issuance_copy + FORM_ALLOWANCE
+    assert limits[("POST", "/proxy")] == len(DOCUMENT_KINDS) * MAX_DOCUMENT + FORM_ALLOWANCE
 
 
 def test_a_sealed_session_opens_only_in_its_own_row() -> None:
     keyring = LocalKeyring.from_spec(key_spec(), "kek-1")
     data = SessionData(token="t", person_id="p", acting=Acting("c", "자녀", "ct"))
-    one, other = id_hash(new_session_id()), id_hash(new_session_id())
+    ids = SessionIds(b"i" * 32)
+    one, other = id_hash(ids.new()), id_hash(ids.new())
     blob = seal(keyring, data.to_json(), context=b"portal.session" + one)
     opened = SessionData.from_json(unseal(keyring, blob, context=b"portal.session" + one))
     assert opened == data and opened.subject_token == "ct"

@@ -53,8 +53,10 @@ async def proxy_page(
 
 @router.post("/proxy", response_class=HTMLResponse)
 async def submit(page: PageDep, request: Request) -> Response:
+    # Signed in (and the CSRF token, from the form's action, checked) before the body is read;
+    # the body is bounded as it arrives (medrec_portal.bodies).
     token = page.own_token()
-    form = await request.form()
+    form = await request.form(max_files=len(DOCUMENTS), max_fields=len(DOCUMENTS) + 8)
     text = {k: str(form.get(k) or "").strip() for k in ("name", "rrn", "relation", "institution")}
     values = {k: v for k, v in text.items() if k != "rrn"}
     errors = {}

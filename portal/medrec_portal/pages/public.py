@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import UploadFile  # what a parsed form holds (not fastapi's subclass)
 
 from medrec_portal import messages
 from medrec_portal.backends import ApiProblem
-from medrec_portal.web import PageDep
+from medrec_portal.uploads import CopyUpload
+from medrec_portal.web import Page, PageDep
+from medrec_shared.bodylimits import BodyTooLarge
 
 router = APIRouter()
 
@@ -75,35 +76,29 @@ async def verify(
 
 @router.post("/verify", response_class=HTMLResponse)
 async def verify_upload(page: PageDep, request: Request) -> HTMLResponse:
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return page.render(
-            "verify.html", status_code=422, nav="verify", number="", code="", result=None,
-            error=None, file_error="확인할 사본 PDF 파일을 선택해 주세요.", by="file",
-        )  # fmt: skip
-    content = await upload.read(page.settings.verify_upload_max_bytes + 1)
-    if len(content) > page.settings.verify_upload_max_bytes:
-        return page.render(
-            "verify.html", status_code=413, nav="verify", number="", code="", result=None,
-            error=None, file_error=messages.PROBLEMS["content-too-large"], by="file",
-        )  # fmt: skip
+    """The copy goes on to issuance as it arrives (medrec_portal.uploads): the portal never
+    holds it, and refuses it past issuance's own cap (medrec_portal.bodies)."""
+    upload = CopyUpload(request.headers.get("content-type", ""), request.stream())
     try:
-        answer = await page.backends.call(
-            "issuance",
-            "POST",
-            "/v1/verify",
-            files={"file": ("copy.pdf", content, "application/pdf")},
+        if not await upload.chosen():
+            return _upload_refused(page, 422, "확인할 사본 PDF 파일을 선택해 주세요.")
+        answer = await page.backends.post_streamed(
+            "issuance", "/v1/verify", upload.body(), upload.content_type
         )
         result = _verified(answer)
+    except BodyTooLarge:
+        return _upload_refused(page, 413, messages.PROBLEMS["content-too-large"])
     except ApiProblem as problem:
-        if problem.status in (400, 422):
-            result = {"valid": False}
-        else:
-            return page.render(
-                "verify.html", status_code=200, nav="verify", number="", code="", result=None,
-                error=None, file_error=messages.sentence(problem), by="file",
-            )  # fmt: skip
+        if problem.status not in (400, 422):
+            return _upload_refused(page, 200, messages.sentence(problem))
+        result = {"valid": False}
     return page.render(
         "verify.html", nav="verify", number="", code="", result=result, error=None, by="file"
     )
+
+
+def _upload_refused(page: Page, status: int, sentence: str) -> HTMLResponse:
+    return page.render(
+        "verify.html", status_code=status, nav="verify", number="", code="", result=None,
+        error=None, file_error=sentence, by="file",
+    )  # fmt: skip
