@@ -29,8 +29,12 @@ from medrec_shared.logs import (
     set_correlation_id,
 )
 from medrec_shared.messaging import Outbox
-from medrec_shared.openapi import install_openapi
-from medrec_shared.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
+from medrec_shared.openapi import install_openapi, operation_id, problem_responses
+from medrec_shared.problems import (
+    PROBLEM_CONTENT_TYPE,
+    ServiceUnavailable,
+    install_problem_handlers,
+)
 from medrec_shared.runtime import broker_reachable
 from medrec_shared.settings import ServiceSettings
 from medrec_shared.storage import ObjectStore
@@ -110,7 +114,11 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Database, broker and storage reachable")
+    @router.get(
+        "/readyz",
+        summary="Database, broker and storage reachable",
+        responses=problem_responses(ServiceUnavailable),
+    )
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks.items():
@@ -153,6 +161,7 @@ def create_base_app(
         description=description,
         version=version,
         dependencies=[Depends(refuse_unstorable_text)],
+        generate_unique_id_function=operation_id,
     )
     # The last added runs first: the request context around everything, so that a refused
     # preflight or an oversized body is counted and logged too.
