@@ -4,6 +4,7 @@ Log lines carry ids, codes and counts only; callers never pass personal data to 
 """
 
 import logging
+import re
 import sys
 import uuid
 from contextvars import ContextVar
@@ -11,6 +12,10 @@ from contextvars import ContextVar
 import structlog
 
 CORRELATION_HEADER = "X-Correlation-ID"
+# A caller's correlation id is kept only when it is short and plain: it is repeated in every log
+# line, event and header of the flow, so a long one would bloat them all and a made-up one could
+# smuggle text (control characters, personal data) into the logs. Anything else gets a new id.
+_PLAIN_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 
@@ -23,8 +28,17 @@ def get_correlation_id() -> str:
     return value
 
 
+def plain_correlation_id(value: str | None) -> str | None:
+    """`value` when it may be used as a correlation id as it is, else None."""
+    if value is None or not _PLAIN_CORRELATION_ID.fullmatch(value):
+        return None
+    return value
+
+
 def set_correlation_id(value: str | None) -> None:
-    _correlation_id.set(value or uuid.uuid4().hex)
+    """The flow's correlation id: `value` (a caller's header, an event's envelope) when it is
+    plain, else a new one."""
+    _correlation_id.set(plain_correlation_id(value) or uuid.uuid4().hex)
 
 
 def _add_correlation_id(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medrec_shared.auth import current_principal
 from medrec_shared.problems import PROBLEM_CONTENT_TYPE, TYPE_BASE
+from medrec_shared.problems import Problem as ProblemError
 
 BEARER = "bearer"
 CLIENT_CREDENTIALS = "clientCredentials"
@@ -83,6 +84,30 @@ _STANDARD = {
     422: "Not valid; nothing was changed",
     "default": "Any other error, as a problem",
 }
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def problem_responses(*problems: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route (or a router) that raises these problems beyond the standard
+    ones (a rate limit's 429, an expired copy's 410, an outside party's 502 or 503): each status
+    described by its problems' titles, answered as a problem (filled in by `complete_openapi`),
+    with `Retry-After` where the problem sends it."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for problem in problems:
+        response = responses.setdefault(problem.status, {"description": problem.title})
+        if problem.title not in response["description"].split("; "):
+            response["description"] += "; " + problem.title
+        if problem.sends_retry_after:
+            response["headers"] = RETRY_AFTER
+    return responses
 
 
 def _problem_content() -> dict[str, Any]:
@@ -179,6 +204,13 @@ def base_document(app: FastAPI) -> dict[str, Any]:
     return get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operationId: its function's name (`open_transfer`), a name a generated client
+    can use as it is. FastAPI's default glues the path and method to it
+    (`open_transfer_v1_transfers_post`). Names are unique within a service (a test checks)."""
+    return route.name
 
 
 def install_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], None] | None = None) -> None:

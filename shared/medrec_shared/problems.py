@@ -3,7 +3,7 @@
 Responses never carry stack traces, SQL, or the input that was refused (it may be personal data).
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +23,8 @@ class Problem(Exception):
     status: int = 400
     type: str = "bad-request"
     title: str = "Bad request"
+    # Whether the answer carries `Retry-After` (declared so in OpenAPI: medrec_shared.openapi).
+    sends_retry_after: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -47,6 +47,7 @@ def rate_events_table(metadata: MetaData) -> Table:
 
 class RateLimited(TooManyRequests):
     type, title = "rate-limited", "Too many requests"
+    sends_retry_after = True
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})

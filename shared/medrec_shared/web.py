@@ -29,8 +29,12 @@ from medrec_shared.logs import (
     set_correlation_id,
 )
 from medrec_shared.messaging import Outbox
-from medrec_shared.openapi import install_openapi
-from medrec_shared.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
+from medrec_shared.openapi import install_openapi, operation_id, problem_responses
+from medrec_shared.problems import (
+    PROBLEM_CONTENT_TYPE,
+    ServiceUnavailable,
+    install_problem_handlers,
+)
 from medrec_shared.settings import ServiceSettings
 from medrec_shared.storage import ObjectStore
 from medrec_shared.text import refuse_unstorable_text
@@ -106,7 +110,11 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Database (and storage, where used) reachable")
+    @router.get(
+        "/readyz",
+        summary="Database (and storage, where used) reachable",
+        responses=problem_responses(ServiceUnavailable),
+    )
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks.items():
@@ -149,6 +157,7 @@ def create_base_app(
         description=description,
         version=version,
         dependencies=[Depends(refuse_unstorable_text)],
+        generate_unique_id_function=operation_id,
     )
     # The last added runs first: the request context around everything, so that a refused
     # preflight or an oversized body is counted and logged too.

@@ -360,6 +360,17 @@ def test_only_the_transfer_api_takes_large_bodies(rendered: Any) -> None:
     }
 
 
+def test_the_transfer_host_serves_the_api_and_its_openapi_document_only(rendered: Any) -> None:
+    ingress = named(rendered["overlays/prod"], "Ingress", "medrec-transfer")
+    (rule,) = ingress["spec"]["rules"]
+    routed = {(p["path"], p["pathType"], p["backend"]["service"]["name"])
+              for p in rule["http"]["paths"]}  # fmt: skip
+    assert routed == {
+        ("/v1", "Prefix", "medrec-ingest"),
+        ("/openapi.json", "Exact", "medrec-ingest"),  # /internal, /metrics, /docs stay inside
+    }
+
+
 def _set_env(workload: Obj, name: str, value: str) -> None:
     container = workload["spec"]["template"]["spec"]["containers"][0]
     (item,) = (e for e in container["env"] if e["name"] == name)

@@ -43,12 +43,20 @@ class Vendor:
         self.root = write_export(root, institution=institution, **export)
         self.lines = [json.loads(x) for x in (root / "records.ndjson").read_text().splitlines()]
 
+    def secret_file(self, secret: str) -> Path:
+        """The secret as a vendor keeps it: a file only its owner reads, off the command line."""
+        path = self.root.parent / f"{self.root.name}-secret-{len(secret)}"
+        path.write_text(secret + "\n")
+        path.chmod(0o600)
+        return path
+
     def args(self, *extra: str, secret: str | None = None) -> list[str]:
         return [
             COMMAND, "push", str(self.root),
             "--identity-url", self.cluster.url("identity"),
             "--ingest-url", self.cluster.url("ingest"),
-            "--client-id", self.client_id, "--client-secret", secret or self.secret, *extra,
+            "--client-id", self.client_id,
+            "--client-secret-file", str(self.secret_file(secret or self.secret)), *extra,
         ]  # fmt: skip
 
     def push(self, *extra: str, secret: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -179,6 +187,21 @@ def test_a_wrong_secret_exits_2_with_one_clear_line(
     assert len(lines) == 1, result.stderr
     assert "client credentials" in lines[0] and "not-the-secret" not in lines[0]
     assert not vendor.state().get("transfer_id")  # nothing was opened
+
+
+def test_a_secret_on_the_command_line_is_still_taken_with_a_warning(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=3)
+    args = [a for a in vendor.args("--complete") if a != "--client-secret-file"]
+    args[args.index(str(vendor.secret_file(vendor.secret)))] = "--client-secret"
+    args.insert(args.index("--client-secret") + 1, vendor.secret)
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    warning = result.stderr.splitlines()[0]
+    assert warning.startswith("medrec-transfer: warning: --client-secret")
+    assert "process list" in warning and vendor.secret not in result.stderr
+    assert vendor.transfer()["counts"]["stored"] == len(vendor.lines)
 
 
 def test_the_push_waits_while_ingest_is_down_and_carries_on(

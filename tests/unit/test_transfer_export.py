@@ -15,6 +15,7 @@ from medrec_ingest.settings import IngestSettings
 from medrec_transfer.cli import main
 from medrec_transfer.export import ExportError, load_export
 from medrec_transfer.sample import write_export
+from medrec_transfer.schema import carried, extract
 from medrec_transfer.state import State
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "export"
@@ -58,6 +59,13 @@ def test_the_example_export_in_the_repository_is_valid(openapi: dict[str, Any]) 
     }  # fmt: skip
     specialties = {json.loads(x)["specialty"] for x in (EXAMPLE / "records.ndjson").open()}
     assert specialties == {"medical", "dental", "korean_medicine"}
+
+
+def test_the_kit_carries_the_schemas_ingest_publishes(openapi: dict[str, Any]) -> None:
+    # The served document is compared in tests/integration/ingest/test_openapi.py.
+    assert carried() == extract(openapi)
+    export = load_export(EXAMPLE, carried())
+    assert export.problems == [] and len(export.lines) == 15
 
 
 def test_the_example_export_is_what_the_generator_writes(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ class Fake:
 
     def client(self, secret: str = "s3cret", **policy: Any) -> AsyncTransferClient:
         return AsyncTransferClient(
-            identity_url="http://identity", ingest_url="http://ingest",
+            identity_url="https://identity", ingest_url="https://ingest",
             client_id="vendor", client_secret=secret,
             transport=httpx.MockTransport(self.handle),
             retry=RetryPolicy(rand=lambda: 1.0, **policy), sleep=self.sleep,
@@ -245,7 +245,7 @@ def test_the_sync_client_makes_the_same_calls() -> None:
     ]
     fake = Fake(lambda request: httpx.Response(200, text="\n".join(answers) + "\n"))
     with TransferClient(
-        identity_url="http://identity", ingest_url="http://ingest", client_id="vendor",
+        identity_url="https://identity", ingest_url="https://ingest", client_id="vendor",
         client_secret="s3cret", transport=httpx.MockTransport(fake.handle),
     ) as client:  # fmt: skip
         results = client.deposit_batch("t", [{"external_id": "E-1"}, b'{"external_id": "E-2"}'])

@@ -4,7 +4,14 @@ holds for it, or check it locally.
 Exit codes (API.md, "Front doors"): 0 everything stored (and completed with --complete); 1 some
 lines invalid (reported in EXPORT_DIR/medrec-report.ndjson), the rest stored; 2 bad arguments,
 credentials or export; 3 the service stayed unreachable (run the same command again later: it
-carries on where it stopped)."""
+carries on where it stopped).
+
+Secrets and transport: the client secret is read from MEDREC_CLIENT_SECRET or from a file
+(--client-secret-file); --client-secret still works (API.md names it) but warns, since the
+process list and the shell history show it. Service URLs must be https://, plain http:// only to
+this machine (loopback): anything else is refused with exit 2 before a byte is sent. The export
+is checked against the schemas the kit carries (medrec_transfer.schema), so `validate` needs no
+network at all."""
 
 import argparse
 import asyncio
@@ -17,13 +24,26 @@ from typing import Any
 import httpx
 
 from medrec_transfer.client import AsyncTransferClient
-from medrec_transfer.errors import CredentialsError, ProblemError, ServiceUnavailable
+from medrec_transfer.errors import (
+    CredentialsError,
+    InsecureURL,
+    ProblemError,
+    ServiceUnavailable,
+)
 from medrec_transfer.export import REPORT_FILE, Export, ExportError, load_export
 from medrec_transfer.progress import Reporter, reporter_for
 from medrec_transfer.push import Push, PushAborted
+from medrec_transfer.schema import carried
+from medrec_transfer.urls import require_secure
 
 OK, SOME_INVALID, UNUSABLE, UNREACHABLE = 0, 1, 2, 3
 PROG = "medrec-transfer"
+SECRET_ENV = "MEDREC_CLIENT_SECRET"  # noqa: S105 - the variable's name
+URLS_HELP = "https:// (plain http:// only to 127.0.0.1, ::1 or localhost)"
+SECRET_ON_COMMAND_LINE = (
+    f"{PROG}: warning: --client-secret is visible to other users in the process list and stays "
+    f"in your shell history; give it as {SECRET_ENV} or --client-secret-file instead"
+)
 
 
 class Failure(Exception):
@@ -36,21 +56,42 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Move a closing clinic's records into medrec through its transfer API.",
+        epilog=f"The client secret: {SECRET_ENV} or --client-secret-file (--client-secret works "
+        "but shows the secret in the process list and shell history). Service URLs must be "
+        f"{URLS_HELP}; others are refused (exit 2). See docs/transfer-kit.md.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def connection(sub: argparse.ArgumentParser, credentials: bool) -> None:
         sub.add_argument("export_dir", metavar="EXPORT_DIR", type=Path)
         sub.add_argument(
-            "--ingest-url", default=os.environ.get("MEDREC_INGEST_URL", "http://127.0.0.1:8002")
+            "--ingest-url",
+            default=os.environ.get("MEDREC_INGEST_URL", "http://127.0.0.1:8002"),
+            help=f"ingest's base URL, {URLS_HELP} (default: MEDREC_INGEST_URL, else the local "
+            "stack's)" + ("; not used: validate checks locally" if not credentials else ""),
         )
         if credentials:
             sub.add_argument(
                 "--identity-url",
                 default=os.environ.get("MEDREC_IDENTITY_URL", "http://127.0.0.1:8001"),
+                help=f"identity's base URL, {URLS_HELP} (default: MEDREC_IDENTITY_URL, else "
+                "the local stack's)",
             )
-            sub.add_argument("--client-id", default=os.environ.get("MEDREC_CLIENT_ID"))
-            sub.add_argument("--client-secret", default=os.environ.get("MEDREC_CLIENT_SECRET"))
+            sub.add_argument(
+                "--client-id", default=os.environ.get("MEDREC_CLIENT_ID"),
+                help="the institution client's id (default: MEDREC_CLIENT_ID)",
+            )  # fmt: skip
+            sub.add_argument(
+                "--client-secret-file", type=Path, metavar="PATH",
+                help=f"read the client secret from this file (its first line); else "
+                f"{SECRET_ENV} is used",
+            )  # fmt: skip
+            sub.add_argument(
+                "--client-secret", metavar="SECRET",
+                help="the client secret on the command line: works, but other users see it in "
+                f"the process list and it stays in the shell history (warned); prefer "
+                f"{SECRET_ENV} or --client-secret-file",
+            )  # fmt: skip
 
     push = commands.add_parser("push", help="send the export (resumable; safe to run again)")
     connection(push, credentials=True)
@@ -68,11 +109,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)  # bad arguments: exit 2, with argparse's one line
     if args.command != "validate":
+        args.client_secret = _client_secret(parser, args)
         if not args.client_id or not args.client_secret:
-            parser.error("--client-id and --client-secret (or MEDREC_CLIENT_ID and "
-                         "MEDREC_CLIENT_SECRET) are required")  # fmt: skip
+            parser.error(f"--client-id and a client secret (MEDREC_CLIENT_ID and {SECRET_ENV}, "
+                         "or --client-secret-file) are required")  # fmt: skip
         if args.batch_size < 1 if args.command == "push" else False:
             parser.error("--batch-size must be at least 1")
+        for name, url in (("--identity-url", args.identity_url), ("--ingest-url", args.ingest_url)):
+            try:
+                require_secure(url, name)
+            except InsecureURL as refused:
+                parser.error(str(refused))
     reporter = reporter_for(sys.stderr)
     try:
         code = asyncio.run(_COMMANDS[args.command](args, reporter))
@@ -92,30 +139,42 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+def _client_secret(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The secret from --client-secret-file, --client-secret (warned) or the environment."""
+    if args.client_secret_file is not None and args.client_secret is not None:
+        parser.error("give --client-secret-file or --client-secret, not both")
+    if args.client_secret_file is not None:
+        try:
+            lines = args.client_secret_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            parser.error(f"--client-secret-file could not be read ({type(error).__name__})")
+        secret = lines[0].strip() if lines else ""
+        if not secret:
+            parser.error("--client-secret-file is empty")
+        return secret
+    if args.client_secret is not None:
+        print(SECRET_ON_COMMAND_LINE, file=sys.stderr)
+        return str(args.client_secret)
+    return os.environ.get(SECRET_ENV)
+
+
 def _client(args: argparse.Namespace, reporter: Reporter) -> AsyncTransferClient:
     def on_retry(what: str, attempt: int, delay: float, reason: str) -> None:
         reporter.say(f"{what}: {reason}; trying again in {delay:.1f} s (attempt {attempt + 1})")
 
     return AsyncTransferClient(
-        identity_url=getattr(args, "identity_url", ""),
+        identity_url=args.identity_url,
         ingest_url=args.ingest_url,
-        client_id=getattr(args, "client_id", "") or "",
-        client_secret=getattr(args, "client_secret", "") or "",
+        client_id=args.client_id,
+        client_secret=args.client_secret,
         on_retry=on_retry,
     )
 
 
-async def _load(client: AsyncTransferClient, root: Path) -> Export:
+def _load(root: Path) -> Export:
+    """The export, checked against the schemas the kit carries: no request needed."""
     try:
-        document = await client.openapi()
-    except ServiceUnavailable as error:
-        raise Failure(f"ingest's OpenAPI document could not be read: {error}", UNREACHABLE) from (
-            None
-        )
-    except ProblemError as error:
-        raise Failure(f"ingest's OpenAPI document could not be read: {error}") from None
-    try:
-        return load_export(root, document)
+        return load_export(root, carried())
     except ExportError as error:
         raise Failure(f"the export cannot be used: {error}") from None
 
@@ -125,16 +184,16 @@ async def _authenticate(client: AsyncTransferClient) -> None:
         await client.token()
     except CredentialsError as error:
         raise Failure(
-            f"identity refused the client credentials ({error.error}); check --client-id and "
-            "--client-secret"
+            f"identity refused the client credentials ({error.error}); check the client id and "
+            "secret"
         ) from None
     except ServiceUnavailable as error:
         raise Failure(f"identity could not be reached: {error}", UNREACHABLE) from None
 
 
 async def _push(args: argparse.Namespace, reporter: Reporter) -> int:
+    export = _load(args.export_dir)
     async with _client(args, reporter) as client:
-        export = await _load(client, args.export_dir)
         await _authenticate(client)
         push = Push(
             export, client, reporter, complete=args.complete,
@@ -170,8 +229,8 @@ async def _push(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 async def _status(args: argparse.Namespace, reporter: Reporter) -> int:
+    export = _load(args.export_dir)
     async with _client(args, reporter) as client:
-        export = await _load(client, args.export_dir)
         await _authenticate(client)
         push = Push(export, client, reporter)
         transfer = await push.find_transfer(create=False)
@@ -196,8 +255,7 @@ async def _status(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 async def _validate(args: argparse.Namespace, reporter: Reporter) -> int:
-    async with _client(args, reporter) as client:
-        export = await _load(client, args.export_dir)
+    export = _load(args.export_dir)
     for problem in export.problems:
         print(str(problem), file=sys.stderr)
     files = sum(1 for line in export.lines if not line.inline)

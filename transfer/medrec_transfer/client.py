@@ -10,7 +10,8 @@ the async client on an event loop of its own). Every call:
   Opening a transfer is the one write that is not: it is retried only before any answer could
   have been given (connection refused), and callers find an open transfer before opening one;
 - raises a `ProblemError` subclass carrying the problem's fields for a refusal.
-Streamed content is read from its file one chunk at a time, again from the start on a retry."""
+Streamed content is read from its file one chunk at a time, again from the start on a retry.
+Both URLs must be https (plain http only to this machine): `InsecureURL` otherwise."""
 
 import asyncio
 import json
@@ -31,6 +32,7 @@ from medrec_transfer.retry import (
     is_retried_status,
     parse_retry_after,
 )
+from medrec_transfer.urls import require_secure
 
 T = TypeVar("T")
 NDJSON = "application/x-ndjson"
@@ -75,6 +77,9 @@ class AsyncTransferClient:
         clock: Callable[[], float] = time.monotonic,
         max_connections: int = 16,
     ) -> None:
+        # The secret goes to identity, the records to ingest: neither in clear (see urls.py).
+        require_secure(identity_url, "the identity URL")
+        require_secure(ingest_url, "the ingest URL")
         limits = httpx.Limits(max_connections=max_connections)
         self._identity = httpx.AsyncClient(
             base_url=identity_url, timeout=timeout, transport=transport, limits=limits

@@ -25,6 +25,11 @@ class CredentialsError(TransferError):
         super().__init__(f"{error}: {description}" if description else error)
 
 
+class InsecureURL(TransferError, ValueError):
+    """A service URL over which the client secret and the records would travel in clear: plain
+    `http://` to anything but this machine (medrec_transfer.urls)."""
+
+
 class ServiceUnavailable(TransferError):
     """The service could not be reached, or kept failing, until the retry policy gave up."""
 

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from medrec_devstack.cluster import Cluster
+from medrec_transfer.schema import carried, extract
 from tests.support.ingest import structured
 
 PATHS = {
@@ -74,3 +75,11 @@ def test_the_structured_record_schema_is_published(
     jsonschema.validate(json.loads(structured("dental", tooth_chart=[{"tooth": 36}])), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(json.loads(structured(hobby="x")), schema)
+
+
+def test_the_transfer_kit_carries_the_schemas_ingest_serves(document: dict[str, Any]) -> None:
+    # On a difference: `python -m medrec_transfer.schema URL` (a running ingest) rewrites the copy.
+    assert carried() == extract(document)
+    assert {"TransferIn", "BatchLine", "StructuredRecord"} <= set(
+        carried()["components"]["schemas"]
+    )

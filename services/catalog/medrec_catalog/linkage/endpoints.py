@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.deps import DbSession, Operator, OutboxDep, Settings
 from medrec_catalog.linkage import service
-from medrec_catalog.linkage.ports import DemographicsPort
+from medrec_catalog.linkage.ports import DemographicsPort, DemographicsUnavailable
 from medrec_catalog.linkage.repository import CandidateRow, LinkageRepository
 from medrec_catalog.linkage.schemas import (
     CandidateDetail,
@@ -25,6 +25,7 @@ from medrec_catalog.records.schemas import InstitutionRef
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
+from medrec_shared.openapi import problem_responses
 from medrec_shared.pages import Page, page_of
 from medrec_shared.problems import NotFound
 from medrec_shared.web import Now, from_state
@@ -90,7 +91,11 @@ def _demographics(body: dict[str, Any] | None) -> Demographics | None:
     return None if body is None else Demographics.model_validate(body, from_attributes=False)
 
 
-@router.get("/linkage-candidates/{candidate_id}", response_model=CandidateDetail)
+@router.get(
+    "/linkage-candidates/{candidate_id}",
+    response_model=CandidateDetail,
+    responses=problem_responses(DemographicsUnavailable),
+)
 async def show_candidate(
     candidate_id: uuid.UUID,
     session: DbSession,

@@ -11,6 +11,10 @@ from medrec_shared.http import ServiceClient
 from medrec_shared.problems import ServiceUnavailable
 
 
+class DemographicsUnavailable(ServiceUnavailable):
+    type, title = "demographics-unavailable", "The demographics cannot be read now"
+
+
 class DemographicsPort:
     def __init__(self, ingest: ServiceClient, identity: ServiceClient) -> None:
         self.ingest = ingest
@@ -24,7 +28,9 @@ class DemographicsPort:
             if response.status_code != 404:
                 response.raise_for_status()
         except httpx.HTTPError:
-            raise ServiceUnavailable("The demographics cannot be read now; try again.") from None
+            raise DemographicsUnavailable(
+                "The demographics cannot be read now; try again."
+            ) from None
         if response.status_code == 404:
             return None
         body: dict[str, Any] = response.json()

@@ -19,9 +19,12 @@ from medrec_identity.deps import (
     Session,
     Settings,
 )
+from medrec_identity.family.port import FamilyRegistryUnavailable
 from medrec_identity.persons.repository import PersonRepository
+from medrec_shared.openapi import problem_responses
 
-router = APIRouter(tags=["guardians"])
+# Both ask the family registry, now: when it cannot answer, nothing is granted (503).
+router = APIRouter(tags=["guardians"], responses=problem_responses(FamilyRegistryUnavailable))
 
 
 @router.get("/v1/me/children", response_model=ChildrenOut)

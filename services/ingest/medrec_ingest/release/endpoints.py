@@ -19,6 +19,7 @@ from medrec_ingest.release import service
 from medrec_ingest.release.export import export_lines
 from medrec_ingest.transfers.schemas import TransferOut, transfer_out
 from medrec_ingest.transfers.service import own_transfer
+from medrec_shared.openapi import problem_responses
 from medrec_shared.web import Now
 
 router = APIRouter(tags=["release"])
@@ -42,7 +43,10 @@ async def release_transfer(
 @router.get(
     "/v1/transfers/{transfer_id}/export",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}}}},
+    responses={
+        200: {"content": {"application/x-ndjson": {}}},
+        **problem_responses(service.GraceOver),
+    },
 )
 async def export_transfer(
     transfer_id: uuid.UUID,

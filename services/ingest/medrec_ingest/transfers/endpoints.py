@@ -23,7 +23,7 @@ COMPLETE_PATH = "/v1/transfers/{transfer_id}/complete"
 
 
 @router.post("/v1/transfers", status_code=201, response_model=TransferOut)
-async def open_new_transfer(
+async def open_transfer(
     body: TransferIn,
     session: DbSession,
     principal: Depositor,

@@ -10,7 +10,9 @@ from medrec_issuance.deps import DbSession, OutboxDep, Requester, Settings
 from medrec_issuance.issuances import service
 from medrec_issuance.issuances.schemas import IssuanceIn, IssuanceOut, issuance_out
 from medrec_shared.auth import bearer_token
+from medrec_shared.openapi import problem_responses
 from medrec_shared.pages import Page, page_of
+from medrec_shared.problems import Gone
 from medrec_shared.web import Now
 
 router = APIRouter(tags=["issuances"])
@@ -60,7 +62,7 @@ async def get_copy(issuance_id: uuid.UUID, session: DbSession, principal: Reques
 @router.get(
     "/v1/issuances/{issuance_id}/document",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(Gone)},
 )
 async def download_copy(
     issuance_id: uuid.UUID,

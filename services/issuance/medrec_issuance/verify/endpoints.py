@@ -11,7 +11,8 @@ from medrec_issuance.verify import service
 from medrec_issuance.verify.schemas import VerifyOut
 from medrec_issuance.verify.upload import file_sha256
 from medrec_shared.crypto import blind_index
-from medrec_shared.ratelimit import Limit, RateLimiter
+from medrec_shared.openapi import problem_responses
+from medrec_shared.ratelimit import Limit, RateLimited, RateLimiter
 
 
 async def limit_per_client(request: Request, settings: Settings) -> None:
@@ -28,7 +29,11 @@ async def limit_per_client(request: Request, settings: Settings) -> None:
     await limiter.hit(limit)
 
 
-router = APIRouter(tags=["verify"], dependencies=[Depends(limit_per_client)])
+router = APIRouter(
+    tags=["verify"],
+    dependencies=[Depends(limit_per_client)],
+    responses=problem_responses(RateLimited),
+)
 UPLOAD_BODY = {
     "required": True,
     "content": {
