@@ -19,9 +19,9 @@ from medrec_shared.settings import ServiceSettings
 # Verification start limits when the setting is left unset: strict in production, loose in the
 # local stack (every test and demo citizen there comes from 127.0.0.1, many with one phone).
 # The token endpoint's limits likewise: services cache their token until shortly before it
-# expires, so a client that asks 20 times a minute is guessing secrets, not working.
-_PRODUCTION_LIMITS = {"phone": 5, "ip": 30, "token_client": 20, "token_ip": 60}
-_LOCAL_LIMITS = {"phone": 1000, "ip": 10000, "token_client": 10000, "token_ip": 100000}
+# expires, so an address that fails 20 times a minute for one client is guessing its secret.
+_PRODUCTION_LIMITS = {"phone": 5, "ip": 30, "token_failures": 20, "token_ip": 60}
+_LOCAL_LIMITS = {"phone": 1000, "ip": 10000, "token_failures": 10000, "token_ip": 100000}
 
 
 class IdentitySettings(ServiceSettings):
@@ -40,9 +40,12 @@ class IdentitySettings(ServiceSettings):
     client_token_ttl_seconds: int = 3600
     citizen_token_ttl_seconds: int = 900
     guardian_token_ttl_seconds: int = Field(default=600, ge=1, le=3600)
-    # At most this many token requests per client id / per client address within the window;
-    # unset means 20 per client and 60 per address a minute in production (loose locally).
-    token_limit_per_client: int | None = Field(default=None, ge=1)
+    # At most this many failed token requests (unknown client or wrong secret) for one client
+    # id from one client address, and this many token requests of any kind from one address,
+    # within the window; unset means 20 failures and 60 requests a minute in production (loose
+    # locally). Failures are not counted per client id alone: its id is no secret (`operator`),
+    # and whoever knows it could then lock its owner out.
+    token_failures_per_client_address: int | None = Field(default=None, ge=1)
     token_limit_per_ip: int | None = Field(default=None, ge=1)
     token_limit_window_seconds: int = Field(default=60, ge=1)
 
@@ -55,10 +58,12 @@ class IdentitySettings(ServiceSettings):
     verification_limit_per_phone: int | None = Field(default=None, ge=1)
     verification_limit_per_ip: int | None = Field(default=None, ge=1)
     verification_limit_window_seconds: int = Field(default=3600, ge=1)
-    # A person (by the keyed hash of the RRN they claim) gets this many wrong codes within the
-    # window, over all their verifications: then starting another answers 429 until the oldest
-    # wrong code ages out. Starting verification after verification buys no new guesses.
-    verification_wrong_codes_per_person: int = Field(default=10, ge=1)
+    # A person (by the keyed hash of the RRN they claim) with one phone gets this many wrong
+    # codes within the window, over all their verifications: then starting another for that
+    # person with that phone answers 429 until the oldest wrong code ages out. Starting
+    # verification after verification buys no new guesses; a stranger who fails codes under
+    # someone's RRN with their own phone does not lock that person out.
+    verification_wrong_codes_per_person_phone: int = Field(default=10, ge=1)
     verification_wrong_codes_window_seconds: int = Field(default=86400, ge=1)
     # Unconfirmed or used verifications (sealed name and RRN) are deleted this long after expiry.
     verification_retention_seconds: int = Field(default=86400, ge=0)
@@ -96,8 +101,8 @@ class IdentitySettings(ServiceSettings):
         return self.verification_limit_per_ip or self._default_limits["ip"]
 
     @property
-    def token_per_client(self) -> int:
-        return self.token_limit_per_client or self._default_limits["token_client"]
+    def token_failures_per_client(self) -> int:
+        return self.token_failures_per_client_address or self._default_limits["token_failures"]
 
     @property
     def token_per_ip(self) -> int:
