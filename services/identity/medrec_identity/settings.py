@@ -28,6 +28,11 @@ class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MEDREC_IDENTITY_", extra="ignore", frozen=True)
 
     identity_url: str = "http://127.0.0.1:8001"
+    # Where callers outside the cluster reach identity (https://id.medrec.example): the base of
+    # the endpoints its discovery documents publish. Outside the local stack it is required and
+    # is also the issuer (`jwt_issuer`, every service's, must be this URL): RFC 8414 §3.3, the
+    # issuer is the URL its metadata is read from. Unset locally: `identity_url`.
+    public_url: str | None = None
     sandbox: bool = False
     admin_client_id: str = "operator"
     admin_client_secret: SecretStr | None = None
@@ -109,6 +114,10 @@ class IdentitySettings(ServiceSettings):
         return self.token_limit_per_ip or self._default_limits["token_ip"]
 
     @property
+    def public_base_url(self) -> str:
+        return (self.public_url or self.identity_url).rstrip("/")
+
+    @property
     def longest_token_seconds(self) -> int:
         """The longest a token identity signs stays valid: a key that stopped signing stays in
         the JWKS this long (and a minute more, medrec_identity.signing_keys.rotation)."""
@@ -174,8 +183,21 @@ class IdentitySettings(ServiceSettings):
             raise ValueError("the sandbox family registry is only allowed in the local stack")
         if self.binding_service == "sandbox":
             raise ValueError("the sandbox identity binding is only allowed in the local stack")
-        for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url", "binding_url"):
+        for name in (
+            "oidc_issuer",
+            "oidc_redirect_uri",
+            "family_registry_url",
+            "binding_url",
+            "public_url",
+        ):
             value = getattr(self, name)
             if value and urlsplit(value).scheme != "https":
                 raise ValueError(f"{name} must be an https URL outside the local stack")
+        if not self.public_url:
+            raise ValueError("public_url is required outside the local stack (the issuer URL)")
+        if self.jwt_issuer != self.public_base_url:
+            raise ValueError(
+                "jwt_issuer must be public_url outside the local stack (every service's "
+                "JWT_ISSUER: the issuer identity's metadata publishes)"
+            )
         return self

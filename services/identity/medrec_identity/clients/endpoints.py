@@ -12,6 +12,7 @@ from medrec_identity.clients.limits import TokenLimits
 from medrec_identity.clients.oauth import (
     NO_STORE,
     OAUTH_ERROR_RESPONSES,
+    TOKEN_PATH,
     InvalidClient,
     InvalidRequest,
     UnsupportedGrantType,
@@ -115,7 +116,7 @@ _TOKEN_FORM = {
 
 
 @router.post(
-    "/oauth/token",
+    TOKEN_PATH,
     response_model=TokenOut,
     responses=OAUTH_ERROR_RESPONSES,
     openapi_extra=_TOKEN_FORM,
