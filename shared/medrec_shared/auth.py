@@ -56,9 +56,10 @@ class JwksCache:
     Identity unreachable at a fetch (or answering something that is not a JWKS): the keys
     already fetched stay trusted, a warning is logged, and the fetch is tried again
     `min_refresh_seconds` later. Dropping them would turn an identity outage into every caller
-    of every service being logged out. A key retired meanwhile lingers harmlessly: identity
-    retires a key only once every token it signed has expired (medrec_identity.signing_keys
-    .rotation), and expiry is checked at each use."""
+    of every service being logged out. A key retired meanwhile lingers until identity answers:
+    harmless for a routine retirement (identity retires a key only once every token it signed
+    has expired, and expiry is checked at each use), the accepted cost for a leaked key retired
+    at once (medrec_identity.signing_keys.rotation.retire_now)."""
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     # identity
     ("identity", "GET", "/.well-known/jwks.json"): Rule(EVERYONE),
     ("identity", "GET", "/.well-known/openid-configuration"): Rule(EVERYONE),
+    ("identity", "GET", "/.well-known/oauth-authorization-server"): Rule(EVERYONE),
     ("identity", "POST", "/oauth/token"): Rule(frozenset()),  # HTTP Basic, never a bearer token
     ("identity", "POST", "/v1/verifications"): Rule(EVERYONE),
     ("identity", "POST", "/v1/verifications/{verification_id}/confirm"): Rule(EVERYONE),

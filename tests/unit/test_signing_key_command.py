@@ -97,6 +97,9 @@ def test_usage_errors_exit_2(environment: pytest.MonkeyPatch) -> None:
     assert runner.invoke(app, ["turn"]).exit_code == 2
     assert runner.invoke(app, ["retire", "some-kid"]).exit_code == 2
     assert runner.invoke(app, ["rotate", "--now"]).exit_code == 2
+    # An emergency retire names its key and says "now": neither alone.
+    assert runner.invoke(app, ["retire", "--kid", "some-kid"]).exit_code == 2
+    assert runner.invoke(app, ["retire", "--now"]).exit_code == 2
     shown = runner.invoke(app, ["--help"])
     assert shown.exit_code == 0
     assert all(command in shown.output for command in ("rotate", "retire", "list"))

@@ -1,10 +1,12 @@
-"""Keys identity derives for lookups, so phone numbers, client addresses, client ids (as rate
-limits count them), persons (as the wrong-code limit counts them) and one-time codes are stored
+"""Keys identity derives for lookups, so phone numbers, client addresses, client ids at an address
+(as rate limits count them), persons with a phone (as the wrong-code limit counts them) and
+one-time codes are stored
 only as keyed hashes. All come from `person_index_key` (the RRN blind-index key shared with
 ingest) by HMAC with a distinct purpose, so no extra secret has to be deployed."""
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -63,13 +65,14 @@ class IdentityKeys:
     def address_hash(self, address: str) -> str:
         return blind_index(self.address_index, address)
 
-    def client_hash(self, client_id: str) -> str:
-        return blind_index(self.client_index, client_id)
+    def client_at_address_hash(self, client_id: str, address: str) -> str:
+        # JSON keeps the pair unambiguous: a client id from a Basic header may hold anything.
+        return blind_index(self.client_index, json.dumps([client_id, address]))
 
-    def person_limit_hash(self, person_key: str) -> str:
-        """A person's key in the rate-limit table: not the key their records are filed under,
-        so that table links to no record."""
-        return blind_index(self.person_limit_index, person_key)
+    def person_phone_limit_hash(self, person_key: str, phone_hash: str) -> str:
+        """A person with a phone in the rate-limit table: not the key their records are filed
+        under, so that table links to no record."""
+        return blind_index(self.person_limit_index, f"{person_key}:{phone_hash}")
 
     def code_hash(self, verification_id: str, code: str) -> bytes:
         return hmac.new(self.code, f"{verification_id}:{code}".encode(), hashlib.sha256).digest()

@@ -19,15 +19,20 @@ from medrec_shared.settings import ServiceSettings
 # Verification start limits when the setting is left unset: strict in production, loose in the
 # local stack (every test and demo citizen there comes from 127.0.0.1, many with one phone).
 # The token endpoint's limits likewise: services cache their token until shortly before it
-# expires, so a client that asks 20 times a minute is guessing secrets, not working.
-_PRODUCTION_LIMITS = {"phone": 5, "ip": 30, "token_client": 20, "token_ip": 60}
-_LOCAL_LIMITS = {"phone": 1000, "ip": 10000, "token_client": 10000, "token_ip": 100000}
+# expires, so an address that fails 20 times a minute for one client is guessing its secret.
+_PRODUCTION_LIMITS = {"phone": 5, "ip": 30, "token_failures": 20, "token_ip": 60}
+_LOCAL_LIMITS = {"phone": 1000, "ip": 10000, "token_failures": 10000, "token_ip": 100000}
 
 
 class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MEDREC_IDENTITY_", extra="ignore", frozen=True)
 
     identity_url: str = "http://127.0.0.1:8001"
+    # Where callers outside the cluster reach identity (https://id.medrec.example): the base of
+    # the endpoints its discovery documents publish. Outside the local stack it is required and
+    # is also the issuer (`jwt_issuer`, every service's, must be this URL): RFC 8414 §3.3, the
+    # issuer is the URL its metadata is read from. Unset locally: `identity_url`.
+    public_url: str | None = None
     sandbox: bool = False
     admin_client_id: str = "operator"
     admin_client_secret: SecretStr | None = None
@@ -40,9 +45,12 @@ class IdentitySettings(ServiceSettings):
     client_token_ttl_seconds: int = 3600
     citizen_token_ttl_seconds: int = 900
     guardian_token_ttl_seconds: int = Field(default=600, ge=1, le=3600)
-    # At most this many token requests per client id / per client address within the window;
-    # unset means 20 per client and 60 per address a minute in production (loose locally).
-    token_limit_per_client: int | None = Field(default=None, ge=1)
+    # At most this many failed token requests (unknown client or wrong secret) for one client
+    # id from one client address, and this many token requests of any kind from one address,
+    # within the window; unset means 20 failures and 60 requests a minute in production (loose
+    # locally). Failures are not counted per client id alone: its id is no secret (`operator`),
+    # and whoever knows it could then lock its owner out.
+    token_failures_per_client_address: int | None = Field(default=None, ge=1)
     token_limit_per_ip: int | None = Field(default=None, ge=1)
     token_limit_window_seconds: int = Field(default=60, ge=1)
 
@@ -55,10 +63,12 @@ class IdentitySettings(ServiceSettings):
     verification_limit_per_phone: int | None = Field(default=None, ge=1)
     verification_limit_per_ip: int | None = Field(default=None, ge=1)
     verification_limit_window_seconds: int = Field(default=3600, ge=1)
-    # A person (by the keyed hash of the RRN they claim) gets this many wrong codes within the
-    # window, over all their verifications: then starting another answers 429 until the oldest
-    # wrong code ages out. Starting verification after verification buys no new guesses.
-    verification_wrong_codes_per_person: int = Field(default=10, ge=1)
+    # A person (by the keyed hash of the RRN they claim) with one phone gets this many wrong
+    # codes within the window, over all their verifications: then starting another for that
+    # person with that phone answers 429 until the oldest wrong code ages out. Starting
+    # verification after verification buys no new guesses; a stranger who fails codes under
+    # someone's RRN with their own phone does not lock that person out.
+    verification_wrong_codes_per_person_phone: int = Field(default=10, ge=1)
     verification_wrong_codes_window_seconds: int = Field(default=86400, ge=1)
     # Unconfirmed or used verifications (sealed name and RRN) are deleted this long after expiry.
     verification_retention_seconds: int = Field(default=86400, ge=0)
@@ -96,12 +106,16 @@ class IdentitySettings(ServiceSettings):
         return self.verification_limit_per_ip or self._default_limits["ip"]
 
     @property
-    def token_per_client(self) -> int:
-        return self.token_limit_per_client or self._default_limits["token_client"]
+    def token_failures_per_client(self) -> int:
+        return self.token_failures_per_client_address or self._default_limits["token_failures"]
 
     @property
     def token_per_ip(self) -> int:
         return self.token_limit_per_ip or self._default_limits["token_ip"]
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or self.identity_url).rstrip("/")
 
     @property
     def longest_token_seconds(self) -> int:
@@ -169,8 +183,21 @@ class IdentitySettings(ServiceSettings):
             raise ValueError("the sandbox family registry is only allowed in the local stack")
         if self.binding_service == "sandbox":
             raise ValueError("the sandbox identity binding is only allowed in the local stack")
-        for name in ("oidc_issuer", "oidc_redirect_uri", "family_registry_url", "binding_url"):
+        for name in (
+            "oidc_issuer",
+            "oidc_redirect_uri",
+            "family_registry_url",
+            "binding_url",
+            "public_url",
+        ):
             value = getattr(self, name)
             if value and urlsplit(value).scheme != "https":
                 raise ValueError(f"{name} must be an https URL outside the local stack")
+        if not self.public_url:
+            raise ValueError("public_url is required outside the local stack (the issuer URL)")
+        if self.jwt_issuer != self.public_base_url:
+            raise ValueError(
+                "jwt_issuer must be public_url outside the local stack (every service's "
+                "JWT_ISSUER: the issuer identity's metadata publishes)"
+            )
         return self

@@ -85,6 +85,8 @@ PRODUCTION: dict[str, Any] = (
         "binding_service": "http",
         "binding_url": "https://ci.example.kr/v1/confirm",
         "binding_token": STRONG,
+        "public_url": "https://id.medrec.example",
+        "jwt_issuer": "https://id.medrec.example",
     }
 )
 
@@ -131,6 +133,9 @@ def test_an_oidc_provider_needs_its_whole_configuration(missing: str) -> None:
         ({"family_registry": "sandbox"}, "sandbox family registry"),
         ({"binding_service": "sandbox"}, "sandbox identity binding"),
         ({"binding_url": "http://ci.example.kr"}, "binding_url must be an https URL"),
+        ({"public_url": None}, "public_url is required"),
+        ({"public_url": "http://id.medrec.example"}, "public_url must be an https URL"),
+        ({"jwt_issuer": "medrec-identity"}, "jwt_issuer must be public_url"),
         ({"binding_url": None}, "binding_service=http needs binding_url"),
         ({"binding_token": "secret"}, "binding_token is unset or unsafe"),
         ({"clock_file": "/tmp/clock"}, "clock_file"),

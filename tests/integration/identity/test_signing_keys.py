@@ -1,7 +1,8 @@
 """Rotating identity's signing keys with the operator command, as another service sees it: after
 `rotate` new tokens carry the new kid and a token signed before still works on catalog; after
 `retire` the old kid is gone from the JWKS and catalog refuses that token within its JWKS cache
-time; the active key is never retired; identity away keeps the keys catalog already has.
+time; the active key is never retired; a leaked key is retired at once (`retire --kid --now`) and
+its unexpired tokens refused; identity away keeps the keys catalog already has.
 
 identity gets a database of its own (retiring a key the shared cluster signs with would log out
 every other test), and catalog a process whose identity is that one, with a JWKS cache of
@@ -212,6 +213,40 @@ def test_the_active_key_is_never_retired(keys: Keys, rotation: Rotation) -> None
     assert keys.ok("retire").startswith("nothing to retire")
     assert keys.published() == {new}
     assert keys.catalog_answers(keys.token()) == 200
+
+
+def test_a_leaked_key_is_retired_at_once_and_catalog_refuses_its_unexpired_tokens(
+    keys: Keys, rotation: Rotation
+) -> None:
+    leaked_token = keys.token()  # valid for an hour
+    leaked = kid(leaked_token)
+    assert keys.catalog_answers(leaked_token) == 200
+    keys.at(rotation.rotated_at + timedelta(days=400, minutes=1))  # minutes after the rotation
+    assert keys.ok("rotate", "--force").startswith("rotated")
+    successor = next(k for k, state in keys.listed().items() if state == "active")
+
+    refused = keys.command("retire", "--kid", successor, "--now")
+    assert refused.returncode == 1
+    assert "is the active key" in refused.stderr and "rotate --force" in refused.stderr
+    unknown = keys.command("retire", "--kid", "no-such-kid", "--now")
+    assert unknown.returncode == 1 and "no signing key has the kid" in unknown.stderr
+    assert keys.published() == {leaked, successor}
+
+    retired = keys.ok("retire", "--kid", leaked, "--now")
+    assert retired.startswith(f"retired {leaked} now: no longer in the JWKS"), retired
+    assert keys.published() == {successor}
+    assert keys.listed()[leaked] == "retired"
+    (row,) = sql(keys.cluster, "identity_keys", "SELECT * FROM signing_keys WHERE kid = $1", leaked)
+    assert row["private_key_sealed"] == b"", "nothing can sign with a retired key again"
+    # The token has not expired, yet catalog refuses it once its JWKS cache time has passed.
+    eventually(
+        lambda: keys.catalog_answers(leaked_token) == 401,
+        timeout=CACHE_SECONDS + 30,
+        what="catalog to refuse an unexpired token of the leaked key",
+    )
+    assert keys.catalog_answers(keys.token()) == 200
+    again = keys.ok("retire", "--kid", leaked, "--now")
+    assert again.startswith(f"{leaked} was retired already"), again
 
 
 def test_the_command_never_shows_key_material_or_tokens(keys: Keys, rotation: Rotation) -> None:

@@ -1,8 +1,10 @@
 """The OAuth 2.0 token endpoint, against an identity process with low token limits and a
 movable clock: errors are RFC 6749 §5.2 bodies, no answer may be cached, requests are limited per
-client id and per client address, and the address is the one the trusted proxy (and only it)
-forwards. The lab trusts 127.0.0.2 as its proxy; tests connect from 127.0.0.2 ("through the
-ingress") or from 127.0.0.3 (a caller that talks to the pod directly and forges the header)."""
+client address and failed ones per (client id, client address), so that guessing a secret stays
+bounded while a stranger who knows a client id cannot lock its owner out; the address is the one
+the trusted proxy (and only it) forwards. The lab trusts 127.0.0.2 as its proxy; tests connect
+from 127.0.0.2 ("through the ingress") or from 127.0.0.3 (a caller that talks to the pod directly
+and forges the header)."""
 
 import base64
 import itertools
@@ -15,14 +17,14 @@ import pytest
 from medrec_devstack.cluster import Cluster
 from tests.integration.identity.lab import Lab, identity_lab, new_address
 
-PER_CLIENT, PER_ADDRESS = 4, 3
+FAILURES, PER_ADDRESS = 3, 5
 PROXY, STRANGER = "127.0.0.2", "127.0.0.3"
 
 
 @pytest.fixture(scope="module")
 def lab(cluster: Cluster) -> Iterator[Lab]:
     env = {
-        "MEDREC_IDENTITY_TOKEN_LIMIT_PER_CLIENT": str(PER_CLIENT),
+        "MEDREC_IDENTITY_TOKEN_FAILURES_PER_CLIENT_ADDRESS": str(FAILURES),
         "MEDREC_IDENTITY_TOKEN_LIMIT_PER_IP": str(PER_ADDRESS),
         "MEDREC_IDENTITY_FORWARDED_ALLOW_IPS": PROXY,
     }
@@ -138,20 +140,52 @@ def test_basic_credentials_are_form_urlencoded_first(
     assert answer.status_code == 200, answer.text
 
 
-def test_token_requests_are_limited_per_client(
-    lab: Lab, base: datetime, client: tuple[str, str]
+@pytest.fixture(scope="module")
+def operator(cluster: Cluster) -> tuple[str, str]:
+    """The operator client: its id is public (`operator`), its secret is not."""
+    return cluster.secrets.admin_client_id, cluster.secrets.admin_client_secret
+
+
+def test_a_stranger_guessing_the_operators_secret_cannot_lock_the_operator_out(
+    lab: Lab, base: datetime, operator: tuple[str, str]
 ) -> None:
-    client_id, secret = client
-    # From fresh addresses each time: only the client's own budget runs out. Wrong secrets count
-    # as much as right ones: guessing is what the limit is for.
-    for n in range(PER_CLIENT):
-        auth = (client_id, secret if n % 2 else "a-wrong-guess")
-        assert ask(via(lab, PROXY), auth).status_code in (200, 401)
-    refused = ask(via(lab, PROXY), client)
-    oauth_error(refused, 429, "slow_down")
-    assert refused.headers["retry-after"] == "60"
+    operator_id = operator[0]
+    attacker = new_address()
+    for n in range(FAILURES):
+        guess = ask(via(lab, PROXY, attacker), (operator_id, f"a-wrong-guess-{n}"))
+        oauth_error(guess, 401, "invalid_client")
+    # The attacker's address is throttled, even with the right secret: guessing stops there.
+    for auth in ((operator_id, "one-more-guess"), operator):
+        refused = ask(via(lab, PROXY, attacker), auth)
+        oauth_error(refused, 429, "slow_down")
+        assert refused.headers["retry-after"] == "60"
+    # The operator, from its own address, is not: an id anyone may know locks no one out.
+    for _ in range(FAILURES + 1):
+        answer = ask(via(lab, PROXY, new_address()), operator)
+        assert answer.status_code == 200, answer.text
+    mine = new_address()
+    for _ in range(PER_ADDRESS):
+        answer = ask(via(lab, PROXY, mine), operator)
+        assert answer.status_code == 200, answer.text
+    # Once the window has passed the attacker's address has its tries back.
     lab.set_clock(base + timedelta(seconds=61))
-    assert ask(via(lab, PROXY), client).status_code == 200
+    assert ask(via(lab, PROXY, attacker), operator).status_code == 200
+
+
+def test_failures_are_counted_per_client_at_one_address(
+    lab: Lab, base: datetime, client: tuple[str, str], operator: tuple[str, str]
+) -> None:
+    """Another client from the attacker's address is not refused for the attacker's guesses
+    (only the address's own budget of requests bounds it), and a right secret counts no
+    failure."""
+    client_id = client[0]
+    address = new_address()
+    for n in range(FAILURES - 1):
+        oauth_error(ask(via(lab, PROXY, address), (client_id, f"guess-{n}")), 401, "invalid_client")
+    assert ask(via(lab, PROXY, address), client).status_code == 200
+    oauth_error(ask(via(lab, PROXY, address), (client_id, "guess-last")), 401, "invalid_client")
+    oauth_error(ask(via(lab, PROXY, address), client), 429, "slow_down")
+    assert ask(via(lab, PROXY, address), operator).status_code == 200
 
 
 def test_token_requests_are_limited_per_forwarded_address(

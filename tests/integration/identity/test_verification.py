@@ -109,13 +109,16 @@ def test_wrong_codes_lock_the_verification(lab: Lab, base: datetime) -> None:
     problem(confirm(lab.client(1), vid, code), 429, "verification-locked")
 
 
-def test_a_person_keeps_one_budget_of_wrong_codes_per_day(lab: Lab, base: datetime) -> None:
-    """Ten wrong codes in 24 hours for one person (over all their verifications, from any phone
-    and address): then no new verification for that person until the oldest ages out."""
-    name, rrn = new_name(), new_rrn(date(1983, 8, 15))
+def test_a_person_and_phone_keep_one_budget_of_wrong_codes_per_day(
+    lab: Lab, base: datetime
+) -> None:
+    """Ten wrong codes in 24 hours for one person with one phone (over all their verifications,
+    from any address): then no new verification for that person with that phone until the
+    oldest ages out."""
+    name, rrn, phone = new_name(), new_rrn(date(1983, 8, 15)), new_phone()
 
     def fresh() -> dict[str, Any]:
-        started = start(lab.client(), name, rrn, new_phone())
+        started = start(lab.client(), name, rrn, phone)
         assert started.status_code == 201, started.text
         body: dict[str, Any] = started.json()
         return body
@@ -141,7 +144,7 @@ def test_a_person_keeps_one_budget_of_wrong_codes_per_day(lab: Lab, base: dateti
     )
 
     for replica in (0, 1):
-        refused = start(lab.client(replica), name, rrn, new_phone())
+        refused = start(lab.client(replica), name, rrn, phone)
         problem(refused, 429, "rate-limited")
         assert refused.headers["Retry-After"] == str(23 * 3600)  # the first nine age out then
     # The open verification still takes its right code; other people are not affected.
@@ -152,6 +155,29 @@ def test_a_person_keeps_one_budget_of_wrong_codes_per_day(lab: Lab, base: dateti
 
     lab.set_clock(base + timedelta(days=1, seconds=1))
     fresh()
+
+
+def test_a_stranger_failing_codes_under_someones_rrn_cannot_lock_them_out(
+    lab: Lab, base: datetime
+) -> None:
+    """Someone who knows a victim's name and RRN starts verifications with them and their own
+    phone, and fails every code: they run out of tries (their phone with that person is
+    throttled for the day), the victim, with the victim's phone, does not."""
+    name, rrn = new_name(), new_rrn(date(1979, 6, 1))
+    strangers_phone, victims_phone = new_phone(), new_phone()
+    for _ in range(2):  # two verifications, five wrong codes each: ten in all
+        started = start(lab.client(), name, rrn, strangers_phone)
+        assert started.status_code == 201, started.text
+        body = started.json()
+        for _ in range(5):
+            guess = confirm(lab.client(), body["verification_id"], wrong(body["sandbox_code"]))
+            assert guess.status_code in (400, 429), guess.text
+    refused = start(lab.client(), name, rrn, strangers_phone)
+    problem(refused, 429, "rate-limited")
+    assert refused.headers["Retry-After"] == str(24 * 3600)
+
+    victim, _ = verify(lab.client(), name, rrn, victims_phone)
+    assert token_claims(lab.url(), victim.token)["person_key"] == person_key(lab.cluster, rrn)
 
 
 def test_a_malformed_code_is_refused_without_using_a_try(lab: Lab, base: datetime) -> None:

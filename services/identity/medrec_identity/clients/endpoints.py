@@ -2,19 +2,19 @@
 
 import base64
 import binascii
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request, Response
 
 from medrec_identity.clients import service
+from medrec_identity.clients.limits import TokenLimits
 from medrec_identity.clients.oauth import (
     NO_STORE,
     OAUTH_ERROR_RESPONSES,
+    TOKEN_PATH,
     InvalidClient,
     InvalidRequest,
-    SlowDown,
     UnsupportedGrantType,
 )
 from medrec_identity.clients.repository import ClientRepository
@@ -30,7 +30,6 @@ from medrec_identity.deps import (
 )
 from medrec_identity.models import ApiClient
 from medrec_shared.auth import Principal, require_scope
-from medrec_shared.ratelimit import Limit, RateLimited
 
 router = APIRouter(tags=["clients"])
 
@@ -117,7 +116,7 @@ _TOKEN_FORM = {
 
 
 @router.post(
-    "/oauth/token",
+    TOKEN_PATH,
     response_model=TokenOut,
     responses=OAUTH_ERROR_RESPONSES,
     openapi_extra=_TOKEN_FORM,
@@ -139,23 +138,15 @@ async def token(
     if grant_type != "client_credentials":
         raise UnsupportedGrantType("Only grant_type=client_credentials is supported here.")
     client_id, secret = _basic_credentials(request)
-    window = timedelta(seconds=settings.token_limit_window_seconds)
+    limits = TokenLimits.of(settings, keys, client_id, client_address(request))
+    await limits.take(limiter)
     try:
-        # Counted before the secret is checked: guessing secrets is what this limits.
-        await limiter.hit(
-            Limit("token.client", keys.client_hash(client_id), settings.token_per_client, window),
-            Limit(
-                "token.address",
-                keys.address_hash(client_address(request)),
-                settings.token_per_ip,
-                window,
-            ),
+        access_token, granted = await service.client_token(
+            session, keyring, settings, client_id, secret, form.get("scope") or None
         )
-    except RateLimited as exc:
-        raise SlowDown("Too many token requests; try again later.", exc.retry_after) from exc
-    access_token, granted = await service.client_token(
-        session, keyring, settings, client_id, secret, form.get("scope") or None
-    )
+    except InvalidClient:
+        await limiter.count(limits.failures)
+        raise
     response.headers.update(NO_STORE)
     return TokenOut(
         access_token=access_token,

@@ -3,6 +3,8 @@
 every answer it gives carries `Cache-Control: no-store` and `Pragma: no-cache` (§5.1), so no
 cache between a client and identity keeps a token. OAuth client libraries read these codes."""
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -62,16 +64,35 @@ def oauth_error_response(exc: OAuthError) -> JSONResponse:
     )
 
 
+TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
+
+
 def install_oauth_errors(app: FastAPI) -> None:
+    """The handler, and the OpenAPI document saying what it answers: every service's document
+    describes errors as problems (medrec_shared.openapi), the token endpoint's are put back."""
+
     async def on_oauth_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OAuthError)
         return oauth_error_response(exc)
 
     app.add_exception_handler(OAuthError, on_oauth_error)
+    completed = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = completed()
+        operation = document["paths"][TOKEN_PATH]["post"]
+        errors = {str(status): response for status, response in OAUTH_ERROR_RESPONSES.items()}
+        operation["responses"].update(errors)
+        document["components"]["schemas"]["OAuthError"] = OAUTH_ERROR_SCHEMA
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # For the OpenAPI document: what the token endpoint's errors look like.
-OAUTH_ERROR_SCHEMA = {
+OAUTH_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "OAuthError",
+    "description": "RFC 6749 §5.2 error response (not a problem: OAuth clients read this)",
     "type": "object",
     "required": ["error"],
     "properties": {
@@ -89,14 +110,32 @@ OAUTH_ERROR_SCHEMA = {
         "error_description": {"type": "string"},
     },
 }
-OAUTH_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {
-        "description": description,
-        "content": {"application/json": {"schema": OAUTH_ERROR_SCHEMA}},
-    }
-    for status, description in (
-        (400, "invalid_request, invalid_grant, unsupported_grant_type or invalid_scope"),
-        (401, "invalid_client"),
-        (429, "slow_down: too many token requests (Retry-After)"),
-    )
+_OAUTH_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}
+_NO_STORE_HEADERS = {
+    name: {"schema": {"type": "string", "enum": [value]}} for name, value in NO_STORE.items()
+}
+OAUTH_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "invalid_request, invalid_grant, unsupported_grant_type or invalid_scope",
+        "content": _OAUTH_ERROR_CONTENT,
+        "headers": _NO_STORE_HEADERS,
+    },
+    401: {
+        "description": "invalid_client: unknown client, wrong secret, or no Basic credentials",
+        "content": _OAUTH_ERROR_CONTENT,
+        "headers": _NO_STORE_HEADERS
+        | {"WWW-Authenticate": {"schema": {"type": "string", "example": 'Basic realm="medrec"'}}},
+    },
+    429: {
+        "description": "slow_down: too many token requests from this address, or too many "
+        "failed ones for this client from it",
+        "content": _OAUTH_ERROR_CONTENT,
+        "headers": _NO_STORE_HEADERS
+        | {
+            "Retry-After": {
+                "description": "seconds until a request may be counted again",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
 }

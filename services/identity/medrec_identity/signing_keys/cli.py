@@ -3,8 +3,10 @@
 Run at night: `rotate` (new tokens are signed with a new key; the previous ones stay in the
 JWKS, so tokens already issued still verify), later `retire` (the keys that stopped signing
 longer ago than the longest token lifetime leave the JWKS; never the active one). `list` shows
-the keys. Each is safe to run twice. It takes identity's settings (MEDREC_IDENTITY_*: the
-database, the field keyring, the token lifetimes) and prints no key material or tokens.
+the keys. A key that leaked: `rotate --force`, then `retire --kid KID --now` takes it out of
+the JWKS at once (services refuse its tokens within their JWKS cache time). Each is safe to
+run twice. It takes identity's settings (MEDREC_IDENTITY_*: the database, the field keyring,
+the token lifetimes) and prints no key material or tokens.
 
 Exit status: 0 done (or nothing to do), 1 refused or failed (the message says why), 2 usage.
 """
@@ -21,7 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys import rotation
-from medrec_identity.signing_keys.rotation import KeyView, NoActiveKey
+from medrec_identity.signing_keys.rotation import (
+    ActiveKeyNotRetired,
+    KeyView,
+    NoActiveKey,
+    NoSuchKey,
+)
 from medrec_shared.clock import Clock, build_clock
 from medrec_shared.crypto import CryptoError, LocalKeyring
 from medrec_shared.db import Database, Transactions
@@ -63,6 +70,13 @@ def _run(settings: IdentitySettings, job: Callable[[Transactions, Clock], Awaita
         return asyncio.run(run())
     except NoActiveKey:
         _fail("refused: no active signing key (identity has never started on this database)")
+    except ActiveKeyNotRetired as refused:
+        _fail(
+            f"refused: {refused} is the active key, it signs new tokens; run `rotate --force` "
+            "first, then retire it"
+        )
+    except NoSuchKey as unknown:
+        _fail(f"refused: no signing key has the kid {unknown} (`list` shows them)")
     except (SQLAlchemyError, OSError) as error:
         # The type only: a driver's message may carry the database URL.
         _fail(f"cannot use identity's database: {type(error).__name__}")
@@ -107,11 +121,26 @@ def rotate(
 
 
 @app.command()
-def retire() -> None:
+def retire(
+    kid: Annotated[
+        str | None,
+        typer.Option("--kid", help="with --now: this key, whether or not its tokens expired"),
+    ] = None,
+    now: Annotated[
+        bool, typer.Option("--now", help="with --kid: retire it now, for a key that leaked")
+    ] = False,
+) -> None:
     """Take out of the JWKS the keys that stopped signing longer ago than the longest token
     lifetime (and a minute); never the active key. Services stop trusting them within their
-    JWKS cache time (jwks_cache_seconds)."""
+    JWKS cache time (jwks_cache_seconds). `--kid KID --now`: that one key at once, its tokens
+    refused from then on although they have not expired (after `rotate --force`, for a key
+    that leaked; never the active key)."""
+    if (kid is None) != (not now):
+        _fail("--kid and --now go together: `retire --kid KID --now`", code=2)
     settings = _settings()
+    if kid is not None:
+        _retire_now(settings, kid)
+        return
 
     async def job(transactions: Transactions, clock: Clock) -> rotation.Retired:
         return await rotation.retire(transactions, clock, settings)
@@ -124,6 +153,20 @@ def retire() -> None:
         typer.echo(f"retired {', '.join(done.retired)}: no longer in the JWKS{later}")
     else:
         typer.echo(f"nothing to retire{later}")
+
+
+def _retire_now(settings: IdentitySettings, kid: str) -> None:
+    async def job(transactions: Transactions, clock: Clock) -> rotation.RetiredNow:
+        return await rotation.retire_now(transactions, clock, kid)
+
+    done = _run(settings, job)
+    if done.already:
+        typer.echo(f"{kid} was retired already: not in the JWKS; nothing changed")
+    else:
+        typer.echo(
+            f"retired {kid} now: no longer in the JWKS; services refuse its tokens within their "
+            f"JWKS cache time"
+        )
 
 
 @app.command("list")

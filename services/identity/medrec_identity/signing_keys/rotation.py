@@ -8,6 +8,10 @@ rotation committed (and for clocks a little apart). Services drop a retired key 
 JWKS fetch (`jwks_cache_seconds`); by then every token it signed has expired, so nobody notices.
 The active key is never retired, so the JWKS is never empty.
 
+A key that leaked cannot wait that long: `retire_now` takes one named key out of the JWKS at
+once (never the active one: `rotate --force` first), and services refuse its tokens from their
+next JWKS fetch, unexpired or not.
+
 Each step is one transaction under the key lock that start-up takes too, so two runs (or a run
 and a replica starting) change the keys one at a time. Running a step twice changes nothing the
 second time: `rotate` keeps an active key younger than `retire_after` (`force` rotates anyway),
@@ -104,6 +108,20 @@ class NoActiveKey(Exception):
     """No key signs: identity has never started on this database."""
 
 
+class ActiveKeyNotRetired(Exception):
+    """The key named signs new tokens: retiring it would leave nothing to verify them."""
+
+
+class NoSuchKey(Exception):
+    """No key has the kid named."""
+
+
+@dataclass(frozen=True)
+class RetiredNow:
+    kid: str
+    already: bool  # it was retired before this run: nothing changed
+
+
 async def _views(repository: SigningKeyRepository, after: timedelta) -> list[KeyView]:
     return [KeyView.of(key, after) for key in await repository.every()]
 
@@ -146,6 +164,23 @@ async def retire(transactions: Transactions, clock: Clock, settings: IdentitySet
         retired = await repository.retire(due_for_retirement(keys, now), now)
         keys = await _views(repository, after)
     return Retired(sorted(retired), keys)
+
+
+async def retire_now(transactions: Transactions, clock: Clock, kid: str) -> RetiredNow:
+    """Out of the JWKS at once, whether or not its tokens have expired: for a key that leaked.
+    Never the active key."""
+    async with transactions.begin() as session:
+        repository = SigningKeyRepository(session)
+        await repository.lock()
+        key = next((key for key in await repository.every() if key.kid == kid), None)
+        if key is None:
+            raise NoSuchKey(kid)
+        if key.active:
+            raise ActiveKeyNotRetired(kid)
+        if key.retired_at is not None:
+            return RetiredNow(kid, already=True)
+        await repository.retire([kid], clock.now())
+    return RetiredNow(kid, already=False)
 
 
 async def list_keys(transactions: Transactions, settings: IdentitySettings) -> list[KeyView]:

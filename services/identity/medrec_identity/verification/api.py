@@ -4,9 +4,12 @@ are through the configured provider and gets a short-lived citizen token.
 Starting is limited per phone and per client address (sliding windows in PostgreSQL, 429 with
 `Retry-After`). A verification expires after `verification_ttl_seconds`, is locked after
 `verification_max_attempts` wrong tries (429), and is used once. Wrong tries also count against
-the person whose RRN was claimed, over all their verifications: after
-`verification_wrong_codes_per_person` within a day, starting another for that person answers 429
-(a fresh verification does not buy fresh guesses)."""
+the person whose RRN was claimed together with the phone claimed, over all their verifications:
+after `verification_wrong_codes_per_person_phone` within a day, starting another for that person
+with that phone answers 429 (a fresh verification does not buy fresh guesses). Not per person
+alone: then anyone who knows an RRN could fail ten codes with their own phone and lock its owner
+out for a day. The code goes to the phone claimed, and an OpenID Connect provider must assert that
+same phone (`attributes_match`), so the phone is what each guess is made against."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -133,12 +136,15 @@ async def announce_verified(
     )
 
 
-def wrong_codes_limit(keys: IdentityKeys, settings: IdentitySettings, person_key: str) -> Limit:
-    """The wrong codes one person (by the keyed hash of the claimed RRN) may get in a day."""
+def wrong_codes_limit(
+    keys: IdentityKeys, settings: IdentitySettings, person_key: str, phone_hash: str
+) -> Limit:
+    """The wrong codes one person (by the keyed hash of the claimed RRN) with one phone may get
+    in a day."""
     return Limit(
-        "verify.wrong.person",
-        keys.person_limit_hash(person_key),
-        settings.verification_wrong_codes_per_person,
+        "verify.wrong.person_phone",
+        keys.person_phone_limit_hash(person_key, phone_hash),
+        settings.verification_wrong_codes_per_person_phone,
         timedelta(seconds=settings.verification_wrong_codes_window_seconds),
     )
 
@@ -184,7 +190,7 @@ async def start_verification(
             settings.limit_per_ip,
             window,
         ),
-        check_only=[wrong_codes_limit(keys, settings, person_key)],
+        check_only=[wrong_codes_limit(keys, settings, person_key, phone_hash)],
     )
     verification_id = new_id()
     challenge = await provider.begin(verification_id, claimed)
@@ -265,7 +271,9 @@ async def confirm_verification(
     )
     if checked.outcome is Outcome.WRONG or mismatch:
         log.info("verification_refused", verification_id=str(verification_id), tries=tries)
-        await limiter.count(wrong_codes_limit(keys, settings, verification.person_key))
+        await limiter.count(
+            wrong_codes_limit(keys, settings, verification.person_key, verification.phone_hash)
+        )
         if tries >= max_attempts:
             raise VerificationLocked("Start a new verification.")
         left = f"{max_attempts - tries} tries left."
