@@ -26,16 +26,13 @@ RAISED: dict[tuple[str, str, str], dict[int, bool]] = {
     ("issuance", "get", "/v1/issuances/{issuance_id}/document"): {410: False},  # expired, purged
     ("issuance", "get", "/v1/verify"): {429: True},
     ("issuance", "post", "/v1/verify"): {429: True},
-}
-# identity's token and verification routes are declared with their throttling (issue #25 item 4,
-# another branch): listed here so that they are not forgotten.
-DECLARED_ELSEWHERE: dict[tuple[str, str, str], dict[int, bool]] = {
-    ("identity", "post", "/oauth/token"): {429: True},
     ("identity", "post", "/v1/verifications"): {429: True, 502: False, 503: False},
     ("identity", "post", "/v1/verifications/{verification_id}/confirm"): {
         429: False, 502: False, 503: False,
     },
 }  # fmt: skip
+# identity's /oauth/token answers RFC 6749's error body, not a problem, for its 400, 401 and 429:
+# tests/unit/test_identity_discovery.py holds it to that.
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +89,3 @@ def test_the_problems_a_route_raises_are_declared(
     documents: dict[str, dict[str, Any]], service: str, method: str, path: str
 ) -> None:
     _check_declared(documents[service], method, path, RAISED[(service, method, path)])
-
-
-@pytest.mark.skip(reason="declared with identity's throttling (issue #25 item 4, fix/identity)")
-@pytest.mark.parametrize(("service", "method", "path"), list(DECLARED_ELSEWHERE))
-def test_the_problems_identitys_token_and_verification_raise_are_declared(
-    documents: dict[str, dict[str, Any]], service: str, method: str, path: str
-) -> None:
-    _check_declared(documents[service], method, path, DECLARED_ELSEWHERE[(service, method, path)])

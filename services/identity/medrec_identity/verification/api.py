@@ -40,15 +40,22 @@ from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name, un
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import citizen_token
 from medrec_identity.verification.matching import attributes_match, bound_to_claim
-from medrec_identity.verification.port import ClaimedIdentity, Outcome, Proof
+from medrec_identity.verification.port import (
+    ClaimedIdentity,
+    Outcome,
+    Proof,
+    ProviderError,
+    ProviderUnavailable,
+)
 from medrec_identity.verification.repository import VerificationRepository
 from medrec_shared.crypto import Keyring, seal, unseal
 from medrec_shared.events import PersonVerified
 from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
+from medrec_shared.openapi import problem_responses
 from medrec_shared.problems import NotFound, Problem, TooManyRequests
-from medrec_shared.ratelimit import Limit
+from medrec_shared.ratelimit import Limit, RateLimited
 from medrec_shared.rrn import parse_rrn, valid_rrn
 
 router = APIRouter(tags=["verification"])
@@ -161,6 +168,7 @@ class CitizenToken(BaseModel):
     status_code=201,
     response_model=VerificationStarted,
     response_model_exclude_none=True,
+    responses=problem_responses(RateLimited, ProviderError, ProviderUnavailable),
 )
 async def start_verification(
     body: VerificationIn,
@@ -216,7 +224,11 @@ async def start_verification(
     )
 
 
-@router.post("/v1/verifications/{verification_id}/confirm", response_model=CitizenToken)
+@router.post(
+    "/v1/verifications/{verification_id}/confirm",
+    response_model=CitizenToken,
+    responses=problem_responses(VerificationLocked, ProviderError, ProviderUnavailable),
+)
 async def confirm_verification(
     verification_id: uuid.UUID,
     body: ConfirmIn,
