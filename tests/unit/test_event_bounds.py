@@ -23,6 +23,7 @@ from medrec_catalog.models import (
     LinkagePerson,
 )
 from medrec_ingest.models import Record as IngestRecord
+from medrec_issuance.proxies.service import APPROVED_WITH_NOTHING_TO_COPY
 from medrec_shared.events import ACCESS_REASON_MAX, EVENT_TYPES, REVIEW_REASON_MAX
 from medrec_shared.topics import CONSUMES, OWNERS
 
@@ -177,5 +178,7 @@ def test_no_bound_is_longer_than_the_column_it_is_stored_in() -> None:
 
 
 def test_a_review_reason_fits_the_access_history_with_what_was_decided() -> None:
-    """A proxy request's review reaches the patient's history as "approved: …"/"rejected: …"."""
-    assert REVIEW_REASON_MAX + len("rejected: ") <= ACCESS_REASON_MAX
+    """A proxy request's review reaches the patient's history after what was decided:
+    "approved: …", "rejected: …", or approved with nothing to copy."""
+    for decided in ("approved", "rejected", APPROVED_WITH_NOTHING_TO_COPY):
+        assert len(decided) + len(": ") + REVIEW_REASON_MAX <= ACCESS_REASON_MAX

@@ -56,6 +56,8 @@ from medrec_shared.rrn import parse_rrn
 from medrec_shared.vault import Vault
 
 PATIENT_CONTEXT = b"issuance.proxy.patient"
+# Before the reviewer's reason (REVIEW_REASON_MAX) in the patient's access history.
+APPROVED_WITH_NOTHING_TO_COPY = "approved, nothing to copy (no record under the name given)"
 
 REQUIRED_DOCUMENTS: dict[Relation, frozenset[str]] = {
     Relation.spouse: frozenset({"consent_form", "kinship_certificate"}),
@@ -355,8 +357,7 @@ async def approve(
     matching = records_under_name(records, names, patient["name"])
     mark_reviewed(proxy, ProxyRequestStatus.approved, operator, reason, now)
     if not matching:
-        # catalog's access_log.reason holds 200 characters
-        said = f"approved, nothing to copy (no record under the name given): {reason}"[:200]
+        said = f"{APPROVED_WITH_NOTHING_TO_COPY}: {reason}"
         audit = proxy_audit(proxy, "issuance_request", "allowed", said)
         await outbox.add(session, settings.topic_audit, proxy.patient_person_key, audit)
         return proxy
