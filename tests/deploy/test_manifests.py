@@ -322,6 +322,10 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             lambda objs: _annotate(objs, "medrec-copies", "proxy-body-size", None),
             "set proxy-body-size",
         ),
+        (  # the portal reads uploads as they come (issue #25 item 3)
+            lambda objs: _annotate(objs, "medrec-portal", "proxy-request-buffering", None),
+            "portal's uploads stream: set proxy-request-buffering off",
+        ),
     ],
 )
 def test_consistency_catches_mismatches(
@@ -350,7 +354,8 @@ def test_only_the_transfer_api_takes_large_bodies(rendered: Any) -> None:
         (rule,) = ingress["spec"]["rules"]  # one host each: nginx's body limit is per Ingress
         sizes[rule["host"]] = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
         streamed = annotations.get("nginx.ingress.kubernetes.io/proxy-request-buffering")
-        assert (streamed == "off") == (rule["host"] == "transfer.medrec.example")
+        streaming_hosts = ("transfer.medrec.example", "portal.medrec.example")
+        assert (streamed == "off") == (rule["host"] in streaming_hosts)
     assert sizes == {
         "id.medrec.example": "64k",
         "transfer.medrec.example": "75g",
