@@ -69,6 +69,8 @@ def run(
         for service in SERVICES:
             url = cluster.url(service)
             typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz", color=False)
+        metrics = "  ".join(cluster.metrics_url(s) for s in (*SERVICES, PORTAL))
+        typer.echo(f"  metrics   {metrics}", color=False)
         infra = cluster.infra
         assert infra is not None
         database = infra.database_url.replace("postgresql+asyncpg://", "postgresql://")

@@ -104,6 +104,10 @@ class Cluster:
     state: Path
     sandbox: bool = True
     ports: dict[str, int] = field(default_factory=dict)
+    # Each API process's /metrics port ("identity-api": port), a free one picked when the process
+    # first starts and kept across its restarts. Not in `env()`: a second process started from
+    # those settings (a test's) would fight the first for it.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     infra: Infra | None = None
     processes: dict[str, Process] = field(default_factory=dict)
     log_level: str = "INFO"
@@ -119,6 +123,14 @@ class Cluster:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def metrics_url(self, service: str) -> str:
+        """The API's Prometheus endpoint (the API's own port serves no /metrics)."""
+        return f"http://127.0.0.1:{self.metrics_ports[f'{service}-api']}/metrics"
+
+    def _metrics_env(self, service: str) -> dict[str, str]:
+        port = self.metrics_ports.setdefault(f"{service}-api", free_port())
+        return {f"MEDREC_{service.upper()}_API_METRICS_PORT": str(port)}
 
     @property
     def clock_file(self) -> Path:
@@ -321,20 +333,21 @@ class Cluster:
         self, service: str, role: str, extra_env: dict[str, str] | None = None
     ) -> Process:
         name = f"{service}-{role}"
+        metrics = self._metrics_env(service) if role == "api" else {}
         process = Process(
             name,
             [self._bin(f"medrec-{service}-{role}")],
             self.logs / f"{name}.log",
-            env={**self.env(service, role), **(extra_env or {})},
+            env={**self.env(service, role), **metrics, **(extra_env or {})},
         ).start()
         self.processes[name] = process
         return process
 
     def start_portal(self) -> Process:
         """The portal (`medrec-portal`), once the APIs it calls answer."""
-        process = Process(
-            PORTAL, [self._bin("medrec-portal")], self.logs / "portal.log", env=self.portal_env()
-        ).start()
+        env = self.portal_env() | self._metrics_env(PORTAL)
+        process = Process(PORTAL, [self._bin("medrec-portal")], self.logs / "portal.log", env=env)
+        process.start()
         self.processes[f"{PORTAL}-api"] = process
         self.wait_ready(PORTAL)
         return process

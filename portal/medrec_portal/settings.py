@@ -26,6 +26,8 @@ class PortalSettings(BaseSettings):
     api_port: int = 8000
     # As the services: the proxies whose X-Forwarded-* uvicorn believes, never "*".
     forwarded_allow_ips: str = "127.0.0.1,::1"
+    # As the services: Prometheus /metrics on a port of its own (never on api_port); 0: none.
+    api_metrics_port: int = Field(default=0, ge=0, le=65535)
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
     database_pool_size: int = Field(default=5, ge=1)
     identity_url: str = "http://127.0.0.1:8001"

@@ -29,11 +29,16 @@ class ApiSettings(Protocol):
     def api_port(self) -> int: ...
     @property
     def forwarded_allow_ips(self) -> str: ...
+    @property
+    def api_metrics_port(self) -> int: ...
 
 
 def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAPI]) -> None:
     configure_logging(name, settings.log_level)
     app = app_factory()
+    # /metrics on a port of its own, as the worker's: the public port serves none, so the
+    # monitoring namespace is let reach this port only, never the API's routes.
+    serve_metrics(settings.api_metrics_port, settings.api_host)
     gc.freeze()
     uvicorn.run(
         app,
@@ -47,6 +52,12 @@ def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAP
     )
 
 
+def serve_metrics(port: int, host: str) -> None:
+    """Prometheus /metrics on `port` (0: none), from a thread of its own."""
+    if port:
+        prometheus_client.start_http_server(port, host)
+
+
 WorkerSetup = Callable[[AsyncExitStack], Awaitable[dict[str, Task]]]
 
 
@@ -56,8 +67,7 @@ def run_worker(name: str, settings: ServiceSettings, setup: WorkerSetup) -> None
     if not settings.kafka_bootstrap_servers:
         setting = f"MEDREC_{name.upper()}_KAFKA_BOOTSTRAP_SERVERS"
         raise SystemExit(f"the worker relays and consumes events: set {setting}")
-    if settings.worker_metrics_port:
-        prometheus_client.start_http_server(settings.worker_metrics_port, settings.api_host)
+    serve_metrics(settings.worker_metrics_port, settings.api_host)
 
     async def main() -> None:
         async with AsyncExitStack() as resources:

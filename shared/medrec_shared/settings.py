@@ -29,11 +29,16 @@ class ServiceSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # The proxies whose X-Forwarded-For and X-Forwarded-Proto uvicorn believes: addresses or
-    # CIDRs, comma-separated (in Kubernetes, the ingress controller's pod range). Every other
-    # peer is taken at its own address, whatever it sends. Never "*": any caller could then name
-    # a fresh address per request and escape every per-address limit. Empty: trust no proxy.
+    # CIDRs, comma-separated (in Kubernetes, the ingress controller's and the portal's pod pool,
+    # never the pod network). Every other peer is taken at its own address, whatever it sends.
+    # Never "*": any caller could then name a fresh address per request and escape every
+    # per-address limit. Empty: trust no proxy.
     forwarded_allow_ips: str = "127.0.0.1,::1"
-    # The worker's Prometheus /metrics (events handled, relayed, stuck) on api_host; 0: none.
+    # Prometheus /metrics on a port of its own, on api_host; 0: none. The API's (requests,
+    # latencies) is never on api_port: the public port answers 404 there, and the network lets
+    # only the monitoring namespace reach this one (Kubernetes: 9100 on every pod).
+    api_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # The worker's (events handled, relayed, stuck).
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
     database_pool_size: int = Field(default=10, ge=1, description="plus as many overflow")

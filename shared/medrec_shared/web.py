@@ -1,6 +1,7 @@
 """The pieces every service's FastAPI app has: problems, correlation ids, an access log without
 query strings, Prometheus metrics, bounded request bodies, CORS for the allowed origins only,
-`/healthz`, `/readyz` and `/metrics`.
+`/healthz` and `/readyz`. The metrics are served on a port of their own
+(`medrec_shared.entrypoints.serve_api`), never on the API's.
 
 The middlewares are pure ASGI: Starlette's BaseHTTPMiddleware would run the app in a task of its
 own and pass every streamed request and response body through a stream of its own."""
@@ -11,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -78,7 +79,7 @@ class RequestContextMiddleware:
             method = scope["method"]
             REQUESTS.labels(method, template, status).inc()
             LATENCY.labels(method, template).observe(elapsed)
-            if template not in ("/healthz", "/metrics"):
+            if template != "/healthz":
                 log.info(
                     "request", method=method, route=template, status=status,
                     ms=round(elapsed * 1000, 1),
@@ -134,10 +135,6 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
             "checks": results,
         }
         return JSONResponse(body, status_code=503, media_type=PROBLEM_CONTENT_TYPE)
-
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
 

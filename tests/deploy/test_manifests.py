@@ -2,6 +2,8 @@
 checks themselves catch what they are there to catch."""
 
 import copy
+import importlib
+import ipaddress
 import re
 from pathlib import Path
 from types import ModuleType
@@ -326,6 +328,73 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             lambda objs: _annotate(objs, "medrec-portal", "proxy-request-buffering", None),
             "portal's uploads stream: set proxy-request-buffering off",
         ),
+        # Issue #25 item 8: the proxies the APIs trust are a small pool, never the pod network.
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "catalog"))["data"].update(
+                MEDREC_CATALOG_FORWARDED_ALLOW_IPS="10.244.0.0/16"
+            ),
+            "medrec-catalog-api: MEDREC_CATALOG_FORWARDED_ALLOW_IPS trusts 10.244.0.0/16 "
+            "(65536 addresses), the pod network or more",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "identity"))["data"].update(
+                MEDREC_IDENTITY_FORWARDED_ALLOW_IPS="10.250.0.0/26,0.0.0.0/0"
+            ),
+            "MEDREC_IDENTITY_FORWARDED_ALLOW_IPS trusts 0.0.0.0/0",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "portal"))["data"].update(
+                MEDREC_PORTAL_FORWARDED_ALLOW_IPS="*"
+            ),
+            "medrec-portal-api: MEDREC_PORTAL_FORWARDED_ALLOW_IPS=* believes any caller's",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "ingest"))["data"].pop(
+                "MEDREC_INGEST_FORWARDED_ALLOW_IPS"
+            ),
+            "medrec-ingest-api: set MEDREC_INGEST_FORWARDED_ALLOW_IPS",
+        ),
+        # ... and the monitoring namespace reaches the metrics port only.
+        (
+            lambda objs: named(objs, "NetworkPolicy", "medrec-issuance-api")["spec"]["ingress"][0][
+                "from"
+            ].append({"namespaceSelector": {"matchLabels": {"medrec.io/monitoring": "true"}}}),
+            "medrec-issuance-api: the monitoring namespace may reach port 8004",
+        ),
+        (  # the whole ingress namespace, not its controller
+            lambda objs: named(objs, "NetworkPolicy", "medrec-identity-api")["spec"]["ingress"][0][
+                "from"
+            ][0].pop("podSelector"),
+            "medrec-identity-api: namespaces {'medrec.io/ingress': 'true'} may reach port 8001",
+        ),
+        (
+            lambda objs: named(objs, "NetworkPolicy", "medrec-catalog-api")["spec"]["ingress"][0][
+                "from"
+            ].append({"ipBlock": {"cidr": "10.244.0.0/16"}}),
+            "medrec-catalog-api: an address block (10.244.0.0/16) may reach port 8003",
+        ),
+        (  # any pod of the namespace on an api port
+            lambda objs: named(objs, "NetworkPolicy", "medrec-ingest-api")["spec"]["ingress"][0][
+                "from"
+            ].append({"podSelector": {}}),
+            "medrec-ingest-api: any pod of the namespace may reach port 8002",
+        ),
+        (
+            lambda objs: named(objs, "NetworkPolicy", "medrec-portal-api")["spec"]["ingress"].pop(),
+            "medrec-portal-api: the monitoring namespace cannot reach its metrics port",
+        ),
+        (
+            lambda objs: named(objs, "NetworkPolicy", "medrec-catalog-api")["spec"]["ingress"][
+                1
+            ].pop("ports"),
+            "medrec-catalog-api: the monitoring namespace may reach port 8003",
+        ),
+        (
+            lambda objs: named(objs, "ConfigMap", _cm(objs, "issuance"))["data"].update(
+                MEDREC_ISSUANCE_API_METRICS_PORT="8004"
+            ),
+            "medrec-issuance-api: MEDREC_ISSUANCE_API_METRICS_PORT=8004 is not its metrics port",
+        ),
     ],
 )
 def test_consistency_catches_mismatches(
@@ -467,7 +536,8 @@ def test_services_and_probes_use_the_service_ports(rendered: Any) -> None:
         container = api["containers"][0]
         assert container["command"] == [f"medrec-{svc}-api"]
         assert container["ports"] == [
-            {"name": "http", "containerPort": PORTS[svc], "protocol": "TCP"}
+            {"name": "http", "containerPort": PORTS[svc], "protocol": "TCP"},
+            {"name": "metrics", "containerPort": 9100, "protocol": "TCP"},
         ]
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -525,3 +595,86 @@ def test_make_fragment_defines_the_targets() -> None:
     for target in ("k8s-check", "images", "image-smoke", "k8s-checkov"):
         assert re.search(rf"^{target}:", text, re.M), target
     assert "PYTHONPATH=deploy/tools $(BIN)/python -m k8s_check" in text
+
+
+def _peers_on(policy: Obj, port: int) -> list[Obj]:
+    return [
+        peer
+        for rule in policy["spec"]["ingress"]
+        if any(p["port"] == port for p in rule["ports"])
+        for peer in rule["from"]
+    ]
+
+
+MONITORING = {"namespaceSelector": {"matchLabels": {"medrec.io/monitoring": "true"}}}
+INGRESS_CONTROLLER = {
+    "namespaceSelector": {"matchLabels": {"medrec.io/ingress": "true"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}},
+}
+
+
+@pytest.mark.parametrize("overlay", ["overlays/dev", "overlays/prod"])
+def test_monitoring_reaches_the_metrics_port_only(rendered: Any, overlay: str) -> None:
+    """Issue #25 item 8: the monitoring namespace scrapes 9100 of every medrec pod (api and
+    worker) and reaches no API port; only it reaches 9100."""
+    objects = rendered[overlay]
+    for svc in (*SERVICES, "portal"):
+        components = ("api",) if svc == "portal" else ("api", "worker")
+        for component in components:
+            deployment = named(objects, "Deployment", f"medrec-{svc}-{component}")
+            template = deployment["spec"]["template"]
+            assert template["metadata"]["annotations"]["prometheus.io/port"] == "9100"
+            policy = named(objects, "NetworkPolicy", f"medrec-{svc}-{component}")
+            assert _peers_on(policy, 9100) == [MONITORING]
+            if component == "api":
+                assert MONITORING not in _peers_on(policy, PORTS.get(svc, 8000))
+                config = named(objects, "ConfigMap", _cm(objects, svc))["data"]
+                assert config[f"MEDREC_{svc.upper()}_API_METRICS_PORT"] == "9100"
+
+
+@pytest.mark.parametrize("overlay", ["overlays/dev", "overlays/prod"])
+def test_api_ports_only_from_the_ingress_controller_and_their_callers(
+    k8s_check: ModuleType, rendered: Any, overlay: str
+) -> None:
+    """An api's port lets in the ingress controller's pods and the medrec pods the flows table
+    (k8s_check.flows.FLOWS) says call it: the portal for identity, catalog and issuance;
+    catalog and issuance for ingest's internal API; nothing else."""
+    flows = importlib.import_module("k8s_check.flows").FLOWS
+    objects = rendered[overlay]
+    pods = [
+        o["spec"]["template"]["metadata"]["labels"]
+        for o in objects
+        if o["kind"] in ("Deployment", "Job") and o["metadata"]["name"].startswith("medrec-")
+    ]
+    stranger = {"app.kubernetes.io/name": "stranger", "app.kubernetes.io/component": "api"}
+    for svc in (*SERVICES, "portal"):
+        policy = named(objects, "NetworkPolicy", f"medrec-{svc}-api")
+        peers = _peers_on(policy, PORTS.get(svc, 8000))
+        assert INGRESS_CONTROLLER in peers
+        pod_peers = [p for p in peers if "namespaceSelector" not in p]
+        assert all(set(p) == {"podSelector"} for p in pod_peers)  # no address blocks
+        let_in = {
+            (labels["app.kubernetes.io/name"], labels["app.kubernetes.io/component"])
+            for labels in [*pods, stranger]
+            if any(k8s_check.labels_match(p["podSelector"], labels) for p in pod_peers)
+        }
+        callers = {
+            (f"medrec-{src}", role) for (src, role), wanted in flows.items() if svc in wanted
+        }
+        assert let_in == callers, svc
+    assert {c for (c, _), w in flows.items() if "ingest" in w} == {"catalog", "issuance"}
+    assert {c for (c, _), w in flows.items() if "catalog" in w} >= {"portal", "issuance"}
+
+
+@pytest.mark.parametrize("overlay", ["overlays/dev", "overlays/prod"])
+def test_forwarded_allow_ips_is_a_small_pool_not_the_pod_network(
+    rendered: Any, overlay: str
+) -> None:
+    objects = rendered[overlay]
+    for svc in (*SERVICES, "portal"):
+        config = named(objects, "ConfigMap", _cm(objects, svc))["data"]
+        value = config[f"MEDREC_{svc.upper()}_FORWARDED_ALLOW_IPS"]
+        for entry in value.split(","):
+            network = ipaddress.ip_network(entry.strip(), strict=False)
+            assert network.num_addresses <= 256, (svc, value)
+            assert not network.overlaps(ipaddress.ip_network("10.244.0.0/16")), (svc, value)

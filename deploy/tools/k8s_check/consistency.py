@@ -1,14 +1,25 @@
 """Consistency of one rendering: the objects refer to each other correctly, the engines match
-the services' settings, the network flows are exactly the ones the services make, the
-services' own settings classes accept what their containers get, and the ingress takes the
-bodies the services take. Each check is a named
-function of its module; this one runs them in a fixed order."""
+the services' settings, the network flows are exactly the ones the services make, only the
+ingress controller and monitoring reach in from outside (each to its port), the APIs trust a
+small proxy pool, the services' own settings classes accept what their containers get, and the
+ingress takes the bodies the services take. Each check is a named function of its module; this
+one runs them in a fixed order."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from . import apis, bodies, flows, kafka, object_store, postgres, references, service_settings
+from . import (
+    apis,
+    bodies,
+    exposure,
+    flows,
+    kafka,
+    object_store,
+    postgres,
+    references,
+    service_settings,
+)
 from .objects import SERVICES, Rendered, ServiceConfig
 
 # The checks of a whole rendering, in the order their findings are reported.
@@ -47,6 +58,8 @@ def check_consistency(r: Rendered) -> list[str]:
         errors += check(r)
     errors += check_services_against_engines(r)
     errors += flows.check_flows(r)
+    errors += exposure.check_exposure(r)
+    errors += exposure.check_trusted_proxies(r)
     errors += service_settings.check_settings(r)
     errors += bodies.check_ingress_body_sizes(r)
     for check in ENGINE_CHECKS:

@@ -10,6 +10,9 @@ from .selector import labels_match
 
 # The flows of ARCHITECTURE.md, as the services' code makes them: which medrec pod talks to which
 # engine or api. The NetworkPolicies must allow exactly these among the namespace's pods.
+# Nothing else reaches an api's port: from outside the namespace only the ingress controller
+# (and, on the metrics port alone, monitoring; see exposure.py), so this table is also the list
+# of the medrec pods an api lets in (tests/deploy asserts both).
 # Only the workers speak to Kafka (the outbox relay, the consumers): an api writes its events to
 # the outbox table, and a compromised api pod can neither reach the brokers nor authenticate.
 FLOWS: dict[tuple[str, str], set[str]] = {
