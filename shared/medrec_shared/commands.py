@@ -3,12 +3,18 @@ that names what is missing or wrong and never a value (pydantic's own message qu
 environment, secrets and all)."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 S = TypeVar("S")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """The command stops: the message on stderr, exit `code` (1 failed, 2 usage)."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
 
 
 def settings_or_exit(read: Callable[[], S], prefix: str) -> S:
@@ -19,5 +25,4 @@ def settings_or_exit(read: Callable[[], S], prefix: str) -> S:
         wrong = sorted(
             prefix + str(e["loc"][0]).upper() if e["loc"] else str(e["msg"]) for e in error.errors()
         )
-        typer.echo(f"settings missing or invalid: {', '.join(wrong)}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"settings missing or invalid: {', '.join(wrong)}", 2)

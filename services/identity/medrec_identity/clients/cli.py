@@ -12,37 +12,21 @@ Exit status: 0 done, 1 failed (the message says why), 2 usage.
 
 import asyncio
 import json
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from medrec_identity.clients import service
 from medrec_identity.clients.schemas import SERVICE_SCOPES
+from medrec_identity.commands import identity_settings
 from medrec_identity.settings import IdentitySettings
+from medrec_shared.commands import fail
 from medrec_shared.db import Database, Transactions
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode="markdown"
 )
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def _settings() -> IdentitySettings:
-    try:
-        return IdentitySettings()
-    except ValidationError as error:
-        # Names and reasons only: pydantic's own message would repeat the values, secrets too.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or 'settings'}: {e['msg']}"
-            for e in error.errors()
-        )
-        _fail(f"identity's settings (MEDREC_IDENTITY_*) are not usable: {problems}")
 
 
 async def _register(settings: IdentitySettings, name: str, scopes: list[str]) -> tuple[str, str]:
@@ -63,12 +47,12 @@ def register(
     """A new service client with these service scopes; prints {client_id, client_secret}."""
     unknown = set(scopes) - SERVICE_SCOPES
     if unknown or not scopes or not 1 <= len(name) <= 200:
-        _fail(f"--scope takes only service scopes ({', '.join(sorted(SERVICE_SCOPES))})", 2)
+        fail(f"--scope takes only service scopes ({', '.join(sorted(SERVICE_SCOPES))})", 2)
     try:
-        client_id, secret = asyncio.run(_register(_settings(), name, sorted(set(scopes))))
+        client_id, secret = asyncio.run(_register(identity_settings(), name, sorted(set(scopes))))
     except (SQLAlchemyError, OSError) as error:
         # The type only: a driver's message may carry the database URL.
-        _fail(f"cannot use identity's database: {type(error).__name__}")
+        fail(f"cannot use identity's database: {type(error).__name__}")
     typer.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 
 

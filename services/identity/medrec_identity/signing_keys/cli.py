@@ -15,12 +15,12 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from medrec_identity.commands import identity_settings
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys import rotation
 from medrec_identity.signing_keys.rotation import (
@@ -30,6 +30,7 @@ from medrec_identity.signing_keys.rotation import (
     NoSuchKey,
 )
 from medrec_shared.clock import Clock, build_clock
+from medrec_shared.commands import fail
 from medrec_shared.crypto import CryptoError, LocalKeyring
 from medrec_shared.db import Database, Transactions
 
@@ -39,23 +40,6 @@ T = TypeVar("T")
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode="markdown"
 )
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def _settings() -> IdentitySettings:
-    try:
-        return IdentitySettings()
-    except ValidationError as error:
-        # Names and reasons only: pydantic's own message would repeat the values, secrets too.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or 'settings'}: {e['msg']}"
-            for e in error.errors()
-        )
-        _fail(f"identity's settings (MEDREC_IDENTITY_*) are not usable: {problems}")
 
 
 def _run(settings: IdentitySettings, job: Callable[[Transactions, Clock], Awaitable[T]]) -> T:
@@ -69,17 +53,17 @@ def _run(settings: IdentitySettings, job: Callable[[Transactions, Clock], Awaita
     try:
         return asyncio.run(run())
     except NoActiveKey:
-        _fail("refused: no active signing key (identity has never started on this database)")
+        fail("refused: no active signing key (identity has never started on this database)")
     except ActiveKeyNotRetired as refused:
-        _fail(
+        fail(
             f"refused: {refused} is the active key, it signs new tokens; run `rotate --force` "
             "first, then retire it"
         )
     except NoSuchKey as unknown:
-        _fail(f"refused: no signing key has the kid {unknown} (`list` shows them)")
+        fail(f"refused: no signing key has the kid {unknown} (`list` shows them)")
     except (SQLAlchemyError, OSError) as error:
         # The type only: a driver's message may carry the database URL.
-        _fail(f"cannot use identity's database: {type(error).__name__}")
+        fail(f"cannot use identity's database: {type(error).__name__}")
 
 
 def _when(instant: datetime | None) -> str:
@@ -95,13 +79,13 @@ def rotate(
     """Sign new tokens with a new key; the previous keys stay published. Keeps an active key
     younger than the longest token lifetime and a minute (rotating sooner would only pile up
     published keys) unless --force: for a key you no longer trust."""
-    settings = _settings()
+    settings = identity_settings()
     try:
         keyring = LocalKeyring.from_spec(
             settings.field_keys.get_secret_value(), settings.field_key_active
         )
     except CryptoError as error:
-        _fail(f"the field keyring (MEDREC_IDENTITY_FIELD_KEYS) is not usable: {error}")
+        fail(f"the field keyring (MEDREC_IDENTITY_FIELD_KEYS) is not usable: {error}")
 
     async def job(transactions: Transactions, clock: Clock) -> rotation.Rotated:
         return await rotation.rotate(transactions, keyring, clock, settings, force=force)
@@ -136,8 +120,8 @@ def retire(
     refused from then on although they have not expired (after `rotate --force`, for a key
     that leaked; never the active key)."""
     if (kid is None) != (not now):
-        _fail("--kid and --now go together: `retire --kid KID --now`", code=2)
-    settings = _settings()
+        fail("--kid and --now go together: `retire --kid KID --now`", code=2)
+    settings = identity_settings()
     if kid is not None:
         _retire_now(settings, kid)
         return
@@ -174,7 +158,7 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
 ) -> None:
     """Every key: kid, created, state (active / published / retired) and since when."""
-    settings = _settings()
+    settings = identity_settings()
 
     async def job(transactions: Transactions, _clock: Clock) -> list[KeyView]:
         return await rotation.list_keys(transactions, settings)

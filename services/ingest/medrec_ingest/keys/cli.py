@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -23,6 +23,7 @@ from medrec_ingest.keys.keyfile import KeyringFile
 from medrec_ingest.keys.repository import KeyUse
 from medrec_ingest.keys.rotation import BATCH_SIZE, RewrapReport, references, rewrap_records
 from medrec_ingest.settings import ContentKeySettings
+from medrec_shared.commands import fail
 from medrec_shared.crypto import KEY_SIZE, CryptoError, Keyring, parse_key_spec
 from medrec_shared.db import Database, Transactions
 
@@ -46,14 +47,9 @@ class CommandSettings(ContentKeySettings):
     database_url: str
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
 def _file(file: Path | None) -> Path:
     if file is None:
-        _fail(f"no keyring file: set {PREFIX}CONTENT_KEYS_FILE or pass --file")
+        fail(f"no keyring file: set {PREFIX}CONTENT_KEYS_FILE or pass --file")
     return file
 
 
@@ -62,7 +58,7 @@ def _read(file: Path | None) -> tuple[Path, KeyringFile]:
     try:
         return path, keyfile.read(path)
     except (OSError, CryptoError) as error:
-        _fail(f"cannot read the keyring file {path}: {error}")
+        fail(f"cannot read the keyring file {path}: {error}")
 
 
 def _settings(file: Path | None) -> CommandSettings:
@@ -98,9 +94,9 @@ def init(file: FileOption = None) -> None:
             keyring = KeyringFile(kek_id, {kek_id: secrets.token_bytes(KEY_SIZE)})
         keyfile.write(path, keyring, create=True)
     except FileExistsError:
-        _fail(f"{path} exists already")
+        fail(f"{path} exists already")
     except CryptoError as error:
-        _fail(f"refused: {error}")
+        fail(f"refused: {error}")
     typer.echo(f"wrote {path}: keys {', '.join(keyring.keys)}, active {keyring.active}")
 
 
@@ -117,12 +113,12 @@ def add(
     path, keyring = _read(file)
     kek_id = kek_id or _new_id()
     if kek_id in keyring.keys:
-        _fail(f"{kek_id} is in the keyring already")
+        fail(f"{kek_id} is in the keyring already")
     try:
         keys = keyring.keys | {kek_id: secrets.token_bytes(KEY_SIZE)}
         keyfile.write(path, replace(keyring, keys=keys))
     except CryptoError as error:
-        _fail(f"refused: {error}")
+        fail(f"refused: {error}")
     typer.echo(f"added {kek_id} (not active); once every service reads this file: activate it")
 
 
@@ -131,7 +127,7 @@ def activate(kek_id: str, file: FileOption = None) -> None:
     """Make a KEK of the file the one new content is wrapped with."""
     path, keyring = _read(file)
     if kek_id not in keyring.keys:
-        _fail(f"{kek_id} is not in the keyring file: add it first")
+        fail(f"{kek_id} is not in the keyring file: add it first")
     if keyring.active != kek_id:
         keyfile.write(path, replace(keyring, active=kek_id))
     typer.echo(
@@ -166,7 +162,7 @@ def rewrap(
         )
     if not report.complete:
         again = ": run rewrap again" if report.remaining > report.unreadable else ""
-        _fail(f"{report.remaining} records still depend on other KEKs{again}")
+        fail(f"{report.remaining} records still depend on other KEKs{again}")
 
 
 def _state(kek_id: str, keyring: Keyring) -> str:
@@ -196,7 +192,7 @@ def status(
         for kek_id, state, use in rows:
             typer.echo(f"{kek_id:<24} {state:<8} {use.data_keys:>10} {use.patient_fields:>15}")
     if any(state == "MISSING" for _, state, _ in rows):
-        _fail("records depend on a KEK the keyring does not have: they cannot be read", 2)
+        fail("records depend on a KEK the keyring does not have: they cannot be read", 2)
 
 
 @app.command()
@@ -205,18 +201,18 @@ def retire(kek_id: str, file: FileOption = None) -> None:
     on it."""
     path, keyring = _read(file)
     if kek_id not in keyring.keys:
-        _fail(f"{kek_id} is not in the keyring file")
+        fail(f"{kek_id} is not in the keyring file")
     if kek_id == keyring.active:
-        _fail(f"refused: {kek_id} is the active KEK; activate another one and rewrap first")
+        fail(f"refused: {kek_id} is the active KEK; activate another one and rewrap first")
     use = _with_database(_settings(file), references).get(kek_id, KeyUse())
     if use.data_keys or use.patient_fields:
-        _fail(
+        fail(
             f"refused: {use.data_keys} data keys and {use.patient_fields} patient fields still "
             f"depend on {kek_id}; run rewrap (and status) first"
         )
     path, keyring = _read(path)  # as it is now, not as it was before the database was asked
     if kek_id == keyring.active:
-        _fail(f"refused: {kek_id} was activated meanwhile")
+        fail(f"refused: {kek_id} was activated meanwhile")
     keys = {k: v for k, v in keyring.keys.items() if k != kek_id}
     keyfile.write(path, replace(keyring, keys=keys))
     typer.echo(f"retired {kek_id}: removed from {path}")
