@@ -136,6 +136,7 @@ def test_a_restore_from_before_a_destruction_is_destroyed_again(
     eventually(lambda: announced() >= 3, what="the destruction to be announced again")
     content = httpx.get(
         f"{cluster.url('ingest')}/internal/v1/records/{record_id}/content",
+        params={"purpose": "certified_copy"},
         headers=bearer(cluster.client_token(*cluster.secrets.service_clients["issuance"])),
         timeout=30,
     )
