@@ -32,6 +32,8 @@ CLIENT_SCOPES = {
     "metadata:read": "read deposited metadata (service clients)",
     "demographics:read": "read the demographics of persons and of records without an RRN, for "
     "an operator's linkage review (catalog's service client)",
+    "names:read": "read the names records were deposited under, for an operator's Art. 21 "
+    "review (issuance's service client)",
 }
 _REF = "#/components/schemas/{model}"
 

@@ -75,6 +75,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("ingest", "GET", "/internal/v1/records/{record_id}/demographics"): Rule(
         frozenset({"catalog_service"})
     ),
+    ("ingest", "POST", "/internal/v1/records:names"): Rule(frozenset({"issuance_service"})),
     ("ingest", "POST", "/v1/admin/releases/sweep"): Rule(OPERATOR),
     ("ingest", "POST", "/v1/admin/segments/sweep"): Rule(OPERATOR),
     ("ingest", "GET", "/v1/admin/destructions"): Rule(OPERATOR),
@@ -106,6 +107,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "GET", "/v1/proxy-requests"): Rule(CITIZENS),  # a guardian acting: 403
     ("issuance", "GET", "/v1/proxy-requests/{request_id}"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/admin/proxy-requests"): Rule(OPERATOR),
+    ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}"): Rule(OPERATOR),
     ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}/documents/{kind}"): Rule(OPERATOR),
     ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/approve"): Rule(OPERATOR),
     ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/reject"): Rule(OPERATOR),

@@ -28,6 +28,7 @@ Depositor = Annotated[Principal, require_scope("transfer:write")]
 ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
 DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
+NamesReader = Annotated[Principal, require_scope("names:read")]
 Operator = Annotated[Principal, require_scope("admin")]
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "DemographicsReader",
     "Depositor",
     "MetadataReader",
+    "NamesReader",
     "Operator",
     "OutboxDep",
     "Settings",

@@ -28,7 +28,7 @@ def service_credentials(settings: IssuanceSettings) -> ClientCredentials:
         settings.token_url,
         settings.client_id,
         settings.client_secret.get_secret_value(),
-        "content:read catalog:read demographics:read",
+        "content:read catalog:read names:read",
     )
 
 

@@ -34,7 +34,7 @@ class CatalogPort:
         return items
 
 
-DEMOGRAPHICS_BATCH = 500  # ingest's limit per request
+NAMES_BATCH = 500  # ingest's limit per request
 
 
 class ContentGone(Exception):
@@ -66,10 +66,10 @@ class IngestPort:
         each read, purpose proxy_review, in the owner's access history). Records ingest no
         longer holds are absent."""
         names: dict[uuid.UUID, str] = {}
-        for start in range(0, len(record_ids), DEMOGRAPHICS_BATCH):
-            batch = record_ids[start : start + DEMOGRAPHICS_BATCH]
+        for start in range(0, len(record_ids), NAMES_BATCH):
+            batch = record_ids[start : start + NAMES_BATCH]
             response = await self.client.post(
-                "/internal/v1/records:demographics",
+                "/internal/v1/records:names",
                 json={"record_ids": [str(r) for r in batch], "purpose": "proxy_review"},
             )
             response.raise_for_status()

@@ -15,12 +15,15 @@ KNOWN_SCOPES = frozenset(
         "catalog:read",
         "metadata:read",
         "demographics:read",
+        "names:read",
     }
 )
 # Scopes that read records' plaintext, owners or demographics across every person: held only by
 # medrec's own services, whose clients deployment provisions (`medrec-identity-service-clients`),
 # never an operator through the API (an operator minting one could read anyone's records).
-SERVICE_SCOPES = frozenset({"content:read", "catalog:read", "metadata:read", "demographics:read"})
+SERVICE_SCOPES = frozenset(
+    {"content:read", "catalog:read", "metadata:read", "demographics:read", "names:read"}
+)
 INSTITUTION_CODE = r"^\d{8}$"
 
 

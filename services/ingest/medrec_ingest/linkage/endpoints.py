@@ -1,8 +1,9 @@
-"""The demographics of records, for an operator's review (scope demographics:read): the name,
-birth date and sex an operator compares, in catalog's linkage review (one record deposited
-without an RRN beside a person) and issuance's Art. 21 review (the records held under the RRN a
-requester typed, beside the name they typed). Every read is recorded, in the read's own
-transaction, in the owner's access history with the calling client and the purpose it gave."""
+"""The demographics of records, for an operator's review: the name, birth date and sex an
+operator compares in catalog's linkage review (one record deposited without an RRN beside a
+person; scope demographics:read), and the name alone in issuance's Art. 21 review (the records
+held under the RRN a requester typed, beside the name they typed; scope names:read). Every read
+is recorded, in the read's own transaction, in the owner's access history with the calling client
+and the purpose it gave."""
 
 import json
 import uuid
@@ -13,7 +14,14 @@ from pydantic import BaseModel, Field
 
 from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deposit.service import PATIENT_CONTEXT
-from medrec_ingest.deps import DbSession, DemographicsReader, OutboxDep, Settings, VaultDep
+from medrec_ingest.deps import (
+    DbSession,
+    DemographicsReader,
+    NamesReader,
+    OutboxDep,
+    Settings,
+    VaultDep,
+)
 from medrec_ingest.internal import record_read
 from medrec_ingest.models import Record, RecordStatus
 from medrec_shared.audit import Purpose
@@ -63,31 +71,42 @@ async def record_demographics(
     return _demographics(vault.keyring, record)
 
 
-class DemographicsQuery(BaseModel):
+class NamesQuery(BaseModel):
     record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     purpose: Purpose
 
 
-class DemographicsList(BaseModel):
-    items: list[RecordDemographics]
+class RecordName(BaseModel):
+    record_id: uuid.UUID
+    name: str
 
 
-@router.post("/records:demographics", response_model=DemographicsList)
-async def records_demographics(
-    query: DemographicsQuery,
+class NamesList(BaseModel):
+    items: list[RecordName]
+
+
+@router.post("/records:names", response_model=NamesList)
+async def records_names(
+    query: NamesQuery,
     session: DbSession,
     vault: VaultDep,
-    caller: DemographicsReader,
+    caller: NamesReader,
     outbox: OutboxDep,
     settings: Settings,
-) -> DemographicsList:
-    """Several stored records' demographics, with or without an RRN (issuance's Art. 21 review
-    compares the name each was deposited under); records not held, or not stored, are left
-    out."""
+) -> NamesList:
+    """The name several stored records were deposited under, with or without an RRN, for
+    issuance's Art. 21 review, which compares it with the name a requester typed (scope
+    names:read: the name alone, and nothing of identity's persons). Records not held, or not
+    stored, are left out."""
     records = await RecordRepository(session).stored_among(query.record_ids)
     for record in records:
         await record_read(
             session, outbox, settings, caller.subject, record, "record_demographics", query.purpose
         )
-    log.info("demographics_read", records=len(records), caller=caller.subject)
-    return DemographicsList(items=[_demographics(vault.keyring, r) for r in records])
+    log.info("names_read", records=len(records), caller=caller.subject)
+    return NamesList(
+        items=[
+            RecordName(record_id=r.record_id, name=_demographics(vault.keyring, r).name)
+            for r in records
+        ]
+    )
