@@ -53,10 +53,16 @@ FUZZ_EXAMPLES ?= 200
 fuzz: install
 	MEDREC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/sweeps/test_fuzzing.py
 
+# deptry in each workspace package's own folder, so each is held to its own pyproject: a service
+# declares what it imports, not what medrec-shared happens to bring along; then the root's tooling.
+WORKSPACE_PACKAGES := shared $(wildcard services/*) devstack portal transfer
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared devstack services portal transfer
+	for package in $(WORKSPACE_PACKAGES); do (cd $$package && $(CURDIR)/$(BIN)/deptry .) || exit 1; done
+	$(BIN)/deptry .
 
 fmt: install
 	$(BIN)/ruff check --fix .

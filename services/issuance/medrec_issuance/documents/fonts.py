@@ -1,4 +1,7 @@
-"""The embedded Korean font: NanumGothic, shipped in the koreanize-matplotlib wheel."""
+"""The embedded fonts: NanumGothic (shipped in the koreanize-matplotlib wheel) for the text, and
+Noto Sans (the fontpkg-noto-sans wheel) as fpdf2's fallback for the characters NanumGothic lacks
+(MICRO SIGN µ, HYPHENATION POINT ‧, Latin letters such as Đ, Greek and Cyrillic beyond its own):
+those are shown as themselves, in a face that has them, not as a look-alike."""
 
 from __future__ import annotations
 
@@ -8,11 +11,16 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Final
 
+from fontpkg_noto_sans import ROOT as NOTO_SANS_ROOT
 from fpdf import FPDF
 from fpdf.fonts import CoreFont, TTFFont
 
 FONT: Final = "NanumGothic"
 _FILES: Final = {"": "NanumGothic.ttf", "B": "NanumGothicBold.ttf"}
+FALLBACK: Final = "NotoSans"
+# A variable face whose default instance is the regular weight; bold text falls back to it too
+# (a few characters in a bold line, rather than a second face parsed for every copy).
+_FALLBACK_FILE: Final = NOTO_SANS_ROOT / "files" / "NotoSans[wdth,wght].ttf"
 
 # fontTools reports each hinting table it drops while subsetting NanumGothic (TSI0…TSI5): noise.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -49,16 +57,23 @@ def prepare_fonts() -> None:
 
 
 def register_fonts(pdf: FPDF) -> None:
-    """Add NanumGothic regular and bold to ``pdf`` (embedded as subsets on output): the faces
-    `prepare_fonts` parsed, once, when ``pdf`` has no fonts yet (their numbers are then the
-    same as `add_font` would give them), else parsed now."""
+    """Add NanumGothic regular and bold and the Noto Sans fallback to ``pdf`` (embedded as
+    subsets on output, the fallback only if a character needed it): the faces `prepare_fonts`
+    parsed, once, when ``pdf`` has no fonts yet (their numbers are then the same as `add_font`
+    would give them), else parsed now."""
     global _prepared
     prepared, _prepared = _prepared, None
     if prepared is not None and not pdf.fonts:
         pdf.fonts.update(prepared)
-        return
+    else:
+        _add_faces(pdf)
+    pdf.set_fallback_fonts([FALLBACK], exact_match=False)
+
+
+def _add_faces(pdf: FPDF) -> None:
     for style in _FILES:
         pdf.add_font(FONT, style, font_path(style))
+    pdf.add_font(FALLBACK, "", _FALLBACK_FILE)
     for font in pdf.fonts.values():
         if isinstance(font, TTFFont):
             # The subset keeps each glyph's bytes as they are: recomputing every used glyph's

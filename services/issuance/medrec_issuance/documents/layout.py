@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -45,12 +45,14 @@ def or_dash(value: object) -> str:
     return text or "-"
 
 
-_SUBSTITUTES: Final = {"\u2027": "\u00b7", "\u2219": "\u00b7"}
+#: The last resort, for characters no embedded face has: BULLET OPERATOR ∙ (neither NanumGothic
+#: nor Noto Sans) is drawn as the MIDDLE DOT · both have.
+_SUBSTITUTES: Final = {"\u2219": "\u00b7"}
 
 
-def _substitute(ch: str, cmap: dict[int, str]) -> str:
+def _substitute(ch: str, shown: Callable[[str], bool]) -> str:
     candidate = _SUBSTITUTES.get(ch) or unicodedata.normalize("NFKC", ch)
-    return candidate if candidate and all(ord(c) in cmap for c in candidate) else ch
+    return candidate if candidate and all(shown(c) for c in candidate) else ch
 
 
 class CopyPdf(FPDF):
@@ -82,14 +84,18 @@ class CopyPdf(FPDF):
         super().add_page(*args, **kwargs)
 
     def normalize_text(self, text: str) -> str:
-        """Characters NanumGothic lacks are shown by an equivalent it has, where one exists.
-
-        (e.g. MICRO SIGN µ as GREEK SMALL LETTER MU μ); the rest stay as they are (fpdf logs them).
-        """
+        """Characters the current face lacks are drawn by fpdf2 from the fallback face (fonts.py),
+        as themselves; only one neither face has is shown by an equivalent one of them has,
+        where one exists; the rest stay as they are (fpdf logs them)."""
         cmap = getattr(self.current_font, "cmap", None)
         if cmap and not all(ord(ch) in cmap for ch in text):
-            text = "".join(ch if ord(ch) in cmap else _substitute(ch, cmap) for ch in text)
+            text = "".join(ch if self._shown(ch) else _substitute(ch, self._shown) for ch in text)
         return super().normalize_text(text)
+
+    def _shown(self, ch: str) -> bool:
+        """Whether the current face or a fallback face has a glyph for `ch`."""
+        cmap = getattr(self.current_font, "cmap", None) or {}
+        return ord(ch) in cmap or self.get_fallback_font(ch, self.font_style) is not None
 
     def header(self) -> None:
         if self.running_header and self.page != self.record_first_page:
