@@ -95,14 +95,16 @@ class CopyRendering:
         claimed = await self._claim()
         if claimed is None:
             return False
-        if claimed.abandoned is not None:  # its worker may have stored the copy before dying
-            await self._delete(claimed.issuance.issuance_id, claimed.abandoned)
-        issuance = claimed.issuance
+        issuance, abandoned = claimed.issuance, claimed.abandoned
         if issuance.status != IssuanceStatus.rendering:  # failed once too often
+            if abandoned is not None:
+                await self._delete(issuance.issuance_id, abandoned)
             return True
         claim = issuance.render_claim
         assert claim is not None
         try:
+            if abandoned is not None:  # its worker may have stored the copy before dying
+                await self._delete(issuance.issuance_id, abandoned)
             outcome = await self.fulfilment.make(issuance, copy_key(issuance.issuance_id, claim))
         except BaseException as exc:  # a service away, or the worker stopping: another try soon
             failed = isinstance(exc, Exception) and not is_transient(exc)
