@@ -1,9 +1,11 @@
 """A copy is rendered with no transaction of issuance open: the worker claims it in one short
 transaction, makes it, and records the outcome in another. While it renders (made slow by a
 stalling failpoint) no session of issuance's database sits in a transaction begun before the
-claim, and the copy's row can be locked at once. A worker that dies mid-render (a real process
-exit at a failpoint) leaves a claim the next worker takes over once it is older than a render
-can take: the copy ends ready once, with one object and one IssuanceReady."""
+claim, and the copy's row can be locked at once. A record unlinked from the copy's subject
+while it renders fails the copy at once (nothing waits for the render), and the render's outcome
+is dropped. A worker that dies mid-render (a real process exit at a failpoint) leaves a claim
+the next worker takes over once it is older than a render can take: the copy ends ready once,
+with one object and one IssuanceReady."""
 
 import uuid
 from collections.abc import Iterator
@@ -12,17 +14,28 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.failpoints import CRASH_EXIT_CODE
-from tests.actors import Citizen, Depositor, Operator, eventually, inline, record_body
+from tests.actors import (
+    Citizen,
+    Depositor,
+    Operator,
+    bearer,
+    eventually,
+    inline,
+    record_body,
+    structured_medical,
+)
 from tests.stack import sql
 from tests.support.clock import clock_at
 from tests.support.ingest import new_code
 
 RRN, NAME, BIRTH = "671212-1482630", "남궁렌더", "1967-12-12"
+STRUCTURED = "application/vnd.medrec.record+json"
 COPIES = "medrec-copies"  # issuance's bucket
 LEASE = timedelta(seconds=IssuanceSettings.model_fields["render_lease_seconds"].default)
 STALL_SECONDS = 15
@@ -99,6 +112,12 @@ def copy_objects(cluster: Cluster, issuance_id: str) -> list[str]:
     return [o["Key"] for o in listed.get("Contents", [])]
 
 
+def dropped(cluster: Cluster, issuance_id: str) -> bool:
+    """The worker logged that it dropped the copy's outcome (its claim no longer current)."""
+    log = cluster.processes["issuance-worker"].log_path.read_text(errors="replace")
+    return any("copy_outcome_dropped" in line and issuance_id in line for line in log.splitlines())
+
+
 def announced(cluster: Cluster, issuance_id: str) -> list[str]:
     """The IssuanceReady and IssuanceFailed events issuance wrote for the copy."""
     rows = sql(
@@ -141,6 +160,64 @@ def test_no_transaction_of_issuance_is_open_while_a_copy_renders(
     ready = owner.citizen.wait_ready(copy["issuance_id"])
     assert ready["pages"] and ready["sha256"]
     assert announced(cluster, copy["issuance_id"]) == ["IssuanceReady"]
+
+
+def test_a_record_unlinked_while_its_copy_renders_fails_the_copy_and_nothing_is_issued(
+    cluster: Cluster, worker_with: Any
+) -> None:
+    name, birth, rrn = "설한결", "1958-02-14", "580214-1234563"
+    operator = Operator(cluster)
+    code = new_code()
+    vendor = Depositor(cluster, *operator.register_client([code]))
+    person = Citizen(cluster, name, rrn, phone="010-2626-0006")
+    eventually(
+        lambda: sql(cluster, "catalog", "SELECT 1 FROM linkage_persons WHERE person_id = $1::uuid",
+                    person.person_id),
+        what="catalog to know the person",
+    )  # fmt: skip
+    transfer = vendor.open_transfer(code, "종이차트의원")
+    body = record_body(rrn, name, birth, inline(structured_medical("종이 차트"), STRUCTURED))
+    body["patient"] = {"name": name, "birth_date": birth, "sex": "male"}  # no RRN: proposed
+    stored = vendor.put_record(transfer, "paper-1", body)
+    assert stored.status_code == 201, stored.text
+    record_id = stored.json()["record_id"]
+    admin = httpx.Client(
+        base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
+    )
+
+    def proposed() -> str | None:
+        listed = admin.get("/v1/admin/linkage-candidates", params={"limit": "500"}).json()
+        mine = [c for c in listed["items"] if c["record_id"] == record_id]
+        return str(mine[0]["candidate_id"]) if mine else None
+
+    candidate = eventually(proposed, what="the record proposed to the person")
+    approved = admin.post(
+        f"/v1/admin/linkage-candidates/{candidate}/approve", json={"reason": "주소 확인"}
+    )
+    assert approved.status_code == 200, approved.text
+    eventually(person.records, what="the record in the person's list")
+
+    worker_with(f"issuance.copy.rendering@{STALL_SECONDS}")
+    copy = person.request_copy([record_id])
+    issuance_id = copy["issuance_id"]
+    eventually(lambda: rendering(cluster, issuance_id), what="the claim")
+    unlinked = admin.post(f"/v1/admin/records/{record_id}/unlink", json={"reason": "다른 사람"})
+    assert unlinked.status_code == 200, unlinked.text
+
+    def failed() -> dict[str, Any] | None:
+        body: dict[str, Any] = person.issuance.get(f"/v1/issuances/{issuance_id}").json()
+        return body if body["status"] == "failed" else None
+
+    ended = eventually(failed, what="the copy failed by the unlink")
+    assert "신청인의 기록이 아닌" in ended["failure_reason"]
+    # Failed while the render still stalls: the unlink waited for no lock of the render.
+    assert issuance_row(cluster, issuance_id)["render_claim"] is not None
+    # The render ends; its outcome is dropped, and nothing of it is kept.
+    eventually(lambda: dropped(cluster, issuance_id), what="the render's outcome dropped")
+    row = issuance_row(cluster, issuance_id)
+    assert row["status"] == "failed" and row["object_key"] is None
+    assert copy_objects(cluster, issuance_id) == []
+    assert announced(cluster, issuance_id) == ["IssuanceFailed"]
 
 
 @pytest.mark.parametrize("failpoint", ["issuance.copy.rendering", "issuance.copy.after_store"])
