@@ -9,6 +9,7 @@ from medrec_issuance.issuances.handlers import (
     on_record_destroyed,
     on_record_unlinked,
 )
+from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import dead_letters, messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
@@ -56,6 +57,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         build_clock(settings.clock_file),
         renderers,
     )
+    rendering = CopyRendering(Transactions.of(db), fulfilment)
     events = await consumer_task(
         stack,
         settings,
@@ -63,7 +65,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         ConsumerTables(messaging.inbox, dead_letters),
         "issuance",
         {
-            "IssuanceRequested": on_issuance_requested(fulfilment),
+            "IssuanceRequested": on_issuance_requested(rendering),
             "RecordDestroyed": on_record_destroyed(fulfilment),
             "RecordUnlinked": on_record_unlinked(fulfilment),
         },
@@ -71,4 +73,5 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     return {
         "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "events": events,
+        "copies": rendering.run,  # made outside any event's transaction: see its module
     }
