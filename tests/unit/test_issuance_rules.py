@@ -209,19 +209,6 @@ def test_a_copy_that_is_not_ready_is_a_conflict(status: IssuanceStatus) -> None:
     assert refused.value.detail == f"The copy is {status.value}."
 
 
-def test_a_copy_being_rendered_reads_as_pending_to_its_requester() -> None:
-    """Whether a worker has claimed the copy yet is the worker's business: the API's statuses
-    stay pending, ready, failed (and purged)."""
-    rendering = issuance(status=IssuanceStatus.rendering, expires_at=None)
-    rendering.created_at = NOW
-    assert issuance_out(rendering).status == "pending"
-    with pytest.raises(issuances.NotReady) as refused:
-        issuances.check_downloadable(rendering, NOW)
-    assert refused.value.detail == "The copy is pending."
-    schema = issuance_out(rendering).model_json_schema(mode="serialization")
-    assert "rendering" not in json.dumps(schema)
-
-
 def test_an_expired_or_purged_copy_is_gone() -> None:
     expired = issuance(expires_at=NOW - timedelta(seconds=1))
     with pytest.raises(Gone, match="expired"):

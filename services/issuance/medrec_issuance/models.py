@@ -7,18 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import (
-    Boolean,
-    Dialect,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    Uuid,
-    func,
-    text,
-)
+from sqlalchemy import Boolean, Dialect, Integer, LargeBinary, String, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -30,28 +19,10 @@ from medrec_shared.ratelimit import rate_events_table
 
 
 class IssuanceStatus(StrEnum):
-    """An issuance's life: `pending` until a worker claims it, `rendering` while that worker
-    makes it (`render_claim` names the claim; clients read it as `pending`), then `ready`
-    (stored, downloadable until `expires_at`) or `failed`; `purged` once a record in it was
-    destroyed at the end of its retention period, or unlinked from the person it was made for
-    (`failure_reason` says which). An expired copy stays `ready`: expiry is `expires_at`, not a
-    status."""
-
-    pending = "pending"
-    rendering = "rendering"
-    ready = "ready"
-    failed = "failed"
-    purged = "purged"
-
-    @property
-    def shown(self) -> "CopyStatus":
-        """The status as clients read it."""
-        return CopyStatus.pending if self is IssuanceStatus.rendering else CopyStatus(self.value)
-
-
-class CopyStatus(StrEnum):
-    """An issuance's status in the API: a copy being rendered is `pending` there, since whether
-    a worker has claimed it yet is the worker's business (API.md)."""
+    """An issuance's life: `pending` until the worker has rendered it, then `ready` (stored,
+    downloadable until `expires_at`) or `failed`; `purged` once a record in it was destroyed at the
+    end of its retention period, or unlinked from the person it was made for (`failure_reason`
+    says which). An expired copy stays `ready`: expiry is `expires_at`, not a status."""
 
     pending = "pending"
     ready = "ready"
@@ -134,22 +105,6 @@ class Issuance(IssuanceBase):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ready_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
-    # The worker's claim while it renders (`issuances.rendering`): the copy's outcome is recorded
-    # only under the claim it was made under, and a claim older than the render's longest time
-    # is taken over (its worker died). `render_failures` counts the claims that ended without
-    # an outcome, so a copy that keeps killing its worker fails instead of being tried forever.
-    render_claim: Mapped[uuid.UUID | None]
-    render_claimed_at: Mapped[datetime | None]
-    render_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-
-    __table_args__ = (
-        # The worker's sweep reads the copies still to make: a few among all issued.
-        Index(
-            "ix_issuances_to_render",
-            "created_at",
-            postgresql_where=text("status IN ('pending', 'rendering')"),
-        ),
-    )
 
 
 class IssuerKey(IssuanceBase):

@@ -9,7 +9,6 @@ from medrec_issuance.issuances.handlers import (
     on_record_destroyed,
     on_record_unlinked,
 )
-from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import dead_letters, messaging
 from medrec_issuance.ports import CatalogPort, IngestPort
@@ -57,7 +56,6 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         build_clock(settings.clock_file),
         renderers,
     )
-    rendering = CopyRendering(Transactions.of(db), fulfilment)
     events = await consumer_task(
         stack,
         settings,
@@ -65,7 +63,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         ConsumerTables(messaging.inbox, dead_letters),
         "issuance",
         {
-            "IssuanceRequested": on_issuance_requested(rendering),
+            "IssuanceRequested": on_issuance_requested(fulfilment),
             "RecordDestroyed": on_record_destroyed(fulfilment),
             "RecordUnlinked": on_record_unlinked(fulfilment),
         },
@@ -73,5 +71,4 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     return {
         "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "events": events,
-        "copies": rendering.run,  # made outside any event's transaction: see its module
     }

@@ -3,15 +3,12 @@ commits."""
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import or_, select
 
 from medrec_issuance.access import RequesterKey
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_shared.db import Repository
-
-TO_MAKE = (IssuanceStatus.pending, IssuanceStatus.rendering)
 
 
 class IssuanceRepository(Repository):
@@ -38,36 +35,19 @@ class IssuanceRepository(Repository):
         return rows.scalars().all()
 
     async def holding(self, record_id: uuid.UUID) -> Sequence[Issuance]:
-        """Copies that include the record and are stored or still to be made (pending, or being
-        rendered under a worker's claim), locked for the caller to purge or fail. One query for
-        all: a copy's outcome is recorded with the row locked, and once that commits PostgreSQL
-        re-checks the row as it now is, so a copy stored meanwhile is found stored (never
-        missed as neither); a copy failed here while it renders has its outcome refused
-        (`issuances.rendering`)."""
+        """Copies that include the record and are stored or still to be made, locked for the
+        caller to purge or fail. One query for both: a copy being rendered is locked by its
+        fulfilment, and once that commits PostgreSQL re-checks the row as it now is, so a copy
+        stored meanwhile is found stored (never missed as neither)."""
         rows = await self.session.execute(
             select(Issuance)
             .where(
                 Issuance.record_ids.contains([record_id]),
-                or_(Issuance.object_key.is_not(None), Issuance.status.in_(TO_MAKE)),
+                or_(
+                    Issuance.object_key.is_not(None),
+                    Issuance.status == IssuanceStatus.pending,
+                ),
             )
             .with_for_update()
         )
         return rows.scalars().all()
-
-    async def next_to_render(self, stale_before: datetime) -> Issuance | None:
-        """The oldest copy to render, locked: pending, or rendering under a claim made before
-        `stale_before` (its worker died, or overran). Copies another worker is claiming right
-        now are skipped, not waited for."""
-        return await self.scalar(
-            select(Issuance)
-            .where(
-                or_(
-                    Issuance.status == IssuanceStatus.pending,
-                    (Issuance.status == IssuanceStatus.rendering)
-                    & (Issuance.render_claimed_at < stale_before),
-                )
-            )
-            .order_by(Issuance.created_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from medrec_issuance.models import CopyStatus, Issuance
+from medrec_issuance.models import Issuance, IssuanceStatus
 
 
 class IssuanceIn(BaseModel):
@@ -13,7 +13,7 @@ class IssuanceIn(BaseModel):
 
 class IssuanceOut(BaseModel):
     issuance_id: uuid.UUID
-    status: CopyStatus
+    status: IssuanceStatus
     failure_reason: str | None = Field(
         default=None,
         description="Why a failed copy could not be produced, or why a purged one was destroyed, "
@@ -32,7 +32,7 @@ class IssuanceOut(BaseModel):
 def issuance_out(issuance: Issuance) -> IssuanceOut:
     return IssuanceOut(
         issuance_id=issuance.issuance_id,
-        status=issuance.status.shown,
+        status=issuance.status,
         failure_reason=issuance.failure_reason,
         issuance_number=issuance.issuance_number,
         verification_code=issuance.verification_code,

@@ -166,7 +166,7 @@ def check_downloadable(issuance: Issuance, now: datetime) -> None:
             "destroyed with it."
         )
     if issuance.status != IssuanceStatus.ready:
-        raise NotReady(f"The copy is {issuance.status.shown}.")
+        raise NotReady(f"The copy is {issuance.status}.")
     assert issuance.expires_at and issuance.object_key and issuance.kek_id and issuance.wrapped_dek
     if issuance.expires_at < now:
         raise Gone("The copy has expired; request a new one.")
