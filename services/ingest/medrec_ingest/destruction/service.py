@@ -56,7 +56,7 @@ async def destroy(
     now: datetime,
 ) -> None:
     await delete_content(vault, record)
-    failpoints.hit("ingest.destroy.after_object_delete")
+    failpoints.hit("ingest.destroy.after_object_delete", record.transfer_id)
     entry = log_entry(record, reason, now)
     # Outside the database first: a crash before the commit leaves an entry whose destruction
     # the next run completes; the other order could leave a committed one a restore undoes.
