@@ -14,10 +14,11 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 
-from medrec_shared.clock import Clock
+from medrec_shared.components import components_of
 from medrec_shared.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import Forbidden, Unauthorized
+from medrec_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -189,14 +190,24 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+def token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    """The API's verifier of bearer tokens, against identity's published keys."""
+    return TokenVerifier(
+        JwksCache(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
 async def current_principal(request: Request) -> Principal:
-    verifier: TokenVerifier = request.app.state.token_verifier
+    components = components_of(request)
+    verifier = components.token_verifier
+    assert verifier is not None, "an API's components carry a token verifier"
     principal = await verifier.verify(bearer_token(request))
     if principal.actor is not None:
         # A guardian's token is re-checked at every use: it stops working at midnight in Seoul
         # on the birthday that takes the child past the limit, whatever its expiry says.
-        clock: Clock = request.app.state.clock
-        decision = guardian_token_decision(principal.claims, clock.now())
+        decision = guardian_token_decision(principal.claims, components.clock.now())
         if decision is not None and not decision.allowed:
             assert decision.reason is not None
             raise refusal_problem(decision.reason)

@@ -176,7 +176,8 @@ def complete_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
         schemas[model.__name__] = model.model_json_schema(ref_template=_REF)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    settings = getattr(app.state, "settings", None)
+    installed = getattr(app.state, "components", None)  # none before create_base_app ends
+    settings = getattr(installed, "settings", None)
     token_url = getattr(settings, "token_url", "/oauth/token")
     components["securitySchemes"] = {
         BEARER: {

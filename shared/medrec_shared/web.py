@@ -19,9 +19,8 @@ from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from medrec_shared.auth import JwksCache, TokenVerifier
 from medrec_shared.bodylimits import BodyLimitMiddleware, BodyLimits
-from medrec_shared.clock import Clock, build_clock
+from medrec_shared.components import Components, components_of, install
 from medrec_shared.db import Database
 from medrec_shared.logs import (
     CORRELATION_HEADER,
@@ -36,7 +35,6 @@ from medrec_shared.problems import (
     ServiceUnavailable,
     install_problem_handlers,
 )
-from medrec_shared.settings import ServiceSettings
 from medrec_shared.storage import ObjectStore
 from medrec_shared.text import refuse_unstorable_text
 
@@ -140,14 +138,16 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 
 
 def create_base_app(
-    settings: ServiceSettings,
+    components: Components,
     *,
     title: str,
     description: str,
     version: str = "1.0.0",
     body_limits: BodyLimits | None = None,
 ) -> FastAPI:
-    """`body_limits`: the routes that take more (or less) than `settings.body_max_bytes`."""
+    """The API around a service's components (its `bootstrap.py`). `body_limits`: the routes
+    that take more (or less) than `settings.body_max_bytes`."""
+    settings = components.settings
     # Text the database cannot store is refused before any route runs (medrec_shared.text).
     app = FastAPI(
         title=title,
@@ -175,34 +175,32 @@ def create_base_app(
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     install_openapi(app)  # problems, security schemes, standard responses
-    app.state.settings = settings
-    app.state.clock = build_clock(settings.clock_file)
-    app.state.token_verifier = TokenVerifier(
-        JwksCache(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
+    install(app, components)
     return app
 
 
 # The dependencies here are `async def` though they never await: FastAPI runs a plain `def`
 # dependency in a worker thread, a hop to the thread pool and back for each one on every request.
 async def _now(request: Request) -> datetime:
-    clock: Clock = request.app.state.clock
-    return clock.now()
+    return components_of(request).clock.now()
 
 
 # "Now" as a dependency: tests move the clock (see medrec_shared.clock) instead of sleeping.
 Now = Annotated[datetime, Depends(_now)]
 
 
+async def _outbox(request: Request) -> Outbox:
+    return components_of(request).outbox
+
+
+AppOutbox = Annotated[Outbox, Depends(_outbox)]
+
+
 def from_state(name: str) -> Callable[[Request], Any]:
-    """A dependency on what the app factory put in `app.state` (settings, outbox, ports)."""
+    """Transitional (#26): a dependency on what an app factory put in `app.state` by name.
+    Goes once every service reaches its components through `medrec_shared.components`."""
 
     async def dependency(request: Request) -> Any:  # async: no thread hop (see `_now`)
         return getattr(request.app.state, name)
 
     return dependency
-
-
-AppOutbox = Annotated[Outbox, Depends(from_state("outbox"))]

@@ -12,6 +12,9 @@ from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records import endpoints as records
 from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
+from medrec_shared.auth import token_verifier
+from medrec_shared.clock import build_clock
+from medrec_shared.components import Components
 from medrec_shared.db import Database
 from medrec_shared.deadletters.endpoints import dead_letter_router
 from medrec_shared.http import ClientCredentials, ServiceClient
@@ -45,14 +48,23 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         await demographics.aclose()
         await db.dispose()
 
+    # Transitional (#26): each service's bootstrap.py builds these.
+    components = Components(
+        settings=settings,
+        clock=build_clock(settings.clock_file),
+        db=db,
+        outbox=Outbox(messaging.outbox, "catalog"),
+        token_verifier=token_verifier(settings),
+    )
     app = create_base_app(
-        settings,
+        components,
         title="medrec catalog",
         description="Closed institutions, a person's records and access history, retention.",
     )
     app.router.lifespan_context = lifespan
+    app.state.settings = settings
+    app.state.clock = components.clock
     app.state.db = db
-    app.state.outbox = Outbox(messaging.outbox, "catalog")
     app.state.demographics = demographics
     app.include_router(health_router(dependency_checks(db)))
     for router in (

@@ -17,7 +17,9 @@ from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.repository import SigningKeyRepository
 from medrec_identity.verification import api as verification_api
 from medrec_identity.verification.select import build_provider
+from medrec_shared.auth import token_verifier
 from medrec_shared.clock import build_clock
+from medrec_shared.components import Components
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database, Transactions
 from medrec_shared.logs import get_logger
@@ -71,18 +73,26 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
             await family_registry.http.aclose()
         await db.dispose()
 
+    # Transitional (#26): each service's bootstrap.py builds these.
+    components = Components(
+        settings=settings,
+        clock=clock,
+        db=db,
+        outbox=Outbox(messaging.outbox, "identity"),
+        token_verifier=token_verifier(settings),
+    )
     app = create_base_app(
-        settings,
+        components,
         title="medrec identity",
         description="OAuth2 tokens for institutions and services, citizen verification, "
         "guardianship.",
     )
     app.router.lifespan_context = lifespan
+    app.state.settings = settings
+    app.state.clock = components.clock
     app.state.db = db
     app.state.keyring = keyring
     app.state.keys = keys
-    app.state.outbox = Outbox(messaging.outbox, "identity")
-    app.state.clock = clock
     app.state.verification_provider = provider
     app.state.identity_binding = binding
     app.state.family_registry = family_registry

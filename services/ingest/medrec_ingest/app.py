@@ -18,6 +18,9 @@ from medrec_ingest.release import endpoints as release
 from medrec_ingest.segments import endpoints as segments
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import endpoints as transfers
+from medrec_shared.auth import token_verifier
+from medrec_shared.clock import build_clock
+from medrec_shared.components import Components
 from medrec_shared.db import Database
 from medrec_shared.deadletters.endpoints import dead_letter_router
 from medrec_shared.messaging import Outbox
@@ -94,17 +97,26 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         yield
         await db.dispose()
 
+    # Transitional (#26): each service's bootstrap.py builds these.
+    components = Components(
+        settings=settings,
+        clock=build_clock(settings.clock_file),
+        db=db,
+        outbox=Outbox(messaging.outbox, "ingest"),
+        token_verifier=token_verifier(settings),
+    )
     app = create_base_app(
-        settings,
+        components,
         title="medrec ingest",
         description="The open transfer API: institutions, their EMR vendors and health centres "
         "deposit records, encrypted before they are stored.",
         body_limits=body_limits(settings),
     )
     app.router.lifespan_context = lifespan
+    app.state.settings = settings
+    app.state.clock = components.clock
     app.state.db = db
     app.state.vault = vault
-    app.state.outbox = Outbox(messaging.outbox, "ingest")
     app.include_router(health_router(dependency_checks(db, store)))
     app.include_router(transfers.router)  # open, list, read, complete
     app.include_router(deposit.router)  # one record, its content, a batch

@@ -12,6 +12,9 @@ from medrec_issuance.proxies.endpoints import admin_router as proxies_admin_rout
 from medrec_issuance.proxies.endpoints import router as proxies_router
 from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.endpoints import router as verify_router
+from medrec_shared.auth import token_verifier
+from medrec_shared.clock import build_clock
+from medrec_shared.components import Components
 from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database, Transactions
 from medrec_shared.deadletters.endpoints import dead_letter_router
@@ -66,15 +69,24 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
         await identity.aclose()
         await db.dispose()
 
+    # Transitional (#26): each service's bootstrap.py builds these.
+    components = Components(
+        settings=settings,
+        clock=build_clock(settings.clock_file),
+        db=db,
+        outbox=Outbox(messaging.outbox, "issuance"),
+        token_verifier=token_verifier(settings),
+    )
     app = create_base_app(
-        settings,
+        components,
         title="medrec issuance",
         description="Certified copies (signed PDFs in Korean) and a public authenticity check.",
         body_limits=body_limits(settings),
     )
     app.router.lifespan_context = lifespan
+    app.state.settings = settings
+    app.state.clock = components.clock
     app.state.db = db
-    app.state.outbox = Outbox(messaging.outbox, "issuance")
     app.state.vault = Vault(store, settings.copies_bucket, keyring)
     app.state.catalog = CatalogPort(catalog)
     app.state.ingest = IngestPort(ingest)
