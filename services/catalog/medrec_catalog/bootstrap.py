@@ -1,0 +1,84 @@
+"""catalog's composition root: everything the API, the worker and the tests use, built once from
+the settings (no I/O here: connections open on first use), closed by `aclose`."""
+
+from dataclasses import dataclass
+
+from medrec_catalog.linkage.ports import DemographicsPort
+from medrec_catalog.linkage.service import LinkageReview
+from medrec_catalog.models import messaging
+from medrec_catalog.records.metadata import RecordMetadata
+from medrec_catalog.records.service import Records
+from medrec_catalog.retention.service import Retention
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared.auth import token_verifier
+from medrec_shared.clock import build_clock
+from medrec_shared.components import Components
+from medrec_shared.db import Database, Transactions
+from medrec_shared.http import ClientCredentials, ServiceClient
+from medrec_shared.messaging import Outbox
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogComponents(Components):
+    settings: CatalogSettings
+    demographics: DemographicsPort  # the API's: an operator's linkage review
+    metadata: RecordMetadata  # the worker's: titles and departments of stored records
+    records: Records
+    linkage: LinkageReview
+    retention: Retention
+
+    async def aclose(self) -> None:
+        await self.demographics.aclose()
+        await self.metadata.ingest.aclose()
+        await super().aclose()
+
+
+def _credentials(settings: CatalogSettings, scope: str) -> ClientCredentials:
+    return ClientCredentials(
+        settings.token_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        scope,
+    )
+
+
+def demographics_port(settings: CatalogSettings) -> DemographicsPort:
+    """ingest and identity, each with catalog's own token for scope demographics:read (one
+    credentials object: both services take the same token)."""
+    credentials = _credentials(settings, "demographics:read")
+    return DemographicsPort(
+        ServiceClient(settings.ingest_url, credentials),
+        ServiceClient(settings.identity_url, credentials),
+    )
+
+
+def record_metadata(settings: CatalogSettings) -> RecordMetadata:
+    """ingest, with catalog's own token for scope metadata:read."""
+    return RecordMetadata(
+        ServiceClient(settings.ingest_url, _credentials(settings, "metadata:read"))
+    )
+
+
+def build(
+    settings: CatalogSettings | None = None, *, checks_tokens: bool = True
+) -> CatalogComponents:
+    """`checks_tokens`: False for a process that serves no requests (the worker)."""
+    settings = settings or CatalogSettings()
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    clock = build_clock(settings.clock_file)
+    outbox = Outbox(messaging.outbox, "catalog")
+    demographics = demographics_port(settings)
+    return CatalogComponents(
+        settings=settings,
+        clock=clock,
+        db=db,
+        outbox=outbox,
+        token_verifier=token_verifier(settings) if checks_tokens else None,
+        demographics=demographics,
+        metadata=record_metadata(settings),
+        records=Records(outbox=outbox, settings=settings),
+        linkage=LinkageReview(outbox=outbox, settings=settings, demographics=demographics),
+        retention=Retention(
+            transactions=Transactions.of(db), outbox=outbox, settings=settings, clock=clock
+        ),
+    )
