@@ -29,8 +29,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         ConsumerTables(messaging.inbox, dead_letters),
         "catalog",
         {
-            "TransferOpened": on_transfer_opened,
-            "TransferReleased": on_transfer_released,
+            "TransferOpened": on_transfer_opened(clock),
+            "TransferReleased": on_transfer_released(clock),
             "RecordStored": on_record_stored(metadata.lookup, clock),
             "PersonVerified": on_person_verified(clock),
             "RecordMatchKeyAssigned": on_match_key_assigned(clock),

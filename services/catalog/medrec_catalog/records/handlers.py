@@ -28,6 +28,7 @@ def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
         metadata = await lookup(str(event.record_id))
         if metadata is None:
             return
+        now = clock.now()
         record = CatalogRecord(
             record_id=event.record_id,
             person_key=event.person_key,
@@ -44,8 +45,9 @@ def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
             sha256=event.sha256,
             retention_until=retention_until(event.kind, event.service_end),
             status=RecordStatus.available,
+            created_at=now,
         )
         await RecordRepository(session).add(record)
-        await propose_for_record(LinkageRepository(session), record, clock.now())
+        await propose_for_record(LinkageRepository(session), record, now)
 
     return handle
