@@ -37,6 +37,7 @@ def owner_key(record: Record) -> str:
 
 async def record_read(
     session: AsyncSession,
+    *,
     outbox: Outbox,
     settings: IngestSettings,
     client_id: str,
@@ -100,7 +101,15 @@ async def record_content(
     record = await RecordRepository(session).get(record_id)
     if record is None or record.status != RecordStatus.stored or record.object_key is None:
         raise NotFound("No such record.")
-    await record_read(session, outbox, settings, caller.subject, record, "record_content", purpose)
+    await record_read(
+        session,
+        outbox=outbox,
+        settings=settings,
+        client_id=caller.subject,
+        record=record,
+        resource_type="record_content",
+        purpose=purpose,
+    )
     assert record.kek_id is not None and record.wrapped_dek is not None
     digest = base64.b64encode(bytes.fromhex(record.sha256)).decode()
     return StreamingResponse(

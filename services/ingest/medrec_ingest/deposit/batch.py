@@ -28,9 +28,8 @@ from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchLine, BatchStatus, InlineContent
 from medrec_ingest.deposit.service import (
     Candidate,
+    Deposits,
     conflict_problem,
-    count_failed,
-    new_candidate,
     store_packed,
     write_new,
 )
@@ -43,14 +42,10 @@ from medrec_ingest.deposit.validation import (
 )
 from medrec_ingest.fields import EXTERNAL_ID_PATTERN
 from medrec_ingest.models import Segment, Transfer
-from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.service import TransferClosed
-from medrec_shared.clock import Clock, korean_date
-from medrec_shared.db import Transactions
+from medrec_shared.clock import korean_date
 from medrec_shared.logs import get_logger
-from medrec_shared.messaging import Outbox
 from medrec_shared.problems import Problem, ServiceUnavailable
-from medrec_shared.vault import Vault
 
 log = get_logger(__name__)
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
@@ -108,23 +103,15 @@ def _not_stored(line: Line, candidate: Candidate) -> Answer:
 class Batch:
     """One batch request's deposits into an open transfer."""
 
-    def __init__(
-        self,
-        transfer: Transfer,
-        client_id: str,
-        transactions: Transactions,
-        settings: IngestSettings,
-        vault: Vault,
-        outbox: Outbox,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, deposits: Deposits, transfer: Transfer, client_id: str) -> None:
+        self.deposits = deposits
         self.transfer = transfer
         self.client_id = client_id
-        self.transactions = transactions
-        self.clock = clock
-        self.settings = settings
-        self.vault = vault
-        self.outbox = outbox
+        self.transactions = deposits.transactions
+        self.clock = deposits.clock
+        self.settings = deposits.settings
+        self.vault = deposits.vault
+        self.outbox = deposits.outbox
         self.closed: TransferClosed | None = None
         self.tally: Counter[str] = Counter()
 
@@ -192,8 +179,9 @@ class Batch:
         try:
             async with self.transactions.begin() as session:
                 inserted = await write_new(
-                    session, self.outbox, self.settings, self.transfer.transfer_id,
-                    [c for _, c in stored], today, failed=refused, segment=segment,
+                    session, outbox=self.outbox, settings=self.settings,
+                    transfer_id=self.transfer.transfer_id, candidates=[c for _, c in stored],
+                    today=today, failed=refused, segment=segment,
                 )  # fmt: skip
         except TransferClosed as closed:
             self.closed = closed
@@ -236,7 +224,7 @@ class Batch:
                 line.number, _external_id_of(line.data), BatchStatus.invalid, problem=problem.body()
             )
             return None
-        return new_candidate(settings, self.vault, self.transfer, body.external_id, body, data)
+        return self.deposits.candidate(self.transfer, body.external_id, body, data)
 
     def _judged(self, line: Line, candidate: Candidate, held: OwnedRecord) -> Answer:
         status = judge(held, candidate.fingerprint, self.client_id)
@@ -276,8 +264,7 @@ class Batch:
             else:  # its first occurrence could not be stored
                 answers[line.number] = _not_stored(line, candidate)
         if conflicts:
-            async with self.transactions.begin() as session:
-                await count_failed(session, self.transfer.transfer_id, conflicts)
+            await self.deposits.count_failed(self.transfer.transfer_id, conflicts)
 
     async def _discard(self, segment: Segment | None) -> None:
         """The group's segment, when none of its records went in."""

@@ -21,15 +21,7 @@ from starlette.types import Receive, Scope, Send
 from medrec_ingest.deposit.batch import Batch
 from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deposit.schemas import InlineContent, RecordIn, RecordOut
-from medrec_ingest.deposit.service import (
-    conflict_problem,
-    count_failed,
-    deposit_one,
-    new_candidate,
-    object_key,
-    record_out,
-    take_upload,
-)
+from medrec_ingest.deposit.service import conflict_problem, object_key, record_out
 from medrec_ingest.deposit.streams import read_ahead
 from medrec_ingest.deposit.upload import (
     UploadInterrupted,
@@ -44,7 +36,7 @@ from medrec_ingest.deposit.validation import (
     decode_inline,
     parse_record,
 )
-from medrec_ingest.deps import ClockDep, Depositor, OutboxDep, Settings, TransactionsDep, VaultDep
+from medrec_ingest.deps import Depositor, DepositsDep
 from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
 from medrec_ingest.models import RecordStatus
 from medrec_ingest.openapi import json_body
@@ -103,13 +95,11 @@ async def put_record(
     request: Request,
     response: Response,
     principal: Depositor,
-    transactions: TransactionsDep,
-    settings: Settings,
-    vault: VaultDep,
-    outbox: OutboxDep,
+    deposits: DepositsDep,
     now: Now,
 ) -> RecordOut:
     today = korean_date(now)
+    transactions, settings = deposits.transactions, deposits.settings
     async with transactions.read() as session:  # one statement: the transfer and any holder
         found, held = await RecordRepository(session).transfer_and_held(
             transfer_id, principal.subject, external_id
@@ -127,13 +117,10 @@ async def put_record(
         else:
             check_declared(body.content, settings)
     except (ValidationFailed, ContentTooLarge, BodyTooLarge):
-        async with transactions.begin() as session:
-            await count_failed(session, transfer_id)
+        await deposits.count_failed(transfer_id)
         raise
-    candidate = new_candidate(settings, vault, transfer, external_id, body, data)
-    record, created = await deposit_one(
-        transactions, outbox, settings, vault, principal.subject, held, candidate, today
-    )
+    candidate = deposits.candidate(transfer, external_id, body, data)
+    record, created = await deposits.deposit_one(principal.subject, held, candidate, today)
     if not created:  # an identical repeat: nothing changed
         response.status_code = 200
     return record_out(record)
@@ -172,11 +159,7 @@ async def put_content(
     request: Request,
     response: Response,
     principal: Depositor,
-    transactions: TransactionsDep,
-    settings: Settings,
-    vault: VaultDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    deposits: DepositsDep,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
     content_digest: Annotated[
         str | None, Header(description="RFC 9530: `sha-256=:<base64 of the SHA-256>:`")
@@ -184,6 +167,7 @@ async def put_content(
     content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
     content_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> RecordOut:
+    transactions, settings, vault = deposits.transactions, deposits.settings, deposits.vault
     async with transactions.begin() as session:
         transfer = await writable_transfer(session, transfer_id, principal)
         record = await RecordRepository(session).by_external_id(
@@ -216,8 +200,7 @@ async def put_content(
         stored = await vault.put(key, read_ahead(body), digested=check.digest)
     except (ValidationFailed, ContentTooLarge, Conflict) as refused:
         if not isinstance(refused, Conflict) or refused.type == "record-conflict":
-            async with transactions.begin() as session:
-                await count_failed(session, transfer_id)
+            await deposits.count_failed(transfer_id)
         log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
         raise
     except ClientDisconnect:
@@ -225,8 +208,8 @@ async def put_content(
         raise UploadInterrupted("The connection closed before the content was complete.") from None
 
     # Judged by the day the content is in: a large upload may take hours.
-    today = korean_date(clock.now())
-    current = await take_upload(transactions, outbox, settings, vault, record, stored, today)
+    today = korean_date(deposits.clock.now())
+    current = await deposits.take_upload(record, stored, today)
     if current is not record:  # another upload of the same content was recorded first
         response.status_code = 200
     return record_out(current)
@@ -277,17 +260,13 @@ async def deposit_batch(
     transfer_id: uuid.UUID,
     request: Request,
     principal: Depositor,
-    transactions: TransactionsDep,
-    settings: Settings,
-    vault: VaultDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    deposits: DepositsDep,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> NdjsonStream:
-    async with transactions.begin() as session:
+    async with deposits.transactions.begin() as session:
         transfer = await writable_transfer(session, transfer_id, principal)
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in _NDJSON_TYPES:
         raise UnsupportedMediaType(f"Send the records as {NDJSON}, one per line.")
-    batch = Batch(transfer, principal.subject, transactions, settings, vault, outbox, clock)
+    batch = Batch(deposits, transfer, principal.subject)
     return NdjsonStream(batch.answers(request.stream()))

@@ -27,6 +27,7 @@ from medrec_ingest.segments.service import segment_key
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.service import closed
+from medrec_shared.clock import Clock
 from medrec_shared.crypto import blind_index, seal
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordStored
@@ -76,6 +77,7 @@ def fingerprint(settings: IngestSettings, body: RecordIn, content_type: str, sha
 def new_candidate(
     settings: IngestSettings,
     vault: Vault,
+    *,
     transfer: Transfer,
     external_id: str,
     body: RecordIn,
@@ -189,12 +191,12 @@ def _event_key(record: Record) -> str:
 
 async def write_new(
     session: AsyncSession,
+    *,
     outbox: Outbox,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
     candidates: Sequence[Candidate],
     today: date,
-    *,
     failed: int = 0,
     segment: Segment | None = None,
 ) -> set[uuid.UUID]:
@@ -230,6 +232,7 @@ async def write_new(
 
 async def write_content(
     session: AsyncSession,
+    *,
     outbox: Outbox,
     settings: IngestSettings,
     record: Record,
@@ -260,121 +263,117 @@ async def write_content(
     return True
 
 
-async def take_upload(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    record: Record,
-    stored: StoredContent,
-    today: date,
-) -> Record:
-    """Takes a declared record's uploaded content (stored, counted, announced) in a short
-    transaction, and returns the record as it stands. When another upload of the same (verified,
-    identical) content was first, ours leaves no object."""
-    try:
-        async with transactions.begin() as session:
-            first = await write_content(session, outbox, settings, record, stored, today)
-    except BaseException:
-        await vault.delete(stored.object_key)
-        raise
-    if first:
-        return record
-    await vault.delete(stored.object_key)
-    async with transactions.begin() as session:
-        current = await RecordRepository(session).get(record.record_id)
-    assert current is not None
-    return current
-
-
-async def give_inline_content(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    record: Record,
-    data: bytes,
-    today: date,
-) -> Record:
-    """A declared record repeated with its content inline (same digest): the content is taken
-    as if it had been streamed to `…/content`."""
-    stored = await vault.put(object_key(record.record_id, new_id()), _one_chunk(data))
-    return await take_upload(transactions, outbox, settings, vault, record, stored, today)
-
-
 async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
     """Counts refused deposits on the transfer (not once it is closed: its counts are final)."""
     await TransferRepository(session).count_if_open(transfer_id, failed=n)
 
 
-async def deposit_one(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    client_id: str,
-    held: OwnedRecord | None,
-    candidate: Candidate,
-    today: date,
-) -> tuple[Record, bool]:
-    """One record deposited (PUT): stored and written if its external_id is free, else judged
-    against the record `held` under it. Returns the record as it stands and whether it was
-    created; `RecordConflict` (counted as a refusal) for another record under its external_id."""
-    if held is not None:
-        repeated = await _repeat(
-            transactions, outbox, settings, vault, client_id, held, candidate, today
-        )
-        return repeated, False
+class Deposits:
+    """Deposits into open transfers: one record, a declared record's content, a batch
+    (batch.py). Opens its own short transactions around object storage."""
 
-    if candidate.data is not None:
-        await store_inline(vault, candidate)  # between transactions: no connection held
-    transfer_id = candidate.record.transfer_id
-    try:
-        async with transactions.begin() as session:
-            inserted = await write_new(session, outbox, settings, transfer_id, [candidate], today)
-    except BaseException:
-        await _discard(vault, candidate)
-        raise
-    if candidate.record.record_id in inserted:
-        return candidate.record, True
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        outbox: Outbox,
+        settings: IngestSettings,
+        vault: Vault,
+        clock: Clock,
+    ) -> None:
+        self.transactions = transactions
+        self.outbox = outbox
+        self.settings = settings
+        self.vault = vault
+        self.clock = clock
 
-    # Deposited concurrently under the same id: the other request won; ours leaves no trace.
-    await _discard(vault, candidate)
-    async with transactions.begin() as session:
-        found = await RecordRepository(session).find(
-            candidate.record.institution_code, [candidate.external_id]
-        )
-    winner = found[candidate.external_id]
-    repeated = await _repeat(
-        transactions, outbox, settings, vault, client_id, winner, candidate, today
-    )
-    return repeated, False
+    def candidate(
+        self, transfer: Transfer, external_id: str, body: RecordIn, data: bytes | None
+    ) -> Candidate:
+        return new_candidate(
+            self.settings, self.vault, transfer=transfer, external_id=external_id, body=body,
+            data=data,
+        )  # fmt: skip
 
+    async def count_failed(self, transfer_id: uuid.UUID, n: int = 1) -> None:
+        """Counts refused deposits on the transfer, in a transaction of its own."""
+        async with self.transactions.begin() as session:
+            await count_failed(session, transfer_id, n)
 
-async def _repeat(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    client_id: str,
-    held: OwnedRecord,
-    candidate: Candidate,
-    today: date,
-) -> Record:
-    """An unchanged repeat changes nothing (but gives declared content that came inline); any
-    other record under the external_id is a conflict, counted as a refusal."""
-    if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
-        record = held.record
-        if record.status == RecordStatus.awaiting_content and candidate.data is not None:
-            record = await give_inline_content(
-                transactions, outbox, settings, vault, record, candidate.data, today
+    async def deposit_one(
+        self, client_id: str, held: OwnedRecord | None, candidate: Candidate, today: date
+    ) -> tuple[Record, bool]:
+        """One record deposited (PUT): stored and written if its external_id is free, else
+        judged against the record `held` under it. Returns the record as it stands and whether
+        it was created; `RecordConflict` (counted as a refusal) for another record under its
+        external_id."""
+        if held is not None:
+            return await self._repeat(client_id, held, candidate, today), False
+
+        if candidate.data is not None:
+            await store_inline(self.vault, candidate)  # between transactions: no connection held
+        transfer_id = candidate.record.transfer_id
+        try:
+            async with self.transactions.begin() as session:
+                inserted = await write_new(
+                    session, outbox=self.outbox, settings=self.settings,
+                    transfer_id=transfer_id, candidates=[candidate], today=today,
+                )  # fmt: skip
+        except BaseException:
+            await self._discard(candidate)
+            raise
+        if candidate.record.record_id in inserted:
+            return candidate.record, True
+
+        # Deposited concurrently under the same id: the other request won; ours leaves no trace.
+        await self._discard(candidate)
+        async with self.transactions.begin() as session:
+            found = await RecordRepository(session).find(
+                candidate.record.institution_code, [candidate.external_id]
             )
-        return record
-    async with transactions.begin() as session:
-        await count_failed(session, candidate.record.transfer_id)
-    raise conflict_problem()
+        winner = found[candidate.external_id]
+        return await self._repeat(client_id, winner, candidate, today), False
 
+    async def take_upload(self, record: Record, stored: StoredContent, today: date) -> Record:
+        """Takes a declared record's uploaded content (stored, counted, announced) in a short
+        transaction, and returns the record as it stands. When another upload of the same
+        (verified, identical) content was first, ours leaves no object."""
+        try:
+            async with self.transactions.begin() as session:
+                first = await write_content(
+                    session, outbox=self.outbox, settings=self.settings, record=record,
+                    stored=stored, today=today,
+                )  # fmt: skip
+        except BaseException:
+            await self.vault.delete(stored.object_key)
+            raise
+        if first:
+            return record
+        await self.vault.delete(stored.object_key)
+        async with self.transactions.begin() as session:
+            current = await RecordRepository(session).get(record.record_id)
+        assert current is not None
+        return current
 
-async def _discard(vault: Vault, candidate: Candidate) -> None:
-    if candidate.record.object_key is not None:
-        await vault.delete(candidate.record.object_key)
+    async def give_inline_content(self, record: Record, data: bytes, today: date) -> Record:
+        """A declared record repeated with its content inline (same digest): the content is
+        taken as if it had been streamed to `…/content`."""
+        stored = await self.vault.put(object_key(record.record_id, new_id()), _one_chunk(data))
+        return await self.take_upload(record, stored, today)
+
+    async def _repeat(
+        self, client_id: str, held: OwnedRecord, candidate: Candidate, today: date
+    ) -> Record:
+        """An unchanged repeat changes nothing (but gives declared content that came inline);
+        any other record under the external_id is a conflict, counted as a refusal."""
+        if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
+            record = held.record
+            if record.status == RecordStatus.awaiting_content and candidate.data is not None:
+                record = await self.give_inline_content(record, candidate.data, today)
+            return record
+        await self.count_failed(candidate.record.transfer_id)
+        raise conflict_problem()
+
+    async def _discard(self, candidate: Candidate) -> None:
+        if candidate.record.object_key is not None:
+            await self.vault.delete(candidate.record.object_key)

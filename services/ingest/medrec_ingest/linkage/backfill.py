@@ -69,6 +69,7 @@ def announced(row: Unkeyed) -> bool:
 
 async def _batch(
     transactions: Transactions,
+    *,
     outbox: Outbox,
     topic: str,
     keyring: Keyring,
@@ -100,11 +101,11 @@ async def _batch(
 
 async def backfill_match_keys(
     transactions: Transactions,
+    *,
     outbox: Outbox,
     topic: str,
     keyring: Keyring,
     person_index_key: bytes,
-    *,
     batch_size: int = BATCH_SIZE,
 ) -> BackfillReport:
     """Keys (and announces) every held record deposited without an RRN and without a match key,
@@ -114,7 +115,14 @@ async def backfill_match_keys(
     after: uuid.UUID | None = None
     while True:
         after = await _batch(
-            transactions, outbox, topic, keyring, person_index_key, after, batch_size, report
+            transactions,
+            outbox=outbox,
+            topic=topic,
+            keyring=keyring,
+            person_index_key=person_index_key,
+            after=after,
+            size=batch_size,
+            report=report,
         )
         if after is None:
             break

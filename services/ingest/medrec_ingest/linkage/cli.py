@@ -59,10 +59,10 @@ def backfill(
         try:
             return await backfill_match_keys(
                 Transactions.of(db),
-                Outbox(messaging.outbox, "ingest"),
-                settings.topic_record,
-                keyring,
-                index_key,
+                outbox=Outbox(messaging.outbox, "ingest"),
+                topic=settings.topic_record,
+                keyring=keyring,
+                person_index_key=index_key,
                 batch_size=batch_size,
             )
         finally:

@@ -65,7 +65,13 @@ async def record_demographics(
     if record is None or record.status != RecordStatus.stored or record.match_key is None:
         raise NotFound("No such record without an RRN.")
     await record_read(
-        session, outbox, settings, caller.subject, record, "record_demographics", purpose
+        session,
+        outbox=outbox,
+        settings=settings,
+        client_id=caller.subject,
+        record=record,
+        resource_type="record_demographics",
+        purpose=purpose,
     )
     log.info("demographics_read", record_id=str(record_id), caller=caller.subject)
     return _demographics(vault.keyring, record)
@@ -101,7 +107,13 @@ async def records_names(
     records = await RecordRepository(session).stored_among(query.record_ids)
     for record in records:
         await record_read(
-            session, outbox, settings, caller.subject, record, "record_demographics", query.purpose
+            session,
+            outbox=outbox,
+            settings=settings,
+            client_id=caller.subject,
+            record=record,
+            resource_type="record_demographics",
+            purpose=query.purpose,
         )
     log.info("names_read", records=len(records), caller=caller.subject)
     return NamesList(

@@ -36,7 +36,9 @@ async def release_transfer(
 ) -> TransferOut:
     """Withdraws the transfer's records from citizens and opens the grace period for its client
     to export them. A repeat changes nothing."""
-    transfer = await service.release_transfer(session, outbox, settings, transfer_id, now)
+    transfer = await service.release_transfer(
+        session, outbox=outbox, settings=settings, transfer_id=transfer_id, now=now
+    )
     return transfer_out(transfer)
 
 

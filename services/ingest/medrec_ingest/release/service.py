@@ -59,6 +59,7 @@ def check_exportable(transfer: Transfer, now: datetime) -> None:
 
 async def release_transfer(
     session: AsyncSession,
+    *,
     outbox: Outbox,
     settings: IngestSettings,
     transfer_id: uuid.UUID,

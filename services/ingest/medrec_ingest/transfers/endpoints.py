@@ -32,7 +32,12 @@ async def open_transfer(
     now: Now,
 ) -> TransferOut:
     transfer = await service.open_transfer(
-        session, outbox, settings, principal, body, korean_date(now)
+        session,
+        outbox=outbox,
+        settings=settings,
+        principal=principal,
+        body=body,
+        today=korean_date(now),
     )
     return transfer_out(transfer)
 
@@ -81,6 +86,11 @@ async def complete_transfer(
 ) -> TransferOut:
     body = parse_json(await request.body(), CompleteIn)
     transfer = await service.complete_transfer(
-        session, outbox, settings, transfer_id, principal, body
+        session,
+        outbox=outbox,
+        settings=settings,
+        transfer_id=transfer_id,
+        principal=principal,
+        body=body,
     )
     return transfer_out(transfer)

@@ -85,6 +85,7 @@ def effective_date_errors(effective_date: date, today: date) -> FieldErrors:
 
 async def open_transfer(
     session: AsyncSession,
+    *,
     outbox: Outbox,
     settings: IngestSettings,
     principal: Principal,
@@ -184,6 +185,7 @@ def incomplete(
 
 async def complete_transfer(
     session: AsyncSession,
+    *,
     outbox: Outbox,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
