@@ -1,6 +1,5 @@
 import asyncio
 import ctypes
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -13,6 +12,7 @@ from medrec_ingest.bodies import body_limits
 from medrec_ingest.bootstrap import build
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.destruction import endpoints as destruction
+from medrec_ingest.fields import RRN_IN_TEXT
 from medrec_ingest.linkage import endpoints as linkage
 from medrec_ingest.models import dead_letters
 from medrec_ingest.release import endpoints as release
@@ -22,15 +22,14 @@ from medrec_ingest.transfers import endpoints as transfers
 from medrec_shared.deadletters.endpoints import dead_letter_router
 from medrec_shared.web import create_base_app, dependency_checks, health_router
 
-_RRN_IN_PATH = re.compile(r"\d{6}-?\d{7}")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def _masking(handler: Handler) -> Handler:
     async def masked(request: Request, exc: Exception) -> Response:
         path = request.scope.get("path", "")
-        if _RRN_IN_PATH.search(path):
-            masked_path = _RRN_IN_PATH.sub("…", path)
+        if RRN_IN_TEXT.search(path):
+            masked_path = RRN_IN_TEXT.sub("…", path)
             scope: dict[str, Any] = {**request.scope, "path": masked_path,
                                      "raw_path": masked_path.encode()}  # fmt: skip
             request = Request(scope, request.receive)

@@ -51,7 +51,7 @@ def build(
     db = Database(settings.database_url, pool_size=pool_size or settings.database_pool_size)
     outbox = Outbox(messaging.outbox, PRODUCER)
     vault = Vault(object_store(settings), settings.records_bucket, settings.keyring())
-    transactions = Transactions.of(db)
+    transactions = Transactions.of(db, outbox)
     return IngestComponents(
         settings=settings,
         clock=clock,
@@ -59,10 +59,8 @@ def build(
         outbox=outbox,
         token_verifier=token_verifier(settings) if verify_tokens else None,
         vault=vault,
-        deposits=Deposits(
-            transactions=transactions, outbox=outbox, settings=settings, vault=vault, clock=clock
-        ),
+        deposits=Deposits(transactions=transactions, settings=settings, vault=vault, clock=clock),
         destructions=Destructions(
-            transactions=transactions, outbox=outbox, settings=settings, vault=vault, clock=clock
+            transactions=transactions, settings=settings, vault=vault, clock=clock
         ),
     )

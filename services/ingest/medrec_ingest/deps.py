@@ -14,7 +14,6 @@ from medrec_shared.clock import Clock
 from medrec_shared.components import component
 from medrec_shared.db import DbSession, Transactions
 from medrec_shared.vault import Vault
-from medrec_shared.web import AppOutbox
 
 Ingest = Annotated[IngestComponents, Depends(component(IngestComponents))]
 
@@ -46,7 +45,6 @@ async def _destructions(c: Ingest) -> Destructions:
 
 Settings = Annotated[IngestSettings, Depends(_settings)]
 VaultDep = Annotated[Vault, Depends(_vault)]
-OutboxDep = AppOutbox
 # The service's clock (medrec_shared.clock), for code that asks the time more than once in a
 # request (a batch spans minutes); a single answer takes `Now` (medrec_shared.web).
 ClockDep = Annotated[Clock, Depends(_clock)]
@@ -74,7 +72,6 @@ __all__ = [
     "MetadataReader",
     "NamesReader",
     "Operator",
-    "OutboxDep",
     "Settings",
     "TransactionsDep",
     "VaultDep",

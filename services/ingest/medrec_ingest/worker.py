@@ -26,6 +26,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordLinked": on_record_linked,
             "RecordUnlinked": on_record_unlinked,
         },
+        outbox=components.outbox,  # what the handlers announce
     )
 
     async def release_sweep(stop: asyncio.Event) -> None:

@@ -40,7 +40,7 @@ from medrec_ingest.deposit.validation import (
     inline_limit_error,
     parse_record,
 )
-from medrec_ingest.fields import EXTERNAL_ID_PATTERN
+from medrec_ingest.fields import EXTERNAL_ID_PATTERN, RRN_LIKE
 from medrec_ingest.models import Segment, Transfer
 from medrec_ingest.transfers.service import TransferClosed
 from medrec_shared.clock import korean_date
@@ -49,7 +49,6 @@ from medrec_shared.problems import Problem, ServiceUnavailable
 
 log = get_logger(__name__)
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
-_RRN_LIKE = re.compile(r"^\d{6}-?\d{7}$")
 _REFUSED = (BatchStatus.invalid, BatchStatus.conflict)  # counted as the transfer's `failed`
 # Groups deposited at once: one validated and encrypted while the one before it is stored and
 # committed. More would hold more groups in memory for no gain on the CPU.
@@ -91,7 +90,7 @@ def _external_id_of(raw: bytes | None) -> str | None:
     except (ValueError, AttributeError):
         return None
     if isinstance(value, str) and len(value) <= 200 and _EXTERNAL_ID.match(value):
-        return None if _RRN_LIKE.match(value) else value
+        return None if RRN_LIKE.match(value) else value
     return None
 
 
@@ -111,7 +110,6 @@ class Batch:
         self.clock = deposits.clock
         self.settings = deposits.settings
         self.vault = deposits.vault
-        self.outbox = deposits.outbox
         self.closed: TransferClosed | None = None
         self.tally: Counter[str] = Counter()
 
@@ -179,7 +177,7 @@ class Batch:
         try:
             async with self.transactions.begin() as session:
                 inserted = await write_new(
-                    session, outbox=self.outbox, settings=self.settings,
+                    session, settings=self.settings,
                     transfer_id=self.transfer.transfer_id, candidates=[c for _, c in stored],
                     today=today, failed=refused, segment=segment,
                 )  # fmt: skip

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import aliased
 
 from medrec_ingest.models import Record, RecordStatus, Transfer
+from medrec_ingest.records.rules import TAKES_CONTENT, stored
 from medrec_shared.db import Repository
 
 
@@ -65,9 +66,7 @@ class RecordRepository(Repository):
 
     async def stored_among(self, record_ids: Sequence[uuid.UUID]) -> list[Record]:
         rows = await self.session.execute(
-            select(Record).where(
-                Record.record_id.in_(record_ids), Record.status == RecordStatus.stored
-            )
+            select(Record).where(Record.record_id.in_(record_ids), stored())
         )
         return list(rows.scalars())
 
@@ -126,7 +125,7 @@ class RecordRepository(Repository):
         """Content is in: only a record still awaiting it changes (the first upload wins)."""
         result = await self.session.execute(
             update(Record)
-            .where(Record.record_id == record_id, Record.status == RecordStatus.awaiting_content)
+            .where(Record.record_id == record_id, Record.status == TAKES_CONTENT)
             .values(
                 status=RecordStatus.stored,
                 object_key=object_key,

@@ -21,7 +21,7 @@ from medrec_ingest.deposit.judgement import expired_on_arrival, judge
 from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
 from medrec_ingest.models import Record, RecordStatus, Segment, Transfer
-from medrec_ingest.outbox import OutboxRepository
+from medrec_ingest.records.rules import TAKES_CONTENT, content_taken, event_key, is_stored
 from medrec_ingest.segments.repository import SegmentRepository
 from medrec_ingest.segments.service import segment_key
 from medrec_ingest.settings import IngestSettings
@@ -33,7 +33,7 @@ from medrec_shared.db import Transactions
 from medrec_shared.events import RecordStored
 from medrec_shared.ids import new_id
 from medrec_shared.linkage import match_key
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce, write_announcements
 from medrec_shared.problems import Conflict
 from medrec_shared.vault import StoredContent, Vault
 
@@ -165,7 +165,12 @@ def _attach(record: Record, stored: StoredContent) -> None:
     )
     if stored.span is not None:
         record.content_offset, record.content_length = stored.span.offset, stored.span.length
-    record.status, record.stored_at = RecordStatus.stored, datetime.now(UTC)
+    content_taken(record, datetime.now(UTC))
+
+
+def announce_stored(session: AsyncSession, settings: IngestSettings, record: Record) -> None:
+    key = event_key(record.record_id, record.person_key)
+    announce(session, settings.topic_record, key, stored_event(record))
 
 
 def stored_event(record: Record) -> RecordStored:
@@ -185,14 +190,9 @@ def stored_event(record: Record) -> RecordStored:
     )
 
 
-def _event_key(record: Record) -> str:
-    return record.person_key or str(record.record_id)
-
-
 async def write_new(
     session: AsyncSession,
     *,
-    outbox: Outbox,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
     candidates: Sequence[Candidate],
@@ -214,10 +214,10 @@ async def write_new(
     created = [c.record for c in candidates if c.record.record_id in inserted]
     if segment is not None and created:
         SegmentRepository(session).add(segment)
-    stored = [r for r in created if r.status == RecordStatus.stored]
-    await OutboxRepository(session).add_many(
-        outbox, settings.topic_record, [(_event_key(r), stored_event(r)) for r in stored]
-    )
+    stored = [r for r in created if is_stored(r)]
+    for record in stored:
+        announce_stored(session, settings, record)
+    await write_announcements(session)  # before the transfer's lock, held until the commit
     if (created or failed) and not await TransferRepository(session).count_if_open(
         transfer_id,
         received=len(created),
@@ -233,7 +233,6 @@ async def write_new(
 async def write_content(
     session: AsyncSession,
     *,
-    outbox: Outbox,
     settings: IngestSettings,
     record: Record,
     stored: StoredContent,
@@ -252,7 +251,8 @@ async def write_content(
         record.match_key = await records.match_key(record.record_id)
     _attach(record, stored)
     # The event before the transfer's lock (as in write_new); a closed transfer rolls it back.
-    await outbox.add(session, settings.topic_record, _event_key(record), stored_event(record))
+    announce_stored(session, settings, record)
+    await write_announcements(session)
     if not await TransferRepository(session).count_if_open(
         record.transfer_id,
         stored=1,
@@ -276,13 +276,11 @@ class Deposits:
         self,
         *,
         transactions: Transactions,
-        outbox: Outbox,
         settings: IngestSettings,
         vault: Vault,
         clock: Clock,
     ) -> None:
         self.transactions = transactions
-        self.outbox = outbox
         self.settings = settings
         self.vault = vault
         self.clock = clock
@@ -316,7 +314,7 @@ class Deposits:
         try:
             async with self.transactions.begin() as session:
                 inserted = await write_new(
-                    session, outbox=self.outbox, settings=self.settings,
+                    session, settings=self.settings,
                     transfer_id=transfer_id, candidates=[candidate], today=today,
                 )  # fmt: skip
         except BaseException:
@@ -341,7 +339,7 @@ class Deposits:
         try:
             async with self.transactions.begin() as session:
                 first = await write_content(
-                    session, outbox=self.outbox, settings=self.settings, record=record,
+                    session, settings=self.settings, record=record,
                     stored=stored, today=today,
                 )  # fmt: skip
         except BaseException:
@@ -368,7 +366,7 @@ class Deposits:
         any other record under the external_id is a conflict, counted as a refusal."""
         if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
             record = held.record
-            if record.status == RecordStatus.awaiting_content and candidate.data is not None:
+            if record.status == TAKES_CONTENT and candidate.data is not None:
                 record = await self.give_inline_content(record, candidate.data, today)
             return record
         await self.count_failed(candidate.record.transfer_id)

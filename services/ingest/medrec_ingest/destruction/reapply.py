@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from medrec_ingest.destruction.repository import DestructionRepository
-from medrec_ingest.destruction.service import Destructions, announce, delete_content
+from medrec_ingest.destruction.service import Destructions, announce_destroyed, delete_content
 
 
 @dataclass
@@ -41,12 +41,11 @@ async def reapply_destructions(
             if not await repository.logged(logged.record_id):
                 repository.log(logged.as_row())
                 report.relogged += 1
-            await announce(
+            announce_destroyed(
                 session,
-                outbox=destructions.outbox,
-                settings=destructions.settings,
-                record_id=logged.record_id,
-                reason=logged.reason,
+                destructions.settings,
+                logged.record_id,
+                logged.reason,
                 person_key=person_key,
             )
         report.logged += 1

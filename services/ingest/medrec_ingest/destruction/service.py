@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_ingest.destruction.ledger import DestructionLedger
 from medrec_ingest.destruction.repository import DestructionRepository
 from medrec_ingest.models import Destruction, Record
+from medrec_ingest.records.rules import event_key
 from medrec_ingest.settings import IngestSettings
 from medrec_shared import failpoints
 from medrec_shared.clock import Clock
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordDestroyed
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.vault import Vault
 
 RETENTION_EXPIRED = "retention_expired"
@@ -55,13 +56,11 @@ class Destructions:
         self,
         *,
         transactions: Transactions,
-        outbox: Outbox,
         settings: IngestSettings,
         vault: Vault,
         clock: Clock,
     ) -> None:
         self.transactions = transactions
-        self.outbox = outbox
         self.settings = settings
         self.vault = vault
         self.clock = clock
@@ -79,13 +78,8 @@ class Destructions:
         await self.ledger.add(entry)
         destructions = DestructionRepository(session)
         destructions.log(entry)
-        await announce(
-            session,
-            outbox=self.outbox,
-            settings=self.settings,
-            record_id=record.record_id,
-            reason=reason,
-            person_key=record.person_key,
+        announce_destroyed(
+            session, self.settings, record.record_id, reason, person_key=record.person_key
         )
         await destructions.delete(record)
 
@@ -110,17 +104,14 @@ async def delete_content(vault: Vault, record: Record) -> None:
         await vault.delete(record.object_key)  # absent already after a crash: still fine
 
 
-async def announce(
+def announce_destroyed(
     session: AsyncSession,
-    *,
-    outbox: Outbox,
     settings: IngestSettings,
     record_id: uuid.UUID,
     reason: str,
+    *,
     person_key: str | None,
 ) -> None:
-    """RecordDestroyed, keyed as the record's other events are when its owner is known."""
-    key = person_key or str(record_id)
-    await outbox.add(
-        session, settings.topic_record, key, RecordDestroyed(record_id=record_id, reason=reason)
-    )
+    """RecordDestroyed, keyed as the record's other events are."""
+    event = RecordDestroyed(record_id=record_id, reason=reason)
+    announce(session, settings.topic_record, event_key(record_id, person_key), event)

@@ -26,7 +26,7 @@ from medrec_shared.crypto import CryptoError, Keyring, unseal
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordMatchKeyAssigned
 from medrec_shared.linkage import match_key
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 
 BATCH_SIZE = 500
 
@@ -70,7 +70,6 @@ def announced(row: Unkeyed) -> bool:
 async def _batch(
     transactions: Transactions,
     *,
-    outbox: Outbox,
     topic: str,
     keyring: Keyring,
     person_index_key: bytes,
@@ -92,7 +91,7 @@ async def _batch(
         for row, key in keys:
             if announced(row):
                 event = RecordMatchKeyAssigned(record_id=row.record_id, match_key=key)
-                await outbox.add(session, topic, str(row.record_id), event)
+                announce(session, topic, row.record_id, event)
     report.keyed += len(keys)
     report.announced += sum(announced(row) for row, _ in keys)
     failpoints.hit("linkage.backfill.after_batch")  # tests: killed between two batches
@@ -102,7 +101,6 @@ async def _batch(
 async def backfill_match_keys(
     transactions: Transactions,
     *,
-    outbox: Outbox,
     topic: str,
     keyring: Keyring,
     person_index_key: bytes,
@@ -116,7 +114,6 @@ async def backfill_match_keys(
     while True:
         after = await _batch(
             transactions,
-            outbox=outbox,
             topic=topic,
             keyring=keyring,
             person_index_key=person_index_key,

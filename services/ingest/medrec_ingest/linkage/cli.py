@@ -58,8 +58,7 @@ def backfill(
         db = Database(settings.database_url, pool_size=1)
         try:
             return await backfill_match_keys(
-                Transactions.of(db),
-                outbox=Outbox(messaging.outbox, "ingest"),
+                Transactions.of(db, Outbox(messaging.outbox, "ingest")),
                 topic=settings.topic_record,
                 keyring=keyring,
                 person_index_key=index_key,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from medrec_ingest.deps import DbSession, Depositor, OutboxDep, Settings
+from medrec_ingest.deps import DbSession, Depositor, Settings
 from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers import service
 from medrec_ingest.transfers.repository import TransferRepository
@@ -27,13 +27,11 @@ async def open_transfer(
     body: TransferIn,
     session: DbSession,
     principal: Depositor,
-    outbox: OutboxDep,
     settings: Settings,
     now: Now,
 ) -> TransferOut:
     transfer = await service.open_transfer(
         session,
-        outbox=outbox,
         settings=settings,
         principal=principal,
         body=body,
@@ -81,13 +79,11 @@ async def complete_transfer(
     request: Request,
     session: DbSession,
     principal: Depositor,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> TransferOut:
     body = parse_json(await request.body(), CompleteIn)
     transfer = await service.complete_transfer(
         session,
-        outbox=outbox,
         settings=settings,
         transfer_id=transfer_id,
         principal=principal,

@@ -22,7 +22,7 @@ from medrec_ingest.transfers.schemas import CompleteIn, TransferIn
 from medrec_shared.auth import Principal
 from medrec_shared.events import InstitutionInfo, TransferCompleted, TransferOpened
 from medrec_shared.ids import new_id
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
 
 LISTED = 100  # external_ids named in a problem, at most
@@ -86,7 +86,6 @@ def effective_date_errors(effective_date: date, today: date) -> FieldErrors:
 async def open_transfer(
     session: AsyncSession,
     *,
-    outbox: Outbox,
     settings: IngestSettings,
     principal: Principal,
     body: TransferIn,
@@ -112,7 +111,7 @@ async def open_transfer(
     )  # fmt: skip
     transfers = TransferRepository(session)
     await transfers.add(transfer)
-    await outbox.add(
+    announce(
         session,
         settings.topic_transfer,
         transfer.transfer_id,
@@ -186,7 +185,6 @@ def incomplete(
 async def complete_transfer(
     session: AsyncSession,
     *,
-    outbox: Outbox,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
     principal: Principal,
@@ -212,7 +210,7 @@ async def complete_transfer(
         raise incomplete(body.record_count, tally, listed, missing, awaiting)
 
     await transfers.complete(transfer, body.record_count)
-    await outbox.add(
+    announce(
         session,
         settings.topic_transfer,
         transfer.transfer_id,
