@@ -21,16 +21,9 @@ from starlette.types import Receive, Scope, Send
 from medrec_ingest.deposit.batch import Batch
 from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deposit.schemas import InlineContent, RecordIn, RecordOut
-from medrec_ingest.deposit.service import conflict_problem, object_key, record_out
-from medrec_ingest.deposit.streams import read_ahead
-from medrec_ingest.deposit.upload import (
-    UploadInterrupted,
-    header_errors,
-    parse_content_digest,
-    received,
-)
+from medrec_ingest.deposit.service import record_out
+from medrec_ingest.deposit.upload import ContentHeaders, UploadInterrupted, received
 from medrec_ingest.deposit.validation import (
-    StreamCheck,
     check_content,
     check_declared,
     decode_inline,
@@ -38,17 +31,13 @@ from medrec_ingest.deposit.validation import (
 )
 from medrec_ingest.deps import Depositor, DepositsDep
 from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
-from medrec_ingest.models import RecordStatus
 from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers.service import writable, writable_transfer
 from medrec_shared.bodylimits import BodyTooLarge
 from medrec_shared.clock import korean_date
-from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import (
-    Conflict,
     ContentTooLarge,
-    NotFound,
     Problem,
     ValidationFailed,
 )
@@ -167,52 +156,22 @@ async def put_content(
     content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
     content_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> RecordOut:
-    transactions, settings, vault = deposits.transactions, deposits.settings, deposits.vault
-    async with transactions.begin() as session:
-        transfer = await writable_transfer(session, transfer_id, principal)
-        record = await RecordRepository(session).by_external_id(
-            transfer.institution_code, external_id
-        )
-    if record is None or record.transfer_id != transfer.transfer_id:
-        raise NotFound("No such record in this transfer.")
-
+    headers = ContentHeaders(content_type, content_digest, content_length, content_encoding)
+    idle_seconds = deposits.settings.content_idle_timeout_seconds
     try:
-        digest = parse_content_digest(content_digest)
-        if record.status == RecordStatus.stored:
-            if digest != record.sha256:
-                raise conflict_problem()
-            response.status_code = 200
-            return record_out(record)
-        if record.status != RecordStatus.awaiting_content:
-            raise Conflict(f"The record is {record.status}; its content cannot be given.")
-        errors = header_errors(record, digest, content_type, content_length, content_encoding)
-        if errors:
-            raise ValidationFailed(errors=errors)
-        check = StreamCheck(
-            size=record.size,
-            sha256=record.sha256,
-            content_type=record.content_type,
-            specialty=record.specialty,
-            hold_limit=settings.structured_content_max_bytes,
+        record, taken = await deposits.upload(
+            principal,
+            transfer_id,
+            external_id,
+            headers,
+            lambda check: received(request, check, idle_seconds),
         )
-        key = object_key(record.record_id, new_id())
-        body = received(request, check, settings.content_idle_timeout_seconds)
-        stored = await vault.put(key, read_ahead(body), digested=check.digest)
-    except (ValidationFailed, ContentTooLarge, Conflict) as refused:
-        if not isinstance(refused, Conflict) or refused.type == "record-conflict":
-            await deposits.count_failed(transfer_id)
-        log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
-        raise
     except ClientDisconnect:
         log.info("content_upload_interrupted", transfer_id=str(transfer_id))
         raise UploadInterrupted("The connection closed before the content was complete.") from None
-
-    # Judged by the day the content is in: a large upload may take hours.
-    today = korean_date(deposits.clock.now())
-    current = await deposits.take_upload(record, stored, today)
-    if current is not record:  # another upload of the same content was recorded first
+    if not taken:  # this content was in already
         response.status_code = 200
-    return record_out(current)
+    return record_out(record)
 
 
 class UnsupportedMediaType(Problem):

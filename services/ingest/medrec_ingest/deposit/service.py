@@ -2,8 +2,8 @@
 write that records the result and announces it (the judgement of repeats: judgement.py).
 
 Functions that take a session never commit: the caller opens each (short) transaction and
-passes its session. Those that take `Transactions` (`deposit_one`, `take_upload`,
-`give_inline_content`) open their own short transactions around object storage, which happens
+passes its session. `Deposits` (one record, a declared record's content streamed to it: `upload`,
+the repeats) opens its own short transactions around object storage, which happens
 between transactions, never inside one.
 """
 
@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -20,24 +20,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_ingest.deposit.judgement import expired_on_arrival, judge
 from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
+from medrec_ingest.deposit.streams import read_ahead
+from medrec_ingest.deposit.upload import ContentHeaders, header_errors, parse_content_digest
+from medrec_ingest.deposit.validation import StreamCheck
 from medrec_ingest.models import Record, RecordStatus, Segment, Transfer
 from medrec_ingest.records.rules import TAKES_CONTENT, content_taken, event_key, is_stored
 from medrec_ingest.segments.repository import SegmentRepository
 from medrec_ingest.segments.service import segment_key
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import TransferRepository
-from medrec_ingest.transfers.service import closed
-from medrec_shared.clock import Clock
+from medrec_ingest.transfers.service import closed, writable_transfer
+from medrec_shared.auth import Principal
+from medrec_shared.clock import Clock, korean_date
 from medrec_shared.crypto import blind_index, seal
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordStored
 from medrec_shared.ids import new_id
 from medrec_shared.linkage import match_key
+from medrec_shared.logs import get_logger
 from medrec_shared.messaging import announce, write_announcements
-from medrec_shared.problems import Conflict
+from medrec_shared.problems import Conflict, ContentTooLarge, NotFound, ValidationFailed
 from medrec_shared.vault import StoredContent, Vault
 
 PATIENT_CONTEXT = b"ingest.patient"
+log = get_logger(__name__)
 
 
 class RecordConflict(Conflict):
@@ -121,6 +127,19 @@ def new_candidate(
         stored_at=None,
     )
     return Candidate(record, data)
+
+
+def content_wanted(record: Record, digest: str) -> bool:
+    """Whether content with `digest` given for `record` is to be taken: False for a repeat of
+    the content it has; `RecordConflict` for other content than it has; `Conflict` when it
+    takes no content any more (withdrawn)."""
+    if is_stored(record):
+        if digest != record.sha256:
+            raise conflict_problem()
+        return False
+    if record.status != TAKES_CONTENT:
+        raise Conflict(f"The record is {record.status}; its content cannot be given.")
+    return True
 
 
 def record_out(record: Record) -> RecordOut:
@@ -352,6 +371,51 @@ class Deposits:
             current = await RecordRepository(session).get(record.record_id)
         assert current is not None
         return current
+
+    async def upload(
+        self,
+        principal: Principal,
+        transfer_id: uuid.UUID,
+        external_id: str,
+        headers: ContentHeaders,
+        body: Callable[[StreamCheck], AsyncIterator[bytes]],
+    ) -> tuple[Record, bool]:
+        """A declared record's content streamed to `…/content` (`body` gives it, each chunk
+        passed to the check it is handed): checked against the declaration as it arrives,
+        encrypted into the bucket, then taken. Returns the record as it stands and whether this
+        upload's content was taken (False: the same content was in already). A refusal
+        (invalid, too large, other content than the stored) is counted on the transfer."""
+        async with self.transactions.begin() as session:
+            transfer = await writable_transfer(session, transfer_id, principal)
+            record = await RecordRepository(session).by_external_id(
+                transfer.institution_code, external_id
+            )
+        if record is None or record.transfer_id != transfer.transfer_id:
+            raise NotFound("No such record in this transfer.")
+        try:
+            digest = parse_content_digest(headers.content_digest)
+            if not content_wanted(record, digest):
+                return record, False
+            errors = header_errors(record, digest, headers)
+            if errors:
+                raise ValidationFailed(errors=errors)
+            check = StreamCheck(
+                size=record.size,
+                sha256=record.sha256,
+                content_type=record.content_type,
+                specialty=record.specialty,
+                hold_limit=self.settings.structured_content_max_bytes,
+            )
+            key = object_key(record.record_id, new_id())
+            stored = await self.vault.put(key, read_ahead(body(check)), digested=check.digest)
+        except (ValidationFailed, ContentTooLarge, Conflict) as refused:
+            if not isinstance(refused, Conflict) or refused.type == RecordConflict.type:
+                await self.count_failed(transfer_id)
+            log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
+            raise
+        # Judged by the day the content is in: a large upload may take hours.
+        current = await self.take_upload(record, stored, korean_date(self.clock.now()))
+        return current, current is record  # else another upload of it was recorded first
 
     async def give_inline_content(self, record: Record, data: bytes, today: date) -> Record:
         """A declared record repeated with its content inline (same digest): the content is
