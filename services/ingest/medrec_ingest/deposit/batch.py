@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -149,12 +149,13 @@ class Batch:
                        problem=self.closed.body())
                 for line in group
             ]  # fmt: skip
-        today = korean_date(self.clock.now())
+        now = self.clock.now()
+        today = korean_date(now)
         answers: dict[int, Answer] = {}
         firsts: dict[str, tuple[Line, Candidate]] = {}
         repeats: list[tuple[Line, Candidate]] = []  # the same external_id again in this group
         for line in group:
-            candidate = self._candidate(line, answers, today)
+            candidate = self._candidate(line, answers, now)
             if candidate is None:
                 continue
             if candidate.external_id in firsts:
@@ -172,7 +173,7 @@ class Batch:
             else:
                 new.append((line, candidate))
 
-        stored, segment = await self._store(new, answers)
+        stored, segment = await self._store(new, answers, now)
         refused = sum(a.status in _REFUSED for a in answers.values())
         try:
             async with self.transactions.begin() as session:
@@ -208,8 +209,8 @@ class Batch:
             await self._judge_late(late, answers)
         return [answers[line.number] for line in group]
 
-    def _candidate(self, line: Line, answers: dict[int, Answer], today: date) -> Candidate | None:
-        settings = self.settings
+    def _candidate(self, line: Line, answers: dict[int, Answer], now: datetime) -> Candidate | None:
+        settings, today = self.settings, korean_date(now)
         try:
             if line.data is None:
                 raise inline_limit_error(settings.inline_content_max_bytes)
@@ -222,7 +223,7 @@ class Batch:
                 line.number, _external_id_of(line.data), BatchStatus.invalid, problem=problem.body()
             )
             return None
-        return self.deposits.candidate(self.transfer, body.external_id, body, data)
+        return self.deposits.candidate(self.transfer, body.external_id, body, data, now)
 
     def _judged(self, line: Line, candidate: Candidate, held: OwnedRecord) -> Answer:
         status = judge(held, candidate.fingerprint, self.client_id)
@@ -231,14 +232,14 @@ class Batch:
         return Answer(line.number, candidate.external_id, status, problem=conflict_problem().body())
 
     async def _store(
-        self, new: list[tuple[Line, Candidate]], answers: dict[int, Answer]
+        self, new: list[tuple[Line, Candidate]], answers: dict[int, Answer], now: datetime
     ) -> tuple[list[tuple[Line, Candidate]], Segment | None]:
         """Encrypts the new records' content into one segment (one object for the group: the
         store's cost is per object far more than per byte)."""
         if not new:
             return [], None
         try:
-            segment = await store_packed(self.vault, [c for _, c in new])
+            segment = await store_packed(self.vault, [c for _, c in new], now)
         except Exception as exc:
             log.warning("batch_store_failed", error_type=type(exc).__name__)
             for line, candidate in new:

@@ -108,8 +108,8 @@ async def put_record(
     except (ValidationFailed, ContentTooLarge, BodyTooLarge):
         await deposits.count_failed(transfer_id)
         raise
-    candidate = deposits.candidate(transfer, external_id, body, data)
-    record, created = await deposits.deposit_one(principal.subject, held, candidate, today)
+    candidate = deposits.candidate(transfer, external_id, body, data, now)
+    record, created = await deposits.deposit_one(principal.subject, held, candidate, now)
     if not created:  # an identical repeat: nothing changed
         response.status_code = 200
     return record_out(record)

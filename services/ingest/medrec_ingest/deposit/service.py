@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,6 +88,7 @@ def new_candidate(
     external_id: str,
     body: RecordIn,
     data: bytes | None,
+    now: datetime,
 ) -> Candidate:
     if isinstance(body.content, DeclaredContent):
         size, sha256 = body.content.size, body.content.sha256
@@ -125,6 +126,7 @@ def new_candidate(
         kek_id=None,
         wrapped_dek=None,
         stored_at=None,
+        created_at=now,
     )
     return Candidate(record, data)
 
@@ -156,15 +158,15 @@ def object_key(record_id: uuid.UUID, upload: uuid.UUID | None = None) -> str:
     return f"records/{record_id}" if upload is None else f"records/{record_id}/{upload}"
 
 
-async def store_inline(vault: Vault, candidate: Candidate) -> None:
+async def store_inline(vault: Vault, candidate: Candidate, now: datetime) -> None:
     """Encrypts the inline content into the bucket; the row then points at it."""
     assert candidate.data is not None
     record = candidate.record
     stored = await vault.put(object_key(record.record_id), _one_chunk(candidate.data))
-    _attach(record, stored)
+    _attach(record, stored, now)
 
 
-async def store_packed(vault: Vault, candidates: Sequence[Candidate]) -> Segment:
+async def store_packed(vault: Vault, candidates: Sequence[Candidate], now: datetime) -> Segment:
     """Encrypts the inline contents of a batch group into one segment, each under its own data
     key; each row then points at its span. The segment's row goes in with the records
     (`write_new`)."""
@@ -172,11 +174,12 @@ async def store_packed(vault: Vault, candidates: Sequence[Candidate]) -> Segment
     contents = [(c.data or b"", c.record.sha256) for c in candidates]  # digests by new_candidate
     stored = await vault.put_segment(key, contents)
     for candidate, content in zip(candidates, stored, strict=True):
-        _attach(candidate.record, content)
-    return Segment(object_key=key, size=sum(s.span.length for s in stored if s.span))
+        _attach(candidate.record, content, now)
+    size = sum(s.span.length for s in stored if s.span)
+    return Segment(object_key=key, size=size, created_at=now)
 
 
-def _attach(record: Record, stored: StoredContent) -> None:
+def _attach(record: Record, stored: StoredContent, now: datetime) -> None:
     record.object_key, record.kek_id, record.wrapped_dek = (
         stored.object_key,
         stored.kek_id,
@@ -184,7 +187,7 @@ def _attach(record: Record, stored: StoredContent) -> None:
     )
     if stored.span is not None:
         record.content_offset, record.content_length = stored.span.offset, stored.span.length
-    content_taken(record, datetime.now(UTC))
+    content_taken(record, now)
 
 
 def announce_stored(session: AsyncSession, settings: IngestSettings, record: Record) -> None:
@@ -255,27 +258,25 @@ async def write_content(
     settings: IngestSettings,
     record: Record,
     stored: StoredContent,
-    today: date,
+    now: datetime,
 ) -> bool:
     """A declared record's content is in and verified: the record is stored, counted and
     announced. False when another upload of the same record was first."""
     records = RecordRepository(session)
-    if not await records.mark_stored(
-        record.record_id, stored.object_key, stored.kek_id, stored.wrapped_dek
-    ):
+    if not await records.mark_stored(record.record_id, stored, now):
         return False
     if record.person_key is None:
         # Read back under the row's lock: the backfill (linkage/backfill.py) may have given a
         # record deposited before match keys existed its key since `record` was read.
         record.match_key = await records.match_key(record.record_id)
-    _attach(record, stored)
+    _attach(record, stored, now)
     # The event before the transfer's lock (as in write_new); a closed transfer rolls it back.
     announce_stored(session, settings, record)
     await write_announcements(session)
     if not await TransferRepository(session).count_if_open(
         record.transfer_id,
         stored=1,
-        expired=int(expired_on_arrival(record, today)),
+        expired=int(expired_on_arrival(record, korean_date(now))),
         size=record.size,
     ):
         raise closed()
@@ -305,11 +306,16 @@ class Deposits:
         self.clock = clock
 
     def candidate(
-        self, transfer: Transfer, external_id: str, body: RecordIn, data: bytes | None
+        self,
+        transfer: Transfer,
+        external_id: str,
+        body: RecordIn,
+        data: bytes | None,
+        now: datetime,
     ) -> Candidate:
         return new_candidate(
             self.settings, self.vault, transfer=transfer, external_id=external_id, body=body,
-            data=data,
+            data=data, now=now,
         )  # fmt: skip
 
     async def count_failed(self, transfer_id: uuid.UUID, n: int = 1) -> None:
@@ -318,23 +324,24 @@ class Deposits:
             await count_failed(session, transfer_id, n)
 
     async def deposit_one(
-        self, client_id: str, held: OwnedRecord | None, candidate: Candidate, today: date
+        self, client_id: str, held: OwnedRecord | None, candidate: Candidate, now: datetime
     ) -> tuple[Record, bool]:
         """One record deposited (PUT): stored and written if its external_id is free, else
         judged against the record `held` under it. Returns the record as it stands and whether
         it was created; `RecordConflict` (counted as a refusal) for another record under its
         external_id."""
         if held is not None:
-            return await self._repeat(client_id, held, candidate, today), False
+            return await self._repeat(client_id, held, candidate, now), False
 
         if candidate.data is not None:
-            await store_inline(self.vault, candidate)  # between transactions: no connection held
+            # Between transactions: no connection held while the content is stored.
+            await store_inline(self.vault, candidate, now)
         transfer_id = candidate.record.transfer_id
         try:
             async with self.transactions.begin() as session:
                 inserted = await write_new(
                     session, settings=self.settings,
-                    transfer_id=transfer_id, candidates=[candidate], today=today,
+                    transfer_id=transfer_id, candidates=[candidate], today=korean_date(now),
                 )  # fmt: skip
         except BaseException:
             await self._discard(candidate)
@@ -349,9 +356,9 @@ class Deposits:
                 candidate.record.institution_code, [candidate.external_id]
             )
         winner = found[candidate.external_id]
-        return await self._repeat(client_id, winner, candidate, today), False
+        return await self._repeat(client_id, winner, candidate, now), False
 
-    async def take_upload(self, record: Record, stored: StoredContent, today: date) -> Record:
+    async def take_upload(self, record: Record, stored: StoredContent, now: datetime) -> Record:
         """Takes a declared record's uploaded content (stored, counted, announced) in a short
         transaction, and returns the record as it stands. When another upload of the same
         (verified, identical) content was first, ours leaves no object."""
@@ -359,7 +366,7 @@ class Deposits:
             async with self.transactions.begin() as session:
                 first = await write_content(
                     session, settings=self.settings, record=record,
-                    stored=stored, today=today,
+                    stored=stored, now=now,
                 )  # fmt: skip
         except BaseException:
             await self.vault.delete(stored.object_key)
@@ -414,24 +421,24 @@ class Deposits:
             log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
             raise
         # Judged by the day the content is in: a large upload may take hours.
-        current = await self.take_upload(record, stored, korean_date(self.clock.now()))
+        current = await self.take_upload(record, stored, self.clock.now())
         return current, current is record  # else another upload of it was recorded first
 
-    async def give_inline_content(self, record: Record, data: bytes, today: date) -> Record:
+    async def give_inline_content(self, record: Record, data: bytes, now: datetime) -> Record:
         """A declared record repeated with its content inline (same digest): the content is
         taken as if it had been streamed to `…/content`."""
         stored = await self.vault.put(object_key(record.record_id, new_id()), _one_chunk(data))
-        return await self.take_upload(record, stored, today)
+        return await self.take_upload(record, stored, now)
 
     async def _repeat(
-        self, client_id: str, held: OwnedRecord, candidate: Candidate, today: date
+        self, client_id: str, held: OwnedRecord, candidate: Candidate, now: datetime
     ) -> Record:
         """An unchanged repeat changes nothing (but gives declared content that came inline);
         any other record under the external_id is a conflict, counted as a refusal."""
         if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
             record = held.record
             if record.status == TAKES_CONTENT and candidate.data is not None:
-                record = await self.give_inline_content(record, candidate.data, today)
+                record = await self.give_inline_content(record, candidate.data, now)
             return record
         await self.count_failed(candidate.record.transfer_id)
         raise conflict_problem()

@@ -12,7 +12,6 @@ from medrec_ingest.transfers import service
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.schemas import CompleteIn, TransferIn, TransferOut, transfer_out
 from medrec_shared.bodylimits import parse_json
-from medrec_shared.clock import korean_date
 from medrec_shared.pages import Page, page_of
 from medrec_shared.web import Now
 
@@ -35,7 +34,7 @@ async def open_transfer(
         settings=settings,
         principal=principal,
         body=body,
-        today=korean_date(now),
+        now=now,
     )
     return transfer_out(transfer)
 
@@ -80,6 +79,7 @@ async def complete_transfer(
     session: DbSession,
     principal: Depositor,
     settings: Settings,
+    now: Now,
 ) -> TransferOut:
     body = parse_json(await request.body(), CompleteIn)
     transfer = await service.complete_transfer(
@@ -88,5 +88,6 @@ async def complete_transfer(
         transfer_id=transfer_id,
         principal=principal,
         body=body,
+        now=now,
     )
     return transfer_out(transfer)
