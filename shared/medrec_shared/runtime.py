@@ -15,6 +15,7 @@ from medrec_shared.messaging import (
     Handler,
     InboxConsumer,
     MessagingTables,
+    Outbox,
     OutboxRelay,
     Prefetch,
     new_consumer,
@@ -69,6 +70,7 @@ async def consumer_task(
     handlers: dict[str, Handler],
     *,
     prefetch: Prefetch | None = None,
+    outbox: Outbox | None = None,
 ) -> Task:
     """A consumer named `name` in the inbox, reading the topics `CONSUMES[name]` names, and the
     retries of its dead letters that operators ask for. Its Kafka group is `name` too unless the
@@ -89,6 +91,7 @@ async def consumer_task(
         topic_names=topic_names,
         max_attempts=settings.consumer_max_attempts,
         prefetch=prefetch,
+        outbox=outbox,
     )
     retries = DeadLetterRetries(inbox)
 

@@ -16,14 +16,14 @@ from medrec_ingest.deps import (
     ContentReader,
     DbSession,
     MetadataReader,
-    OutboxDep,
     Settings,
     VaultDep,
 )
-from medrec_ingest.models import Record, RecordStatus
+from medrec_ingest.models import Record
+from medrec_ingest.records.rules import is_stored
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.audit import Purpose, system_access
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import NotFound
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
@@ -35,9 +35,9 @@ def owner_key(record: Record) -> str:
     return record.person_key or record.match_key or str(record.record_id)
 
 
-async def record_read(
+def record_read(
     session: AsyncSession,
-    outbox: Outbox,
+    *,
     settings: IngestSettings,
     client_id: str,
     record: Record,
@@ -48,7 +48,7 @@ async def record_read(
     event = system_access(
         client_id, owner_key(record), resource_type, str(record.record_id), purpose
     )
-    await outbox.add(session, settings.topic_audit, event.subject_person_key, event)
+    announce(session, settings.topic_audit, event.subject_person_key, event)
 
 
 def metadata_of(record: Record) -> dict[str, Any]:
@@ -67,7 +67,7 @@ async def record_metadata(
     record_id: uuid.UUID, session: DbSession, _: MetadataReader
 ) -> dict[str, Any]:
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != RecordStatus.stored:
+    if not is_stored(record):
         raise NotFound("No such record.")
     return metadata_of(record)
 
@@ -93,14 +93,20 @@ async def record_content(
     session: DbSession,
     vault: VaultDep,
     caller: ContentReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> StreamingResponse:
     """The record's plaintext, for the purpose the caller names (`purpose`)."""
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != RecordStatus.stored or record.object_key is None:
+    if not is_stored(record) or record.object_key is None:
         raise NotFound("No such record.")
-    await record_read(session, outbox, settings, caller.subject, record, "record_content", purpose)
+    record_read(
+        session,
+        settings=settings,
+        client_id=caller.subject,
+        record=record,
+        resource_type="record_content",
+        purpose=purpose,
+    )
     assert record.kek_id is not None and record.wrapped_dek is not None
     digest = base64.b64encode(bytes.fromhex(record.sha256)).decode()
     return StreamingResponse(

@@ -58,11 +58,10 @@ def backfill(
         db = Database(settings.database_url, pool_size=1)
         try:
             return await backfill_match_keys(
-                Transactions.of(db),
-                Outbox(messaging.outbox, "ingest"),
-                settings.topic_record,
-                keyring,
-                index_key,
+                Transactions.of(db, Outbox(messaging.outbox, "ingest")),
+                topic=settings.topic_record,
+                keyring=keyring,
+                person_index_key=index_key,
                 batch_size=batch_size,
             )
         finally:

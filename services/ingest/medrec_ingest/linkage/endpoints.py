@@ -18,12 +18,12 @@ from medrec_ingest.deps import (
     DbSession,
     DemographicsReader,
     NamesReader,
-    OutboxDep,
     Settings,
     VaultDep,
 )
 from medrec_ingest.internal import record_read
-from medrec_ingest.models import Record, RecordStatus
+from medrec_ingest.models import Record
+from medrec_ingest.records.rules import is_stored
 from medrec_shared.audit import Purpose
 from medrec_shared.crypto import Keyring, unseal
 from medrec_shared.logs import get_logger
@@ -57,15 +57,19 @@ async def record_demographics(
     session: DbSession,
     vault: VaultDep,
     caller: DemographicsReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> RecordDemographics:
     """Only for a stored record that came without an RRN (linkage reviews those alone)."""
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != RecordStatus.stored or record.match_key is None:
+    if not is_stored(record) or record.match_key is None:
         raise NotFound("No such record without an RRN.")
-    await record_read(
-        session, outbox, settings, caller.subject, record, "record_demographics", purpose
+    record_read(
+        session,
+        settings=settings,
+        client_id=caller.subject,
+        record=record,
+        resource_type="record_demographics",
+        purpose=purpose,
     )
     log.info("demographics_read", record_id=str(record_id), caller=caller.subject)
     return _demographics(vault.keyring, record)
@@ -91,7 +95,6 @@ async def records_names(
     session: DbSession,
     vault: VaultDep,
     caller: NamesReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> NamesList:
     """The name several stored records were deposited under, with or without an RRN, for
@@ -100,8 +103,13 @@ async def records_names(
     stored, are left out."""
     records = await RecordRepository(session).stored_among(query.record_ids)
     for record in records:
-        await record_read(
-            session, outbox, settings, caller.subject, record, "record_demographics", query.purpose
+        record_read(
+            session,
+            settings=settings,
+            client_id=caller.subject,
+            record=record,
+            resource_type="record_demographics",
+            purpose=query.purpose,
         )
     log.info("names_read", records=len(records), caller=caller.subject)
     return NamesList(
