@@ -19,7 +19,7 @@ from medrec_shared.web import create_base_app, dependency_checks, health_router
 def create_app(
     settings: CatalogSettings | None = None, *, components: CatalogComponents | None = None
 ) -> FastAPI:
-    components = components or build(settings)
+    components = components or build(settings, verify_tokens=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

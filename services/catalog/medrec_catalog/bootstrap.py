@@ -60,9 +60,9 @@ def record_metadata(settings: CatalogSettings) -> RecordMetadata:
 
 
 def build(
-    settings: CatalogSettings | None = None, *, checks_tokens: bool = True
+    settings: CatalogSettings | None = None, *, verify_tokens: bool = False
 ) -> CatalogComponents:
-    """`checks_tokens`: False for a process that serves no requests (the worker)."""
+    """`verify_tokens`: for the API, which checks bearer tokens (the worker checks none)."""
     settings = settings or CatalogSettings()
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     clock = build_clock(settings.clock_file)
@@ -73,12 +73,12 @@ def build(
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings) if checks_tokens else None,
+        token_verifier=token_verifier(settings) if verify_tokens else None,
         demographics=demographics,
         metadata=record_metadata(settings),
-        records=Records(outbox=outbox, settings=settings),
-        linkage=LinkageReview(outbox=outbox, settings=settings, demographics=demographics),
+        records=Records(settings=settings),
+        linkage=LinkageReview(settings=settings, demographics=demographics),
         retention=Retention(
-            transactions=Transactions.of(db), outbox=outbox, settings=settings, clock=clock
+            transactions=Transactions.of(db, outbox), settings=settings, clock=clock
         ),
     )

@@ -16,7 +16,7 @@ from medrec_shared.worker import Task, every
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
-    components = build(checks_tokens=False)
+    components = build()
     stack.push_async_callback(components.aclose)
     settings, db, clock = components.settings, components.db, components.clock
     producer = await open_producer(stack, settings, "catalog")
@@ -39,6 +39,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordWithdrawn": on_record_gone,
         },
         prefetch=metadata.prefetch,
+        outbox=components.outbox,  # what the handlers announce
     )
 
     async def retention_sweep(stop: asyncio.Event) -> None:

@@ -18,7 +18,7 @@ from medrec_shared.web import create_base_app, dependency_checks, health_router
 def create_app(
     settings: IdentitySettings | None = None, *, components: IdentityComponents | None = None
 ) -> FastAPI:
-    components = components or build(settings)
+    components = components or build(settings, verify_tokens=True)
     settings = components.settings
 
     @asynccontextmanager

@@ -46,9 +46,9 @@ class IdentityComponents(Components):
 
 
 def build(
-    settings: IdentitySettings | None = None, *, checks_tokens: bool = True
+    settings: IdentitySettings | None = None, *, verify_tokens: bool = False
 ) -> IdentityComponents:
-    """`checks_tokens`: False for a process that serves no requests (the worker)."""
+    """`verify_tokens`: for the API, which checks bearer tokens (the worker checks none)."""
     settings = settings or IdentitySettings()
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     clock = build_clock(settings.clock_file)
@@ -71,7 +71,7 @@ def build(
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings) if checks_tokens else None,
+        token_verifier=token_verifier(settings) if verify_tokens else None,
         keyring=keyring,
         keys=keys,
         provider=provider,
@@ -80,8 +80,7 @@ def build(
         rate_limiter=rate_limiter,
         token_rate_limiter=RateLimiter(db.sessions, rate_events, clock.now),
         verifications=Verifications(
-            transactions=Transactions.of(db),
-            outbox=outbox,
+            transactions=Transactions.of(db),  # counting a try, which announces nothing
             settings=settings,
             keyring=keyring,
             keys=keys,

@@ -18,7 +18,6 @@ from medrec_shared.crypto import Keyring
 from medrec_shared.db import DbSession
 from medrec_shared.problems import Forbidden
 from medrec_shared.ratelimit import RateLimiter
-from medrec_shared.web import AppOutbox
 
 Identity = Annotated[IdentityComponents, Depends(component(IdentityComponents))]
 
@@ -58,7 +57,6 @@ async def _children(c: Identity) -> Children:
 
 
 Session = DbSession
-OutboxDep = AppOutbox
 Settings = Annotated[IdentitySettings, Depends(_settings)]
 FieldKeyring = Annotated[Keyring, Depends(_keyring)]
 Keys = Annotated[IdentityKeys, Depends(_keys)]

@@ -14,7 +14,7 @@ HOUSEKEEPING_SECONDS = 300
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
-    components = build(checks_tokens=False)
+    components = build()
     stack.push_async_callback(components.aclose)
     settings = components.settings
     job = housekeeping_job(components.transactions, settings, components.clock)

@@ -18,7 +18,7 @@
 
 The functions work on a `LinkageStore` (the repository, or a fake in unit tests) and return the
 events to announce. `LinkageReview`, the operators' service, applies them to the repository and
-writes what they announce to its outbox in the caller's transaction; showing a candidate reads
+announces what they return in the caller's unit of work; showing a candidate reads
 both sides' demographics and is itself announced (the person's access history). Nothing here
 commits."""
 
@@ -49,7 +49,7 @@ from medrec_catalog.models import (
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.events import AccessRecorded, EventData, RecordLinked, RecordUnlinked
 from medrec_shared.ids import new_id
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Conflict, NotFound
 
 ON_NAME_BIRTH_SEX = "name+birth_date+sex"
@@ -292,17 +292,15 @@ class LinkageReview:
     def __init__(
         self,
         *,
-        outbox: Outbox,
         settings: CatalogSettings,
         demographics: DemographicsPort,
     ) -> None:
-        self.outbox = outbox
         self.settings = settings
         self.demographics = demographics
 
-    async def _announce(self, session: AsyncSession, announcements: list[Announcement]) -> None:
+    def _announce(self, session: AsyncSession, announcements: list[Announcement]) -> None:
         for a in announcements:
-            await self.outbox.add(session, getattr(self.settings, a.topic), a.key, a.data)
+            announce(session, getattr(self.settings, a.topic), a.key, a.data)
 
     @staticmethod
     async def _one(session: AsyncSession, candidate_id: uuid.UUID) -> CandidateRow:
@@ -321,7 +319,7 @@ class LinkageReview:
         candidate = row[0]
         record_side = await self.demographics.of_record(candidate.record_id)
         person_side = await self.demographics.of_person(candidate.person_id)
-        await self._announce(session, [viewed(candidate)])
+        self._announce(session, [viewed(candidate)])
         return CandidateDetail(
             **candidate_out(row).model_dump(),
             record_demographics=_demographics(record_side),
@@ -343,7 +341,7 @@ class LinkageReview:
         _, announcements = await approve(
             LinkageRepository(session), candidate_id, reason=reason, operator=operator, now=now
         )
-        await self._announce(session, announcements)
+        self._announce(session, announcements)
         return await self.candidate(session, candidate_id)
 
     async def reject(
@@ -372,5 +370,5 @@ class LinkageReview:
         link, announcements = await unlink(
             LinkageRepository(session), record_id, reason=reason, operator=operator, now=now
         )
-        await self._announce(session, announcements)
+        self._announce(session, announcements)
         return UnlinkedOut(record_id=record_id, candidate_id=link.candidate_id, status=link.status)

@@ -26,7 +26,7 @@ from medrec_catalog.records.schemas import InstitutionRef, MyRecords, RecordGrou
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.audit import access_event
 from medrec_shared.auth import Principal
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.pages import page_of
 from medrec_shared.problems import Forbidden, NotFound, ValidationFailed
 
@@ -94,8 +94,7 @@ def _cursor(value: str | None) -> RecordCursor | None:
 class Records:
     """A subject's own list of their records; each list is in their access history."""
 
-    def __init__(self, *, outbox: Outbox, settings: CatalogSettings) -> None:
-        self.outbox = outbox
+    def __init__(self, *, settings: CatalogSettings) -> None:
         self.settings = settings
 
     async def list_for(
@@ -125,7 +124,7 @@ class Records:
             lambda row: RecordCursor(row[0].service_end, row[0].record_id).encode(),
         )
         groups = await summary_of(session, person_key, filters)
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_audit,
             person_key,

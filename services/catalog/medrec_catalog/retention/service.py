@@ -17,7 +17,7 @@ from medrec_catalog.settings import CatalogSettings
 from medrec_shared.clock import Clock, korean_date
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordRetentionDue
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Conflict
 from medrec_shared.retention import RETENTION_YEARS, add_years
 
@@ -54,12 +54,10 @@ class Retention:
         self,
         *,
         transactions: Transactions,
-        outbox: Outbox,
         settings: CatalogSettings,
         clock: Clock,
     ) -> None:
-        self.transactions = transactions
-        self.outbox = outbox
+        self.transactions = transactions  # with the outbox: a sweep announces
         self.settings = settings
         self.clock = clock
 
@@ -74,7 +72,7 @@ class Retention:
         while batch := await retention.claim_due(SHOWN, today, SWEEP_BATCH):
             for record in batch:
                 record.status = RecordStatus.due
-                await self.outbox.add(
+                announce(
                     session,
                     self.settings.topic_record,
                     record.person_key or record.record_id,

@@ -11,7 +11,6 @@ from medrec_identity.deps import (
     CitizenPrincipal,
     DemographicsReader,
     FieldKeyring,
-    OutboxDep,
     Session,
     Settings,
 )
@@ -20,6 +19,7 @@ from medrec_identity.persons.sealing import unseal_name, unseal_rrn
 from medrec_shared.audit import Purpose, system_access
 from medrec_shared.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.logs import get_logger
+from medrec_shared.messaging import announce
 from medrec_shared.problems import NotFound
 from medrec_shared.rrn import parse_rrn
 
@@ -65,12 +65,11 @@ async def person_demographics(
     session: Session,
     keyring: FieldKeyring,
     caller: DemographicsReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> PersonDemographics:
     """A verified person's name, birth date and sex (from the RRN's century digit), for catalog's
-    linkage review (scope demographics:read); never the RRN. Each read is recorded, in its own
-    transaction (the outbox), in the person's access history with the calling client and the
+    linkage review (scope demographics:read); never the RRN. Each read is recorded, announced in the
+    request's transaction, in the person's access history with the calling client and the
     purpose it gave; catalog records the operator's act there too."""
     person = await PersonRepository(session).get(person_id)
     if person is None:
@@ -78,7 +77,7 @@ async def person_demographics(
     event = system_access(
         caller.subject, person.person_key, "person_demographics", str(person_id), purpose
     )
-    await outbox.add(session, settings.topic_audit, person.person_key, event)
+    announce(session, settings.topic_audit, person.person_key, event)
     sex = parse_rrn(unseal_rrn(keyring, person.rrn_sealed))[2]
     log.info("demographics_read", person_id=str(person_id), caller=caller.subject)
     return PersonDemographics(

@@ -43,7 +43,7 @@ from medrec_shared.db import Transactions
 from medrec_shared.events import PersonVerified
 from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import NotFound, Problem, TooManyRequests
 from medrec_shared.ratelimit import Limit, RateLimiter
 from medrec_shared.rrn import parse_rrn
@@ -86,7 +86,6 @@ class Verifications:
         self,
         *,
         transactions: Transactions,
-        outbox: Outbox,
         settings: IdentitySettings,
         keyring: Keyring,
         keys: IdentityKeys,
@@ -96,7 +95,6 @@ class Verifications:
         limiter: RateLimiter,
     ) -> None:
         self.transactions = transactions
-        self.outbox = outbox
         self.settings = settings
         self.keyring = keyring
         self.keys = keys
@@ -182,7 +180,7 @@ class Verifications:
                 created_at=now,
             )
         )
-        await self._announce_verified(session, person, verification)
+        self._announce_verified(session, person, verification)
         minted = await citizen_token(session, self.keyring, self.settings, person)
         log.info(
             "verification_confirmed",
@@ -258,7 +256,7 @@ class Verifications:
             )
         )
 
-    async def _announce_verified(
+    def _announce_verified(
         self, session: AsyncSession, person: Person, verification: Verification
     ) -> None:
         """PersonVerified, in the confirmation's transaction: the person's linkage match keys
@@ -267,7 +265,7 @@ class Verifications:
         sex = parse_rrn(unseal_rrn(self.keyring, verification.rrn_sealed))[2]
         name = unseal_name(self.keyring, verification.name_sealed)
         matched = self.keys.match_keys(name, verification.birth_date, sex)
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_audit,
             person.person_key,
