@@ -3,7 +3,7 @@ catalog:read), record metadata with its owner's key. Who may see what: `records.
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -12,6 +12,7 @@ from medrec_catalog.records import service
 from medrec_catalog.records.repository import RecordCursor, RecordFilter
 from medrec_catalog.records.schemas import InstitutionRef, MyRecords, RecordGroup, my_record
 from medrec_shared.audit import access_event
+from medrec_shared.contracts import CatalogedRecord, RecordSummaries, RecordSummary
 from medrec_shared.pages import page_of
 from medrec_shared.problems import ValidationFailed
 from medrec_shared.records import RecordKind, Specialty
@@ -95,28 +96,29 @@ async def my_records(
     )
 
 
-@internal_router.get("/records/{record_id}")
+@internal_router.get("/records/{record_id}", response_model=CatalogedRecord)
 async def internal_record(
     record_id: uuid.UUID, session: DbSession, _: CatalogReader
-) -> dict[str, Any]:
+) -> CatalogedRecord:
     record, institution = await service.record_for_service(session, record_id)
-    return {
-        **my_record(record, institution).model_dump(mode="json"),
-        "person_key": record.person_key,
-        "sha256": record.sha256,
-    }
+    return CatalogedRecord(
+        **my_record(record, institution).model_dump(),
+        person_key=record.person_key,
+        sha256=record.sha256,
+    )
 
 
-@internal_router.get("/persons/{person_key}/records")
+@internal_router.get("/persons/{person_key}/records", response_model=RecordSummaries)
 async def person_records(
     person_key: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
     session: DbSession,
     _: CatalogReader,
     institution: Annotated[str | None, Query(pattern=r"^\d{8}$")] = None,
-) -> dict[str, Any]:
+) -> RecordSummaries:
     """A person's available records, by keyed hash: for copies an operator approved on a
     relative's or proxy's request (Art. 21)."""
     rows = await service.records_of(
         session, person_key, RecordFilter(institution=institution), MAX_PERSON_RECORDS, None
     )
-    return {"items": [my_record(r, i).model_dump(mode="json") for r, i in rows]}
+    items: list[RecordSummary] = [my_record(r, i) for r, i in rows]
+    return RecordSummaries(items=items)
