@@ -7,12 +7,13 @@ from medrec_catalog import admin
 from medrec_catalog.access_log import endpoints as access_log
 from medrec_catalog.directory import endpoints as directory
 from medrec_catalog.linkage import endpoints as linkage
-from medrec_catalog.linkage.ports import DemographicsPort
+from medrec_catalog.linkage.demographics import DemographicsSources
 from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records import endpoints as records
 from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.auth import token_verifier
+from medrec_shared.clients import IdentityClient, IngestClient
 from medrec_shared.clock import build_clock
 from medrec_shared.components import Components
 from medrec_shared.db import Database
@@ -22,7 +23,7 @@ from medrec_shared.messaging import Outbox
 from medrec_shared.web import create_base_app, dependency_checks, health_router
 
 
-def demographics_port(settings: CatalogSettings) -> DemographicsPort:
+def demographics_sources(settings: CatalogSettings) -> DemographicsSources:
     """ingest and identity, each with catalog's own token for scope demographics:read (one
     credentials object: both services take the same token)."""
     credentials = ClientCredentials(
@@ -31,16 +32,16 @@ def demographics_port(settings: CatalogSettings) -> DemographicsPort:
         settings.client_secret.get_secret_value(),
         "demographics:read",
     )
-    return DemographicsPort(
-        ServiceClient(settings.ingest_url, credentials),
-        ServiceClient(settings.identity_url, credentials),
+    return DemographicsSources(
+        IngestClient(ServiceClient(settings.ingest_url, credentials)),
+        IdentityClient(ServiceClient(settings.identity_url, credentials)),
     )
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     settings = settings or CatalogSettings()
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
-    demographics = demographics_port(settings)
+    demographics = demographics_sources(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -6,10 +6,11 @@ from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_re
 from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_verified
 from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
-from medrec_catalog.records.metadata import RecordMetadata
+from medrec_catalog.records.metadata import PolledMetadata
 from medrec_catalog.retention.handlers import on_record_gone
 from medrec_catalog.retention.service import scheduled_sweep
 from medrec_catalog.settings import CatalogSettings
+from medrec_shared.clients import IngestClient
 from medrec_shared.clock import build_clock
 from medrec_shared.db import Transactions
 from medrec_shared.http import ClientCredentials, ServiceClient
@@ -39,7 +40,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     )
     stack.push_async_callback(ingest.aclose)
 
-    metadata = RecordMetadata(ingest)
+    metadata = PolledMetadata(IngestClient(ingest))
     clock = build_clock(settings.clock_file)
 
     events = await consumer_task(

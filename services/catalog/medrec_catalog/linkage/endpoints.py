@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.deps import DbSession, Operator, OutboxDep, Settings
 from medrec_catalog.linkage import service
-from medrec_catalog.linkage.ports import DemographicsPort, DemographicsUnavailable
+from medrec_catalog.linkage.demographics import DemographicsSources, DemographicsUnavailable
 from medrec_catalog.linkage.repository import CandidateRow, LinkageRepository
 from medrec_catalog.linkage.schemas import (
     CandidateDetail,
@@ -23,6 +23,7 @@ from medrec_catalog.linkage.schemas import (
 from medrec_catalog.models import CandidateStatus
 from medrec_catalog.records.schemas import InstitutionRef
 from medrec_catalog.settings import CatalogSettings
+from medrec_shared.contracts import PersonDemographics, RecordDemographics
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
 from medrec_shared.openapi import problem_responses
@@ -33,7 +34,7 @@ from medrec_shared.web import Now, from_state
 router = APIRouter(tags=["linkage (operators)"], prefix="/v1/admin")
 log = get_logger(__name__)
 Limit = Annotated[int, Query(ge=1, le=500)]
-DemographicsDep = Annotated[DemographicsPort, Depends(from_state("demographics"))]
+DemographicsDep = Annotated[DemographicsSources, Depends(from_state("demographics"))]
 DECIDED: dict[int | str, dict[str, Any]] = {
     409: {"description": "The candidate was decided already, or its record is gone"}
 }
@@ -87,8 +88,10 @@ async def list_candidates(
     return page_of(rows, limit, candidate_out, lambda row: str(row[0].candidate_id))
 
 
-def _demographics(body: dict[str, Any] | None) -> Demographics | None:
-    return None if body is None else Demographics.model_validate(body, from_attributes=False)
+def _demographics(side: RecordDemographics | PersonDemographics | None) -> Demographics | None:
+    if side is None:
+        return None
+    return Demographics(name=side.name, birth_date=side.birth_date, sex=side.sex)
 
 
 @router.get(
@@ -114,12 +117,8 @@ async def show_candidate(
     log.info("linkage_candidate_viewed", candidate_id=str(candidate_id), operator=operator.subject)
     return CandidateDetail(
         **candidate_out(row).model_dump(),
-        record_demographics=_demographics(
-            record_side and {k: record_side[k] for k in ("name", "birth_date", "sex")}
-        ),
-        person_demographics=_demographics(
-            person_side and {k: person_side[k] for k in ("name", "birth_date", "sex")}
-        ),
+        record_demographics=_demographics(record_side),
+        person_demographics=_demographics(person_side),
         reason=candidate.reason,
         unlinked_at=candidate.unlinked_at,
         unlink_reason=candidate.unlink_reason,
