@@ -182,7 +182,7 @@ class Catalog:
 
 
 class NoIdentity:
-    async def person_name(self, bearer: str) -> str:
+    async def subject_name(self, bearer: str) -> str:
         raise AssertionError("a refused request never asks for the name")
 
 

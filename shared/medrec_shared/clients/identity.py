@@ -17,7 +17,7 @@ class IdentityClient:
         """The subject of `bearer`: the citizen, or the child a guardian token acts for."""
         return await self.service.read(Me, "/v1/me", bearer=bearer)
 
-    async def person_name(self, bearer: str) -> str:
+    async def subject_name(self, bearer: str) -> str:
         return (await self.me(bearer)).name
 
     async def person_demographics(

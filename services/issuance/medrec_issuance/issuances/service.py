@@ -118,7 +118,7 @@ async def request_copy(
         # Another person's record is indistinguishable from one that does not exist.
         if not may_copy_record(principal, await catalog.record(record_id)):
             raise NotFound(f"No record {record_id} among yours.")
-    name = await identity.person_name(bearer)
+    name = await identity.subject_name(bearer)
     return await start_issuance(
         session,
         outbox,
