@@ -2,7 +2,6 @@
 guardian's children with a token to act for one."""
 
 import uuid
-from typing import Any
 
 from medrec_portal.clients.http import Api
 from medrec_portal.clients.models import (
@@ -19,8 +18,9 @@ class IdentityClient:
     def __init__(self, api: Api) -> None:
         self.api = api
 
-    async def start_verification(self, body: dict[str, Any]) -> VerificationStarted:
-        """`body` holds the RRN: it goes in the request's body, never in a URL or a log."""
+    async def start_verification(self, *, name: str, rrn: str, phone: str) -> VerificationStarted:
+        """By mobile phone. The RRN goes in the request's body, never in a URL or a log."""
+        body = {"method": "mobile", "name": name, "rrn": rrn, "phone": phone}
         return await self.api.call(VerificationStarted, "POST", "/v1/verifications", json=body)
 
     async def confirm_verification(

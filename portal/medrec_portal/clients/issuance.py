@@ -47,9 +47,23 @@ class IssuanceClient:
         )
 
     async def submit_proxy_request(
-        self, token: str, request: dict[str, Any], files: dict[str, tuple[str, bytes, str]]
+        self,
+        token: str,
+        *,
+        patient_name: str,
+        patient_rrn: str,
+        relation: str,
+        institution_code: str | None,
+        files: dict[str, tuple[str, bytes, str]],
     ) -> ProxyRequest:
-        """`request` holds the patient's RRN: it goes in the multipart body, never in a URL."""
+        """An Art. 21 request with its documents (`files`: kind -> name, bytes, type). The
+        patient's RRN goes in the multipart body, never in a URL."""
+        request: dict[str, Any] = {
+            "patient": {"name": patient_name, "rrn": patient_rrn},
+            "relation": relation,
+        }
+        if institution_code:
+            request["institution_code"] = institution_code
         data = {"request": json.dumps(request, ensure_ascii=False)}
         return await self.api.call(
             ProxyRequest, "POST", "/v1/proxy-requests", token=token, data=data, files=files

@@ -4,7 +4,7 @@ newest first, a page at a time), with their status.
 
 The patient's RRN is posted in the form's body and passed on in issuance's body, never kept."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -81,14 +81,15 @@ async def submit(page: PageDep, request: Request) -> Response:
 
     if errors:
         return await again(422, "입력한 내용을 확인해 주세요.", errors)
-    body: dict[str, Any] = {
-        "patient": {"name": text["name"], "rrn": text["rrn"]},
-        "relation": text["relation"],
-    }
-    if text["institution"]:
-        body["institution_code"] = text["institution"]
     try:
-        created = await page.issuance.submit_proxy_request(token, body, files)
+        created = await page.issuance.submit_proxy_request(
+            token,
+            patient_name=text["name"],
+            patient_rrn=text["rrn"],
+            relation=text["relation"],
+            institution_code=text["institution"] or None,
+            files=files,
+        )
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status == 401:
             raise

@@ -59,9 +59,10 @@ async def signin_start(
             "signin.html", status_code=422, nav="signin", next=_safe_next(next), notice=None,
             errors=errors, values=values, problem="입력한 내용을 확인해 주세요.",
         )  # fmt: skip
-    body = {"method": "mobile", "name": name.strip(), "rrn": rrn.strip(), "phone": phone.strip()}
     try:
-        started = await page.identity.start_verification(body)
+        started = await page.identity.start_verification(
+            name=name.strip(), rrn=rrn.strip(), phone=phone.strip()
+        )
     except ApiProblem as problem:
         if problem.status >= 500:
             raise
