@@ -5,7 +5,6 @@ Art. 21 request (each once, with the documents its relation needs)."""
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -29,6 +28,7 @@ from medrec_issuance.models import (
 from medrec_issuance.proxies import service as proxies
 from medrec_issuance.verify.service import code_matches, was_issued
 from medrec_shared.auth import Principal
+from medrec_shared.contracts import CatalogedRecord, InstitutionRef, RecordSummary
 from medrec_shared.pages import page_of
 from medrec_shared.problems import (
     Forbidden,
@@ -86,24 +86,48 @@ def proxy_request(status: ProxyRequestStatus = ProxyRequestStatus.submitted) -> 
     )
 
 
+def summary(record_id: uuid.UUID | None = None) -> RecordSummary:
+    """A record as catalog lists it to issuance."""
+    day = NOW.date()
+    return RecordSummary(
+        record_id=record_id or uuid.uuid4(),
+        institution=InstitutionRef(code="12345678", name=None),
+        kind="medical_record",
+        specialty="medical",
+        title="경과기록",
+        department=None,
+        service_start=day,
+        service_end=day,
+        content_type="application/pdf",
+        size=1,
+        retention_until=day,
+        status="available",
+    )
+
+
+def cataloged(person_key: str | None) -> CatalogedRecord:
+    """A record as catalog describes it to issuance, whose it is."""
+    return CatalogedRecord(**summary().model_dump(), person_key=person_key, sha256="0" * 64)
+
+
 # --- who may see or copy what ---------------------------------------------------------------
 
 
 def test_a_citizen_may_copy_only_their_own_records() -> None:
     me = citizen(CHILD)
-    assert may_copy_record(me, {"record_id": "r", "person_key": "key-person-child"})
-    assert not may_copy_record(me, {"record_id": "r", "person_key": "key-person-stranger"})
+    assert may_copy_record(me, cataloged("key-person-child"))
+    assert not may_copy_record(me, cataloged("key-person-stranger"))
     assert not may_copy_record(me, None), "a record catalog does not know is nobody's"
 
 
 def test_without_a_person_key_no_record_may_be_copied() -> None:
     service_token = citizen("client-x", person_key=None)
-    assert not may_copy_record(service_token, {"person_key": None})
+    assert not may_copy_record(service_token, cataloged(None))
 
 
 def test_a_guardian_copies_the_childs_records_under_the_childs_key() -> None:
     acting = citizen(CHILD, actor=GUARDIAN, person_key="key-person-child")
-    assert may_copy_record(acting, {"person_key": "key-person-child"})
+    assert may_copy_record(acting, cataloged("key-person-child"))
 
 
 def test_only_the_requester_sees_an_issuance() -> None:
@@ -148,12 +172,12 @@ def test_only_the_submitter_acting_for_themselves_sees_a_proxy_request() -> None
 
 
 class Catalog:
-    """catalog's port as the rules see it: record metadata by id."""
+    """catalog as the rules see it: record metadata by id."""
 
-    def __init__(self, records: dict[uuid.UUID, dict[str, Any]]) -> None:
+    def __init__(self, records: dict[uuid.UUID, CatalogedRecord]) -> None:
         self.records = records
 
-    async def record(self, record_id: uuid.UUID) -> dict[str, Any] | None:
+    async def record(self, record_id: uuid.UUID) -> CatalogedRecord | None:
         return self.records.get(record_id)
 
 
@@ -183,7 +207,7 @@ async def refused_request(
 async def test_a_request_naming_another_persons_record_is_not_found() -> None:
     mine, theirs = uuid.uuid4(), uuid.uuid4()
     catalog = Catalog(
-        {mine: {"person_key": "key-person-child"}, theirs: {"person_key": "key-person-stranger"}}
+        {mine: cataloged("key-person-child"), theirs: cataloged("key-person-stranger")}
     )
     with pytest.raises(NotFound) as refused:
         await refused_request(citizen(CHILD), catalog, [mine, theirs])
@@ -296,10 +320,10 @@ def test_a_review_records_who_decided_when_and_why() -> None:
 def test_approval_issues_only_the_records_under_the_typed_name_to_the_requester() -> None:
     request = proxy_request()
     mine, misfiled, gone = (uuid.uuid4() for _ in range(3))
-    records = [{"record_id": str(r)} for r in (mine, misfiled, gone)]
+    records = [summary(r) for r in (mine, misfiled, gone)]
     names = {mine: "류 영수", misfiled: "최영식"}  # `gone`: destroyed since catalog listed it
     matching = proxies.records_under_name(records, names, "유영수")  # 두음법칙, spaces
-    assert matching == [{"record_id": str(mine)}]
+    assert matching == [records[0]]
     assert proxies.records_under_name(records, names, "홍길동") == []
     new = proxies.approved_issuance(request, "최영수", matching)
     assert (new.requester_subject, new.requester_actor) == ("person-spouse", None)

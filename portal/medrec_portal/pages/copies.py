@@ -17,7 +17,7 @@ from fastapi.responses import (
 from starlette.background import BackgroundTask
 
 from medrec_portal import messages
-from medrec_portal.backends import ApiProblem
+from medrec_portal.clients.http import ApiProblem
 from medrec_portal.web import Page, PageDep
 
 router = APIRouter()
@@ -43,29 +43,22 @@ async def request_copy(page: PageDep, request: Request) -> Response:
             "error.html", status_code=422, status=422,
             message="발급할 기록을 하나 이상 선택해 주세요.", back="/records",
         )  # fmt: skip
-    body: dict[str, Any] = {"record_ids": record_ids}
-    if purpose:
-        body["purpose"] = purpose
-    created = await page.backends.call("issuance", "POST", "/v1/issuances", token=token, json=body)
-    return RedirectResponse(f"/copies/{created['issuance_id']}", status_code=303)
+    created = await page.issuance.request_copy(token, record_ids, purpose)
+    return RedirectResponse(f"/copies/{created.issuance_id}", status_code=303)
 
 
 async def _issuance(page: Page, issuance_id: UUID) -> dict[str, Any]:
+    """The copy as issuance answers it, in its JSON form (what `shown_status` reads)."""
     token = page.require_signed_in()
-    found: dict[str, Any] = await page.backends.call(
-        "issuance", "GET", f"/v1/issuances/{issuance_id}", token=token
-    )
-    return found
+    return (await page.issuance.issuance(token, issuance_id)).model_dump(mode="json")
 
 
 @router.get("/copies", response_class=HTMLResponse)
 async def history(page: PageDep) -> HTMLResponse:
     token = page.require_signed_in()
-    found = await page.backends.call(
-        "issuance", "GET", "/v1/issuances", token=token, params={"limit": "100"}
-    )
+    found = [i.model_dump(mode="json") for i in await page.issuance.issuances(token, limit=100)]
     now = page.clock.now()
-    items = [i | {"shown_status": shown_status(i, now)} for i in found.get("items", [])]
+    items = [i | {"shown_status": shown_status(i, now)} for i in found]
     return page.render("copies.html", nav="copies", items=items)
 
 
@@ -99,9 +92,7 @@ async def document(page: PageDep, issuance_id: UUID, download: str = "") -> Resp
     token = page.require_signed_in()
     issuance = await _issuance(page, issuance_id)
     try:
-        response, body = await page.backends.stream(
-            "issuance", f"/v1/issuances/{issuance_id}/document", token=token
-        )
+        response, body = await page.issuance.document(token, issuance_id)
     except ApiProblem as problem:
         return page.render(
             "error.html", status_code=problem.status if problem.status < 500 else 502,

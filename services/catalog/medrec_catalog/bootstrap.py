@@ -3,14 +3,15 @@ the settings (no I/O here: connections open on first use), closed by `aclose`.""
 
 from dataclasses import dataclass
 
-from medrec_catalog.linkage.ports import DemographicsPort
+from medrec_catalog.linkage.demographics import DemographicsSources
 from medrec_catalog.linkage.service import LinkageReview
 from medrec_catalog.models import messaging
-from medrec_catalog.records.metadata import RecordMetadata
+from medrec_catalog.records.metadata import PolledMetadata
 from medrec_catalog.records.service import Records
 from medrec_catalog.retention.service import Retention
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.auth import token_verifier
+from medrec_shared.clients import IdentityClient, IngestClient
 from medrec_shared.clock import build_clock
 from medrec_shared.components import Components
 from medrec_shared.db import Database, Transactions
@@ -21,8 +22,8 @@ from medrec_shared.messaging import Outbox
 @dataclass(frozen=True, kw_only=True)
 class CatalogComponents(Components):
     settings: CatalogSettings
-    demographics: DemographicsPort  # the API's: an operator's linkage review
-    metadata: RecordMetadata  # the worker's: titles and departments of stored records
+    demographics: DemographicsSources  # the API's: an operator's linkage review
+    metadata: PolledMetadata  # the worker's: titles and departments of stored records
     records: Records
     linkage: LinkageReview
     retention: Retention
@@ -42,20 +43,20 @@ def _credentials(settings: CatalogSettings, scope: str) -> ClientCredentials:
     )
 
 
-def demographics_port(settings: CatalogSettings) -> DemographicsPort:
+def demographics_sources(settings: CatalogSettings) -> DemographicsSources:
     """ingest and identity, each with catalog's own token for scope demographics:read (one
     credentials object: both services take the same token)."""
     credentials = _credentials(settings, "demographics:read")
-    return DemographicsPort(
-        ServiceClient(settings.ingest_url, credentials),
-        ServiceClient(settings.identity_url, credentials),
+    return DemographicsSources(
+        IngestClient(ServiceClient(settings.ingest_url, credentials)),
+        IdentityClient(ServiceClient(settings.identity_url, credentials)),
     )
 
 
-def record_metadata(settings: CatalogSettings) -> RecordMetadata:
+def record_metadata(settings: CatalogSettings) -> PolledMetadata:
     """ingest, with catalog's own token for scope metadata:read."""
-    return RecordMetadata(
-        ServiceClient(settings.ingest_url, _credentials(settings, "metadata:read"))
+    return PolledMetadata(
+        IngestClient(ServiceClient(settings.ingest_url, _credentials(settings, "metadata:read")))
     )
 
 
@@ -67,7 +68,7 @@ def build(
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     clock = build_clock(settings.clock_file)
     outbox = Outbox(messaging.outbox, "catalog")
-    demographics = demographics_port(settings)
+    demographics = demographics_sources(settings)
     return CatalogComponents(
         settings=settings,
         clock=clock,

@@ -4,7 +4,6 @@ byte goes out), in the owner's access history with the calling client and its pu
 
 import base64
 import uuid
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -23,6 +22,7 @@ from medrec_ingest.models import Record
 from medrec_ingest.records.rules import is_stored
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.audit import Purpose, system_access
+from medrec_shared.contracts import RecordMetadata, RecordMetadataList
 from medrec_shared.messaging import announce
 from medrec_shared.problems import NotFound
 
@@ -51,21 +51,21 @@ def record_read(
     announce(session, settings.topic_audit, event.subject_person_key, event)
 
 
-def metadata_of(record: Record) -> dict[str, Any]:
-    return {
-        "record_id": str(record.record_id),
-        "institution_code": record.institution_code,
-        "title": record.title,
-        "department": record.department,
-        "kind": record.kind,
-        "specialty": record.specialty,
-    }
+def metadata_of(record: Record) -> RecordMetadata:
+    return RecordMetadata(
+        record_id=record.record_id,
+        institution_code=record.institution_code,
+        title=record.title,
+        department=record.department,
+        kind=record.kind,
+        specialty=record.specialty,
+    )
 
 
-@router.get("/records/{record_id}")
+@router.get("/records/{record_id}", response_model=RecordMetadata)
 async def record_metadata(
     record_id: uuid.UUID, session: DbSession, _: MetadataReader
-) -> dict[str, Any]:
+) -> RecordMetadata:
     record = await RecordRepository(session).get(record_id)
     if not is_stored(record):
         raise NotFound("No such record.")
@@ -76,14 +76,14 @@ class MetadataQuery(BaseModel):
     record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
 
 
-@router.post("/records:metadata")
+@router.post("/records:metadata", response_model=RecordMetadataList)
 async def records_metadata(
     query: MetadataQuery, session: DbSession, _: MetadataReader
-) -> dict[str, list[dict[str, Any]]]:
+) -> RecordMetadataList:
     """Several records' metadata at once (catalog reads a poll of events with one request);
     records not held, or not stored, are left out."""
     records = await RecordRepository(session).stored_among(query.record_ids)
-    return {"items": [metadata_of(r) for r in records]}
+    return RecordMetadataList(items=[metadata_of(r) for r in records])
 
 
 @router.get("/records/{record_id}/content")

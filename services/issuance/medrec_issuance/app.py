@@ -7,12 +7,12 @@ from medrec_issuance.bodies import body_limits
 from medrec_issuance.issuances.endpoints import router as issuances_router
 from medrec_issuance.issuer.service import load_or_create_issuer
 from medrec_issuance.models import dead_letters, messaging, rate_events
-from medrec_issuance.ports import CatalogPort, IdentityPort, IngestPort
 from medrec_issuance.proxies.endpoints import admin_router as proxies_admin_router
 from medrec_issuance.proxies.endpoints import router as proxies_router
 from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.endpoints import router as verify_router
 from medrec_shared.auth import token_verifier
+from medrec_shared.clients import CatalogClient, IdentityClient, IngestClient
 from medrec_shared.clock import build_clock
 from medrec_shared.components import Components
 from medrec_shared.crypto import LocalKeyring
@@ -57,7 +57,7 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     catalog = ServiceClient(settings.catalog_url, service_credentials(settings))
     # The names records were deposited under, for an operator's Art. 21 review.
     ingest = ServiceClient(settings.ingest_url, service_credentials(settings))
-    identity = IdentityPort(settings.identity_url)
+    identity = IdentityClient(ServiceClient(settings.identity_url, timeout=10.0))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,8 +88,8 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     app.state.clock = components.clock
     app.state.db = db
     app.state.vault = Vault(store, settings.copies_bucket, keyring)
-    app.state.catalog = CatalogPort(catalog)
-    app.state.ingest = IngestPort(ingest)
+    app.state.catalog = CatalogClient(catalog)
+    app.state.ingest = IngestClient(ingest)
     app.state.identity = identity
     app.state.rate_limiter = RateLimiter(
         db.sessions,

@@ -11,8 +11,8 @@ from medrec_issuance.issuances.handlers import (
 )
 from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import dead_letters, messaging
-from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.clients import CatalogClient, IngestClient
 from medrec_shared.clock import build_clock
 from medrec_shared.db import Transactions
 from medrec_shared.http import ServiceClient
@@ -48,8 +48,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     await renderers.prepare()  # the first copy's child gets ready while the worker starts
     fulfilment = Fulfilment(
         settings,
-        CatalogPort(catalog),
-        IngestPort(ingest),
+        CatalogClient(catalog),
+        IngestClient(ingest),
         vault,
         IssuerPem(key_pem, cert_pem),
         Outbox(messaging.outbox, "issuance"),

@@ -26,11 +26,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medrec_catalog.linkage.ports import DemographicsPort
+from medrec_catalog.linkage.demographics import DemographicsSources
 from medrec_catalog.linkage.repository import CandidateRow, LinkageRepository
 from medrec_catalog.linkage.schemas import (
     CandidateDetail,
@@ -47,6 +47,7 @@ from medrec_catalog.models import (
     RecordStatus,
 )
 from medrec_catalog.settings import CatalogSettings
+from medrec_shared.contracts import PersonDemographics, RecordDemographics
 from medrec_shared.events import AccessRecorded, EventData, RecordLinked, RecordUnlinked
 from medrec_shared.ids import new_id
 from medrec_shared.messaging import announce
@@ -277,11 +278,10 @@ async def unlink(
     ]
 
 
-def _demographics(body: dict[str, Any] | None) -> Demographics | None:
-    if body is None:
+def _demographics(side: RecordDemographics | PersonDemographics | None) -> Demographics | None:
+    if side is None:
         return None
-    shown = {k: body[k] for k in ("name", "birth_date", "sex")}
-    return Demographics.model_validate(shown, from_attributes=False)
+    return Demographics(name=side.name, birth_date=side.birth_date, sex=side.sex)
 
 
 class LinkageReview:
@@ -293,7 +293,7 @@ class LinkageReview:
         self,
         *,
         settings: CatalogSettings,
-        demographics: DemographicsPort,
+        demographics: DemographicsSources,
     ) -> None:
         self.settings = settings
         self.demographics = demographics

@@ -3,7 +3,7 @@ catalog:read), record metadata with its owner's key. Who may see what: `records.
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -11,6 +11,7 @@ from medrec_catalog.deps import CatalogReader, Citizen, DbSession, RecordsDep
 from medrec_catalog.records import service
 from medrec_catalog.records.repository import RecordFilter
 from medrec_catalog.records.schemas import MyRecords, my_record
+from medrec_shared.contracts import CatalogedRecord, RecordSummaries, RecordSummary
 from medrec_shared.records import RecordKind, Specialty
 
 router = APIRouter(tags=["me"])
@@ -49,25 +50,25 @@ async def my_records(
     return await records.list_for(session, principal, filters=filters, limit=limit, cursor=cursor)
 
 
-@internal_router.get("/records/{record_id}")
+@internal_router.get("/records/{record_id}", response_model=CatalogedRecord)
 async def internal_record(
     record_id: uuid.UUID, session: DbSession, _: CatalogReader
-) -> dict[str, Any]:
+) -> CatalogedRecord:
     record, institution = await service.record_for_service(session, record_id)
-    return {
-        **my_record(record, institution).model_dump(mode="json"),
-        "person_key": record.person_key,
-        "sha256": record.sha256,
-    }
+    return CatalogedRecord(
+        **my_record(record, institution).model_dump(),
+        person_key=record.person_key,
+        sha256=record.sha256,
+    )
 
 
-@internal_router.get("/persons/{person_key}/records")
+@internal_router.get("/persons/{person_key}/records", response_model=RecordSummaries)
 async def person_records(
     person_key: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
     session: DbSession,
     _: CatalogReader,
     institution: Annotated[str | None, Query(pattern=r"^\d{8}$")] = None,
-) -> dict[str, Any]:
+) -> RecordSummaries:
     """A person's available records, by keyed hash: for copies an operator approved on a
     relative's or proxy's request (Art. 21)."""
     rows = await service.records_of(
@@ -77,4 +78,5 @@ async def person_records(
         limit=MAX_PERSON_RECORDS,
         after=None,
     )
-    return {"items": [my_record(r, i).model_dump(mode="json") for r, i in rows]}
+    items: list[RecordSummary] = [my_record(r, i) for r, i in rows]
+    return RecordSummaries(items=items)

@@ -1,10 +1,8 @@
 """`GET /v1/me`: the token's subject, the only response that carries their name."""
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from medrec_identity.deps import (
     AppClock,
@@ -17,6 +15,7 @@ from medrec_identity.deps import (
 from medrec_identity.persons.repository import PersonRepository
 from medrec_identity.persons.sealing import unseal_name, unseal_rrn
 from medrec_shared.audit import Purpose, system_access
+from medrec_shared.contracts import Me, PersonDemographics
 from medrec_shared.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import announce
@@ -26,12 +25,6 @@ from medrec_shared.rrn import parse_rrn
 router = APIRouter(tags=["verification"])
 internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")
 log = get_logger(__name__)
-
-
-class Me(BaseModel):
-    person_id: uuid.UUID
-    name: str
-    birth_date: date
 
 
 @router.get("/v1/me", response_model=Me)
@@ -49,13 +42,6 @@ async def me(
         raise NotFound("No such person.")
     name = unseal_name(keyring, person.name_sealed)
     return Me(person_id=person.person_id, name=name, birth_date=person.birth_date)
-
-
-class PersonDemographics(BaseModel):
-    person_id: uuid.UUID
-    name: str
-    birth_date: date
-    sex: str
 
 
 @internal_router.get("/persons/{person_id}/demographics", response_model=PersonDemographics)

@@ -7,7 +7,6 @@ and the purpose it gave."""
 
 import json
 import uuid
-from datetime import date
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -25,19 +24,13 @@ from medrec_ingest.internal import record_read
 from medrec_ingest.models import Record
 from medrec_ingest.records.rules import is_stored
 from medrec_shared.audit import Purpose
+from medrec_shared.contracts import NamesList, RecordDemographics, RecordName
 from medrec_shared.crypto import Keyring, unseal
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import NotFound
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
 log = get_logger(__name__)
-
-
-class RecordDemographics(BaseModel):
-    record_id: uuid.UUID
-    name: str
-    birth_date: date
-    sex: str
 
 
 def _demographics(keyring: Keyring, record: Record) -> RecordDemographics:
@@ -78,15 +71,6 @@ async def record_demographics(
 class NamesQuery(BaseModel):
     record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     purpose: Purpose
-
-
-class RecordName(BaseModel):
-    record_id: uuid.UUID
-    name: str
-
-
-class NamesList(BaseModel):
-    items: list[RecordName]
 
 
 @router.post("/records:names", response_model=NamesList)

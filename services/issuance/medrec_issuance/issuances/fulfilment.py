@@ -18,8 +18,7 @@ see `handlers`): it takes that session and never commits."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,9 +33,10 @@ from medrec_issuance.documents.limits import (
 from medrec_issuance.documents.render import is_rendered
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
-from medrec_issuance.ports import CatalogPort, ContentGone, IngestPort
 from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.clients import CatalogClient, ContentGone, IngestClient
 from medrec_shared.clock import Clock
+from medrec_shared.contracts import CatalogedRecord
 from medrec_shared.events import IssuanceFailed, IssuanceReady
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
@@ -56,8 +56,8 @@ class IssuerPem:
 @dataclass
 class Fulfilment:
     settings: IssuanceSettings
-    catalog: CatalogPort
-    ingest: IngestPort
+    catalog: CatalogClient
+    ingest: IngestClient
     vault: Vault
     issuer: IssuerPem
     outbox: Outbox
@@ -65,21 +65,21 @@ class Fulfilment:
     renderers: Renderers  # the confined children, one kept ready ahead of the next copy
 
     @staticmethod
-    def _document(record_id: uuid.UUID, meta: dict[str, Any]) -> RecordDocument:
+    def _document(record_id: uuid.UUID, meta: CatalogedRecord) -> RecordDocument:
         """The record as catalog describes it, without its content."""
         return RecordDocument(
             record_id=str(record_id),
-            institution_name=meta["institution"]["name"] or meta["institution"]["code"],
-            institution_code=meta["institution"]["code"],
-            kind=meta["kind"],
-            specialty=meta["specialty"],
-            title=meta["title"],
-            service_start=date.fromisoformat(meta["service_start"]),
-            service_end=date.fromisoformat(meta["service_end"]),
-            department=meta.get("department"),
-            content_type=meta["content_type"],
-            size=int(meta["size"]),
-            sha256=meta["sha256"],
+            institution_name=meta.institution.name or meta.institution.code,
+            institution_code=meta.institution.code,
+            kind=meta.kind,
+            specialty=meta.specialty,
+            title=meta.title,
+            service_start=meta.service_start,
+            service_end=meta.service_end,
+            department=meta.department,
+            content_type=meta.content_type,
+            size=meta.size,
+            sha256=meta.sha256,
         )
 
     async def _documents(self, issuance: Issuance) -> list[RecordDocument] | str:
@@ -90,7 +90,7 @@ class Fulfilment:
             meta = await self.catalog.record(record_id)
             if meta is None:  # destroyed or withdrawn since the request
                 return RECORD_GONE
-            if meta.get("person_key") != issuance.subject_person_key:  # unlinked since
+            if meta.person_key != issuance.subject_person_key:  # unlinked since
                 return RECORD_NOT_THE_SUBJECTS
             documents.append(self._document(record_id, meta))
         return documents

@@ -17,10 +17,10 @@ from medrec_issuance.access import RequesterKey, may_copy_record, may_see_issuan
 from medrec_issuance.documents.limits import PURGED_RECORD_UNLINKED
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
-from medrec_issuance.ports import CatalogPort, IdentityPort
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.audit import access_event
 from medrec_shared.auth import Principal
+from medrec_shared.clients import CatalogClient, IdentityClient
 from medrec_shared.events import AccessRecorded, IssuanceRequested
 from medrec_shared.ids import new_id
 from medrec_shared.messaging import Outbox
@@ -102,8 +102,8 @@ async def request_copy(
     session: AsyncSession,
     outbox: Outbox,
     settings: IssuanceSettings,
-    catalog: CatalogPort,
-    identity: IdentityPort,
+    catalog: CatalogClient,
+    identity: IdentityClient,
     principal: Principal,
     bearer: str,
     record_ids: Sequence[uuid.UUID],

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +30,6 @@ from medrec_issuance.models import (
     ProxyRequestStatus,
     Relation,
 )
-from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.proxies.repository import ProxyRequestRepository
 from medrec_issuance.proxies.schemas import (
     HeldName,
@@ -45,6 +44,8 @@ from medrec_issuance.proxies.schemas import (
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.audit import Action
 from medrec_shared.auth import Principal
+from medrec_shared.clients import CatalogClient, IngestClient
+from medrec_shared.contracts import RecordSummary
 from medrec_shared.crypto import Keyring, blind_index, seal, unseal
 from medrec_shared.events import AccessRecorded
 from medrec_shared.ids import new_id
@@ -233,11 +234,11 @@ def same_name(typed: str, held: str | None) -> bool:
 
 
 def records_under_name(
-    records: Sequence[dict[str, Any]], names: Mapping[uuid.UUID, str], typed: str
-) -> list[dict[str, Any]]:
+    records: Sequence[RecordSummary], names: Mapping[uuid.UUID, str], typed: str
+) -> list[RecordSummary]:
     """The records whose deposited patient name is the typed one; a record whose name ingest
     did not answer (destroyed since) is not copied."""
-    return [r for r in records if same_name(typed, names.get(uuid.UUID(r["record_id"])))]
+    return [r for r in records if same_name(typed, names.get(r.record_id))]
 
 
 def held_names(names: Mapping[uuid.UUID, str], typed: str) -> list[HeldName]:
@@ -269,12 +270,12 @@ def typed_patient(keyring: Keyring, proxy: ProxyRequest) -> dict[str, str]:
 
 
 async def held_records(
-    catalog: CatalogPort, ingest: IngestPort, proxy: ProxyRequest
-) -> tuple[list[dict[str, Any]], dict[uuid.UUID, str]]:
+    catalog: CatalogClient, ingest: IngestClient, proxy: ProxyRequest
+) -> tuple[list[RecordSummary], dict[uuid.UUID, str]]:
     """The records an approval would draw from (the patient's, at the named institution if
     one was named) and the name each was deposited under."""
     records = await catalog.records_of(proxy.patient_person_key, proxy.institution_code)
-    names = await ingest.patient_names([uuid.UUID(r["record_id"]) for r in records])
+    names = await ingest.patient_names([r.record_id for r in records])
     return records, names
 
 
@@ -282,7 +283,7 @@ async def review_of(
     session: AsyncSession,
     outbox: Outbox,
     settings: IssuanceSettings,
-    services: tuple[CatalogPort, IngestPort],
+    services: tuple[CatalogClient, IngestClient],
     keyring: Keyring,
     operator: Principal,
     request_id: uuid.UUID,
@@ -320,7 +321,7 @@ async def review_of(
 
 
 def approved_issuance(
-    proxy: ProxyRequest, patient_name: str, records: Sequence[dict[str, Any]]
+    proxy: ProxyRequest, patient_name: str, records: Sequence[RecordSummary]
 ) -> NewIssuance:
     """What an approval issues: one copy of the patient's records (at the named institution if
     the request named one) for the requester, who acts for themselves."""
@@ -329,7 +330,7 @@ def approved_issuance(
         requester_actor=None,
         subject_person_key=proxy.patient_person_key,
         subject_name=patient_name,
-        record_ids=[uuid.UUID(r["record_id"]) for r in records],
+        record_ids=[r.record_id for r in records],
         purpose=f"Art. 21 ({proxy.relation})",
     )
 
@@ -342,7 +343,7 @@ async def approve(
     session: AsyncSession,
     outbox: Outbox,
     settings: IssuanceSettings,
-    services: tuple[CatalogPort, IngestPort],
+    services: tuple[CatalogClient, IngestClient],
     keyring: Keyring,
     operator: Principal,
     request_id: uuid.UUID,
