@@ -2,12 +2,14 @@
 copy may be downloaded, what the public check calls authentic, and how an operator reviews an
 Art. 21 request (each once, with the documents its relation needs)."""
 
+import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.access import (
     RequesterKey,
@@ -16,6 +18,7 @@ from medrec_issuance.access import (
     may_see_issuance,
     may_see_proxy_request,
 )
+from medrec_issuance.bootstrap import build
 from medrec_issuance.issuances import service as issuances
 from medrec_issuance.issuances.schemas import issuance_out
 from medrec_issuance.models import (
@@ -27,6 +30,7 @@ from medrec_issuance.models import (
     Relation,
 )
 from medrec_issuance.proxies import service as proxies
+from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.service import code_matches, was_issued
 from medrec_shared.auth import Principal
 from medrec_shared.pages import page_of
@@ -148,7 +152,7 @@ def test_only_the_submitter_acting_for_themselves_sees_a_proxy_request() -> None
 
 
 class Catalog:
-    """catalog's port as the rules see it: record metadata by id."""
+    """catalog as the rules see it (`issuances.service.RecordLookup`): metadata by id."""
 
     def __init__(self, records: dict[uuid.UUID, dict[str, Any]]) -> None:
         self.records = records
@@ -158,26 +162,54 @@ class Catalog:
 
 
 class NoIdentity:
+    """identity as the rules see it (`issuances.service.SubjectNames`), never asked here."""
+
     async def subject_name(self, bearer: str) -> str:
         raise AssertionError("a refused request never asks for the name")
+
+
+class StillClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+SECRET = "s" * 43
+SETTINGS = IssuanceSettings(
+    environment="local",
+    database_url="postgresql+asyncpg://medrec@127.0.0.1:1/medrec",
+    kafka_bootstrap_servers="127.0.0.1:1",
+    identity_url="http://127.0.0.1:1",
+    s3_url="http://127.0.0.1:1",
+    s3_access_key="medrec",
+    s3_secret_key=SECRET,
+    content_keys=f"kek-1:{base64.b64encode(bytes(32)).decode()}",
+    content_key_active="kek-1",
+    person_index_key=SECRET,
+    client_id="issuance",
+    client_secret=SECRET,
+)
 
 
 async def refused_request(
     principal: Principal, catalog: Catalog, record_ids: list[uuid.UUID]
 ) -> None:
-    # No session, outbox or settings: a refused request must not reach them.
-    await issuances.request_copy(
-        None,
-        None,
-        None,
-        catalog,
-        NoIdentity(),
-        principal,
-        "token",
-        record_ids,
-        None,
-        NOW,
-    )
+    # The service as the composition root builds it, with catalog and identity as the rules see
+    # them, and a session bound to no database: a refused request must not reach it.
+    parts = build(SETTINGS)
+    try:
+        service = issuances.Issuances(
+            settings=parts.settings,
+            outbox=parts.outbox,
+            clock=StillClock(),
+            vault=parts.vault,
+            catalog=catalog,
+            identity=NoIdentity(),
+        )
+        await service.request(
+            AsyncSession(), principal, bearer="token", record_ids=record_ids, purpose=None
+        )
+    finally:
+        await parts.aclose()
 
 
 async def test_a_request_naming_another_persons_record_is_not_found() -> None:
@@ -337,7 +369,7 @@ def test_my_issuances_keep_their_json_shape() -> None:
     rows = [issuance(), issuance(), issuance()]
     for row in rows:
         row.created_at = NOW
-    page = page_of(rows, 2, issuance_out, lambda i: str(i.issuance_id))
+    page = page_of(rows, 2, lambda i: issuance_out(i, NOW), lambda i: str(i.issuance_id))
     body = json.loads(page.model_dump_json())
     assert list(body) == ["items", "next_cursor"]
     assert body["next_cursor"] == str(rows[1].issuance_id)
@@ -355,6 +387,8 @@ def test_my_issuances_keep_their_json_shape() -> None:
         "expires_at",
     ]
     last = json.loads(
-        page_of(rows, 3, issuance_out, lambda i: str(i.issuance_id)).model_dump_json()
+        page_of(
+            rows, 3, lambda i: issuance_out(i, NOW), lambda i: str(i.issuance_id)
+        ).model_dump_json()
     )
     assert last["next_cursor"] is None

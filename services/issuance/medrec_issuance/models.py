@@ -19,13 +19,28 @@ from medrec_shared.ratelimit import rate_events_table
 
 
 class IssuanceStatus(StrEnum):
-    """An issuance's life: `pending` until the worker has rendered it, then `ready` (stored,
-    downloadable until `expires_at`) or `failed`; `purged` once a record in it was destroyed at the
-    end of its retention period, or unlinked from the person it was made for (`failure_reason`
-    says which). An expired copy stays `ready`: expiry is `expires_at`, not a status."""
+    """An issuance's life as stored: `pending` until a worker claims it, `rendering` while that
+    worker makes it (under a claim with a lease: `issuances.rendering`), then `ready` (stored,
+    downloadable until `expires_at`) or `failed`; `purged` once a record in it was destroyed at
+    the end of its retention period, or unlinked from the person it was made for
+    (`failure_reason` says which). Expiry is not stored: a ready copy is expired from its
+    `expires_at` on (`Issuance.status_at`)."""
+
+    pending = "pending"
+    rendering = "rendering"
+    ready = "ready"
+    failed = "failed"
+    purged = "purged"
+
+
+class CopyStatus(StrEnum):
+    """A copy's status as issuance answers it (the API, and through it the portal): a copy
+    being rendered is `pending` there (whether a worker has claimed it yet is the worker's
+    business), and a ready copy from its `expires_at` on is `expired`."""
 
     pending = "pending"
     ready = "ready"
+    expired = "expired"
     failed = "failed"
     purged = "purged"
 
@@ -105,6 +120,19 @@ class Issuance(IssuanceBase):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ready_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+
+    def expired(self, now: datetime) -> bool:
+        """The one expiry rule: a copy expires AT its `expires_at` instant, so from that instant
+        on it is expired (its status reads `expired`, its download is refused)."""
+        return self.expires_at is not None and now >= self.expires_at
+
+    def status_at(self, now: datetime) -> CopyStatus:
+        """The status clients read at `now`."""
+        if self.status == IssuanceStatus.rendering:
+            return CopyStatus.pending
+        if self.status == IssuanceStatus.ready and self.expired(now):
+            return CopyStatus.expired
+        return CopyStatus(self.status.value)
 
 
 class IssuerKey(IssuanceBase):

@@ -53,7 +53,7 @@ class IssuerPem:
     cert_pem: bytes
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Fulfilment:
     settings: IssuanceSettings
     catalog: CatalogPort
