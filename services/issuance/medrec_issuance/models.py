@@ -7,7 +7,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Boolean, Dialect, Integer, LargeBinary, String, Text, Uuid, func
+from sqlalchemy import (
+    Boolean,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -120,6 +131,23 @@ class Issuance(IssuanceBase):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ready_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    # The worker's claim while it renders (`issuances.rendering`): an outcome is recorded only
+    # under the claim it was made under. `render_lease_until`: while rendering, when the claim
+    # lapses (a sweep then takes the copy over: its worker died, or overran); while pending
+    # after a try that failed for now, when it may be tried again. `render_failures` counts the
+    # claims that ended without an outcome, so a copy that keeps failing fails for good.
+    render_claim: Mapped[uuid.UUID | None]
+    render_lease_until: Mapped[datetime | None]
+    render_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        # The worker's sweep reads the copies still to make: a few among all issued.
+        Index(
+            "ix_issuances_to_render",
+            "created_at",
+            postgresql_where=text("status IN ('pending', 'rendering')"),
+        ),
+    )
 
     def expired(self, now: datetime) -> bool:
         """The one expiry rule: a copy expires AT its `expires_at` instant, so from that instant

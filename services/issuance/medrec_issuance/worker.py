@@ -9,6 +9,7 @@ from medrec_issuance.issuances.handlers import (
     on_record_destroyed,
     on_record_unlinked,
 )
+from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_issuance.models import dead_letters, messaging
 from medrec_shared.runtime import ConsumerTables, consumer_task, open_producer, relay_task
 from medrec_shared.worker import Task
@@ -36,6 +37,12 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         clock=components.clock,
         renderers=renderers,
     )
+    rendering = CopyRendering(
+        transactions=components.transactions,
+        fulfilment=fulfilment,
+        settings=settings,
+        clock=components.clock,
+    )
     events = await consumer_task(
         stack,
         settings,
@@ -43,7 +50,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         ConsumerTables(messaging.inbox, dead_letters),
         "issuance",
         {
-            "IssuanceRequested": on_issuance_requested(fulfilment),
+            "IssuanceRequested": on_issuance_requested(rendering),
             "RecordDestroyed": on_record_destroyed(fulfilment),
             "RecordUnlinked": on_record_unlinked(fulfilment),
         },
@@ -53,4 +60,5 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             components.db, messaging, producer, settings.outbox_relay_batch_size
         ),
         "events": events,
+        "copies": rendering.run,  # made outside any event's transaction: see its module
     }
