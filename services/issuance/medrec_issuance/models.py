@@ -128,6 +128,8 @@ class Issuance(IssuanceBase):
     kek_id: Mapped[str | None] = mapped_column(String(64))
     wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
     failure_reason: Mapped[str | None] = mapped_column(String(200))
+    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ready_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
@@ -171,6 +173,8 @@ class IssuerKey(IssuanceBase):
     key_pem_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     cert_pem: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -192,6 +196,8 @@ class ProxyRequest(IssuanceBase):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None]
     issuance_id: Mapped[uuid.UUID | None]
+    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
