@@ -33,6 +33,7 @@ from medrec_issuance.proxies import service as proxies
 from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.service import code_matches, was_issued
 from medrec_shared.auth import Principal
+from medrec_shared.clock import KST
 from medrec_shared.pages import page_of
 from medrec_shared.problems import (
     Forbidden,
@@ -73,6 +74,7 @@ def issuance(
         object_key=f"copies/{subject}",
         kek_id="k1",
         wrapped_dek=b"dek",
+        created_at=NOW,
         expires_at=expires_at,
     )
 
@@ -249,6 +251,31 @@ def test_an_expired_or_purged_copy_is_gone() -> None:
         issuances.check_downloadable(issuance(status=IssuanceStatus.purged), NOW)
 
 
+def test_a_ready_copy_past_its_expiry_reads_as_expired_from_its_expiry_instant_on() -> None:
+    # Moved from the portal's rules: the portal shows the status issuance answers.
+    expires = datetime(2026, 1, 1, tzinfo=KST)
+    ready = issuance(expires_at=expires)
+    assert issuance_out(ready, datetime(2025, 12, 31, tzinfo=KST)).status == "ready"
+    assert issuance_out(ready, datetime(2026, 1, 2, tzinfo=KST)).status == "expired"
+    purged = issuance(status=IssuanceStatus.purged, expires_at=expires)
+    assert issuance_out(purged, datetime(2026, 1, 2, tzinfo=KST)).status == "purged"
+    # One rule, one comparison: a copy expires AT its expires_at instant, for the status and
+    # for the download alike.
+    assert issuance_out(ready, expires - timedelta(microseconds=1)).status == "ready"
+    issuances.check_downloadable(ready, expires - timedelta(microseconds=1))
+    assert issuance_out(ready, expires).status == "expired"
+    with pytest.raises(Gone, match="expired"):
+        issuances.check_downloadable(ready, expires)
+
+
+def test_a_copy_being_rendered_reads_as_pending() -> None:
+    rendering = issuance(status=IssuanceStatus.rendering, expires_at=None)
+    assert issuance_out(rendering, NOW).status == "pending"
+    with pytest.raises(issuances.NotReady) as refused:
+        issuances.check_downloadable(rendering, NOW)
+    assert refused.value.detail == "The copy is pending."
+
+
 def test_issuance_numbers_and_codes_are_typed_by_hand() -> None:
     assert issuances.new_number(NOW).startswith("MR-20260302-")
     code = issuances.new_code()
@@ -318,7 +345,9 @@ def test_a_request_is_reviewed_once() -> None:
 def test_a_review_records_who_decided_when_and_why() -> None:
     request = proxy_request()
     operator = Principal(subject="operator-1", scopes=frozenset({"admin"}))
-    proxies.mark_reviewed(request, ProxyRequestStatus.rejected, operator, "서명 불일치", NOW)
+    proxies.mark_reviewed(
+        request, ProxyRequestStatus.rejected, operator=operator, reason="서명 불일치", now=NOW
+    )
     assert (request.status, request.reason) == (ProxyRequestStatus.rejected, "서명 불일치")
     assert (request.reviewed_by, request.reviewed_at) == ("operator-1", NOW)
     with pytest.raises(proxies.AlreadyReviewed):

@@ -45,7 +45,7 @@ async def list_copies(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: uuid.UUID | None = None,
 ) -> Page[IssuanceOut]:
-    rows = await service.issuances_of(session, principal, limit + 1, cursor)
+    rows = await service.issuances_of(session, principal, limit=limit + 1, after=cursor)
     return page_of(rows, limit, lambda i: issuance_out(i, now), lambda i: str(i.issuance_id))
 
 

@@ -86,7 +86,7 @@ async def issuance_of(
 
 
 async def issuances_of(
-    session: AsyncSession, principal: Principal, limit: int, after: uuid.UUID | None
+    session: AsyncSession, principal: Principal, *, limit: int, after: uuid.UUID | None
 ) -> Sequence[Issuance]:
     """The principal's issuances, `limit` of them from `after`."""
     return await IssuanceRepository(session).list_of(RequesterKey.of(principal), limit, after)

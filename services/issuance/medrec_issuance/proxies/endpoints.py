@@ -158,7 +158,7 @@ async def list_own_requests(
     cursor: uuid.UUID | None = None,
 ) -> Page[OwnProxyRequest]:
     """The caller's own requests under Art. 21, newest first, with their status."""
-    return await service.requests_of(session, principal, limit, cursor)
+    return await service.requests_of(session, principal, limit=limit, before=cursor)
 
 
 @router.get(
@@ -181,7 +181,7 @@ async def list_requests(
     cursor: uuid.UUID | None = None,
 ) -> Page[ProxyRequestForReview]:
     wanted = ProxyRequestStatus(status) if status else None
-    return await service.review_queue(session, wanted, limit, cursor)
+    return await service.review_queue(session, wanted, limit=limit, after=cursor)
 
 
 @admin_router.get("/{request_id}", response_model=ProxyRequestDetail)

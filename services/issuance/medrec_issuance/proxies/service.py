@@ -98,7 +98,7 @@ def require_documents(relation: Relation, provided: Iterable[str]) -> None:
 
 
 def proxy_audit(
-    request: ProxyRequest, action: Action, decision: Literal["allowed", "denied"], reason: str
+    request: ProxyRequest, action: Action, *, decision: Literal["allowed", "denied"], reason: str
 ) -> AccessRecorded:
     return AccessRecorded(
         subject_person_key=request.patient_person_key,
@@ -127,7 +127,7 @@ async def request_of(
 
 
 async def requests_of(
-    session: AsyncSession, principal: Principal, limit: int, before: uuid.UUID | None
+    session: AsyncSession, principal: Principal, *, limit: int, before: uuid.UUID | None
 ) -> Page[OwnProxyRequest]:
     """The caller's own requests, newest first. A guardian acting for a child has none here:
     requests are made, and followed, by a citizen for themselves (as `request_of`)."""
@@ -137,7 +137,11 @@ async def requests_of(
 
 
 async def review_queue(
-    session: AsyncSession, status: ProxyRequestStatus | None, limit: int, after: uuid.UUID | None
+    session: AsyncSession,
+    status: ProxyRequestStatus | None,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
 ) -> Page[ProxyRequestForReview]:
     """Requests in `status` (all when None), `limit` of them from `after`, with their documents."""
     repository = ProxyRequestRepository(session)
@@ -167,6 +171,7 @@ def check_reviewable(proxy: ProxyRequest | None) -> ProxyRequest:
 def mark_reviewed(
     proxy: ProxyRequest,
     status: Literal[ProxyRequestStatus.approved, ProxyRequestStatus.rejected],
+    *,
     operator: Principal,
     reason: str,
     now: datetime,
@@ -308,7 +313,10 @@ class ProxyRequests:
                 )
             )
         audit = proxy_audit(
-            proxy, "issuance_request", "allowed", f"Art. 21 request as {body.relation}"
+            proxy,
+            "issuance_request",
+            decision="allowed",
+            reason=f"Art. 21 request as {body.relation}",
         )
         await self.outbox.add(session, self.settings.topic_audit, patient_key, audit)
         return proxy
@@ -365,10 +373,16 @@ class ProxyRequests:
         patient = typed_patient(self.vault.keyring, proxy)
         records, names = await self.held_records(proxy)
         matching = records_under_name(records, names, patient["name"])
-        mark_reviewed(proxy, ProxyRequestStatus.approved, operator, reason, self.clock.now())
+        mark_reviewed(
+            proxy,
+            ProxyRequestStatus.approved,
+            operator=operator,
+            reason=reason,
+            now=self.clock.now(),
+        )
         if not matching:
             said = f"{APPROVED_WITH_NOTHING_TO_COPY}: {reason}"
-            audit = proxy_audit(proxy, "issuance_request", "allowed", said)
+            audit = proxy_audit(proxy, "issuance_request", decision="allowed", reason=said)
             await self.outbox.add(
                 session, self.settings.topic_audit, proxy.patient_person_key, audit
             )
@@ -376,7 +390,9 @@ class ProxyRequests:
         issuance = await self.issuances.start(
             session,
             approved_issuance(proxy, patient["name"], matching),
-            proxy_audit(proxy, "issuance_request", "allowed", f"approved: {reason}"),
+            proxy_audit(
+                proxy, "issuance_request", decision="allowed", reason=f"approved: {reason}"
+            ),
         )
         proxy.issuance_id = issuance.issuance_id
         return proxy
@@ -385,11 +401,17 @@ class ProxyRequests:
         self, session: AsyncSession, operator: Principal, request_id: uuid.UUID, *, reason: str
     ) -> ProxyRequest:
         proxy = await _submitted(session, request_id)
-        mark_reviewed(proxy, ProxyRequestStatus.rejected, operator, reason, self.clock.now())
+        mark_reviewed(
+            proxy,
+            ProxyRequestStatus.rejected,
+            operator=operator,
+            reason=reason,
+            now=self.clock.now(),
+        )
         await self.outbox.add(
             session,
             self.settings.topic_audit,
             proxy.patient_person_key,
-            proxy_audit(proxy, "issuance_request", "denied", f"rejected: {reason}"),
+            proxy_audit(proxy, "issuance_request", decision="denied", reason=f"rejected: {reason}"),
         )
         return proxy
