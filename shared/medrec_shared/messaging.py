@@ -95,8 +95,7 @@ def announce(session: AsyncSession, topic: str, key: str | uuid.UUID, event: Eve
     """The one way service code emits an event: it joins the unit of work that opened `session`
     (`Transactions.begin()`, the request's `DbSession`, a consumer's event transaction), and
     every event announced in it is written to the outbox with one statement just before the
-    commit. A rollback drops them with the state change they announce. (`Outbox.add`, writing
-    one at once, stays for the services that do not announce yet.)"""
+    commit. A rollback drops them with the state change they announce."""
     outbox = session.info.get(_OUTBOX)
     if not isinstance(outbox, Outbox):
         raise RuntimeError("announced in a session that no unit of work opened")
@@ -156,20 +155,6 @@ class Outbox:
             return
         rows = [self._row(a.topic, a.key, a.event) for a in announcements]
         await session.execute(self._insert, rows)
-
-    async def add(
-        self, session: AsyncSession, topic: str, key: str | uuid.UUID, data: EventData
-    ) -> Envelope:
-        self.check(data)
-        envelope = Envelope.wrap(self.producer, data)
-        row = {
-            "event_id": envelope.event_id,
-            "topic": topic,
-            "key": str(key),
-            "envelope": envelope.model_dump(mode="json"),
-        }
-        await session.execute(self._insert, row)
-        return envelope
 
 
 def kafka_headers(envelope: Envelope) -> list[tuple[str, bytes]]:

@@ -69,11 +69,12 @@ async def consumer_task(
     name: str,
     handlers: dict[str, Handler],
     *,
+    outbox: Outbox,
     prefetch: Prefetch | None = None,
-    outbox: Outbox | None = None,
 ) -> Task:
     """A consumer named `name` in the inbox, reading the topics `CONSUMES[name]` names, and the
-    retries of its dead letters that operators ask for. Its Kafka group is `name` too unless the
+    retries of its dead letters that operators ask for. What the handlers announce goes to
+    `outbox`, in the event's own transaction. Its Kafka group is `name` too unless the
     settings name another (`kafka_consumer_group`)."""
     group = consumer_group(name, settings.kafka_consumer_group)
     topic_names = {setting: getattr(settings, setting) for setting in TOPIC_SETTINGS}

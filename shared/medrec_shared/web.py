@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -194,13 +194,3 @@ async def _outbox(request: Request) -> Outbox:
 
 
 AppOutbox = Annotated[Outbox, Depends(_outbox)]
-
-
-def from_state(name: str) -> Callable[[Request], Any]:
-    """Transitional (#26): a dependency on what an app factory put in `app.state` by name.
-    Goes once every service reaches its components through `medrec_shared.components`."""
-
-    async def dependency(request: Request) -> Any:  # async: no thread hop (see `_now`)
-        return getattr(request.app.state, name)
-
-    return dependency

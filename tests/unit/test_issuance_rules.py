@@ -225,7 +225,6 @@ async def refused_request(
     try:
         service = issuances.Issuances(
             settings=parts.settings,
-            outbox=parts.outbox,
             clock=StillClock(),
             vault=parts.vault,
             catalog=catalog,

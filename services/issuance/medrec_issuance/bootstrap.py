@@ -115,7 +115,6 @@ def build(
     identity = IdentityClient(ServiceClient(settings.identity_url, timeout=10.0))
     issuances = Issuances(
         settings=settings,
-        outbox=outbox,
         clock=clock,
         vault=vault,
         catalog=catalog,
@@ -144,7 +143,6 @@ def build(
         issuances=issuances,
         proxies=ProxyRequests(
             settings=settings,
-            outbox=outbox,
             clock=clock,
             vault=vault,
             catalog=catalog,

@@ -33,7 +33,6 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         ingest=components.ingest,
         vault=components.vault,
         issuer=issuer,
-        outbox=components.outbox,
         clock=components.clock,
         renderers=renderers,
     )
@@ -54,6 +53,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordDestroyed": on_record_destroyed(fulfilment),
             "RecordUnlinked": on_record_unlinked(fulfilment),
         },
+        outbox=components.outbox,  # what the handlers announce
     )
     return {
         "outbox-relay": relay_task(

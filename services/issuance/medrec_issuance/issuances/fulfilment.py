@@ -43,7 +43,7 @@ from medrec_shared.clock import Clock
 from medrec_shared.contracts import CatalogedRecord
 from medrec_shared.events import IssuanceFailed, IssuanceReady
 from medrec_shared.logs import get_logger
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.vault import StoredContent, Vault
 
 log = get_logger(__name__)
@@ -81,7 +81,6 @@ class Fulfilment:
     ingest: IngestClient
     vault: Vault
     issuer: IssuerPem
-    outbox: Outbox
     clock: Clock
     renderers: Renderers  # the confined children, one kept ready ahead of the next copy
 
@@ -195,7 +194,7 @@ class Fulfilment:
         issuance.institutions = made.institutions
         issuance.ready_at = made.issued_at
         issuance.expires_at = made.issued_at + timedelta(days=self.settings.copy_valid_days)
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_issuance,
             issuance.issuance_id,
@@ -207,7 +206,7 @@ class Fulfilment:
     async def fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:
         """The copy will not be made: `reason` is what the citizen reads."""
         issuance.status, issuance.failure_reason = IssuanceStatus.failed, reason
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_issuance,
             issuance.issuance_id,

@@ -25,7 +25,7 @@ from medrec_shared.clock import Clock
 from medrec_shared.contracts import CatalogedRecord
 from medrec_shared.events import AccessRecorded, IssuanceRequested
 from medrec_shared.ids import new_id
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Gone, NotFound, Problem, Unauthorized
 from medrec_shared.vault import Vault
 
@@ -101,14 +101,12 @@ class Issuances:
         self,
         *,
         settings: IssuanceSettings,
-        outbox: Outbox,
         clock: Clock,
         vault: Vault,
         catalog: RecordLookup,
         identity: SubjectNames,
     ) -> None:
         self.settings = settings
-        self.outbox = outbox
         self.clock = clock
         self.vault = vault
         self.catalog = catalog
@@ -136,14 +134,14 @@ class Issuances:
             created_at=now,
         )
         await IssuanceRepository(session).add(issuance)
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_issuance,
             issuance.issuance_id,
             IssuanceRequested(issuance_id=issuance.issuance_id, record_count=len(new.record_ids)),
         )
         audit = audit.model_copy(update={"resource_id": str(issuance.issuance_id)})
-        await self.outbox.add(session, self.settings.topic_audit, new.subject_person_key, audit)
+        announce(session, self.settings.topic_audit, new.subject_person_key, audit)
         return issuance
 
     async def request(
@@ -186,7 +184,7 @@ class Issuances:
         issuance = await issuance_of(session, principal, issuance_id)
         check_downloadable(issuance, self.clock.now())
         assert issuance.object_key and issuance.kek_id and issuance.wrapped_dek
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_audit,
             issuance.subject_person_key,

@@ -52,7 +52,7 @@ from medrec_shared.crypto import Keyring, blind_index, seal, unseal
 from medrec_shared.events import AccessRecorded
 from medrec_shared.ids import new_id
 from medrec_shared.linkage import normalise_name
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.pages import Page, page_of
 from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from medrec_shared.rrn import parse_rrn
@@ -248,7 +248,6 @@ class ProxyRequests:
         self,
         *,
         settings: IssuanceSettings,
-        outbox: Outbox,
         clock: Clock,
         vault: Vault,
         catalog: CatalogClient,
@@ -256,7 +255,6 @@ class ProxyRequests:
         issuances: Issuances,
     ) -> None:
         self.settings = settings
-        self.outbox = outbox
         self.clock = clock
         self.vault = vault
         self.catalog = catalog
@@ -319,7 +317,7 @@ class ProxyRequests:
             decision="allowed",
             reason=f"Art. 21 request as {body.relation}",
         )
-        await self.outbox.add(session, self.settings.topic_audit, patient_key, audit)
+        announce(session, self.settings.topic_audit, patient_key, audit)
         return proxy
 
     async def held_records(
@@ -343,7 +341,7 @@ class ProxyRequests:
         patient = typed_patient(self.vault.keyring, proxy)
         _, names = await self.held_records(proxy)
         held = held_names(names, patient["name"])
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_audit,
             proxy.patient_person_key,
@@ -384,9 +382,7 @@ class ProxyRequests:
         if not matching:
             said = f"{APPROVED_WITH_NOTHING_TO_COPY}: {reason}"
             audit = proxy_audit(proxy, "issuance_request", decision="allowed", reason=said)
-            await self.outbox.add(
-                session, self.settings.topic_audit, proxy.patient_person_key, audit
-            )
+            announce(session, self.settings.topic_audit, proxy.patient_person_key, audit)
             return proxy
         issuance = await self.issuances.start(
             session,
@@ -409,7 +405,7 @@ class ProxyRequests:
             reason=reason,
             now=self.clock.now(),
         )
-        await self.outbox.add(
+        announce(
             session,
             self.settings.topic_audit,
             proxy.patient_person_key,
