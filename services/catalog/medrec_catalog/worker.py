@@ -21,6 +21,7 @@ from medrec_shared.runtime import (
     open_producer,
     relay_task,
 )
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.worker import Task, every
 
 
@@ -59,8 +60,9 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordWithdrawn": on_record_gone,
         },
         prefetch=metadata.prefetch,
+        rules=EVENT_RULES,
     )
-    outbox = Outbox(messaging.outbox, "catalog")
+    outbox = Outbox(messaging.outbox, "catalog", rules=EVENT_RULES)
     transactions = Transactions.of(db)
 
     async def retention_sweep(stop: asyncio.Event) -> None:

@@ -22,9 +22,11 @@ from medrec_shared.clock import build_clock
 from medrec_shared.components import Components
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database, Transactions
+from medrec_shared.guardianship import check_guardian_token
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
 from medrec_shared.ratelimit import RateLimiter
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.web import create_base_app, dependency_checks, health_router
 
 log = get_logger(__name__)
@@ -78,8 +80,8 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         settings=settings,
         clock=clock,
         db=db,
-        outbox=Outbox(messaging.outbox, "identity"),
-        token_verifier=token_verifier(settings),
+        outbox=Outbox(messaging.outbox, "identity", rules=EVENT_RULES),
+        token_verifier=token_verifier(settings, checks=(check_guardian_token,)),
     )
     app = create_base_app(
         components,

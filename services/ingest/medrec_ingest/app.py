@@ -23,8 +23,10 @@ from medrec_shared.clock import build_clock
 from medrec_shared.components import Components
 from medrec_shared.db import Database
 from medrec_shared.deadletters.endpoints import dead_letter_router
+from medrec_shared.guardianship import check_guardian_token
 from medrec_shared.messaging import Outbox
 from medrec_shared.storage import ObjectStore
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.vault import Vault
 from medrec_shared.web import create_base_app, dependency_checks, health_router
 
@@ -102,8 +104,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         settings=settings,
         clock=build_clock(settings.clock_file),
         db=db,
-        outbox=Outbox(messaging.outbox, "ingest"),
-        token_verifier=token_verifier(settings),
+        outbox=Outbox(messaging.outbox, "ingest", rules=EVENT_RULES),
+        token_verifier=token_verifier(settings, checks=(check_guardian_token,)),
     )
     app = create_base_app(
         components,

@@ -18,6 +18,7 @@ from medrec_shared.runtime import (
     open_producer,
     relay_task,
 )
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.worker import Task, every
 
 
@@ -26,7 +27,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     db = await open_database(stack, settings)
     producer = await open_producer(stack, settings, "ingest")
     vault = build_vault(settings)
-    outbox = Outbox(messaging.outbox, "ingest")
+    outbox = Outbox(messaging.outbox, "ingest", rules=EVENT_RULES)
     clock = build_clock(settings.clock_file)
     events = await consumer_task(
         stack,
@@ -39,6 +40,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordLinked": on_record_linked,
             "RecordUnlinked": on_record_unlinked,
         },
+        rules=EVENT_RULES,
     )
 
     async def release_sweep(stop: asyncio.Event) -> None:

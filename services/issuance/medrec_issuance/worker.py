@@ -24,6 +24,7 @@ from medrec_shared.runtime import (
     open_producer,
     relay_task,
 )
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.vault import Vault
 from medrec_shared.worker import Task
 
@@ -52,7 +53,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         IngestPort(ingest),
         vault,
         IssuerPem(key_pem, cert_pem),
-        Outbox(messaging.outbox, "issuance"),
+        Outbox(messaging.outbox, "issuance", rules=EVENT_RULES),
         build_clock(settings.clock_file),
         renderers,
     )
@@ -67,6 +68,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordDestroyed": on_record_destroyed(fulfilment),
             "RecordUnlinked": on_record_unlinked(fulfilment),
         },
+        rules=EVENT_RULES,
     )
     return {
         "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),

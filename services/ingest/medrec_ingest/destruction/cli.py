@@ -22,6 +22,7 @@ from medrec_shared.clock import build_clock, korean_date
 from medrec_shared.commands import settings_or_exit
 from medrec_shared.db import Database, Transactions
 from medrec_shared.messaging import Outbox
+from medrec_shared.topics import EVENT_RULES
 
 PREFIX = "MEDREC_INGEST_"
 
@@ -59,7 +60,7 @@ def reapply(
             return await reapply_destructions(
                 Transactions.of(db),
                 build_vault(settings),
-                Outbox(messaging.outbox, "ingest"),
+                Outbox(messaging.outbox, "ingest", rules=EVENT_RULES),
                 settings,
                 since.date(),
                 korean_date(build_clock(settings.clock_file).now()),

@@ -18,6 +18,7 @@ from medrec_ingest.settings import ContentKeySettings
 from medrec_shared.commands import settings_or_exit
 from medrec_shared.db import Database, Transactions
 from medrec_shared.messaging import Outbox
+from medrec_shared.topics import EVENT_RULES
 
 PREFIX = "MEDREC_INGEST_"
 
@@ -59,7 +60,7 @@ def backfill(
         try:
             return await backfill_match_keys(
                 Transactions.of(db),
-                Outbox(messaging.outbox, "ingest"),
+                Outbox(messaging.outbox, "ingest", rules=EVENT_RULES),
                 settings.topic_record,
                 keyring,
                 index_key,
