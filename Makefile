@@ -61,6 +61,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared devstack services portal transfer
+	$(BIN)/lint-imports
 	for package in $(WORKSPACE_PACKAGES); do (cd $$package && $(CURDIR)/$(BIN)/deptry .) || exit 1; done
 	$(BIN)/deptry .
 
