@@ -4,25 +4,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from medrec_portal.backends import Backends
 from medrec_portal.bodies import FORM_MAX_BYTES, body_limits, refuse_too_large
+from medrec_portal.bootstrap import build, install
 from medrec_portal.pages import account, children, copies, proxy, public, records, signin
 from medrec_portal.security import PortalHeadersMiddleware
 from medrec_portal.sessions.purge import purge_forever
-from medrec_portal.sessions.service import SessionIds, SessionStore
 from medrec_portal.settings import PortalSettings
 from medrec_portal.web import install_error_pages, require_csrf
 from medrec_shared.bodylimits import BodyLimitMiddleware
-from medrec_shared.clock import build_clock
-from medrec_shared.crypto import LocalKeyring
-from medrec_shared.db import Database, Transactions
 from medrec_shared.web import RequestContextMiddleware
 
 HERE = Path(__file__).resolve().parent
@@ -35,11 +30,13 @@ ASSETS = {
 
 
 def create_app(settings: PortalSettings) -> FastAPI:
+    components = build(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         purging = asyncio.create_task(
             purge_forever(
-                Transactions.of(app.state.db), app.state.clock, settings.session_purge_seconds
+                components.transactions, components.clock, settings.session_purge_seconds
             ),
             name="session-purge",
         )
@@ -47,8 +44,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
         purging.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await purging
-        await app.state.backends.close()
-        await app.state.db.dispose()
+        await components.aclose()
 
     app = FastAPI(
         title="medrec portal",
@@ -58,27 +54,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(require_csrf)],
     )
-    app.state.settings = settings
-    app.state.clock = build_clock(settings.clock_file)
-    app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-    # Session ids are tagged with the CSRF key (under a label of their own): no other secret
-    # to deploy, and ids and tokens stay apart.
-    session_ids = SessionIds(settings.csrf_key.get_secret_value().encode())
-    app.state.sessions = SessionStore(
-        LocalKeyring.from_spec(
-            settings.session_keys.get_secret_value(), settings.session_key_active
-        ),
-        timedelta(seconds=settings.session_idle_seconds),
-        session_ids,
-    )
-    app.state.backends = Backends(
-        {
-            "identity": settings.identity_url,
-            "catalog": settings.catalog_url,
-            "issuance": settings.issuance_url,
-        },
-        settings.api_timeout_seconds,
-    )
+    install(app, components)
     # The last added runs first: bodies are bounded inside the headers' middleware, so that a
     # refused body's page carries the headers and the session cookie too.
     app.add_middleware(
@@ -90,7 +66,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.add_middleware(
         PortalHeadersMiddleware,
         cookie_name=settings.session_cookie_name,
-        session_ids=session_ids,
+        session_ids=components.sessions.ids,
         secure=settings.cookie_secure,
         max_age=settings.session_idle_seconds,
         form_action_origins=settings.form_action_origins,
@@ -105,7 +81,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         try:
-            await app.state.db.ping()
+            await components.db.ping()
         except Exception:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})

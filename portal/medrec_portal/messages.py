@@ -3,7 +3,7 @@
 A problem type without a sentence here gets the general one: a page never shows raw JSON, a
 status line in English, or a stack trace."""
 
-from medrec_portal.backends import ApiProblem
+from medrec_portal.clients.http import ApiProblem
 
 PROBLEMS: dict[str, str] = {
     "validation": "입력한 내용을 확인해 주세요.",

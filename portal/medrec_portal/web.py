@@ -2,9 +2,10 @@
 CSRF check of every form (before its body is parsed when it carries files), the templates, and
 the pages for problems (Korean, never JSON).
 
-The request owns the unit of work (medrec_shared.db.DbSession): a page that changes its session
-calls `page.save()`, committed before the answer goes out."""
+The request owns the unit of work (`PortalDb`, as medrec_shared.db.DbSession is for the APIs): a
+page that changes its session calls `page.save()`, committed before the answer goes out."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medrec_portal import messages
-from medrec_portal.backends import CLIENT_ADDRESS, ApiProblem, Backends
+from medrec_portal.bootstrap import PortalComponents, components_of
+from medrec_portal.clients.catalog import CatalogClient
+from medrec_portal.clients.http import CLIENT_ADDRESS, ApiProblem
+from medrec_portal.clients.identity import IdentityClient
+from medrec_portal.clients.issuance import IssuanceClient
 from medrec_portal.sessions.service import SessionData, SessionStore, csrf_token, csrf_valid
 from medrec_portal.settings import PortalSettings
 from medrec_shared.clock import Clock
-from medrec_shared.db import DbSession
 from medrec_shared.logs import get_logger
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -72,10 +76,31 @@ class Page:
     request: Request
     db: AsyncSession
     data: SessionData
-    settings: PortalSettings
-    store: SessionStore
-    backends: Backends
-    clock: Clock
+    components: PortalComponents
+
+    @property
+    def settings(self) -> PortalSettings:
+        return self.components.settings
+
+    @property
+    def store(self) -> SessionStore:
+        return self.components.sessions
+
+    @property
+    def clock(self) -> Clock:
+        return self.components.clock
+
+    @property
+    def identity(self) -> IdentityClient:
+        return self.components.clients.identity
+
+    @property
+    def catalog(self) -> CatalogClient:
+        return self.components.clients.catalog
+
+    @property
+    def issuance(self) -> IssuanceClient:
+        return self.components.clients.issuance
 
     @property
     def session_id(self) -> str:
@@ -117,13 +142,21 @@ class Page:
         )
 
 
-async def _page(request: Request, db: DbSession) -> Page:
-    app = request.app
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with components_of(request).db.sessions() as session, session.begin():
+        yield session
+
+
+# Committed when the page returns and before the answer is sent (scope="function"); rolled back
+# on a problem.
+PortalDb = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _page(request: Request, db: PortalDb) -> Page:
+    components = components_of(request)
     CLIENT_ADDRESS.set(request.client.host if request.client else None)
-    store: SessionStore = app.state.sessions
-    clock: Clock = app.state.clock
-    data = await store.load(db, request.state.portal_sid, clock.now())
-    return Page(request, db, data, app.state.settings, store, app.state.backends, clock)
+    data = await components.sessions.load(db, request.state.portal_sid, components.clock.now())
+    return Page(request, db, data, components)
 
 
 PageDep = Annotated[Page, Depends(_page)]
@@ -137,7 +170,7 @@ async def require_csrf(request: Request) -> None:
     small (64 KiB, medrec_portal.bodies) and read here for its hidden field."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    settings: PortalSettings = request.app.state.settings
+    settings = components_of(request).settings
     if _with_files(request):
         presented: object = request.query_params.get("csrf_token")
     else:
@@ -159,8 +192,8 @@ def _with_files(request: Request) -> bool:
 
 def bare_page(request: Request, code: int, message: str) -> HTMLResponse:
     """A problem page outside any session (the database may be what failed)."""
-    settings: PortalSettings = request.app.state.settings
-    store: SessionStore = request.app.state.sessions
+    components = components_of(request)
+    settings, store = components.settings, components.sessions
     sid = getattr(request.state, "portal_sid", "") or store.ids.new()
     return TEMPLATES.TemplateResponse(
         request,

@@ -65,5 +65,9 @@ def korean_today() -> date:
 
 
 def korean_date(instant: datetime) -> date:
-    """The calendar day in Korea at that instant: dates in records are Korean dates."""
+    """The calendar day in Seoul at that instant, the one "day in Korea" every rule uses (dates in
+    records, retention, the guardianship rule's day). The instant must carry a time zone: a naive
+    one would be read in the machine's zone."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("the instant must be timezone-aware")
     return instant.astimezone(KST).date()

@@ -38,7 +38,7 @@ class Components:
     def transactions(self) -> Transactions:
         from medrec_shared.db import Transactions
 
-        return Transactions.of(self.db)
+        return Transactions.of(self.db, self.outbox)
 
     async def aclose(self) -> None:
         """Releases what the container opened; a service that opens more extends this."""

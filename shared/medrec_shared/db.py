@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from medrec_shared.components import components_of
+from medrec_shared.messaging import Outbox, open_unit, write_announcements
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,11 +73,15 @@ class Repository:
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with components_of(request).db.sessions() as session, session.begin():
+    components = components_of(request)
+    async with components.db.sessions() as session, session.begin():
+        open_unit(session, components.outbox)
         yield session
+        await write_announcements(session)  # what the request announced, before the commit
 
 
-# The request owns the transaction: committed when the endpoint returns and before the response
+# The request owns the transaction (its unit of work: what it announces is written to the outbox
+# just before the commit): committed when the endpoint returns and before the response
 # is sent (scope="function"), so a client never sees a success that was not committed; rolled
 # back on a problem.
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
@@ -86,19 +91,26 @@ class Transactions:
     """The unit of work of code that needs several short transactions (a batch deposit, a sweep,
     a re-wrap job): each `begin()` is one transaction, committed when its block ends and rolled
     back if it raises. A function that takes a `Transactions` says so in its signature; one that
-    takes a session never commits."""
+    takes a session never commits. What is announced in a transaction (`messaging.announce`) is
+    written to `outbox` just before its commit; without an outbox, nothing may be announced."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox | None = None
+    ) -> None:
         self._sessions = sessions
+        self._outbox = outbox
 
     @classmethod
-    def of(cls, database: Database) -> "Transactions":
-        return cls(database.sessions)
+    def of(cls, database: Database, outbox: Outbox | None = None) -> "Transactions":
+        return cls(database.sessions, outbox)
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session, session.begin():
+            if self._outbox is not None:
+                open_unit(session, self._outbox)
             yield session
+            await write_announcements(session)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

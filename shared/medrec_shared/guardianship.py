@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from medrec_shared.clock import KST
+from medrec_shared.clock import KST, korean_date
 from medrec_shared.problems import Forbidden, Problem
 
 if TYPE_CHECKING:
@@ -60,7 +60,6 @@ __all__ = [
     "limit_on",
     "next_midnight",
     "refusal_problem",
-    "seoul_day",
 ]
 
 SEOUL = KST  # Korea's time zone is defined once, in the clock port (it says why Asia/Seoul)
@@ -151,16 +150,9 @@ def refusal_problem(reason: Refusal, detail: str | None = None) -> Problem:
 # -- the rule ----------------------------------------------------------------------------------
 
 
-def seoul_day(now: datetime) -> date:
-    """The calendar day in Seoul at instant `now` (which must carry a time zone)."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(SEOUL).date()
-
-
 def next_midnight(now: datetime) -> datetime:
     """The next midnight in Seoul after `now`, as an aware datetime."""
-    tomorrow = seoul_day(now) + timedelta(days=1)
+    tomorrow = korean_date(now) + timedelta(days=1)
     return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=SEOUL)
 
 
@@ -191,7 +183,7 @@ def decide(
     `parental_authority` matters for parents only; a court-appointed guardian needs none.
     The relationship is checked before the age, so the reason names the first failing condition.
     """
-    day = seoul_day(now)
+    day = korean_date(now)
     age = age_on(child_birth_date, day)
     limit = limit_on(day)
     reason: Refusal | None = None
@@ -227,7 +219,7 @@ def guardian_token_decision(claims: Mapping[str, Any], now: datetime) -> Decisio
     act = claims.get("act")
     if not act:
         return None
-    day = seoul_day(now)
+    day = korean_date(now)
     try:
         born = date.fromisoformat(str(claims[CLAIM_SUBJECT_BIRTH_DATE]))
         relation = claims[CLAIM_RELATION]

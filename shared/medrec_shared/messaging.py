@@ -78,9 +78,54 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     return MessagingTables(outbox, inbox)
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """An event for `topic`, keyed by `key` (its partition: one owner's events stay in order)."""
+
+    topic: str
+    key: str
+    event: EventData
+
+
+_OUTBOX = "medrec.outbox"  # session.info: the outbox of the unit of work that opened the session
+_ANNOUNCED = "medrec.announced"  # session.info: what was announced in it, not yet written
+
+
+def announce(session: AsyncSession, topic: str, key: str | uuid.UUID, event: EventData) -> None:
+    """The one way service code emits an event: it joins the unit of work that opened `session`
+    (`Transactions.begin()`, the request's `DbSession`, a consumer's event transaction), and
+    every event announced in it is written to the outbox with one statement just before the
+    commit. A rollback drops them with the state change they announce. (`Outbox.add`, writing
+    one at once, stays for the services that do not announce yet.)"""
+    outbox = session.info.get(_OUTBOX)
+    if not isinstance(outbox, Outbox):
+        raise RuntimeError("announced in a session that no unit of work opened")
+    outbox.check(event)  # refused here, where it was announced
+    session.info[_ANNOUNCED].append(Announcement(topic, str(key), event))
+
+
+def open_unit(session: AsyncSession, outbox: "Outbox") -> None:
+    """Makes `session` a unit of work whose announcements go to `outbox` (see `announce`)."""
+    session.info[_OUTBOX] = outbox
+    session.info[_ANNOUNCED] = []
+
+
+async def write_announcements(session: AsyncSession) -> None:
+    """Writes what was announced in `session` so far to its outbox, in one statement. Its unit
+    of work calls this just before the commit; a caller may call it earlier, to have the rows
+    written before it takes a lock that others wait for."""
+    pending: list[Announcement] = session.info.get(_ANNOUNCED) or []
+    if not pending:
+        return
+    session.info[_ANNOUNCED] = []
+    outbox: Outbox = session.info[_OUTBOX]
+    await outbox.add_many(session, pending)
+
+
 class Outbox:
     """Writes events in the caller's transaction, beside the state change they announce, each
-    one its producer owns (`rules`: medrec_shared.topics.EVENT_RULES)."""
+    one its producer owns (`rules`: medrec_shared.topics.EVENT_RULES). Service code announces
+    them (`announce`); its unit of work writes them here with `add_many`."""
 
     def __init__(self, table: Table, producer: str, *, rules: EventRules) -> None:
         self.table = table
@@ -90,11 +135,33 @@ class Outbox:
         # event was 8% of catalog's CPU on a person's record list (py-spy).
         self._insert = insert(table)
 
+    def check(self, data: EventData) -> None:
+        """Refuses an event this producer does not own (`rules`): its consumers would refuse it."""
+        if not self.rules.owns(self.producer, data.type):
+            raise ValueError(f"{self.producer} does not own {data.type}")
+
+    def _row(self, topic: str, key: str | uuid.UUID, data: EventData) -> dict[str, Any]:
+        self.check(data)
+        envelope = Envelope.wrap(self.producer, data)
+        return {
+            "event_id": envelope.event_id,
+            "topic": topic,
+            "key": str(key),
+            "envelope": envelope.model_dump(mode="json"),
+        }
+
+    async def add_many(self, session: AsyncSession, announcements: Sequence[Announcement]) -> None:
+        """Several events in one statement, in the caller's transaction, each checked as `add`
+        checks one."""
+        if not announcements:
+            return
+        rows = [self._row(a.topic, a.key, a.event) for a in announcements]
+        await session.execute(self._insert, rows)
+
     async def add(
         self, session: AsyncSession, topic: str, key: str | uuid.UUID, data: EventData
     ) -> Envelope:
-        if not self.rules.owns(self.producer, data.type):  # its consumers would refuse it
-            raise ValueError(f"{self.producer} does not own {data.type}")
+        self.check(data)
         envelope = Envelope.wrap(self.producer, data)
         row = {
             "event_id": envelope.event_id,
@@ -211,9 +278,11 @@ class InboxConsumer:
         max_attempts: int = 5,
         alert_after: int = 5,
         prefetch: Prefetch | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.name = name
         self.prefetch = prefetch
+        self.outbox = outbox  # where the handlers' announcements go (`announce`)
         self.sessions = sessions
         self.inbox = inbox
         self.consumer = consumer
@@ -243,7 +312,10 @@ class InboxConsumer:
             )
             if claimed.first() is None:
                 return "duplicate"
+            if self.outbox is not None:
+                open_unit(session, self.outbox)
             await handler(session, envelope)
+            await write_announcements(session)
         return "applied"
 
     async def _deliver(self, message: ConsumerRecord[Any, Any], stop: asyncio.Event) -> None:

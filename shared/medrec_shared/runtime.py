@@ -17,6 +17,7 @@ from medrec_shared.messaging import (
     Handler,
     InboxConsumer,
     MessagingTables,
+    Outbox,
     OutboxRelay,
     Prefetch,
     new_consumer,
@@ -71,6 +72,7 @@ async def consumer_task(
     *,
     rules: EventRules,
     prefetch: Prefetch | None = None,
+    outbox: Outbox | None = None,
 ) -> Task:
     """A consumer named `name` in the inbox, reading the topics `rules.consumes[name]` names
     and refusing what `rules` refuse (medrec_shared.topics.EVENT_RULES), and the retries of its
@@ -93,6 +95,7 @@ async def consumer_task(
         rules=rules,
         max_attempts=settings.consumer_max_attempts,
         prefetch=prefetch,
+        outbox=outbox,
     )
     retries = DeadLetterRetries(inbox)
 

@@ -11,6 +11,7 @@ from functools import cache
 import pytest
 from fpdf import FPDF
 from PIL import Image
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 
 from medrec_issuance.documents import (
@@ -345,6 +346,16 @@ def test_signature_validates() -> None:
     check = verify_pdf(signed(), cert_pem)
     assert check.intact and check.valid
     assert check.signed_by == "medrec issuance (local)"
+
+
+def test_the_signing_time_is_the_one_given_not_the_wall_clocks() -> None:
+    key_pem, cert_pem = issuer()
+    at = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)  # a clock moved on, as in the local stack
+    pdf = sign_pdf(rendered().pdf, IssuerSigner.from_pem(key_pem, cert_pem), signing_time=at)
+    (signature,) = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+    assert signature.self_reported_timestamp == at
+    check = verify_pdf(pdf, cert_pem)
+    assert check.intact and check.valid
 
 
 def test_one_byte_changed_in_signed_range_fails() -> None:

@@ -26,7 +26,14 @@ NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
 
 
 async def test_a_client_authenticates_with_its_secret_only() -> None:
-    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    registered = new_client(
+        "vendor",
+        codes=[],
+        scopes=["transfer:write"],
+        client_id="c_1",
+        secret=SECRET,
+        created_at=NOW,
+    )
     assert await authenticated(registered, SECRET) is registered
     assert registered.secret_hash != SECRET.encode()
     with pytest.raises(InvalidClient):
@@ -36,7 +43,14 @@ async def test_a_client_authenticates_with_its_secret_only() -> None:
 
 
 async def test_a_revoked_client_does_not_authenticate() -> None:
-    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    registered = new_client(
+        "vendor",
+        codes=[],
+        scopes=["transfer:write"],
+        client_id="c_1",
+        secret=SECRET,
+        created_at=NOW,
+    )
     registered.revoked_at = NOW
     with pytest.raises(InvalidClient):
         await authenticated(registered, SECRET)
@@ -62,7 +76,14 @@ async def test_an_unknown_client_costs_as_much_work_as_a_wrong_secret(
 ) -> None:
     """No timing oracle for which client ids exist: an unknown id is hashed against a dummy,
     with the same scrypt cost as a known one."""
-    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    registered = new_client(
+        "vendor",
+        codes=[],
+        scopes=["transfer:write"],
+        client_id="c_1",
+        secret=SECRET,
+        created_at=NOW,
+    )
     scrypt_calls.clear()  # registering hashed the secret once
     with pytest.raises(InvalidClient):
         await authenticated(registered, "wrong")
@@ -78,7 +99,14 @@ async def test_secrets_are_checked_off_the_event_loop(
     scrypt_calls: list[tuple[int, int, int, int, int]],
 ) -> None:
     """scrypt takes tens of milliseconds of CPU: it runs on a worker thread, never on the loop."""
-    registered = new_client("vendor", [], ["transfer:write"], "c_1", SECRET)
+    registered = new_client(
+        "vendor",
+        codes=[],
+        scopes=["transfer:write"],
+        client_id="c_1",
+        secret=SECRET,
+        created_at=NOW,
+    )
     scrypt_calls.clear()
     await authenticated(registered, SECRET)
     with pytest.raises(InvalidClient):
@@ -89,7 +117,14 @@ async def test_secrets_are_checked_off_the_event_loop(
 
 
 def test_a_client_gets_the_scopes_it_asks_for_within_its_own() -> None:
-    registered = new_client("svc", [], ["catalog:read", "metadata:read"], "c_1", SECRET)
+    registered = new_client(
+        "svc",
+        codes=[],
+        scopes=["catalog:read", "metadata:read"],
+        client_id="c_1",
+        secret=SECRET,
+        created_at=NOW,
+    )
     assert granted_scopes(registered, None) == {"catalog:read", "metadata:read"}
     assert granted_scopes(registered, "metadata:read") == {"metadata:read"}
     with pytest.raises(InvalidScope):
@@ -97,7 +132,9 @@ def test_a_client_gets_the_scopes_it_asks_for_within_its_own() -> None:
 
 
 async def test_the_operator_secret_rotates_only_when_it_changed() -> None:
-    operator = new_client("operator", [], ["admin"], "operator", SECRET)
+    operator = new_client(
+        "operator", codes=[], scopes=["admin"], client_id="operator", secret=SECRET, created_at=NOW
+    )
     assert not rotate_secret(operator, SECRET)
     assert rotate_secret(operator, "another-secret")
     assert await authenticated(operator, "another-secret") is operator

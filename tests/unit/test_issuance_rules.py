@@ -2,13 +2,14 @@
 copy may be downloaded, what the public check calls authentic, and how an operator reviews an
 Art. 21 request (each once, with the documents its relation needs)."""
 
+import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.access import (
     RequesterKey,
@@ -17,6 +18,7 @@ from medrec_issuance.access import (
     may_see_issuance,
     may_see_proxy_request,
 )
+from medrec_issuance.bootstrap import build
 from medrec_issuance.issuances import service as issuances
 from medrec_issuance.issuances.schemas import issuance_out
 from medrec_issuance.models import (
@@ -28,8 +30,11 @@ from medrec_issuance.models import (
     Relation,
 )
 from medrec_issuance.proxies import service as proxies
+from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.service import code_matches, was_issued
 from medrec_shared.auth import Principal
+from medrec_shared.clock import KST
+from medrec_shared.contracts import CatalogedRecord, InstitutionRef, RecordSummary
 from medrec_shared.pages import page_of
 from medrec_shared.problems import (
     Forbidden,
@@ -70,6 +75,7 @@ def issuance(
         object_key=f"copies/{subject}",
         kek_id="k1",
         wrapped_dek=b"dek",
+        created_at=NOW,
         expires_at=expires_at,
     )
 
@@ -87,24 +93,48 @@ def proxy_request(status: ProxyRequestStatus = ProxyRequestStatus.submitted) -> 
     )
 
 
+def summary(record_id: uuid.UUID | None = None) -> RecordSummary:
+    """A record as catalog lists it to issuance."""
+    day = NOW.date()
+    return RecordSummary(
+        record_id=record_id or uuid.uuid4(),
+        institution=InstitutionRef(code="12345678", name=None),
+        kind="medical_record",
+        specialty="medical",
+        title="경과기록",
+        department=None,
+        service_start=day,
+        service_end=day,
+        content_type="application/pdf",
+        size=1,
+        retention_until=day,
+        status="available",
+    )
+
+
+def cataloged(person_key: str | None) -> CatalogedRecord:
+    """A record as catalog describes it to issuance, whose it is."""
+    return CatalogedRecord(**summary().model_dump(), person_key=person_key, sha256="0" * 64)
+
+
 # --- who may see or copy what ---------------------------------------------------------------
 
 
 def test_a_citizen_may_copy_only_their_own_records() -> None:
     me = citizen(CHILD)
-    assert may_copy_record(me, {"record_id": "r", "person_key": "key-person-child"})
-    assert not may_copy_record(me, {"record_id": "r", "person_key": "key-person-stranger"})
+    assert may_copy_record(me, cataloged("key-person-child"))
+    assert not may_copy_record(me, cataloged("key-person-stranger"))
     assert not may_copy_record(me, None), "a record catalog does not know is nobody's"
 
 
 def test_without_a_person_key_no_record_may_be_copied() -> None:
     service_token = citizen("client-x", person_key=None)
-    assert not may_copy_record(service_token, {"person_key": None})
+    assert not may_copy_record(service_token, cataloged(None))
 
 
 def test_a_guardian_copies_the_childs_records_under_the_childs_key() -> None:
     acting = citizen(CHILD, actor=GUARDIAN, person_key="key-person-child")
-    assert may_copy_record(acting, {"person_key": "key-person-child"})
+    assert may_copy_record(acting, cataloged("key-person-child"))
 
 
 def test_only_the_requester_sees_an_issuance() -> None:
@@ -149,44 +179,70 @@ def test_only_the_submitter_acting_for_themselves_sees_a_proxy_request() -> None
 
 
 class Catalog:
-    """catalog's port as the rules see it: record metadata by id."""
+    """catalog as the rules see it (`issuances.service.RecordLookup`): metadata by id."""
 
-    def __init__(self, records: dict[uuid.UUID, dict[str, Any]]) -> None:
+    def __init__(self, records: dict[uuid.UUID, CatalogedRecord]) -> None:
         self.records = records
 
-    async def record(self, record_id: uuid.UUID) -> dict[str, Any] | None:
+    async def record(self, record_id: uuid.UUID) -> CatalogedRecord | None:
         return self.records.get(record_id)
 
 
 class NoIdentity:
+    """identity as the rules see it (`issuances.service.SubjectNames`), never asked here."""
+
     async def subject_name(self, bearer: str) -> str:
         raise AssertionError("a refused request never asks for the name")
+
+
+class StillClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+SECRET = "s" * 43
+SETTINGS = IssuanceSettings(
+    environment="local",
+    database_url="postgresql+asyncpg://medrec@127.0.0.1:1/medrec",
+    kafka_bootstrap_servers="127.0.0.1:1",
+    identity_url="http://127.0.0.1:1",
+    s3_url="http://127.0.0.1:1",
+    s3_access_key="medrec",
+    s3_secret_key=SECRET,
+    content_keys=f"kek-1:{base64.b64encode(bytes(32)).decode()}",
+    content_key_active="kek-1",
+    person_index_key=SECRET,
+    client_id="issuance",
+    client_secret=SECRET,
+)
 
 
 async def refused_request(
     principal: Principal, catalog: Catalog, record_ids: list[uuid.UUID]
 ) -> None:
-    # No session, outbox or settings: a refused request must not reach them. The ignores: the
-    # service takes the concrete HTTP ports and a session, none of which this rule may reach;
-    # they go when request_copy takes its collaborators as typed ports (issue #26 items 1-2).
-    await issuances.request_copy(
-        None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        catalog,  # type: ignore[arg-type]
-        NoIdentity(),  # type: ignore[arg-type]
-        principal,
-        "token",
-        record_ids,
-        None,
-        NOW,
-    )
+    # The service as the composition root builds it, with catalog and identity as the rules see
+    # them, and a session bound to no database: a refused request must not reach it.
+    parts = build(SETTINGS)
+    try:
+        service = issuances.Issuances(
+            settings=parts.settings,
+            outbox=parts.outbox,
+            clock=StillClock(),
+            vault=parts.vault,
+            catalog=catalog,
+            identity=NoIdentity(),
+        )
+        await service.request(
+            AsyncSession(), principal, bearer="token", record_ids=record_ids, purpose=None
+        )
+    finally:
+        await parts.aclose()
 
 
 async def test_a_request_naming_another_persons_record_is_not_found() -> None:
     mine, theirs = uuid.uuid4(), uuid.uuid4()
     catalog = Catalog(
-        {mine: {"person_key": "key-person-child"}, theirs: {"person_key": "key-person-stranger"}}
+        {mine: cataloged("key-person-child"), theirs: cataloged("key-person-stranger")}
     )
     with pytest.raises(NotFound) as refused:
         await refused_request(citizen(CHILD), catalog, [mine, theirs])
@@ -218,6 +274,31 @@ def test_an_expired_or_purged_copy_is_gone() -> None:
         issuances.check_downloadable(expired, NOW)
     with pytest.raises(Gone, match="retention"):
         issuances.check_downloadable(issuance(status=IssuanceStatus.purged), NOW)
+
+
+def test_a_ready_copy_past_its_expiry_reads_as_expired_from_its_expiry_instant_on() -> None:
+    # Moved from the portal's rules: the portal shows the status issuance answers.
+    expires = datetime(2026, 1, 1, tzinfo=KST)
+    ready = issuance(expires_at=expires)
+    assert issuance_out(ready, datetime(2025, 12, 31, tzinfo=KST)).status == "ready"
+    assert issuance_out(ready, datetime(2026, 1, 2, tzinfo=KST)).status == "expired"
+    purged = issuance(status=IssuanceStatus.purged, expires_at=expires)
+    assert issuance_out(purged, datetime(2026, 1, 2, tzinfo=KST)).status == "purged"
+    # One rule, one comparison: a copy expires AT its expires_at instant, for the status and
+    # for the download alike.
+    assert issuance_out(ready, expires - timedelta(microseconds=1)).status == "ready"
+    issuances.check_downloadable(ready, expires - timedelta(microseconds=1))
+    assert issuance_out(ready, expires).status == "expired"
+    with pytest.raises(Gone, match="expired"):
+        issuances.check_downloadable(ready, expires)
+
+
+def test_a_copy_being_rendered_reads_as_pending() -> None:
+    rendering = issuance(status=IssuanceStatus.rendering, expires_at=None)
+    assert issuance_out(rendering, NOW).status == "pending"
+    with pytest.raises(issuances.NotReady) as refused:
+        issuances.check_downloadable(rendering, NOW)
+    assert refused.value.detail == "The copy is pending."
 
 
 def test_issuance_numbers_and_codes_are_typed_by_hand() -> None:
@@ -289,7 +370,9 @@ def test_a_request_is_reviewed_once() -> None:
 def test_a_review_records_who_decided_when_and_why() -> None:
     request = proxy_request()
     operator = Principal(subject="operator-1", scopes=frozenset({"admin"}))
-    proxies.mark_reviewed(request, ProxyRequestStatus.rejected, operator, "서명 불일치", NOW)
+    proxies.mark_reviewed(
+        request, ProxyRequestStatus.rejected, operator=operator, reason="서명 불일치", now=NOW
+    )
     assert (request.status, request.reason) == (ProxyRequestStatus.rejected, "서명 불일치")
     assert (request.reviewed_by, request.reviewed_at) == ("operator-1", NOW)
     with pytest.raises(proxies.AlreadyReviewed):
@@ -299,10 +382,10 @@ def test_a_review_records_who_decided_when_and_why() -> None:
 def test_approval_issues_only_the_records_under_the_typed_name_to_the_requester() -> None:
     request = proxy_request()
     mine, misfiled, gone = (uuid.uuid4() for _ in range(3))
-    records = [{"record_id": str(r)} for r in (mine, misfiled, gone)]
+    records = [summary(r) for r in (mine, misfiled, gone)]
     names = {mine: "류 영수", misfiled: "최영식"}  # `gone`: destroyed since catalog listed it
     matching = proxies.records_under_name(records, names, "유영수")  # 두음법칙, spaces
-    assert matching == [{"record_id": str(mine)}]
+    assert matching == [records[0]]
     assert proxies.records_under_name(records, names, "홍길동") == []
     new = proxies.approved_issuance(request, "최영수", matching)
     assert (new.requester_subject, new.requester_actor) == ("person-spouse", None)
@@ -341,7 +424,7 @@ def test_my_issuances_keep_their_json_shape() -> None:
     rows = [issuance(), issuance(), issuance()]
     for row in rows:
         row.created_at = NOW
-    page = page_of(rows, 2, issuance_out, lambda i: str(i.issuance_id))
+    page = page_of(rows, 2, lambda i: issuance_out(i, NOW), lambda i: str(i.issuance_id))
     body = json.loads(page.model_dump_json())
     assert list(body) == ["items", "next_cursor"]
     assert body["next_cursor"] == str(rows[1].issuance_id)
@@ -359,6 +442,8 @@ def test_my_issuances_keep_their_json_shape() -> None:
         "expires_at",
     ]
     last = json.loads(
-        page_of(rows, 3, issuance_out, lambda i: str(i.issuance_id)).model_dump_json()
+        page_of(
+            rows, 3, lambda i: issuance_out(i, NOW), lambda i: str(i.issuance_id)
+        ).model_dump_json()
     )
     assert last["next_cursor"] is None

@@ -233,7 +233,9 @@ async def test_an_old_record_given_its_key_later_is_proposed_to_those_verified_b
 async def test_approval_links_the_record_closes_the_others_and_tells_the_person() -> None:
     store, record = await world()
     mine = candidate_of(store, "a")
-    decided, announced = await service.approve(store, mine.candidate_id, "확인", "op-1", NOW)
+    decided, announced = await service.approve(
+        store, mine.candidate_id, reason="확인", operator="op-1", now=NOW
+    )
     assert record.person_key == "a" * 64
     assert store.of(record) == {"a" * 64: "approved", "b" * 64: "closed"}
     assert (decided.reason, decided.decided_by, decided.decided_at) == ("확인", "op-1", NOW)
@@ -250,17 +252,19 @@ async def test_approval_links_the_record_closes_the_others_and_tells_the_person(
 async def test_a_decision_is_final() -> None:
     store, record = await world()
     mine, theirs = candidate_of(store, "a"), candidate_of(store, "b")
-    await service.approve(store, mine.candidate_id, "확인", "op-1", NOW)
+    await service.approve(store, mine.candidate_id, reason="확인", operator="op-1", now=NOW)
     for decide in (service.approve, service.reject):
         for candidate in (mine, theirs):
             with pytest.raises(AlreadyDecided):
-                await decide(store, candidate.candidate_id, "다시", "op-2", NOW)
+                await decide(store, candidate.candidate_id, reason="다시", operator="op-2", now=NOW)
     assert store.of(record) == {"a" * 64: "approved", "b" * 64: "closed"}
 
 
 async def test_rejection_keeps_the_record_unmatched() -> None:
     store, record = await world()
-    await service.reject(store, candidate_of(store, "a").candidate_id, "다른 사람", "op-1", NOW)
+    await service.reject(
+        store, candidate_of(store, "a").candidate_id, reason="다른 사람", operator="op-1", now=NOW
+    )
     assert record.person_key is None
     assert store.of(record) == {"a" * 64: "rejected", "b" * 64: "pending"}
     assert await service.propose_for_person(store, person("a"), NOW) == 0  # it stands
@@ -269,10 +273,12 @@ async def test_rejection_keeps_the_record_unmatched() -> None:
 async def test_no_such_candidate_and_a_record_gone_change_nothing() -> None:
     store, record = await world()
     with pytest.raises(NotFound):
-        await service.approve(store, uuid.uuid4(), "확인", "op-1", NOW)
+        await service.approve(store, uuid.uuid4(), reason="확인", operator="op-1", now=NOW)
     record.status = RecordStatus.destroyed
     with pytest.raises(RecordNotHeld):
-        await service.approve(store, candidate_of(store, "a").candidate_id, "확인", "op-1", NOW)
+        await service.approve(
+            store, candidate_of(store, "a").candidate_id, reason="확인", operator="op-1", now=NOW
+        )
     assert store.of(record) == {"a" * 64: "pending", "b" * 64: "pending"}
     assert record.person_key is None
 
@@ -280,9 +286,13 @@ async def test_no_such_candidate_and_a_record_gone_change_nothing() -> None:
 async def test_unlinking_withdraws_the_record_and_reopens_what_the_approval_closed() -> None:
     store, record = await world()
     with pytest.raises(NotLinked):
-        await service.unlink(store, record.record_id, "잘못", "op-1", NOW)
-    await service.approve(store, candidate_of(store, "a").candidate_id, "확인", "op-1", NOW)
-    link, announced = await service.unlink(store, record.record_id, "동명이인", "op-2", NOW)
+        await service.unlink(store, record.record_id, reason="잘못", operator="op-1", now=NOW)
+    await service.approve(
+        store, candidate_of(store, "a").candidate_id, reason="확인", operator="op-1", now=NOW
+    )
+    link, announced = await service.unlink(
+        store, record.record_id, reason="동명이인", operator="op-2", now=NOW
+    )
     assert record.person_key is None
     assert store.of(record) == {"a" * 64: "unlinked", "b" * 64: "pending"}
     assert (link.unlink_reason, link.unlinked_by) == ("동명이인", "op-2")
@@ -291,6 +301,6 @@ async def test_unlinking_withdraws_the_record_and_reopens_what_the_approval_clos
     assert isinstance(told, AccessRecorded) and told.action == "unlink"
     assert told.subject_person_key == "a" * 64
     with pytest.raises(NotLinked):
-        await service.unlink(store, record.record_id, "또", "op-1", NOW)
+        await service.unlink(store, record.record_id, reason="또", operator="op-1", now=NOW)
     with pytest.raises(NotFound):
-        await service.unlink(store, uuid.uuid4(), "없음", "op-1", NOW)
+        await service.unlink(store, uuid.uuid4(), reason="없음", operator="op-1", now=NOW)

@@ -15,7 +15,6 @@ from medrec_issuance.proxies.endpoints import DOCUMENT_KINDS, MAX_DOCUMENT
 from medrec_issuance.settings import IssuanceSettings
 from medrec_portal.app import create_app
 from medrec_portal.bodies import FORM_ALLOWANCE, body_limits
-from medrec_portal.pages.copies import shown_status
 from medrec_portal.pages.signin import _safe_next
 from medrec_portal.security import content_security_policy
 from medrec_portal.sessions.service import (
@@ -122,17 +121,6 @@ def test_sign_in_sends_the_browser_back_only_within_the_portal(
     asked: str | None, sent: str
 ) -> None:
     assert _safe_next(asked) == sent
-
-
-def test_a_ready_copy_past_its_expiry_shows_as_expired() -> None:
-    ready = {"status": "ready", "expires_at": "2026-01-01T00:00:00+09:00"}
-    from datetime import datetime
-
-    from medrec_shared.clock import KST
-
-    assert shown_status(ready, datetime(2025, 12, 31, tzinfo=KST)) == "ready"
-    assert shown_status(ready, datetime(2026, 1, 2, tzinfo=KST)) == "expired"
-    assert shown_status({"status": "purged"}, datetime(2026, 1, 2, tzinfo=KST)) == "purged"
 
 
 def test_forms_lead_only_to_the_portal_and_the_origins_configured() -> None:

@@ -11,7 +11,5 @@ router = APIRouter()
 @router.get("/access-log", response_class=HTMLResponse)
 async def access_log(page: PageDep) -> HTMLResponse:
     token = page.require_signed_in()
-    found = await page.backends.call(
-        "catalog", "GET", "/v1/me/access-log", token=token, params={"limit": "200"}
-    )
-    return page.render("access_log.html", nav="access-log", items=found.get("items", []))
+    entries = await page.catalog.access_log(token, limit=200)
+    return page.render("access_log.html", nav="access-log", items=entries)

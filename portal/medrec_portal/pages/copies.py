@@ -1,8 +1,8 @@
 """사본 발급 and 발급 이력: a copy requested from issuance, watched until it is ready, and its PDF
-passed through the portal with the session's token (the browser never holds one)."""
+passed through the portal with the session's token (the browser never holds one). A copy's
+status, `expired` included, is shown as issuance answers it."""
 
 import re
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,19 +17,10 @@ from fastapi.responses import (
 from starlette.background import BackgroundTask
 
 from medrec_portal import messages
-from medrec_portal.backends import ApiProblem
+from medrec_portal.clients.http import ApiProblem
 from medrec_portal.web import Page, PageDep
 
 router = APIRouter()
-
-
-def shown_status(issuance: dict[str, Any], now: datetime) -> str:
-    """pending, ready, failed, purged, or expired (a ready copy past `expires_at`)."""
-    status = str(issuance.get("status"))
-    expires = issuance.get("expires_at")
-    if status == "ready" and expires and datetime.fromisoformat(str(expires)) <= now:
-        return "expired"
-    return status
 
 
 @router.post("/copies", response_class=HTMLResponse)
@@ -43,36 +34,30 @@ async def request_copy(page: PageDep, request: Request) -> Response:
             "error.html", status_code=422, status=422,
             message="발급할 기록을 하나 이상 선택해 주세요.", back="/records",
         )  # fmt: skip
-    body: dict[str, Any] = {"record_ids": record_ids}
-    if purpose:
-        body["purpose"] = purpose
-    created = await page.backends.call("issuance", "POST", "/v1/issuances", token=token, json=body)
-    return RedirectResponse(f"/copies/{created['issuance_id']}", status_code=303)
+    created = await page.issuance.request_copy(token, record_ids, purpose)
+    return RedirectResponse(f"/copies/{created.issuance_id}", status_code=303)
 
 
 async def _issuance(page: Page, issuance_id: UUID) -> dict[str, Any]:
+    """The copy as issuance answers it, in its JSON form (what the templates read)."""
     token = page.require_signed_in()
-    found: dict[str, Any] = await page.backends.call(
-        "issuance", "GET", f"/v1/issuances/{issuance_id}", token=token
-    )
-    return found
+    return (await page.issuance.issuance(token, issuance_id)).model_dump(mode="json")
 
 
 @router.get("/copies", response_class=HTMLResponse)
 async def history(page: PageDep) -> HTMLResponse:
     token = page.require_signed_in()
-    found = await page.backends.call(
-        "issuance", "GET", "/v1/issuances", token=token, params={"limit": "100"}
-    )
-    now = page.clock.now()
-    items = [i | {"shown_status": shown_status(i, now)} for i in found.get("items", [])]
+    found = await page.issuance.issuances(token, limit=100)
+    # Each copy's status as issuance answers it (pending, ready, expired, failed, purged):
+    # whether a copy has expired is issuance's rule, not decided again here.
+    items = [i.model_dump(mode="json") for i in found]
     return page.render("copies.html", nav="copies", items=items)
 
 
 @router.get("/copies/{issuance_id}", response_class=HTMLResponse)
 async def copy_page(page: PageDep, issuance_id: UUID) -> HTMLResponse:
     issuance = await _issuance(page, issuance_id)
-    status = shown_status(issuance, page.clock.now())
+    status = str(issuance.get("status"))  # issuance's answer, expiry included
     return page.render(
         "copy.html",
         nav="copies",
@@ -88,7 +73,7 @@ async def copy_status(page: PageDep, issuance_id: UUID) -> JSONResponse:
     if page.data.subject_token is None:
         return JSONResponse({"status": "signed_out"}, status_code=401)
     issuance = await _issuance(page, issuance_id)
-    return JSONResponse({"status": shown_status(issuance, page.clock.now())})
+    return JSONResponse({"status": str(issuance.get("status"))})
 
 
 _SAFE_NUMBER = re.compile(r"[^A-Za-z0-9-]")
@@ -99,9 +84,7 @@ async def document(page: PageDep, issuance_id: UUID, download: str = "") -> Resp
     token = page.require_signed_in()
     issuance = await _issuance(page, issuance_id)
     try:
-        response, body = await page.backends.stream(
-            "issuance", f"/v1/issuances/{issuance_id}/document", token=token
-        )
+        response, body = await page.issuance.document(token, issuance_id)
     except ApiProblem as problem:
         return page.render(
             "error.html", status_code=problem.status if problem.status < 500 else 502,

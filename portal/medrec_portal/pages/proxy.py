@@ -4,15 +4,15 @@ newest first, a page at a time), with their status.
 
 The patient's RRN is posted in the form's body and passed on in issuance's body, never kept."""
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile  # what a parsed form holds (not fastapi's subclass)
 
 from medrec_portal import messages
-from medrec_portal.backends import ApiProblem
+from medrec_portal.clients.http import ApiProblem
+from medrec_portal.clients.models import OwnProxyRequests
 from medrec_portal.web import Page, PageDep
 from medrec_shared.logs import get_logger
 
@@ -28,13 +28,9 @@ DOCUMENTS = {
 PAGE_SIZE = 20
 
 
-async def _requests(page: Page, token: str, cursor: str | None = None) -> dict[str, Any]:
+async def _requests(page: Page, token: str, cursor: str | None = None) -> OwnProxyRequests:
     """A page of the citizen's own requests: `{items, next_cursor}` as issuance answers it."""
-    params = {"limit": PAGE_SIZE} | ({"cursor": cursor} if cursor else {})
-    found: dict[str, Any] = await page.backends.call(
-        "issuance", "GET", "/v1/proxy-requests", token=token, params=params
-    )
-    return found
+    return await page.issuance.proxy_requests(token, PAGE_SIZE, cursor)
 
 
 @router.get("/proxy", response_class=HTMLResponse)
@@ -85,19 +81,13 @@ async def submit(page: PageDep, request: Request) -> Response:
 
     if errors:
         return await again(422, "입력한 내용을 확인해 주세요.", errors)
-    body: dict[str, Any] = {
-        "patient": {"name": text["name"], "rrn": text["rrn"]},
-        "relation": text["relation"],
-    }
-    if text["institution"]:
-        body["institution_code"] = text["institution"]
     try:
-        created = await page.backends.call(
-            "issuance",
-            "POST",
-            "/v1/proxy-requests",
-            token=token,
-            data={"request": json.dumps(body, ensure_ascii=False)},
+        created = await page.issuance.submit_proxy_request(
+            token,
+            patient_name=text["name"],
+            patient_rrn=text["rrn"],
+            relation=text["relation"],
+            institution_code=text["institution"] or None,
             files=files,
         )
     except ApiProblem as problem:
@@ -107,5 +97,5 @@ async def submit(page: PageDep, request: Request) -> Response:
         fields = {("name" if k == "patient.name" else "rrn" if k == "patient.rrn" else k): v
                   for k, v in fields.items()}  # fmt: skip
         return await again(problem.status, messages.sentence(problem), fields)
-    log.info("proxy_request_submitted", request_id=str(created["request_id"]))
+    log.info("proxy_request_submitted", request_id=str(created.request_id))
     return RedirectResponse("/proxy?submitted=1", status_code=303)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from medrec_portal import messages
-from medrec_portal.backends import ApiProblem
+from medrec_portal.clients.http import ApiProblem
+from medrec_portal.clients.models import Verification
 from medrec_portal.uploads import CopyUpload
 from medrec_portal.web import Page, PageDep
 from medrec_shared.bodylimits import BodyTooLarge
@@ -28,11 +29,11 @@ async def institutions(
 ) -> HTMLResponse:
     params = {k: v for k, v in {"q": q.strip(), "region": region, "type": type}.items() if v}
     params["limit"] = "100"
-    found = await page.backends.call("catalog", "GET", "/v1/institutions", params=params)
+    found = await page.catalog.institutions(params)
     return page.render(
         "institutions.html",
         nav="institutions",
-        items=found.get("items", []),
+        items=found,
         q=q,
         region=region,
         type=type,
@@ -40,10 +41,9 @@ async def institutions(
     )
 
 
-def _verified(answer: dict[str, Any]) -> dict[str, Any]:
+def _verified(answer: Verification) -> dict[str, Any]:
     """Only what the API tells, and nothing of the person (the API gives nothing of them)."""
-    wanted = ("valid", "issued_at", "institutions", "record_count", "pages", "sha256")
-    return {k: answer.get(k) for k in wanted} | {"issuance_number": answer.get("issuance_number")}
+    return answer.model_dump(mode="json")
 
 
 @router.get("/verify", response_class=HTMLResponse)
@@ -57,9 +57,7 @@ async def verify(
     error = None
     if number and code:
         try:
-            answer = await page.backends.call(
-                "issuance", "GET", "/v1/verify", params={"number": number, "code": code}
-            )
+            answer = await page.issuance.verify(number, code)
             result = _verified(answer)
         except ApiProblem as problem:
             if problem.status in (400, 404, 422):
@@ -82,9 +80,7 @@ async def verify_upload(page: PageDep, request: Request) -> HTMLResponse:
     try:
         if not await upload.chosen():
             return _upload_refused(page, 422, "확인할 사본 PDF 파일을 선택해 주세요.")
-        answer = await page.backends.post_streamed(
-            "issuance", "/v1/verify", upload.body(), upload.content_type
-        )
+        answer = await page.issuance.verify_upload(upload.body(), upload.content_type)
         result = _verified(answer)
     except BodyTooLarge:
         return _upload_refused(page, 413, messages.PROBLEMS["content-too-large"])

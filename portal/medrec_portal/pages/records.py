@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from medrec_portal.backends import ApiProblem
+from medrec_portal.clients.http import ApiProblem
 from medrec_portal.web import Page, PageDep
+from medrec_shared.contracts import RecordSummary
 
 router = APIRouter()
 FILTER_MESSAGES = {
@@ -22,16 +23,14 @@ FILTER_MESSAGES = {
 }
 
 
-async def all_records(page: Page, token: str, params: dict[str, str]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+async def all_records(page: Page, token: str, params: dict[str, str]) -> list[RecordSummary]:
+    items: list[RecordSummary] = []
     cursor = None
     for _ in range(20):  # 10,000 records: more than any person has
         query = params | {"limit": "500"} | ({"cursor": cursor} if cursor else {})
-        found = await page.backends.call(
-            "catalog", "GET", "/v1/me/records", token=token, params=query
-        )
-        items.extend(found.get("items", []))
-        cursor = found.get("next_cursor")
+        found = await page.catalog.my_records(token, query)
+        items.extend(found.items)
+        cursor = found.next_cursor
         if not cursor:
             break
     return items
@@ -49,9 +48,7 @@ async def records(
     token = page.require_signed_in()
     filters = {"institution": institution, "kind": kind, "specialty": specialty}
     everything = await all_records(page, token, {})
-    institutions = OrderedDict(
-        (r["institution"]["code"], r["institution"]["name"]) for r in everything
-    )
+    institutions = OrderedDict((r.institution.code, r.institution.name) for r in everything)
     wanted = filters | {"from": start, "to": end}
     errors: dict[str, str] = {}
     try:
@@ -66,8 +63,8 @@ async def records(
         listed = []
     groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
     for record in listed:
-        code = record["institution"]["code"]
-        groups.setdefault(code, {"name": record["institution"]["name"], "records": []})
+        code = record.institution.code
+        groups.setdefault(code, {"name": record.institution.name, "records": []})
         groups[code]["records"].append(record)
     return page.render(
         "records.html",

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medrec_portal import messages
-from medrec_portal.backends import ApiProblem
+from medrec_portal.clients.http import ApiProblem
 from medrec_portal.sessions.service import SessionData
 from medrec_portal.web import Page, PageDep
 
@@ -59,9 +59,10 @@ async def signin_start(
             "signin.html", status_code=422, nav="signin", next=_safe_next(next), notice=None,
             errors=errors, values=values, problem="입력한 내용을 확인해 주세요.",
         )  # fmt: skip
-    body = {"method": "mobile", "name": name.strip(), "rrn": rrn.strip(), "phone": phone.strip()}
     try:
-        started = await page.backends.call("identity", "POST", "/v1/verifications", json=body)
+        started = await page.identity.start_verification(
+            name=name.strip(), rrn=rrn.strip(), phone=phone.strip()
+        )
     except ApiProblem as problem:
         if problem.status >= 500:
             raise
@@ -71,13 +72,13 @@ async def signin_start(
             problem=messages.sentence(problem),
         )  # fmt: skip
     page.data = SessionData(
-        verification_id=started["verification_id"],
-        sandbox_code=started.get("sandbox_code"),
+        verification_id=str(started.verification_id),
+        sandbox_code=started.sandbox_code,
         next_path=_safe_next(next),
     )
     await page.save()
-    if started.get("authorization_url"):  # an OpenID Connect provider: off to it
-        return RedirectResponse(started["authorization_url"], status_code=303)
+    if started.authorization_url:  # an OpenID Connect provider: off to it
+        return RedirectResponse(started.authorization_url, status_code=303)
     return RedirectResponse("/signin/code", status_code=303)
 
 
@@ -90,17 +91,15 @@ async def code_form(page: PageDep) -> Response:
 
 async def _confirm(page: Page, code: str, state: str | None) -> Response:
     verification_id = page.data.verification_id
-    body = {"code": code} | ({"state": state} if state else {})
-    confirmed = await page.backends.call(
-        "identity", "POST", f"/v1/verifications/{verification_id}/confirm", json=body
-    )
-    token = confirmed["access_token"]
-    me = await page.backends.call("identity", "GET", "/v1/me", token=token)
-    expires = page.clock.now() + timedelta(seconds=int(confirmed.get("expires_in", 900)))
+    assert verification_id is not None  # the callers checked
+    confirmed = await page.identity.confirm_verification(verification_id, code, state)
+    token = confirmed.access_token
+    me = await page.identity.me(token)
+    expires = page.clock.now() + timedelta(seconds=confirmed.expires_in)
     signed_in = SessionData(
         token=token,
-        person_id=str(confirmed["person_id"]),
-        name=me.get("name"),
+        person_id=str(confirmed.person_id),
+        name=me.name,
         token_expires_at=expires.isoformat(),
     )
     target = _safe_next(page.data.next_path)

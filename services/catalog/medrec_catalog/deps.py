@@ -1,16 +1,46 @@
+"""Request-scoped dependencies: catalog's components (`bootstrap`), its services, and the kinds
+of caller."""
+
 from typing import Annotated
 
 from fastapi import Depends
 
-from medrec_catalog.settings import CatalogSettings
+from medrec_catalog.bootstrap import CatalogComponents
+from medrec_catalog.linkage.service import LinkageReview
+from medrec_catalog.records.service import Records
+from medrec_catalog.retention.service import Retention
 from medrec_shared.auth import Principal, require_scope
+from medrec_shared.components import component
 from medrec_shared.db import DbSession
-from medrec_shared.web import AppOutbox, from_state
 
-Settings = Annotated[CatalogSettings, Depends(from_state("settings"))]
-OutboxDep = AppOutbox
+Catalog = Annotated[CatalogComponents, Depends(component(CatalogComponents))]
+
+
+async def _records(c: Catalog) -> Records:
+    return c.records
+
+
+async def _linkage(c: Catalog) -> LinkageReview:
+    return c.linkage
+
+
+async def _retention(c: Catalog) -> Retention:
+    return c.retention
+
+
+RecordsDep = Annotated[Records, Depends(_records)]
+LinkageReviewDep = Annotated[LinkageReview, Depends(_linkage)]
+RetentionDep = Annotated[Retention, Depends(_retention)]
 Citizen = Annotated[Principal, require_scope("records:read")]
 CatalogReader = Annotated[Principal, require_scope("catalog:read")]
 Operator = Annotated[Principal, require_scope("admin")]
 
-__all__ = ["CatalogReader", "Citizen", "DbSession", "Operator", "OutboxDep", "Settings"]
+__all__ = [
+    "CatalogReader",
+    "Citizen",
+    "DbSession",
+    "LinkageReviewDep",
+    "Operator",
+    "RecordsDep",
+    "RetentionDep",
+]

@@ -1,24 +1,25 @@
-"""Request-scoped dependencies: the session (its transaction owned by the request), settings,
-keys, the clock, the ports (verification provider, identity binding, family registry), and the
-kinds of caller."""
+"""Request-scoped dependencies: the session (its transaction owned by the request), identity's
+components (`bootstrap`: settings, keys, the clock, the ports, the services), and the kinds of
+caller."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from medrec_identity.binding.port import IdentityBinding
-from medrec_identity.family.port import FamilyRegistry
-from medrec_identity.family.select import registry_for_request
+from medrec_identity.bootstrap import IdentityComponents
+from medrec_identity.children.service import Children
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.settings import IdentitySettings
-from medrec_identity.verification.port import VerificationProvider
+from medrec_identity.verification.service import Verifications
 from medrec_shared.auth import CurrentPrincipal, Principal, require_scope
 from medrec_shared.clock import Clock
+from medrec_shared.components import component
 from medrec_shared.crypto import Keyring
-from medrec_shared.db import DbSession, Transactions
+from medrec_shared.db import DbSession
 from medrec_shared.problems import Forbidden
 from medrec_shared.ratelimit import RateLimiter
-from medrec_shared.web import AppOutbox, from_state
+
+Identity = Annotated[IdentityComponents, Depends(component(IdentityComponents))]
 
 
 def client_address(request: Request) -> str:
@@ -27,29 +28,42 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _own_transactions(request: Request) -> Transactions:
-    """For the few writes that must outlive a failing request (counting a wrong try)."""
-    return Transactions.of(request.app.state.db)
+async def _settings(c: Identity) -> IdentitySettings:
+    return c.settings
+
+
+async def _keyring(c: Identity) -> Keyring:
+    return c.keyring
+
+
+async def _keys(c: Identity) -> IdentityKeys:
+    return c.keys
+
+
+async def _clock(c: Identity) -> Clock:
+    return c.clock
+
+
+async def _token_limiter(c: Identity) -> RateLimiter:
+    return c.token_rate_limiter
+
+
+async def _verifications(c: Identity) -> Verifications:
+    return c.verifications
+
+
+async def _children(c: Identity) -> Children:
+    return c.children
 
 
 Session = DbSession
-OutboxDep = AppOutbox
-Settings = Annotated[IdentitySettings, Depends(from_state("settings"))]
-FieldKeyring = Annotated[Keyring, Depends(from_state("keyring"))]
-Keys = Annotated[IdentityKeys, Depends(from_state("keys"))]
-AppClock = Annotated[Clock, Depends(from_state("clock"))]
-Provider = Annotated[VerificationProvider, Depends(from_state("verification_provider"))]
-Binding = Annotated[IdentityBinding, Depends(from_state("identity_binding"))]
-Limiter = Annotated[RateLimiter, Depends(from_state("rate_limiter"))]
-TokenLimiter = Annotated[RateLimiter, Depends(from_state("token_rate_limiter"))]
-OwnTransactions = Annotated[Transactions, Depends(_own_transactions)]
-
-
-def _registry(request: Request, session: Session, keyring: FieldKeyring) -> FamilyRegistry:
-    return registry_for_request(request.app.state, session, keyring)
-
-
-Registry = Annotated[FamilyRegistry, Depends(_registry)]
+Settings = Annotated[IdentitySettings, Depends(_settings)]
+FieldKeyring = Annotated[Keyring, Depends(_keyring)]
+Keys = Annotated[IdentityKeys, Depends(_keys)]
+AppClock = Annotated[Clock, Depends(_clock)]
+TokenLimiter = Annotated[RateLimiter, Depends(_token_limiter)]
+VerificationsDep = Annotated[Verifications, Depends(_verifications)]
+ChildrenDep = Annotated[Children, Depends(_children)]
 
 
 class ActingForOther(Forbidden):

@@ -1,6 +1,5 @@
 import asyncio
 import ctypes
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -10,50 +9,27 @@ from fastapi import FastAPI, Request, Response
 
 from medrec_ingest import internal, openapi
 from medrec_ingest.bodies import body_limits
+from medrec_ingest.bootstrap import build
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.destruction import endpoints as destruction
+from medrec_ingest.fields import RRN_IN_TEXT
 from medrec_ingest.linkage import endpoints as linkage
-from medrec_ingest.models import dead_letters, messaging
+from medrec_ingest.models import dead_letters
 from medrec_ingest.release import endpoints as release
 from medrec_ingest.segments import endpoints as segments
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import endpoints as transfers
-from medrec_shared.auth import token_verifier
-from medrec_shared.clock import build_clock
-from medrec_shared.components import Components
-from medrec_shared.db import Database
 from medrec_shared.deadletters.endpoints import dead_letter_router
-from medrec_shared.guardianship import check_guardian_token
-from medrec_shared.messaging import Outbox
-from medrec_shared.storage import ObjectStore
-from medrec_shared.topics import EVENT_RULES
-from medrec_shared.vault import Vault
 from medrec_shared.web import create_base_app, dependency_checks, health_router
 
-
-def build_vault(settings: IngestSettings) -> Vault:
-    """The records bucket with the content keyring: for the api and the destroying worker."""
-    return Vault(object_store(settings), settings.records_bucket, settings.keyring())
-
-
-def object_store(settings: IngestSettings) -> ObjectStore:
-    return ObjectStore.from_url(
-        settings.s3_url,
-        settings.s3_access_key.get_secret_value(),
-        settings.s3_secret_key.get_secret_value(),
-        parts_in_flight=settings.upload_parts_in_flight,
-    )
-
-
-_RRN_IN_PATH = re.compile(r"\d{6}-?\d{7}")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def _masking(handler: Handler) -> Handler:
     async def masked(request: Request, exc: Exception) -> Response:
         path = request.scope.get("path", "")
-        if _RRN_IN_PATH.search(path):
-            masked_path = _RRN_IN_PATH.sub("…", path)
+        if RRN_IN_TEXT.search(path):
+            masked_path = RRN_IN_TEXT.sub("…", path)
             scope: dict[str, Any] = {**request.scope, "path": masked_path,
                                      "raw_path": masked_path.encode()}  # fmt: skip
             request = Request(scope, request.receive)
@@ -82,11 +58,9 @@ def return_large_buffers_to_the_os() -> None:
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
-    settings = settings or IngestSettings()
+    components = build(settings, verify_tokens=True)
     return_large_buffers_to_the_os()
-    db = Database(settings.database_url)
-    vault = build_vault(settings)
-    store = vault.store
+    store = components.vault.store
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,31 +69,19 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         # pool has cpu_count + 4 threads).
         workers = ThreadPoolExecutor(10, thread_name_prefix="io")
         asyncio.get_running_loop().set_default_executor(workers)
-        await store.ensure_bucket(settings.records_bucket)
+        await store.ensure_bucket(components.settings.records_bucket)
         yield
-        await db.dispose()
+        await components.aclose()
 
-    # Transitional (#26): each service's bootstrap.py builds these.
-    components = Components(
-        settings=settings,
-        clock=build_clock(settings.clock_file),
-        db=db,
-        outbox=Outbox(messaging.outbox, "ingest", rules=EVENT_RULES),
-        token_verifier=token_verifier(settings, checks=(check_guardian_token,)),
-    )
     app = create_base_app(
         components,
         title="medrec ingest",
         description="The open transfer API: institutions, their EMR vendors and health centres "
         "deposit records, encrypted before they are stored.",
-        body_limits=body_limits(settings),
+        body_limits=body_limits(components.settings),
     )
     app.router.lifespan_context = lifespan
-    app.state.settings = settings
-    app.state.clock = components.clock
-    app.state.db = db
-    app.state.vault = vault
-    app.include_router(health_router(dependency_checks(db, store)))
+    app.include_router(health_router(dependency_checks(components.db, store)))
     app.include_router(transfers.router)  # open, list, read, complete
     app.include_router(deposit.router)  # one record, its content, a batch
     app.include_router(openapi.router)

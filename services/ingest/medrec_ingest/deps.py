@@ -1,29 +1,58 @@
+"""The typed request dependencies of ingest's routes, all read from its components
+(bootstrap.py)."""
+
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from medrec_ingest.bootstrap import IngestComponents
+from medrec_ingest.deposit.service import Deposits
+from medrec_ingest.destruction.service import Destructions
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.auth import Principal, require_scope
 from medrec_shared.clock import Clock
-from medrec_shared.db import Database, DbSession, Transactions
+from medrec_shared.components import component
+from medrec_shared.db import DbSession, Transactions
 from medrec_shared.vault import Vault
-from medrec_shared.web import AppOutbox, from_state
+
+Ingest = Annotated[IngestComponents, Depends(component(IngestComponents))]
 
 
-async def _transactions(request: Request) -> Transactions:  # async: run on the loop, no thread hop
-    database: Database = request.app.state.db
-    return Transactions.of(database)
+# async: run on the loop, no thread hop
+async def _settings(c: Ingest) -> IngestSettings:
+    return c.settings
 
 
-Settings = Annotated[IngestSettings, Depends(from_state("settings"))]
-VaultDep = Annotated[Vault, Depends(from_state("vault"))]
-OutboxDep = AppOutbox
+async def _vault(c: Ingest) -> Vault:
+    return c.vault
+
+
+async def _clock(c: Ingest) -> Clock:
+    return c.clock
+
+
+async def _transactions(c: Ingest) -> Transactions:
+    return c.transactions
+
+
+async def _deposits(c: Ingest) -> Deposits:
+    return c.deposits
+
+
+async def _destructions(c: Ingest) -> Destructions:
+    return c.destructions
+
+
+Settings = Annotated[IngestSettings, Depends(_settings)]
+VaultDep = Annotated[Vault, Depends(_vault)]
 # The service's clock (medrec_shared.clock), for code that asks the time more than once in a
 # request (a batch spans minutes); a single answer takes `Now` (medrec_shared.web).
-ClockDep = Annotated[Clock, Depends(from_state("clock"))]
+ClockDep = Annotated[Clock, Depends(_clock)]
 # For requests that move content: the boundary opens short transactions of its own around the
 # upload (`async with transactions.begin() as session`), never one that lasts the whole request.
 TransactionsDep = Annotated[Transactions, Depends(_transactions)]
+DepositsDep = Annotated[Deposits, Depends(_deposits)]
+DestructionsDep = Annotated[Destructions, Depends(_destructions)]
 Depositor = Annotated[Principal, require_scope("transfer:write")]
 ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
@@ -37,10 +66,12 @@ __all__ = [
     "DbSession",
     "DemographicsReader",
     "Depositor",
+    "DepositsDep",
+    "DestructionsDep",
+    "Ingest",
     "MetadataReader",
     "NamesReader",
     "Operator",
-    "OutboxDep",
     "Settings",
     "TransactionsDep",
     "VaultDep",

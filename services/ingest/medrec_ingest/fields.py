@@ -27,7 +27,10 @@ MAX_CONTENT_BYTES = 5 * 1024**4  # S3's largest object
 FieldErrors = list[dict[str, str]]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_RRN_LIKE = re.compile(r"^\d{6}-?\d{7}$")
+# An RRN's digits, with or without its hyphen: never taken as an id, nor echoed back.
+RRN_DIGITS = r"\d{6}-?\d{7}"
+RRN_IN_TEXT = re.compile(RRN_DIGITS)  # anywhere in a text (a request path)
+RRN_LIKE = re.compile(rf"^{RRN_DIGITS}$")  # the whole value
 _TOKEN = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}$")
 
 
@@ -58,7 +61,7 @@ def _person_name(value: str) -> str:
 
 
 def not_rrn(value: str) -> str:
-    if _RRN_LIKE.match(value):
+    if RRN_LIKE.match(value):
         raise ValueError("must not be a resident registration number")
     return value
 

@@ -4,7 +4,6 @@ byte goes out), in the owner's access history with the calling client and its pu
 
 import base64
 import uuid
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -16,14 +15,15 @@ from medrec_ingest.deps import (
     ContentReader,
     DbSession,
     MetadataReader,
-    OutboxDep,
     Settings,
     VaultDep,
 )
-from medrec_ingest.models import Record, RecordStatus
+from medrec_ingest.models import Record
+from medrec_ingest.records.rules import is_stored
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.audit import Purpose, system_access
-from medrec_shared.messaging import Outbox
+from medrec_shared.contracts import RecordMetadata, RecordMetadataList
+from medrec_shared.messaging import announce
 from medrec_shared.problems import NotFound
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
@@ -35,9 +35,9 @@ def owner_key(record: Record) -> str:
     return record.person_key or record.match_key or str(record.record_id)
 
 
-async def record_read(
+def record_read(
     session: AsyncSession,
-    outbox: Outbox,
+    *,
     settings: IngestSettings,
     client_id: str,
     record: Record,
@@ -48,26 +48,26 @@ async def record_read(
     event = system_access(
         client_id, owner_key(record), resource_type, str(record.record_id), purpose
     )
-    await outbox.add(session, settings.topic_audit, event.subject_person_key, event)
+    announce(session, settings.topic_audit, event.subject_person_key, event)
 
 
-def metadata_of(record: Record) -> dict[str, Any]:
-    return {
-        "record_id": str(record.record_id),
-        "institution_code": record.institution_code,
-        "title": record.title,
-        "department": record.department,
-        "kind": record.kind,
-        "specialty": record.specialty,
-    }
+def metadata_of(record: Record) -> RecordMetadata:
+    return RecordMetadata(
+        record_id=record.record_id,
+        institution_code=record.institution_code,
+        title=record.title,
+        department=record.department,
+        kind=record.kind,
+        specialty=record.specialty,
+    )
 
 
-@router.get("/records/{record_id}")
+@router.get("/records/{record_id}", response_model=RecordMetadata)
 async def record_metadata(
     record_id: uuid.UUID, session: DbSession, _: MetadataReader
-) -> dict[str, Any]:
+) -> RecordMetadata:
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != RecordStatus.stored:
+    if not is_stored(record):
         raise NotFound("No such record.")
     return metadata_of(record)
 
@@ -76,14 +76,14 @@ class MetadataQuery(BaseModel):
     record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
 
 
-@router.post("/records:metadata")
+@router.post("/records:metadata", response_model=RecordMetadataList)
 async def records_metadata(
     query: MetadataQuery, session: DbSession, _: MetadataReader
-) -> dict[str, list[dict[str, Any]]]:
+) -> RecordMetadataList:
     """Several records' metadata at once (catalog reads a poll of events with one request);
     records not held, or not stored, are left out."""
     records = await RecordRepository(session).stored_among(query.record_ids)
-    return {"items": [metadata_of(r) for r in records]}
+    return RecordMetadataList(items=[metadata_of(r) for r in records])
 
 
 @router.get("/records/{record_id}/content")
@@ -93,14 +93,20 @@ async def record_content(
     session: DbSession,
     vault: VaultDep,
     caller: ContentReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> StreamingResponse:
     """The record's plaintext, for the purpose the caller names (`purpose`)."""
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != RecordStatus.stored or record.object_key is None:
+    if not is_stored(record) or record.object_key is None:
         raise NotFound("No such record.")
-    await record_read(session, outbox, settings, caller.subject, record, "record_content", purpose)
+    record_read(
+        session,
+        settings=settings,
+        client_id=caller.subject,
+        record=record,
+        resource_type="record_content",
+        purpose=purpose,
+    )
     assert record.kek_id is not None and record.wrapped_dek is not None
     digest = base64.b64encode(bytes.fromhex(record.sha256)).decode()
     return StreamingResponse(

@@ -1,34 +1,21 @@
 import asyncio
 from contextlib import AsyncExitStack
 
-from medrec_ingest.app import build_vault
+from medrec_ingest.bootstrap import build
 from medrec_ingest.destruction.handlers import on_retention_due
-from medrec_ingest.destruction.service import destroy_unreclaimed
 from medrec_ingest.linkage.handlers import on_record_linked, on_record_unlinked
 from medrec_ingest.models import dead_letters, messaging
 from medrec_ingest.segments.service import tidy
-from medrec_ingest.settings import IngestSettings
-from medrec_shared.clock import build_clock
-from medrec_shared.db import Transactions
-from medrec_shared.messaging import Outbox
-from medrec_shared.runtime import (
-    ConsumerTables,
-    consumer_task,
-    open_database,
-    open_producer,
-    relay_task,
-)
+from medrec_shared.runtime import ConsumerTables, consumer_task, open_producer, relay_task
 from medrec_shared.topics import EVENT_RULES
 from medrec_shared.worker import Task, every
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
-    settings = IngestSettings()
-    db = await open_database(stack, settings)
+    components = build()
+    stack.push_async_callback(components.aclose)
+    settings, db = components.settings, components.db
     producer = await open_producer(stack, settings, "ingest")
-    vault = build_vault(settings)
-    outbox = Outbox(messaging.outbox, "ingest", rules=EVENT_RULES)
-    clock = build_clock(settings.clock_file)
     events = await consumer_task(
         stack,
         settings,
@@ -36,10 +23,11 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         ConsumerTables(messaging.inbox, dead_letters),
         "ingest",
         {
-            "RecordRetentionDue": on_retention_due(vault, outbox, settings, clock),
+            "RecordRetentionDue": on_retention_due(components.destructions),
             "RecordLinked": on_record_linked,
             "RecordUnlinked": on_record_unlinked,
         },
+        outbox=components.outbox,  # what the handlers announce
         rules=EVENT_RULES,
     )
 
@@ -47,14 +35,14 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         await every(
             stop,
             settings.release_sweep_seconds,
-            lambda: destroy_unreclaimed(Transactions.of(db), vault, outbox, settings, clock.now()),
+            lambda: components.destructions.destroy_unreclaimed(components.clock.now()),
         )
 
     async def segment_sweep(stop: asyncio.Event) -> None:
         await every(
             stop,
             settings.segment_sweep_seconds,
-            lambda: tidy(Transactions.of(db), vault, settings.segment_live_share),
+            lambda: tidy(components.transactions, components.vault, settings.segment_live_share),
         )
 
     return {

@@ -7,10 +7,10 @@ may not see is answered as if it did not exist (404), never as forbidden: anothe
 or copy must be indistinguishable from none."""
 
 from dataclasses import dataclass
-from typing import Any
 
 from medrec_issuance.models import Issuance, ProxyRequest
 from medrec_shared.auth import Principal
+from medrec_shared.contracts import CatalogedRecord
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,13 @@ class RequesterKey:
         return cls(principal.subject, principal.actor)
 
 
-def may_copy_record(principal: Principal, record: dict[str, Any] | None) -> bool:
+def may_copy_record(principal: Principal, record: CatalogedRecord | None) -> bool:
     """A record (catalog's metadata, None when catalog has none) may go into a copy only when it
     is the principal's own, or their child's when a guardian acts for them."""
     return (
         principal.person_key is not None
         and record is not None
-        and record.get("person_key") == principal.person_key
+        and record.person_key == principal.person_key
     )
 
 

@@ -1,15 +1,61 @@
+"""What issuance's routes depend on, each read from the service's components
+(`bootstrap.IssuanceComponents`) by type."""
+
 from typing import Annotated
 
 from fastapi import Depends
 
+from medrec_issuance.bootstrap import IssuanceComponents
+from medrec_issuance.issuances.service import Issuances
+from medrec_issuance.proxies.service import ProxyRequests
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.auth import Principal, require_scope
+from medrec_shared.components import component
 from medrec_shared.db import DbSession
-from medrec_shared.web import AppOutbox, from_state
+from medrec_shared.ratelimit import RateLimiter
+from medrec_shared.vault import Vault
+from medrec_shared.web import AppOutbox
 
-Settings = Annotated[IssuanceSettings, Depends(from_state("settings"))]
+Parts = Annotated[IssuanceComponents, Depends(component(IssuanceComponents))]
+
+
+async def _settings(c: Parts) -> IssuanceSettings:
+    return c.settings
+
+
+async def _issuances(c: Parts) -> Issuances:
+    return c.issuances
+
+
+async def _proxies(c: Parts) -> ProxyRequests:
+    return c.proxies
+
+
+async def _vault(c: Parts) -> Vault:
+    return c.vault
+
+
+async def _rate_limiter(c: Parts) -> RateLimiter:
+    return c.rate_limiter
+
+
+Settings = Annotated[IssuanceSettings, Depends(_settings)]
+IssuancesDep = Annotated[Issuances, Depends(_issuances)]
+ProxiesDep = Annotated[ProxyRequests, Depends(_proxies)]
+VaultDep = Annotated[Vault, Depends(_vault)]
+RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 OutboxDep = AppOutbox
 Requester = Annotated[Principal, require_scope("issuance:write")]
 Operator = Annotated[Principal, require_scope("admin")]
 
-__all__ = ["DbSession", "Operator", "OutboxDep", "Requester", "Settings"]
+__all__ = [
+    "DbSession",
+    "IssuancesDep",
+    "Operator",
+    "OutboxDep",
+    "ProxiesDep",
+    "RateLimiterDep",
+    "Requester",
+    "Settings",
+    "VaultDep",
+]

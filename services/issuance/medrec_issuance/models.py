@@ -7,7 +7,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Boolean, Dialect, Integer, LargeBinary, String, Text, Uuid, func
+from sqlalchemy import (
+    Boolean,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -19,13 +30,28 @@ from medrec_shared.ratelimit import rate_events_table
 
 
 class IssuanceStatus(StrEnum):
-    """An issuance's life: `pending` until the worker has rendered it, then `ready` (stored,
-    downloadable until `expires_at`) or `failed`; `purged` once a record in it was destroyed at the
-    end of its retention period, or unlinked from the person it was made for (`failure_reason`
-    says which). An expired copy stays `ready`: expiry is `expires_at`, not a status."""
+    """An issuance's life as stored: `pending` until a worker claims it, `rendering` while that
+    worker makes it (under a claim with a lease: `issuances.rendering`), then `ready` (stored,
+    downloadable until `expires_at`) or `failed`; `purged` once a record in it was destroyed at
+    the end of its retention period, or unlinked from the person it was made for
+    (`failure_reason` says which). Expiry is not stored: a ready copy is expired from its
+    `expires_at` on (`Issuance.status_at`)."""
+
+    pending = "pending"
+    rendering = "rendering"
+    ready = "ready"
+    failed = "failed"
+    purged = "purged"
+
+
+class CopyStatus(StrEnum):
+    """A copy's status as issuance answers it (the API, and through it the portal): a copy
+    being rendered is `pending` there (whether a worker has claimed it yet is the worker's
+    business), and a ready copy from its `expires_at` on is `expired`."""
 
     pending = "pending"
     ready = "ready"
+    expired = "expired"
     failed = "failed"
     purged = "purged"
 
@@ -102,9 +128,41 @@ class Issuance(IssuanceBase):
     kek_id: Mapped[str | None] = mapped_column(String(64))
     wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
     failure_reason: Mapped[str | None] = mapped_column(String(200))
+    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ready_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    # The worker's claim while it renders (`issuances.rendering`): an outcome is recorded only
+    # under the claim it was made under. `render_lease_until`: while rendering, when the claim
+    # lapses (a sweep then takes the copy over: its worker died, or overran); while pending
+    # after a try that failed for now, when it may be tried again. `render_failures` counts the
+    # claims that ended without an outcome, so a copy that keeps failing fails for good.
+    render_claim: Mapped[uuid.UUID | None]
+    render_lease_until: Mapped[datetime | None]
+    render_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        # The worker's sweep reads the copies still to make: a few among all issued.
+        Index(
+            "ix_issuances_to_render",
+            "created_at",
+            postgresql_where=text("status IN ('pending', 'rendering')"),
+        ),
+    )
+
+    def expired(self, now: datetime) -> bool:
+        """The one expiry rule: a copy expires AT its `expires_at` instant, so from that instant
+        on it is expired (its status reads `expired`, its download is refused)."""
+        return self.expires_at is not None and now >= self.expires_at
+
+    def status_at(self, now: datetime) -> CopyStatus:
+        """The status clients read at `now`."""
+        if self.status == IssuanceStatus.rendering:
+            return CopyStatus.pending
+        if self.status == IssuanceStatus.ready and self.expired(now):
+            return CopyStatus.expired
+        return CopyStatus(self.status.value)
 
 
 class IssuerKey(IssuanceBase):
@@ -115,6 +173,8 @@ class IssuerKey(IssuanceBase):
     key_pem_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     cert_pem: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -136,6 +196,8 @@ class ProxyRequest(IssuanceBase):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None]
     issuance_id: Mapped[uuid.UUID | None]
+    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -51,6 +51,17 @@ class IssuanceSettings(ServiceSettings):
     render_memory_max_bytes: int = 640 * MiB
     # From the last record sent to the signed copy's first byte; a slower copy fails.
     render_timeout_seconds: float = 300.0
+    # A copy is claimed while it renders (`issuances.rendering`), with a lease: past it the claim
+    # is taken to be a dead worker's and the copy is made again by the next sweep. Longer than
+    # any render can take (the timeout above, plus fetching the records and storing the copy).
+    render_lease_seconds: float = 600.0
+    # Copies to make are looked for this often (and at once when one is asked for).
+    render_sweep_seconds: float = 30.0
+    # A copy that could not be made for now (catalog or the vault away) waits this long.
+    render_retry_seconds: float = 30.0
+    # A copy whose claims ended this many times without an outcome (its worker died, or an
+    # error other than a service away) fails the next time instead of being tried again.
+    render_max_failures: int = 2
 
     def copy_limits(self) -> CopyLimits:
         return CopyLimits(

@@ -1,34 +1,44 @@
-"""What the directory learns from ingest's transfer events."""
+"""What the directory learns from ingest's transfer events (each row dated by the clock port)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.directory.repository import InstitutionRepository
 from medrec_catalog.directory.service import status_on_transfer
 from medrec_catalog.models import InstitutionStatus
+from medrec_shared.clock import Clock
 from medrec_shared.events import Envelope, TransferOpened, TransferReleased
+from medrec_shared.messaging import Handler
 
 
-async def on_transfer_opened(session: AsyncSession, envelope: Envelope) -> None:
-    event = envelope.payload()
-    assert isinstance(event, TransferOpened)
-    info = event.institution
-    await InstitutionRepository(session).upsert(
-        {
-            "code": info.code,
-            "name": info.name,
-            "type": info.type,
-            "address": info.address,
-            "region": info.region,
-            "status": status_on_transfer(event.reason),
-            "closed_on": event.effective_date,
-        }
-    )
+def on_transfer_opened(clock: Clock) -> Handler:
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        event = envelope.payload()
+        assert isinstance(event, TransferOpened)
+        info = event.institution
+        await InstitutionRepository(session).upsert(
+            {
+                "code": info.code,
+                "name": info.name,
+                "type": info.type,
+                "address": info.address,
+                "region": info.region,
+                "status": status_on_transfer(event.reason),
+                "closed_on": event.effective_date,
+                "updated_at": clock.now(),
+            }
+        )
+
+    return handle
 
 
-async def on_transfer_released(session: AsyncSession, envelope: Envelope) -> None:
+def on_transfer_released(clock: Clock) -> Handler:
     """The suspended institution reopened and took its records back: the directory says so."""
-    event = envelope.payload()
-    assert isinstance(event, TransferReleased)
-    await InstitutionRepository(session).set_status(
-        event.institution_code, InstitutionStatus.reopened
-    )
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        event = envelope.payload()
+        assert isinstance(event, TransferReleased)
+        await InstitutionRepository(session).set_status(
+            event.institution_code, InstitutionStatus.reopened, now=clock.now()
+        )
+
+    return handle

@@ -1,6 +1,8 @@
 """All SQL on institutions. Which records count as held is not decided here: the caller
 (`directory.service`, from `records.service`) passes that status."""
 
+from datetime import datetime
+
 from sqlalchemy import Select, and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -23,9 +25,11 @@ class InstitutionRepository(Repository):
             )
         )
 
-    async def set_status(self, code: str, status: InstitutionStatus) -> None:
+    async def set_status(self, code: str, status: InstitutionStatus, *, now: datetime) -> None:
         await self.session.execute(
-            update(Institution).where(Institution.code == code).values(status=status)
+            update(Institution)
+            .where(Institution.code == code)
+            .values(status=status, updated_at=now)
         )
 
     @staticmethod

@@ -1,77 +1,34 @@
 """Operators' review of linkage candidates (API.md, catalog): the list (no personal data), one
 candidate with both sides' demographics (an audited read), approve, reject, and unlink. The rules
-are `linkage.service`; this parses, calls and answers, and writes the events the service returns
-to the outbox in the request's transaction."""
+and the review are `linkage.service`; this parses, calls and answers."""
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
-from medrec_catalog.deps import DbSession, Operator, OutboxDep, Settings
-from medrec_catalog.linkage import service
-from medrec_catalog.linkage.ports import DemographicsPort, DemographicsUnavailable
-from medrec_catalog.linkage.repository import CandidateRow, LinkageRepository
+from medrec_catalog.deps import DbSession, LinkageReviewDep, Operator
+from medrec_catalog.linkage.ports import DemographicsUnavailable
+from medrec_catalog.linkage.repository import LinkageRepository
 from medrec_catalog.linkage.schemas import (
     CandidateDetail,
     CandidateOut,
     DecisionIn,
-    Demographics,
     UnlinkedOut,
+    candidate_out,
 )
 from medrec_catalog.models import CandidateStatus
-from medrec_catalog.records.schemas import InstitutionRef
-from medrec_catalog.settings import CatalogSettings
 from medrec_shared.logs import get_logger
-from medrec_shared.messaging import Outbox
 from medrec_shared.openapi import problem_responses
 from medrec_shared.pages import Page, page_of
-from medrec_shared.problems import NotFound
-from medrec_shared.web import Now, from_state
+from medrec_shared.web import Now
 
 router = APIRouter(tags=["linkage (operators)"], prefix="/v1/admin")
 log = get_logger(__name__)
 Limit = Annotated[int, Query(ge=1, le=500)]
-DemographicsDep = Annotated[DemographicsPort, Depends(from_state("demographics"))]
 DECIDED: dict[int | str, dict[str, Any]] = {
     409: {"description": "The candidate was decided already, or its record is gone"}
 }
-
-
-def candidate_out(row: CandidateRow) -> CandidateOut:
-    candidate, code, name, kind, specialty, start, end = row
-    return CandidateOut(
-        candidate_id=candidate.candidate_id,
-        record_id=candidate.record_id,
-        person_id=candidate.person_id,
-        institution=InstitutionRef(code=code or "", name=name),
-        kind=kind,
-        specialty=specialty,
-        service_start=start,
-        service_end=end,
-        matched_on=candidate.matched_on,
-        status=candidate.status,
-        created_at=candidate.created_at,
-        decided_at=candidate.decided_at,
-    )
-
-
-async def _one(session: AsyncSession, candidate_id: uuid.UUID) -> CandidateRow:
-    rows = await LinkageRepository(session).listed(None, 1, None, candidate_id=candidate_id)
-    if not rows:
-        raise NotFound("No such linkage candidate.")
-    return rows[0]
-
-
-async def _announce(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: CatalogSettings,
-    announcements: list[service.Announcement],
-) -> None:
-    for a in announcements:
-        await outbox.add(session, getattr(settings, a.topic), a.key, a.data)
 
 
 @router.get("/linkage-candidates", response_model=Page[CandidateOut])
@@ -87,43 +44,19 @@ async def list_candidates(
     return page_of(rows, limit, candidate_out, lambda row: str(row[0].candidate_id))
 
 
-def _demographics(body: dict[str, Any] | None) -> Demographics | None:
-    return None if body is None else Demographics.model_validate(body, from_attributes=False)
-
-
 @router.get(
     "/linkage-candidates/{candidate_id}",
     response_model=CandidateDetail,
     responses=problem_responses(DemographicsUnavailable),
 )
 async def show_candidate(
-    candidate_id: uuid.UUID,
-    session: DbSession,
-    operator: Operator,
-    outbox: OutboxDep,
-    settings: Settings,
-    demographics: DemographicsDep,
+    candidate_id: uuid.UUID, session: DbSession, operator: Operator, review: LinkageReviewDep
 ) -> CandidateDetail:
     """One candidate with the record's and the person's demographics side by side. The read is
     recorded in the person's access history (as "operator") and, by id, in catalog's log."""
-    row = await _one(session, candidate_id)
-    candidate = row[0]
-    record_side = await demographics.of_record(candidate.record_id)
-    person_side = await demographics.of_person(candidate.person_id)
-    await _announce(session, outbox, settings, [service.viewed(candidate)])
+    detail = await review.show(session, candidate_id)
     log.info("linkage_candidate_viewed", candidate_id=str(candidate_id), operator=operator.subject)
-    return CandidateDetail(
-        **candidate_out(row).model_dump(),
-        record_demographics=_demographics(
-            record_side and {k: record_side[k] for k in ("name", "birth_date", "sex")}
-        ),
-        person_demographics=_demographics(
-            person_side and {k: person_side[k] for k in ("name", "birth_date", "sex")}
-        ),
-        reason=candidate.reason,
-        unlinked_at=candidate.unlinked_at,
-        unlink_reason=candidate.unlink_reason,
-    )
+    return detail
 
 
 @router.post(
@@ -134,18 +67,16 @@ async def approve_candidate(
     body: DecisionIn,
     session: DbSession,
     operator: Operator,
-    outbox: OutboxDep,
-    settings: Settings,
+    review: LinkageReviewDep,
     now: Now,
 ) -> CandidateOut:
     """Links the record to the person (listed for them, in their access history) and closes
     the record's other candidates. A decision is final: a second one answers 409."""
-    _, announcements = await service.approve(
-        LinkageRepository(session), candidate_id, body.reason, operator.subject, now
+    decided = await review.approve(
+        session, candidate_id, reason=body.reason, operator=operator.subject, now=now
     )
-    await _announce(session, outbox, settings, announcements)
     log.info("linkage_approved", candidate_id=str(candidate_id), operator=operator.subject)
-    return candidate_out(await _one(session, candidate_id))
+    return decided
 
 
 @router.post(
@@ -156,14 +87,15 @@ async def reject_candidate(
     body: DecisionIn,
     session: DbSession,
     operator: Operator,
+    review: LinkageReviewDep,
     now: Now,
 ) -> CandidateOut:
     """Not this person's: the record stays unmatched. A decision is final (409 on a second)."""
-    await service.reject(
-        LinkageRepository(session), candidate_id, body.reason, operator.subject, now
+    decided = await review.reject(
+        session, candidate_id, reason=body.reason, operator=operator.subject, now=now
     )
     log.info("linkage_rejected", candidate_id=str(candidate_id), operator=operator.subject)
-    return candidate_out(await _one(session, candidate_id))
+    return decided
 
 
 @router.post(
@@ -176,15 +108,13 @@ async def unlink_record(
     body: DecisionIn,
     session: DbSession,
     operator: Operator,
-    outbox: OutboxDep,
-    settings: Settings,
+    review: LinkageReviewDep,
     now: Now,
 ) -> UnlinkedOut:
     """Undoes a wrong link: the record is withdrawn from the person and unmatched again; the
     candidates its approval closed are pending again."""
-    link, announcements = await service.unlink(
-        LinkageRepository(session), record_id, body.reason, operator.subject, now
+    unlinked = await review.unlink(
+        session, record_id, reason=body.reason, operator=operator.subject, now=now
     )
-    await _announce(session, outbox, settings, announcements)
     log.info("linkage_unlinked", record_id=str(record_id), operator=operator.subject)
-    return UnlinkedOut(record_id=record_id, candidate_id=link.candidate_id, status=link.status)
+    return unlinked

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from medrec_catalog.linkage.repository import CandidateRow
 from medrec_catalog.models import CandidateStatus
 from medrec_catalog.records.schemas import InstitutionRef
 from medrec_shared.events import REVIEW_REASON_MAX
@@ -31,6 +32,24 @@ class CandidateOut(BaseModel):
     status: CandidateStatus
     created_at: datetime
     decided_at: datetime | None
+
+
+def candidate_out(row: CandidateRow) -> CandidateOut:
+    candidate, code, name, kind, specialty, start, end = row
+    return CandidateOut(
+        candidate_id=candidate.candidate_id,
+        record_id=candidate.record_id,
+        person_id=candidate.person_id,
+        institution=InstitutionRef(code=code or "", name=name),
+        kind=kind,
+        specialty=specialty,
+        service_start=start,
+        service_end=end,
+        matched_on=candidate.matched_on,
+        status=candidate.status,
+        created_at=candidate.created_at,
+        decided_at=candidate.decided_at,
+    )
 
 
 class Demographics(BaseModel):

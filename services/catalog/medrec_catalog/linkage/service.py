@@ -17,7 +17,9 @@
   its approval closed are pending again, for a better decision.
 
 The functions work on a `LinkageStore` (the repository, or a fake in unit tests) and return the
-events to announce; the caller writes them to its outbox in its own transaction. Nothing here
+events to announce. `LinkageReview`, the operators' service, applies them to the repository and
+announces what they return in the caller's unit of work; showing a candidate reads
+both sides' demographics and is itself announced (the person's access history). Nothing here
 commits."""
 
 import uuid
@@ -26,6 +28,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medrec_catalog.linkage.demographics import DemographicsSources
+from medrec_catalog.linkage.repository import CandidateRow, LinkageRepository
+from medrec_catalog.linkage.schemas import (
+    CandidateDetail,
+    CandidateOut,
+    Demographics,
+    UnlinkedOut,
+    candidate_out,
+)
 from medrec_catalog.models import (
     CandidateStatus,
     CatalogRecord,
@@ -33,8 +46,11 @@ from medrec_catalog.models import (
     LinkagePerson,
     RecordStatus,
 )
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared.contracts import PersonDemographics, RecordDemographics
 from medrec_shared.events import AccessRecorded, EventData, RecordLinked, RecordUnlinked
 from medrec_shared.ids import new_id
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Conflict, NotFound
 
 ON_NAME_BIRTH_SEX = "name+birth_date+sex"
@@ -195,7 +211,7 @@ def _decide(
 
 
 async def approve(
-    store: LinkageStore, candidate_id: uuid.UUID, reason: str, operator: str, now: datetime
+    store: LinkageStore, candidate_id: uuid.UUID, *, reason: str, operator: str, now: datetime
 ) -> tuple[LinkageCandidate, list[Announcement]]:
     """Links the candidate's record to its person and closes the record's other candidates."""
     candidate = await _pending(store, candidate_id)
@@ -225,7 +241,7 @@ async def approve(
 
 
 async def reject(
-    store: LinkageStore, candidate_id: uuid.UUID, reason: str, operator: str, now: datetime
+    store: LinkageStore, candidate_id: uuid.UUID, *, reason: str, operator: str, now: datetime
 ) -> LinkageCandidate:
     """Not this person's record: it stays unmatched (its other candidates stay pending)."""
     candidate = await _pending(store, candidate_id)
@@ -234,7 +250,7 @@ async def reject(
 
 
 async def unlink(
-    store: LinkageStore, record_id: uuid.UUID, reason: str, operator: str, now: datetime
+    store: LinkageStore, record_id: uuid.UUID, *, reason: str, operator: str, now: datetime
 ) -> tuple[LinkageCandidate, list[Announcement]]:
     """Undoes a wrong link: the record leaves its person and is unmatched again; the candidates
     the approval closed are pending again."""
@@ -260,3 +276,99 @@ async def unlink(
         ),
         _access(link.person_key, "unlink", "record", str(record_id)),
     ]
+
+
+def _demographics(side: RecordDemographics | PersonDemographics | None) -> Demographics | None:
+    if side is None:
+        return None
+    return Demographics(name=side.name, birth_date=side.birth_date, sex=side.sex)
+
+
+class LinkageReview:
+    """The operators' review: one candidate shown (an audited read), approved, rejected, or its
+    link undone. Works in the caller's session; what a decision announces goes to the outbox
+    there."""
+
+    def __init__(
+        self,
+        *,
+        settings: CatalogSettings,
+        demographics: DemographicsSources,
+    ) -> None:
+        self.settings = settings
+        self.demographics = demographics
+
+    def _announce(self, session: AsyncSession, announcements: list[Announcement]) -> None:
+        for a in announcements:
+            announce(session, getattr(self.settings, a.topic), a.key, a.data)
+
+    @staticmethod
+    async def _one(session: AsyncSession, candidate_id: uuid.UUID) -> CandidateRow:
+        rows = await LinkageRepository(session).listed(None, 1, None, candidate_id=candidate_id)
+        if not rows:
+            raise NotFound("No such linkage candidate.")
+        return rows[0]
+
+    async def candidate(self, session: AsyncSession, candidate_id: uuid.UUID) -> CandidateOut:
+        return candidate_out(await self._one(session, candidate_id))
+
+    async def show(self, session: AsyncSession, candidate_id: uuid.UUID) -> CandidateDetail:
+        """The candidate with the record's and the person's demographics side by side; the read
+        is in the person's access history (as "operator")."""
+        row = await self._one(session, candidate_id)
+        candidate = row[0]
+        record_side = await self.demographics.of_record(candidate.record_id)
+        person_side = await self.demographics.of_person(candidate.person_id)
+        self._announce(session, [viewed(candidate)])
+        return CandidateDetail(
+            **candidate_out(row).model_dump(),
+            record_demographics=_demographics(record_side),
+            person_demographics=_demographics(person_side),
+            reason=candidate.reason,
+            unlinked_at=candidate.unlinked_at,
+            unlink_reason=candidate.unlink_reason,
+        )
+
+    async def approve(
+        self,
+        session: AsyncSession,
+        candidate_id: uuid.UUID,
+        *,
+        reason: str,
+        operator: str,
+        now: datetime,
+    ) -> CandidateOut:
+        _, announcements = await approve(
+            LinkageRepository(session), candidate_id, reason=reason, operator=operator, now=now
+        )
+        self._announce(session, announcements)
+        return await self.candidate(session, candidate_id)
+
+    async def reject(
+        self,
+        session: AsyncSession,
+        candidate_id: uuid.UUID,
+        *,
+        reason: str,
+        operator: str,
+        now: datetime,
+    ) -> CandidateOut:
+        await reject(
+            LinkageRepository(session), candidate_id, reason=reason, operator=operator, now=now
+        )
+        return await self.candidate(session, candidate_id)
+
+    async def unlink(
+        self,
+        session: AsyncSession,
+        record_id: uuid.UUID,
+        *,
+        reason: str,
+        operator: str,
+        now: datetime,
+    ) -> UnlinkedOut:
+        link, announcements = await unlink(
+            LinkageRepository(session), record_id, reason=reason, operator=operator, now=now
+        )
+        self._announce(session, announcements)
+        return UnlinkedOut(record_id=record_id, candidate_id=link.candidate_id, status=link.status)

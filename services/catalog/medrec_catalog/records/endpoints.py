@@ -3,17 +3,15 @@ catalog:read), record metadata with its owner's key. Who may see what: `records.
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from medrec_catalog.deps import CatalogReader, Citizen, DbSession, OutboxDep, Settings
+from medrec_catalog.deps import CatalogReader, Citizen, DbSession, RecordsDep
 from medrec_catalog.records import service
-from medrec_catalog.records.repository import RecordCursor, RecordFilter
-from medrec_catalog.records.schemas import InstitutionRef, MyRecords, RecordGroup, my_record
-from medrec_shared.audit import access_event
-from medrec_shared.pages import page_of
-from medrec_shared.problems import ValidationFailed
+from medrec_catalog.records.repository import RecordFilter
+from medrec_catalog.records.schemas import MyRecords, my_record
+from medrec_shared.contracts import CatalogedRecord, RecordSummaries, RecordSummary
 from medrec_shared.records import RecordKind, Specialty
 
 router = APIRouter(tags=["me"])
@@ -22,23 +20,11 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 MAX_PERSON_RECORDS = 500
 
 
-def _cursor(value: str | None) -> RecordCursor | None:
-    if value is None:
-        return None
-    try:
-        return RecordCursor.decode(value)
-    except ValueError:
-        raise ValidationFailed(
-            errors=[{"field": "cursor", "message": "not a cursor from a previous page"}]
-        ) from None
-
-
 @router.get("/v1/me/records", response_model=MyRecords)
 async def my_records(
     session: DbSession,
     principal: Citizen,
-    outbox: OutboxDep,
-    settings: Settings,
+    records: RecordsDep,
     institution: Annotated[str | None, Query(pattern=r"^\d{8}$")] = None,
     kind: Annotated[RecordKind | None, Query()] = None,
     specialty: Annotated[Specialty | None, Query()] = None,
@@ -54,10 +40,6 @@ async def my_records(
     """The subject's records (their own, or their child's for a guardian), newest care first.
     Withdrawn and destroyed records are not listed. `from` and `to` keep the records whose
     service overlaps that period (either may be left out)."""
-    person_key = service.subject_key(principal)
-    after = _cursor(cursor)
-    if service_from and service_to and service_from > service_to:
-        raise ValidationFailed(errors=[{"field": "to", "message": "must not be before from"}])
     filters = RecordFilter(
         institution,
         kind.value if kind else None,
@@ -65,58 +47,36 @@ async def my_records(
         service_from,
         service_to,
     )
-    rows = await service.records_of(session, person_key, filters, limit + 1, after)
-    page = page_of(
-        rows,
-        limit,
-        lambda row: my_record(*row),
-        lambda row: RecordCursor(row[0].service_end, row[0].record_id).encode(),
-    )
-    groups = await service.summary_of(session, person_key, filters)
-    await outbox.add(
-        session,
-        settings.topic_audit,
-        person_key,
-        access_event(principal, "list", "records", f"{len(page.items)} records"),
-    )
-    return MyRecords(
-        items=page.items,
-        next_cursor=page.next_cursor,
-        groups=[
-            RecordGroup(
-                institution=InstitutionRef(code=code, name=name),
-                specialty=specialty_,
-                count=count,
-                first_service=first,
-                last_service=last,
-            )
-            for code, name, specialty_, count, first, last in groups
-        ],
-    )
+    return await records.list_for(session, principal, filters=filters, limit=limit, cursor=cursor)
 
 
-@internal_router.get("/records/{record_id}")
+@internal_router.get("/records/{record_id}", response_model=CatalogedRecord)
 async def internal_record(
     record_id: uuid.UUID, session: DbSession, _: CatalogReader
-) -> dict[str, Any]:
+) -> CatalogedRecord:
     record, institution = await service.record_for_service(session, record_id)
-    return {
-        **my_record(record, institution).model_dump(mode="json"),
-        "person_key": record.person_key,
-        "sha256": record.sha256,
-    }
+    return CatalogedRecord(
+        **my_record(record, institution).model_dump(),
+        person_key=record.person_key,
+        sha256=record.sha256,
+    )
 
 
-@internal_router.get("/persons/{person_key}/records")
+@internal_router.get("/persons/{person_key}/records", response_model=RecordSummaries)
 async def person_records(
     person_key: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
     session: DbSession,
     _: CatalogReader,
     institution: Annotated[str | None, Query(pattern=r"^\d{8}$")] = None,
-) -> dict[str, Any]:
+) -> RecordSummaries:
     """A person's available records, by keyed hash: for copies an operator approved on a
     relative's or proxy's request (Art. 21)."""
     rows = await service.records_of(
-        session, person_key, RecordFilter(institution=institution), MAX_PERSON_RECORDS, None
+        session,
+        person_key,
+        filters=RecordFilter(institution=institution),
+        limit=MAX_PERSON_RECORDS,
+        after=None,
     )
-    return {"items": [my_record(r, i).model_dump(mode="json") for r, i in rows]}
+    items: list[RecordSummary] = [my_record(r, i) for r, i in rows]
+    return RecordSummaries(items=items)

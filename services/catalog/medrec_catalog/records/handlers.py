@@ -1,5 +1,6 @@
 """What catalog learns of records from ingest's events."""
 
+import uuid
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,13 +10,14 @@ from medrec_catalog.linkage.service import propose_for_record
 from medrec_catalog.models import CatalogRecord, RecordStatus
 from medrec_catalog.records.repository import RecordRepository
 from medrec_shared.clock import Clock
+from medrec_shared.contracts import RecordMetadata
 from medrec_shared.events import Envelope, RecordStored
 from medrec_shared.messaging import Handler
 from medrec_shared.retention import retention_until
 
 # Titles and departments stay out of events; catalog asks ingest for them.
 # None: ingest no longer holds the record (withdrawn or destroyed before catalog heard of it).
-MetadataLookup = Callable[[str], Awaitable[dict[str, str | None] | None]]
+MetadataLookup = Callable[[uuid.UUID], Awaitable[RecordMetadata | None]]
 
 
 def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
@@ -25,9 +27,10 @@ def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, RecordStored)
-        metadata = await lookup(str(event.record_id))
+        metadata = await lookup(event.record_id)
         if metadata is None:
             return
+        now = clock.now()
         record = CatalogRecord(
             record_id=event.record_id,
             person_key=event.person_key,
@@ -35,8 +38,8 @@ def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
             institution_code=event.institution_code,
             kind=event.kind,
             specialty=event.specialty,
-            title=metadata["title"] or "",
-            department=metadata.get("department"),
+            title=metadata.title,
+            department=metadata.department,
             service_start=event.service_start,
             service_end=event.service_end,
             content_type=event.content_type,
@@ -44,8 +47,9 @@ def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
             sha256=event.sha256,
             retention_until=retention_until(event.kind, event.service_end),
             status=RecordStatus.available,
+            created_at=now,
         )
         await RecordRepository(session).add(record)
-        await propose_for_record(LinkageRepository(session), record, clock.now())
+        await propose_for_record(LinkageRepository(session), record, now)
 
     return handle

@@ -1,31 +1,17 @@
 """What catalog answers about a person's records."""
 
-import uuid
 from datetime import date
 
 from pydantic import BaseModel, Field
 
 from medrec_catalog.models import CatalogRecord, Institution, RecordStatus
+from medrec_shared.contracts import InstitutionRef, RecordSummary
 from medrec_shared.pages import Page
 
 
-class InstitutionRef(BaseModel):
-    code: str
-    name: str | None
+class MyRecord(RecordSummary):
+    """The shared contract's record (what issuance reads), its status one of catalog's."""
 
-
-class MyRecord(BaseModel):
-    record_id: uuid.UUID
-    institution: InstitutionRef
-    kind: str
-    specialty: str
-    title: str
-    department: str | None
-    service_start: date
-    service_end: date
-    content_type: str
-    size: int
-    retention_until: date
     status: RecordStatus
 
 

@@ -7,6 +7,8 @@
   `available`: a record past its period (`due`), withdrawn or destroyed is as if it were not
   held. Every query and every single-record read in catalog takes its status from here.
 
+A person's list of their records is itself recorded in their access history (`Records`).
+
 Nothing here commits: the functions that read take the caller's session."""
 
 import uuid
@@ -20,8 +22,13 @@ from medrec_catalog.records.repository import (
     RecordRepository,
     RecordSummary,
 )
+from medrec_catalog.records.schemas import InstitutionRef, MyRecords, RecordGroup, my_record
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared.audit import access_event
 from medrec_shared.auth import Principal
-from medrec_shared.problems import Forbidden, NotFound
+from medrec_shared.messaging import announce
+from medrec_shared.pages import page_of
+from medrec_shared.problems import Forbidden, NotFound, ValidationFailed
 
 # The one status in which a record is shown, listed or counted as held.
 SHOWN = RecordStatus.available
@@ -58,6 +65,7 @@ async def record_for_service(
 async def records_of(
     session: AsyncSession,
     person_key: str,
+    *,
     filters: RecordFilter,
     limit: int,
     after: RecordCursor | None,
@@ -70,3 +78,69 @@ async def summary_of(
     session: AsyncSession, person_key: str, filters: RecordFilter
 ) -> list[RecordSummary]:
     return await RecordRepository(session).summary_for_person(person_key, SHOWN, filters)
+
+
+def _cursor(value: str | None) -> RecordCursor | None:
+    if value is None:
+        return None
+    try:
+        return RecordCursor.decode(value)
+    except ValueError:
+        raise ValidationFailed(
+            errors=[{"field": "cursor", "message": "not a cursor from a previous page"}]
+        ) from None
+
+
+class Records:
+    """A subject's own list of their records; each list is in their access history."""
+
+    def __init__(self, *, settings: CatalogSettings) -> None:
+        self.settings = settings
+
+    async def list_for(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        *,
+        filters: RecordFilter,
+        limit: int,
+        cursor: str | None,
+    ) -> MyRecords:
+        """A page of the subject's shown records, newest care first, with the summary of all of
+        them by institution and specialty; the list is recorded (how many, never which)."""
+        person_key = subject_key(principal)
+        after = _cursor(cursor)
+        if (
+            filters.service_from
+            and filters.service_to
+            and filters.service_from > filters.service_to
+        ):
+            raise ValidationFailed(errors=[{"field": "to", "message": "must not be before from"}])
+        rows = await records_of(session, person_key, filters=filters, limit=limit + 1, after=after)
+        page = page_of(
+            rows,
+            limit,
+            lambda row: my_record(*row),
+            lambda row: RecordCursor(row[0].service_end, row[0].record_id).encode(),
+        )
+        groups = await summary_of(session, person_key, filters)
+        announce(
+            session,
+            self.settings.topic_audit,
+            person_key,
+            access_event(principal, "list", "records", f"{len(page.items)} records"),
+        )
+        return MyRecords(
+            items=page.items,
+            next_cursor=page.next_cursor,
+            groups=[
+                RecordGroup(
+                    institution=InstitutionRef(code=code, name=name),
+                    specialty=specialty,
+                    count=count,
+                    first_service=first,
+                    last_service=last,
+                )
+                for code, name, specialty, count, first, last in groups
+            ],
+        )

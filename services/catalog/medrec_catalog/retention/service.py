@@ -2,9 +2,8 @@
 extended once at most by an operator, then destroyed by ingest when catalog's sweep says so.
 
 Only a record that is shown (`records.service`) is extended or swept: one already due, withdrawn
-or destroyed is not held any more. `sweep` and `extend_retention` work in the caller's
-transaction and never commit; `scheduled_sweep` opens its own, from the `Transactions` it is
-given."""
+or destroyed is not held any more. `Retention.sweep` and `extend_retention` work in the caller's
+transaction and never commit; `Retention.scheduled_sweep` (the worker's) opens its own."""
 
 import uuid
 from datetime import date
@@ -18,7 +17,7 @@ from medrec_catalog.settings import CatalogSettings
 from medrec_shared.clock import Clock, korean_date
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordRetentionDue
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Conflict
 from medrec_shared.retention import RETENTION_YEARS, add_years
 
@@ -39,7 +38,7 @@ def extend(record: CatalogRecord, reason: str, operator: str) -> None:
 
 
 async def extend_retention(
-    session: AsyncSession, record_id: uuid.UUID, reason: str, operator: str
+    session: AsyncSession, record_id: uuid.UUID, *, reason: str, operator: str
 ) -> CatalogRecord:
     """Extends a held record's period once (the row locked while it is decided)."""
     record = shown(await RetentionRepository(session).for_update(record_id), "No such record held.")
@@ -47,32 +46,45 @@ async def extend_retention(
     return record
 
 
-async def sweep(
-    session: AsyncSession, outbox: Outbox, settings: CatalogSettings, today: date
-) -> int:
-    """Marks every record past its period as due and asks ingest to destroy it. Due records
-    leave citizens' views at once; a record that arrived already expired goes in the next sweep."""
-    found = 0
-    retention = RetentionRepository(session)
-    while batch := await retention.claim_due(SHOWN, today, SWEEP_BATCH):
-        for record in batch:
-            record.status = RecordStatus.due
-            await outbox.add(
-                session,
-                settings.topic_record,
-                record.person_key or record.record_id,
-                RecordRetentionDue(
-                    record_id=record.record_id, retention_until=record.retention_until
-                ),
-            )
-        await session.flush()
-        found += len(batch)
-    return found
+class Retention:
+    """The sweep: marks every shown record past its period as due and asks ingest to destroy it,
+    as of today in Korea by the clock port."""
 
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        settings: CatalogSettings,
+        clock: Clock,
+    ) -> None:
+        self.transactions = transactions  # with the outbox: a sweep announces
+        self.settings = settings
+        self.clock = clock
 
-async def scheduled_sweep(
-    transactions: Transactions, outbox: Outbox, settings: CatalogSettings, clock: Clock
-) -> int:
-    """The worker's sweep, as of today in Korea by the clock port: one transaction."""
-    async with transactions.begin() as session:
-        return await sweep(session, outbox, settings, korean_date(clock.now()))
+    def today(self) -> date:
+        return korean_date(self.clock.now())
+
+    async def sweep(self, session: AsyncSession, today: date) -> int:
+        """Due records leave citizens' views at once; a record that arrived already expired goes
+        in the next sweep."""
+        found = 0
+        retention = RetentionRepository(session)
+        while batch := await retention.claim_due(SHOWN, today, SWEEP_BATCH):
+            for record in batch:
+                record.status = RecordStatus.due
+                announce(
+                    session,
+                    self.settings.topic_record,
+                    record.person_key or record.record_id,
+                    RecordRetentionDue(
+                        record_id=record.record_id, retention_until=record.retention_until
+                    ),
+                )
+            await session.flush()
+            found += len(batch)
+        return found
+
+    async def scheduled_sweep(self) -> int:
+        """The worker's sweep: one transaction."""
+        async with self.transactions.begin() as session:
+            return await self.sweep(session, self.today())

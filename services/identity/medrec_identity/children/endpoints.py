@@ -7,20 +7,10 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from medrec_identity.children import service
 from medrec_identity.children.schemas import ChildOut, ChildrenOut, GuardianTokenOut
 from medrec_identity.clients.oauth import NO_STORE
-from medrec_identity.deps import (
-    AppClock,
-    FieldKeyring,
-    Keys,
-    Registry,
-    SelfPrincipal,
-    Session,
-    Settings,
-)
+from medrec_identity.deps import ChildrenDep, SelfPrincipal, Session
 from medrec_identity.family.port import FamilyRegistryUnavailable
-from medrec_identity.persons.repository import PersonRepository
 from medrec_shared.openapi import problem_responses
 
 # Both ask the family registry, now: when it cannot answer, nothing is granted (503).
@@ -29,16 +19,9 @@ router = APIRouter(tags=["guardians"], responses=problem_responses(FamilyRegistr
 
 @router.get("/v1/me/children", response_model=ChildrenOut)
 async def list_children(
-    principal: SelfPrincipal,
-    session: Session,
-    registry: Registry,
-    keyring: FieldKeyring,
-    keys: Keys,
-    clock: AppClock,
+    principal: SelfPrincipal, session: Session, family: ChildrenDep
 ) -> ChildrenOut:
-    persons = PersonRepository(session)
-    guardian = await service.guardian_of(principal, persons)
-    children = await service.known_children(guardian, registry, persons, keyring, keys, clock.now())
+    children = await family.of(session, principal)
     return ChildrenOut(
         items=[
             ChildOut(
@@ -60,15 +43,9 @@ async def child_token(
     response: Response,
     principal: SelfPrincipal,
     session: Session,
-    settings: Settings,
-    registry: Registry,
-    keyring: FieldKeyring,
-    keys: Keys,
-    clock: AppClock,
+    children: ChildrenDep,
 ) -> GuardianTokenOut:
-    minted = await service.token_for_child(
-        session, principal, person_id, registry, keyring, keys, settings, clock.now()
-    )
+    minted = await children.token_for(session, principal, person_id)
     response.headers.update(NO_STORE)
     return GuardianTokenOut(
         access_token=minted.access_token,

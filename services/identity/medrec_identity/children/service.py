@@ -9,7 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medrec_identity.family.http import HttpFamilyRegistry
 from medrec_identity.family.port import FamilyEntry, FamilyRegistry, RegistryQuery
+from medrec_identity.family.select import registry_for
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.models import Person
 from medrec_identity.persons.repository import NewPerson, PersonRepository
@@ -17,7 +19,7 @@ from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_rrn
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import Guardianship, Minted, guardian_token
 from medrec_shared.auth import Principal
-from medrec_shared.clock import korean_date
+from medrec_shared.clock import Clock, korean_date
 from medrec_shared.crypto import Keyring
 from medrec_shared.guardianship import Decision, Refusal, decide, refusal_problem
 from medrec_shared.logs import get_logger
@@ -56,6 +58,7 @@ async def known_children(
     guardian: Person,
     registry: FamilyRegistry,
     persons: PersonRepository,
+    *,
     keyring: Keyring,
     keys: IdentityKeys,
     now: datetime,
@@ -80,6 +83,7 @@ async def known_children(
                 rrn_sealed=seal_rrn(keyring, entry.rrn),
                 name_sealed=seal_name(keyring, entry.name),
                 birth_date=entry.birth_date,
+                created_at=now,
             )
         )
         children[key] = KnownChild(entry, person, decision)
@@ -108,30 +112,56 @@ def allowed_link(guardian: Person, child: KnownChild) -> Guardianship:
     )
 
 
-async def token_for_child(
-    session: AsyncSession,
-    principal: Principal,
-    person_id: uuid.UUID,
-    registry: FamilyRegistry,
-    keyring: Keyring,
-    keys: IdentityKeys,
-    settings: IdentitySettings,
-    now: datetime,
-) -> Minted:
-    """A token to act for the child `person_id`, re-asking the registry and the rule now."""
-    persons = PersonRepository(session)
-    guardian = await guardian_of(principal, persons)
-    children = await known_children(guardian, registry, persons, keyring, keys, now)
-    child = next((c for c in children if c.person.person_id == person_id), None)
-    if child is None:
-        raise NotFound("No such child.")
-    link = allowed_link(guardian, child)
-    minted = await guardian_token(session, keyring, settings, link, now)
-    log.info(
-        "guardian_token_issued",
-        guardian=str(guardian.person_id),
-        child=str(person_id),
-        relation=link.relation,
-        expires_in=minted.expires_in,
-    )
-    return minted
+class Children:
+    """A guardian's children, and the token to act for one: the family registry asked, and the
+    rule applied, at each call (by the service's clock)."""
+
+    def __init__(
+        self,
+        *,
+        settings: IdentitySettings,
+        keyring: Keyring,
+        keys: IdentityKeys,
+        clock: Clock,
+        family_registry: HttpFamilyRegistry | None,
+    ) -> None:
+        self.settings = settings
+        self.keyring = keyring
+        self.keys = keys
+        self.clock = clock
+        self.family_registry = family_registry
+
+    async def _known(
+        self, session: AsyncSession, principal: Principal, now: datetime
+    ) -> tuple[Person, list[KnownChild]]:
+        persons = PersonRepository(session)
+        guardian = await guardian_of(principal, persons)
+        registry = registry_for(self.family_registry, session, self.keyring)
+        children = await known_children(
+            guardian, registry, persons, keyring=self.keyring, keys=self.keys, now=now
+        )
+        return guardian, children
+
+    async def of(self, session: AsyncSession, principal: Principal) -> list[KnownChild]:
+        """The children the registry knows for the citizen, with the rule's answer for each."""
+        return (await self._known(session, principal, self.clock.now()))[1]
+
+    async def token_for(
+        self, session: AsyncSession, principal: Principal, person_id: uuid.UUID
+    ) -> Minted:
+        """A token to act for the child `person_id`, re-asking the registry and the rule now."""
+        now = self.clock.now()
+        guardian, children = await self._known(session, principal, now)
+        child = next((c for c in children if c.person.person_id == person_id), None)
+        if child is None:
+            raise NotFound("No such child.")
+        link = allowed_link(guardian, child)
+        minted = await guardian_token(session, self.keyring, self.settings, link, now)
+        log.info(
+            "guardian_token_issued",
+            guardian=str(guardian.person_id),
+            child=str(person_id),
+            relation=link.relation,
+            expires_in=minted.expires_in,
+        )
+        return minted

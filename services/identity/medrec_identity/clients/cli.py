@@ -22,6 +22,7 @@ from medrec_identity.clients import service
 from medrec_identity.clients.schemas import SERVICE_SCOPES
 from medrec_identity.commands import identity_settings
 from medrec_identity.settings import IdentitySettings
+from medrec_shared.clock import build_clock
 from medrec_shared.commands import fail
 from medrec_shared.db import Database, Transactions
 
@@ -34,7 +35,8 @@ async def _register(settings: IdentitySettings, name: str, scopes: list[str]) ->
     db = Database(settings.database_url, pool_size=1)
     try:
         async with Transactions.of(db).begin() as session:
-            client, secret = await service.register(session, name, [], scopes)
+            now = build_clock(settings.clock_file).now()
+            client, secret = await service.register(session, name, codes=[], scopes=scopes, now=now)
             return client.client_id, secret
     finally:
         await db.dispose()

@@ -48,8 +48,12 @@ Admin = Annotated[Principal, require_scope("admin")]
 
 
 @router.post("/v1/clients", status_code=201, response_model=ClientCreated)
-async def register_client(body: ClientIn, session: Session, _: Admin) -> dict[str, object]:
-    client, secret = await service.register(session, body.name, body.institution_codes, body.scopes)
+async def register_client(
+    body: ClientIn, session: Session, _: Admin, clock: AppClock
+) -> dict[str, object]:
+    client, secret = await service.register(
+        session, body.name, codes=body.institution_codes, scopes=body.scopes, now=clock.now()
+    )
     return {**_out(client), "client_secret": secret}
 
 
@@ -142,7 +146,12 @@ async def token(
     await limits.take(limiter)
     try:
         access_token, granted = await service.client_token(
-            session, keyring, settings, client_id, secret, form.get("scope") or None
+            session,
+            keyring=keyring,
+            settings=settings,
+            client_id=client_id,
+            secret=secret,
+            scope=form.get("scope") or None,
         )
     except InvalidClient:
         await limiter.count(limits.failures)

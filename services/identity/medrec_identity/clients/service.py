@@ -4,6 +4,7 @@ scopes it was registered with; the operator client is the one whose secret is co
 changing that configured secret is how it is rotated. Nothing here commits."""
 
 import asyncio
+import functools
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -30,7 +31,13 @@ class OperatorClient(StrEnum):
 
 
 def new_client(
-    name: str, codes: list[str], scopes: list[str], client_id: str, secret: str
+    name: str,
+    *,
+    codes: list[str],
+    scopes: list[str],
+    client_id: str,
+    secret: str,
+    created_at: datetime,
 ) -> ApiClient:
     digest, salt = hash_secret(secret)
     return ApiClient(
@@ -40,6 +47,7 @@ def new_client(
         secret_salt=salt,
         institution_codes=codes,
         scopes=scopes,
+        created_at=created_at,
     )
 
 
@@ -52,12 +60,22 @@ def rotate_secret(client: ApiClient, secret: str) -> bool:
 
 
 async def register(
-    session: AsyncSession, name: str, codes: list[str], scopes: list[str]
+    session: AsyncSession, name: str, *, codes: list[str], scopes: list[str], now: datetime
 ) -> tuple[ApiClient, str]:
     """A new client and its secret (the only time the secret is known)."""
     secret = new_secret()
     client_id = "c_" + secrets.token_hex(8)
-    client = await asyncio.to_thread(new_client, name, codes, scopes, client_id, secret)
+    client = await asyncio.to_thread(
+        functools.partial(
+            new_client,
+            name,
+            codes=codes,
+            scopes=scopes,
+            client_id=client_id,
+            secret=secret,
+            created_at=now,
+        )
+    )
     await ClientRepository(session).add(client)
     await session.refresh(client)
     return client, secret
@@ -70,13 +88,23 @@ async def revoke(session: AsyncSession, client_id: str, now: datetime) -> None:
     client.revoked_at = now
 
 
-async def ensure_operator(session: AsyncSession, client_id: str, secret: str) -> OperatorClient:
+async def ensure_operator(
+    session: AsyncSession, client_id: str, secret: str, *, now: datetime
+) -> OperatorClient:
     """The operator client with the configured secret: created on first start, its secret
     rotated when the configured one changed."""
     clients = ClientRepository(session)
     operator = await clients.get(client_id)
     if operator is None:
-        await clients.add(new_client("operator", [], ["admin"], client_id, secret))
+        operator = new_client(
+            "operator",
+            codes=[],
+            scopes=["admin"],
+            client_id=client_id,
+            secret=secret,
+            created_at=now,
+        )
+        await clients.add(operator)
         return OperatorClient.created
     return OperatorClient.rotated if rotate_secret(operator, secret) else OperatorClient.kept
 
@@ -108,6 +136,7 @@ def granted_scopes(client: ApiClient, asked: str | None) -> set[str]:
 
 async def client_token(
     session: AsyncSession,
+    *,
     keyring: Keyring,
     settings: IdentitySettings,
     client_id: str,

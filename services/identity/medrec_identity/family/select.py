@@ -1,7 +1,5 @@
 """Which family registry runs: chosen by `MEDREC_IDENTITY_FAMILY_REGISTRY`."""
 
-from typing import Any
-
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,10 +23,11 @@ def build_http_registry(settings: IdentitySettings) -> HttpFamilyRegistry | None
     )
 
 
-def registry_for_request(app_state: Any, session: AsyncSession, keyring: Keyring) -> FamilyRegistry:
+def registry_for(
+    http: HttpFamilyRegistry | None, session: AsyncSession, keyring: Keyring
+) -> FamilyRegistry:
     """The HTTP connector when configured; otherwise the sandbox registry on this request's
     session."""
-    http: HttpFamilyRegistry | None = getattr(app_state, "family_registry", None)
     if http is not None:
         return http
     return SandboxFamilyRegistry(FamilyLinkRepository(session), keyring)

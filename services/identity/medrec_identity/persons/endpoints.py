@@ -1,37 +1,30 @@
 """`GET /v1/me`: the token's subject, the only response that carries their name."""
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from medrec_identity.deps import (
     AppClock,
     CitizenPrincipal,
     DemographicsReader,
     FieldKeyring,
-    OutboxDep,
     Session,
     Settings,
 )
 from medrec_identity.persons.repository import PersonRepository
 from medrec_identity.persons.sealing import unseal_name, unseal_rrn
 from medrec_shared.audit import Purpose, system_access
+from medrec_shared.contracts import Me, PersonDemographics
 from medrec_shared.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.logs import get_logger
+from medrec_shared.messaging import announce
 from medrec_shared.problems import NotFound
 from medrec_shared.rrn import parse_rrn
 
 router = APIRouter(tags=["verification"])
 internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")
 log = get_logger(__name__)
-
-
-class Me(BaseModel):
-    person_id: uuid.UUID
-    name: str
-    birth_date: date
 
 
 @router.get("/v1/me", response_model=Me)
@@ -51,13 +44,6 @@ async def me(
     return Me(person_id=person.person_id, name=name, birth_date=person.birth_date)
 
 
-class PersonDemographics(BaseModel):
-    person_id: uuid.UUID
-    name: str
-    birth_date: date
-    sex: str
-
-
 @internal_router.get("/persons/{person_id}/demographics", response_model=PersonDemographics)
 async def person_demographics(
     person_id: uuid.UUID,
@@ -65,12 +51,11 @@ async def person_demographics(
     session: Session,
     keyring: FieldKeyring,
     caller: DemographicsReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> PersonDemographics:
     """A verified person's name, birth date and sex (from the RRN's century digit), for catalog's
-    linkage review (scope demographics:read); never the RRN. Each read is recorded, in its own
-    transaction (the outbox), in the person's access history with the calling client and the
+    linkage review (scope demographics:read); never the RRN. Each read is recorded, announced in the
+    request's transaction, in the person's access history with the calling client and the
     purpose it gave; catalog records the operator's act there too."""
     person = await PersonRepository(session).get(person_id)
     if person is None:
@@ -78,7 +63,7 @@ async def person_demographics(
     event = system_access(
         caller.subject, person.person_key, "person_demographics", str(person_id), purpose
     )
-    await outbox.add(session, settings.topic_audit, person.person_key, event)
+    announce(session, settings.topic_audit, person.person_key, event)
     sex = parse_rrn(unseal_rrn(keyring, person.rrn_sealed))[2]
     log.info("demographics_read", person_id=str(person_id), caller=caller.subject)
     return PersonDemographics(

@@ -4,7 +4,7 @@ keyed hash of their RRN; the RRN and name are kept only sealed with the field ke
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +20,7 @@ class NewPerson:
     rrn_sealed: bytes
     name_sealed: bytes
     birth_date: date
+    created_at: datetime  # the clock port's "now"
 
 
 class PersonRepository(Repository):
@@ -39,6 +40,7 @@ class PersonRepository(Repository):
                 rrn_sealed=new.rrn_sealed,
                 name_sealed=new.name_sealed,
                 birth_date=new.birth_date,
+                created_at=new.created_at,
             )
             .on_conflict_do_nothing(index_elements=[Person.person_key])
         )

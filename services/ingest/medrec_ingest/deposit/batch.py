@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -28,9 +28,8 @@ from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchLine, BatchStatus, InlineContent
 from medrec_ingest.deposit.service import (
     Candidate,
+    Deposits,
     conflict_problem,
-    count_failed,
-    new_candidate,
     store_packed,
     write_new,
 )
@@ -41,20 +40,15 @@ from medrec_ingest.deposit.validation import (
     inline_limit_error,
     parse_record,
 )
-from medrec_ingest.fields import EXTERNAL_ID_PATTERN
+from medrec_ingest.fields import EXTERNAL_ID_PATTERN, RRN_LIKE
 from medrec_ingest.models import Segment, Transfer
-from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.service import TransferClosed
-from medrec_shared.clock import Clock, korean_date
-from medrec_shared.db import Transactions
+from medrec_shared.clock import korean_date
 from medrec_shared.logs import get_logger
-from medrec_shared.messaging import Outbox
 from medrec_shared.problems import Problem, ServiceUnavailable
-from medrec_shared.vault import Vault
 
 log = get_logger(__name__)
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
-_RRN_LIKE = re.compile(r"^\d{6}-?\d{7}$")
 _REFUSED = (BatchStatus.invalid, BatchStatus.conflict)  # counted as the transfer's `failed`
 # Groups deposited at once: one validated and encrypted while the one before it is stored and
 # committed. More would hold more groups in memory for no gain on the CPU.
@@ -96,7 +90,7 @@ def _external_id_of(raw: bytes | None) -> str | None:
     except (ValueError, AttributeError):
         return None
     if isinstance(value, str) and len(value) <= 200 and _EXTERNAL_ID.match(value):
-        return None if _RRN_LIKE.match(value) else value
+        return None if RRN_LIKE.match(value) else value
     return None
 
 
@@ -108,23 +102,14 @@ def _not_stored(line: Line, candidate: Candidate) -> Answer:
 class Batch:
     """One batch request's deposits into an open transfer."""
 
-    def __init__(
-        self,
-        transfer: Transfer,
-        client_id: str,
-        transactions: Transactions,
-        settings: IngestSettings,
-        vault: Vault,
-        outbox: Outbox,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, deposits: Deposits, transfer: Transfer, client_id: str) -> None:
+        self.deposits = deposits
         self.transfer = transfer
         self.client_id = client_id
-        self.transactions = transactions
-        self.clock = clock
-        self.settings = settings
-        self.vault = vault
-        self.outbox = outbox
+        self.transactions = deposits.transactions
+        self.clock = deposits.clock
+        self.settings = deposits.settings
+        self.vault = deposits.vault
         self.closed: TransferClosed | None = None
         self.tally: Counter[str] = Counter()
 
@@ -164,12 +149,13 @@ class Batch:
                        problem=self.closed.body())
                 for line in group
             ]  # fmt: skip
-        today = korean_date(self.clock.now())
+        now = self.clock.now()
+        today = korean_date(now)
         answers: dict[int, Answer] = {}
         firsts: dict[str, tuple[Line, Candidate]] = {}
         repeats: list[tuple[Line, Candidate]] = []  # the same external_id again in this group
         for line in group:
-            candidate = self._candidate(line, answers, today)
+            candidate = self._candidate(line, answers, now)
             if candidate is None:
                 continue
             if candidate.external_id in firsts:
@@ -187,13 +173,14 @@ class Batch:
             else:
                 new.append((line, candidate))
 
-        stored, segment = await self._store(new, answers)
+        stored, segment = await self._store(new, answers, now)
         refused = sum(a.status in _REFUSED for a in answers.values())
         try:
             async with self.transactions.begin() as session:
                 inserted = await write_new(
-                    session, self.outbox, self.settings, self.transfer.transfer_id,
-                    [c for _, c in stored], today, failed=refused, segment=segment,
+                    session, settings=self.settings,
+                    transfer_id=self.transfer.transfer_id, candidates=[c for _, c in stored],
+                    today=today, failed=refused, segment=segment,
                 )  # fmt: skip
         except TransferClosed as closed:
             self.closed = closed
@@ -222,8 +209,8 @@ class Batch:
             await self._judge_late(late, answers)
         return [answers[line.number] for line in group]
 
-    def _candidate(self, line: Line, answers: dict[int, Answer], today: date) -> Candidate | None:
-        settings = self.settings
+    def _candidate(self, line: Line, answers: dict[int, Answer], now: datetime) -> Candidate | None:
+        settings, today = self.settings, korean_date(now)
         try:
             if line.data is None:
                 raise inline_limit_error(settings.inline_content_max_bytes)
@@ -236,7 +223,7 @@ class Batch:
                 line.number, _external_id_of(line.data), BatchStatus.invalid, problem=problem.body()
             )
             return None
-        return new_candidate(settings, self.vault, self.transfer, body.external_id, body, data)
+        return self.deposits.candidate(self.transfer, body.external_id, body, data, now)
 
     def _judged(self, line: Line, candidate: Candidate, held: OwnedRecord) -> Answer:
         status = judge(held, candidate.fingerprint, self.client_id)
@@ -245,14 +232,14 @@ class Batch:
         return Answer(line.number, candidate.external_id, status, problem=conflict_problem().body())
 
     async def _store(
-        self, new: list[tuple[Line, Candidate]], answers: dict[int, Answer]
+        self, new: list[tuple[Line, Candidate]], answers: dict[int, Answer], now: datetime
     ) -> tuple[list[tuple[Line, Candidate]], Segment | None]:
         """Encrypts the new records' content into one segment (one object for the group: the
         store's cost is per object far more than per byte)."""
         if not new:
             return [], None
         try:
-            segment = await store_packed(self.vault, [c for _, c in new])
+            segment = await store_packed(self.vault, [c for _, c in new], now)
         except Exception as exc:
             log.warning("batch_store_failed", error_type=type(exc).__name__)
             for line, candidate in new:
@@ -276,8 +263,7 @@ class Batch:
             else:  # its first occurrence could not be stored
                 answers[line.number] = _not_stored(line, candidate)
         if conflicts:
-            async with self.transactions.begin() as session:
-                await count_failed(session, self.transfer.transfer_id, conflicts)
+            await self.deposits.count_failed(self.transfer.transfer_id, conflicts)
 
     async def _discard(self, segment: Segment | None) -> None:
         """The group's segment, when none of its records went in."""

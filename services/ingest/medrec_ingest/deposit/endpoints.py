@@ -21,42 +21,23 @@ from starlette.types import Receive, Scope, Send
 from medrec_ingest.deposit.batch import Batch
 from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deposit.schemas import InlineContent, RecordIn, RecordOut
-from medrec_ingest.deposit.service import (
-    conflict_problem,
-    count_failed,
-    deposit_one,
-    new_candidate,
-    object_key,
-    record_out,
-    take_upload,
-)
-from medrec_ingest.deposit.streams import read_ahead
-from medrec_ingest.deposit.upload import (
-    UploadInterrupted,
-    header_errors,
-    parse_content_digest,
-    received,
-)
+from medrec_ingest.deposit.service import record_out
+from medrec_ingest.deposit.upload import ContentHeaders, UploadInterrupted, received
 from medrec_ingest.deposit.validation import (
-    StreamCheck,
     check_content,
     check_declared,
     decode_inline,
     parse_record,
 )
-from medrec_ingest.deps import ClockDep, Depositor, OutboxDep, Settings, TransactionsDep, VaultDep
+from medrec_ingest.deps import Depositor, DepositsDep
 from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
-from medrec_ingest.models import RecordStatus
 from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers.service import writable, writable_transfer
 from medrec_shared.bodylimits import BodyTooLarge
 from medrec_shared.clock import korean_date
-from medrec_shared.ids import new_id
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import (
-    Conflict,
     ContentTooLarge,
-    NotFound,
     Problem,
     ValidationFailed,
 )
@@ -103,13 +84,11 @@ async def put_record(
     request: Request,
     response: Response,
     principal: Depositor,
-    transactions: TransactionsDep,
-    settings: Settings,
-    vault: VaultDep,
-    outbox: OutboxDep,
+    deposits: DepositsDep,
     now: Now,
 ) -> RecordOut:
     today = korean_date(now)
+    transactions, settings = deposits.transactions, deposits.settings
     async with transactions.read() as session:  # one statement: the transfer and any holder
         found, held = await RecordRepository(session).transfer_and_held(
             transfer_id, principal.subject, external_id
@@ -127,13 +106,10 @@ async def put_record(
         else:
             check_declared(body.content, settings)
     except (ValidationFailed, ContentTooLarge, BodyTooLarge):
-        async with transactions.begin() as session:
-            await count_failed(session, transfer_id)
+        await deposits.count_failed(transfer_id)
         raise
-    candidate = new_candidate(settings, vault, transfer, external_id, body, data)
-    record, created = await deposit_one(
-        transactions, outbox, settings, vault, principal.subject, held, candidate, today
-    )
+    candidate = deposits.candidate(transfer, external_id, body, data, now)
+    record, created = await deposits.deposit_one(principal.subject, held, candidate, now)
     if not created:  # an identical repeat: nothing changed
         response.status_code = 200
     return record_out(record)
@@ -172,11 +148,7 @@ async def put_content(
     request: Request,
     response: Response,
     principal: Depositor,
-    transactions: TransactionsDep,
-    settings: Settings,
-    vault: VaultDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    deposits: DepositsDep,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
     content_digest: Annotated[
         str | None, Header(description="RFC 9530: `sha-256=:<base64 of the SHA-256>:`")
@@ -184,52 +156,22 @@ async def put_content(
     content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
     content_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> RecordOut:
-    async with transactions.begin() as session:
-        transfer = await writable_transfer(session, transfer_id, principal)
-        record = await RecordRepository(session).by_external_id(
-            transfer.institution_code, external_id
-        )
-    if record is None or record.transfer_id != transfer.transfer_id:
-        raise NotFound("No such record in this transfer.")
-
+    headers = ContentHeaders(content_type, content_digest, content_length, content_encoding)
+    idle_seconds = deposits.settings.content_idle_timeout_seconds
     try:
-        digest = parse_content_digest(content_digest)
-        if record.status == RecordStatus.stored:
-            if digest != record.sha256:
-                raise conflict_problem()
-            response.status_code = 200
-            return record_out(record)
-        if record.status != RecordStatus.awaiting_content:
-            raise Conflict(f"The record is {record.status}; its content cannot be given.")
-        errors = header_errors(record, digest, content_type, content_length, content_encoding)
-        if errors:
-            raise ValidationFailed(errors=errors)
-        check = StreamCheck(
-            size=record.size,
-            sha256=record.sha256,
-            content_type=record.content_type,
-            specialty=record.specialty,
-            hold_limit=settings.structured_content_max_bytes,
+        record, taken = await deposits.upload(
+            principal,
+            transfer_id,
+            external_id,
+            headers,
+            lambda check: received(request, check, idle_seconds),
         )
-        key = object_key(record.record_id, new_id())
-        body = received(request, check, settings.content_idle_timeout_seconds)
-        stored = await vault.put(key, read_ahead(body), digested=check.digest)
-    except (ValidationFailed, ContentTooLarge, Conflict) as refused:
-        if not isinstance(refused, Conflict) or refused.type == "record-conflict":
-            async with transactions.begin() as session:
-                await count_failed(session, transfer_id)
-        log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
-        raise
     except ClientDisconnect:
         log.info("content_upload_interrupted", transfer_id=str(transfer_id))
         raise UploadInterrupted("The connection closed before the content was complete.") from None
-
-    # Judged by the day the content is in: a large upload may take hours.
-    today = korean_date(clock.now())
-    current = await take_upload(transactions, outbox, settings, vault, record, stored, today)
-    if current is not record:  # another upload of the same content was recorded first
+    if not taken:  # this content was in already
         response.status_code = 200
-    return record_out(current)
+    return record_out(record)
 
 
 class UnsupportedMediaType(Problem):
@@ -277,17 +219,13 @@ async def deposit_batch(
     transfer_id: uuid.UUID,
     request: Request,
     principal: Depositor,
-    transactions: TransactionsDep,
-    settings: Settings,
-    vault: VaultDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    deposits: DepositsDep,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> NdjsonStream:
-    async with transactions.begin() as session:
+    async with deposits.transactions.begin() as session:
         transfer = await writable_transfer(session, transfer_id, principal)
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in _NDJSON_TYPES:
         raise UnsupportedMediaType(f"Send the records as {NDJSON}, one per line.")
-    batch = Batch(transfer, principal.subject, transactions, settings, vault, outbox, clock)
+    batch = Batch(deposits, transfer, principal.subject)
     return NdjsonStream(batch.answers(request.stream()))

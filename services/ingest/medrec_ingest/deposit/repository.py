@@ -4,7 +4,7 @@ transaction does."""
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, select, update
@@ -12,7 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import aliased
 
 from medrec_ingest.models import Record, RecordStatus, Transfer
+from medrec_ingest.records.rules import TAKES_CONTENT, stored
 from medrec_shared.db import Repository
+from medrec_shared.vault import StoredContent
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,8 @@ class OwnedRecord:
     client_id: str  # the client whose transfer holds it
 
 
-# Filled by the database, or not ours to set on insert.
-_SERVER_SET = frozenset({"created_at"})
+# Not ours to set on insert (created_at is: the service's clock's, not the database's).
+_SERVER_SET: frozenset[str] = frozenset()
 
 
 _RECORDS = cast(Table, Record.__table__)
@@ -65,9 +67,7 @@ class RecordRepository(Repository):
 
     async def stored_among(self, record_ids: Sequence[uuid.UUID]) -> list[Record]:
         rows = await self.session.execute(
-            select(Record).where(
-                Record.record_id.in_(record_ids), Record.status == RecordStatus.stored
-            )
+            select(Record).where(Record.record_id.in_(record_ids), stored())
         )
         return list(rows.scalars())
 
@@ -120,19 +120,17 @@ class RecordRepository(Repository):
         transfer, record, holder = row
         return transfer, None if record is None else OwnedRecord(record, holder)
 
-    async def mark_stored(
-        self, record_id: uuid.UUID, object_key: str, kek_id: str, wrapped_dek: bytes
-    ) -> bool:
+    async def mark_stored(self, record_id: uuid.UUID, stored: StoredContent, now: datetime) -> bool:
         """Content is in: only a record still awaiting it changes (the first upload wins)."""
         result = await self.session.execute(
             update(Record)
-            .where(Record.record_id == record_id, Record.status == RecordStatus.awaiting_content)
+            .where(Record.record_id == record_id, Record.status == TAKES_CONTENT)
             .values(
                 status=RecordStatus.stored,
-                object_key=object_key,
-                kek_id=kek_id,
-                wrapped_dek=wrapped_dek,
-                stored_at=datetime.now(UTC),
+                object_key=stored.object_key,
+                kek_id=stored.kek_id,
+                wrapped_dek=stored.wrapped_dek,
+                stored_at=now,
             )
             .returning(Record.record_id)
         )

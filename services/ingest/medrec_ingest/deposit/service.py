@@ -2,8 +2,8 @@
 write that records the result and announces it (the judgement of repeats: judgement.py).
 
 Functions that take a session never commit: the caller opens each (short) transaction and
-passes its session. Those that take `Transactions` (`deposit_one`, `take_upload`,
-`give_inline_content`) open their own short transactions around object storage, which happens
+passes its session. `Deposits` (one record, a declared record's content streamed to it: `upload`,
+the repeats) opens its own short transactions around object storage, which happens
 between transactions, never inside one.
 """
 
@@ -11,32 +11,39 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_ingest.deposit.judgement import expired_on_arrival, judge
 from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
+from medrec_ingest.deposit.streams import read_ahead
+from medrec_ingest.deposit.upload import ContentHeaders, header_errors, parse_content_digest
+from medrec_ingest.deposit.validation import StreamCheck
 from medrec_ingest.models import Record, RecordStatus, Segment, Transfer
-from medrec_ingest.outbox import OutboxRepository
+from medrec_ingest.records.rules import TAKES_CONTENT, content_taken, event_key, is_stored
 from medrec_ingest.segments.repository import SegmentRepository
 from medrec_ingest.segments.service import segment_key
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import TransferRepository
-from medrec_ingest.transfers.service import closed
+from medrec_ingest.transfers.service import closed, writable_transfer
+from medrec_shared.auth import Principal
+from medrec_shared.clock import Clock, korean_date
 from medrec_shared.crypto import blind_index, seal
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordStored
 from medrec_shared.ids import new_id
 from medrec_shared.linkage import match_key
-from medrec_shared.messaging import Outbox
-from medrec_shared.problems import Conflict
+from medrec_shared.logs import get_logger
+from medrec_shared.messaging import announce, write_announcements
+from medrec_shared.problems import Conflict, ContentTooLarge, NotFound, ValidationFailed
 from medrec_shared.vault import StoredContent, Vault
 
 PATIENT_CONTEXT = b"ingest.patient"
+log = get_logger(__name__)
 
 
 class RecordConflict(Conflict):
@@ -76,10 +83,12 @@ def fingerprint(settings: IngestSettings, body: RecordIn, content_type: str, sha
 def new_candidate(
     settings: IngestSettings,
     vault: Vault,
+    *,
     transfer: Transfer,
     external_id: str,
     body: RecordIn,
     data: bytes | None,
+    now: datetime,
 ) -> Candidate:
     if isinstance(body.content, DeclaredContent):
         size, sha256 = body.content.size, body.content.sha256
@@ -117,8 +126,22 @@ def new_candidate(
         kek_id=None,
         wrapped_dek=None,
         stored_at=None,
+        created_at=now,
     )
     return Candidate(record, data)
+
+
+def content_wanted(record: Record, digest: str) -> bool:
+    """Whether content with `digest` given for `record` is to be taken: False for a repeat of
+    the content it has; `RecordConflict` for other content than it has; `Conflict` when it
+    takes no content any more (withdrawn)."""
+    if is_stored(record):
+        if digest != record.sha256:
+            raise conflict_problem()
+        return False
+    if record.status != TAKES_CONTENT:
+        raise Conflict(f"The record is {record.status}; its content cannot be given.")
+    return True
 
 
 def record_out(record: Record) -> RecordOut:
@@ -135,15 +158,15 @@ def object_key(record_id: uuid.UUID, upload: uuid.UUID | None = None) -> str:
     return f"records/{record_id}" if upload is None else f"records/{record_id}/{upload}"
 
 
-async def store_inline(vault: Vault, candidate: Candidate) -> None:
+async def store_inline(vault: Vault, candidate: Candidate, now: datetime) -> None:
     """Encrypts the inline content into the bucket; the row then points at it."""
     assert candidate.data is not None
     record = candidate.record
     stored = await vault.put(object_key(record.record_id), _one_chunk(candidate.data))
-    _attach(record, stored)
+    _attach(record, stored, now)
 
 
-async def store_packed(vault: Vault, candidates: Sequence[Candidate]) -> Segment:
+async def store_packed(vault: Vault, candidates: Sequence[Candidate], now: datetime) -> Segment:
     """Encrypts the inline contents of a batch group into one segment, each under its own data
     key; each row then points at its span. The segment's row goes in with the records
     (`write_new`)."""
@@ -151,11 +174,12 @@ async def store_packed(vault: Vault, candidates: Sequence[Candidate]) -> Segment
     contents = [(c.data or b"", c.record.sha256) for c in candidates]  # digests by new_candidate
     stored = await vault.put_segment(key, contents)
     for candidate, content in zip(candidates, stored, strict=True):
-        _attach(candidate.record, content)
-    return Segment(object_key=key, size=sum(s.span.length for s in stored if s.span))
+        _attach(candidate.record, content, now)
+    size = sum(s.span.length for s in stored if s.span)
+    return Segment(object_key=key, size=size, created_at=now)
 
 
-def _attach(record: Record, stored: StoredContent) -> None:
+def _attach(record: Record, stored: StoredContent, now: datetime) -> None:
     record.object_key, record.kek_id, record.wrapped_dek = (
         stored.object_key,
         stored.kek_id,
@@ -163,7 +187,12 @@ def _attach(record: Record, stored: StoredContent) -> None:
     )
     if stored.span is not None:
         record.content_offset, record.content_length = stored.span.offset, stored.span.length
-    record.status, record.stored_at = RecordStatus.stored, datetime.now(UTC)
+    content_taken(record, now)
+
+
+def announce_stored(session: AsyncSession, settings: IngestSettings, record: Record) -> None:
+    key = event_key(record.record_id, record.person_key)
+    announce(session, settings.topic_record, key, stored_event(record))
 
 
 def stored_event(record: Record) -> RecordStored:
@@ -183,18 +212,13 @@ def stored_event(record: Record) -> RecordStored:
     )
 
 
-def _event_key(record: Record) -> str:
-    return record.person_key or str(record.record_id)
-
-
 async def write_new(
     session: AsyncSession,
-    outbox: Outbox,
+    *,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
     candidates: Sequence[Candidate],
     today: date,
-    *,
     failed: int = 0,
     segment: Segment | None = None,
 ) -> set[uuid.UUID]:
@@ -212,10 +236,10 @@ async def write_new(
     created = [c.record for c in candidates if c.record.record_id in inserted]
     if segment is not None and created:
         SegmentRepository(session).add(segment)
-    stored = [r for r in created if r.status == RecordStatus.stored]
-    await OutboxRepository(session).add_many(
-        outbox, settings.topic_record, [(_event_key(r), stored_event(r)) for r in stored]
-    )
+    stored = [r for r in created if is_stored(r)]
+    for record in stored:
+        announce_stored(session, settings, record)
+    await write_announcements(session)  # before the transfer's lock, held until the commit
     if (created or failed) and not await TransferRepository(session).count_if_open(
         transfer_id,
         received=len(created),
@@ -230,76 +254,33 @@ async def write_new(
 
 async def write_content(
     session: AsyncSession,
-    outbox: Outbox,
+    *,
     settings: IngestSettings,
     record: Record,
     stored: StoredContent,
-    today: date,
+    now: datetime,
 ) -> bool:
     """A declared record's content is in and verified: the record is stored, counted and
     announced. False when another upload of the same record was first."""
     records = RecordRepository(session)
-    if not await records.mark_stored(
-        record.record_id, stored.object_key, stored.kek_id, stored.wrapped_dek
-    ):
+    if not await records.mark_stored(record.record_id, stored, now):
         return False
     if record.person_key is None:
         # Read back under the row's lock: the backfill (linkage/backfill.py) may have given a
         # record deposited before match keys existed its key since `record` was read.
         record.match_key = await records.match_key(record.record_id)
-    _attach(record, stored)
+    _attach(record, stored, now)
     # The event before the transfer's lock (as in write_new); a closed transfer rolls it back.
-    await outbox.add(session, settings.topic_record, _event_key(record), stored_event(record))
+    announce_stored(session, settings, record)
+    await write_announcements(session)
     if not await TransferRepository(session).count_if_open(
         record.transfer_id,
         stored=1,
-        expired=int(expired_on_arrival(record, today)),
+        expired=int(expired_on_arrival(record, korean_date(now))),
         size=record.size,
     ):
         raise closed()
     return True
-
-
-async def take_upload(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    record: Record,
-    stored: StoredContent,
-    today: date,
-) -> Record:
-    """Takes a declared record's uploaded content (stored, counted, announced) in a short
-    transaction, and returns the record as it stands. When another upload of the same (verified,
-    identical) content was first, ours leaves no object."""
-    try:
-        async with transactions.begin() as session:
-            first = await write_content(session, outbox, settings, record, stored, today)
-    except BaseException:
-        await vault.delete(stored.object_key)
-        raise
-    if first:
-        return record
-    await vault.delete(stored.object_key)
-    async with transactions.begin() as session:
-        current = await RecordRepository(session).get(record.record_id)
-    assert current is not None
-    return current
-
-
-async def give_inline_content(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    record: Record,
-    data: bytes,
-    today: date,
-) -> Record:
-    """A declared record repeated with its content inline (same digest): the content is taken
-    as if it had been streamed to `…/content`."""
-    stored = await vault.put(object_key(record.record_id, new_id()), _one_chunk(data))
-    return await take_upload(transactions, outbox, settings, vault, record, stored, today)
 
 
 async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
@@ -307,74 +288,161 @@ async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1
     await TransferRepository(session).count_if_open(transfer_id, failed=n)
 
 
-async def deposit_one(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    client_id: str,
-    held: OwnedRecord | None,
-    candidate: Candidate,
-    today: date,
-) -> tuple[Record, bool]:
-    """One record deposited (PUT): stored and written if its external_id is free, else judged
-    against the record `held` under it. Returns the record as it stands and whether it was
-    created; `RecordConflict` (counted as a refusal) for another record under its external_id."""
-    if held is not None:
-        repeated = await _repeat(
-            transactions, outbox, settings, vault, client_id, held, candidate, today
-        )
-        return repeated, False
+class Deposits:
+    """Deposits into open transfers: one record, a declared record's content, a batch
+    (batch.py). Opens its own short transactions around object storage."""
 
-    if candidate.data is not None:
-        await store_inline(vault, candidate)  # between transactions: no connection held
-    transfer_id = candidate.record.transfer_id
-    try:
-        async with transactions.begin() as session:
-            inserted = await write_new(session, outbox, settings, transfer_id, [candidate], today)
-    except BaseException:
-        await _discard(vault, candidate)
-        raise
-    if candidate.record.record_id in inserted:
-        return candidate.record, True
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        settings: IngestSettings,
+        vault: Vault,
+        clock: Clock,
+    ) -> None:
+        self.transactions = transactions
+        self.settings = settings
+        self.vault = vault
+        self.clock = clock
 
-    # Deposited concurrently under the same id: the other request won; ours leaves no trace.
-    await _discard(vault, candidate)
-    async with transactions.begin() as session:
-        found = await RecordRepository(session).find(
-            candidate.record.institution_code, [candidate.external_id]
-        )
-    winner = found[candidate.external_id]
-    repeated = await _repeat(
-        transactions, outbox, settings, vault, client_id, winner, candidate, today
-    )
-    return repeated, False
+    def candidate(
+        self,
+        transfer: Transfer,
+        external_id: str,
+        body: RecordIn,
+        data: bytes | None,
+        now: datetime,
+    ) -> Candidate:
+        return new_candidate(
+            self.settings, self.vault, transfer=transfer, external_id=external_id, body=body,
+            data=data, now=now,
+        )  # fmt: skip
 
+    async def count_failed(self, transfer_id: uuid.UUID, n: int = 1) -> None:
+        """Counts refused deposits on the transfer, in a transaction of its own."""
+        async with self.transactions.begin() as session:
+            await count_failed(session, transfer_id, n)
 
-async def _repeat(
-    transactions: Transactions,
-    outbox: Outbox,
-    settings: IngestSettings,
-    vault: Vault,
-    client_id: str,
-    held: OwnedRecord,
-    candidate: Candidate,
-    today: date,
-) -> Record:
-    """An unchanged repeat changes nothing (but gives declared content that came inline); any
-    other record under the external_id is a conflict, counted as a refusal."""
-    if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
-        record = held.record
-        if record.status == RecordStatus.awaiting_content and candidate.data is not None:
-            record = await give_inline_content(
-                transactions, outbox, settings, vault, record, candidate.data, today
+    async def deposit_one(
+        self, client_id: str, held: OwnedRecord | None, candidate: Candidate, now: datetime
+    ) -> tuple[Record, bool]:
+        """One record deposited (PUT): stored and written if its external_id is free, else
+        judged against the record `held` under it. Returns the record as it stands and whether
+        it was created; `RecordConflict` (counted as a refusal) for another record under its
+        external_id."""
+        if held is not None:
+            return await self._repeat(client_id, held, candidate, now), False
+
+        if candidate.data is not None:
+            # Between transactions: no connection held while the content is stored.
+            await store_inline(self.vault, candidate, now)
+        transfer_id = candidate.record.transfer_id
+        try:
+            async with self.transactions.begin() as session:
+                inserted = await write_new(
+                    session, settings=self.settings,
+                    transfer_id=transfer_id, candidates=[candidate], today=korean_date(now),
+                )  # fmt: skip
+        except BaseException:
+            await self._discard(candidate)
+            raise
+        if candidate.record.record_id in inserted:
+            return candidate.record, True
+
+        # Deposited concurrently under the same id: the other request won; ours leaves no trace.
+        await self._discard(candidate)
+        async with self.transactions.begin() as session:
+            found = await RecordRepository(session).find(
+                candidate.record.institution_code, [candidate.external_id]
             )
-        return record
-    async with transactions.begin() as session:
-        await count_failed(session, candidate.record.transfer_id)
-    raise conflict_problem()
+        winner = found[candidate.external_id]
+        return await self._repeat(client_id, winner, candidate, now), False
 
+    async def take_upload(self, record: Record, stored: StoredContent, now: datetime) -> Record:
+        """Takes a declared record's uploaded content (stored, counted, announced) in a short
+        transaction, and returns the record as it stands. When another upload of the same
+        (verified, identical) content was first, ours leaves no object."""
+        try:
+            async with self.transactions.begin() as session:
+                first = await write_content(
+                    session, settings=self.settings, record=record,
+                    stored=stored, now=now,
+                )  # fmt: skip
+        except BaseException:
+            await self.vault.delete(stored.object_key)
+            raise
+        if first:
+            return record
+        await self.vault.delete(stored.object_key)
+        async with self.transactions.begin() as session:
+            current = await RecordRepository(session).get(record.record_id)
+        assert current is not None
+        return current
 
-async def _discard(vault: Vault, candidate: Candidate) -> None:
-    if candidate.record.object_key is not None:
-        await vault.delete(candidate.record.object_key)
+    async def upload(
+        self,
+        principal: Principal,
+        transfer_id: uuid.UUID,
+        external_id: str,
+        headers: ContentHeaders,
+        body: Callable[[StreamCheck], AsyncIterator[bytes]],
+    ) -> tuple[Record, bool]:
+        """A declared record's content streamed to `…/content` (`body` gives it, each chunk
+        passed to the check it is handed): checked against the declaration as it arrives,
+        encrypted into the bucket, then taken. Returns the record as it stands and whether this
+        upload's content was taken (False: the same content was in already). A refusal
+        (invalid, too large, other content than the stored) is counted on the transfer."""
+        async with self.transactions.begin() as session:
+            transfer = await writable_transfer(session, transfer_id, principal)
+            record = await RecordRepository(session).by_external_id(
+                transfer.institution_code, external_id
+            )
+        if record is None or record.transfer_id != transfer.transfer_id:
+            raise NotFound("No such record in this transfer.")
+        try:
+            digest = parse_content_digest(headers.content_digest)
+            if not content_wanted(record, digest):
+                return record, False
+            errors = header_errors(record, digest, headers)
+            if errors:
+                raise ValidationFailed(errors=errors)
+            check = StreamCheck(
+                size=record.size,
+                sha256=record.sha256,
+                content_type=record.content_type,
+                specialty=record.specialty,
+                hold_limit=self.settings.structured_content_max_bytes,
+            )
+            key = object_key(record.record_id, new_id())
+            stored = await self.vault.put(key, read_ahead(body(check)), digested=check.digest)
+        except (ValidationFailed, ContentTooLarge, Conflict) as refused:
+            if not isinstance(refused, Conflict) or refused.type == RecordConflict.type:
+                await self.count_failed(transfer_id)
+            log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
+            raise
+        # Judged by the day the content is in: a large upload may take hours.
+        current = await self.take_upload(record, stored, self.clock.now())
+        return current, current is record  # else another upload of it was recorded first
+
+    async def give_inline_content(self, record: Record, data: bytes, now: datetime) -> Record:
+        """A declared record repeated with its content inline (same digest): the content is
+        taken as if it had been streamed to `…/content`."""
+        stored = await self.vault.put(object_key(record.record_id, new_id()), _one_chunk(data))
+        return await self.take_upload(record, stored, now)
+
+    async def _repeat(
+        self, client_id: str, held: OwnedRecord, candidate: Candidate, now: datetime
+    ) -> Record:
+        """An unchanged repeat changes nothing (but gives declared content that came inline);
+        any other record under the external_id is a conflict, counted as a refusal."""
+        if judge(held, candidate.fingerprint, client_id) is BatchStatus.unchanged:
+            record = held.record
+            if record.status == TAKES_CONTENT and candidate.data is not None:
+                record = await self.give_inline_content(record, candidate.data, now)
+            return record
+        await self.count_failed(candidate.record.transfer_id)
+        raise conflict_problem()
+
+    async def _discard(self, candidate: Candidate) -> None:
+        if candidate.record.object_key is not None:
+            await self.vault.delete(candidate.record.object_key)

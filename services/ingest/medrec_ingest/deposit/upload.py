@@ -7,6 +7,7 @@ import base64
 import binascii
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from fastapi import Request
 
@@ -48,22 +49,27 @@ def parse_content_digest(value: str | None) -> str:
     raise ValidationFailed(errors=[error(field, "must carry sha-256=:<base64>: (RFC 9530)")])
 
 
-def header_errors(
-    record: Record,
-    digest: str,
-    content_type: str | None,
-    content_length: int | None,
-    content_encoding: str | None,
-) -> FieldErrors:
+@dataclass(frozen=True)
+class ContentHeaders:
+    """What a content upload's request says of its body."""
+
+    content_type: str | None
+    content_digest: str | None
+    content_length: int | None
+    content_encoding: str | None
+
+
+def header_errors(record: Record, digest: str, headers: ContentHeaders) -> FieldErrors:
     """The request's headers against the record's declaration, before any byte is read."""
     errors = []
+    content_type = headers.content_type
     if content_type is None or base_type(content_type) != base_type(record.content_type):
         errors.append(error("Content-Type", "must be the declared content_type"))
     if digest != record.sha256:
         errors.append(error("Content-Digest", "does not match the declared sha256"))
-    if content_length is not None and content_length != record.size:
+    if headers.content_length is not None and headers.content_length != record.size:
         errors.append(error("Content-Length", "does not match the declared size"))
-    if content_encoding not in (None, "identity"):
+    if headers.content_encoding not in (None, "identity"):
         errors.append(error("Content-Encoding", "is not supported: send the content as is"))
     return errors
 

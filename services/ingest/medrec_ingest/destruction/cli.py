@@ -14,15 +14,11 @@ from typing import Annotated
 
 import typer
 
-from medrec_ingest.app import build_vault
+from medrec_ingest.bootstrap import build
 from medrec_ingest.destruction.reapply import ReapplyReport, reapply_destructions
-from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.clock import build_clock, korean_date
+from medrec_shared.clock import korean_date
 from medrec_shared.commands import settings_or_exit
-from medrec_shared.db import Database, Transactions
-from medrec_shared.messaging import Outbox
-from medrec_shared.topics import EVENT_RULES
 
 PREFIX = "MEDREC_INGEST_"
 
@@ -55,18 +51,15 @@ def reapply(
     settings = settings_or_exit(IngestSettings, PREFIX)
 
     async def run() -> ReapplyReport:
-        db = Database(settings.database_url, pool_size=1)
+        components = build(settings, pool_size=1)
         try:
             return await reapply_destructions(
-                Transactions.of(db),
-                build_vault(settings),
-                Outbox(messaging.outbox, "ingest", rules=EVENT_RULES),
-                settings,
-                since.date(),
-                korean_date(build_clock(settings.clock_file).now()),
+                components.destructions,
+                since=since.date(),
+                today=korean_date(components.clock.now()),
             )
         finally:
-            await db.dispose()
+            await components.aclose()
 
     report = asyncio.run(run())
     typer.echo(

@@ -5,10 +5,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from medrec_ingest.deps import DbSession, Operator, OutboxDep, Settings, TransactionsDep, VaultDep
+from medrec_ingest.deps import DbSession, DestructionsDep, Operator
 from medrec_ingest.destruction.repository import DestructionRepository
 from medrec_ingest.destruction.schemas import DestructionOut
-from medrec_ingest.destruction.service import destroy_unreclaimed
 from medrec_ingest.models import Destruction
 from medrec_shared.pages import Page, page_of
 from medrec_shared.web import Now
@@ -17,19 +16,9 @@ router = APIRouter(tags=["destruction (operators)"], prefix="/v1/admin")
 
 
 @router.post("/releases/sweep")
-async def run_release_sweep(
-    transactions: TransactionsDep,
-    _: Operator,
-    vault: VaultDep,
-    outbox: OutboxDep,
-    settings: Settings,
-    now: Now,
-) -> dict[str, Any]:
+async def run_release_sweep(destructions: DestructionsDep, _: Operator, now: Now) -> dict[str, Any]:
     """Destroys now what the worker's scheduled run would: released records past their grace."""
-    return {
-        "destroyed": await destroy_unreclaimed(transactions, vault, outbox, settings, now),
-        "as_of": now,
-    }
+    return {"destroyed": await destructions.destroy_unreclaimed(now), "as_of": now}
 
 
 def _out(entry: Destruction) -> DestructionOut:

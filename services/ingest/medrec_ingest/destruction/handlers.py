@@ -11,15 +11,13 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_ingest.destruction.repository import DestructionRepository
-from medrec_ingest.destruction.service import RETENTION_EXPIRED, destroy
+from medrec_ingest.destruction.service import RETENTION_EXPIRED, Destructions
 from medrec_ingest.models import Record
-from medrec_ingest.settings import IngestSettings
-from medrec_shared.clock import Clock, korean_date
+from medrec_shared.clock import korean_date
 from medrec_shared.deadletters.errors import EventRefused
 from medrec_shared.events import Envelope, RecordRetentionDue
-from medrec_shared.messaging import Handler, Outbox
+from medrec_shared.messaging import Handler
 from medrec_shared.retention import retention_until
-from medrec_shared.vault import Vault
 
 
 class NotDue(EventRefused):
@@ -39,17 +37,15 @@ def check_due(record: Record, event: RecordRetentionDue, today: date) -> None:
         raise NotDue("refused: the event's retention date has not passed")
 
 
-def on_retention_due(
-    vault: Vault, outbox: Outbox, settings: IngestSettings, clock: Clock
-) -> Handler:
+def on_retention_due(destructions: Destructions) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, RecordRetentionDue)
         record = await DestructionRepository(session).lock_record(event.record_id)
         if record is None:  # destroyed already, or never held here
             return
-        now = clock.now()
+        now = destructions.clock.now()
         check_due(record, event, korean_date(now))
-        await destroy(session, vault, outbox, settings, record, RETENTION_EXPIRED, now)
+        await destructions.destroy(session, record, RETENTION_EXPIRED, now)
 
     return handle

@@ -11,13 +11,8 @@ it twice destroys nothing twice: a second run finds no row and announces what is
 from dataclasses import dataclass
 from datetime import date
 
-from medrec_ingest.destruction.ledger import DestructionLedger
 from medrec_ingest.destruction.repository import DestructionRepository
-from medrec_ingest.destruction.service import announce, delete_content
-from medrec_ingest.settings import IngestSettings
-from medrec_shared.db import Transactions
-from medrec_shared.messaging import Outbox
-from medrec_shared.vault import Vault
+from medrec_ingest.destruction.service import Destructions, announce_destroyed, delete_content
 
 
 @dataclass
@@ -28,29 +23,30 @@ class ReapplyReport:
 
 
 async def reapply_destructions(
-    transactions: Transactions,
-    vault: Vault,
-    outbox: Outbox,
-    settings: IngestSettings,
-    since: date,
-    today: date,
+    destructions: Destructions, *, since: date, today: date
 ) -> ReapplyReport:
-    ledger = DestructionLedger(vault.store, vault.bucket)
+    transactions, vault, ledger = destructions.transactions, destructions.vault, destructions.ledger
     report = ReapplyReport()
     async for key in ledger.since(since, today):
         logged = await ledger.read(key)
         async with transactions.begin() as session:
-            destructions = DestructionRepository(session)
-            record = await destructions.lock_record(logged.record_id)
+            repository = DestructionRepository(session)
+            record = await repository.lock_record(logged.record_id)
             person_key = None
             if record is not None:
                 person_key = record.person_key
                 await delete_content(vault, record)
-                await destructions.delete(record)
+                await repository.delete(record)
                 report.destroyed_again += 1
-            if not await destructions.logged(logged.record_id):
-                destructions.log(logged.as_row())
+            if not await repository.logged(logged.record_id):
+                repository.log(logged.as_row())
                 report.relogged += 1
-            await announce(session, outbox, settings, logged.record_id, logged.reason, person_key)
+            announce_destroyed(
+                session,
+                destructions.settings,
+                logged.record_id,
+                logged.reason,
+                person_key=person_key,
+            )
         report.logged += 1
     return report

@@ -8,8 +8,8 @@ period. Each run is one transaction per record set: the object is deleted before
 a crash between the two leaves the row, and the next run deletes the (already absent) object
 again and commits.
 
-`destroy` works in the caller's session and never commits; `destroy_unreclaimed` opens its own
-transactions, one per set of records, from the `Transactions` it is given.
+`Destructions.destroy` works in the caller's session and never commits; `destroy_unreclaimed`
+opens its own transactions, one per set of records.
 """
 
 import uuid
@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_ingest.destruction.ledger import DestructionLedger
 from medrec_ingest.destruction.repository import DestructionRepository
 from medrec_ingest.models import Destruction, Record
+from medrec_ingest.records.rules import event_key
 from medrec_ingest.settings import IngestSettings
 from medrec_shared import failpoints
+from medrec_shared.clock import Clock
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordDestroyed
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.vault import Vault
 
 RETENTION_EXPIRED = "retention_expired"
@@ -46,25 +48,53 @@ def log_entry(record: Record, reason: str, now: datetime) -> Destruction:
     )
 
 
-async def destroy(
-    session: AsyncSession,
-    vault: Vault,
-    outbox: Outbox,
-    settings: IngestSettings,
-    record: Record,
-    reason: str,
-    now: datetime,
-) -> None:
-    await delete_content(vault, record)
-    failpoints.hit("ingest.destroy.after_object_delete", record.transfer_id)
-    entry = log_entry(record, reason, now)
-    # Outside the database first: a crash before the commit leaves an entry whose destruction
-    # the next run completes; the other order could leave a committed one a restore undoes.
-    await DestructionLedger(vault.store, vault.bucket).add(entry)
-    destructions = DestructionRepository(session)
-    destructions.log(entry)
-    await announce(session, outbox, settings, record.record_id, reason, record.person_key)
-    await destructions.delete(record)
+class Destructions:
+    """Destroys records: one in the caller's transaction (`destroy`), or the released records
+    past their grace period, in transactions of its own (`destroy_unreclaimed`)."""
+
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        settings: IngestSettings,
+        vault: Vault,
+        clock: Clock,
+    ) -> None:
+        self.transactions = transactions
+        self.settings = settings
+        self.vault = vault
+        self.clock = clock
+        self.ledger = DestructionLedger(vault.store, vault.bucket)
+
+    async def destroy(
+        self, session: AsyncSession, record: Record, reason: str, now: datetime
+    ) -> None:
+        await delete_content(self.vault, record)
+        failpoints.hit("ingest.destroy.after_object_delete", record.transfer_id)
+        entry = log_entry(record, reason, now)
+        # Outside the database first: a crash before the commit leaves an entry whose
+        # destruction the next run completes; the other order could leave a committed one a
+        # restore undoes.
+        await self.ledger.add(entry)
+        destructions = DestructionRepository(session)
+        destructions.log(entry)
+        announce_destroyed(
+            session, self.settings, record.record_id, reason, person_key=record.person_key
+        )
+        await destructions.delete(record)
+
+    async def destroy_unreclaimed(self, now: datetime) -> int:
+        """Destroys the records of released transfers whose grace period has ended, a set of
+        records per transaction."""
+        destroyed = 0
+        while True:
+            async with self.transactions.begin() as session:
+                batch = await DestructionRepository(session).unreclaimed(now, SWEEP_BATCH)
+                for record in batch:
+                    await self.destroy(session, record, RELEASE_NOT_RECLAIMED, now)
+            if not batch:
+                return destroyed
+            destroyed += len(batch)
 
 
 async def delete_content(vault: Vault, record: Record) -> None:
@@ -74,36 +104,14 @@ async def delete_content(vault: Vault, record: Record) -> None:
         await vault.delete(record.object_key)  # absent already after a crash: still fine
 
 
-async def announce(
+def announce_destroyed(
     session: AsyncSession,
-    outbox: Outbox,
     settings: IngestSettings,
     record_id: uuid.UUID,
     reason: str,
+    *,
     person_key: str | None,
 ) -> None:
-    """RecordDestroyed, keyed as the record's other events are when its owner is known."""
-    key = person_key or str(record_id)
-    await outbox.add(
-        session, settings.topic_record, key, RecordDestroyed(record_id=record_id, reason=reason)
-    )
-
-
-async def destroy_unreclaimed(
-    transactions: Transactions,
-    vault: Vault,
-    outbox: Outbox,
-    settings: IngestSettings,
-    now: datetime,
-) -> int:
-    """Destroys the records of released transfers whose grace period has ended, a set of
-    records per transaction."""
-    destroyed = 0
-    while True:
-        async with transactions.begin() as session:
-            batch = await DestructionRepository(session).unreclaimed(now, SWEEP_BATCH)
-            for record in batch:
-                await destroy(session, vault, outbox, settings, record, RELEASE_NOT_RECLAIMED, now)
-        if not batch:
-            return destroyed
-        destroyed += len(batch)
+    """RecordDestroyed, keyed as the record's other events are."""
+    event = RecordDestroyed(record_id=record_id, reason=reason)
+    announce(session, settings.topic_record, event_key(record_id, person_key), event)

@@ -46,6 +46,7 @@ def _moved(keyring: Keyring, row: WrappedKeys, active: str) -> dict[str, Any]:
 
 async def _batch(
     transactions: Transactions,
+    *,
     keyring: Keyring,
     active: str,
     after: uuid.UUID | None,
@@ -90,7 +91,12 @@ async def rewrap_records(
         unreadable = 0
         while True:
             after, failed = await _batch(
-                transactions, keyring, report.active, after, batch_size, report
+                transactions,
+                keyring=keyring,
+                active=report.active,
+                after=after,
+                size=batch_size,
+                report=report,
             )
             unreadable += failed
             if after is None:

@@ -26,7 +26,7 @@ from medrec_shared.crypto import CryptoError, Keyring, unseal
 from medrec_shared.db import Transactions
 from medrec_shared.events import RecordMatchKeyAssigned
 from medrec_shared.linkage import match_key
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 
 BATCH_SIZE = 500
 
@@ -69,7 +69,7 @@ def announced(row: Unkeyed) -> bool:
 
 async def _batch(
     transactions: Transactions,
-    outbox: Outbox,
+    *,
     topic: str,
     keyring: Keyring,
     person_index_key: bytes,
@@ -91,7 +91,7 @@ async def _batch(
         for row, key in keys:
             if announced(row):
                 event = RecordMatchKeyAssigned(record_id=row.record_id, match_key=key)
-                await outbox.add(session, topic, str(row.record_id), event)
+                announce(session, topic, row.record_id, event)
     report.keyed += len(keys)
     report.announced += sum(announced(row) for row, _ in keys)
     failpoints.hit("linkage.backfill.after_batch")  # tests: killed between two batches
@@ -100,11 +100,10 @@ async def _batch(
 
 async def backfill_match_keys(
     transactions: Transactions,
-    outbox: Outbox,
+    *,
     topic: str,
     keyring: Keyring,
     person_index_key: bytes,
-    *,
     batch_size: int = BATCH_SIZE,
 ) -> BackfillReport:
     """Keys (and announces) every held record deposited without an RRN and without a match key,
@@ -114,7 +113,13 @@ async def backfill_match_keys(
     after: uuid.UUID | None = None
     while True:
         after = await _batch(
-            transactions, outbox, topic, keyring, person_index_key, after, batch_size, report
+            transactions,
+            topic=topic,
+            keyring=keyring,
+            person_index_key=person_index_key,
+            after=after,
+            size=batch_size,
+            report=report,
         )
         if after is None:
             break

@@ -59,11 +59,10 @@ def backfill(
         db = Database(settings.database_url, pool_size=1)
         try:
             return await backfill_match_keys(
-                Transactions.of(db),
-                Outbox(messaging.outbox, "ingest", rules=EVENT_RULES),
-                settings.topic_record,
-                keyring,
-                index_key,
+                Transactions.of(db, Outbox(messaging.outbox, "ingest", rules=EVENT_RULES)),
+                topic=settings.topic_record,
+                keyring=keyring,
+                person_index_key=index_key,
                 batch_size=batch_size,
             )
         finally:

@@ -7,7 +7,6 @@ and the purpose it gave."""
 
 import json
 import uuid
-from datetime import date
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -18,26 +17,20 @@ from medrec_ingest.deps import (
     DbSession,
     DemographicsReader,
     NamesReader,
-    OutboxDep,
     Settings,
     VaultDep,
 )
 from medrec_ingest.internal import record_read
-from medrec_ingest.models import Record, RecordStatus
+from medrec_ingest.models import Record
+from medrec_ingest.records.rules import is_stored
 from medrec_shared.audit import Purpose
+from medrec_shared.contracts import NamesList, RecordDemographics, RecordName
 from medrec_shared.crypto import Keyring, unseal
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import NotFound
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
 log = get_logger(__name__)
-
-
-class RecordDemographics(BaseModel):
-    record_id: uuid.UUID
-    name: str
-    birth_date: date
-    sex: str
 
 
 def _demographics(keyring: Keyring, record: Record) -> RecordDemographics:
@@ -57,15 +50,19 @@ async def record_demographics(
     session: DbSession,
     vault: VaultDep,
     caller: DemographicsReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> RecordDemographics:
     """Only for a stored record that came without an RRN (linkage reviews those alone)."""
     record = await RecordRepository(session).get(record_id)
-    if record is None or record.status != RecordStatus.stored or record.match_key is None:
+    if not is_stored(record) or record.match_key is None:
         raise NotFound("No such record without an RRN.")
-    await record_read(
-        session, outbox, settings, caller.subject, record, "record_demographics", purpose
+    record_read(
+        session,
+        settings=settings,
+        client_id=caller.subject,
+        record=record,
+        resource_type="record_demographics",
+        purpose=purpose,
     )
     log.info("demographics_read", record_id=str(record_id), caller=caller.subject)
     return _demographics(vault.keyring, record)
@@ -76,22 +73,12 @@ class NamesQuery(BaseModel):
     purpose: Purpose
 
 
-class RecordName(BaseModel):
-    record_id: uuid.UUID
-    name: str
-
-
-class NamesList(BaseModel):
-    items: list[RecordName]
-
-
 @router.post("/records:names", response_model=NamesList)
 async def records_names(
     query: NamesQuery,
     session: DbSession,
     vault: VaultDep,
     caller: NamesReader,
-    outbox: OutboxDep,
     settings: Settings,
 ) -> NamesList:
     """The name several stored records were deposited under, with or without an RRN, for
@@ -100,8 +87,13 @@ async def records_names(
     stored, are left out."""
     records = await RecordRepository(session).stored_among(query.record_ids)
     for record in records:
-        await record_read(
-            session, outbox, settings, caller.subject, record, "record_demographics", query.purpose
+        record_read(
+            session,
+            settings=settings,
+            client_id=caller.subject,
+            record=record,
+            resource_type="record_demographics",
+            purpose=query.purpose,
         )
     log.info("names_read", records=len(records), caller=caller.subject)
     return NamesList(

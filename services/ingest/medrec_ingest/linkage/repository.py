@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, select, update
 
 from medrec_ingest.models import Record, RecordStatus
+from medrec_ingest.records.rules import held
 from medrec_shared.db import Repository
 
 
@@ -30,7 +31,7 @@ def _unkeyed() -> ColumnElement[bool]:
     return and_(
         Record.person_key.is_(None),
         Record.match_key.is_(None),
-        Record.status.in_([RecordStatus.stored, RecordStatus.awaiting_content]),
+        held(),
     )
 
 

@@ -10,7 +10,6 @@ from medrec_ingest.deps import (
     DbSession,
     Depositor,
     Operator,
-    OutboxDep,
     Settings,
     TransactionsDep,
     VaultDep,
@@ -30,13 +29,14 @@ async def release_transfer(
     transfer_id: uuid.UUID,
     session: DbSession,
     _: Operator,
-    outbox: OutboxDep,
     settings: Settings,
     now: Now,
 ) -> TransferOut:
     """Withdraws the transfer's records from citizens and opens the grace period for its client
     to export them. A repeat changes nothing."""
-    transfer = await service.release_transfer(session, outbox, settings, transfer_id, now)
+    transfer = await service.release_transfer(
+        session, settings=settings, transfer_id=transfer_id, now=now
+    )
     return transfer_out(transfer)
 
 

@@ -6,6 +6,7 @@ import uuid
 from sqlalchemy import select, update
 
 from medrec_ingest.models import Record, RecordStatus
+from medrec_ingest.records.rules import held
 from medrec_shared.db import Repository
 
 
@@ -16,7 +17,7 @@ class ReleaseRepository(Repository):
             update(Record)
             .where(
                 Record.transfer_id == transfer_id,
-                Record.status.in_((RecordStatus.stored, RecordStatus.awaiting_content)),
+                held(),
             )
             .values(status=RecordStatus.withdrawn)
             .returning(Record.record_id, Record.person_key)

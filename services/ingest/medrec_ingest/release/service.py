@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_ingest.models import Transfer, TransferStatus
-from medrec_ingest.outbox import OutboxRepository
+from medrec_ingest.records.rules import event_key
 from medrec_ingest.release.repository import ReleaseRepository
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_shared.events import RecordWithdrawn, TransferReleased
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Conflict, Gone, NotFound
 
 WITHDRAWN_ON_RELEASE = "released"
@@ -59,7 +59,7 @@ def check_exportable(transfer: Transfer, now: datetime) -> None:
 
 async def release_transfer(
     session: AsyncSession,
-    outbox: Outbox,
+    *,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
     now: datetime,
@@ -73,18 +73,10 @@ async def release_transfer(
         return transfer
     assert transfer.grace_until is not None
     withdrawn = await ReleaseRepository(session).withdraw(transfer_id)
-    await OutboxRepository(session).add_many(
-        outbox,
-        settings.topic_record,
-        [
-            (
-                key or str(record_id),
-                RecordWithdrawn(record_id=record_id, reason=WITHDRAWN_ON_RELEASE),
-            )
-            for record_id, key in withdrawn
-        ],
-    )
-    await outbox.add(
+    for record_id, person_key in withdrawn:
+        event = RecordWithdrawn(record_id=record_id, reason=WITHDRAWN_ON_RELEASE)
+        announce(session, settings.topic_record, event_key(record_id, person_key), event)
+    announce(
         session,
         settings.topic_transfer,
         transfer_id,

@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from medrec_ingest.deps import DbSession, Depositor, OutboxDep, Settings
+from medrec_ingest.deps import DbSession, Depositor, Settings
 from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers import service
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.schemas import CompleteIn, TransferIn, TransferOut, transfer_out
 from medrec_shared.bodylimits import parse_json
-from medrec_shared.clock import korean_date
 from medrec_shared.pages import Page, page_of
 from medrec_shared.web import Now
 
@@ -27,12 +26,15 @@ async def open_transfer(
     body: TransferIn,
     session: DbSession,
     principal: Depositor,
-    outbox: OutboxDep,
     settings: Settings,
     now: Now,
 ) -> TransferOut:
     transfer = await service.open_transfer(
-        session, outbox, settings, principal, body, korean_date(now)
+        session,
+        settings=settings,
+        principal=principal,
+        body=body,
+        now=now,
     )
     return transfer_out(transfer)
 
@@ -76,11 +78,16 @@ async def complete_transfer(
     request: Request,
     session: DbSession,
     principal: Depositor,
-    outbox: OutboxDep,
     settings: Settings,
+    now: Now,
 ) -> TransferOut:
     body = parse_json(await request.body(), CompleteIn)
     transfer = await service.complete_transfer(
-        session, outbox, settings, transfer_id, principal, body
+        session,
+        settings=settings,
+        transfer_id=transfer_id,
+        principal=principal,
+        body=body,
+        now=now,
     )
     return transfer_out(transfer)

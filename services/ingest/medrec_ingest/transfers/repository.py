@@ -4,7 +4,7 @@ records. Nothing here commits: the caller's transaction does."""
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import String, Table, any_, bindparam, func, select, update
@@ -98,10 +98,10 @@ class TransferRepository(Repository):
         )
         return result.first() is not None
 
-    async def complete(self, transfer: Transfer, record_count: int) -> None:
+    async def complete(self, transfer: Transfer, record_count: int, now: datetime) -> None:
         transfer.status = TransferStatus.completed
         transfer.record_count = record_count
-        transfer.completed_at = datetime.now(UTC)
+        transfer.completed_at = now
         await self.session.flush()
 
     async def flush(self) -> None:

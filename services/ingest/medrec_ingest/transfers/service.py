@@ -10,7 +10,7 @@ The rules themselves (`effective_date_errors`, `already_completed`, `listed_ids`
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +20,10 @@ from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import Tally, TransferRepository
 from medrec_ingest.transfers.schemas import CompleteIn, TransferIn
 from medrec_shared.auth import Principal
+from medrec_shared.clock import korean_date
 from medrec_shared.events import InstitutionInfo, TransferCompleted, TransferOpened
 from medrec_shared.ids import new_id
-from medrec_shared.messaging import Outbox
+from medrec_shared.messaging import announce
 from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
 
 LISTED = 100  # external_ids named in a problem, at most
@@ -85,14 +86,14 @@ def effective_date_errors(effective_date: date, today: date) -> FieldErrors:
 
 async def open_transfer(
     session: AsyncSession,
-    outbox: Outbox,
+    *,
     settings: IngestSettings,
     principal: Principal,
     body: TransferIn,
-    today: date,
+    now: datetime,
 ) -> Transfer:
     """A new open transfer of one of the caller's institutions, announced (TransferOpened)."""
-    errors = effective_date_errors(body.effective_date, today)
+    errors = effective_date_errors(body.effective_date, korean_date(now))
     if errors:
         raise ValidationFailed(errors=errors)
     if body.institution.code not in principal.institution_codes:
@@ -107,11 +108,11 @@ async def open_transfer(
         expected_records=body.expected_records,
         status=TransferStatus.open,
         record_count=None,
-        received=0, stored=0, failed=0, expired_on_arrival=0, bytes=0,
+        received=0, stored=0, failed=0, expired_on_arrival=0, bytes=0, created_at=now,
     )  # fmt: skip
     transfers = TransferRepository(session)
     await transfers.add(transfer)
-    await outbox.add(
+    announce(
         session,
         settings.topic_transfer,
         transfer.transfer_id,
@@ -184,11 +185,12 @@ def incomplete(
 
 async def complete_transfer(
     session: AsyncSession,
-    outbox: Outbox,
+    *,
     settings: IngestSettings,
     transfer_id: uuid.UUID,
     principal: Principal,
     body: CompleteIn,
+    now: datetime,
 ) -> Transfer:
     """Completes the caller's transfer if it holds what `body` declares; `TransferIncomplete`
     naming what is missing otherwise. A repeat of the same completion changes nothing."""
@@ -209,8 +211,8 @@ async def complete_transfer(
         awaiting = await transfers.awaiting_content(transfer_id, LISTED)
         raise incomplete(body.record_count, tally, listed, missing, awaiting)
 
-    await transfers.complete(transfer, body.record_count)
-    await outbox.add(
+    await transfers.complete(transfer, body.record_count, now)
+    announce(
         session,
         settings.topic_transfer,
         transfer.transfer_id,

@@ -354,7 +354,11 @@ def produce(job: CopyJob, stream: BinaryIO) -> tuple[bytes, int]:
         records.append(record)
     rendered = render_copy(job.cover, records, job.limits)
     del records
-    signed = sign_pdf(rendered.pdf, IssuerSigner.from_pem(job.key_pem, job.cert_pem))
+    signed = sign_pdf(
+        rendered.pdf,
+        IssuerSigner.from_pem(job.key_pem, job.cert_pem),
+        signing_time=job.cover.issued_at,  # the service's clock, as the cover's issue time
+    )
     if len(signed) > job.limits.copy_bytes:
         raise OverLimit(copy_too_large(job.limits.copy_bytes))
     check = verify_pdf(signed, job.cert_pem)

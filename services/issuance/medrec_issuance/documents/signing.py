@@ -148,14 +148,32 @@ def create_self_signed_issuer(common_name: str = "medrec issuance (local)") -> t
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
+class _SignerAt(signers.PdfSigner):
+    """pyHanko's signer with the signing time given, not read from the wall clock: a copy's
+    signing time is its issue time, from the service's clock (``medrec_shared.clock``)."""
+
+    def __init__(self, *args: Any, signing_time: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._signing_time = signing_time
+
+    def init_signing_session(
+        self, pdf_out: Any, existing_fields_only: bool = False
+    ) -> signers.pdf_signer.PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        session.system_time = self._signing_time
+        return session
+
+
 def sign_pdf(
     pdf: bytes,
     signer: IssuerSigner,
     *,
+    signing_time: datetime | None = None,
     reason: str = "진료기록 사본 발급",
     location: str = "KR",
 ) -> bytes:
-    """Add a PAdES B-B signature in the field ``medrec`` (an incremental update)."""
+    """Add a PAdES B-B signature in the field ``medrec`` (an incremental update), signed at
+    ``signing_time`` (the copy's issue time; the wall clock when not given)."""
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         reason=reason,
@@ -165,7 +183,11 @@ def sign_pdf(
         subfilter=SigSeedSubFilter.PADES,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    pdf_signer = signers.PdfSigner(meta, signer=signer.signer)
+    pdf_signer = (
+        signers.PdfSigner(meta, signer=signer.signer)
+        if signing_time is None
+        else _SignerAt(meta, signer=signer.signer, signing_time=signing_time)
+    )
     output = io.BytesIO()
     _run(lambda: pdf_signer.async_sign_pdf(writer, output=output))
     return output.getvalue()

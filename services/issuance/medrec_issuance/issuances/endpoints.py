@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from medrec_issuance.deps import DbSession, OutboxDep, Requester, Settings
+from medrec_issuance.deps import DbSession, IssuancesDep, Requester
 from medrec_issuance.issuances import service
 from medrec_issuance.issuances.schemas import IssuanceIn, IssuanceOut, issuance_out
 from medrec_shared.auth import bearer_token
@@ -24,39 +24,36 @@ async def request_copy(
     request: Request,
     session: DbSession,
     principal: Requester,
-    outbox: OutboxDep,
-    settings: Settings,
+    issuances: IssuancesDep,
     now: Now,
 ) -> IssuanceOut:
-    issuance = await service.request_copy(
+    issuance = await issuances.request(
         session,
-        outbox,
-        settings,
-        request.app.state.catalog,
-        request.app.state.identity,
         principal,
-        bearer_token(request),
-        body.record_ids,
-        body.purpose,
-        now,
+        bearer=bearer_token(request),
+        record_ids=body.record_ids,
+        purpose=body.purpose,
     )
-    return issuance_out(issuance)
+    return issuance_out(issuance, now)
 
 
 @router.get("/v1/issuances")
 async def list_copies(
     session: DbSession,
     principal: Requester,
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: uuid.UUID | None = None,
 ) -> Page[IssuanceOut]:
-    rows = await service.issuances_of(session, principal, limit + 1, cursor)
-    return page_of(rows, limit, issuance_out, lambda i: str(i.issuance_id))
+    rows = await service.issuances_of(session, principal, limit=limit + 1, after=cursor)
+    return page_of(rows, limit, lambda i: issuance_out(i, now), lambda i: str(i.issuance_id))
 
 
 @router.get("/v1/issuances/{issuance_id}", response_model=IssuanceOut)
-async def get_copy(issuance_id: uuid.UUID, session: DbSession, principal: Requester) -> IssuanceOut:
-    return issuance_out(await service.issuance_of(session, principal, issuance_id))
+async def get_copy(
+    issuance_id: uuid.UUID, session: DbSession, principal: Requester, now: Now
+) -> IssuanceOut:
+    return issuance_out(await service.issuance_of(session, principal, issuance_id), now)
 
 
 @router.get(
@@ -65,17 +62,9 @@ async def get_copy(issuance_id: uuid.UUID, session: DbSession, principal: Reques
     responses={200: {"content": {"application/pdf": {}}}, **problem_responses(Gone)},
 )
 async def download_copy(
-    issuance_id: uuid.UUID,
-    request: Request,
-    session: DbSession,
-    principal: Requester,
-    outbox: OutboxDep,
-    settings: Settings,
-    now: Now,
+    issuance_id: uuid.UUID, session: DbSession, principal: Requester, issuances: IssuancesDep
 ) -> StreamingResponse:
-    issuance, content = await service.download(
-        session, outbox, settings, request.app.state.vault, principal, issuance_id, now
-    )
+    issuance, content = await issuances.download(session, principal, issuance_id)
     return StreamingResponse(
         content,
         media_type="application/pdf",

@@ -13,13 +13,16 @@ copy's subject before rendering and again just before the copy is stored, since 
 unlink a record (or it may be destroyed) while the copy waits or renders. A record that is no
 longer theirs fails the copy and nothing is stored: a copy is never made for the wrong person.
 
-It runs inside the event handler's transaction (the inbox row and these effects commit together,
-see `handlers`): it takes that session and never commits."""
+Making a copy (`make`) opens no transaction and takes no session: it moves content (from
+ingest, into the child, out of it into the vault) for up to the render's timeout, and a
+transaction open that long would hold the copy's row and a connection. `issuances.rendering`
+claims the copy before, in a short transaction of its own, and records what `make` returns
+after, in another (`ready` or `fail`). The methods that take a session write in it and never
+commit."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,15 +35,16 @@ from medrec_issuance.documents.limits import (
     record_too_large,
 )
 from medrec_issuance.documents.render import is_rendered
-from medrec_issuance.issuances.repository import IssuanceRepository
+from medrec_issuance.issuances.repository import TO_MAKE, IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
-from medrec_issuance.ports import CatalogPort, ContentGone, IngestPort
 from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.clients import CatalogClient, ContentGone, IngestClient
 from medrec_shared.clock import Clock
+from medrec_shared.contracts import CatalogedRecord
 from medrec_shared.events import IssuanceFailed, IssuanceReady
 from medrec_shared.logs import get_logger
 from medrec_shared.messaging import Outbox
-from medrec_shared.vault import Vault
+from medrec_shared.vault import StoredContent, Vault
 
 log = get_logger(__name__)
 
@@ -53,11 +57,28 @@ class IssuerPem:
     cert_pem: bytes
 
 
-@dataclass
+@dataclass(frozen=True)
+class Made:
+    """A copy signed and stored, not yet the issuance's."""
+
+    stored: StoredContent
+    pages: int
+    institutions: list[str]
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class Unmade:
+    """The copy cannot be made: `reason` is what the citizen reads."""
+
+    reason: str
+
+
+@dataclass(kw_only=True)
 class Fulfilment:
     settings: IssuanceSettings
-    catalog: CatalogPort
-    ingest: IngestPort
+    catalog: CatalogClient
+    ingest: IngestClient
     vault: Vault
     issuer: IssuerPem
     outbox: Outbox
@@ -65,21 +86,21 @@ class Fulfilment:
     renderers: Renderers  # the confined children, one kept ready ahead of the next copy
 
     @staticmethod
-    def _document(record_id: uuid.UUID, meta: dict[str, Any]) -> RecordDocument:
+    def _document(record_id: uuid.UUID, meta: CatalogedRecord) -> RecordDocument:
         """The record as catalog describes it, without its content."""
         return RecordDocument(
             record_id=str(record_id),
-            institution_name=meta["institution"]["name"] or meta["institution"]["code"],
-            institution_code=meta["institution"]["code"],
-            kind=meta["kind"],
-            specialty=meta["specialty"],
-            title=meta["title"],
-            service_start=date.fromisoformat(meta["service_start"]),
-            service_end=date.fromisoformat(meta["service_end"]),
-            department=meta.get("department"),
-            content_type=meta["content_type"],
-            size=int(meta["size"]),
-            sha256=meta["sha256"],
+            institution_name=meta.institution.name or meta.institution.code,
+            institution_code=meta.institution.code,
+            kind=meta.kind,
+            specialty=meta.specialty,
+            title=meta.title,
+            service_start=meta.service_start,
+            service_end=meta.service_end,
+            department=meta.department,
+            content_type=meta.content_type,
+            size=meta.size,
+            sha256=meta.sha256,
         )
 
     async def _documents(self, issuance: Issuance) -> list[RecordDocument] | str:
@@ -90,7 +111,7 @@ class Fulfilment:
             meta = await self.catalog.record(record_id)
             if meta is None:  # destroyed or withdrawn since the request
                 return RECORD_GONE
-            if meta.get("person_key") != issuance.subject_person_key:  # unlinked since
+            if meta.person_key != issuance.subject_person_key:  # unlinked since
                 return RECORD_NOT_THE_SUBJECTS
             documents.append(self._document(record_id, meta))
         return documents
@@ -109,16 +130,21 @@ class Fulfilment:
                 return content_too_large(limits.content_bytes)
         return None
 
-    async def fulfil(self, session: AsyncSession, issuance: Issuance) -> None:
-        """A pending issuance becomes ready (stored, announced) or failed (announced)."""
+    async def still_the_subjects(self, issuance: Issuance) -> str | None:
+        """None while every record of the copy is still the subject's; otherwise the reason the
+        copy cannot hold them (asked again just before an outcome is recorded)."""
+        documents = await self._documents(issuance)
+        return documents if isinstance(documents, str) else None
+
+    async def make(self, issuance: Issuance, object_key: str) -> Made | Unmade:
+        """The copy made, signed and stored at `object_key`, or the reason it cannot be. Opens
+        no transaction: `issuance` is read, never changed (the caller records the outcome)."""
         documents = await self._documents(issuance)
         if isinstance(documents, str):
-            await self.fail(session, issuance, documents)
-            return
+            return Unmade(documents)
         if reason := self._over_limits(documents):
-            await self.fail(session, issuance, reason)
-            return
-        now = self.clock.now()
+            return Unmade(reason)
+        now = self.clock.now()  # the cover's issue time, the signing time and `ready_at`
         institutions = list(dict.fromkeys(d.institution_name for d in documents))
         cover = CoverPage(
             issuance_number=issuance.issuance_number,
@@ -144,36 +170,37 @@ class Fulfilment:
             outcome = await child.outcome(self.settings.render_timeout_seconds)
             if isinstance(outcome, Refused):
                 log.warning("copy_refused", issuance_id=str(issuance.issuance_id))
-                await self.fail(session, issuance, outcome.reason)
-                return
+                return Unmade(outcome.reason)
             # The render took a while: a record unlinked or destroyed meanwhile must not be
             # stored for this subject.
-            if isinstance(reason_now := await self._documents(issuance), str):
+            if reason_now := await self.still_the_subjects(issuance):
                 log.warning("copy_records_changed", issuance_id=str(issuance.issuance_id))
-                await self.fail(session, issuance, reason_now)
-                return
-            stored = await self.vault.put(f"copies/{issuance.issuance_id}", child.pdf())
+                return Unmade(reason_now)
+            stored = await self.vault.put(object_key, child.pdf())
         except ContentGone:  # catalog had not heard yet: the same as gone from catalog
-            await self.fail(session, issuance, RECORD_GONE)
-            return
+            return Unmade(RECORD_GONE)
         finally:
             await child.close()
+        return Made(stored, outcome.pages, institutions, now)
+
+    async def ready(self, session: AsyncSession, issuance: Issuance, made: Made) -> None:
+        """The copy made is the issuance's: stored, downloadable, announced."""
         issuance.object_key, issuance.kek_id, issuance.wrapped_dek = (
-            stored.object_key,
-            stored.kek_id,
-            stored.wrapped_dek,
+            made.stored.object_key,
+            made.stored.kek_id,
+            made.stored.wrapped_dek,
         )
-        issuance.status, issuance.pages = IssuanceStatus.ready, outcome.pages
-        issuance.sha256 = stored.sha256
-        issuance.institutions = institutions
-        issuance.ready_at = now
-        issuance.expires_at = now + timedelta(days=self.settings.copy_valid_days)
+        issuance.status, issuance.pages = IssuanceStatus.ready, made.pages
+        issuance.sha256 = made.stored.sha256
+        issuance.institutions = made.institutions
+        issuance.ready_at = made.issued_at
+        issuance.expires_at = made.issued_at + timedelta(days=self.settings.copy_valid_days)
         await self.outbox.add(
             session,
             self.settings.topic_issuance,
             issuance.issuance_id,
             IssuanceReady(
-                issuance_id=issuance.issuance_id, pages=outcome.pages, sha256=issuance.sha256
+                issuance_id=issuance.issuance_id, pages=made.pages, sha256=issuance.sha256
             ),
         )
 
@@ -192,10 +219,11 @@ class Fulfilment:
     ) -> None:
         """No copy may hold the record any more: each stored copy that does is destroyed
         (object and data key) and marked purged with `purged`; each still pending is failed
-        with `failed`, before it is rendered. Idempotent, so a redelivered event changes
-        nothing more."""
+        with `failed`, before it is rendered, and so is each being rendered (its outcome, when
+        it comes, finds it failed and is dropped, its stored copy deleted:
+        `issuances.rendering`). Idempotent, so a redelivered event changes nothing more."""
         for issuance in await IssuanceRepository(session).holding(record_id):
-            if issuance.status == IssuanceStatus.pending:
+            if issuance.status in TO_MAKE:
                 await self.fail(session, issuance, failed)
                 continue
             assert issuance.object_key is not None

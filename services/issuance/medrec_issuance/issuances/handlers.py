@@ -1,15 +1,19 @@
 """issuance's event consumers. Each runs in the consumer's transaction, with the event's inbox
 row: it takes that session and never commits, so a redelivered event is applied once.
 
-- IssuanceRequested: the worker fulfils the pending issuance (renders, signs, stores the copy).
+- IssuanceRequested: the worker looks for copies to make now (`rendering`), rather than at its
+  next sweep. The copy is made outside this transaction: the event only wakes the worker, and a
+  copy is found by its status, so one whose event was consumed before a crash is still made.
 - RecordDestroyed: when a record is destroyed at the end of its retention period, the stored
   copies that include it are destroyed too (object and data key): its content must not outlive
-  it here. Copies still pending that include it fail: they can no longer be made.
+  it here. Copies still to make (pending or being rendered) that include it fail: they can no
+  longer be made.
 - RecordUnlinked: when an operator finds a record was linked to the wrong person, the stored
   copies that include it are destroyed as well: they were made for that person, and would
   otherwise stay downloadable by them until they expire. Copies still pending that include it
   fail before they are rendered for the wrong person (rendering checks the owner as well, for a
-  copy it reaches before this event)."""
+  copy it reaches before this event), and so do copies being rendered: their outcome is then
+  dropped, and the copy stored for it deleted."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,21 +24,17 @@ from medrec_issuance.documents.limits import (
     RECORD_NOT_THE_SUBJECTS,
 )
 from medrec_issuance.issuances.fulfilment import Fulfilment
-from medrec_issuance.issuances.repository import IssuanceRepository
-from medrec_issuance.models import IssuanceStatus
+from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_shared.events import Envelope, IssuanceRequested, RecordDestroyed, RecordUnlinked
 from medrec_shared.messaging import Handler
 
 RecordGone = RecordDestroyed | RecordUnlinked  # no copy may hold the record any more
 
 
-def on_issuance_requested(fulfilment: Fulfilment) -> Handler:
+def on_issuance_requested(rendering: CopyRendering) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        event = envelope.payload()
-        assert isinstance(event, IssuanceRequested)
-        issuance = await IssuanceRepository(session).get(event.issuance_id, for_update=True)
-        if issuance is not None and issuance.status == IssuanceStatus.pending:
-            await fulfilment.fulfil(session, issuance)
+        assert isinstance(envelope.payload(), IssuanceRequested)
+        rendering.wake()
 
     return handle
 

@@ -3,12 +3,15 @@ commits."""
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import or_, select
 
 from medrec_issuance.access import RequesterKey
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_shared.db import Repository
+
+TO_MAKE = (IssuanceStatus.pending, IssuanceStatus.rendering)
 
 
 class IssuanceRepository(Repository):
@@ -35,19 +38,33 @@ class IssuanceRepository(Repository):
         return rows.scalars().all()
 
     async def holding(self, record_id: uuid.UUID) -> Sequence[Issuance]:
-        """Copies that include the record and are stored or still to be made, locked for the
-        caller to purge or fail. One query for both: a copy being rendered is locked by its
-        fulfilment, and once that commits PostgreSQL re-checks the row as it now is, so a copy
-        stored meanwhile is found stored (never missed as neither)."""
+        """Copies that include the record and are stored or still to be made (pending, or being
+        rendered under a worker's claim), locked for the caller to purge or fail. One query for
+        all: a copy's outcome is recorded with the row locked, and once that commits PostgreSQL
+        re-checks the row as it now is, so a copy stored meanwhile is found stored (never
+        missed as neither); a copy failed here while it renders has its outcome dropped
+        (`issuances.rendering`)."""
         rows = await self.session.execute(
             select(Issuance)
             .where(
                 Issuance.record_ids.contains([record_id]),
-                or_(
-                    Issuance.object_key.is_not(None),
-                    Issuance.status == IssuanceStatus.pending,
-                ),
+                or_(Issuance.object_key.is_not(None), Issuance.status.in_(TO_MAKE)),
             )
             .with_for_update()
         )
         return rows.scalars().all()
+
+    async def next_to_render(self, now: datetime) -> Issuance | None:
+        """The oldest copy due to be rendered at `now`, locked: pending (and not put off after a
+        failed try), or rendering under a claim whose lease has ended (its worker died, or
+        overran). Copies another worker is claiming right now are skipped, not waited for."""
+        return await self.scalar(
+            select(Issuance)
+            .where(
+                Issuance.status.in_(TO_MAKE),
+                or_(Issuance.render_lease_until.is_(None), Issuance.render_lease_until <= now),
+            )
+            .order_by(Issuance.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from medrec_issuance.models import Issuance, IssuanceStatus
+from medrec_issuance.models import CopyStatus, Issuance
 
 
 class IssuanceIn(BaseModel):
@@ -13,7 +13,10 @@ class IssuanceIn(BaseModel):
 
 class IssuanceOut(BaseModel):
     issuance_id: uuid.UUID
-    status: IssuanceStatus
+    status: CopyStatus = Field(
+        description="pending (also while it renders), ready, expired (a ready copy from its "
+        "expires_at on: the copy expires at that instant), failed or purged."
+    )
     failure_reason: str | None = Field(
         default=None,
         description="Why a failed copy could not be produced, or why a purged one was destroyed, "
@@ -29,10 +32,11 @@ class IssuanceOut(BaseModel):
     expires_at: datetime | None
 
 
-def issuance_out(issuance: Issuance) -> IssuanceOut:
+def issuance_out(issuance: Issuance, now: datetime) -> IssuanceOut:
+    """The issuance as its requester reads it at `now` (expiry is decided here, by issuance)."""
     return IssuanceOut(
         issuance_id=issuance.issuance_id,
-        status=issuance.status,
+        status=issuance.status_at(now),
         failure_reason=issuance.failure_reason,
         issuance_number=issuance.issuance_number,
         verification_code=issuance.verification_code,

@@ -2,14 +2,15 @@
 downloaded by its requester while it is ready and unexpired; a destroyed record takes the stored
 copies that include it along. Every act on a copy goes to the subject's access log.
 
-Functions here take the caller's session and never commit: the request (or the event handler)
-owns the transaction."""
+`Issuances` holds the collaborators; its methods, like the functions here, take the caller's
+session and never commit: the request (or the event handler) owns the transaction."""
 
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,10 +18,11 @@ from medrec_issuance.access import RequesterKey, may_copy_record, may_see_issuan
 from medrec_issuance.documents.limits import PURGED_RECORD_UNLINKED
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
-from medrec_issuance.ports import CatalogPort, IdentityPort
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.audit import access_event
 from medrec_shared.auth import Principal
+from medrec_shared.clock import Clock
+from medrec_shared.contracts import CatalogedRecord
 from medrec_shared.events import AccessRecorded, IssuanceRequested
 from medrec_shared.ids import new_id
 from medrec_shared.messaging import Outbox
@@ -62,78 +64,16 @@ def new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
-async def start_issuance(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: IssuanceSettings,
-    new: NewIssuance,
-    now: datetime,
-    audit: AccessRecorded,
-) -> Issuance:
-    """Records the request and hands rendering to the worker; the subject's access log learns
-    who asked. Used by citizens and guardians, and by operators approving a proxy request."""
-    issuance = Issuance(
-        issuance_id=new_id(),
-        requester_subject=new.requester_subject,
-        requester_actor=new.requester_actor,
-        subject_person_key=new.subject_person_key,
-        subject_name_masked=mask_name(new.subject_name),
-        record_ids=new.record_ids,
-        purpose=new.purpose,
-        status=IssuanceStatus.pending,
-        issuance_number=new_number(now),
-        verification_code=new_code(),
-        institutions=[],
-        created_at=now,
-    )
-    await IssuanceRepository(session).add(issuance)
-    await outbox.add(
-        session,
-        settings.topic_issuance,
-        issuance.issuance_id,
-        IssuanceRequested(issuance_id=issuance.issuance_id, record_count=len(new.record_ids)),
-    )
-    audit = audit.model_copy(update={"resource_id": str(issuance.issuance_id)})
-    await outbox.add(session, settings.topic_audit, new.subject_person_key, audit)
-    return issuance
+class RecordLookup(Protocol):
+    """What a request needs of catalog: a record's metadata, None when it does not know it."""
+
+    async def record(self, record_id: uuid.UUID) -> CatalogedRecord | None: ...
 
 
-async def request_copy(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: IssuanceSettings,
-    catalog: CatalogPort,
-    identity: IdentityPort,
-    principal: Principal,
-    bearer: str,
-    record_ids: Sequence[uuid.UUID],
-    purpose: str | None,
-    now: datetime,
-) -> Issuance:
-    """A citizen's (or a guardian's, for the child) request for a copy of their own records."""
-    if principal.person_key is None:
-        raise Unauthorized("A citizen token is required.")
-    unique = list(dict.fromkeys(record_ids))
-    for record_id in unique:
-        # Another person's record is indistinguishable from one that does not exist.
-        if not may_copy_record(principal, await catalog.record(record_id)):
-            raise NotFound(f"No record {record_id} among yours.")
-    name = await identity.subject_name(bearer)
-    return await start_issuance(
-        session,
-        outbox,
-        settings,
-        NewIssuance(
-            requester_subject=principal.subject,
-            requester_actor=principal.actor,
-            subject_person_key=principal.person_key,
-            subject_name=name,
-            record_ids=unique,
-            purpose=purpose,
-        ),
-        now,
-        access_event(principal, "issuance_request", "issuance", "pending"),
-    )
+class SubjectNames(Protocol):
+    """What a request needs of identity: the subject's name, read with the caller's token."""
+
+    async def subject_name(self, bearer: str) -> str: ...
 
 
 async def issuance_of(
@@ -147,10 +87,112 @@ async def issuance_of(
 
 
 async def issuances_of(
-    session: AsyncSession, principal: Principal, limit: int, after: uuid.UUID | None
+    session: AsyncSession, principal: Principal, *, limit: int, after: uuid.UUID | None
 ) -> Sequence[Issuance]:
     """The principal's issuances, `limit` of them from `after`."""
     return await IssuanceRepository(session).list_of(RequesterKey.of(principal), limit, after)
+
+
+class Issuances:
+    """Certified copies asked for and downloaded: the collaborators held once (the composition
+    root builds it), each method given the caller's session and the request's own data."""
+
+    def __init__(
+        self,
+        *,
+        settings: IssuanceSettings,
+        outbox: Outbox,
+        clock: Clock,
+        vault: Vault,
+        catalog: RecordLookup,
+        identity: SubjectNames,
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.clock = clock
+        self.vault = vault
+        self.catalog = catalog
+        self.identity = identity
+
+    async def start(
+        self, session: AsyncSession, new: NewIssuance, audit: AccessRecorded
+    ) -> Issuance:
+        """Records the request and hands rendering to the worker; the subject's access log
+        learns who asked. Used by citizens and guardians, and by operators approving a proxy
+        request."""
+        now = self.clock.now()
+        issuance = Issuance(
+            issuance_id=new_id(),
+            requester_subject=new.requester_subject,
+            requester_actor=new.requester_actor,
+            subject_person_key=new.subject_person_key,
+            subject_name_masked=mask_name(new.subject_name),
+            record_ids=new.record_ids,
+            purpose=new.purpose,
+            status=IssuanceStatus.pending,
+            issuance_number=new_number(now),
+            verification_code=new_code(),
+            institutions=[],
+            created_at=now,
+        )
+        await IssuanceRepository(session).add(issuance)
+        await self.outbox.add(
+            session,
+            self.settings.topic_issuance,
+            issuance.issuance_id,
+            IssuanceRequested(issuance_id=issuance.issuance_id, record_count=len(new.record_ids)),
+        )
+        audit = audit.model_copy(update={"resource_id": str(issuance.issuance_id)})
+        await self.outbox.add(session, self.settings.topic_audit, new.subject_person_key, audit)
+        return issuance
+
+    async def request(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        *,
+        bearer: str,
+        record_ids: Sequence[uuid.UUID],
+        purpose: str | None,
+    ) -> Issuance:
+        """A citizen's (or a guardian's, for the child) request for a copy of their own
+        records."""
+        if principal.person_key is None:
+            raise Unauthorized("A citizen token is required.")
+        unique = list(dict.fromkeys(record_ids))
+        for record_id in unique:
+            # Another person's record is indistinguishable from one that does not exist.
+            if not may_copy_record(principal, await self.catalog.record(record_id)):
+                raise NotFound(f"No record {record_id} among yours.")
+        name = await self.identity.subject_name(bearer)
+        return await self.start(
+            session,
+            NewIssuance(
+                requester_subject=principal.subject,
+                requester_actor=principal.actor,
+                subject_person_key=principal.person_key,
+                subject_name=name,
+                record_ids=unique,
+                purpose=purpose,
+            ),
+            access_event(principal, "issuance_request", "issuance", "pending"),
+        )
+
+    async def download(
+        self, session: AsyncSession, principal: Principal, issuance_id: uuid.UUID
+    ) -> tuple[Issuance, AsyncIterator[bytes]]:
+        """The requester's copy as a stream of the decrypted PDF; the download is logged for
+        the subject in the same transaction."""
+        issuance = await issuance_of(session, principal, issuance_id)
+        check_downloadable(issuance, self.clock.now())
+        assert issuance.object_key and issuance.kek_id and issuance.wrapped_dek
+        await self.outbox.add(
+            session,
+            self.settings.topic_audit,
+            issuance.subject_person_key,
+            access_event(principal, "download", "issuance", str(issuance.issuance_id)),
+        )
+        return issuance, self.vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)
 
 
 def check_downloadable(issuance: Issuance, now: datetime) -> None:
@@ -166,30 +208,7 @@ def check_downloadable(issuance: Issuance, now: datetime) -> None:
             "destroyed with it."
         )
     if issuance.status != IssuanceStatus.ready:
-        raise NotReady(f"The copy is {issuance.status}.")
+        raise NotReady(f"The copy is {issuance.status_at(now)}.")
     assert issuance.expires_at and issuance.object_key and issuance.kek_id and issuance.wrapped_dek
-    if issuance.expires_at < now:
+    if issuance.expired(now):
         raise Gone("The copy has expired; request a new one.")
-
-
-async def download(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: IssuanceSettings,
-    vault: Vault,
-    principal: Principal,
-    issuance_id: uuid.UUID,
-    now: datetime,
-) -> tuple[Issuance, AsyncIterator[bytes]]:
-    """The requester's copy as a stream of the decrypted PDF; the download is logged for the
-    subject in the same transaction."""
-    issuance = await issuance_of(session, principal, issuance_id)
-    check_downloadable(issuance, now)
-    assert issuance.object_key and issuance.kek_id and issuance.wrapped_dek
-    await outbox.add(
-        session,
-        settings.topic_audit,
-        issuance.subject_person_key,
-        access_event(principal, "download", "issuance", str(issuance.issuance_id)),
-    )
-    return issuance, vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)

@@ -2,25 +2,18 @@
 The private key is kept sealed with the content keyring; the certificate is the trust anchor the
 public check verifies uploads against."""
 
-from medrec_issuance.documents import IssuerSigner, create_self_signed_issuer
+from medrec_issuance.documents import create_self_signed_issuer
 from medrec_issuance.issuer.repository import IssuerKeyRepository
 from medrec_issuance.models import IssuerKey
+from medrec_shared.clock import Clock
 from medrec_shared.crypto import Keyring, seal, unseal
 from medrec_shared.db import Transactions
 
 _CONTEXT = b"issuance.issuer_key"
 
 
-async def load_or_create_issuer(
-    transactions: Transactions, keyring: Keyring
-) -> tuple[IssuerSigner, bytes]:
-    """Returns the signer and its certificate (PEM)."""
-    key_pem, cert = await load_or_create_issuer_pem(transactions, keyring)
-    return IssuerSigner.from_pem(key_pem, cert), cert
-
-
 async def load_or_create_issuer_pem(
-    transactions: Transactions, keyring: Keyring
+    transactions: Transactions, keyring: Keyring, clock: Clock
 ) -> tuple[bytes, bytes]:
     """Returns the private key and its certificate (PEM): what the process that signs copies
     reads. One transaction of its own, under an advisory lock, so replicas starting together
@@ -35,6 +28,7 @@ async def load_or_create_issuer_pem(
                 key_pem_sealed=seal(keyring, key_pem, context=_CONTEXT),
                 cert_pem=cert_pem.decode(),
                 active=True,
+                created_at=clock.now(),
             )
             await keys.add(key)
         key_pem = unseal(keyring, key.key_pem_sealed, context=_CONTEXT)

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from medrec_issuance.deps import DbSession, Operator, OutboxDep, Requester, Settings
+from medrec_issuance.deps import DbSession, Operator, ProxiesDep, Requester, VaultDep
 from medrec_issuance.models import ProxyRequestStatus
 from medrec_issuance.proxies import service
 from medrec_issuance.proxies.schemas import (
@@ -27,8 +27,6 @@ from medrec_shared.logs import get_logger
 from medrec_shared.pages import Page
 from medrec_shared.problems import ValidationFailed, field_errors
 from medrec_shared.text import unstorable_errors
-from medrec_shared.vault import Vault
-from medrec_shared.web import Now
 
 router = APIRouter(tags=["proxy requests"])
 log = get_logger(__name__)
@@ -134,8 +132,7 @@ async def submit_proxy_request(
     http: Request,
     session: DbSession,
     principal: Requester,
-    outbox: OutboxDep,
-    settings: Settings,
+    proxies: ProxiesDep,
 ) -> ProxyRequestOut:
     service.check_may_submit(principal)
     # The form is read only now, after the token and the right to submit were checked. Declared
@@ -149,9 +146,7 @@ async def submit_proxy_request(
         documents = {kind: await _read_document(kind, u) for kind, u in uploads.items()}
     finally:
         await form.close()
-    proxy = await service.submit(
-        session, outbox, settings, http.app.state.vault, principal, body, documents
-    )
+    proxy = await proxies.submit(session, principal, body, documents)
     return proxy_out(proxy)
 
 
@@ -163,7 +158,7 @@ async def list_own_requests(
     cursor: uuid.UUID | None = None,
 ) -> Page[OwnProxyRequest]:
     """The caller's own requests under Art. 21, newest first, with their status."""
-    return await service.requests_of(session, principal, limit, cursor)
+    return await service.requests_of(session, principal, limit=limit, before=cursor)
 
 
 @router.get(
@@ -186,42 +181,27 @@ async def list_requests(
     cursor: uuid.UUID | None = None,
 ) -> Page[ProxyRequestForReview]:
     wanted = ProxyRequestStatus(status) if status else None
-    return await service.review_queue(session, wanted, limit, cursor)
+    return await service.review_queue(session, wanted, limit=limit, after=cursor)
 
 
 @admin_router.get("/{request_id}", response_model=ProxyRequestDetail)
 async def show_request(
-    request_id: uuid.UUID,
-    http: Request,
-    session: DbSession,
-    operator: Operator,
-    outbox: OutboxDep,
-    settings: Settings,
+    request_id: uuid.UUID, session: DbSession, operator: Operator, proxies: ProxiesDep
 ) -> ProxyRequestDetail:
     """One request with the patient as the requester typed them (the RRN masked after its
     seventh digit, the birth date and sex it gives) and the names the records held under that
     RRN were deposited under, each marked matching or not. An audited read: it goes to the
     patient's access history, and so does ingest's read of each record's name."""
-    app = http.app.state
-    detail = await service.review_of(
-        session,
-        outbox,
-        settings,
-        (app.catalog, app.ingest),
-        app.vault.keyring,
-        operator,
-        request_id,
-    )
+    detail = await proxies.review_of(session, operator, request_id)
     log.info("proxy_request_viewed", request_id=str(request_id), operator=operator.subject)
     return detail
 
 
 @admin_router.get("/{request_id}/documents/{kind}", response_class=StreamingResponse)
 async def read_document(
-    request_id: uuid.UUID, kind: DocumentKind, http: Request, session: DbSession, _: Operator
+    request_id: uuid.UUID, kind: DocumentKind, session: DbSession, _: Operator, vault: VaultDep
 ) -> StreamingResponse:
     document = await service.document_of(session, request_id, kind)
-    vault: Vault = http.app.state.vault
     base = document.content_type.split(";")[0].strip().lower()
     return StreamingResponse(
         vault.get(document.object_key, document.kek_id, document.wrapped_dek),
@@ -239,25 +219,11 @@ async def read_document(
 async def approve(
     request_id: uuid.UUID,
     review: Review,
-    http: Request,
     session: DbSession,
     operator: Operator,
-    outbox: OutboxDep,
-    settings: Settings,
-    now: Now,
+    proxies: ProxiesDep,
 ) -> ProxyRequestOut:
-    vault: Vault = http.app.state.vault
-    proxy = await service.approve(
-        session,
-        outbox,
-        settings,
-        (http.app.state.catalog, http.app.state.ingest),
-        vault.keyring,
-        operator,
-        request_id,
-        review.reason,
-        now,
-    )
+    proxy = await proxies.approve(session, operator, request_id, reason=review.reason)
     return proxy_out(proxy)
 
 
@@ -267,11 +233,7 @@ async def reject(
     review: Review,
     session: DbSession,
     operator: Operator,
-    outbox: OutboxDep,
-    settings: Settings,
-    now: Now,
+    proxies: ProxiesDep,
 ) -> ProxyRequestOut:
-    proxy = await service.reject(
-        session, outbox, settings, operator, request_id, review.reason, now
-    )
+    proxy = await proxies.reject(session, operator, request_id, reason=review.reason)
     return proxy_out(proxy)

@@ -11,26 +11,26 @@ deposited name matches the typed one, compared as linkage compares names
 (`medrec_shared.linkage.normalise_name`). An approval that matches none copies nothing and says
 so.
 
-Functions here take the caller's session and never commit: the request owns the transaction."""
+`ProxyRequests` holds the collaborators; its methods, like the functions here, take the caller's
+session and never commit: the request owns the transaction."""
 
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.access import may_request_for_another, may_see_proxy_request
-from medrec_issuance.issuances.service import NewIssuance, start_issuance
+from medrec_issuance.issuances.service import Issuances, NewIssuance
 from medrec_issuance.models import (
     ProxyDocument,
     ProxyRequest,
     ProxyRequestStatus,
     Relation,
 )
-from medrec_issuance.ports import CatalogPort, IngestPort
 from medrec_issuance.proxies.repository import ProxyRequestRepository
 from medrec_issuance.proxies.schemas import (
     HeldName,
@@ -45,6 +45,9 @@ from medrec_issuance.proxies.schemas import (
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.audit import Action
 from medrec_shared.auth import Principal
+from medrec_shared.clients import CatalogClient, IngestClient
+from medrec_shared.clock import Clock
+from medrec_shared.contracts import RecordSummary
 from medrec_shared.crypto import Keyring, blind_index, seal, unseal
 from medrec_shared.events import AccessRecorded
 from medrec_shared.ids import new_id
@@ -96,7 +99,7 @@ def require_documents(relation: Relation, provided: Iterable[str]) -> None:
 
 
 def proxy_audit(
-    request: ProxyRequest, action: Action, decision: Literal["allowed", "denied"], reason: str
+    request: ProxyRequest, action: Action, *, decision: Literal["allowed", "denied"], reason: str
 ) -> AccessRecorded:
     return AccessRecorded(
         subject_person_key=request.patient_person_key,
@@ -114,61 +117,6 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def submit(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: IssuanceSettings,
-    vault: Vault,
-    principal: Principal,
-    body: ProxyRequestIn,
-    documents: Mapping[str, Upload],
-) -> ProxyRequest:
-    """Records a relative's or proxy's request with its documents, encrypted, for review. The
-    patient is found by the keyed hash of their RRN; their name and RRN are kept sealed."""
-    assert principal.person_key is not None  # check_may_submit
-    index_key = settings.person_index_key.get_secret_value().encode()
-    patient_key = blind_index(index_key, body.patient.rrn)
-    if patient_key == principal.person_key:
-        raise ValidationFailed(
-            errors=[{"field": "request.patient", "message": "ask for your own records directly"}]
-        )
-    proxy = ProxyRequest(
-        request_id=new_id(),
-        requester_subject=principal.subject,
-        requester_person_key=principal.person_key,
-        patient_person_key=patient_key,
-        patient_sealed=seal(
-            vault.keyring, body.patient.model_dump_json().encode(), context=PATIENT_CONTEXT
-        ),
-        relation=body.relation,
-        institution_code=body.institution_code,
-        status=ProxyRequestStatus.submitted,
-    )
-    repository = ProxyRequestRepository(session)
-    await repository.add(proxy)
-    for kind, upload in documents.items():
-        stored = await vault.put(f"proxy/{proxy.request_id}/{kind}", _one(upload.data))
-        await repository.add_document(
-            ProxyDocument(
-                request_id=proxy.request_id,
-                kind=kind,
-                content_type=upload.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                object_key=stored.object_key,
-                kek_id=stored.kek_id,
-                wrapped_dek=stored.wrapped_dek,
-            )
-        )
-    await outbox.add(
-        session,
-        settings.topic_audit,
-        patient_key,
-        proxy_audit(proxy, "issuance_request", "allowed", f"Art. 21 request as {body.relation}"),
-    )
-    return proxy
-
-
 async def request_of(
     session: AsyncSession, principal: Principal, request_id: uuid.UUID
 ) -> ProxyRequest:
@@ -180,7 +128,7 @@ async def request_of(
 
 
 async def requests_of(
-    session: AsyncSession, principal: Principal, limit: int, before: uuid.UUID | None
+    session: AsyncSession, principal: Principal, *, limit: int, before: uuid.UUID | None
 ) -> Page[OwnProxyRequest]:
     """The caller's own requests, newest first. A guardian acting for a child has none here:
     requests are made, and followed, by a citizen for themselves (as `request_of`)."""
@@ -190,7 +138,11 @@ async def requests_of(
 
 
 async def review_queue(
-    session: AsyncSession, status: ProxyRequestStatus | None, limit: int, after: uuid.UUID | None
+    session: AsyncSession,
+    status: ProxyRequestStatus | None,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
 ) -> Page[ProxyRequestForReview]:
     """Requests in `status` (all when None), `limit` of them from `after`, with their documents."""
     repository = ProxyRequestRepository(session)
@@ -220,6 +172,7 @@ def check_reviewable(proxy: ProxyRequest | None) -> ProxyRequest:
 def mark_reviewed(
     proxy: ProxyRequest,
     status: Literal[ProxyRequestStatus.approved, ProxyRequestStatus.rejected],
+    *,
     operator: Principal,
     reason: str,
     now: datetime,
@@ -233,11 +186,11 @@ def same_name(typed: str, held: str | None) -> bool:
 
 
 def records_under_name(
-    records: Sequence[dict[str, Any]], names: Mapping[uuid.UUID, str], typed: str
-) -> list[dict[str, Any]]:
+    records: Sequence[RecordSummary], names: Mapping[uuid.UUID, str], typed: str
+) -> list[RecordSummary]:
     """The records whose deposited patient name is the typed one; a record whose name ingest
     did not answer (destroyed since) is not copied."""
-    return [r for r in records if same_name(typed, names.get(uuid.UUID(r["record_id"])))]
+    return [r for r in records if same_name(typed, names.get(r.record_id))]
 
 
 def held_names(names: Mapping[uuid.UUID, str], typed: str) -> list[HeldName]:
@@ -268,59 +221,8 @@ def typed_patient(keyring: Keyring, proxy: ProxyRequest) -> dict[str, str]:
     return patient
 
 
-async def held_records(
-    catalog: CatalogPort, ingest: IngestPort, proxy: ProxyRequest
-) -> tuple[list[dict[str, Any]], dict[uuid.UUID, str]]:
-    """The records an approval would draw from (the patient's, at the named institution if
-    one was named) and the name each was deposited under."""
-    records = await catalog.records_of(proxy.patient_person_key, proxy.institution_code)
-    names = await ingest.patient_names([uuid.UUID(r["record_id"]) for r in records])
-    return records, names
-
-
-async def review_of(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: IssuanceSettings,
-    services: tuple[CatalogPort, IngestPort],
-    keyring: Keyring,
-    operator: Principal,
-    request_id: uuid.UUID,
-) -> ProxyRequestDetail:
-    """One request for its reviewer, recorded in the patient's access history (an operator
-    read the name typed for them and the names their records hold)."""
-    repository = ProxyRequestRepository(session)
-    proxy = await repository.get(request_id)
-    if proxy is None:
-        raise NotFound("No such request.")
-    patient = typed_patient(keyring, proxy)
-    _, names = await held_records(*services, proxy)
-    held = held_names(names, patient["name"])
-    await outbox.add(
-        session,
-        settings.topic_audit,
-        proxy.patient_person_key,
-        AccessRecorded(
-            subject_person_key=proxy.patient_person_key,
-            actor_type="operator",
-            actor_id=operator.subject[:64],
-            action="view",
-            resource_type="proxy_request",
-            resource_id=str(proxy.request_id),
-            decision="allowed",
-            reason="Art. 21 review: the request beside the names held",
-        ),
-    )
-    return ProxyRequestDetail(
-        **for_review(proxy, await repository.documents(request_id)).model_dump(),
-        patient=patient_as_typed(patient),
-        held_names=held,
-        name_matches=any(h.matches for h in held),
-    )
-
-
 def approved_issuance(
-    proxy: ProxyRequest, patient_name: str, records: Sequence[dict[str, Any]]
+    proxy: ProxyRequest, patient_name: str, records: Sequence[RecordSummary]
 ) -> NewIssuance:
     """What an approval issues: one copy of the patient's records (at the named institution if
     the request named one) for the requester, who acts for themselves."""
@@ -329,7 +231,7 @@ def approved_issuance(
         requester_actor=None,
         subject_person_key=proxy.patient_person_key,
         subject_name=patient_name,
-        record_ids=[uuid.UUID(r["record_id"]) for r in records],
+        record_ids=[r.record_id for r in records],
         purpose=f"Art. 21 ({proxy.relation})",
     )
 
@@ -338,56 +240,179 @@ async def _submitted(session: AsyncSession, request_id: uuid.UUID) -> ProxyReque
     return check_reviewable(await ProxyRequestRepository(session).get(request_id, for_update=True))
 
 
-async def approve(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: IssuanceSettings,
-    services: tuple[CatalogPort, IngestPort],
-    keyring: Keyring,
-    operator: Principal,
-    request_id: uuid.UUID,
-    reason: str,
-    now: datetime,
-) -> ProxyRequest:
-    """Approves; copies only the records deposited under the typed name, or, when none is,
-    nothing (the request says so: `schemas.outcome_of`)."""
-    proxy = await _submitted(session, request_id)
-    patient = typed_patient(keyring, proxy)
-    records, names = await held_records(*services, proxy)
-    matching = records_under_name(records, names, patient["name"])
-    mark_reviewed(proxy, ProxyRequestStatus.approved, operator, reason, now)
-    if not matching:
-        said = f"{APPROVED_WITH_NOTHING_TO_COPY}: {reason}"
-        audit = proxy_audit(proxy, "issuance_request", "allowed", said)
-        await outbox.add(session, settings.topic_audit, proxy.patient_person_key, audit)
+class ProxyRequests:
+    """Art. 21 requests submitted and reviewed: the collaborators held once (the composition
+    root builds it), each method given the caller's session and the request's own data."""
+
+    def __init__(
+        self,
+        *,
+        settings: IssuanceSettings,
+        outbox: Outbox,
+        clock: Clock,
+        vault: Vault,
+        catalog: CatalogClient,
+        ingest: IngestClient,
+        issuances: Issuances,
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.clock = clock
+        self.vault = vault
+        self.catalog = catalog
+        self.ingest = ingest
+        self.issuances = issuances
+
+    async def submit(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        body: ProxyRequestIn,
+        documents: Mapping[str, Upload],
+    ) -> ProxyRequest:
+        """Records a relative's or proxy's request with its documents, encrypted, for review.
+        The patient is found by the keyed hash of their RRN; their name and RRN are kept
+        sealed."""
+        assert principal.person_key is not None  # check_may_submit
+        index_key = self.settings.person_index_key.get_secret_value().encode()
+        patient_key = blind_index(index_key, body.patient.rrn)
+        if patient_key == principal.person_key:
+            raise ValidationFailed(
+                errors=[
+                    {"field": "request.patient", "message": "ask for your own records directly"}
+                ]
+            )
+        proxy = ProxyRequest(
+            request_id=new_id(),
+            requester_subject=principal.subject,
+            requester_person_key=principal.person_key,
+            patient_person_key=patient_key,
+            patient_sealed=seal(
+                self.vault.keyring,
+                body.patient.model_dump_json().encode(),
+                context=PATIENT_CONTEXT,
+            ),
+            relation=body.relation,
+            institution_code=body.institution_code,
+            status=ProxyRequestStatus.submitted,
+            created_at=self.clock.now(),
+        )
+        repository = ProxyRequestRepository(session)
+        await repository.add(proxy)
+        for kind, upload in documents.items():
+            stored = await self.vault.put(f"proxy/{proxy.request_id}/{kind}", _one(upload.data))
+            await repository.add_document(
+                ProxyDocument(
+                    request_id=proxy.request_id,
+                    kind=kind,
+                    content_type=upload.content_type,
+                    size=stored.size,
+                    sha256=stored.sha256,
+                    object_key=stored.object_key,
+                    kek_id=stored.kek_id,
+                    wrapped_dek=stored.wrapped_dek,
+                )
+            )
+        audit = proxy_audit(
+            proxy,
+            "issuance_request",
+            decision="allowed",
+            reason=f"Art. 21 request as {body.relation}",
+        )
+        await self.outbox.add(session, self.settings.topic_audit, patient_key, audit)
         return proxy
-    issuance = await start_issuance(
-        session,
-        outbox,
-        settings,
-        approved_issuance(proxy, patient["name"], matching),
-        now,
-        proxy_audit(proxy, "issuance_request", "allowed", f"approved: {reason}"),
-    )
-    proxy.issuance_id = issuance.issuance_id
-    return proxy
 
+    async def held_records(
+        self, proxy: ProxyRequest
+    ) -> tuple[list[RecordSummary], dict[uuid.UUID, str]]:
+        """The records an approval would draw from (the patient's, at the named institution if
+        one was named) and the name each was deposited under."""
+        records = await self.catalog.records_of(proxy.patient_person_key, proxy.institution_code)
+        names = await self.ingest.patient_names([r.record_id for r in records])
+        return records, names
 
-async def reject(
-    session: AsyncSession,
-    outbox: Outbox,
-    settings: IssuanceSettings,
-    operator: Principal,
-    request_id: uuid.UUID,
-    reason: str,
-    now: datetime,
-) -> ProxyRequest:
-    proxy = await _submitted(session, request_id)
-    mark_reviewed(proxy, ProxyRequestStatus.rejected, operator, reason, now)
-    await outbox.add(
-        session,
-        settings.topic_audit,
-        proxy.patient_person_key,
-        proxy_audit(proxy, "issuance_request", "denied", f"rejected: {reason}"),
-    )
-    return proxy
+    async def review_of(
+        self, session: AsyncSession, operator: Principal, request_id: uuid.UUID
+    ) -> ProxyRequestDetail:
+        """One request for its reviewer, recorded in the patient's access history (an operator
+        read the name typed for them and the names their records hold)."""
+        repository = ProxyRequestRepository(session)
+        proxy = await repository.get(request_id)
+        if proxy is None:
+            raise NotFound("No such request.")
+        patient = typed_patient(self.vault.keyring, proxy)
+        _, names = await self.held_records(proxy)
+        held = held_names(names, patient["name"])
+        await self.outbox.add(
+            session,
+            self.settings.topic_audit,
+            proxy.patient_person_key,
+            AccessRecorded(
+                subject_person_key=proxy.patient_person_key,
+                actor_type="operator",
+                actor_id=operator.subject[:64],
+                action="view",
+                resource_type="proxy_request",
+                resource_id=str(proxy.request_id),
+                decision="allowed",
+                reason="Art. 21 review: the request beside the names held",
+            ),
+        )
+        return ProxyRequestDetail(
+            **for_review(proxy, await repository.documents(request_id)).model_dump(),
+            patient=patient_as_typed(patient),
+            held_names=held,
+            name_matches=any(h.matches for h in held),
+        )
+
+    async def approve(
+        self, session: AsyncSession, operator: Principal, request_id: uuid.UUID, *, reason: str
+    ) -> ProxyRequest:
+        """Approves; copies only the records deposited under the typed name, or, when none is,
+        nothing (the request says so: `schemas.outcome_of`)."""
+        proxy = await _submitted(session, request_id)
+        patient = typed_patient(self.vault.keyring, proxy)
+        records, names = await self.held_records(proxy)
+        matching = records_under_name(records, names, patient["name"])
+        mark_reviewed(
+            proxy,
+            ProxyRequestStatus.approved,
+            operator=operator,
+            reason=reason,
+            now=self.clock.now(),
+        )
+        if not matching:
+            said = f"{APPROVED_WITH_NOTHING_TO_COPY}: {reason}"
+            audit = proxy_audit(proxy, "issuance_request", decision="allowed", reason=said)
+            await self.outbox.add(
+                session, self.settings.topic_audit, proxy.patient_person_key, audit
+            )
+            return proxy
+        issuance = await self.issuances.start(
+            session,
+            approved_issuance(proxy, patient["name"], matching),
+            proxy_audit(
+                proxy, "issuance_request", decision="allowed", reason=f"approved: {reason}"
+            ),
+        )
+        proxy.issuance_id = issuance.issuance_id
+        return proxy
+
+    async def reject(
+        self, session: AsyncSession, operator: Principal, request_id: uuid.UUID, *, reason: str
+    ) -> ProxyRequest:
+        proxy = await _submitted(session, request_id)
+        mark_reviewed(
+            proxy,
+            ProxyRequestStatus.rejected,
+            operator=operator,
+            reason=reason,
+            now=self.clock.now(),
+        )
+        await self.outbox.add(
+            session,
+            self.settings.topic_audit,
+            proxy.patient_person_key,
+            proxy_audit(proxy, "issuance_request", decision="denied", reason=f"rejected: {reason}"),
+        )
+        return proxy

@@ -6,16 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from medrec_issuance.deps import DbSession, Settings
+from medrec_issuance.deps import DbSession, RateLimiterDep, Settings
 from medrec_issuance.verify import service
 from medrec_issuance.verify.schemas import VerifyOut
 from medrec_issuance.verify.upload import file_sha256
 from medrec_shared.crypto import blind_index
 from medrec_shared.openapi import problem_responses
-from medrec_shared.ratelimit import Limit, RateLimited, RateLimiter
+from medrec_shared.ratelimit import Limit, RateLimited
 
 
-async def limit_per_client(request: Request, settings: Settings) -> None:
+async def limit_per_client(request: Request, settings: Settings, limiter: RateLimiterDep) -> None:
     """At most N checks per client address per window, counted across replicas."""
     address = request.client.host if request.client else "unknown"
     key = blind_index(settings.person_index_key.get_secret_value().encode(), f"client:{address}")
@@ -25,7 +25,6 @@ async def limit_per_client(request: Request, settings: Settings) -> None:
         settings.verify_limit_per_client,
         timedelta(seconds=settings.verify_limit_window_seconds),
     )
-    limiter: RateLimiter = request.app.state.rate_limiter
     await limiter.hit(limit)
 
 

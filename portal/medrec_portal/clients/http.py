@@ -1,4 +1,5 @@
-"""The three APIs the portal calls (identity, catalog, issuance), with the citizen's token.
+"""The three APIs the portal calls (identity, catalog, issuance), with the citizen's token: the
+transport under the typed clients (`medrec_portal.clients`).
 
 Every answer that is not a success becomes an `ApiProblem` carrying the RFC 9457 fields the API
 sent; the pages turn it into a Korean sentence (medrec_portal.messages). Nothing of a request
@@ -7,14 +8,16 @@ sent; the pages turn it into a Korean sentence (medrec_portal.messages). Nothing
 from collections.abc import AsyncIterable, AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
 from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id, get_logger
 
 Service = Literal["identity", "catalog", "issuance"]
-log = get_logger("medrec.portal.backends")
+log = get_logger("medrec.portal.clients")
+Answer = TypeVar("Answer", bound=BaseModel)
 # The citizen's address (as the portal's proxy headers give it), passed on so the APIs' limits per
 # client address count citizens, not the portal; they believe it only from trusted proxies.
 CLIENT_ADDRESS: ContextVar[str | None] = ContextVar("portal_client_address", default=None)
@@ -51,15 +54,16 @@ def _problem(response: httpx.Response) -> ApiProblem:
     )
 
 
-class Backends:
-    def __init__(self, urls: dict[Service, str], timeout: float) -> None:
-        self.clients = {
-            name: httpx.AsyncClient(base_url=url, timeout=timeout) for name, url in urls.items()
-        }
+class Api:
+    """One API the portal calls (identity, catalog or issuance), with the citizen's token when a
+    call is made for them. Every answer that is not a success is an `ApiProblem`."""
 
-    async def close(self) -> None:
-        for client in self.clients.values():
-            await client.aclose()
+    def __init__(self, service: Service, base_url: str, timeout: float) -> None:
+        self.service = service
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
 
     def _headers(self, token: str | None) -> dict[str, str]:
         headers = {CORRELATION_HEADER: get_correlation_id()}
@@ -69,56 +73,48 @@ class Backends:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
+    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        try:
+            return await self.http.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            log.warning("api_unreachable", service=self.service, error=type(exc).__name__)
+            raise ApiProblem(503, "unavailable") from exc
+
     async def call(
         self,
-        service: Service,
+        answer: type[Answer],
         method: str,
         path: str,
         *,
         token: str | None = None,
         **kwargs: Any,
-    ) -> Any:
-        """The answer's JSON; an `ApiProblem` for any status from 400 up, or when the API
+    ) -> Answer:
+        """The answer, parsed; an `ApiProblem` for any status from 400 up, or when the API
         cannot be reached (503)."""
-        try:
-            response = await self.clients[service].request(
-                method, path, headers=self._headers(token), **kwargs
-            )
-        except httpx.HTTPError as exc:
-            log.warning("api_unreachable", service=service, error=type(exc).__name__)
-            raise ApiProblem(503, "unavailable") from exc
+        request = self.http.build_request(method, path, headers=self._headers(token), **kwargs)
+        response = await self._send(request)
         if response.status_code >= 400:
             raise _problem(response)
-        return response.json() if response.content else None
+        return answer.model_validate_json(response.content)
 
     async def post_streamed(
-        self, service: Service, path: str, body: AsyncIterable[bytes], content_type: str
-    ) -> Any:
+        self, answer: type[Answer], path: str, body: AsyncIterable[bytes], content_type: str
+    ) -> Answer:
         """`call` with a body sent as it is produced (chunked), never held whole: an upload
         passed on as it arrives. What the body raises (a 413 while it is read) is raised."""
         headers = self._headers(None) | {"Content-Type": content_type}
-        client = self.clients[service]
-        request = client.build_request("POST", path, content=body, headers=headers)
-        try:
-            response = await client.send(request)
-        except httpx.HTTPError as exc:
-            log.warning("api_unreachable", service=service, error=type(exc).__name__)
-            raise ApiProblem(503, "unavailable") from exc
+        response = await self._send(
+            self.http.build_request("POST", path, content=body, headers=headers)
+        )
         if response.status_code >= 400:
             raise _problem(response)
-        return response.json() if response.content else None
+        return answer.model_validate_json(response.content)
 
-    async def stream(
-        self, service: Service, path: str, *, token: str
-    ) -> tuple[httpx.Response, AsyncIterator[bytes]]:
+    async def stream(self, path: str, *, token: str) -> tuple[httpx.Response, AsyncIterator[bytes]]:
         """A streamed GET (a PDF): the response (headers read) and its body; the caller
         closes the response when the body is done."""
-        client = self.clients[service]
-        request = client.build_request("GET", path, headers=self._headers(token))
-        try:
-            response = await client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise ApiProblem(503, "unavailable") from exc
+        request = self.http.build_request("GET", path, headers=self._headers(token))
+        response = await self._send(request, stream=True)
         if response.status_code >= 400:
             await response.aread()
             await response.aclose()

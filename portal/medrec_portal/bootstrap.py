@@ -1,0 +1,70 @@
+"""The portal's composition root: what it holds (settings, clock, database, session store, the
+APIs' clients) built once by `build`, put on the app by `install` and read back by
+`components_of`, the one place `app.state` is touched. The portal has no outbox and checks no
+tokens itself (the APIs do), so its container is its own, not `medrec_shared.components`'."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+
+from medrec_portal.clients import PortalClients
+from medrec_portal.sessions.service import SessionIds, SessionStore
+from medrec_portal.settings import PortalSettings
+from medrec_shared.clock import Clock, build_clock
+from medrec_shared.crypto import LocalKeyring
+from medrec_shared.db import Database, Transactions
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortalComponents:
+    settings: PortalSettings
+    clock: Clock
+    db: Database
+    sessions: SessionStore
+    clients: PortalClients
+
+    @property
+    def transactions(self) -> Transactions:
+        return Transactions.of(self.db)
+
+    async def aclose(self) -> None:
+        await self.clients.aclose()
+        await self.db.dispose()
+
+
+def build(settings: PortalSettings | None = None) -> PortalComponents:
+    """Everything the portal holds, built once; nothing connects until first used."""
+    settings = settings or PortalSettings()
+    # Session ids are tagged with the CSRF key (under a label of their own): no other secret
+    # to deploy, and ids and tokens stay apart.
+    session_ids = SessionIds(settings.csrf_key.get_secret_value().encode())
+    sessions = SessionStore(
+        LocalKeyring.from_spec(
+            settings.session_keys.get_secret_value(), settings.session_key_active
+        ),
+        timedelta(seconds=settings.session_idle_seconds),
+        session_ids,
+    )
+    return PortalComponents(
+        settings=settings,
+        clock=build_clock(settings.clock_file),
+        db=Database(settings.database_url, pool_size=settings.database_pool_size),
+        sessions=sessions,
+        clients=PortalClients.connect(
+            identity_url=settings.identity_url,
+            catalog_url=settings.catalog_url,
+            issuance_url=settings.issuance_url,
+            timeout=settings.api_timeout_seconds,
+        ),
+    )
+
+
+def install(app: FastAPI, components: PortalComponents) -> None:
+    app.state.components = components
+
+
+def components_of(request: Request) -> PortalComponents:
+    found = request.app.state.components
+    assert isinstance(found, PortalComponents), "create_app installs the portal's components"
+    return found

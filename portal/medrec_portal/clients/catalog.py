@@ -1,0 +1,31 @@
+"""catalog as the portal calls it: the directory of closed institutions (anyone), the subject's
+records and their access history (with the subject's token)."""
+
+from medrec_portal.clients.http import Api
+from medrec_portal.clients.models import AccessEntry, Institution
+from medrec_shared.contracts import RecordSummary
+from medrec_shared.pages import Page
+
+
+class CatalogClient:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def institutions(self, params: dict[str, str]) -> list[Institution]:
+        found = await self.api.call(Page[Institution], "GET", "/v1/institutions", params=params)
+        return found.items
+
+    async def my_records(self, token: str, params: dict[str, str]) -> Page[RecordSummary]:
+        """A page of the subject's records under catalog's filters (`params`)."""
+        return await self.api.call(
+            Page[RecordSummary], "GET", "/v1/me/records", token=token, params=params
+        )
+
+    async def access_log(self, token: str, limit: int) -> list[AccessEntry]:
+        found = await self.api.call(
+            Page[AccessEntry], "GET", "/v1/me/access-log", token=token, params={"limit": limit}
+        )
+        return found.items
+
+    async def aclose(self) -> None:
+        await self.api.aclose()

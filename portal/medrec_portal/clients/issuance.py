@@ -1,0 +1,80 @@
+"""issuance as the portal calls it: certified copies (request, watch, list, download), Art. 21
+requests (submit, list), and the public authenticity check."""
+
+import json
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+import httpx
+
+from medrec_portal.clients.http import Api
+from medrec_portal.clients.models import Issuance, OwnProxyRequests, ProxyRequest, Verification
+from medrec_shared.pages import Page
+
+
+class IssuanceClient:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def request_copy(self, token: str, record_ids: list[str], purpose: str) -> Issuance:
+        body: dict[str, Any] = {"record_ids": record_ids}
+        if purpose:
+            body["purpose"] = purpose
+        return await self.api.call(Issuance, "POST", "/v1/issuances", token=token, json=body)
+
+    async def issuance(self, token: str, issuance_id: uuid.UUID) -> Issuance:
+        return await self.api.call(Issuance, "GET", f"/v1/issuances/{issuance_id}", token=token)
+
+    async def issuances(self, token: str, limit: int) -> list[Issuance]:
+        found = await self.api.call(
+            Page[Issuance], "GET", "/v1/issuances", token=token, params={"limit": limit}
+        )
+        return found.items
+
+    async def document(
+        self, token: str, issuance_id: uuid.UUID
+    ) -> tuple[httpx.Response, AsyncIterator[bytes]]:
+        """The copy's PDF as it streams: the response (headers read) and its body; the caller
+        closes the response when the body is done."""
+        return await self.api.stream(f"/v1/issuances/{issuance_id}/document", token=token)
+
+    async def proxy_requests(self, token: str, limit: int, cursor: str | None) -> OwnProxyRequests:
+        """A page of the citizen's own requests, newest first."""
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        return await self.api.call(
+            OwnProxyRequests, "GET", "/v1/proxy-requests", token=token, params=params
+        )
+
+    async def submit_proxy_request(
+        self,
+        token: str,
+        *,
+        patient_name: str,
+        patient_rrn: str,
+        relation: str,
+        institution_code: str | None,
+        files: dict[str, tuple[str, bytes, str]],
+    ) -> ProxyRequest:
+        """An Art. 21 request with its documents (`files`: kind -> name, bytes, type). The
+        patient's RRN goes in the multipart body, never in a URL."""
+        request: dict[str, Any] = {
+            "patient": {"name": patient_name, "rrn": patient_rrn},
+            "relation": relation,
+        }
+        if institution_code:
+            request["institution_code"] = institution_code
+        data = {"request": json.dumps(request, ensure_ascii=False)}
+        return await self.api.call(
+            ProxyRequest, "POST", "/v1/proxy-requests", token=token, data=data, files=files
+        )
+
+    async def verify(self, number: str, code: str) -> Verification:
+        params = {"number": number, "code": code}
+        return await self.api.call(Verification, "GET", "/v1/verify", params=params)
+
+    async def verify_upload(self, body: AsyncIterable[bytes], content_type: str) -> Verification:
+        return await self.api.post_streamed(Verification, "/v1/verify", body, content_type)
+
+    async def aclose(self) -> None:
+        await self.api.aclose()

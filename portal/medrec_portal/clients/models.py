@@ -1,0 +1,112 @@
+"""The public answers of identity, catalog and issuance as the portal reads them (each the
+serving route's response model, field for field; the internal answers between services are in
+`medrec_shared.contracts`). Statuses are plain strings: the pages show them through
+`medrec_portal.messages`, an unknown one as it came."""
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from medrec_shared.pages import Page
+
+
+# identity
+class VerificationStarted(BaseModel):
+    verification_id: uuid.UUID
+    expires_at: datetime
+    sandbox_code: str | None = None
+    authorization_url: str | None = None
+
+
+class CitizenToken(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = 900
+    person_id: uuid.UUID
+
+
+class Child(BaseModel):
+    person_id: uuid.UUID
+    name: str
+    birth_date: date
+    age: int
+    eligible: bool
+    reason: str | None  # age_limit | not_a_guardian | no_parental_authority
+
+
+class GuardianToken(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int
+    scope: str
+    person_id: uuid.UUID  # the child
+
+
+# catalog
+class Institution(BaseModel):
+    code: str
+    name: str
+    type: str
+    region: str
+    address: str
+    status: str  # closed | suspended | reopened
+    closed_on: date
+    record_count: int
+
+
+class AccessEntry(BaseModel):
+    event_id: uuid.UUID
+    occurred_at: datetime
+    actor_type: str
+    actor_id: str
+    acting_for: str | None
+    action: str
+    resource_type: str
+    resource_id: str
+    decision: str
+    reason: str | None
+
+
+# issuance
+class Issuance(BaseModel):
+    issuance_id: uuid.UUID
+    status: str  # pending | ready | failed | purged
+    failure_reason: str | None = None
+    issuance_number: str
+    verification_code: str
+    record_count: int
+    pages: int | None
+    sha256: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class ProxyRequest(BaseModel):
+    request_id: uuid.UUID
+    status: str
+    relation: str
+    reason: str | None = None
+    issuance_id: uuid.UUID | None = None
+    outcome: str | None = None
+
+
+class OwnProxyRequest(ProxyRequest):
+    institution_code: str | None = None
+    created_at: datetime
+
+
+class OwnProxyRequests(Page[OwnProxyRequest]):
+    """A page of the citizen's own requests, newest first."""
+
+
+class Verification(BaseModel):
+    """The public authenticity check's answer: nothing of the person."""
+
+    valid: bool
+    issuance_number: str | None = None
+    issued_at: datetime | None = None
+    institutions: list[str] | None = None
+    record_count: int | None = None
+    pages: int | None = None
+    sha256: str | None = None

@@ -1,0 +1,89 @@
+"""catalog's composition root: everything the API, the worker and the tests use, built once from
+the settings (no I/O here: connections open on first use), closed by `aclose`."""
+
+from dataclasses import dataclass
+
+from medrec_catalog.linkage.demographics import DemographicsSources
+from medrec_catalog.linkage.service import LinkageReview
+from medrec_catalog.models import messaging
+from medrec_catalog.records.metadata import PolledMetadata
+from medrec_catalog.records.service import Records
+from medrec_catalog.retention.service import Retention
+from medrec_catalog.settings import CatalogSettings
+from medrec_shared.auth import token_verifier
+from medrec_shared.clients import IdentityClient, IngestClient
+from medrec_shared.clock import build_clock
+from medrec_shared.components import Components
+from medrec_shared.db import Database, Transactions
+from medrec_shared.guardianship import check_guardian_token
+from medrec_shared.http import ClientCredentials, ServiceClient
+from medrec_shared.messaging import Outbox
+from medrec_shared.topics import EVENT_RULES
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogComponents(Components):
+    settings: CatalogSettings
+    demographics: DemographicsSources  # the API's: an operator's linkage review
+    metadata: PolledMetadata  # the worker's: titles and departments of stored records
+    records: Records
+    linkage: LinkageReview
+    retention: Retention
+
+    async def aclose(self) -> None:
+        await self.demographics.aclose()
+        await self.metadata.ingest.aclose()
+        await super().aclose()
+
+
+def _credentials(settings: CatalogSettings, scope: str) -> ClientCredentials:
+    return ClientCredentials(
+        settings.token_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        scope,
+    )
+
+
+def demographics_sources(settings: CatalogSettings) -> DemographicsSources:
+    """ingest and identity, each with catalog's own token for scope demographics:read (one
+    credentials object: both services take the same token)."""
+    credentials = _credentials(settings, "demographics:read")
+    return DemographicsSources(
+        IngestClient(ServiceClient(settings.ingest_url, credentials)),
+        IdentityClient(ServiceClient(settings.identity_url, credentials)),
+    )
+
+
+def record_metadata(settings: CatalogSettings) -> PolledMetadata:
+    """ingest, with catalog's own token for scope metadata:read."""
+    return PolledMetadata(
+        IngestClient(ServiceClient(settings.ingest_url, _credentials(settings, "metadata:read")))
+    )
+
+
+def build(
+    settings: CatalogSettings | None = None, *, verify_tokens: bool = False
+) -> CatalogComponents:
+    """`verify_tokens`: for the API, which checks bearer tokens (the worker checks none)."""
+    settings = settings or CatalogSettings()
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    clock = build_clock(settings.clock_file)
+    outbox = Outbox(messaging.outbox, "catalog", rules=EVENT_RULES)
+    demographics = demographics_sources(settings)
+    return CatalogComponents(
+        settings=settings,
+        clock=clock,
+        db=db,
+        outbox=outbox,
+        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
+        if verify_tokens
+        else None,
+        demographics=demographics,
+        metadata=record_metadata(settings),
+        records=Records(settings=settings),
+        linkage=LinkageReview(settings=settings, demographics=demographics),
+        retention=Retention(
+            transactions=Transactions.of(db, outbox), settings=settings, clock=clock
+        ),
+    )

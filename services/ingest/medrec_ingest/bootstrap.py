@@ -1,0 +1,70 @@
+"""Ingest's composition root: its components built once, for the API (app.py), the worker
+(worker.py), the operators' commands and the tests. Nothing here does I/O: the database and the
+object store are reached when first used, and `aclose` releases what was opened."""
+
+from dataclasses import dataclass
+
+from medrec_ingest.deposit.service import Deposits
+from medrec_ingest.destruction.service import Destructions
+from medrec_ingest.models import messaging
+from medrec_ingest.settings import IngestSettings
+from medrec_shared.auth import token_verifier
+from medrec_shared.clock import Clock, build_clock
+from medrec_shared.components import Components
+from medrec_shared.db import Database, Transactions
+from medrec_shared.guardianship import check_guardian_token
+from medrec_shared.messaging import Outbox
+from medrec_shared.storage import ObjectStore
+from medrec_shared.topics import EVENT_RULES
+from medrec_shared.vault import Vault
+
+PRODUCER = "ingest"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestComponents(Components):
+    settings: IngestSettings
+    vault: Vault  # the records bucket, with the content keyring
+    deposits: Deposits
+    destructions: Destructions
+
+
+def object_store(settings: IngestSettings) -> ObjectStore:
+    return ObjectStore.from_url(
+        settings.s3_url,
+        settings.s3_access_key.get_secret_value(),
+        settings.s3_secret_key.get_secret_value(),
+        parts_in_flight=settings.upload_parts_in_flight,
+    )
+
+
+def build(
+    settings: IngestSettings | None = None,
+    *,
+    verify_tokens: bool = False,
+    clock: Clock | None = None,
+    pool_size: int | None = None,
+) -> IngestComponents:
+    """Ingest's components. `verify_tokens`: for the API, which checks bearer tokens (a worker
+    or a command checks none). `pool_size`: the database pool, when not the settings' (a
+    command needs one connection)."""
+    settings = settings or IngestSettings()
+    clock = clock or build_clock(settings.clock_file)
+    db = Database(settings.database_url, pool_size=pool_size or settings.database_pool_size)
+    outbox = Outbox(messaging.outbox, PRODUCER, rules=EVENT_RULES)
+    vault = Vault(object_store(settings), settings.records_bucket, settings.keyring())
+    transactions = Transactions.of(db, outbox)
+    return IngestComponents(
+        settings=settings,
+        clock=clock,
+        db=db,
+        outbox=outbox,
+        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
+        if verify_tokens
+        else None,
+        vault=vault,
+        deposits=Deposits(transactions=transactions, settings=settings, vault=vault, clock=clock),
+        destructions=Destructions(
+            transactions=transactions, settings=settings, vault=vault, clock=clock
+        ),
+    )

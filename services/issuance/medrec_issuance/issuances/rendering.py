@@ -1,0 +1,208 @@
+"""The worker renders copies with no transaction open while content moves: it claims a copy
+(pending → rendering, under a claim id with a lease) in one short transaction, makes it
+(`Fulfilment.make`: minutes at most, streaming from ingest, through the render child, into the
+vault) with no transaction open, and records the outcome (ready, or failed with its reason) in
+another short transaction.
+
+The outcome is recorded only under the claim it was made under, with the row locked, and only
+while the copy is still `rendering`: a copy failed meanwhile (a record of it unlinked or
+destroyed: `Fulfilment.take_record_from_copies`) or taken over by another worker (the lease
+lapsed) has the outcome dropped. Just before recording a copy made, its records are asked for
+once more: one no longer the subject's fails the copy rather than have it issued. Each claim
+stores its copy under a key of its own (`copies/<issuance>/<claim>`), so two workers never write
+one object, and the object of an outcome dropped, or of a worker that died before recording it,
+is deleted: one copy is issued, once.
+
+A worker may die while it renders. Its claim then stands until its lease ends
+(`render_lease_seconds`, longer than a render may take) and a sweep takes the copy over. A copy
+that cannot be made for now (catalog or the vault away) is released, pending again, and put off
+for `render_retry_seconds` (so it holds up no other copy). After `render_max_failures` claims that
+ended without an outcome (taken over, or released by an error that is not a service away) the
+copy fails rather than kill worker after worker.
+
+Copies are found by a sweep (at start, then every `render_sweep_seconds`), woken early by the
+IssuanceRequested event (`handlers`): the event only says "look now", so a copy whose event was
+consumed before its worker died is still made."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from medrec_issuance.documents.limits import NOT_PRODUCED
+from medrec_issuance.issuances.fulfilment import Fulfilment, Made, Unmade
+from medrec_issuance.issuances.repository import IssuanceRepository
+from medrec_issuance.models import Issuance, IssuanceStatus
+from medrec_issuance.settings import IssuanceSettings
+from medrec_shared import failpoints
+from medrec_shared.clock import Clock
+from medrec_shared.db import Transactions
+from medrec_shared.deadletters.errors import is_transient
+from medrec_shared.ids import new_id
+from medrec_shared.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def copy_key(issuance_id: uuid.UUID, claim: uuid.UUID) -> str:
+    """Where a claim stores its copy: its own key, so no two claims write one object."""
+    return f"copies/{issuance_id}/{claim}"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A copy as its claim left it (failed instead, when its claims ended without an outcome
+    once too often), and the claim it took over, whose copy may have been stored."""
+
+    issuance: Issuance
+    abandoned: uuid.UUID | None
+
+
+class CopyRendering:
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        fulfilment: Fulfilment,
+        settings: IssuanceSettings,
+        clock: Clock,
+    ) -> None:
+        self.transactions = transactions
+        self.fulfilment = fulfilment
+        self.settings = settings
+        self.clock = clock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A copy was asked for: sweep now rather than at the next interval."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Renders every copy due, now and after each wake or sweep interval, until stopped."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                while not stop.is_set() and await self.render_next():
+                    pass
+            except Exception as exc:  # the database away: the next sweep tries again
+                log.warning("copy_sweep_failed", error_type=type(exc).__name__)
+            await self._wait(stop)
+
+    async def _wait(self, stop: asyncio.Event) -> None:
+        woken = asyncio.ensure_future(self._wake.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait(
+                [woken, stopped],
+                timeout=self.settings.render_sweep_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            woken.cancel()
+            stopped.cancel()
+
+    async def render_next(self) -> bool:
+        """Claims, makes and records one copy; false when none was due. A copy that cannot be
+        made for now is released (and put off), and the sweep goes on to the next."""
+        claimed = await self._claim()
+        if claimed is None:
+            return False
+        issuance, abandoned = claimed.issuance, claimed.abandoned
+        if abandoned is not None:  # its worker may have stored the copy before dying
+            await self._delete(issuance.issuance_id, abandoned)
+        if issuance.status != IssuanceStatus.rendering:  # failed: once too often
+            return True
+        claim = issuance.render_claim
+        assert claim is not None
+        try:
+            outcome = await self.fulfilment.make(issuance, copy_key(issuance.issuance_id, claim))
+            if isinstance(outcome, Made):
+                # A test's crash (or stall) between the copy stored and its outcome recorded,
+                # named for one copy; nothing in production.
+                failpoints.hit("issuance.copy.rendered", issuance.issuance_id)
+                await failpoints.stall("issuance.copy.rendered", issuance.issuance_id)
+                # Asked once more, as late as can be: a record unlinked or destroyed while the
+                # copy was stored fails it rather than have it issued to this subject.
+                if reason := await self.fulfilment.still_the_subjects(issuance):
+                    log.warning("copy_records_changed", issuance_id=str(issuance.issuance_id))
+                    outcome = Unmade(reason)
+        except Exception as exc:  # a service away (or a fault): released, tried again later
+            log.warning(
+                "copy_render_released",
+                issuance_id=str(issuance.issuance_id),
+                error_type=type(exc).__name__,
+            )
+            await self._release(issuance.issuance_id, claim, failed=not is_transient(exc))
+            return True
+        except BaseException:  # the worker stopping: pending again for the next worker
+            await asyncio.shield(self._release(issuance.issuance_id, claim, failed=False))
+            raise
+        await self._record(issuance.issuance_id, claim, outcome)
+        return True
+
+    async def _claim(self) -> Claimed | None:
+        """The next copy due, claimed in a transaction of its own (committed when this
+        returns), with the claim it took over if any. A copy whose claims ended without an
+        outcome once too often is failed instead."""
+        now = self.clock.now()
+        async with self.transactions.begin() as session:
+            issuance = await IssuanceRepository(session).next_to_render(now)
+            if issuance is None:
+                return None
+            abandoned = issuance.render_claim
+            if issuance.status == IssuanceStatus.rendering:  # its worker died, or overran
+                issuance.render_failures += 1
+                log.warning("copy_claim_taken_over", issuance_id=str(issuance.issuance_id))
+            if issuance.render_failures > self.settings.render_max_failures:
+                await self.fulfilment.fail(session, issuance, NOT_PRODUCED)
+                issuance.render_claim = issuance.render_lease_until = None
+                return Claimed(issuance, abandoned)
+            issuance.status = IssuanceStatus.rendering
+            issuance.render_claim = new_id()
+            issuance.render_lease_until = now + timedelta(
+                seconds=self.settings.render_lease_seconds
+            )
+        return Claimed(issuance, abandoned)
+
+    async def _record(
+        self, issuance_id: uuid.UUID, claim: uuid.UUID, outcome: Made | Unmade
+    ) -> None:
+        """The outcome, if the copy is still rendering under this claim; otherwise it is
+        dropped, and the copy it stored deleted. Either way a claim still standing ends."""
+        async with self.transactions.begin() as session:
+            issuance = await IssuanceRepository(session).get(issuance_id, for_update=True)
+            ours = issuance is not None and issuance.render_claim == claim
+            recorded = False
+            if issuance is not None and ours:
+                if issuance.status == IssuanceStatus.rendering:
+                    if isinstance(outcome, Made):
+                        await self.fulfilment.ready(session, issuance, outcome)
+                    else:
+                        await self.fulfilment.fail(session, issuance, outcome.reason)
+                    recorded = True
+                issuance.render_claim = issuance.render_lease_until = None
+        if not (recorded and isinstance(outcome, Made)):
+            await self._delete(issuance_id, claim)  # none stored, or not to be issued
+        if not recorded:
+            log.warning("copy_outcome_dropped", issuance_id=str(issuance_id))
+
+    async def _release(self, issuance_id: uuid.UUID, claim: uuid.UUID, *, failed: bool) -> None:
+        """The copy could not be made for now: pending again, put off for a while, unless
+        another claim or an outcome came meanwhile. A failure that is not a service away
+        counts towards `render_max_failures`."""
+        retry_at = self.clock.now() + timedelta(seconds=self.settings.render_retry_seconds)
+        async with self.transactions.begin() as session:
+            issuance = await IssuanceRepository(session).get(issuance_id, for_update=True)
+            if issuance is not None and issuance.render_claim == claim:
+                if issuance.status == IssuanceStatus.rendering:
+                    issuance.status = IssuanceStatus.pending
+                    issuance.render_failures += int(failed)
+                    issuance.render_lease_until = retry_at
+                else:
+                    issuance.render_lease_until = None
+                issuance.render_claim = None
+        await self._delete(issuance_id, claim)  # in case it was stored before the failure
+
+    async def _delete(self, issuance_id: uuid.UUID, claim: uuid.UUID) -> None:
+        """A claim's copy, if it stored one (deleting an absent object is no error)."""
+        await self.fulfilment.vault.delete(copy_key(issuance_id, claim))
