@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from medrec_catalog.deps import DbSession, LinkageReviewDep, Operator
-from medrec_catalog.linkage.ports import DemographicsUnavailable
+from medrec_catalog.linkage.demographics import DemographicsUnavailable
 from medrec_catalog.linkage.repository import LinkageRepository
 from medrec_catalog.linkage.schemas import (
     CandidateDetail,
