@@ -60,7 +60,8 @@ WORKSPACE_PACKAGES := shared $(wildcard services/*) devstack portal transfer
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared devstack services portal transfer
+	$(BIN)/mypy shared devstack services portal transfer tests
+	$(BIN)/lint-imports
 	for package in $(WORKSPACE_PACKAGES); do (cd $$package && $(CURDIR)/$(BIN)/deptry .) || exit 1; done
 	$(BIN)/deptry .
 

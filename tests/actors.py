@@ -108,7 +108,7 @@ def structured_medical(note: str) -> bytes:
 
 
 def record_body(
-    rrn: str, name: str, birth: str, content: dict[str, str], **overrides: Any
+    rrn: str, name: str, birth: str, content: dict[str, Any], **overrides: Any
 ) -> dict[str, Any]:
     sex = "male" if rrn[7] in "13579" else "female"  # as the number's seventh digit says
     return {

@@ -107,9 +107,10 @@ def group_lag(cluster: Cluster, group: str, topics: list[str]) -> int:
 
 
 @contextmanager
-def rss_samples(pid: int, every: float = 0.02) -> Iterator[list[int]]:
-    """The resident set of process `pid`, sampled while the block runs; the first sample is
-    taken before it starts."""
+def rss_samples(pid: int | None, every: float = 0.02) -> Iterator[list[int]]:
+    """The resident set of process `pid` (a running process's: `Process.pid`), sampled while the
+    block runs; the first sample is taken before it starts."""
+    assert pid is not None, "the process is running"
     process = psutil.Process(pid)
     samples = [process.memory_info().rss]
     done = threading.Event()

@@ -7,7 +7,9 @@ clients), `person_key` (citizens: the keyed hash their records are filed under) 
 import asyncio
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
@@ -15,7 +17,6 @@ import jwt
 from fastapi import Depends, Request
 
 from medrec_shared.components import components_of
-from medrec_shared.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.logs import get_logger
 from medrec_shared.problems import Forbidden, Unauthorized
 from medrec_shared.settings import ServiceSettings
@@ -122,6 +123,11 @@ class JwksCache:
         return self._keys[kid]
 
 
+PrincipalCheck = Callable[[Principal, datetime], None]
+"""A rule a verified caller is held to at each use, at the service's `now`; it raises a Problem to
+refuse. The service's composition hands them to its verifier (`token_verifier`): the guardian
+re-check is medrec_shared.guardianship.check_guardian_token."""
+
 VERIFIED_TOKENS = 1024  # tokens remembered as verified, at most (about 1 KB each)
 
 
@@ -132,10 +138,18 @@ class TokenVerifier:
     key object that verified it (so a JWKS refresh, or a key retired from it, means verifying
     again or refusing), and only until its `exp`, checked at each use as `jwt.decode` would."""
 
-    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        jwks: JwksCache,
+        *,
+        issuer: str,
+        audience: str,
+        checks: Sequence[PrincipalCheck] = (),
+    ) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
+        self.checks = tuple(checks)
         self._verified: dict[str, tuple[Any, Principal, float]] = {}  # token: key, it, exp
 
     async def verify(self, token: str) -> Principal:
@@ -154,6 +168,12 @@ class TokenVerifier:
         if len(self._verified) >= VERIFIED_TOKENS:
             del self._verified[next(iter(self._verified))]  # the oldest
         self._verified[token] = (key, principal, expires)
+        return principal
+
+    def admit(self, principal: Principal, now: datetime) -> Principal:
+        """The verified caller held to the `checks` at `now`, at every use (never remembered)."""
+        for check in self.checks:
+            check(principal, now)
         return principal
 
     def _decode(self, token: str, key: Any) -> tuple[Principal, float]:
@@ -190,12 +210,14 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def token_verifier(settings: ServiceSettings) -> TokenVerifier:
-    """The API's verifier of bearer tokens, against identity's published keys."""
+def token_verifier(settings: ServiceSettings, *, checks: Sequence[PrincipalCheck]) -> TokenVerifier:
+    """The API's verifier of bearer tokens, against identity's published keys, holding each
+    caller to `checks` at every use (the services' composition passes the guardian re-check)."""
     return TokenVerifier(
         JwksCache(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        checks=checks,
     )
 
 
@@ -204,14 +226,9 @@ async def current_principal(request: Request) -> Principal:
     verifier = components.token_verifier
     assert verifier is not None, "an API's components carry a token verifier"
     principal = await verifier.verify(bearer_token(request))
-    if principal.actor is not None:
-        # A guardian's token is re-checked at every use: it stops working at midnight in Seoul
-        # on the birthday that takes the child past the limit, whatever its expiry says.
-        decision = guardian_token_decision(principal.claims, components.clock.now())
-        if decision is not None and not decision.allowed:
-            assert decision.reason is not None
-            raise refusal_problem(decision.reason)
-    return principal
+    # Re-checked at every use (a guardian's token stops working at midnight in Seoul on the
+    # birthday that takes the child past the limit, whatever its expiry says).
+    return verifier.admit(principal, components.clock.now())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

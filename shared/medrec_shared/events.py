@@ -1,5 +1,6 @@
-"""Event envelope and payloads. JSON on the wire; never an RRN, a name or clinical content:
-events carry ids, keyed hashes, codes, dates and counts.
+"""The events' payloads, carried in the platform's envelope (medrec_shared.envelope). JSON on
+the wire; never an RRN, a name or clinical content: events carry ids, keyed hashes, codes, dates
+and counts.
 
 Every text field is bounded here, where the event is made (an event over its bounds cannot be
 built, so it is refused in the request that would announce it), to no more than what each
@@ -8,13 +9,15 @@ it said (an access in someone's history) is lost. tests/unit/test_event_bounds.p
 bound against each consumer's column."""
 
 import uuid
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from datetime import date, datetime
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medrec_shared.ids import new_id
-from medrec_shared.logs import get_correlation_id
+# The envelope is the platform's (medrec_shared.envelope); named here too, where the services
+# have always imported it beside the payloads.
+from medrec_shared.envelope import Envelope as Envelope
+from medrec_shared.envelope import EventData
 
 # The bounds of the events' text fields, named for what they hold.
 Key = Annotated[str, Field(max_length=64)]  # a keyed hash, a subject or person id, a SHA-256
@@ -26,36 +29,6 @@ Reason = Annotated[str, Field(max_length=200)]  # a reason in words, written by 
 # with what was decided ("approved: ") before it.
 REVIEW_REASON_MAX = 500
 ACCESS_REASON_MAX = 1000
-
-
-class EventData(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: ClassVar[str]
-
-
-class Envelope(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    event_id: uuid.UUID = Field(default_factory=new_id)
-    type: str
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    producer: str
-    correlation_id: str = Field(default_factory=get_correlation_id)
-    data: dict[str, Any]
-
-    @classmethod
-    def wrap(
-        cls, producer: str, data: EventData, *, occurred_at: datetime | None = None
-    ) -> "Envelope":
-        return cls(
-            type=data.type,
-            producer=producer,
-            data=data.model_dump(mode="json"),
-            occurred_at=occurred_at or datetime.now(UTC),
-        )
-
-    def payload(self) -> EventData:
-        return EVENT_TYPES[self.type].model_validate(self.data)
 
 
 # -- medrec.transfer.v1 (key: transfer id) ----------------------------------------------------

@@ -29,10 +29,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from medrec_shared.clock import KST, korean_date
 from medrec_shared.problems import Forbidden, Problem
+
+if TYPE_CHECKING:
+    from medrec_shared.auth import Principal
 
 __all__ = [
     "CLAIM_PARENTAL_AUTHORITY",
@@ -49,6 +52,7 @@ __all__ = [
     "Refusal",
     "Relation",
     "age_on",
+    "check_guardian_token",
     "decide",
     "guardian_claims",
     "guardian_token_decision",
@@ -236,3 +240,16 @@ def guardian_token_usable(claims: dict[str, Any], now: datetime) -> bool:
     birthday that reaches the limit). Call at each use, with the verified claims."""
     decision = guardian_token_decision(claims, now)
     return decision is None or decision.allowed
+
+
+def check_guardian_token(principal: Principal, now: datetime) -> None:
+    """The re-check at every use of a token, as each API's token verifier runs it (a
+    `medrec_shared.auth.PrincipalCheck`, handed in by the service's composition): a guardian's
+    token stops working at midnight in Seoul on the birthday that takes the child past the
+    limit, whatever its expiry says. A token acting for nobody passes."""
+    if principal.actor is None:
+        return
+    decision = guardian_token_decision(principal.claims, now)
+    if decision is not None and not decision.allowed:
+        assert decision.reason is not None
+        raise refusal_problem(decision.reason)

@@ -46,3 +46,9 @@ class KafkaAccess:
                 "sasl_plain_password": self.password,
             }
         return kwargs
+
+
+def consumer_group(service: str, configured: str = "") -> str:
+    """The Kafka group of `service`'s worker: its `kafka_consumer_group` setting, else its name
+    (the group its KafkaUser may read)."""
+    return configured or service

@@ -35,10 +35,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from medrec_shared import failpoints
 from medrec_shared.deadletters.errors import EventRefused, UnreadableEvent, describe, is_transient
 from medrec_shared.deadletters.repository import DeadLetterRepository, Parked
-from medrec_shared.events import EVENT_TYPES, Envelope, EventData
+from medrec_shared.envelope import Envelope, EventData, EventRules, event_kind, type_label
 from medrec_shared.kafka import KafkaAccess
 from medrec_shared.logs import get_logger, set_correlation_id
-from medrec_shared.topics import SERVICES, TopicSetting, owns, refusal
+from medrec_shared.settings import TopicSetting
 from medrec_shared.worker import sleep_or_stop
 
 log = get_logger(__name__)
@@ -122,20 +122,21 @@ async def write_announcements(session: AsyncSession) -> None:
 
 
 class Outbox:
-    """Writes events in the caller's transaction, beside the state change they announce. Service
-    code announces them (`announce`); its unit of work writes them here with `add_many`."""
+    """Writes events in the caller's transaction, beside the state change they announce, each
+    one its producer owns (`rules`: medrec_shared.topics.EVENT_RULES). Service code announces
+    them (`announce`); its unit of work writes them here with `add_many`."""
 
-    def __init__(self, table: Table, producer: str) -> None:
+    def __init__(self, table: Table, producer: str, *, rules: EventRules) -> None:
         self.table = table
         self.producer = producer
+        self.rules = rules
         # Built once, its values bound at execution: building `insert().values(...)` for each
         # event was 8% of catalog's CPU on a person's record list (py-spy).
         self._insert = insert(table)
 
     def check(self, data: EventData) -> None:
-        """Refuses an event this producer does not own: its consumers would refuse it
-        (topics.py)."""
-        if not owns(self.producer, data.type):
+        """Refuses an event this producer does not own (`rules`): its consumers would refuse it."""
+        if not self.rules.owns(self.producer, data.type):
             raise ValueError(f"{self.producer} does not own {data.type}")
 
     def _row(self, topic: str, key: str | uuid.UUID, data: EventData) -> dict[str, Any]:
@@ -237,11 +238,6 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 Prefetch = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
-def type_label(event_type: str) -> str:
-    """A metric label for an event type: the known ones, so a sender cannot mint series."""
-    return event_type if event_type in EVENT_TYPES else "unknown"
-
-
 def backoff(attempt: int) -> float:
     return min(0.2 * 2**attempt, 30.0)
 
@@ -263,6 +259,7 @@ class InboxConsumer:
         *,
         dead_letters: Table,
         topic_names: Mapping[TopicSetting, str],
+        rules: EventRules,
         max_attempts: int = 5,
         alert_after: int = 5,
         prefetch: Prefetch | None = None,
@@ -277,6 +274,7 @@ class InboxConsumer:
         self.handlers = handlers
         self.dead_letters = dead_letters
         self.topic_names = topic_names
+        self.rules = rules
         self.max_attempts = max_attempts
         self.alert_after = alert_after
 
@@ -287,7 +285,7 @@ class InboxConsumer:
         handler = self.handlers.get(envelope.type)
         if handler is None:
             return "ignored"
-        reason = refusal(self.topic_names, topic, envelope)
+        reason = self.rules.refusal(self.topic_names, topic, envelope)
         if reason is not None:
             raise EventRefused(f"refused: {reason}")
         async with self.sessions() as session, session.begin():
@@ -358,7 +356,7 @@ class InboxConsumer:
         """Parks the message; retried while the database is away, since its offset must not be
         committed before it is parked."""
         error_type, error = describe(exc)
-        known = envelope is not None and envelope.type in EVENT_TYPES
+        known = envelope is not None and event_kind(envelope.type) is not None
         parked = Parked(
             consumer=self.name,
             topic=message.topic,
@@ -370,7 +368,7 @@ class InboxConsumer:
             error=error,
             event_id=envelope.event_id if envelope else None,
             event_type=(envelope.type if known else "unknown") if envelope else None,
-            producer=_known_producer(envelope),
+            producer=self._known_producer(envelope),
         )
         event_type = type_label(envelope.type) if envelope else "unreadable"
         while True:
@@ -397,6 +395,11 @@ class InboxConsumer:
             attempts=attempts,
             error_type=error_type,
         )
+
+    def _known_producer(self, envelope: Envelope | None) -> str | None:
+        if envelope is None:
+            return None
+        return envelope.producer if envelope.producer in self.rules.producers else "unknown"
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -426,12 +429,6 @@ class InboxConsumer:
             # causes redelivery.
             failpoints.hit(f"consumer.{self.name}.before_offset_commit")
             await self.consumer.commit({tp: messages[-1].offset + 1})
-
-
-def _known_producer(envelope: Envelope | None) -> str | None:
-    if envelope is None:
-        return None
-    return envelope.producer if envelope.producer in SERVICES else "unknown"
 
 
 def new_producer(access: KafkaAccess, client_id: str, *, idempotence: bool) -> AIOKafkaProducer:

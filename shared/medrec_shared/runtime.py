@@ -11,6 +11,8 @@ from sqlalchemy import Table
 
 from medrec_shared.db import Database
 from medrec_shared.deadletters.retry import DeadLetterRetries
+from medrec_shared.envelope import EventRules
+from medrec_shared.kafka import consumer_group
 from medrec_shared.messaging import (
     Handler,
     InboxConsumer,
@@ -21,8 +23,7 @@ from medrec_shared.messaging import (
     new_consumer,
     new_producer,
 )
-from medrec_shared.settings import ServiceSettings
-from medrec_shared.topics import CONSUMES, TopicSetting, consumer_group
+from medrec_shared.settings import ServiceSettings, TopicSetting
 from medrec_shared.worker import Task
 
 TOPIC_SETTINGS: tuple[TopicSetting, ...] = get_args(TopicSetting)
@@ -70,15 +71,17 @@ async def consumer_task(
     handlers: dict[str, Handler],
     *,
     outbox: Outbox,
+    rules: EventRules,
     prefetch: Prefetch | None = None,
 ) -> Task:
-    """A consumer named `name` in the inbox, reading the topics `CONSUMES[name]` names, and the
-    retries of its dead letters that operators ask for. What the handlers announce goes to
-    `outbox`, in the event's own transaction. Its Kafka group is `name` too unless the
-    settings name another (`kafka_consumer_group`)."""
+    """A consumer named `name` in the inbox, reading the topics `rules.consumes[name]` names
+    and refusing what `rules` refuse (medrec_shared.topics.EVENT_RULES), and the retries of its
+    dead letters that operators ask for. What the handlers announce goes to `outbox`, in the
+    event's own transaction. Its Kafka group is `name` too unless the settings name another
+    (`kafka_consumer_group`)."""
     group = consumer_group(name, settings.kafka_consumer_group)
     topic_names = {setting: getattr(settings, setting) for setting in TOPIC_SETTINGS}
-    topics = [topic_names[setting] for setting in CONSUMES[name]]
+    topics = [topic_names[setting] for setting in rules.consumes[name]]
     consumer = new_consumer(settings.kafka_access(), group, topics)
     await _start_with_retry(consumer.start)
     stack.push_async_callback(consumer.stop)
@@ -90,6 +93,7 @@ async def consumer_task(
         handlers,
         dead_letters=tables.dead_letters,
         topic_names=topic_names,
+        rules=rules,
         max_attempts=settings.consumer_max_attempts,
         prefetch=prefetch,
         outbox=outbox,

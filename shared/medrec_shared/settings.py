@@ -20,6 +20,10 @@ UNSAFE_SECRETS = frozenset(
 )
 MIN_SECRET_LENGTH = 16
 
+TopicSetting = Literal["topic_transfer", "topic_record", "topic_issuance", "topic_audit"]
+"""The settings that name the event topics (which events go on which is the rules' matter:
+medrec_shared.topics)."""
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MEDREC_", extra="ignore", frozen=True)

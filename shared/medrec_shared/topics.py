@@ -16,11 +16,12 @@ service)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
+from medrec_shared.envelope import EventRules
 from medrec_shared.events import EVENT_TYPES, Envelope
+from medrec_shared.kafka import consumer_group as consumer_group  # read with these rules
+from medrec_shared.settings import TopicSetting
 
-TopicSetting = Literal["topic_transfer", "topic_record", "topic_issuance", "topic_audit"]
 SERVICES = ("identity", "ingest", "catalog", "issuance")
 
 
@@ -63,12 +64,6 @@ CONSUMES: dict[str, tuple[TopicSetting, ...]] = {
 }
 
 
-def consumer_group(service: str, configured: str = "") -> str:
-    """The Kafka group of `service`'s worker: its `kafka_consumer_group` setting, else its name
-    (the group its KafkaUser may read)."""
-    return configured or service
-
-
 def produces(service: str) -> set[TopicSetting]:
     """The topics `service` writes to: those of the events it owns."""
     return {o.topic for o in OWNERS.values() if service in o.producers}
@@ -90,3 +85,10 @@ def refusal(topic_names: Mapping[TopicSetting, str], topic: str, envelope: Envel
     if topic_names[owner.topic] != topic:
         return f"{envelope.type} on a topic it does not belong to"
     return None
+
+
+EVENT_RULES = EventRules(
+    producers=frozenset(SERVICES), consumes=CONSUMES, owns=owns, refusal=refusal
+)
+"""These rules as the platform's delivery asks them: every service's composition hands them to
+its `Outbox`, and its worker to `consumer_task`."""

@@ -122,8 +122,13 @@ def _consumers(service: str) -> list[tuple[str, set[str]]]:
             and node.func.id == "consumer_task"
         ):
             name, handlers = node.args[4], node.args[5]
-            assert isinstance(name, ast.Constant) and isinstance(handlers, ast.Dict)
-            keys = {k.value for k in handlers.keys if isinstance(k, ast.Constant)}
+            assert isinstance(name, ast.Constant) and isinstance(name.value, str)
+            assert isinstance(handlers, ast.Dict)
+            keys = {
+                k.value
+                for k in handlers.keys
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            }
             found.append((name.value, keys))
     return found
 

@@ -53,7 +53,7 @@ def launched(state: Path, log: Path, **env: str) -> Iterator[Started]:
         )
     try:
         printed = eventually(
-            lambda: "Ctrl-C stops everything" in log.read_text() and log.read_text(),
+            lambda: log.read_text() if "Ctrl-C stops everything" in log.read_text() else None,
             timeout=240,
             what=f"the stack to come up ({log})",
         )

@@ -7,6 +7,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -158,9 +159,7 @@ def qr_url(pdf: bytes) -> str:
 
 
 def test_the_copys_qr_url_opens_a_valid_verify_page_without_the_persons_name(
-    world: World,
-    people,
-    cluster: Cluster,  # type: ignore[no-untyped-def]
+    world: World, people: Any, cluster: Cluster
 ) -> None:
     url = qr_url(world.pdf)
     assert url.startswith(cluster.url("portal") + "/verify?"), url

@@ -91,7 +91,7 @@ def test_acting_for_the_17_year_old_shows_a_banner_everywhere_until_ended(
     # A copy of the child's record, without JavaScript (the same session in a browser with
     # JavaScript off): the page offers a refresh link instead of polling.
     nojs: Person = people(java_script_enabled=False)
-    nojs.context.add_cookies(parent.context.cookies())
+    nojs.context.add_cookies([{**c} for c in parent.context.cookies()])
     page = nojs.open("/records")
     page.locator("label", has_text=f"{TEEN_NAME} 감기 진료 선택").click()
     page.get_by_role("button", name="선택한 기록 사본 발급 신청").click()

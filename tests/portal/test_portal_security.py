@@ -106,8 +106,9 @@ def test_the_sessions_table_holds_no_token_and_no_session_id(cluster: Cluster, p
     people().sign_in("배수지", "950505-2000808", "010-4400-0001")
     # Off Playwright's thread, whose event loop is running.
     with ThreadPoolExecutor(1) as pool:
-        rows = pool.submit(sql, cluster, "portal", "SELECT id_hash, data_sealed FROM sessions")
-        rows = rows.result()
+        rows = pool.submit(
+            sql, cluster, "portal", "SELECT id_hash, data_sealed FROM sessions"
+        ).result()
     assert rows
     for row in rows:
         assert len(row["id_hash"]) == 32

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from medrec_issuance.documents.fonts import FALLBACK, FONT
 from medrec_issuance.documents.layout import CopyPdf
@@ -20,7 +21,11 @@ def _pdf(text: str, style: str = "") -> bytes:
 
 def _fonts(pdf: bytes) -> set[str]:
     page = PdfReader(io.BytesIO(pdf)).pages[0]
-    return {str(font["/BaseFont"]) for font in page["/Resources"]["/Font"].values()}
+    resources = page["/Resources"]
+    assert isinstance(resources, DictionaryObject)
+    fonts = resources["/Font"]
+    assert isinstance(fonts, DictionaryObject)
+    return {str(font["/BaseFont"]) for font in fonts.values()}
 
 
 def test_characters_nanumgothic_lacks_are_shown_as_themselves() -> None:

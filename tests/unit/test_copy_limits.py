@@ -25,11 +25,14 @@ COVER = CoverPage(
 
 
 def record(content_type: str, content: bytes | None, size: int | None = None) -> RecordDocument:
+    if size is None:
+        assert content is not None, "a record without content says its size"
+        size = len(content)
     return RecordDocument(
         record_id="rec-1", institution_name="행복의원", institution_code="11111111",
         kind="radiology", specialty="medical", title="영상", service_start=date(2024, 1, 1),
         service_end=date(2024, 1, 1), department=None, content_type=content_type,
-        size=len(content) if size is None else size,
+        size=size,
         sha256=hashlib.sha256(content or b"").hexdigest(), content=content,
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ from medrec_ingest.models import Record
 from medrec_shared.deadletters.errors import EventRefused, describe, is_transient
 from medrec_shared.events import EVENT_TYPES, Envelope, RecordDestroyed, RecordRetentionDue
 from medrec_shared.messaging import Outbox, messaging_tables
-from medrec_shared.topics import CONSUMES, OWNERS, produces, refusal
+from medrec_shared.topics import CONSUMES, EVENT_RULES, OWNERS, produces, refusal
 
 TOPICS: dict[Any, str] = {
     "topic_transfer": "medrec.transfer.v1",
@@ -59,7 +59,7 @@ def test_an_event_on_another_topic_is_refused() -> None:
 
 
 def test_the_outbox_refuses_an_event_its_service_does_not_own() -> None:
-    outbox = Outbox(messaging_tables(MetaData()).outbox, "catalog")
+    outbox = Outbox(messaging_tables(MetaData()).outbox, "catalog", rules=EVENT_RULES)
     event = RecordDestroyed(record_id=uuid.uuid4(), reason="retention_expired")
     with pytest.raises(ValueError, match="catalog does not own RecordDestroyed"):
         outbox.check(event)

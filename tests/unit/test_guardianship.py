@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from medrec_shared import guardianship as g
+from medrec_shared.auth import JwksCache, Principal, TokenVerifier
 from medrec_shared.guardianship import SEOUL, Refusal
 
 BEFORE = date(2026, 2, 28)  # the last day of "under 14"
@@ -230,6 +231,26 @@ def test_a_token_minted_the_evening_before_the_birthday_stops_at_midnight_in_seo
     assert g.guardian_token_usable(claims, at(date(2027, 4, 2), 0, 0)) is False
     decision = g.guardian_token_decision(claims, at(date(2027, 4, 2), 0, 0))
     assert decision is not None and decision.reason is Refusal.AGE_LIMIT
+
+
+def test_the_verifier_holds_a_guardian_token_to_the_rule_at_each_use() -> None:
+    """The platform's verifier runs the check the composition hands it (auth never imports
+    the rule): the same token is admitted the evening before and refused at midnight."""
+    claims = guardian_token_claims(date(2008, 4, 2))
+    principal = Principal(
+        subject="child-id",
+        scopes=frozenset({"records:read"}),
+        person_key="child-key",
+        actor="guardian-id",
+        claims=claims,
+    )
+    jwks = JwksCache("http://127.0.0.1:9/jwks")
+    verifier = TokenVerifier(jwks, issuer="i", audience="a", checks=(g.check_guardian_token,))
+    assert verifier.admit(principal, at(date(2027, 4, 1), 23, 59)) is principal
+    with pytest.raises(g.AgeLimitReached):
+        verifier.admit(principal, at(date(2027, 4, 2), 0, 0))
+    for_self = Principal(subject="p", scopes=frozenset(), person_key="k")
+    assert verifier.admit(for_self, at(date(2027, 4, 2))) is for_self
 
 
 def test_a_token_that_acts_for_nobody_needs_no_recheck() -> None:

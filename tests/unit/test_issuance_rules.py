@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.access import (
@@ -408,13 +409,14 @@ def test_the_reviewer_reads_the_rrn_masked_and_what_it_gives() -> None:
 
 def test_statuses_are_stored_as_their_values_and_read_back_as_members() -> None:
     column = EnumText(IssuanceStatus, 16)
-    assert column.process_bind_param(IssuanceStatus.purged, None) == "purged"
-    assert column.process_bind_param("ready", None) == "ready"
-    read = column.process_result_value("ready", None)
+    dialect = postgresql.dialect()
+    assert column.process_bind_param(IssuanceStatus.purged, dialect) == "purged"
+    assert column.process_bind_param("ready", dialect) == "ready"
+    read = column.process_result_value("ready", dialect)
     assert read is IssuanceStatus.ready
-    assert column.process_result_value(None, None) is None
+    assert column.process_result_value(None, dialect) is None
     with pytest.raises(ValueError):
-        column.process_bind_param("expired", None)
+        column.process_bind_param("expired", dialect)
 
 
 def test_my_issuances_keep_their_json_shape() -> None:

@@ -63,7 +63,15 @@ def test_sasl_ssl_settings_give_scram_over_verified_tls(tmp_path: Path) -> None:
     context = kwargs["ssl_context"]
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
-    subjects = [dict(n[0] for n in ca["subject"]) for ca in context.get_ca_certs()]
+    subjects = []
+    for ca in context.get_ca_certs():
+        names = {}
+        for rdn in ca["subject"]:  # ((("commonName", "…"),), …)
+            pair = rdn[0]
+            assert isinstance(pair, tuple)
+            key, value = pair
+            names[key] = value
+        subjects.append(names)
     assert {"commonName": "cluster-ca medrec-kafka"} in subjects
 
 

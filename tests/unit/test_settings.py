@@ -64,7 +64,7 @@ def test_required_settings_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> 
         if name.startswith("MEDREC_"):
             monkeypatch.delenv(name)
     with pytest.raises(ValidationError) as missing:
-        IngestSettings()  # type: ignore[call-arg]
+        IngestSettings()
     fields = {e["loc"][0] for e in missing.value.errors()}
     assert {"database_url", "person_index_key", "s3_secret_key"} <= fields
 

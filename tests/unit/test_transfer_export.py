@@ -78,7 +78,7 @@ def test_invalid_lines_are_named_by_line_and_field_and_the_rest_kept(
     tmp_path: Path, openapi: dict[str, Any]
 ) -> None:
     root = write_export(tmp_path, records=8)
-    lines: list[dict[str, Any] | str] = list(lines_of(root))
+    lines = lines_of(root)
     good = len(lines)
     bad_kind = dict(lines[0], kind="x_ray")  # line 1
     long_name = json.loads(json.dumps(lines[1]))
@@ -88,8 +88,10 @@ def test_invalid_lines_are_named_by_line_and_field_and_the_rest_kept(
     outside = dict(lines[4], content={"content_type": "application/pdf", "file": "../x.pdf"})
     bad_base64 = dict(lines[5], content={"content_type": "text/plain", "data_base64": "@@@"})
     duplicate = dict(lines[7])
-    edited = [bad_kind, long_name, no_title, missing_file, outside, bad_base64, lines[6], lines[7],
-              "", "{not json", duplicate, *lines[8:]]  # fmt: skip
+    edited: list[dict[str, Any] | str] = [
+        bad_kind, long_name, no_title, missing_file, outside, bad_base64, lines[6], lines[7],
+        "", "{not json", duplicate, *lines[8:],
+    ]  # fmt: skip
     rewrite(root, edited)
 
     export = load_export(root, openapi)

@@ -23,7 +23,7 @@ from medrec_transfer import (
 )
 from medrec_transfer.retry import parse_retry_after
 
-TRANSFER = {
+TRANSFER: dict[str, Any] = {
     "transfer_id": "0190a0a0-0000-7000-8000-000000000001", "status": "open",
     "institution": {"code": "41000004"}, "reason": "closure", "effective_date": "2026-11-30",
     "record_count": None,

@@ -15,8 +15,10 @@ from medrec_shared.clients import IdentityClient, IngestClient
 from medrec_shared.clock import build_clock
 from medrec_shared.components import Components
 from medrec_shared.db import Database, Transactions
+from medrec_shared.guardianship import check_guardian_token
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
+from medrec_shared.topics import EVENT_RULES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,14 +69,16 @@ def build(
     settings = settings or CatalogSettings()
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     clock = build_clock(settings.clock_file)
-    outbox = Outbox(messaging.outbox, "catalog")
+    outbox = Outbox(messaging.outbox, "catalog", rules=EVENT_RULES)
     demographics = demographics_sources(settings)
     return CatalogComponents(
         settings=settings,
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings) if verify_tokens else None,
+        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
+        if verify_tokens
+        else None,
         demographics=demographics,
         metadata=record_metadata(settings),
         records=Records(settings=settings),

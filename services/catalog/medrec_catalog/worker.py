@@ -12,6 +12,7 @@ from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.retention.handlers import on_record_gone
 from medrec_shared.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.worker import Task, every
 
 
@@ -40,6 +41,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         },
         prefetch=metadata.prefetch,
         outbox=components.outbox,  # what the handlers announce
+        rules=EVENT_RULES,
     )
 
     async def retention_sweep(stop: asyncio.Event) -> None:

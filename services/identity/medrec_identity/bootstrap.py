@@ -19,8 +19,10 @@ from medrec_shared.clock import build_clock
 from medrec_shared.components import Components
 from medrec_shared.crypto import Keyring, LocalKeyring
 from medrec_shared.db import Database, Transactions
+from medrec_shared.guardianship import check_guardian_token
 from medrec_shared.messaging import Outbox
 from medrec_shared.ratelimit import RateLimiter
+from medrec_shared.topics import EVENT_RULES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +54,7 @@ def build(
     settings = settings or IdentitySettings()
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     clock = build_clock(settings.clock_file)
-    outbox = Outbox(messaging.outbox, "identity")
+    outbox = Outbox(messaging.outbox, "identity", rules=EVENT_RULES)
     keyring = LocalKeyring.from_spec(
         settings.field_keys.get_secret_value(), settings.field_key_active
     )
@@ -71,7 +73,9 @@ def build(
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings) if verify_tokens else None,
+        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
+        if verify_tokens
+        else None,
         keyring=keyring,
         keys=keys,
         provider=provider,

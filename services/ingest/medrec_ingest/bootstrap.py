@@ -12,8 +12,10 @@ from medrec_shared.auth import token_verifier
 from medrec_shared.clock import Clock, build_clock
 from medrec_shared.components import Components
 from medrec_shared.db import Database, Transactions
+from medrec_shared.guardianship import check_guardian_token
 from medrec_shared.messaging import Outbox
 from medrec_shared.storage import ObjectStore
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.vault import Vault
 
 PRODUCER = "ingest"
@@ -49,7 +51,7 @@ def build(
     settings = settings or IngestSettings()
     clock = clock or build_clock(settings.clock_file)
     db = Database(settings.database_url, pool_size=pool_size or settings.database_pool_size)
-    outbox = Outbox(messaging.outbox, PRODUCER)
+    outbox = Outbox(messaging.outbox, PRODUCER, rules=EVENT_RULES)
     vault = Vault(object_store(settings), settings.records_bucket, settings.keyring())
     transactions = Transactions.of(db, outbox)
     return IngestComponents(
@@ -57,7 +59,9 @@ def build(
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings) if verify_tokens else None,
+        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
+        if verify_tokens
+        else None,
         vault=vault,
         deposits=Deposits(transactions=transactions, settings=settings, vault=vault, clock=clock),
         destructions=Destructions(

@@ -7,6 +7,7 @@ from medrec_ingest.linkage.handlers import on_record_linked, on_record_unlinked
 from medrec_ingest.models import dead_letters, messaging
 from medrec_ingest.segments.service import tidy
 from medrec_shared.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.worker import Task, every
 
 
@@ -27,6 +28,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordUnlinked": on_record_unlinked,
         },
         outbox=components.outbox,  # what the handlers announce
+        rules=EVENT_RULES,
     )
 
     async def release_sweep(stop: asyncio.Event) -> None:

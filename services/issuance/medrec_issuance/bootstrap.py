@@ -17,10 +17,12 @@ from medrec_shared.clock import Clock, build_clock
 from medrec_shared.components import Components
 from medrec_shared.crypto import LocalKeyring
 from medrec_shared.db import Database, Transactions
+from medrec_shared.guardianship import check_guardian_token
 from medrec_shared.http import ClientCredentials, ServiceClient
 from medrec_shared.messaging import Outbox
 from medrec_shared.ratelimit import RateLimiter
 from medrec_shared.storage import ObjectStore
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.vault import Vault
 
 
@@ -108,7 +110,7 @@ def build(
     keyring = keyring_of(settings)
     store = object_store(settings)
     vault = Vault(store, settings.copies_bucket, keyring)
-    outbox = Outbox(messaging.outbox, "issuance")
+    outbox = Outbox(messaging.outbox, "issuance", rules=EVENT_RULES)
     credentials = service_credentials(settings)
     catalog = CatalogClient(ServiceClient(settings.catalog_url, credentials))
     ingest = IngestClient(ServiceClient(settings.ingest_url, credentials))
@@ -120,7 +122,9 @@ def build(
         catalog=catalog,
         identity=identity,
     )
-    verifier: TokenVerifier | None = token_verifier(settings) if with_token_verifier else None
+    verifier: TokenVerifier | None = (
+        token_verifier(settings, checks=(check_guardian_token,)) if with_token_verifier else None
+    )
     return IssuanceComponents(
         settings=settings,
         clock=clock,

@@ -12,6 +12,7 @@ from medrec_issuance.issuances.handlers import (
 from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_issuance.models import dead_letters, messaging
 from medrec_shared.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.topics import EVENT_RULES
 from medrec_shared.worker import Task
 
 
@@ -54,6 +55,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordUnlinked": on_record_unlinked(fulfilment),
         },
         outbox=components.outbox,  # what the handlers announce
+        rules=EVENT_RULES,
     )
     return {
         "outbox-relay": relay_task(

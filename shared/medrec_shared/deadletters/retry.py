@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 from medrec_shared.deadletters.errors import UnreadableEvent, describe
 from medrec_shared.deadletters.repository import DeadLetterRepository
-from medrec_shared.events import Envelope
+from medrec_shared.envelope import Envelope, type_label
 from medrec_shared.logs import get_logger, set_correlation_id
-from medrec_shared.messaging import EVENTS_HANDLED, InboxConsumer, type_label
+from medrec_shared.messaging import EVENTS_HANDLED, InboxConsumer
 from medrec_shared.worker import sleep_or_stop
 
 log = get_logger(__name__)

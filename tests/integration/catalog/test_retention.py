@@ -56,7 +56,7 @@ def held(cluster: Cluster) -> Held:
         assert vendor.put_record(transfer, f"r-{kind}", body).status_code == 201
     citizen = Citizen(cluster, NAME, RRN)
     records = eventually(
-        lambda: len(citizen.records()) == len(PERIODS) and citizen.records(),
+        lambda: citizen.records() if len(citizen.records()) == len(PERIODS) else None,
         what="every kind in catalog",
     )
     operator = httpx.Client(

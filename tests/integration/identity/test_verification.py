@@ -350,9 +350,8 @@ async def test_housekeeping_forgets_old_counts_and_verifications(
     problem(start(lab.client(), new_name(), new_rrn(date(1960, 6, 6)), phone), 429, "rate-limited")
 
     env = cluster.env("identity")
-    settings = IdentitySettings(
-        **{k.removeprefix("MEDREC_IDENTITY_").lower(): v for k, v in env.items()}
-    )
+    values: dict[str, Any] = {k.removeprefix("MEDREC_IDENTITY_").lower(): v for k, v in env.items()}
+    settings = IdentitySettings(**values)
     db = Database(settings.database_url, pool_size=1)
     try:
         # A day and an hour later: past the window, and past a day's retention after expiry.

@@ -273,7 +273,7 @@ def test_a_transfer_with_bad_fields_is_refused(
     new_depositor: NewDepositor, store: IngestStore
 ) -> None:
     client, code = new_depositor()
-    good = {
+    good: dict[str, Any] = {
         "institution": {"code": code, "name": "행복의원", "type": "의원", "address": "서울",
                         "region": "서울"},
         "reason": "closure",

@@ -18,6 +18,7 @@ from medrec_ingest.settings import ContentKeySettings
 from medrec_shared.commands import settings_or_exit
 from medrec_shared.db import Database, Transactions
 from medrec_shared.messaging import Outbox
+from medrec_shared.topics import EVENT_RULES
 
 PREFIX = "MEDREC_INGEST_"
 
@@ -58,7 +59,7 @@ def backfill(
         db = Database(settings.database_url, pool_size=1)
         try:
             return await backfill_match_keys(
-                Transactions.of(db, Outbox(messaging.outbox, "ingest")),
+                Transactions.of(db, Outbox(messaging.outbox, "ingest", rules=EVENT_RULES)),
                 topic=settings.topic_record,
                 keyring=keyring,
                 person_index_key=index_key,
