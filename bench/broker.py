@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from medrec_devstack import broker
 from medrec_devstack.cluster import Cluster
-from medrec_shared.messaging import ensure_topics
+from medrec_shared.platform.messaging import ensure_topics
 
 EVENTS = 5000
 BATCH = 200  # the relay's batch

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import asyncpg
 
-from medrec_shared.records import RecordKind, Specialty
+from medrec_shared.rules.records import RecordKind, Specialty
 
 HOLDING = 1_000  # institutions that hold records
 RECORDS_PER_PERSON = 10

@@ -39,7 +39,7 @@ from medrec_issuance.documents.limits import CopyLimits
 from medrec_issuance.documents.render import is_rendered
 from medrec_issuance.documents.signing import IssuerSigner, verify_pdf
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.clinical import DentalRecord, KoreanMedicineRecord, MedicalRecord
+from medrec_shared.rules.clinical import DentalRecord, KoreanMedicineRecord, MedicalRecord
 
 ROUNDS = 5
 TARGET_SECONDS = 0.5  # issue #16

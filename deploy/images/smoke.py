@@ -30,7 +30,7 @@ import httpx
 
 from medrec_devstack.infra import Infra, start_infra
 from medrec_devstack.processes import Process, free_port, wait_until
-from medrec_shared.messaging import ensure_topics
+from medrec_shared.platform.messaging import ensure_topics
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "deploy" / "tools"))

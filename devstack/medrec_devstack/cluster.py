@@ -25,7 +25,7 @@ from medrec_devstack.processes import (
     stop_all,
     wait_until,
 )
-from medrec_shared.messaging import ensure_topics
+from medrec_shared.platform.messaging import ensure_topics
 
 SERVICES = ("identity", "ingest", "catalog", "issuance")
 # The citizens' portal (issue #13, portal/): one process (no worker), with its own database.

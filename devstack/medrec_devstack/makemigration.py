@@ -11,7 +11,7 @@ import asyncpg
 from alembic import command
 
 from medrec_devstack.infra import start_infra
-from medrec_shared.migrations import alembic_config
+from medrec_shared.platform.migrations import alembic_config
 
 
 def main() -> None:

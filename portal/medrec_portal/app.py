@@ -17,8 +17,8 @@ from medrec_portal.security import PortalHeadersMiddleware
 from medrec_portal.sessions.purge import purge_forever
 from medrec_portal.settings import PortalSettings
 from medrec_portal.web import install_error_pages, require_csrf
-from medrec_shared.bodylimits import BodyLimitMiddleware
-from medrec_shared.web import RequestContextMiddleware
+from medrec_shared.platform.bodylimits import BodyLimitMiddleware
+from medrec_shared.platform.web import RequestContextMiddleware
 
 HERE = Path(__file__).resolve().parent
 # `make install` runs `npm ci` in portal/: KRDS, Pretendard (and axe-core, for the tests only).

@@ -1,8 +1,9 @@
-"""How much each page takes in a request body, bounded while it arrives (medrec_shared.bodylimits)
-before anything parses it: 64 KiB for every form, and the two uploads the size issuance takes
-for them (the same numbers, medrec_issuance.bodies), so the portal never reads what issuance
-would refuse. A body over its route's bound is refused 413 with a Korean page, nothing more of
-it read: at once when its Content-Length says so, else at the chunk that crosses it."""
+"""How much each page takes in a request body, bounded while it arrives
+(medrec_shared.platform.bodylimits) before anything parses it: 64 KiB for every form, and the two
+uploads the size issuance takes for them (the same numbers, medrec_issuance.bodies), so the portal
+never reads what issuance would refuse. A body over its route's bound is refused 413 with a Korean
+page, nothing more of it read: at once when its Content-Length says so, else at the chunk that
+crosses it."""
 
 from typing import Any
 
@@ -13,7 +14,7 @@ from medrec_portal import messages
 from medrec_portal.pages.proxy import DOCUMENTS
 from medrec_portal.settings import PortalSettings
 from medrec_portal.web import bare_page
-from medrec_shared.bodylimits import BodyLimits
+from medrec_shared.platform.bodylimits import BodyLimits
 
 FORM_MAX_BYTES = 64 * 1024
 # Multipart boundaries, the parts' headers and the text fields around the files (issuance's).

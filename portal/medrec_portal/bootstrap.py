@@ -1,7 +1,8 @@
 """The portal's composition root: what it holds (settings, clock, database, session store, the
 APIs' clients) built once by `build`, put on the app by `install` and read back by
 `components_of`, the one place `app.state` is touched. The portal has no outbox and checks no
-tokens itself (the APIs do), so its container is its own, not `medrec_shared.components`'."""
+tokens itself (the APIs do), so its container is its own, not
+`medrec_shared.platform.components`'."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,9 +12,9 @@ from fastapi import FastAPI, Request
 from medrec_portal.clients import PortalClients
 from medrec_portal.sessions.service import SessionIds, SessionStore
 from medrec_portal.settings import PortalSettings
-from medrec_shared.clock import Clock, build_clock
-from medrec_shared.crypto import LocalKeyring
-from medrec_shared.db import Database, Transactions
+from medrec_shared.platform.clock import Clock, build_clock
+from medrec_shared.platform.crypto import LocalKeyring
+from medrec_shared.platform.db import Database, Transactions
 
 
 @dataclass(frozen=True, kw_only=True)

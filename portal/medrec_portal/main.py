@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from medrec_portal.settings import PortalSettings
-from medrec_shared import entrypoints
+from medrec_shared.platform import entrypoints
 
 PORTAL_DIR = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
-from medrec_shared.db import Base, new_metadata
+from medrec_shared.platform.db import Base, new_metadata
 
 
 class PortalBase(Base):
@@ -17,7 +17,7 @@ class PortalBase(Base):
 class PortalSession(PortalBase):
     __tablename__ = "sessions"
     id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    # medrec_shared.crypto.seal of the session's JSON (tokens, the child acted for, pending
+    # medrec_shared.platform.crypto.seal of the session's JSON (tokens, the child acted for, pending
     # verification), context b"portal.session" + id_hash: a blob moved to another row is refused.
     data_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]

@@ -1,6 +1,6 @@
 """The headers every answer carries, and the session cookie.
 
-Pure ASGI (as medrec_shared.web's middlewares) so a streamed PDF passes through untouched.
+Pure ASGI (as medrec_shared.platform.web's middlewares) so a streamed PDF passes through untouched.
 The cookie holds only the opaque session id: HttpOnly, SameSite=Lax, Path=/, no Domain, Secure
 unless the local stack turns it off (and named `__Host-…` outside it, PortalSettings). A request
 without a cookie, or with an id this portal never issued (SessionIds: a planted one), is given a

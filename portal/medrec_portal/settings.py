@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from medrec_shared.settings import MIN_SECRET_LENGTH, UNSAFE_SECRETS
+from medrec_shared.platform.settings import MIN_SECRET_LENGTH, UNSAFE_SECRETS
 
 HOST_PREFIX = "__Host-"
 
@@ -33,8 +33,8 @@ class PortalSettings(BaseSettings):
     identity_url: str = "http://127.0.0.1:8001"
     catalog_url: str = "http://127.0.0.1:8003"
     issuance_url: str = "http://127.0.0.1:8004"
-    # Seals each session's tokens in the database (medrec_shared.crypto.seal): a copied table,
-    # or a backup, holds no usable token. "kek-id:base64key[,…]" and the active id, as the
+    # Seals each session's tokens in the database (medrec_shared.platform.crypto.seal): a copied
+    # table, or a backup, holds no usable token. "kek-id:base64key[,…]" and the active id, as the
     # services' keyrings; an old id kept in the spec still opens the sessions it sealed.
     session_keys: SecretStr
     session_key_active: str

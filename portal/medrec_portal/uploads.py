@@ -3,8 +3,8 @@
 The browser's multipart body is parsed as a stream (python-multipart's parser, as issuance parses
 it) and its `file` part re-sent, a chunk at a time, as the one part of a multipart body of our
 own: the portal holds a chunk, not the copy, and issuance gets nothing else of the form. The
-body's bound is counted where it is received (medrec_shared.bodylimits, medrec_portal.bodies):
-past it, reading stops with 413 wherever the copy is by then."""
+body's bound is counted where it is received (medrec_shared.platform.bodylimits,
+medrec_portal.bodies): past it, reading stops with 413 wherever the copy is by then."""
 
 import secrets
 from collections.abc import AsyncIterator

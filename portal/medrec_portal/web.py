@@ -2,8 +2,8 @@
 CSRF check of every form (before its body is parsed when it carries files), the templates, and
 the pages for problems (Korean, never JSON).
 
-The request owns the unit of work (`PortalDb`, as medrec_shared.db.DbSession is for the APIs): a
-page that changes its session calls `page.save()`, committed before the answer goes out."""
+The request owns the unit of work (`PortalDb`, as medrec_shared.platform.db.DbSession is for the
+APIs): a page that changes its session calls `page.save()`, committed before the answer goes out."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,8 +27,8 @@ from medrec_portal.clients.identity import IdentityClient
 from medrec_portal.clients.issuance import IssuanceClient
 from medrec_portal.sessions.service import SessionData, SessionStore, csrf_token, csrf_valid
 from medrec_portal.settings import PortalSettings
-from medrec_shared.clock import Clock
-from medrec_shared.logs import get_logger
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.logs import get_logger
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["labels"] = messages
@@ -50,7 +50,7 @@ def _datetime(value: Any) -> str:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    from medrec_shared.clock import KST
+    from medrec_shared.platform.clock import KST
 
     return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M")
 

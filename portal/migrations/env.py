@@ -1,4 +1,4 @@
 from medrec_portal.models import PortalBase
-from medrec_shared.migrations import run_env
+from medrec_shared.platform.migrations import run_env
 
 run_env(PortalBase.metadata)

@@ -1,5 +1,5 @@
 """Each service's KafkaUser may do on the brokers exactly what its code does, grant by grant:
-Write and Describe on the topics of the events it owns (medrec_shared.topics.OWNERS, which the
+Write and Describe on the topics of the events it owns (medrec_shared.rules.topics.OWNERS, which the
 outbox enforces), Read and Describe on the topics its worker subscribes to (CONSUMES, which
 runtime.consumer_task subscribes from) and Read on its consumer group (`consumer_group`). The
 expected grants are derived here from the code's tables, not from k8s_check; k8s_check's own
@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from medrec_shared.topics import CONSUMES, OWNERS, SERVICES, consumer_group, produces
+from medrec_shared.rules.topics import CONSUMES, OWNERS, SERVICES, consumer_group, produces
 
 REPO = Path(__file__).resolve().parents[2]
 Obj = dict[str, Any]

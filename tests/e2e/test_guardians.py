@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.clock import KST
+from medrec_shared.platform.clock import KST
 from tests.actors import (
     ActingGuardian,
     Citizen,

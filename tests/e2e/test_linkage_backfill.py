@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.failpoints import CRASH_EXIT_CODE
+from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
 from tests.actors import (
     Citizen,
     Depositor,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.events import REVIEW_REASON_MAX
+from medrec_shared.rules.events import REVIEW_REASON_MAX
 from tests.actors import Citizen, Operator, bearer, eventually
 
 pytestmark = pytest.mark.e2e

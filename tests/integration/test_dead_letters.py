@@ -21,8 +21,8 @@ from aiokafka import AIOKafkaProducer
 
 from medrec_devstack.cluster import Cluster
 from medrec_devstack.processes import free_port
-from medrec_shared.clock import KST
-from medrec_shared.ids import new_id
+from medrec_shared.platform.clock import KST
+from medrec_shared.platform.ids import new_id
 from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
 from tests.stack import group_lag, topic_envelopes
 from tests.support.ingest import IngestStore, new_code

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.failpoints import CRASH_EXIT_CODE
+from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
 from tests.actors import Institution, Operator, eventually, inline, record_body, structured_medical
 from tests.stack import group_lag, sql, topic_envelopes
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from medrec_devstack.infra import Infra
-from medrec_shared.storage import ObjectNotFound, ObjectStore
+from medrec_shared.platform.storage import ObjectNotFound, ObjectStore
 
 MiB = 1024 * 1024
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from medrec_devstack.cluster import Cluster
 from medrec_devstack.infra import Infra
-from medrec_shared.db import Database
+from medrec_shared.platform.db import Database
 from tests.actors import Citizen, Operator, bearer
 from tests.stack import sql
 

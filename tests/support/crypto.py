@@ -5,7 +5,7 @@ the services store."""
 import os
 from collections.abc import AsyncIterable, AsyncIterator
 
-from medrec_shared.crypto import (
+from medrec_shared.platform.crypto import (
     CHUNK_SIZE,
     HEADER_SIZE,
     KEY_SIZE,
@@ -13,7 +13,7 @@ from medrec_shared.crypto import (
     LocalKeyring,
     StreamEncryptor,
 )
-from medrec_shared.crypto.stream import check_chunk_size
+from medrec_shared.platform.crypto.stream import check_chunk_size
 
 
 async def encrypt_stream(

@@ -16,7 +16,7 @@ from medrec_ingest.settings import IngestSettings
 from medrec_issuance import bodies as issuance_bodies
 from medrec_issuance.app import create_app as create_issuance
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.bodylimits import BodyLimits
+from medrec_shared.platform.bodylimits import BodyLimits
 
 STRONG = secrets.token_urlsafe(32)
 KEYS = f"kek-1:{base64.b64encode(secrets.token_bytes(32)).decode()}"

@@ -12,9 +12,9 @@ from medrec_catalog.models import CatalogRecord, InstitutionStatus, RecordStatus
 from medrec_catalog.records.schemas import InstitutionRef, MyRecord, MyRecords
 from medrec_catalog.records.service import SHOWN, is_shown, shown, subject_key
 from medrec_catalog.retention.service import AlreadyExtended, extend
-from medrec_shared.auth import Principal
-from medrec_shared.pages import Page, page_of
-from medrec_shared.problems import Forbidden, NotFound
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.pages import Page, page_of
+from medrec_shared.platform.problems import Forbidden, NotFound
 
 CHILD, GUARDIAN = "c" * 64, "g" * 64
 

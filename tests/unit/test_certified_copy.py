@@ -24,7 +24,7 @@ from medrec_issuance.documents import (
     sign_pdf,
     verify_pdf,
 )
-from medrec_shared.clinical import FHIR_CONTENT_TYPE, STRUCTURED_RECORD_CONTENT_TYPE
+from medrec_shared.rules.clinical import FHIR_CONTENT_TYPE, STRUCTURED_RECORD_CONTENT_TYPE
 
 ISSUANCE_NUMBER = "2026-0302-000123"
 VERIFICATION_CODE = "K7QX-93MD-2LPA"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from medrec_shared.clinical import (
+from medrec_shared.rules.clinical import (
     STRUCTURED_RECORD_CONTENT_TYPE,
     DentalRecord,
     KoreanMedicineRecord,

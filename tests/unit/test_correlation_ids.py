@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id, plain_correlation_id
-from medrec_shared.web import RequestContextMiddleware
+from medrec_shared.platform.logs import CORRELATION_HEADER, get_correlation_id, plain_correlation_id
+from medrec_shared.platform.web import RequestContextMiddleware
 
 NEW_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from medrec_shared.crypto import (
+from medrec_shared.platform.crypto import (
     HEADER_SIZE,
     TAG_SIZE,
     DecryptionError,

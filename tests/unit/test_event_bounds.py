@@ -24,8 +24,8 @@ from medrec_catalog.models import (
 )
 from medrec_ingest.models import Record as IngestRecord
 from medrec_issuance.proxies.service import APPROVED_WITH_NOTHING_TO_COPY
-from medrec_shared.events import ACCESS_REASON_MAX, EVENT_TYPES, REVIEW_REASON_MAX
-from medrec_shared.topics import CONSUMES, OWNERS
+from medrec_shared.rules.events import ACCESS_REASON_MAX, EVENT_TYPES, REVIEW_REASON_MAX
+from medrec_shared.rules.topics import CONSUMES, OWNERS
 
 NOWHERE = None  # the consumer reads the field (or not) but stores it nowhere
 IGNORED: dict[str, Any] = {}  # the consumer's worker has no handler for the event type

@@ -13,10 +13,10 @@ from sqlalchemy import MetaData
 
 from medrec_ingest.destruction.handlers import NotDue, check_due
 from medrec_ingest.models import Record
-from medrec_shared.deadletters.errors import EventRefused, describe, is_transient
-from medrec_shared.events import EVENT_TYPES, Envelope, RecordDestroyed, RecordRetentionDue
-from medrec_shared.messaging import Outbox, messaging_tables
-from medrec_shared.topics import CONSUMES, EVENT_RULES, OWNERS, produces, refusal
+from medrec_shared.platform.deadletters.errors import EventRefused, describe, is_transient
+from medrec_shared.platform.messaging import Outbox, messaging_tables
+from medrec_shared.rules.events import EVENT_TYPES, Envelope, RecordDestroyed, RecordRetentionDue
+from medrec_shared.rules.topics import CONSUMES, EVENT_RULES, OWNERS, produces, refusal
 
 TOPICS: dict[Any, str] = {
     "topic_transfer": "medrec.transfer.v1",

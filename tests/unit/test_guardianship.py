@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from medrec_shared import guardianship as g
-from medrec_shared.auth import JwksCache, Principal, TokenVerifier
-from medrec_shared.guardianship import SEOUL, Refusal
+from medrec_shared.platform.auth import JwksCache, Principal, TokenVerifier
+from medrec_shared.rules import guardianship as g
+from medrec_shared.rules.guardianship import SEOUL, Refusal
 
 BEFORE = date(2026, 2, 28)  # the last day of "under 14"
 FROM = date(2026, 3, 1)  # the first day of "under 19"

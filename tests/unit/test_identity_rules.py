@@ -18,8 +18,8 @@ from medrec_identity.clients.service import (
 )
 from medrec_identity.family.port import FamilyEntry
 from medrec_identity.models import Person
-from medrec_shared.guardianship import Refusal, decide
-from medrec_shared.problems import Problem
+from medrec_shared.platform.problems import Problem
+from medrec_shared.rules.guardianship import Refusal, decide
 
 SECRET = "s3cret-for-tests"
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)

@@ -34,7 +34,7 @@ from medrec_ingest.transfers.service import (
     listed_ids,
     missing_of,
 )
-from medrec_shared.problems import ValidationFailed
+from medrec_shared.platform.problems import ValidationFailed
 
 NOW = datetime(2026, 6, 1, 3, tzinfo=UTC)
 

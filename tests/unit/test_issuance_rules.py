@@ -32,17 +32,17 @@ from medrec_issuance.models import (
 from medrec_issuance.proxies import service as proxies
 from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.service import code_matches, was_issued
-from medrec_shared.auth import Principal
-from medrec_shared.clock import KST
-from medrec_shared.contracts import CatalogedRecord, InstitutionRef, RecordSummary
-from medrec_shared.pages import page_of
-from medrec_shared.problems import (
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.clock import KST
+from medrec_shared.platform.pages import page_of
+from medrec_shared.platform.problems import (
     Forbidden,
     Gone,
     NotFound,
     Unauthorized,
     ValidationFailed,
 )
+from medrec_shared.rules.contracts import CatalogedRecord, InstitutionRef, RecordSummary
 
 NOW = datetime(2026, 3, 2, 5, 30, tzinfo=UTC)
 CHILD, GUARDIAN, STRANGER = "person-child", "person-guardian", "person-stranger"

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
-from medrec_shared.messaging import new_consumer, new_producer
+from medrec_shared.platform.messaging import new_consumer, new_producer
 from tests.unit.test_settings import STRONG, ingest
 
 

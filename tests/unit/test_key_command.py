@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from medrec_ingest.keys.cli import app
-from medrec_shared.crypto import FileKeyring
+from medrec_shared.platform.crypto import FileKeyring
 
 runner = CliRunner()
 KEY = base64.b64encode(secrets.token_bytes(32)).decode()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medrec_shared.crypto import (
+from medrec_shared.platform.crypto import (
     FileKeyring,
     KeyringError,
     LocalKeyring,

@@ -13,8 +13,8 @@ from medrec_ingest.deposit.service import PATIENT_CONTEXT
 from medrec_ingest.linkage.backfill import Unreadable, announced, match_key_of
 from medrec_ingest.linkage.repository import Unkeyed
 from medrec_ingest.models import RecordStatus
-from medrec_shared.crypto import LocalKeyring, seal
-from medrec_shared.linkage import match_key
+from medrec_shared.platform.crypto import LocalKeyring, seal
+from medrec_shared.rules.linkage import match_key
 
 INDEX_KEY = b"i" * 32
 BORN = date(1958, 8, 21)

@@ -20,9 +20,9 @@ from medrec_catalog.models import (
     LinkagePerson,
     RecordStatus,
 )
-from medrec_shared.events import AccessRecorded, RecordLinked, RecordUnlinked
-from medrec_shared.linkage import MatchKeys, canonical, match_key, normalise_name
-from medrec_shared.problems import NotFound
+from medrec_shared.platform.problems import NotFound
+from medrec_shared.rules.events import AccessRecorded, RecordLinked, RecordUnlinked
+from medrec_shared.rules.linkage import MatchKeys, canonical, match_key, normalise_name
 
 KEY = b"k" * 32
 BORN = date(1961, 5, 17)

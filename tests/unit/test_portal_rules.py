@@ -26,7 +26,7 @@ from medrec_portal.sessions.service import (
     id_hash,
 )
 from medrec_portal.settings import PortalSettings
-from medrec_shared.crypto import DecryptionError, LocalKeyring, seal, unseal
+from medrec_shared.platform.crypto import DecryptionError, LocalKeyring, seal, unseal
 
 
 def key_spec() -> str:

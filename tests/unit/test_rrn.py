@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from medrec_shared.clock import build_clock
-from medrec_shared.rrn import InvalidRRN, parse_rrn
+from medrec_shared.platform.clock import build_clock
+from medrec_shared.rules.rrn import InvalidRRN, parse_rrn
 
 
 @pytest.mark.parametrize(

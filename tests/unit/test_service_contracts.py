@@ -1,5 +1,5 @@
 """Calls between services: a 404 is "not held" (None), any other failure raises, and the shared
-answers read the JSON the serving routes write (`medrec_shared.contracts`)."""
+answers read the JSON the serving routes write (`medrec_shared.rules.contracts`)."""
 
 import uuid
 from datetime import date
@@ -7,8 +7,8 @@ from datetime import date
 import httpx
 import pytest
 
-from medrec_shared.contracts import CatalogedRecord, InstitutionRef, RecordSummary
-from medrec_shared.http import unless_missing
+from medrec_shared.platform.http import unless_missing
+from medrec_shared.rules.contracts import CatalogedRecord, InstitutionRef, RecordSummary
 
 REQUEST = httpx.Request("GET", "http://catalog/internal/v1/records/x")
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from medrec_identity.settings import IdentitySettings
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.crypto import FileKeyring
+from medrec_shared.platform.crypto import FileKeyring
 
 STRONG = secrets.token_urlsafe(32)
 KEYS = f"kek-1:{base64.b64encode(secrets.token_bytes(32)).decode()}"

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from medrec_issuance.issuances.service import mask_name
-from medrec_shared.retention import RETENTION_YEARS, retention_until
+from medrec_shared.rules.retention import RETENTION_YEARS, retention_until
 
 
 @pytest.mark.parametrize(

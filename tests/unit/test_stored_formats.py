@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from medrec_shared.crypto import (
+from medrec_shared.platform.crypto import (
     DecryptionError,
     LocalKeyring,
     Span,

@@ -1,5 +1,5 @@
-"""The token verifier remembers verified tokens (medrec_shared.auth): a remembered token is still
-refused when the JWKS no longer vouches for the key that verified it. A real JWKS over HTTP on
+"""The token verifier remembers verified tokens (medrec_shared.platform.auth): a remembered token is
+still refused when the JWKS no longer vouches for the key that verified it. A real JWKS over HTTP on
 loopback; tokens signed with real ES256 keys."""
 
 import json
@@ -13,8 +13,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from medrec_shared.auth import JwksCache, TokenVerifier
-from medrec_shared.problems import Unauthorized
+from medrec_shared.platform.auth import JwksCache, TokenVerifier
+from medrec_shared.platform.problems import Unauthorized
 
 ISSUER, AUDIENCE, KID = "https://identity.test", "medrec", "key-1"
 

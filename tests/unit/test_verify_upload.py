@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from medrec_issuance.verify.upload import ENVELOPE_BYTES, UploadTooLarge, file_sha256
-from medrec_shared.problems import ValidationFailed
+from medrec_shared.platform.problems import ValidationFailed
 
 
 def multipart(files: dict[str, bytes], extra: dict[str, str] | None = None) -> tuple[str, bytes]:

@@ -4,8 +4,8 @@ authentication; on the tls listener with SCRAM-SHA-512, SASL_SSL as its own Kafk
 password from the Secret the User Operator writes for that user, the brokers' CA mounted from
 Strimzi's `<cluster>-cluster-ca-cert`. A cluster with authorization on must be reached on an
 authenticated listener (the kafka-authz component), and then every service's KafkaUser has
-exactly the ACLs its code needs (medrec_shared.topics): Write and Describe on the topics of the
-events it owns, Read and Describe on those its worker consumes, Read on its consumer group.
+exactly the ACLs its code needs (medrec_shared.rules.topics): Write and Describe on the topics of
+the events it owns, Read and Describe on those its worker consumes, Read on its consumer group.
 Topic settings name KafkaTopics, a worker has no more replicas than the partitions it consumes,
 and the cluster and its topics keep replication 3 with min.insync.replicas 2."""
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from medrec_shared.topics import consumer_group
+from medrec_shared.rules.topics import consumer_group
 
 from .objects import CONSUMED, PRODUCED, Obj, Rendered, ServiceConfig, containers, object_id
 

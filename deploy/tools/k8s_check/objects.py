@@ -9,14 +9,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from medrec_shared.topics import CONSUMES, SERVICES, produces
+from medrec_shared.rules.topics import CONSUMES, SERVICES, produces
 
 REPO = Path(__file__).resolve().parents[3]
 K8S = REPO / "deploy" / "k8s"
 # The topic settings (TOPIC_RECORD, ...) each service's worker reads in its consumer group, and
-# those of the events it owns, from the code's own table (medrec_shared.topics, which the workers
-# subscribe from and the outbox enforces): the partitions of the consumed ones bound the useful
-# replicas of a worker, and both make the service's KafkaUser ACLs.
+# those of the events it owns, from the code's own table (medrec_shared.rules.topics, which the
+# workers subscribe from and the outbox enforces): the partitions of the consumed ones bound the
+# useful replicas of a worker, and both make the service's KafkaUser ACLs.
 CONSUMED: dict[str, tuple[str, ...]] = {
     svc: tuple(t.upper() for t in topics) for svc, topics in CONSUMES.items()
 }

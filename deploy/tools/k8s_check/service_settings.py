@@ -16,7 +16,7 @@ from unittest import mock
 
 from pydantic import ValidationError
 
-from medrec_shared.entrypoints import MigrationSettings
+from medrec_shared.platform.entrypoints import MigrationSettings
 
 from .objects import PORTAL, SERVICES, Obj, Rendered
 

@@ -3,8 +3,8 @@ records and their access history (with the subject's token)."""
 
 from medrec_portal.clients.http import Api
 from medrec_portal.clients.models import AccessEntry, Institution
-from medrec_shared.contracts import RecordSummary
-from medrec_shared.pages import Page
+from medrec_shared.platform.pages import Page
+from medrec_shared.rules.contracts import RecordSummary
 
 
 class CatalogClient:

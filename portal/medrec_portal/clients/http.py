@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id, get_logger
+from medrec_shared.platform.logs import CORRELATION_HEADER, get_correlation_id, get_logger
 
 Service = Literal["identity", "catalog", "issuance"]
 log = get_logger("medrec.portal.clients")

@@ -10,8 +10,8 @@ from medrec_portal.clients.models import (
     GuardianToken,
     VerificationStarted,
 )
-from medrec_shared.contracts import Me
-from medrec_shared.pages import Page
+from medrec_shared.platform.pages import Page
+from medrec_shared.rules.contracts import Me
 
 
 class IdentityClient:

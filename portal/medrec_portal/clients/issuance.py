@@ -10,7 +10,7 @@ import httpx
 
 from medrec_portal.clients.http import Api
 from medrec_portal.clients.models import Issuance, OwnProxyRequests, ProxyRequest, Verification
-from medrec_shared.pages import Page
+from medrec_shared.platform.pages import Page
 
 
 class IssuanceClient:

@@ -1,6 +1,6 @@
 """The public answers of identity, catalog and issuance as the portal reads them (each the
 serving route's response model, field for field; the internal answers between services are in
-`medrec_shared.contracts`). Statuses are plain strings: the pages show them through
+`medrec_shared.rules.contracts`). Statuses are plain strings: the pages show them through
 `medrec_portal.messages`, an unknown one as it came."""
 
 import uuid
@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from medrec_shared.pages import Page
+from medrec_shared.platform.pages import Page
 
 
 # identity

@@ -14,7 +14,7 @@ from medrec_portal import messages
 from medrec_portal.clients.http import ApiProblem
 from medrec_portal.clients.models import OwnProxyRequests
 from medrec_portal.web import Page, PageDep
-from medrec_shared.logs import get_logger
+from medrec_shared.platform.logs import get_logger
 
 router = APIRouter()
 log = get_logger("medrec.portal.proxy")

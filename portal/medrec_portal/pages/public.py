@@ -10,7 +10,7 @@ from medrec_portal.clients.http import ApiProblem
 from medrec_portal.clients.models import Verification
 from medrec_portal.uploads import CopyUpload
 from medrec_portal.web import Page, PageDep
-from medrec_shared.bodylimits import BodyTooLarge
+from medrec_shared.platform.bodylimits import BodyTooLarge
 
 router = APIRouter()
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from medrec_portal.clients.http import ApiProblem
 from medrec_portal.web import Page, PageDep
-from medrec_shared.contracts import RecordSummary
+from medrec_shared.rules.contracts import RecordSummary
 
 router = APIRouter()
 FILTER_MESSAGES = {

@@ -9,9 +9,9 @@ or leader. A failed round (the database away) is logged and the next one tries a
 import asyncio
 
 from medrec_portal.sessions.repository import SessionRepository
-from medrec_shared.clock import Clock
-from medrec_shared.db import Transactions
-from medrec_shared.logs import get_logger
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.logs import get_logger
 
 log = get_logger("medrec.portal.sessions")
 

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from medrec_portal.models import PortalSession
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class SessionRepository(Repository):

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_portal.models import PortalSession
 from medrec_portal.sessions.repository import SessionRepository
-from medrec_shared.crypto import CryptoError, Keyring, seal, unseal
+from medrec_shared.platform.crypto import CryptoError, Keyring, seal, unseal
 
 SESSION_ID_BYTES = 32
 _TAG_BYTES = 16

@@ -12,8 +12,8 @@ from medrec_catalog.models import dead_letters
 from medrec_catalog.records import endpoints as records
 from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
-from medrec_shared.deadletters.endpoints import dead_letter_router
-from medrec_shared.web import create_base_app, dependency_checks, health_router
+from medrec_shared.platform.deadletters.endpoints import dead_letter_router
+from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 
 
 def create_app(

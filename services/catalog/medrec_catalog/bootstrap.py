@@ -10,15 +10,15 @@ from medrec_catalog.records.metadata import PolledMetadata
 from medrec_catalog.records.service import Records
 from medrec_catalog.retention.service import Retention
 from medrec_catalog.settings import CatalogSettings
-from medrec_shared.auth import token_verifier
-from medrec_shared.clients import IdentityClient, IngestClient
-from medrec_shared.clock import build_clock
-from medrec_shared.components import Components
-from medrec_shared.db import Database, Transactions
-from medrec_shared.guardianship import check_guardian_token
-from medrec_shared.http import ClientCredentials, ServiceClient
-from medrec_shared.messaging import Outbox
-from medrec_shared.topics import EVENT_RULES
+from medrec_shared.platform.auth import token_verifier
+from medrec_shared.platform.clock import build_clock
+from medrec_shared.platform.components import Components
+from medrec_shared.platform.db import Database, Transactions
+from medrec_shared.platform.http import ClientCredentials, ServiceClient
+from medrec_shared.platform.messaging import Outbox
+from medrec_shared.rules.clients import IdentityClient, IngestClient
+from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.topics import EVENT_RULES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,9 +9,9 @@ from medrec_catalog.bootstrap import CatalogComponents
 from medrec_catalog.linkage.service import LinkageReview
 from medrec_catalog.records.service import Records
 from medrec_catalog.retention.service import Retention
-from medrec_shared.auth import Principal, require_scope
-from medrec_shared.components import component
-from medrec_shared.db import DbSession
+from medrec_shared.platform.auth import Principal, require_scope
+from medrec_shared.platform.components import component
+from medrec_shared.platform.db import DbSession
 
 Catalog = Annotated[CatalogComponents, Depends(component(CatalogComponents))]
 

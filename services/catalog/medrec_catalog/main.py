@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from medrec_catalog.settings import CatalogSettings
-from medrec_shared import entrypoints
+from medrec_shared.platform import entrypoints
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 

@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from medrec_shared.db import Base, new_metadata
-from medrec_shared.deadletters.table import dead_letter_table
-from medrec_shared.messaging import messaging_tables
+from medrec_shared.platform.db import Base, new_metadata
+from medrec_shared.platform.deadletters.table import dead_letter_table
+from medrec_shared.platform.messaging import messaging_tables
 
 
 class InstitutionStatus(StrEnum):

@@ -1,7 +1,7 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from medrec_shared.settings import ServiceSettings
+from medrec_shared.platform.settings import ServiceSettings
 
 
 class CatalogSettings(ServiceSettings):

@@ -11,9 +11,9 @@ from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_ver
 from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.retention.handlers import on_record_gone
-from medrec_shared.runtime import ConsumerTables, consumer_task, open_producer, relay_task
-from medrec_shared.topics import EVENT_RULES
-from medrec_shared.worker import Task, every
+from medrec_shared.platform.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.platform.worker import Task, every
+from medrec_shared.rules.topics import EVENT_RULES
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:

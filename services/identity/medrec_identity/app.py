@@ -12,7 +12,7 @@ from medrec_identity.persons import endpoints as me
 from medrec_identity.seeding import seed_clients_and_keys
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification import endpoints as verification
-from medrec_shared.web import create_base_app, dependency_checks, health_router
+from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 
 
 def create_app(

@@ -14,15 +14,15 @@ from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.port import VerificationProvider
 from medrec_identity.verification.select import build_provider
 from medrec_identity.verification.service import Verifications
-from medrec_shared.auth import token_verifier
-from medrec_shared.clock import build_clock
-from medrec_shared.components import Components
-from medrec_shared.crypto import Keyring, LocalKeyring
-from medrec_shared.db import Database, Transactions
-from medrec_shared.guardianship import check_guardian_token
-from medrec_shared.messaging import Outbox
-from medrec_shared.ratelimit import RateLimiter
-from medrec_shared.topics import EVENT_RULES
+from medrec_shared.platform.auth import token_verifier
+from medrec_shared.platform.clock import build_clock
+from medrec_shared.platform.components import Components
+from medrec_shared.platform.crypto import Keyring, LocalKeyring
+from medrec_shared.platform.db import Database, Transactions
+from medrec_shared.platform.messaging import Outbox
+from medrec_shared.platform.ratelimit import RateLimiter
+from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.topics import EVENT_RULES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ would repeat the values, secrets too)."""
 from pydantic import ValidationError
 
 from medrec_identity.settings import IdentitySettings
-from medrec_shared.commands import fail
+from medrec_shared.platform.commands import fail
 
 
 def identity_settings() -> IdentitySettings:

@@ -11,13 +11,13 @@ from medrec_identity.children.service import Children
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.service import Verifications
-from medrec_shared.auth import CurrentPrincipal, Principal, require_scope
-from medrec_shared.clock import Clock
-from medrec_shared.components import component
-from medrec_shared.crypto import Keyring
-from medrec_shared.db import DbSession
-from medrec_shared.problems import Forbidden
-from medrec_shared.ratelimit import RateLimiter
+from medrec_shared.platform.auth import CurrentPrincipal, Principal, require_scope
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.components import component
+from medrec_shared.platform.crypto import Keyring
+from medrec_shared.platform.db import DbSession
+from medrec_shared.platform.problems import Forbidden
+from medrec_shared.platform.ratelimit import RateLimiter
 
 Identity = Annotated[IdentityComponents, Depends(component(IdentityComponents))]
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from medrec_identity.models import rate_events
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.repository import VerificationRepository
-from medrec_shared.clock import Clock
-from medrec_shared.db import Transactions
-from medrec_shared.logs import get_logger
-from medrec_shared.ratelimit import RateEventRepository
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.ratelimit import RateEventRepository
 
 log = get_logger(__name__)
 

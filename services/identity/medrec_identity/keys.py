@@ -12,9 +12,9 @@ from datetime import date
 
 from pydantic import SecretStr
 
-from medrec_shared.crypto import blind_index
-from medrec_shared.linkage import MatchKeys
-from medrec_shared.rrn import normalise_rrn
+from medrec_shared.platform.crypto import blind_index
+from medrec_shared.rules.linkage import MatchKeys
+from medrec_shared.rules.rrn import normalise_rrn
 
 
 def _derive(root: bytes, purpose: str) -> bytes:
@@ -56,7 +56,7 @@ class IdentityKeys:
 
     def match_keys(self, name: str, birth_date: date, sex: str) -> MatchKeys:
         """The linkage match keys of a person (the same as ingest computes for a record without
-        an RRN: medrec_shared.linkage derives them from the shared person-index secret)."""
+        an RRN: medrec_shared.rules.linkage derives them from the shared person-index secret)."""
         return MatchKeys.of(self.person_index, name, birth_date, sex)
 
     def phone_hash(self, phone: str) -> str:

@@ -11,9 +11,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from medrec_shared.db import Base, new_metadata
-from medrec_shared.messaging import messaging_tables
-from medrec_shared.ratelimit import rate_events_table
+from medrec_shared.platform.db import Base, new_metadata
+from medrec_shared.platform.messaging import messaging_tables
+from medrec_shared.platform.ratelimit import rate_events_table
 
 
 class IdentityBase(Base):

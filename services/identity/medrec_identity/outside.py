@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from medrec_shared.logs import CORRELATION_HEADER, get_correlation_id
+from medrec_shared.platform.logs import CORRELATION_HEADER, get_correlation_id
 
 
 async def post_json(http: httpx.AsyncClient, url: str, token: str, body: Any) -> httpx.Response:

@@ -10,8 +10,8 @@ from medrec_identity.deps import FieldKeyring, Keys, Session
 from medrec_identity.family.sandbox import FamilyLinkRepository
 from medrec_identity.models import FamilyLink
 from medrec_identity.persons.sealing import seal_name, seal_rrn
-from medrec_shared.ids import new_id
-from medrec_shared.rrn import valid_rrn
+from medrec_shared.platform.ids import new_id
+from medrec_shared.rules.rrn import valid_rrn
 
 router = APIRouter(tags=["sandbox"])
 

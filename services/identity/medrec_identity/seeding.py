@@ -4,10 +4,10 @@ with the configured secret."""
 from medrec_identity.clients.service import OperatorClient, ensure_operator
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.repository import SigningKeyRepository
-from medrec_shared.clock import Clock
-from medrec_shared.crypto import Keyring
-from medrec_shared.db import Transactions
-from medrec_shared.logs import get_logger
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.crypto import Keyring
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.logs import get_logger
 
 log = get_logger(__name__)
 

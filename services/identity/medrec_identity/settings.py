@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from medrec_shared.settings import ServiceSettings
+from medrec_shared.platform.settings import ServiceSettings
 
 # Verification start limits when the setting is left unset: strict in production, loose in the
 # local stack (every test and demo citizen there comes from 127.0.0.1, many with one phone).
@@ -40,7 +40,9 @@ class IdentitySettings(ServiceSettings):
     # identity also derives its other lookup keys from it (phone and client-address hashes, codes).
     person_index_key: SecretStr
     # Encrypts RRNs, names and the token signing keys at rest.
-    field_keys: SecretStr  # "kek-id:base64,..." as medrec_shared.crypto.LocalKeyring.from_spec
+    field_keys: (
+        SecretStr  # "kek-id:base64,..." as medrec_shared.platform.crypto.LocalKeyring.from_spec
+    )
     field_key_active: str
     client_token_ttl_seconds: int = 3600
     citizen_token_ttl_seconds: int = 900

@@ -2,7 +2,8 @@
 
 Citizen token claims: `sub` (person_id), `person_key`, `scope`. Guardian token claims: `sub` and
 `person_key` of the child, `act` = {`sub`, `person_key`} of the guardian (RFC 8693), `scope`, and
-the claims `medrec_shared.guardianship.guardian_claims` defines for the re-check at each use."""
+the claims `medrec_shared.rules.guardianship.guardian_claims` defines for the re-check at each
+use."""
 
 import math
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from medrec_identity.models import Person
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.repository import SigningKeyRepository
 from medrec_identity.signing_keys.signer import load_active, sign
-from medrec_shared.crypto import Keyring
-from medrec_shared.guardianship import Relation, decide, guardian_claims, next_midnight
+from medrec_shared.platform.crypto import Keyring
+from medrec_shared.rules.guardianship import Relation, decide, guardian_claims, next_midnight
 
 CITIZEN_SCOPES = "records:read issuance:write"
 GUARDIAN_SCOPES = "records:read issuance:write"

@@ -6,9 +6,9 @@ from contextlib import AsyncExitStack
 from medrec_identity.bootstrap import build
 from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.models import messaging
-from medrec_shared.runtime import open_producer, relay_task
-from medrec_shared.topics import produces
-from medrec_shared.worker import Task, every
+from medrec_shared.platform.runtime import open_producer, relay_task
+from medrec_shared.platform.worker import Task, every
+from medrec_shared.rules.topics import produces
 
 HOUSEKEEPING_SECONDS = 300
 
@@ -19,7 +19,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     settings = components.settings
     job = housekeeping_job(components.transactions, settings, components.clock)
     tasks: dict[str, Task] = {"housekeeping": lambda stop: every(stop, HOUSEKEEPING_SECONDS, job)}
-    # identity's one event is PersonVerified (medrec_shared.topics); should it own none again,
+    # identity's one event is PersonVerified (medrec_shared.rules.topics); should it own none again,
     # its worker opens no producer: its KafkaUser would have no grant, and an idempotent
     # producer's InitProducerId would be refused without one.
     if produces("identity"):

@@ -19,8 +19,8 @@ from medrec_ingest.release import endpoints as release
 from medrec_ingest.segments import endpoints as segments
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import endpoints as transfers
-from medrec_shared.deadletters.endpoints import dead_letter_router
-from medrec_shared.web import create_base_app, dependency_checks, health_router
+from medrec_shared.platform.deadletters.endpoints import dead_letter_router
+from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 

@@ -8,7 +8,7 @@ from medrec_ingest.fields import EXTERNAL_ID_MAX_LENGTH
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import endpoints as transfers
 from medrec_ingest.transfers.schemas import COMPLETION_MAX_IDS
-from medrec_shared.bodylimits import BodyLimits
+from medrec_shared.platform.bodylimits import BodyLimits
 
 # Every external_id at its longest, quoted, with a comma and a space; and the rest of the body.
 COMPLETION_MAX_BYTES = COMPLETION_MAX_IDS * (EXTERNAL_ID_MAX_LENGTH + 4) + 4096

@@ -8,15 +8,15 @@ from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.auth import token_verifier
-from medrec_shared.clock import Clock, build_clock
-from medrec_shared.components import Components
-from medrec_shared.db import Database, Transactions
-from medrec_shared.guardianship import check_guardian_token
-from medrec_shared.messaging import Outbox
-from medrec_shared.storage import ObjectStore
-from medrec_shared.topics import EVENT_RULES
-from medrec_shared.vault import Vault
+from medrec_shared.platform.auth import token_verifier
+from medrec_shared.platform.clock import Clock, build_clock
+from medrec_shared.platform.components import Components
+from medrec_shared.platform.db import Database, Transactions
+from medrec_shared.platform.messaging import Outbox
+from medrec_shared.platform.storage import ObjectStore
+from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.topics import EVENT_RULES
 
 PRODUCER = "ingest"
 

@@ -9,11 +9,11 @@ from medrec_ingest.bootstrap import IngestComponents
 from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.auth import Principal, require_scope
-from medrec_shared.clock import Clock
-from medrec_shared.components import component
-from medrec_shared.db import DbSession, Transactions
-from medrec_shared.vault import Vault
+from medrec_shared.platform.auth import Principal, require_scope
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.components import component
+from medrec_shared.platform.db import DbSession, Transactions
+from medrec_shared.platform.vault import Vault
 
 Ingest = Annotated[IngestComponents, Depends(component(IngestComponents))]
 
@@ -45,8 +45,8 @@ async def _destructions(c: Ingest) -> Destructions:
 
 Settings = Annotated[IngestSettings, Depends(_settings)]
 VaultDep = Annotated[Vault, Depends(_vault)]
-# The service's clock (medrec_shared.clock), for code that asks the time more than once in a
-# request (a batch spans minutes); a single answer takes `Now` (medrec_shared.web).
+# The service's clock (medrec_shared.platform.clock), for code that asks the time more than once in
+# a request (a batch spans minutes); a single answer takes `Now` (medrec_shared.platform.web).
 ClockDep = Annotated[Clock, Depends(_clock)]
 # For requests that move content: the boundary opens short transactions of its own around the
 # upload (`async with transactions.begin() as session`), never one that lasts the whole request.

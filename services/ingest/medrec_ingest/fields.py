@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
-from medrec_shared.clinical import FHIR_CONTENT_TYPE, STRUCTURED_RECORD_CONTENT_TYPE
+from medrec_shared.rules.clinical import FHIR_CONTENT_TYPE, STRUCTURED_RECORD_CONTENT_TYPE
 
 INSTITUTION_CODE = Annotated[str, Field(pattern=r"^\d{8}$", description="요양기관기호, 8 digits")]
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._~:@-]+$"

@@ -21,10 +21,10 @@ from medrec_ingest.deps import (
 from medrec_ingest.models import Record
 from medrec_ingest.records.rules import is_stored
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.audit import Purpose, system_access
-from medrec_shared.contracts import RecordMetadata, RecordMetadataList
-from medrec_shared.messaging import announce
-from medrec_shared.problems import NotFound
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import NotFound
+from medrec_shared.rules.audit import Purpose, system_access
+from medrec_shared.rules.contracts import RecordMetadata, RecordMetadataList
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
 

@@ -6,10 +6,10 @@ from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, UniqueCo
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from medrec_shared.crypto import Span
-from medrec_shared.db import Base, new_metadata
-from medrec_shared.deadletters.table import dead_letter_table
-from medrec_shared.messaging import messaging_tables
+from medrec_shared.platform.crypto import Span
+from medrec_shared.platform.db import Base, new_metadata
+from medrec_shared.platform.deadletters.table import dead_letter_table
+from medrec_shared.platform.messaging import messaging_tables
 
 
 # Statuses are stored as their values in VARCHAR columns (no database enum type, so a new
@@ -79,7 +79,7 @@ class Record(IngestBase):
     external_id: Mapped[str] = mapped_column(String(200))
     person_key: Mapped[str | None] = mapped_column(String(64), index=True)
     # Without an RRN: the keyed hash of the normalised name, birth date and sex
-    # (medrec_shared.linkage). person_key is set when an operator links the record.
+    # (medrec_shared.rules.linkage). person_key is set when an operator links the record.
     match_key: Mapped[str | None] = mapped_column(String(64))
     patient_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # {rrn, name}, encrypted
     birth_date: Mapped[date]

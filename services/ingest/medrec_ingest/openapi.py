@@ -11,8 +11,8 @@ from pydantic import TypeAdapter
 
 from medrec_ingest.deposit.schemas import BatchLine, BatchResult, RecordIn
 from medrec_ingest.transfers.schemas import CompleteIn
-from medrec_shared import openapi as shared_openapi
-from medrec_shared.clinical import (
+from medrec_shared.platform import openapi as shared_openapi
+from medrec_shared.rules.clinical import (
     STRUCTURED_RECORD_CONTENT_TYPE,
     StructuredRecord,
     structured_record_json_schema,

@@ -4,8 +4,8 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from medrec_shared.crypto import Keyring, keyring_from_settings
-from medrec_shared.settings import ServiceSettings
+from medrec_shared.platform.crypto import Keyring, keyring_from_settings
+from medrec_shared.platform.settings import ServiceSettings
 
 MiB = 1024 * 1024
 

@@ -1,4 +1,4 @@
 from medrec_ingest.models import IngestBase
-from medrec_shared.migrations import run_env
+from medrec_shared.platform.migrations import run_env
 
 run_env(IngestBase.metadata)

@@ -9,8 +9,8 @@ or copy must be indistinguishable from none."""
 from dataclasses import dataclass
 
 from medrec_issuance.models import Issuance, ProxyRequest
-from medrec_shared.auth import Principal
-from medrec_shared.contracts import CatalogedRecord
+from medrec_shared.platform.auth import Principal
+from medrec_shared.rules.contracts import CatalogedRecord
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from medrec_issuance.proxies.endpoints import admin_router as proxies_admin_rout
 from medrec_issuance.proxies.endpoints import router as proxies_router
 from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.endpoints import router as verify_router
-from medrec_shared.deadletters.endpoints import dead_letter_router
-from medrec_shared.web import create_base_app, dependency_checks, health_router
+from medrec_shared.platform.deadletters.endpoints import dead_letter_router
+from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 
 
 def create_app(settings: IssuanceSettings | None = None) -> FastAPI:

@@ -5,7 +5,7 @@ allowance. The ingress's `proxy-body-size` for copies is the largest of these (k
 
 from medrec_issuance.proxies import endpoints as proxies
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.bodylimits import BodyLimits
+from medrec_shared.platform.bodylimits import BodyLimits
 
 FORM_ALLOWANCE = 64 * 1024  # multipart boundaries, part headers, the request's JSON field
 PROXY_FORM = len(proxies.DOCUMENT_KINDS) * proxies.MAX_DOCUMENT + FORM_ALLOWANCE

@@ -11,19 +11,19 @@ from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import messaging, rate_events
 from medrec_issuance.proxies.service import ProxyRequests
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.auth import TokenVerifier, token_verifier
-from medrec_shared.clients import CatalogClient, IdentityClient, IngestClient
-from medrec_shared.clock import Clock, build_clock
-from medrec_shared.components import Components
-from medrec_shared.crypto import LocalKeyring
-from medrec_shared.db import Database, Transactions
-from medrec_shared.guardianship import check_guardian_token
-from medrec_shared.http import ClientCredentials, ServiceClient
-from medrec_shared.messaging import Outbox
-from medrec_shared.ratelimit import RateLimiter
-from medrec_shared.storage import ObjectStore
-from medrec_shared.topics import EVENT_RULES
-from medrec_shared.vault import Vault
+from medrec_shared.platform.auth import TokenVerifier, token_verifier
+from medrec_shared.platform.clock import Clock, build_clock
+from medrec_shared.platform.components import Components
+from medrec_shared.platform.crypto import LocalKeyring
+from medrec_shared.platform.db import Database, Transactions
+from medrec_shared.platform.http import ClientCredentials, ServiceClient
+from medrec_shared.platform.messaging import Outbox
+from medrec_shared.platform.ratelimit import RateLimiter
+from medrec_shared.platform.storage import ObjectStore
+from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.clients import CatalogClient, IdentityClient, IngestClient
+from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.topics import EVENT_RULES
 
 
 def service_credentials(settings: IssuanceSettings) -> ClientCredentials:

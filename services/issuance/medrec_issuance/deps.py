@@ -9,12 +9,12 @@ from medrec_issuance.bootstrap import IssuanceComponents
 from medrec_issuance.issuances.service import Issuances
 from medrec_issuance.proxies.service import ProxyRequests
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.auth import Principal, require_scope
-from medrec_shared.components import component
-from medrec_shared.db import DbSession
-from medrec_shared.ratelimit import RateLimiter
-from medrec_shared.vault import Vault
-from medrec_shared.web import AppOutbox
+from medrec_shared.platform.auth import Principal, require_scope
+from medrec_shared.platform.components import component
+from medrec_shared.platform.db import DbSession
+from medrec_shared.platform.ratelimit import RateLimiter
+from medrec_shared.platform.vault import Vault
+from medrec_shared.platform.web import AppOutbox
 
 Parts = Annotated[IssuanceComponents, Depends(component(IssuanceComponents))]
 

@@ -23,10 +23,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from medrec_shared.db import Base, new_metadata
-from medrec_shared.deadletters.table import dead_letter_table
-from medrec_shared.messaging import messaging_tables
-from medrec_shared.ratelimit import rate_events_table
+from medrec_shared.platform.db import Base, new_metadata
+from medrec_shared.platform.deadletters.table import dead_letter_table
+from medrec_shared.platform.messaging import messaging_tables
+from medrec_shared.platform.ratelimit import rate_events_table
 
 
 class IssuanceStatus(StrEnum):
@@ -128,7 +128,7 @@ class Issuance(IssuanceBase):
     kek_id: Mapped[str | None] = mapped_column(String(64))
     wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
     failure_reason: Mapped[str | None] = mapped_column(String(200))
-    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # Written from the service's clock (`medrec_shared.platform.clock`); the default only fills rows
     # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ready_at: Mapped[datetime | None]
@@ -173,7 +173,7 @@ class IssuerKey(IssuanceBase):
     key_pem_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     cert_pem: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # Written from the service's clock (`medrec_shared.platform.clock`); the default only fills rows
     # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
@@ -196,7 +196,7 @@ class ProxyRequest(IssuanceBase):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None]
     issuance_id: Mapped[uuid.UUID | None]
-    # Written from the service's clock (`medrec_shared.clock`); the default only fills rows
+    # Written from the service's clock (`medrec_shared.platform.clock`); the default only fills rows
     # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

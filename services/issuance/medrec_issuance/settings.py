@@ -2,7 +2,7 @@ from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from medrec_issuance.documents.limits import CopyLimits
-from medrec_shared.settings import ServiceSettings
+from medrec_shared.platform.settings import ServiceSettings
 
 MiB = 1024 * 1024
 

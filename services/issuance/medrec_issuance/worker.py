@@ -11,9 +11,9 @@ from medrec_issuance.issuances.handlers import (
 )
 from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_issuance.models import dead_letters, messaging
-from medrec_shared.runtime import ConsumerTables, consumer_task, open_producer, relay_task
-from medrec_shared.topics import EVENT_RULES
-from medrec_shared.worker import Task
+from medrec_shared.platform.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.platform.worker import Task
+from medrec_shared.rules.topics import EVENT_RULES
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:

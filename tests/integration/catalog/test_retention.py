@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.clock import KST
+from medrec_shared.platform.clock import KST
 from tests.actors import Citizen, Institution, Operator, bearer, eventually, inline, record_body
 from tests.stack import sql, topic_envelopes
 from tests.support.clock import clock_at

@@ -13,7 +13,7 @@ import httpx
 import jwt
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.crypto import blind_index
+from medrec_shared.platform.crypto import blind_index
 from tests.lab import Lab, new_address, service_lab
 
 __all__ = ["Lab", "identity_lab", "new_address"]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.guardianship import SEOUL, guardian_token_usable
+from medrec_shared.rules.guardianship import SEOUL, guardian_token_usable
 from tests.actors import ActingGuardian, Citizen, bearer, children_of, seed_family_link
 from tests.integration.identity.lab import (
     ChildLink,

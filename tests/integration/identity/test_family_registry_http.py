@@ -12,7 +12,7 @@ import pytest
 from medrec_devstack.cluster import Cluster
 from medrec_identity.family.http import HttpFamilyRegistry
 from medrec_identity.family.port import FamilyEntry, FamilyRegistryUnavailable, RegistryQuery
-from medrec_shared.guardianship import SEOUL
+from medrec_shared.rules.guardianship import SEOUL
 from tests.actors import bearer
 from tests.integration.identity.fakes import FakeServer, Reply, Seen, fake_server
 from tests.integration.identity.lab import (

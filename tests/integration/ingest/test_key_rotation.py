@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.crypto import sealed_kek_id
+from medrec_shared.platform.crypto import sealed_kek_id
 from tests.actors import (
     Depositor,
     Operator,

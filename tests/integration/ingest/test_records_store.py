@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.storage import ObjectStore
+from medrec_shared.platform.storage import ObjectStore
 from tests.support.ingest import BUCKET, IngestStore
 
 MiB = 1024 * 1024

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from medrec_catalog.access_log.schemas import AccessLogOut
 from medrec_catalog.access_log.service import access_log_of
 from medrec_catalog.deps import Citizen, DbSession
-from medrec_shared.pages import Page, page_of
+from medrec_shared.platform.pages import Page, page_of
 
 router = APIRouter(tags=["me"])
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.access_log.repository import AccessLogRepository
 from medrec_catalog.models import AccessLogEntry
-from medrec_shared.events import AccessRecorded, Envelope
+from medrec_shared.rules.events import AccessRecorded, Envelope
 
 
 async def on_access_recorded(session: AsyncSession, envelope: Envelope) -> None:

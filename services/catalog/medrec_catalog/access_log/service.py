@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_catalog.access_log.repository import AccessLogRepository
 from medrec_catalog.models import AccessLogEntry
 from medrec_catalog.records.service import subject_key
-from medrec_shared.auth import Principal
+from medrec_shared.platform.auth import Principal
 
 
 async def access_log_of(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from medrec_catalog.deps import DbSession
 from medrec_catalog.directory import service
 from medrec_catalog.directory.schemas import InstitutionOut, institution_out
-from medrec_shared.pages import Page, page_of
+from medrec_shared.platform.pages import Page, page_of
 
 router = APIRouter(tags=["institutions"])
 Limit = Annotated[int, Query(ge=1, le=500)]

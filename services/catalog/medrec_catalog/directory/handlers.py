@@ -5,9 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_catalog.directory.repository import InstitutionRepository
 from medrec_catalog.directory.service import status_on_transfer
 from medrec_catalog.models import InstitutionStatus
-from medrec_shared.clock import Clock
-from medrec_shared.events import Envelope, TransferOpened, TransferReleased
-from medrec_shared.messaging import Handler
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.messaging import Handler
+from medrec_shared.rules.events import Envelope, TransferOpened, TransferReleased
 
 
 def on_transfer_opened(clock: Clock) -> Handler:

@@ -12,7 +12,7 @@ from medrec_catalog.models import (
     InstitutionStatus,
     RecordStatus,
 )
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class InstitutionRepository(Repository):

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_catalog.directory.repository import InstitutionRepository
 from medrec_catalog.models import Institution, InstitutionStatus
 from medrec_catalog.records.service import SHOWN
-from medrec_shared.problems import NotFound
+from medrec_shared.platform.problems import NotFound
 
 
 def status_on_transfer(reason: str) -> InstitutionStatus:

@@ -7,9 +7,9 @@ import uuid
 
 import httpx
 
-from medrec_shared.clients import IdentityClient, IngestClient
-from medrec_shared.contracts import PersonDemographics, RecordDemographics
-from medrec_shared.problems import ServiceUnavailable
+from medrec_shared.platform.problems import ServiceUnavailable
+from medrec_shared.rules.clients import IdentityClient, IngestClient
+from medrec_shared.rules.contracts import PersonDemographics, RecordDemographics
 
 
 class DemographicsUnavailable(ServiceUnavailable):

@@ -18,10 +18,10 @@ from medrec_catalog.linkage.schemas import (
     candidate_out,
 )
 from medrec_catalog.models import CandidateStatus
-from medrec_shared.logs import get_logger
-from medrec_shared.openapi import problem_responses
-from medrec_shared.pages import Page, page_of
-from medrec_shared.web import Now
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.openapi import problem_responses
+from medrec_shared.platform.pages import Page, page_of
+from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["linkage (operators)"], prefix="/v1/admin")
 log = get_logger(__name__)

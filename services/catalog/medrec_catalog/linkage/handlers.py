@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_catalog.linkage import service
 from medrec_catalog.linkage.repository import LinkageRepository
 from medrec_catalog.models import LinkagePerson
-from medrec_shared.clock import Clock
-from medrec_shared.events import Envelope, PersonVerified, RecordMatchKeyAssigned
-from medrec_shared.messaging import Handler
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.messaging import Handler
+from medrec_shared.rules.events import Envelope, PersonVerified, RecordMatchKeyAssigned
 
 
 def on_person_verified(clock: Clock) -> Handler:

@@ -16,7 +16,7 @@ from medrec_catalog.models import (
     LinkagePerson,
     RecordStatus,
 )
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 # A candidate with what the list shows of its record: institution code and name, kind,
 # specialty, service start and end.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from medrec_catalog.linkage.repository import CandidateRow
 from medrec_catalog.models import CandidateStatus
 from medrec_catalog.records.schemas import InstitutionRef
-from medrec_shared.events import REVIEW_REASON_MAX
+from medrec_shared.rules.events import REVIEW_REASON_MAX
 
 
 class DecisionIn(BaseModel):

@@ -1,8 +1,8 @@
 """Linkage of records without an RRN (ARCHITECTURE.md, "Records without an RRN"): the rules.
 
 - A record deposited without an RRN carries a match key (a keyed hash of its normalised name,
-  birth date and sex: medrec_shared.linkage) and no person key. Every verified person whose key
-  matches it gets one pending candidate, whichever came first, the record or the verification;
+  birth date and sex: medrec_shared.rules.linkage) and no person key. Every verified person whose
+  key matches it gets one pending candidate, whichever came first, the record or the verification;
   a record may have several (the same name and birth date is common). Nothing is ever linked
   automatically, and a pair once proposed is never proposed again (a rejection stands).
 - A record deposited without an RRN before match keys existed gets its key later (ingest's
@@ -47,11 +47,11 @@ from medrec_catalog.models import (
     RecordStatus,
 )
 from medrec_catalog.settings import CatalogSettings
-from medrec_shared.contracts import PersonDemographics, RecordDemographics
-from medrec_shared.events import AccessRecorded, EventData, RecordLinked, RecordUnlinked
-from medrec_shared.ids import new_id
-from medrec_shared.messaging import announce
-from medrec_shared.problems import Conflict, NotFound
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import Conflict, NotFound
+from medrec_shared.rules.contracts import PersonDemographics, RecordDemographics
+from medrec_shared.rules.events import AccessRecorded, EventData, RecordLinked, RecordUnlinked
 
 ON_NAME_BIRTH_SEX = "name+birth_date+sex"
 ON_NAME_BIRTH = "name+birth_date"

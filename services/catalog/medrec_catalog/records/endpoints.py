@@ -11,8 +11,8 @@ from medrec_catalog.deps import CatalogReader, Citizen, DbSession, RecordsDep
 from medrec_catalog.records import service
 from medrec_catalog.records.repository import RecordFilter
 from medrec_catalog.records.schemas import MyRecords, my_record
-from medrec_shared.contracts import CatalogedRecord, RecordSummaries, RecordSummary
-from medrec_shared.records import RecordKind, Specialty
+from medrec_shared.rules.contracts import CatalogedRecord, RecordSummaries, RecordSummary
+from medrec_shared.rules.records import RecordKind, Specialty
 
 router = APIRouter(tags=["me"])
 internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")

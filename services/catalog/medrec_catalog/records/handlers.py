@@ -9,11 +9,11 @@ from medrec_catalog.linkage.repository import LinkageRepository
 from medrec_catalog.linkage.service import propose_for_record
 from medrec_catalog.models import CatalogRecord, RecordStatus
 from medrec_catalog.records.repository import RecordRepository
-from medrec_shared.clock import Clock
-from medrec_shared.contracts import RecordMetadata
-from medrec_shared.events import Envelope, RecordStored
-from medrec_shared.messaging import Handler
-from medrec_shared.retention import retention_until
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.messaging import Handler
+from medrec_shared.rules.contracts import RecordMetadata
+from medrec_shared.rules.events import Envelope, RecordStored
+from medrec_shared.rules.retention import retention_until
 
 # Titles and departments stay out of events; catalog asks ingest for them.
 # None: ingest no longer holds the record (withdrawn or destroyed before catalog heard of it).

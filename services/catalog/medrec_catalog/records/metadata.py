@@ -4,9 +4,9 @@ a whole poll of RecordStored events in one request, one by one only for what tha
 import uuid
 from collections.abc import Sequence
 
-from medrec_shared.clients import IngestClient
-from medrec_shared.contracts import RecordMetadata
-from medrec_shared.events import Envelope
+from medrec_shared.rules.clients import IngestClient
+from medrec_shared.rules.contracts import RecordMetadata
+from medrec_shared.rules.events import Envelope
 
 
 class PolledMetadata:

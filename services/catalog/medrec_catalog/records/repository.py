@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, 
 from sqlalchemy.orm import aliased
 
 from medrec_catalog.models import CatalogRecord, Institution, RecordStatus
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 # institution code, institution name, specialty, count, first service, last service
 RecordSummary = tuple[str, str | None, str, int, date, date]

@@ -5,8 +5,8 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from medrec_catalog.models import CatalogRecord, Institution, RecordStatus
-from medrec_shared.contracts import InstitutionRef, RecordSummary
-from medrec_shared.pages import Page
+from medrec_shared.platform.pages import Page
+from medrec_shared.rules.contracts import InstitutionRef, RecordSummary
 
 
 class MyRecord(RecordSummary):

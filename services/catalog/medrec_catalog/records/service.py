@@ -2,7 +2,7 @@
 
 - A person's records are the token subject's: the citizen's own, or the child's that a guardian
   token acts for (the guardianship rule is re-checked on every use of such a token, by
-  `medrec_shared.auth`, before this runs). A token without a person sees no one's records.
+  `medrec_shared.platform.auth`, before this runs). A token without a person sees no one's records.
 - A record is shown to anyone (its person, another service, an operator) only while it is
   `available`: a record past its period (`due`), withdrawn or destroyed is as if it were not
   held. Every query and every single-record read in catalog takes its status from here.
@@ -24,11 +24,11 @@ from medrec_catalog.records.repository import (
 )
 from medrec_catalog.records.schemas import InstitutionRef, MyRecords, RecordGroup, my_record
 from medrec_catalog.settings import CatalogSettings
-from medrec_shared.audit import access_event
-from medrec_shared.auth import Principal
-from medrec_shared.messaging import announce
-from medrec_shared.pages import page_of
-from medrec_shared.problems import Forbidden, NotFound, ValidationFailed
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.pages import page_of
+from medrec_shared.platform.problems import Forbidden, NotFound, ValidationFailed
+from medrec_shared.rules.audit import access_event
 
 # The one status in which a record is shown, listed or counted as held.
 SHOWN = RecordStatus.available

@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.models import RecordStatus
 from medrec_catalog.retention.repository import RetentionRepository
-from medrec_shared.events import Envelope, RecordDestroyed, RecordWithdrawn
+from medrec_shared.rules.events import Envelope, RecordDestroyed, RecordWithdrawn
 
 
 async def on_record_gone(session: AsyncSession, envelope: Envelope) -> None:

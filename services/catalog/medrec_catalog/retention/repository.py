@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from medrec_catalog.models import CatalogRecord, RecordStatus
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class RetentionRepository(Repository):

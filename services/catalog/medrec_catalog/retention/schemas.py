@@ -5,7 +5,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from medrec_shared.events import REVIEW_REASON_MAX
+from medrec_shared.rules.events import REVIEW_REASON_MAX
 
 
 class ExtensionIn(BaseModel):

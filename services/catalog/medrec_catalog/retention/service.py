@@ -14,12 +14,12 @@ from medrec_catalog.models import CatalogRecord, RecordStatus
 from medrec_catalog.records.service import SHOWN, shown
 from medrec_catalog.retention.repository import RetentionRepository
 from medrec_catalog.settings import CatalogSettings
-from medrec_shared.clock import Clock, korean_date
-from medrec_shared.db import Transactions
-from medrec_shared.events import RecordRetentionDue
-from medrec_shared.messaging import announce
-from medrec_shared.problems import Conflict
-from medrec_shared.retention import RETENTION_YEARS, add_years
+from medrec_shared.platform.clock import Clock, korean_date
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import Conflict
+from medrec_shared.rules.events import RecordRetentionDue
+from medrec_shared.rules.retention import RETENTION_YEARS, add_years
 
 SWEEP_BATCH = 500
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel, StrictBool, ValidationError
 
 from medrec_identity.binding.port import BindingUnavailable
 from medrec_identity.outside import post_json
-from medrec_shared.logs import get_logger
+from medrec_shared.platform.logs import get_logger
 
 log = get_logger(__name__)
 

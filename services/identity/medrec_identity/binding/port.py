@@ -14,7 +14,7 @@ and `http` (a configurable HTTP service; the contract is in `http.py` and docs/i
 
 from typing import Protocol
 
-from medrec_shared.problems import ServiceUnavailable
+from medrec_shared.platform.problems import ServiceUnavailable
 
 
 class BindingUnavailable(ServiceUnavailable):

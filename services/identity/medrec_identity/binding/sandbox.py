@@ -8,7 +8,7 @@ import base64
 import hashlib
 import hmac
 
-from medrec_shared.rrn import normalise_rrn
+from medrec_shared.rules.rrn import normalise_rrn
 
 SANDBOX_CI_KEY = b"medrec sandbox CI key: public, local stack only"
 

@@ -11,7 +11,7 @@ from medrec_identity.children.schemas import ChildOut, ChildrenOut, GuardianToke
 from medrec_identity.clients.oauth import NO_STORE
 from medrec_identity.deps import ChildrenDep, SelfPrincipal, Session
 from medrec_identity.family.port import FamilyRegistryUnavailable
-from medrec_shared.openapi import problem_responses
+from medrec_shared.platform.openapi import problem_responses
 
 # Both ask the family registry, now: when it cannot answer, nothing is granted (503).
 router = APIRouter(tags=["guardians"], responses=problem_responses(FamilyRegistryUnavailable))

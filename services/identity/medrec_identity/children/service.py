@@ -18,12 +18,12 @@ from medrec_identity.persons.repository import NewPerson, PersonRepository
 from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_rrn
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import Guardianship, Minted, guardian_token
-from medrec_shared.auth import Principal
-from medrec_shared.clock import Clock, korean_date
-from medrec_shared.crypto import Keyring
-from medrec_shared.guardianship import Decision, Refusal, decide, refusal_problem
-from medrec_shared.logs import get_logger
-from medrec_shared.problems import NotFound
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.clock import Clock, korean_date
+from medrec_shared.platform.crypto import Keyring
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.problems import NotFound
+from medrec_shared.rules.guardianship import Decision, Refusal, decide, refusal_problem
 
 log = get_logger(__name__)
 

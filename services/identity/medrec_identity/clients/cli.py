@@ -22,9 +22,9 @@ from medrec_identity.clients import service
 from medrec_identity.clients.schemas import SERVICE_SCOPES
 from medrec_identity.commands import identity_settings
 from medrec_identity.settings import IdentitySettings
-from medrec_shared.clock import build_clock
-from medrec_shared.commands import fail
-from medrec_shared.db import Database, Transactions
+from medrec_shared.platform.clock import build_clock
+from medrec_shared.platform.commands import fail
+from medrec_shared.platform.db import Database, Transactions
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode="markdown"

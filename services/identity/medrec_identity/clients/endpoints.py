@@ -29,7 +29,7 @@ from medrec_identity.deps import (
     client_address,
 )
 from medrec_identity.models import ApiClient
-from medrec_shared.auth import Principal, require_scope
+from medrec_shared.platform.auth import Principal, require_scope
 
 router = APIRouter(tags=["clients"])
 

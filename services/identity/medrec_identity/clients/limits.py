@@ -7,7 +7,7 @@ from datetime import timedelta
 from medrec_identity.clients.oauth import SlowDown
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.settings import IdentitySettings
-from medrec_shared.ratelimit import Limit, RateLimited, RateLimiter
+from medrec_shared.platform.ratelimit import Limit, RateLimited, RateLimiter
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 
 def install_oauth_errors(app: FastAPI) -> None:
     """The handler, and the OpenAPI document saying what it answers: every service's document
-    describes errors as problems (medrec_shared.openapi), the token endpoint's are put back."""
+    describes errors as problems (medrec_shared.platform.openapi), the token endpoint's are put
+    back."""
 
     async def on_oauth_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OAuthError)

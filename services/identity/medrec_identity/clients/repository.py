@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from medrec_identity.models import ApiClient
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class ClientRepository(Repository):

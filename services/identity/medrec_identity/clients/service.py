@@ -18,8 +18,8 @@ from medrec_identity.models import ApiClient
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.repository import SigningKeyRepository
 from medrec_identity.signing_keys.signer import load_active, sign
-from medrec_shared.crypto import Keyring
-from medrec_shared.problems import NotFound
+from medrec_shared.platform.crypto import Keyring
+from medrec_shared.platform.problems import NotFound
 
 
 class OperatorClient(StrEnum):

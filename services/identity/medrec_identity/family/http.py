@@ -41,9 +41,9 @@ from pydantic import BaseModel, ValidationError
 
 from medrec_identity.family.port import FamilyEntry, FamilyRegistryUnavailable, RegistryQuery
 from medrec_identity.outside import post_json
-from medrec_shared.guardianship import Relation
-from medrec_shared.logs import get_logger
-from medrec_shared.rrn import InvalidRRN, parse_rrn
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.rules.guardianship import Relation
+from medrec_shared.rules.rrn import InvalidRRN, parse_rrn
 
 log = get_logger(__name__)
 _RELATIONS: dict[str, Relation] = {"parent": "parent", "guardian": "guardian"}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from medrec_shared.guardianship import Relation
-from medrec_shared.problems import ServiceUnavailable
+from medrec_shared.platform.problems import ServiceUnavailable
+from medrec_shared.rules.guardianship import Relation
 
 
 @dataclass(frozen=True)

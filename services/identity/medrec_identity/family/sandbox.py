@@ -8,8 +8,8 @@ from sqlalchemy import select
 from medrec_identity.family.port import FamilyEntry, RegistryQuery
 from medrec_identity.models import FamilyLink
 from medrec_identity.persons.sealing import unseal_name, unseal_rrn
-from medrec_shared.crypto import Keyring
-from medrec_shared.db import Repository
+from medrec_shared.platform.crypto import Keyring
+from medrec_shared.platform.db import Repository
 
 
 class FamilyLinkRepository(Repository):

@@ -7,7 +7,7 @@ from medrec_identity.family.http import HttpFamilyRegistry
 from medrec_identity.family.port import FamilyRegistry
 from medrec_identity.family.sandbox import FamilyLinkRepository, SandboxFamilyRegistry
 from medrec_identity.settings import IdentitySettings
-from medrec_shared.crypto import Keyring
+from medrec_shared.platform.crypto import Keyring
 
 
 def build_http_registry(settings: IdentitySettings) -> HttpFamilyRegistry | None:

@@ -14,13 +14,13 @@ from medrec_identity.deps import (
 )
 from medrec_identity.persons.repository import PersonRepository
 from medrec_identity.persons.sealing import unseal_name, unseal_rrn
-from medrec_shared.audit import Purpose, system_access
-from medrec_shared.contracts import Me, PersonDemographics
-from medrec_shared.guardianship import guardian_token_decision, refusal_problem
-from medrec_shared.logs import get_logger
-from medrec_shared.messaging import announce
-from medrec_shared.problems import NotFound
-from medrec_shared.rrn import parse_rrn
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import NotFound
+from medrec_shared.rules.audit import Purpose, system_access
+from medrec_shared.rules.contracts import Me, PersonDemographics
+from medrec_shared.rules.guardianship import guardian_token_decision, refusal_problem
+from medrec_shared.rules.rrn import parse_rrn
 
 router = APIRouter(tags=["verification"])
 internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from medrec_identity.models import Person
-from medrec_shared.db import Repository
-from medrec_shared.ids import new_id
+from medrec_shared.platform.db import Repository
+from medrec_shared.platform.ids import new_id
 
 
 @dataclass(frozen=True)

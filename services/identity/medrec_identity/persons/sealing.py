@@ -1,7 +1,7 @@
 """A person's RRN and name are kept only sealed with the field keyring, each under its own
 context so that one can never be unsealed as the other."""
 
-from medrec_shared.crypto import Keyring, seal, unseal
+from medrec_shared.platform.crypto import Keyring, seal, unseal
 
 RRN_CONTEXT = b"identity.rrn"
 NAME_CONTEXT = b"identity.name"

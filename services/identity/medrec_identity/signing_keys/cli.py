@@ -29,10 +29,10 @@ from medrec_identity.signing_keys.rotation import (
     NoActiveKey,
     NoSuchKey,
 )
-from medrec_shared.clock import Clock, build_clock
-from medrec_shared.commands import fail
-from medrec_shared.crypto import CryptoError, LocalKeyring
-from medrec_shared.db import Database, Transactions
+from medrec_shared.platform.clock import Clock, build_clock
+from medrec_shared.platform.commands import fail
+from medrec_shared.platform.crypto import CryptoError, LocalKeyring
+from medrec_shared.platform.db import Database, Transactions
 
 T = TypeVar("T")
 

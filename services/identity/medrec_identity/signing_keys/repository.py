@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, text, update
 
 from medrec_identity.models import SigningKey
-from medrec_shared.crypto import Keyring, seal
-from medrec_shared.db import Repository
+from medrec_shared.platform.crypto import Keyring, seal
+from medrec_shared.platform.db import Repository
 
 CONTEXT = b"identity.signing_key"  # bound into each sealed private key
 

@@ -26,9 +26,9 @@ from enum import StrEnum
 from medrec_identity.models import SigningKey
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.repository import SigningKeyRepository
-from medrec_shared.clock import Clock
-from medrec_shared.crypto import Keyring
-from medrec_shared.db import Transactions
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.crypto import Keyring
+from medrec_shared.platform.db import Transactions
 
 GRACE = timedelta(minutes=1)
 

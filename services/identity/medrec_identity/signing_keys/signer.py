@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from medrec_identity.models import SigningKey
 from medrec_identity.signing_keys.repository import CONTEXT
-from medrec_shared.crypto import Keyring, unseal
+from medrec_shared.platform.crypto import Keyring, unseal
 
 
 @dataclass(frozen=True)

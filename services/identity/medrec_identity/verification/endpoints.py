@@ -17,8 +17,8 @@ from medrec_identity.verification.schemas import (
     VerificationStarted,
 )
 from medrec_identity.verification.service import VerificationLocked
-from medrec_shared.openapi import problem_responses
-from medrec_shared.ratelimit import RateLimited
+from medrec_shared.platform.openapi import problem_responses
+from medrec_shared.platform.ratelimit import RateLimited
 
 router = APIRouter(tags=["verification"])
 

@@ -56,8 +56,8 @@ from medrec_identity.verification.port import (
     ProviderUnavailable,
     VerifiedAttributes,
 )
-from medrec_shared.logs import get_logger
-from medrec_shared.problems import ValidationFailed
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.problems import ValidationFailed
 
 ID_TOKEN_ALGORITHMS = ("RS256", "ES256")
 CLOCK_SKEW_SECONDS = 60

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from medrec_shared.problems import Problem, ServiceUnavailable
+from medrec_shared.platform.problems import Problem, ServiceUnavailable
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 
 from medrec_identity.models import Verification
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class VerificationRepository(Repository):

@@ -14,7 +14,7 @@ from medrec_identity.verification.port import (
     Outcome,
     Proof,
 )
-from medrec_shared.problems import ValidationFailed
+from medrec_shared.platform.problems import ValidationFailed
 
 _CODE = re.compile(r"\d{6}")
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from medrec_shared.rrn import valid_rrn
+from medrec_shared.rules.rrn import valid_rrn
 
 
 class VerificationIn(BaseModel):

@@ -37,16 +37,16 @@ from medrec_identity.verification.port import (
 )
 from medrec_identity.verification.repository import VerificationRepository
 from medrec_identity.verification.schemas import CitizenToken, VerificationIn, VerificationStarted
-from medrec_shared.clock import Clock
-from medrec_shared.crypto import Keyring, seal, unseal
-from medrec_shared.db import Transactions
-from medrec_shared.events import PersonVerified
-from medrec_shared.ids import new_id
-from medrec_shared.logs import get_logger
-from medrec_shared.messaging import announce
-from medrec_shared.problems import NotFound, Problem, TooManyRequests
-from medrec_shared.ratelimit import Limit, RateLimiter
-from medrec_shared.rrn import parse_rrn
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.crypto import Keyring, seal, unseal
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import NotFound, Problem, TooManyRequests
+from medrec_shared.platform.ratelimit import Limit, RateLimiter
+from medrec_shared.rules.events import PersonVerified
+from medrec_shared.rules.rrn import parse_rrn
 
 log = get_logger(__name__)
 _CHALLENGE_CONTEXT = b"identity.verification.challenge"

@@ -43,9 +43,9 @@ from medrec_ingest.deposit.validation import (
 from medrec_ingest.fields import EXTERNAL_ID_PATTERN, RRN_LIKE
 from medrec_ingest.models import Segment, Transfer
 from medrec_ingest.transfers.service import TransferClosed
-from medrec_shared.clock import korean_date
-from medrec_shared.logs import get_logger
-from medrec_shared.problems import Problem, ServiceUnavailable
+from medrec_shared.platform.clock import korean_date
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.problems import Problem, ServiceUnavailable
 
 log = get_logger(__name__)
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)

@@ -33,15 +33,15 @@ from medrec_ingest.deps import Depositor, DepositsDep
 from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
 from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers.service import writable, writable_transfer
-from medrec_shared.bodylimits import BodyTooLarge
-from medrec_shared.clock import korean_date
-from medrec_shared.logs import get_logger
-from medrec_shared.problems import (
+from medrec_shared.platform.bodylimits import BodyTooLarge
+from medrec_shared.platform.clock import korean_date
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.problems import (
     ContentTooLarge,
     Problem,
     ValidationFailed,
 )
-from medrec_shared.web import Now
+from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["records"])
 log = get_logger(__name__)

@@ -7,7 +7,7 @@ from datetime import date
 from medrec_ingest.deposit.repository import OwnedRecord
 from medrec_ingest.deposit.schemas import BatchStatus
 from medrec_ingest.models import Record
-from medrec_shared.retention import retention_until
+from medrec_shared.rules.retention import retention_until
 
 
 def judge(existing: OwnedRecord, candidate_fingerprint: str, client_id: str) -> BatchStatus:

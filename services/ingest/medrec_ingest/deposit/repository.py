@@ -13,8 +13,8 @@ from sqlalchemy.orm import aliased
 
 from medrec_ingest.models import Record, RecordStatus, Transfer
 from medrec_ingest.records.rules import TAKES_CONTENT, stored
-from medrec_shared.db import Repository
-from medrec_shared.vault import StoredContent
+from medrec_shared.platform.db import Repository
+from medrec_shared.platform.vault import StoredContent
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from medrec_ingest.fields import (
     today_of,
 )
 from medrec_ingest.models import RecordStatus
-from medrec_shared.records import RecordKind, Specialty
-from medrec_shared.rrn import valid_rrn
+from medrec_shared.rules.records import RecordKind, Specialty
+from medrec_shared.rules.rrn import valid_rrn
 
 
 class PatientIn(Strict):

@@ -30,17 +30,17 @@ from medrec_ingest.segments.service import segment_key
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.service import closed, writable_transfer
-from medrec_shared.auth import Principal
-from medrec_shared.clock import Clock, korean_date
-from medrec_shared.crypto import blind_index, seal
-from medrec_shared.db import Transactions
-from medrec_shared.events import RecordStored
-from medrec_shared.ids import new_id
-from medrec_shared.linkage import match_key
-from medrec_shared.logs import get_logger
-from medrec_shared.messaging import announce, write_announcements
-from medrec_shared.problems import Conflict, ContentTooLarge, NotFound, ValidationFailed
-from medrec_shared.vault import StoredContent, Vault
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.clock import Clock, korean_date
+from medrec_shared.platform.crypto import blind_index, seal
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.messaging import announce, write_announcements
+from medrec_shared.platform.problems import Conflict, ContentTooLarge, NotFound, ValidationFailed
+from medrec_shared.platform.vault import StoredContent, Vault
+from medrec_shared.rules.events import RecordStored
+from medrec_shared.rules.linkage import match_key
 
 PATIENT_CONTEXT = b"ingest.patient"
 log = get_logger(__name__)

@@ -14,7 +14,7 @@ from fastapi import Request
 from medrec_ingest.deposit.validation import StreamCheck
 from medrec_ingest.fields import FieldErrors, base_type, error
 from medrec_ingest.models import Record
-from medrec_shared.problems import Problem, ValidationFailed
+from medrec_shared.platform.problems import Problem, ValidationFailed
 
 # RFC 9530 / RFC 8941 dictionary member: `sha-256=:<base64>:` with optional parameters.
 _DIGEST_MEMBER = re.compile(r"^\s*([a-z0-9_.*-]+)\s*=\s*:([A-Za-z0-9+/=]*):\s*(?:;.*)?$")

@@ -18,15 +18,15 @@ from pydantic import BaseModel, ValidationError
 from medrec_ingest.deposit.schemas import BatchLine, DeclaredContent, InlineContent, RecordIn
 from medrec_ingest.fields import FieldErrors, base_type, error
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.clinical import (
+from medrec_shared.platform.problems import ContentTooLarge, ValidationFailed
+from medrec_shared.rules.clinical import (
     FHIR_CONTENT_TYPE,
     STRUCTURED_RECORD_CONTENT_TYPE,
     check_fhir_bundle,
     parse_structured_record,
 )
-from medrec_shared.problems import ContentTooLarge, ValidationFailed
-from medrec_shared.records import Specialty
-from medrec_shared.rrn import parse_rrn
+from medrec_shared.rules.records import Specialty
+from medrec_shared.rules.rrn import parse_rrn
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -17,8 +17,8 @@ import typer
 from medrec_ingest.bootstrap import build
 from medrec_ingest.destruction.reapply import ReapplyReport, reapply_destructions
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.clock import korean_date
-from medrec_shared.commands import settings_or_exit
+from medrec_shared.platform.clock import korean_date
+from medrec_shared.platform.commands import settings_or_exit
 
 PREFIX = "MEDREC_INGEST_"
 

@@ -9,8 +9,8 @@ from medrec_ingest.deps import DbSession, DestructionsDep, Operator
 from medrec_ingest.destruction.repository import DestructionRepository
 from medrec_ingest.destruction.schemas import DestructionOut
 from medrec_ingest.models import Destruction
-from medrec_shared.pages import Page, page_of
-from medrec_shared.web import Now
+from medrec_shared.platform.pages import Page, page_of
+from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["destruction (operators)"], prefix="/v1/admin")
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_ingest.destruction.repository import DestructionRepository
 from medrec_ingest.destruction.service import RETENTION_EXPIRED, Destructions
 from medrec_ingest.models import Record
-from medrec_shared.clock import korean_date
-from medrec_shared.deadletters.errors import EventRefused
-from medrec_shared.events import Envelope, RecordRetentionDue
-from medrec_shared.messaging import Handler
-from medrec_shared.retention import retention_until
+from medrec_shared.platform.clock import korean_date
+from medrec_shared.platform.deadletters.errors import EventRefused
+from medrec_shared.platform.messaging import Handler
+from medrec_shared.rules.events import Envelope, RecordRetentionDue
+from medrec_shared.rules.retention import retention_until
 
 
 class NotDue(EventRefused):

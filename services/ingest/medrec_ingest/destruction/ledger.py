@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from medrec_ingest.models import Destruction
-from medrec_shared.clock import korean_date
-from medrec_shared.storage import ObjectStore
+from medrec_shared.platform.clock import korean_date
+from medrec_shared.platform.storage import ObjectStore
 
 PREFIX = "destruction-log/"
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from medrec_ingest.models import Destruction, Record, RecordStatus, Transfer
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class DestructionRepository(Repository):

@@ -22,12 +22,12 @@ from medrec_ingest.destruction.repository import DestructionRepository
 from medrec_ingest.models import Destruction, Record
 from medrec_ingest.records.rules import event_key
 from medrec_ingest.settings import IngestSettings
-from medrec_shared import failpoints
-from medrec_shared.clock import Clock
-from medrec_shared.db import Transactions
-from medrec_shared.events import RecordDestroyed
-from medrec_shared.messaging import announce
-from medrec_shared.vault import Vault
+from medrec_shared.platform import failpoints
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.events import RecordDestroyed
 
 RETENTION_EXPIRED = "retention_expired"
 RELEASE_NOT_RECLAIMED = "release_not_reclaimed"

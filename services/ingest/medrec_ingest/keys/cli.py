@@ -23,9 +23,9 @@ from medrec_ingest.keys.keyfile import KeyringFile
 from medrec_ingest.keys.repository import KeyUse
 from medrec_ingest.keys.rotation import BATCH_SIZE, RewrapReport, references, rewrap_records
 from medrec_ingest.settings import ContentKeySettings
-from medrec_shared.commands import fail
-from medrec_shared.crypto import KEY_SIZE, CryptoError, Keyring, parse_key_spec
-from medrec_shared.db import Database, Transactions
+from medrec_shared.platform.commands import fail
+from medrec_shared.platform.crypto import KEY_SIZE, CryptoError, Keyring, parse_key_spec
+from medrec_shared.platform.db import Database, Transactions
 
 PREFIX = "MEDREC_INGEST_"
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medrec_shared.crypto import LocalKeyring, parse_keyring_file
+from medrec_shared.platform.crypto import LocalKeyring, parse_keyring_file
 
 
 @dataclass(frozen=True)

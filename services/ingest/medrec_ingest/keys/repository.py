@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, func, or_, select, update
 
 from medrec_ingest.models import Record
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 def sealed_kek() -> ColumnElement[str]:

@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from medrec_ingest.keys.repository import KeyReferenceRepository, KeyUse, WrappedKeys
-from medrec_shared.crypto import CryptoError, Keyring, WrappedKey, reseal, rewrap, sealed_kek_id
-from medrec_shared.db import Transactions
+from medrec_shared.platform.crypto import (
+    CryptoError,
+    Keyring,
+    WrappedKey,
+    reseal,
+    rewrap,
+    sealed_kek_id,
+)
+from medrec_shared.platform.db import Transactions
 
 BATCH_SIZE = 500
 PASSES = 3

@@ -2,7 +2,7 @@
 without one, catalog never proposes the record to anyone and it stays unseen until destroyed.
 
 For every held record with neither a person key nor a match key, the sealed patient field is
-opened, the match key computed as a deposit computes it (`medrec_shared.linkage.match_key` of
+opened, the match key computed as a deposit computes it (`medrec_shared.rules.linkage.match_key` of
 the name, birth date and sex), stored, and, for a stored record, announced
 (`RecordMatchKeyAssigned`, keyed by the record id as its RecordStored was) through the outbox in
 the same transaction: catalog then proposes it to every person who verified already. A record
@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from medrec_ingest.deposit.service import PATIENT_CONTEXT
 from medrec_ingest.linkage.repository import LinkageRepository, Unkeyed
 from medrec_ingest.models import RecordStatus
-from medrec_shared import failpoints
-from medrec_shared.crypto import CryptoError, Keyring, unseal
-from medrec_shared.db import Transactions
-from medrec_shared.events import RecordMatchKeyAssigned
-from medrec_shared.linkage import match_key
-from medrec_shared.messaging import announce
+from medrec_shared.platform import failpoints
+from medrec_shared.platform.crypto import CryptoError, Keyring, unseal
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.messaging import announce
+from medrec_shared.rules.events import RecordMatchKeyAssigned
+from medrec_shared.rules.linkage import match_key
 
 BATCH_SIZE = 500
 

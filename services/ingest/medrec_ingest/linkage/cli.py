@@ -15,10 +15,10 @@ from pydantic import SecretStr
 from medrec_ingest.linkage.backfill import BATCH_SIZE, BackfillReport, backfill_match_keys
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import ContentKeySettings
-from medrec_shared.commands import settings_or_exit
-from medrec_shared.db import Database, Transactions
-from medrec_shared.messaging import Outbox
-from medrec_shared.topics import EVENT_RULES
+from medrec_shared.platform.commands import settings_or_exit
+from medrec_shared.platform.db import Database, Transactions
+from medrec_shared.platform.messaging import Outbox
+from medrec_shared.rules.topics import EVENT_RULES
 
 PREFIX = "MEDREC_INGEST_"
 

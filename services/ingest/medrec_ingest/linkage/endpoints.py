@@ -23,11 +23,11 @@ from medrec_ingest.deps import (
 from medrec_ingest.internal import record_read
 from medrec_ingest.models import Record
 from medrec_ingest.records.rules import is_stored
-from medrec_shared.audit import Purpose
-from medrec_shared.contracts import NamesList, RecordDemographics, RecordName
-from medrec_shared.crypto import Keyring, unseal
-from medrec_shared.logs import get_logger
-from medrec_shared.problems import NotFound
+from medrec_shared.platform.crypto import Keyring, unseal
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.problems import NotFound
+from medrec_shared.rules.audit import Purpose
+from medrec_shared.rules.contracts import NamesList, RecordDemographics, RecordName
 
 router = APIRouter(tags=["internal"], prefix="/internal/v1")
 log = get_logger(__name__)

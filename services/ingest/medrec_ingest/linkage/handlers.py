@@ -7,7 +7,7 @@ withdrawn since is simply not found."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_ingest.linkage.repository import LinkageRepository
-from medrec_shared.events import Envelope, RecordLinked, RecordUnlinked
+from medrec_shared.rules.events import Envelope, RecordLinked, RecordUnlinked
 
 
 async def on_record_linked(session: AsyncSession, envelope: Envelope) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 
 from medrec_ingest.models import Record, RecordStatus
 from medrec_ingest.records.rules import held
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from medrec_ingest.release import service
 from medrec_ingest.release.export import export_lines
 from medrec_ingest.transfers.schemas import TransferOut, transfer_out
 from medrec_ingest.transfers.service import own_transfer
-from medrec_shared.openapi import problem_responses
-from medrec_shared.web import Now
+from medrec_shared.platform.openapi import problem_responses
+from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["release"])
 

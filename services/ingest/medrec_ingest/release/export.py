@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from medrec_ingest.deposit.service import PATIENT_CONTEXT
 from medrec_ingest.models import Record
 from medrec_ingest.release.repository import ReleaseRepository
-from medrec_shared.crypto import unseal
-from medrec_shared.db import Transactions
-from medrec_shared.vault import Vault
+from medrec_shared.platform.crypto import unseal
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.vault import Vault
 
 EXPORT_BATCH = 50
 

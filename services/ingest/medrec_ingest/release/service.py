@@ -17,9 +17,9 @@ from medrec_ingest.records.rules import event_key
 from medrec_ingest.release.repository import ReleaseRepository
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import TransferRepository
-from medrec_shared.events import RecordWithdrawn, TransferReleased
-from medrec_shared.messaging import announce
-from medrec_shared.problems import Conflict, Gone, NotFound
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import Conflict, Gone, NotFound
+from medrec_shared.rules.events import RecordWithdrawn, TransferReleased
 
 WITHDRAWN_ON_RELEASE = "released"
 

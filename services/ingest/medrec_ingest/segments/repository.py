@@ -4,7 +4,7 @@ the records in it. Nothing here commits."""
 from sqlalchemy import exists, func, select
 
 from medrec_ingest.models import Record, Segment
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 _IN_SEGMENT = Record.content_offset.is_not(None)  # matches ix_records_segment
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from medrec_ingest.models import Segment
 from medrec_ingest.segments.repository import SegmentRepository
-from medrec_shared import failpoints
-from medrec_shared.db import Transactions
-from medrec_shared.ids import new_id
-from medrec_shared.vault import Vault
+from medrec_shared.platform import failpoints
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.vault import Vault
 
 SWEEP_BATCH = 100
 

@@ -11,9 +11,9 @@ from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers import service
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.schemas import CompleteIn, TransferIn, TransferOut, transfer_out
-from medrec_shared.bodylimits import parse_json
-from medrec_shared.pages import Page, page_of
-from medrec_shared.web import Now
+from medrec_shared.platform.bodylimits import parse_json
+from medrec_shared.platform.pages import Page, page_of
+from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["transfers"])
 # A completion may list 100,000 external_ids (some 20 MiB, medrec_ingest.bodies): its body is

@@ -11,7 +11,7 @@ from sqlalchemy import String, Table, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from medrec_ingest.models import Record, RecordStatus, Transfer, TransferStatus
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 _TRANSFERS = cast(Table, Transfer.__table__)
 # Built once: every deposit runs it, and building the statement cost more CPU than running it.

@@ -19,12 +19,12 @@ from medrec_ingest.models import Transfer, TransferStatus
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.repository import Tally, TransferRepository
 from medrec_ingest.transfers.schemas import CompleteIn, TransferIn
-from medrec_shared.auth import Principal
-from medrec_shared.clock import korean_date
-from medrec_shared.events import InstitutionInfo, TransferCompleted, TransferOpened
-from medrec_shared.ids import new_id
-from medrec_shared.messaging import announce
-from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.clock import korean_date
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from medrec_shared.rules.events import InstitutionInfo, TransferCompleted, TransferOpened
 
 LISTED = 100  # external_ids named in a problem, at most
 EFFECTIVE_AHEAD = timedelta(days=366)

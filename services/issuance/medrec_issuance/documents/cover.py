@@ -10,7 +10,7 @@ import qrcode
 from fpdf import FontFace
 from PIL import Image
 
-from medrec_shared.clock import KST
+from medrec_shared.platform.clock import KST
 
 from .fonts import FONT
 from .labels import kind_label, specialty_label

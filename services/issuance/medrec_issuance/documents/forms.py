@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from medrec_shared.clinical import (
+from medrec_shared.rules.clinical import (
     DentalRecord,
     Diagnosis,
     Encounter,

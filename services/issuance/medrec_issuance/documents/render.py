@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Final
 
-from medrec_shared.clinical import (
+from medrec_shared.rules.clinical import (
     FHIR_CONTENT_TYPE,
     STRUCTURED_RECORD_CONTENT_TYPE,
     DentalRecord,

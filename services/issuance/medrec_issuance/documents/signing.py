@@ -111,7 +111,7 @@ def create_self_signed_issuer(common_name: str = "medrec issuance (local)") -> t
         ]
     )
     # Wall-clock time, deliberately not the clock port: pyHanko checks the certificate's validity
-    # against the real clock, as every service checks token times (medrec_shared.clock).
+    # against the real clock, as every service checks token times (medrec_shared.platform.clock).
     now = datetime.now(UTC)
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (
@@ -150,7 +150,7 @@ def create_self_signed_issuer(common_name: str = "medrec issuance (local)") -> t
 
 class _SignerAt(signers.PdfSigner):
     """pyHanko's signer with the signing time given, not read from the wall clock: a copy's
-    signing time is its issue time, from the service's clock (``medrec_shared.clock``)."""
+    signing time is its issue time, from the service's clock (``medrec_shared.platform.clock``)."""
 
     def __init__(self, *args: Any, signing_time: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from medrec_shared.clinical import ToothEntry
+from medrec_shared.rules.clinical import ToothEntry
 
 from .fonts import FONT
 from .layout import GREY, MARGIN, TABLE_SIZE, CopyPdf

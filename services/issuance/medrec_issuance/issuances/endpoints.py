@@ -9,11 +9,11 @@ from fastapi.responses import StreamingResponse
 from medrec_issuance.deps import DbSession, IssuancesDep, Requester
 from medrec_issuance.issuances import service
 from medrec_issuance.issuances.schemas import IssuanceIn, IssuanceOut, issuance_out
-from medrec_shared.auth import bearer_token
-from medrec_shared.openapi import problem_responses
-from medrec_shared.pages import Page, page_of
-from medrec_shared.problems import Gone
-from medrec_shared.web import Now
+from medrec_shared.platform.auth import bearer_token
+from medrec_shared.platform.openapi import problem_responses
+from medrec_shared.platform.pages import Page, page_of
+from medrec_shared.platform.problems import Gone
+from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["issuances"])
 

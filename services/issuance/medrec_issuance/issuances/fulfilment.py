@@ -38,13 +38,13 @@ from medrec_issuance.documents.render import is_rendered
 from medrec_issuance.issuances.repository import TO_MAKE, IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.clients import CatalogClient, ContentGone, IngestClient
-from medrec_shared.clock import Clock
-from medrec_shared.contracts import CatalogedRecord
-from medrec_shared.events import IssuanceFailed, IssuanceReady
-from medrec_shared.logs import get_logger
-from medrec_shared.messaging import announce
-from medrec_shared.vault import StoredContent, Vault
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.vault import StoredContent, Vault
+from medrec_shared.rules.clients import CatalogClient, ContentGone, IngestClient
+from medrec_shared.rules.contracts import CatalogedRecord
+from medrec_shared.rules.events import IssuanceFailed, IssuanceReady
 
 log = get_logger(__name__)
 

@@ -25,8 +25,8 @@ from medrec_issuance.documents.limits import (
 )
 from medrec_issuance.issuances.fulfilment import Fulfilment
 from medrec_issuance.issuances.rendering import CopyRendering
-from medrec_shared.events import Envelope, IssuanceRequested, RecordDestroyed, RecordUnlinked
-from medrec_shared.messaging import Handler
+from medrec_shared.platform.messaging import Handler
+from medrec_shared.rules.events import Envelope, IssuanceRequested, RecordDestroyed, RecordUnlinked
 
 RecordGone = RecordDestroyed | RecordUnlinked  # no copy may hold the record any more
 

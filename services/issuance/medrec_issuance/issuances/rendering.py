@@ -34,12 +34,12 @@ from medrec_issuance.issuances.fulfilment import Fulfilment, Made, Unmade
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared import failpoints
-from medrec_shared.clock import Clock
-from medrec_shared.db import Transactions
-from medrec_shared.deadletters.errors import is_transient
-from medrec_shared.ids import new_id
-from medrec_shared.logs import get_logger
+from medrec_shared.platform import failpoints
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.db import Transactions
+from medrec_shared.platform.deadletters.errors import is_transient
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from medrec_issuance.access import RequesterKey
 from medrec_issuance.models import Issuance, IssuanceStatus
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 TO_MAKE = (IssuanceStatus.pending, IssuanceStatus.rendering)
 

@@ -19,15 +19,15 @@ from medrec_issuance.documents.limits import PURGED_RECORD_UNLINKED
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.audit import access_event
-from medrec_shared.auth import Principal
-from medrec_shared.clock import Clock
-from medrec_shared.contracts import CatalogedRecord
-from medrec_shared.events import AccessRecorded, IssuanceRequested
-from medrec_shared.ids import new_id
-from medrec_shared.messaging import announce
-from medrec_shared.problems import Gone, NotFound, Problem, Unauthorized
-from medrec_shared.vault import Vault
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.problems import Gone, NotFound, Problem, Unauthorized
+from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.audit import access_event
+from medrec_shared.rules.contracts import CatalogedRecord
+from medrec_shared.rules.events import AccessRecorded, IssuanceRequested
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 

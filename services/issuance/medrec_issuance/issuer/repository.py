@@ -3,7 +3,7 @@
 from sqlalchemy import select, text
 
 from medrec_issuance.models import IssuerKey
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class IssuerKeyRepository(Repository):

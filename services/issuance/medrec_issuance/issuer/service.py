@@ -5,9 +5,9 @@ public check verifies uploads against."""
 from medrec_issuance.documents import create_self_signed_issuer
 from medrec_issuance.issuer.repository import IssuerKeyRepository
 from medrec_issuance.models import IssuerKey
-from medrec_shared.clock import Clock
-from medrec_shared.crypto import Keyring, seal, unseal
-from medrec_shared.db import Transactions
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.crypto import Keyring, seal, unseal
+from medrec_shared.platform.db import Transactions
 
 _CONTEXT = b"issuance.issuer_key"
 

@@ -23,10 +23,10 @@ from medrec_issuance.proxies.schemas import (
     Review,
     proxy_out,
 )
-from medrec_shared.logs import get_logger
-from medrec_shared.pages import Page
-from medrec_shared.problems import ValidationFailed, field_errors
-from medrec_shared.text import unstorable_errors
+from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.pages import Page
+from medrec_shared.platform.problems import ValidationFailed, field_errors
+from medrec_shared.platform.text import unstorable_errors
 
 router = APIRouter(tags=["proxy requests"])
 log = get_logger(__name__)

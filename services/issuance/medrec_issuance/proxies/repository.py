@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from medrec_issuance.models import ProxyDocument, ProxyRequest, ProxyRequestStatus
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class ProxyRequestRepository(Repository):

@@ -6,8 +6,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from medrec_issuance.models import ProxyDocument, ProxyRequest, ProxyRequestStatus, Relation
-from medrec_shared.events import REVIEW_REASON_MAX
-from medrec_shared.rrn import valid_rrn
+from medrec_shared.rules.events import REVIEW_REASON_MAX
+from medrec_shared.rules.rrn import valid_rrn
 
 
 class PatientIn(BaseModel):
@@ -107,7 +107,7 @@ class PatientAsTyped(BaseModel):
 
 class HeldName(BaseModel):
     """A name the patient's records were deposited under, compared with the typed one as
-    linkage compares names (medrec_shared.linkage.normalise_name)."""
+    linkage compares names (medrec_shared.rules.linkage.normalise_name)."""
 
     held_by: Literal["ingest"] = "ingest"
     name: str

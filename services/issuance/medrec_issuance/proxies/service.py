@@ -8,8 +8,8 @@ An RRN is no proof of anything (anyone may type a stranger's): the reviewer read
 typed (name, and the birth date and sex the RRN gives) beside the documents and the names the
 records under that RRN were deposited under, and an approval copies only the records whose
 deposited name matches the typed one, compared as linkage compares names
-(`medrec_shared.linkage.normalise_name`). An approval that matches none copies nothing and says
-so.
+(`medrec_shared.rules.linkage.normalise_name`). An approval that matches none copies nothing and
+says so.
 
 `ProxyRequests` holds the collaborators; its methods, like the functions here, take the caller's
 session and never commit: the request owns the transaction."""
@@ -43,20 +43,20 @@ from medrec_issuance.proxies.schemas import (
     own_out,
 )
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.audit import Action
-from medrec_shared.auth import Principal
-from medrec_shared.clients import CatalogClient, IngestClient
-from medrec_shared.clock import Clock
-from medrec_shared.contracts import RecordSummary
-from medrec_shared.crypto import Keyring, blind_index, seal, unseal
-from medrec_shared.events import AccessRecorded
-from medrec_shared.ids import new_id
-from medrec_shared.linkage import normalise_name
-from medrec_shared.messaging import announce
-from medrec_shared.pages import Page, page_of
-from medrec_shared.problems import Conflict, Forbidden, NotFound, ValidationFailed
-from medrec_shared.rrn import parse_rrn
-from medrec_shared.vault import Vault
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.crypto import Keyring, blind_index, seal, unseal
+from medrec_shared.platform.ids import new_id
+from medrec_shared.platform.messaging import announce
+from medrec_shared.platform.pages import Page, page_of
+from medrec_shared.platform.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.audit import Action
+from medrec_shared.rules.clients import CatalogClient, IngestClient
+from medrec_shared.rules.contracts import RecordSummary
+from medrec_shared.rules.events import AccessRecorded
+from medrec_shared.rules.linkage import normalise_name
+from medrec_shared.rules.rrn import parse_rrn
 
 PATIENT_CONTEXT = b"issuance.proxy.patient"
 # Before the reviewer's reason (REVIEW_REASON_MAX) in the patient's access history.

@@ -10,9 +10,9 @@ from medrec_issuance.deps import DbSession, RateLimiterDep, Settings
 from medrec_issuance.verify import service
 from medrec_issuance.verify.schemas import VerifyOut
 from medrec_issuance.verify.upload import file_sha256
-from medrec_shared.crypto import blind_index
-from medrec_shared.openapi import problem_responses
-from medrec_shared.ratelimit import Limit, RateLimited
+from medrec_shared.platform.crypto import blind_index
+from medrec_shared.platform.openapi import problem_responses
+from medrec_shared.platform.ratelimit import Limit, RateLimited
 
 
 async def limit_per_client(request: Request, settings: Settings, limiter: RateLimiterDep) -> None:

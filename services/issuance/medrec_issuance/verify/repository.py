@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from medrec_issuance.models import Issuance
-from medrec_shared.db import Repository
+from medrec_shared.platform.db import Repository
 
 
 class VerifyRepository(Repository):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from medrec_shared.problems import Problem, ValidationFailed
+from medrec_shared.platform.problems import Problem, ValidationFailed
 
 # The multipart envelope around the file: boundaries and the part's headers.
 ENVELOPE_BYTES = 64 * 1024

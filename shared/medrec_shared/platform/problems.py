@@ -1,0 +1,159 @@
+"""RFC 9457 problem details: one error base with a status and a type, one renderer.
+
+Responses never carry stack traces, SQL, or the input that was refused (it may be personal data).
+"""
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from medrec_shared.platform.logs import get_logger
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://medrec.example/problems/"
+log = get_logger(__name__)
+
+
+class Problem(Exception):
+    """Base of every error a client may see."""
+
+    status: int = 400
+    type: str = "bad-request"
+    title: str = "Bad request"
+    # Whether the answer carries `Retry-After` (declared so in OpenAPI:
+    # medrec_shared.platform.openapi).
+    sends_retry_after: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.errors is not None:
+            body["errors"] = self.errors
+        body.update(self.extra)
+        return body
+
+
+class ValidationFailed(Problem):
+    status, type, title = 422, "validation", "The request is not valid"
+
+
+class Unauthorized(Problem):
+    status, type, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(Problem):
+    status, type, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(Problem):
+    status, type, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, type, title = 409, "conflict", "Conflict"
+
+
+class Gone(Problem):
+    status, type, title = 410, "gone", "Gone"
+
+
+class ContentTooLarge(Problem):
+    status, type, title = 413, "content-too-large", "Content too large"
+
+
+class TooManyRequests(Problem):
+    status, type, title = 429, "too-many-requests", "Too many requests"
+
+
+class ServiceUnavailable(Problem):
+    status, type, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    headers = dict(problem.headers)
+    if problem.status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(
+        problem.body(request.url.path if request else None),
+        status_code=problem.status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def field_errors(errors: Any) -> list[dict[str, str]]:
+    """pydantic errors as {field, message}, dropping the refused input values."""
+    out = []
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        out.append({"field": ".".join(loc) or "body", "message": str(error.get("msg", "invalid"))})
+    return out
+
+
+_STATUS_TYPES = {
+    400: Problem,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    410: Gone,
+    413: ContentTooLarge,
+    422: ValidationFailed,
+    429: TooManyRequests,
+    503: ServiceUnavailable,
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc, request)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(ValidationFailed(errors=field_errors(exc.errors())), request)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        kind = _STATUS_TYPES.get(exc.status_code)
+        headers = dict(exc.headers or {})  # Allow of a 405, Connection: close of a 413
+        if kind is None:
+            problem = Problem(str(exc.detail), headers=headers)
+            problem.status, problem.title = exc.status_code, str(exc.detail)
+        else:
+            problem = kind(str(exc.detail) if exc.detail else None, headers=headers)
+        return problem_response(problem, request)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", error_type=type(exc).__name__, path=request.url.path)
+        problem = Problem("An unexpected error occurred; it has been logged.")
+        problem.status, problem.type, problem.title = 500, "internal", "Internal error"
+        return problem_response(problem, request)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,64 @@
+"""Access events for `medrec.audit.v1`: who did what with whose records, in ids only."""
+
+from typing import Literal
+
+from medrec_shared.platform.auth import Principal
+from medrec_shared.rules.events import AccessRecorded
+
+Action = Literal["list", "view", "issuance_request", "download", "verify"]
+
+
+def access_event(
+    principal: Principal,
+    action: Action,
+    resource_type: str,
+    resource_id: str,
+    *,
+    decision: Literal["allowed", "denied"] = "allowed",
+    reason: str | None = None,
+) -> AccessRecorded:
+    """The subject is the person whose records these are; a guardian is recorded as the actor
+    acting for them."""
+    assert principal.person_key is not None, "access events are about a person's records"
+    guardian = principal.actor is not None
+    return AccessRecorded(
+        subject_person_key=principal.person_key,
+        actor_type="guardian" if guardian else "citizen",
+        actor_id=principal.actor if guardian else principal.subject,
+        acting_for=principal.subject if guardian else None,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        decision=decision,
+        reason=reason,
+    )
+
+
+# Why one of medrec's services read a record's plaintext or a person's demographics: the caller
+# says so on every internal read, and the person's access history shows it (issue #25, 6).
+Purpose = Literal["certified_copy", "linkage_review", "proxy_review"]
+PURPOSE_TEXT: dict[str, str] = {
+    "certified_copy": "purpose: certified copy (issuance)",
+    "linkage_review": "purpose: linkage review (an operator compares demographics)",
+    "proxy_review": "purpose: Art. 21 review (an operator compares the patient's name)",
+}
+# What catalog's access_log stores (models.AccessLogEntry); the event is cut to fit where it is
+# made, so a consumer never parks it.
+ACTOR_ID_MAX, RESOURCE_ID_MAX, SUBJECT_MAX = 64, 64, 64
+
+
+def system_access(
+    client_id: str, subject_key: str, resource_type: str, resource_id: str, purpose: Purpose
+) -> AccessRecorded:
+    """A service client's read (content or demographics) as the subject's history shows it: who
+    read (the client id), what (the record or person id) and why (the purpose the caller gave)."""
+    return AccessRecorded(
+        subject_person_key=subject_key[:SUBJECT_MAX],
+        actor_type="service",
+        actor_id=client_id[:ACTOR_ID_MAX],
+        action="view",
+        resource_type=resource_type,
+        resource_id=resource_id[:RESOURCE_ID_MAX],
+        decision="allowed",
+        reason=PURPOSE_TEXT[purpose],
+    )

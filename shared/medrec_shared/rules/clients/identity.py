@@ -1,0 +1,34 @@
+"""identity as the other services see it: the subject's name, read with the caller's own token
+(issuance, for a copy's cover), and a verified person's demographics (catalog's linkage
+review, with its client credentials; the read lands in the person's access history)."""
+
+import uuid
+
+from medrec_shared.platform.http import ServiceClient
+from medrec_shared.rules.audit import Purpose
+from medrec_shared.rules.contracts import Me, PersonDemographics
+
+
+class IdentityClient:
+    def __init__(self, service: ServiceClient) -> None:
+        self.service = service
+
+    async def me(self, bearer: str) -> Me:
+        """The subject of `bearer`: the citizen, or the child a guardian token acts for."""
+        return await self.service.read(Me, "/v1/me", bearer=bearer)
+
+    async def subject_name(self, bearer: str) -> str:
+        return (await self.me(bearer)).name
+
+    async def person_demographics(
+        self, person_id: uuid.UUID, purpose: Purpose
+    ) -> PersonDemographics | None:
+        """None: identity no longer knows the person."""
+        return await self.service.find(
+            PersonDemographics,
+            f"/internal/v1/persons/{person_id}/demographics",
+            params={"purpose": purpose},
+        )
+
+    async def aclose(self) -> None:
+        await self.service.aclose()

@@ -1,0 +1,100 @@
+"""What one service answers another, as one definition both ends import: the serving route
+declares it as its `response_model`, the calling client (`medrec_shared.rules.clients`) parses the
+answer into it. A change to an internal answer then breaks a type check, not a request at run
+time. Every model here is an answer on the wire: field names and types are the JSON's."""
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel
+
+
+class InstitutionRef(BaseModel):
+    code: str
+    name: str | None
+
+
+class RecordSummary(BaseModel):
+    """catalog: a record as its owner sees it listed (no content, nothing sealed)."""
+
+    record_id: uuid.UUID
+    institution: InstitutionRef
+    kind: str
+    specialty: str
+    title: str
+    department: str | None
+    service_start: date
+    service_end: date
+    content_type: str
+    size: int
+    retention_until: date
+    status: str
+
+
+class RecordSummaries(BaseModel):
+    """catalog: a person's available records (`GET /internal/v1/persons/{key}/records`)."""
+
+    items: list[RecordSummary]
+
+
+class CatalogedRecord(RecordSummary):
+    """catalog: one record for another service (`GET /internal/v1/records/{id}`), with whose
+    it is (None: deposited without an RRN and not linked) and its content's digest."""
+
+    person_key: str | None
+    sha256: str
+
+
+class RecordMetadata(BaseModel):
+    """ingest: a stored record's title and department, which stay out of events
+    (`GET /internal/v1/records/{id}`, `POST /internal/v1/records:metadata`)."""
+
+    record_id: uuid.UUID
+    institution_code: str
+    title: str
+    department: str | None
+    kind: str
+    specialty: str
+
+
+class RecordMetadataList(BaseModel):
+    items: list[RecordMetadata]
+
+
+class RecordDemographics(BaseModel):
+    """ingest: as deposited with a record that came without an RRN (what an operator compares
+    in a linkage review: never an RRN)."""
+
+    record_id: uuid.UUID
+    name: str
+    birth_date: date
+    sex: str
+
+
+class PersonDemographics(BaseModel):
+    """identity: as a verified person verified (never the RRN)."""
+
+    person_id: uuid.UUID
+    name: str
+    birth_date: date
+    sex: str
+
+
+class RecordName(BaseModel):
+    """ingest: the name a record was deposited under (an Art. 21 review)."""
+
+    record_id: uuid.UUID
+    name: str
+
+
+class NamesList(BaseModel):
+    items: list[RecordName]
+
+
+class Me(BaseModel):
+    """identity: the subject of a citizen's token (`GET /v1/me`): the citizen, or the child a
+    guardian token acts for."""
+
+    person_id: uuid.UUID
+    name: str
+    birth_date: date
