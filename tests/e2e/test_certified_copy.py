@@ -14,15 +14,8 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
-    Citizen,
-    Institution,
-    Operator,
-    bearer,
-    eventually,
-    inline,
-    record_body,
-)
+from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.builders import inline, record_body
 from tests.support.clock import clock_at
 
 pytestmark = pytest.mark.e2e

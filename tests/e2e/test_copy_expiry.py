@@ -11,9 +11,9 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_issuance.settings import IssuanceSettings
-from tests.actors import Citizen, Depositor, Operator, eventually, inline, record_body
+from tests.support.actors import Citizen, Depositor, Operator, eventually
+from tests.support.builders import inline, new_code, record_body
 from tests.support.clock import clock_at
-from tests.support.ingest import new_code
 
 RRN, NAME, BIRTH, PHONE = "790514-2245632", "기한솔", "1979-05-14", "010-2626-0007"
 VALID = timedelta(days=IssuanceSettings.model_fields["copy_valid_days"].default)

@@ -14,17 +14,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
-    Citizen,
-    Depositor,
-    Operator,
-    declared,
-    eventually,
-    inline,
-    record_body,
-    structured_medical,
-)
-from tests.stack import rss_samples
+from tests.support.actors import Citizen, Depositor, Operator, eventually
+from tests.support.builders import declared, inline, record_body, structured_medical
+from tests.support.stack import rss_samples
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.clock import KST
-from tests.actors import (
+from tests.support.actors import (
     ActingGuardian,
     Citizen,
     Institution,
@@ -17,10 +17,9 @@ from tests.actors import (
     bearer,
     children_of,
     eventually,
-    inline,
-    record_body,
     seed_family_link,
 )
+from tests.support.builders import inline, record_body
 from tests.support.clock import clock_at
 
 pytestmark = pytest.mark.e2e

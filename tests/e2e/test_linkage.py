@@ -15,16 +15,9 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
-    Citizen,
-    Institution,
-    Operator,
-    bearer,
-    eventually,
-    inline,
-    structured_medical,
-)
-from tests.stack import sql, topic_envelopes
+from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.builders import inline, structured_medical
+from tests.support.stack import sql, topic_envelopes
 
 pytestmark = pytest.mark.e2e
 

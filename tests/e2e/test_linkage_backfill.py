@@ -22,17 +22,9 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.actors import (
-    Citizen,
-    Depositor,
-    Operator,
-    bearer,
-    declared,
-    eventually,
-    inline,
-    structured_medical,
-)
-from tests.stack import sql
+from tests.support.actors import Citizen, Depositor, Operator, bearer, eventually
+from tests.support.builders import declared, inline, structured_medical
+from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.actors import bearer, eventually
+from tests.support.actors import bearer, eventually
 
 pytestmark = pytest.mark.e2e
 

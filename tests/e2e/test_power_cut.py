@@ -16,20 +16,16 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_devstack.infra import Infra, start_infra
-from tests.actors import (
-    Citizen,
-    Depositor,
-    Operator,
+from tests.support.actors import Citizen, Depositor, Operator, eventually, service_client
+from tests.support.builders import (
     batch_line,
     content_digest,
     declared,
-    eventually,
     inline,
     record_body,
-    service_client,
     structured_medical,
 )
-from tests.stack import sql
+from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,8 @@ import pytest
 from minio import Minio
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Citizen, Institution, Operator, bearer, eventually, inline, record_body
+from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.builders import inline, record_body
 
 pytestmark = pytest.mark.e2e
 

@@ -16,21 +16,11 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.clock import KST
-from tests.actors import (
-    Citizen,
-    Depositor,
-    Operator,
-    bearer,
-    content_digest,
-    declared,
-    eventually,
-    inline,
-    record_body,
-    structured_medical,
-)
-from tests.stack import sql, topic_envelopes
+from tests.support.actors import Citizen, Depositor, Operator, bearer, eventually
+from tests.support.builders import content_digest, declared, inline, record_body, structured_medical
 from tests.support.clock import MoveClock, moving_clock
 from tests.support.ingest import IngestStore
+from tests.support.stack import sql, topic_envelopes
 
 RRN, NAME, BIRTH = "790303-1472583", "한소멸", "1979-03-03"
 CLOSED, SUSPENDED = "93000001", "93000002"

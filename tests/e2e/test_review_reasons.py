@@ -11,7 +11,7 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.rules.events import REVIEW_REASON_MAX
-from tests.actors import Citizen, Operator, bearer, eventually
+from tests.support.actors import Citizen, Operator, bearer, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,10 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_transfer.sample import write_export
-from tests.actors import Depositor, Operator, eventually
-from tests.stack import sql
-from tests.support.ingest import IngestStore, new_code
+from tests.support.actors import Depositor, Operator, eventually
+from tests.support.builders import new_code
+from tests.support.ingest import IngestStore
+from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
 COMMAND = str(Path(sys.executable).parent / "medrec-transfer")

@@ -7,15 +7,8 @@ import pytest
 from minio import Minio
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
-    Citizen,
-    Institution,
-    Operator,
-    eventually,
-    inline,
-    record_body,
-    structured_medical,
-)
+from tests.support.actors import Citizen, Institution, Operator, eventually
+from tests.support.builders import inline, record_body, structured_medical
 
 pytestmark = pytest.mark.e2e
 

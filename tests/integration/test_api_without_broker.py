@@ -12,7 +12,7 @@ import pytest
 
 from medrec_devstack.cluster import SERVICES, Cluster
 from medrec_devstack.processes import Process, free_port
-from tests.actors import eventually
+from tests.support.actors import eventually
 
 BIN = Path(sys.executable).parent
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import SERVICES, Cluster
-from tests.actors import eventually
+from tests.support.actors import eventually
 
 HEADER = "X-Correlation-ID"
 NEW_ID = re.compile(r"[0-9a-f]{32}")

@@ -23,9 +23,10 @@ from medrec_devstack.cluster import Cluster
 from medrec_devstack.processes import free_port
 from medrec_shared.platform.clock import KST
 from medrec_shared.platform.ids import new_id
-from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
-from tests.stack import group_lag, topic_envelopes
-from tests.support.ingest import IngestStore, new_code
+from tests.support.actors import Depositor, Operator, bearer, eventually
+from tests.support.builders import inline, new_code, record_body
+from tests.support.ingest import IngestStore
+from tests.support.stack import group_lag, topic_envelopes
 
 TOPIC = "medrec.record.v1"
 RRN, NAME, BIRTH = "770707-1666666", "독성사건", "1977-07-07"

@@ -10,8 +10,9 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.actors import Institution, Operator, eventually, inline, record_body, structured_medical
-from tests.stack import group_lag, sql, topic_envelopes
+from tests.support.actors import Institution, Operator, eventually
+from tests.support.builders import inline, record_body, structured_medical
+from tests.support.stack import group_lag, sql, topic_envelopes
 
 CATALOG_TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.audit.v1"]
 

@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from medrec_devstack.cluster import Cluster
 from medrec_devstack.infra import Infra
 from medrec_shared.platform.db import Database
-from tests.actors import Citizen, Operator, bearer
-from tests.stack import sql
+from tests.support.actors import Citizen, Operator, bearer
+from tests.support.stack import sql
 
 NUL = "\x00"
 

@@ -7,7 +7,7 @@ import httpx
 
 from medrec_devstack.cluster import Cluster
 from medrec_devstack.processes import Process, free_port
-from tests.actors import eventually
+from tests.support.actors import eventually
 
 
 def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:

@@ -14,8 +14,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Citizen, Institution, Operator, eventually, inline, record_body
-from tests.portal.conftest import Person
+from tests.support.actors import Citizen, Institution, Operator, eventually
+from tests.support.browser import Person
+from tests.support.builders import inline, record_body
 
 pytestmark = pytest.mark.e2e
 

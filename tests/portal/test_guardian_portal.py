@@ -9,17 +9,16 @@ import pytest
 from playwright.sync_api import expect
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
+from tests.support.actors import (
     Citizen,
     Institution,
     Operator,
     children_of,
     eventually,
-    inline,
-    record_body,
     seed_family_link,
 )
-from tests.portal.conftest import Person
+from tests.support.browser import Person
+from tests.support.builders import inline, record_body
 
 pytestmark = pytest.mark.e2e
 

@@ -26,16 +26,17 @@ from playwright.sync_api import expect
 from medrec_devstack.cluster import Cluster
 from medrec_devstack.processes import Process, free_port, wait_until
 from medrec_identity.binding.sandbox import sandbox_ci
-from tests.actors import Citizen, Institution, Operator, eventually, inline, record_body
-from tests.integration.identity.fake_oidc import (
+from tests.support.actors import Citizen, Institution, Operator, eventually
+from tests.support.browser import Person
+from tests.support.builders import inline, record_body
+from tests.support.fake_oidc import (
     CLIENT_ID,
     CLIENT_SECRET,
     FakeProvider,
     fake_provider,
 )
-from tests.lab import Lab, service_lab
-from tests.portal.conftest import Person
-from tests.stack import new_database
+from tests.support.lab import Lab, service_lab
+from tests.support.stack import new_database
 
 pytestmark = pytest.mark.e2e
 

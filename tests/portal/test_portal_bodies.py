@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.lab import service_lab
-from tests.stack import rss_samples
+from tests.support.lab import service_lab
 from tests.support.rawhttp import RawAnswer, chunked, send_while_reading
+from tests.support.stack import rss_samples
 
 pytestmark = pytest.mark.e2e
 

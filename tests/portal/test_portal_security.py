@@ -13,7 +13,7 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_portal.sessions.service import csrf_token
-from tests.stack import sql
+from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
 

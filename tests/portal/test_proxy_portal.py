@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Citizen, Institution, Operator, eventually, inline, record_body
-from tests.portal.conftest import Person
+from tests.support.actors import Citizen, Institution, Operator, eventually
+from tests.support.browser import Person
+from tests.support.builders import inline, record_body
 
 pytestmark = pytest.mark.e2e
 

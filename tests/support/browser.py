@@ -7,12 +7,15 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -21,11 +24,23 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
 AXE = ROOT / "portal" / "node_modules" / "axe-core" / "axe.min.js"
+
+
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
 PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+
+
 # A JWT: three base64url parts, the first a JSON header ("eyJ" is `{"`).
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 
@@ -94,3 +109,65 @@ def token_leaks(page: Page, context: BrowserContext) -> list[str]:
 
 def describe(violations: list[dict[str, Any]]) -> str:
     return json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+@dataclass
+class Checked:
+    """The page names already scanned and photographed in this run (each once)."""
+
+    names: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Person:
+    """Someone at a browser: a context of their own (cookies), one tab."""
+
+    context: BrowserContext
+    page: Page
+    base: str
+    checked: Checked
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def open(self, path: str) -> Page:
+        response = self.page.goto(self.base + path)
+        assert response is not None
+        return self.page
+
+    def look(self, name: str) -> None:
+        """The checks every page passes, once per page name: accessibility at a phone's and a
+        desktop's width, no token, security headers, screenshots at both widths."""
+        page = self.page
+        assert page.locator("html").get_attribute("lang") == "ko"
+        assert not token_leaks(page, self.context), token_leaks(page, self.context)
+        if name in self.checked.names:
+            return
+        self.checked.names.add(name)
+        headers = page.request.get(page.url, max_redirects=0).headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "'unsafe-inline'" not in headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(size)
+            violations = axe_violations(page)
+            assert not violations, f"{name} ({label}): {describe(violations)}"
+            screenshot(page, name, label)
+
+    def sign_in(self, name: str, rrn: str, phone: str) -> None:
+        page = self.open("/signin")
+        self.look("signin")
+        page.get_by_label("이름", exact=True).fill(name)
+        page.get_by_label("주민등록번호", exact=True).fill(rrn)
+        page.get_by_label("휴대전화번호", exact=True).fill(phone)
+        page.get_by_role("button", name="인증번호 받기").click()
+        page.wait_for_url(re.compile(r"/signin/code$"))
+        code = page.locator("#sandbox-code").inner_text().strip()
+        assert re.fullmatch(r"\d{6}", code), code
+        self.look("signin-code")
+        page.get_by_label("인증번호", exact=True).fill(code)
+        page.get_by_role("button", name="확인", exact=True).click()
+        page.wait_for_url(re.compile(r"/records"))
+
+    def close(self) -> None:
+        self.context.close()

@@ -4,7 +4,6 @@ nothing."""
 
 import asyncio
 import json
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -13,14 +12,15 @@ from typing import Any
 
 import asyncpg
 import boto3
+import httpx
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Depositor, inline, record_body
+from tests.support.actors import Depositor, eventually
+from tests.support.stack import group_lag, sql
 
-# Synthetic person and clinical text: they must never show up in a log, problem or event.
-RRN, NAME, BIRTH = "880808-1555555", "박검증", "1988-08-08"
-NOTE = "INGEST-SECRET-NOTE-4711 발열과 기침"
 BUCKET = "medrec-records"
+
+
 STRUCTURED = "application/vnd.medrec.record+json"
 
 
@@ -44,26 +44,6 @@ class OwnedTransfer:
     client: Depositor
     code: str
     transfer_id: str
-
-
-def new_code() -> str:
-    return f"7{random.randrange(10**7):07d}"
-
-
-def a_record(**overrides: Any) -> dict[str, Any]:
-    """A valid record with inline text content."""
-    content = overrides.pop("content", inline(NOTE.encode(), "text/plain"))
-    return record_body(RRN, NAME, BIRTH, content, **overrides)
-
-
-def structured(specialty: str = "medical", **extra: Any) -> bytes:
-    document = {
-        "schema_version": "1",
-        "specialty": specialty,
-        "encounters": [{"date": "2019-03-02", "chief_complaint": NOTE}],
-        "diagnoses": [{"code": "J06.9", "name": "급성 상기도감염", "primary": True}],
-    } | extra
-    return json.dumps(document, ensure_ascii=False).encode()
 
 
 @dataclass(frozen=True)
@@ -174,3 +154,21 @@ class IngestStore:
             Bucket=BUCKET, Prefix=prefix
         ).get("Uploads", [])
         return uploads
+
+
+def sweep(catalog_admin: httpx.Client) -> int:
+    swept = catalog_admin.post("/v1/admin/retention/sweep")
+    assert swept.status_code == 200, swept.text
+    due: int = swept.json()["due"]
+    return due
+
+
+def settled(cluster: Cluster) -> None:
+    """Every retention-due event so far is relayed and handled by ingest."""
+    eventually(
+        lambda: (
+            not sql(cluster, "catalog", "SELECT 1 FROM outbox WHERE sent_at IS NULL")
+            and group_lag(cluster, "ingest", ["medrec.record.v1"]) == 0
+        ),
+        what="ingest to handle every retention-due event",
+    )

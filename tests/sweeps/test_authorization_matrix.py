@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import SERVICES, Cluster
-from tests.actors import bearer
-from tests.sweeps.conftest import CODE_X, ROLES, Cast
+from tests.support.actors import bearer
+from tests.support.sweeps import CODE_X, ROLES, Cast
 
 pytestmark = pytest.mark.e2e
 

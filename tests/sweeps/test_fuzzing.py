@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from medrec_devstack.cluster import SERVICES, Cluster
-from tests.sweeps.conftest import Cast
+from tests.support.sweeps import Cast
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Institution, Operator, eventually
-from tests.stack import sql
+from tests.support.actors import Institution, Operator, eventually
+from tests.support.stack import sql
 
 CLINICS = [
     ("51000001", "행복소아과의원", "의원", "경기", "closure"),

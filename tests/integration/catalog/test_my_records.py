@@ -6,16 +6,8 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
-    Citizen,
-    Institution,
-    Operator,
-    bearer,
-    eventually,
-    inline,
-    record_body,
-    structured_medical,
-)
+from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.builders import inline, record_body, structured_medical
 
 RRN, NAME, BIRTH = "750505-2345678", "오세린", "1975-05-05"
 OTHER_RRN = "750505-1345679"

@@ -10,9 +10,10 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.clock import KST
-from tests.actors import Citizen, Institution, Operator, bearer, eventually, inline, record_body
-from tests.stack import sql, topic_envelopes
+from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.builders import inline, record_body
 from tests.support.clock import clock_at
+from tests.support.stack import sql, topic_envelopes
 
 RRN, NAME, BIRTH = "660606-2101010", "윤보존", "1966-06-06"
 PERIODS = {

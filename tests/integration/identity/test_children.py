@@ -13,8 +13,8 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.rules.guardianship import SEOUL, guardian_token_usable
-from tests.actors import ActingGuardian, Citizen, bearer, children_of, seed_family_link
-from tests.integration.identity.lab import (
+from tests.support.actors import ActingGuardian, Citizen, bearer, children_of, seed_family_link
+from tests.support.identity_lab import (
     ChildLink,
     Lab,
     Verified,
@@ -233,7 +233,7 @@ def test_the_child_later_verifies_as_the_same_person(lab: Lab, parent: Verified)
 
 
 def test_the_actor_helpers_on_the_cluster(cluster: Cluster) -> None:
-    """tests.actors as other suites use them, on the cluster's identity (the real clock)."""
+    """tests.support.actors as other suites use them, on the cluster's identity (the real clock)."""
     parent_rrn, name = new_rrn(date(1982, 2, 2)), new_name()
     today = datetime.now(SEOUL).date()
     young = today.replace(year=today.year - 10) - timedelta(days=1)

@@ -13,9 +13,9 @@ from medrec_devstack.cluster import Cluster
 from medrec_identity.family.http import HttpFamilyRegistry
 from medrec_identity.family.port import FamilyEntry, FamilyRegistryUnavailable, RegistryQuery
 from medrec_shared.rules.guardianship import SEOUL
-from tests.actors import bearer
-from tests.integration.identity.fakes import FakeServer, Reply, Seen, fake_server
-from tests.integration.identity.lab import (
+from tests.support.actors import bearer
+from tests.support.fakes import FakeServer, Reply, Seen, fake_server
+from tests.support.identity_lab import (
     Lab,
     identity_lab,
     new_name,

@@ -39,16 +39,16 @@ from medrec_identity.verification.port import (
 )
 from medrec_identity.verification.sandbox import SandboxProvider
 from medrec_identity.verification.select import build_provider
-from tests.actors import bearer
-from tests.integration.identity.fake_oidc import (
+from tests.support.actors import bearer
+from tests.support.fake_oidc import (
     CLIENT_ID,
     CLIENT_SECRET,
     REDIRECT_URI,
     FakeProvider,
     fake_provider,
 )
-from tests.integration.identity.fakes import Reply, fake_server
-from tests.integration.identity.lab import (
+from tests.support.fakes import Reply, fake_server
+from tests.support.identity_lab import (
     Lab,
     identity_lab,
     new_name,

@@ -26,9 +26,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import bearer, eventually
-from tests.lab import Lab, service_lab
-from tests.stack import new_database, sql
+from tests.support.actors import bearer, eventually
+from tests.support.lab import Lab, service_lab
+from tests.support.stack import new_database, sql
 
 DATABASE = "medrec_identity_keys"
 CACHE_SECONDS = 2.0  # catalog's jwks_cache_seconds here (300 s by default)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.integration.identity.lab import Lab, identity_lab, new_address
+from tests.support.identity_lab import Lab, identity_lab, new_address
 
 FAILURES, PER_ADDRESS = 3, 5
 PROXY, STRANGER = "127.0.0.2", "127.0.0.3"

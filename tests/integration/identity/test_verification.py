@@ -14,8 +14,8 @@ from medrec_devstack.cluster import Cluster
 from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.settings import IdentitySettings
 from medrec_shared.platform.db import Database, Transactions
-from tests.actors import bearer
-from tests.integration.identity.lab import (
+from tests.support.actors import bearer
+from tests.support.identity_lab import (
     Lab,
     identity_lab,
     new_address,

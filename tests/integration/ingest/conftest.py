@@ -1,8 +1,9 @@
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Depositor, Operator
-from tests.support.ingest import IngestStore, NewDepositor, new_code
+from tests.support.actors import Depositor, Operator
+from tests.support.builders import new_code
+from tests.support.ingest import IngestStore, NewDepositor
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,9 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Depositor, Operator, content_digest, declared, ndjson
-from tests.support.ingest import NOTE, IngestStore, NewDepositor, OwnedTransfer, a_record, new_code
+from tests.support.actors import Depositor, Operator
+from tests.support.builders import NOTE, a_record, content_digest, declared, ndjson, new_code
+from tests.support.ingest import IngestStore, NewDepositor, OwnedTransfer
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,10 @@ nothing; groups are committed before they are answered, so a dropped connection 
 answered; 10,000 records in one request, in bounded memory."""
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Depositor, batch_line, eventually, inline
-from tests.stack import group_lag, rss_samples
-from tests.support.ingest import IngestStore, NewDepositor, a_record
+from tests.support.actors import Depositor, eventually
+from tests.support.builders import a_record, batch_line, inline
+from tests.support.ingest import IngestStore, NewDepositor
+from tests.support.stack import group_lag, rss_samples
 
 MiB = 1024 * 1024
 CATALOG_TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.audit.v1"]

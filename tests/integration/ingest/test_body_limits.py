@@ -11,11 +11,12 @@ import psutil
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import content_digest, eventually
-from tests.lab import service_lab
-from tests.stack import rss_samples
-from tests.support.ingest import IngestStore, NewDepositor, OpenTransfer, a_record
+from tests.support.actors import eventually
+from tests.support.builders import a_record, content_digest
+from tests.support.ingest import IngestStore, NewDepositor, OpenTransfer
+from tests.support.lab import service_lab
 from tests.support.rawhttp import chunked, send_while_reading
+from tests.support.stack import rss_samples
 
 MiB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}

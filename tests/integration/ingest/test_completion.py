@@ -2,8 +2,9 @@
 through the outbox, and no writes afterwards."""
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Depositor, batch_line, declared, eventually
-from tests.support.ingest import NOTE, IngestStore, NewDepositor, a_record
+from tests.support.actors import Depositor, eventually
+from tests.support.builders import NOTE, a_record, batch_line, declared
+from tests.support.ingest import IngestStore, NewDepositor
 
 
 def test_completion_checks_counts_and_names_what_is_missing(

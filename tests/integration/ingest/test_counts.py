@@ -1,8 +1,8 @@
 """A transfer's counts {received, stored, failed, expired_on_arrival, bytes} follow every kind of
 deposit, refusal and repeat; records already past retention are accepted and counted."""
 
-from tests.actors import batch_line, declared, inline
-from tests.support.ingest import IngestStore, NewDepositor, a_record
+from tests.support.builders import a_record, batch_line, declared, inline
+from tests.support.ingest import IngestStore, NewDepositor
 
 
 def test_counts_follow_deposits_refusals_and_repeats(

@@ -9,19 +9,15 @@ import httpx
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
-from tests.stack import group_lag, sql, topic_envelopes
-from tests.support.ingest import IngestStore
+from tests.support.actors import Depositor, Operator, bearer, eventually
+from tests.support.builders import inline, record_body
+from tests.support.ingest import IngestStore, settled, sweep
+from tests.support.stack import sql, topic_envelopes
 
 CODE = "94000001"
+
+
 RRN, NAME, BIRTH = "700101-2345678", "임파기", "1970-01-01"
-
-
-def sweep(catalog_admin: httpx.Client) -> int:
-    swept = catalog_admin.post("/v1/admin/retention/sweep")
-    assert swept.status_code == 200, swept.text
-    due: int = swept.json()["due"]
-    return due
 
 
 def due_announced(cluster: Cluster, ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -30,17 +26,6 @@ def due_announced(cluster: Cluster, ids: list[uuid.UUID]) -> list[uuid.UUID]:
         for e in topic_envelopes(cluster, "medrec.record.v1")
         if e["type"] == "RecordRetentionDue" and uuid.UUID(e["data"]["record_id"]) in ids
     ]
-
-
-def settled(cluster: Cluster) -> None:
-    """Every retention-due event so far is relayed and handled by ingest."""
-    eventually(
-        lambda: (
-            not sql(cluster, "catalog", "SELECT 1 FROM outbox WHERE sent_at IS NULL")
-            and group_lag(cluster, "ingest", ["medrec.record.v1"]) == 0
-        ),
-        what="ingest to handle every retention-due event",
-    )
 
 
 def test_a_crash_between_object_delete_and_commit_is_completed_once(cluster: Cluster) -> None:

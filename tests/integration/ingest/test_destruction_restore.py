@@ -19,10 +19,10 @@ import httpx
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.clock import korean_date
-from tests.actors import Depositor, Operator, bearer, eventually, inline, record_body
-from tests.integration.ingest.test_destruction import settled, sweep
-from tests.stack import sql, topic_envelopes
-from tests.support.ingest import IngestStore
+from tests.support.actors import Depositor, Operator, bearer, eventually
+from tests.support.builders import inline, record_body
+from tests.support.ingest import IngestStore, settled, sweep
+from tests.support.stack import sql, topic_envelopes
 
 CODE = "94000002"
 RRN, NAME, BIRTH = "700101-2345678", "임복원", "1970-01-01"

@@ -7,16 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
-    Depositor,
-    Operator,
-    batch_line,
-    bearer,
-    content_digest,
-    declared,
-    inline,
-)
-from tests.support.ingest import IngestStore, NewDepositor, a_record
+from tests.support.actors import Depositor, Operator, bearer
+from tests.support.builders import a_record, batch_line, content_digest, declared, inline
+from tests.support.ingest import IngestStore, NewDepositor
 
 
 def test_a_repeat_changes_nothing_and_other_content_conflicts(

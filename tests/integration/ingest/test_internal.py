@@ -3,8 +3,9 @@
 import uuid
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Operator, declared, service_client
-from tests.support.ingest import NAME, RRN, NewDepositor, a_record
+from tests.support.actors import Operator, service_client
+from tests.support.builders import NAME, RRN, a_record, declared
+from tests.support.ingest import NewDepositor
 
 
 def test_metadata_of_several_records_in_one_request(

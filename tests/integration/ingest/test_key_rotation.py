@@ -24,17 +24,11 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.crypto import sealed_kek_id
-from tests.actors import (
-    Depositor,
-    Operator,
-    bearer,
-    declared,
-    eventually,
-    inline,
-)
-from tests.lab import Lab, service_lab
-from tests.stack import new_database
-from tests.support.ingest import NAME, RRN, IngestStore, a_record, new_code
+from tests.support.actors import Depositor, Operator, bearer, eventually
+from tests.support.builders import NAME, RRN, a_record, declared, inline, new_code
+from tests.support.ingest import IngestStore
+from tests.support.lab import Lab, service_lab
+from tests.support.stack import new_database
 
 OLD, NEW = "kek-local-1", "kek-rotation-2"  # the cluster's key, the one rotated to
 DATABASE = "medrec_ingest_rotation"

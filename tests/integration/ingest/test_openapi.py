@@ -10,7 +10,7 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_transfer.schema import carried, extract
-from tests.support.ingest import structured
+from tests.support.builders import structured
 
 PATHS = {
     "/v1/transfers": {"get", "post"},

@@ -6,8 +6,8 @@ import json
 import re
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import batch_line, declared, inline
-from tests.support.ingest import BIRTH, NAME, NOTE, RRN, IngestStore, NewDepositor, a_record
+from tests.support.builders import BIRTH, NAME, NOTE, RRN, a_record, batch_line, declared, inline
+from tests.support.ingest import IngestStore, NewDepositor
 
 SEGMENT_KEY = re.compile(r"segments/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 FORBIDDEN = [RRN, RRN.replace("-", ""), NAME, NOTE, "INGEST-SECRET-NOTE-4711"]

@@ -14,19 +14,10 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.actors import (
-    Depositor,
-    Operator,
-    batch_line,
-    bearer,
-    eventually,
-    inline,
-    record_body,
-    service_client,
-)
-from tests.integration.ingest.test_destruction import settled, sweep
-from tests.stack import sql
-from tests.support.ingest import IngestStore
+from tests.support.actors import Depositor, Operator, bearer, eventually, service_client
+from tests.support.builders import batch_line, inline, record_body
+from tests.support.ingest import IngestStore, settled, sweep
+from tests.support.stack import sql
 
 CODE = "94000002"
 RRN, NAME, BIRTH = "720304-1234567", "한분절", "1972-03-04"

@@ -14,24 +14,10 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import (
-    Depositor,
-    Operator,
-    bearer,
-    content_digest,
-    declared,
-    eventually,
-    service_client,
-)
-from tests.stack import rss_samples
-from tests.support.ingest import (
-    STRUCTURED,
-    IngestStore,
-    NewDepositor,
-    OpenTransfer,
-    a_record,
-    structured,
-)
+from tests.support.actors import Depositor, Operator, bearer, eventually, service_client
+from tests.support.builders import a_record, content_digest, declared, structured
+from tests.support.ingest import STRUCTURED, IngestStore, NewDepositor, OpenTransfer
+from tests.support.stack import rss_samples
 
 MiB = 1024 * 1024
 

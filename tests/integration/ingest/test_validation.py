@@ -9,18 +9,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.actors import batch_line, declared, inline
-from tests.support.ingest import (
+from tests.support.builders import (
     NAME,
     NOTE,
     RRN,
-    STRUCTURED,
-    IngestStore,
-    NewDepositor,
-    OpenTransfer,
     a_record,
+    batch_line,
+    declared,
+    inline,
     structured,
 )
+from tests.support.ingest import STRUCTURED, IngestStore, NewDepositor, OpenTransfer
 
 Record = dict[str, Any]
 

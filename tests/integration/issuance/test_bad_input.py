@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.actors import Citizen
-from tests.stack import sql
+from tests.support.actors import Citizen
+from tests.support.stack import sql
 
 
 @pytest.fixture(scope="module")

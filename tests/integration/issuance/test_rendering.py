@@ -23,19 +23,10 @@ import pytest
 from medrec_devstack.cluster import Cluster
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.actors import (
-    Citizen,
-    Depositor,
-    Operator,
-    bearer,
-    eventually,
-    inline,
-    record_body,
-    structured_medical,
-)
-from tests.stack import sql
+from tests.support.actors import Citizen, Depositor, Operator, bearer, eventually
+from tests.support.builders import inline, new_code, record_body, structured_medical
 from tests.support.clock import clock_at
-from tests.support.ingest import new_code
+from tests.support.stack import sql
 
 RRN, NAME, BIRTH = "671212-1482630", "남궁렌더", "1967-12-12"
 STRUCTURED = "application/vnd.medrec.record+json"

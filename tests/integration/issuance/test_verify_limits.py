@@ -4,7 +4,7 @@ count every replica shares."""
 import httpx
 
 from medrec_devstack.cluster import Cluster
-from tests.lab import new_address, service_lab
+from tests.support.lab import new_address, service_lab
 
 
 def test_checks_beyond_the_limit_are_429_with_retry_after(cluster: Cluster) -> None:

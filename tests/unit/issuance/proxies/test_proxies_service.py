@@ -1,0 +1,154 @@
+"""issuance's rules without the stack: who may see or copy what (medrec_issuance.access), when a
+copy may be downloaded, what the public check calls authentic, and how an operator reviews an
+Art. 21 request (each once, with the documents its relation needs).
+
+These tests come from tests/unit/test_issuance_rules.py, split by domain."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from medrec_issuance.access import (
+    may_request_for_another,
+)
+from medrec_issuance.models import (
+    ProxyRequest,
+    ProxyRequestStatus,
+    Relation,
+)
+from medrec_issuance.proxies import service as proxies
+from medrec_shared.platform.auth import Principal
+from medrec_shared.platform.problems import (
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from medrec_shared.rules.contracts import InstitutionRef, RecordSummary
+
+NOW = datetime(2026, 3, 2, 5, 30, tzinfo=UTC)
+
+
+CHILD, GUARDIAN, STRANGER = "person-child", "person-guardian", "person-stranger"
+
+
+def citizen(subject: str, *, actor: str | None = None, person_key: str | None = "") -> Principal:
+    key = f"key-{subject}" if person_key == "" else person_key
+    return Principal(
+        subject=subject, scopes=frozenset({"issuance:write"}), person_key=key, actor=actor
+    )
+
+
+def proxy_request(status: ProxyRequestStatus = ProxyRequestStatus.submitted) -> ProxyRequest:
+    return ProxyRequest(
+        request_id=uuid.uuid4(),
+        requester_subject="person-spouse",
+        requester_person_key="key-spouse",
+        patient_person_key="key-patient",
+        patient_sealed=b"sealed",
+        relation=Relation.spouse,
+        institution_code=None,
+        status=status,
+    )
+
+
+def summary(record_id: uuid.UUID | None = None) -> RecordSummary:
+    """A record as catalog lists it to issuance."""
+    day = NOW.date()
+    return RecordSummary(
+        record_id=record_id or uuid.uuid4(),
+        institution=InstitutionRef(code="12345678", name=None),
+        kind="medical_record",
+        specialty="medical",
+        title="경과기록",
+        department=None,
+        service_start=day,
+        service_end=day,
+        content_type="application/pdf",
+        size=1,
+        retention_until=day,
+        status="available",
+    )
+
+
+def test_art_21_requests_are_made_by_citizens_for_themselves() -> None:
+    assert may_request_for_another(citizen("person-spouse"))
+    assert not may_request_for_another(citizen(CHILD, actor=GUARDIAN))
+    assert not may_request_for_another(citizen("client-x", person_key=None))
+    with pytest.raises(Forbidden):
+        proxies.check_may_submit(citizen(CHILD, actor=GUARDIAN))
+
+
+# --- Art. 21 requests and their review ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relation", "provided", "missing"),
+    [
+        (Relation.spouse, {"consent_form"}, ["kinship_certificate"]),
+        (Relation.proxy, {"consent_form", "kinship_certificate"}, ["power_of_attorney"]),
+        (Relation.sibling, set(), ["consent_form", "kinship_certificate"]),
+        (Relation.relative_of_deceased_or_incapable, {"kinship_certificate"}, []),
+    ],
+)
+def test_each_relation_brings_its_documents(
+    relation: Relation, provided: set[str], missing: list[str]
+) -> None:
+    if not missing:
+        proxies.require_documents(relation, provided)
+        return
+    with pytest.raises(ValidationFailed) as refused:
+        proxies.require_documents(relation, provided)
+    assert refused.value.errors == [
+        {"field": k, "message": f"required for {relation.value}"} for k in missing
+    ]
+
+
+def test_a_request_is_reviewed_once() -> None:
+    submitted = proxy_request()
+    assert proxies.check_reviewable(submitted) is submitted
+    for status in (ProxyRequestStatus.approved, ProxyRequestStatus.rejected):
+        with pytest.raises(proxies.AlreadyReviewed) as refused:
+            proxies.check_reviewable(proxy_request(status))
+        assert refused.value.status == 409
+        assert refused.value.detail == f"It was {status.value}."
+    with pytest.raises(NotFound):
+        proxies.check_reviewable(None)
+
+
+def test_a_review_records_who_decided_when_and_why() -> None:
+    request = proxy_request()
+    operator = Principal(subject="operator-1", scopes=frozenset({"admin"}))
+    proxies.mark_reviewed(
+        request, ProxyRequestStatus.rejected, operator=operator, reason="서명 불일치", now=NOW
+    )
+    assert (request.status, request.reason) == (ProxyRequestStatus.rejected, "서명 불일치")
+    assert (request.reviewed_by, request.reviewed_at) == ("operator-1", NOW)
+    with pytest.raises(proxies.AlreadyReviewed):
+        proxies.check_reviewable(request)
+
+
+def test_approval_issues_only_the_records_under_the_typed_name_to_the_requester() -> None:
+    request = proxy_request()
+    mine, misfiled, gone = (uuid.uuid4() for _ in range(3))
+    records = [summary(r) for r in (mine, misfiled, gone)]
+    names = {mine: "류 영수", misfiled: "최영식"}  # `gone`: destroyed since catalog listed it
+    matching = proxies.records_under_name(records, names, "유영수")  # 두음법칙, spaces
+    assert matching == [records[0]]
+    assert proxies.records_under_name(records, names, "홍길동") == []
+    new = proxies.approved_issuance(request, "최영수", matching)
+    assert (new.requester_subject, new.requester_actor) == ("person-spouse", None)
+    assert new.subject_person_key == "key-patient"
+    assert new.record_ids == [mine]
+    assert new.purpose == "Art. 21 (spouse)"
+
+
+def test_the_reviewer_reads_the_rrn_masked_and_what_it_gives() -> None:
+    typed = proxies.patient_as_typed({"name": "홍길동", "rrn": "850315-1234567"})
+    assert (typed.rrn, typed.birth_date.isoformat(), typed.sex) == (
+        "850315-1******",
+        "1985-03-15",
+        "male",
+    )
+    held = proxies.held_names({uuid.uuid4(): "최영수", uuid.uuid4(): "최영수"}, "홍길동")
+    assert [(h.name, h.records, h.matches) for h in held] == [("최영수", 2, False)]
