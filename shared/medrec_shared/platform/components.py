@@ -49,6 +49,12 @@ def install(app: FastAPI, components: Components) -> None:
     app.state.components = components
 
 
+def installed(app: FastAPI) -> Components | None:
+    """The app's components, or None while `create_base_app` has not installed them yet."""
+    found = getattr(app.state, "components", None)
+    return found if isinstance(found, Components) else None
+
+
 def components_of(request: Request) -> Components:
     found = request.app.state.components
     assert isinstance(found, Components), "create_base_app installs the service's components"

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
 from medrec_shared.platform.auth import current_principal
+from medrec_shared.platform.components import installed
 from medrec_shared.platform.problems import PROBLEM_CONTENT_TYPE, TYPE_BASE
 from medrec_shared.platform.problems import Problem as ProblemError
 
@@ -176,8 +177,8 @@ def complete_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
         schemas[model.__name__] = model.model_json_schema(ref_template=_REF)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    installed = getattr(app.state, "components", None)  # none before create_base_app ends
-    settings = getattr(installed, "settings", None)
+    service = installed(app)  # None before create_base_app has installed it
+    settings = service.settings if service is not None else None
     token_url = getattr(settings, "token_url", "/oauth/token")
     components["securitySchemes"] = {
         BEARER: {
