@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_identity.models import Person
 from medrec_identity.settings import IdentitySettings
-from medrec_identity.signing_keys.repository import SigningKeyRepository
-from medrec_identity.signing_keys.signer import load_active, sign
+from medrec_identity.signing_keys.service import sign_with_active_key
 from medrec_shared.platform.crypto import Keyring
 from medrec_shared.rules.guardianship import Relation, decide, guardian_claims, next_midnight
 
@@ -37,11 +36,10 @@ async def _sign(
     claims: dict[str, Any],
     ttl: int,
 ) -> str:
-    key = await SigningKeyRepository(session).active()
-    assert key is not None, "a signing key is created at start-up"
-    return sign(
-        load_active(key, keyring),
-        claims,
+    return await sign_with_active_key(
+        session,
+        keyring=keyring,
+        claims=claims,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=ttl,

@@ -139,6 +139,12 @@ async def propose_for_record(store: LinkageStore, record: CatalogRecord, now: da
     return proposed
 
 
+async def propose_for_arrival(session: AsyncSession, record: CatalogRecord, now: datetime) -> int:
+    """`propose_for_record` in the caller's transaction: the record catalog has just taken in
+    (records/handlers.py) gets its candidates."""
+    return await propose_for_record(LinkageRepository(session), record, now)
+
+
 async def propose_for_keyed_record(
     store: LinkageStore, record_id: uuid.UUID, match_key: str, now: datetime
 ) -> int:

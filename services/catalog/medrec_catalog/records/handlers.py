@@ -5,8 +5,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medrec_catalog.linkage.repository import LinkageRepository
-from medrec_catalog.linkage.service import propose_for_record
+from medrec_catalog.linkage.service import propose_for_arrival
 from medrec_catalog.models import CatalogRecord, RecordStatus
 from medrec_catalog.records.repository import RecordRepository
 from medrec_shared.platform.clock import Clock
@@ -50,6 +49,6 @@ def on_record_stored(lookup: MetadataLookup, clock: Clock) -> Handler:
             created_at=now,
         )
         await RecordRepository(session).add(record)
-        await propose_for_record(LinkageRepository(session), record, now)
+        await propose_for_arrival(session, record, now)
 
     return handle

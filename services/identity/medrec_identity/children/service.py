@@ -14,8 +14,8 @@ from medrec_identity.family.port import FamilyEntry, FamilyRegistry, RegistryQue
 from medrec_identity.family.select import registry_for
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.models import Person
-from medrec_identity.persons.repository import NewPerson, PersonRepository
 from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_rrn
+from medrec_identity.persons.service import find_or_create_person, person_by_key
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import Guardianship, Minted, guardian_token
 from medrec_shared.platform.auth import Principal
@@ -46,18 +46,18 @@ def refusal_detail(decision: Decision) -> str:
     return "The family registry names no parent or court-appointed guardian link to this child."
 
 
-async def guardian_of(principal: Principal, persons: PersonRepository) -> Person:
+async def guardian_of(session: AsyncSession, principal: Principal) -> Person:
     assert principal.person_key is not None
-    guardian = await persons.by_key(principal.person_key)
+    guardian = await person_by_key(session, principal.person_key)
     if guardian is None:
         raise NotFound("No such person.")
     return guardian
 
 
 async def known_children(
+    session: AsyncSession,
     guardian: Person,
     registry: FamilyRegistry,
-    persons: PersonRepository,
     *,
     keyring: Keyring,
     keys: IdentityKeys,
@@ -77,14 +77,13 @@ async def known_children(
         known = children.get(key)
         if known is not None and (known.decision.allowed or not decision.allowed):
             continue
-        person = await persons.find_or_create(
-            NewPerson(
-                person_key=key,
-                rrn_sealed=seal_rrn(keyring, entry.rrn),
-                name_sealed=seal_name(keyring, entry.name),
-                birth_date=entry.birth_date,
-                created_at=now,
-            )
+        person = await find_or_create_person(
+            session,
+            person_key=key,
+            rrn_sealed=seal_rrn(keyring, entry.rrn),
+            name_sealed=seal_name(keyring, entry.name),
+            birth_date=entry.birth_date,
+            created_at=now,
         )
         children[key] = KnownChild(entry, person, decision)
     return list(children.values())
@@ -134,11 +133,10 @@ class Children:
     async def _known(
         self, session: AsyncSession, principal: Principal, now: datetime
     ) -> tuple[Person, list[KnownChild]]:
-        persons = PersonRepository(session)
-        guardian = await guardian_of(principal, persons)
+        guardian = await guardian_of(session, principal)
         registry = registry_for(self.family_registry, session, self.keyring)
         children = await known_children(
-            guardian, registry, persons, keyring=self.keyring, keys=self.keys, now=now
+            session, guardian, registry, keyring=self.keyring, keys=self.keys, now=now
         )
         return guardian, children
 

@@ -16,8 +16,7 @@ from medrec_identity.clients.repository import ClientRepository
 from medrec_identity.clients.secrets import check_secret, hash_secret, new_secret, secret_matches
 from medrec_identity.models import ApiClient
 from medrec_identity.settings import IdentitySettings
-from medrec_identity.signing_keys.repository import SigningKeyRepository
-from medrec_identity.signing_keys.signer import load_active, sign
+from medrec_identity.signing_keys.service import sign_with_active_key
 from medrec_shared.platform.crypto import Keyring
 from medrec_shared.platform.problems import NotFound
 
@@ -146,11 +145,10 @@ async def client_token(
     """A client-credentials access token and the scopes it carries."""
     client = await authenticated(await ClientRepository(session).get(client_id), secret)
     granted = granted_scopes(client, scope)
-    key = await SigningKeyRepository(session).active()
-    assert key is not None, "a signing key is created at start-up"
-    access_token = sign(
-        load_active(key, keyring),
-        {
+    access_token = await sign_with_active_key(
+        session,
+        keyring=keyring,
+        claims={
             "sub": client.client_id,
             "client_id": client.client_id,
             "scope": " ".join(sorted(granted)),

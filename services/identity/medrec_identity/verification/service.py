@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_identity.binding.port import IdentityBinding
 from medrec_identity.keys import IdentityKeys, phone_digits
 from medrec_identity.models import Person, Verification
-from medrec_identity.persons.repository import NewPerson, PersonRepository
 from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name, unseal_rrn
+from medrec_identity.persons.service import find_or_create_person
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import citizen_token
 from medrec_identity.verification.matching import attributes_match, bound_to_claim
@@ -171,14 +171,13 @@ class Verifications:
         await self._check(verification, proof)
         if not await VerificationRepository(session).claim(verification_id, now):
             raise NotFound("No such verification.")
-        person = await PersonRepository(session).find_or_create(
-            NewPerson(
-                person_key=verification.person_key,
-                rrn_sealed=verification.rrn_sealed,
-                name_sealed=verification.name_sealed,
-                birth_date=verification.birth_date,
-                created_at=now,
-            )
+        person = await find_or_create_person(
+            session,
+            person_key=verification.person_key,
+            rrn_sealed=verification.rrn_sealed,
+            name_sealed=verification.name_sealed,
+            birth_date=verification.birth_date,
+            created_at=now,
         )
         self._announce_verified(session, person, verification)
         minted = await citizen_token(session, self.keyring, self.settings, person)

@@ -25,11 +25,9 @@ from medrec_ingest.deposit.upload import ContentHeaders, header_errors, parse_co
 from medrec_ingest.deposit.validation import StreamCheck
 from medrec_ingest.models import Record, RecordStatus, Segment, Transfer
 from medrec_ingest.records.rules import TAKES_CONTENT, content_taken, event_key, is_stored
-from medrec_ingest.segments.repository import SegmentRepository
-from medrec_ingest.segments.service import segment_key
+from medrec_ingest.segments.service import add_segment, segment_key
 from medrec_ingest.settings import IngestSettings
-from medrec_ingest.transfers.repository import TransferRepository
-from medrec_ingest.transfers.service import closed, writable_transfer
+from medrec_ingest.transfers.service import closed, count_if_open, writable_transfer
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.clock import Clock, korean_date
 from medrec_shared.platform.crypto import blind_index, seal
@@ -129,6 +127,16 @@ def new_candidate(
         created_at=now,
     )
     return Candidate(record, data)
+
+
+async def record_by_id(session: AsyncSession, record_id: uuid.UUID) -> Record | None:
+    """The record with this id, whatever its status (None when there is no such row)."""
+    return await RecordRepository(session).get(record_id)
+
+
+async def stored_records(session: AsyncSession, record_ids: Sequence[uuid.UUID]) -> list[Record]:
+    """Those of these records that are held and stored (content in); the others are left out."""
+    return await RecordRepository(session).stored_among(record_ids)
 
 
 def content_wanted(record: Record, digest: str) -> bool:
@@ -235,12 +243,13 @@ async def write_new(
     inserted = await RecordRepository(session).insert_new([c.record for c in candidates])
     created = [c.record for c in candidates if c.record.record_id in inserted]
     if segment is not None and created:
-        SegmentRepository(session).add(segment)
+        add_segment(session, segment)
     stored = [r for r in created if is_stored(r)]
     for record in stored:
         announce_stored(session, settings, record)
     await write_announcements(session)  # before the transfer's lock, held until the commit
-    if (created or failed) and not await TransferRepository(session).count_if_open(
+    if (created or failed) and not await count_if_open(
+        session,
         transfer_id,
         received=len(created),
         stored=len(stored),
@@ -273,7 +282,8 @@ async def write_content(
     # The event before the transfer's lock (as in write_new); a closed transfer rolls it back.
     announce_stored(session, settings, record)
     await write_announcements(session)
-    if not await TransferRepository(session).count_if_open(
+    if not await count_if_open(
+        session,
         record.transfer_id,
         stored=1,
         expired=int(expired_on_arrival(record, korean_date(now))),
@@ -285,7 +295,7 @@ async def write_content(
 
 async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
     """Counts refused deposits on the transfer (not once it is closed: its counts are final)."""
-    await TransferRepository(session).count_if_open(transfer_id, failed=n)
+    await count_if_open(session, transfer_id, failed=n)
 
 
 class Deposits:

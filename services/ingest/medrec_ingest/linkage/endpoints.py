@@ -11,8 +11,7 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from medrec_ingest.deposit.repository import RecordRepository
-from medrec_ingest.deposit.service import PATIENT_CONTEXT
+from medrec_ingest.deposit.service import PATIENT_CONTEXT, record_by_id, stored_records
 from medrec_ingest.deps import (
     DbSession,
     DemographicsReader,
@@ -53,7 +52,7 @@ async def record_demographics(
     settings: Settings,
 ) -> RecordDemographics:
     """Only for a stored record that came without an RRN (linkage reviews those alone)."""
-    record = await RecordRepository(session).get(record_id)
+    record = await record_by_id(session, record_id)
     if not is_stored(record) or record.match_key is None:
         raise NotFound("No such record without an RRN.")
     record_read(
@@ -85,7 +84,7 @@ async def records_names(
     issuance's Art. 21 review, which compares it with the name a requester typed (scope
     names:read: the name alone, and nothing of identity's persons). Records not held, or not
     stored, are left out."""
-    records = await RecordRepository(session).stored_among(query.record_ids)
+    records = await stored_records(session, query.record_ids)
     for record in records:
         record_read(
             session,

@@ -16,7 +16,7 @@ from medrec_ingest.models import Transfer, TransferStatus
 from medrec_ingest.records.rules import event_key
 from medrec_ingest.release.repository import ReleaseRepository
 from medrec_ingest.settings import IngestSettings
-from medrec_ingest.transfers.repository import TransferRepository
+from medrec_ingest.transfers.service import transfer_for_update
 from medrec_shared.platform.messaging import announce
 from medrec_shared.platform.problems import Conflict, Gone, NotFound
 from medrec_shared.rules.events import RecordWithdrawn, TransferReleased
@@ -66,7 +66,7 @@ async def release_transfer(
 ) -> Transfer:
     """Releases the transfer, withdraws its records from citizens and announces both
     (RecordWithdrawn for each record, TransferReleased)."""
-    transfer = await TransferRepository(session).get(transfer_id, for_update=True)
+    transfer = await transfer_for_update(session, transfer_id)
     if transfer is None:
         raise NotFound("No such transfer.")
     if not release(transfer, now, timedelta(days=settings.release_grace_days)):
@@ -86,5 +86,5 @@ async def release_transfer(
             grace_until=transfer.grace_until,
         ),
     )
-    await TransferRepository(session).flush()
+    await session.flush()
     return transfer

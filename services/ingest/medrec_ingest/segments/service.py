@@ -17,6 +17,8 @@ Crash safety:
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from medrec_ingest.models import Segment
 from medrec_ingest.segments.repository import SegmentRepository
 from medrec_shared.platform import failpoints
@@ -30,6 +32,11 @@ SWEEP_BATCH = 100
 def segment_key() -> str:
     """Ids only, like the records' keys: storage operators can see keys."""
     return f"segments/{new_id()}"
+
+
+def add_segment(session: AsyncSession, segment: Segment) -> None:
+    """A new segment's row, into the caller's transaction (written with the records in it)."""
+    SegmentRepository(session).add(segment)
 
 
 @dataclass(frozen=True)

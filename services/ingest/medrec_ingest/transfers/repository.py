@@ -104,9 +104,6 @@ class TransferRepository(Repository):
         transfer.completed_at = now
         await self.session.flush()
 
-    async def flush(self) -> None:
-        await self.session.flush()
-
     # -- a transfer's records, as completion checks them ------------------------------------
     async def tally(self, transfer_id: uuid.UUID) -> Tally:
         row = (

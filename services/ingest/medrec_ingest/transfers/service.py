@@ -61,6 +61,11 @@ def owned(transfer: Transfer | None, principal: Principal) -> Transfer:
     return transfer
 
 
+async def transfer_for_update(session: AsyncSession, transfer_id: uuid.UUID) -> Transfer | None:
+    """Any client's transfer (for operators), its row locked until the caller's commit."""
+    return await TransferRepository(session).get(transfer_id, for_update=True)
+
+
 def writable(transfer: Transfer | None, principal: Principal) -> Transfer:
     """`owned`, and still taking records; `TransferClosed` after."""
     transfer = owned(transfer, principal)
@@ -74,6 +79,25 @@ async def writable_transfer(
 ) -> Transfer:
     """The caller's own transfer while it still takes records; `TransferClosed` after."""
     return writable(await own_transfer(session, transfer_id, principal), principal)
+
+
+async def count_if_open(
+    session: AsyncSession,
+    transfer_id: uuid.UUID,
+    *,
+    received: int = 0,
+    stored: int = 0,
+    failed: int = 0,
+    expired: int = 0,
+    size: int = 0,
+) -> bool:
+    """Adds a deposit's records (received, stored, failed, expired on arrival, bytes) to the
+    counts of a transfer still open; False (nothing changed) once it is not. One UPDATE, which
+    locks the transfer's row until the caller's commit: a completion waits for the deposit, and
+    a deposit after a completion sees the transfer closed."""
+    return await TransferRepository(session).count_if_open(
+        transfer_id, received=received, stored=stored, failed=failed, expired=expired, size=size
+    )
 
 
 # -- opening ------------------------------------------------------------------------------------
