@@ -5,7 +5,6 @@ Art. 21 request (each once, with the documents its relation needs).
 These tests come from tests/unit/test_issuance_rules.py, split by domain."""
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +12,6 @@ from medrec_issuance.access import (
     may_request_for_another,
 )
 from medrec_issuance.models import (
-    ProxyRequest,
     ProxyRequestStatus,
     Relation,
 )
@@ -24,51 +22,7 @@ from medrec_shared.platform.problems import (
     NotFound,
     ValidationFailed,
 )
-from medrec_shared.rules.contracts import InstitutionRef, RecordSummary
-
-NOW = datetime(2026, 3, 2, 5, 30, tzinfo=UTC)
-
-
-CHILD, GUARDIAN, STRANGER = "person-child", "person-guardian", "person-stranger"
-
-
-def citizen(subject: str, *, actor: str | None = None, person_key: str | None = "") -> Principal:
-    key = f"key-{subject}" if person_key == "" else person_key
-    return Principal(
-        subject=subject, scopes=frozenset({"issuance:write"}), person_key=key, actor=actor
-    )
-
-
-def proxy_request(status: ProxyRequestStatus = ProxyRequestStatus.submitted) -> ProxyRequest:
-    return ProxyRequest(
-        request_id=uuid.uuid4(),
-        requester_subject="person-spouse",
-        requester_person_key="key-spouse",
-        patient_person_key="key-patient",
-        patient_sealed=b"sealed",
-        relation=Relation.spouse,
-        institution_code=None,
-        status=status,
-    )
-
-
-def summary(record_id: uuid.UUID | None = None) -> RecordSummary:
-    """A record as catalog lists it to issuance."""
-    day = NOW.date()
-    return RecordSummary(
-        record_id=record_id or uuid.uuid4(),
-        institution=InstitutionRef(code="12345678", name=None),
-        kind="medical_record",
-        specialty="medical",
-        title="경과기록",
-        department=None,
-        service_start=day,
-        service_end=day,
-        content_type="application/pdf",
-        size=1,
-        retention_until=day,
-        status="available",
-    )
+from tests.support.copies import CHILD, GUARDIAN, NOW, citizen, proxy_request, summary
 
 
 def test_art_21_requests_are_made_by_citizens_for_themselves() -> None:
