@@ -290,19 +290,14 @@ def _demographics(side: RecordDemographics | PersonDemographics | None) -> Demog
     return Demographics(name=side.name, birth_date=side.birth_date, sex=side.sex)
 
 
+@dataclass(kw_only=True)
 class LinkageReview:
     """The operators' review: one candidate shown (an audited read), approved, rejected, or its
     link undone. Works in the caller's session; what a decision announces goes to the outbox
     there."""
 
-    def __init__(
-        self,
-        *,
-        settings: CatalogSettings,
-        demographics: DemographicsSources,
-    ) -> None:
-        self.settings = settings
-        self.demographics = demographics
+    settings: CatalogSettings
+    demographics: DemographicsSources
 
     def _announce(self, session: AsyncSession, announcements: list[Announcement]) -> None:
         for a in announcements:

@@ -12,6 +12,7 @@ A person's list of their records is itself recorded in their access history (`Re
 Nothing here commits: the functions that read take the caller's session."""
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,11 +92,11 @@ def _cursor(value: str | None) -> RecordCursor | None:
         ) from None
 
 
+@dataclass(kw_only=True)
 class Records:
     """A subject's own list of their records; each list is in their access history."""
 
-    def __init__(self, *, settings: CatalogSettings) -> None:
-        self.settings = settings
+    settings: CatalogSettings
 
     async def list_for(
         self,

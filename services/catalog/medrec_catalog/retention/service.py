@@ -6,6 +6,7 @@ or destroyed is not held any more. `Retention.sweep` and `extend_retention` work
 transaction and never commit; `Retention.scheduled_sweep` (the worker's) opens its own."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,20 +47,14 @@ async def extend_retention(
     return record
 
 
+@dataclass(kw_only=True)
 class Retention:
     """The sweep: marks every shown record past its period as due and asks ingest to destroy it,
     as of today in Korea by the clock port."""
 
-    def __init__(
-        self,
-        *,
-        transactions: Transactions,
-        settings: CatalogSettings,
-        clock: Clock,
-    ) -> None:
-        self.transactions = transactions  # with the outbox: a sweep announces
-        self.settings = settings
-        self.clock = clock
+    transactions: Transactions  # with the outbox: a sweep announces
+    settings: CatalogSettings
+    clock: Clock
 
     def today(self) -> date:
         return korean_date(self.clock.now())

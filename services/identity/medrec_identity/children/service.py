@@ -111,24 +111,16 @@ def allowed_link(guardian: Person, child: KnownChild) -> Guardianship:
     )
 
 
+@dataclass(kw_only=True)
 class Children:
     """A guardian's children, and the token to act for one: the family registry asked, and the
     rule applied, at each call (by the service's clock)."""
 
-    def __init__(
-        self,
-        *,
-        settings: IdentitySettings,
-        keyring: Keyring,
-        keys: IdentityKeys,
-        clock: Clock,
-        family_registry: HttpFamilyRegistry | None,
-    ) -> None:
-        self.settings = settings
-        self.keyring = keyring
-        self.keys = keys
-        self.clock = clock
-        self.family_registry = family_registry
+    settings: IdentitySettings
+    keyring: Keyring
+    keys: IdentityKeys
+    clock: Clock
+    family_registry: HttpFamilyRegistry | None
 
     async def _known(
         self, session: AsyncSession, principal: Principal, now: datetime

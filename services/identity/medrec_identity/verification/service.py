@@ -16,6 +16,7 @@ and raises the problems the API answers, except for counting a try, which it com
 transaction of its own."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,27 +82,16 @@ def wrong_codes_limit(
     )
 
 
+@dataclass(kw_only=True)
 class Verifications:
-    def __init__(
-        self,
-        *,
-        transactions: Transactions,
-        settings: IdentitySettings,
-        keyring: Keyring,
-        keys: IdentityKeys,
-        clock: Clock,
-        provider: VerificationProvider,
-        binding: IdentityBinding,
-        limiter: RateLimiter,
-    ) -> None:
-        self.transactions = transactions
-        self.settings = settings
-        self.keyring = keyring
-        self.keys = keys
-        self.clock = clock
-        self.provider = provider
-        self.binding = binding
-        self.limiter = limiter
+    transactions: Transactions
+    settings: IdentitySettings
+    keyring: Keyring
+    keys: IdentityKeys
+    clock: Clock
+    provider: VerificationProvider
+    binding: IdentityBinding
+    limiter: RateLimiter
 
     def _wrong_codes(self, person_key: str, phone_hash: str) -> Limit:
         return wrong_codes_limit(

@@ -298,22 +298,15 @@ async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1
     await count_if_open(session, transfer_id, failed=n)
 
 
+@dataclass(kw_only=True)
 class Deposits:
     """Deposits into open transfers: one record, a declared record's content, a batch
     (batch.py). Opens its own short transactions around object storage."""
 
-    def __init__(
-        self,
-        *,
-        transactions: Transactions,
-        settings: IngestSettings,
-        vault: Vault,
-        clock: Clock,
-    ) -> None:
-        self.transactions = transactions
-        self.settings = settings
-        self.vault = vault
-        self.clock = clock
+    transactions: Transactions
+    settings: IngestSettings
+    vault: Vault
+    clock: Clock
 
     def candidate(
         self,

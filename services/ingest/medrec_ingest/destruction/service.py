@@ -13,6 +13,7 @@ opens its own transactions, one per set of records.
 """
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,23 +49,19 @@ def log_entry(record: Record, reason: str, now: datetime) -> Destruction:
     )
 
 
+@dataclass(kw_only=True)
 class Destructions:
     """Destroys records: one in the caller's transaction (`destroy`), or the released records
     past their grace period, in transactions of its own (`destroy_unreclaimed`)."""
 
-    def __init__(
-        self,
-        *,
-        transactions: Transactions,
-        settings: IngestSettings,
-        vault: Vault,
-        clock: Clock,
-    ) -> None:
-        self.transactions = transactions
-        self.settings = settings
-        self.vault = vault
-        self.clock = clock
-        self.ledger = DestructionLedger(vault.store, vault.bucket)
+    transactions: Transactions
+    settings: IngestSettings
+    vault: Vault
+    clock: Clock
+    ledger: DestructionLedger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = DestructionLedger(self.vault.store, self.vault.bucket)
 
     async def destroy(
         self, session: AsyncSession, record: Record, reason: str, now: datetime

@@ -26,7 +26,7 @@ consumed before its worker died is still made."""
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from medrec_issuance.documents.limits import NOT_PRODUCED
@@ -58,20 +58,13 @@ class Claimed:
     abandoned: uuid.UUID | None
 
 
+@dataclass(kw_only=True)
 class CopyRendering:
-    def __init__(
-        self,
-        *,
-        transactions: Transactions,
-        fulfilment: Fulfilment,
-        settings: IssuanceSettings,
-        clock: Clock,
-    ) -> None:
-        self.transactions = transactions
-        self.fulfilment = fulfilment
-        self.settings = settings
-        self.clock = clock
-        self._wake = asyncio.Event()
+    transactions: Transactions
+    fulfilment: Fulfilment
+    settings: IssuanceSettings
+    clock: Clock
+    _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def wake(self) -> None:
         """A copy was asked for: sweep now rather than at the next interval."""

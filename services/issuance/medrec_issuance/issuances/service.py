@@ -93,24 +93,16 @@ async def issuances_of(
     return await IssuanceRepository(session).list_of(RequesterKey.of(principal), limit, after)
 
 
+@dataclass(kw_only=True)
 class Issuances:
     """Certified copies asked for and downloaded: the collaborators held once (the composition
     root builds it), each method given the caller's session and the request's own data."""
 
-    def __init__(
-        self,
-        *,
-        settings: IssuanceSettings,
-        clock: Clock,
-        vault: Vault,
-        catalog: RecordLookup,
-        identity: SubjectNames,
-    ) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.vault = vault
-        self.catalog = catalog
-        self.identity = identity
+    settings: IssuanceSettings
+    clock: Clock
+    vault: Vault
+    catalog: RecordLookup
+    identity: SubjectNames
 
     async def start(
         self, session: AsyncSession, new: NewIssuance, audit: AccessRecorded

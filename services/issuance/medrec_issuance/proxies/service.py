@@ -240,26 +240,17 @@ async def _submitted(session: AsyncSession, request_id: uuid.UUID) -> ProxyReque
     return check_reviewable(await ProxyRequestRepository(session).get(request_id, for_update=True))
 
 
+@dataclass(kw_only=True)
 class ProxyRequests:
     """Art. 21 requests submitted and reviewed: the collaborators held once (the composition
     root builds it), each method given the caller's session and the request's own data."""
 
-    def __init__(
-        self,
-        *,
-        settings: IssuanceSettings,
-        clock: Clock,
-        vault: Vault,
-        catalog: CatalogClient,
-        ingest: IngestClient,
-        issuances: Issuances,
-    ) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.vault = vault
-        self.catalog = catalog
-        self.ingest = ingest
-        self.issuances = issuances
+    settings: IssuanceSettings
+    clock: Clock
+    vault: Vault
+    catalog: CatalogClient
+    ingest: IngestClient
+    issuances: Issuances
 
     async def submit(
         self,
