@@ -5,6 +5,7 @@ Responses never carry stack traces, SQL, or the input that was refused (it may b
 
 from typing import Any, ClassVar
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -92,6 +93,36 @@ class ServiceUnavailable(Problem):
     status, type, title = 503, "unavailable", "Service unavailable"
 
 
+class UpstreamUnavailable(ServiceUnavailable):
+    """Another medrec service this request needs did not answer, or answered that it could not
+    (5xx, 429): nothing was changed here, and the same request may be sent again."""
+
+    type, title = "upstream-unavailable", "A service this request needs is unavailable"
+    sends_retry_after = True
+
+
+class UpstreamRefused(Problem):
+    """Another medrec service answered this service's call with something it should not have
+    (a 4xx other than 404 and 429): a fault between the services, not the client's."""
+
+    status, type, title = 502, "upstream-error", "A service this request needs failed"
+
+
+UPSTREAM_RETRY_SECONDS = "5"
+
+
+def upstream_problem(exc: httpx.HTTPError) -> Problem:
+    """What a client is told when a call to another service fails mid-request."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status < 500 and status != 429:
+            return UpstreamRefused("A service this request needs failed; it has been logged.")
+    return UpstreamUnavailable(
+        "A service this request needs is unavailable; nothing was changed. Try again shortly.",
+        headers={"Retry-After": UPSTREAM_RETRY_SECONDS},
+    )
+
+
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     headers = dict(problem.headers)
     if problem.status == 401:
@@ -147,6 +178,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             problem = kind(str(exc.detail) if exc.detail else None, headers=headers)
         return problem_response(problem, request)
 
+    async def on_upstream(request: Request, exc: Exception) -> JSONResponse:
+        # The request's own transaction rolls back (the dependency sees the exception), so a
+        # call that failed half-way changed nothing.
+        assert isinstance(exc, httpx.HTTPError)
+        problem = upstream_problem(exc)
+        log.warning("upstream_failed", error_type=type(exc).__name__, status=problem.status)
+        return problem_response(problem, request)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", error_type=type(exc).__name__, path=request.url.path)
         problem = Problem("An unexpected error occurred; it has been logged.")
@@ -156,4 +195,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(httpx.HTTPError, on_upstream)
     app.add_exception_handler(Exception, on_unexpected)

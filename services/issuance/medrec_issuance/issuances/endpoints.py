@@ -12,13 +12,18 @@ from medrec_issuance.issuances.schemas import IssuanceIn, IssuanceOut, issuance_
 from medrec_shared.platform.auth import bearer_token
 from medrec_shared.platform.openapi import problem_responses
 from medrec_shared.platform.pages import Page, page_of
-from medrec_shared.platform.problems import Gone
+from medrec_shared.platform.problems import Gone, UpstreamRefused, UpstreamUnavailable
 from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["issuances"])
 
 
-@router.post("/v1/issuances", status_code=202, response_model=IssuanceOut)
+@router.post(
+    "/v1/issuances",
+    status_code=202,
+    response_model=IssuanceOut,
+    responses=problem_responses(UpstreamUnavailable, UpstreamRefused),  # catalog, identity
+)
 async def request_copy(
     body: IssuanceIn,
     request: Request,

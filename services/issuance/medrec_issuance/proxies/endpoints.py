@@ -24,8 +24,14 @@ from medrec_issuance.proxies.schemas import (
     proxy_out,
 )
 from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.openapi import problem_responses
 from medrec_shared.platform.pages import Page
-from medrec_shared.platform.problems import ValidationFailed, field_errors
+from medrec_shared.platform.problems import (
+    UpstreamRefused,
+    UpstreamUnavailable,
+    ValidationFailed,
+    field_errors,
+)
 from medrec_shared.platform.text import unstorable_errors
 
 router = APIRouter(tags=["proxy requests"])
@@ -184,7 +190,11 @@ async def list_requests(
     return await service.review_queue(session, wanted, limit=limit, after=cursor)
 
 
-@admin_router.get("/{request_id}", response_model=ProxyRequestDetail)
+@admin_router.get(
+    "/{request_id}",
+    response_model=ProxyRequestDetail,
+    responses=problem_responses(UpstreamUnavailable, UpstreamRefused),  # catalog, ingest
+)
 async def show_request(
     request_id: uuid.UUID, session: DbSession, operator: Operator, proxies: ProxiesDep
 ) -> ProxyRequestDetail:
@@ -215,7 +225,11 @@ async def read_document(
     )
 
 
-@admin_router.post("/{request_id}/approve", response_model=ProxyRequestOut)
+@admin_router.post(
+    "/{request_id}/approve",
+    response_model=ProxyRequestOut,
+    responses=problem_responses(UpstreamUnavailable, UpstreamRefused),  # catalog, ingest
+)
 async def approve(
     request_id: uuid.UUID,
     review: Review,
