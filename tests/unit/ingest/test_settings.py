@@ -1,6 +1,4 @@
-"""Outside the local stack, settings refuse unsafe or missing secrets and sandbox mode.
-
-These tests come from tests/unit/test_settings.py, split by domain."""
+"""Outside the local stack, settings refuse unsafe or missing secrets and sandbox mode."""
 
 import base64
 import json

@@ -1,9 +1,7 @@
 """The portal's pure pieces: production refuses an insecure cookie and weak secrets and names it
 `__Host-…`, session ids are the portal's own, CSRF tokens are bound to their session id, a
 session's content is sealed to its row, the uploads' caps are issuance's, and sign-in only ever
-sends a browser back to a path of the portal.
-
-These tests come from tests/unit/test_portal_rules.py, split by domain."""
+sends a browser back to a path of the portal."""
 
 import asyncio
 import secrets

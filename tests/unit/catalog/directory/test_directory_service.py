@@ -1,7 +1,5 @@
 """Catalog's rules without the stack: who may see a record, the one retention extension, the
-directory's statuses, and the JSON shape of the paged lists.
-
-These tests come from tests/unit/test_catalog_rules.py, split by domain."""
+directory's statuses, and the JSON shape of the paged lists."""
 
 from datetime import date
 

@@ -1,8 +1,6 @@
 """Linkage without the stack: the normalisation rule and the match key (which ingest and identity
 must compute alike, byte for byte), and catalog's linkage rules over a fake store: candidates in
-both orders and once per pair, nothing linked automatically, final decisions, unlinking.
-
-These tests come from tests/unit/test_linkage_rules.py, split by domain."""
+both orders and once per pair, nothing linked automatically, final decisions, unlinking."""
 
 import uuid
 from collections.abc import Iterable, Sequence

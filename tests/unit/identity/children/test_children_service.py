@@ -1,7 +1,5 @@
 """Identity's rules without the stack: client authentication and scopes, the operator secret's
-rotation, and the guardianship link a child token may be minted for.
-
-These tests come from tests/unit/test_identity_rules.py, split by domain."""
+rotation, and the guardianship link a child token may be minted for."""
 
 from datetime import date
 

@@ -1,7 +1,5 @@
 """Ingest's rules, without a database: the deposit judgement, completion's count check and what
-it names, release and its grace period, and "today" taken from the service's clock.
-
-These tests come from tests/unit/test_ingest_rules.py, split by domain."""
+it names, release and its grace period, and "today" taken from the service's clock."""
 
 import base64
 from collections.abc import AsyncIterator

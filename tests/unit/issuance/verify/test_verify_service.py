@@ -1,8 +1,6 @@
 """issuance's rules without the stack: who may see or copy what (medrec_issuance.access), when a
 copy may be downloaded, what the public check calls authentic, and how an operator reviews an
-Art. 21 request (each once, with the documents its relation needs).
-
-These tests come from tests/unit/test_issuance_rules.py, split by domain."""
+Art. 21 request (each once, with the documents its relation needs)."""
 
 import pytest
 

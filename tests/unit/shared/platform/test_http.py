@@ -1,7 +1,6 @@
-"""Calls between services: a 404 is "not held" (None), any other failure raises, and the shared
-answers read the JSON the serving routes write (`medrec_shared.rules.contracts`).
-
-These tests come from tests/unit/test_service_contracts.py, split by domain."""
+"""Calls between services: a 404 is "not held" (None), any other failure raises, and a failed
+call mid-request is told to the client as the other service away (503) or a fault between the
+services (502)."""
 
 import httpx
 import pytest

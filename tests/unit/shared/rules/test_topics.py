@@ -1,8 +1,6 @@
 """Events are not trusted blindly: the ownership map, the refusal of an envelope from the wrong
 producer or topic, the outbox that will not write another service's event, the retention
-re-check before destruction, and dead-letter errors that carry no personal data.
-
-These tests come from tests/unit/test_event_trust.py, split by domain."""
+re-check before destruction, and dead-letter errors that carry no personal data."""
 
 import uuid
 from typing import Any
