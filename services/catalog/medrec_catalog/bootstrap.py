@@ -10,14 +10,13 @@ from medrec_catalog.records.metadata import PolledMetadata
 from medrec_catalog.records.service import Records
 from medrec_catalog.retention.service import Retention
 from medrec_catalog.settings import CatalogSettings
-from medrec_shared.platform.auth import token_verifier
 from medrec_shared.platform.clock import build_clock
 from medrec_shared.platform.components import Components
 from medrec_shared.platform.db import Database, Transactions
 from medrec_shared.platform.http import ClientCredentials, ServiceClient
 from medrec_shared.platform.messaging import Outbox
 from medrec_shared.rules.clients import IdentityClient, IngestClient
-from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.guardianship import api_token_verifier
 from medrec_shared.rules.topics import EVENT_RULES
 
 
@@ -76,9 +75,7 @@ def build(
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
-        if verify_tokens
-        else None,
+        token_verifier=api_token_verifier(settings) if verify_tokens else None,
         demographics=demographics,
         metadata=record_metadata(settings),
         records=Records(settings=settings),

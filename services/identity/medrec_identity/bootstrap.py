@@ -14,14 +14,13 @@ from medrec_identity.settings import IdentitySettings
 from medrec_identity.verification.port import VerificationProvider
 from medrec_identity.verification.select import build_provider
 from medrec_identity.verification.service import Verifications
-from medrec_shared.platform.auth import token_verifier
 from medrec_shared.platform.clock import build_clock
 from medrec_shared.platform.components import Components
 from medrec_shared.platform.crypto import Keyring, LocalKeyring
 from medrec_shared.platform.db import Database, Transactions
 from medrec_shared.platform.messaging import Outbox
 from medrec_shared.platform.ratelimit import RateLimiter
-from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.guardianship import api_token_verifier
 from medrec_shared.rules.topics import EVENT_RULES
 
 
@@ -73,9 +72,7 @@ def build(
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
-        if verify_tokens
-        else None,
+        token_verifier=api_token_verifier(settings) if verify_tokens else None,
         keyring=keyring,
         keys=keys,
         provider=provider,

@@ -8,14 +8,13 @@ from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
-from medrec_shared.platform.auth import token_verifier
 from medrec_shared.platform.clock import Clock, build_clock
 from medrec_shared.platform.components import Components
 from medrec_shared.platform.db import Database, Transactions
 from medrec_shared.platform.messaging import Outbox
 from medrec_shared.platform.storage import ObjectStore
 from medrec_shared.platform.vault import Vault
-from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.guardianship import api_token_verifier
 from medrec_shared.rules.topics import EVENT_RULES
 
 PRODUCER = "ingest"
@@ -59,9 +58,7 @@ def build(
         clock=clock,
         db=db,
         outbox=outbox,
-        token_verifier=token_verifier(settings, checks=(check_guardian_token,))
-        if verify_tokens
-        else None,
+        token_verifier=api_token_verifier(settings) if verify_tokens else None,
         vault=vault,
         deposits=Deposits(transactions=transactions, settings=settings, vault=vault, clock=clock),
         destructions=Destructions(

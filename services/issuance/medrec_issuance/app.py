@@ -16,7 +16,7 @@ from medrec_shared.platform.web import create_base_app, dependency_checks, healt
 
 
 def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
-    components = build(settings)
+    components = build(settings, verify_tokens=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,7 +11,7 @@ from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import messaging, rate_events
 from medrec_issuance.proxies.service import ProxyRequests
 from medrec_issuance.settings import IssuanceSettings
-from medrec_shared.platform.auth import TokenVerifier, token_verifier
+from medrec_shared.platform.auth import TokenVerifier
 from medrec_shared.platform.clock import Clock, build_clock
 from medrec_shared.platform.components import Components
 from medrec_shared.platform.crypto import LocalKeyring
@@ -22,7 +22,7 @@ from medrec_shared.platform.ratelimit import RateLimiter
 from medrec_shared.platform.storage import ObjectStore
 from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.clients import CatalogClient, IdentityClient, IngestClient
-from medrec_shared.rules.guardianship import check_guardian_token
+from medrec_shared.rules.guardianship import api_token_verifier
 from medrec_shared.rules.topics import EVENT_RULES
 
 
@@ -100,10 +100,10 @@ class IssuanceComponents(Components):
 
 
 def build(
-    settings: IssuanceSettings | None = None, *, with_token_verifier: bool = True
+    settings: IssuanceSettings | None = None, *, verify_tokens: bool = False
 ) -> IssuanceComponents:
-    """issuance's components, once per process. A worker checks no tokens
-    (`with_token_verifier=False`)."""
+    """issuance's components, once per process. `verify_tokens`: for the API, which checks
+    bearer tokens (the worker checks none)."""
     settings = settings or IssuanceSettings()
     clock = build_clock(settings.clock_file)
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
@@ -122,9 +122,7 @@ def build(
         catalog=catalog,
         identity=identity,
     )
-    verifier: TokenVerifier | None = (
-        token_verifier(settings, checks=(check_guardian_token,)) if with_token_verifier else None
-    )
+    verifier: TokenVerifier | None = api_token_verifier(settings) if verify_tokens else None
     return IssuanceComponents(
         settings=settings,
         clock=clock,

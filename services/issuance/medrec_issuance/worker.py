@@ -17,7 +17,7 @@ from medrec_shared.rules.topics import EVENT_RULES
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
-    components = build(with_token_verifier=False)
+    components = build()
     stack.push_async_callback(components.aclose)
     settings = components.settings
     producer = await open_producer(stack, settings, "issuance")

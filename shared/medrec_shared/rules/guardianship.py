@@ -31,11 +31,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from medrec_shared.platform.auth import token_verifier
 from medrec_shared.platform.clock import KST, korean_date
 from medrec_shared.platform.problems import Forbidden, Problem
 
 if TYPE_CHECKING:
-    from medrec_shared.platform.auth import Principal
+    from medrec_shared.platform.auth import Principal, TokenVerifier
+    from medrec_shared.platform.settings import ServiceSettings
 
 __all__ = [
     "CLAIM_PARENTAL_AUTHORITY",
@@ -52,6 +54,7 @@ __all__ = [
     "Refusal",
     "Relation",
     "age_on",
+    "api_token_verifier",
     "check_guardian_token",
     "decide",
     "guardian_claims",
@@ -240,6 +243,12 @@ def guardian_token_usable(claims: dict[str, Any], now: datetime) -> bool:
     birthday that reaches the limit). Call at each use, with the verified claims."""
     decision = guardian_token_decision(claims, now)
     return decision is None or decision.allowed
+
+
+def api_token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    """The token verifier of every medrec API: identity's keys, and the guardian re-check below
+    at every use of a token."""
+    return token_verifier(settings, checks=(check_guardian_token,))
 
 
 def check_guardian_token(principal: Principal, now: datetime) -> None:
