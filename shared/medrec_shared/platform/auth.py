@@ -1,8 +1,9 @@
 """JWT verification against identity's cached JWKS, and the caller as a `Principal`.
 
 Tokens carry `scope` (space separated), and per kind: `institution_codes` (institution
-clients), `person_key` (citizens: the keyed hash their records are filed under) and `act.sub`
-(a guardian acting for the child in `sub`, RFC 8693)."""
+clients), `person_key` (citizens: the keyed hash their records are filed under), `act.sub`
+(a guardian acting for the child in `sub`, RFC 8693) and `staff` (a person of the service or of a
+health centre, signed in: see `StaffMember`)."""
 
 import asyncio
 import math
@@ -25,6 +26,42 @@ log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
+class StaffMember:
+    """The `staff` claim of a staff person's token (identity issues it at sign-in): who they are,
+    for every record of what they did, and where their oversight ends. `sub` is `staff:<id>`."""
+
+    account_id: str
+    login: str
+    organisation: str  # "khis" (the service) or "hc:<region code>" (a health centre)
+    roles: frozenset[str]
+    region: str | None = None  # a health centre's region code: its staff see that region only
+
+    @classmethod
+    def from_claim(cls, claim: Any) -> "StaffMember | None":
+        if not isinstance(claim, dict):
+            return None
+        try:
+            return cls(
+                account_id=str(claim["account_id"]),
+                login=str(claim["login"]),
+                organisation=str(claim["organisation"]),
+                roles=frozenset(str(role) for role in claim.get("roles", [])),
+                region=claim.get("region"),
+            )
+        except KeyError:
+            return None
+
+    def claim(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "login": self.login,
+            "organisation": self.organisation,
+            "roles": sorted(self.roles),
+            "region": self.region,
+        }
+
+
+@dataclass(frozen=True)
 class Principal:
     subject: str
     scopes: frozenset[str]
@@ -33,6 +70,7 @@ class Principal:
     person_key: str | None = None
     actor: str | None = None  # the guardian when acting for a child
     actor_person_key: str | None = None
+    staff: StaffMember | None = None  # a staff person signed in (not a machine account)
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -42,6 +80,14 @@ class Principal:
     @property
     def acting_for_other(self) -> bool:
         return self.actor is not None
+
+    @property
+    def accountable(self) -> str:
+        """Who answers for an act, as `decided_by`, `released_by` and the like record it: the
+        staff person's login, or the machine account's client id."""
+        if self.staff is not None:
+            return self.staff.login
+        return self.client_id or self.subject
 
     def require(self, *scopes: str) -> None:
         if not set(scopes) <= self.scopes:
@@ -197,6 +243,7 @@ class TokenVerifier:
             person_key=claims.get("person_key"),
             actor=act.get("sub"),
             actor_person_key=act.get("person_key"),
+            staff=StaffMember.from_claim(claims.get("staff")),
             claims=claims,
         )
         return principal, float(claims["exp"])

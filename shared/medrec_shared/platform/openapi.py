@@ -27,7 +27,7 @@ CLIENT_CREDENTIALS = "clientCredentials"
 # Scopes a client-credentials token may carry (citizens' scopes come from verification).
 CLIENT_SCOPES = {
     "transfer:write": "deposit records (institution clients)",
-    "admin": "operate the service (operators)",
+    "admin": "operate the service (operators)",  # retired with #27's staff accounts
     "content:read": "read record content (service clients)",
     "catalog:read": "read record metadata and owners (service clients)",
     "metadata:read": "read deposited metadata (service clients)",

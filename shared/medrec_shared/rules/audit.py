@@ -3,7 +3,8 @@
 from typing import Literal
 
 from medrec_shared.platform.auth import Principal
-from medrec_shared.rules.events import AccessRecorded
+from medrec_shared.rules.events import AccessRecorded, StaffActed
+from medrec_shared.rules.staff import SERVICE_ORGANISATION
 
 Action = Literal["list", "view", "issuance_request", "download", "verify"]
 
@@ -61,4 +62,56 @@ def system_access(
         resource_id=resource_id[:RESOURCE_ID_MAX],
         decision="allowed",
         reason=PURPOSE_TEXT[purpose],
+    )
+
+
+def staff_acted(
+    principal: Principal,
+    act: str,
+    resource_type: str,
+    resource_id: str,
+    *,
+    subject_key: str | None = None,
+    reason: str | None = None,
+) -> StaffActed:
+    """The audit trail's entry for an admin act (or a read of personal data) by `principal`: a
+    staff person by login, or a machine account by client id."""
+    staff = principal.staff
+    return StaffActed(
+        actor=principal.accountable[:ACTOR_ID_MAX],
+        actor_kind="staff" if staff is not None else "machine",
+        organisation=staff.organisation if staff is not None else SERVICE_ORGANISATION,
+        roles=sorted(staff.roles) if staff is not None else [],
+        act=act,
+        resource_type=resource_type,
+        resource_id=resource_id[:RESOURCE_ID_MAX],
+        subject_person_key=subject_key[:SUBJECT_MAX] if subject_key else None,
+        reason=reason,
+    )
+
+
+def staff_access(
+    principal: Principal,
+    role: str,
+    action: Literal["view", "link", "unlink", "issuance_request"],
+    resource_type: str,
+    resource_id: str,
+    subject_key: str,
+    *,
+    reason: str | None = None,
+) -> AccessRecorded:
+    """A staff act on a person's records as that person's access history shows it: the
+    organisation and the `role` the act was done in ("khis:reviewer", shown as 보관기관 심사관),
+    never the person (medrec_shared.rules.staff.organisation_label and role_label)."""
+    staff = principal.staff
+    organisation = staff.organisation if staff is not None else SERVICE_ORGANISATION
+    return AccessRecorded(
+        subject_person_key=subject_key[:SUBJECT_MAX],
+        actor_type="staff",
+        actor_id=f"{organisation}:{role}"[:ACTOR_ID_MAX],
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id[:RESOURCE_ID_MAX],
+        decision="allowed",
+        reason=reason,
     )

@@ -153,13 +153,32 @@ class IssuanceFailed(EventData):
 class AccessRecorded(EventData):
     type: ClassVar[str] = "AccessRecorded"
     subject_person_key: Key
-    actor_type: Literal["citizen", "guardian", "operator", "service", "proxy"]
+    # "staff": a staff person, named by organisation and role only ("khis:reviewer"): who the
+    # person was is in the audit trail (StaffActed), for the auditor, not in the citizen's history
+    actor_type: Literal["citizen", "guardian", "operator", "service", "proxy", "staff"]
     actor_id: Key
     acting_for: Key | None = None
     action: Literal["list", "view", "issuance_request", "download", "verify", "link", "unlink"]
     resource_type: Vocabulary
     resource_id: Key
     decision: Literal["allowed", "denied"]
+    reason: Annotated[str, Field(max_length=ACCESS_REASON_MAX)] | None = None
+
+
+class StaffActed(EventData):
+    """A staff person or a machine account did an admin act, or read personal data (catalog keeps
+    these as the audit trail the auditor reads). The one event that names the person; keyed by
+    the actor on the audit topic. `subject_person_key` is whose data it was, when it was."""
+
+    type: ClassVar[str] = "StaffActed"
+    actor: Key  # the staff login, or the machine account's client id
+    actor_kind: Literal["staff", "machine"]
+    organisation: Key
+    roles: Annotated[list[Vocabulary], Field(max_length=8)]
+    act: Annotated[str, Field(max_length=64)]  # "proxy_request.view", "transfer.propose_release"
+    resource_type: Vocabulary
+    resource_id: Key
+    subject_person_key: Key | None = None
     reason: Annotated[str, Field(max_length=ACCESS_REASON_MAX)] | None = None
 
 
@@ -192,6 +211,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         IssuanceReady,
         IssuanceFailed,
         AccessRecorded,
+        StaffActed,
         PersonVerified,
     )
 }
