@@ -50,6 +50,7 @@ OWNERS: dict[str, Ownership] = {
     "IssuanceReady": _owned("topic_issuance", "issuance"),
     "IssuanceFailed": _owned("topic_issuance", "issuance"),
     "AccessRecorded": _owned("topic_audit", "catalog", "issuance", "ingest", "identity"),
+    "StaffActed": _owned("topic_audit", "catalog", "issuance", "ingest", "identity"),
     "PersonVerified": _owned("topic_audit", "identity"),
 }
 assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"
