@@ -102,7 +102,7 @@ def _held_to(principal: Principal) -> str | None:
 
 
 @router.get("", response_model=Page[TransferSeen])
-async def list_transfers(
+async def oversee_transfers(
     session: DbSession,
     overseer: TransfersOverseer,
     region: Region = None,
@@ -125,7 +125,7 @@ async def list_transfers(
 
 
 @router.get("/{transfer_id}", response_model=TransferSeen)
-async def show_transfer(
+async def oversee_transfer(
     transfer_id: uuid.UUID, session: DbSession, overseer: TransfersOverseer
 ) -> TransferSeen:
     """One transfer; another region's, for a health centre's staff, is not found."""
