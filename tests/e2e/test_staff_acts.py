@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
@@ -69,6 +70,12 @@ def clinic(code: str, region: str) -> dict[str, str]:
             "region": region}  # fmt: skip
 
 
+def as_machine(office: Office, on: StaffClient, path: str, **kwargs: Any) -> httpx.Response:
+    """A POST to `on`'s service as the machine account."""
+    url = f"{on.base_url}".rstrip("/") + path
+    return httpx.post(url, headers=bearer(office.machine), timeout=60, **kwargs)
+
+
 def access_log(citizen: Citizen) -> list[dict[str, Any]]:
     response = citizen.catalog.get("/v1/me/access-log", params={"limit": "500"})
     assert response.status_code == 200, response.text
@@ -101,8 +108,7 @@ def test_an_art_21_copy_is_given_only_when_a_second_reviewer_confirms(
     assert first.get(path).status_code == 200  # read beside the names held: audited
     assert first.get(f"{path}/documents/consent_form").content == CONSENT
     # the machine account holds no review scope, and could not decide if it did
-    refused = first.http.post(f"{path}/approve", json={"reason": "자동"},
-                              headers=bearer(office.machine))  # fmt: skip
+    refused = as_machine(office, first, f"{path}/approve", json={"reason": "자동"})
     assert refused.status_code == 403, refused.text
 
     proposed = first.post(f"{path}/approve", json={"reason": "서류 확인"})
@@ -177,8 +183,7 @@ def test_a_record_without_an_rrn_is_linked_by_two_reviewers(
 
     found = eventually(candidate, what="the record's candidate")
     approve = f"/v1/admin/linkage-candidates/{found['candidate_id']}/approve"
-    machine = linkers.first.http.post(approve, json={"reason": "자동"},
-                                      headers=bearer(office.machine))  # fmt: skip
+    machine = as_machine(office, linkers.first, approve, json={"reason": "자동"})
     assert machine.status_code == 403
 
     proposed = linkers.propose(approve, "이름·생년월일 일치")
@@ -221,7 +226,7 @@ def test_a_release_takes_two_platform_people_and_a_health_centre_sees_its_region
     release = f"/v1/transfers/{seoul}/release"
     first, second = office.releasers.first, office.releasers.second
 
-    machine = first.http.post(release, headers=bearer(office.machine))
+    machine = as_machine(office, first, release)
     assert machine.status_code == 403
     proposed = first.post(release, json={"reason": "재개원 확인"})
     assert proposed.status_code == 202, proposed.text
