@@ -52,6 +52,7 @@ SWEEPS = holding(staff.SWEEPS_RUN)
 CLIENTS = holding(staff.CLIENTS_MANAGE)
 DEAD_LETTERS = holding(staff.DEAD_LETTERS_MANAGE)
 AUDIT = holding(staff.AUDIT_READ)
+STAFF_ACCOUNTS = holding(staff.STAFF_MANAGE)
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,24 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
         frozenset({"citizen_a"}),
         refused_as={"citizen_b": 404},  # not B's child: not B's to see
     ),
+    # clients:manage: platform staff and the machine account ("operator" is its old name)
     ("identity", "GET", "/v1/clients"): Rule(CLIENTS),
     ("identity", "POST", "/v1/clients"): Rule(CLIENTS),
     ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(CLIENTS),
+    # staff sign-in: no token needed (the console calls these with what the person typed)
+    ("identity", "POST", "/v1/staff/sessions"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/password"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/sessions/refresh"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/sessions/end"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/oidc/start"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/oidc/finish"): Rule(EVERYONE),
+    # staff accounts: staff:manage, platform staff only (never a machine)
+    ("identity", "GET", "/v1/admin/staff"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff"): Rule(STAFF_ACCOUNTS),
+    ("identity", "PUT", "/v1/admin/staff/{account_id}/roles"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/second-factor-reset"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/password-reset"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/disable"): Rule(STAFF_ACCOUNTS),
     ("identity", "GET", "/internal/v1/persons/{person_id}/demographics"): Rule(
         frozenset({"catalog_service"})
     ),
