@@ -2,7 +2,7 @@
 make (an Art. 21 approval, a link, a release: one proposes, a different one confirms), and the
 auditor's search of the audit trail."""
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import httpx
@@ -18,7 +18,7 @@ class StaffAuth(httpx.Auth):
     def __init__(self, person: Staff) -> None:
         self.person = person
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self.person.token}"
         yield request
 
