@@ -6,6 +6,7 @@ sign-in is not served."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def oidc(cluster: Cluster) -> Iterator[Oidc]:
             yield Oidc(lab, provider)
 
 
-def sign_in_as(oidc: Oidc, username: str | None) -> tuple[dict[str, str], dict[str, str]]:
+def sign_in_as(oidc: Oidc, username: str | None) -> tuple[dict[str, str], dict[str, Any]]:
     """Start, the person at the provider, finish: (what finish was sent, its answer's body)."""
     http = oidc.lab.client()
     started = http.post("/v1/staff/oidc/start", json={"redirect_uri": REDIRECT_URI})
