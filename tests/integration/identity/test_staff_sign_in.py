@@ -50,7 +50,7 @@ def base(lab: Lab) -> datetime:
 
 
 def code(account: StaffCredentials, at: datetime) -> str:
-    return str(pyotp.parse_uri(account.totp_uri).at(at))
+    return pyotp.TOTP(pyotp.parse_uri(account.totp_uri).secret).at(at)
 
 
 def sign_in(
@@ -283,6 +283,9 @@ def test_the_staff_accounts_api_each_act_on_the_audit_trail(
     lab.set_clock(at)
     renewed = StaffCredentials(login, NEW_PASSWORD, renewed.totp_uri)
     problem(sign_in(lab.client(), renewed, at), 401, "sign-in-failed")
+
+    me = token_claims(lab.url(), platform.token)["staff"]["account_id"]
+    problem(admin.post(f"/v1/admin/staff/{me}/disable"), 409, "conflict")  # not oneself
 
     listed = admin.get("/v1/admin/staff", params={"limit": 200}).json()["items"]
     assert {i["login"]: i["status"] for i in listed}[login] == "disabled"
