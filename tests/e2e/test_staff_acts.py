@@ -263,3 +263,23 @@ def test_a_release_takes_two_platform_people_and_a_health_centre_sees_its_region
     assert office.seoul.get(f"/v1/admin/transfers/{uuid.uuid4()}").status_code == 404
     # a health centre oversees; it does not release
     assert office.seoul.post(f"/v1/transfers/{busan}/release").status_code == 403
+
+
+def test_the_audit_trail_is_paged_searched_by_time_and_refuses_bad_input(office: Office) -> None:
+    auditor = office.auditor
+    audited(auditor, what="any act in the trail")
+    first = auditor.get("/v1/admin/audit", params={"limit": "1"}).json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = auditor.get("/v1/admin/audit", params={"limit": "1", "cursor": first["next_cursor"]})
+    assert second.json()["items"][0]["event_id"] != first["items"][0]["event_id"]
+    newest = first["items"][0]["occurred_at"]
+    since = auditor.get("/v1/admin/audit", params={"since": newest, "limit": "500"}).json()
+    assert first["items"][0]["event_id"] in {e["event_id"] for e in since["items"]}
+    until = auditor.get("/v1/admin/audit", params={"until": "2000-01-01T00:00:00Z"}).json()
+    assert until["items"] == []
+    for bad in ({"limit": "0"}, {"since": "yesterday"}, {"actor": "a" * 65}, {"cursor": "x"}):
+        refused = auditor.get("/v1/admin/audit", params=bad)
+        assert refused.status_code == 422, bad
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    # the trail is the auditor's: a reviewer (who is in it) cannot read it
+    assert office.linkers.first.get("/v1/admin/audit").status_code == 403
