@@ -36,6 +36,9 @@ FUZZED = [
     ("catalog_service", "ingest"), ("catalog_service", "identity"),
     ("operator", "identity"), ("operator", "ingest"), ("operator", "catalog"),
     ("operator", "issuance"),
+    # staff, each on the service whose admin routes their roles open
+    ("reviewer", "catalog"), ("reviewer", "issuance"), ("platform", "ingest"),
+    ("platform", "catalog"), ("auditor", "catalog"), ("health_centre", "ingest"),
 ]  # fmt: skip
 
 
