@@ -8,12 +8,14 @@ from fastapi import Depends
 from medrec_ingest.bootstrap import IngestComponents
 from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
+from medrec_ingest.jobs.service import Jobs
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.platform.auth import Principal, require_scope
 from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession, Transactions
 from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.staff import KEYS_MANAGE, SWEEPS_RUN
 
 Ingest = Annotated[IngestComponents, Depends(component(IngestComponents))]
 
@@ -43,6 +45,10 @@ async def _destructions(c: Ingest) -> Destructions:
     return c.destructions
 
 
+async def _jobs(c: Ingest) -> Jobs:
+    return c.jobs
+
+
 Settings = Annotated[IngestSettings, Depends(_settings)]
 VaultDep = Annotated[Vault, Depends(_vault)]
 # The service's clock (medrec_shared.platform.clock), for code that asks the time more than once in
@@ -59,6 +65,9 @@ MetadataReader = Annotated[Principal, require_scope("metadata:read")]
 DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
 NamesReader = Annotated[Principal, require_scope("names:read")]
 Operator = Annotated[Principal, require_scope("admin")]
+JobsDep = Annotated[Jobs, Depends(_jobs)]
+KeyManager = Annotated[Principal, require_scope(KEYS_MANAGE)]
+SweepRunner = Annotated[Principal, require_scope(SWEEPS_RUN)]
 
 __all__ = [
     "ClockDep",
@@ -69,10 +78,13 @@ __all__ = [
     "DepositsDep",
     "DestructionsDep",
     "Ingest",
+    "JobsDep",
+    "KeyManager",
     "MetadataReader",
     "NamesReader",
     "Operator",
     "Settings",
+    "SweepRunner",
     "TransactionsDep",
     "VaultDep",
 ]
