@@ -124,8 +124,8 @@ def clients_list(client: AdminClient, args: argparse.Namespace) -> int:
 
 
 def clients_revoke(client: AdminClient, args: argparse.Namespace) -> int:
-    client.revoke_client(args.client_id)
-    emit(args, {"revoked": args.client_id}, lambda: print(f"revoked {args.client_id}"))
+    client.revoke_client(args.revoked)
+    emit(args, {"revoked": args.revoked}, lambda: print(f"revoked {args.revoked}"))
     return OK
 
 
@@ -294,7 +294,7 @@ def _parser() -> argparse.ArgumentParser:
     register.set_defaults(run=clients_register)
     clients.add_parser("list", help="every client").set_defaults(run=clients_list)
     revoke = clients.add_parser("revoke", help="revoke one: its tokens stop working")
-    revoke.add_argument("client_id")
+    revoke.add_argument("revoked", metavar="CLIENT_ID")  # not `client_id`: that is ours
     revoke.set_defaults(run=clients_revoke)
 
     letters = groups.add_parser("dead-letters", help="events a worker parked").add_subparsers(
