@@ -15,7 +15,13 @@ from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession, Transactions
 from medrec_shared.platform.vault import Vault
-from medrec_shared.rules.staff import KEYS_MANAGE, SWEEPS_RUN
+from medrec_shared.rules.staff import (
+    DESTRUCTIONS_READ,
+    KEYS_MANAGE,
+    SWEEPS_RUN,
+    TRANSFERS_OVERSEE,
+    TRANSFERS_RELEASE,
+)
 
 Ingest = Annotated[IngestComponents, Depends(component(IngestComponents))]
 
@@ -64,7 +70,10 @@ ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
 DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
 NamesReader = Annotated[Principal, require_scope("names:read")]
-Operator = Annotated[Principal, require_scope("admin")]
+# Staff, named for who may call (medrec_shared.rules.staff: the one scope of each act).
+Releaser = Annotated[Principal, require_scope(TRANSFERS_RELEASE)]
+TransfersOverseer = Annotated[Principal, require_scope(TRANSFERS_OVERSEE)]
+DestructionsReader = Annotated[Principal, require_scope(DESTRUCTIONS_READ)]
 JobsDep = Annotated[Jobs, Depends(_jobs)]
 KeyManager = Annotated[Principal, require_scope(KEYS_MANAGE)]
 SweepRunner = Annotated[Principal, require_scope(SWEEPS_RUN)]
@@ -77,14 +86,16 @@ __all__ = [
     "Depositor",
     "DepositsDep",
     "DestructionsDep",
+    "DestructionsReader",
     "Ingest",
     "JobsDep",
     "KeyManager",
     "MetadataReader",
     "NamesReader",
-    "Operator",
+    "Releaser",
     "Settings",
     "SweepRunner",
     "TransactionsDep",
+    "TransfersOverseer",
     "VaultDep",
 ]

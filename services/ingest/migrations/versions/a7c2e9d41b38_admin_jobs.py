@@ -1,7 +1,7 @@
 """admin_jobs: key re-wrap and linkage backfill jobs run in the service, their progress (#27)
 
 Revision ID: a7c2e9d41b38
-Revises: f2b8d4e6a913
+Revises: a9c3e5f7b120
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "a7c2e9d41b38"
-down_revision: str | None = "f2b8d4e6a913"
+down_revision: str | None = "a9c3e5f7b120"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
