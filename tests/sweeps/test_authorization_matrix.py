@@ -119,6 +119,16 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "GET", "/v1/admin/dead-letters"): Rule(OPERATOR),
     ("issuance", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
 }
+# Admin jobs in ingest (#27, medrec-admin): the key re-wrap needs keys:manage, the linkage
+# backfill sweeps:run; both are the machine account's (MACHINE_SCOPES) and platform staff's.
+MATRIX |= {
+    ("ingest", "POST", "/v1/admin/key-jobs"): Rule(OPERATOR),
+    ("ingest", "GET", "/v1/admin/key-jobs"): Rule(OPERATOR),
+    ("ingest", "GET", "/v1/admin/key-jobs/{job_id}"): Rule(OPERATOR),
+    ("ingest", "POST", "/v1/admin/linkage-jobs"): Rule(OPERATOR),
+    ("ingest", "GET", "/v1/admin/linkage-jobs"): Rule(OPERATOR),
+    ("ingest", "GET", "/v1/admin/linkage-jobs/{job_id}"): Rule(OPERATOR),
+}
 NOT_THE_API = {"/healthz", "/readyz"}
 # Form bodies that reach the route's own checks (a JSON `{}` would be refused before them).
 FORMS = {
