@@ -17,7 +17,8 @@ again).
 Credentials: the machine account's client id (MEDREC_CLIENT_ID or --client-id) and secret
 (MEDREC_CLIENT_SECRET or --client-secret-file; never on the command line, where the process list
 and the shell history would show it). Service URLs must be https:// (plain http:// only to this
-machine); the defaults are the local stack's.
+machine, or to a cluster Service by its full name, …svc.cluster.local, from an operators' job in
+the cluster); the defaults are the local stack's.
 
 Exit codes: 0 done; 1 a job ended without finishing (incomplete, failed, interrupted: run it
 again); 2 bad arguments, credentials refused, or the service refused the act (its problem is

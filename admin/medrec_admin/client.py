@@ -5,6 +5,7 @@ a refusal is an `AdminProblem` carrying the RFC 9457 problem's status, title and
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,6 +22,20 @@ LOCAL_URLS: dict[Service, str] = {
     "issuance": "http://127.0.0.1:8004",
 }
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# A Kubernetes Service's own name: medrec-admin run as an operators' job in the cluster calls the
+# APIs over the pod network, as the console and the services call each other (the NetworkPolicies
+# let the operators' namespace in, docs/operations.md); only a fully qualified Service name
+# counts, never a short name a search domain could resolve elsewhere.
+CLUSTER_SUFFIXES = (".svc.cluster.local",)
+
+
+def require_transport(url: str, what: str) -> str:
+    """https:// anywhere; plain http:// to this machine (the kit's rule, medrec_transfer.urls) or
+    to a cluster Service by its fully qualified name; else `InsecureURL`."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and (parts.hostname or "").endswith(CLUSTER_SUFFIXES):
+        return url
+    return require_secure(url, what)
 
 
 class AdminProblem(Exception):
@@ -65,7 +80,7 @@ class AdminClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         for service, url in urls.items():
-            require_secure(url, f"the {service} URL")  # the token and the secret in clear: no
+            require_transport(url, f"the {service} URL")  # the secret and tokens never in clear
         self._urls = dict(urls)
         self._credentials = credentials
         self._http = httpx.Client(timeout=TIMEOUT, transport=transport)

@@ -120,14 +120,16 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
 }
 # Admin jobs in ingest (#27, medrec-admin): the key re-wrap needs keys:manage, the linkage
-# backfill sweeps:run; both are the machine account's (MACHINE_SCOPES) and platform staff's.
+# backfill sweeps:run; both are the machine account's (MACHINE_SCOPES; "operator" is the same
+# client) and platform staff's.
+JOB_RUNNERS = frozenset({"operator", "machine", "platform"})
 MATRIX |= {
-    ("ingest", "POST", "/v1/admin/key-jobs"): Rule(OPERATOR),
-    ("ingest", "GET", "/v1/admin/key-jobs"): Rule(OPERATOR),
-    ("ingest", "GET", "/v1/admin/key-jobs/{job_id}"): Rule(OPERATOR),
-    ("ingest", "POST", "/v1/admin/linkage-jobs"): Rule(OPERATOR),
-    ("ingest", "GET", "/v1/admin/linkage-jobs"): Rule(OPERATOR),
-    ("ingest", "GET", "/v1/admin/linkage-jobs/{job_id}"): Rule(OPERATOR),
+    ("ingest", "POST", "/v1/admin/key-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/key-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/key-jobs/{job_id}"): Rule(JOB_RUNNERS),
+    ("ingest", "POST", "/v1/admin/linkage-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/linkage-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/linkage-jobs/{job_id}"): Rule(JOB_RUNNERS),
 }
 NOT_THE_API = {"/healthz", "/readyz"}
 # Form bodies that reach the route's own checks (a JSON `{}` would be refused before them).
