@@ -10,8 +10,9 @@ from fastapi import APIRouter, Body, Query
 
 from medrec_ingest.deps import JobsDep, KeyManager, SweepRunner
 from medrec_ingest.jobs.schemas import JobList, JobOut, JobStart, JobStarted
-from medrec_ingest.jobs.service import Jobs
+from medrec_ingest.jobs.service import JobRunning, Jobs
 from medrec_ingest.models import AdminJob, JobKind
+from medrec_shared.platform.openapi import problem_responses
 from medrec_shared.platform.problems import NotFound
 
 router = APIRouter(tags=["admin jobs (operators)"], prefix="/v1/admin")
@@ -35,7 +36,9 @@ async def _list(jobs: Jobs, kind: JobKind, limit: int) -> JobList:
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-@router.post("/key-jobs", status_code=202, response_model=JobStarted)
+@router.post(
+    "/key-jobs", status_code=202, response_model=JobStarted, responses=problem_responses(JobRunning)
+)
 async def start_key_job(
     jobs: JobsDep, principal: KeyManager, start: Annotated[JobStart | None, Body()] = None
 ) -> JobStarted:
@@ -58,7 +61,12 @@ async def read_key_job(jobs: JobsDep, _: KeyManager, job_id: uuid.UUID) -> JobOu
     return await _one(jobs, job_id, JobKind.key_rewrap)
 
 
-@router.post("/linkage-jobs", status_code=202, response_model=JobStarted)
+@router.post(
+    "/linkage-jobs",
+    status_code=202,
+    response_model=JobStarted,
+    responses=problem_responses(JobRunning),
+)
 async def start_linkage_job(
     jobs: JobsDep, principal: SweepRunner, start: Annotated[JobStart | None, Body()] = None
 ) -> JobStarted:
