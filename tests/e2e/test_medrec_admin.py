@@ -127,6 +127,18 @@ def test_dead_letters_of_every_consuming_service_as_json(machine: Machine) -> No
     assert table.returncode == 0 and "consumer" in table.stdout, table.stderr
 
 
+def test_the_machine_accounts_other_acts_each_answer(machine: Machine) -> None:
+    """Each command reaches its route with the machine account's scopes (MACHINE_SCOPES)."""
+    assert "records" in machine.json("stats")
+    assert "due" in machine.json("retention", "sweep")
+    assert "destroyed" in machine.json("releases", "sweep")
+    assert {"compacted", "deleted"} <= set(machine.json("segments", "sweep"))
+    assert isinstance(machine.json("transfers", "--limit", "5")["items"], list)
+    assert isinstance(machine.json("destructions", "--institution", new_code())["items"], list)
+    table = machine.run("stats")
+    assert table.returncode == 0 and "records" in table.stdout, table.stderr
+
+
 @dataclass
 class Apart:
     """An ingest of its own: its database and the keyring file it re-reads."""
@@ -227,3 +239,41 @@ def test_a_key_rewrap_runs_in_ingest_and_is_followed_to_its_end(
     assert [(a["act"], a["actor"], a["actor_kind"]) for a in started] == [
         ("key_job.start", cluster.secrets.admin_client_id, "machine")
     ]
+
+
+def test_the_linkage_backfill_runs_in_ingest_too(
+    cluster: Cluster, machine: Machine, apart: Apart
+) -> None:
+    """A record deposited without an RRN, its match key gone as before linkage: the backfill,
+    started over the admin API, gives it back and announces it."""
+    code = new_code()
+    registered = machine.json("clients", "register", "--name", "연계 EMR", "--institution", code)
+    token = cluster.client_token(registered["client_id"], registered["client_secret"])
+    record = a_record() | {"patient": {"name": "노을빛", "birth_date": "1958-08-21",
+                                       "sex": "female"}}  # fmt: skip
+    with httpx.Client(base_url=apart.lab.url(0), headers=bearer(token), timeout=120) as ingest:
+        opened = ingest.post("/v1/transfers", json={
+            "institution": {"code": code, "name": "연계의원", "type": "의원",
+                            "address": "광주광역시 동구 금남로 4", "region": "광주"},
+            "reason": "closure", "effective_date": "2026-01-31",
+        })  # fmt: skip
+        assert opened.status_code == 201, opened.text
+        put = ingest.put(f"/v1/transfers/{opened.json()['transfer_id']}/records/old-1", json=record)
+        assert put.status_code == 201, put.text
+    record_id = put.json()["record_id"]
+    apart.store.fetch("UPDATE records SET match_key = NULL WHERE record_id = $1::uuid", record_id)
+
+    done = machine.run("linkage", "backfill", ingest_url=apart.lab.url(0))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"linkage_backfill \S+: completed, 1/1 rows", done.stderr), done.stderr
+    (row,) = apart.store.fetch(
+        "SELECT match_key FROM records WHERE record_id = $1::uuid", record_id
+    )
+    assert row["match_key"]
+    announced = apart.store.fetch(
+        "SELECT key FROM outbox WHERE envelope->>'type' = 'RecordMatchKeyAssigned'"
+    )
+    assert [r["key"] for r in announced] == [record_id]
+    assert "노을빛" not in done.stdout + done.stderr  # counts only, never a name
+    (job,) = machine.json("linkage", "jobs", ingest_url=apart.lab.url(0))["items"]
+    assert job["result"]["keyed"] == job["result"]["announced"] == 1
