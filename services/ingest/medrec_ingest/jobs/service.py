@@ -5,7 +5,9 @@ docstring)."""
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from medrec_ingest.jobs.repository import JobRepository
 from medrec_ingest.jobs.schemas import JobOut
@@ -71,6 +73,20 @@ class Jobs:
         else:
             total = await count_unkeyed(self.transactions)
         now = self.clock.now()
+        try:
+            job = await self._record(kind, principal, total, now)
+        except IntegrityError:  # another replica's start won the race for the running slot
+            raise JobRunning("Wait for it to end (or to be reported interrupted).") from None
+
+        task = asyncio.create_task(self._run(job.job_id, kind, batch_size))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job
+
+    async def _record(
+        self, kind: JobKind, principal: Principal, total: int, now: datetime
+    ) -> AdminJob:
+        """The job's row and who started it (StaffActed), in one short transaction."""
         async with self.transactions.begin() as session:
             jobs = JobRepository(session)
             running = await jobs.running(kind)
@@ -98,9 +114,6 @@ class Jobs:
             jobs.add(job)
             event = staff_acted(principal, ACTS[kind], "admin_job", str(job.job_id))
             announce(session, self.settings.topic_audit, event.actor, event)
-        task = asyncio.create_task(self._run(job.job_id, kind, batch_size))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         return job
 
     async def get(self, job_id: uuid.UUID) -> AdminJob | None:
