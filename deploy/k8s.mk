@@ -3,7 +3,7 @@
 #                       check the engines against the services' settings, run the policy scan
 #   make k8s-render     write the renderings to $(K8S_RENDER) for review or `kubectl diff`
 #   make k8s-checkov    the real checkov on the renderings, in an isolated uv tool environment
-#   make images         the base image (debootstrap, once) and the four service images (buildah)
+#   make images         the base image (debootstrap, once) and the service and front-door images
 #   make image-smoke    start one image's API against the local stack, expect 200 on /readyz
 # Settings: MEDREC_K8S_CRDS (CRD folder, default ../shared/k8s-crds), MEDREC_K8S_VERSION,
 # IMAGE_PREFIX, TAG, BASE_IMAGE, STORAGE_DRIVER (see deploy/images/build.sh), SMOKE_SERVICE.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make images`: the four service images, built with buildah from the repository root.
 #
-#   deploy/images/build.sh [SERVICE...]        default: identity ingest catalog issuance portal
+#   deploy/images/build.sh [SERVICE...]        default: identity ingest catalog issuance portal console
 #
 # Environment (all optional):
 #   TAG             image tag (default: the version in services/<svc>/pyproject.toml)
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 SERVICES=("$@")
-[ ${#SERVICES[@]} -gt 0 ] || SERVICES=(identity ingest catalog issuance portal)
+[ ${#SERVICES[@]} -gt 0 ] || SERVICES=(identity ingest catalog issuance portal console)
 IMAGE_PREFIX="${IMAGE_PREFIX:-localhost/medrec-}"
 BASE_IMAGE="${BASE_IMAGE:-localhost/medrec-base:bookworm}"
 BUILD_IMAGE="${BUILD_IMAGE:-$BASE_IMAGE}"
@@ -62,7 +62,7 @@ built=()
 for svc in "${SERVICES[@]}"; do
     containerfile="deploy/images/$svc/Containerfile"
     [ -f "$containerfile" ] || { echo "images: no $containerfile" >&2; exit 1; }
-    project="services/$svc"; [ -d "$project" ] || project="$svc"  # the portal is portal/
+    project="services/$svc"; [ -d "$project" ] || project="$svc"  # the portal is portal/, the console console/
     tag="${TAG:-$(sed -n 's/^version = "\(.*\)"/\1/p' "$project/pyproject.toml" | head -n1)}"
     image="$IMAGE_PREFIX$svc:$tag"
     echo "images: building $image (base $BASE_IMAGE, uv $UV_VERSION, storage $STORAGE_DRIVER)"

@@ -431,6 +431,7 @@ def test_only_the_transfer_api_takes_large_bodies(rendered: Any) -> None:
         "records.medrec.example": "64k",
         "copies.medrec.example": "129m",
         "portal.medrec.example": "129m",  # a copy uploaded to 진위확인
+        "console.medrec.internal": "1m",  # the staff's console: forms only (internal class)
     }
 
 
@@ -440,9 +441,10 @@ def test_the_transfer_host_serves_the_api_and_its_openapi_document_only(rendered
     routed = {(p["path"], p["pathType"], p["backend"]["service"]["name"])
               for p in rule["http"]["paths"]}  # fmt: skip
     assert routed == {
-        ("/v1", "Prefix", "medrec-ingest"),
+        ("/v1/transfers", "Prefix", "medrec-ingest"),
+        ("/v1/schemas", "Prefix", "medrec-ingest"),
         ("/openapi.json", "Exact", "medrec-ingest"),  # /internal, /metrics, /docs stay inside
-    }
+    }  # and /v1/admin (#27): the console and the operators reach it in the cluster
 
 
 def _set_env(workload: Obj, name: str, value: str) -> None:
@@ -662,7 +664,7 @@ def test_api_ports_only_from_the_ingress_controller_and_their_callers(
             (f"medrec-{src}", role) for (src, role), wanted in flows.items() if svc in wanted
         }
         assert let_in == callers, svc
-    assert {c for (c, _), w in flows.items() if "ingest" in w} == {"catalog", "issuance"}
+    assert {c for (c, _), w in flows.items() if "ingest" in w} == {"catalog", "issuance", "console"}
     assert {c for (c, _), w in flows.items() if "catalog" in w} >= {"portal", "issuance"}
 
 

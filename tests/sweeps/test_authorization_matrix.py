@@ -172,6 +172,18 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "GET", "/v1/admin/dead-letters"): Rule(DEAD_LETTERS),
     ("issuance", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(DEAD_LETTERS),
 }
+# Admin jobs in ingest (#27, medrec-admin): the key re-wrap needs keys:manage, the linkage
+# backfill sweeps:run; both are the machine account's (MACHINE_SCOPES; "operator" is the same
+# client) and platform staff's.
+JOB_RUNNERS = frozenset({"operator", "machine", "platform"})
+MATRIX |= {
+    ("ingest", "POST", "/v1/admin/key-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/key-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/key-jobs/{job_id}"): Rule(JOB_RUNNERS),
+    ("ingest", "POST", "/v1/admin/linkage-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/linkage-jobs"): Rule(JOB_RUNNERS),
+    ("ingest", "GET", "/v1/admin/linkage-jobs/{job_id}"): Rule(JOB_RUNNERS),
+}
 NOT_THE_API = {"/healthz", "/readyz"}
 # Form bodies that reach the route's own checks (a JSON `{}` would be refused before them).
 FORMS = {

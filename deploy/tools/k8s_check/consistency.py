@@ -1,6 +1,7 @@
 """Consistency of one rendering: the objects refer to each other correctly, the engines match
 the services' settings, the network flows are exactly the ones the services make, only the
-ingress controller and monitoring reach in from outside (each to its port), the APIs trust a
+ingress controllers, monitoring and the operators reach in from outside (each to its port), no
+public Ingress routes a staff path (#27), the APIs trust a
 small proxy pool, the services' own settings classes accept what their containers get, and the
 ingress takes the bodies the services take. Each check is a named function of its module; this
 one runs them in a fixed order."""
@@ -60,6 +61,7 @@ def check_consistency(r: Rendered) -> list[str]:
     errors += flows.check_flows(r)
     errors += exposure.check_exposure(r)
     errors += exposure.check_trusted_proxies(r)
+    errors += exposure.check_public_paths(r)
     errors += service_settings.check_settings(r)
     errors += bodies.check_ingress_body_sizes(r)
     for check in ENGINE_CHECKS:

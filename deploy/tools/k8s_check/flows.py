@@ -5,7 +5,7 @@ bootstrap servers name), and every medrec pod may resolve names."""
 
 from __future__ import annotations
 
-from .objects import PORTAL, SERVICES, Obj, Rendered
+from .objects import CONSOLE, FRONT_DOORS, PORTAL, SERVICES, Obj, Rendered
 from .selector import labels_match
 
 # The flows of ARCHITECTURE.md, as the services' code makes them: which medrec pod talks to which
@@ -26,7 +26,10 @@ FLOWS: dict[tuple[str, str], set[str]] = {
     ("issuance", "worker"): {"pg", "kafka", "minio", "identity", "catalog", "ingest"},
     # The portal calls the three APIs with the citizen's token; its database holds sessions.
     (PORTAL, "api"): {"pg", "identity", "catalog", "issuance"},
-} | {(svc, "migrate"): {"pg"} for svc in (*SERVICES, PORTAL)}
+    # The console calls the four APIs (their admin routes) with the staff person's token; its
+    # database holds the staff's sessions.
+    (CONSOLE, "api"): {"pg", "identity", "ingest", "catalog", "issuance"},
+} | {(svc, "migrate"): {"pg"} for svc in (*SERVICES, *FRONT_DOORS)}
 
 
 def _peer_matches(peer: Obj, labels: dict[str, str], ns: str) -> bool:
@@ -121,7 +124,7 @@ def check_flows(r: Rendered) -> list[str]:
                 }
             }
             listeners[port] = (labels, [*policies, generated])
-    for svc in (*SERVICES, PORTAL):
+    for svc in (*SERVICES, *FRONT_DOORS):
         api = r.named("Deployment", f"medrec-{svc}-api")
         if api:
             port = api["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]

@@ -25,6 +25,10 @@ PRODUCED: dict[str, tuple[str, ...]] = {
 }
 # The citizens' portal (portal/): an api and a migrate Job, no worker, no Kafka, no storage.
 PORTAL = "portal"
+# The staff's console (console/, #27): the same shape as the portal (an api and a migrate Job), on
+# an internal host of an internal ingress class only; it calls the four APIs' admin routes.
+CONSOLE = "console"
+FRONT_DOORS = (PORTAL, CONSOLE)
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 Obj = dict[str, Any]

@@ -13,6 +13,7 @@ from medrec_ingest.bootstrap import build
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.destruction import endpoints as destruction
 from medrec_ingest.fields import RRN_IN_TEXT
+from medrec_ingest.jobs import endpoints as jobs
 from medrec_ingest.linkage import endpoints as linkage
 from medrec_ingest.models import dead_letters
 from medrec_ingest.release import endpoints as release
@@ -101,6 +102,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             on_retry=dead_letter_retry_act(components.settings.topic_audit),
         )
     )
+    app.include_router(jobs.router)  # key re-wrap and linkage backfill, with their progress
     openapi.install_openapi(app)
     mask_personal_paths(app)
     return app

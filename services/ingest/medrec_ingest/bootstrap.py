@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
+from medrec_ingest.jobs.service import Jobs
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.platform.clock import Clock, build_clock
@@ -26,6 +27,11 @@ class IngestComponents(Components):
     vault: Vault  # the records bucket, with the content keyring
     deposits: Deposits
     destructions: Destructions
+    jobs: Jobs  # the key re-wrap and linkage backfill, run in the API process
+
+    async def aclose(self) -> None:
+        await self.jobs.aclose()
+        await super().aclose()
 
 
 def object_store(settings: IngestSettings) -> ObjectStore:
@@ -64,4 +70,5 @@ def build(
         destructions=Destructions(
             transactions=transactions, settings=settings, vault=vault, clock=clock
         ),
+        jobs=Jobs(transactions=transactions, settings=settings, keyring=vault.keyring, clock=clock),
     )

@@ -8,6 +8,7 @@ from fastapi import Depends
 from medrec_ingest.bootstrap import IngestComponents
 from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
+from medrec_ingest.jobs.service import Jobs
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.platform.auth import Principal, require_scope
 from medrec_shared.platform.clock import Clock
@@ -16,6 +17,7 @@ from medrec_shared.platform.db import DbSession, Transactions
 from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.staff import (
     DESTRUCTIONS_READ,
+    KEYS_MANAGE,
     SWEEPS_RUN,
     TRANSFERS_OVERSEE,
     TRANSFERS_RELEASE,
@@ -49,6 +51,10 @@ async def _destructions(c: Ingest) -> Destructions:
     return c.destructions
 
 
+async def _jobs(c: Ingest) -> Jobs:
+    return c.jobs
+
+
 Settings = Annotated[IngestSettings, Depends(_settings)]
 VaultDep = Annotated[Vault, Depends(_vault)]
 # The service's clock (medrec_shared.platform.clock), for code that asks the time more than once in
@@ -68,6 +74,8 @@ NamesReader = Annotated[Principal, require_scope("names:read")]
 Releaser = Annotated[Principal, require_scope(TRANSFERS_RELEASE)]
 TransfersOverseer = Annotated[Principal, require_scope(TRANSFERS_OVERSEE)]
 DestructionsReader = Annotated[Principal, require_scope(DESTRUCTIONS_READ)]
+JobsDep = Annotated[Jobs, Depends(_jobs)]
+KeyManager = Annotated[Principal, require_scope(KEYS_MANAGE)]
 SweepRunner = Annotated[Principal, require_scope(SWEEPS_RUN)]
 
 __all__ = [
@@ -80,6 +88,8 @@ __all__ = [
     "DestructionsDep",
     "DestructionsReader",
     "Ingest",
+    "JobsDep",
+    "KeyManager",
     "MetadataReader",
     "NamesReader",
     "Releaser",

@@ -154,3 +154,42 @@ class Destruction(IngestBase):
     service_end: Mapped[date]
     reason: Mapped[str] = mapped_column(String(32))  # retention_expired | release_not_reclaimed
     destroyed_at: Mapped[datetime]
+
+
+class JobKind(StrEnum):
+    key_rewrap = "key_rewrap"  # every record's keys moved to the active KEK
+    linkage_backfill = "linkage_backfill"  # match keys of records deposited without an RRN
+
+
+class JobStatus(StrEnum):
+    running = "running"
+    completed = "completed"  # nothing left to do
+    incomplete = "incomplete"  # ended with rows left (unreadable, or locked): run it again
+    failed = "failed"
+    # Read back, never stored: a running job whose process stopped beating (JOB_STALE_SECONDS).
+    interrupted = "interrupted"
+
+
+class AdminJob(IngestBase):
+    """A long job started over the admin API and run in the API process that took the request;
+    its progress is kept here, so any replica answers for it. At most one of each kind runs."""
+
+    __tablename__ = "admin_jobs"
+    __table_args__ = (
+        Index(
+            "uq_admin_jobs_running",
+            "kind",
+            unique=True,
+            postgresql_where="status = 'running'",
+        ),
+    )
+    job_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[JobKind] = mapped_column(String(32))
+    status: Mapped[JobStatus] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, int | str] | None] = mapped_column(JSONB)  # counts, never data
+    started_by: Mapped[str] = mapped_column(String(64))  # a staff login or a machine client id
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]  # the running process's last sign of life
+    finished_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ is not yet under the active KEK, so it can be stopped at any point and run again
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ from medrec_shared.platform.db import Transactions
 
 BATCH_SIZE = 500
 PASSES = 3
+
+# Told after each batch how many rows it went through (moved or not): the job in the service
+# (medrec_ingest.jobs) keeps its progress with it.
+Progress = Callable[[int], Awaitable[None]]
 
 
 @dataclass
@@ -59,6 +64,7 @@ async def _batch(
     after: uuid.UUID | None,
     size: int,
     report: RewrapReport,
+    progress: Progress | None = None,
 ) -> tuple[uuid.UUID | None, int]:
     """Moves one batch; returns the last record_id seen (None: the pass is over) and how many
     rows could not be moved."""
@@ -74,6 +80,8 @@ async def _batch(
         await repository.replace(changes)
     report.data_keys += sum("wrapped_dek" in change for change in changes)
     report.patient_fields += sum("patient_sealed" in change for change in changes)
+    if progress is not None:
+        await progress(len(rows))
     return (rows[-1].record_id if len(rows) == size else None), unreadable
 
 
@@ -83,6 +91,7 @@ async def rewrap_records(
     *,
     batch_size: int = BATCH_SIZE,
     passes: int = PASSES,
+    progress: Progress | None = None,
 ) -> RewrapReport:
     """Moves every record's keys to the keyring's active KEK.
 
@@ -104,6 +113,7 @@ async def rewrap_records(
                 after=after,
                 size=batch_size,
                 report=report,
+                progress=progress,
             )
             unreadable += failed
             if after is None:

@@ -16,6 +16,7 @@ run finds nothing to do. Nothing here prints or logs a name, a birth date or an 
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from medrec_ingest.deposit.service import PATIENT_CONTEXT
@@ -29,6 +30,8 @@ from medrec_shared.rules.events import RecordMatchKeyAssigned
 from medrec_shared.rules.linkage import match_key
 
 BATCH_SIZE = 500
+# Told after each batch how many rows it went through (medrec_ingest.jobs keeps the progress).
+Progress = Callable[[int], Awaitable[None]]
 
 
 class Unreadable(Exception):
@@ -76,6 +79,7 @@ async def _batch(
     after: uuid.UUID | None,
     size: int,
     report: BackfillReport,
+    progress: Progress | None = None,
 ) -> uuid.UUID | None:
     """Keys one batch in one transaction; returns the last record_id seen (None: no more)."""
     async with transactions.begin() as session:
@@ -95,6 +99,8 @@ async def _batch(
     report.keyed += len(keys)
     report.announced += sum(announced(row) for row, _ in keys)
     failpoints.hit("linkage.backfill.after_batch")  # tests: killed between two batches
+    if progress is not None:
+        await progress(len(rows))
     return rows[-1].record_id if len(rows) == size else None
 
 
@@ -105,6 +111,7 @@ async def backfill_match_keys(
     keyring: Keyring,
     person_index_key: bytes,
     batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
 ) -> BackfillReport:
     """Keys (and announces) every held record deposited without an RRN and without a match key,
     `batch_size` rows per transaction; then counts what is left (rows that were locked, or
@@ -120,9 +127,16 @@ async def backfill_match_keys(
             after=after,
             size=batch_size,
             report=report,
+            progress=progress,
         )
         if after is None:
             break
     async with transactions.begin() as session:
         report.remaining = await LinkageRepository(session).count_unkeyed()
     return report
+
+
+async def count_unkeyed(transactions: Transactions) -> int:
+    """Held records without an RRN or a match key: what a backfill has to do."""
+    async with transactions.read() as session:
+        return await LinkageRepository(session).count_unkeyed()
