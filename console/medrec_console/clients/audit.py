@@ -1,0 +1,55 @@
+"""catalog's audit trail as an auditor searches it (`audit:read`): who (the person's login or
+the machine account), what act, on which record, when. The answer names the person and never
+the citizen: a search by `subject` finds the acts on a person's records without saying whose."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from medrec_console.clients.http import Api
+from medrec_shared.platform.pages import Page
+
+
+class AuditEntry(BaseModel):
+    event_id: str
+    occurred_at: datetime
+    actor: str
+    actor_kind: str | None = None  # staff | machine
+    organisation: str | None = None
+    roles: list[str] = []
+    act: str
+    resource_type: str | None = None
+    resource_id: str | None = None
+    reason: str | None = None
+
+
+class AuditEntries(Page[AuditEntry]):
+    """A page of the trail, newest first."""
+
+
+class AuditClient:
+    def __init__(self, catalog: Api) -> None:
+        self.api = catalog
+
+    async def search(
+        self,
+        token: str,
+        *,
+        actor: str | None = None,
+        act: str | None = None,
+        resource_id: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> AuditEntries:
+        """The entries matching every criterion given; `since` and `until` are days in
+        Asia/Seoul, both included (catalog reads them so)."""
+        params: dict[str, Any] = {"limit": limit}
+        found: dict[str, Any] = {"actor": actor, "act": act, "resource_id": resource_id,
+                                 "since": since, "until": until, "cursor": cursor}  # fmt: skip
+        params |= {name: str(value) for name, value in found.items() if value}
+        return await self.api.call(
+            AuditEntries, "GET", "/v1/admin/audit", token=token, params=params
+        )

@@ -1,0 +1,74 @@
+"""The end of records as the console reads and acts on it: ingest's destruction log
+(`destructions:read`) and catalog's retention extension of one record (`retention:manage`),
+once, with a reason that names why (`extended_by` is the person, from their token)."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from medrec_console.clients.http import Api
+from medrec_shared.platform.pages import Page
+
+
+class Destruction(BaseModel):
+    """One destroyed record: what it was and why it went, never whose it was."""
+
+    record_id: uuid.UUID
+    kind: str
+    specialty: str
+    institution_code: str
+    service_start: date | None = None
+    service_end: date | None = None
+    reason: str
+    destroyed_at: datetime
+
+
+class Destructions(Page[Destruction]):
+    """A page of the destruction log, newest first."""
+
+
+class RetentionExtended(BaseModel):
+    record_id: uuid.UUID
+    retention_until: date
+    retention_extended: bool
+    extension_reason: str | None = None
+    extended_by: str | None = None
+
+
+class DestructionsClient:
+    def __init__(self, ingest: Api) -> None:
+        self.api = ingest
+
+    async def destructions(
+        self,
+        token: str,
+        *,
+        institution: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Destructions:
+        params: dict[str, Any] = {"limit": limit}
+        if institution:
+            params["institution"] = institution
+        if cursor:
+            params["cursor"] = cursor
+        return await self.api.call(
+            Destructions, "GET", "/v1/admin/destructions", token=token, params=params
+        )
+
+
+class RetentionClient:
+    def __init__(self, catalog: Api) -> None:
+        self.api = catalog
+
+    async def extend(self, token: str, record_id: uuid.UUID, reason: str) -> RetentionExtended:
+        """One more period of the record's kind, once: a second extension is a 409 problem."""
+        return await self.api.call(
+            RetentionExtended,
+            "POST",
+            f"/v1/admin/records/{record_id}/retention-extension",
+            token=token,
+            json={"reason": reason},
+        )

@@ -1,0 +1,82 @@
+"""identity's staff accounts as platform staff manage them (`staff:manage`): list, create (the
+one-time password and the TOTP URI are in that one answer only), change roles, reset a second
+factor (a new TOTP URI, shown once), disable. Each is a StaffActed naming the person who did it."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from medrec_console.clients.http import Api
+from medrec_shared.platform.pages import Page
+
+
+class StaffAccount(BaseModel):
+    account_id: str
+    login: str
+    name: str
+    organisation: str  # "khis" | "hc:<region>"
+    roles: list[str]
+    region: str | None = None
+    status: str = "active"  # active | disabled
+    must_change_password: bool = False
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+class StaffAccounts(Page[StaffAccount]):
+    """A page of staff accounts."""
+
+
+class StaffCreated(BaseModel):
+    account: StaffAccount
+    password: str  # one-time: changed at the first sign-in
+    totp_uri: str  # otpauth://totp/…, for the person's authenticator app
+
+
+class SecondFactorReset(BaseModel):
+    totp_uri: str
+
+
+class StaffClient:
+    def __init__(self, identity: Api) -> None:
+        self.api = identity
+
+    async def accounts(
+        self, token: str, *, limit: int = 100, cursor: str | None = None
+    ) -> StaffAccounts:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        return await self.api.call(
+            StaffAccounts, "GET", "/v1/admin/staff", token=token, params=params
+        )
+
+    async def create(
+        self,
+        token: str,
+        *,
+        login: str,
+        name: str,
+        organisation: str,
+        roles: list[str],
+        region: str | None,
+    ) -> StaffCreated:
+        body: dict[str, Any] = {"login": login, "name": name, "organisation": organisation,
+                                "roles": roles} | ({"region": region} if region else {})  # fmt: skip
+        return await self.api.call(StaffCreated, "POST", "/v1/admin/staff", token=token, json=body)
+
+    async def set_roles(
+        self, token: str, account_id: str, *, roles: list[str], region: str | None
+    ) -> None:
+        body: dict[str, Any] = {"roles": roles} | ({"region": region} if region else {})
+        await self.api.send("PUT", f"/v1/admin/staff/{account_id}/roles", token=token, json=body)
+
+    async def reset_second_factor(self, token: str, account_id: str) -> SecondFactorReset:
+        return await self.api.call(
+            SecondFactorReset,
+            "POST",
+            f"/v1/admin/staff/{account_id}/second-factor-reset",
+            token=token,
+        )
+
+    async def disable(self, token: str, account_id: str) -> None:
+        await self.api.send("POST", f"/v1/admin/staff/{account_id}/disable", token=token)
