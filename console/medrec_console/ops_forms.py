@@ -193,9 +193,9 @@ class AuditSearchForm(Form):
     @classmethod
     def read(cls, form: Posted) -> Self:
         return cls(
-            actor=_text(form, "actor", 101),
-            act=_text(form, "act", 101),
-            resource_id=_text(form, "resource_id", 101),
+            actor=_text(form, "actor", 65),
+            act=_text(form, "act", 65),
+            resource_id=_text(form, "resource_id", 65),
             since=_text(form, "since", 10),
             until=_text(form, "until", 10),
         )
@@ -211,8 +211,8 @@ class AuditSearchForm(Form):
     def check(self) -> dict[str, str]:
         errors = {}
         for name in ("actor", "act", "resource_id"):
-            if len(getattr(self, name)) > 100:
-                errors[name] = "100자 이내로 입력해 주세요."
+            if len(getattr(self, name)) > 64:
+                errors[name] = "64자 이내로 입력해 주세요."
         if self.act and "act" not in errors and not ACT.fullmatch(self.act):
             errors["act"] = "행위는 목록에 나온 영문 이름(예: proxy_request.approve)으로 입력해 주세요."
         for name in ("since", "until"):

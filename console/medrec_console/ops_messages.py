@@ -52,13 +52,14 @@ ACTS = {
 
 OPS_PROBLEMS: dict[str, str] = {
     "not-suspended": "폐업한 기관의 이관은 반환하지 않습니다. 휴업한 기관만 반환할 수 있습니다.",
-    "same-person": "반환을 제안한 사람은 확인할 수 없습니다. 다른 운영자가 확인해야 합니다.",
+    "second-person-required": "반환을 제안한 사람은 확인할 수 없습니다. 다른 운영자가 확인해야 합니다.",
+    "person-required": "반환은 사람만 결정할 수 있습니다. 직원 계정으로 로그인해 주세요.",
     "already-extended": "이 기록은 이미 보존기간을 연장했습니다. 한 기록은 한 번만 연장할 수 있습니다.",
     "not-parked": "이미 재처리 중이거나 재처리된 이벤트입니다.",
     "login-taken": "이미 쓰고 있는 아이디입니다. 다른 아이디를 정해 주세요.",
     "not-found": "찾는 정보가 없습니다. 이미 처리되었거나, 볼 수 없는 지역의 정보입니다.",
 }
-SAME_PERSON_RELEASE = OPS_PROBLEMS["same-person"]
+SAME_PERSON_RELEASE = OPS_PROBLEMS["second-person-required"]
 
 # identity's and catalog's validation fields, as these pages' form fields name them.
 FIELDS = {"name": "name", "institution_codes": "institution_codes", "scopes": "scopes",

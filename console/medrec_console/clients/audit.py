@@ -2,13 +2,19 @@
 the machine account), what act, on which record, when. The answer names the person and never
 the citizen: a search by `subject` finds the acts on a person's records without saying whose."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from medrec_console.clients.http import Api
+from medrec_shared.platform.clock import KST
 from medrec_shared.platform.pages import Page
+
+
+def _midnight(day: date) -> str:
+    """The start of `day` in Asia/Seoul, as catalog's `since`/`until` (datetimes) take it."""
+    return datetime.combine(day, time(), KST).isoformat()
 
 
 class AuditEntry(BaseModel):
@@ -44,12 +50,16 @@ class AuditClient:
         limit: int = 50,
         cursor: str | None = None,
     ) -> AuditEntries:
-        """The entries matching every criterion given; `since` and `until` are days in
-        Asia/Seoul, both included (catalog reads them so)."""
+        """The entries matching every criterion given, newest first; `since` and `until` are
+        days in Asia/Seoul, both included (catalog's `until` is an exclusive moment: the next
+        day's midnight)."""
         params: dict[str, Any] = {"limit": limit}
-        found: dict[str, Any] = {"actor": actor, "act": act, "resource_id": resource_id,
-                                 "since": since, "until": until, "cursor": cursor}  # fmt: skip
-        params |= {name: str(value) for name, value in found.items() if value}
+        found: dict[str, Any] = {
+            "actor": actor, "act": act, "resource_id": resource_id, "cursor": cursor,
+            "since": _midnight(since) if since else None,
+            "until": _midnight(until + timedelta(days=1)) if until else None,
+        }  # fmt: skip
+        params |= {name: value for name, value in found.items() if value}
         return await self.api.call(
             AuditEntries, "GET", "/v1/admin/audit", token=token, params=params
         )

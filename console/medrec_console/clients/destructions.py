@@ -45,13 +45,12 @@ class DestructionsClient:
         self,
         token: str,
         *,
-        institution: str | None = None,
+        institution: str,
         limit: int = 50,
         cursor: str | None = None,
     ) -> Destructions:
-        params: dict[str, Any] = {"limit": limit}
-        if institution:
-            params["institution"] = institution
+        """One institution's log (ingest keeps it by institution)."""
+        params: dict[str, Any] = {"institution": institution, "limit": limit}
         if cursor:
             params["cursor"] = cursor
         return await self.api.call(

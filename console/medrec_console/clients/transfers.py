@@ -34,12 +34,17 @@ class ReleaseState(BaseModel):
     """Where a transfer's release stands: proposed by one person, or released (confirmed by a
     second). Absent while nobody has proposed it."""
 
-    status: str | None = None  # release_proposed | released
     proposed_by: str | None = None
     proposed_at: datetime | None = None
+    reason: str | None = None
     released_by: str | None = None
     released_at: datetime | None = None
     grace_until: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        """release_proposed (waiting for a second person) or released."""
+        return "released" if self.released_at is not None else "release_proposed"
 
 
 class Transfer(BaseModel):
@@ -50,6 +55,7 @@ class Transfer(BaseModel):
     effective_date: date
     counts: TransferCounts
     opened_at: datetime | None = None
+    completed_at: datetime | None = None
     release: ReleaseState | None = None
 
 
@@ -76,7 +82,6 @@ class ReleaseOutcome(BaseModel):
 
     status: str
     proposed_by: str | None = None
-    released_by: str | None = None
 
 
 class TransfersClient:

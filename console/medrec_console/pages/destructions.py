@@ -28,11 +28,11 @@ async def _render(
 ) -> HTMLResponse:  # fmt: skip
     filters = DestructionFilterForm.read(page.request.query_params)
     found: Destructions | None = None
-    if filters.valid():
+    if filters.valid() and filters.institution:
         found = await page.clients.destructions.destructions(
-            token, institution=filters.institution or None, limit=PAGE_SIZE, cursor=cursor
+            token, institution=filters.institution, limit=PAGE_SIZE, cursor=cursor
         )
-    elif status_code == 200:
+    elif filters.errors and status_code == 200:
         status_code, problem = 422, messages.PROBLEMS["validation"]
     more = {"institution": filters.institution, "cursor": found.next_cursor if found else ""}
     person = page.staff
