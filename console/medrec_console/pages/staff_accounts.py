@@ -5,7 +5,7 @@ disabling it. identity makes each change and records it as a StaffActed naming w
 
 What is shown once is never stored by the console, never put in a URL and never logged."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,7 +40,7 @@ def _role_labels(roles: list[str]) -> str:
     return ", ".join(staff.role_label(role) for role in roles)
 
 
-def _vocabulary() -> dict[str, object]:
+def _vocabulary() -> dict[str, Any]:
     return {
         "roles": {role: staff.role_label(role) for role in staff.ROLES},
         "role_help": ops_messages.ROLE_HELP,

@@ -7,7 +7,7 @@ theirs (the token's), and a transfer of another region is "not found" whichever 
 for. Who may release (`transfers:release`) is shown the button; ingest decides."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
@@ -27,7 +27,7 @@ DONE = {
 }
 
 
-def _vocabulary() -> dict[str, object]:
+def _vocabulary() -> dict[str, Any]:
     return {
         "regions": REGIONS,
         "statuses": TRANSFER_STATUS,
