@@ -4,6 +4,7 @@ A problem type without a sentence here gets the general one: a page never shows 
 status line in English, or a stack trace."""
 
 from medrec_portal.clients.http import ApiProblem
+from medrec_shared.rules.staff import organisation_label, role_label
 
 PROBLEMS: dict[str, str] = {
     "validation": "입력한 내용을 확인해 주세요.",
@@ -107,8 +108,8 @@ ACTIONS = {
     "download": "사본 내려받기",
     "verify": "진위확인",
     "linkage": "기록 연계",
-    # An operator matched a record deposited without an RRN to this person, or undid it.
-    "link": "주민등록번호 없는 기록 연결 (운영자 확인)",
+    # Two reviewers matched a record deposited without an RRN to this person, or one undid it.
+    "link": "주민등록번호 없는 기록 연결 (심사관 확인)",
     "unlink": "기록 연결 해제",
 }
 ACTORS = {
@@ -117,7 +118,19 @@ ACTORS = {
     "operator": "운영자",
     "proxy": "대리 신청인",
     "service": "시스템",
+    "staff": "보관기관 직원",
 }
+
+
+def actor_label(actor_type: str, actor_id: str) -> str:
+    """Who did it, as the citizen reads it. Staff are named by their organisation and role
+    ("khis:reviewer" → 보관기관 심사관), never by who they are (the auditor sees that)."""
+    if actor_type == "staff" and ":" in actor_id:
+        organisation, role = actor_id.rsplit(":", 1)
+        return f"{organisation_label(organisation)} {role_label(role)}"
+    return ACTORS.get(actor_type, actor_type)
+
+
 DECISIONS = {"allowed": "허용", "denied": "거부"}
 
 

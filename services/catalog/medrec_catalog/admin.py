@@ -1,18 +1,18 @@
-"""Operator views."""
+"""Staff views: the service's counts (scope stats:read; no personal data)."""
 
 from fastapi import APIRouter
 
-from medrec_catalog.deps import DbSession, Operator
+from medrec_catalog.deps import DbSession, StatsReader
 from medrec_catalog.directory.repository import InstitutionRepository
 from medrec_catalog.linkage.repository import LinkageRepository
 from medrec_catalog.models import RecordStatus
 from medrec_catalog.records.repository import RecordRepository
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["staff"])
 
 
 @router.get("/v1/admin/stats")
-async def stats(session: DbSession, _: Operator) -> dict[str, int]:
+async def stats(session: DbSession, _: StatsReader) -> dict[str, int]:
     counts = await RecordRepository(session).counts()
     unmatched, pending = await LinkageRepository(session).counts()
     return {

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 from medrec_catalog import admin
 from medrec_catalog.access_log import endpoints as access_log
+from medrec_catalog.audit import endpoints as audit
 from medrec_catalog.bootstrap import CatalogComponents, build
 from medrec_catalog.directory import endpoints as directory
 from medrec_catalog.linkage import endpoints as linkage
@@ -14,6 +15,8 @@ from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
+from medrec_shared.rules.staff import DEAD_LETTERS_MANAGE
+from medrec_shared.rules.staff_acts import dead_letter_retry_act
 
 
 def create_app(
@@ -41,7 +44,12 @@ def create_app(
         admin.router,
         retention.router,
         linkage.router,
-        dead_letter_router(dead_letters),
+        audit.router,
+        dead_letter_router(
+            dead_letters,
+            scope=DEAD_LETTERS_MANAGE,
+            on_retry=dead_letter_retry_act(components.settings.topic_audit),
+        ),
     ):
         app.include_router(router)
     return app

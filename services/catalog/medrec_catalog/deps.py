@@ -12,6 +12,7 @@ from medrec_catalog.retention.service import Retention
 from medrec_shared.platform.auth import Principal, require_scope
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession
+from medrec_shared.rules.staff import AUDIT_READ, LINKAGE_REVIEW, RETENTION_MANAGE, STATS_READ
 
 Catalog = Annotated[CatalogComponents, Depends(component(CatalogComponents))]
 
@@ -33,14 +34,21 @@ LinkageReviewDep = Annotated[LinkageReview, Depends(_linkage)]
 RetentionDep = Annotated[Retention, Depends(_retention)]
 Citizen = Annotated[Principal, require_scope("records:read")]
 CatalogReader = Annotated[Principal, require_scope("catalog:read")]
-Operator = Annotated[Principal, require_scope("admin")]
+# Staff, named for who may call (medrec_shared.rules.staff: the one scope of each act).
+StatsReader = Annotated[Principal, require_scope(STATS_READ)]
+LinkageReviewer = Annotated[Principal, require_scope(LINKAGE_REVIEW)]
+RetentionManager = Annotated[Principal, require_scope(RETENTION_MANAGE)]
+Auditor = Annotated[Principal, require_scope(AUDIT_READ)]
 
 __all__ = [
+    "Auditor",
     "CatalogReader",
     "Citizen",
     "DbSession",
     "LinkageReviewDep",
-    "Operator",
+    "LinkageReviewer",
     "RecordsDep",
     "RetentionDep",
+    "RetentionManager",
+    "StatsReader",
 ]

@@ -200,3 +200,27 @@ class LinkageCandidate(CatalogBase):
     unlinked_at: Mapped[datetime | None]
     unlinked_by: Mapped[str | None] = mapped_column(String(64))
     unlink_reason: Mapped[str | None] = mapped_column(String(500))
+    # An approval is proposed by one reviewer and confirmed by another (two people for what
+    # cannot be undone, medrec_shared.rules.staff_acts); the proposal, until then.
+    proposed_by: Mapped[str | None] = mapped_column(String(64))
+    proposed_at: Mapped[datetime | None]
+    proposal_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class StaffAuditEntry(CatalogBase):
+    """The audit trail (StaffActed, from every service): each staff act and staff read of
+    personal data, with the person (or machine account) who did it, for the auditor. Unlike the
+    access history, it names the person; it is read with scope audit:read only."""
+
+    __tablename__ = "staff_audit"
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    organisation: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    act: Mapped[str] = mapped_column(String(64), index=True)
+    resource_type: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str | None] = mapped_column(String(1000))

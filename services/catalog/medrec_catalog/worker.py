@@ -5,6 +5,7 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from medrec_catalog.access_log.handlers import on_access_recorded
+from medrec_catalog.audit.handlers import on_staff_acted
 from medrec_catalog.bootstrap import build
 from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_released
 from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_verified
@@ -36,6 +37,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "PersonVerified": on_person_verified(clock),
             "RecordMatchKeyAssigned": on_match_key_assigned(clock),
             "AccessRecorded": on_access_recorded,
+            "StaffActed": on_staff_acted,
             "RecordDestroyed": on_record_gone,
             "RecordWithdrawn": on_record_gone,
         },

@@ -18,9 +18,12 @@ from medrec_ingest.models import dead_letters
 from medrec_ingest.release import endpoints as release
 from medrec_ingest.segments import endpoints as segments
 from medrec_ingest.settings import IngestSettings
+from medrec_ingest.transfers import admin as transfers_admin
 from medrec_ingest.transfers import endpoints as transfers
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
+from medrec_shared.rules.staff import DEAD_LETTERS_MANAGE
+from medrec_shared.rules.staff_acts import dead_letter_retry_act
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -88,9 +91,16 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(internal.router)
     app.include_router(linkage.router)  # demographics for catalog's linkage review
     app.include_router(release.router)
+    app.include_router(transfers_admin.router)  # staff's oversight of transfers
     app.include_router(destruction.router)
     app.include_router(segments.router)  # compaction and sweep, now
-    app.include_router(dead_letter_router(dead_letters))
+    app.include_router(
+        dead_letter_router(
+            dead_letters,
+            scope=DEAD_LETTERS_MANAGE,
+            on_retry=dead_letter_retry_act(components.settings.topic_audit),
+        )
+    )
     openapi.install_openapi(app)
     mask_personal_paths(app)
     return app

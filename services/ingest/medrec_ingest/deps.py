@@ -14,6 +14,12 @@ from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession, Transactions
 from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.staff import (
+    DESTRUCTIONS_READ,
+    SWEEPS_RUN,
+    TRANSFERS_OVERSEE,
+    TRANSFERS_RELEASE,
+)
 
 Ingest = Annotated[IngestComponents, Depends(component(IngestComponents))]
 
@@ -58,7 +64,11 @@ ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
 DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
 NamesReader = Annotated[Principal, require_scope("names:read")]
-Operator = Annotated[Principal, require_scope("admin")]
+# Staff, named for who may call (medrec_shared.rules.staff: the one scope of each act).
+Releaser = Annotated[Principal, require_scope(TRANSFERS_RELEASE)]
+TransfersOverseer = Annotated[Principal, require_scope(TRANSFERS_OVERSEE)]
+DestructionsReader = Annotated[Principal, require_scope(DESTRUCTIONS_READ)]
+SweepRunner = Annotated[Principal, require_scope(SWEEPS_RUN)]
 
 __all__ = [
     "ClockDep",
@@ -68,11 +78,14 @@ __all__ = [
     "Depositor",
     "DepositsDep",
     "DestructionsDep",
+    "DestructionsReader",
     "Ingest",
     "MetadataReader",
     "NamesReader",
-    "Operator",
+    "Releaser",
     "Settings",
+    "SweepRunner",
     "TransactionsDep",
+    "TransfersOverseer",
     "VaultDep",
 ]

@@ -60,6 +60,12 @@ class Transfer(IngestBase):
     # Released to its reopened institution: its records may be exported until grace_until.
     released_at: Mapped[datetime | None]
     grace_until: Mapped[datetime | None]
+    # Released by two people (it cannot be undone): proposed by one, confirmed by another, who
+    # is `released_by` (medrec_shared.rules.staff_acts).
+    release_proposed_by: Mapped[str | None] = mapped_column(String(64))
+    release_proposed_at: Mapped[datetime | None]
+    release_reason: Mapped[str | None] = mapped_column(String(500))
+    released_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Record(IngestBase):

@@ -13,6 +13,8 @@ from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.verify.endpoints import router as verify_router
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
+from medrec_shared.rules.staff import DEAD_LETTERS_MANAGE
+from medrec_shared.rules.staff_acts import dead_letter_retry_act
 
 
 def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
@@ -37,5 +39,11 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     app.include_router(health_router(dependency_checks(components.db, components.store)))
     for router in (issuances_router, verify_router, proxies_router, proxies_admin_router):
         app.include_router(router)
-    app.include_router(dead_letter_router(dead_letters))
+    app.include_router(
+        dead_letter_router(
+            dead_letters,
+            scope=DEAD_LETTERS_MANAGE,
+            on_retry=dead_letter_retry_act(components.settings.topic_audit),
+        )
+    )
     return app

@@ -15,6 +15,7 @@ from medrec_shared.platform.db import DbSession
 from medrec_shared.platform.ratelimit import RateLimiter
 from medrec_shared.platform.vault import Vault
 from medrec_shared.platform.web import AppOutbox
+from medrec_shared.rules.staff import PROXY_REVIEW
 
 Parts = Annotated[IssuanceComponents, Depends(component(IssuanceComponents))]
 
@@ -46,14 +47,15 @@ VaultDep = Annotated[Vault, Depends(_vault)]
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 OutboxDep = AppOutbox
 Requester = Annotated[Principal, require_scope("issuance:write")]
-Operator = Annotated[Principal, require_scope("admin")]
+# Staff who may read Art. 21 requests and decide them (medrec_shared.rules.staff).
+ProxyReviewer = Annotated[Principal, require_scope(PROXY_REVIEW)]
 
 __all__ = [
     "DbSession",
     "IssuancesDep",
-    "Operator",
     "OutboxDep",
     "ProxiesDep",
+    "ProxyReviewer",
     "RateLimiterDep",
     "Requester",
     "Settings",

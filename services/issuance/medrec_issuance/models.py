@@ -179,7 +179,8 @@ class IssuerKey(IssuanceBase):
 
 
 class ProxyRequest(IssuanceBase):
-    """A relative's or proxy's request under Art. 21, reviewed by an operator."""
+    """A relative's or proxy's request under Art. 21, reviewed by two reviewers to approve it,
+    one to reject it."""
 
     __tablename__ = "proxy_requests"
     request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -196,6 +197,11 @@ class ProxyRequest(IssuanceBase):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None]
     issuance_id: Mapped[uuid.UUID | None]
+    # An approval is proposed by one reviewer and confirmed by another (two people for what
+    # cannot be undone: a copy given away); the request stays `submitted` until then.
+    proposed_by: Mapped[str | None] = mapped_column(String(64))
+    proposed_at: Mapped[datetime | None]
+    proposal_reason: Mapped[str | None] = mapped_column(String(500))
     # Written from the service's clock (`medrec_shared.platform.clock`); the default only fills rows
     # written outside the service.
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

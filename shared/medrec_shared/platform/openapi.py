@@ -27,14 +27,23 @@ CLIENT_CREDENTIALS = "clientCredentials"
 # Scopes a client-credentials token may carry (citizens' scopes come from verification).
 CLIENT_SCOPES = {
     "transfer:write": "deposit records (institution clients)",
-    "admin": "operate the service (operators)",  # retired with #27's staff accounts
     "content:read": "read record content (service clients)",
     "catalog:read": "read record metadata and owners (service clients)",
     "metadata:read": "read deposited metadata (service clients)",
     "demographics:read": "read the demographics of persons and of records without an RRN, for "
-    "an operator's linkage review (catalog's service client)",
-    "names:read": "read the names records were deposited under, for an operator's Art. 21 "
+    "a reviewer's linkage review (catalog's service client)",
+    "names:read": "read the names records were deposited under, for a reviewer's Art. 21 "
     "review (issuance's service client)",
+    # A machine account's operations (medrec_shared.rules.staff.MACHINE_SCOPES), named here as
+    # text: the platform knows no staff roles. Staff people get theirs at sign-in.
+    "stats:read": "read the service's counts",
+    "transfers:oversee": "see transfers, their status and counts",
+    "retention:manage": "run the retention sweep, extend a record's retention",
+    "destructions:read": "read the destruction log",
+    "sweeps:run": "run the release and segment sweeps",
+    "clients:manage": "register, list and revoke institution clients",
+    "dead-letters:manage": "list and retry dead letters",
+    "keys:manage": "run key jobs (re-wrap)",
 }
 _REF = "#/components/schemas/{model}"
 

@@ -1,4 +1,4 @@
-"""What operators send and get back about linkage candidates. The list carries no name, birth
+"""What reviewers send and get back about linkage candidates. The list carries no name, birth
 date or RRN; only one candidate's detail shows the demographics, and that read is audited."""
 
 import uuid
@@ -32,6 +32,13 @@ class CandidateOut(BaseModel):
     status: CandidateStatus
     created_at: datetime
     decided_at: datetime | None
+    decided_by: str | None = Field(default=None, description="The reviewer who decided (login)")
+    proposed_by: str | None = Field(
+        default=None,
+        description="The reviewer whose approval awaits another's confirmation (two people "
+        "link a record)",
+    )
+    proposed_at: datetime | None = None
 
 
 def candidate_out(row: CandidateRow) -> CandidateOut:
@@ -49,6 +56,9 @@ def candidate_out(row: CandidateRow) -> CandidateOut:
         status=candidate.status,
         created_at=candidate.created_at,
         decided_at=candidate.decided_at,
+        decided_by=candidate.decided_by,
+        proposed_by=candidate.proposed_by,
+        proposed_at=candidate.proposed_at,
     )
 
 

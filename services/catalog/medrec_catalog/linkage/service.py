@@ -8,16 +8,22 @@
 - A record deposited without an RRN before match keys existed gets its key later (ingest's
   backfill, RecordMatchKeyAssigned) and is then proposed as a record arriving is.
 - A record of unknown sex matches on name and birth date alone (`matched_on` says which).
-- An operator approves or rejects a pending candidate with a reason; the decision is final
-  (`AlreadyDecided`, 409). Approval files the record under the person's key (from then on it is
+- A reviewer (a person: never a machine account, medrec_shared.rules.staff_acts) approves or
+  rejects a pending candidate with a reason; the decision is final (`AlreadyDecided`, 409). A
+  link cannot be undone for the person who saw it, so it takes two people: the first approval
+  is a proposal (the candidate stays pending, `proposed_by`), the approval of another reviewer
+  confirms it; the proposer approving again is refused (409). One reviewer's rejection decides
+  (and so ends a proposal). Approval files the record under the person's key (from then on it is
   listed, copied, retained and destroyed as if it had come with their RRN), closes the record's
   other pending candidates, and tells the person in their access history that a record was
-  linked, and when (the actor is "operator", never who).
-- An operator may unlink a linked record with a reason: it leaves the person, and the candidates
-  its approval closed are pending again, for a better decision.
+  linked, and when (as 보관기관 심사관, the organisation and role, never who).
+- A reviewer may unlink a linked record with a reason: it leaves the person, and the candidates
+  its approval closed are pending again (their proposals gone), for a better decision.
+- Each act, and each read of the demographics, is in the audit trail under the reviewer's login
+  (StaffActed).
 
 The functions work on a `LinkageStore` (the repository, or a fake in unit tests) and return the
-events to announce. `LinkageReview`, the operators' service, applies them to the repository and
+events to announce. `LinkageReview`, the reviewers' service, applies them to the repository and
 announces what they return in the caller's unit of work; showing a candidate reads
 both sides' demographics and is itself announced (the person's access history). Nothing here
 commits."""
@@ -47,16 +53,19 @@ from medrec_catalog.models import (
     RecordStatus,
 )
 from medrec_catalog.settings import CatalogSettings
+from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.messaging import announce
 from medrec_shared.platform.problems import Conflict, NotFound
+from medrec_shared.rules.audit import ACTOR_ID_MAX, staff_access, staff_acted
 from medrec_shared.rules.contracts import PersonDemographics, RecordDemographics
-from medrec_shared.rules.events import AccessRecorded, EventData, RecordLinked, RecordUnlinked
+from medrec_shared.rules.events import EventData, RecordLinked, RecordUnlinked
+from medrec_shared.rules.staff_acts import deciding_person, second_approval
 
 ON_NAME_BIRTH_SEX = "name+birth_date+sex"
 ON_NAME_BIRTH = "name+birth_date"
-# Who the person's access history names for an operator's act: the role, never the operator.
-OPERATOR_ACTOR = "operator"
+# The role a linkage act is done in, as the person's access history names it (보관기관 심사관).
+REVIEWER = "reviewer"
 
 
 class AlreadyDecided(Conflict):
@@ -174,26 +183,40 @@ async def propose_for_person(store: LinkageStore, person: LinkagePerson, now: da
 
 
 def _access(
-    person_key: str, action: Literal["view", "link", "unlink"], kind: str, id_: str
+    by: Principal,
+    person_key: str,
+    action: Literal["view", "link", "unlink"],
+    kind: str,
+    id_: str,
 ) -> Announcement:
+    """In the person's access history: the organisation and role, never who."""
     return Announcement(
-        "topic_audit",
-        person_key,
-        AccessRecorded(
-            subject_person_key=person_key,
-            actor_type="operator",
-            actor_id=OPERATOR_ACTOR,
-            action=action,
-            resource_type=kind,
-            resource_id=id_,
-            decision="allowed",
-        ),
+        "topic_audit", person_key, staff_access(by, REVIEWER, action, kind, id_, person_key)
     )
 
 
-def viewed(candidate: LinkageCandidate) -> Announcement:
-    """An operator saw the person's demographics beside a record's: in their access history."""
-    return _access(candidate.person_key, "view", "linkage_candidate", str(candidate.candidate_id))
+def _act(
+    by: Principal, act: str, candidate: LinkageCandidate, reason: str | None = None
+) -> Announcement:
+    """In the audit trail: who did it."""
+    event = staff_acted(
+        by,
+        f"linkage_candidate.{act}",
+        "linkage_candidate",
+        str(candidate.candidate_id),
+        subject_key=candidate.person_key,
+        reason=reason,
+    )
+    return Announcement("topic_audit", event.actor, event)
+
+
+def viewed(by: Principal, candidate: LinkageCandidate) -> list[Announcement]:
+    """A reviewer saw the person's demographics beside a record's: in their access history and
+    in the audit trail."""
+    return [
+        _access(by, candidate.person_key, "view", "linkage_candidate", str(candidate.candidate_id)),
+        _act(by, "view", candidate),
+    ]
 
 
 async def _pending(store: LinkageStore, candidate_id: uuid.UUID) -> LinkageCandidate:
@@ -217,15 +240,21 @@ def _decide(
 
 
 async def approve(
-    store: LinkageStore, candidate_id: uuid.UUID, *, reason: str, operator: str, now: datetime
+    store: LinkageStore, candidate_id: uuid.UUID, *, reason: str, by: Principal, now: datetime
 ) -> tuple[LinkageCandidate, list[Announcement]]:
-    """Links the candidate's record to its person and closes the record's other candidates."""
+    """The first reviewer's approval proposes the link; another reviewer's confirms it: the
+    record is linked to its person and the record's other candidates are closed."""
     candidate = await _pending(store, candidate_id)
     record = await store.record_for_update(candidate.record_id)
     if record is None or record.status != RecordStatus.available:
         raise RecordNotHeld("It was destroyed or withdrawn since it was proposed.")
     if record.person_key is not None:  # not reachable by these rules: a link closes the rest
         raise AlreadyDecided("The record is linked already.")
+    if not second_approval(candidate.proposed_by, by):
+        candidate.proposed_by, candidate.proposed_at = by.accountable[:ACTOR_ID_MAX], now
+        candidate.proposal_reason = reason
+        return candidate, [_act(by, "propose_link", candidate, reason)]
+    operator = by.accountable[:ACTOR_ID_MAX]
     _decide(candidate, CandidateStatus.approved, reason, operator, now)
     record.person_key = candidate.person_key
     for other in await store.candidates_of_record(record.record_id):
@@ -242,24 +271,29 @@ async def approve(
                 candidate_id=candidate.candidate_id,
             ),
         ),
-        _access(candidate.person_key, "link", "record", str(record.record_id)),
+        _access(by, candidate.person_key, "link", "record", str(record.record_id)),
+        _act(by, "approve_link", candidate, reason),
     ]
 
 
 async def reject(
-    store: LinkageStore, candidate_id: uuid.UUID, *, reason: str, operator: str, now: datetime
-) -> LinkageCandidate:
-    """Not this person's record: it stays unmatched (its other candidates stay pending)."""
+    store: LinkageStore, candidate_id: uuid.UUID, *, reason: str, by: Principal, now: datetime
+) -> tuple[LinkageCandidate, list[Announcement]]:
+    """Not this person's record: it stays unmatched (its other candidates stay pending). One
+    reviewer decides it, a proposal to link or not."""
+    deciding_person(by)
     candidate = await _pending(store, candidate_id)
-    _decide(candidate, CandidateStatus.rejected, reason, operator, now)
-    return candidate
+    _decide(candidate, CandidateStatus.rejected, reason, by.accountable[:ACTOR_ID_MAX], now)
+    return candidate, [_act(by, "reject", candidate, reason)]
 
 
 async def unlink(
-    store: LinkageStore, record_id: uuid.UUID, *, reason: str, operator: str, now: datetime
+    store: LinkageStore, record_id: uuid.UUID, *, reason: str, by: Principal, now: datetime
 ) -> tuple[LinkageCandidate, list[Announcement]]:
     """Undoes a wrong link: the record leaves its person and is unmatched again; the candidates
     the approval closed are pending again."""
+    deciding_person(by)
+    operator = by.accountable[:ACTOR_ID_MAX]
     record = await store.record_for_update(record_id)
     if record is None or record.status != RecordStatus.available:
         raise NotFound("No such record held.")
@@ -274,13 +308,15 @@ async def unlink(
     for other in candidates:
         if other.status == CandidateStatus.closed:
             other.status, other.decided_at, other.decided_by = CandidateStatus.pending, None, None
+            other.proposed_by, other.proposed_at, other.proposal_reason = None, None, None
     return link, [
         Announcement(
             "topic_record",
             str(record_id),
             RecordUnlinked(record_id=record_id, candidate_id=link.candidate_id),
         ),
-        _access(link.person_key, "unlink", "record", str(record_id)),
+        _access(by, link.person_key, "unlink", "record", str(record_id)),
+        _act(by, "unlink", link, reason),
     ]
 
 
@@ -292,8 +328,8 @@ def _demographics(side: RecordDemographics | PersonDemographics | None) -> Demog
 
 @dataclass(kw_only=True)
 class LinkageReview:
-    """The operators' review: one candidate shown (an audited read), approved, rejected, or its
-    link undone. Works in the caller's session; what a decision announces goes to the outbox
+    """The reviewers' review: one candidate shown (an audited read), approved (by two), rejected,
+    or its link undone. Works in the caller's session; what a decision announces goes to the outbox
     there."""
 
     settings: CatalogSettings
@@ -313,14 +349,16 @@ class LinkageReview:
     async def candidate(self, session: AsyncSession, candidate_id: uuid.UUID) -> CandidateOut:
         return candidate_out(await self._one(session, candidate_id))
 
-    async def show(self, session: AsyncSession, candidate_id: uuid.UUID) -> CandidateDetail:
+    async def show(
+        self, session: AsyncSession, candidate_id: uuid.UUID, by: Principal
+    ) -> CandidateDetail:
         """The candidate with the record's and the person's demographics side by side; the read
-        is in the person's access history (as "operator")."""
+        is in the person's access history (as 보관기관 심사관) and in the audit trail."""
         row = await self._one(session, candidate_id)
         candidate = row[0]
         record_side = await self.demographics.of_record(candidate.record_id)
         person_side = await self.demographics.of_person(candidate.person_id)
-        self._announce(session, [viewed(candidate)])
+        self._announce(session, viewed(by, candidate))
         return CandidateDetail(
             **candidate_out(row).model_dump(),
             record_demographics=_demographics(record_side),
@@ -336,11 +374,11 @@ class LinkageReview:
         candidate_id: uuid.UUID,
         *,
         reason: str,
-        operator: str,
+        by: Principal,
         now: datetime,
     ) -> CandidateOut:
         _, announcements = await approve(
-            LinkageRepository(session), candidate_id, reason=reason, operator=operator, now=now
+            LinkageRepository(session), candidate_id, reason=reason, by=by, now=now
         )
         self._announce(session, announcements)
         return await self.candidate(session, candidate_id)
@@ -351,12 +389,13 @@ class LinkageReview:
         candidate_id: uuid.UUID,
         *,
         reason: str,
-        operator: str,
+        by: Principal,
         now: datetime,
     ) -> CandidateOut:
-        await reject(
-            LinkageRepository(session), candidate_id, reason=reason, operator=operator, now=now
+        _, announcements = await reject(
+            LinkageRepository(session), candidate_id, reason=reason, by=by, now=now
         )
+        self._announce(session, announcements)
         return await self.candidate(session, candidate_id)
 
     async def unlink(
@@ -365,11 +404,11 @@ class LinkageReview:
         record_id: uuid.UUID,
         *,
         reason: str,
-        operator: str,
+        by: Principal,
         now: datetime,
     ) -> UnlinkedOut:
         link, announcements = await unlink(
-            LinkageRepository(session), record_id, reason=reason, operator=operator, now=now
+            LinkageRepository(session), record_id, reason=reason, by=by, now=now
         )
         self._announce(session, announcements)
         return UnlinkedOut(record_id=record_id, candidate_id=link.candidate_id, status=link.status)

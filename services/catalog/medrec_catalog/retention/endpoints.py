@@ -1,30 +1,51 @@
-"""Operators' retention actions: run the sweep now, extend a record's period once."""
+"""Staff's retention actions (scope retention:manage): run the sweep now, extend a record's period
+once. Each is in the audit trail under the person (or machine account) who did it."""
 
 import uuid
 from typing import Any
 
 from fastapi import APIRouter
 
-from medrec_catalog.deps import DbSession, Operator, RetentionDep
+from medrec_catalog.deps import DbSession, RetentionDep, RetentionManager
 from medrec_catalog.retention import service
 from medrec_catalog.retention.schemas import ExtensionIn, ExtensionOut
+from medrec_shared.rules.staff_acts import announce_act
 
-router = APIRouter(tags=["retention (operators)"], prefix="/v1/admin")
+router = APIRouter(tags=["retention (staff)"], prefix="/v1/admin")
 
 
 @router.post("/retention/sweep")
-async def run_sweep(session: DbSession, _: Operator, retention: RetentionDep) -> dict[str, Any]:
+async def run_sweep(
+    session: DbSession, principal: RetentionManager, retention: RetentionDep
+) -> dict[str, Any]:
     """Runs the retention sweep now (the worker also runs it on a schedule)."""
     today = retention.today()
-    return {"due": await retention.sweep(session, today), "as_of": today}
+    due = await retention.sweep(session, today)
+    topic = retention.settings.topic_audit
+    announce_act(session, topic, principal, "retention.sweep", "retention", today.isoformat())
+    return {"due": due, "as_of": today}
 
 
 @router.post("/records/{record_id}/retention-extension", response_model=ExtensionOut)
 async def extend_retention(
-    record_id: uuid.UUID, body: ExtensionIn, session: DbSession, operator: Operator
+    record_id: uuid.UUID,
+    body: ExtensionIn,
+    session: DbSession,
+    principal: RetentionManager,
+    retention: RetentionDep,
 ) -> ExtensionOut:
     """Extends a record's period once, by one more period of its kind."""
     record = await service.extend_retention(
-        session, record_id, reason=body.reason, operator=operator.subject
+        session, record_id, reason=body.reason, operator=principal.accountable
+    )
+    announce_act(
+        session,
+        retention.settings.topic_audit,
+        principal,
+        "record.extend_retention",
+        "record",
+        str(record_id),
+        subject_key=record.person_key,
+        reason=body.reason,
     )
     return ExtensionOut.model_validate(record, from_attributes=True)

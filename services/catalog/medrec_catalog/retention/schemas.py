@@ -17,3 +17,4 @@ class ExtensionOut(BaseModel):
     retention_until: date
     retention_extended: bool
     extension_reason: str | None
+    extended_by: str | None = None

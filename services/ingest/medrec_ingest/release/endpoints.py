@@ -1,19 +1,24 @@
-"""Release endpoints: an operator releases a suspended institution's transfer; its client then
-exports the records until the grace period ends (the rules: service.py)."""
+"""Release endpoints: platform staff release a suspended institution's transfer (one proposes,
+another confirms); its client then exports the records until the grace period ends (the rules:
+service.py)."""
 
 import uuid
+from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from medrec_ingest.deps import (
     DbSession,
     Depositor,
-    Operator,
+    Releaser,
     Settings,
     TransactionsDep,
     VaultDep,
 )
+from medrec_ingest.fields import Strict
 from medrec_ingest.release import service
 from medrec_ingest.release.export import export_lines
 from medrec_ingest.transfers.schemas import TransferOut, transfer_out
@@ -24,19 +29,56 @@ from medrec_shared.platform.web import Now
 router = APIRouter(tags=["release"])
 
 
-@router.post("/v1/transfers/{transfer_id}/release", response_model=TransferOut)
+class ReleaseIn(Strict):
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class ReleaseProposed(BaseModel):
+    transfer_id: uuid.UUID
+    status: Literal["release_proposed"] = "release_proposed"
+    proposed_by: str
+    proposed_at: datetime
+    reason: str | None
+
+
+@router.post(
+    "/v1/transfers/{transfer_id}/release",
+    response_model=TransferOut | ReleaseProposed,
+    responses={
+        202: {"model": ReleaseProposed, "description": "Proposed: another person confirms it"},
+        403: {"description": "A machine account, or a token without transfers:release"},
+        409: {"description": "Not a suspension, or the proposer releases again (another must)"},
+    },
+)
 async def release_transfer(
     transfer_id: uuid.UUID,
     session: DbSession,
-    _: Operator,
+    releaser: Releaser,
     settings: Settings,
     now: Now,
-) -> TransferOut:
-    """Withdraws the transfer's records from citizens and opens the grace period for its client
-    to export them. A repeat changes nothing."""
-    transfer = await service.release_transfer(
-        session, settings=settings, transfer_id=transfer_id, now=now
+    response: Response,
+    body: ReleaseIn | None = None,
+) -> TransferOut | ReleaseProposed:
+    """The first person's call proposes the release (202); a different person's withdraws the
+    transfer's records from citizens and opens the grace period for its client to export them
+    (200). A repeat once released changes nothing."""
+    transfer, proposed = await service.release_transfer(
+        session,
+        settings=settings,
+        transfer_id=transfer_id,
+        by=releaser,
+        reason=body.reason if body else None,
+        now=now,
     )
+    if proposed:
+        assert transfer.release_proposed_by and transfer.release_proposed_at
+        response.status_code = 202
+        return ReleaseProposed(
+            transfer_id=transfer.transfer_id,
+            proposed_by=transfer.release_proposed_by,
+            proposed_at=transfer.release_proposed_at,
+            reason=transfer.release_reason,
+        )
     return transfer_out(transfer)
 
 

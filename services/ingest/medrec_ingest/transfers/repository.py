@@ -64,6 +64,29 @@ class TransferRepository(Repository):
         rows = await self.session.execute(query.order_by(Transfer.transfer_id).limit(limit))
         return list(rows.scalars())
 
+    async def overseen(
+        self,
+        *,
+        regions: frozenset[str] | None,
+        status: TransferStatus | None,
+        limit: int,
+        after: uuid.UUID | None,
+        transfer_id: uuid.UUID | None = None,
+    ) -> list[Transfer]:
+        """Every client's transfers, for staff: in one of `regions` (the institution's region as
+        deposited, each spelling of it) and in `status` when given, oldest first."""
+        query = select(Transfer)
+        if regions is not None:
+            query = query.where(Transfer.institution["region"].astext.in_(sorted(regions)))
+        if status is not None:
+            query = query.where(Transfer.status == status)
+        if transfer_id is not None:
+            query = query.where(Transfer.transfer_id == transfer_id)
+        if after is not None:
+            query = query.where(Transfer.transfer_id > after)
+        rows = await self.session.execute(query.order_by(Transfer.transfer_id).limit(limit))
+        return list(rows.scalars())
+
     async def add(self, transfer: Transfer) -> None:
         self.session.add(transfer)
         await self.session.flush()

@@ -1,6 +1,6 @@
 """Relatives and proxies under Art. 21: citizens submit a request with supporting documents and
-follow it; operators read the documents, then approve or reject it, with a reason
-(`proxies.service` holds the rules)."""
+follow it; reviewers (scope proxy-requests:review) read the documents, then approve it (one
+proposes, another confirms) or reject it, with a reason (`proxies.service` holds the rules)."""
 
 import json
 import uuid
@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from medrec_issuance.deps import DbSession, Operator, ProxiesDep, Requester, VaultDep
+from medrec_issuance.deps import DbSession, ProxiesDep, ProxyReviewer, Requester, VaultDep
 from medrec_issuance.models import ProxyRequestStatus
 from medrec_issuance.proxies import service
 from medrec_issuance.proxies.schemas import (
@@ -20,8 +20,10 @@ from medrec_issuance.proxies.schemas import (
     ProxyRequestForReview,
     ProxyRequestIn,
     ProxyRequestOut,
+    ProxyRequestReviewed,
     Review,
     proxy_out,
+    reviewed_out,
 )
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.platform.openapi import problem_responses
@@ -36,7 +38,7 @@ from medrec_shared.platform.text import unstorable_errors
 
 router = APIRouter(tags=["proxy requests"])
 log = get_logger(__name__)
-admin_router = APIRouter(tags=["proxy requests (operators)"], prefix="/v1/admin/proxy-requests")
+admin_router = APIRouter(tags=["proxy requests (reviewers)"], prefix="/v1/admin/proxy-requests")
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 MAX_DOCUMENT = 10 * 1024 * 1024
 # What each accepted type starts with: a document is taken only when its bytes are what it says,
@@ -181,7 +183,7 @@ async def get_proxy_request(
 @admin_router.get("")
 async def list_requests(
     session: DbSession,
-    _: Operator,
+    _: ProxyReviewer,
     status: Annotated[str | None, Query(pattern=r"^(submitted|approved|rejected)$")] = "submitted",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: uuid.UUID | None = None,
@@ -196,22 +198,29 @@ async def list_requests(
     responses=problem_responses(UpstreamUnavailable, UpstreamRefused),  # catalog, ingest
 )
 async def show_request(
-    request_id: uuid.UUID, session: DbSession, operator: Operator, proxies: ProxiesDep
+    request_id: uuid.UUID, session: DbSession, reviewer: ProxyReviewer, proxies: ProxiesDep
 ) -> ProxyRequestDetail:
     """One request with the patient as the requester typed them (the RRN masked after its
     seventh digit, the birth date and sex it gives) and the names the records held under that
     RRN were deposited under, each marked matching or not. An audited read: it goes to the
     patient's access history, and so does ingest's read of each record's name."""
-    detail = await proxies.review_of(session, operator, request_id)
-    log.info("proxy_request_viewed", request_id=str(request_id), operator=operator.subject)
+    detail = await proxies.review_of(session, reviewer, request_id)
+    log.info("proxy_request_viewed", request_id=str(request_id))
     return detail
 
 
 @admin_router.get("/{request_id}/documents/{kind}", response_class=StreamingResponse)
 async def read_document(
-    request_id: uuid.UUID, kind: DocumentKind, session: DbSession, _: Operator, vault: VaultDep
+    request_id: uuid.UUID,
+    kind: DocumentKind,
+    session: DbSession,
+    reviewer: ProxyReviewer,
+    proxies: ProxiesDep,
+    vault: VaultDep,
 ) -> StreamingResponse:
-    document = await service.document_of(session, request_id, kind)
+    """A supporting document, downloaded: an audited read (the patient's access history, the
+    audit trail)."""
+    document = await proxies.document_for_review(session, reviewer, request_id, kind)
     base = document.content_type.split(";")[0].strip().lower()
     return StreamingResponse(
         vault.get(document.object_key, document.kek_id, document.wrapped_dek),
@@ -227,27 +236,38 @@ async def read_document(
 
 @admin_router.post(
     "/{request_id}/approve",
-    response_model=ProxyRequestOut,
-    responses=problem_responses(UpstreamUnavailable, UpstreamRefused),  # catalog, ingest
+    response_model=ProxyRequestReviewed,
+    responses={
+        **problem_responses(UpstreamUnavailable, UpstreamRefused),  # catalog, ingest
+        403: {"description": "A machine account, or a token without proxy-requests:review"},
+        409: {"description": "Reviewed already, or the proposer approves again (another must)"},
+    },
 )
 async def approve(
     request_id: uuid.UUID,
     review: Review,
     session: DbSession,
-    operator: Operator,
+    reviewer: ProxyReviewer,
     proxies: ProxiesDep,
-) -> ProxyRequestOut:
-    proxy = await proxies.approve(session, operator, request_id, reason=review.reason)
-    return proxy_out(proxy)
+) -> ProxyRequestReviewed:
+    """The first reviewer's approval proposes it (still `submitted`, `proposed_by` them, no
+    copy); a different reviewer's confirms it: `approved`, and the copy is issued."""
+    proxy = await proxies.approve(session, reviewer, request_id, reason=review.reason)
+    return reviewed_out(proxy)
 
 
-@admin_router.post("/{request_id}/reject", response_model=ProxyRequestOut)
+@admin_router.post(
+    "/{request_id}/reject",
+    response_model=ProxyRequestReviewed,
+    responses={403: {"description": "A machine account, or a token without the scope"}},
+)
 async def reject(
     request_id: uuid.UUID,
     review: Review,
     session: DbSession,
-    operator: Operator,
+    reviewer: ProxyReviewer,
     proxies: ProxiesDep,
-) -> ProxyRequestOut:
-    proxy = await proxies.reject(session, operator, request_id, reason=review.reason)
-    return proxy_out(proxy)
+) -> ProxyRequestReviewed:
+    """One reviewer rejects (ending an approval proposed meanwhile)."""
+    proxy = await proxies.reject(session, reviewer, request_id, reason=review.reason)
+    return reviewed_out(proxy)

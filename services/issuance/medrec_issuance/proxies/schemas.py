@@ -58,7 +58,39 @@ class Review(BaseModel):
     reason: str = Field(min_length=1, max_length=REVIEW_REASON_MAX)
 
 
-class ProxyRequestForReview(ProxyRequestOut):
+class ReviewState(BaseModel):
+    """Where the review stands, for reviewers only (the requester sees `submitted` until a
+    second reviewer confirms an approval)."""
+
+    proposed_by: str | None = Field(
+        default=None, description="The reviewer whose approval awaits another's confirmation"
+    )
+    proposed_at: datetime | None = None
+    reviewed_by: str | None = Field(default=None, description="The reviewer who decided")
+    reviewed_at: datetime | None = None
+
+
+def review_state(request: ProxyRequest) -> ReviewState:
+    return ReviewState(
+        proposed_by=request.proposed_by,
+        proposed_at=request.proposed_at,
+        reviewed_by=request.reviewed_by,
+        reviewed_at=request.reviewed_at,
+    )
+
+
+class ProxyRequestReviewed(ProxyRequestOut, ReviewState):
+    """A review's answer: an approval proposed (still `submitted`, `proposed_by`), confirmed
+    (`approved`), or a rejection."""
+
+
+def reviewed_out(request: ProxyRequest) -> ProxyRequestReviewed:
+    return ProxyRequestReviewed(
+        **proxy_out(request).model_dump(), **review_state(request).model_dump()
+    )
+
+
+class ProxyRequestForReview(ProxyRequestOut, ReviewState):
     institution_code: str | None
     created_at: datetime
     documents: list[dict[str, Any]]
@@ -83,9 +115,10 @@ def proxy_out(request: ProxyRequest) -> ProxyRequestOut:
 
 
 def for_review(request: ProxyRequest, documents: Sequence[ProxyDocument]) -> ProxyRequestForReview:
-    """What an operator sees in the queue: no patient name or RRN, only the documents' facts."""
+    """What a reviewer sees in the queue: no patient name or RRN, only the documents' facts."""
     return ProxyRequestForReview(
         **proxy_out(request).model_dump(),
+        **review_state(request).model_dump(),
         institution_code=request.institution_code,
         created_at=request.created_at,
         documents=[

@@ -1,8 +1,13 @@
 """Relatives and proxies under Art. 21, the rules: a verified citizen asks for another person
-with the documents the article asks of their relation (kept encrypted, like every copy); an
-operator reviews each request once, approving (one certified copy of the patient's records for
-the requester) or rejecting, with a reason. There is no automatic online access for them. Every
-act goes to the patient's access log.
+with the documents the article asks of their relation (kept encrypted, like every copy);
+reviewers (people, never a machine account) review each request once, approving (one certified
+copy of the patient's records for the requester) or rejecting, with a reason. A copy given away
+cannot be taken back, so an approval takes two people: the first reviewer's approval is a
+proposal (the request stays `submitted` for its requester, with no copy), a different
+reviewer's confirms it and issues the copy; the proposer approving again is refused (409). One
+reviewer's rejection decides. There is no automatic online access for them. Every act goes to
+the patient's access log (the reviewer as 보관기관 심사관) and to the audit trail (the reviewer by
+login).
 
 An RRN is no proof of anything (anyone may type a stranger's): the reviewer reads the patient as
 typed (name, and the birth date and sex the RRN gives) beside the documents and the names the
@@ -51,16 +56,24 @@ from medrec_shared.platform.messaging import announce
 from medrec_shared.platform.pages import Page, page_of
 from medrec_shared.platform.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from medrec_shared.platform.vault import Vault
-from medrec_shared.rules.audit import Action
+from medrec_shared.rules.audit import ACTOR_ID_MAX, Action, staff_access
 from medrec_shared.rules.clients import CatalogClient, IngestClient
 from medrec_shared.rules.contracts import RecordSummary
 from medrec_shared.rules.events import AccessRecorded
 from medrec_shared.rules.linkage import normalise_name
 from medrec_shared.rules.rrn import parse_rrn
+from medrec_shared.rules.staff_acts import (
+    announce_access,
+    announce_act,
+    deciding_person,
+    second_approval,
+)
 
 PATIENT_CONTEXT = b"issuance.proxy.patient"
 # Before the reviewer's reason (REVIEW_REASON_MAX) in the patient's access history.
 APPROVED_WITH_NOTHING_TO_COPY = "approved, nothing to copy (no record under the name given)"
+# The role an Art. 21 review is done in, as the patient's access history names it.
+REVIEWER = "reviewer"
 
 REQUIRED_DOCUMENTS: dict[Relation, frozenset[str]] = {
     Relation.spouse: frozenset({"consent_form", "kinship_certificate"}),
@@ -178,7 +191,14 @@ def mark_reviewed(
     now: datetime,
 ) -> None:
     proxy.status, proxy.reason = status, reason
-    proxy.reviewed_by, proxy.reviewed_at = operator.subject, now
+    proxy.reviewed_by, proxy.reviewed_at = operator.accountable[:ACTOR_ID_MAX], now
+
+
+def propose_approval(proxy: ProxyRequest, *, by: Principal, reason: str, now: datetime) -> None:
+    """The first reviewer's approval: kept until another confirms it (the request stays
+    `submitted`, with no copy)."""
+    proxy.proposed_by, proxy.proposed_at = by.accountable[:ACTOR_ID_MAX], now
+    proxy.proposal_reason = reason
 
 
 def same_name(typed: str, held: str | None) -> bool:
@@ -320,11 +340,51 @@ class ProxyRequests:
         names = await self.ingest.patient_names([r.record_id for r in records])
         return records, names
 
+    def _reviewer_read(
+        self, session: AsyncSession, by: Principal, proxy: ProxyRequest, act: str, reason: str
+    ) -> None:
+        """A reviewer read personal data of the patient's: in their access history (as
+        보관기관 심사관) and in the audit trail (who)."""
+        request_id = str(proxy.request_id)
+        access = staff_access(
+            by,
+            REVIEWER,
+            "view",
+            "proxy_request",
+            request_id,
+            proxy.patient_person_key,
+            reason=reason,
+        )
+        announce_access(session, self.settings.topic_audit, access)
+        announce_act(
+            session,
+            self.settings.topic_audit,
+            by,
+            act,
+            "proxy_request",
+            request_id,
+            subject_key=proxy.patient_person_key,
+            reason=reason,
+        )
+
+    async def document_for_review(
+        self, session: AsyncSession, by: Principal, request_id: uuid.UUID, kind: str
+    ) -> ProxyDocument:
+        """A supporting document for its reviewer: an audited read."""
+        proxy = await ProxyRequestRepository(session).get(request_id)
+        if proxy is None:
+            raise NotFound("No such request.")
+        document = await document_of(session, request_id, kind)
+        self._reviewer_read(
+            session, by, proxy, "proxy_request.read_document", f"Art. 21 review: the {kind}"
+        )
+        return document
+
     async def review_of(
         self, session: AsyncSession, operator: Principal, request_id: uuid.UUID
     ) -> ProxyRequestDetail:
-        """One request for its reviewer, recorded in the patient's access history (an operator
-        read the name typed for them and the names their records hold)."""
+        """One request for its reviewer, recorded in the patient's access history (a reviewer
+        read the name typed for them and the names their records hold) and the audit trail."""
         repository = ProxyRequestRepository(session)
         proxy = await repository.get(request_id)
         if proxy is None:
@@ -332,20 +392,12 @@ class ProxyRequests:
         patient = typed_patient(self.vault.keyring, proxy)
         _, names = await self.held_records(proxy)
         held = held_names(names, patient["name"])
-        announce(
+        self._reviewer_read(
             session,
-            self.settings.topic_audit,
-            proxy.patient_person_key,
-            AccessRecorded(
-                subject_person_key=proxy.patient_person_key,
-                actor_type="operator",
-                actor_id=operator.subject[:64],
-                action="view",
-                resource_type="proxy_request",
-                resource_id=str(proxy.request_id),
-                decision="allowed",
-                reason="Art. 21 review: the request beside the names held",
-            ),
+            operator,
+            proxy,
+            "proxy_request.view",
+            "Art. 21 review: the request beside the names held",
         )
         return ProxyRequestDetail(
             **for_review(proxy, await repository.documents(request_id)).model_dump(),
@@ -357,9 +409,16 @@ class ProxyRequests:
     async def approve(
         self, session: AsyncSession, operator: Principal, request_id: uuid.UUID, *, reason: str
     ) -> ProxyRequest:
-        """Approves; copies only the records deposited under the typed name, or, when none is,
-        nothing (the request says so: `schemas.outcome_of`)."""
+        """The first reviewer's approval is a proposal; a different reviewer's confirms it:
+        copies only the records deposited under the typed name, or, when none is, nothing (the
+        request says so: `schemas.outcome_of`)."""
+        deciding_person(operator)
         proxy = await _submitted(session, request_id)
+        if not second_approval(proxy.proposed_by, operator):
+            propose_approval(proxy, by=operator, reason=reason, now=self.clock.now())
+            self._act(session, operator, proxy, "proxy_request.propose_approval", reason)
+            return proxy
+        self._act(session, operator, proxy, "proxy_request.approve", reason)
         patient = typed_patient(self.vault.keyring, proxy)
         records, names = await self.held_records(proxy)
         matching = records_under_name(records, names, patient["name"])
@@ -385,10 +444,27 @@ class ProxyRequests:
         proxy.issuance_id = issuance.issuance_id
         return proxy
 
+    def _act(
+        self, session: AsyncSession, by: Principal, proxy: ProxyRequest, act: str, reason: str
+    ) -> None:
+        announce_act(
+            session,
+            self.settings.topic_audit,
+            by,
+            act,
+            "proxy_request",
+            str(proxy.request_id),
+            subject_key=proxy.patient_person_key,
+            reason=reason,
+        )
+
     async def reject(
         self, session: AsyncSession, operator: Principal, request_id: uuid.UUID, *, reason: str
     ) -> ProxyRequest:
+        """One reviewer decides a rejection (an approval proposed meanwhile ends with it)."""
+        deciding_person(operator)
         proxy = await _submitted(session, request_id)
+        self._act(session, operator, proxy, "proxy_request.reject", reason)
         mark_reviewed(
             proxy,
             ProxyRequestStatus.rejected,

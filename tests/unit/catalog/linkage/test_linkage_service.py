@@ -18,11 +18,14 @@ from medrec_catalog.models import (
     RecordStatus,
 )
 from medrec_shared.platform.problems import NotFound
-from medrec_shared.rules.events import AccessRecorded, RecordLinked, RecordUnlinked
+from medrec_shared.rules.events import AccessRecorded, RecordLinked, RecordUnlinked, StaffActed
 from medrec_shared.rules.linkage import MatchKeys, match_key
+from medrec_shared.rules.staff_acts import PersonRequired, SamePerson
 from tests.support.builders import BORN, KEY
+from tests.support.principals import machine, staff
 
 NOW = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+OP1, OP2, OP3 = staff("op-1"), staff("op-2"), staff("op-3")
 
 
 # -- catalog's rules, over a fake store -------------------------------------------------------
@@ -168,40 +171,94 @@ async def test_an_old_record_given_its_key_later_is_proposed_to_those_verified_b
     assert owned.match_key is None
 
 
+async def linked(store: FakeStore, candidate_id: uuid.UUID) -> list[service.Announcement]:
+    """Proposed by op-1, confirmed by op-2: what the confirmation announced."""
+    await service.approve(store, candidate_id, reason="맞음", by=OP1, now=NOW)
+    _, announced = await service.approve(store, candidate_id, reason="확인", by=OP2, now=NOW)
+    return announced
+
+
 async def test_approval_links_the_record_closes_the_others_and_tells_the_person() -> None:
     store, record = await world()
     mine = candidate_of(store, "a")
-    decided, announced = await service.approve(
-        store, mine.candidate_id, reason="확인", operator="op-1", now=NOW
-    )
+    announced = await linked(store, mine.candidate_id)
     assert record.person_key == "a" * 64
     assert store.of(record) == {"a" * 64: "approved", "b" * 64: "closed"}
-    assert (decided.reason, decided.decided_by, decided.decided_at) == ("확인", "op-1", NOW)
-    linked, told = (a.data for a in announced)
-    assert isinstance(linked, RecordLinked) and linked.person_key == "a" * 64
-    assert [a.topic for a in announced] == ["topic_record", "topic_audit"]
+    assert (mine.reason, mine.decided_by, mine.decided_at) == ("확인", "op-2", NOW)
+    assert (mine.proposed_by, mine.proposal_reason) == ("op-1", "맞음")
+    linked_, told, acted = (a.data for a in announced)
+    assert isinstance(linked_, RecordLinked) and linked_.person_key == "a" * 64
+    assert [a.topic for a in announced] == ["topic_record", "topic_audit", "topic_audit"]
     # a link and its undoing are keyed by the record: they reach ingest in order
-    assert [a.key for a in announced] == [str(record.record_id), "a" * 64]
+    assert [a.key for a in announced] == [str(record.record_id), "a" * 64, "op-2"]
+    # the person's history names the organisation and role; the audit trail names who
     assert isinstance(told, AccessRecorded)
-    assert (told.action, told.actor_type, told.actor_id) == ("link", "operator", "operator")
+    assert (told.action, told.actor_type, told.actor_id) == ("link", "staff", "khis:reviewer")
     assert told.subject_person_key == "a" * 64 and told.reason is None
+    assert isinstance(acted, StaffActed)
+    assert (acted.actor, acted.act, acted.subject_person_key) == (
+        "op-2",
+        "linkage_candidate.approve_link",
+        "a" * 64,
+    )
+
+
+async def test_the_first_approval_only_proposes_and_another_reviewer_confirms() -> None:
+    store, record = await world()
+    mine = candidate_of(store, "a")
+    proposed, announced = await service.approve(
+        store, mine.candidate_id, reason="맞음", by=OP1, now=NOW
+    )
+    assert (proposed.status, proposed.proposed_by, proposed.proposed_at) == ("pending", "op-1", NOW)
+    assert record.person_key is None
+    assert [type(a.data) for a in announced] == [StaffActed]  # nothing for the person yet
+    with pytest.raises(SamePerson):  # the proposer again: refused, nothing changed
+        await service.approve(store, mine.candidate_id, reason="정말", by=OP1, now=NOW)
+    assert store.of(record) == {"a" * 64: "pending", "b" * 64: "pending"}
+    await service.approve(store, mine.candidate_id, reason="확인", by=OP3, now=NOW)
+    assert record.person_key == "a" * 64
+
+
+async def test_a_machine_account_decides_nothing() -> None:
+    store, record = await world()
+    mine = candidate_of(store, "a")
+    for decide in (service.approve, service.reject):
+        with pytest.raises(PersonRequired):
+            await decide(store, mine.candidate_id, reason="자동", by=machine(), now=NOW)
+    await linked(store, mine.candidate_id)
+    with pytest.raises(PersonRequired):
+        await service.unlink(store, record.record_id, reason="자동", by=machine(), now=NOW)
+    assert record.person_key == "a" * 64
+
+
+async def test_a_rejection_by_one_reviewer_ends_a_proposal() -> None:
+    store, record = await world()
+    mine = candidate_of(store, "a")
+    await service.approve(store, mine.candidate_id, reason="맞음", by=OP1, now=NOW)
+    _, announced = await service.reject(store, mine.candidate_id, reason="아님", by=OP2, now=NOW)
+    assert store.of(record) == {"a" * 64: "rejected", "b" * 64: "pending"}
+    assert [a.data.act for a in announced if isinstance(a.data, StaffActed)] == [
+        "linkage_candidate.reject"
+    ]
+    with pytest.raises(AlreadyDecided):
+        await service.approve(store, mine.candidate_id, reason="확인", by=OP3, now=NOW)
 
 
 async def test_a_decision_is_final() -> None:
     store, record = await world()
     mine, theirs = candidate_of(store, "a"), candidate_of(store, "b")
-    await service.approve(store, mine.candidate_id, reason="확인", operator="op-1", now=NOW)
+    await linked(store, mine.candidate_id)
     for decide in (service.approve, service.reject):
         for candidate in (mine, theirs):
             with pytest.raises(AlreadyDecided):
-                await decide(store, candidate.candidate_id, reason="다시", operator="op-2", now=NOW)
+                await decide(store, candidate.candidate_id, reason="다시", by=OP3, now=NOW)
     assert store.of(record) == {"a" * 64: "approved", "b" * 64: "closed"}
 
 
 async def test_rejection_keeps_the_record_unmatched() -> None:
     store, record = await world()
     await service.reject(
-        store, candidate_of(store, "a").candidate_id, reason="다른 사람", operator="op-1", now=NOW
+        store, candidate_of(store, "a").candidate_id, reason="다른 사람", by=OP1, now=NOW
     )
     assert record.person_key is None
     assert store.of(record) == {"a" * 64: "rejected", "b" * 64: "pending"}
@@ -211,11 +268,11 @@ async def test_rejection_keeps_the_record_unmatched() -> None:
 async def test_no_such_candidate_and_a_record_gone_change_nothing() -> None:
     store, record = await world()
     with pytest.raises(NotFound):
-        await service.approve(store, uuid.uuid4(), reason="확인", operator="op-1", now=NOW)
+        await service.approve(store, uuid.uuid4(), reason="확인", by=OP1, now=NOW)
     record.status = RecordStatus.destroyed
     with pytest.raises(RecordNotHeld):
         await service.approve(
-            store, candidate_of(store, "a").candidate_id, reason="확인", operator="op-1", now=NOW
+            store, candidate_of(store, "a").candidate_id, reason="확인", by=OP1, now=NOW
         )
     assert store.of(record) == {"a" * 64: "pending", "b" * 64: "pending"}
     assert record.person_key is None
@@ -224,21 +281,20 @@ async def test_no_such_candidate_and_a_record_gone_change_nothing() -> None:
 async def test_unlinking_withdraws_the_record_and_reopens_what_the_approval_closed() -> None:
     store, record = await world()
     with pytest.raises(NotLinked):
-        await service.unlink(store, record.record_id, reason="잘못", operator="op-1", now=NOW)
-    await service.approve(
-        store, candidate_of(store, "a").candidate_id, reason="확인", operator="op-1", now=NOW
-    )
+        await service.unlink(store, record.record_id, reason="잘못", by=OP1, now=NOW)
+    await linked(store, candidate_of(store, "a").candidate_id)
     link, announced = await service.unlink(
-        store, record.record_id, reason="동명이인", operator="op-2", now=NOW
+        store, record.record_id, reason="동명이인", by=OP2, now=NOW
     )
     assert record.person_key is None
     assert store.of(record) == {"a" * 64: "unlinked", "b" * 64: "pending"}
     assert (link.unlink_reason, link.unlinked_by) == ("동명이인", "op-2")
-    withdrawn, told = (a.data for a in announced)
+    withdrawn, told, acted = (a.data for a in announced)
     assert isinstance(withdrawn, RecordUnlinked) and announced[0].key == str(record.record_id)
     assert isinstance(told, AccessRecorded) and told.action == "unlink"
-    assert told.subject_person_key == "a" * 64
+    assert told.subject_person_key == "a" * 64 and told.actor_id == "khis:reviewer"
+    assert isinstance(acted, StaffActed) and (acted.actor, acted.reason) == ("op-2", "동명이인")
     with pytest.raises(NotLinked):
-        await service.unlink(store, record.record_id, reason="또", operator="op-1", now=NOW)
+        await service.unlink(store, record.record_id, reason="또", by=OP1, now=NOW)
     with pytest.raises(NotFound):
-        await service.unlink(store, uuid.uuid4(), reason="없음", operator="op-1", now=NOW)
+        await service.unlink(store, uuid.uuid4(), reason="없음", by=OP1, now=NOW)

@@ -14,9 +14,11 @@ from medrec_ingest.release.service import (
     NotReleased,
     NotSuspended,
     check_exportable,
+    propose_release,
     release,
 )
 from tests.support.builders import a_transfer
+from tests.support.principals import staff
 
 NOW = datetime(2026, 6, 1, 3, tzinfo=UTC)
 
@@ -41,6 +43,16 @@ def test_a_closed_institutions_records_are_not_released() -> None:
     with pytest.raises(NotSuspended):
         release(transfer, NOW, timedelta(days=90))
     assert transfer.status == TransferStatus.open
+
+
+def test_a_release_proposed_is_kept_and_changes_nothing_else() -> None:
+    transfer = a_transfer(reason="suspension")
+    propose_release(transfer, by=staff("park", "platform"), reason="재개원 확인", now=NOW)
+    assert (transfer.release_proposed_by, transfer.release_proposed_at) == ("park", NOW)
+    assert transfer.release_reason == "재개원 확인"
+    assert (transfer.status, transfer.released_at) == (TransferStatus.open, None)
+    with pytest.raises(NotSuspended):  # a closure's cannot even be proposed
+        propose_release(a_transfer(reason="closure"), by=staff("park"), reason=None, now=NOW)
 
 
 def test_records_are_exported_only_after_release_and_before_the_grace_period_ends() -> None:

@@ -14,13 +14,15 @@ from medrec_issuance.models import (
     Relation,
 )
 from medrec_issuance.proxies import service as proxies
-from medrec_shared.platform.auth import Principal
+from medrec_issuance.proxies.schemas import proxy_out
 from medrec_shared.platform.problems import (
     Forbidden,
     NotFound,
     ValidationFailed,
 )
+from medrec_shared.rules.staff_acts import PersonRequired, SamePerson, second_approval
 from tests.support.copies import CHILD, GUARDIAN, NOW, citizen, proxy_request, summary
+from tests.support.principals import machine, staff
 
 
 def test_art_21_requests_are_made_by_citizens_for_themselves() -> None:
@@ -70,14 +72,30 @@ def test_a_request_is_reviewed_once() -> None:
 
 def test_a_review_records_who_decided_when_and_why() -> None:
     request = proxy_request()
-    operator = Principal(subject="operator-1", scopes=frozenset({"admin"}))
     proxies.mark_reviewed(
-        request, ProxyRequestStatus.rejected, operator=operator, reason="서명 불일치", now=NOW
+        request, ProxyRequestStatus.rejected, operator=staff("kim"), reason="서명 불일치", now=NOW
     )
     assert (request.status, request.reason) == (ProxyRequestStatus.rejected, "서명 불일치")
-    assert (request.reviewed_by, request.reviewed_at) == ("operator-1", NOW)
+    assert (request.reviewed_by, request.reviewed_at) == ("kim", NOW)  # the person's login
     with pytest.raises(proxies.AlreadyReviewed):
         proxies.check_reviewable(request)
+
+
+def test_an_approval_is_proposed_by_one_reviewer_and_confirmed_by_another() -> None:
+    request = proxy_request()
+    assert not second_approval(request.proposed_by, staff("kim"))
+    proxies.propose_approval(request, by=staff("kim"), reason="서류 확인", now=NOW)
+    # the requester still sees it submitted, with no copy
+    assert (request.status, request.issuance_id) == (ProxyRequestStatus.submitted, None)
+    assert (request.proposed_by, request.proposed_at) == ("kim", NOW)
+    assert proxy_out(request).reason is None  # the proposal's reason is the reviewers'
+    with pytest.raises(SamePerson) as same:
+        second_approval(request.proposed_by, staff("kim"))
+    assert same.value.status == 409
+    assert second_approval(request.proposed_by, staff("lee"))
+    with pytest.raises(PersonRequired) as machine_refused:
+        second_approval(request.proposed_by, machine())
+    assert machine_refused.value.status == 403
 
 
 def test_approval_issues_only_the_records_under_the_typed_name_to_the_requester() -> None:

@@ -21,6 +21,7 @@ from medrec_catalog.models import (
     CatalogRecord,
     Institution,
     LinkagePerson,
+    StaffAuditEntry,
 )
 from medrec_ingest.models import Record as IngestRecord
 from medrec_issuance.proxies.service import APPROVED_WITH_NOTHING_TO_COPY
@@ -90,6 +91,18 @@ STORED: dict[str, dict[str, Stored]] = {
             "resource_id": AccessLogEntry.resource_id,
             "decision": AccessLogEntry.decision,
             "reason": AccessLogEntry.reason,
+        },
+    },
+    "StaffActed": {
+        "catalog": {
+            "actor": StaffAuditEntry.actor,
+            "actor_kind": StaffAuditEntry.actor_kind,
+            "organisation": StaffAuditEntry.organisation,
+            "act": StaffAuditEntry.act,
+            "resource_type": StaffAuditEntry.resource_type,
+            "resource_id": StaffAuditEntry.resource_id,
+            "subject_person_key": StaffAuditEntry.subject_person_key,
+            "reason": StaffAuditEntry.reason,
         },
     },
     "PersonVerified": {
