@@ -1,7 +1,8 @@
 """Staff's oversight of transfers (scope transfers:oversee): every institution's transfers, their
 status, counts and release, with no personal data. A health centre's staff see their own region
 only (medrec_shared.rules.staff.region_limit): another region's transfers are not listed, and one
-asked for by id is not found, as if it did not exist."""
+asked for by id is not found, as if it did not exist. A region is asked for, and held to, by its
+code or its name (medrec_shared.rules.regions: "11", "서울" and "서울특별시" are one region)."""
 
 import uuid
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from medrec_ingest.transfers.schemas import TransferCounts
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.pages import Page, page_of
 from medrec_shared.platform.problems import Forbidden, NotFound
+from medrec_shared.rules.regions import region_code, spellings
 from medrec_shared.rules.staff import region_limit
 
 router = APIRouter(tags=["transfers (staff)"], prefix="/v1/admin/transfers")
@@ -26,7 +28,8 @@ Region = Annotated[str | None, Query(min_length=1, max_length=50)]
 class InstitutionSeen(BaseModel):
     code: str
     name: str
-    region: str
+    region: str = Field(description="As the institution deposited it")
+    region_code: str | None = Field(description="The 시·도 code it names, when known")
 
 
 class ReleaseSeen(BaseModel):
@@ -69,6 +72,7 @@ def _seen(transfer: Transfer) -> TransferSeen:
             code=transfer.institution_code,
             name=transfer.institution.get("name", ""),
             region=transfer.institution.get("region", ""),
+            region_code=region_code(transfer.institution.get("region", "")),
         ),
         status=transfer.status,
         reason=transfer.reason,
@@ -98,7 +102,7 @@ def _held_to(principal: Principal) -> str | None:
 
 
 @router.get("", response_model=Page[TransferSeen])
-async def list_transfers(
+async def oversee_transfers(
     session: DbSession,
     overseer: TransfersOverseer,
     region: Region = None,
@@ -106,24 +110,32 @@ async def list_transfers(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: uuid.UUID | None = None,
 ) -> Page[TransferSeen]:
-    """Transfers oldest first, in `region` and `status` when given. A health centre's staff see
-    their region's only, whatever `region` they ask for."""
+    """Transfers oldest first, in `region` (a code or a name) and `status` when given. A health
+    centre's staff see their region's only, whatever `region` they ask for."""
     held = _held_to(overseer)
-    if held is not None and region not in (None, held):
-        return Page[TransferSeen](items=[])
+    regions = spellings(region) if region is not None else None
+    if held is not None:
+        if regions is not None and not regions & spellings(held):
+            return Page[TransferSeen](items=[])
+        regions = spellings(held)
     rows = await TransferRepository(session).overseen(
-        region=held or region, status=status, limit=limit + 1, after=cursor
+        regions=regions, status=status, limit=limit + 1, after=cursor
     )
     return page_of(rows, limit, _seen, lambda t: str(t.transfer_id))
 
 
 @router.get("/{transfer_id}", response_model=TransferSeen)
-async def show_transfer(
+async def oversee_transfer(
     transfer_id: uuid.UUID, session: DbSession, overseer: TransfersOverseer
 ) -> TransferSeen:
     """One transfer; another region's, for a health centre's staff, is not found."""
+    held = _held_to(overseer)
     rows = await TransferRepository(session).overseen(
-        region=_held_to(overseer), status=None, limit=1, after=None, transfer_id=transfer_id
+        regions=spellings(held) if held is not None else None,
+        status=None,
+        limit=1,
+        after=None,
+        transfer_id=transfer_id,
     )
     if not rows:
         raise NotFound("No such transfer.")

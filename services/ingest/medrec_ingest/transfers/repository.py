@@ -67,17 +67,17 @@ class TransferRepository(Repository):
     async def overseen(
         self,
         *,
-        region: str | None,
+        regions: frozenset[str] | None,
         status: TransferStatus | None,
         limit: int,
         after: uuid.UUID | None,
         transfer_id: uuid.UUID | None = None,
     ) -> list[Transfer]:
-        """Every client's transfers, for staff: in `region` (the institution's, as deposited)
-        and `status` when given, oldest first."""
+        """Every client's transfers, for staff: in one of `regions` (the institution's region as
+        deposited, each spelling of it) and in `status` when given, oldest first."""
         query = select(Transfer)
-        if region is not None:
-            query = query.where(Transfer.institution["region"].astext == region)
+        if regions is not None:
+            query = query.where(Transfer.institution["region"].astext.in_(sorted(regions)))
         if status is not None:
             query = query.where(Transfer.status == status)
         if transfer_id is not None:

@@ -8,6 +8,7 @@ import pytest
 from medrec_portal.messages import actor_label
 from medrec_shared.platform.openapi import CLIENT_SCOPES
 from medrec_shared.rules.audit import staff_access, staff_acted
+from medrec_shared.rules.regions import region_code, spellings
 from medrec_shared.rules.staff import (
     MACHINE_SCOPES,
     ROLE_SCOPES,
@@ -68,3 +69,12 @@ def test_the_audit_trail_names_the_person_and_the_history_names_the_role() -> No
     )  # fmt: skip
     assert actor_label(centre.actor_type, centre.actor_id) == "보건소(seoul) 보건소 담당자"
     assert actor_label("citizen", "person-1") == "본인"
+
+
+def test_a_region_is_its_code_and_every_name_institutions_write_for_it() -> None:
+    assert region_code("서울") == region_code("서울특별시") == region_code("11") == "11"
+    assert region_code("42") == region_code("강원도") == "51"  # a former code, a former name
+    assert region_code("아틀란티스") is None
+    assert {"11", "서울", "서울특별시"} <= spellings("서울")
+    assert not spellings("11") & spellings("26")
+    assert spellings("아틀란티스") == {"아틀란티스"}
