@@ -22,7 +22,7 @@ import pyotp
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from medrec_devstack.cluster import CONSOLE, Cluster
+from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.clock import KST
 from medrec_shared.platform.ids import new_id
 from tests.support.actors import Institution, Operator, eventually
@@ -317,7 +317,7 @@ def test_an_auditor_finds_the_acts_of_a_person(
     choi.look("audit")
 
     def found() -> str | None:
-        page = choi.open(f"/audit?actor={world.platform.login}")
+        choi.open(f"/audit?actor={world.platform.login}")
         text = _main(choi)
         return text if "transfer.propose_release" in text else None
 
@@ -367,7 +367,8 @@ def test_every_operations_form_is_refused_without_its_csrf_token(
              f"/staff/{uuid.uuid4()}/disable", f"/transfers/{world.busan}/release",
              "/destructions/extension", "/dead-letters/ingest/1/retry"]  # fmt: skip
     for path in paths:
-        for form in ({}, {"csrf_token": "0" * 64}):
+        forms: list[dict[str, str | float | bool]] = [{}, {"csrf_token": "0" * 64}]
+        for form in forms:
             refused = page.request.post(kim.base + path, form=form, max_redirects=0)
             assert refused.status == 403, path
             assert "보안 확인에 실패했습니다" in refused.text(), path

@@ -7,11 +7,17 @@ page's resource gets a client module here and a field below, built on its servic
 
 from dataclasses import dataclass
 
+from medrec_console.clients.audit import AuditClient
+from medrec_console.clients.dead_letters import DeadLettersClient
+from medrec_console.clients.destructions import DestructionsClient, RetentionClient
 from medrec_console.clients.http import Api
+from medrec_console.clients.institution_clients import InstitutionClientsClient
 from medrec_console.clients.linkage import LinkageClient
 from medrec_console.clients.proxy_requests import ProxyRequestsClient
+from medrec_console.clients.staff import StaffClient
 from medrec_console.clients.staff_sessions import StaffSessionsClient
 from medrec_console.clients.stats import StatsClient
+from medrec_console.clients.transfers import TransfersClient
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +53,13 @@ class ConsoleClients:
     stats: StatsClient  # catalog
     linkage: LinkageClient  # catalog
     proxy_requests: ProxyRequestsClient  # issuance
+    transfers: TransfersClient  # ingest
+    destructions: DestructionsClient  # ingest
+    retention: RetentionClient  # catalog
+    institution_clients: InstitutionClientsClient  # identity
+    staff: StaffClient  # identity
+    dead_letters: DeadLettersClient  # ingest, catalog, issuance
+    audit: AuditClient  # catalog
 
     @classmethod
     def over(cls, apis: Apis) -> "ConsoleClients":
@@ -57,6 +70,15 @@ class ConsoleClients:
             stats=StatsClient(apis.catalog),
             linkage=LinkageClient(apis.catalog),
             proxy_requests=ProxyRequestsClient(apis.issuance),
+            transfers=TransfersClient(apis.ingest),
+            destructions=DestructionsClient(apis.ingest),
+            retention=RetentionClient(apis.catalog),
+            institution_clients=InstitutionClientsClient(apis.identity),
+            staff=StaffClient(apis.identity),
+            dead_letters=DeadLettersClient(
+                {"ingest": apis.ingest, "catalog": apis.catalog, "issuance": apis.issuance}
+            ),
+            audit=AuditClient(apis.catalog),
         )
 
     async def aclose(self) -> None:

@@ -5,33 +5,14 @@ the citizen: a search by `subject` finds the acts on a person's records without 
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from medrec_console.clients.http import Api
+from medrec_console.clients.models import AuditEntries
 from medrec_shared.platform.clock import KST
-from medrec_shared.platform.pages import Page
 
 
 def _midnight(day: date) -> str:
     """The start of `day` in Asia/Seoul, as catalog's `since`/`until` (datetimes) take it."""
     return datetime.combine(day, time(), KST).isoformat()
-
-
-class AuditEntry(BaseModel):
-    event_id: str
-    occurred_at: datetime
-    actor: str
-    actor_kind: str | None = None  # staff | machine
-    organisation: str | None = None
-    roles: list[str] = []
-    act: str
-    resource_type: str | None = None
-    resource_id: str | None = None
-    reason: str | None = None
-
-
-class AuditEntries(Page[AuditEntry]):
-    """A page of the trail, newest first."""
 
 
 class AuditClient:

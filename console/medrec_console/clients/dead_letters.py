@@ -3,39 +3,13 @@ issuance's, listed side by side, and a retry asked of the one service that parke
 runs the handler again; the entry then shows `retried`, or is parked again with the new error).
 What an operator reads is where and why, never the event's payload."""
 
-import uuid
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from medrec_console.clients.http import Api
-from medrec_shared.platform.pages import Page
+from medrec_console.clients.models import DeadLetter, DeadLetters
 
 Consumer = Literal["ingest", "catalog", "issuance"]
 CONSUMERS: tuple[Consumer, ...] = ("ingest", "catalog", "issuance")
-
-
-class DeadLetter(BaseModel):
-    id: int
-    consumer: str
-    topic: str
-    partition: int
-    offset: int
-    event_id: uuid.UUID | None = None
-    event_type: str | None = None
-    producer: str | None = None
-    attempts: int
-    error_type: str
-    error: str
-    status: str  # parked | retry_requested | retried
-    parked_at: datetime
-    retry_requested_at: datetime | None = None
-    retried_at: datetime | None = None
-
-
-class DeadLetters(Page[DeadLetter]):
-    """A page of one service's parked events, oldest first."""
 
 
 class DeadLettersClient:

@@ -3,38 +3,10 @@
 once, with a reason that names why (`extended_by` is the person, from their token)."""
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from medrec_console.clients.http import Api
-from medrec_shared.platform.pages import Page
-
-
-class Destruction(BaseModel):
-    """One destroyed record: what it was and why it went, never whose it was."""
-
-    record_id: uuid.UUID
-    kind: str
-    specialty: str
-    institution_code: str
-    service_start: date | None = None
-    service_end: date | None = None
-    reason: str
-    destroyed_at: datetime
-
-
-class Destructions(Page[Destruction]):
-    """A page of the destruction log, newest first."""
-
-
-class RetentionExtended(BaseModel):
-    record_id: uuid.UUID
-    retention_until: date
-    retention_extended: bool
-    extension_reason: str | None = None
-    extended_by: str | None = None
+from medrec_console.clients.models import Destructions, RetentionExtended
 
 
 class DestructionsClient:

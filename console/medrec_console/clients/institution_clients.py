@@ -2,28 +2,8 @@
 (its secret is in that one answer and nowhere else: identity keeps only a hash), list the active
 ones, revoke one. Each register and revoke is a StaffActed naming the person."""
 
-from datetime import datetime
-
-from pydantic import BaseModel
-
 from medrec_console.clients.http import Api
-
-
-class InstitutionClient(BaseModel):
-    client_id: str
-    name: str
-    institution_codes: list[str] = []
-    scopes: list[str] = []
-    created_at: datetime | None = None
-    created_by: str | None = None
-
-
-class RegisteredClient(InstitutionClient):
-    client_secret: str  # shown once, on the page that registered it
-
-
-class InstitutionClients(BaseModel):
-    items: list[InstitutionClient]
+from medrec_console.clients.models import InstitutionClient, InstitutionClients, RegisteredClient
 
 
 class InstitutionClientsClient:

@@ -161,3 +161,185 @@ class ProxyRequestDetail(ProxyRequestForReview):
 
 class ProxyRequests(Page[ProxyRequestForReview]):
     """A page of requests, oldest first."""
+
+
+# ingest: 이관 (GET /v1/admin/transfers[/{id}], POST /v1/transfers/{id}/release)
+class TransferInstitution(BaseModel):
+    code: str
+    name: str
+    region: str
+
+
+class TransferCounts(BaseModel):
+    received: int = 0
+    stored: int = 0
+    failed: int = 0
+    expired_on_arrival: int = 0
+    bytes: int = 0
+
+
+class ReleaseState(BaseModel):
+    """Where a transfer's release stands: proposed by one person, or released (confirmed by a
+    second). Absent while nobody has proposed it."""
+
+    proposed_by: str | None = None
+    proposed_at: datetime | None = None
+    reason: str | None = None
+    released_by: str | None = None
+    released_at: datetime | None = None
+    grace_until: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        """release_proposed (waiting for a second person) or released."""
+        return "released" if self.released_at is not None else "release_proposed"
+
+
+class Transfer(BaseModel):
+    transfer_id: uuid.UUID
+    institution: TransferInstitution
+    status: str  # open | completed | released
+    reason: str  # closure | suspension
+    effective_date: date
+    counts: TransferCounts
+    opened_at: datetime | None = None
+    completed_at: datetime | None = None
+    release: ReleaseState | None = None
+
+
+class TransferProblem(BaseModel):
+    """A failed record of a transfer: its external id and the problem's title, nothing of the
+    patient."""
+
+    external_id: str | None = None
+    title: str
+    occurred_at: datetime | None = None
+
+
+class TransferDetail(Transfer):
+    problems: list[TransferProblem] = []
+
+
+class Transfers(Page[Transfer]):
+    """A page of transfers, newest first."""
+
+
+class ReleaseOutcome(BaseModel):
+    """The answer to a release: `release_proposed` (202, the first person) or `released` (200,
+    the second)."""
+
+    status: str
+    proposed_by: str | None = None
+
+
+# ingest and catalog: 파기 (GET /v1/admin/destructions; POST …/records/{id}/retention-extension)
+class Destruction(BaseModel):
+    """One destroyed record: what it was and why it went, never whose it was."""
+
+    record_id: uuid.UUID
+    kind: str
+    specialty: str
+    institution_code: str
+    service_start: date | None = None
+    service_end: date | None = None
+    reason: str
+    destroyed_at: datetime
+
+
+class Destructions(Page[Destruction]):
+    """A page of the destruction log, newest first."""
+
+
+class RetentionExtended(BaseModel):
+    record_id: uuid.UUID
+    retention_until: date
+    retention_extended: bool
+    extension_reason: str | None = None
+    extended_by: str | None = None
+
+
+# identity: 기관 연동 (POST and GET /v1/clients, DELETE /v1/clients/{id})
+class InstitutionClient(BaseModel):
+    client_id: str
+    name: str
+    institution_codes: list[str] = []
+    scopes: list[str] = []
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+class RegisteredClient(InstitutionClient):
+    client_secret: str  # shown once, on the page that registered it
+
+
+class InstitutionClients(BaseModel):
+    items: list[InstitutionClient]
+
+
+# ingest, catalog and issuance: 장애 이벤트 (GET /v1/admin/dead-letters, POST …/{id}/retry)
+class DeadLetter(BaseModel):
+    id: int
+    consumer: str
+    topic: str
+    partition: int
+    offset: int
+    event_id: uuid.UUID | None = None
+    event_type: str | None = None
+    producer: str | None = None
+    attempts: int
+    error_type: str
+    error: str
+    status: str  # parked | retry_requested | retried
+    parked_at: datetime
+    retry_requested_at: datetime | None = None
+    retried_at: datetime | None = None
+
+
+class DeadLetters(Page[DeadLetter]):
+    """A page of one service's parked events, oldest first."""
+
+
+# catalog: 감사 로그 (GET /v1/admin/audit)
+class AuditEntry(BaseModel):
+    event_id: str
+    occurred_at: datetime
+    actor: str
+    actor_kind: str | None = None  # staff | machine
+    organisation: str | None = None
+    roles: list[str] = []
+    act: str
+    resource_type: str | None = None
+    resource_id: str | None = None
+    reason: str | None = None
+
+
+class AuditEntries(Page[AuditEntry]):
+    """A page of the trail, newest first."""
+
+
+# identity: 직원 관리 (/v1/admin/staff)
+class StaffAccount(BaseModel):
+    account_id: str
+    login: str
+    name: str
+    organisation: str  # "khis" | "hc:<region>"
+    roles: list[str]
+    region: str | None = None
+    status: str = "active"  # active | disabled
+    must_change_password: bool = False
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+class StaffAccounts(Page[StaffAccount]):
+    """A page of staff accounts."""
+
+
+class StaffCreated(BaseModel):
+    account: StaffAccount
+    password: str  # one-time: changed at the first sign-in
+    totp_uri: str  # otpauth://totp/…, for the person's authenticator app
+
+
+class SecondFactorReset(BaseModel):
+    totp_uri: str

@@ -2,40 +2,10 @@
 one-time password and the TOTP URI are in that one answer only), change roles, reset a second
 factor (a new TOTP URI, shown once), disable. Each is a StaffActed naming the person who did it."""
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from medrec_console.clients.http import Api
-from medrec_shared.platform.pages import Page
-
-
-class StaffAccount(BaseModel):
-    account_id: str
-    login: str
-    name: str
-    organisation: str  # "khis" | "hc:<region>"
-    roles: list[str]
-    region: str | None = None
-    status: str = "active"  # active | disabled
-    must_change_password: bool = False
-    created_at: datetime | None = None
-    created_by: str | None = None
-
-
-class StaffAccounts(Page[StaffAccount]):
-    """A page of staff accounts."""
-
-
-class StaffCreated(BaseModel):
-    account: StaffAccount
-    password: str  # one-time: changed at the first sign-in
-    totp_uri: str  # otpauth://totp/…, for the person's authenticator app
-
-
-class SecondFactorReset(BaseModel):
-    totp_uri: str
+from medrec_console.clients.models import SecondFactorReset, StaffAccounts, StaffCreated
 
 
 class StaffClient:
@@ -60,8 +30,9 @@ class StaffClient:
         roles: list[str],
         region: str | None,
     ) -> StaffCreated:
-        body: dict[str, Any] = {"login": login, "name": name, "organisation": organisation,
-                                "roles": roles} | ({"region": region} if region else {})  # fmt: skip
+        body: dict[str, Any] = {
+            "login": login, "name": name, "organisation": organisation, "roles": roles,
+        } | ({"region": region} if region else {})  # fmt: skip
         return await self.api.call(StaffCreated, "POST", "/v1/admin/staff", token=token, json=body)
 
     async def set_roles(

@@ -7,81 +7,10 @@ region's transfers are not listed, and one asked for by id is 404), so the conso
 what ingest would have refused."""
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from medrec_console.clients.http import Api
-from medrec_shared.platform.pages import Page
-
-
-class TransferInstitution(BaseModel):
-    code: str
-    name: str
-    region: str
-
-
-class TransferCounts(BaseModel):
-    received: int = 0
-    stored: int = 0
-    failed: int = 0
-    expired_on_arrival: int = 0
-    bytes: int = 0
-
-
-class ReleaseState(BaseModel):
-    """Where a transfer's release stands: proposed by one person, or released (confirmed by a
-    second). Absent while nobody has proposed it."""
-
-    proposed_by: str | None = None
-    proposed_at: datetime | None = None
-    reason: str | None = None
-    released_by: str | None = None
-    released_at: datetime | None = None
-    grace_until: datetime | None = None
-
-    @property
-    def status(self) -> str:
-        """release_proposed (waiting for a second person) or released."""
-        return "released" if self.released_at is not None else "release_proposed"
-
-
-class Transfer(BaseModel):
-    transfer_id: uuid.UUID
-    institution: TransferInstitution
-    status: str  # open | completed | released
-    reason: str  # closure | suspension
-    effective_date: date
-    counts: TransferCounts
-    opened_at: datetime | None = None
-    completed_at: datetime | None = None
-    release: ReleaseState | None = None
-
-
-class TransferProblem(BaseModel):
-    """A failed record of a transfer: its external id and the problem's title, nothing of the
-    patient."""
-
-    external_id: str | None = None
-    title: str
-    occurred_at: datetime | None = None
-
-
-class TransferDetail(Transfer):
-    problems: list[TransferProblem] = []
-
-
-class Transfers(Page[Transfer]):
-    """A page of transfers, newest first."""
-
-
-class ReleaseOutcome(BaseModel):
-    """The answer to a release: `release_proposed` (202, the first person) or `released` (200,
-    the second)."""
-
-    status: str
-    proposed_by: str | None = None
+from medrec_console.clients.models import ReleaseOutcome, TransferDetail, Transfers
 
 
 class TransfersClient:

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from medrec_console import messages, ops_messages
+from medrec_console import messages
 from medrec_console.clients.audit import AuditEntries
-from medrec_console.ops_forms import AuditSearchForm
+from medrec_console.forms import AuditSearchForm
 from medrec_console.web import PageDep
 from medrec_shared.rules import staff
 
@@ -45,6 +45,6 @@ async def audit(
     return page.render(
         "audit.html", status_code=status_code, nav="audit", form=form, entries=entries,
         problem=problem, more_query=urlencode({k: v for k, v in more.items() if v}),
-        acts=ops_messages.ACTS, resource_types=ops_messages.RESOURCE_TYPES,
+        acts=messages.ACTS, resource_types=messages.RESOURCE_TYPES,
         role_labels=_role_labels,
     )  # fmt: skip

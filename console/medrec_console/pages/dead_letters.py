@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from medrec_console import messages, ops_messages
+from medrec_console import messages
 from medrec_console.clients.dead_letters import CONSUMERS, Consumer, DeadLetter
 from medrec_console.clients.http import ApiProblem
-from medrec_console.ops_forms import DEAD_LETTER_STATUS
+from medrec_console.forms import DEAD_LETTER_STATUS
 from medrec_console.web import Page, PageDep
 from medrec_shared.rules import staff
 
@@ -44,7 +44,7 @@ async def _render(
             sections.append((service, Found([], messages.sentence(failed))))
     return page.render(
         "dead_letters.html", status_code=status_code, nav="dead-letters", services=sections,
-        status=status, statuses=DEAD_LETTER_STATUS, service_names=ops_messages.SERVICE_NAMES,
+        status=status, statuses=DEAD_LETTER_STATUS, service_names=messages.SERVICE_NAMES,
         notice=notice, problem=problem,
     )  # fmt: skip
 
@@ -57,7 +57,7 @@ async def dead_letters(
     notice = None
     service, _, entry = retried.partition(":")
     if service in CONSUMERS and entry.isdigit():
-        name = ops_messages.SERVICE_NAMES[service]
+        name = messages.SERVICE_NAMES[service]
         notice = f"{name}의 {entry}번 이벤트 재처리를 요청했습니다. 처리되면 상태가 바뀝니다."
     return await _render(page, token, status=status, notice=notice)
 
@@ -74,6 +74,8 @@ async def retry(
     except ApiProblem as problem:
         if problem.status not in (404, 409):
             raise
-        sentence = ops_messages.OPS_PROBLEMS["not-parked" if problem.status == 409 else "not-found"]
+        sentence = messages.OPERATIONS_PROBLEMS[
+            "not-parked" if problem.status == 409 else "not-found"
+        ]
         return await _render(page, token, status_code=problem.status, problem=sentence)
     return RedirectResponse(f"/dead-letters?retried={service}:{entry_id}", status_code=303)

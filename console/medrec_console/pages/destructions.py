@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from medrec_console import messages, ops_messages
+from medrec_console import messages
 from medrec_console.clients.destructions import Destructions, RetentionExtended
 from medrec_console.clients.http import ApiProblem
-from medrec_console.ops_forms import DestructionFilterForm, RetentionExtensionForm
+from medrec_console.forms import DestructionFilterForm, RetentionExtensionForm
 from medrec_console.web import Page, PageDep
 from medrec_shared.rules import staff
 from medrec_shared.rules.events import REVIEW_REASON_MAX
@@ -41,8 +41,8 @@ async def _render(
         destructions=found, more_query=urlencode({k: v for k, v in more.items() if v}),
         can_read=True, can_extend=bool(person and staff.RETENTION_MANAGE in person.scopes),
         extension=extension or RetentionExtensionForm(), extended=extended, problem=problem,
-        notice=None, kinds=messages.KINDS, specialties=ops_messages.SPECIALTIES,
-        reasons=ops_messages.DESTRUCTION_REASONS, reason_max=REVIEW_REASON_MAX,
+        notice=None, kinds=messages.KINDS, specialties=messages.SPECIALTIES,
+        reasons=messages.DESTRUCTION_REASONS, reason_max=REVIEW_REASON_MAX,
     )  # fmt: skip
 
 
@@ -68,8 +68,8 @@ async def extend(page: PageDep) -> Response:
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status == 401:
             raise
-        sentence = ops_messages.OPS_PROBLEMS.get(problem.kind) or (
-            ops_messages.OPS_PROBLEMS["already-extended"] if problem.status == 409
+        sentence = messages.OPERATIONS_PROBLEMS.get(problem.kind) or (
+            messages.OPERATIONS_PROBLEMS["already-extended"] if problem.status == 409
             else "그 ID의 기록이 없습니다. 기록 ID를 확인해 주세요." if problem.status == 404
             else messages.sentence(problem)
         )  # fmt: skip

@@ -6,17 +6,17 @@ stored, never redirected to, never shown again; a reload of the list does not ca
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from medrec_console import messages, ops_messages
+from medrec_console import messages
 from medrec_console.clients.http import ApiProblem
 from medrec_console.clients.institution_clients import RegisteredClient
-from medrec_console.ops_forms import CLIENT_SCOPES, ClientRegistrationForm
+from medrec_console.forms import CLIENT_SCOPES, ClientRegistrationForm
 from medrec_console.web import Page, PageDep
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.rules import staff
 
 router = APIRouter()
 log = get_logger("medrec.console.clients")
-CLIENT_ID = r"^[A-Za-z0-9._:-]{1,200}$"
+REVOKED = "연동 계정을 폐기했습니다. 그 계정으로는 더 이상 토큰을 받을 수 없습니다."
 
 
 def _scope_labels(scopes: list[str]) -> str:
@@ -39,7 +39,9 @@ async def _render(
 @router.get("/clients", response_class=HTMLResponse)
 async def clients(page: PageDep, revoked: str = "") -> HTMLResponse:
     token = await page.require(staff.CLIENTS_MANAGE, nav="clients")
-    notice = "연동 계정을 폐기했습니다. 그 계정의 토큰은 더 이상 발급되지 않습니다." if revoked else None
+    notice = (
+        "연동 계정을 폐기했습니다. 그 계정의 토큰은 더 이상 발급되지 않습니다." if revoked else None
+    )
     return await _render(page, token, notice=notice)
 
 
@@ -57,7 +59,7 @@ async def register(page: PageDep) -> Response:
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status == 401:
             raise
-        form.errors = ops_messages.field_errors(problem)
+        form.errors = messages.field_errors(problem)
         return await _render(page, token, status_code=problem.status, form=form,
                              problem=messages.sentence(problem))  # fmt: skip
     log.info("client_registered", client_id=registered.client_id)

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from medrec_console import messages, ops_messages
+from medrec_console import messages
 from medrec_console.clients.http import ApiProblem
-from medrec_console.clients.staff import StaffAccount
-from medrec_console.ops_forms import (
+from medrec_console.clients.models import StaffAccount
+from medrec_console.forms import (
     ORGANISATIONS,
     REGIONS,
     StaffCreationForm,
@@ -43,10 +43,10 @@ def _role_labels(roles: list[str]) -> str:
 def _vocabulary() -> dict[str, Any]:
     return {
         "roles": {role: staff.role_label(role) for role in staff.ROLES},
-        "role_help": ops_messages.ROLE_HELP,
+        "role_help": messages.ROLE_HELP,
         "regions": REGIONS,
         "organisations": ORGANISATIONS,
-        "account_status": ops_messages.ACCOUNT_STATUS,
+        "account_status": messages.ACCOUNT_STATUS,
         "role_labels": _role_labels,
     }
 
@@ -122,11 +122,11 @@ async def create(page: PageDep) -> Response:
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status == 401:
             raise
-        form.errors = ops_messages.field_errors(problem)
+        form.errors = messages.field_errors(problem)
         if problem.status == 409:
-            form.errors["login"] = ops_messages.OPS_PROBLEMS["login-taken"]
-        sentence = ops_messages.OPS_PROBLEMS.get(problem.kind) or (
-            ops_messages.OPS_PROBLEMS["login-taken"] if problem.status == 409
+            form.errors["login"] = messages.OPERATIONS_PROBLEMS["login-taken"]
+        sentence = messages.OPERATIONS_PROBLEMS.get(problem.kind) or (
+            messages.OPERATIONS_PROBLEMS["login-taken"] if problem.status == 409
             else messages.sentence(problem)
         )  # fmt: skip
         return await _list(page, token, status_code=problem.status, form=form, problem=sentence)
@@ -164,7 +164,7 @@ async def set_roles(page: PageDep, account_id: AccountId) -> Response:
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status in (401, 404):
             raise
-        form.errors = ops_messages.field_errors(problem)
+        form.errors = messages.field_errors(problem)
         return await _detail(page, token, found, status_code=problem.status, form=form,
                              problem=messages.sentence(problem))  # fmt: skip
     return RedirectResponse(f"/staff/{account_id}?done=roles", status_code=303)

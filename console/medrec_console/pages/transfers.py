@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from medrec_console import messages, ops_messages
+from medrec_console import messages
 from medrec_console.clients.http import ApiProblem
-from medrec_console.ops_forms import REGIONS, TRANSFER_STATUS, TransferFilterForm
+from medrec_console.forms import REGIONS, TRANSFER_STATUS, TransferFilterForm
 from medrec_console.web import Page, PageDep
 from medrec_shared.rules import staff
 
@@ -31,8 +31,8 @@ def _vocabulary() -> dict[str, Any]:
     return {
         "regions": REGIONS,
         "statuses": TRANSFER_STATUS,
-        "reasons": ops_messages.TRANSFER_REASONS,
-        "release_status": ops_messages.RELEASE_STATUS,
+        "reasons": messages.TRANSFER_REASONS,
+        "release_status": messages.RELEASE_STATUS,
     }
 
 
@@ -98,7 +98,7 @@ async def release(page: PageDep, transfer_id: uuid.UUID) -> Response:
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status in (401, 404):
             raise
-        sentence = ops_messages.release_sentence(problem, messages.sentence(problem))
+        sentence = messages.release_sentence(problem)
         return await _transfer(page, token, transfer_id, status_code=problem.status,
                                problem=sentence)  # fmt: skip
     done = "released" if outcome.status == "released" else "proposed"

@@ -5,7 +5,7 @@ from datetime import date
 
 from starlette.datastructures import FormData, QueryParams
 
-from medrec_console.ops_forms import (
+from medrec_console.forms import (
     AuditSearchForm,
     ClientRegistrationForm,
     DestructionFilterForm,
@@ -43,7 +43,10 @@ def test_an_extension_needs_a_record_id_and_a_reason() -> None:
     assert form.valid() and form.record_id == RECORD
     empty = RetentionExtensionForm.read(posted())
     assert not empty.valid()
-    assert empty.errors == {"record_id": "기록 ID를 입력해 주세요.", "reason": "사유를 입력해 주세요."}
+    assert empty.errors == {
+        "record_id": "기록 ID를 입력해 주세요.",
+        "reason": "사유를 입력해 주세요.",
+    }
     wrong = RetentionExtensionForm.read(posted(("record_id", "12345"), ("reason", "가" * 501)))
     assert not wrong.valid()
     assert wrong.errors["record_id"] == "기록 ID는 8-4-4-4-12자리의 UUID 형식으로 입력해 주세요."
@@ -72,7 +75,10 @@ def test_a_client_form_says_what_is_missing_or_wrong_in_korean() -> None:
     assert not admin.valid() and admin.errors["scopes"] == "권한을 목록에서 골라 주세요."
     no_codes = ClientRegistrationForm.read(posted(("name", "x"), ("scopes", "transfer:write")))
     assert not no_codes.valid()
-    assert no_codes.errors["institution_codes"] == "이관 권한에는 맡을 기관의 요양기관기호가 필요합니다."
+    assert (
+        no_codes.errors["institution_codes"]
+        == "이관 권한에는 맡을 기관의 요양기관기호가 필요합니다."
+    )
 
 
 def test_an_audit_search_takes_any_criteria_and_days_in_order() -> None:
@@ -107,7 +113,8 @@ def test_a_staff_form_says_what_is_wrong_in_korean() -> None:
     form = StaffCreationForm.read(posted(("login", "Kim!"), ("organisation", "hc")))
     assert not form.valid()
     assert form.errors == {
-        "login": "아이디는 영문 소문자로 시작하여 영문 소문자, 숫자, 점(.), 밑줄(_), 하이픈(-)으로 3~64자로 정해 주세요.",
+        "login": "아이디는 영문 소문자로 시작하여 영문 소문자, 숫자, 점(.), 밑줄(_), "
+        "하이픈(-)으로 3~64자로 정해 주세요.",
         "name": "이름을 입력해 주세요.",
         "roles": "역할을 하나 이상 골라 주세요.",
         "region": "보건소 직원의 지역을 골라 주세요.",
@@ -116,6 +123,8 @@ def test_a_staff_form_says_what_is_wrong_in_korean() -> None:
         ("login", "kim.x"), ("name", "김"), ("organisation", "khis"), ("roles", "health_centre"),
     ))  # fmt: skip
     assert not service_hc.valid()
-    assert service_hc.errors == {"roles": "보건소 담당자 역할은 보건소 소속 직원에게만 줄 수 있습니다."}
+    assert service_hc.errors == {
+        "roles": "보건소 담당자 역할은 보건소 소속 직원에게만 줄 수 있습니다."
+    }
     unknown = StaffRolesForm.read(posted(("roles", "admin")), organisation="khis")
     assert not unknown.valid() and unknown.errors == {"roles": "역할을 목록에서 골라 주세요."}
