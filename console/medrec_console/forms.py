@@ -313,8 +313,9 @@ class AuditSearchForm(Form):
 # -- 직원 관리 ----------------------------------------------------------------------------------
 @dataclass
 class StaffRolesForm(Form):
-    """An account's roles (and a health centre's region). `organisation` is the account's: only
-    a health centre's staff hold `health_centre`, and theirs comes with a region."""
+    """An account's roles, and the region of a health centre's oversight. `organisation` is the
+    account's. identity decides which roles an organisation's people may hold (its 422 names the
+    field, `messages.STAFF_FIELDS`); the form says at once what is missing."""
 
     roles: list[str] = field(default_factory=list)
     region: str = ""
@@ -322,12 +323,19 @@ class StaffRolesForm(Form):
 
     @classmethod
     def read(cls, form: Posted, organisation: str = "") -> Self:
-        return cls(roles=_many(form, "roles"), region=_text(form, "region", 8),
-                   organisation=organisation)  # fmt: skip
+        return cls(
+            roles=_many(form, "roles"), region=_text(form, "region", 8), organisation=organisation
+        )
 
     @property
     def health_centre(self) -> bool:
         return self.organisation.startswith("hc")
+
+    @property
+    def region_claim(self) -> str | None:
+        """The region identity records: only where the oversight of a region is held."""
+        held = self.health_centre or "health_centre" in self.roles
+        return self.region if held and self.region else None
 
     def check(self) -> dict[str, str]:
         errors = {}
@@ -335,10 +343,12 @@ class StaffRolesForm(Form):
             errors["roles"] = "역할을 하나 이상 골라 주세요."
         elif set(self.roles) - set(staff.ROLES):
             errors["roles"] = "역할을 목록에서 골라 주세요."
-        elif "health_centre" in self.roles and not self.health_centre:
-            errors["roles"] = "보건소 담당자 역할은 보건소 소속 직원에게만 줄 수 있습니다."
-        if self.health_centre and self.region not in REGIONS:
+        if self.region and self.region not in REGIONS:
+            errors["region"] = "지역을 목록에서 골라 주세요."
+        elif self.health_centre and not self.region:
             errors["region"] = "보건소 직원의 지역을 골라 주세요."
+        elif "health_centre" in self.roles and not self.region:
+            errors["region"] = "보건소 담당자 역할에는 지역이 필요합니다."
         return errors
 
 

@@ -133,8 +133,9 @@ ACTS = {
     "client.register": "연동 계정 등록",
     "client.revoke": "연동 계정 폐기",
     "staff.create": "직원 계정 생성",
-    "staff.set_roles": "역할 변경",
-    "staff.reset_second_factor": "2단계 인증 초기화",
+    "staff.roles": "역할 변경",
+    "staff.second_factor_reset": "2단계 인증 초기화",
+    "staff.password_reset": "비밀번호 초기화",
     "staff.disable": "계정 사용 중지",
     "dead_letter.retry": "장애 이벤트 재처리 요청",
     "audit.search": "감사 로그 검색",
@@ -161,11 +162,18 @@ OPERATIONS_PROBLEMS: dict[str, str] = {
 }
 SAME_PERSON_RELEASE = OPERATIONS_PROBLEMS["second-person-required"]
 
-# The fields of these pages' forms that an API's 422 may name (errors[].field, or its loc's last
-# part): the page puts its one sentence beside that field.
-FORM_FIELDS = frozenset(
-    {"name", "institution_codes", "scopes", "login", "roles", "region", "organisation", "reason"}
-)
+# What an API's 422 on these pages' forms means, by the field it names (errors[].field, or its
+# loc's last part): the sentence the page puts beside that field.
+FIELD_REFUSED: dict[str, str] = {
+    "name": "이 이름은 받을 수 없습니다. 확인해 주세요.",
+    "institution_codes": "받을 수 없는 요양기관기호가 있습니다. 확인해 주세요.",
+    "scopes": "이 연동 계정에 줄 수 없는 권한입니다.",
+    "login": "이 아이디는 쓸 수 없습니다. 영문 소문자로 시작하는 3~64자로 정해 주세요.",
+    "organisation": "소속을 확인해 주세요.",
+    "roles": "이 소속의 직원에게 줄 수 없는 역할입니다. 보건소 직원은 보건소 담당자 역할만 가집니다.",
+    "region": "지역은 보건소 담당자 역할에만 정하고, 보건소 직원은 그 보건소의 지역이어야 합니다.",
+    "reason": "사유를 확인해 주세요.",
+}
 
 
 def release_sentence(problem: ApiProblem) -> str:
@@ -182,6 +190,6 @@ def field_errors(problem: ApiProblem) -> dict[str, str]:
     found: dict[str, str] = {}
     for error in problem.errors:
         name = str(error.get("field") or error.get("loc") or "").rsplit(".", 1)[-1]
-        if name in FORM_FIELDS:
-            found[name] = "이 값은 받을 수 없습니다. 확인해 주세요."
+        if name in FIELD_REFUSED:
+            found[name] = FIELD_REFUSED[name]
     return found

@@ -117,7 +117,7 @@ async def create(page: PageDep) -> Response:
     try:
         created = await page.clients.staff.create(
             token, login=form.login, name=form.name, organisation=form.organisation_claim,
-            roles=form.roles, region=form.region if form.health_centre else None,
+            roles=form.roles, region=form.region_claim,
         )  # fmt: skip
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status == 401:
@@ -159,7 +159,7 @@ async def set_roles(page: PageDep, account_id: AccountId) -> Response:
                              problem=messages.PROBLEMS["validation"])  # fmt: skip
     try:
         await page.clients.staff.set_roles(
-            token, account_id, roles=form.roles, region=form.region if form.health_centre else None
+            token, account_id, roles=form.roles, region=form.region_claim
         )
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status in (401, 404):

@@ -102,11 +102,13 @@ def test_a_new_staff_account_names_its_organisation_as_identity_records_it() -> 
     ))  # fmt: skip
     assert service.valid()
     assert (service.organisation_claim, service.roles) == ("khis", ["auditor", "reviewer"])
+    assert service.region_claim is None, "a region only with the oversight of one"
     centre = StaffCreationForm.read(posted(
         ("login", "park.hc11"), ("name", "박보건"), ("organisation", "hc"),
         ("roles", "health_centre"), ("region", "11"),
     ))  # fmt: skip
     assert centre.valid() and centre.organisation_claim == "hc:11"
+    assert centre.region_claim == "11"
 
 
 def test_a_staff_form_says_what_is_wrong_in_korean() -> None:
@@ -123,8 +125,6 @@ def test_a_staff_form_says_what_is_wrong_in_korean() -> None:
         ("login", "kim.x"), ("name", "김"), ("organisation", "khis"), ("roles", "health_centre"),
     ))  # fmt: skip
     assert not service_hc.valid()
-    assert service_hc.errors == {
-        "roles": "보건소 담당자 역할은 보건소 소속 직원에게만 줄 수 있습니다."
-    }
+    assert service_hc.errors == {"region": "보건소 담당자 역할에는 지역이 필요합니다."}
     unknown = StaffRolesForm.read(posted(("roles", "admin")), organisation="khis")
     assert not unknown.valid() and unknown.errors == {"roles": "역할을 목록에서 골라 주세요."}
