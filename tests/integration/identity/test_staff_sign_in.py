@@ -50,7 +50,7 @@ def base(lab: Lab) -> datetime:
 
 
 def code(account: StaffCredentials, at: datetime) -> str:
-    return str(pyotp.parse_uri(account.totp_uri).at(at))
+    return pyotp.TOTP(pyotp.parse_uri(account.totp_uri).secret).at(at)
 
 
 def sign_in(

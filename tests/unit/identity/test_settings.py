@@ -1,5 +1,7 @@
 """Outside the local stack, settings refuse unsafe or missing secrets and sandbox mode."""
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -20,7 +22,7 @@ def test_sandbox_mode_is_refused_in_production() -> None:
         IdentitySettings(**base, sandbox=True)  # type: ignore[arg-type]
 
 
-PRODUCTION = {
+PRODUCTION: dict[str, Any] = {
     "database_url": "postgresql+asyncpg://medrec@db/medrec_identity",
     "kafka_bootstrap_servers": "kafka:9092",
     "admin_client_secret": STRONG,
@@ -46,23 +48,23 @@ PRODUCTION = {
 def test_production_names_its_machine_account() -> None:
     """No deployment runs with the shared `operator` client of before #27."""
     with pytest.raises(ValidationError, match="admin_client_id"):
-        IdentitySettings(**PRODUCTION)  # type: ignore[arg-type]
-    named = IdentitySettings(**PRODUCTION, admin_client_id="medrec-admin")  # type: ignore[arg-type]
+        IdentitySettings(**PRODUCTION)
+    named = IdentitySettings(**PRODUCTION, admin_client_id="medrec-admin")
     assert named.admin_client_id == "medrec-admin"
 
 
 def test_staff_sign_in_through_oidc_needs_its_provider() -> None:
     base = PRODUCTION | {"admin_client_id": "medrec-admin", "staff_sign_in": "oidc"}
     with pytest.raises(ValidationError, match="staff_oidc_client_secret"):
-        IdentitySettings(**base)  # type: ignore[arg-type]
+        IdentitySettings(**base)
     with pytest.raises(ValidationError, match="https"):
-        IdentitySettings(  # type: ignore[arg-type]
+        IdentitySettings(
             **base,
             staff_oidc_issuer="http://idp.example",
             staff_oidc_client_id="medrec-console",
             staff_oidc_client_secret=STRONG,
         )
-    done = IdentitySettings(  # type: ignore[arg-type]
+    done = IdentitySettings(
         **base,
         staff_oidc_issuer="https://idp.example",
         staff_oidc_client_id="medrec-console",
@@ -74,4 +76,4 @@ def test_staff_sign_in_through_oidc_needs_its_provider() -> None:
 def test_a_staff_token_lives_15_minutes_at_most() -> None:
     base = PRODUCTION | {"admin_client_id": "medrec-admin"}
     with pytest.raises(ValidationError, match="staff_token_ttl_seconds"):
-        IdentitySettings(**base, staff_token_ttl_seconds=901)  # type: ignore[arg-type]
+        IdentitySettings(**base, staff_token_ttl_seconds=901)
