@@ -90,7 +90,7 @@ class Candidate(BaseModel):
     service_start: date | None = None
     service_end: date | None = None
     matched_on: str
-    status: str  # pending | approved | rejected | superseded …
+    status: str  # pending | approved | rejected | closed | unlinked
     created_at: datetime
     decided_at: datetime | None = None
     # The two-person review (CONTRACT27.md): who proposed the approval, and when.
@@ -133,10 +133,11 @@ class ProxyRequestForReview(BaseModel):
     institution_code: str | None = None
     created_at: datetime
     documents: list[DocumentFacts] = []
-    # The two-person review: the first reviewer's approval, awaiting a second's.
+    # The two-person review: the first reviewer's approval, awaiting a second's; who decided.
     proposed_by: str | None = None
     proposed_at: datetime | None = None
-    decided_by: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
 
 
 class PatientAsTyped(BaseModel):
