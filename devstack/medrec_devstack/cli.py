@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from medrec_devstack.cluster import CONSOLE, FRONT_DOORS, PORTAL, SERVICES, Cluster
+from medrec_devstack.cluster import (
+    CONSOLE,
+    FRONT_DOORS,
+    PORTAL,
+    SERVICES,
+    Cluster,
+    StaffCredentials,
+)
 from medrec_devstack.datadir import DataDir, LauncherError, default_state, reset_hint, size_of
 from medrec_devstack.processes import ProcessDied
 from medrec_devstack.seed import seed_demo
@@ -83,7 +90,14 @@ def run(
             if secrets.operator_configured
             else secrets.admin_client_secret
         )
-        typer.echo(f"operator client: id={secrets.admin_client_id} secret={shown}")
+        typer.echo(f"machine account: id={secrets.admin_client_id} secret={shown}")
+        if cluster.new_platform_staff is not None:
+            typer.echo(f"staff account: {cluster.new_platform_staff.line()}")
+        else:
+            typer.echo(
+                f"staff account: {secrets.platform_staff_login} exists (its password was shown "
+                f"on the first start; `medrec-stack staff create` makes others)"
+            )
         if demo:
             typer.echo(f"demo: {seed_demo(cluster)}")
         typer.echo(f"data in {state_dir} (kept; {reset_hint(state_dir)} deletes it)")
@@ -127,3 +141,49 @@ def reset(
     except LauncherError as error:
         raise _fail(str(error)) from None
     typer.echo(f"deleted {data.path}")
+
+
+staff = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Staff accounts of a running stack."
+)
+app.add_typer(staff, name="staff")
+
+
+def _running(state: Path | None) -> Cluster:
+    try:
+        return Cluster.running_on((state or default_state()).absolute())
+    except LauncherError as error:
+        raise _fail(str(error)) from None
+
+
+@staff.command("create")
+def staff_create(
+    login: Annotated[str, typer.Option("--login", help="e.g. kim.reviewer")],
+    name: Annotated[str, typer.Option("--name")],
+    organisation: Annotated[str, typer.Option("--organisation", help="khis, or hc:<region code>")],
+    roles: Annotated[
+        list[str], typer.Option("--role", help="reviewer, health_centre, platform, auditor; repeat")
+    ],
+    region: Annotated[str | None, typer.Option("--region", help="e.g. 11")] = None,
+    state: StateOption = None,
+) -> None:
+    """A staff account on the running stack; prints `login=… password=… totp=…` once."""
+    cluster = _running(state)
+    try:
+        made: StaffCredentials = cluster.create_staff(login, name, organisation, roles, region)
+    except LauncherError as error:
+        raise _fail(str(error)) from None
+    typer.echo(made.line())
+
+
+@staff.command("token")
+def staff_token(
+    login: Annotated[str, typer.Option("--login")],
+    state: StateOption = None,
+) -> None:
+    """An access token of a staff account of the running stack (sandbox only)."""
+    cluster = _running(state)
+    try:
+        typer.echo(cluster.staff_token(login))
+    except LauncherError as error:
+        raise _fail(str(error)) from None

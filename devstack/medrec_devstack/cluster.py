@@ -74,6 +74,9 @@ class Secrets:
     # The console's, likewise its own.
     console_session_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
     console_csrf_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # The platform staff account made on the first start (its login; the password was shown
+    # once then, and is never written down).
+    platform_staff_login: str = ""
     operator_configured: bool = False  # the operator's id and secret came from the environment
 
     @classmethod
@@ -112,6 +115,34 @@ class Secrets:
         kept["service_clients"] = self.service_clients
         write_private(state / SECRETS_FILE, kept)
 
+    def keep_platform_staff(self, state: Path) -> None:
+        kept = read_json(state / SECRETS_FILE)
+        kept["platform_staff_login"] = self.platform_staff_login
+        write_private(state / SECRETS_FILE, kept)
+
+
+RUNNING_FILE = "running.json"
+PLATFORM_STAFF = {"login": "platform", "name": "플랫폼 운영자", "organisation": "khis"}
+
+
+@dataclass(frozen=True)
+class StaffCredentials:
+    """A staff account as `medrec-identity staff create` prints it, once."""
+
+    login: str
+    password: str
+    totp_uri: str
+
+    @classmethod
+    def parse(cls, printed: str) -> "StaffCredentials":
+        """From the command's output (its last line; log lines may come before it)."""
+        line = printed.strip().splitlines()[-1]
+        fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+        return cls(fields["login"], fields["password"], fields["totp"])
+
+    def line(self) -> str:
+        return f"login={self.login} password={self.password} totp={self.totp_uri}"
+
 
 @dataclass
 class Cluster:
@@ -128,6 +159,8 @@ class Cluster:
     owns_infra: bool = True
     fast: bool = False  # engines without fsync: for throwaway test stacks (see start_infra)
     kept: Secrets | None = field(default=None, repr=False)
+    # The platform staff account this start made (None: it existed already); shown once.
+    new_platform_staff: StaffCredentials | None = field(default=None, repr=False)
 
     @property
     def secrets(self) -> Secrets:
@@ -293,10 +326,106 @@ class Cluster:
                 self.wait_ready(service)
             self.start_portal()
             self.start_console()
+            self._ensure_platform_staff()
+            self._publish_running()
         except BaseException:
             self.stop()
             raise
         return self
+
+    # -- staff ----------------------------------------------------------------------------------
+    def _ensure_platform_staff(self) -> None:
+        """On the first start, one platform staff account (`new_platform_staff`, shown once)."""
+        if self.secrets.platform_staff_login:
+            return
+        login = PLATFORM_STAFF["login"]
+        try:
+            self.new_platform_staff = self.create_staff(
+                login, PLATFORM_STAFF["name"], PLATFORM_STAFF["organisation"], ["platform"]
+            )
+        except LauncherError as error:
+            if "taken" not in str(error):  # made by a start that stopped before writing it down
+                raise
+        self.secrets.platform_staff_login = login
+        self.secrets.keep_platform_staff(self.state)
+
+    def identity_command(self, *args: str) -> str:
+        """`medrec-identity ARGS` with this stack's identity settings; its output."""
+        done = subprocess.run(  # noqa: S603 - our own entry point, no shell
+            [self._bin("medrec-identity"), *args],
+            env={**os.environ, **self.env("identity")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise LauncherError(
+                f"medrec-identity {' '.join(args[:2])}: {done.stderr.strip()[-300:]}"
+            )
+        return done.stdout.strip()
+
+    def create_staff(
+        self,
+        login: str,
+        name: str,
+        organisation: str,
+        roles: list[str],
+        region: str | None = None,
+    ) -> StaffCredentials:
+        """A staff account, as `medrec-identity staff create` makes one."""
+        args = ["staff", "create", "--login", login, "--name", name]
+        args += ["--organisation", organisation]
+        for role in roles:
+            args += ["--role", role]
+        if region:
+            args += ["--region", region]
+        return StaffCredentials.parse(self.identity_command(*args))
+
+    def staff_token(self, login: str) -> str:
+        """An access token for a staff account without signing in (sandbox only)."""
+        return self.identity_command("staff", "token", "--login", login).splitlines()[-1]
+
+    # -- a running stack, seen from another process --------------------------------------------
+    def _publish_running(self) -> None:
+        """Where this stack's engines and services are, for `medrec-stack staff` run while it
+        runs (mode 0600, next to the secrets; removed when it stops)."""
+        assert self.infra is not None
+        write_private(
+            self.state / RUNNING_FILE,
+            {
+                "pid": os.getpid(),
+                "sandbox": self.sandbox,
+                "ports": self.ports,
+                "database_url": self.infra.database_url,
+                "kafka_bootstrap": self.infra.kafka_bootstrap,
+                "s3_url": self.infra.s3_url,
+                "s3_access_key": self.infra.s3_access_key,
+                "s3_secret_key": self.infra.s3_secret_key,
+            },
+        )
+
+    @classmethod
+    def running_on(cls, state: Path) -> "Cluster":
+        """The stack running on `state` (started by another process), to run commands with its
+        settings; LauncherError when none runs there."""
+        running = read_json(state / RUNNING_FILE)
+        if running is None or not _alive(int(running["pid"])):
+            raise LauncherError(
+                f"no stack is running on {state}: start it with `medrec-stack run` "
+                f"(or give its directory with --state)"
+            )
+        cluster = cls(state, sandbox=bool(running["sandbox"]), owns_infra=False)
+        cluster.ports = {k: int(v) for k, v in running["ports"].items()}
+        cluster.infra = Infra(
+            running["database_url"],
+            running["kafka_bootstrap"],
+            running["s3_url"],
+            running["s3_access_key"],
+            running["s3_secret_key"],
+        )
+        cluster.kept = Secrets.kept_in(state)
+        return cluster
 
     async def _prepare_engines(self) -> None:
         assert self.infra is not None
@@ -415,6 +544,8 @@ class Cluster:
         wait_until(ready, timeout=timeout, what=f"{service} /readyz", interval=0.2)
 
     def stop(self) -> None:
+        if self.processes:
+            (self.state / RUNNING_FILE).unlink(missing_ok=True)
         stop_all([self.processes.pop(name) for name in list(self.processes)[::-1]])
         if self.infra is not None and self.owns_infra:
             self.infra.stop()
@@ -446,6 +577,16 @@ class Cluster:
 
     def remove_state(self) -> None:
         shutil.rmtree(self.state, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _refuse_ports_in_use(ports: dict[str, int]) -> None:

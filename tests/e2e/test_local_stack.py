@@ -58,7 +58,7 @@ def launched(state: Path, log: Path, **env: str) -> Iterator[Started]:
             what=f"the stack to come up ({log})",
         )
         urls = dict(re.findall(r"^\s+(\w+)\s+(http://127\.0\.0\.1:\d+)\s", printed, re.M))
-        found = re.search(r"operator client: id=(\S+) secret=(\S+)", printed)
+        found = re.search(r"machine account: id=(\S+) secret=(\S+)", printed)
         assert found, printed
         operator = (found.group(1), env.get(OPERATOR_ENV[1], found.group(2)))
         yield Started(process, printed, urls, operator)

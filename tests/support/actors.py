@@ -1,6 +1,7 @@
 """The people and systems that use medrec, as test helpers over the real HTTP APIs."""
 
 import json
+import secrets
 import socket
 import struct
 import time
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from medrec_devstack.cluster import Cluster
+from medrec_devstack.cluster import Cluster, StaffCredentials
 from tests.support.builders import content_digest, ndjson
 
 T = TypeVar("T")
@@ -51,6 +52,58 @@ class Operator:
         assert response.status_code == 201, response.text
         body = response.json()
         return body["client_id"], body["client_secret"]
+
+
+STAFF_TOKEN_FRESH_SECONDS = 600  # staff tokens live 15 minutes: re-minted when older than this
+
+
+def new_login(prefix: str) -> str:
+    """A staff login no other test uses."""
+    return f"{prefix}.{secrets.token_hex(3)}"
+
+
+class Staff:
+    """A person of the service (or of a health centre) with a staff account, made through the
+    cluster as `medrec-stack staff create` makes one; `token` is an access token for it (minted
+    by `staff token`, sandbox only, without signing in: the sign-in itself has its own tests),
+    re-minted before it expires. `identity` (and `client(service)`) call with it."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        login: str,
+        *,
+        organisation: str = "khis",
+        roles: Iterable[str] = ("platform",),
+        region: str | None = None,
+        name: str = "테스트 직원",
+    ) -> None:
+        self.cluster = cluster
+        self.login = login
+        self.roles = list(roles)
+        self.organisation = organisation
+        self.region = region
+        self.credentials: StaffCredentials = cluster.create_staff(
+            login, name, organisation, self.roles, region
+        )
+        self._token = ""
+        self._minted = 0.0
+
+    @property
+    def token(self) -> str:
+        if not self._token or time.monotonic() - self._minted > STAFF_TOKEN_FRESH_SECONDS:
+            self._token = self.cluster.staff_token(self.login)
+            self._minted = time.monotonic()
+        return self._token
+
+    def client(self, service: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.cluster.url(service), timeout=60, headers=bearer(self.token)
+        )
+
+    @property
+    def identity(self) -> httpx.Client:
+        return self.client("identity")
 
 
 def service_client(

@@ -10,8 +10,10 @@ from tests.support.actors import (
     Citizen,
     Institution,
     Operator,
+    Staff,
     act_for,
     children_of,
+    new_login,
 )
 
 A_RRN, A_NAME = "820304-1000501", "한지훈"
@@ -25,6 +27,18 @@ CHILD_RRN, CHILD_NAME, CHILD_BIRTH = "150707-3000703", "한서준", "2015-07-07"
 
 CODE_X, CODE_Y = "95000001", "95000002"
 
+
+# The staff of the cast, by role: organisation, roles, region. Two reviewers, so that a
+# decision one proposes can be confirmed by another; a health centre of Seoul (11) and one of
+# Busan (26), each seeing only its region.
+STAFF_ROLES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "reviewer": ("khis", ("reviewer",), None),
+    "reviewer_2": ("khis", ("reviewer",), None),
+    "health_centre": ("hc:11", ("health_centre",), "11"),
+    "health_centre_other": ("hc:26", ("health_centre",), "26"),
+    "platform": ("khis", ("platform",), None),
+    "auditor": ("khis", ("auditor",), None),
+}
 
 # Citizens' tokens live 15 minutes and guardians' 10: re-minted when older than this, so a long
 # `make fuzz` run never sends an expired token (which would only test the 401 path).
@@ -42,6 +56,17 @@ class Cast:
     x_client_id: str
     service_tokens: dict[str, str]  # "catalog", "issuance": those services' own clients
     _citizens: dict[str, tuple[float, Citizen]] = field(default_factory=dict)
+    _staff: dict[str, Staff] = field(default_factory=dict)
+
+    def staff(self, role: str) -> Staff:
+        """The cast's staff person of `role` (STAFF_ROLES), made on first use."""
+        if role not in self._staff:
+            organisation, roles, region = STAFF_ROLES[role]
+            login = new_login(f"cast.{role.replace('_', '-')}")
+            self._staff[role] = Staff(
+                self.cluster, login, organisation=organisation, roles=roles, region=region
+            )
+        return self._staff[role]
 
     def _fresh(self, key: str, make: Callable[[], Citizen]) -> Citizen:
         made = self._citizens.get(key)
@@ -82,7 +107,11 @@ class Cast:
             "catalog_service": lambda: self.service_tokens["catalog"],
             "issuance_service": lambda: self.service_tokens["issuance"],
             "operator": lambda: self.operator.token,
+            # the machine account (MEDREC_IDENTITY_ADMIN_CLIENT_ID): the machine scopes only
+            "machine": lambda: self.operator.token,
         }
+        if role in STAFF_ROLES:
+            return self.staff(role).token
         return tokens[role]()
 
 
@@ -96,4 +125,6 @@ ROLES = (
     "catalog_service",
     "issuance_service",
     "operator",
+    "machine",
+    *STAFF_ROLES,
 )

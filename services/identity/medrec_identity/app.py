@@ -11,6 +11,7 @@ from medrec_identity.clients.oauth import install_oauth_errors
 from medrec_identity.persons import endpoints as me
 from medrec_identity.seeding import seed_clients_and_keys
 from medrec_identity.settings import IdentitySettings
+from medrec_identity.staff import endpoints as staff
 from medrec_identity.verification import endpoints as verification
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 
@@ -47,6 +48,7 @@ def create_app(
     app.include_router(me.router)
     app.include_router(me.internal_router)
     app.include_router(children.router)
+    app.include_router(staff.router)
     if settings.sandbox:
         app.include_router(sandbox.router)
     return app

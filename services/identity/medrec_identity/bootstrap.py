@@ -11,6 +11,8 @@ from medrec_identity.family.select import build_http_registry
 from medrec_identity.keys import IdentityKeys
 from medrec_identity.models import messaging, rate_events
 from medrec_identity.settings import IdentitySettings
+from medrec_identity.staff.oidc import StaffOidc, staff_provider
+from medrec_identity.staff.service import SignIn
 from medrec_identity.verification.port import VerificationProvider
 from medrec_identity.verification.select import build_provider
 from medrec_identity.verification.service import Verifications
@@ -37,9 +39,13 @@ class IdentityComponents(Components):
     token_rate_limiter: RateLimiter
     verifications: Verifications
     children: Children
+    staff_sign_in: SignIn
+    staff_oidc: StaffOidc | None  # None: staff sign in with a password and TOTP
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+        if self.staff_oidc is not None:
+            await self.staff_oidc.aclose()
         await self.binding.aclose()
         if self.family_registry is not None:
             await self.family_registry.http.aclose()
@@ -67,6 +73,9 @@ def build(
         clock.now,
         message="Too many verifications started; try again later.",
     )
+    token_rate_limiter = RateLimiter(db.sessions, rate_events, clock.now)
+    staff_transactions = Transactions.of(db, outbox)
+    staff_oidc_provider = staff_provider(settings)
     return IdentityComponents(
         settings=settings,
         clock=clock,
@@ -79,7 +88,7 @@ def build(
         binding=binding,
         family_registry=family_registry,
         rate_limiter=rate_limiter,
-        token_rate_limiter=RateLimiter(db.sessions, rate_events, clock.now),
+        token_rate_limiter=token_rate_limiter,
         verifications=Verifications(
             transactions=Transactions.of(db),  # counting a try, which announces nothing
             settings=settings,
@@ -96,5 +105,24 @@ def build(
             keys=keys,
             clock=clock,
             family_registry=family_registry,
+        ),
+        staff_sign_in=SignIn(
+            transactions=staff_transactions,
+            settings=settings,
+            keyring=keyring,
+            keys=keys,
+            clock=clock,
+            limiter=token_rate_limiter,
+        ),
+        staff_oidc=(
+            StaffOidc(
+                provider=staff_oidc_provider,
+                transactions=staff_transactions,
+                settings=settings,
+                keyring=keyring,
+                clock=clock,
+            )
+            if staff_oidc_provider is not None
+            else None
         ),
     )

@@ -1,11 +1,13 @@
-"""The worker's housekeeping: rate-limit events too old to count, and verifications (sealed
-names and RRNs) kept past `verification_retention_seconds` after their expiry."""
+"""The worker's housekeeping: rate-limit events too old to count, verifications (sealed
+names and RRNs) kept past `verification_retention_seconds` after their expiry, and staff
+sessions and OIDC sign-ins past their end."""
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from medrec_identity.models import rate_events
 from medrec_identity.settings import IdentitySettings
+from medrec_identity.staff.repository import StaffRepository
 from medrec_identity.verification.repository import VerificationRepository
 from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.db import Transactions
@@ -29,7 +31,16 @@ def housekeeping_job(
             verifications = await VerificationRepository(session).purge_expired_before(
                 verifications_cutoff
             )
-        if events or verifications:
-            log.info("housekeeping", rate_events=events, verifications=verifications)
+            staff = StaffRepository(session)
+            sessions = await staff.purge_sessions(now)
+            flows = await staff.purge_flows(now)
+        if events or verifications or sessions or flows:
+            log.info(
+                "housekeeping",
+                rate_events=events,
+                verifications=verifications,
+                staff_sessions=sessions,
+                staff_oidc_flows=flows,
+            )
 
     return housekeeping

@@ -3,7 +3,9 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
+    ForeignKey,
     Integer,
     LargeBinary,
     String,
@@ -35,6 +37,9 @@ class ApiClient(IdentityBase):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]
+    # Who registered it (a staff login or the machine account's id); None: before #27, or
+    # provisioned by deployment (`medrec-identity-service-clients`).
+    registered_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class SigningKey(IdentityBase):
@@ -91,3 +96,59 @@ class FamilyLink(IdentityBase):
     child_birth_date: Mapped[date]
     relation: Mapped[str] = mapped_column(String(16))
     parental_authority: Mapped[bool] = mapped_column(Boolean)
+
+
+class StaffAccount(IdentityBase):
+    """A person who runs the service or oversees a region (medrec_identity.staff): signs in with
+    a password (argon2id hash) and a TOTP code (secret sealed with the field keyring), or with
+    the organisation's OpenID Connect provider in production."""
+
+    __tablename__ = "staff_accounts"
+    account_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(32))  # "khis" or "hc:<region code>"
+    region: Mapped[str | None] = mapped_column(String(8))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The last TOTP time step a sign-in used: a code is good once (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Wrong second factors after the right password, since the last good sign-in.
+    second_factor_failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | disabled
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class StaffSession(IdentityBase):
+    """A staff person signed in (purpose "session": refreshed for new access tokens until it
+    ends, idles out or reaches its absolute end), or the short step between the right
+    credentials and the forced password change (purpose "password_change"). Only a hash of its
+    opaque token is kept."""
+
+    __tablename__ = "staff_sessions"
+    session_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("staff_accounts.account_id"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class StaffOidcFlow(IdentityBase):
+    """A staff sign-in through the organisation's OpenID Connect provider, between `start` and
+    `finish`: the state (as a hash), and the nonce and PKCE verifier sealed."""
+
+    __tablename__ = "staff_oidc_flows"
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secrets_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

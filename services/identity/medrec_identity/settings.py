@@ -11,7 +11,7 @@ with its URL and token).
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from medrec_shared.platform.settings import ServiceSettings
@@ -20,12 +20,39 @@ from medrec_shared.platform.settings import ServiceSettings
 # local stack (every test and demo citizen there comes from 127.0.0.1, many with one phone).
 # The token endpoint's limits likewise: services cache their token until shortly before it
 # expires, so an address that fails 20 times a minute for one client is guessing its secret.
-_PRODUCTION_LIMITS = {"phone": 5, "ip": 30, "token_failures": 20, "token_ip": 60}
-_LOCAL_LIMITS = {"phone": 1000, "ip": 10000, "token_failures": 10000, "token_ip": 100000}
+# Staff sign-in likewise: a person mistypes a password a few times, a guesser many.
+_PRODUCTION_LIMITS = {
+    "phone": 5,
+    "ip": 30,
+    "token_failures": 20,
+    "token_ip": 60,
+    "sign_in_ip": 30,
+    "sign_in_failures_ip": 20,
+    "sign_in_failures_login": 5,
+}
+_LOCAL_LIMITS = {
+    "phone": 1000,
+    "ip": 10000,
+    "token_failures": 10000,
+    "token_ip": 100000,
+    "sign_in_ip": 100000,
+    "sign_in_failures_ip": 10000,
+    "sign_in_failures_login": 1000,
+}
+
+
+def _staff(name: str) -> AliasChoices:
+    """A staff sign-in setting: MEDREC_STAFF_<NAME> (as the console's settings name it too), or
+    MEDREC_IDENTITY_STAFF_<NAME>."""
+    return AliasChoices(
+        f"staff_{name}", f"MEDREC_STAFF_{name.upper()}", f"MEDREC_IDENTITY_STAFF_{name.upper()}"
+    )
 
 
 class IdentitySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="MEDREC_IDENTITY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="MEDREC_IDENTITY_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     identity_url: str = "http://127.0.0.1:8001"
     # Where callers outside the cluster reach identity (https://id.medrec.example): the base of
@@ -97,6 +124,44 @@ class IdentitySettings(ServiceSettings):
     family_registry_token: SecretStr | None = None
     family_registry_timeout_seconds: float = Field(default=5.0, gt=0)
 
+    # -- staff (medrec_identity.staff) -----------------------------------------------------------
+    # Access tokens of staff people: short, the session refreshes them (at most 15 minutes).
+    staff_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
+    staff_session_absolute_seconds: int = Field(default=8 * 3600, ge=60)
+    staff_session_idle_seconds: int = Field(default=30 * 60, ge=30)
+    staff_password_change_seconds: int = Field(default=600, ge=30)  # the change token's life
+    # This many wrong second factors, each after the right password, lock the account for
+    # staff_lock_seconds (a stranger without the password cannot get this far).
+    staff_second_factor_failures: int = Field(default=5, ge=1)
+    staff_lock_seconds: int = Field(default=900, ge=1)
+    # Sign-in attempts per address, and wrong passwords (or unknown logins) per address and per
+    # (login, address) within the window; unset: 30, 20 and 5 per 15 minutes in production
+    # (loose locally). Never per login alone: that would let anyone lock its owner out.
+    staff_sign_in_per_ip: int | None = Field(default=None, ge=1)
+    staff_sign_in_failures_per_ip: int | None = Field(default=None, ge=1)
+    staff_sign_in_failures_per_login_address: int | None = Field(default=None, ge=1)
+    staff_sign_in_window_seconds: int = Field(default=900, ge=1)
+    # "password" (password and TOTP, kept here) or "oidc" (the organisation's provider; the
+    # password sign-in then answers 404).
+    staff_sign_in: Literal["password", "oidc"] = Field(
+        default="password", validation_alias=_staff("sign_in")
+    )
+    staff_oidc_issuer: str | None = Field(default=None, validation_alias=_staff("oidc_issuer"))
+    staff_oidc_client_id: str | None = Field(
+        default=None, validation_alias=_staff("oidc_client_id")
+    )
+    staff_oidc_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=_staff("oidc_client_secret")
+    )
+    # The ID token claim naming the staff account (its login); accounts are never created here.
+    staff_oidc_account_claim: str = Field(
+        default="preferred_username",
+        min_length=1,
+        max_length=64,
+        validation_alias=_staff("oidc_account_claim"),
+    )
+    staff_oidc_scopes: str = Field(default="openid profile", validation_alias=_staff("oidc_scopes"))
+
     # -- tests -----------------------------------------------------------------------------------
 
     @property
@@ -116,6 +181,21 @@ class IdentitySettings(ServiceSettings):
         return self.token_limit_per_ip or self._default_limits["token_ip"]
 
     @property
+    def sign_in_per_ip(self) -> int:
+        return self.staff_sign_in_per_ip or self._default_limits["sign_in_ip"]
+
+    @property
+    def sign_in_failures_per_ip(self) -> int:
+        return self.staff_sign_in_failures_per_ip or self._default_limits["sign_in_failures_ip"]
+
+    @property
+    def sign_in_failures_per_login(self) -> int:
+        return (
+            self.staff_sign_in_failures_per_login_address
+            or self._default_limits["sign_in_failures_login"]
+        )
+
+    @property
     def public_base_url(self) -> str:
         return (self.public_url or self.identity_url).rstrip("/")
 
@@ -127,6 +207,7 @@ class IdentitySettings(ServiceSettings):
             self.client_token_ttl_seconds,
             self.citizen_token_ttl_seconds,
             self.guardian_token_ttl_seconds,
+            self.staff_token_ttl_seconds,
         )
 
     @property
@@ -136,6 +217,7 @@ class IdentitySettings(ServiceSettings):
             self.verification_limit_window_seconds,
             self.verification_wrong_codes_window_seconds,
             self.token_limit_window_seconds,
+            self.staff_sign_in_window_seconds,
         )
 
     @property
@@ -154,6 +236,8 @@ class IdentitySettings(ServiceSettings):
             checked["family_registry_token"] = self.family_registry_token
         if self.binding_service == "http":
             checked["binding_token"] = self.binding_token
+        if self.staff_sign_in == "oidc":
+            checked["staff_oidc_client_secret"] = self.staff_oidc_client_secret
         return checked
 
     @model_validator(mode="after")
@@ -173,6 +257,13 @@ class IdentitySettings(ServiceSettings):
                 raise ValueError(f"verification_provider=oidc needs {', '.join(missing)}")
             if "openid" not in self.oidc_scopes.split():
                 raise ValueError("oidc_scopes must include openid")
+        if self.staff_sign_in == "oidc":
+            needed = ("staff_oidc_issuer", "staff_oidc_client_id", "staff_oidc_client_secret")
+            missing = [name for name in needed if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"staff_sign_in=oidc needs {', '.join(missing)}")
+            if "openid" not in self.staff_oidc_scopes.split():
+                raise ValueError("staff_oidc_scopes must include openid")
         if self.family_registry == "http" and not self.family_registry_url:
             raise ValueError("family_registry=http needs family_registry_url")
         if self.binding_service == "http" and not self.binding_url:
@@ -191,6 +282,7 @@ class IdentitySettings(ServiceSettings):
             "family_registry_url",
             "binding_url",
             "public_url",
+            "staff_oidc_issuer",
         ):
             value = getattr(self, name)
             if value and urlsplit(value).scheme != "https":

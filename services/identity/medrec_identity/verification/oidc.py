@@ -208,15 +208,16 @@ class OidcProvider:
         return self._keys[kid]
 
     # -- the port ---------------------------------------------------------------------------------
-    async def begin(self, verification_id: uuid.UUID, claimed: ClaimedIdentity) -> Challenge:
+    async def authorization_url(
+        self, *, state: str, nonce: str, verifier: str, redirect_uri: str
+    ) -> str:
+        """The provider's authorization endpoint for this flow (staff sign-in shares it)."""
         meta = await self.metadata()
-        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        verifier = secrets.token_urlsafe(64)
         query = urlencode(
             {
                 "response_type": "code",
                 "client_id": self.config.client_id,
-                "redirect_uri": self.config.redirect_uri,
+                "redirect_uri": redirect_uri,
                 "scope": self.config.scopes,
                 "state": state,
                 "nonce": nonce,
@@ -225,11 +226,16 @@ class OidcProvider:
             }
         )
         separator = "&" if "?" in meta.authorization_endpoint else "?"
-        saved = {"state": state, "nonce": nonce, "code_verifier": verifier}
-        return Challenge(
-            state=json.dumps(saved).encode(),
-            public={"authorization_url": meta.authorization_endpoint + separator + query},
+        return meta.authorization_endpoint + separator + query
+
+    async def begin(self, verification_id: uuid.UUID, claimed: ClaimedIdentity) -> Challenge:
+        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(64)
+        url = await self.authorization_url(
+            state=state, nonce=nonce, verifier=verifier, redirect_uri=self.config.redirect_uri
         )
+        saved = {"state": state, "nonce": nonce, "code_verifier": verifier}
+        return Challenge(state=json.dumps(saved).encode(), public={"authorization_url": url})
 
     def validate_proof(self, proof: Proof) -> None:
         if not proof.state:
@@ -241,15 +247,27 @@ class OidcProvider:
         saved = json.loads(state)
         if not hmac.compare_digest(str(saved["state"]).encode(), (proof.state or "").encode()):
             return Checked(Outcome.WRONG)
+        claims = await self.exchange(proof.code, self.config.redirect_uri, saved["code_verifier"])
+        if claims is None:
+            return Checked(Outcome.WRONG)  # an unknown, used or expired authorization code
+        if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), saved["nonce"].encode()):
+            return Checked(Outcome.WRONG)  # an ID token minted for another authorization
+        return Checked(Outcome.CONFIRMED, attributes_from(claims, self.config.ci_claim))
+
+    async def exchange(
+        self, code: str, redirect_uri: str, code_verifier: str
+    ) -> dict[str, Any] | None:
+        """The code exchanged at the token endpoint for an ID token, its claims verified (the
+        nonce is the caller's to compare); None when the provider says the code is no good."""
         meta = await self.metadata()
         try:
             response = await self.http.post(
                 meta.token_endpoint,
                 data={
                     "grant_type": "authorization_code",
-                    "code": proof.code,
-                    "redirect_uri": self.config.redirect_uri,
-                    "code_verifier": saved["code_verifier"],
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": code_verifier,
                 },
                 headers={
                     "Authorization": basic_authorization(
@@ -261,7 +279,7 @@ class OidcProvider:
         except httpx.HTTPError as exc:
             raise ProviderUnavailable("The verification provider did not answer.") from exc
         if response.status_code == 400 and _oauth_error(response) == "invalid_grant":
-            return Checked(Outcome.WRONG)  # an unknown, used or expired authorization code
+            return None
         if response.status_code >= 500:
             raise ProviderUnavailable("The verification provider did not answer.")
         if response.status_code != 200:
@@ -271,10 +289,7 @@ class OidcProvider:
             id_token = str(response.json()["id_token"])
         except (ValueError, KeyError, TypeError) as exc:
             raise ProviderError("The provider's token response has no ID token.") from exc
-        claims = await self.verify_id_token(id_token)
-        if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), saved["nonce"].encode()):
-            return Checked(Outcome.WRONG)  # an ID token minted for another authorization
-        return Checked(Outcome.CONFIRMED, attributes_from(claims, self.config.ci_claim))
+        return await self.verify_id_token(id_token)
 
     async def verify_id_token(self, id_token: str) -> dict[str, Any]:
         try:
