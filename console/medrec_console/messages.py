@@ -80,4 +80,3 @@ KINDS = {
 def sentence(problem: ApiProblem) -> str:
     """The problem as one Korean sentence."""
     return PROBLEMS.get(problem.kind, GENERAL)
-

@@ -127,7 +127,7 @@ def signed_in(staff_people: Any, account: StaffAccount, *, look: bool = False) -
 def reviewers(world: World, staff_people: Any) -> tuple[StaffAtConsole, StaffAtConsole]:
     """The two reviewers, each signed in once at a browser of their own."""
     first = signed_in(staff_people, world.first, look=True)
-    expect(first.page.get_by_role("heading", name="현황")).to_be_visible()
+    expect(first.page.get_by_role("heading", name="현황", exact=True)).to_be_visible()
     first.look("home")
     return first, signed_in(staff_people, world.second)
 

@@ -123,21 +123,27 @@ class DocumentFacts(BaseModel):
     sha256: str | None = None
 
 
-class ProxyRequestForReview(BaseModel):
+class ProxyRequestReviewed(BaseModel):
+    """A review's answer: an approval proposed (still "submitted", `proposed_by` set),
+    confirmed ("approved", the copy issued), or a rejection."""
+
     request_id: uuid.UUID
     status: str  # submitted | approved | rejected
     relation: str
     reason: str | None = None
     issuance_id: uuid.UUID | None = None
     outcome: str | None = None
-    institution_code: str | None = None
-    created_at: datetime
-    documents: list[DocumentFacts] = []
     # The two-person review: the first reviewer's approval, awaiting a second's; who decided.
     proposed_by: str | None = None
     proposed_at: datetime | None = None
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
+
+
+class ProxyRequestForReview(ProxyRequestReviewed):
+    institution_code: str | None = None
+    created_at: datetime
+    documents: list[DocumentFacts] = []
 
 
 class PatientAsTyped(BaseModel):
