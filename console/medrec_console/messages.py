@@ -18,8 +18,11 @@ PROBLEMS: dict[str, str] = {
     "forbidden": "이 작업을 할 수 있는 권한이 없습니다.",
     "not-found": "찾는 정보가 없습니다. 이미 처리되었거나 주소가 잘못되었습니다.",
     "conflict": "이미 처리된 건이거나, 같은 사람이 두 번 승인할 수 없습니다.",
-    "same-reviewer": "처음 승인한 심사관은 확인할 수 없습니다. 다른 심사관이 확인해야 합니다.",
-    "already-decided": "이미 결정된 건입니다. 목록을 새로 고쳐 확인해 주세요.",
+    "second-person-required": "처음 승인한 심사관은 확인할 수 없습니다. 다른 심사관이 확인해야 합니다.",
+    "person-required": "결정은 직원 본인의 계정으로만 할 수 있습니다.",
+    "already-reviewed": "이미 심사가 끝난 신청입니다. 목록을 새로 고쳐 확인해 주세요.",
+    "candidate-decided": "이미 결정된 연계 후보입니다. 목록을 새로 고쳐 확인해 주세요.",
+    "record-not-held": "이 기록은 더 이상 보관되어 있지 않습니다.",
     "unavailable": "서비스에 잠시 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
     "upstream-unavailable": "연계된 서비스에 잠시 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
     "upstream-error": "연계된 서비스가 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
@@ -30,9 +33,6 @@ PROBLEMS: dict[str, str] = {
 }
 GENERAL = "요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."
 REFUSED = "이 화면을 볼 권한이 없습니다."
-# The same person twice on a two-person decision (409 from the API): said as such, not as the
-# general conflict.
-SECOND_PERSON = "처음 승인한 심사관은 확인할 수 없습니다. 다른 심사관이 확인해야 합니다."
 AWAITING_SECOND = "두 번째 심사관의 확인을 기다립니다."
 
 ROLES = {
@@ -57,10 +57,10 @@ DOCUMENTS = {
 PROXY_STATUS = {"submitted": "심사 중", "approved": "승인됨", "rejected": "반려됨"}
 CANDIDATE_STATUS = {
     "pending": "검토 대기",
-    "proposed": "승인 제안됨",
     "approved": "승인됨",
     "rejected": "반려됨",
-    "superseded": "다른 결정으로 종료",
+    "closed": "다른 후보 승인으로 종료",
+    "unlinked": "연결 해제됨",
 }
 SEXES = {"male": "남", "female": "여", "M": "남", "F": "여"}
 MATCHED_ON = {"name+birth_date+sex": "이름·생년월일·성별", "name+birth_date": "이름·생년월일"}
@@ -80,19 +80,6 @@ KINDS = {
 def sentence(problem: ApiProblem) -> str:
     """The problem as one Korean sentence."""
     return PROBLEMS.get(problem.kind, GENERAL)
-
-
-def decision_sentence(problem: ApiProblem) -> str:
-    """A refused decision (approve, reject): a 409 on a two-person act is most often the same
-    reviewer confirming their own proposal."""
-    if problem.kind in PROBLEMS and problem.kind not in ("conflict",):
-        return PROBLEMS[problem.kind]
-    if problem.status == 409:
-        detail = (problem.detail or "").lower()
-        if "same" in detail or "second" in detail or "different" in detail or "propos" in detail:
-            return SECOND_PERSON
-        return PROBLEMS["conflict"]
-    return sentence(problem)
 
 
 # -- 이관, 파기, 기관 연동, 장애 이벤트, 감사 로그, 직원 관리 --------------------------------------

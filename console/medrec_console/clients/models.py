@@ -90,7 +90,7 @@ class Candidate(BaseModel):
     service_start: date | None = None
     service_end: date | None = None
     matched_on: str
-    status: str  # pending | approved | rejected | superseded …
+    status: str  # pending | approved | rejected | closed | unlinked
     created_at: datetime
     decided_at: datetime | None = None
     # The two-person review (CONTRACT27.md): who proposed the approval, and when.
@@ -123,20 +123,27 @@ class DocumentFacts(BaseModel):
     sha256: str | None = None
 
 
-class ProxyRequestForReview(BaseModel):
+class ProxyRequestReviewed(BaseModel):
+    """A review's answer: an approval proposed (still "submitted", `proposed_by` set),
+    confirmed ("approved", the copy issued), or a rejection."""
+
     request_id: uuid.UUID
     status: str  # submitted | approved | rejected
     relation: str
     reason: str | None = None
     issuance_id: uuid.UUID | None = None
     outcome: str | None = None
+    # The two-person review: the first reviewer's approval, awaiting a second's; who decided.
+    proposed_by: str | None = None
+    proposed_at: datetime | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+
+
+class ProxyRequestForReview(ProxyRequestReviewed):
     institution_code: str | None = None
     created_at: datetime
     documents: list[DocumentFacts] = []
-    # The two-person review: the first reviewer's approval, awaiting a second's.
-    proposed_by: str | None = None
-    proposed_at: datetime | None = None
-    decided_by: str | None = None
 
 
 class PatientAsTyped(BaseModel):

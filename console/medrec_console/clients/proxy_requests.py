@@ -8,7 +8,7 @@ import uuid
 from medrec_console.clients.http import Api
 from medrec_console.clients.models import (
     ProxyRequestDetail,
-    ProxyRequestForReview,
+    ProxyRequestReviewed,
     ProxyRequests,
 )
 
@@ -53,16 +53,12 @@ class ProxyRequestsClient:
         kind_header = response.headers.get("content-type", "application/octet-stream")
         return kind_header.split(";", 1)[0].strip().lower(), bytes(content)
 
-    async def approve(
-        self, token: str, request_id: uuid.UUID, reason: str
-    ) -> ProxyRequestForReview:
+    async def approve(self, token: str, request_id: uuid.UUID, reason: str) -> ProxyRequestReviewed:
         path = f"{BASE}/{request_id}/approve"
-        return await self.api.call(
-            ProxyRequestForReview, "POST", path, token=token, json={"reason": reason}
-        )
+        body = {"reason": reason}
+        return await self.api.call(ProxyRequestReviewed, "POST", path, token=token, json=body)
 
-    async def reject(self, token: str, request_id: uuid.UUID, reason: str) -> ProxyRequestForReview:
+    async def reject(self, token: str, request_id: uuid.UUID, reason: str) -> ProxyRequestReviewed:
         path = f"{BASE}/{request_id}/reject"
-        return await self.api.call(
-            ProxyRequestForReview, "POST", path, token=token, json={"reason": reason}
-        )
+        body = {"reason": reason}
+        return await self.api.call(ProxyRequestReviewed, "POST", path, token=token, json=body)

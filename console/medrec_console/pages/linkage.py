@@ -82,7 +82,7 @@ async def decide(page: PageDep, candidate_id: uuid.UUID) -> Response:
             raise
         return await _detail(
             page, token, candidate_id, status_code=problem.status, form=form,
-            problem=messages.decision_sentence(problem),
+            problem=messages.sentence(problem),
         )  # fmt: skip
     done = decided.status if decided.status in ("approved", "rejected") else "proposed"
     return RedirectResponse(f"/linkage/{candidate_id}?done={done}", status_code=303)

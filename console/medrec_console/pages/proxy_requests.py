@@ -116,7 +116,7 @@ async def decide(page: PageDep, request_id: uuid.UUID) -> Response:
             raise
         return await _detail(
             page, token, request_id, status_code=problem.status, form=form,
-            problem=messages.decision_sentence(problem),
+            problem=messages.sentence(problem),
         )  # fmt: skip
     done = decided.status if decided.status in ("approved", "rejected") else "proposed"
     return RedirectResponse(f"/proxy-requests/{request_id}?done={done}", status_code=303)
