@@ -106,7 +106,7 @@ RESOURCE_TYPES = {
     "sweep": "정리 작업",
     "retention": "보존기간 점검",
     "audit": "감사 로그",
-    "client": "연동 계정",
+    "api_client": "연동 계정",
     "staff_account": "직원 계정",
     "dead_letter": "장애 이벤트",
 }

@@ -272,7 +272,7 @@ class InstitutionClient(BaseModel):
     institution_codes: list[str] = []
     scopes: list[str] = []
     created_at: datetime | None = None
-    created_by: str | None = None
+    registered_by: str | None = None  # the person (or machine account) who registered it
 
 
 class RegisteredClient(InstitutionClient):
@@ -350,3 +350,7 @@ class StaffCreated(BaseModel):
 
 class SecondFactorReset(BaseModel):
     totp_uri: str
+
+
+class PasswordReset(BaseModel):
+    password: str  # one-time: changed at the next sign-in

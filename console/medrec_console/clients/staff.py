@@ -5,7 +5,12 @@ factor (a new TOTP URI, shown once), disable. Each is a StaffActed naming the pe
 from typing import Any
 
 from medrec_console.clients.http import Api
-from medrec_console.clients.models import SecondFactorReset, StaffAccounts, StaffCreated
+from medrec_console.clients.models import (
+    PasswordReset,
+    SecondFactorReset,
+    StaffAccounts,
+    StaffCreated,
+)
 
 
 class StaffClient:
@@ -47,6 +52,12 @@ class StaffClient:
             "POST",
             f"/v1/admin/staff/{account_id}/second-factor-reset",
             token=token,
+        )
+
+    async def reset_password(self, token: str, account_id: str) -> PasswordReset:
+        """A new one-time password (the person chooses their own at the next sign-in)."""
+        return await self.api.call(
+            PasswordReset, "POST", f"/v1/admin/staff/{account_id}/password-reset", token=token
         )
 
     async def disable(self, token: str, account_id: str) -> None:

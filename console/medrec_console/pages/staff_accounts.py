@@ -90,12 +90,14 @@ async def _detail(
     )  # fmt: skip
 
 
-def _shown_once(page: Page, *, heading: str, lead: str, account_id: str, login: str,
-                password: str | None, totp_uri: str, status_code: int) -> HTMLResponse:  # fmt: skip
+def _shown_once(
+    page: Page, *, heading: str, lead: str, account_id: str, login: str,
+    password: str | None, totp_uri: str | None, status_code: int,
+) -> HTMLResponse:  # fmt: skip
     return page.render(
         "staff_secret.html", status_code=status_code, nav="staff", heading=heading, lead=lead,
         account_id=account_id, login=login, password=password, totp_uri=totp_uri,
-        qr_svg=qr_svg(totp_uri),
+        qr_svg=qr_svg(totp_uri) if totp_uri else None,
     )  # fmt: skip
 
 
@@ -180,6 +182,19 @@ async def reset_second_factor(page: PageDep, account_id: AccountId) -> Response:
         page, heading="2단계 인증을 초기화했습니다", status_code=200,
         lead="새 인증 앱 등록 정보는 지금 한 번만 보입니다. 이전 인증 앱은 더 이상 쓸 수 없습니다.",
         account_id=account_id, login=found.login, password=None, totp_uri=reset.totp_uri,
+    )  # fmt: skip
+
+
+@router.post("/staff/{account_id}/password-reset", response_class=HTMLResponse)
+async def reset_password(page: PageDep, account_id: AccountId) -> Response:
+    token = await page.require(staff.STAFF_MANAGE, nav="staff")
+    found = await _account(page, token, account_id)
+    reset = await page.clients.staff.reset_password(token, account_id)
+    log.info("staff_password_reset", account_id=account_id)
+    return _shown_once(
+        page, heading="비밀번호를 초기화했습니다", status_code=200,
+        lead="새 처음 비밀번호는 지금 한 번만 보입니다. 직원은 다음 로그인 때 바꿉니다.",
+        account_id=account_id, login=found.login, password=reset.password, totp_uri=None,
     )  # fmt: skip
 
 
