@@ -186,6 +186,12 @@ def test_staff_are_created_with_a_one_time_password_and_their_second_factor_rese
     assert again.page.url.rstrip("/") == again.base, again.page.url
     assert pyotp.TOTP(new_secret).now()
     again.close()
+    # A forgotten password: a new one-time password, shown once, no new second factor.
+    page = kim.open(account_url)
+    page.get_by_role("button", name="비밀번호 초기화").click()
+    page.wait_for_load_state()
+    one_time = page.locator("#staff-password").inner_text().strip()
+    assert one_time and one_time != password and page.locator("#staff-totp").count() == 0
     # Roles changed, then the account disabled: it signs in no more.
     page = kim.open(account_url)
     _tick(page, "감사관")
@@ -196,7 +202,7 @@ def test_staff_are_created_with_a_one_time_password_and_their_second_factor_rese
     page.wait_for_url(re.compile(r"done=disabled$"))
     assert "사용 중지" in _main(kim)
     locked_out = staff_people()
-    locked_out.sign_in_as(StaffAccount(login, NEW_PASSWORD, new_uri))
+    locked_out.sign_in_as(StaffAccount(login, one_time, new_uri))
     assert "/signin" in locked_out.page.url
     locked_out.close()
 
@@ -334,6 +340,17 @@ def test_an_auditor_finds_the_acts_of_a_person(
     text = eventually(found, timeout=60, what="the platform person's acts in the audit trail")
     assert "record.extend_retention" in text and "소송 진행 중" in text
     assert "반환 제안" in text
+    for act in (
+        "client.register",
+        "client.revoke",
+        "staff.create",
+        "staff.second_factor_reset",
+        "staff.password_reset",
+        "staff.roles",
+        "staff.disable",
+        "dead_letter.retry",
+    ):
+        assert act in text, act
     choi.look("audit-results")
     # The confirmation is the second person's.
     page = choi.open(f"/audit?actor={world.platform_second.login}&act=transfer.release")
