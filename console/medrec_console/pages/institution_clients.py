@@ -23,6 +23,13 @@ def _scope_labels(scopes: list[str]) -> str:
     return ", ".join(CLIENT_SCOPES.get(s, s) for s in scopes)
 
 
+def _manageable(client: InstitutionClient) -> bool:
+    """A client the console may revoke: one holding only what a client may be registered with.
+    medrec's own services' clients (content and demographics scopes) are deployment's to
+    provision and rotate; revoking one here would stop a service."""
+    return set(client.scopes) <= set(CLIENT_SCOPES)
+
+
 async def _render(
     page: Page, token: str, *, status_code: int = 200, form: ClientRegistrationForm | None = None,
     registered: RegisteredClient | None = None, notice: str | None = None,
@@ -33,6 +40,7 @@ async def _render(
         "clients.html", status_code=status_code, nav="clients", clients=found,
         form=form or ClientRegistrationForm(), registered=registered, notice=notice,
         problem=problem, scopes=CLIENT_SCOPES, scope_labels=_scope_labels,
+        manageable=_manageable,
     )  # fmt: skip
 
 
