@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from medrec_console import messages
-from medrec_console.clients.audit import AuditEntries
+from medrec_console.clients.models import AuditEntries
 from medrec_console.forms import AuditSearchForm
 from medrec_console.web import PageDep
 from medrec_shared.rules import staff

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medrec_console import messages
-from medrec_console.clients.destructions import Destructions, RetentionExtended
 from medrec_console.clients.http import ApiProblem
+from medrec_console.clients.models import Destructions, RetentionExtended
 from medrec_console.forms import DestructionFilterForm, RetentionExtensionForm
 from medrec_console.web import Page, PageDep
 from medrec_shared.rules import staff

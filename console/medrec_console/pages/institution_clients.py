@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medrec_console import messages
 from medrec_console.clients.http import ApiProblem
-from medrec_console.clients.institution_clients import RegisteredClient
+from medrec_console.clients.models import InstitutionClient, RegisteredClient
 from medrec_console.forms import CLIENT_SCOPES, ClientRegistrationForm
 from medrec_console.web import Page, PageDep
 from medrec_shared.platform.logs import get_logger
