@@ -17,12 +17,14 @@ class DestructionsClient:
         self,
         token: str,
         *,
-        institution: str,
+        institution: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> Destructions:
-        """One institution's log (ingest keeps it by institution)."""
-        params: dict[str, Any] = {"institution": institution, "limit": limit}
+        """The log, or one institution's."""
+        params: dict[str, Any] = {"limit": limit}
+        if institution:
+            params["institution"] = institution
         if cursor:
             params["cursor"] = cursor
         return await self.api.call(

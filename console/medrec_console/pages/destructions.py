@@ -28,9 +28,9 @@ async def _render(
 ) -> HTMLResponse:  # fmt: skip
     filters = DestructionFilterForm.read(page.request.query_params)
     found: Destructions | None = None
-    if filters.valid() and filters.institution:
+    if filters.valid():
         found = await page.clients.destructions.destructions(
-            token, institution=filters.institution, limit=PAGE_SIZE, cursor=cursor
+            token, institution=filters.institution or None, limit=PAGE_SIZE, cursor=cursor
         )
     elif filters.errors and status_code == 200:
         status_code, problem = 422, messages.PROBLEMS["validation"]
