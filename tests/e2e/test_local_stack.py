@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pyotp
 import pytest
 
 from tests.support.actors import bearer, eventually
@@ -151,6 +152,20 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
         kept = json.loads((state / "secrets.json").read_text())
         assert (state / "secrets.json").stat().st_mode & 0o777 == 0o600
         assert kept["admin_client_secret"] == first.operator[1]
+        # The first start's platform staff account, shown once, signs in (to its password change).
+        staff = re.search(
+            r"^staff account: login=(\S+) password=(\S+) totp=(\S+)$", first.printed, re.M
+        )
+        assert staff, first.printed
+        login, password, totp_uri = staff.groups()
+        assert password not in json.dumps(kept)
+        code = pyotp.TOTP(pyotp.parse_uri(totp_uri).secret).now()
+        signed_in = httpx.post(
+            f"{first.urls['identity']}/v1/staff/sessions",
+            json={"login": login, "password": password, "totp": code},
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        assert signed_in.json()["status"] == "password_change_required"
 
         # One stack per data directory; a running one's data cannot be reset under it.
         assert "already running" in _refused("run", "--no-fixed-ports", "--state", str(state))
@@ -167,6 +182,8 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
         assert "secret=(MEDREC_IDENTITY_ADMIN_CLIENT_SECRET)" in second.printed
         assert "configured-secret" not in second.printed
         assert "demo: deposited on the first start" in second.printed
+        assert "staff account: platform exists" in second.printed
+        assert password not in second.printed
         _serves_the_demo(second.urls)
         assert _citizen_records(second.urls) == 3
         assert _token(second.urls, *second.operator) == 200

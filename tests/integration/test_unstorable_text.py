@@ -86,7 +86,11 @@ def test_a_json_body_field_is_refused_and_nothing_is_registered(
 def test_a_nested_body_field_is_named(cluster: Cluster, operator: Operator) -> None:
     response = operator.identity.post(
         "/v1/clients",
-        json={"name": "테스트", "institution_codes": ["1234567" + NUL], "scopes": ["admin"]},
+        json={
+            "name": "테스트",
+            "institution_codes": ["1234567" + NUL],
+            "scopes": ["transfer:write"],
+        },
         headers=bearer(operator.token),
     )
     assert_refused(response, "institution_codes.0")

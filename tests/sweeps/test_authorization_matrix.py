@@ -48,9 +48,30 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
         frozenset({"citizen_a"}),
         refused_as={"citizen_b": 404},  # not B's child: not B's to see
     ),
-    ("identity", "GET", "/v1/clients"): Rule(OPERATOR),
-    ("identity", "POST", "/v1/clients"): Rule(OPERATOR),
-    ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(OPERATOR),
+    # clients:manage: platform staff and the machine account ("operator" is its old name)
+    ("identity", "GET", "/v1/clients"): Rule(frozenset({"platform", "machine", "operator"})),
+    ("identity", "POST", "/v1/clients"): Rule(frozenset({"platform", "machine", "operator"})),
+    ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(
+        frozenset({"platform", "machine", "operator"})
+    ),
+    # staff sign-in: no token needed (the console calls these with what the person typed)
+    ("identity", "POST", "/v1/staff/sessions"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/password"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/sessions/refresh"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/sessions/end"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/oidc/start"): Rule(EVERYONE),
+    ("identity", "POST", "/v1/staff/oidc/finish"): Rule(EVERYONE),
+    # staff accounts: staff:manage, platform staff only (never a machine)
+    ("identity", "GET", "/v1/admin/staff"): Rule(frozenset({"platform"})),
+    ("identity", "POST", "/v1/admin/staff"): Rule(frozenset({"platform"})),
+    ("identity", "PUT", "/v1/admin/staff/{account_id}/roles"): Rule(frozenset({"platform"})),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/second-factor-reset"): Rule(
+        frozenset({"platform"})
+    ),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/password-reset"): Rule(
+        frozenset({"platform"})
+    ),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/disable"): Rule(frozenset({"platform"})),
     ("identity", "GET", "/internal/v1/persons/{person_id}/demographics"): Rule(
         frozenset({"catalog_service"})
     ),

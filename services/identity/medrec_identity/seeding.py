@@ -1,6 +1,13 @@
-"""What identity needs in its database before it answers: a signing key, and the operator client
-with the configured secret."""
+"""What identity needs in its database before it answers: a signing key, and the machine account
+(the operator client of before #27) with the configured secret and the machine scopes.
 
+Outside sandbox mode, identity refuses to start while any active client holds the blanket
+`admin` scope (none does after the migration that replaced it; one would come from a database
+edited by hand): with it, whoever holds that client's secret would act as every staff person at
+once, which is what staff accounts end (every act is a named person's, or a machine's that can
+decide nothing about a person's records)."""
+
+from medrec_identity.clients.repository import ClientRepository
 from medrec_identity.clients.service import OperatorClient, ensure_operator
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.repository import SigningKeyRepository
@@ -24,10 +31,24 @@ async def seed_clients_and_keys(
         if await keys.active() is None:
             await keys.create(keyring, clock.now())
         secret = settings.admin_client_secret
-        if secret is None:
-            return
-        client_id = settings.admin_client_id
-        done = await ensure_operator(session, client_id, secret.get_secret_value(), now=clock.now())
-        if done is OperatorClient.rotated:
-            # The configured secret is the operator's: changing it is how it is rotated.
-            log.info("operator_secret_rotated", client_id=client_id)
+        if secret is not None:
+            client_id = settings.admin_client_id
+            done = await ensure_operator(
+                session, client_id, secret.get_secret_value(), now=clock.now()
+            )
+            if done is OperatorClient.rotated:
+                # The configured secret is the machine account's: changing it rotates it.
+                log.info("operator_secret_rotated", client_id=client_id)
+        if not settings.sandbox:
+            shared = await ClientRepository(session).holding("admin")
+            if shared:
+                raise AdminScopeHeld(shared)
+
+
+class AdminScopeHeld(RuntimeError):
+    def __init__(self, client_ids: list[str]) -> None:
+        super().__init__(
+            f"refusing to start: clients {', '.join(sorted(client_ids))} hold the retired "
+            f"`admin` scope; revoke them, or give them the machine scopes "
+            f"(medrec_shared.rules.staff.MACHINE_SCOPES)"
+        )

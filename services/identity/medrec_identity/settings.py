@@ -49,6 +49,9 @@ def _staff(name: str) -> AliasChoices:
     )
 
 
+DEFAULT_MACHINE_ID = "operator"
+
+
 class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDREC_IDENTITY_", extra="ignore", frozen=True, populate_by_name=True
@@ -61,7 +64,10 @@ class IdentitySettings(ServiceSettings):
     # issuer is the URL its metadata is read from. Unset locally: `identity_url`.
     public_url: str | None = None
     sandbox: bool = False
-    admin_client_id: str = "operator"
+    # The machine account (medrec-admin's automation; client credentials, the machine scopes).
+    # Outside the local stack it must be named: the well-known default is refused, so that no
+    # deployment runs with the shared operator client of before #27.
+    admin_client_id: str = DEFAULT_MACHINE_ID
     admin_client_secret: SecretStr | None = None
     # Keyed hash of RRNs: the same key as ingest's, so a verified person finds their records.
     # identity also derives its other lookup keys from it (phone and client-address hashes, codes).
@@ -293,5 +299,11 @@ class IdentitySettings(ServiceSettings):
             raise ValueError(
                 "jwt_issuer must be public_url outside the local stack (every service's "
                 "JWT_ISSUER: the issuer identity's metadata publishes)"
+            )
+        if self.admin_client_secret is not None and self.admin_client_id == DEFAULT_MACHINE_ID:
+            raise ValueError(
+                "admin_client_id must name the machine account outside the local stack (e.g. "
+                "medrec-admin), not the well-known default 'operator': people sign in with "
+                "staff accounts, no one shares the operator client"
             )
         return self

@@ -71,7 +71,7 @@ def test_a_token_without_transfer_write_is_forbidden(
     owner: OwnedTransfer, new_depositor: NewDepositor, store: IngestStore
 ) -> None:
     code, transfer_id = owner.code, owner.transfer_id
-    reader, _ = new_depositor(["records:read"])
+    reader, _ = new_depositor(["stats:read"])
     for method, path, kwargs in attempts(transfer_id):
         response = reader.ingest.request(method, path, **kwargs)  # type: ignore[arg-type]
         assert response.status_code == 403, (method, path, response.text)

@@ -49,7 +49,8 @@ def test_the_authorization_server_metadata_names_the_public_issuer_and_endpoints
     assert metadata["jwks_uri"] == f"{PUBLIC}/.well-known/jwks.json"
     assert metadata["grant_types_supported"] == ["client_credentials"]
     assert metadata["token_endpoint_auth_methods_supported"] == ["client_secret_basic"]
-    assert {"transfer:write", "admin", "records:read"} <= set(metadata["scopes_supported"])
+    assert {"transfer:write", "records:read", "staff:manage"} <= set(metadata["scopes_supported"])
+    assert "admin" not in metadata["scopes_supported"]
     assert "medrec-identity" not in str(metadata)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_identity.clients import service
 from medrec_identity.clients.limits import TokenLimits
@@ -30,6 +31,9 @@ from medrec_identity.deps import (
 )
 from medrec_identity.models import ApiClient
 from medrec_shared.platform.auth import Principal, require_scope
+from medrec_shared.platform.messaging import announce
+from medrec_shared.rules.audit import staff_acted
+from medrec_shared.rules.staff import CLIENTS_MANAGE
 
 router = APIRouter(tags=["clients"])
 
@@ -41,30 +45,46 @@ def _out(client: ApiClient) -> dict[str, object]:
         "institution_codes": client.institution_codes,
         "scopes": client.scopes,
         "created_at": client.created_at,
+        "registered_by": client.registered_by,
     }
 
 
-Admin = Annotated[Principal, require_scope("admin")]
+Manager = Annotated[Principal, require_scope(CLIENTS_MANAGE)]
 
 
 @router.post("/v1/clients", status_code=201, response_model=ClientCreated)
 async def register_client(
-    body: ClientIn, session: Session, _: Admin, clock: AppClock
+    body: ClientIn, session: Session, actor: Manager, clock: AppClock, settings: Settings
 ) -> dict[str, object]:
+    """A new client (its secret shown once); announced as a StaffActed naming who did it."""
     client, secret = await service.register(
-        session, body.name, codes=body.institution_codes, scopes=body.scopes, now=clock.now()
+        session,
+        body.name,
+        codes=body.institution_codes,
+        scopes=body.scopes,
+        now=clock.now(),
+        registered_by=actor.accountable,
     )
+    _acted(session, settings.topic_audit, actor, "client.register", client.client_id)
     return {**_out(client), "client_secret": secret}
 
 
 @router.get("/v1/clients", response_model=dict[str, list[ClientOut]])
-async def list_clients(session: Session, _: Admin) -> dict[str, object]:
+async def list_clients(session: Session, _: Manager) -> dict[str, object]:
     return {"items": [_out(c) for c in await ClientRepository(session).active()]}
 
 
 @router.delete("/v1/clients/{client_id}", status_code=204)
-async def revoke_client(client_id: str, session: Session, _: Admin, clock: AppClock) -> None:
+async def revoke_client(
+    client_id: str, session: Session, actor: Manager, clock: AppClock, settings: Settings
+) -> None:
     await service.revoke(session, client_id, clock.now())
+    _acted(session, settings.topic_audit, actor, "client.revoke", client_id)
+
+
+def _acted(session: AsyncSession, topic: str, actor: Principal, act: str, client_id: str) -> None:
+    event = staff_acted(actor, act, "api_client", client_id)
+    announce(session, topic, event.actor, event)
 
 
 def _basic_credentials(request: Request) -> tuple[str, str]:

@@ -16,6 +16,15 @@ class ClientRepository(Repository):
         )
         return list(rows.scalars())
 
+    async def holding(self, scope: str) -> list[str]:
+        """The active clients holding `scope`, by id."""
+        rows = await self.session.execute(
+            select(ApiClient.client_id).where(
+                ApiClient.revoked_at.is_(None), ApiClient.scopes.any_() == scope
+            )
+        )
+        return list(rows.scalars())
+
     async def add(self, client: ApiClient) -> None:
         self.session.add(client)
         await self.session.flush()

@@ -5,18 +5,23 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
+from medrec_shared.rules.staff import MACHINE_SCOPES, SCOPE_TEXT
+
+TRANSFER_WRITE = "transfer:write"
+# Every scope identity's tokens carry: institutions', citizens', services' and the admin acts'
+# (staff tokens; a machine account holds some). There is no blanket `admin` since #27.
 KNOWN_SCOPES = frozenset(
     {
-        "transfer:write",
+        TRANSFER_WRITE,
         "records:read",
         "issuance:write",
-        "admin",
         "content:read",
         "catalog:read",
         "metadata:read",
         "demographics:read",
         "names:read",
     }
+    | set(SCOPE_TEXT)
 )
 # Scopes that read records' plaintext, owners or demographics across every person: held only by
 # medrec's own services, whose clients deployment provisions (`medrec-identity-service-clients`),
@@ -24,6 +29,10 @@ KNOWN_SCOPES = frozenset(
 SERVICE_SCOPES = frozenset(
     {"content:read", "catalog:read", "metadata:read", "demographics:read", "names:read"}
 )
+# What `POST /v1/clients` may give: an institution's deposits, or a machine account's
+# operations. Never a decision that needs a person (reviews, links, releases: staff tokens
+# only), never the services' reads.
+REGISTRABLE_SCOPES = frozenset({TRANSFER_WRITE}) | MACHINE_SCOPES
 INSTITUTION_CODE = r"^\d{8}$"
 
 
@@ -37,7 +46,7 @@ class ClientIn(BaseModel):
     @field_validator("scopes")
     @classmethod
     def _known(cls, scopes: list[str]) -> list[str]:
-        unknown = set(scopes) - KNOWN_SCOPES
+        unknown = set(scopes) - KNOWN_SCOPES - {"admin"}
         if unknown:
             raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
         reserved = set(scopes) & SERVICE_SCOPES
@@ -45,6 +54,12 @@ class ClientIn(BaseModel):
             raise ValueError(
                 f"service scopes are provisioned by deployment, not registered here: "
                 f"{', '.join(sorted(reserved))}"
+            )
+        refused = set(scopes) - REGISTRABLE_SCOPES
+        if refused:
+            raise ValueError(
+                f"a client may hold transfer:write or machine scopes "
+                f"({', '.join(sorted(MACHINE_SCOPES))}), not: {', '.join(sorted(refused))}"
             )
         return sorted(set(scopes))
 
@@ -55,6 +70,9 @@ class ClientOut(BaseModel):
     institution_codes: list[str]
     scopes: list[str]
     created_at: datetime
+    registered_by: str | None = Field(
+        default=None, description="the staff login or machine account that registered it"
+    )
 
 
 class ClientCreated(ClientOut):

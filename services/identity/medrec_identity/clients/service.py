@@ -19,6 +19,7 @@ from medrec_identity.settings import IdentitySettings
 from medrec_identity.signing_keys.service import sign_with_active_key
 from medrec_shared.platform.crypto import Keyring
 from medrec_shared.platform.problems import NotFound
+from medrec_shared.rules.staff import MACHINE_SCOPES
 
 
 class OperatorClient(StrEnum):
@@ -59,7 +60,13 @@ def rotate_secret(client: ApiClient, secret: str) -> bool:
 
 
 async def register(
-    session: AsyncSession, name: str, *, codes: list[str], scopes: list[str], now: datetime
+    session: AsyncSession,
+    name: str,
+    *,
+    codes: list[str],
+    scopes: list[str],
+    now: datetime,
+    registered_by: str | None = None,
 ) -> tuple[ApiClient, str]:
     """A new client and its secret (the only time the secret is known)."""
     secret = new_secret()
@@ -75,6 +82,7 @@ async def register(
             created_at=now,
         )
     )
+    client.registered_by = registered_by[:200] if registered_by else None
     await ClientRepository(session).add(client)
     await session.refresh(client)
     return client, secret
@@ -90,21 +98,26 @@ async def revoke(session: AsyncSession, client_id: str, now: datetime) -> None:
 async def ensure_operator(
     session: AsyncSession, client_id: str, secret: str, *, now: datetime
 ) -> OperatorClient:
-    """The operator client with the configured secret: created on first start, its secret
-    rotated when the configured one changed."""
+    """The machine account (the operator client of before #27) with the configured secret:
+    created on first start, its secret rotated when the configured one changed. It holds the
+    machine scopes, exactly (medrec_shared.rules.staff.MACHINE_SCOPES): never `admin`, never a
+    decision that needs a person."""
     clients = ClientRepository(session)
     operator = await clients.get(client_id)
+    machine = sorted(MACHINE_SCOPES)
     if operator is None:
         operator = new_client(
-            "operator",
+            "machine account",
             codes=[],
-            scopes=["admin"],
+            scopes=machine,
             client_id=client_id,
             secret=secret,
             created_at=now,
         )
         await clients.add(operator)
         return OperatorClient.created
+    if sorted(operator.scopes) != machine:
+        operator.scopes = machine
     return OperatorClient.rotated if rotate_secret(operator, secret) else OperatorClient.kept
 
 

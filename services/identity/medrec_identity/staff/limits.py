@@ -35,13 +35,13 @@ class SignInLimits:
                 "staff.sign_in.address", address_hash, settings.sign_in_per_ip, window
             ),
             failures_per_address=Limit(
-                "staff.sign_in.failed.address",
+                "staff.failed.address",
                 address_hash,
                 settings.sign_in_failures_per_ip,
                 window,
             ),
             failures_per_login=Limit(
-                "staff.sign_in.failed.login_address",
+                "staff.failed.login_address",
                 pair,
                 settings.sign_in_failures_per_login,
                 window,
