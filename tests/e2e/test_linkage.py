@@ -1,9 +1,10 @@
 """A record without an RRN reaches its owner (issue #14): two verified persons share the
 record's name and birth date (one verified before it arrived, one after) and a third was born
-on another day; exactly the two are proposed; an operator sees both sides, approves one with a
-reason, and the record is that person's alone (listed, copied, in their access log), the other
-candidate closed, a second decision refused; an unlink withdraws it again. Bad decisions change
-nothing, and no name, birth date or RRN is in any event, log line or candidate list."""
+on another day; exactly the two are proposed; a reviewer sees both sides, two reviewers approve
+one with a reason (one proposes, another confirms), and the record is that person's alone
+(listed, copied, in their access log), the other candidate closed, a second decision refused;
+an unlink withdraws it again. Bad decisions change nothing, and no name, birth date or RRN is in
+any event, log line or candidate list."""
 
 import json
 import unicodedata
@@ -11,13 +12,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.actors import Citizen, Institution, Operator, eventually
 from tests.support.builders import inline, structured_medical
 from tests.support.stack import sql, topic_envelopes
+from tests.support.staff import TwoPeople
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +36,7 @@ class World:
     a: Citizen  # verified before the record arrived
     b: Citizen  # verified after; same name and birth date
     c: Citizen  # same name, born a day later
-    admin: httpx.Client  # an operator, on catalog
+    admin: TwoPeople  # two reviewers, on catalog
     record_id: str
 
 
@@ -58,7 +59,7 @@ def logged(citizen: Citizen, action: str, resource_id: str) -> bool:
     return any(e["action"] == action and e["resource_id"] == resource_id for e in log)
 
 
-def candidates(admin: httpx.Client, record_id: str, **params: str) -> list[dict[str, Any]]:
+def candidates(admin: TwoPeople, record_id: str, **params: str) -> list[dict[str, Any]]:
     response = admin.get("/v1/admin/linkage-candidates", params={"limit": "500", **params})
     assert response.status_code == 200, response.text
     return [c for c in response.json()["items"] if c["record_id"] == record_id]
@@ -84,10 +85,7 @@ def world(cluster: Cluster) -> World:
     assert stored.status_code == 201, stored.text
     b = Citizen(cluster, NAME, RRN_B, "010-7140-0002")
     c = Citizen(cluster, NAME, RRN_C, "010-7140-0003")
-    admin = httpx.Client(
-        base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
-    )
-    return World(a, b, c, admin, str(stored.json()["record_id"]))
+    return World(a, b, c, TwoPeople(cluster, "catalog"), str(stored.json()["record_id"]))
 
 
 def test_a_record_without_an_rrn_is_proposed_to_each_person_it_matches(
@@ -110,7 +108,7 @@ def test_a_record_without_an_rrn_is_proposed_to_each_person_it_matches(
     assert world.a.records() == [] and world.b.records() == []
 
 
-def test_an_operator_sees_both_sides_and_the_person_is_told(world: World) -> None:
+def test_a_reviewer_sees_both_sides_and_the_person_is_told(world: World) -> None:
     mine = next(c for c in candidates(world.admin, world.record_id)
                 if c["person_id"] == world.a.person_id)  # fmt: skip
     response = world.admin.get(f"/v1/admin/linkage-candidates/{mine['candidate_id']}")
@@ -150,9 +148,9 @@ def test_an_approved_record_is_the_persons_alone_until_it_is_unlinked(
 ) -> None:
     found = {c["person_id"]: c for c in candidates(world.admin, world.record_id)}
     mine, theirs = found[world.a.person_id], found[world.b.person_id]
-    approved = world.admin.post(
+    approved = world.admin.decide(
         f"/v1/admin/linkage-candidates/{mine['candidate_id']}/approve",
-        json={"reason": "보호자 통화로 생년월일과 주소 확인"},
+        "보호자 통화로 생년월일과 주소 확인",
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
@@ -177,7 +175,8 @@ def test_an_approved_record_is_the_persons_alone_until_it_is_unlinked(
     log = world.a.catalog.get("/v1/me/access-log").json()["items"]
     linked = [e for e in log if e["action"] == "link" and e["resource_id"] == world.record_id]
     assert len(linked) == 1 and linked[0]["occurred_at"]
-    assert linked[0]["actor_type"] == "operator" and linked[0]["actor_id"] == "operator"
+    # by the organisation and role: who the reviewers were is the auditor's to read
+    assert linked[0]["actor_type"] == "staff" and linked[0]["actor_id"] == "khis:reviewer"
     # ingest files it under A's key: it is destroyed and withdrawn as A's from now on
     eventually(lambda: ingest_key(cluster, world.record_id), what="ingest to file it under A")
 
@@ -215,9 +214,8 @@ def test_a_copy_still_pending_when_its_record_is_unlinked_is_never_made(
     failed with a reason B reads, nothing is stored, and B can never download it."""
     theirs = next(c for c in candidates(world.admin, world.record_id)
                   if c["person_id"] == world.b.person_id)  # fmt: skip
-    approved = world.admin.post(
-        f"/v1/admin/linkage-candidates/{theirs['candidate_id']}/approve",
-        json={"reason": "주소와 전화번호 확인"},
+    approved = world.admin.decide(
+        f"/v1/admin/linkage-candidates/{theirs['candidate_id']}/approve", "주소와 전화번호 확인"
     )
     assert approved.status_code == 200, approved.text
     eventually(world.b.records, what="the record in B's list")

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.support.actors import Citizen, Depositor, Operator, bearer, eventually
+from tests.support.actors import Citizen, Depositor, Operator, eventually
 from tests.support.builders import declared, inline, structured_medical
 from tests.support.stack import sql
+from tests.support.staff import StaffClient, staff_on
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ class Old:
     waiting_content: bytes
     a: Citizen  # verified after the records, before the backfill; their name and birth date
     c: Citizen  # the same name, born a day later
-    admin: httpx.Client
+    admin: StaffClient  # a reviewer, on catalog
     outputs: list[str] = field(default_factory=list)  # everything the command printed
 
     def backfill(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, int, int]:
@@ -98,7 +98,7 @@ def assignments(cluster: Cluster) -> int:
     return int(rows[0]["n"])
 
 
-def candidates(admin: httpx.Client, record_id: str) -> list[dict[str, Any]]:
+def candidates(admin: StaffClient, record_id: str) -> list[dict[str, Any]]:
     response = admin.get("/v1/admin/linkage-candidates", params={"limit": "500"})
     assert response.status_code == 200, response.text
     return [c for c in response.json()["items"] if c["record_id"] == record_id]
@@ -137,9 +137,7 @@ def old(cluster: Cluster) -> Old:
     c = Citizen(cluster, NAME, RRN_C, "010-7140-1003")
     eventually(lambda: catalog_knows(cluster, a.person_id), what="catalog to know A")
     eventually(lambda: catalog_knows(cluster, c.person_id), what="catalog to know C")
-    admin = httpx.Client(
-        base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
-    )
+    admin = staff_on(cluster, "catalog", "reviewer", prefix="reviewer")
     assert candidates(admin, stored_id) == []  # stranded, as the old records are
     return Old(cluster, vendor, transfer, stored_id, waiting_id, content, a, c, admin)
 

@@ -1,5 +1,7 @@
-"""Relatives and proxies (Art. 21): a request with documents, an operator's review, and one
-certified copy for the requester on approval; everything in the patient's access log."""
+"""Relatives and proxies (Art. 21): a request with documents, reviewers' review (an approval is
+one reviewer's proposal confirmed by another: tests/e2e/test_staff_acts.py has the two-person
+rule itself), and one certified copy for the requester on approval; everything in the patient's
+access log."""
 
 import json
 from dataclasses import dataclass
@@ -10,8 +12,9 @@ import pytest
 from minio import Minio
 
 from medrec_devstack.cluster import Cluster
-from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.actors import Citizen, Institution, Operator, eventually
 from tests.support.builders import inline, record_body
+from tests.support.staff import TwoPeople
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +29,11 @@ KINSHIP = b"\x89PNG\r\n\x1a\n family relation certificate KINSHIP-4d1e"
 
 @dataclass(frozen=True)
 class Setting:
-    """A patient with one record, their spouse, and an operator's client for the admin routes."""
+    """A patient with one record, their spouse, and two reviewers on issuance's admin routes."""
 
     patient: Citizen
     spouse: Citizen
-    admin: httpx.Client
+    admin: TwoPeople
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +59,7 @@ def setting(cluster: Cluster) -> Setting:
     patient = Citizen(cluster, PATIENT_NAME, PATIENT_RRN, phone="010-5555-0001")
     eventually(lambda: len(patient.records()) == 2, what="the patient's records in catalog")
     spouse = Citizen(cluster, "김순자", "550707-2234561", phone="010-5555-0002")
-    operator = Operator(cluster)
-    admin = httpx.Client(
-        base_url=cluster.url("issuance"), headers=bearer(operator.token), timeout=30
-    )
-    return Setting(patient=patient, spouse=spouse, admin=admin)
+    return Setting(patient=patient, spouse=spouse, admin=TwoPeople(cluster, "issuance"))
 
 
 def submit(
@@ -94,13 +93,12 @@ def test_an_approved_request_gives_the_requester_one_certified_copy(
     assert PATIENT_NAME not in json.dumps(mine, ensure_ascii=False)
     document = admin.get(f"/v1/admin/proxy-requests/{request_id}/documents/consent_form")
     assert document.content == CONSENT
-    # Operators download what citizens sent: never shown inline, never sniffed into HTML.
+    # Reviewers download what citizens sent: never shown inline, never sniffed into HTML.
     assert document.headers["content-disposition"] == 'attachment; filename="consent_form.pdf"'
     assert document.headers["x-content-type-options"] == "nosniff"
 
-    approved = admin.post(
-        f"/v1/admin/proxy-requests/{request_id}/approve",
-        json={"reason": "가족관계증명서와 동의서 확인"},
+    approved = admin.decide(
+        f"/v1/admin/proxy-requests/{request_id}/approve", "가족관계증명서와 동의서 확인"
     )
     assert approved.status_code == 200, approved.text
     issuance_id = approved.json()["issuance_id"]
@@ -199,7 +197,7 @@ def test_incomplete_requests_are_refused(
     assert after == before
 
 
-def test_only_operators_review(setting: Setting) -> None:
+def test_only_reviewers_review(setting: Setting) -> None:
     spouse = setting.spouse
     assert spouse.issuance.get("/v1/admin/proxy-requests").status_code == 403
     request_id = submit(spouse).json()["request_id"]
@@ -301,9 +299,7 @@ def test_a_strangers_rrn_under_another_name_is_approved_with_nothing_to_copy(
     assert detail["name_matches"] is False
     assert [d["kind"] for d in detail["documents"]] == ["kinship_certificate"]
 
-    approved = admin.post(
-        f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "증명서 확인"}
-    )
+    approved = admin.decide(f"/v1/admin/proxy-requests/{request_id}/approve", "증명서 확인")
     assert approved.status_code == 200, approved.text
     for seen in (approved.json(), stranger.issuance.get(f"/v1/proxy-requests/{request_id}").json()):
         assert seen["status"] == "approved"
@@ -316,7 +312,7 @@ def test_a_strangers_rrn_under_another_name_is_approved_with_nothing_to_copy(
         entries = access_log(patient)
         review_read = [
             e for e in entries
-            if (e["actor_type"], e["action"], e["resource_id"]) == ("operator", "view", request_id)
+            if (e["actor_type"], e["action"], e["resource_id"]) == ("staff", "view", request_id)
         ]  # fmt: skip
         name_reads = [
             e for e in entries
@@ -352,8 +348,8 @@ def test_the_typed_name_copies_only_the_records_held_under_it(
     }
     assert detail["name_matches"] is True
 
-    approved = admin.post(
-        f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "가족관계 확인"}
+    approved = admin.decide(
+        f"/v1/admin/proxy-requests/{request_id}/approve", "가족관계 확인"
     ).json()
     assert approved["status"] == "approved" and approved["issuance_id"]
     assert "nothing to copy" not in approved["outcome"]

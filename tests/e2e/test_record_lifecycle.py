@@ -21,6 +21,7 @@ from tests.support.builders import content_digest, declared, inline, record_body
 from tests.support.clock import MoveClock, moving_clock
 from tests.support.ingest import IngestStore
 from tests.support.stack import sql, topic_envelopes
+from tests.support.staff import TwoPeople, staff_on
 
 RRN, NAME, BIRTH = "790303-1472583", "한소멸", "1979-03-03"
 CLOSED, SUSPENDED = "93000001", "93000002"
@@ -36,8 +37,10 @@ class People:
     vendor: Depositor  # the closed and the suspended clinic's EMR vendor
     other_vendor: Depositor  # another vendor of the suspended clinic
     citizen: Citizen
-    ingest_admin: httpx.Client  # operators, on ingest and on catalog
+    ingest_admin: httpx.Client  # platform staff, on ingest and on catalog (sweeps, logs)
     catalog_admin: httpx.Client
+    releasers: TwoPeople  # platform staff on ingest: a release takes two people
+    machine: httpx.Client  # the machine account, on ingest
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +52,11 @@ def people(cluster: Cluster) -> People:
         vendor=Depositor(cluster, client_id, secret),
         other_vendor=Depositor(cluster, other_id, other_secret),
         citizen=Citizen(cluster, NAME, RRN),
-        ingest_admin=httpx.Client(
+        ingest_admin=staff_on(cluster, "ingest", "platform", prefix="platform"),
+        catalog_admin=staff_on(cluster, "catalog", "platform", prefix="platform"),
+        releasers=TwoPeople(cluster, "ingest", "platform"),
+        machine=httpx.Client(
             base_url=cluster.url("ingest"), timeout=60, headers=bearer(operator.token)
-        ),
-        catalog_admin=httpx.Client(
-            base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
         ),
     )
 
@@ -191,16 +194,19 @@ def test_release_export_and_destruction_after_grace(
     assert vendor.ingest.get(f"{path}/export").json()["type"].endswith("not-released")
     assert vendor.ingest.post(f"{path}/release").status_code == 403
     closed = vendor.open_transfer(CLOSED, "소멸내과의원")
-    refused = admin.post(f"/v1/transfers/{closed}/release")
+    releasers = people.releasers
+    refused = releasers.post(f"/v1/transfers/{closed}/release")
     assert refused.status_code == 409 and refused.json()["type"].endswith("not-suspended")
-    assert admin.post(f"/v1/transfers/{uuid.uuid4()}/release").status_code == 404
+    assert releasers.post(f"/v1/transfers/{uuid.uuid4()}/release").status_code == 404
+    # a release is people's to decide, not the machine account's
+    assert people.machine.post(f"{path}/release").status_code == 403
 
-    released = admin.post(f"{path}/release")
+    released = releasers.decide(f"{path}/release")
     assert released.status_code == 200, released.text
     assert released.json()["status"] == "released"
     grace_until = datetime.fromisoformat(released.json()["grace_until"])
     assert timedelta(days=89) < grace_until - datetime.now(KST) <= timedelta(days=90)
-    again = admin.post(f"{path}/release")
+    again = releasers.confirm(f"{path}/release")
     assert (
         again.status_code == 200 and again.json()["grace_until"] == released.json()["grace_until"]
     )
@@ -256,14 +262,14 @@ def test_a_copy_of_a_record_withdrawn_meanwhile_fails_with_a_reason(
 ) -> None:
     """Catalog has not heard of the release yet (its worker is down) and still lists the record;
     ingest no longer gives its content: the copy fails, it does not hang."""
-    vendor, citizen, admin = people.vendor, people.citizen, people.ingest_admin
+    vendor, citizen = people.vendor, people.citizen
     transfer = vendor.open_transfer(SUSPENDED, "다시여는한의원", reason="suspension")
     body = a_record("medical_record", inline(b"late copy", "text/plain"))
     record_id = vendor.put_record(transfer, "race-1", body).json()["record_id"]
     eventually(lambda: record_id in visible(citizen, SUSPENDED), what="the record in catalog")
     cluster.stop_process("catalog", "worker")
     try:
-        assert admin.post(f"/v1/transfers/{transfer}/release").status_code == 200
+        assert people.releasers.decide(f"/v1/transfers/{transfer}/release").status_code == 200
         copy = citizen.request_copy([record_id])
         path = f"/v1/issuances/{copy['issuance_id']}"
         final = eventually(

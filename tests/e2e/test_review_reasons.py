@@ -1,4 +1,4 @@
-"""An operator's review reason reaches the patient's access history whole (issue #25): a reason
+"""A reviewer's review reason reaches the patient's access history whole (issue #25): a reason
 of the longest length the API takes (500 characters) on a proxy request's rejection arrives in
 full, with what was decided before it; one character more is refused with a problem and
 changes nothing. Before, a reason over about 190 characters overflowed catalog's column and the
@@ -6,12 +6,12 @@ access was parked as a dead letter, missing from the patient's history for good.
 
 import json
 
-import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.rules.events import REVIEW_REASON_MAX
-from tests.support.actors import Citizen, Operator, bearer, eventually
+from tests.support.actors import Citizen, eventually
+from tests.support.staff import staff_on
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +40,7 @@ def test_a_long_review_reason_arrives_whole_in_the_patients_access_log(
 ) -> None:
     patient = Citizen(cluster, PATIENT_NAME, PATIENT_RRN, phone="010-4803-0001")
     spouse = Citizen(cluster, "남궁순희", "490404-2234563", phone="010-4803-0002")
-    admin = httpx.Client(
-        base_url=cluster.url("issuance"), headers=bearer(Operator(cluster).token), timeout=30
-    )
+    admin = staff_on(cluster, "issuance", "reviewer", prefix="reviewer")
     request_id = submit(spouse)
     reject = f"/v1/admin/proxy-requests/{request_id}/reject"
 

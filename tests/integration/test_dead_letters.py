@@ -2,7 +2,7 @@
 straight to ingest's topic, as a broken or hostile producer would, on one partition (one key),
 between good events. The poison event is parked after its attempts and the events behind it
 are handled; a forged producer and an early retention date destroy nothing and are parked at
-once; /metrics counts them; an operator lists them (without the payload) and retries the early
+once; /metrics counts them; platform staff list them (without the payload) and retries the early
 one once its date has come: it is applied once."""
 
 import asyncio
@@ -23,10 +23,11 @@ from medrec_devstack.cluster import Cluster
 from medrec_devstack.processes import free_port
 from medrec_shared.platform.clock import KST
 from medrec_shared.platform.ids import new_id
-from tests.support.actors import Depositor, Operator, bearer, eventually
+from tests.support.actors import Depositor, Operator, eventually
 from tests.support.builders import inline, new_code, record_body
 from tests.support.ingest import IngestStore
 from tests.support.stack import group_lag, topic_envelopes
+from tests.support.staff import StaffClient, audited, staff_on
 
 TOPIC = "medrec.record.v1"
 RRN, NAME, BIRTH = "770707-1666666", "독성사건", "1977-07-07"
@@ -36,7 +37,7 @@ MAX_ATTEMPTS = 3
 @dataclass(frozen=True)
 class Lab:
     store: IngestStore
-    admin: httpx.Client
+    admin: StaffClient  # platform staff, on ingest
     metrics_url: str
     clock_file: Path
     ids: dict[str, str]  # external id -> record id
@@ -75,7 +76,7 @@ def lab(cluster: Cluster) -> Iterator[Lab]:
             "MEDREC_INGEST_CLOCK_FILE": str(clock_file),
         },
     )
-    admin = httpx.Client(base_url=cluster.url("ingest"), headers=bearer(operator.token), timeout=30)
+    admin = staff_on(cluster, "ingest", "platform", prefix="platform")
     try:
         yield Lab(
             store,
@@ -204,10 +205,13 @@ def test_bad_events_are_parked_and_the_partition_moves_on(cluster: Cluster, lab:
     assert [e["data"]["record_id"] for e in destroyed] == [lab.ids["old-1"]]
 
 
-def test_operators_need_the_admin_scope(cluster: Cluster, lab: Lab) -> None:
+def test_dead_letters_need_their_scope(cluster: Cluster, lab: Lab) -> None:
     anonymous = httpx.Client(base_url=cluster.url("ingest"), timeout=30)
     assert anonymous.get("/v1/admin/dead-letters").status_code == 401
     assert anonymous.post("/v1/admin/dead-letters/1/retry").status_code == 401
+    reviewer = staff_on(cluster, "ingest", "reviewer", prefix="reviewer")  # no dead-letters:manage
+    assert reviewer.get("/v1/admin/dead-letters").status_code == 403
+    assert reviewer.post("/v1/admin/dead-letters/1/retry").status_code == 403
     assert lab.admin.post("/v1/admin/dead-letters/999999999/retry").status_code == 404
     assert lab.admin.get("/v1/admin/dead-letters", params={"status": "lost"}).status_code == 422
 
@@ -225,6 +229,10 @@ def test_a_retry_after_the_cause_is_fixed_applies_the_event_once(
     retry = lab.admin.post(f"/v1/admin/dead-letters/{entry['id']}/retry")
     assert retry.status_code == 202, retry.text
     assert retry.json()["status"] == "retry_requested"
+    # asked for by a person, in the audit trail under their login
+    auditor = staff_on(cluster, "catalog", "auditor", prefix="auditor")
+    asked = audited(auditor, actor=lab.admin.login, act="dead_letter.retry")
+    assert asked[0]["resource_id"] == str(entry["id"])
     again = eventually(
         lambda: (e := parked(lab).get(early["event_id"])) and e["attempts"] == 2 and e,
         what="the too-early retry to fail",

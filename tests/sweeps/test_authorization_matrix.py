@@ -5,6 +5,11 @@ MATRIX fails here until someone decides who may call it.
 "May" means authorization let the call through: any answer but 401, 403 or a 5xx (ids in paths
 are made up, so 404 and 422 are the route's own logic). Everyone else: 401 without a token, 403
 with a token that may not (or 404 where the API hides that a resource exists).
+
+Admin routes are each held to the one scope of their act (medrec_shared.rules.staff): every staff
+role of the cast (two reviewers, two health centres, platform staff, an auditor) and the machine
+account is checked on every one, and the roles that may are derived from what each role's token
+carries (`holding`), never listed by hand, so a role given a scope shows up here at once.
 """
 
 import uuid
@@ -14,16 +19,40 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import SERVICES, Cluster
+from medrec_shared.rules import staff
 from tests.support.actors import bearer
-from tests.support.sweeps import CODE_X, ROLES, Cast
+from tests.support.sweeps import CODE_X, ROLES, STAFF_ROLES, Cast
 
 pytestmark = pytest.mark.e2e
 
 CITIZENS = frozenset({"citizen_a", "citizen_b"})
 SUBJECTS = CITIZENS | {"guardian"}  # a citizen, or a guardian acting for a child
 INSTITUTIONS = frozenset({"institution_x", "institution_y"})
-OPERATOR = frozenset({"operator"})
 EVERYONE = frozenset(ROLES)
+MACHINE = frozenset({"machine", "operator"})  # the machine account (both names of its token)
+
+
+def holding(scope: str) -> frozenset[str]:
+    """The cast's roles whose token carries `scope`: a staff person's by their roles
+    (staff.scopes_for), the machine account's by staff.MACHINE_SCOPES."""
+    people = {
+        role for role, (_, roles, _) in STAFF_ROLES.items() if scope in staff.scopes_for(roles)
+    }
+    return frozenset(people) | (MACHINE if scope in staff.MACHINE_SCOPES else frozenset())
+
+
+STATS = holding(staff.STATS_READ)
+PROXY_REVIEW = holding(staff.PROXY_REVIEW)
+LINKAGE_REVIEW = holding(staff.LINKAGE_REVIEW)
+OVERSEE = holding(staff.TRANSFERS_OVERSEE)
+RELEASE = holding(staff.TRANSFERS_RELEASE)
+RETENTION = holding(staff.RETENTION_MANAGE)
+DESTRUCTIONS = holding(staff.DESTRUCTIONS_READ)
+SWEEPS = holding(staff.SWEEPS_RUN)
+CLIENTS = holding(staff.CLIENTS_MANAGE)
+DEAD_LETTERS = holding(staff.DEAD_LETTERS_MANAGE)
+AUDIT = holding(staff.AUDIT_READ)
+STAFF_ACCOUNTS = holding(staff.STAFF_MANAGE)
 
 
 @dataclass(frozen=True)
@@ -49,11 +78,9 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
         refused_as={"citizen_b": 404},  # not B's child: not B's to see
     ),
     # clients:manage: platform staff and the machine account ("operator" is its old name)
-    ("identity", "GET", "/v1/clients"): Rule(frozenset({"platform", "machine", "operator"})),
-    ("identity", "POST", "/v1/clients"): Rule(frozenset({"platform", "machine", "operator"})),
-    ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(
-        frozenset({"platform", "machine", "operator"})
-    ),
+    ("identity", "GET", "/v1/clients"): Rule(CLIENTS),
+    ("identity", "POST", "/v1/clients"): Rule(CLIENTS),
+    ("identity", "DELETE", "/v1/clients/{client_id}"): Rule(CLIENTS),
     # staff sign-in: no token needed (the console calls these with what the person typed)
     ("identity", "POST", "/v1/staff/sessions"): Rule(EVERYONE),
     ("identity", "POST", "/v1/staff/password"): Rule(EVERYONE),
@@ -62,16 +89,12 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("identity", "POST", "/v1/staff/oidc/start"): Rule(EVERYONE),
     ("identity", "POST", "/v1/staff/oidc/finish"): Rule(EVERYONE),
     # staff accounts: staff:manage, platform staff only (never a machine)
-    ("identity", "GET", "/v1/admin/staff"): Rule(frozenset({"platform"})),
-    ("identity", "POST", "/v1/admin/staff"): Rule(frozenset({"platform"})),
-    ("identity", "PUT", "/v1/admin/staff/{account_id}/roles"): Rule(frozenset({"platform"})),
-    ("identity", "POST", "/v1/admin/staff/{account_id}/second-factor-reset"): Rule(
-        frozenset({"platform"})
-    ),
-    ("identity", "POST", "/v1/admin/staff/{account_id}/password-reset"): Rule(
-        frozenset({"platform"})
-    ),
-    ("identity", "POST", "/v1/admin/staff/{account_id}/disable"): Rule(frozenset({"platform"})),
+    ("identity", "GET", "/v1/admin/staff"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff"): Rule(STAFF_ACCOUNTS),
+    ("identity", "PUT", "/v1/admin/staff/{account_id}/roles"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/second-factor-reset"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/password-reset"): Rule(STAFF_ACCOUNTS),
+    ("identity", "POST", "/v1/admin/staff/{account_id}/disable"): Rule(STAFF_ACCOUNTS),
     ("identity", "GET", "/internal/v1/persons/{person_id}/demographics"): Rule(
         frozenset({"catalog_service"})
     ),
@@ -87,7 +110,8 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ),
     ("ingest", "POST", "/v1/transfers/{transfer_id}/records:batch"): Rule(INSTITUTIONS),
     ("ingest", "GET", "/v1/transfers/{transfer_id}/export"): Rule(INSTITUTIONS),
-    ("ingest", "POST", "/v1/transfers/{transfer_id}/release"): Rule(OPERATOR),
+    # a person's decision: held to platform staff, never the machine account
+    ("ingest", "POST", "/v1/transfers/{transfer_id}/release"): Rule(RELEASE),
     ("ingest", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"catalog_service"})),
     ("ingest", "POST", "/internal/v1/records:metadata"): Rule(frozenset({"catalog_service"})),
     ("ingest", "GET", "/internal/v1/records/{record_id}/content"): Rule(
@@ -97,9 +121,12 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
         frozenset({"catalog_service"})
     ),
     ("ingest", "POST", "/internal/v1/records:names"): Rule(frozenset({"issuance_service"})),
-    ("ingest", "POST", "/v1/admin/releases/sweep"): Rule(OPERATOR),
-    ("ingest", "POST", "/v1/admin/segments/sweep"): Rule(OPERATOR),
-    ("ingest", "GET", "/v1/admin/destructions"): Rule(OPERATOR),
+    ("ingest", "POST", "/v1/admin/releases/sweep"): Rule(SWEEPS),
+    ("ingest", "POST", "/v1/admin/segments/sweep"): Rule(SWEEPS),
+    ("ingest", "GET", "/v1/admin/destructions"): Rule(DESTRUCTIONS),
+    # health centres too (their region only: a made-up id is 404 for everyone who may)
+    ("ingest", "GET", "/v1/admin/transfers"): Rule(OVERSEE),
+    ("ingest", "GET", "/v1/admin/transfers/{transfer_id}"): Rule(OVERSEE),
     # catalog
     ("catalog", "GET", "/v1/institutions"): Rule(EVERYONE),
     ("catalog", "GET", "/v1/institutions/{code}"): Rule(EVERYONE),
@@ -109,14 +136,17 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("catalog", "GET", "/internal/v1/persons/{person_key}/records"): Rule(
         frozenset({"issuance_service"})
     ),
-    ("catalog", "GET", "/v1/admin/stats"): Rule(OPERATOR),
-    ("catalog", "POST", "/v1/admin/retention/sweep"): Rule(OPERATOR),
-    ("catalog", "POST", "/v1/admin/records/{record_id}/retention-extension"): Rule(OPERATOR),
-    ("catalog", "GET", "/v1/admin/linkage-candidates"): Rule(OPERATOR),
-    ("catalog", "GET", "/v1/admin/linkage-candidates/{candidate_id}"): Rule(OPERATOR),
-    ("catalog", "POST", "/v1/admin/linkage-candidates/{candidate_id}/approve"): Rule(OPERATOR),
-    ("catalog", "POST", "/v1/admin/linkage-candidates/{candidate_id}/reject"): Rule(OPERATOR),
-    ("catalog", "POST", "/v1/admin/records/{record_id}/unlink"): Rule(OPERATOR),
+    ("catalog", "GET", "/v1/admin/stats"): Rule(STATS),
+    ("catalog", "POST", "/v1/admin/retention/sweep"): Rule(RETENTION),
+    ("catalog", "POST", "/v1/admin/records/{record_id}/retention-extension"): Rule(RETENTION),
+    ("catalog", "GET", "/v1/admin/linkage-candidates"): Rule(LINKAGE_REVIEW),
+    ("catalog", "GET", "/v1/admin/linkage-candidates/{candidate_id}"): Rule(LINKAGE_REVIEW),
+    ("catalog", "POST", "/v1/admin/linkage-candidates/{candidate_id}/approve"): Rule(
+        LINKAGE_REVIEW
+    ),
+    ("catalog", "POST", "/v1/admin/linkage-candidates/{candidate_id}/reject"): Rule(LINKAGE_REVIEW),
+    ("catalog", "POST", "/v1/admin/records/{record_id}/unlink"): Rule(LINKAGE_REVIEW),
+    ("catalog", "GET", "/v1/admin/audit"): Rule(AUDIT),
     # issuance
     ("issuance", "GET", "/v1/verify"): Rule(EVERYONE),
     ("issuance", "POST", "/v1/verify"): Rule(EVERYONE),
@@ -127,18 +157,20 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "POST", "/v1/proxy-requests"): Rule(CITIZENS),
     ("issuance", "GET", "/v1/proxy-requests"): Rule(CITIZENS),  # a guardian acting: 403
     ("issuance", "GET", "/v1/proxy-requests/{request_id}"): Rule(SUBJECTS),
-    ("issuance", "GET", "/v1/admin/proxy-requests"): Rule(OPERATOR),
-    ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}"): Rule(OPERATOR),
-    ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}/documents/{kind}"): Rule(OPERATOR),
-    ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/approve"): Rule(OPERATOR),
-    ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/reject"): Rule(OPERATOR),
-    # dead letters: operators alone, in every service that consumes events
-    ("ingest", "GET", "/v1/admin/dead-letters"): Rule(OPERATOR),
-    ("ingest", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
-    ("catalog", "GET", "/v1/admin/dead-letters"): Rule(OPERATOR),
-    ("catalog", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
-    ("issuance", "GET", "/v1/admin/dead-letters"): Rule(OPERATOR),
-    ("issuance", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(OPERATOR),
+    ("issuance", "GET", "/v1/admin/proxy-requests"): Rule(PROXY_REVIEW),
+    ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}"): Rule(PROXY_REVIEW),
+    ("issuance", "GET", "/v1/admin/proxy-requests/{request_id}/documents/{kind}"): Rule(
+        PROXY_REVIEW
+    ),
+    ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/approve"): Rule(PROXY_REVIEW),
+    ("issuance", "POST", "/v1/admin/proxy-requests/{request_id}/reject"): Rule(PROXY_REVIEW),
+    # dead letters: platform staff and the machine account, in every service that consumes events
+    ("ingest", "GET", "/v1/admin/dead-letters"): Rule(DEAD_LETTERS),
+    ("ingest", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(DEAD_LETTERS),
+    ("catalog", "GET", "/v1/admin/dead-letters"): Rule(DEAD_LETTERS),
+    ("catalog", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(DEAD_LETTERS),
+    ("issuance", "GET", "/v1/admin/dead-letters"): Rule(DEAD_LETTERS),
+    ("issuance", "POST", "/v1/admin/dead-letters/{entry_id}/retry"): Rule(DEAD_LETTERS),
 }
 NOT_THE_API = {"/healthz", "/readyz"}
 # Form bodies that reach the route's own checks (a JSON `{}` would be refused before them).
@@ -208,3 +240,11 @@ def test_who_gets_past_authorization(cluster: Cluster, cast: Cast) -> None:
             if not ok:
                 wrong.append(f"{role:16} {method:6} {service}{template}: {status}, not {expected}")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_no_decision_is_a_machine_accounts_and_every_staff_role_is_checked() -> None:
+    """The decisions two people make are held to scopes no machine account carries; every staff
+    role of the cast meets every admin route."""
+    for scope in staff.TWO_PERSON_SCOPES:
+        assert not holding(scope) & MACHINE
+    assert set(STAFF_ROLES) <= set(ROLES) and set(ROLES) >= MACHINE

@@ -68,6 +68,19 @@ class Transfer(IngestBase):
     released_by: Mapped[str | None] = mapped_column(String(64))
 
 
+class DepositProblem(IngestBase):
+    """A refused deposit, for staff following a transfer (GET /v1/admin/transfers/{id}): which
+    external_id (none when it looked like an RRN, or could not be read) and the problem's title.
+    Nothing of the record itself: no patient, no title, no content."""
+
+    __tablename__ = "deposit_problems"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]
+
+
 class Record(IngestBase):
     __tablename__ = "records"
     __table_args__ = (

@@ -10,10 +10,11 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.clock import KST
-from tests.support.actors import Citizen, Institution, Operator, bearer, eventually
+from tests.support.actors import Citizen, Institution, Operator, eventually
 from tests.support.builders import inline, record_body
 from tests.support.clock import clock_at
 from tests.support.stack import sql, topic_envelopes
+from tests.support.staff import StaffClient, staff_on
 
 RRN, NAME, BIRTH = "660606-2101010", "윤보존", "1966-06-06"
 PERIODS = {
@@ -32,11 +33,11 @@ LAST_SERVICE = date(2025, 11, 3)
 
 @dataclass(frozen=True)
 class Held:
-    """One of each kind held for one citizen, and an operator's client on catalog."""
+    """One of each kind held for one citizen, and platform staff on catalog."""
 
     citizen: Citizen
     by_kind: dict[str, dict[str, Any]]
-    operator: httpx.Client
+    operator: StaffClient
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +61,7 @@ def held(cluster: Cluster) -> Held:
         lambda: citizen.records() if len(citizen.records()) == len(PERIODS) else None,
         what="every kind in catalog",
     )
-    operator = httpx.Client(
-        base_url=cluster.url("catalog"), headers=bearer(Operator(cluster).token)
-    )
+    operator = staff_on(cluster, "catalog", "platform", prefix="platform")
     return Held(citizen=citizen, by_kind={r["kind"]: r for r in records}, operator=operator)
 
 
@@ -80,6 +79,7 @@ def test_one_extension_with_a_reason_and_no_second(cluster: Cluster, held: Held)
     extended = operator.post(path, json={"reason": "소송 진행 중 증거 보전 요청"})
     assert extended.status_code == 200, extended.text
     assert extended.json()["retention_until"] == "2031-11-03"
+    assert extended.json()["extended_by"] == operator.login  # the person, not a role
     again = operator.post(path, json={"reason": "한 번 더"})
     assert again.status_code == 409
     assert again.json()["type"].endswith("already-extended")

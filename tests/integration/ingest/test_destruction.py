@@ -5,14 +5,13 @@ absent object again and commits: each record ends destroyed, with one log entry 
 
 import uuid
 
-import httpx
-
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.support.actors import Depositor, Operator, bearer, eventually
+from tests.support.actors import Depositor, Operator, eventually
 from tests.support.builders import inline, record_body
 from tests.support.ingest import IngestStore, settled, sweep
 from tests.support.stack import sql, topic_envelopes
+from tests.support.staff import staff_on
 
 CODE = "94000001"
 
@@ -30,9 +29,7 @@ def due_announced(cluster: Cluster, ids: list[uuid.UUID]) -> list[uuid.UUID]:
 
 def test_a_crash_between_object_delete_and_commit_is_completed_once(cluster: Cluster) -> None:
     operator = Operator(cluster)
-    catalog_admin = httpx.Client(
-        base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
-    )
+    catalog_admin = staff_on(cluster, "catalog", "platform", prefix="platform")
     vendor = Depositor(cluster, *operator.register_client([CODE]))
     store = IngestStore(cluster)
     sweep(catalog_admin)  # whatever other tests left past its period goes first

@@ -23,6 +23,7 @@ from tests.support.actors import Depositor, Operator, bearer, eventually
 from tests.support.builders import inline, record_body
 from tests.support.ingest import IngestStore, settled, sweep
 from tests.support.stack import sql, topic_envelopes
+from tests.support.staff import staff_on
 
 CODE = "94000002"
 RRN, NAME, BIRTH = "700101-2345678", "임복원", "1970-01-01"
@@ -64,9 +65,7 @@ def test_a_restore_from_before_a_destruction_is_destroyed_again(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     operator = Operator(cluster)
-    catalog_admin = httpx.Client(
-        base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
-    )
+    catalog_admin = staff_on(cluster, "catalog", "platform", prefix="platform")
     vendor = Depositor(cluster, *operator.register_client([CODE]))
     store = IngestStore(cluster)
     sweep(catalog_admin)  # whatever other tests left past its period goes first

@@ -14,10 +14,11 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.support.actors import Depositor, Operator, bearer, eventually, service_client
+from tests.support.actors import Depositor, Operator, eventually, service_client
 from tests.support.builders import batch_line, inline, record_body
 from tests.support.ingest import IngestStore, settled, sweep
 from tests.support.stack import sql
+from tests.support.staff import staff_on
 
 CODE = "94000002"
 RRN, NAME, BIRTH = "720304-1234567", "한분절", "1972-03-04"
@@ -35,13 +36,13 @@ def reader(cluster: Cluster, operator: Operator) -> httpx.Client:
 
 
 @pytest.fixture(scope="module")
-def ingest_admin(cluster: Cluster, operator: Operator) -> httpx.Client:
-    return httpx.Client(base_url=cluster.url("ingest"), timeout=120, headers=bearer(operator.token))
+def ingest_admin(cluster: Cluster) -> httpx.Client:
+    return staff_on(cluster, "ingest", "platform", prefix="platform")
 
 
 @pytest.fixture(scope="module")
-def catalog_admin(cluster: Cluster, operator: Operator) -> httpx.Client:
-    return httpx.Client(base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token))
+def catalog_admin(cluster: Cluster) -> httpx.Client:
+    return staff_on(cluster, "catalog", "platform", prefix="platform")
 
 
 def _prescription(n: int, size: int) -> dict[str, Any]:

@@ -17,16 +17,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
-from tests.support.actors import Citizen, Depositor, Operator, bearer, eventually
+from tests.support.actors import Citizen, Depositor, Operator, eventually
 from tests.support.builders import inline, new_code, record_body, structured_medical
 from tests.support.clock import clock_at
 from tests.support.stack import sql
+from tests.support.staff import TwoPeople
 
 RRN, NAME, BIRTH = "671212-1482630", "남궁렌더", "1967-12-12"
 STRUCTURED = "application/vnd.medrec.record+json"
@@ -169,9 +169,7 @@ def test_a_record_unlinked_while_its_copy_renders_fails_the_copy_and_nothing_is_
     stored = vendor.put_record(transfer, "paper-1", body)
     assert stored.status_code == 201, stored.text
     record_id = stored.json()["record_id"]
-    admin = httpx.Client(
-        base_url=cluster.url("catalog"), timeout=60, headers=bearer(operator.token)
-    )
+    admin = TwoPeople(cluster, "catalog")  # two reviewers: one proposes a link, one confirms
 
     def proposed() -> str | None:
         listed = admin.get("/v1/admin/linkage-candidates", params={"limit": "500"}).json()
@@ -179,9 +177,7 @@ def test_a_record_unlinked_while_its_copy_renders_fails_the_copy_and_nothing_is_
         return str(mine[0]["candidate_id"]) if mine else None
 
     candidate = eventually(proposed, what="the record proposed to the person")
-    approved = admin.post(
-        f"/v1/admin/linkage-candidates/{candidate}/approve", json={"reason": "주소 확인"}
-    )
+    approved = admin.decide(f"/v1/admin/linkage-candidates/{candidate}/approve", "주소 확인")
     assert approved.status_code == 200, approved.text
     eventually(person.records, what="the record in the person's list")
 

@@ -29,7 +29,9 @@ from medrec_ingest.deposit.schemas import BatchLine, BatchStatus, InlineContent
 from medrec_ingest.deposit.service import (
     Candidate,
     Deposits,
+    Refusal,
     conflict_problem,
+    refusal,
     store_packed,
     write_new,
 )
@@ -92,6 +94,11 @@ def _external_id_of(raw: bytes | None) -> str | None:
     if isinstance(value, str) and len(value) <= 200 and _EXTERNAL_ID.match(value):
         return None if RRN_LIKE.match(value) else value
     return None
+
+
+def _refusal(answer: Answer) -> Refusal:
+    """A refused line as staff see it: its external_id and the problem's title."""
+    return refusal(answer.external_id, str((answer.problem or {}).get("title", "")))
 
 
 def _not_stored(line: Line, candidate: Candidate) -> Answer:
@@ -174,13 +181,14 @@ class Batch:
                 new.append((line, candidate))
 
         stored, segment = await self._store(new, answers, now)
-        refused = sum(a.status in _REFUSED for a in answers.values())
+        refusals = [_refusal(a) for a in answers.values() if a.status in _REFUSED]
         try:
             async with self.transactions.begin() as session:
                 inserted = await write_new(
                     session, settings=self.settings,
                     transfer_id=self.transfer.transfer_id, candidates=[c for _, c in stored],
-                    today=today, failed=refused, segment=segment,
+                    today=today, failed=len(refusals), segment=segment,
+                    refusals=refusals, now=now,
                 )  # fmt: skip
         except TransferClosed as closed:
             self.closed = closed
@@ -255,11 +263,12 @@ class Batch:
             held = await RecordRepository(session).find(
                 self.transfer.institution_code, {c.external_id for _, c in late}
             )
-        conflicts = 0
+        conflicts = []
         for line, candidate in late:
             if candidate.external_id in held:
                 answers[line.number] = self._judged(line, candidate, held[candidate.external_id])
-                conflicts += answers[line.number].status is BatchStatus.conflict
+                if answers[line.number].status is BatchStatus.conflict:
+                    conflicts.append(_refusal(answers[line.number]))
             else:  # its first occurrence could not be stored
                 answers[line.number] = _not_stored(line, candidate)
         if conflicts:

@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from medrec_ingest.deposit.batch import Batch
 from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deposit.schemas import InlineContent, RecordIn, RecordOut
-from medrec_ingest.deposit.service import record_out
+from medrec_ingest.deposit.service import record_out, refusal
 from medrec_ingest.deposit.upload import ContentHeaders, UploadInterrupted, received
 from medrec_ingest.deposit.validation import (
     check_content,
@@ -105,8 +105,9 @@ async def put_record(
             check_content(body.content.content_type, data, body.specialty.value)
         else:
             check_declared(body.content, settings)
-    except (ValidationFailed, ContentTooLarge, BodyTooLarge):
-        await deposits.count_failed(transfer_id)
+    except (ValidationFailed, ContentTooLarge, BodyTooLarge) as refused:
+        title = ContentTooLarge.title if isinstance(refused, BodyTooLarge) else refused.title
+        await deposits.count_failed(transfer_id, [refusal(external_id, title)])
         raise
     candidate = deposits.candidate(transfer, external_id, body, data, now)
     record, created = await deposits.deposit_one(principal.subject, held, candidate, now)

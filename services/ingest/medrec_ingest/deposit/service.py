@@ -23,7 +23,8 @@ from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn
 from medrec_ingest.deposit.streams import read_ahead
 from medrec_ingest.deposit.upload import ContentHeaders, header_errors, parse_content_digest
 from medrec_ingest.deposit.validation import StreamCheck
-from medrec_ingest.models import Record, RecordStatus, Segment, Transfer
+from medrec_ingest.fields import RRN_LIKE
+from medrec_ingest.models import DepositProblem, Record, RecordStatus, Segment, Transfer
 from medrec_ingest.records.rules import TAKES_CONTENT, content_taken, event_key, is_stored
 from medrec_ingest.segments.service import add_segment, segment_key
 from medrec_ingest.settings import IngestSettings
@@ -50,6 +51,18 @@ class RecordConflict(Conflict):
 
 def conflict_problem() -> RecordConflict:
     return RecordConflict("Use a new external_id for a different record.")
+
+
+Refusal = tuple[str | None, str]
+"""A refused deposit as staff see it: its external_id (None when unknown or RRN-like) and the
+problem's title."""
+PROBLEM_TITLE_MAX = 200
+
+
+def refusal(external_id: str | None, title: str) -> Refusal:
+    """Never an RRN (a client may have sent one as an external_id, which is why it was refused)."""
+    shown = None if external_id is None or RRN_LIKE.match(external_id) else external_id[:200]
+    return shown, title[:PROBLEM_TITLE_MAX]
 
 
 @dataclass
@@ -229,6 +242,8 @@ async def write_new(
     today: date,
     failed: int = 0,
     segment: Segment | None = None,
+    refusals: Sequence[Refusal] = (),
+    now: datetime | None = None,
 ) -> set[uuid.UUID]:
     """Inserts the candidates whose external_id is still free, counts them (and `failed`
     refusals) on the transfer, and announces the stored ones; returns the ids inserted. Those
@@ -258,6 +273,8 @@ async def write_new(
         size=sum(r.size for r in stored),
     ):
         raise closed()
+    if refusals and now is not None:
+        add_refusals(session, transfer_id, refusals, now)
     return inserted
 
 
@@ -293,9 +310,27 @@ async def write_content(
     return True
 
 
-async def count_failed(session: AsyncSession, transfer_id: uuid.UUID, n: int = 1) -> None:
-    """Counts refused deposits on the transfer (not once it is closed: its counts are final)."""
-    await count_if_open(session, transfer_id, failed=n)
+async def count_failed(
+    session: AsyncSession,
+    transfer_id: uuid.UUID,
+    n: int = 1,
+    refusals: Sequence[Refusal] = (),
+    *,
+    now: datetime,
+) -> None:
+    """Counts refused deposits on the transfer (not once it is closed: its counts are final),
+    and keeps what each was (`refusals`) for staff following the transfer."""
+    if await count_if_open(session, transfer_id, failed=n):
+        add_refusals(session, transfer_id, refusals, now)
+
+
+def add_refusals(
+    session: AsyncSession, transfer_id: uuid.UUID, refusals: Sequence[Refusal], now: datetime
+) -> None:
+    session.add_all(
+        DepositProblem(transfer_id=transfer_id, external_id=e, problem=t, occurred_at=now)
+        for e, t in refusals
+    )
 
 
 @dataclass(kw_only=True)
@@ -321,10 +356,14 @@ class Deposits:
             data=data, now=now,
         )  # fmt: skip
 
-    async def count_failed(self, transfer_id: uuid.UUID, n: int = 1) -> None:
-        """Counts refused deposits on the transfer, in a transaction of its own."""
+    async def count_failed(
+        self, transfer_id: uuid.UUID, refusals: Sequence[Refusal], n: int | None = None
+    ) -> None:
+        """Counts refused deposits on the transfer (`n`, or one per refusal), in a transaction
+        of its own."""
+        count = len(refusals) if n is None else n
         async with self.transactions.begin() as session:
-            await count_failed(session, transfer_id, n)
+            await count_failed(session, transfer_id, count, refusals, now=self.clock.now())
 
     async def deposit_one(
         self, client_id: str, held: OwnedRecord | None, candidate: Candidate, now: datetime
@@ -420,7 +459,7 @@ class Deposits:
             stored = await self.vault.put(key, read_ahead(body(check)), digested=check.digest)
         except (ValidationFailed, ContentTooLarge, Conflict) as refused:
             if not isinstance(refused, Conflict) or refused.type == RecordConflict.type:
-                await self.count_failed(transfer_id)
+                await self.count_failed(transfer_id, [refusal(record.external_id, refused.title)])
             log.info("content_refused", transfer_id=str(transfer_id), problem=refused.type)
             raise
         # Judged by the day the content is in: a large upload may take hours.
@@ -443,8 +482,10 @@ class Deposits:
             if record.status == TAKES_CONTENT and candidate.data is not None:
                 record = await self.give_inline_content(record, candidate.data, now)
             return record
-        await self.count_failed(candidate.record.transfer_id)
-        raise conflict_problem()
+        problem = conflict_problem()
+        external_id = candidate.record.external_id
+        await self.count_failed(candidate.record.transfer_id, [refusal(external_id, problem.title)])
+        raise problem
 
     async def _discard(self, candidate: Candidate) -> None:
         if candidate.record.object_key is not None:

@@ -22,6 +22,7 @@ from medrec_shared.rules.regions import region_code, spellings
 from medrec_shared.rules.staff import region_limit
 
 router = APIRouter(tags=["transfers (staff)"], prefix="/v1/admin/transfers")
+RECENT_PROBLEMS = 20
 Region = Annotated[str | None, Query(min_length=1, max_length=50)]
 
 
@@ -43,6 +44,15 @@ class ReleaseSeen(BaseModel):
     grace_until: datetime | None
 
 
+class ProblemSeen(BaseModel):
+    """A refused deposit: which record (its external_id; null when it looked like an RRN) and
+    why (the problem's title). No personal data."""
+
+    external_id: str | None
+    problem: str
+    occurred_at: datetime
+
+
 class TransferSeen(BaseModel):
     transfer_id: uuid.UUID
     institution: InstitutionSeen
@@ -53,6 +63,12 @@ class TransferSeen(BaseModel):
     opened_at: datetime
     completed_at: datetime | None
     release: ReleaseSeen | None
+
+
+class TransferInDetail(TransferSeen):
+    problems: list[ProblemSeen] = Field(
+        description=f"The latest refused deposits (up to {RECENT_PROBLEMS}), newest first"
+    )
 
 
 def _seen(transfer: Transfer) -> TransferSeen:
@@ -124,13 +140,15 @@ async def oversee_transfers(
     return page_of(rows, limit, _seen, lambda t: str(t.transfer_id))
 
 
-@router.get("/{transfer_id}", response_model=TransferSeen)
+@router.get("/{transfer_id}", response_model=TransferInDetail)
 async def oversee_transfer(
     transfer_id: uuid.UUID, session: DbSession, overseer: TransfersOverseer
-) -> TransferSeen:
-    """One transfer; another region's, for a health centre's staff, is not found."""
+) -> TransferInDetail:
+    """One transfer with its latest refused deposits; another region's, for a health centre's
+    staff, is not found."""
     held = _held_to(overseer)
-    rows = await TransferRepository(session).overseen(
+    transfers = TransferRepository(session)
+    rows = await transfers.overseen(
         regions=spellings(held) if held is not None else None,
         status=None,
         limit=1,
@@ -139,4 +157,8 @@ async def oversee_transfer(
     )
     if not rows:
         raise NotFound("No such transfer.")
-    return _seen(rows[0])
+    problems = await transfers.recent_problems(transfer_id, RECENT_PROBLEMS)
+    return TransferInDetail(
+        **_seen(rows[0]).model_dump(),
+        problems=[ProblemSeen.model_validate(p, from_attributes=True) for p in problems],
+    )

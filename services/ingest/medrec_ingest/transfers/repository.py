@@ -10,7 +10,7 @@ from typing import cast
 from sqlalchemy import String, Table, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from medrec_ingest.models import Record, RecordStatus, Transfer, TransferStatus
+from medrec_ingest.models import DepositProblem, Record, RecordStatus, Transfer, TransferStatus
 from medrec_shared.platform.db import Repository
 
 _TRANSFERS = cast(Table, Transfer.__table__)
@@ -85,6 +85,16 @@ class TransferRepository(Repository):
         if after is not None:
             query = query.where(Transfer.transfer_id > after)
         rows = await self.session.execute(query.order_by(Transfer.transfer_id).limit(limit))
+        return list(rows.scalars())
+
+    async def recent_problems(self, transfer_id: uuid.UUID, limit: int) -> list[DepositProblem]:
+        """The transfer's latest refused deposits, newest first."""
+        rows = await self.session.execute(
+            select(DepositProblem)
+            .where(DepositProblem.transfer_id == transfer_id)
+            .order_by(DepositProblem.id.desc())
+            .limit(limit)
+        )
         return list(rows.scalars())
 
     async def add(self, transfer: Transfer) -> None:
