@@ -14,6 +14,8 @@ PROBLEMS: dict[str, str] = {
     "password-change-expired": "비밀번호 변경 시간이 지났습니다. 처음부터 다시 로그인해 주세요.",
     "weak-password": "새 비밀번호가 너무 약합니다. 12자 이상으로, 아이디와 다르게 정해 주세요.",
     "too-many-requests": "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+    "rate-limited": "시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+    "session-ended": "로그인 시간이 지났습니다. 다시 로그인해 주세요.",
     "unauthorized": "로그인이 필요합니다. 다시 로그인해 주세요.",
     "forbidden": "이 작업을 할 수 있는 권한이 없습니다.",
     "not-found": "찾는 정보가 없습니다. 이미 처리되었거나 주소가 잘못되었습니다.",

@@ -194,6 +194,11 @@ def test_two_reviewers_link_a_record_without_an_rrn(
     compared = page.locator("table.console-compare").inner_text()
     assert compared.count(CHART_NAME) == 2 and "1972-04-03" in compared
     first.look("linkage-candidate")
+    # A decision without its reason is said at the field, and decides nothing.
+    page.get_by_role("button", name="반려", exact=True).click()
+    expect(page.locator("#f-reason-error")).to_have_text("사유를 입력해 주세요.")
+    expect(page.get_by_label("사유")).to_have_attribute("aria-invalid", "true")
+    first.look("linkage-candidate-invalid")
     page.get_by_label("사유").fill("이름·생년월일·성별 일치, 진료 기간 확인")
     page.get_by_role("button", name="승인", exact=True).click()
     expect(page.get_by_text(AWAITING).first).to_be_visible()

@@ -20,7 +20,7 @@ router = APIRouter()
 PAGE_SIZE = 50
 STATUSES = ("pending", "approved", "rejected")
 DONE = {
-    "proposed": "승인을 제안했습니다. " + messages.AWAITING_SECOND,
+    "proposed": "승인을 제안했습니다.",
     "approved": "승인했습니다. 기록이 이 사람에게 연결되었습니다.",
     "rejected": "반려했습니다. 기록은 연결되지 않은 채로 남습니다.",
 }

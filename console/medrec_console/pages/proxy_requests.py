@@ -26,7 +26,7 @@ PAGE_SIZE = 50
 STATUSES = ("submitted", "approved", "rejected")
 UNRENDERABLE = "이 서류는 손상되었거나 읽을 수 없는 형식이라 표시할 수 없습니다."
 DONE = {
-    "proposed": "승인을 제안했습니다. " + messages.AWAITING_SECOND,
+    "proposed": "승인을 제안했습니다.",
     "approved": "승인했습니다. 신청인에게 사본이 발급됩니다.",
     "rejected": "반려했습니다. 신청인에게 반려 사유가 전해집니다.",
 }

@@ -79,6 +79,7 @@ PRODUCTION: dict[str, Any] = (
     | OIDC
     | {
         "admin_client_secret": STRONG,
+        "admin_client_id": "medrec-admin",
         "family_registry": "http",
         "family_registry_url": "https://registry.example.kr/v1/children",
         "family_registry_token": STRONG,

@@ -30,9 +30,18 @@ from medrec_identity.staff.schemas import (
     StaffOut,
     TotpReset,
 )
-from medrec_identity.staff.service import ChangeRequired, SignedIn
+from medrec_identity.staff.service import (
+    AccountLocked,
+    ChangeRequired,
+    SessionEnded,
+    SignedIn,
+    SignInFailed,
+)
+from medrec_identity.verification.port import ProviderError, ProviderUnavailable
 from medrec_shared.platform.auth import Principal, require_scope
-from medrec_shared.platform.problems import NotFound
+from medrec_shared.platform.openapi import problem_responses
+from medrec_shared.platform.problems import Conflict, NotFound
+from medrec_shared.platform.ratelimit import RateLimited
 from medrec_shared.rules.staff import STAFF_MANAGE
 
 router = APIRouter(tags=["staff"])
@@ -71,7 +80,7 @@ def _signed_in(done: SignedIn, response: Response) -> SignedInOut:
     response_model=SignedInOut | ChangeRequiredOut,
     responses={
         200: {"model": ChangeRequiredOut, "description": "the password must be changed first"},
-        423: {"description": "locked after repeated wrong codes with the right password"},
+        **problem_responses(SignInFailed, AccountLocked, RateLimited, NotFound),
     },
 )
 async def sign_in(
@@ -92,7 +101,12 @@ async def sign_in(
     return _signed_in(done, response)
 
 
-@router.post("/v1/staff/password", status_code=201, response_model=SignedInOut)
+@router.post(
+    "/v1/staff/password",
+    status_code=201,
+    response_model=SignedInOut,
+    responses=problem_responses(SignInFailed),
+)
 async def change_password(
     body: PasswordChangeIn, response: Response, sign_in: SignInDep
 ) -> SignedInOut:
@@ -100,7 +114,11 @@ async def change_password(
     return _signed_in(await sign_in.change_password(body.change_token, body.new_password), response)
 
 
-@router.post("/v1/staff/sessions/refresh", response_model=RefreshedOut)
+@router.post(
+    "/v1/staff/sessions/refresh",
+    response_model=RefreshedOut,
+    responses=problem_responses(SessionEnded),
+)
 async def refresh(body: SessionTokenIn, response: Response, sign_in: SignInDep) -> RefreshedOut:
     """A new access token; 401 when the session ended (signed out, 8 hours since sign-in, or 30
     minutes since the last refresh)."""
@@ -119,7 +137,11 @@ async def end_session(body: SessionTokenIn, sign_in: SignInDep) -> None:
     await sign_in.end(body.session_token)
 
 
-@router.post("/v1/staff/oidc/start", response_model=OidcStartOut)
+@router.post(
+    "/v1/staff/oidc/start",
+    response_model=OidcStartOut,
+    responses=problem_responses(NotFound, ProviderUnavailable),
+)
 async def oidc_start(body: OidcStartIn, c: Identity) -> OidcStartOut:
     """Staff sign-in through the organisation's OpenID Connect provider (production)."""
     if c.staff_oidc is None:
@@ -128,7 +150,12 @@ async def oidc_start(body: OidcStartIn, c: Identity) -> OidcStartOut:
     return OidcStartOut(authorization_url=url, state=state)
 
 
-@router.post("/v1/staff/oidc/finish", status_code=201, response_model=SignedInOut)
+@router.post(
+    "/v1/staff/oidc/finish",
+    status_code=201,
+    response_model=SignedInOut,
+    responses=problem_responses(SignInFailed, NotFound, ProviderUnavailable, ProviderError),
+)
 async def oidc_finish(
     body: OidcFinishIn, response: Response, c: Identity, sign_in: SignInDep
 ) -> SignedInOut:
@@ -163,7 +190,12 @@ async def list_accounts(
     )
 
 
-@router.post("/v1/admin/staff", status_code=201, response_model=AccountCreated)
+@router.post(
+    "/v1/admin/staff",
+    status_code=201,
+    response_model=AccountCreated,
+    responses=problem_responses(Conflict),
+)
 async def create_account(
     body: AccountIn,
     response: Response,
