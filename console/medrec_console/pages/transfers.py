@@ -18,6 +18,7 @@ from medrec_console.clients.http import ApiProblem
 from medrec_console.forms import REGIONS, TRANSFER_STATUS, TransferFilterForm
 from medrec_console.web import Page, PageDep
 from medrec_shared.rules import staff
+from medrec_shared.rules.regions import region_code
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -27,9 +28,15 @@ DONE = {
 }
 
 
+def _region_name(region: str) -> str:
+    """A transfer's region as deposited ("11", "서울", "서울특별시"), named in full."""
+    return REGIONS.get(region_code(region) or "", region)
+
+
 def _vocabulary() -> dict[str, Any]:
     return {
         "regions": REGIONS,
+        "region_name": _region_name,
         "statuses": TRANSFER_STATUS,
         "reasons": messages.TRANSFER_REASONS,
         "release_status": messages.RELEASE_STATUS,
