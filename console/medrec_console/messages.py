@@ -147,6 +147,7 @@ OPERATIONS_PROBLEMS: dict[str, str] = {
     "already-extended": "이 기록은 이미 보존기간을 연장했습니다. 한 기록은 한 번만 연장할 수 있습니다.",
     "not-parked": "이미 재처리 중이거나 재처리된 이벤트입니다.",
     "login-taken": "이미 쓰고 있는 아이디입니다. 다른 아이디를 정해 주세요.",
+    "own-account": "자기 계정은 사용 중지할 수 없습니다. 다른 운영자에게 요청해 주세요.",
     "not-found": "찾는 정보가 없습니다. 이미 처리되었거나, 볼 수 없는 지역의 정보입니다.",
 }
 SAME_PERSON_RELEASE = OPERATIONS_PROBLEMS["second-person-required"]

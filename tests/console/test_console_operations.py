@@ -102,8 +102,15 @@ def people(staff_people: Any, world: World) -> Iterator[dict[str, StaffAtConsole
         person: StaffAtConsole = staff_people()
         person.sign_in_as(getattr(world, key))
         person.choose_password(NEW_PASSWORD)
+        person.extra["login"] = getattr(world, key).login
         signed_in[key] = person
     yield signed_in
+
+
+def people_login(person: StaffAtConsole) -> str:
+    """The login of whoever is signed in at `person`'s browser (the header names them)."""
+    login: str = person.extra["login"]
+    return login
 
 
 def _main(person: StaffAtConsole) -> str:
@@ -212,6 +219,15 @@ def test_staff_are_created_with_a_one_time_password_and_their_second_factor_rese
     locked_out.sign_in_as(StaffAccount(login, one_time, new_uri))
     assert "/signin" in locked_out.page.url
     locked_out.close()
+    # No one disables their own account (the last platform person would lock everyone out).
+    page = kim.open("/staff")
+    own_url = page.get_by_role("link", name=people_login(kim), exact=True).get_attribute("href")
+    page = kim.open(str(own_url))
+    assert page.get_by_role("button", name="사용 중지").count() == 0
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    refused = page.request.post(kim.base + f"{own_url}/disable", form={"csrf_token": csrf},
+                                max_redirects=0)  # fmt: skip
+    assert refused.status == 409 and "자기 계정은 사용 중지할 수 없습니다" in refused.text()
 
 
 def test_a_health_centre_person_sees_their_regions_transfers_and_not_another_regions(

@@ -84,9 +84,11 @@ async def _detail(
 ) -> HTMLResponse:  # fmt: skip
     held = form or StaffRolesForm(roles=list(account.roles), region=account.region or "",
                                   organisation=account.organisation)  # fmt: skip
+    me = page.staff
     return page.render(
         "staff_account.html", status_code=status_code, nav="staff", account=account, form=held,
-        problem=problem, notice=notice, **_vocabulary(),
+        problem=problem, notice=notice, own=bool(me and me.account_id == account.account_id),
+        **_vocabulary(),
     )  # fmt: skip
 
 
@@ -201,5 +203,12 @@ async def reset_password(page: PageDep, account_id: AccountId) -> Response:
 @router.post("/staff/{account_id}/disable", response_class=HTMLResponse)
 async def disable(page: PageDep, account_id: AccountId) -> Response:
     token = await page.require(staff.STAFF_MANAGE, nav="staff")
-    await page.clients.staff.disable(token, account_id)
+    try:
+        await page.clients.staff.disable(token, account_id)
+    except ApiProblem as problem:
+        if problem.status != 409:
+            raise
+        found = await _account(page, token, account_id)  # their own (identity refuses it)
+        return await _detail(page, token, found, status_code=409,
+                             problem=messages.OPERATIONS_PROBLEMS["own-account"])  # fmt: skip
     return RedirectResponse(f"/staff/{account_id}?done=disabled", status_code=303)
