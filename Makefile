@@ -12,7 +12,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
 
-$(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.toml transfer/pyproject.toml admin/pyproject.toml services/*/pyproject.toml portal/pyproject.toml
+$(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.toml transfer/pyproject.toml admin/pyproject.toml services/*/pyproject.toml portal/pyproject.toml console/pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $(STAMP)
 
@@ -24,7 +24,14 @@ $(NPM_STAMP): portal/package.json portal/package-lock.json
 	cd portal && npm ci --no-audit --no-fund
 	touch $(NPM_STAMP)
 
-install: $(STAMP) $(NPM_STAMP)
+# The console's (the same packages, pinned by its own lock file): served by the console itself.
+CONSOLE_NPM_STAMP := console/node_modules/.installed
+
+$(CONSOLE_NPM_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $(CONSOLE_NPM_STAMP)
+
+install: $(STAMP) $(NPM_STAMP) $(CONSOLE_NPM_STAMP)
 
 ## Start the whole cluster with its local stack (sandbox mode, demo data). Ctrl-C stops it.
 ## Its data stays in .medrec/ (or MEDREC_STACK_STATE) for the next start.
@@ -55,12 +62,12 @@ fuzz: install
 
 # deptry in each workspace package's own folder, so each is held to its own pyproject: a service
 # declares what it imports, not what medrec-shared happens to bring along; then the root's tooling.
-WORKSPACE_PACKAGES := shared $(wildcard services/*) devstack portal transfer admin
+WORKSPACE_PACKAGES := shared $(wildcard services/*) devstack portal console transfer admin
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared devstack services portal transfer admin tests
+	$(BIN)/mypy shared devstack services portal console transfer admin tests
 	$(BIN)/lint-imports
 	for package in $(WORKSPACE_PACKAGES); do (cd $$package && $(CURDIR)/$(BIN)/deptry .) || exit 1; done
 	$(BIN)/deptry .

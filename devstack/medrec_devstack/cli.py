@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from medrec_devstack.cluster import PORTAL, SERVICES, Cluster, StaffCredentials
+from medrec_devstack.cluster import (
+    CONSOLE,
+    FRONT_DOORS,
+    PORTAL,
+    SERVICES,
+    Cluster,
+    StaffCredentials,
+)
 from medrec_devstack.datadir import DataDir, LauncherError, default_state, reset_hint, size_of
 from medrec_devstack.processes import ProcessDied
 from medrec_devstack.seed import seed_demo
@@ -44,7 +51,7 @@ def run(
     state: StateOption = None,
     sandbox: Annotated[bool, typer.Option(help="sandbox verification and family registry")] = True,
     fixed_ports: Annotated[
-        bool, typer.Option(help="the documented ports 8001-8004, or free ones")
+        bool, typer.Option(help="the documented ports 8000-8005, or free ones")
     ] = True,
 ) -> None:
     """Start the engines and the four services (api and worker each); Ctrl-C stops them."""
@@ -66,10 +73,12 @@ def run(
     try:
         portal = f"http://localhost:{cluster.ports[PORTAL]}"
         typer.echo(f"  portal    {portal}   진료기록 발급포털: open it in a browser", color=False)
+        console = f"http://localhost:{cluster.ports[CONSOLE]}"
+        typer.echo(f"  console   {console}   운영자 콘솔", color=False)
         for service in SERVICES:
             url = cluster.url(service)
             typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz", color=False)
-        metrics = "  ".join(cluster.metrics_url(s) for s in (*SERVICES, PORTAL))
+        metrics = "  ".join(cluster.metrics_url(s) for s in (*SERVICES, *FRONT_DOORS))
         typer.echo(f"  metrics   {metrics}", color=False)
         infra = cluster.infra
         assert infra is not None

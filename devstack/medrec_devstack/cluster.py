@@ -1,5 +1,6 @@
 """The whole cluster on one machine: the local engines, one database per service, migrations,
-topics and buckets, then the four services (api and worker each) as processes."""
+topics and buckets, then the four services (api and worker each) as processes, and the two front
+doors (the citizens' portal, the staff's console)."""
 
 import asyncio
 import base64
@@ -30,12 +31,16 @@ from medrec_shared.platform.messaging import ensure_topics
 SERVICES = ("identity", "ingest", "catalog", "issuance")
 # The citizens' portal (issue #13, portal/): one process (no worker), with its own database.
 PORTAL = "portal"
+# The staff's console (issue #27, console/): one process, with its own database, as the portal.
+CONSOLE = "console"
+FRONT_DOORS = (PORTAL, CONSOLE)
 DEFAULT_PORTS = {
     "portal": 8000,
     "identity": 8001,
     "ingest": 8002,
     "catalog": 8003,
     "issuance": 8004,
+    "console": 8005,
 }
 # The portal is served on port 8000 of the machine the stack runs on: the one browser origin the
 # local APIs answer across origins (CORS).
@@ -66,6 +71,9 @@ class Secrets:
     # The portal's: the key sealing its sessions' tokens, and its CSRF tokens' HMAC key.
     portal_session_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
     portal_csrf_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # The console's, likewise its own.
+    console_session_keys: str = field(default_factory=lambda: _key_spec("kek-local-1"))
+    console_csrf_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # The platform staff account made on the first start (its login; the password was shown
     # once then, and is never written down).
     platform_staff_login: str = ""
@@ -85,8 +93,14 @@ class Secrets:
         else:
             clients = {k: (v[0], v[1]) for k, v in kept.pop("service_clients", {}).items()}
             made = cls(**kept, service_clients=clients)
-            if missing := {"portal_session_keys", "portal_csrf_key"} - set(kept):
-                # A directory made before the portal: its keys are made once, and kept.
+            front_door_keys = {
+                "portal_session_keys",
+                "portal_csrf_key",
+                "console_session_keys",
+                "console_csrf_key",
+            }
+            if missing := front_door_keys - set(kept):
+                # A directory made before a front door: its keys are made once, and kept.
                 data = {**kept, "service_clients": clients}
                 data |= {name: getattr(made, name) for name in missing}
                 write_private(state / SECRETS_FILE, data)
@@ -182,6 +196,8 @@ class Cluster:
         assert self.infra is not None
         if service == PORTAL:
             return self.portal_env()
+        if service == CONSOLE:
+            return self.console_env()
         p = f"MEDREC_{service.upper()}_"
         s = self.secrets
         env = {
@@ -257,6 +273,28 @@ class Cluster:
             p + "CLOCK_FILE": str(self.clock_file),
         }
 
+    def console_env(self) -> dict[str, str]:
+        """The console's settings: its database, the four APIs, its keys; the cookie without
+        Secure, since the local stack serves plain http on this machine."""
+        assert self.infra is not None
+        p = "MEDREC_CONSOLE_"
+        return {
+            p + "ENVIRONMENT": "local",
+            p + "LOG_LEVEL": self.log_level,
+            p + "API_HOST": "127.0.0.1",
+            p + "API_PORT": str(self.ports[CONSOLE]),
+            p + "DATABASE_URL": f"{self.infra.database_url}/medrec_{CONSOLE}",
+            p + "IDENTITY_URL": self.url("identity"),
+            p + "INGEST_URL": self.url("ingest"),
+            p + "CATALOG_URL": self.url("catalog"),
+            p + "ISSUANCE_URL": self.url("issuance"),
+            p + "SESSION_KEYS": self.secrets.console_session_keys,
+            p + "SESSION_KEY_ACTIVE": "kek-local-1",
+            p + "CSRF_KEY": self.secrets.console_csrf_key,
+            p + "COOKIE_SECURE": "false",
+            p + "CLOCK_FILE": str(self.clock_file),
+        }
+
     def _bin(self, name: str) -> str:
         return str(Path(sys.executable).parent / name)
 
@@ -264,7 +302,7 @@ class Cluster:
     def start(self, *, fixed_ports: bool = False) -> "Cluster":
         """Starts on the data directory `state`, or carries on with what it holds: the same
         databases (only new migrations run), secrets, keys and service clients."""
-        for service in (*SERVICES, PORTAL):
+        for service in (*SERVICES, *FRONT_DOORS):
             self.ports.setdefault(service, DEFAULT_PORTS[service] if fixed_ports else free_port())
         if fixed_ports:
             _refuse_ports_in_use(self.ports)
@@ -287,6 +325,7 @@ class Cluster:
             for service in SERVICES:
                 self.wait_ready(service)
             self.start_portal()
+            self.start_console()
             self._ensure_platform_staff()
             self._publish_running()
         except BaseException:
@@ -394,7 +433,7 @@ class Cluster:
         conn = await asyncpg.connect(f"{server}/postgres")
         try:
             existing = {r[0] for r in await conn.fetch("SELECT datname FROM pg_database")}
-            for service in (*SERVICES, PORTAL):
+            for service in (*SERVICES, *FRONT_DOORS):
                 if f"medrec_{service}" not in existing:
                     await conn.execute(f'CREATE DATABASE "medrec_{service}"')
         finally:
@@ -450,7 +489,7 @@ class Cluster:
                 self.logs / f"{service}-migrate.log",
                 env=self.env(service, "migrate"),
             ).start()
-            for service in (*SERVICES, PORTAL)
+            for service in (*SERVICES, *FRONT_DOORS)
         ]
         failed = [process for process in running if process.wait(300) != 0]
         if failed:
@@ -479,6 +518,16 @@ class Cluster:
         process.start()
         self.processes[f"{PORTAL}-api"] = process
         self.wait_ready(PORTAL)
+        return process
+
+    def start_console(self) -> Process:
+        """The console (`medrec-console`), once the APIs it calls answer."""
+        env = self.console_env() | self._metrics_env(CONSOLE)
+        log = self.logs / "console.log"
+        process = Process(CONSOLE, [self._bin("medrec-console")], log, env=env)
+        process.start()
+        self.processes[f"{CONSOLE}-api"] = process
+        self.wait_ready(CONSOLE)
         return process
 
     def stop_process(self, service: str, role: str) -> int | None:

@@ -48,10 +48,13 @@ def _out(entry: Destruction) -> DestructionOut:
 async def list_destructions(
     session: DbSession,
     _: DestructionsReader,
-    institution: Annotated[str, Query(pattern=r"^\d{8}$", description="Institution code")],
+    institution: Annotated[
+        str | None, Query(pattern=r"^\d{8}$", description="Institution code")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: uuid.UUID | None = None,
 ) -> Page[DestructionOut]:
-    """The destruction log of one institution."""
-    rows = await DestructionRepository(session).for_institution(institution, limit + 1, cursor)
+    """The destruction log, of one institution when `institution` is given (the console's 파기
+    lists it whole)."""
+    rows = await DestructionRepository(session).log_page(institution, limit + 1, cursor)
     return page_of(rows, limit, _out, lambda entry: str(entry.record_id))

@@ -38,10 +38,13 @@ class DestructionRepository(Repository):
         await self.session.delete(record)
         await self.session.flush()
 
-    async def for_institution(
-        self, institution_code: str, limit: int, after: uuid.UUID | None
+    async def log_page(
+        self, institution_code: str | None, limit: int, after: uuid.UUID | None
     ) -> list[Destruction]:
-        query = select(Destruction).where(Destruction.institution_code == institution_code)
+        """The destruction log (one institution's, when given), in record id order."""
+        query = select(Destruction)
+        if institution_code is not None:
+            query = query.where(Destruction.institution_code == institution_code)
         if after is not None:
             query = query.where(Destruction.record_id > after)
         rows = await self.session.execute(query.order_by(Destruction.record_id).limit(limit))

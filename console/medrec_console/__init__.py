@@ -1,0 +1,1 @@
+"""medrec console: the staff's pages (운영자 콘솔)."""
