@@ -284,6 +284,9 @@ def test_the_staff_accounts_api_each_act_on_the_audit_trail(
     renewed = StaffCredentials(login, NEW_PASSWORD, renewed.totp_uri)
     problem(sign_in(lab.client(), renewed, at), 401, "sign-in-failed")
 
+    me = token_claims(lab.url(), platform.token)["staff"]["account_id"]
+    problem(admin.post(f"/v1/admin/staff/{me}/disable"), 409, "conflict")  # not oneself
+
     listed = admin.get("/v1/admin/staff", params={"limit": 200}).json()["items"]
     assert {i["login"]: i["status"] for i in listed}[login] == "disabled"
 

@@ -276,7 +276,11 @@ async def reset_password(
     return PasswordReset(password=password)
 
 
-@router.post("/v1/admin/staff/{account_id}/disable", response_model=AccountOut)
+@router.post(
+    "/v1/admin/staff/{account_id}/disable",
+    response_model=AccountOut,
+    responses=problem_responses(Conflict),
+)
 async def disable(
     account_id: uuid.UUID, session: Session, settings: Settings, clock: AppClock, actor: Manager
 ) -> AccountOut:

@@ -247,7 +247,10 @@ async def disable(
     session: AsyncSession, *, actor: Principal, account_id: uuid.UUID, now: datetime, topic: str
 ) -> StaffAccount:
     """The account signs in no more; its sessions end (its access tokens live out their
-    minutes). Disabling twice changes nothing more."""
+    minutes). Disabling twice changes nothing more; no one disables their own account (the
+    last platform person could lock everyone out of staff management)."""
+    if actor.staff is not None and actor.staff.account_id == str(account_id):
+        raise Conflict("You cannot disable your own account.")
     account = await _existing(session, account_id)
     if account.status != DISABLED:
         account.status = DISABLED
