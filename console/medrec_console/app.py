@@ -66,6 +66,7 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         session_ids=components.sessions.ids,
         secure=settings.cookie_secure,
         max_age=settings.session_idle_seconds,
+        form_action_origins=settings.form_action_origins,
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_pages(app)

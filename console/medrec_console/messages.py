@@ -31,6 +31,8 @@ PROBLEMS: dict[str, str] = {
     "demographics-unavailable": "인적 사항을 가져올 수 없습니다. 잠시 후 다시 시도해 주세요.",
     "content-too-large": "보낸 내용이 너무 큽니다.",
     "session-expired": "로그인 시간이 지났습니다. 다시 로그인해 주세요.",
+    "provider-error": "기관 계정 로그인에 실패했습니다. 처음부터 다시 로그인해 주세요.",
+    "provider-unavailable": "기관 계정 로그인 서비스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
     "csrf": "보안 확인에 실패했습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.",
 }
 GENERAL = "요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."

@@ -19,7 +19,9 @@ from medrec_console.sessions.service import SessionIds
 
 def content_security_policy(form_action_origins: tuple[str, ...] = ()) -> str:
     """No inline script or style anywhere: every script is a file of ours, every style a
-    stylesheet. Forms post to the console only. Pictures are ours or `data:` (a proxy request's
+    stylesheet. Forms post to the console, and lead (by a redirect, which browsers check against
+    form-action too) only to the origins given: the organisation's OpenID Connect provider's,
+    when staff sign in there. Pictures are ours or `data:` (a proxy request's
     documents, rendered to PNG on the server and put in the page)."""
     return "; ".join(
         [

@@ -6,10 +6,11 @@ Outside the local stack the cookie is always Secure, `__Host-` prefixed, and the
 real ones."""
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from medrec_shared.platform.settings import MIN_SECRET_LENGTH, UNSAFE_SECRETS
 
@@ -56,6 +57,17 @@ class ConsoleSettings(BaseSettings):
     api_timeout_seconds: float = 30.0
     # Expired sessions are deleted this often by every replica.
     session_purge_seconds: float = Field(default=300.0, gt=0)
+    # How staff sign in: "password" (identity's accounts: password and one-time password) or
+    # "oidc" (the organisation's OpenID Connect provider, through identity; identity's
+    # MEDREC_STAFF_SIGN_IN must say the same).
+    sign_in: Literal["password", "oidc"] = "password"
+    # The console's own origin as browsers reach it (https://console.example): the provider
+    # sends the browser back to <public_url>/signin/callback. Unset, the request's own origin.
+    public_url: str | None = None
+    # The origins a form may lead to besides the console's own (CSP form-action, which browsers
+    # apply to a form's redirects too): with "oidc", the provider's, where 로그인 sends the
+    # browser. Comma separated, scheme://host.
+    form_action_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # Local stack only: "now" read from this file (as the services' clocks), for session expiry.
     clock_file: Path | None = None
 
@@ -67,12 +79,36 @@ class ConsoleSettings(BaseSettings):
             return self.cookie_name
         return HOST_PREFIX + self.cookie_name.removeprefix(HOST_PREFIX)
 
+    @field_validator("form_action_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("form_action_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or "*" in origin:
+                raise ValueError("a form-action origin is scheme://host[:port], never a wildcard")
+            if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+                raise ValueError("a form-action origin has no path, query or credentials")
+            if any(c in origin for c in " ;,'"):
+                raise ValueError("a form-action origin is one origin")
+        return tuple(o.rstrip("/") for o in origins)
+
     @model_validator(mode="after")
     def _safe_outside_the_local_stack(self) -> Self:
         if self.environment == "local":
             return self
         if not self.cookie_secure:
             raise ValueError("cookie_secure may be off only in the local stack")
+        if any(not origin.startswith("https://") for origin in self.form_action_origins):
+            raise ValueError("form_action_origins must be https:// outside the local stack")
+        if self.public_url is not None and not self.public_url.startswith("https://"):
+            raise ValueError("public_url must be https:// outside the local stack")
         for name in ("session_keys", "csrf_key"):
             value = getattr(self, name).get_secret_value()
             if value.lower() in UNSAFE_SECRETS or len(value) < MIN_SECRET_LENGTH:

@@ -61,12 +61,12 @@ def service_lab(
     replicas: int = 1,
     ports: list[int] | None = None,
 ) -> Iterator[Lab]:
-    """`replicas` api processes of `service` (the portal too: its one process), on `ports` when
+    """`replicas` api processes of `service` (a front door too: its one process), on `ports` when
     given (a test that must name a lab's address before it starts, as an OIDC redirect URI)."""
     clock_file = cluster.state / f"clock-{name}"
     clock_file.write_text("")
     lab = Lab(cluster, name, clock_file)
-    command = "medrec-portal" if service == "portal" else f"medrec-{service}-api"
+    command = f"medrec-{service}" if service in ("portal", "console") else f"medrec-{service}-api"
     binary = str(Path(sys.executable).parent / command)
     prefix = f"MEDREC_{service.upper()}_"
     try:

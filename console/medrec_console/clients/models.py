@@ -47,6 +47,11 @@ class SignInResult(BaseModel):
     answer: SignInAnswer = Field(discriminator="status")
 
 
+class OidcStarted(BaseModel):
+    authorization_url: str
+    state: str
+
+
 class Refreshed(BaseModel):
     access_token: str
     expires_in: int

@@ -3,7 +3,13 @@ one-time password, change the first password, refresh the access token, end the 
 browser never talks to identity: the tokens identity answers stay in the console's session."""
 
 from medrec_console.clients.http import Api
-from medrec_console.clients.models import Refreshed, SignedIn, SignInAnswer, SignInResult
+from medrec_console.clients.models import (
+    OidcStarted,
+    Refreshed,
+    SignedIn,
+    SignInAnswer,
+    SignInResult,
+)
 
 
 class StaffSessionsClient:
@@ -19,6 +25,15 @@ class StaffSessionsClient:
     async def change_password(self, *, change_token: str, new_password: str) -> SignedIn:
         body = {"change_token": change_token, "new_password": new_password}
         return await self.api.call(SignedIn, "POST", "/v1/staff/password", json=body)
+
+    async def start_oidc(self, *, redirect_uri: str) -> OidcStarted:
+        """The organisation's provider: where to send the browser, and the flow's state."""
+        body = {"redirect_uri": redirect_uri}
+        return await self.api.call(OidcStarted, "POST", "/v1/staff/oidc/start", json=body)
+
+    async def finish_oidc(self, *, state: str, code: str, redirect_uri: str) -> SignedIn:
+        body = {"state": state, "code": code, "redirect_uri": redirect_uri}
+        return await self.api.call(SignedIn, "POST", "/v1/staff/oidc/finish", json=body)
 
     async def refresh(self, session_token: str) -> Refreshed:
         body = {"session_token": session_token}

@@ -1,12 +1,15 @@
 """로그인: the staff person's password and one-time password, checked by identity; on the first
-sign-in (or after a reset) a new password first. Then a session holding identity's session
+sign-in (or after a reset) a new password first. Or, where the organisation signs its staff in
+itself (MEDREC_CONSOLE_SIGN_IN=oidc), a trip to its OpenID Connect provider and back to
+`/signin/callback`, identity checking the answer. Then a session holding identity's session
 token and the access token, server-side; the browser holds only the session's id.
 
 The password is posted in the form's body, handed to identity in a JSON body, and never kept,
 logged, or put back into a page. identity says one thing whichever factor was wrong."""
 
+import hmac
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,7 +40,60 @@ async def signin_form(
     if page.staff is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     notice = messages.PROBLEMS["session-expired"] if expired else None
-    return page.render("signin.html", form=SignInForm(next=safe_next(next)), notice=notice)
+    return _form(page, SignInForm(next=safe_next(next)), notice=notice)
+
+
+def _form(page: Page, form: SignInForm, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The sign-in page: the password form, or the provider's button."""
+    template = "signin_oidc.html" if page.settings.sign_in == "oidc" else "signin.html"
+    return page.render(template, status_code=status_code, form=form, **context)
+
+
+def _callback(page: Page) -> str:
+    base = page.settings.public_url or str(page.request.base_url)
+    return base.rstrip("/") + "/signin/callback"
+
+
+@router.post("/signin/oidc")
+async def start_oidc(page: PageDep) -> Response:
+    """To the organisation's provider, the flow's state kept in this browser's session."""
+    if page.settings.sign_in != "oidc":
+        return RedirectResponse("/signin", status_code=303)
+    form = SignInForm.read(await page.form())
+    try:
+        started = await page.clients.staff_sessions.start_oidc(redirect_uri=_callback(page))
+    except ApiProblem as problem:
+        if problem.status >= 500 and problem.status != 503:
+            raise
+        return _form(page, SignInForm(), problem.status, problem=messages.sentence(problem))
+    await page.rotate(SessionData(oidc_state=started.state, next_path=safe_next(form.next)))
+    return RedirectResponse(started.authorization_url, status_code=303)
+
+
+@router.get("/signin/callback", response_class=HTMLResponse)
+async def oidc_callback(
+    page: PageDep,
+    code: Annotated[str, Query(max_length=2048)] = "",
+    state: Annotated[str, Query(max_length=512)] = "",
+) -> Response:
+    """Back from the provider: this browser's own flow only (its state), finished by identity.
+    Whatever goes wrong, the flow is over and 로그인 starts again."""
+    expected = page.data.oidc_state
+    next_path = page.data.next_path
+    if not expected or not code or not hmac.compare_digest(expected, state):
+        await page.rotate()
+        return _form(page, SignInForm(), 400, problem=messages.PROBLEMS["provider-error"])
+    try:
+        answer = await page.clients.staff_sessions.finish_oidc(
+            state=state, code=code, redirect_uri=_callback(page)
+        )
+    except ApiProblem as problem:
+        if problem.status >= 500 and problem.status != 503:
+            raise
+        await page.rotate()
+        said = messages.PROBLEMS["provider-error"] if problem.status in (400, 401, 422) else None
+        return _form(page, SignInForm(), problem.status, problem=said or messages.sentence(problem))
+    return await _signed_in(page, answer, next_path)
 
 
 async def _signed_in(page: Page, answer: SignedIn, next_path: str | None) -> Response:

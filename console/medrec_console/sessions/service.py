@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,7 +101,8 @@ class SessionData:
     change_expires_at: str | None = None
     change_login: str | None = None
     next_path: str | None = None
-    flash: list[str] = field(default_factory=list)
+    # Signing in through the organisation's provider: the flow's state, until it comes back.
+    oidc_state: str | None = None
 
     @property
     def signed_in(self) -> bool:
