@@ -190,23 +190,24 @@ def test_release_export_and_destruction_after_grace(
             assert vendor.put_record(transfer, external_id, body).status_code == 201
     eventually(lambda: len(visible(citizen, SUSPENDED)) == 3, what="the records in catalog")
     path = f"/v1/transfers/{transfer}"
+    release = f"/v1/admin/transfers/{transfer}/release"  # staff's, off the public hosts
 
     assert vendor.ingest.get(f"{path}/export").json()["type"].endswith("not-released")
-    assert vendor.ingest.post(f"{path}/release").status_code == 403
+    assert vendor.ingest.post(release).status_code == 403
     closed = vendor.open_transfer(CLOSED, "소멸내과의원")
     releasers = people.releasers
-    refused = releasers.post(f"/v1/transfers/{closed}/release")
+    refused = releasers.post(f"/v1/admin/transfers/{closed}/release")
     assert refused.status_code == 409 and refused.json()["type"].endswith("not-suspended")
-    assert releasers.post(f"/v1/transfers/{uuid.uuid4()}/release").status_code == 404
+    assert releasers.post(f"/v1/admin/transfers/{uuid.uuid4()}/release").status_code == 404
     # a release is people's to decide, not the machine account's
-    assert people.machine.post(f"{path}/release").status_code == 403
+    assert people.machine.post(release).status_code == 403
 
-    released = releasers.decide(f"{path}/release")
+    released = releasers.decide(release)
     assert released.status_code == 200, released.text
     assert released.json()["status"] == "released"
     grace_until = datetime.fromisoformat(released.json()["grace_until"])
     assert timedelta(days=89) < grace_until - datetime.now(KST) <= timedelta(days=90)
-    again = releasers.confirm(f"{path}/release")
+    again = releasers.confirm(release)
     assert (
         again.status_code == 200 and again.json()["grace_until"] == released.json()["grace_until"]
     )
@@ -269,7 +270,7 @@ def test_a_copy_of_a_record_withdrawn_meanwhile_fails_with_a_reason(
     eventually(lambda: record_id in visible(citizen, SUSPENDED), what="the record in catalog")
     cluster.stop_process("catalog", "worker")
     try:
-        assert people.releasers.decide(f"/v1/transfers/{transfer}/release").status_code == 200
+        assert people.releasers.decide(f"/v1/admin/transfers/{transfer}/release").status_code == 200
         copy = citizen.request_copy([record_id])
         path = f"/v1/issuances/{copy['issuance_id']}"
         final = eventually(

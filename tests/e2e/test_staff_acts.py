@@ -223,7 +223,7 @@ def test_a_release_takes_two_platform_people_and_a_health_centre_sees_its_region
     busan = vendor.open_transfer(CODE_BUSAN, "바다의원", institution=clinic(CODE_BUSAN, "부산"))
     refused = vendor.put_record(seoul, "bad-27", {"kind": "medical_record"})
     assert refused.status_code == 422, refused.text
-    release = f"/v1/transfers/{seoul}/release"
+    release = f"/v1/admin/transfers/{seoul}/release"
     first, second = office.releasers.first, office.releasers.second
 
     machine = as_machine(office, first, release)
@@ -262,7 +262,7 @@ def test_a_release_takes_two_platform_people_and_a_health_centre_sees_its_region
     assert hidden.status_code == 404 and hidden.json()["type"].endswith("not-found")
     assert office.seoul.get(f"/v1/admin/transfers/{uuid.uuid4()}").status_code == 404
     # a health centre oversees; it does not release
-    assert office.seoul.post(f"/v1/transfers/{busan}/release").status_code == 403
+    assert office.seoul.post(f"/v1/admin/transfers/{busan}/release").status_code == 403
 
 
 def test_the_audit_trail_is_paged_searched_by_time_and_refuses_bad_input(office: Office) -> None:

@@ -111,7 +111,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("ingest", "POST", "/v1/transfers/{transfer_id}/records:batch"): Rule(INSTITUTIONS),
     ("ingest", "GET", "/v1/transfers/{transfer_id}/export"): Rule(INSTITUTIONS),
     # a person's decision: held to platform staff, never the machine account
-    ("ingest", "POST", "/v1/transfers/{transfer_id}/release"): Rule(RELEASE),
+    ("ingest", "POST", "/v1/admin/transfers/{transfer_id}/release"): Rule(RELEASE),
     ("ingest", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"catalog_service"})),
     ("ingest", "POST", "/internal/v1/records:metadata"): Rule(frozenset({"catalog_service"})),
     ("ingest", "GET", "/internal/v1/records/{record_id}/content"): Rule(

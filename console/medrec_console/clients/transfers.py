@@ -43,5 +43,5 @@ class TransfersClient:
         """Proposes the release (the first person) or confirms it (a second, different one);
         the same person twice is a 409 problem, a machine account's token a 403."""
         return await self.api.call(
-            ReleaseOutcome, "POST", f"/v1/transfers/{transfer_id}/release", token=token
+            ReleaseOutcome, "POST", f"/v1/admin/transfers/{transfer_id}/release", token=token
         )

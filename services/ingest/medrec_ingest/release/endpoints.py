@@ -42,7 +42,7 @@ class ReleaseProposed(BaseModel):
 
 
 @router.post(
-    "/v1/transfers/{transfer_id}/release",
+    "/v1/admin/transfers/{transfer_id}/release",
     response_model=TransferOut | ReleaseProposed,
     responses={
         202: {"model": ReleaseProposed, "description": "Proposed: another person confirms it"},
