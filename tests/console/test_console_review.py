@@ -3,8 +3,9 @@ password, chooses their first password, opens an Art. 21 request, sees its docum
 (PNG made by the console, never the file uploaded) beside the patient as typed (RRN masked) and
 the match, and proposes its approval; the same reviewer cannot confirm it (a Korean sentence
 says why), a second reviewer confirms and the requester's copy is issued. A linkage candidate
-is decided the same way, by two people. A health centre's account is refused the review pages
-and never sees them in its menu. Every page is checked by axe-core and photographed."""
+is decided the same way, by two people. An auditor finds both reviewers' acts by person. A
+health centre's account is refused the review pages and never sees them in its menu. Every page
+is checked by axe-core and photographed."""
 
 import io
 import json
@@ -67,6 +68,7 @@ class World:
     first: StaffAccount  # two reviewers
     second: StaffAccount
     health_centre: StaffAccount
+    auditor: StaffAccount
     chart_person: Citizen  # verified, with a record deposited without an RRN
 
 
@@ -109,8 +111,12 @@ def world(cluster: Cluster) -> World:
     ]
     centre = create_staff(cluster, login="hc.seoul", name="최보건", organisation="hc:11",
                           roles=["health_centre"], region="11")  # fmt: skip
+    auditor = create_staff(cluster, login="auditor.one", name="정감사", organisation="khis",
+                           roles=["auditor"])  # fmt: skip
     first, second = reviewers
-    return World(spouse, submitted.json()["request_id"], first, second, centre, chart_person)
+    return World(
+        spouse, submitted.json()["request_id"], first, second, centre, auditor, chart_person
+    )
 
 
 def signed_in(staff_people: Any, account: StaffAccount, *, look: bool = False) -> StaffAtConsole:
@@ -176,6 +182,37 @@ def test_two_reviewers_approve_an_art_21_request_and_the_copy_is_issued(
     assert decided["status"] == "approved" and decided["issuance_id"]
     copy = world.spouse.wait_ready(decided["issuance_id"])
     assert copy["record_count"] == 1
+
+
+def test_the_auditor_finds_each_reviewers_act_by_person(
+    world: World, reviewers: tuple[StaffAtConsole, StaffAtConsole], staff_people: Any
+) -> None:
+    """After the two reviewers' decision (the test above): the auditor searches the audit trail
+    by each reviewer's login and finds the proposal under the first, the confirmation under the
+    second, each on this request."""
+    auditor = signed_in(staff_people, world.auditor)
+    assert auditor.menu() == ["현황", "파기", "감사 로그"]
+
+    def acts_of(login: str, act: str) -> str | None:
+        auditor.open(f"/audit?actor={login}&act={act}&resource_id={world.request_id}")
+        text = auditor.page.locator("main").inner_text()
+        return text if world.request_id in text else None
+
+    proposed = eventually(
+        lambda: acts_of(world.first.login, "proxy_request.propose_approval"),
+        timeout=60,
+        what="the first reviewer's proposal in the audit trail",
+    )
+    assert "대리 신청 승인 제안" in proposed and world.first.login in proposed
+    auditor.look("audit-reviewers")
+    confirmed = eventually(
+        lambda: acts_of(world.second.login, "proxy_request.approve"),
+        timeout=60,
+        what="the second reviewer's confirmation in the audit trail",
+    )
+    assert "대리 신청 승인 확인" in confirmed and world.second.login in confirmed
+    # The first reviewer's confirmation was refused: no approval of theirs is on record.
+    assert acts_of(world.first.login, "proxy_request.approve") is None
 
 
 def test_two_reviewers_link_a_record_without_an_rrn(
