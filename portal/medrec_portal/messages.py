@@ -111,6 +111,7 @@ ACTIONS = {
     # Two reviewers matched a record deposited without an RRN to this person, or one undid it.
     "link": "주민등록번호 없는 기록 연결 (심사관 확인)",
     "unlink": "기록 연결 해제",
+    "retention_extension": "보존기간 연장",
 }
 ACTORS = {
     "citizen": "본인",

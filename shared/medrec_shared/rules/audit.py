@@ -93,7 +93,7 @@ def staff_acted(
 def staff_access(
     principal: Principal,
     role: str,
-    action: Literal["view", "link", "unlink", "issuance_request"],
+    action: Literal["view", "link", "unlink", "issuance_request", "retention_extension"],
     resource_type: str,
     resource_id: str,
     subject_key: str,

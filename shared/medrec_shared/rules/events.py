@@ -158,7 +158,16 @@ class AccessRecorded(EventData):
     actor_type: Literal["citizen", "guardian", "operator", "service", "proxy", "staff"]
     actor_id: Key
     acting_for: Key | None = None
-    action: Literal["list", "view", "issuance_request", "download", "verify", "link", "unlink"]
+    action: Literal[
+        "list",
+        "view",
+        "issuance_request",
+        "download",
+        "verify",
+        "link",
+        "unlink",
+        "retention_extension",
+    ]
     resource_type: Vocabulary
     resource_id: Key
     decision: Literal["allowed", "denied"]

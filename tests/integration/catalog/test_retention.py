@@ -88,6 +88,17 @@ def test_one_extension_with_a_reason_and_no_second(cluster: Cluster, held: Held)
     citizen_try = held.citizen.catalog.post(path, json={"reason": "나도"})
     assert citizen_try.status_code == 403
 
+    def extension_in_history() -> dict[str, Any] | None:
+        log = held.citizen.catalog.get("/v1/me/access-log").json()["items"]
+        found = [e for e in log if e["action"] == "retention_extension"]
+        return found[0] if found else None
+
+    entry = eventually(extension_in_history, what="the extension in the citizen's history")
+    # Named by organisation and role, never the person who extended it.
+    assert entry["actor_type"] == "staff" and entry["actor_id"] == "khis:platform"
+    assert entry["resource_id"] == record["record_id"]
+    assert operator.login not in str(entry)
+
 
 def test_the_sweep_takes_exactly_the_expired_records_out_of_view(
     cluster: Cluster, held: Held

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from medrec_catalog.deps import DbSession, RetentionDep, RetentionManager
 from medrec_catalog.retention import service
 from medrec_catalog.retention.schemas import ExtensionIn, ExtensionOut
-from medrec_shared.rules.staff_acts import announce_act
+from medrec_shared.rules.audit import staff_access
+from medrec_shared.rules.staff_acts import announce_access, announce_act
 
 router = APIRouter(tags=["retention (staff)"], prefix="/v1/admin")
 
@@ -34,13 +35,27 @@ async def extend_retention(
     principal: RetentionManager,
     retention: RetentionDep,
 ) -> ExtensionOut:
-    """Extends a record's period once, by one more period of its kind."""
+    """Extends a record's period once, by one more period of its kind: in the audit trail under
+    the person, and in the record's owner's access history as 보관기관 운영자 (a record nobody
+    is linked to yet has no history to show it in)."""
     record = await service.extend_retention(
         session, record_id, reason=body.reason, operator=principal.accountable
     )
+    topic = retention.settings.topic_audit
+    if record.person_key is not None:
+        access = staff_access(
+            principal,
+            "platform",
+            "retention_extension",
+            "record",
+            str(record_id),
+            record.person_key,
+            reason=body.reason,
+        )
+        announce_access(session, topic, access)
     announce_act(
         session,
-        retention.settings.topic_audit,
+        topic,
         principal,
         "record.extend_retention",
         "record",
