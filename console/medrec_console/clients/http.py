@@ -1,116 +1,25 @@
 """The four APIs the console calls (identity, ingest, catalog, issuance), with the staff person's
 token: the transport under the typed clients (`medrec_console.clients`).
 
-Every answer that is not a success becomes an `ApiProblem` carrying the RFC 9457 fields the API
-sent; the pages turn it into a Korean sentence (medrec_portal.messages). Nothing of a request
-(an RRN in a body, a token) is logged here: the correlation id travels in a header."""
+The transport itself is the front doors' shared one (medrec_shared.platform.frontdoor.client);
+what is the console's is which services it calls and the logger an unreachable one is reported
+under. Every answer that is not a success is an `ApiProblem`; the pages turn it into a Korean
+sentence (medrec_console.messages)."""
 
-from collections.abc import AsyncIterator
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
-import httpx
-from pydantic import BaseModel
+from medrec_shared.platform.frontdoor.client import CLIENT_ADDRESS, ApiProblem
+from medrec_shared.platform.frontdoor.client import Api as FrontDoorApi
 
-from medrec_shared.platform.logs import CORRELATION_HEADER, get_correlation_id, get_logger
+__all__ = ["CLIENT_ADDRESS", "Api", "ApiProblem", "Service"]
 
 Service = Literal["identity", "ingest", "catalog", "issuance"]
-log = get_logger("medrec.console.clients")
-Answer = TypeVar("Answer", bound=BaseModel)
-# The staff person's address (as the console's proxy headers give it), passed on so the APIs'
-# limits per client address (identity's sign-in) count people, not the console.
-CLIENT_ADDRESS: ContextVar[str | None] = ContextVar("console_client_address", default=None)
 
 
-@dataclass
-class ApiProblem(Exception):
-    status: int
-    type: str = "about:blank"
-    detail: str | None = None
-    errors: list[dict[str, str]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+class Api(FrontDoorApi):
+    """One API the console calls, with the staff person's token when a call is made for them."""
 
-    @property
-    def kind(self) -> str:
-        """The problem type without its base URL: "wrong-code", "guardian-age-limit" …"""
-        return self.type.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _problem(response: httpx.Response) -> ApiProblem:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    known = {"type", "title", "status", "detail", "errors", "instance"}
-    return ApiProblem(
-        status=response.status_code,
-        type=str(body.get("type") or "about:blank"),
-        detail=body.get("detail"),
-        errors=[e for e in body.get("errors") or [] if isinstance(e, dict)],
-        extra={k: v for k, v in body.items() if k not in known},
-    )
-
-
-class Api:
-    """One API the console calls, with the staff person's token when a call is made for them.
-    Every answer that is not a success is an `ApiProblem`."""
+    log_name = "medrec.console.clients"
 
     def __init__(self, service: Service, base_url: str, timeout: float) -> None:
-        self.service = service
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    def _headers(self, token: str | None) -> dict[str, str]:
-        headers = {CORRELATION_HEADER: get_correlation_id()}
-        if address := CLIENT_ADDRESS.get():
-            headers["X-Forwarded-For"] = address
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return headers
-
-    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
-        try:
-            return await self.http.send(request, stream=stream)
-        except httpx.HTTPError as exc:
-            log.warning("api_unreachable", service=self.service, error=type(exc).__name__)
-            raise ApiProblem(503, "unavailable") from exc
-
-    async def call(
-        self,
-        answer: type[Answer],
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        **kwargs: Any,
-    ) -> Answer:
-        """The answer, parsed; an `ApiProblem` for any status from 400 up, or when the API
-        cannot be reached (503)."""
-        response = await self.send(method, path, token=token, **kwargs)
-        return answer.model_validate_json(response.content)
-
-    async def send(
-        self, method: str, path: str, *, token: str | None = None, **kwargs: Any
-    ) -> httpx.Response:
-        """The answer unparsed (one without a body: 204); an `ApiProblem` as `call`'s."""
-        request = self.http.build_request(method, path, headers=self._headers(token), **kwargs)
-        response = await self._send(request)
-        if response.status_code >= 400:
-            raise _problem(response)
-        return response
-
-    async def stream(self, path: str, *, token: str) -> tuple[httpx.Response, AsyncIterator[bytes]]:
-        """A streamed GET (a document): the response (headers read) and its body; the caller
-        closes the response when the body is done."""
-        request = self.http.build_request("GET", path, headers=self._headers(token))
-        response = await self._send(request, stream=True)
-        if response.status_code >= 400:
-            await response.aread()
-            await response.aclose()
-            raise _problem(response)
-        return response, response.aiter_bytes()
+        super().__init__(service, base_url, timeout)
