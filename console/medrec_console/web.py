@@ -2,7 +2,8 @@
 alive by each signed-in request), the staff person's token (refreshed through identity before
 it runs out), the rule of who may see a page (`Page.require`: the scope of the entry in the
 menu), the CSRF check of every form, the templates, and the pages for problems (Korean, never
-JSON).
+JSON). What both front doors share of these (the problem statuses, the date filters, reading a
+form's token) is medrec_shared.platform.frontdoor.web; the words and the templates are here.
 
 The request owns the unit of work (`ConsoleDb`): a page that changes its session calls
 `page.save()`, committed before the answer goes out."""
@@ -12,20 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medrec_console import messages
 from medrec_console.bootstrap import ConsoleComponents, components_of
 from medrec_console.clients import ConsoleClients
-from medrec_console.clients.http import CLIENT_ADDRESS, ApiProblem
+from medrec_console.clients.http import ApiProblem
 from medrec_console.navigation import BY_KEY, allowed
 from medrec_console.sessions.service import (
     SessionData,
@@ -35,7 +33,18 @@ from medrec_console.sessions.service import (
     csrf_valid,
 )
 from medrec_console.settings import ConsoleSettings
-from medrec_shared.platform.clock import KST, Clock
+from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.frontdoor.web import (
+    CsrfRefused,
+    ProblemWords,
+    SignInRequired,
+    date_text,
+    datetime_text,
+    install_problem_pages,
+    needs_csrf,
+    pass_on_client_address,
+    posted_csrf_token,
+)
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.rules.staff import organisation_label
 
@@ -45,32 +54,8 @@ TEMPLATES.env.globals["organisation_label"] = organisation_label
 log = get_logger("medrec.console")
 
 
-def _date(value: Any) -> str:
-    return str(value)[:10] if value else "-"
-
-
-def _datetime(value: Any) -> str:
-    if not value:
-        return "-"
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M")
-
-
-TEMPLATES.env.filters["date"] = _date
-TEMPLATES.env.filters["datetime"] = _datetime
-
-
-class CsrfRefused(Exception):
-    pass
-
-
-class SignInRequired(Exception):
-    def __init__(self, next_path: str, expired: bool = False) -> None:
-        self.next_path = next_path
-        self.expired = expired
+TEMPLATES.env.filters["date"] = date_text
+TEMPLATES.env.filters["datetime"] = datetime_text
 
 
 class Refused(Exception):
@@ -199,7 +184,7 @@ ConsoleDb = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 async def _page(request: Request, db: ConsoleDb) -> Page:
     components = components_of(request)
-    CLIENT_ADDRESS.set(request.client.host if request.client else None)
+    pass_on_client_address(request)
     now = components.clock.now()
     loaded = await components.sessions.load(db, request.state.console_sid, now)
     lapsed = loaded is None and bool(request.state.console_presented)
@@ -215,15 +200,10 @@ PageDep = Annotated[Page, Depends(_page)]
 async def require_csrf(request: Request) -> None:
     """Every form posted to the console carries the token of its session's forms (app-wide
     dependency: no POST route can forget it). Forms are small (`bodies`) and carry no files."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if not needs_csrf(request):
         return
     settings = components_of(request).settings
-    try:
-        presented: object = (await request.form(max_files=0)).get("csrf_token")
-    except StarletteHTTPException:  # over the body's bound (413): said as such
-        raise
-    except Exception:  # not a form at all: refused like a form without the token
-        presented = None
+    presented = await posted_csrf_token(request)
     key = settings.csrf_key.get_secret_value().encode()
     if not isinstance(presented, str) or not csrf_valid(key, request.state.console_sid, presented):
         raise CsrfRefused
@@ -259,19 +239,23 @@ def bare_page(
     )
 
 
+# What the console's problem pages say (the statuses are medrec_shared.platform.frontdoor.web's).
+PROBLEM_WORDS = ProblemWords(
+    csrf=messages.PROBLEMS["csrf"],
+    invalid_request="주소나 입력한 내용이 올바르지 않습니다. 확인한 뒤 다시 시도해 주세요.",
+    not_found="찾는 페이지가 없습니다. 주소를 확인해 주세요.",
+    not_allowed="이 주소에서는 할 수 없는 요청입니다.",
+    too_large=messages.PROBLEMS["content-too-large"],
+    general=messages.GENERAL,
+    unexpected="일시적인 오류로 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
+    sentence=messages.sentence,
+)
+
+
 def install_error_pages(app: FastAPI) -> None:
-    @app.exception_handler(CsrfRefused)
-    async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
-        log.info("csrf_refused", path=request.url.path)
-        return bare_page(request, 403, messages.PROBLEMS["csrf"])
+    install_problem_pages(app, bare_page=bare_page, words=PROBLEM_WORDS, log=log)
 
-    @app.exception_handler(SignInRequired)
-    async def sign_in(request: Request, exc: SignInRequired) -> Response:
-        target = "/signin?next=" + quote(exc.next_path, safe="/")
-        if exc.expired:
-            target += "&expired=1"
-        return RedirectResponse(target, status_code=303)
-
+    # The console's own: a page the person's roles do not allow, with their menu.
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
         entry = BY_KEY.get(exc.nav or "")
@@ -279,36 +263,3 @@ def install_error_pages(app: FastAPI) -> None:
             request, 403, messages.REFUSED, staff=exc.staff, nav=entry.key if entry else None,
             template="refused.html",
         )  # fmt: skip
-
-    @app.exception_handler(ApiProblem)
-    async def api_problem(request: Request, exc: ApiProblem) -> Response:
-        if exc.status == 401:
-            return RedirectResponse(
-                "/signin?expired=1&next=" + quote(request.url.path, safe="/"), status_code=303
-            )
-        status = exc.status if exc.status in (403, 404, 409, 410, 429, 503) else 502
-        return bare_page(request, status, messages.sentence(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        message = "주소나 입력한 내용이 올바르지 않습니다. 확인한 뒤 다시 시도해 주세요."
-        return bare_page(request, 422, message)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404:
-            message = "찾는 페이지가 없습니다. 주소를 확인해 주세요."
-        elif exc.status_code == 405:
-            message = "이 주소에서는 할 수 없는 요청입니다."
-        elif exc.status_code == 413:
-            message = messages.PROBLEMS["content-too-large"]
-        else:
-            message = messages.GENERAL
-        return bare_page(request, exc.status_code, message)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("page_failed", path=request.url.path, error=type(exc).__name__)
-        return bare_page(
-            request, 500, "일시적인 오류로 요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."
-        )
