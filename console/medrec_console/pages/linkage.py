@@ -4,14 +4,14 @@ demographics side by side (catalog records that read), and 승인 or 반려 with
 is proposed by one reviewer and confirmed by another (catalog enforces it; the page says whose
 confirmation it waits for)."""
 
+import functools
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from medrec_console import messages
-from medrec_console.clients.http import ApiProblem
+from medrec_console import decisions
 from medrec_console.forms import DecisionForm
 from medrec_console.web import Page, PageDep
 from medrec_shared.rules import staff
@@ -65,24 +65,11 @@ async def candidate(
 @router.post("/linkage/{candidate_id}", response_class=HTMLResponse)
 async def decide(page: PageDep, candidate_id: uuid.UUID) -> Response:
     token = await page.require(staff.LINKAGE_REVIEW, nav="linkage")
-    form = DecisionForm.read(await page.form())
-    if not form.valid():
-        return await _detail(
-            page, token, candidate_id, status_code=422, form=form,
-            problem=messages.PROBLEMS["validation"],
-        )  # fmt: skip
-    linkage = page.clients.linkage
-    try:
-        if form.decision == "approve":
-            decided = await linkage.approve(token, candidate_id, form.reason)
-        else:
-            decided = await linkage.reject(token, candidate_id, form.reason)
-    except ApiProblem as problem:
-        if problem.status >= 500 or problem.status == 401:
-            raise
-        return await _detail(
-            page, token, candidate_id, status_code=problem.status, form=form,
-            problem=messages.sentence(problem),
-        )  # fmt: skip
-    done = decided.status if decided.status in ("approved", "rejected") else "proposed"
-    return RedirectResponse(f"/linkage/{candidate_id}?done={done}", status_code=303)
+    return await decisions.decide(
+        page,
+        token,
+        candidate_id,
+        decider=page.clients.linkage,
+        detail=functools.partial(_detail, page, token, candidate_id),
+        url=f"/linkage/{candidate_id}",
+    )

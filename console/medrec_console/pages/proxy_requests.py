@@ -5,15 +5,15 @@ issuance) and whether records are held under that name, then 승인 or 반려 wi
 approval is proposed by one reviewer and confirmed by another, who issues the copy (issuance
 enforces it: the same reviewer's confirmation is refused)."""
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from medrec_console import messages
-from medrec_console.clients.http import ApiProblem
+from medrec_console import decisions, messages
 from medrec_console.clients.models import DocumentFacts
 from medrec_console.clients.proxy_requests import DocumentTooLarge
 from medrec_console.forms import DecisionForm
@@ -99,24 +99,11 @@ async def proxy_request(
 @router.post("/proxy-requests/{request_id}", response_class=HTMLResponse)
 async def decide(page: PageDep, request_id: uuid.UUID) -> Response:
     token = await page.require(staff.PROXY_REVIEW, nav="proxy-requests")
-    form = DecisionForm.read(await page.form())
-    if not form.valid():
-        return await _detail(
-            page, token, request_id, status_code=422, form=form,
-            problem=messages.PROBLEMS["validation"],
-        )  # fmt: skip
-    requests = page.clients.proxy_requests
-    try:
-        if form.decision == "approve":
-            decided = await requests.approve(token, request_id, form.reason)
-        else:
-            decided = await requests.reject(token, request_id, form.reason)
-    except ApiProblem as problem:
-        if problem.status >= 500 or problem.status == 401:
-            raise
-        return await _detail(
-            page, token, request_id, status_code=problem.status, form=form,
-            problem=messages.sentence(problem),
-        )  # fmt: skip
-    done = decided.status if decided.status in ("approved", "rejected") else "proposed"
-    return RedirectResponse(f"/proxy-requests/{request_id}?done={done}", status_code=303)
+    return await decisions.decide(
+        page,
+        token,
+        request_id,
+        decider=page.clients.proxy_requests,
+        detail=functools.partial(_detail, page, token, request_id),
+        url=f"/proxy-requests/{request_id}",
+    )
