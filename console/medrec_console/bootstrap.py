@@ -9,11 +9,12 @@ from datetime import timedelta
 from fastapi import FastAPI, Request
 
 from medrec_console.clients import Apis, ConsoleClients
-from medrec_console.sessions.service import SessionIds, SessionStore
+from medrec_console.sessions.service import SessionStore
 from medrec_console.settings import ConsoleSettings
 from medrec_shared.platform.clock import Clock, build_clock
 from medrec_shared.platform.crypto import LocalKeyring
 from medrec_shared.platform.db import Database, Transactions
+from medrec_shared.platform.frontdoor.sessions import SessionIds
 
 
 @dataclass(frozen=True, kw_only=True)

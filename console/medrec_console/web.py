@@ -29,11 +29,10 @@ from medrec_console.sessions.service import (
     SessionData,
     SessionStore,
     Staff,
-    csrf_token,
-    csrf_valid,
 )
 from medrec_console.settings import ConsoleSettings
 from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.frontdoor.sessions import csrf_token, csrf_valid
 from medrec_shared.platform.frontdoor.web import (
     CsrfRefused,
     ProblemWords,

@@ -22,9 +22,10 @@ from medrec_portal.bootstrap import PortalComponents, components_of
 from medrec_portal.clients.catalog import CatalogClient
 from medrec_portal.clients.identity import IdentityClient
 from medrec_portal.clients.issuance import IssuanceClient
-from medrec_portal.sessions.service import SessionData, SessionStore, csrf_token, csrf_valid
+from medrec_portal.sessions.service import SessionData, SessionStore
 from medrec_portal.settings import PortalSettings
 from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.frontdoor.sessions import csrf_token, csrf_valid
 from medrec_shared.platform.frontdoor.web import (
     CsrfRefused,
     ProblemWords,

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
-from medrec_portal.sessions.service import csrf_token
+from medrec_shared.platform.frontdoor.sessions import csrf_token
 from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e

@@ -1,21 +1,17 @@
 """What a session holds and how it is kept.
 
-The browser's cookie carries a random 256-bit id, tagged by the console (`SessionIds`), and
-nothing else. The row is found by the id's SHA-256, so a leaked table names no live cookie; its
-content (identity's staff session token, the access token, who is signed in) is sealed with the
-console's keyring, bound to that hash. An id without the console's tag was never issued here and
-is never adopted (a planted cookie is replaced), and signing in and out rotates the id.
+The browser's cookie carries a random 256-bit id, tagged by the console (`SessionIds`, every front
+door's: medrec_shared.platform.frontdoor.sessions), and nothing else. The row is found by the id's
+SHA-256, so a leaked table names no live cookie; its content (identity's staff session token, the
+access token, who is signed in) is sealed with the console's keyring, bound to that hash. An id
+without the console's tag was never issued here and is never adopted (a planted cookie is replaced),
+and signing in and out rotates the id.
 
 A session ends at the first of: `idle` without a request (30 minutes), identity's session end
 (8 hours from signing in, `session_expires_at`), or signing out. The access token itself lives
 a quarter of an hour and is refreshed through identity while the session lasts."""
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
-import secrets
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,50 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_console.models import ConsoleSession
 from medrec_console.sessions.repository import SessionRepository
 from medrec_shared.platform.crypto import CryptoError, Keyring, seal, unseal
+from medrec_shared.platform.frontdoor.sessions import SessionIds, id_hash
 from medrec_shared.rules.staff import scopes_for
 
-SESSION_ID_BYTES = 32
-_TAG_BYTES = 16
 _CONTEXT = b"console.session"
-
-
-class SessionIds:
-    """The session ids this console issues: 32 random bytes and an HMAC tag over them,
-    base64url (64 characters). The tag needs no storage, so a signed-out visitor's id is still
-    known to be ours (its forms' CSRF tokens stay valid) while an id made up elsewhere is not."""
-
-    def __init__(self, key: bytes) -> None:
-        self.key = key
-
-    def _tag(self, nonce: bytes) -> bytes:
-        return hmac.new(self.key, b"session-id:" + nonce, hashlib.sha256).digest()[:_TAG_BYTES]
-
-    def new(self) -> str:
-        nonce = secrets.token_bytes(SESSION_ID_BYTES)
-        return base64.urlsafe_b64encode(nonce + self._tag(nonce)).decode().rstrip("=")
-
-    def issued(self, session_id: str | None) -> bool:
-        if not session_id or len(session_id) != 64 or not session_id.isascii():
-            return False
-        try:
-            raw = base64.urlsafe_b64decode(session_id + "==")
-        except (binascii.Error, ValueError):
-            return False
-        nonce, tag = raw[:SESSION_ID_BYTES], raw[SESSION_ID_BYTES:]
-        return len(tag) == _TAG_BYTES and hmac.compare_digest(self._tag(nonce), tag)
-
-
-def id_hash(session_id: str) -> bytes:
-    return hashlib.sha256(session_id.encode()).digest()
-
-
-def csrf_token(key: bytes, session_id: str) -> str:
-    """The CSRF token of the forms of the browser holding `session_id` (HMAC: no storage)."""
-    return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_valid(key: bytes, session_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(csrf_token(key, session_id), token or "")
 
 
 @dataclass

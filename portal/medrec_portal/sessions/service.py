@@ -1,19 +1,14 @@
 """What a session holds and how it is kept.
 
-The browser's cookie carries a random 256-bit id, tagged by the portal (`SessionIds`), and
-nothing else. The row is found by the id's SHA-256, so a leaked table names no live cookie; its
-content (the citizen's token, the child's token while acting for a child, a pending
-verification) is sealed with the portal's keyring, bound to that hash. An id without the
-portal's tag was never issued here and is never adopted (a planted cookie is replaced), and
-signing in and out rotates the id: no fixation. Any replica of the portal reads any session:
-they share the database, and a restart loses none."""
+The browser's cookie carries a random 256-bit id, tagged by the portal (`SessionIds`, every front
+door's: medrec_shared.platform.frontdoor.sessions), and nothing else. The row is found by the id's
+SHA-256, so a leaked table names no live cookie; its content (the citizen's token, the child's token
+while acting for a child, a pending verification) is sealed with the portal's keyring, bound to that
+hash. An id without the portal's tag was never issued here and is never adopted (a planted cookie is
+replaced), and signing in and out rotates the id: no fixation. Any replica of the portal reads any
+session: they share the database, and a restart loses none."""
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
-import secrets
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,52 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_portal.models import PortalSession
 from medrec_portal.sessions.repository import SessionRepository
 from medrec_shared.platform.crypto import CryptoError, Keyring, seal, unseal
+from medrec_shared.platform.frontdoor.sessions import SessionIds, id_hash
 
-SESSION_ID_BYTES = 32
-_TAG_BYTES = 16
 _CONTEXT = b"portal.session"
-
-
-class SessionIds:
-    """The session ids this portal issues: 32 random bytes and an HMAC tag over them, base64url
-    (64 characters). The tag needs no storage, so a signed-out visitor's id, which has no row,
-    is still known to be ours (its forms' CSRF tokens stay valid across tabs) while an id made
-    up elsewhere (a cookie planted to fix a victim's session) is not."""
-
-    def __init__(self, key: bytes) -> None:
-        self.key = key
-
-    def _tag(self, nonce: bytes) -> bytes:
-        return hmac.new(self.key, b"session-id:" + nonce, hashlib.sha256).digest()[:_TAG_BYTES]
-
-    def new(self) -> str:
-        nonce = secrets.token_bytes(SESSION_ID_BYTES)
-        return base64.urlsafe_b64encode(nonce + self._tag(nonce)).decode().rstrip("=")
-
-    def issued(self, session_id: str | None) -> bool:
-        """Whether `session_id` is one this portal (any replica, same key) made."""
-        if not session_id or len(session_id) != 64 or not session_id.isascii():
-            return False
-        try:
-            raw = base64.urlsafe_b64decode(session_id + "==")
-        except (binascii.Error, ValueError):
-            return False
-        nonce, tag = raw[:SESSION_ID_BYTES], raw[SESSION_ID_BYTES:]
-        return len(tag) == _TAG_BYTES and hmac.compare_digest(self._tag(nonce), tag)
-
-
-def id_hash(session_id: str) -> bytes:
-    return hashlib.sha256(session_id.encode()).digest()
-
-
-def csrf_token(key: bytes, session_id: str) -> str:
-    """The CSRF token of the forms of the browser holding `session_id` (HMAC, so it needs no
-    storage and a signed-out visitor's forms have one too)."""
-    return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_valid(key: bytes, session_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(csrf_token(key, session_id), token or "")
 
 
 @dataclass

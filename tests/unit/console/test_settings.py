@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from medrec_console.pages.signin import safe_next
 from medrec_console.security import content_security_policy
-from medrec_console.sessions.service import SessionIds, csrf_token, csrf_valid
 from medrec_console.settings import ConsoleSettings
+from medrec_shared.platform.frontdoor.sessions import SessionIds, csrf_token, csrf_valid
 from tests.support.builders import key_spec
 
 

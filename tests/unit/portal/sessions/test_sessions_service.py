@@ -10,12 +10,9 @@ import pytest
 from medrec_portal.sessions.service import (
     Acting,
     SessionData,
-    SessionIds,
-    csrf_token,
-    csrf_valid,
-    id_hash,
 )
 from medrec_shared.platform.crypto import DecryptionError, LocalKeyring, seal, unseal
+from medrec_shared.platform.frontdoor.sessions import SessionIds, csrf_token, csrf_valid, id_hash
 from tests.support.builders import key_spec
 
 
