@@ -3,12 +3,13 @@ stored as its value in a plain VARCHAR column (the schema is unchanged); read ba
 enum member again, so models, services and schemas compare members, never bare strings."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     Boolean,
+    Date,
     Dialect,
     Index,
     Integer,
@@ -116,6 +117,18 @@ class Issuance(IssuanceBase):
     subject_name_masked: Mapped[str] = mapped_column(String(100))
     record_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))
     purpose: Mapped[str | None] = mapped_column(String(200))
+    # What is issued (`medrec_shared.rules.documents.DocumentType`) and, for a document made
+    # from the records' entries, the selection it was asked with: `record_ids` then holds the
+    # records the selection found, in the order the document draws them.
+    document_type: Mapped[str] = mapped_column(
+        String(32), default="record_copy", server_default="record_copy"
+    )
+    institution_code: Mapped[str | None] = mapped_column(String(8))
+    period_from: Mapped[date | None] = mapped_column(Date)
+    period_to: Mapped[date | None] = mapped_column(Date)
+    include_diagnoses: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     status: Mapped[IssuanceStatus] = mapped_column(
         EnumText(IssuanceStatus, 16), default=IssuanceStatus.pending
     )
@@ -219,3 +232,23 @@ class ProxyDocument(IssuanceBase):
     object_key: Mapped[str] = mapped_column(String(200))
     kek_id: Mapped[str] = mapped_column(String(64))
     wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Share(IssuanceBase):
+    """An issued document shared with a recipient the citizen names (제출: an insurer): opened
+    at the portal's `/share/<token>` with a six-digit access code, until it expires (30 days at
+    most) or is revoked. The token and the code are kept only as keyed digests."""
+
+    __tablename__ = "shares"
+    share_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    issuance_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    recipient: Mapped[str] = mapped_column(String(100))
+    token_digest: Mapped[str] = mapped_column(String(128), unique=True)
+    access_code_digest: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    downloads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_opened_at: Mapped[datetime | None]
+    # Written from the service's clock (`medrec_shared.platform.clock`); the default only fills rows
+    # written outside the service.
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -98,3 +98,45 @@ class Me(BaseModel):
     person_id: uuid.UUID
     name: str
     birth_date: date
+
+
+class StayFact(BaseModel):
+    admitted_on: date
+    discharged_on: date | None
+
+
+class BillFact(BaseModel):
+    number: str
+    issued_on: date
+    visit: str  # outpatient | inpatient
+    period_from: date
+    period_to: date
+    korean_medicine: bool  # 한방 (별지 제8호) rather than 제6호
+    total: int  # every line's four amounts, summed
+    patient_total: int  # insured_copay + fully_self_paid + uninsured, summed
+
+
+class PaymentFact(BaseModel):
+    bill_number: str
+    paid_on: date
+    amount: int
+
+
+class DocumentFacts(BaseModel):
+    """ingest: what a structured record holds for the documents made from it, read from its
+    content (`POST /internal/v1/records:document-facts`): dates and amounts, never names,
+    diagnoses or notes. A record that is not structured has no facts (absent from the list)."""
+
+    record_id: uuid.UUID
+    schema_version: str
+    specialty: str
+    visit_dates: list[date]
+    admissions: list[StayFact]
+    bills: list[BillFact]
+    payments: list[PaymentFact]
+    prescription_dates: list[date | None]
+    has_diagnoses: bool
+
+
+class DocumentFactsList(BaseModel):
+    items: list[DocumentFacts]
