@@ -132,7 +132,8 @@ def _spec(fields: dict[str, Any]) -> DocumentSpec:
         return None if value is None else date.fromisoformat(value)
 
     return DocumentSpec(
-        **fields | {"period_from": when(fields["period_from"]), "period_to": when(fields["period_to"])}
+        **fields
+        | {"period_from": when(fields["period_from"]), "period_to": when(fields["period_to"])}
     )
 
 

@@ -178,7 +178,9 @@ KOREAN_MEDICINE = {
 YEAR_2024 = (date(2024, 1, 1), date(2024, 12, 31))
 
 
-def _record(n: int, name: str, code: str, specialty: str, content: dict[str, Any]) -> RecordDocument:
+def _record(
+    n: int, name: str, code: str, specialty: str, content: dict[str, Any]
+) -> RecordDocument:
     raw = json.dumps(content).encode()
     return RecordDocument(
         record_id=f"rec-{n}",
@@ -292,7 +294,16 @@ def test_receipt_one_per_bill_on_form_6_or_8() -> None:
     assert len(pages) == 3  # three bills, a page each
     outpatient, inpatient, korean = pages
     assert "R-2024-0302-017" in outpatient and "별지 제6호" in outpatient
-    for amount in ("1,262,000", "1,203,600", "1,103,600", "100,000", "1,200,000", "1,000,000", "103,600", "8,400"):
+    for amount in (
+        "1,262,000",
+        "1,203,600",
+        "1,103,600",
+        "100,000",
+        "1,200,000",
+        "1,000,000",
+        "103,600",
+        "8,400",
+    ):
         assert amount in outpatient, amount
     assert "건강보험" in outpatient and "■ 해당" in outpatient
     assert "I-2024-0614-003" in inpatient and "2024-06-10 ~ 2024-06-14" in inpatient

@@ -27,9 +27,7 @@ def diagnoses_of(sources: Iterable[Source], period: Period | None) -> list[Diagn
 
 def draw_diagnoses(pdf: FormPdf, diagnoses: list[Diagnosis]) -> None:
     pdf.heading("상병")
-    rows = [
-        ("주상병" if d.primary else "부상병", d.name, d.code, day(d.date)) for d in diagnoses
-    ]
+    rows = [("주상병" if d.primary else "부상병", d.name, d.code, day(d.date)) for d in diagnoses]
     if not rows:
         rows = [("-", "기록된 상병 없음", "-", "-")]
     pdf.grid(("구분", "상병명", "상병코드(KCD)", "진단일"), rows, (20, 90, 35, 35))

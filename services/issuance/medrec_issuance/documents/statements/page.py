@@ -103,9 +103,10 @@ class FormPdf(CopyPdf):
         self.image(self._qr, x=MARGIN, y=top + 2.5, w=QR_SIZE, h=QR_SIZE)
         left = MARGIN + QR_SIZE + 4
         cover = self.cover
+        issued = to_kst(cover.issued_at).date()
         lines = (
             ("B", f"발급번호 {cover.issuance_number}    검증코드 {cover.verification_code}"),
-            ("", f"발급일 {to_kst(cover.issued_at).date().isoformat()}    발급기관 진료기록보관시스템"),
+            ("", f"발급일 {issued.isoformat()}    발급기관 진료기록보관시스템"),
             ("", ISSUER_STATEMENT),
             ("", f"진위확인: QR 코드 또는 {cover.verify_url}"),
         )

@@ -24,7 +24,7 @@ from medrec_shared.rules.clinical import (
     InpatientKind,
     PaymentMethod,
 )
-from medrec_shared.rules.documents import bill_in
+from medrec_shared.rules.documents import Period, bill_in, stay_in
 
 from ..fonts import FONT
 from ..layout import MARGIN
@@ -105,10 +105,10 @@ def _visit(bill: Bill) -> str:
 def _room(source: Source, bill: Bill) -> str:
     if bill.visit != BillVisit.inpatient:
         return "-"
+    billed = Period(start=bill.period.start, end=bill.period.end)
     for stay in source.content.admissions:
-        if stay.room_class and stay.admitted_on <= bill.period.end:
-            if stay.discharged_on is None or stay.discharged_on >= bill.period.start:
-                return ROOM_CLASS[stay.room_class]
+        if stay.room_class and stay_in(stay.admitted_on, stay.discharged_on, billed):
+            return ROOM_CLASS[stay.room_class]
     return "-"
 
 
@@ -154,8 +154,7 @@ def draw_bill(pdf: FormPdf, institution: Institution, source: Source, bill: Bill
     # The 항목 table on the left and 금액산정내용 beside it, as the form has them.
     pdf.set_right_margin(MARGIN + SUMMARY_WIDTH + 3)
     widths = (30, 21, 21, 21, 21)
-    pdf.grid((), rows, widths, numeric=(1, 2, 3, 4), bold_last=True, heading_rows=HEADINGS,
-             size=8)
+    pdf.grid((), rows, widths, numeric=(1, 2, 3, 4), bold_last=True, heading_rows=HEADINGS, size=8)
     below = pdf.get_y()
     pdf.set_right_margin(MARGIN)
     pdf.set_left_margin(pdf.w - MARGIN - SUMMARY_WIDTH)
