@@ -282,7 +282,8 @@ def test_admission_confirmation_lists_the_stays() -> None:
     text = "\n".join(pages)
     assert "2024-06-10" in text and "2024-06-14" in text and "5일" in text
     assert "2·3인실" in text and "정형외과" in text
-    assert "S82.1" in text  # asked for
+    assert "S82.1" in text  # asked for, and made during the stay
+    assert "J06.9" not in text  # made at an outpatient visit
     assert verify_pdf(signed, _issuer()[1]).valid
     _screenshot(kind, signed)
 
@@ -339,6 +340,23 @@ def test_itemised_bill_with_many_lines_runs_over_pages_headed_and_totalled() -> 
     assert all("코드" in text and "본인부담금" in text for text in pages)  # headings repeated
     assert "D0000" in pages[0] and "D0149" in pages[-1]
     assert f"{sum(1_000 + n for n in range(150)):,}" in pages[-1]
+
+
+def test_a_receipt_of_many_lines_sums_them_by_row_on_its_page() -> None:
+    categories = ("consultation", "laboratory", "injection", "medication", "ct", "materials")
+    many = dict(OUTPATIENT_BILL, total=None, patient_total=None, payments=[])
+    many["lines"] = [
+        _line(categories[n % 6], f"D{n:04d}", f"항목 {n}", "2024-03-02", 1_000 + n, 300)
+        for n in range(300)
+    ]
+    records = [_record(9, "행복소아과의원", "11111111", "medical", dict(MEDICAL, bills=[many]))]
+    made = render_document(DocumentSpec("receipt", *YEAR_2024), COVER, records)
+    (page,) = _pages(made.pdf)
+    _assert_every_page_has_the_frame(DocumentType.receipt, [page])
+    assert f"{sum(1_000 + n for n in range(300)):,}" in page  # 진료비 총액
+    assert f"{300 * 300:,}" in page  # 본인부담금 and 환자부담 총액
+    ct = sum(1_000 + n for n in range(300) if n % 6 == 4) - 300 * 50
+    assert f"CT 진단료 {15_000:,} {ct:,}" in page  # its 50 lines on the CT row
 
 
 def test_payment_confirmation_lists_the_years_payments_per_institution() -> None:
