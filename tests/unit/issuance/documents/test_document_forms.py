@@ -384,6 +384,18 @@ def test_prescription_copy_prints_the_drugs_and_the_kcd_code() -> None:
     _screenshot(kind, signed)
 
 
+def test_version_1_records_confirm_their_visits_and_other_records_are_left_out() -> None:
+    v1 = {"schema_version": "1", "specialty": "medical", "encounters": [{"date": "2024-02-01"}]}
+    text = "2024-05-05 내원".encode()
+    scanned = replace(RECORDS[0], record_id="rec-t", content_type="text/plain", content=text)
+    records = [_record(7, "옛날의원", "77777777", "medical", v1), scanned]
+    made = render_document(DocumentSpec("treatment_confirmation", *YEAR_2024), COVER, records)
+    (page,) = _pages(made.pdf)
+    assert "옛날의원" in page and "2024-02-01" in page and "2024-05-05" not in page
+    with pytest.raises(NothingToShow, match="발급할 진료비 영수증이 없습니다"):
+        render_document(DocumentSpec("receipt", None, None), COVER, records)
+
+
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [
