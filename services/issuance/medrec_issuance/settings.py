@@ -37,9 +37,13 @@ class IssuanceSettings(ServiceSettings):
     verify_limit_window_seconds: int = 60
     # A share's access code is six digits: wrong codes are limited per share and per client
     # address (sliding window); a limit reached refuses even the right code until it frees.
+    # Every try at a share also counts, atomically (concurrent guesses cannot pass the wrong
+    # codes' count before it is written). A day's window: over a share's 30 days at most 150
+    # wrong codes, 0.015% of the codes.
     share_code_limit_per_share: int = 5
     share_code_limit_per_client: int = 20
-    share_code_limit_window_seconds: int = 900
+    share_tries_per_share: int = 20
+    share_code_limit_window_seconds: int = 86400
     max_records_per_copy: int = 100
     # A copy is rendered from content held in memory (in a child process, below), so what is
     # rendered is bounded: bytes per record and per copy (refused from the stored size, before

@@ -31,4 +31,7 @@ class ShareRepository(Repository):
 
     async def by_token(self, token_digest: str, *, for_update: bool = False) -> Share | None:
         query = select(Share).where(Share.token_digest == token_digest)
-        return await self.scalar(query.with_for_update() if for_update else query)
+        if for_update:
+            # Read again under the lock (a share already loaded would keep its old values).
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return await self.scalar(query)

@@ -3,8 +3,9 @@
 are answered once and kept only as keyed digests (HMAC-SHA256 under the service's index key,
 each with a purpose of its own, the code's bound to its share). The recipient downloads with the
 code while the share is neither revoked nor expired and the copy still downloadable; wrong codes
-are limited per share and per client address as the public check's are (rate events shared by
-every replica), and a limit reached refuses even the right code until the window frees it. Each
+are limited per share and per client address as verification codes are (rate events shared by
+every replica; every try is counted too, as it is made, so concurrent guesses cannot outrun the
+wrong codes' count), and a limit reached refuses even the right code until it frees. Each
 download is counted on the share and goes to the subject's access history naming the recipient.
 
 Methods take the caller's session and never commit."""
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.issuances.service import check_downloadable, issuance_of
 from medrec_issuance.models import Issuance, Share
 from medrec_issuance.settings import IssuanceSettings
@@ -127,50 +129,54 @@ class Shares:
         if share.revoked_at is None:
             share.revoked_at = self.clock.now()
 
-    def _limits(self, share: Share, address: str) -> list[Limit]:
-        window = timedelta(seconds=self.settings.share_code_limit_window_seconds)
+    def _limits(self, share: Share, address: str) -> tuple[Limit, list[Limit]]:
+        """Every try at the share (counted as it is made, atomically), and the wrong codes per
+        share and per client address (looked at first, counted once found wrong)."""
+        settings = self.settings
+        window = timedelta(seconds=settings.share_code_limit_window_seconds)
         client = blind_index(self._key, f"client:{address}")
-        return [
-            Limit("share.code.share", str(share.share_id), self.settings.share_code_limit_per_share,
-                  window),
-            Limit("share.code.client", client, self.settings.share_code_limit_per_client, window),
-        ]  # fmt: skip
+        share_key = str(share.share_id)
+        return Limit("share.try.share", share_key, settings.share_tries_per_share, window), [
+            Limit("share.code.share", share_key, settings.share_code_limit_per_share, window),
+            Limit("share.code.client", client, settings.share_code_limit_per_client, window),
+        ]
 
     async def download(
         self, session: AsyncSession, token: str, typed_code: str, *, address: str
     ) -> tuple[Issuance, AsyncIterator[bytes]]:
         """The shared copy as a stream of the decrypted PDF, for whoever holds the link and the
         code; counted on the share and logged for the subject in the same transaction."""
-        repository = ShareRepository(session)
-        share = await repository.by_token(self.token_digest(token))
+        shares = ShareRepository(session)
+        share = await shares.by_token(self.token_digest(token))
         if share is None:
             raise NotFound("No such share.")
         refuse_closed(share, self.clock.now())
-        limits = self._limits(share, address)
-        await self.limiter.hit(check_only=limits)
-        code = normalised_code(typed_code)
-        if not secrets.compare_digest(
-            share.access_code_digest, self.code_digest(share.share_id, code)
-        ):
-            for limit in limits:
+        # The limits are counted in transactions of their own (another connection): no lock
+        # is held here until the code is found right.
+        tries, wrong_codes = self._limits(share, address)
+        await self.limiter.hit(tries, check_only=wrong_codes)
+        expected = self.code_digest(share.share_id, normalised_code(typed_code))
+        if not secrets.compare_digest(share.access_code_digest, expected):
+            for limit in wrong_codes:
                 await self.limiter.count(limit)
             raise WrongAccessCode("The access code does not match this share.")
-        locked = await repository.by_token(share.token_digest, for_update=True)
-        assert locked is not None
+        # Read again under the lock: revoked meanwhile is refused, and the count is exact.
+        share = await shares.by_token(share.token_digest, for_update=True)
+        assert share is not None
         now = self.clock.now()
-        refuse_closed(locked, now)  # revoked meanwhile
-        issuance = await session.get(Issuance, locked.issuance_id)
+        refuse_closed(share, now)
+        issuance = await IssuanceRepository(session).get(share.issuance_id)
         assert issuance is not None
         check_downloadable(issuance, now)
         assert issuance.object_key and issuance.kek_id and issuance.wrapped_dek
-        locked.downloads += 1
-        locked.last_opened_at = now
+        share.downloads += 1
+        share.last_opened_at = now
         announce(
             session,
             self.settings.topic_audit,
             issuance.subject_person_key,
             recipient_download(
-                issuance.subject_person_key, locked.share_id, locked.recipient, issuance.issuance_id
+                issuance.subject_person_key, share.share_id, share.recipient, issuance.issuance_id
             ),
         )
         return issuance, self.vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)
