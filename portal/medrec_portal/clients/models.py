@@ -110,3 +110,28 @@ class Verification(BaseModel):
     record_count: int | None = None
     pages: int | None = None
     sha256: str | None = None
+
+
+class ShareCreated(BaseModel):
+    """A new share (제출): the link and the access code, answered this once."""
+
+    share_id: uuid.UUID
+    url: str
+    access_code: str
+    expires_at: datetime
+    recipient: str
+
+
+class Share(BaseModel):
+    share_id: uuid.UUID
+    recipient: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    created_at: datetime
+    downloads: int
+    last_opened_at: datetime | None
+    status: str  # active | revoked | expired
+
+
+class Shares(BaseModel):
+    items: list[Share]
