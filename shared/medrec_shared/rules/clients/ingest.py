@@ -9,6 +9,8 @@ from collections.abc import AsyncGenerator, Sequence
 from medrec_shared.platform.http import ServiceClient, unless_missing
 from medrec_shared.rules.audit import Purpose
 from medrec_shared.rules.contracts import (
+    DocumentFacts,
+    DocumentFactsList,
     NamesList,
     RecordDemographics,
     RecordMetadata,
@@ -55,6 +57,20 @@ class IngestClient:
                 raise ContentGone
             async for chunk in response.aiter_bytes():
                 yield chunk
+
+    async def document_facts(self, record_ids: Sequence[uuid.UUID]) -> list[DocumentFacts]:
+        """What each structured record holds for the documents made from it (dates and
+        amounts); records not structured, or not held, are absent."""
+        facts: list[DocumentFacts] = []
+        for start in range(0, len(record_ids), NAMES_BATCH):
+            batch = record_ids[start : start + NAMES_BATCH]
+            answer = await self.service.submit(
+                DocumentFactsList,
+                "/internal/v1/records:document-facts",
+                json={"record_ids": [str(r) for r in batch]},
+            )
+            facts.extend(answer.items)
+        return facts
 
     async def patient_names(
         self, record_ids: Sequence[uuid.UUID], purpose: Purpose = "proxy_review"
