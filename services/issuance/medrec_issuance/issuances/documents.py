@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final
 
 from medrec_shared.platform.problems import Problem, ValidationFailed
+from medrec_shared.rules import documents
 from medrec_shared.rules.contracts import BillFact, DocumentFacts, PaymentFact, StayFact
 from medrec_shared.rules.documents import (
     DIAGNOSES_ON_REQUEST,
@@ -33,20 +33,9 @@ class NothingToShow(Problem):
     status, type, title = 422, "nothing-to-show", "The document would have nothing to show"
 
 
-#: What is missing, completed by where it was looked for ("선택한 기간에" or "선택한 기록에").
-_MISSING: Final[Mapping[DocumentType, str]] = {
-    DocumentType.treatment_confirmation: "진료확인서에 적을 진료일이 없습니다.",
-    DocumentType.admission_confirmation: "입퇴원확인서에 적을 입원 기록이 없습니다.",
-    DocumentType.receipt: "발급할 진료비 영수증이 없습니다.",
-    DocumentType.itemised_bill: "발급할 진료비 세부산정내역이 없습니다.",
-    DocumentType.payment_confirmation: "납입확인서에 적을 진료비 납입 내역이 없습니다.",
-    DocumentType.prescription: "발급할 처방전이 없습니다.",
-}
-
-
 def nothing_to_show(document_type: DocumentType, period: Period | None) -> NothingToShow:
-    where = "선택한 기간에" if period is not None else "선택한 기록에"
-    return NothingToShow(f"{where} {_MISSING[document_type]}")
+    # The reason is the shared one: the render child's backstop refuses in the same words.
+    return NothingToShow(documents.nothing_to_show(document_type, period))
 
 
 @dataclass(frozen=True, kw_only=True)

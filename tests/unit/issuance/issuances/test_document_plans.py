@@ -119,8 +119,9 @@ def test_without_a_period_everything_counts_but_an_undated_prescription_only_the
         (DocumentType.admission_confirmation,
          "선택한 기간에 입퇴원확인서에 적을 입원 기록이 없습니다."),
         (DocumentType.payment_confirmation,
-         "선택한 기간에 납입확인서에 적을 진료비 납입 내역이 없습니다."),
-        (DocumentType.treatment_confirmation, "선택한 기간에 진료확인서에 적을 진료일이 없습니다."),
+         "선택한 기간에 진료비 납입확인서에 적을 납입 내역이 없습니다."),
+        (DocumentType.treatment_confirmation,
+         "선택한 기간에 진료확인서에 적을 내원 기록이 없습니다."),
         (DocumentType.prescription, "선택한 기간에 발급할 처방전이 없습니다."),
     ],
 )  # fmt: skip
