@@ -59,20 +59,6 @@ class IngestClient:
             async for chunk in response.aiter_bytes():
                 yield chunk
 
-    async def document_facts(self, record_ids: Sequence[uuid.UUID]) -> list[DocumentFacts]:
-        """What each structured record holds for the documents made from it (dates and
-        amounts); records not structured, or not held, are absent."""
-        facts: list[DocumentFacts] = []
-        for start in range(0, len(record_ids), NAMES_BATCH):
-            batch = record_ids[start : start + NAMES_BATCH]
-            answer = await self.service.submit(
-                DocumentFactsList,
-                "/internal/v1/records:document-facts",
-                json={"record_ids": [str(r) for r in batch]},
-            )
-            facts.extend(answer.items)
-        return facts
-
     async def patient_names(
         self, record_ids: Sequence[uuid.UUID], purpose: Purpose = "proxy_review"
     ) -> dict[uuid.UUID, str]:
