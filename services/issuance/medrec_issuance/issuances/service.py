@@ -210,6 +210,7 @@ class Issuances:
         self, session: AsyncSession, principal: Principal, selection: Selection
     ) -> DocumentPlan:
         """What the document asked for would hold; the look is in the subject's access log."""
+        require_valid_selection(selection)  # a bad body names all its fields first
         if selection.document_type == DocumentType.record_copy:
             raise ValidationFailed(
                 errors=[{"field": "document_type", "message": "a copy has no preview"}]
