@@ -90,11 +90,12 @@ def _demo_counts(urls: dict[str, str]) -> dict[str, int]:
     return {i["code"]: i["record_count"] for i in response.json()["items"]}
 
 
-DEMO = {"11000001": 3, "21000002": 3, "31000003": 3}  # the demo clinics and their records
+# the demo clinics and their records (v1 for three people; v2 for the citizen and their child)
+DEMO = {"11000001": 3, "21000002": 3, "31000003": 4, "41000005": 4}
 
 
 def _serves_the_demo(urls: dict[str, str]) -> None:
-    """Catalog lists the demo clinics with 3 records each, once it has caught up."""
+    """Catalog lists the demo clinics with their records, once it has caught up."""
     eventually(lambda: _demo_counts(urls) == DEMO, timeout=60, what="the demo in the directory")
     assert _demo_counts(urls) == DEMO
 
@@ -145,7 +146,7 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
             assert httpx.get(f"{url}/readyz").status_code == 200
             assert httpx.get(f"{url}/openapi.json").status_code == 200
         assert len(first.operator[1]) >= 16
-        assert "demo: 3 clinics, 9 records" in first.printed
+        assert "demo: 4 clinics, 14 records" in first.printed
         assert f"data in {state}" in first.printed
         assert len(first.descendants()) >= 11  # postgres, broker, S3, 4 apis, 4 workers
         _serves_the_demo(first.urls)

@@ -123,6 +123,7 @@ def build(
         vault=vault,
         catalog=catalog,
         identity=identity,
+        facts=ingest,
     )
     shares = Shares(
         settings=settings,
