@@ -6,6 +6,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from medrec_shared.rules.clinical import (
+    BILL_CATEGORY_LABELS,
+    BILL_VISIT_LABELS,
+    PATIENT_CATEGORY_LABELS,
+    PAYMENT_METHOD_LABELS,
+    ROOM_CLASS,
+    Admission,
+    Bill,
     DentalRecord,
     Diagnosis,
     Encounter,
@@ -13,6 +20,7 @@ from medrec_shared.rules.clinical import (
     MedicalRecord,
     Prescription,
     Procedure,
+    StructuredRecordModel,
     TestResult,
 )
 
@@ -90,13 +98,79 @@ def _procedures(pdf: CopyPdf, procedures: Sequence[Procedure]) -> None:
     pdf.data_table(("시행일", "처치명", "코드", "비고"), rows, (15, 30, 13, 42))
 
 
+def _admissions(pdf: CopyPdf, admissions: Sequence[Admission]) -> None:
+    pdf.section("입퇴원 기록")
+    rows = [
+        (
+            fmt_date(a.admitted_on),
+            fmt_date(a.discharged_on) if a.discharged_on else "입원 중",
+            ROOM_CLASS[a.room_class] if a.room_class else "-",
+            or_dash(a.department),
+        )
+        for a in admissions
+    ]
+    pdf.data_table(("입원일", "퇴원일", "병실", "진료과"), rows, (25, 25, 25, 25))
+
+
+def _won(amount: int) -> str:
+    return f"{amount:,}"
+
+
+def _bills(pdf: CopyPdf, bills: Sequence[Bill]) -> None:
+    """The bills as the clinic issued them, each with its lines and payments (a copy of the
+    record holds everything deposited; the receipt on its form is a document of its own)."""
+    pdf.section("진료비 내역")
+    if not bills:
+        pdf.empty_note()
+        return
+    for bill in bills:
+        period = f"{fmt_date(bill.period.start)} ~ {fmt_date(bill.period.end)}"
+        pdf.subsection(
+            f"영수증 {bill.number}  {fmt_date(bill.issued_on)}  "
+            f"{BILL_VISIT_LABELS[bill.visit]}  {PATIENT_CATEGORY_LABELS[bill.patient_category]}"
+        )
+        pdf.text_block(
+            f"진료기간 {period}  진료비 총액 {_won(bill.computed_total())}원  "
+            f"환자부담 총액 {_won(bill.computed_patient_total())}원"
+        )
+        rows = [
+            (
+                BILL_CATEGORY_LABELS[line.category],
+                or_dash(line.edi_code),
+                or_dash(line.name),
+                fmt_date(line.date),
+                _won(line.insured_copay),
+                _won(line.insurer_paid),
+                _won(line.fully_self_paid),
+                _won(line.uninsured),
+            )
+            for line in bill.lines
+        ]
+        headings = ("항목", "코드", "명칭", "일자", "본인부담금", "공단부담금", "전액본인", "비급여")
+        pdf.data_table(headings, rows, (14, 12, 20, 12, 11, 11, 10, 10))
+        paid = [
+            (fmt_date(p.paid_on), PAYMENT_METHOD_LABELS[p.method], _won(p.amount))
+            for p in bill.payments
+        ]
+        pdf.data_table(("납부일", "납부 방법", "금액"), paid, (30, 30, 40), empty="납부 기록 없음")
+
+
+def _stays_and_bills(pdf: CopyPdf, record: StructuredRecordModel) -> None:
+    """Version 2's entries; a version 1 record has none and its copy is as it always was."""
+    if record.schema_version == "2":
+        _admissions(pdf, record.admissions)
+        _bills(pdf, record.bills)
+
+
 def render_medical(pdf: CopyPdf, record: MedicalRecord | DentalRecord) -> None:
-    """의과: encounters, diagnoses, prescriptions, tests, procedures."""
+    """의과: encounters, diagnoses, prescriptions, tests, procedures (version 2: stays, bills)."""
     _encounters(pdf, record.encounters)
     _diagnoses(pdf, record.diagnoses)
     _prescriptions(pdf, record.prescriptions)
     _tests(pdf, record.tests)
     _procedures(pdf, record.procedures)
+    if isinstance(record, MedicalRecord):  # 치과: after the tooth chart (render_dental)
+        _stays_and_bills(pdf, record)
 
 
 def render_dental(pdf: CopyPdf, record: DentalRecord) -> None:
@@ -104,6 +178,7 @@ def render_dental(pdf: CopyPdf, record: DentalRecord) -> None:
     render_medical(pdf, record)
     pdf.section("치아 기록 (FDI)")
     draw_tooth_chart(pdf, record.tooth_chart)
+    _stays_and_bills(pdf, record)
 
 
 def render_korean_medicine(pdf: CopyPdf, record: KoreanMedicineRecord) -> None:
@@ -135,6 +210,7 @@ def render_korean_medicine(pdf: CopyPdf, record: KoreanMedicineRecord) -> None:
         rows.append(("", "합계", fmt_decimal(per_pack), fmt_decimal(per_pack * formula.packs)))
         headings = ("번호", "약재명", "1첩 용량(g)", f"총 용량(g, {formula.packs}첩)")
         pdf.data_table(headings, rows, (8, 42, 25, 25))
+    _stays_and_bills(pdf, record)
 
 
 def render_text(pdf: CopyPdf, text: str) -> None:

@@ -19,7 +19,12 @@ import pypdfium2
 import pytest
 from pypdf import PdfReader
 
-from medrec_issuance.documents import CoverPage, RecordDocument, create_self_signed_issuer
+from medrec_issuance.documents import (
+    CoverPage,
+    RecordDocument,
+    create_self_signed_issuer,
+    render_copy,
+)
 from medrec_issuance.documents.confined import CopyJob, Produced, Refused, Renderers
 from medrec_issuance.documents.limits import CopyLimits
 from medrec_issuance.documents.models import DocumentSpec
@@ -447,3 +452,20 @@ def test_the_confined_child_refuses_nothing_to_show_with_the_reason() -> None:
     spec = DocumentSpec("payment_confirmation", date(2022, 1, 1), date(2022, 12, 31))
     outcome, _ = asyncio.run(_through_the_child(spec))
     assert outcome == Refused("선택한 기간에 진료비 납입확인서에 적을 납입 내역이 없습니다.")
+
+
+def test_the_copy_of_a_version_2_record_holds_its_stays_and_bills() -> None:
+    """진료기록 사본 copies everything deposited: a version 2 record's stays, bills (their
+    lines and payments) are on the copy, as its encounters are."""
+    text = "".join(_pages(render_copy(COVER, RECORDS).pdf))
+    for expected in (
+        "입퇴원 기록",
+        "2024-06-10",
+        "진료비 내역",
+        "R-2024-0302-017",
+        "I-2024-0614-003",
+        "HF105",
+        "1,200,000",
+        "103,600",
+    ):
+        assert expected in text, expected
