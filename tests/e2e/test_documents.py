@@ -268,7 +268,8 @@ def test_each_document_is_signed_and_its_qr_code_opens_the_portals_check_naming_
     assert url.startswith(f"{cluster.url('portal')}/verify?") and number in url and code in url
     page = public.get(url)
     assert page.status_code == 200
-    assert "유효한 사본입니다" in page.text and number in page.text
+    verdict = "유효한 사본입니다" if kind == "record_copy" else f"유효한 {LABELS[kind]}입니다"
+    assert verdict in page.text and number in page.text
     assert "서류 종류" in page.text and f"<td>{LABELS[kind]}</td>" in page.text
     for person in (PARENT_NAME, CHILD_NAME):
         assert person not in page.text
