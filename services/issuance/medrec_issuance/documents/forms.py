@@ -112,6 +112,9 @@ def _admissions(pdf: CopyPdf, admissions: Sequence[Admission]) -> None:
     pdf.data_table(("입원일", "퇴원일", "병실", "진료과"), rows, (25, 25, 25, 25))
 
 
+AMOUNT_HEADINGS = ("본인부담금", "공단부담금", "전액본인", "비급여")
+
+
 def _won(amount: int) -> str:
     return f"{amount:,}"
 
@@ -146,7 +149,7 @@ def _bills(pdf: CopyPdf, bills: Sequence[Bill]) -> None:
             )
             for line in bill.lines
         ]
-        headings = ("항목", "코드", "명칭", "일자", "본인부담금", "공단부담금", "전액본인", "비급여")
+        headings = ("항목", "코드", "명칭", "일자", *AMOUNT_HEADINGS)
         pdf.data_table(headings, rows, (14, 12, 20, 12, 11, 11, 10, 10))
         paid = [
             (fmt_date(p.paid_on), PAYMENT_METHOD_LABELS[p.method], _won(p.amount))
