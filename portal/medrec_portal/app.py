@@ -9,7 +9,16 @@ from fastapi import FastAPI
 
 from medrec_portal.bodies import FORM_MAX_BYTES, body_limits, refuse_too_large
 from medrec_portal.bootstrap import build, install
-from medrec_portal.pages import account, children, copies, proxy, public, records, signin
+from medrec_portal.pages import (
+    account,
+    children,
+    copies,
+    documents,
+    proxy,
+    public,
+    records,
+    signin,
+)
 from medrec_portal.security import PortalHeadersMiddleware
 from medrec_portal.sessions.purge import purge_forever
 from medrec_portal.settings import PortalSettings
@@ -52,7 +61,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     )
     install_error_pages(app)
     install_health(app, components.db.ping)
-    for module in (public, signin, records, copies, children, account, proxy):
+    for module in (public, signin, records, documents, copies, children, account, proxy):
         app.include_router(module.router)
     mount_static(app, own=("/static/portal", HERE / "static"), assets=ASSETS)
     return app
