@@ -241,7 +241,7 @@ def test_streamed_structured_content_is_validated(clinic: OpenTransfer, store: I
             STRUCTURED)  # fmt: skip
     response = client.put_content(transfer_id, "structured-1", bad, STRUCTURED)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "content.diagnoses.0.code"
+    assert response.json()["errors"][0]["field"] == "content.diagnoses[0].code"
     assert store.record(transfer_id, "structured-1")["status"] == "awaiting_content"  # type: ignore[index]
 
 

@@ -87,9 +87,9 @@ CASES: list[tuple[str, Callable[[Record], Record], int, str, str | None]] = [
      None),
     ("structured-not-json", content(b"{" + NOTE.encode(), STRUCTURED), 422, "content", NOTE),
     ("structured-kcd", content(structured(diagnoses=[{"code": "XX", "name": NOTE}]), STRUCTURED),
-     422, "content.diagnoses.0.code", NOTE),
+     422, "content.diagnoses[0].code", NOTE),
     ("structured-tooth", content(structured("dental", tooth_chart=[{"tooth": 99}]), STRUCTURED),
-     422, "content.tooth_chart.0.tooth", None),
+     422, "content.tooth_chart[0].tooth", None),
     ("structured-specialty-tag", content(structured("veterinary"), STRUCTURED), 422,
      "content.specialty", "veterinary"),
     ("structured-unknown-field", content(structured(hobby=NOTE), STRUCTURED), 422,
@@ -307,4 +307,4 @@ def test_structured_and_fhir_content_are_checked_in_batches_too(
                                                               "data_base64": bad}))],
     )  # fmt: skip
     assert answers[0]["status"] == "invalid"
-    assert answers[0]["problem"]["errors"][0]["field"] == "content.diagnoses.0.code"
+    assert answers[0]["problem"]["errors"][0]["field"] == "content.diagnoses[0].code"

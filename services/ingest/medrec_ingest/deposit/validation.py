@@ -35,15 +35,34 @@ SNIFF_BYTES = 1024  # PDF allows leading bytes before %PDF- within the first 102
 _SAFE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _CONTENT_TAGS = frozenset({"inline", "declared"})
 _SPECIALTY_TAGS = frozenset(s.value for s in Specialty)
+#: Fields of a structured record whose checks (rules.clinical) state a fixed rule, never the
+#: value: their messages are passed on as they are.
+_RULE_MESSAGES = frozenset(
+    {
+        "admissions",
+        "bills",
+        "discharged_on",
+        "inpatient_kind",
+        "patient_total",
+        "payments",
+        "to",
+        "total",
+        "unit_price",
+    }
+)
 
 
 # -- pydantic errors as field errors ------------------------------------------------------------
 def _field(loc: Iterable[Any], prefix: str) -> str:
+    """A location as the field's name, a list's item by its index: `content.bills[0].total`."""
     parts = [prefix] if prefix else []
     previous = prefix
     for part in loc:
         if isinstance(part, int):
-            parts.append(str(part))
+            if parts:
+                parts[-1] += f"[{part}]"
+            else:
+                parts.append(f"[{part}]")
         elif previous == "content" and part in _CONTENT_TAGS:
             continue  # the inline / declared form: not a field
         elif prefix == "content" and previous == "content" and part in _SPECIALTY_TAGS:
@@ -67,6 +86,8 @@ def _content_message(err: Any) -> str:
             return "is not an FDI tooth number (11–48 permanent, 51–85 primary)"
         if loc and loc[-1] == "tooth_chart":
             return "names a tooth more than once"
+        if loc and loc[-1] in _RULE_MESSAGES:
+            return _message(err)
         return "is not valid"
     return str(err.get("msg", "is not valid"))
 

@@ -187,7 +187,7 @@ def test_fields_of_another_specialty_refused() -> None:
         parse_structured_record(_bytes(data))
 
 
-@pytest.mark.parametrize("version", ["2", "0", 1, None])
+@pytest.mark.parametrize("version", ["3", "0", 1, 2, None])
 def test_wrong_schema_version_refused(version: object) -> None:
     data = copy.deepcopy(MEDICAL)
     data["schema_version"] = version
