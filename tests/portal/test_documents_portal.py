@@ -11,17 +11,18 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.rules.documents import DOCUMENT_LABELS
-from tests.support.actors import Citizen, Institution, Operator, eventually
+from tests.support.actors import Citizen, Institution, Operator, eventually, seed_family_link
 from tests.support.browser import DESKTOP, PHONE, Person
 from tests.support.builders import inline, record_body
 
 pytestmark = pytest.mark.e2e
 
 RRN, NAME, BIRTH, PHONE_NO = "790808-1456783", "한도윤", "1979-08-08", "010-4300-0001"
+CHILD_RRN, CHILD_NAME, CHILD_BIRTH = "120505-3000808", "한서준", "2012-05-05"  # 14 in 2026
 CODE, CLINIC = "93300001", "푸른솔내과의원"
 INSURANCE_CLAIM = "보험 청구용 (영수증·세부산정내역·처방전)"
 STRUCTURED = "application/vnd.medrec.record+json"
@@ -92,6 +93,12 @@ def citizen(cluster: Cluster, people: Any) -> Person:
     )  # fmt: skip
     response = clinic.put_record(transfer, "v2-1", body)
     assert response.status_code == 201, response.text
+    child = record_body(
+        CHILD_RRN, CHILD_NAME, CHILD_BIRTH, inline(content, STRUCTURED),
+        title="소아 외래 진료기록", service_start="2025-03-04", service_end="2025-06-23",
+    )  # fmt: skip
+    assert clinic.put_record(transfer, "v2-child", child).status_code == 201
+    seed_family_link(cluster, RRN, CHILD_RRN, CHILD_NAME, CHILD_BIRTH)
     own = Citizen(cluster, NAME, RRN, phone=PHONE_NO)
     eventually(
         lambda: [r["institution"]["name"] for r in own.records()] == [CLINIC],
@@ -110,6 +117,13 @@ def choose(page: Page, document: str, start: str, end: str) -> None:
     page.get_by_label("기간 끝").fill(end)
     page.get_by_role("button", name="미리보기").click()
     expect(page.get_by_role("heading", name="미리보기")).to_be_visible()
+
+
+def card_of(page: Page, label: str) -> Locator:
+    """The preview's card of one document."""
+    return page.get_by_role("listitem").filter(
+        has=page.get_by_role("heading", name=label, exact=True)
+    )
 
 
 def test_one_view_of_the_records_page_is_one_line_in_the_access_log(citizen: Person) -> None:
@@ -146,7 +160,7 @@ def test_a_treatment_confirmation_for_a_period_shows_its_visits_then_is_issued(
         expect(options.filter(has_text=label)).to_have_count(1)
     citizen.look("portal-documents-new")
     choose(page, "진료확인서", "2025-03-01", "2025-03-31")
-    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="진료확인서"))
+    card = card_of(page, "진료확인서")
     expect(card).to_contain_text("2025-03-04")
     expect(card).to_contain_text("2025-03-11")
     expect(card).not_to_contain_text("2025-06-20")  # outside the period
@@ -166,15 +180,11 @@ def test_insurance_claim_gives_the_three_and_says_what_was_not_issued(citizen: P
     choose(page, INSURANCE_CLAIM, "2025-03-01", "2025-06-30")
     for label in ("진료비 계산서·영수증", "진료비 세부산정내역", "처방전 사본"):
         expect(page.get_by_role("heading", name=label, exact=True)).to_be_visible()
-    receipt = page.get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name="진료비 계산서·영수증")
-    )
+    receipt = card_of(page, "진료비 계산서·영수증")
     for shown in ("R-2025-0304-01", "50,100원", "32,500원", "R-2025-0623-07", "954,000원",
                   "447,000원", "2025-06-20 ~ 2025-06-23"):  # fmt: skip
         expect(receipt).to_contain_text(shown)
-    prescriptions = page.get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name="처방전 사본")
-    )
+    prescriptions = card_of(page, "처방전 사본")
     expect(prescriptions).to_contain_text("1건")
     citizen.look("portal-documents-insurance")
     page.get_by_role("button", name="신청", exact=True).click()
@@ -186,9 +196,7 @@ def test_insurance_claim_gives_the_three_and_says_what_was_not_issued(citizen: P
     # June: the stay's bill, but no prescription: two issued, and the third said why not.
     page = citizen.open("/documents/new")
     choose(page, INSURANCE_CLAIM, "2025-06-01", "2025-06-30")
-    prescriptions = page.get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name="처방전 사본")
-    )
+    prescriptions = card_of(page, "처방전 사본")
     expect(prescriptions.get_by_role("status")).to_contain_text("없습니다")
     expect(page.get_by_text("내용이 있는 서류 2건만 발급합니다")).to_be_visible()
     page.get_by_role("button", name="신청", exact=True).click()
@@ -207,23 +215,46 @@ def test_a_period_with_nothing_shows_the_reason_without_javascript(
     nojs.context.add_cookies([{**c} for c in citizen.context.cookies()])
     page = nojs.open("/documents/new")
     choose(page, "진료비 납입확인서", "2024-01-01", "2024-12-31")
-    card = page.get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name="진료비 납입확인서")
-    )
+    card = card_of(page, "진료비 납입확인서")
     expect(card.get_by_role("status")).to_contain_text("없습니다")
     expect(page.get_by_role("button", name="신청", exact=True)).to_have_count(0)
     nojs.look("portal-documents-nothing")
     # 2025's payments, for 연말정산: both, and their total.
     choose(page, "진료비 납입확인서", "2025-01-01", "2025-12-31")
-    card = page.get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name="진료비 납입확인서")
-    )
+    card = card_of(page, "진료비 납입확인서")
     expect(card).to_contain_text("479,500원")
     # A backward period is refused at its field, before issuance is asked.
     page.get_by_label("기간 시작").fill("2025-12-31")
     page.get_by_label("기간 끝").fill("2025-01-01")
     page.get_by_role("button", name="미리보기").click()
     expect(page.get_by_label("기간 끝")).to_have_attribute("aria-invalid", "true")
+
+
+def test_a_guardian_asks_for_the_childs_treatment_confirmation(citizen: Person) -> None:
+    page = citizen.open("/children")
+    page.get_by_role("button", name=f"{CHILD_NAME}님 대신 보기").click()
+    page.wait_for_url(re.compile(r"/records"))
+    try:
+        record = page.get_by_role("rowheader", name="소아 외래 진료기록")
+        for _ in range(100):  # the child's record may still be on its way to catalog
+            if record.count():
+                break
+            page.reload()
+        page = citizen.open("/documents/new")
+        expect(page.get_by_role("region", name="대리 열람 중")).to_contain_text(CHILD_NAME)
+        page.locator("label[for='include_diagnoses']").click()  # KRDS styles the label
+        choose(page, "진료확인서", "2025-03-01", "2025-03-31")
+        card = card_of(page, "진료확인서")
+        expect(card).to_contain_text("2025-03-11")
+        expect(card.get_by_text("포함", exact=True)).to_be_visible()  # 진단명 asked for
+        page.get_by_role("button", name="신청", exact=True).click()
+        page.wait_for_url(re.compile(r"/copies/[0-9a-f-]+$"))
+        expect(page.get_by_role("heading", level=1)).to_contain_text("진료확인서")
+        expect(page.get_by_role("region", name="대리 열람 중")).to_contain_text(CHILD_NAME)
+    finally:
+        page = citizen.open("/records")
+        page.get_by_role("button", name="대리 종료").click()
+        page.wait_for_url(re.compile(r"/children$"))
 
 
 FITS = """() => {
@@ -246,13 +277,14 @@ def reads_on_a_phone(page: Page, *texts: str) -> None:
     assert fit["scroll"] <= fit["width"], (page.url, fit)
     assert not fit["off"], (page.url, fit)
     for text in texts:
-        shown = page.locator("main").get_by_text(text, exact=False).first
-        expect(shown).to_be_visible()
-        box = shown.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
-            text,
-            box,
-        )
+        inside(page.locator("main").get_by_text(text, exact=False).first)
+
+
+def inside(shown: Locator) -> None:
+    """Visible, and all of it within the phone's width."""
+    expect(shown).to_be_visible()
+    box = shown.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
 
 
 def test_every_list_reads_on_a_phone(citizen: Person) -> None:
@@ -266,13 +298,13 @@ def test_every_list_reads_on_a_phone(citizen: Person) -> None:
         citizen.look("portal-records")
         page.set_viewport_size(PHONE)
         page = citizen.open("/copies")
+        reads_on_a_phone(page, "진료비 세부산정내역", "진료확인서")
         row = page.locator("tbody tr").first
-        number = row.locator("th").inner_text().strip()
-        code = row.locator(".portal-code").inner_text().strip()
-        reads_on_a_phone(page, number, code, "진료비 세부산정내역", "발급 완료")
-        day = row.locator("td[data-label='신청일']").inner_text().strip()
-        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", day), day
-        reads_on_a_phone(page, day)  # the whole date, not half of it
+        for cell in ("th", ".portal-code", "td[data-label='서류 종류']",
+                     "td[data-label='신청일']", "td[data-label='상태']"):  # fmt: skip
+            inside(row.locator(cell))
+        day = row.locator("td[data-label='신청일']").inner_text()
+        assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", day), day  # all of the date
         citizen.look("portal-copies")
         for path, texts in (
             ("/access-log", ("기록 목록 조회",)),
