@@ -447,7 +447,7 @@ class Cluster:
         `medrec-identity-service-clients` next to its database."""
         wanted = {
             "catalog": ["metadata:read", "demographics:read"],
-            "issuance": ["content:read", "catalog:read", "names:read"],
+            "issuance": ["content:read", "catalog:read", "names:read", "document-facts:read"],
         }
         async with httpx.AsyncClient(base_url=self.url("identity"), timeout=30) as http:
             kept = self.secrets.service_clients

@@ -246,7 +246,15 @@ def test_an_expired_copy_is_gone(cluster: Cluster, world: World) -> None:
 
 # --- service reads are provisioned, and recorded (issue #25, 6) ------------------------------
 @pytest.mark.parametrize(
-    "scope", ["content:read", "catalog:read", "metadata:read", "demographics:read", "names:read"]
+    "scope",
+    [
+        "content:read",
+        "catalog:read",
+        "metadata:read",
+        "demographics:read",
+        "names:read",
+        "document-facts:read",
+    ],
 )
 def test_an_operator_cannot_register_a_client_with_a_service_scope(
     cluster: Cluster, scope: str

@@ -121,6 +121,9 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
         frozenset({"catalog_service"})
     ),
     ("ingest", "POST", "/internal/v1/records:names"): Rule(frozenset({"issuance_service"})),
+    ("ingest", "POST", "/internal/v1/records:document-facts"): Rule(
+        frozenset({"issuance_service"})
+    ),
     ("ingest", "POST", "/v1/admin/releases/sweep"): Rule(SWEEPS),
     ("ingest", "POST", "/v1/admin/segments/sweep"): Rule(SWEEPS),
     ("ingest", "GET", "/v1/admin/destructions"): Rule(DESTRUCTIONS),

@@ -23,6 +23,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from medrec_transfer import bills
+
 TRANSFER_FILE = "transfer.json"
 RECORDS_FILE = "records.ndjson"
 REPORT_FILE = "medrec-report.ndjson"
@@ -132,16 +134,25 @@ class Schemas:
         form = self.structured.get(str(specialty))
         if form is None:
             return []
-        return [
+        errors = [
             {"field": "content" if e["field"] == "(line)" else f"content.{e['field']}",
              "message": e["message"]}
             for e in field_errors(form, document)
         ]  # fmt: skip
+        return errors or bills.structured_errors(document)
 
 
 def field_errors(validator: Draft202012Validator, instance: Any) -> list[dict[str, str]]:
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [_describe(e) for e in errors][:20]
+
+
+def field_name(path: Any) -> str:
+    """A location as ingest names it: a list's item by its index, `content.bills[0].total`."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
 
 
 def _describe(error: ValidationError) -> dict[str, str]:
@@ -150,7 +161,7 @@ def _describe(error: ValidationError) -> dict[str, str]:
         deepest = max(error.context, key=lambda e: len(e.absolute_path))
         if len(deepest.absolute_path) > len(error.absolute_path):
             return _describe(deepest)
-    where = ".".join(str(p) for p in error.absolute_path) or "(line)"
+    where = field_name(error.absolute_path) or "(line)"
     rule, value = error.validator, error.validator_value
     if rule == "required":
         present = error.instance if isinstance(error.instance, dict) else {}

@@ -5,7 +5,10 @@
 
 Patients are made up (valid-looking numbers that belong to no one). Records cover each specialty
 (의과, 치과, 한방) and several kinds, inline as structured records or plain text, plus one scanned
-PDF and one DICOM image given as files; `--file-mib` adds large DICOM files of that size."""
+PDF and one DICOM image given as files; `--file-mib` adds large DICOM files of that size. The last
+two are structured records of schema version 2: a stay in hospital with an outpatient bill and an
+inpatient discharge bill (lines with EDI codes, paid by card and cash receipt), and a 한방 visit
+with its bill (별지 제8호's rows)."""
 
 import argparse
 import base64
@@ -65,6 +68,125 @@ def structured(specialty: str, visit: str) -> dict[str, Any]:
              "herbs": [{"name": "황기", "grams": 6}, {"name": "인삼", "grams": 4}]}
         ]  # fmt: skip
     return base
+
+
+def _line(
+    category: str,
+    code: str | None,
+    name: str,
+    day: str,
+    price: int,
+    count: int,
+    days: int,
+    copay: int,
+    uninsured: bool = False,
+) -> dict[str, Any]:
+    """A bill line whose amounts add up: price × count × days, split as the clinic split it."""
+    amount = price * count * days
+    line: dict[str, Any] = {
+        "category": category,
+        "name": name,
+        "date": day,
+        "unit_price": price,
+        "count": count,
+        "days": days,
+    }
+    if code is not None:
+        line["edi_code"] = code
+    if uninsured:
+        return line | {
+            "insured_copay": 0,
+            "insurer_paid": 0,
+            "fully_self_paid": 0,
+            "uninsured": amount,
+        }
+    return line | {"insured_copay": copay, "insurer_paid": amount - copay,
+                   "fully_self_paid": 0, "uninsured": 0}  # fmt: skip
+
+
+def _bill(
+    number: str,
+    issued: str,
+    visit: str,
+    start: str,
+    end: str,
+    lines: list[dict[str, Any]],
+    paid: list[tuple[str, str]],
+    **extra: Any,
+) -> dict[str, Any]:
+    """A bill with its totals and payments (`paid`: (method, date), the amount owed split
+    between them, the last taking the rest)."""
+    total = sum(
+        x["insured_copay"] + x["insurer_paid"] + x["fully_self_paid"] + x["uninsured"]
+        for x in lines
+    )
+    owed = sum(x["insured_copay"] + x["fully_self_paid"] + x["uninsured"] for x in lines)
+    payments, left = [], owed
+    for i, (method, day) in enumerate(paid):
+        amount = left if i == len(paid) - 1 else owed // len(paid)
+        payments.append({"paid_on": day, "method": method, "amount": amount})
+        left -= amount
+    return {"number": number, "issued_on": issued, "visit": visit,
+            "period": {"from": start, "to": end}, "patient_category": "health_insurance",
+            "total": total, "patient_total": owed, "lines": lines, "payments": payments,
+            **extra}  # fmt: skip
+
+
+def structured_v2(specialty: str) -> dict[str, Any]:
+    """Schema version 2: admissions and bills (see the module's docstring)."""
+    if specialty == "korean_medicine":
+        day = "2025-03-18"
+        lines = [
+            _line("consultation", "10200", "재진진찰료", day, 10_910, 1, 1, 1_100),
+            _line("acupuncture", "40011", "침술(경혈)", day, 4_260, 1, 1, 0),
+            _line("cupping", "40071", "부항술(건식)", day, 2_910, 1, 1, 0),
+            _line("km_physiotherapy", "40701", "온냉경락요법", day, 1_560, 1, 1, 0),
+            _line("chuna", None, "단순추나", day, 30_000, 1, 1, 0, uninsured=True),
+        ]
+        return {
+            "schema_version": "2", "specialty": specialty,
+            "encounters": [{"date": day, "department": "한방내과", "chief_complaint": "요통"}],
+            "diagnoses": [{"code": "M54.5", "name": "요통", "primary": True}],
+            "acupuncture": [{"point": "BL23"}, {"point": "GV3"}],
+            "bills": [_bill("K-2025-0318-004", day, "outpatient", day, day, lines,
+                            [("cash_receipt", day)], department="한방내과")],
+        }  # fmt: skip
+    first, admitted, discharged = "2025-05-02", "2025-05-06", "2025-05-10"
+    outpatient = [
+        _line("consultation", "AA157", "초진진찰료-병원", first, 19_480, 1, 1, 7_790),
+        _line("imaging", "G2101", "슬관절 단순촬영", first, 12_300, 2, 1, 9_840),
+        _line("mri", "HI101", "슬관절 MRI", first, 350_000, 1, 1, 0, uninsured=True),
+    ]
+    discharge = [
+        _line("admission", "AB220", "입원료-병원 다인실", admitted, 52_000, 1, 4, 41_600),
+        _line("meals", "FA211", "일반식 환자식", admitted, 5_070, 3, 4, 30_420),
+        _line("procedure_surgery", "N0711", "관절경하 반월상연골 절제술", "2025-05-07",
+              620_000, 1, 1, 124_000),
+        _line("anaesthesia", "L0104", "전신마취", "2025-05-07", 180_000, 1, 1, 36_000),
+        _line("medication", "645301190", "세파졸린나트륨주", "2025-05-07", 1_210, 2, 3, 1_452),
+        _line("materials", "G5101", "봉합사", "2025-05-07", 8_000, 1, 1, 1_600),
+        _line("admission_single", None, "상급병실 차액(1인실)", admitted, 90_000, 1, 1, 0,
+              uninsured=True),
+    ]  # fmt: skip
+    return {
+        "schema_version": "2", "specialty": specialty,
+        "encounters": [{"date": first, "department": "정형외과", "chief_complaint": "무릎 통증"},
+                       {"date": admitted, "department": "정형외과"}],
+        "diagnoses": [{"code": "S83.2", "name": "반월상연골의 파열", "primary": True,
+                       "date": first}],
+        "prescriptions": [{"drug_name": "세레콕시브캡슐", "drug_code": "645100480", "dose": "200",
+                           "unit": "mg", "frequency_per_day": 1, "days": 14,
+                           "date": discharged}],
+        "admissions": [{"admitted_on": admitted, "discharged_on": discharged,
+                        "room_class": "ward", "department": "정형외과"}],
+        "bills": [
+            _bill("O-2025-0502-031", first, "outpatient", first, first, outpatient,
+                  [("card", first)], department="정형외과"),
+            _bill("I-2025-0510-007", discharged, "inpatient", admitted, discharged, discharge,
+                  [("card", discharged), ("cash_receipt", "2025-05-12")],
+                  inpatient_kind="discharge", department="정형외과"),
+        ],
+    }  # fmt: skip
 
 
 def patient(n: int) -> dict[str, Any]:
@@ -231,6 +353,15 @@ def write_export(
     )
     paper["patient"].pop("rrn")  # an old paper record: name, birth date and sex only
     out.append(paper)  # fmt: skip
+    for specialty in ("medical", "korean_medicine"):
+        n = len(out)
+        data = json.dumps(structured_v2(specialty), ensure_ascii=False).encode()
+        line = record(n, specialty, "medical_record", inline(data, STRUCTURED))
+        visits = [e["date"] for e in structured_v2(specialty)["encounters"]]
+        stays = [s.get("discharged_on") for s in structured_v2(specialty).get("admissions", [])]
+        line["title"] = "입원 진료기록" if stays else "외래 진료기록"
+        line["service_start"], line["service_end"] = min(visits), max(visits + stays)
+        out.append(line)
     with (root / "records.ndjson").open("w", encoding="utf-8") as f:
         for line in out:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -16,6 +16,7 @@ from medrec_ingest.fields import RRN_IN_TEXT
 from medrec_ingest.jobs import endpoints as jobs
 from medrec_ingest.linkage import endpoints as linkage
 from medrec_ingest.models import dead_letters
+from medrec_ingest.records import facts
 from medrec_ingest.release import endpoints as release
 from medrec_ingest.segments import endpoints as segments
 from medrec_ingest.settings import IngestSettings
@@ -91,6 +92,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(openapi.router)
     app.include_router(internal.router)
     app.include_router(linkage.router)  # demographics for catalog's linkage review
+    app.include_router(facts.router)  # dates and amounts for issuance's documents
     app.include_router(release.router)
     app.include_router(transfers_admin.router)  # staff's oversight of transfers
     app.include_router(destruction.router)

@@ -70,6 +70,7 @@ ContentReader = Annotated[Principal, require_scope("content:read")]
 MetadataReader = Annotated[Principal, require_scope("metadata:read")]
 DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
 NamesReader = Annotated[Principal, require_scope("names:read")]
+DocumentFactsReader = Annotated[Principal, require_scope("document-facts:read")]
 # Staff, named for who may call (medrec_shared.rules.staff: the one scope of each act).
 Releaser = Annotated[Principal, require_scope(TRANSFERS_RELEASE)]
 TransfersOverseer = Annotated[Principal, require_scope(TRANSFERS_OVERSEE)]
@@ -87,6 +88,7 @@ __all__ = [
     "DepositsDep",
     "DestructionsDep",
     "DestructionsReader",
+    "DocumentFactsReader",
     "Ingest",
     "JobsDep",
     "KeyManager",

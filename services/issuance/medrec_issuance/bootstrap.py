@@ -31,7 +31,7 @@ def service_credentials(settings: IssuanceSettings) -> ClientCredentials:
         settings.token_url,
         settings.client_id,
         settings.client_secret.get_secret_value(),
-        "content:read catalog:read names:read",
+        "content:read catalog:read names:read document-facts:read",
     )
 
 

@@ -16,7 +16,8 @@ class IssuanceSettings(ServiceSettings):
     verify_page_url: str = "http://127.0.0.1:8000/verify"
     catalog_url: str = "http://127.0.0.1:8003"
     ingest_url: str = "http://127.0.0.1:8002"
-    # issuance's own client credentials (scopes content:read catalog:read names:read)
+    # issuance's own client credentials (scopes content:read catalog:read names:read
+    # document-facts:read)
     client_id: str
     client_secret: SecretStr
     s3_url: str

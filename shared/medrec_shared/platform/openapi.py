@@ -34,6 +34,8 @@ CLIENT_SCOPES = {
     "a reviewer's linkage review (catalog's service client)",
     "names:read": "read the names records were deposited under, for a reviewer's Art. 21 "
     "review (issuance's service client)",
+    "document-facts:read": "read the dates and amounts structured records hold (visits, stays, "
+    "bills, payments), for the documents made from them (issuance's service client)",
     # A machine account's operations (medrec_shared.rules.staff.MACHINE_SCOPES), named here as
     # text: the platform knows no staff roles. Staff people get theirs at sign-in.
     "stats:read": "read the service's counts",

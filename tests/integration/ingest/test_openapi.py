@@ -10,6 +10,7 @@ import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_transfer.schema import carried, extract
+from tests.support import bills
 from tests.support.builders import structured
 
 PATHS = {
@@ -62,7 +63,9 @@ def test_the_structured_record_schema_is_published(
 ) -> None:
     components = document["components"]["schemas"]
     published = components["StructuredRecord"]
-    assert published["x-schema-version"] == "1"
+    assert published["x-schema-version"] == "2"
+    assert published["x-schema-versions"] == ["1", "2"]
+    assert any(example["schema_version"] == "2" for example in published["examples"])
     assert published["x-media-type"] == "application/vnd.medrec.record+json"
     assert {"MedicalRecord", "DentalRecord", "KoreanMedicineRecord", "ToothEntry",
             "HerbalFormula"} <= set(components)  # fmt: skip
@@ -73,6 +76,10 @@ def test_the_structured_record_schema_is_published(
     schema = response.json()
     jsonschema.validate(json.loads(structured()), schema)
     jsonschema.validate(json.loads(structured("dental", tooth_chart=[{"tooth": 36}])), schema)
+    v2 = bills.record("korean_medicine", admissions=[bills.ADMISSION], bills=[bills.KM_BILL])
+    jsonschema.validate(v2, schema)
+    for example in schema["examples"]:
+        jsonschema.validate(example, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(json.loads(structured(hobby="x")), schema)
 

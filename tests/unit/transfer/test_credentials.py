@@ -237,4 +237,4 @@ def test_validate_works_with_no_server_reachable(tmp_path: Path) -> None:
         env={k: v for k, v in os.environ.items() if not k.startswith("MEDREC_")},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "15 valid records" in result.stdout and "0 invalid lines" in result.stdout
+    assert "17 valid records" in result.stdout and "0 invalid lines" in result.stdout

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from medrec_ingest.app import create_app
+from medrec_ingest.deposit.validation import document_errors
 from medrec_ingest.settings import IngestSettings
+from medrec_transfer import bills
 from medrec_transfer.cli import main
 from medrec_transfer.export import ExportError, load_export
-from medrec_transfer.sample import write_export
+from medrec_transfer.sample import structured_v2, write_export
 from medrec_transfer.schema import carried, extract
 from medrec_transfer.state import State
 
@@ -59,13 +61,27 @@ def test_the_example_export_in_the_repository_is_valid(openapi: dict[str, Any]) 
     }  # fmt: skip
     specialties = {json.loads(x)["specialty"] for x in (EXAMPLE / "records.ndjson").open()}
     assert specialties == {"medical", "dental", "korean_medicine"}
+    documents = [
+        json.loads(base64.b64decode(line["content"]["data_base64"]))
+        for line in lines_of(EXAMPLE)
+        if line["content"]["content_type"] == "application/vnd.medrec.record+json"
+    ]
+    v2 = [d for d in documents if d["schema_version"] == "2"]
+    assert {d["specialty"] for d in v2} == {"medical", "korean_medicine"}
+    bills = [b for d in v2 for b in d["bills"]]
+    assert {(b["visit"], b.get("inpatient_kind")) for b in bills} >= {
+        ("outpatient", None), ("inpatient", "discharge"),
+    }  # fmt: skip
+    assert {p["method"] for b in bills for p in b["payments"]} >= {"card", "cash_receipt"}
+    assert all(line.get("edi_code") for line in bills[1]["lines"][:-1])
+    assert any(d.get("admissions") for d in v2)
 
 
 def test_the_kit_carries_the_schemas_ingest_publishes(openapi: dict[str, Any]) -> None:
     # The served document is compared in tests/integration/ingest/test_openapi.py.
     assert carried() == extract(openapi)
     export = load_export(EXAMPLE, carried())
-    assert export.problems == [] and len(export.lines) == 15
+    assert export.problems == [] and len(export.lines) == 17
 
 
 def test_the_example_export_is_what_the_generator_writes(tmp_path: Path) -> None:
@@ -199,3 +215,75 @@ def test_bad_arguments_exit_2_before_anything_is_sent(
         main(argv)
     assert exited.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("medrec-transfer")
+
+
+def test_a_v2_bill_that_does_not_add_up_is_reported_by_its_field(
+    tmp_path: Path, openapi: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_export(tmp_path, records=3)
+    lines: list[dict[str, Any] | str] = list(lines_of(root))
+    v2 = lines[-2]
+    assert isinstance(v2, dict)
+    document = json.loads(base64.b64decode(v2["content"]["data_base64"]))
+    assert document["schema_version"] == "2"
+    assert load_export(root, openapi).problems == []
+
+    def with_document(doc: dict[str, Any]) -> dict[str, Any]:
+        data = base64.b64encode(json.dumps(doc, ensure_ascii=False).encode()).decode()
+        return v2 | {"content": v2["content"] | {"data_base64": data}}
+
+    total = json.loads(json.dumps(document))
+    total["bills"][0]["total"] += 1
+    priced = json.loads(json.dumps(document))
+    priced["bills"][1]["lines"][2]["unit_price"] += 10
+    overpaid = json.loads(json.dumps(document))
+    overpaid["bills"][1]["payments"][0]["amount"] += 1
+    overpaid["bills"][1].pop("patient_total")
+    version_1 = document | {"schema_version": "1"}
+    spoiled = [total, priced, overpaid, version_1]
+    rewrite(root, [*lines[:-2], *[with_document(doc) | {"external_id": f"v2-{n}"}
+                                  for n, doc in enumerate(spoiled)]])  # fmt: skip
+    found = {p.line: p.errors for p in load_export(root, openapi).problems}
+    first = len(lines) - 1
+    assert found == {
+        first: [{"field": "content.bills[0].total",
+                 "message": "differs from the sum of every line's four amounts"}],
+        first + 1: [{"field": "content.bills[1].lines[2].unit_price",
+                     "message": "unit_price × count × days differs from the sum of "
+                     "insured_copay, insurer_paid, fully_self_paid and uninsured"}],
+        first + 2: [{"field": "content.bills[1].payments",
+                     "message": "sum to more than the patient owed (patient_total)"}],
+        first + 3: [{"field": "content.admissions", "message": "needs schema_version 2"},
+                    {"field": "content.bills", "message": "needs schema_version 2"}],
+    }  # fmt: skip
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(root)])
+    assert exited.value.code == 1
+    shown = capsys.readouterr()
+    assert "content.bills[0].total" in shown.out + shown.err
+
+
+def test_the_kit_and_ingest_name_the_same_fields() -> None:
+    """The kit's own arithmetic (it carries no service code) agrees with ingest's, field for
+    field, on the same spoiled bills."""
+    document = structured_v2("medical")
+    spoiled = []
+    for change in ("total", "patient_total", "payments", "unit_price", "period", "kind"):
+        doc = json.loads(json.dumps(document))
+        bill = doc["bills"][1]
+        if change in ("total", "patient_total"):
+            bill[change] += 7
+        elif change == "payments":
+            bill["payments"][1]["amount"] += 1
+        elif change == "unit_price":
+            bill["lines"][0]["unit_price"] += 1
+        elif change == "period":
+            bill["period"]["to"] = "2025-05-01"
+        else:
+            doc["bills"][0]["inpatient_kind"] = "interim"
+        spoiled.append(doc)
+    for doc in [document, *spoiled]:
+        data = json.dumps(doc, ensure_ascii=False).encode()
+        assert bills.structured_errors(doc) == document_errors(
+            "application/vnd.medrec.record+json", data, "medical"
+        )

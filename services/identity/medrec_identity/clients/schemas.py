@@ -20,6 +20,7 @@ KNOWN_SCOPES = frozenset(
         "metadata:read",
         "demographics:read",
         "names:read",
+        "document-facts:read",
     }
     | set(SCOPE_TEXT)
 )
@@ -27,7 +28,14 @@ KNOWN_SCOPES = frozenset(
 # medrec's own services, whose clients deployment provisions (`medrec-identity-service-clients`),
 # never an operator through the API (an operator minting one could read anyone's records).
 SERVICE_SCOPES = frozenset(
-    {"content:read", "catalog:read", "metadata:read", "demographics:read", "names:read"}
+    {
+        "content:read",
+        "catalog:read",
+        "metadata:read",
+        "demographics:read",
+        "names:read",
+        "document-facts:read",
+    }
 )
 # What `POST /v1/clients` may give: an institution's deposits, or a machine account's
 # operations. Never a decision that needs a person (reviews, links, releases: staff tokens

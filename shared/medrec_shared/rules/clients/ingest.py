@@ -1,7 +1,8 @@
 """ingest as the other services see it: a stored record's metadata (catalog), its plaintext
 and the names records were deposited under (issuance), the demographics of a record deposited
-without an RRN (catalog's linkage review). Every read of content, names or demographics lands
-in the owner's access history with the purpose given."""
+without an RRN (catalog's linkage review), the dates and amounts structured records hold
+(issuance's documents). Every read of content, names or demographics lands in the owner's access
+history with the purpose given; facts are recorded by the document request that asks for them."""
 
 import uuid
 from collections.abc import AsyncGenerator, Sequence
@@ -9,6 +10,8 @@ from collections.abc import AsyncGenerator, Sequence
 from medrec_shared.platform.http import ServiceClient, unless_missing
 from medrec_shared.rules.audit import Purpose
 from medrec_shared.rules.contracts import (
+    DocumentFacts,
+    DocumentFactsList,
     NamesList,
     RecordDemographics,
     RecordMetadata,
@@ -71,6 +74,20 @@ class IngestClient:
             )
             names.update((item.record_id, item.name) for item in answer.items)
         return names
+
+    async def document_facts(self, record_ids: Sequence[uuid.UUID]) -> list[DocumentFacts]:
+        """What each stored structured record holds for the documents (dates and amounts), in
+        batches of `NAMES_BATCH`; records not held, not stored or not structured are absent."""
+        facts: list[DocumentFacts] = []
+        for start in range(0, len(record_ids), NAMES_BATCH):
+            batch = record_ids[start : start + NAMES_BATCH]
+            answer = await self.service.submit(
+                DocumentFactsList,
+                "/internal/v1/records:document-facts",
+                json={"record_ids": [str(r) for r in batch]},
+            )
+            facts.extend(answer.items)
+        return facts
 
     async def record_demographics(
         self, record_id: uuid.UUID, purpose: Purpose

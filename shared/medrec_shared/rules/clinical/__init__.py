@@ -16,7 +16,7 @@ lost data. ``structured_record_json_schema()`` gives the JSON Schema for publica
 Also here: ``check_fhir_bundle``, a structural check of a FHIR R4 Bundle
 (``application/fhir+json``). The modules: ``entries`` (version 1's entries), ``bills`` (version
 2's) and ``billing_codes`` (their coded values and labels), ``records`` (the documents),
-``fhir``.
+``fhir``, ``facts`` (``document_facts``: the dates and amounts documents are made from).
 """
 
 from typing import Final
@@ -50,6 +50,7 @@ from medrec_shared.rules.clinical.entries import (
     ToothEntry,
     is_valid_fdi_tooth,
 )
+from medrec_shared.rules.clinical.facts import document_facts
 from medrec_shared.rules.clinical.fhir import (
     FHIR_BUNDLE_TYPES,
     FHIR_CONTENT_TYPE,
@@ -109,6 +110,7 @@ __all__ = [
     "TestResult",
     "ToothEntry",
     "check_fhir_bundle",
+    "document_facts",
     "is_valid_fdi_tooth",
     "parse_structured_record",
     "structured_record_json_schema",
