@@ -181,7 +181,10 @@ def test_anyone_can_verify_by_number_and_code_and_learns_nothing_personal(
         "record_count",
         "pages",
         "sha256",
+        "document_type",
+        "document_label",
     }
+    assert (body["document_type"], body["document_label"]) == ("record_copy", "진료기록 사본")
     assert NAME not in json.dumps(body, ensure_ascii=False)
 
 
@@ -191,7 +194,12 @@ def test_anyone_can_verify_by_uploading_and_a_changed_byte_fails(
     public = httpx.Client(base_url=cluster.url("issuance"), timeout=30)
     pdf: bytes = world.pdf
     upload = public.post("/v1/verify", files={"file": ("copy.pdf", pdf, "application/pdf")}).json()
-    assert upload == {"valid": True, "issuance_number": world.ready["issuance_number"]}
+    assert upload == {
+        "valid": True,
+        "issuance_number": world.ready["issuance_number"],
+        "document_type": "record_copy",
+        "document_label": "진료기록 사본",
+    }
     middle = len(pdf) // 2
     tampered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1 :]
     refused = public.post("/v1/verify", files={"file": ("copy.pdf", tampered, "application/pdf")})

@@ -272,7 +272,12 @@ def check_nothing_lost_nor_doubled(
     uploaded = public.post(
         "/v1/verify", files={"file": ("copy.pdf", before.pdf, "application/pdf")}
     ).json()
-    assert uploaded == {"valid": True, "issuance_number": number}
+    assert uploaded == {
+        "valid": True,
+        "issuance_number": number,
+        "document_type": "record_copy",
+        "document_label": "진료기록 사본",
+    }
 
 
 def listed_once(citizen: Citizen) -> list[dict[str, Any]]:

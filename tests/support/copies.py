@@ -40,6 +40,8 @@ def issuance(
         subject_person_key=f"key-{subject}",
         subject_name_masked="한*민",
         record_ids=[uuid.uuid4()],
+        document_type="record_copy",
+        include_diagnoses=False,
         status=status,
         issuance_number="MR-20260302-0A1B2C3D",
         verification_code="ABCDEFGH",

@@ -155,6 +155,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "GET", "/v1/verify"): Rule(EVERYONE),
     ("issuance", "POST", "/v1/verify"): Rule(EVERYONE),
     ("issuance", "POST", "/v1/issuances"): Rule(SUBJECTS),
+    ("issuance", "POST", "/v1/issuances:preview"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/issuances"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/issuances/{issuance_id}"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/issuances/{issuance_id}/document"): Rule(SUBJECTS),

@@ -176,3 +176,5 @@ class Verification(BaseModel):
     record_count: int | None = None
     pages: int | None = None
     sha256: str | None = None
+    document_type: str | None = None
+    document_label: str | None = None  # the document's Korean title (서류 종류)

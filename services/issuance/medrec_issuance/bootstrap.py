@@ -121,6 +121,7 @@ def build(
         vault=vault,
         catalog=catalog,
         identity=identity,
+        facts=ingest,
     )
     verifier: TokenVerifier | None = api_token_verifier(settings) if verify_tokens else None
     return IssuanceComponents(

@@ -107,3 +107,24 @@ def prescription_in(prescribed_on: dt.date | None, period: Period | None) -> boo
     if period is None:
         return True
     return prescribed_on is not None and period.holds(prescribed_on)
+
+
+#: What a document needs and the records did not hold, in the words of the refusal.
+_NOTHING: Final[dict[DocumentType, str]] = {
+    DocumentType.treatment_confirmation: "진료확인서에 적을 내원 기록이 없습니다.",
+    DocumentType.admission_confirmation: "입퇴원확인서에 적을 입원 기록이 없습니다.",
+    DocumentType.receipt: "발급할 진료비 영수증이 없습니다.",
+    DocumentType.itemised_bill: "발급할 진료비 세부산정내역이 없습니다.",
+    DocumentType.payment_confirmation: "진료비 납입확인서에 적을 납입 내역이 없습니다.",
+    DocumentType.prescription: "발급할 처방전이 없습니다.",
+}
+
+
+def nothing_to_show(document_type: str, period: Period | None) -> str:
+    """The reason a citizen reads when the records hold nothing for the document, e.g.
+    "선택한 기간에 발급할 진료비 영수증이 없습니다." (issuance's 422 and the render's backstop)."""
+    where = "선택한 기간에" if period is not None else "선택한 기록에"
+    try:
+        return f"{where} {_NOTHING[DocumentType(document_type)]}"
+    except (ValueError, KeyError):
+        return f"{where} 발급할 내용이 없습니다."

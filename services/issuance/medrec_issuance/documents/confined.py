@@ -46,6 +46,8 @@ from typing import Any, BinaryIO, Final
 
 from PIL import Image
 
+from medrec_shared.rules.documents import document_label
+
 from .fonts import prepare_fonts
 from .isolation import drop_privileges, hide_from_same_uid
 from .limits import (
@@ -58,9 +60,10 @@ from .limits import (
     copy_too_large,
     record_too_large,
 )
-from .models import CoverPage, RecordDocument
+from .models import CoverPage, DocumentSpec, RecordDocument, RenderedCopy
 from .render import is_rendered, render_copy
 from .signing import IssuerSigner, sign_pdf, verify_pdf
+from .statements import NothingToShow, render_document
 
 _LENGTH: Final = struct.Struct(">I")
 _MAX_FRAME: Final = 16 * 1024 * 1024
@@ -69,13 +72,16 @@ _READ: Final = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class CopyJob:
-    """Everything the child needs but the records' content (``content`` is None in ``records``)."""
+    """Everything the child needs but the records' content (``content`` is None in ``records``).
+    ``spec``: the document to make of the records; None (or ``record_copy``) is the certified
+    copy."""
 
     cover: CoverPage
     records: list[RecordDocument]
     limits: CopyLimits
     key_pem: bytes
     cert_pem: bytes
+    spec: DocumentSpec | None = None
 
     def encode(self) -> bytes:
         return json.dumps(
@@ -85,6 +91,7 @@ class CopyJob:
                 "limits": asdict(self.limits),
                 "key_pem": self.key_pem.decode(),
                 "cert_pem": self.cert_pem.decode(),
+                "spec": None if self.spec is None else _spec_json(self.spec),
             }
         ).encode()
 
@@ -102,13 +109,32 @@ class CopyJob:
             )
             for r in job["records"]
         ]
+        spec = job.get("spec")
         return cls(
             CoverPage(**cover),
             records,
             CopyLimits(**job["limits"]),
             job["key_pem"].encode(),
             job["cert_pem"].encode(),
+            None if spec is None else _spec(spec),
         )
+
+
+def _spec_json(spec: DocumentSpec) -> dict[str, Any]:
+    return asdict(spec) | {
+        "period_from": spec.period_from and spec.period_from.isoformat(),
+        "period_to": spec.period_to and spec.period_to.isoformat(),
+    }
+
+
+def _spec(fields: dict[str, Any]) -> DocumentSpec:
+    def when(value: str | None) -> date | None:
+        return None if value is None else date.fromisoformat(value)
+
+    return DocumentSpec(
+        **fields
+        | {"period_from": when(fields["period_from"]), "period_to": when(fields["period_to"])}
+    )
 
 
 def _record_json(record: RecordDocument) -> dict[str, Any]:
@@ -352,12 +378,13 @@ def produce(job: CopyJob, stream: BinaryIO) -> tuple[bytes, int]:
             total += len(content)
             record = replace(record, content=content)
         records.append(record)
-    rendered = render_copy(job.cover, records, job.limits)
+    rendered = _render(job, records)
     del records
     signed = sign_pdf(
         rendered.pdf,
         IssuerSigner.from_pem(job.key_pem, job.cert_pem),
         signing_time=job.cover.issued_at,  # the service's clock, as the cover's issue time
+        reason=f"{document_label(job.spec.document_type if job.spec else 'record_copy')} 발급",
     )
     if len(signed) > job.limits.copy_bytes:
         raise OverLimit(copy_too_large(job.limits.copy_bytes))
@@ -365,6 +392,13 @@ def produce(job: CopyJob, stream: BinaryIO) -> tuple[bytes, int]:
     if not (check.intact and check.valid):
         raise RuntimeError("the signed copy does not verify")
     return signed, rendered.pages
+
+
+def _render(job: CopyJob, records: list[RecordDocument]) -> RenderedCopy:
+    """The certified copy, or the document `job.spec` asks for, made of the same records."""
+    if job.spec is None or job.spec.is_copy:
+        return render_copy(job.cover, records, job.limits)
+    return render_document(job.spec, job.cover, records, job.limits)
 
 
 _PR_SET_PDEATHSIG: Final = 1
@@ -407,7 +441,7 @@ def main() -> None:
     try:
         pdf, pages = produce(CopyJob.decode(raw), stdin)
         header: dict[str, Any] = {"outcome": "produced", "pages": pages, "size": len(pdf)}
-    except OverLimit as exc:
+    except (OverLimit, NothingToShow) as exc:
         header = {"outcome": "refused", "reason": exc.reason}
     except MemoryError:
         header = {"outcome": "refused", "reason": OUT_OF_MEMORY}

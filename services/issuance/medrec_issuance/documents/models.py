@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from medrec_shared.rules.documents import DocumentType, Period
+
 
 @dataclass(frozen=True, slots=True)
 class CoverPage:
@@ -65,3 +67,25 @@ class PdfCheck:
     intact: bool
     valid: bool
     signed_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSpec:
+    """Which document to make of the records (`medrec_shared.rules.documents.DocumentType`
+    values), over which period (both days included; none: everything the records hold), and
+    whether the confirmations print the diagnoses. None of it names the person."""
+
+    document_type: str
+    period_from: date | None = None
+    period_to: date | None = None
+    include_diagnoses: bool = False
+    purpose: str | None = None  # 용도, as the citizen gave it
+
+    @property
+    def is_copy(self) -> bool:
+        return self.document_type == DocumentType.record_copy
+
+    def period(self) -> Period | None:
+        if self.period_from is None or self.period_to is None:
+            return None
+        return Period(start=self.period_from, end=self.period_to)

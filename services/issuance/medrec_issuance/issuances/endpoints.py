@@ -1,4 +1,5 @@
-"""Certified copies: requests and downloads by the person (or their guardian)."""
+"""Certified copies and documents: requests, previews and downloads by the person (or their
+guardian)."""
 
 import uuid
 from typing import Annotated
@@ -8,11 +9,23 @@ from fastapi.responses import StreamingResponse
 
 from medrec_issuance.deps import DbSession, IssuancesDep, Requester
 from medrec_issuance.issuances import service
-from medrec_issuance.issuances.schemas import IssuanceIn, IssuanceOut, issuance_out
+from medrec_issuance.issuances.documents import NothingToShow
+from medrec_issuance.issuances.schemas import (
+    DocumentPreview,
+    IssuanceIn,
+    IssuanceOut,
+    document_preview,
+    issuance_out,
+)
 from medrec_shared.platform.auth import bearer_token
 from medrec_shared.platform.openapi import problem_responses
 from medrec_shared.platform.pages import Page, page_of
-from medrec_shared.platform.problems import Gone, UpstreamRefused, UpstreamUnavailable
+from medrec_shared.platform.problems import (
+    Gone,
+    UpstreamRefused,
+    UpstreamUnavailable,
+    ValidationFailed,
+)
 from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["issuances"])
@@ -22,7 +35,8 @@ router = APIRouter(tags=["issuances"])
     "/v1/issuances",
     status_code=202,
     response_model=IssuanceOut,
-    responses=problem_responses(UpstreamUnavailable, UpstreamRefused),  # catalog, identity
+    # catalog, ingest, identity; nothing to show
+    responses=problem_responses(UpstreamUnavailable, UpstreamRefused, NothingToShow),
 )
 async def request_copy(
     body: IssuanceIn,
@@ -36,10 +50,25 @@ async def request_copy(
         session,
         principal,
         bearer=bearer_token(request),
-        record_ids=body.record_ids,
+        selection=body.selection(),
         purpose=body.purpose,
     )
     return issuance_out(issuance, now)
+
+
+@router.post(
+    "/v1/issuances:preview",
+    response_model=DocumentPreview,
+    responses=problem_responses(
+        UpstreamUnavailable, UpstreamRefused, NothingToShow, ValidationFailed
+    ),
+)
+async def preview_document(
+    body: IssuanceIn, session: DbSession, principal: Requester, issuances: IssuancesDep
+) -> DocumentPreview:
+    """What the document asked for would hold (dates, amounts, counts), or why there is
+    nothing to issue; `purpose` is ignored. A copy (record_copy) has no preview."""
+    return document_preview(await issuances.preview(session, principal, body.selection()))
 
 
 @router.get("/v1/issuances")

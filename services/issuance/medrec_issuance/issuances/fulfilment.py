@@ -1,6 +1,6 @@
-"""The worker's part of an issuance, fulfilling it: gather the records, have the copy rendered
-and signed (`documents.confined`, in a child process with a memory cap, started ahead of the
-copy), keep it encrypted, and announce it.
+"""The worker's part of an issuance, fulfilling it: gather the records, have the copy (or the
+document its type names, `document_spec`) rendered and signed (`documents.confined`, in a child
+process with a memory cap, started ahead of the copy), keep it encrypted, and announce it.
 
 The worker never holds a record's content or the copy whole: content that is only listed is not
 read at all (its stored size and SHA-256 come from catalog), rendered content is refused by its
@@ -34,6 +34,7 @@ from medrec_issuance.documents.limits import (
     content_too_large,
     record_too_large,
 )
+from medrec_issuance.documents.models import DocumentSpec
 from medrec_issuance.documents.render import is_rendered
 from medrec_issuance.issuances.repository import TO_MAKE, IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
@@ -44,9 +45,24 @@ from medrec_shared.platform.messaging import announce
 from medrec_shared.platform.vault import StoredContent, Vault
 from medrec_shared.rules.clients import CatalogClient, ContentGone, IngestClient
 from medrec_shared.rules.contracts import CatalogedRecord
+from medrec_shared.rules.documents import DocumentType
 from medrec_shared.rules.events import IssuanceFailed, IssuanceReady
 
 log = get_logger(__name__)
+
+
+def document_spec(issuance: Issuance) -> DocumentSpec | None:
+    """What the render child makes of the records: None for a certified copy (as before
+    documents had types), else the document and the selection it was asked with."""
+    if issuance.document_type == DocumentType.record_copy:
+        return None
+    return DocumentSpec(
+        document_type=issuance.document_type,
+        period_from=issuance.period_from,
+        period_to=issuance.period_to,
+        include_diagnoses=issuance.include_diagnoses,
+        purpose=issuance.purpose,
+    )
 
 
 @dataclass(frozen=True)
@@ -160,6 +176,7 @@ class Fulfilment:
             self.settings.copy_limits(),
             self.issuer.key_pem,
             self.issuer.cert_pem,
+            document_spec(issuance),
         )
         child = await self.renderers.start(job)
         try:

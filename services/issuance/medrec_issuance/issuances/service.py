@@ -1,5 +1,7 @@
-"""Certified copies, the rules: a request names only the subject's own records; a copy is
-downloaded by its requester while it is ready and unexpired; a destroyed record takes the stored
+"""Certified copies and the documents made from records, the rules: a request names only the
+subject's own records (or the subject's records at an institution); a document made from their
+entries holds something, or is refused before anything is stored (`issuances.documents`); a copy
+is downloaded by its requester while it is ready and unexpired; a destroyed record takes the stored
 copies that include it along. Every act on a copy goes to the subject's access log.
 
 `Issuances` holds the collaborators; its methods, like the functions here, take the caller's
@@ -16,6 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.access import RequesterKey, may_copy_record, may_see_issuance
 from medrec_issuance.documents.limits import PURGED_RECORD_UNLINKED
+from medrec_issuance.issuances.documents import (
+    DocumentPlan,
+    Selection,
+    plan_document,
+    require_valid_selection,
+)
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.settings import IssuanceSettings
@@ -23,10 +31,17 @@ from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.messaging import announce
-from medrec_shared.platform.problems import Gone, NotFound, Problem, Unauthorized
+from medrec_shared.platform.problems import (
+    Gone,
+    NotFound,
+    Problem,
+    Unauthorized,
+    ValidationFailed,
+)
 from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.audit import access_event
-from medrec_shared.rules.contracts import CatalogedRecord
+from medrec_shared.rules.contracts import CatalogedRecord, DocumentFacts, RecordSummary
+from medrec_shared.rules.documents import DocumentType
 from medrec_shared.rules.events import AccessRecorded, IssuanceRequested
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
@@ -34,6 +49,9 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud a
 
 class NotReady(Problem):
     status, type, title = 409, "not-ready", "The copy is not ready yet"
+
+
+COPY = Selection()  # a certified copy of the records named
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,9 @@ class NewIssuance:
     subject_name: str
     record_ids: list[uuid.UUID]
     purpose: str | None
+    # What is issued, and the selection a document was asked with (`record_ids` then holds the
+    # records it draws on); a copy's defaults otherwise.
+    selection: Selection = COPY
 
 
 def mask_name(name: str) -> str:
@@ -65,9 +86,20 @@ def new_code() -> str:
 
 
 class RecordLookup(Protocol):
-    """What a request needs of catalog: a record's metadata, None when it does not know it."""
+    """What a request needs of catalog: a record's metadata, None when it does not know it;
+    a person's available records (at an institution)."""
 
     async def record(self, record_id: uuid.UUID) -> CatalogedRecord | None: ...
+
+    async def records_of(
+        self, person_key: str, institution: str | None
+    ) -> Sequence[RecordSummary]: ...
+
+
+class FactsLookup(Protocol):
+    """What a document needs of ingest: the dates and amounts of the structured records."""
+
+    async def document_facts(self, record_ids: Sequence[uuid.UUID]) -> list[DocumentFacts]: ...
 
 
 class SubjectNames(Protocol):
@@ -103,6 +135,7 @@ class Issuances:
     vault: Vault
     catalog: RecordLookup
     identity: SubjectNames
+    facts: FactsLookup
 
     async def start(
         self, session: AsyncSession, new: NewIssuance, audit: AccessRecorded
@@ -119,6 +152,11 @@ class Issuances:
             subject_name_masked=mask_name(new.subject_name),
             record_ids=new.record_ids,
             purpose=new.purpose,
+            document_type=new.selection.document_type.value,
+            institution_code=new.selection.institution_code,
+            period_from=new.selection.period.start if new.selection.period else None,
+            period_to=new.selection.period.end if new.selection.period else None,
+            include_diagnoses=new.selection.include_diagnoses,
             status=IssuanceStatus.pending,
             issuance_number=new_number(now),
             verification_code=new_code(),
@@ -142,18 +180,17 @@ class Issuances:
         principal: Principal,
         *,
         bearer: str,
-        record_ids: Sequence[uuid.UUID],
+        selection: Selection,
         purpose: str | None,
     ) -> Issuance:
         """A citizen's (or a guardian's, for the child) request for a copy of their own
-        records."""
-        if principal.person_key is None:
-            raise Unauthorized("A citizen token is required.")
-        unique = list(dict.fromkeys(record_ids))
-        for record_id in unique:
-            # Another person's record is indistinguishable from one that does not exist.
-            if not may_copy_record(principal, await self.catalog.record(record_id)):
-                raise NotFound(f"No record {record_id} among yours.")
+        records, or for a document made from them; a document with nothing to show is refused
+        (`NothingToShow`) before anything is stored."""
+        if selection.document_type == DocumentType.record_copy:
+            record_ids = list(await self._selected(principal, selection))
+        else:
+            record_ids = (await self.plan(principal, selection)).record_ids
+        assert principal.person_key is not None  # checked by the two above
         name = await self.identity.subject_name(bearer)
         return await self.start(
             session,
@@ -162,11 +199,53 @@ class Issuances:
                 requester_actor=principal.actor,
                 subject_person_key=principal.person_key,
                 subject_name=name,
-                record_ids=unique,
+                record_ids=record_ids,
                 purpose=purpose,
+                selection=selection,
             ),
             access_event(principal, "issuance_request", "issuance", "pending"),
         )
+
+    async def preview(
+        self, session: AsyncSession, principal: Principal, selection: Selection
+    ) -> DocumentPlan:
+        """What the document asked for would hold; the look is in the subject's access log."""
+        require_valid_selection(selection)  # a bad body names all its fields first
+        if selection.document_type == DocumentType.record_copy:
+            raise ValidationFailed(
+                errors=[{"field": "document_type", "message": "a copy has no preview"}]
+            )
+        plan = await self.plan(principal, selection)
+        assert principal.person_key is not None
+        event = access_event(principal, "view", "document_preview", selection.document_type.value)
+        announce(session, self.settings.topic_audit, principal.person_key, event)
+        return plan
+
+    async def plan(self, principal: Principal, selection: Selection) -> DocumentPlan:
+        """What a document made from the selected records would hold, or `NothingToShow`."""
+        records = await self._selected(principal, selection)
+        record_ids = list(records)
+        facts = await self.facts.document_facts(record_ids) if record_ids else []
+        return plan_document(selection, record_ids, facts, records)
+
+    async def _selected(self, principal: Principal, selection: Selection) -> dict[uuid.UUID, str]:
+        """The selected records of the subject, in order, with their institutions' names:
+        those named (each the subject's own: another's is indistinguishable from none), or the
+        subject's available records at the institution."""
+        if principal.person_key is None:
+            raise Unauthorized("A citizen token is required.")
+        require_valid_selection(selection)
+        if selection.record_ids is None:
+            assert selection.institution_code is not None
+            found = await self.catalog.records_of(principal.person_key, selection.institution_code)
+            return {r.record_id: r.institution.name or r.institution.code for r in found}
+        records: dict[uuid.UUID, str] = {}
+        for record_id in dict.fromkeys(selection.record_ids):
+            record = await self.catalog.record(record_id)
+            if record is None or not may_copy_record(principal, record):
+                raise NotFound(f"No record {record_id} among yours.")
+            records[record_id] = record.institution.name or record.institution.code
+        return records
 
     async def download(
         self, session: AsyncSession, principal: Principal, issuance_id: uuid.UUID

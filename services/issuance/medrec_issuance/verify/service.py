@@ -1,7 +1,8 @@
 """The public authenticity check (진위확인), the rules: a copy is authentic when it was issued
 (ready, or purged since: a purged copy was still issued) and the code matches, or when the
 uploaded file is byte for byte a copy we issued and its signature checks against our certificate.
-The answer reveals nothing about the person.
+The answer reveals nothing about the person: what was issued (the document's type), when, from
+which institutions, and its size and digest.
 
 An upload is known by its SHA-256 alone (hashed as it arrived, never kept): a copy's hash is
 recorded only after the render process checked the copy's signature against our certificate
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_issuance.models import Issuance, IssuanceStatus
 from medrec_issuance.verify.repository import VerifyRepository
 from medrec_issuance.verify.schemas import VerifyOut
+from medrec_shared.rules.documents import document_label
 
 ISSUED = frozenset({IssuanceStatus.ready, IssuanceStatus.purged})
 
@@ -39,6 +41,8 @@ async def check_by_number(session: AsyncSession, number: str, code: str) -> Veri
         record_count=len(issuance.record_ids),
         pages=issuance.pages,
         sha256=issuance.sha256,
+        document_type=issuance.document_type,
+        document_label=document_label(issuance.document_type),
     )
 
 
@@ -46,4 +50,9 @@ async def check_upload(session: AsyncSession, sha256: str) -> VerifyOut:
     issuance = await VerifyRepository(session).by_sha256(sha256)
     if issuance is None or not was_issued(issuance):
         return VerifyOut(valid=False)
-    return VerifyOut(valid=True, issuance_number=issuance.issuance_number)
+    return VerifyOut(
+        valid=True,
+        issuance_number=issuance.issuance_number,
+        document_type=issuance.document_type,
+        document_label=document_label(issuance.document_type),
+    )

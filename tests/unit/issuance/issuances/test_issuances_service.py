@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_issuance.bootstrap import build
 from medrec_issuance.issuances import service as issuances
+from medrec_issuance.issuances.documents import Selection
 from medrec_issuance.issuances.schemas import issuance_out
 from medrec_issuance.models import (
     IssuanceStatus,
@@ -25,7 +26,7 @@ from medrec_shared.platform.problems import (
     NotFound,
     Unauthorized,
 )
-from medrec_shared.rules.contracts import CatalogedRecord
+from medrec_shared.rules.contracts import CatalogedRecord, DocumentFacts, RecordSummary
 from tests.support.copies import (
     CHILD,
     NOW,
@@ -46,12 +47,22 @@ class Catalog:
     async def record(self, record_id: uuid.UUID) -> CatalogedRecord | None:
         return self.records.get(record_id)
 
+    async def records_of(self, person_key: str, institution: str | None) -> list[RecordSummary]:
+        return [r for r in self.records.values() if r.person_key == person_key]
+
 
 class NoIdentity:
     """identity as the rules see it (`issuances.service.SubjectNames`), never asked here."""
 
     async def subject_name(self, bearer: str) -> str:
         raise AssertionError("a refused request never asks for the name")
+
+
+class NoFacts:
+    """ingest as the rules see it (`issuances.service.FactsLookup`), never asked here."""
+
+    async def document_facts(self, record_ids: object) -> list[DocumentFacts]:
+        raise AssertionError("a refused request never asks for facts")
 
 
 class StillClock:
@@ -91,9 +102,14 @@ async def refused_request(
             vault=parts.vault,
             catalog=catalog,
             identity=NoIdentity(),
+            facts=NoFacts(),
         )
         await service.request(
-            AsyncSession(), principal, bearer="token", record_ids=record_ids, purpose=None
+            AsyncSession(),
+            principal,
+            bearer="token",
+            selection=Selection(record_ids=record_ids),
+            purpose=None,
         )
     finally:
         await parts.aclose()
@@ -187,7 +203,13 @@ def test_my_issuances_keep_their_json_shape() -> None:
         "sha256",
         "created_at",
         "expires_at",
+        "document_type",
+        "document_label",
+        "institution_code",
+        "period",
+        "include_diagnoses",
     ]
+    assert body["items"][0]["document_label"] == "진료기록 사본"
     last = json.loads(
         page_of(
             rows, 3, lambda i: issuance_out(i, NOW), lambda i: str(i.issuance_id)
