@@ -155,7 +155,7 @@ async def preview(page: PageDep, request: Request) -> HTMLResponse:
             except ApiProblem as problem:
                 one.reason = _reason(problem)
             shown.append(one)
-    return _render(page, form, institutions, shown=shown, previewed=True)
+    return _render(page, form, institutions, shown=shown, previewed=not form.errors)
 
 
 @router.post("/documents", response_class=HTMLResponse)

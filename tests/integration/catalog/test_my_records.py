@@ -143,36 +143,13 @@ def test_groups_summarise_by_institution_and_specialty(person: Citizen) -> None:
 def test_the_summary_is_everything_held_and_no_access_of_its_own(person: Citizen) -> None:
     """The institutions a page offers (its filter, the request form) without listing a record:
     nothing is added to the access history."""
-    settled = listed_nothing(person)  # every earlier test's listing is in by now
+    settled = person.mark_access_log()  # every earlier test's listing is in by now
     summary = person.catalog.get("/v1/me/records/summary")
     assert summary.status_code == 200
     everything = person.catalog.get("/v1/me/records", params={"limit": 1}).json()["groups"]
     assert summary.json() == {"groups": everything}
-    newest = listed_nothing(person)
-    ids = [e["event_id"] for e in access_log(person)]
-    # Newer than the first marker: the listing of everything and the second marker, only.
-    assert ids.index(settled) == ids.index(newest) + 2
-
-
-def access_log(person: Citizen) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = person.catalog.get(
-        "/v1/me/access-log", params={"limit": 500}
-    ).json()["items"]
-    return items
-
-
-def listed_nothing(person: Citizen) -> str:
-    """A marker in the person's access history: a listing of nothing, the newest line once it is
-    in; the events of one person come in order, so every earlier one is in too. Its event id."""
-    before = {e["event_id"] for e in access_log(person)}
-    assert person.records(**{"from": "1990-01-01", "to": "1990-01-01"}) == []
-
-    def marker() -> str | None:
-        first = access_log(person)[0]
-        new = first["event_id"] not in before and first["resource_id"] == "0 records"
-        return str(first["event_id"]) if new else None
-
-    return eventually(marker, what="the marker in the access log")
+    between = person.access_between(settled, person.mark_access_log())
+    assert [e["resource_id"] for e in between] == ["1 records"]  # the listing, only
 
 
 def test_listing_is_recorded_in_the_persons_access_log(person: Citizen) -> None:
