@@ -90,11 +90,13 @@ def _demo_counts(urls: dict[str, str]) -> dict[str, int]:
     return {i["code"]: i["record_count"] for i in response.json()["items"]}
 
 
-DEMO = {"11000001": 3, "21000002": 3, "31000003": 3}  # the demo clinics and their records
+# the demo clinics and their records (v1 for three people; v2 for the citizen and their child)
+DEMO = {"11000001": 3, "21000002": 3, "31000003": 4, "41000005": 4}
+CITIZEN_RECORDS = 6  # the demo citizen's: one at each v1 clinic, three of version 2
 
 
 def _serves_the_demo(urls: dict[str, str]) -> None:
-    """Catalog lists the demo clinics with 3 records each, once it has caught up."""
+    """Catalog lists the demo clinics with their records, once it has caught up."""
     eventually(lambda: _demo_counts(urls) == DEMO, timeout=60, what="the demo in the directory")
     assert _demo_counts(urls) == DEMO
 
@@ -112,6 +114,9 @@ def _citizen_records(urls: dict[str, str]) -> int:
     ).json()["access_token"]
     response = httpx.get(f"{urls['catalog']}/v1/me/records", headers=bearer(token))
     assert response.status_code == 200, response.text
+    # their child, in the sandbox family registry, for 자녀 진료기록
+    children = httpx.get(f"{urls['identity']}/v1/me/children", headers=bearer(token))
+    assert [c["name"] for c in children.json()["items"]] == ["김다온"], children.text
     return len(response.json()["items"])
 
 
@@ -145,7 +150,7 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
             assert httpx.get(f"{url}/readyz").status_code == 200
             assert httpx.get(f"{url}/openapi.json").status_code == 200
         assert len(first.operator[1]) >= 16
-        assert "demo: 3 clinics, 9 records" in first.printed
+        assert "demo: 4 clinics, 14 records" in first.printed
         assert f"data in {state}" in first.printed
         assert len(first.descendants()) >= 11  # postgres, broker, S3, 4 apis, 4 workers
         _serves_the_demo(first.urls)
@@ -185,7 +190,7 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
         assert "staff account: platform exists" in second.printed
         assert password not in second.printed
         _serves_the_demo(second.urls)
-        assert _citizen_records(second.urls) == 3
+        assert _citizen_records(second.urls) == CITIZEN_RECORDS
         assert _token(second.urls, *second.operator) == 200
         assert _token(second.urls, *first.operator) == 401
         # A power cut: the launcher and every process it started, killed at once.
@@ -195,7 +200,7 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
         assert third.operator == first.operator, "the kept secret, once none is configured"
         assert _token(third.urls, *third.operator) == 200
         _serves_the_demo(third.urls)
-        assert _citizen_records(third.urls) == 3
+        assert _citizen_records(third.urls) == CITIZEN_RECORDS
         third.process.send_signal(signal.SIGHUP)  # the terminal closed: the same clean stop
         descendants = third.descendants()
         assert third.process.wait(60) == 0

@@ -2,7 +2,9 @@
 killed with SIGKILL part way, run again, run a third time; with a bad line, a wrong secret, and
 ingest's api stopped for a while under it."""
 
+import base64
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -24,6 +26,7 @@ from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
 COMMAND = str(Path(sys.executable).parent / "medrec-transfer")
+STRUCTURED = "application/vnd.medrec.record+json"
 MiB = 1024 * 1024
 
 
@@ -249,3 +252,68 @@ def test_a_large_file_is_pushed_in_constant_memory(
             process.wait(timeout=0.02)
     assert process.returncode == 0, log.read_text()
     assert max(samples) < 100 * MiB, f"peak RSS {max(samples) / MiB:.0f} MiB"
+
+
+def _with_document(line: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    data = base64.b64encode(json.dumps(document, ensure_ascii=False).encode()).decode()
+    return line | {"content": line["content"] | {"data_base64": data}}
+
+
+def test_v2_records_are_pushed_and_a_bill_that_does_not_add_up_is_refused_by_its_field(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=3)
+    v2_lines = [x for x in vendor.lines if b'"schema_version": "2"' in _content(x)]
+    assert len(v2_lines) == 2
+    spoiled_line = v2_lines[0] | {"external_id": "v2-spoiled"}
+    document = json.loads(_content(spoiled_line))
+    document["bills"][1]["total"] += 1000
+    spoiled_line = _with_document(spoiled_line, document)
+    records = vendor.root / "records.ndjson"
+    records.write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in [*vendor.lines, spoiled_line])
+    )
+
+    # The kit: the spoiled line reported by its field before anything is sent, the rest stored.
+    result = vendor.push("--complete")
+    assert result.returncode == 1, result.stdout + result.stderr
+    entries = [
+        json.loads(x) for x in (vendor.root / "medrec-report.ndjson").read_text().splitlines()
+    ]
+    assert [e["external_id"] for e in entries] == ["v2-spoiled"]
+    assert entries[0]["problem"]["errors"] == [
+        {"field": "content.bills[1].total",
+         "message": "differs from the sum of every line's four amounts"}
+    ]  # fmt: skip
+    transfer = vendor.transfer()
+    stored = {r["external_id"]: r["status"] for r in held(cluster, transfer["transfer_id"])}
+    assert all(stored[x["external_id"]] == "stored" for x in v2_lines)
+
+    # The service, sent the same bill without the kit: one record, a batch line, streamed.
+    client = Depositor(cluster, vendor.client_id, vendor.secret)
+    transfer_id = client.open_transfer(vendor.code, "새봄종합병원", effective_date="2026-02-01")
+    body = {k: v for k, v in spoiled_line.items() if k != "external_id"}
+    refused = client.put_record(transfer_id, "v2-put", body)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in refused.json()["errors"]] == ["content.bills[1].total"]
+    answers = client.batch(transfer_id, [spoiled_line | {"external_id": "v2-batch"}])
+    assert answers[0]["status"] == "invalid"
+    assert answers[0]["problem"]["errors"][0]["field"] == "content.bills[1].total"
+    data = _content(spoiled_line)
+    declared = body | {"content": {"content_type": STRUCTURED, "size": len(data),
+                                   "sha256": hashlib.sha256(data).hexdigest()}}  # fmt: skip
+    assert client.put_record(transfer_id, "v2-stream", declared).status_code == 201
+    streamed = client.put_content(transfer_id, "v2-stream", data, STRUCTURED)
+    assert streamed.status_code == 422, streamed.text
+    assert [e["field"] for e in streamed.json()["errors"]] == ["content.bills[1].total"]
+    for personal in (body["patient"]["name"], body["patient"]["rrn"], "관절경"):
+        assert personal not in refused.text + json.dumps(answers, ensure_ascii=False)
+    # nothing of the refused ones stored
+    rows = {r["external_id"]: r["status"] for r in held(cluster, transfer_id)}
+    assert "v2-put" not in rows and "v2-batch" not in rows
+    assert rows.get("v2-stream") != "stored"
+
+
+def _content(line: dict[str, Any]) -> bytes:
+    return base64.b64decode(line["content"].get("data_base64", ""))
