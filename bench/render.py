@@ -10,12 +10,17 @@ for the copy (what every copy cost before the spare, and what a copy costs whose
 ``copy_20_records_in_process`` is the same render and
 signature called in this process, to tell the process's own cost from the rendering's; the raw
 baseline is fpdf2 writing the same number of plain text pages with the same embedded Korean
-font (no forms, no signature), in the same run."""
+font (no forms, no signature), in the same run.
+
+The documents made of a record's entries go the same way (the job's `DocumentSpec`):
+``receipt_20_lines`` is a 진료비 계산서·영수증 of one 20-line bill, ``payment_confirmation_52`` a
+year's 진료비 납입확인서 of 52 payments (a visit a week), each through a warm spare."""
 
 import asyncio
 import hashlib
 import io
 import json
+import sys
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import replace
@@ -36,6 +41,7 @@ from medrec_issuance.documents import (
 from medrec_issuance.documents.confined import ConfinedCopy, CopyJob, Produced, Renderers
 from medrec_issuance.documents.fonts import font_path
 from medrec_issuance.documents.limits import CopyLimits
+from medrec_issuance.documents.models import DocumentSpec
 from medrec_issuance.documents.render import is_rendered
 from medrec_issuance.documents.signing import IssuerSigner, verify_pdf
 from medrec_issuance.settings import IssuanceSettings
@@ -178,7 +184,133 @@ async def _confined_seconds(
     return seconds, outcome.pages, pdf
 
 
+def _bill(number: str, day: date, lines: int, paid_on: list[date]) -> dict[str, Any]:
+    """A health-insurance outpatient bill of ``lines`` lines of 10,000 won (3,000 the patient's),
+    paid in equal parts on ``paid_on``."""
+    categories = ("consultation", "laboratory", "injection", "medication", "imaging")
+    owed = 3_000 * lines
+    return {
+        "number": number,
+        "issued_on": day.isoformat(),
+        "visit": "outpatient",
+        "period": {"from": day.isoformat(), "to": day.isoformat()},
+        "patient_category": "health_insurance",
+        "lines": [
+            {
+                "category": categories[n % len(categories)],
+                "edi_code": f"B{n:04d}",
+                "name": f"항목 {n + 1}",
+                "date": day.isoformat(),
+                "unit_price": 10_000,
+                "count": 1,
+                "insured_copay": 3_000,
+                "insurer_paid": 7_000,
+                "fully_self_paid": 0,
+                "uninsured": 0,
+            }
+            for n in range(lines)
+        ],
+        "payments": [
+            {"paid_on": d.isoformat(), "method": "card", "amount": owed // len(paid_on)}
+            for d in paid_on
+        ],
+    }
+
+
+def _bills_record(bills: list[dict[str, Any]]) -> RecordDocument:
+    content = json.dumps(
+        {"schema_version": "2", "specialty": "medical", "bills": bills}, ensure_ascii=False
+    ).encode()
+    return RecordDocument(
+        record_id="bench-bills",
+        institution_name="벤치마크의원",
+        institution_code="99000001",
+        kind="medical_record",
+        specialty="medical",
+        title="진료비 내역",
+        service_start=date(2024, 1, 1),
+        service_end=date(2024, 12, 31),
+        department=None,
+        content_type="application/vnd.medrec.record+json",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+    )
+
+
+def document_jobs(key_pem: bytes, cert_pem: bytes) -> dict[str, tuple[CopyJob, bytes]]:
+    """The two documents `make bench` times, each a job and its one record's content."""
+    year = (date(2024, 1, 1), date(2024, 12, 31))
+    weeks = [date.fromordinal(date(2024, 1, 3).toordinal() + 7 * n) for n in range(52)]
+    receipt = _bills_record([_bill("R-2024-0302-001", date(2024, 3, 2), 20, [date(2024, 3, 2)])])
+    weekly = _bills_record([_bill(f"R-{d:%Y%m%d}", d, 2, [d]) for d in weeks])
+    jobs = {}
+    for name, kind, record in (
+        ("receipt", "receipt", receipt),
+        ("payments", "payment_confirmation", weekly),
+    ):
+        assert record.content is not None
+        listed = [replace(record, content=None)]
+        spec = DocumentSpec(kind, *year)
+        job = CopyJob(cover_page(), listed, CopyLimits(), key_pem, cert_pem, spec)
+        jobs[name] = (job, record.content)
+    return jobs
+
+
+async def _document_seconds(job: CopyJob, content: bytes, rounds: int) -> tuple[float, int, bytes]:
+    """Seconds per document through a warm spare, as `_confined_seconds`' ``warm``."""
+    fields = IssuanceSettings.model_fields
+    renderers = Renderers(fields["render_memory_max_bytes"].default)
+    within = fields["render_timeout_seconds"].default
+    elapsed = 0.0
+    try:
+        await renderers.prepare()
+        await confined_copy(await renderers.start(job), job, [content], within)  # warm-up
+        for _ in range(rounds):
+            assert renderers.spare is not None
+            await renderers.spare.ready()
+            started = time.perf_counter()
+            outcome, pdf = await confined_copy(await renderers.start(job), job, [content], within)
+            elapsed += time.perf_counter() - started
+    finally:
+        await renderers.aclose()
+    return elapsed / rounds, outcome.pages, pdf
+
+
+def documents() -> list[Result]:
+    key_pem, cert_pem = create_self_signed_issuer()
+    jobs = document_jobs(key_pem, cert_pem)
+    figures = {}
+    for name, (job, content) in jobs.items():
+        seconds, pages, pdf = asyncio.run(_document_seconds(job, content, ROUNDS))
+        check = verify_pdf(pdf, cert_pem)
+        assert check.intact and check.valid, f"the bench {name} does not verify"
+        figures[name] = (seconds, pages)
+    return [
+        Result(
+            name="receipt_20_lines",
+            label=f"진료비 영수증, one 20-line bill ({figures['receipt'][1]} page), confined, "
+            "render + sign",
+            value=figures["receipt"][0],
+            unit="s",
+            note="through Renderers as the issuance worker drives it, the spare ready",
+        ),
+        Result(
+            name="payment_confirmation_52",
+            label=f"진료비 납입확인서, a year's 52 payments ({figures['payments'][1]} pages), "
+            "confined, render + sign",
+            value=figures["payments"][0],
+            unit="s",
+            note="through Renderers as the issuance worker drives it, the spare ready",
+        ),
+    ]
+
+
 def run() -> list[Result]:
+    return copies() + documents()
+
+
+def copies() -> list[Result]:
     records = twenty_records()
     cover = cover_page()
     key_pem, cert_pem = create_self_signed_issuer()
@@ -252,4 +384,4 @@ def run() -> list[Result]:
 
 
 if __name__ == "__main__":
-    print(table(run()))
+    print(table(documents() if "--documents" in sys.argv else run()))

@@ -85,5 +85,11 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def write(results: list[Result], path: Path = RESULTS) -> None:
-    path.write_text(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
+def write(results: list[Result], path: Path = RESULTS, *, keep_others: bool = False) -> None:
+    """``keep_others`` (a run of one part, BENCH_ONLY): the figures of the other parts already in
+    ``path`` stay, each figure of this run replacing its namesake in place or added at the end."""
+    figures: dict[str, object] = {}
+    if keep_others and path.exists():
+        figures = {f["name"]: f for f in json.loads(path.read_text())}
+    figures.update({r.name: r.as_json() for r in results})
+    path.write_text(json.dumps(list(figures.values()), ensure_ascii=False, indent=2))

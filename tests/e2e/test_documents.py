@@ -4,7 +4,8 @@ by a citizen, and by a parent for their child; each PDF's text as a reader extra
 the form's title and the record's dates, amounts and codes, its signature valid, its QR code
 leading to the portal's 진위확인 page, which names the document. A document with nothing to show,
 and a body that makes no sense, are refused before anything is stored; a preview says what the
-document will hold; a bill that does not add up is refused at deposit with its field named."""
+document will hold. (A bill that does not add up, refused at deposit with its field named:
+tests/e2e/test_transfer_kit.py.)"""
 
 import copy
 import json
@@ -22,7 +23,6 @@ from medrec_issuance.documents import verify_pdf
 from tests.support.actors import (
     ActingGuardian,
     Citizen,
-    Institution,
     Operator,
     children_of,
     eventually,
@@ -368,22 +368,3 @@ def test_a_body_that_makes_no_sense_is_refused_and_nothing_stored(
         assert response.headers["content-type"] == "application/problem+json"
         assert field_name in [e["field"] for e in response.json()["errors"]], response.text
     assert issuance_count(cluster) == before
-
-
-def test_a_bill_that_does_not_add_up_is_refused_with_its_field(cluster: Cluster) -> None:
-    code = new_code()
-    depositor = Institution(cluster, *Operator(cluster).register_client([code]))
-    transfer = depositor.open_transfer(code, CLINIC)
-    content = chart()
-    content["bills"][0]["total"] += 1
-    body = record_body(
-        PARENT_RRN,
-        PARENT_NAME,
-        PARENT_BIRTH,
-        inline(json.dumps(content, ensure_ascii=False).encode(), STRUCTURED),
-        service_start="2024-03-02",
-        service_end="2024-06-14",
-    )
-    response = depositor.put_record(transfer, "v2-wrong-total", body)
-    assert response.status_code == 422, response.text
-    assert "content.bills[0].total" in [e["field"] for e in response.json()["errors"]]

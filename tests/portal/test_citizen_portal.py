@@ -174,6 +174,8 @@ def test_the_copys_qr_url_opens_a_valid_verify_page_without_the_persons_name(
         expect(main).to_contain_text(name)
     expect(main).to_contain_text("2건")
     expect(main).to_contain_text("SHA-256")
+    # What was issued is named (서류 종류), as every document's check names its type.
+    expect(page.get_by_role("row", name="서류 종류")).to_contain_text("진료기록 사본")
     assert NAME not in page.content() and NAME[1:] not in page.content()
     number = re.search(r"number=([^&]+)", url).group(1)  # type: ignore[union-attr]
     expect(page.get_by_label("발급번호", exact=True)).to_have_value(number)

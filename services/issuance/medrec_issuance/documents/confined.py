@@ -20,6 +20,10 @@ would begin, and the copy starts a child of its own, as every copy did before. A
 one copy only: nothing of one citizen's copy can be left in a process for the next. It dies with
 the worker (PR_SET_PDEATHSIG), and at the latest when its input closes.
 
+The job says which document to make (`CopyJob.spec`): the certified copy, or one of the documents
+made of the records' entries (`statements.render_document`), signed the same way; a document the
+records hold nothing for is refused with the reason the citizen reads (`NothingToShow`).
+
 Pipe protocol: frames of a 4-byte big-endian length and that many bytes. In: the job (JSON),
 then for each rendered record, in order, its content as frames ended by an empty one. Out: an
 empty frame once the child is ready (imports done, fonts parsed), an empty frame once it has

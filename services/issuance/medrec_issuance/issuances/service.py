@@ -127,8 +127,9 @@ async def issuances_of(
 
 @dataclass(kw_only=True)
 class Issuances:
-    """Certified copies asked for and downloaded: the collaborators held once (the composition
-    root builds it), each method given the caller's session and the request's own data."""
+    """Certified copies and documents asked for, previewed and downloaded: the collaborators
+    held once (the composition root builds it), each method given the caller's session and the
+    request's own data."""
 
     settings: IssuanceSettings
     clock: Clock

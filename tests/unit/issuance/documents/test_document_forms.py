@@ -282,7 +282,8 @@ def test_admission_confirmation_lists_the_stays() -> None:
     text = "\n".join(pages)
     assert "2024-06-10" in text and "2024-06-14" in text and "5일" in text
     assert "2·3인실" in text and "정형외과" in text
-    assert "S82.1" in text  # asked for
+    assert "S82.1" in text  # asked for, and made during the stay
+    assert "J06.9" not in text  # made at an outpatient visit
     assert verify_pdf(signed, _issuer()[1]).valid
     _screenshot(kind, signed)
 
@@ -341,6 +342,23 @@ def test_itemised_bill_with_many_lines_runs_over_pages_headed_and_totalled() -> 
     assert f"{sum(1_000 + n for n in range(150)):,}" in pages[-1]
 
 
+def test_a_receipt_of_many_lines_sums_them_by_row_on_its_page() -> None:
+    categories = ("consultation", "laboratory", "injection", "medication", "ct", "materials")
+    many = dict(OUTPATIENT_BILL, total=None, patient_total=None, payments=[])
+    many["lines"] = [
+        _line(categories[n % 6], f"D{n:04d}", f"항목 {n}", "2024-03-02", 1_000 + n, 300)
+        for n in range(300)
+    ]
+    records = [_record(9, "행복소아과의원", "11111111", "medical", dict(MEDICAL, bills=[many]))]
+    made = render_document(DocumentSpec("receipt", *YEAR_2024), COVER, records)
+    (page,) = _pages(made.pdf)
+    _assert_every_page_has_the_frame(DocumentType.receipt, [page])
+    assert f"{sum(1_000 + n for n in range(300)):,}" in page  # 진료비 총액
+    assert f"{300 * 300:,}" in page  # 본인부담금 and 환자부담 총액
+    ct = sum(1_000 + n for n in range(300) if n % 6 == 4) - 300 * 50
+    assert f"CT 진단료 {15_000:,} {ct:,}" in page  # its 50 lines on the CT row
+
+
 def test_payment_confirmation_lists_the_years_payments_per_institution() -> None:
     kind = DocumentType.payment_confirmation
     signed, pages = _issued(kind)
@@ -364,6 +382,18 @@ def test_prescription_copy_prints_the_drugs_and_the_kcd_code() -> None:
         assert value in text, value
     assert verify_pdf(signed, _issuer()[1]).valid
     _screenshot(kind, signed)
+
+
+def test_version_1_records_confirm_their_visits_and_other_records_are_left_out() -> None:
+    v1 = {"schema_version": "1", "specialty": "medical", "encounters": [{"date": "2024-02-01"}]}
+    text = "2024-05-05 내원".encode()
+    scanned = replace(RECORDS[0], record_id="rec-t", content_type="text/plain", content=text)
+    records = [_record(7, "옛날의원", "77777777", "medical", v1), scanned]
+    made = render_document(DocumentSpec("treatment_confirmation", *YEAR_2024), COVER, records)
+    (page,) = _pages(made.pdf)
+    assert "옛날의원" in page and "2024-02-01" in page and "2024-05-05" not in page
+    with pytest.raises(NothingToShow, match="발급할 진료비 영수증이 없습니다"):
+        render_document(DocumentSpec("receipt", None, None), COVER, records)
 
 
 @pytest.mark.parametrize(

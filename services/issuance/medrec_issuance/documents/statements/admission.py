@@ -4,6 +4,9 @@ issue it. A stay's days count both ends (2024-03-02 ~ 2024-03-08 is 7일), as th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from medrec_shared.rules.clinical import ROOM_CLASS, Admission
 from medrec_shared.rules.documents import stay_in
 
@@ -37,6 +40,11 @@ def _row(number: int, source: Source, stay: Admission) -> tuple[str, ...]:
     return (str(number), day(stay.admitted_on), discharged, days, department, room)
 
 
+def _in_a_stay(found: list[tuple[Source, Admission]]) -> Callable[[date], bool]:
+    spans = [(stay.admitted_on, stay.discharged_on or date.max) for _, stay in found]
+    return lambda when: any(start <= when <= end for start, end in spans)
+
+
 def draw(pdf: FormPdf, institution: Institution, spec: DocumentSpec, purpose: str) -> bool:
     found = stays(institution, spec)
     if not found:
@@ -60,7 +68,7 @@ def draw(pdf: FormPdf, institution: Institution, spec: DocumentSpec, purpose: st
     headings = ("번호", "입원일", "퇴원일", "입원일수", "진료과", "병실")
     pdf.grid(headings, rows, (14, 32, 32, 24, 46, 32))
     if spec.include_diagnoses:
-        draw_diagnoses(pdf, diagnoses_of((s for s, _ in found), spec.period()))
+        draw_diagnoses(pdf, diagnoses_of((s for s, _ in found), _in_a_stay(found)))
     pdf.fields([("용도", purpose)], columns=1)
     pdf.statement(STATEMENT)
     return True

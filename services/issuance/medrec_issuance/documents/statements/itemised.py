@@ -30,7 +30,7 @@ HEADINGS: Final = (
     "전액본인부담",
     "비급여",
 )
-WIDTHS: Final = (17, 15.5, 15, 27, 14, 8, 8, 15, 15, 15, 15, 15.5)
+WIDTHS: Final = (17, 15.5, 14, 26, 14, 7.5, 7.5, 15, 15, 15, 18, 15.5)
 NUMERIC: Final = (4, 5, 6, 7, 8, 9, 10, 11)
 _ORDER: Final = {category: index for index, category in enumerate(BillCategory)}
 
@@ -81,7 +81,7 @@ def draw_bill(pdf: FormPdf, institution: Institution, source: Source, bill: Bill
             won(bill.computed_uninsured()),
         )
     )
-    pdf.grid(HEADINGS, rows, WIDTHS, numeric=NUMERIC, bold_last=True, size=6.8)
+    pdf.grid(HEADINGS, rows, WIDTHS, numeric=NUMERIC, left=(3,), bold_last=True, size=6.8)
     pdf.fields([("요양기관 명칭", institution.name), ("요양기관기호", institution.code)])
 
 

@@ -47,6 +47,10 @@ def span(start: date | None, end: date | None) -> str:
     return f"{day(start)} ~ {day(end)}"
 
 
+def _align(column: int, numeric: Sequence[int], left: Sequence[int]) -> str:
+    return RIGHT if column in numeric else "LEFT" if column in left else "CENTER"
+
+
 class FormPdf(CopyPdf):
     """One issued document: its forms follow one another, each from a new page (`start_form`),
     each page headed by the title and the person and institution of the form on it."""
@@ -129,12 +133,14 @@ class FormPdf(CopyPdf):
         widths: Sequence[float],
         *,
         numeric: Sequence[int] = (),
+        left: Sequence[int] = (),
         bold_last: bool = False,
         size: float = 8.0,
         heading_rows: Sequence[Sequence[Span]] = (),
     ) -> None:
         """A ruled table whose headings repeat on every page it runs over; the columns in
-        ``numeric`` are right-aligned (amounts, counts); ``bold_last``: a totals row.
+        ``numeric`` are right-aligned (amounts, counts), those in ``left`` left-aligned (names),
+        the rest centred; ``bold_last``: a totals row.
         ``heading_rows``, when given, replace ``headings``: grouped headings, as the paper
         forms have them, each ``(text, colspan, rowspan)``."""
         spans = heading_rows or [[(title, 1, 1) for title in headings]]
@@ -161,7 +167,7 @@ class FormPdf(CopyPdf):
                 style = FontFace(emphasis="BOLD", fill_color=HEADING_FILL) if last else None
                 row = table.row(style=style)
                 for column, value in enumerate(cells):
-                    row.cell(value, align=RIGHT if column in numeric else "CENTER")
+                    row.cell(value, align=_align(column, numeric, left))
         self.set_font(FONT, size=BODY_SIZE)
         self.ln(2)
 

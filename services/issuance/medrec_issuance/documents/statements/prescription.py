@@ -73,7 +73,7 @@ def draw_sheet(
         for item in items
     ]
     headings = ("처방 의약품의 명칭", "코드", "1회 투약량", "1일 투여횟수", "총 투약일수", "용법")
-    pdf.grid(headings, rows, (52, 24, 22, 22, 22, 38), size=8.5)
+    pdf.grid(headings, rows, (52, 24, 22, 22, 22, 38), left=(0,), size=8.5)
 
 
 def draw(pdf: FormPdf, institution: Institution, spec: DocumentSpec, purpose: str) -> bool:

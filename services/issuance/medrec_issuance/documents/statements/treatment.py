@@ -50,7 +50,8 @@ def draw(pdf: FormPdf, institution: Institution, spec: DocumentSpec, purpose: st
     rows = [(str(n), day(d), dept) for n, (d, dept) in enumerate(found.items(), 1)]
     pdf.grid(("번호", "내원일자", "진료과"), rows, (20, 60, 100))
     if spec.include_diagnoses:
-        draw_diagnoses(pdf, diagnoses_of(institution.sources, spec.period()))
+        period = spec.period()
+        draw_diagnoses(pdf, diagnoses_of(institution.sources, lambda d: visit_in(d, period)))
     pdf.fields([("용도", purpose)], columns=1)
     pdf.statement(STATEMENT)
     return True
