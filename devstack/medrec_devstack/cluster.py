@@ -244,11 +244,14 @@ class Cluster:
                     p + "CATALOG_URL": self.url("catalog"),
                     # Every copy's QR code opens the portal's 진위확인 page.
                     p + "VERIFY_PAGE_URL": f"{self.url(PORTAL)}/verify",
+                    # A share's link (제출) opens the portal's share page.
+                    p + "SHARE_PAGE_URL": f"{self.url(PORTAL)}/share",
                     p + "CONTENT_KEYS": s.issuance_content_keys,
                     p + "CONTENT_KEY_ACTIVE": "kek-local-1",
                     p + "PERSON_INDEX_KEY": s.person_index_key,
                     # Every test and demo client comes from 127.0.0.1.
                     p + "VERIFY_LIMIT_PER_CLIENT": "100000",
+                    p + "SHARE_CODE_LIMIT_PER_CLIENT": "100000",
                 }
         return env
 

@@ -17,6 +17,7 @@ from medrec_portal.pages import (
     proxy,
     public,
     records,
+    shares,
     signin,
 )
 from medrec_portal.security import PortalHeadersMiddleware
@@ -61,7 +62,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     )
     install_error_pages(app)
     install_health(app, components.db.ping)
-    for module in (public, signin, records, documents, copies, children, account, proxy):
+    for module in (public, signin, records, documents, copies, shares, children, account, proxy):
         app.include_router(module.router)
     mount_static(app, own=("/static/portal", HERE / "static"), assets=ASSETS)
     return app

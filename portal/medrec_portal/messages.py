@@ -121,6 +121,20 @@ ACTIONS = {
     "unlink": "기록 연결 해제",
     "retention_extension": "보존기간 연장",
 }
+# 제출 (a share of an issued copy): its status, and what the recipient's page says.
+SHARE_STATUS = {"active": "열람 가능", "revoked": "해지됨", "expired": "기간 만료"}
+SHARE = {
+    "wrong-code": "접근 코드가 맞지 않습니다. 서류를 보낸 분께 받은 6자리 숫자를 다시 확인해 주세요.",
+    "too-many": "접근 코드를 여러 번 잘못 입력하여 지금은 이 링크를 열 수 없습니다. 서류를 보낸 분께 접근 코드를 다시 확인하고 내일 다시 시도하거나, 새 링크를 요청해 주세요.",
+    "missing-code": "접근 코드 6자리를 입력해 주세요.",
+    "revoked": "서류를 보낸 분이 이 제출 링크를 해지하여 더 이상 열 수 없습니다. 서류가 필요하면 보낸 분께 다시 요청해 주세요.",
+    "expired": "이 제출 링크는 유효 기간이 지나 더 이상 열 수 없습니다. 서류가 필요하면 보낸 분께 다시 요청해 주세요.",
+    "not-found": "제출 링크를 찾을 수 없습니다. 받은 주소 전체가 맞는지 확인해 주세요.",
+    "copy-gone": "이 서류는 더 이상 내려받을 수 없습니다. 서류가 필요하면 보낸 분께 다시 요청해 주세요.",
+    "recipient": "받는 곳을 100자 이내로 입력해 주세요.",
+    "days": "유효 기간은 1일에서 30일 사이로 입력해 주세요.",
+}
+
 ACTORS = {
     "citizen": "본인",
     "guardian": "보호자(대리)",
@@ -128,12 +142,16 @@ ACTORS = {
     "proxy": "대리 신청인",
     "service": "시스템",
     "staff": "보관기관 직원",
+    "recipient": "제출받은 곳",
 }
 
 
-def actor_label(actor_type: str, actor_id: str) -> str:
+def actor_label(actor_type: str, actor_id: str, reason: str | None = None) -> str:
     """Who did it, as the citizen reads it. Staff are named by their organisation and role
-    ("khis:reviewer" → 보관기관 심사관), never by who they are (the auditor sees that)."""
+    ("khis:reviewer" → 보관기관 심사관), never by who they are (the auditor sees that); whom
+    the citizen shared a copy with, by the name the citizen gave them (the event's reason)."""
+    if actor_type == "recipient":
+        return f"{ACTORS['recipient']}: {reason}" if reason else ACTORS["recipient"]
     if actor_type == "staff" and ":" in actor_id:
         organisation, role = actor_id.rsplit(":", 1)
         return f"{organisation_label(organisation)} {role_label(role)}"

@@ -25,6 +25,8 @@ RAISED: dict[tuple[str, str, str], dict[int, bool]] = {
     ("catalog", "get", "/v1/admin/linkage-candidates/{candidate_id}"): {503: False},
     ("issuance", "get", "/v1/issuances/{issuance_id}/document"): {410: False},  # expired, purged
     ("issuance", "get", "/v1/verify"): {429: True},
+    ("issuance", "post", "/v1/issuances/{issuance_id}/shares"): {410: False},  # copy expired
+    ("issuance", "post", "/v1/shares/{token}/document"): {410: False, 429: True},
     ("issuance", "post", "/v1/verify"): {429: True},
     ("identity", "post", "/v1/verifications"): {429: True, 502: False, 503: False},
     ("identity", "post", "/v1/verifications/{verification_id}/confirm"): {

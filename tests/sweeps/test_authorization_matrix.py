@@ -159,6 +159,11 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("issuance", "GET", "/v1/issuances"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/issuances/{issuance_id}"): Rule(SUBJECTS),
     ("issuance", "GET", "/v1/issuances/{issuance_id}/document"): Rule(SUBJECTS),
+    ("issuance", "POST", "/v1/issuances/{issuance_id}/shares"): Rule(SUBJECTS),
+    ("issuance", "GET", "/v1/issuances/{issuance_id}/shares"): Rule(SUBJECTS),
+    ("issuance", "DELETE", "/v1/issuances/{issuance_id}/shares/{share_id}"): Rule(SUBJECTS),
+    # The recipient of a share (제출): no token of ours, the link's token and the access code.
+    ("issuance", "POST", "/v1/shares/{token}/document"): Rule(EVERYONE),
     ("issuance", "POST", "/v1/proxy-requests"): Rule(CITIZENS),
     ("issuance", "GET", "/v1/proxy-requests"): Rule(CITIZENS),  # a guardian acting: 403
     ("issuance", "GET", "/v1/proxy-requests/{request_id}"): Rule(SUBJECTS),

@@ -6,8 +6,10 @@ what is the portal's is which services it calls, the logger an unreachable one i
 and an upload passed on as it arrives (`post_streamed`). Every answer that is not a success is an
 `ApiProblem`; the pages turn it into a Korean sentence (medrec_portal.messages)."""
 
-from collections.abc import AsyncIterable
-from typing import Literal
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any, Literal
+
+import httpx
 
 from medrec_shared.platform.frontdoor.client import CLIENT_ADDRESS, Answer, ApiProblem, problem
 from medrec_shared.platform.frontdoor.client import Api as FrontDoorApi
@@ -25,6 +27,18 @@ class Api(FrontDoorApi):
 
     def __init__(self, service: Service, base_url: str, timeout: float) -> None:
         super().__init__(service, base_url, timeout)
+
+    async def stream_post(
+        self, path: str, *, json: dict[str, Any]
+    ) -> tuple[httpx.Response, AsyncIterator[bytes]]:
+        """A POST whose answer streams (a shared document): as `stream`'s, without a token."""
+        request = self.http.build_request("POST", path, headers=self._headers(None), json=json)
+        response = await self._send(request, stream=True)
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise problem(response)
+        return response, response.aiter_bytes()
 
     async def post_streamed(
         self, answer: type[Answer], path: str, body: AsyncIterable[bytes], content_type: str

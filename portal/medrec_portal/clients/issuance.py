@@ -1,5 +1,7 @@
 """issuance as the portal calls it: certified copies and the other documents (preview, request,
-watch, list, download), Art. 21 requests (submit, list), and the public authenticity check."""
+watch, list, download), Art. 21 requests (submit, list), the public authenticity check, and
+shares (제출): made, listed and revoked by the citizen, opened by their recipient with the link's
+token and the access code."""
 
 import json
 import uuid
@@ -7,6 +9,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -16,6 +19,9 @@ from medrec_portal.clients.models import (
     Issuance,
     OwnProxyRequests,
     ProxyRequest,
+    Share,
+    ShareCreated,
+    Shares,
     Verification,
 )
 from medrec_shared.platform.pages import Page
@@ -116,6 +122,29 @@ class IssuanceClient:
 
     async def verify_upload(self, body: AsyncIterable[bytes], content_type: str) -> Verification:
         return await self.api.post_streamed(Verification, "/v1/verify", body, content_type)
+
+    async def create_share(
+        self, token: str, issuance_id: uuid.UUID, recipient: str, days: int
+    ) -> ShareCreated:
+        body = {"recipient": recipient, "expires_in_days": days}
+        path = f"/v1/issuances/{issuance_id}/shares"
+        return await self.api.call(ShareCreated, "POST", path, token=token, json=body)
+
+    async def shares(self, token: str, issuance_id: uuid.UUID) -> list[Share]:
+        path = f"/v1/issuances/{issuance_id}/shares"
+        return (await self.api.call(Shares, "GET", path, token=token)).items
+
+    async def revoke_share(self, token: str, issuance_id: uuid.UUID, share_id: uuid.UUID) -> None:
+        await self.api.send("DELETE", f"/v1/issuances/{issuance_id}/shares/{share_id}", token=token)
+
+    async def shared_document(
+        self, share_token: str, access_code: str
+    ) -> tuple[httpx.Response, AsyncIterator[bytes]]:
+        """A shared copy's PDF as it streams, for its recipient (no token of ours: the link's
+        token, in the path as issuance takes it, and the code in the body). The caller closes
+        the response when the body is done."""
+        path = f"/v1/shares/{quote(share_token, safe='')}/document"
+        return await self.api.stream_post(path, json={"access_code": access_code})
 
     async def aclose(self) -> None:
         await self.api.aclose()

@@ -178,3 +178,28 @@ class Verification(BaseModel):
     sha256: str | None = None
     document_type: str | None = None
     document_label: str | None = None  # the document's Korean title (서류 종류)
+
+
+class ShareCreated(BaseModel):
+    """A new share (제출): the link and the access code, answered this once."""
+
+    share_id: uuid.UUID
+    url: str
+    access_code: str
+    expires_at: datetime
+    recipient: str
+
+
+class Share(BaseModel):
+    share_id: uuid.UUID
+    recipient: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    created_at: datetime
+    downloads: int
+    last_opened_at: datetime | None
+    status: str  # active | revoked | expired
+
+
+class Shares(BaseModel):
+    items: list[Share]

@@ -60,15 +60,36 @@ async def history(page: PageDep, requested: Annotated[int, Query(ge=0, le=10)] =
 
 
 @router.get("/copies/{issuance_id}", response_class=HTMLResponse)
-async def copy_page(page: PageDep, issuance_id: UUID) -> HTMLResponse:
+async def copy_page(page: PageDep, issuance_id: UUID, revoked: str = "") -> HTMLResponse:
+    return await copy_view(page, issuance_id, revoked=bool(revoked))
+
+
+# Whose shares (제출) the copy's page lists: a copy that was ready (shares of an expired one
+# stay listed, expired too).
+WITH_SHARES = ("ready", "expired")
+
+
+async def copy_view(
+    page: Page, issuance_id: UUID, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """The copy's page, with its shares; `context`: a share form's errors and values, or that
+    one was revoked."""
     issuance = await _issuance(page, issuance_id)
     status = str(issuance.get("status"))  # issuance's answer, expiry included
+    shares = []
+    if status in WITH_SHARES:
+        token = page.require_signed_in()
+        found = await page.issuance.shares(token, issuance_id)
+        shares = [s.model_dump(mode="json") for s in found]
     return page.render(
         "copy.html",
+        status_code=status_code,
         nav="copies",
         issuance=issuance,
         status=status,
         failure=messages.PROBLEMS.get(str(issuance.get("failure_reason")), None),
+        shares=shares,
+        **context,
     )
 
 

@@ -10,6 +10,7 @@ from medrec_issuance.models import dead_letters
 from medrec_issuance.proxies.endpoints import admin_router as proxies_admin_router
 from medrec_issuance.proxies.endpoints import router as proxies_router
 from medrec_issuance.settings import IssuanceSettings
+from medrec_issuance.shares.endpoints import router as shares_router
 from medrec_issuance.verify.endpoints import router as verify_router
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
@@ -37,7 +38,8 @@ def create_app(settings: IssuanceSettings | None = None) -> FastAPI:
     )
     app.router.lifespan_context = lifespan
     app.include_router(health_router(dependency_checks(components.db, components.store)))
-    for router in (issuances_router, verify_router, proxies_router, proxies_admin_router):
+    routers = (issuances_router, shares_router, verify_router, proxies_router, proxies_admin_router)
+    for router in routers:
         app.include_router(router)
     app.include_router(
         dead_letter_router(

@@ -11,6 +11,7 @@ from medrec_issuance.issuer.service import load_or_create_issuer_pem
 from medrec_issuance.models import messaging, rate_events
 from medrec_issuance.proxies.service import ProxyRequests
 from medrec_issuance.settings import IssuanceSettings
+from medrec_issuance.shares.service import Shares
 from medrec_shared.platform.auth import TokenVerifier
 from medrec_shared.platform.clock import Clock, build_clock
 from medrec_shared.platform.components import Components
@@ -91,6 +92,7 @@ class IssuanceComponents(Components):
     issuer: Issuer
     issuances: Issuances
     proxies: ProxyRequests
+    shares: Shares
 
     async def aclose(self) -> None:
         await self.catalog.aclose()
@@ -123,6 +125,19 @@ def build(
         identity=identity,
         facts=ingest,
     )
+    shares = Shares(
+        settings=settings,
+        clock=clock,
+        vault=vault,
+        # Wrong access codes, per share and per client address: a limiter of its own for its
+        # own words (the rate events table is the public check's too).
+        limiter=RateLimiter(
+            db.sessions,
+            rate_events,
+            clock.now,
+            message="Too many wrong access codes; try again later.",
+        ),
+    )
     verifier: TokenVerifier | None = api_token_verifier(settings) if verify_tokens else None
     return IssuanceComponents(
         settings=settings,
@@ -152,4 +167,5 @@ def build(
             ingest=ingest,
             issuances=issuances,
         ),
+        shares=shares,
     )

@@ -9,6 +9,7 @@ from medrec_issuance.bootstrap import IssuanceComponents
 from medrec_issuance.issuances.service import Issuances
 from medrec_issuance.proxies.service import ProxyRequests
 from medrec_issuance.settings import IssuanceSettings
+from medrec_issuance.shares.service import Shares
 from medrec_shared.platform.auth import Principal, require_scope
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession
@@ -32,6 +33,10 @@ async def _proxies(c: Parts) -> ProxyRequests:
     return c.proxies
 
 
+async def _shares(c: Parts) -> Shares:
+    return c.shares
+
+
 async def _vault(c: Parts) -> Vault:
     return c.vault
 
@@ -43,6 +48,7 @@ async def _rate_limiter(c: Parts) -> RateLimiter:
 Settings = Annotated[IssuanceSettings, Depends(_settings)]
 IssuancesDep = Annotated[Issuances, Depends(_issuances)]
 ProxiesDep = Annotated[ProxyRequests, Depends(_proxies)]
+SharesDep = Annotated[Shares, Depends(_shares)]
 VaultDep = Annotated[Vault, Depends(_vault)]
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 OutboxDep = AppOutbox
@@ -59,5 +65,6 @@ __all__ = [
     "RateLimiterDep",
     "Requester",
     "Settings",
+    "SharesDep",
     "VaultDep",
 ]

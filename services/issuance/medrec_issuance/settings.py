@@ -14,6 +14,9 @@ class IssuanceSettings(ServiceSettings):
     # The citizens' portal's 진위확인 page: every copy's QR code and printed URL open
     # {verify_page_url}?number=…&code=…, which the portal answers at once (a page, not JSON).
     verify_page_url: str = "http://127.0.0.1:8000/verify"
+    # The portal's share page (제출): a share's link is {share_page_url}/<token>, which the
+    # recipient opens to type the access code.
+    share_page_url: str = "http://127.0.0.1:8000/share"
     catalog_url: str = "http://127.0.0.1:8003"
     ingest_url: str = "http://127.0.0.1:8002"
     # issuance's own client credentials (scopes content:read catalog:read names:read
@@ -33,6 +36,15 @@ class IssuanceSettings(ServiceSettings):
     # The public check is open to anyone: limited per client address (sliding window).
     verify_limit_per_client: int = 30
     verify_limit_window_seconds: int = 60
+    # A share's access code is six digits: wrong codes are limited per share and per client
+    # address (sliding window); a limit reached refuses even the right code until it frees.
+    # Every try at a share also counts, atomically (concurrent guesses cannot pass the wrong
+    # codes' count before it is written). A day's window: over a share's 30 days at most 150
+    # wrong codes, 0.015% of the codes.
+    share_code_limit_per_share: int = 5
+    share_code_limit_per_client: int = 20
+    share_tries_per_share: int = 20
+    share_code_limit_window_seconds: int = 86400
     max_records_per_copy: int = 100
     # A copy is rendered from content held in memory (in a child process, below), so what is
     # rendered is bounded: bytes per record and per copy (refused from the stored size, before

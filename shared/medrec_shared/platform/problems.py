@@ -187,7 +187,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", error_type=type(exc).__name__, path=request.url.path)
+        # The route's template, not the path: a path may hold a secret (a share link's token).
+        route = str(getattr(request.scope.get("route"), "path", "unmatched"))
+        log.error("unhandled_error", error_type=type(exc).__name__, route=route)
         problem = Problem("An unexpected error occurred; it has been logged.")
         problem.status, problem.type, problem.title = 500, "internal", "Internal error"
         return problem_response(problem, request)

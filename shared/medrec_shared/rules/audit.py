@@ -1,5 +1,6 @@
 """Access events for `medrec.audit.v1`: who did what with whose records, in ids only."""
 
+import uuid
 from typing import Literal
 
 from medrec_shared.platform.auth import Principal
@@ -32,6 +33,23 @@ def access_event(
         resource_id=resource_id,
         decision=decision,
         reason=reason,
+    )
+
+
+def recipient_download(
+    subject_key: str, share_id: uuid.UUID, recipient: str, issuance_id: uuid.UUID
+) -> AccessRecorded:
+    """A shared document downloaded by its recipient (제출), as the subject's history shows it:
+    the recipient as the citizen named them, and the share they opened."""
+    return AccessRecorded(
+        subject_person_key=subject_key,
+        actor_type="recipient",
+        actor_id=str(share_id),
+        action="download",
+        resource_type="issuance",
+        resource_id=str(issuance_id),
+        decision="allowed",
+        reason=recipient,
     )
 
 

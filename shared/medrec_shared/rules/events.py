@@ -155,7 +155,10 @@ class AccessRecorded(EventData):
     subject_person_key: Key
     # "staff": a staff person, named by organisation and role only ("khis:reviewer"): who the
     # person was is in the audit trail (StaffActed), for the auditor, not in the citizen's history
-    actor_type: Literal["citizen", "guardian", "operator", "service", "proxy", "staff"]
+    # "recipient": whom the citizen shared a document with (제출), downloading it with the link
+    # and its access code: `actor_id` is the share's id, `reason` the recipient as the citizen
+    # named them (their history says who opened it; names are never logged)
+    actor_type: Literal["citizen", "guardian", "operator", "service", "proxy", "staff", "recipient"]
     actor_id: Key
     acting_for: Key | None = None
     action: Literal[

@@ -95,12 +95,18 @@ def signin_redirect(next_path: str, *, expired: bool) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
+def route_of(request: Request) -> str:
+    """The matched route's template, what log lines name: a path may hold a secret (a share
+    link's token, `/share/{token}`), as the access log knows (medrec_shared.platform.web)."""
+    return str(getattr(request.scope.get("route"), "path", "unmatched"))
+
+
 def install_problem_pages(
     app: FastAPI, *, bare_page: BarePage, words: ProblemWords, log: structlog.stdlib.BoundLogger
 ) -> None:
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
-        log.info("csrf_refused", path=request.url.path)
+        log.info("csrf_refused", route=route_of(request))
         return bare_page(request, 403, words.csrf)
 
     @app.exception_handler(SignInRequired)
@@ -134,5 +140,5 @@ def install_problem_pages(
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("page_failed", path=request.url.path, error=type(exc).__name__)
+        log.error("page_failed", route=route_of(request), error=type(exc).__name__)
         return bare_page(request, 500, words.unexpected)
