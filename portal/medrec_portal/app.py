@@ -13,6 +13,7 @@ from medrec_portal.pages import (
     account,
     children,
     copies,
+    documents,
     proxy,
     public,
     records,
@@ -61,7 +62,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     )
     install_error_pages(app)
     install_health(app, components.db.ping)
-    for module in (public, signin, records, copies, shares, children, account, proxy):
+    for module in (public, signin, records, documents, copies, shares, children, account, proxy):
         app.include_router(module.router)
     mount_static(app, own=("/static/portal", HERE / "static"), assets=ASSETS)
     return app

@@ -84,6 +84,14 @@ REGIONS = (
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
     "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주",
 )  # fmt: skip
+BILL_VISITS = {"outpatient": "외래", "inpatient": "입원"}
+
+
+def won(amount: int) -> str:
+    """Whole won with thousands separators, as the forms print them: 1,234,500원."""
+    return f"{amount:,}원"
+
+
 ISSUANCE_STATUS = {
     "pending": "발급 준비 중",
     "ready": "발급 완료",

@@ -44,6 +44,7 @@ TEMPLATES.env.globals["labels"] = messages
 log = get_logger("medrec.portal")
 TEMPLATES.env.filters["date"] = date_text
 TEMPLATES.env.filters["datetime"] = datetime_text
+TEMPLATES.env.filters["won"] = messages.won
 
 
 @dataclass

@@ -170,6 +170,34 @@ class Citizen:
         items: list[dict[str, Any]] = response.json()["items"]
         return items
 
+    def access_log(self) -> list[dict[str, Any]]:
+        """The subject's access history, newest first (up to 500 lines)."""
+        response = self.catalog.get("/v1/me/access-log", params={"limit": 500})
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def mark_access_log(self) -> str:
+        """A marker in the access history: a listing of nothing ("0 records"), waited for until
+        it is the newest line. One person's events come in order, so every earlier act is in
+        too. Its event id; the lines after one marker and up to the next are what was done
+        between them."""
+        before = {e["event_id"] for e in self.access_log()}
+        assert self.records(**{"from": "1990-01-01", "to": "1990-01-01"}) == []
+
+        def marker() -> str | None:
+            first = next(iter(self.access_log()), None)  # none may have come in yet
+            if first is None or first["event_id"] in before:
+                return None
+            return str(first["event_id"]) if first["resource_id"] == "0 records" else None
+
+        return eventually(marker, what="the marker in the access log")
+
+    def access_between(self, first: str, last: str) -> list[dict[str, Any]]:
+        """The lines after the marker `first`, up to the marker `last` (excluded), oldest last."""
+        ids = [e["event_id"] for e in self.access_log()]
+        return self.access_log()[ids.index(last) + 1 : ids.index(first)]
+
     def request_copy(self, record_ids: list[str]) -> dict[str, Any]:
         response = self.issuance.post("/v1/issuances", json={"record_ids": record_ids})
         assert response.status_code == 202, response.text

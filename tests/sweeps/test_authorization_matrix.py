@@ -134,6 +134,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("catalog", "GET", "/v1/institutions"): Rule(EVERYONE),
     ("catalog", "GET", "/v1/institutions/{code}"): Rule(EVERYONE),
     ("catalog", "GET", "/v1/me/records"): Rule(SUBJECTS),
+    ("catalog", "GET", "/v1/me/records/summary"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/access-log"): Rule(SUBJECTS),
     ("catalog", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"issuance_service"})),
     ("catalog", "GET", "/internal/v1/persons/{person_key}/records"): Rule(

@@ -2,7 +2,7 @@
 records and their access history (with the subject's token)."""
 
 from medrec_portal.clients.http import Api
-from medrec_portal.clients.models import AccessEntry, Institution
+from medrec_portal.clients.models import AccessEntry, Institution, RecordsSummary
 from medrec_shared.platform.pages import Page
 from medrec_shared.rules.contracts import RecordSummary
 
@@ -20,6 +20,11 @@ class CatalogClient:
         return await self.api.call(
             Page[RecordSummary], "GET", "/v1/me/records", token=token, params=params
         )
+
+    async def my_records_summary(self, token: str) -> RecordsSummary:
+        """What is held for the subject by institution and specialty: the choices of a filter,
+        not a listing (catalog records no access for it)."""
+        return await self.api.call(RecordsSummary, "GET", "/v1/me/records/summary", token=token)
 
     async def access_log(self, token: str, limit: int) -> list[AccessEntry]:
         found = await self.api.call(

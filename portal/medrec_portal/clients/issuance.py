@@ -1,10 +1,13 @@
-"""issuance as the portal calls it: certified copies (request, watch, list, download), Art. 21
-requests (submit, list), the public authenticity check, and shares (제출): made, listed and
-revoked by the citizen, opened by their recipient with the link's token and the access code."""
+"""issuance as the portal calls it: certified copies and the other documents (preview, request,
+watch, list, download), Art. 21 requests (submit, list), the public authenticity check, and
+shares (제출): made, listed and revoked by the citizen, opened by their recipient with the link's
+token and the access code."""
 
 import json
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +15,7 @@ import httpx
 
 from medrec_portal.clients.http import Api
 from medrec_portal.clients.models import (
+    DocumentPreview,
     Issuance,
     OwnProxyRequests,
     ProxyRequest,
@@ -23,6 +27,28 @@ from medrec_portal.clients.models import (
 from medrec_shared.platform.pages import Page
 
 
+@dataclass(frozen=True, kw_only=True)
+class DocumentAsked:
+    """A document made from the records one institution holds for the subject in a period
+    (issuance's `IssuanceIn` without record ids)."""
+
+    document_type: str
+    institution_code: str
+    start: date
+    end: date
+    include_diagnoses: bool = False
+    purpose: str = ""
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "document_type": self.document_type,
+            "institution_code": self.institution_code,
+            "period": {"from": self.start.isoformat(), "to": self.end.isoformat()},
+            "include_diagnoses": self.include_diagnoses,
+        }
+        return body | ({"purpose": self.purpose} if self.purpose else {})
+
+
 class IssuanceClient:
     def __init__(self, api: Api) -> None:
         self.api = api
@@ -32,6 +58,17 @@ class IssuanceClient:
         if purpose:
             body["purpose"] = purpose
         return await self.api.call(Issuance, "POST", "/v1/issuances", token=token, json=body)
+
+    async def preview(self, token: str, asked: DocumentAsked) -> DocumentPreview:
+        """What the document would hold; nothing to show is a 422 `ApiProblem` (its reason)."""
+        return await self.api.call(
+            DocumentPreview, "POST", "/v1/issuances:preview", token=token, json=asked.body()
+        )
+
+    async def request_document(self, token: str, asked: DocumentAsked) -> Issuance:
+        return await self.api.call(
+            Issuance, "POST", "/v1/issuances", token=token, json=asked.body()
+        )
 
     async def issuance(self, token: str, issuance_id: uuid.UUID) -> Issuance:
         return await self.api.call(Issuance, "GET", f"/v1/issuances/{issuance_id}", token=token)

@@ -6,9 +6,10 @@ serving route's response model, field for field; the internal answers between se
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from medrec_shared.platform.pages import Page
+from medrec_shared.rules.contracts import InstitutionRef
 
 
 # identity
@@ -55,6 +56,20 @@ class Institution(BaseModel):
     record_count: int
 
 
+class RecordGroup(BaseModel):
+    """What is held for the subject at one institution in one specialty."""
+
+    institution: InstitutionRef
+    specialty: str
+    count: int
+    first_service: date
+    last_service: date
+
+
+class RecordsSummary(BaseModel):
+    groups: list[RecordGroup]
+
+
 class AccessEntry(BaseModel):
     event_id: uuid.UUID
     occurred_at: datetime
@@ -69,6 +84,15 @@ class AccessEntry(BaseModel):
 
 
 # issuance
+class DatePeriod(BaseModel):
+    """`{"from", "to"}` on the wire, both days included."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+
+
 class Issuance(BaseModel):
     issuance_id: uuid.UUID
     status: str  # pending | ready | failed | purged
@@ -80,6 +104,48 @@ class Issuance(BaseModel):
     sha256: str | None
     created_at: datetime
     expires_at: datetime | None
+    document_type: str = "record_copy"
+    document_label: str = "진료기록 사본"
+    institution_code: str | None = None
+    period: DatePeriod | None = None
+
+
+class Stay(BaseModel):
+    admitted_on: date
+    discharged_on: date | None = None
+
+
+class BillShown(BaseModel):
+    number: str
+    issued_on: date
+    visit: str  # outpatient | inpatient
+    period: DatePeriod
+    total: int
+    patient_total: int
+
+
+class PaymentShown(BaseModel):
+    paid_on: date
+    amount: int
+
+
+class DocumentPreview(BaseModel):
+    """What a document would hold, as issuance's preview answers it (dates and amounts only);
+    the fields not of its type are empty."""
+
+    document_type: str
+    document_label: str
+    institutions: list[str] = []
+    period: DatePeriod | None = None
+    include_diagnoses: bool = False
+    records: int = 0
+    visits: list[date] = []
+    stays: list[Stay] = []
+    bills: list[BillShown] = []
+    payments: list[PaymentShown] = []
+    payments_total: int = 0
+    prescriptions: int = 0
+    diagnoses_included: bool = False
 
 
 class ProxyRequest(BaseModel):

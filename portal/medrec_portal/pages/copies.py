@@ -3,10 +3,10 @@ passed through the portal with the session's token (the browser never holds one)
 status, `expired` included, is shown as issuance answers it."""
 
 import re
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -45,13 +45,18 @@ async def _issuance(page: Page, issuance_id: UUID) -> dict[str, Any]:
 
 
 @router.get("/copies", response_class=HTMLResponse)
-async def history(page: PageDep) -> HTMLResponse:
+async def history(page: PageDep, requested: Annotated[int, Query(ge=0, le=10)] = 0) -> HTMLResponse:
     token = page.require_signed_in()
     found = await page.issuance.issuances(token, limit=100)
     # Each copy's status as issuance answers it (pending, ready, expired, failed, purged):
     # whether a copy has expired is issuance's rule, not decided again here.
     items = [i.model_dump(mode="json") for i in found]
-    return page.render("copies.html", nav="copies", items=items)
+    notices, page.data.notices = page.data.notices, []  # said once
+    if notices:
+        await page.save()
+    return page.render(
+        "copies.html", nav="copies", items=items, requested=requested, notices=notices
+    )
 
 
 @router.get("/copies/{issuance_id}", response_class=HTMLResponse)

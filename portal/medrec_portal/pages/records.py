@@ -1,7 +1,10 @@
 """내 진료기록: the subject's records (the child's while acting for one), grouped by institution,
 with filters; each record can be chosen for a certified copy. Every filter, the period (진료 기간,
 `from`/`to`: care that overlaps it) included, is catalog's: a filter it refuses is shown at its
-field, and nothing is listed."""
+field, and nothing is listed.
+
+One view of the page is one listing, so one line in the subject's 열람 이력: the filter's
+institutions come from catalog's summary (`institutions_held`), which is not an access."""
 
 from collections import OrderedDict
 from typing import Annotated, Any
@@ -36,6 +39,14 @@ async def all_records(page: Page, token: str, params: dict[str, str]) -> list[Re
     return items
 
 
+async def institutions_held(page: Page, token: str) -> OrderedDict[str, str]:
+    """The institutions holding the subject's records (code → name), most recent care first."""
+    summary = await page.catalog.my_records_summary(token)
+    return OrderedDict(
+        (g.institution.code, g.institution.name or g.institution.code) for g in summary.groups
+    )
+
+
 @router.get("/records", response_class=HTMLResponse)
 async def records(
     page: PageDep,
@@ -47,8 +58,7 @@ async def records(
 ) -> HTMLResponse:
     token = page.require_signed_in()
     filters = {"institution": institution, "kind": kind, "specialty": specialty}
-    everything = await all_records(page, token, {})
-    institutions = OrderedDict((r.institution.code, r.institution.name) for r in everything)
+    institutions = await institutions_held(page, token)
     wanted = filters | {"from": start, "to": end}
     errors: dict[str, str] = {}
     try:

@@ -9,7 +9,7 @@ replaced), and signing in and out rotates the id: no fixation. Any replica of th
 session: they share the database, and a restart loses none."""
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,8 @@ class SessionData:
     verification_id: str | None = None  # pending sign-in
     sandbox_code: str | None = None  # shown on the code page in sandbox mode only
     next_path: str | None = None
+    # Said once on the next page (발급 이력): the documents of a request not issued, and why.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def signed_in(self) -> bool:

@@ -140,6 +140,18 @@ def test_groups_summarise_by_institution_and_specialty(person: Citizen) -> None:
     ]
 
 
+def test_the_summary_is_everything_held_and_no_access_of_its_own(person: Citizen) -> None:
+    """The institutions a page offers (its filter, the request form) without listing a record:
+    nothing is added to the access history."""
+    settled = person.mark_access_log()  # every earlier test's listing is in by now
+    summary = person.catalog.get("/v1/me/records/summary")
+    assert summary.status_code == 200
+    everything = person.catalog.get("/v1/me/records", params={"limit": 1}).json()["groups"]
+    assert summary.json() == {"groups": everything}
+    between = person.access_between(settled, person.mark_access_log())
+    assert [e["resource_id"] for e in between] == ["1 records"]  # the listing, only
+
+
 def test_listing_is_recorded_in_the_persons_access_log(person: Citizen) -> None:
     person.records()
 
@@ -177,6 +189,7 @@ def test_bad_filters_are_problems(person: Citizen, params: dict[str, str]) -> No
 def test_without_a_citizen_token(cluster: Cluster) -> None:
     catalog = httpx.Client(base_url=cluster.url("catalog"))
     assert catalog.get("/v1/me/records").status_code == 401
+    assert catalog.get("/v1/me/records/summary").status_code == 401
     assert catalog.get("/v1/me/records", headers=bearer("not.a.jwt")).status_code == 401
     client_id, secret = Operator(cluster).register_client(["52000003"])
     vendor = Institution(cluster, client_id, secret)

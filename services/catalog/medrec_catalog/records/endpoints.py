@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from medrec_catalog.deps import CatalogReader, Citizen, DbSession, RecordsDep
 from medrec_catalog.records import service
 from medrec_catalog.records.repository import RecordFilter
-from medrec_catalog.records.schemas import MyRecords, my_record
+from medrec_catalog.records.schemas import MyRecords, MyRecordsSummary, my_record
 from medrec_shared.rules.contracts import CatalogedRecord, RecordSummaries, RecordSummary
 from medrec_shared.rules.records import RecordKind, Specialty
 
@@ -18,6 +18,16 @@ router = APIRouter(tags=["me"])
 internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")
 Limit = Annotated[int, Query(ge=1, le=500)]
 MAX_PERSON_RECORDS = 500
+
+
+@router.get("/v1/me/records/summary", response_model=MyRecordsSummary)
+async def my_records_summary(
+    session: DbSession, principal: Citizen, records: RecordsDep
+) -> MyRecordsSummary:
+    """What is held for the subject, by institution and specialty (count, first and last day of
+    care), without any filter or record: for a page's choice of institution. Not recorded in the
+    access history (the records' list is)."""
+    return await records.summary_for(session, principal)
 
 
 @router.get("/v1/me/records", response_model=MyRecords)

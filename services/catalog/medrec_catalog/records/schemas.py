@@ -30,6 +30,13 @@ class MyRecords(Page[MyRecord]):
     )
 
 
+class MyRecordsSummary(BaseModel):
+    """Everything held for the subject, by institution and specialty (no filter): what a page
+    offers to choose from, without listing the records."""
+
+    groups: list[RecordGroup]
+
+
 def my_record(record: CatalogRecord, institution: Institution | None) -> MyRecord:
     return MyRecord(
         record_id=record.record_id,

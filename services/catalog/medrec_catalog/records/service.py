@@ -7,7 +7,8 @@
   `available`: a record past its period (`due`), withdrawn or destroyed is as if it were not
   held. Every query and every single-record read in catalog takes its status from here.
 
-A person's list of their records is itself recorded in their access history (`Records`).
+A person's list of their records is itself recorded in their access history (`Records`); the
+summary of what is held (institutions, specialties, counts) is not: it lists no record.
 
 Nothing here commits: the functions that read take the caller's session."""
 
@@ -23,7 +24,13 @@ from medrec_catalog.records.repository import (
     RecordRepository,
     RecordSummary,
 )
-from medrec_catalog.records.schemas import InstitutionRef, MyRecords, RecordGroup, my_record
+from medrec_catalog.records.schemas import (
+    InstitutionRef,
+    MyRecords,
+    MyRecordsSummary,
+    RecordGroup,
+    my_record,
+)
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.messaging import announce
@@ -124,24 +131,36 @@ class Records:
             lambda row: my_record(*row),
             lambda row: RecordCursor(row[0].service_end, row[0].record_id).encode(),
         )
-        groups = await summary_of(session, person_key, filters)
+        groups = await self._groups(session, person_key, filters)
         announce(
             session,
             self.settings.topic_audit,
             person_key,
             access_event(principal, "list", "records", f"{len(page.items)} records"),
         )
-        return MyRecords(
-            items=page.items,
-            next_cursor=page.next_cursor,
-            groups=[
-                RecordGroup(
-                    institution=InstitutionRef(code=code, name=name),
-                    specialty=specialty,
-                    count=count,
-                    first_service=first,
-                    last_service=last,
-                )
-                for code, name, specialty, count, first, last in groups
-            ],
-        )
+        return MyRecords(items=page.items, next_cursor=page.next_cursor, groups=groups)
+
+    async def summary_for(self, session: AsyncSession, principal: Principal) -> MyRecordsSummary:
+        """Which institutions and specialties hold the subject's records, and how many: the
+        choices of a page's filter or request form. Not an access of its own (no event): it lists
+        no record, and the page that shows it records its own view (the list, a preview), so
+        one page view stays one line in the subject's access history."""
+        groups = await self._groups(session, subject_key(principal), RecordFilter())
+        return MyRecordsSummary(groups=groups)
+
+    @staticmethod
+    async def _groups(
+        session: AsyncSession, person_key: str, filters: RecordFilter
+    ) -> list[RecordGroup]:
+        return [
+            RecordGroup(
+                institution=InstitutionRef(code=code, name=name),
+                specialty=specialty,
+                count=count,
+                first_service=first,
+                last_service=last,
+            )
+            for code, name, specialty, count, first, last in await summary_of(
+                session, person_key, filters
+            )
+        ]
