@@ -108,6 +108,8 @@ RELATIONS = {
     "relative_of_deceased_or_incapable": "사망 또는 의식불명 환자의 친족",
 }
 PROXY_STATUS = {"submitted": "접수됨 (심사 중)", "approved": "승인됨", "rejected": "반려됨"}
+# What was done to what, where the resource says more than the action (a preview is a view).
+RESOURCE_ACTIONS = {("view", "document_preview"): "서류 미리보기"}
 ACTIONS = {
     "list": "기록 목록 조회",
     "view": "기록 열람",
@@ -144,6 +146,11 @@ ACTORS = {
     "staff": "보관기관 직원",
     "recipient": "제출받은 곳",
 }
+
+
+def action_label(action: str, resource_type: str) -> str:
+    """What was done, as the citizen reads it in 열람 이력."""
+    return RESOURCE_ACTIONS.get((action, resource_type)) or ACTIONS.get(action, action)
 
 
 def actor_label(actor_type: str, actor_id: str, reason: str | None = None) -> str:
