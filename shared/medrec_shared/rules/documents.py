@@ -23,6 +23,8 @@ class DocumentType(StrEnum):
     itemised_bill = "itemised_bill"
     payment_confirmation = "payment_confirmation"
     prescription = "prescription"
+    # Not a citizen's: the 이관확인서 a depositor gets for a completed transfer (#29).
+    transfer_receipt = "transfer_receipt"
 
 
 #: The title each document carries, on the PDF, in the portal and on the 진위확인 page.
@@ -34,10 +36,17 @@ DOCUMENT_LABELS: Final[dict[DocumentType, str]] = {
     DocumentType.itemised_bill: "진료비 세부산정내역",
     DocumentType.payment_confirmation: "진료비 납입확인서",
     DocumentType.prescription: "처방전 사본",
+    DocumentType.transfer_receipt: "이관확인서",
 }
 
 #: Documents made from structured records (`application/vnd.medrec.record+json`), not copied.
-MADE_FROM_ENTRIES: Final = frozenset(DocumentType) - {DocumentType.record_copy}
+MADE_FROM_ENTRIES: Final = frozenset(DocumentType) - {
+    DocumentType.record_copy,
+    DocumentType.transfer_receipt,
+}
+
+#: What a citizen (or a guardian for a child) may ask for.
+CITIZEN_DOCUMENTS: Final = MADE_FROM_ENTRIES | {DocumentType.record_copy}
 
 #: Documents whose diagnoses are printed only when the citizen asks (`include_diagnoses`).
 DIAGNOSES_ON_REQUEST: Final = frozenset(

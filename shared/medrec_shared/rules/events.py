@@ -55,6 +55,14 @@ class TransferCompleted(EventData):
     institution_code: InstitutionCode
     record_count: int
     expired_on_arrival: int
+    # What the 이관확인서 says (#29); absent from events written before it.
+    institution_name: Annotated[str, Field(max_length=200)] | None = None
+    counts: dict[Vocabulary, int] = Field(default_factory=dict)  # stored records by kind
+    period_from: date | None = None
+    period_to: date | None = None
+    manifest_sha256: Key | None = None  # of the declared manifest, when one was declared
+    missing: int = 0  # declared lines not stored (completed with missing)
+    completed_at: datetime | None = None
 
 
 class TransferReleased(EventData):
@@ -206,6 +214,19 @@ class PersonVerified(EventData):
     match_key_any_sex: Key
 
 
+class NoticeRequested(EventData):
+    """A person is to be told something (`rules.notices`): catalog keeps their 알림함 and sends
+    what they chose. `notice_key` makes it idempotent: one notice per (person, key), however
+    often it is asked. `params` hold no clinical content (an institution's name, a kind's label,
+    an issuance number, a date). Keyed by the person on the audit topic."""
+
+    type: ClassVar[str] = "NoticeRequested"
+    person_key: Key
+    kind: Vocabulary
+    notice_key: Annotated[str, Field(max_length=120)]
+    params: dict[Vocabulary, Annotated[str, Field(max_length=200)]] = Field(default_factory=dict)
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.type: cls
     for cls in (
@@ -225,5 +246,6 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         AccessRecorded,
         StaffActed,
         PersonVerified,
+        NoticeRequested,
     )
 }

@@ -52,6 +52,7 @@ OWNERS: dict[str, Ownership] = {
     "AccessRecorded": _owned("topic_audit", "catalog", "issuance", "ingest", "identity"),
     "StaffActed": _owned("topic_audit", "catalog", "issuance", "ingest", "identity"),
     "PersonVerified": _owned("topic_audit", "identity"),
+    "NoticeRequested": _owned("topic_audit", "catalog", "issuance"),
 }
 assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"
 
