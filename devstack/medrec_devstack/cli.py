@@ -20,7 +20,7 @@ from medrec_devstack.cluster import (
 )
 from medrec_devstack.datadir import DataDir, LauncherError, default_state, reset_hint, size_of
 from medrec_devstack.processes import ProcessDied
-from medrec_devstack.seed import seed_demo
+from medrec_devstack.seed import seed_closures, seed_demo
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -100,6 +100,7 @@ def run(
             )
         if demo:
             typer.echo(f"demo: {seed_demo(cluster)}")
+            typer.echo(f"closures: {seed_closures(cluster)}")
         typer.echo(f"data in {state_dir} (kept; {reset_hint(state_dir)} deletes it)")
         typer.echo(f"logs in {cluster.logs}; Ctrl-C stops everything")
         while not stopping.wait(1.0):
@@ -185,5 +186,25 @@ def staff_token(
     cluster = _running(state)
     try:
         typer.echo(cluster.staff_token(login))
+    except LauncherError as error:
+        raise _fail(str(error)) from None
+
+
+closures = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="The registry of closed clinics."
+)
+app.add_typer(closures, name="closures")
+
+
+@closures.command("import")
+def closures_import(
+    file: Annotated[Path, typer.Argument(help="HIRA 요양기관 폐업 현황 CSV (CP949 or UTF-8)")],
+    state: StateOption = None,
+) -> None:
+    """Imports the public closure data into the running stack's catalog (a file it does not
+    recognise is refused, exit 2, nothing changed; importing again updates, never doubles)."""
+    cluster = _running(state)
+    try:
+        typer.echo(cluster.import_closures(file.absolute()))
     except LauncherError as error:
         raise _fail(str(error)) from None

@@ -354,9 +354,17 @@ class Cluster:
 
     def identity_command(self, *args: str) -> str:
         """`medrec-identity ARGS` with this stack's identity settings; its output."""
+        return self.service_command("identity", *args)
+
+    def import_closures(self, file: Path) -> str:
+        """`medrec-catalog closures import FILE` on this stack's catalog; its report line."""
+        return self.service_command("catalog", "closures", "import", str(file))
+
+    def service_command(self, service: str, *args: str) -> str:
+        """`medrec-<service> ARGS` with this stack's settings for it; its output."""
         done = subprocess.run(  # noqa: S603 - our own entry point, no shell
-            [self._bin("medrec-identity"), *args],
-            env={**os.environ, **self.env("identity")},
+            [self._bin(f"medrec-{service}"), *args],
+            env={**os.environ, **self.env(service)},
             capture_output=True,
             text=True,
             timeout=120,
@@ -364,7 +372,7 @@ class Cluster:
         )
         if done.returncode != 0:
             raise LauncherError(
-                f"medrec-identity {' '.join(args[:2])}: {done.stderr.strip()[-300:]}"
+                f"medrec-{service} {' '.join(args[:2])}: {done.stderr.strip()[-300:]}"
             )
         return done.stdout.strip()
 

@@ -5,6 +5,7 @@ version 2 records across two years (demo_v2.py): stays, bills, payments and pres
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -139,6 +140,21 @@ def seed_demo(cluster: Cluster) -> str:
     progress["done"] = True
     write_private(progress_file, progress)
     return f"{len(CLINICS)} clinics, {stored} records; {sandbox}"
+
+
+CLOSURES_SAMPLE = Path(__file__).parent / "data" / "closures-sample.csv"
+
+
+def seed_closures(cluster: Cluster) -> str:
+    """Imports the sample of the public closure data (CP949, as HIRA publishes it) once per
+    data directory: clinics kept by their founder (개설자 보관) or their health centre (보건소
+    보관), and some nobody has said (미확인)."""
+    progress_file = cluster.state / "closures.json"
+    if (read_json(progress_file) or {}).get("done"):
+        return "imported on the first start"
+    report = cluster.import_closures(CLOSURES_SAMPLE)
+    write_private(progress_file, {"done": True})
+    return report
 
 
 def _put(

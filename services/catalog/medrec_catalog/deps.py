@@ -12,7 +12,13 @@ from medrec_catalog.retention.service import Retention
 from medrec_shared.platform.auth import Principal, require_scope
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession
-from medrec_shared.rules.staff import AUDIT_READ, LINKAGE_REVIEW, RETENTION_MANAGE, STATS_READ
+from medrec_shared.rules.staff import (
+    AUDIT_READ,
+    CLOSURES_MANAGE,
+    LINKAGE_REVIEW,
+    RETENTION_MANAGE,
+    STATS_READ,
+)
 
 Catalog = Annotated[CatalogComponents, Depends(component(CatalogComponents))]
 
@@ -39,11 +45,14 @@ StatsReader = Annotated[Principal, require_scope(STATS_READ)]
 LinkageReviewer = Annotated[Principal, require_scope(LINKAGE_REVIEW)]
 RetentionManager = Annotated[Principal, require_scope(RETENTION_MANAGE)]
 Auditor = Annotated[Principal, require_scope(AUDIT_READ)]
+ClosuresManager = Annotated[Principal, require_scope(CLOSURES_MANAGE)]
 
 __all__ = [
     "Auditor",
+    "Catalog",
     "CatalogReader",
     "Citizen",
+    "ClosuresManager",
     "DbSession",
     "LinkageReviewDep",
     "LinkageReviewer",

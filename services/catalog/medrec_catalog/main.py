@@ -21,3 +21,10 @@ def run_worker() -> None:
 
 def run_migrations() -> None:
     entrypoints.migrate("catalog", SERVICE_DIR)
+
+
+def run_cli() -> None:
+    """medrec-catalog (cli.py): catalog's operator commands (closures import)."""
+    from medrec_catalog.cli import app
+
+    app()

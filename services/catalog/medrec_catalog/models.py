@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 from medrec_shared.platform.db import Base, new_metadata
 from medrec_shared.platform.deadletters.table import dead_letter_table
 from medrec_shared.platform.messaging import messaging_tables
+from medrec_shared.rules.custody import CustodyStatus
 
 
 class InstitutionStatus(StrEnum):
@@ -106,6 +107,22 @@ class Institution(CatalogBase):
     name_pairs: Mapped[list[str]] = mapped_column(
         ARRAY(Text), Computed("name_bigrams(name)"), deferred=True
     )
+    # Who holds the records when they are not here (directory.custody; migration 9c4e2f7a1d63).
+    # `held` and `transferring` are never stored: they follow from records and open transfers.
+    custody_status: Mapped[CustodyStatus] = mapped_column(
+        StatusColumn(CustodyStatus), default=CustodyStatus.unknown, server_default="unknown"
+    )
+    custody_holder: Mapped[str | None] = mapped_column(String(200))
+    custody_contact: Mapped[str | None] = mapped_column(String(200))
+    custody_updated_by: Mapped[str | None] = mapped_column(String(64))
+    custody_updated_at: Mapped[datetime | None]
+    # "deposit": a transfer brought it; "hira": only the public closure data knows it.
+    source: Mapped[str] = mapped_column(String(16), default="deposit", server_default="deposit")
+    # An imported closure without a 요양기관기호 (HIRA publishes none for closed clinics): its
+    # natural key, so that a re-import updates the row instead of adding another.
+    hira_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The transfer open for it (TransferOpened), cleared when it completes or is released.
+    open_transfer_id: Mapped[uuid.UUID | None]
 
 
 class CatalogRecord(CatalogBase):

@@ -7,7 +7,11 @@ from contextlib import AsyncExitStack
 from medrec_catalog.access_log.handlers import on_access_recorded
 from medrec_catalog.audit.handlers import on_staff_acted
 from medrec_catalog.bootstrap import build
-from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_released
+from medrec_catalog.directory.handlers import (
+    on_transfer_completed,
+    on_transfer_opened,
+    on_transfer_released,
+)
 from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_verified
 from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
@@ -33,6 +37,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         {
             "TransferOpened": on_transfer_opened(clock),
             "TransferReleased": on_transfer_released(clock),
+            "TransferCompleted": on_transfer_completed,
             "RecordStored": on_record_stored(metadata.lookup, clock),
             "PersonVerified": on_person_verified(clock),
             "RecordMatchKeyAssigned": on_match_key_assigned(clock),

@@ -29,6 +29,7 @@ STAFF_MANAGE = "staff:manage"  # staff accounts: create, roles, reset a second f
 DEAD_LETTERS_MANAGE = "dead-letters:manage"  # parked events: list, retry
 KEYS_MANAGE = "keys:manage"  # key jobs (re-wrap)
 AUDIT_READ = "audit:read"  # the audit trail, with the person behind each act
+CLOSURES_MANAGE = "closures:manage"  # a closed clinic's custody (health centres: their region)
 
 SCOPE_TEXT: dict[str, str] = {
     STATS_READ: "read the service's counts (staff)",
@@ -44,11 +45,12 @@ SCOPE_TEXT: dict[str, str] = {
     DEAD_LETTERS_MANAGE: "list and retry dead letters (platform)",
     KEYS_MANAGE: "run key jobs (platform)",
     AUDIT_READ: "read the audit trail (auditors)",
+    CLOSURES_MANAGE: "set a closed clinic's custody (health centres: their region; platform: all)",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     "reviewer": frozenset({STATS_READ, PROXY_REVIEW, LINKAGE_REVIEW}),
-    "health_centre": frozenset({STATS_READ, TRANSFERS_OVERSEE}),
+    "health_centre": frozenset({STATS_READ, TRANSFERS_OVERSEE, CLOSURES_MANAGE}),
     "platform": frozenset(
         {
             STATS_READ,
@@ -61,6 +63,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             STAFF_MANAGE,
             DEAD_LETTERS_MANAGE,
             KEYS_MANAGE,
+            CLOSURES_MANAGE,
         }
     ),
     "auditor": frozenset({STATS_READ, AUDIT_READ, DESTRUCTIONS_READ}),

@@ -7,7 +7,12 @@ from medrec_catalog.directory.service import status_on_transfer
 from medrec_catalog.models import InstitutionStatus
 from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.messaging import Handler
-from medrec_shared.rules.events import Envelope, TransferOpened, TransferReleased
+from medrec_shared.rules.events import (
+    Envelope,
+    TransferCompleted,
+    TransferOpened,
+    TransferReleased,
+)
 
 
 def on_transfer_opened(clock: Clock) -> Handler:
@@ -25,6 +30,9 @@ def on_transfer_opened(clock: Clock) -> Handler:
                 "status": status_on_transfer(event.reason),
                 "closed_on": event.effective_date,
                 "updated_at": clock.now(),
+                # a deposit's account of itself stands over the closure data's
+                "source": "deposit",
+                "open_transfer_id": event.transfer_id,
             }
         )
 
@@ -37,8 +45,18 @@ def on_transfer_released(clock: Clock) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, TransferReleased)
-        await InstitutionRepository(session).set_status(
+        repository = InstitutionRepository(session)
+        await repository.set_status(
             event.institution_code, InstitutionStatus.reopened, now=clock.now()
         )
+        await repository.transfer_closed(event.transfer_id)
 
     return handle
+
+
+async def on_transfer_completed(session: AsyncSession, envelope: Envelope) -> None:
+    """The transfer is no longer open: the custody shown is held (records here) or, with none
+    stored, what was declared."""
+    event = envelope.payload()
+    assert isinstance(event, TransferCompleted)
+    await InstitutionRepository(session).transfer_closed(event.transfer_id)

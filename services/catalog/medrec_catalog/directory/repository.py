@@ -3,7 +3,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from medrec_catalog.models import (
@@ -13,6 +13,19 @@ from medrec_catalog.models import (
     RecordStatus,
 )
 from medrec_shared.platform.db import Repository
+from medrec_shared.rules.custody import CustodyStatus
+
+_HELD_COUNT = func.coalesce(InstitutionRecordCount.records, 0)
+
+
+def custody_expression() -> ColumnElement[str]:
+    """The custody shown, in SQL (as `directory.schemas.custody_shown`): held when records are
+    here, transferring while a transfer is open, else the declared one."""
+    return case(
+        (_HELD_COUNT > 0, literal(CustodyStatus.held.value)),
+        (Institution.open_transfer_id.is_not(None), literal(CustodyStatus.transferring.value)),
+        else_=Institution.custody_status,
+    )
 
 
 class InstitutionRepository(Repository):
@@ -35,7 +48,7 @@ class InstitutionRepository(Repository):
     @staticmethod
     def _with_counts(held: RecordStatus) -> Select[Institution, int]:
         # The kept count (institution_record_counts), not a count of records per row.
-        return select(Institution, func.coalesce(InstitutionRecordCount.records, 0)).outerjoin(
+        return select(Institution, _HELD_COUNT).outerjoin(
             InstitutionRecordCount,
             and_(
                 InstitutionRecordCount.institution_code == Institution.code,
@@ -58,8 +71,9 @@ class InstitutionRepository(Repository):
         held: RecordStatus,
         limit: int,
         after: str | None,
+        custody: CustodyStatus | None = None,
     ) -> list[tuple[Institution, int]]:
-        query = self.search_query(q, region, type_, held, limit, after)
+        query = self.search_query(q, region, type_, held, limit, after, custody)
         # Planned for this `q`: a common term is best read in code order until the page is
         # full, a rare one from its index; a prepared statement's generic plan, made for no
         # term in particular, would read every name for a rare one.
@@ -74,6 +88,7 @@ class InstitutionRepository(Repository):
         held: RecordStatus,
         limit: int,
         after: str | None,
+        custody: CustodyStatus | None = None,
     ) -> Select[Institution, int]:
         """`search`'s statement (the benchmark EXPLAINs it). `q` matches any part of the name,
         its spacing ignored on both sides."""
@@ -88,11 +103,31 @@ class InstitutionRepository(Repository):
             query = query.where(Institution.name_folded.like(f"%{escaped}%", escape="\\"))
         if region:
             query = query.where(Institution.region == region)
+        if custody:
+            query = query.where(custody_expression() == custody.value)
         if type_:
             query = query.where(Institution.type == type_)
         if after:
             query = query.where(Institution.code > after)
         return query.order_by(Institution.code).limit(limit)
+
+    async def set_custody(self, code: str, values: dict[str, object]) -> None:
+        await self.session.execute(
+            update(Institution).where(Institution.code == code).values(**values)
+        )
+
+    async def transfer_opened(self, code: str, transfer_id: object) -> None:
+        await self.session.execute(
+            update(Institution).where(Institution.code == code).values(open_transfer_id=transfer_id)
+        )
+
+    async def transfer_closed(self, transfer_id: object) -> None:
+        """A transfer completed or released: its institution has none open any more."""
+        await self.session.execute(
+            update(Institution)
+            .where(Institution.open_transfer_id == transfer_id)
+            .values(open_transfer_id=None)
+        )
 
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Institution)) or 0)

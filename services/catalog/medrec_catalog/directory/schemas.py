@@ -1,10 +1,23 @@
-"""What the directory answers: institutions whose records are held."""
+"""What the directory answers: every closed or suspended institution known, with who holds its
+records (`custody`), and what staff send to say so."""
 
 from datetime import date
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from medrec_catalog.models import Institution, InstitutionStatus
+from medrec_shared.rules.custody import CUSTODY_LABELS, CustodyStatus
+
+
+class CustodyOut(BaseModel):
+    status: CustodyStatus = Field(
+        description="held (records here), transferring (a transfer is open), founder, "
+        "health_centre, or unknown"
+    )
+    label: str = Field(description="The status in Korean, as citizens read it")
+    holder: str | None = Field(None, description="Who keeps the records (founder, health centre)")
+    contact: str | None = Field(None, description="How to ask them for a copy")
 
 
 class InstitutionOut(BaseModel):
@@ -18,10 +31,34 @@ class InstitutionOut(BaseModel):
         "took its records back)"
     )
     closed_on: date
-    record_count: int
+    record_count: int = Field(description="Records held here")
+    custody: CustodyOut
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CustodyIn(BaseModel):
+    """A custody staff may declare; `held` and `transferring` follow from transfers."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["founder", "health_centre", "unknown"]
+    holder: Text | None = None
+    contact: Text | None = None
+
+
+def custody_shown(institution: Institution, count: int) -> CustodyStatus:
+    """held when records are here, transferring while a transfer is open, else as declared."""
+    if count > 0:
+        return CustodyStatus.held
+    if institution.open_transfer_id is not None:
+        return CustodyStatus.transferring
+    return institution.custody_status
 
 
 def institution_out(institution: Institution, count: int) -> InstitutionOut:
+    shown = custody_shown(institution, count)
+    declared = shown == institution.custody_status
     return InstitutionOut(
         code=institution.code,
         name=institution.name,
@@ -31,4 +68,10 @@ def institution_out(institution: Institution, count: int) -> InstitutionOut:
         status=institution.status,
         closed_on=institution.closed_on,
         record_count=count,
+        custody=CustodyOut(
+            status=shown,
+            label=CUSTODY_LABELS[shown],
+            holder=institution.custody_holder if declared else None,
+            contact=institution.custody_contact if declared else None,
+        ),
     )

@@ -8,6 +8,7 @@ from medrec_catalog.directory.repository import InstitutionRepository
 from medrec_catalog.models import Institution, InstitutionStatus
 from medrec_catalog.records.service import SHOWN
 from medrec_shared.platform.problems import NotFound
+from medrec_shared.rules.custody import CustodyStatus
 
 
 def status_on_transfer(reason: str) -> InstitutionStatus:
@@ -22,12 +23,15 @@ async def search(
     type_: str | None,
     limit: int,
     after: str | None,
+    custody: CustodyStatus | None = None,
 ) -> list[tuple[Institution, int]]:
-    return await InstitutionRepository(session).search(q, region, type_, SHOWN, limit, after)
+    return await InstitutionRepository(session).search(
+        q, region, type_, SHOWN, limit, after, custody
+    )
 
 
 async def institution(session: AsyncSession, code: str) -> tuple[Institution, int]:
     found = await InstitutionRepository(session).get(code, SHOWN)
     if found is None:
-        raise NotFound("No such institution among those whose records are held.")
+        raise NotFound("No such institution among the closed and suspended ones known.")
     return found

@@ -3,9 +3,10 @@ directory's statuses, and the JSON shape of the paged lists."""
 
 from datetime import date
 
-from medrec_catalog.directory.schemas import InstitutionOut
+from medrec_catalog.directory.schemas import CustodyOut, InstitutionOut
 from medrec_catalog.directory.service import status_on_transfer
 from medrec_catalog.models import InstitutionStatus
+from medrec_shared.rules.custody import CustodyStatus
 
 
 def test_a_closure_closes_the_institution_and_anything_else_suspends_it() -> None:
@@ -23,6 +24,7 @@ def test_statuses_are_written_as_their_plain_values() -> None:
         status=InstitutionStatus.reopened,
         closed_on=date(2025, 1, 1),
         record_count=0,
+        custody=CustodyOut(status=CustodyStatus.unknown, label="미확인"),
     )
     assert '"status":"reopened"' in out.model_dump_json()
     assert InstitutionOut.model_validate_json(out.model_dump_json()) == out
