@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self
 from starlette.datastructures import FormData, ImmutableMultiDict
 
 from medrec_shared.rules import staff
+from medrec_shared.rules.custody import CUSTODY_LABELS, CustodyStatus
 from medrec_shared.rules.events import REVIEW_REASON_MAX
 from medrec_shared.rules.regions import REGION_NAMES
 
@@ -178,6 +179,76 @@ class TransferFilterForm(Form):
         if self.status and self.status not in TRANSFER_STATUS:
             errors["status"] = "상태를 목록에서 골라 주세요."
         return errors
+
+
+# -- 폐업 의료기관 ----------------------------------------------------------------------------------
+# What staff may declare (rules/custody.DECLARED); held and transferring follow from transfers.
+CUSTODY_DECLARED: dict[str, str] = {
+    status.value: CUSTODY_LABELS[status]
+    for status in (CustodyStatus.founder, CustodyStatus.health_centre, CustodyStatus.unknown)
+}
+CUSTODY_SHOWN: dict[str, str] = {status.value: label for status, label in CUSTODY_LABELS.items()}
+
+
+@dataclass
+class ClosureFilterForm(Form):
+    """폐업 의료기관's search (the query): part of a name, a region (a health centre's person
+    has theirs, fixed) and a custody; any may be empty."""
+
+    q: str = ""
+    region: str = ""
+    custody: str = ""
+
+    @classmethod
+    def read(cls, form: Posted) -> Self:
+        return cls(
+            q=_text(form, "q", 100), region=_text(form, "region", 8),
+            custody=_text(form, "custody", 16),
+        )  # fmt: skip
+
+    def check(self) -> dict[str, str]:
+        errors = {}
+        if self.region and self.region not in REGIONS:
+            errors["region"] = "지역을 목록에서 골라 주세요."
+        if self.custody and self.custody not in CUSTODY_SHOWN:
+            errors["custody"] = "보관 상태를 목록에서 골라 주세요."
+        return errors
+
+
+@dataclass
+class CustodyForm(Form):
+    """A clinic's custody: who keeps its records (개설자, 보건소) and how to ask, or 미확인."""
+
+    status: str = ""
+    holder: str = ""
+    contact: str = ""
+
+    @classmethod
+    def read(cls, form: Posted) -> Self:
+        return cls(
+            status=_text(form, "status", 16), holder=_text(form, "holder", 201),
+            contact=_text(form, "contact", 201),
+        )  # fmt: skip
+
+    def check(self) -> dict[str, str]:
+        errors = {}
+        if self.status not in CUSTODY_DECLARED:
+            errors["status"] = "보관 상태를 목록에서 골라 주세요."
+        elif self.status != CustodyStatus.unknown.value:
+            if not self.holder:
+                errors["holder"] = "누가 보관하는지 입력해 주세요."
+            if not self.contact:
+                errors["contact"] = "사본을 요청할 연락처를 입력해 주세요."
+        for name in ("holder", "contact"):
+            if len(getattr(self, name)) > 200:
+                errors[name] = "200자 이내로 입력해 주세요."
+        return errors
+
+    def body(self) -> dict[str, str]:
+        """What catalog takes: 미확인 has no holder or contact."""
+        if self.status == CustodyStatus.unknown.value:
+            return {"status": self.status}
+        return {"status": self.status, "holder": self.holder, "contact": self.contact}
 
 
 # -- 파기 ---------------------------------------------------------------------------------------

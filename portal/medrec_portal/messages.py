@@ -4,6 +4,7 @@ A problem type without a sentence here gets the general one: a page never shows 
 status line in English, or a stack trace."""
 
 from medrec_portal.clients.http import ApiProblem
+from medrec_shared.rules.custody import CUSTODY_LABELS
 from medrec_shared.rules.staff import organisation_label, role_label
 
 PROBLEMS: dict[str, str] = {
@@ -79,6 +80,8 @@ KINDS = {
 }
 SPECIALTIES = {"medical": "의과", "dental": "치과", "korean_medicine": "한방"}
 INSTITUTION_STATUS = {"closed": "폐업", "suspended": "휴업", "reopened": "재개업"}
+# 보관 상태 to search by: catalog's custody statuses and their one set of labels
+CUSTODY_FILTERS = {status.value: label for status, label in CUSTODY_LABELS.items()}
 INSTITUTION_TYPES = ("의원", "병원", "치과의원", "한의원", "요양병원", "종합병원")
 REGIONS = (
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",

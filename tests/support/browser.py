@@ -171,3 +171,31 @@ class Person:
 
     def close(self) -> None:
         self.context.close()
+
+
+FITS = """() => {
+    const width = window.innerWidth;
+    const off = [];
+    for (const el of document.querySelectorAll('main *')) {
+        if (el.closest('thead, caption, .sr-only')) { continue; }  // for screen readers only
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5)) {
+            off.push(el.tagName + ' ' + (el.textContent || '').trim().slice(0, 30));
+        }
+    }
+    return {scroll: document.documentElement.scrollWidth, width, off: off.slice(0, 5)};
+}"""
+
+
+def fits_a_phone(page: Page, *texts: str) -> None:
+    """No sideways scrolling, nothing of the page's content past either edge, and each of `texts`
+    visible inside the screen's width (the lists' cards at 390 px)."""
+    fit = page.evaluate(FITS)
+    assert fit["scroll"] <= fit["width"], (page.url, fit)
+    assert not fit["off"], (page.url, fit)
+    for text in texts:
+        shown = page.locator("main").get_by_text(text, exact=False).first
+        shown.wait_for(state="visible")
+        box = shown.bounding_box()
+        assert box is not None and box["x"] >= 0, box
+        assert box["x"] + box["width"] <= PHONE["width"], box

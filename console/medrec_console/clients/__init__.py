@@ -8,6 +8,7 @@ page's resource gets a client module here and a field below, built on its servic
 from dataclasses import dataclass
 
 from medrec_console.clients.audit import AuditClient
+from medrec_console.clients.closures import ClosuresClient
 from medrec_console.clients.dead_letters import DeadLettersClient
 from medrec_console.clients.destructions import DestructionsClient, RetentionClient
 from medrec_console.clients.http import Api
@@ -60,6 +61,7 @@ class ConsoleClients:
     staff: StaffClient  # identity
     dead_letters: DeadLettersClient  # ingest, catalog, issuance
     audit: AuditClient  # catalog
+    closures: ClosuresClient  # catalog
 
     @classmethod
     def over(cls, apis: Apis) -> "ConsoleClients":
@@ -79,6 +81,7 @@ class ConsoleClients:
                 {"ingest": apis.ingest, "catalog": apis.catalog, "issuance": apis.issuance}
             ),
             audit=AuditClient(apis.catalog),
+            closures=ClosuresClient(apis.catalog),
         )
 
     async def aclose(self) -> None:

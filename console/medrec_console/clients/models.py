@@ -359,3 +359,28 @@ class SecondFactorReset(BaseModel):
 
 class PasswordReset(BaseModel):
     password: str  # one-time: changed at the next sign-in
+
+
+# catalog: 폐업 의료기관 (GET /v1/institutions, PUT /v1/admin/institutions/{code}/custody)
+class Custody(BaseModel):
+    status: str
+    label: str
+    holder: str | None = None
+    contact: str | None = None
+
+
+class Closure(BaseModel):
+    code: str
+    name: str
+    type: str
+    region: str
+    address: str
+    status: str
+    closed_on: date
+    record_count: int
+    custody: Custody
+
+
+class Closures(BaseModel):
+    items: list[Closure]
+    next_cursor: str | None = None

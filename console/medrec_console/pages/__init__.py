@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from medrec_console.pages import (
     audit,
+    closures,
     dead_letters,
     destructions,
     home,
@@ -21,6 +22,7 @@ PAGES: tuple[APIRouter, ...] = (
     signin.router,
     home.router,
     transfers.router,
+    closures.router,
     linkage.router,
     proxy_requests.router,
     destructions.router,

@@ -45,6 +45,15 @@ class GuardianToken(BaseModel):
 
 
 # catalog
+class Custody(BaseModel):
+    """Who holds a clinic's records, as catalog says it (medrec_shared.rules.custody)."""
+
+    status: str  # held | transferring | founder | health_centre | unknown
+    label: str  # 보관 중, 이관 중, 개설자 보관, 보건소 보관, 미확인
+    holder: str | None = None
+    contact: str | None = None
+
+
 class Institution(BaseModel):
     code: str
     name: str
@@ -54,6 +63,7 @@ class Institution(BaseModel):
     status: str  # closed | suspended | reopened
     closed_on: date
     record_count: int
+    custody: Custody
 
 
 class RecordGroup(BaseModel):

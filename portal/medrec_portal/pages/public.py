@@ -26,8 +26,13 @@ async def institutions(
     q: Annotated[str, Query(max_length=100)] = "",
     region: Annotated[str, Query(max_length=20)] = "",
     type: Annotated[str, Query(max_length=20)] = "",
+    custody: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
-    params = {k: v for k, v in {"q": q.strip(), "region": region, "type": type}.items() if v}
+    """Every closed or suspended clinic known, with who holds its records and how to ask."""
+    if custody not in messages.CUSTODY_FILTERS:
+        custody = ""
+    asked = {"q": q.strip(), "region": region, "type": type, "custody": custody}
+    params = {k: v for k, v in asked.items() if v}
     params["limit"] = "100"
     found = await page.catalog.institutions(params)
     return page.render(
@@ -37,7 +42,8 @@ async def institutions(
         q=q,
         region=region,
         type=type,
-        searched=bool(q or region or type),
+        custody=custody,
+        searched=bool(q or region or type or custody),
     )
 
 

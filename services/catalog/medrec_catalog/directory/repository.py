@@ -14,6 +14,7 @@ from medrec_catalog.models import (
 )
 from medrec_shared.platform.db import Repository
 from medrec_shared.rules.custody import CustodyStatus
+from medrec_shared.rules.regions import spellings
 
 _HELD_COUNT = func.coalesce(InstitutionRecordCount.records, 0)
 
@@ -102,7 +103,8 @@ class InstitutionRepository(Repository):
             escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(Institution.name_folded.like(f"%{escaped}%", escape="\\"))
         if region:
-            query = query.where(Institution.region == region)
+            # any spelling of the region: "11", "서울" and "서울특별시" are one (rules.regions)
+            query = query.where(Institution.region.in_(sorted(spellings(region))))
         if custody:
             query = query.where(custody_expression() == custody.value)
         if type_:

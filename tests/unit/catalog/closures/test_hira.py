@@ -11,6 +11,7 @@ from medrec_catalog.models import InstitutionStatus
 from medrec_shared.rules.custody import CustodyStatus
 
 PUBLISHED = "요양기관명,요양종별,시도명,시군구명,폐업일자\n"
+CUSTODY = "요양기관명,요양종별,시도명,시군구명,폐업일자,보관구분\n"
 
 
 def closures(text: str, encoding: str = "utf-8") -> list[Closure]:
@@ -35,8 +36,14 @@ def test_the_natural_key_ignores_spacing_and_the_region_spelling() -> None:
 
 
 def test_custody_columns_and_the_health_centres_code() -> None:
-    header = "요양기관기호,요양기관명,종별코드명,시도코드명,시군구코드명,주소,폐업일자,보관구분,보관자,보관자연락처\n"
-    row = "11310021,미소치과의원,치과의원,서울,송파구,서울 송파구 1,20240301,보건소 보관,송파구보건소,02-1\n"
+    header = (
+        "요양기관기호,요양기관명,종별코드명,시도코드명,시군구코드명,주소,폐업일자,"
+        "보관구분,보관자,보관자연락처\n"
+    )
+    row = (
+        "11310021,미소치과의원,치과의원,서울,송파구,서울 송파구 1,20240301,"
+        "보건소 보관,송파구보건소,02-1\n"
+    )
     (clinic,) = closures(header + row)
     assert clinic.code == "11310021"
     assert clinic.custody == CustodyStatus.health_centre
@@ -45,7 +52,11 @@ def test_custody_columns_and_the_health_centres_code() -> None:
 
 def test_pharmacies_and_openings_are_skipped() -> None:
     header = "요양기관명,요양종별,시도명,시군구명,개폐업구분,폐업일자,휴업일자\n"
-    rows = "가약국,약국,서울,중구,폐업,20240101,\n나의원,의원,서울,중구,개업,,\n다의원,의원,서울,중구,휴업,,20240202\n"
+    rows = (
+        "가약국,약국,서울,중구,폐업,20240101,\n"
+        "나의원,의원,서울,중구,개업,,\n"
+        "다의원,의원,서울,중구,휴업,,20240202\n"
+    )
     tally = Tally()
     found = list(read_closures(io.BytesIO((header + rows).encode()), tally))
     assert [(c.name, c.status, c.closed_on) for c in found] == [
@@ -64,11 +75,11 @@ def test_pharmacies_and_openings_are_skipped() -> None:
         (PUBLISHED + "가의원,의원,서울,중구,2024\n", "line 2"),
         (PUBLISHED + "가의원,의원,서울,중구,20240101\n나의원,,서울,중구,20240101\n", "line 3"),
         (
-            "요양기관명,요양종별,시도명,시군구명,폐업일자,보관구분\n가의원,의원,서울,중구,20240101,창고\n",
+            CUSTODY + "가의원,의원,서울,중구,20240101,창고\n",
             "보관구분",
         ),
         (
-            "요양기관명,요양종별,시도명,시군구명,폐업일자,보관구분\n가의원,의원,서울,중구,20240101,개설자 보관\n",
+            CUSTODY + "가의원,의원,서울,중구,20240101,개설자 보관\n",
             "보관자",
         ),
     ],

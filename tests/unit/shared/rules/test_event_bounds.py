@@ -43,7 +43,14 @@ STORED: dict[str, dict[str, Stored]] = {
             "reason": NOWHERE,  # becomes the institution's status
         },
     },
-    "TransferCompleted": {"catalog": IGNORED},
+    # catalog closes the transfer it knew open (the custody shown); the rest is the receipt's
+    "TransferCompleted": {
+        "catalog": {
+            "institution_code": NOWHERE,
+            "institution_name": NOWHERE,
+            "manifest_sha256": NOWHERE,
+        },
+    },
     "TransferReleased": {"catalog": {"institution_code": NOWHERE}},  # a lookup key
     "RecordStored": {
         "catalog": {
