@@ -3,8 +3,9 @@ bench/results.json. Ratio = medrec / raw baseline; ingest's raw puts run before 
 deposit paths and the streams twice each, interleaved, the faster run of each counting.
 
 BENCH_ONLY picks one part: `deposits` (ingest's raw puts, bulk and single PUTs), `render` (the
-certified copies, a 20-line receipt and a year's 납입확인서) or `catalog` (the read paths at 1 M
-records); the other parts' figures already in bench/results.json are kept."""
+certified copies, a 20-line receipt and a year's 납입확인서), `catalog` (the read paths at 1 M
+records, and the registry) or `registry` (the registry's search at 100 k closures alone); the
+other parts' figures already in bench/results.json are kept."""
 
 import os
 import time
@@ -20,6 +21,9 @@ if ONLY in ("", "render"):
 if ONLY in ("", "catalog"):
     print("catalog's read paths: a person's records and the directory …", flush=True)
     figures += catalog.main()
+if ONLY == "registry":
+    print("the registry's search at 100 k closures …", flush=True)
+    figures += catalog.main_registry()
 results.write(figures, keep_others=bool(ONLY))
 print()
 print("medrec benchmark — one run, one machine, the whole local stack on it")

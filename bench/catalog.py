@@ -1,5 +1,6 @@
 """`make bench`: catalog's read paths at scale, a person's records (`GET /v1/me/records`) and the
-directory search (`GET /v1/institutions?q=…`, part of a Korean name), each as the p99 latency
+directory search (`GET /v1/institutions?q=…`, part of a Korean name), and the registry's search
+at 100 k imported closures (with and without `custody=`), each as the p99 latency
 over HTTP with `CLIENTS` clients asking at once, beside the same SQL sent straight to
 PostgreSQL by as many connections (the statements are the repositories' own).
 
@@ -30,10 +31,12 @@ from medrec_catalog.records import repository as records_repository
 from medrec_catalog.records.repository import RecordFilter
 from medrec_catalog.records.service import SHOWN
 from medrec_devstack.cluster import Cluster
+from medrec_shared.rules.custody import CustodyStatus
 
 SCALE = 1_000_000
 EXTRA_SCALE = int(os.environ.get("BENCH_CATALOG_RECORDS", SCALE))
 INSTITUTIONS = int(os.environ.get("BENCH_CATALOG_INSTITUTIONS", "100000"))
+CLOSURES = int(os.environ.get("BENCH_CATALOG_CLOSURES", "100000"))
 CLIENTS = 16
 CITIZENS = 64
 REQUESTS = int(os.environ.get("BENCH_CATALOG_REQUESTS", "3000"))
@@ -81,8 +84,8 @@ def summary_sql(person_key: str) -> str:
     return sql_of(query.params(values))
 
 
-def search_sql(q: str) -> str:
-    query = InstitutionRepository(None).search_query(q, None, None, SHOWN, PAGE + 1, None)
+def search_sql(q: str, custody: CustodyStatus | None = None) -> str:
+    query = InstitutionRepository(None).search_query(q, None, None, SHOWN, PAGE + 1, None, custody)
     return sql_of(query)
 
 
@@ -212,6 +215,48 @@ async def measure(cluster: Cluster, citizens: list[tuple[str, str]], records: in
     return results
 
 
+async def measure_registry(cluster: Cluster) -> list[Result]:
+    """The registry's search (#29) at `CLOSURES` imported closures: part of a name, and part of
+    a name with a custody, each beside its statement straight to PostgreSQL."""
+    dsn = database_dsn(cluster, "medrec_catalog")
+    print(f"COPY {CLOSURES:,} closures (the HIRA import's rows) …", flush=True)
+    await catalog_data.load(dsn, "institutions", catalog_data.CLOSURE_COLUMNS,
+                            catalog_data.closures(CLOSURES))  # fmt: skip
+    queries = catalog_data.QUERIES
+    statements = {
+        **{f"registry search q={q}": search_sql(q) for q in queries[:2]},
+        **{f"registry search q={q}&custody=founder": search_sql(q, CustodyStatus.founder)
+           for q in queries[:2]},
+    }  # fmt: skip
+    Path(__file__).with_name("explain-registry.txt").write_text(await explain(dsn, statements))
+    url = cluster.url("catalog")
+    scale = f"{CLOSURES // 1000}k"
+    results = []
+    for label, custody in (("", None), ("_founder", CustodyStatus.founder)):
+        suffix = f"&custody={custody.value}" if custody else ""
+        paths = [f"/v1/institutions?q={q}{suffix}" for q in queries]
+        statements_of = [[search_sql(q, custody)] for q in queries]
+        print(f"registry search{suffix} at {CLOSURES:,} closures: HTTP, then SQL …", flush=True)
+        found = await http_p99(url, paths, [None], CLIENTS)
+        found_sql = await sql_p99(dsn, statements_of, CLIENTS)
+        what = "q=(part of a Korean name)" + (f", custody={custody.value}" if custody else "")
+        results += [
+            Result(f"registry_p99_{scale}{label}", f"GET /v1/institutions?{what} p99, "
+                   f"{CLOSURES:,} closures, {CLIENTS} clients", found, "ms", found_sql,
+                   f"raw_sql_registry_p99_{scale}{label}", at_most=20),
+            Result(f"raw_sql_registry_p99_{scale}{label}", "its statement straight to "
+                   f"PostgreSQL, {CLIENTS} connections", found_sql, "ms"),
+        ]  # fmt: skip
+    return results
+
+
+def main_registry() -> list[Result]:
+    """Only the registry's part (`BENCH_ONLY=registry`)."""
+    with running_cluster() as cluster:
+        print("local stack up; the registry's search on COPY-loaded closures", flush=True)
+        return asyncio.run(measure_registry(cluster))
+
+
 async def load_up_to(
     cluster: Cluster, citizens: list[tuple[str, str]], loaded: int, records: int
 ) -> None:
@@ -241,6 +286,7 @@ def run(cluster: Cluster) -> list[Result]:
                                 institutions)  # fmt: skip
         await load_up_to(cluster, citizens, 0, SCALE)
         results = await measure(cluster, citizens, SCALE)
+        results += await measure_registry(cluster)
         if EXTRA_SCALE > SCALE:
             await load_up_to(cluster, citizens, SCALE, EXTRA_SCALE)
             results += await measure(cluster, citizens, EXTRA_SCALE)

@@ -106,3 +106,29 @@ async def load(
         await connection.execute(f"VACUUM (ANALYZE) {table}")
     finally:
         await connection.close()
+
+
+# The registry (#29): closures as the HIRA import writes them, most nobody has said anything of.
+CLOSURE_COLUMNS = (*INSTITUTION_COLUMNS, "source", "hira_key", "custody_status",
+                   "custody_holder", "custody_contact")  # fmt: skip
+_CUSTODIES = ("unknown", "unknown", "unknown", "founder", "health_centre")
+
+
+def closure_code_of(n: int) -> str:
+    """An imported closure's code, from `institution_import_codes`' range."""
+    return f"{95_000_000 + n:08d}"
+
+
+def closures(count: int) -> Iterator[tuple[object, ...]]:
+    rng = random.Random(29)
+    for n in range(count):
+        place = rng.choice(_PLACES)
+        suffix, type_ = rng.choice(_KINDS)
+        name = f"{place}{rng.choice(_WORDS)}{suffix}"
+        custody = _CUSTODIES[n % len(_CUSTODIES)]
+        holder = {"founder": f"개설자 {n}", "health_centre": f"{place}보건소"}.get(custody)
+        contact = f"02-{n % 10_000:04d}-{n % 7_919:04d}" if holder else None
+        closed = _EPOCH + timedelta(days=rng.randrange(9000))
+        key = hashlib.sha256(f"bench-closure-{n}".encode()).hexdigest()
+        yield (closure_code_of(n), name, type_, f"{place} 중앙로 {n % 300 + 1}", place, "closed",
+               closed, "hira", key, custody, holder, contact)  # fmt: skip

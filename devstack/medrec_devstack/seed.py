@@ -152,7 +152,7 @@ def seed_closures(cluster: Cluster) -> str:
     progress_file = cluster.state / "closures.json"
     if (read_json(progress_file) or {}).get("done"):
         return "imported on the first start"
-    report = cluster.import_closures(CLOSURES_SAMPLE)
+    report = cluster.import_closures(CLOSURES_SAMPLE).removeprefix("closures: ")
     write_private(progress_file, {"done": True})
     return report
 

@@ -85,9 +85,19 @@ def _token(urls: dict[str, str], client_id: str, secret: str) -> int:
 
 
 def _demo_counts(urls: dict[str, str]) -> dict[str, int]:
-    response = httpx.get(f"{urls['catalog']}/v1/institutions")
+    """The demo clinics' record counts (the directory also lists the sample closures)."""
+    response = httpx.get(f"{urls['catalog']}/v1/institutions", params={"limit": "500"})
     assert response.status_code == 200, response.text
-    return {i["code"]: i["record_count"] for i in response.json()["items"]}
+    return {i["code"]: i["record_count"] for i in response.json()["items"] if i["code"] in DEMO}
+
+
+def _founder_kept(urls: dict[str, str]) -> dict[str, str]:
+    """A clinic of the sample closure data, seeded at the first start, as the directory shows it."""
+    found = httpx.get(f"{urls['catalog']}/v1/institutions", params={"q": "푸른숲내과"})
+    assert found.status_code == 200, found.text
+    (clinic,) = found.json()["items"]
+    custody: dict[str, str] = clinic["custody"]
+    return custody
 
 
 # the demo clinics and their records (v1 for three people; v2 for the citizen and their child)
@@ -151,6 +161,11 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
             assert httpx.get(f"{url}/openapi.json").status_code == 200
         assert len(first.operator[1]) >= 16
         assert "demo: 4 clinics, 14 records" in first.printed
+        assert "closures: 11 rows read, 10 new, 0 updated, 1 skipped" in first.printed
+        assert _founder_kept(first.urls) == {
+            "status": "founder", "label": "개설자 보관", "holder": "개설자 이서준",
+            "contact": "02-555-0101",
+        }  # fmt: skip
         assert f"data in {state}" in first.printed
         assert len(first.descendants()) >= 11  # postgres, broker, S3, 4 apis, 4 workers
         _serves_the_demo(first.urls)
@@ -187,6 +202,7 @@ def test_the_stack_keeps_its_data_across_a_stop_and_a_kill_9(tmp_path: Path) -> 
         assert "secret=(MEDREC_IDENTITY_ADMIN_CLIENT_SECRET)" in second.printed
         assert "configured-secret" not in second.printed
         assert "demo: deposited on the first start" in second.printed
+        assert "closures: imported on the first start" in second.printed
         assert "staff account: platform exists" in second.printed
         assert password not in second.printed
         _serves_the_demo(second.urls)

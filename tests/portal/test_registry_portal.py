@@ -54,4 +54,4 @@ def test_the_list_reads_as_cards_on_a_phone(visitor: Person) -> None:
     page = visitor.page
     page.set_viewport_size(PHONE)
     page = visitor.open("/institutions?q=찾기")
-    fits_a_phone(page, "솔빛찾기내과의원", "개설자 솔빛", "02-300-0001", "보건소 보관")
+    fits_a_phone(page, "솔빛찾기내과의원", "개설자 솔빛", "02-300-0001", "중구보건소")

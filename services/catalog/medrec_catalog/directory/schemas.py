@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from medrec_catalog.directory.service import custody_shown
 from medrec_catalog.models import Institution, InstitutionStatus
 from medrec_shared.rules.custody import CUSTODY_LABELS, CustodyStatus
 
@@ -45,15 +46,6 @@ class CustodyIn(BaseModel):
     status: Literal["founder", "health_centre", "unknown"]
     holder: Text | None = None
     contact: Text | None = None
-
-
-def custody_shown(institution: Institution, count: int) -> CustodyStatus:
-    """held when records are here, transferring while a transfer is open, else as declared."""
-    if count > 0:
-        return CustodyStatus.held
-    if institution.open_transfer_id is not None:
-        return CustodyStatus.transferring
-    return institution.custody_status
 
 
 def institution_out(institution: Institution, count: int) -> InstitutionOut:

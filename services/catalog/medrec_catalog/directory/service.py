@@ -1,6 +1,7 @@
 """The directory's rules: an institution's status from the transfer that brought its records,
-and its record count as the records a citizen would be shown (`records.service.SHOWN`).
-Nothing here commits."""
+its record count as the records a citizen would be shown (`records.service.SHOWN`), and the
+custody shown (held and transferring follow from records and an open transfer; else the one
+declared; `repository.custody_expression` is the same rule in SQL). Nothing here commits."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,6 +10,15 @@ from medrec_catalog.models import Institution, InstitutionStatus
 from medrec_catalog.records.service import SHOWN
 from medrec_shared.platform.problems import NotFound
 from medrec_shared.rules.custody import CustodyStatus
+
+
+def custody_shown(institution: Institution, count: int) -> CustodyStatus:
+    """held when records are here, transferring while a transfer is open, else as declared."""
+    if count > 0:
+        return CustodyStatus.held
+    if institution.open_transfer_id is not None:
+        return CustodyStatus.transferring
+    return institution.custody_status
 
 
 def status_on_transfer(reason: str) -> InstitutionStatus:
