@@ -31,7 +31,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> World:
-    n = uuid.uuid4().int % 1_000_000
+    n = uuid.uuid4().int % 100_000
     seoul_code, busan_code = f"118{n:05d}", f"268{n:05d}"
     rows = (
         f"{seoul_code},한강콘솔의원,의원,서울특별시,용산구,서울 용산구 1,20250101",
