@@ -53,6 +53,7 @@ CLIENTS = holding(staff.CLIENTS_MANAGE)
 DEAD_LETTERS = holding(staff.DEAD_LETTERS_MANAGE)
 AUDIT = holding(staff.AUDIT_READ)
 STAFF_ACCOUNTS = holding(staff.STAFF_MANAGE)
+CLOSURES = holding(staff.CLOSURES_MANAGE)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     # catalog
     ("catalog", "GET", "/v1/institutions"): Rule(EVERYONE),
     ("catalog", "GET", "/v1/institutions/{code}"): Rule(EVERYONE),
+    # closures:manage: health centres (their region; an unknown code is 404 to them too) and
+    # platform staff
+    ("catalog", "PUT", "/v1/admin/institutions/{code}/custody"): Rule(CLOSURES),
     ("catalog", "GET", "/v1/me/records"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/records/summary"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/access-log"): Rule(SUBJECTS),
