@@ -3,9 +3,12 @@ memory: "건강보험심사평가원_요양기관 폐업 현황" (data.go.kr 150
 UTF-8 too). Its published headers are 요양기관명, 요양종별, 시도명, 시군구명 and 폐업일자;
 HIRA publishes no 요양기관기호 for a closed clinic. The same headers under their code-table
 names (종별코드명, 시도코드명, 시군구코드명, as the 개폐업 open API names them) are read alike.
-A health centre's own list may add 요양기관기호, 도로명주소 (or 주소), 개폐업구분 (or 상태:
-폐업, 휴업; 개업 rows are skipped), 휴업일자, 전화번호 (not kept) and the custody it knows:
-보관구분 (개설자 보관, 보건소 보관, 미확인), 보관자, 보관자연락처.
+A health centre's own list may add 요양기관기호, 도로명주소 (or 주소), 개폐업구분 (or 상태,
+개폐업휴업구분: 폐업, 휴업; 개업 rows are skipped), 휴업일자, 전화번호 (not kept) and the
+custody it knows: 보관구분 (개설자 보관, 보건소 보관, 미확인), 보관자, 보관자연락처.
+
+Constant memory: the whole file is one transaction (`closures.service`), but it is read and
+written a batch at a time; memory holds one batch, never the file.
 
 A header it does not know, or one it needs missing, refuses the whole file before anything is
 read further (`Refused`); so does a row it cannot read, with its line number. Pharmacies (약국)
@@ -37,6 +40,7 @@ HEADERS: dict[str, str | None] = {
     "도로명주소": "address",
     "주소": "address",
     "개폐업구분": "state",
+    "개폐업휴업구분": "state",  # as the 개폐업정보조회서비스 names it
     "상태": "state",
     "폐업일자": "closed_on",
     "휴업일자": "suspended_on",
