@@ -3,6 +3,9 @@ by `medrec-catalog closures import` (a file it does not recognise refused, nothi
 re-import updates, never doubles), the directory's custody and its `?custody=` filter, and the
 custody staff set (a health centre: its own region only; audited; bad input changes nothing)."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +207,36 @@ def test_an_open_transfer_shows_transferring_over_the_declared_custody(
     eventually(transferring, what="the clinic shown as 이관 중")
     assert ours(public)["라온등록의원"]["custody"]["label"] == "이관 중"
     assert set(ours(public, custody="transferring")) == {"라온등록의원"}
+
+
+PEAK = """
+import resource, sys
+from medrec_catalog.cli import app
+try:
+    app(["closures", "import", sys.argv[1]])
+except SystemExit as stop:
+    assert not stop.code, stop.code
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_a_large_file_imports_in_constant_memory(cluster: Cluster, tmp_path: Path) -> None:
+    """The peak memory of an import of 100 k rows is that of 10 k rows: the file is streamed."""
+
+    def peak_kib(rows: int) -> int:
+        file = tmp_path / f"closures-{rows}.csv"
+        with file.open("w", encoding="utf-8") as out:
+            out.write("요양기관명,요양종별,시도명,시군구명,폐업일자\n")
+            for n in range(rows):
+                out.write(f"대량{rows}-{n}의원,의원,제주,제주시,20200101\n")
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK, str(file)],
+            env={**os.environ, **cluster.env("catalog")},
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-500:]
+        assert f"{rows} new" in done.stdout, done.stdout
+        return int(done.stdout.strip().splitlines()[-1])
+
+    small, large = peak_kib(10_000), peak_kib(100_000)
+    assert large < small + 16 * 1024, (small, large)  # KiB: within 16 MiB of the small one's

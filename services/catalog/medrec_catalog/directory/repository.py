@@ -3,7 +3,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from medrec_catalog.models import (
@@ -19,13 +19,18 @@ from medrec_shared.rules.regions import spellings
 _HELD_COUNT = func.coalesce(InstitutionRecordCount.records, 0)
 
 
-def custody_expression() -> ColumnElement[str]:
-    """The custody shown, in SQL (as `directory.schemas.custody_shown`): held when records are
-    here, transferring while a transfer is open, else the declared one."""
-    return case(
-        (_HELD_COUNT > 0, literal(CustodyStatus.held.value)),
-        (Institution.open_transfer_id.is_not(None), literal(CustodyStatus.transferring.value)),
-        else_=Institution.custody_status,
+def custody_filter(custody: CustodyStatus) -> ColumnElement[bool]:
+    """The institutions whose custody shown (`directory.service.custody_shown`) is `custody`:
+    held when records are here, transferring while a transfer is open, else the declared one.
+    Plain predicates, not a CASE: the planner estimates a declared status from its statistics."""
+    if custody == CustodyStatus.held:
+        return _HELD_COUNT > 0
+    if custody == CustodyStatus.transferring:
+        return and_(_HELD_COUNT == 0, Institution.open_transfer_id.is_not(None))
+    return and_(
+        Institution.custody_status == custody,
+        Institution.open_transfer_id.is_(None),
+        _HELD_COUNT == 0,
     )
 
 
@@ -106,7 +111,7 @@ class InstitutionRepository(Repository):
             # any spelling of the region: "11", "서울" and "서울특별시" are one (rules.regions)
             query = query.where(Institution.region.in_(sorted(spellings(region))))
         if custody:
-            query = query.where(custody_expression() == custody.value)
+            query = query.where(custody_filter(custody))
         if type_:
             query = query.where(Institution.type == type_)
         if after:

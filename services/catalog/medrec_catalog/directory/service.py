@@ -1,7 +1,7 @@
 """The directory's rules: an institution's status from the transfer that brought its records,
 its record count as the records a citizen would be shown (`records.service.SHOWN`), and the
 custody shown (held and transferring follow from records and an open transfer; else the one
-declared; `repository.custody_expression` is the same rule in SQL). Nothing here commits."""
+declared; `repository.custody_filter` is the same rule in SQL). Nothing here commits."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
