@@ -52,12 +52,12 @@ async def read_notice(
 
 
 @router.get("/v1/me/notice-preferences", response_model=NoticePreferences)
-async def my_preferences(session: DbSession, principal: Citizen) -> NoticePreferences:
+async def my_notice_preferences(session: DbSession, principal: Citizen) -> NoticePreferences:
     return NoticePreferences(kinds=await service.choices_of(session, principal))
 
 
 @router.put("/v1/me/notice-preferences", response_model=NoticePreferences)
-async def set_preferences(
+async def set_notice_preferences(
     body: NoticePreferences, session: DbSession, principal: Citizen, catalog: Catalog
 ) -> NoticePreferences:
     """The kinds given take the choice given; the others keep theirs."""
