@@ -41,7 +41,7 @@ NOTICE_TEXT: Final[dict[NoticeKind, str]] = {
         "필요하시면 그 전에 사본 발급을 신청하세요."
     ),
     NoticeKind.proxy_decided: (
-        "대리 신청({request})이 {decision}되었습니다. 대리 신청에서 확인하세요."
+        "{submitted}에 접수한 대리 신청이 {decision}되었습니다. 대리 신청에서 확인하세요."
     ),
 }
 

@@ -9,17 +9,27 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
 from medrec_shared.rules.retention import add_years
-from tests.support.actors import Citizen, Institution, Operator, eventually
+from tests.support.actors import (
+    Citizen,
+    Institution,
+    Operator,
+    act_for,
+    children_of,
+    eventually,
+    seed_family_link,
+)
 from tests.support.builders import inline, record_body
 from tests.support.stack import sql
 from tests.support.staff import StaffClient, staff_on
 
 RRN, NAME, BIRTH, PHONE = "770707-1232323", "강알림", "1977-07-07", "010-7777-2323"
 NEVER_RRN, NEVER_NAME = "770707-2454545", "문미가입"
+CHILD_RRN, CHILD_NAME, CHILD_BIRTH = "150303-4232323", "강새싹", "2015-03-03"
 CLINIC, NEVER_CLINIC = "62000001", "62000002"
 TODAY = date.today()  # the stack's clock is real time here
 
@@ -113,6 +123,33 @@ def test_a_copy_made_tells_its_requester_in_the_notice_box(setting: Setting) -> 
     )
 
 
+def test_each_opening_of_a_shared_copy_tells_who_shared_it(setting: Setting) -> None:
+    citizen = setting.citizen
+    copy = next(n for n in of_kind(citizen, "copy_ready"))["params"]["number"]
+    issued = citizen.issuance.get("/v1/issuances", params={"limit": 50}).json()["items"]
+    issuance_id = next(i["issuance_id"] for i in issued if i["issuance_number"] == copy)
+    made = citizen.issuance.post(
+        f"/v1/issuances/{issuance_id}/shares",
+        json={"recipient": "알림손해보험", "expires_in_days": 3},
+    )
+    assert made.status_code == 201, made.text
+    share = made.json()
+    token = share["url"].rsplit("/", 1)[-1]
+    public = httpx.Client(base_url=citizen.cluster.url("issuance"), timeout=30)
+    for _ in range(2):
+        opened = public.post(
+            f"/v1/shares/{token}/document", json={"access_code": share["access_code"]}
+        )
+        assert opened.status_code == 200, opened.text
+    found = eventually(
+        lambda: of_kind(citizen, "share_opened") if len(of_kind(citizen, "share_opened")) == 2
+        else None,
+        what="one share_opened notice per opening",
+    )  # fmt: skip
+    assert {n["params"]["number"] for n in found} == {copy}
+    assert all("알림손해보험" in n["text"] for n in found)
+
+
 def test_a_record_ending_in_90_days_is_told_once_however_often_the_sweep_runs(
     cluster: Cluster, setting: Setting
 ) -> None:
@@ -179,10 +216,32 @@ def test_a_kind_switched_off_is_kept_in_the_box_but_not_sent(
     assert sent[0]["notice_id"] in log and quiet["notice_id"] not in log
 
 
+def test_a_guardian_acting_for_a_child_reads_their_own_notices(
+    cluster: Cluster, setting: Setting
+) -> None:
+    seed_family_link(cluster, RRN, CHILD_RRN, CHILD_NAME, CHILD_BIRTH)
+    child = next(c for c in children_of(setting.citizen) if c["name"] == CHILD_NAME)
+    acting = act_for(setting.citizen, child["person_id"])
+    own = [n["notice_id"] for n in notices(setting.citizen)["items"]]
+    assert own and [n["notice_id"] for n in notices(acting)["items"]] == own
+    choices = acting.catalog.get("/v1/me/notice-preferences").json()["kinds"]
+    assert choices["copy_ready"] is False  # the guardian's own choice, made above
+
+
 def test_no_personal_data_in_the_stacks_logs(cluster: Cluster, setting: Setting) -> None:
     texts = [n["text"] for n in notices(setting.citizen)["items"]]
     digits = PHONE.replace("-", "")
     for path in cluster.logs.glob("*.log"):
         log = path.read_text(errors="replace")
-        for secret in (NAME, NEVER_NAME, RRN, NEVER_RRN, PHONE, digits, *texts):
+        for secret in (
+            NAME,
+            NEVER_NAME,
+            CHILD_NAME,
+            RRN,
+            NEVER_RRN,
+            CHILD_RRN,
+            PHONE,
+            digits,
+            *texts,
+        ):
             assert secret not in log, (path.name, "personal data or a notice's text")

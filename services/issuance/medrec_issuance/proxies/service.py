@@ -49,7 +49,7 @@ from medrec_issuance.proxies.schemas import (
 )
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.platform.auth import Principal
-from medrec_shared.platform.clock import Clock
+from medrec_shared.platform.clock import Clock, korean_date
 from medrec_shared.platform.crypto import Keyring, blind_index, seal, unseal
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.messaging import announce
@@ -499,7 +499,8 @@ class ProxyRequests:
                 kind=NoticeKind.proxy_decided,
                 notice_key=f"proxy:{proxy.request_id}",
                 params={
-                    "request": str(proxy.request_id)[:8],
+                    "request_id": str(proxy.request_id),
+                    "submitted": korean_date(proxy.created_at).isoformat(),
                     "decision": "승인" if approved else "반려",
                 },
             ),
