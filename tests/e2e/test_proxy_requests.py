@@ -139,6 +139,17 @@ def test_a_rejected_request_gives_nothing(setting: Setting) -> None:
     late = admin.post(f"/v1/admin/proxy-requests/{request_id}/approve", json={"reason": "x"})
     assert late.status_code == 409
 
+    def decided() -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = spouse.catalog.get("/v1/me/notices").json()["items"]
+        found = [n for n in items if n["kind"] == "proxy_decided"
+                 and n["params"]["request_id"] == request_id]  # fmt: skip
+        return found or None
+
+    # the requester is told the decision, never the patient nor the reason
+    notice = eventually(decided, what="proxy_decided in the requester's 알림함")[0]
+    assert notice["params"]["decision"] == "반려" and "반려" in notice["text"]
+    assert "동의서" not in notice["text"] and PATIENT_NAME not in notice["text"]
+
 
 def test_documents_are_kept_encrypted(cluster: Cluster, setting: Setting) -> None:
     request_id = submit(setting.spouse).json()["request_id"]
