@@ -13,6 +13,7 @@ from medrec_catalog.models import dead_letters
 from medrec_catalog.records import endpoints as records
 from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
+from medrec_catalog.transfer_requests import endpoints as transfer_requests
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 from medrec_shared.rules.staff import DEAD_LETTERS_MANAGE
@@ -45,6 +46,7 @@ def create_app(
         retention.router,
         linkage.router,
         audit.router,
+        transfer_requests.router,
         dead_letter_router(
             dead_letters,
             scope=DEAD_LETTERS_MANAGE,

@@ -12,7 +12,13 @@ from medrec_catalog.retention.service import Retention
 from medrec_shared.platform.auth import Principal, require_scope
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession
-from medrec_shared.rules.staff import AUDIT_READ, LINKAGE_REVIEW, RETENTION_MANAGE, STATS_READ
+from medrec_shared.rules.staff import (
+    AUDIT_READ,
+    LINKAGE_REVIEW,
+    RETENTION_MANAGE,
+    STATS_READ,
+    TRANSFER_REQUESTS_READ,
+)
 
 Catalog = Annotated[CatalogComponents, Depends(component(CatalogComponents))]
 
@@ -39,6 +45,7 @@ StatsReader = Annotated[Principal, require_scope(STATS_READ)]
 LinkageReviewer = Annotated[Principal, require_scope(LINKAGE_REVIEW)]
 RetentionManager = Annotated[Principal, require_scope(RETENTION_MANAGE)]
 Auditor = Annotated[Principal, require_scope(AUDIT_READ)]
+TransferRequestsReader = Annotated[Principal, require_scope(TRANSFER_REQUESTS_READ)]
 
 __all__ = [
     "Auditor",
@@ -51,4 +58,5 @@ __all__ = [
     "RetentionDep",
     "RetentionManager",
     "StatsReader",
+    "TransferRequestsReader",
 ]

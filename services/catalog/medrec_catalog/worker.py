@@ -12,6 +12,7 @@ from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_ver
 from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.retention.handlers import on_record_gone
+from medrec_catalog.transfer_requests.handlers import on_transfer_completed
 from medrec_shared.platform.runtime import ConsumerTables, consumer_task, open_producer, relay_task
 from medrec_shared.platform.worker import Task, every
 from medrec_shared.rules.topics import EVENT_RULES
@@ -33,6 +34,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         {
             "TransferOpened": on_transfer_opened(clock),
             "TransferReleased": on_transfer_released(clock),
+            "TransferCompleted": on_transfer_completed(clock, settings.topic_audit),
             "RecordStored": on_record_stored(metadata.lookup, clock),
             "PersonVerified": on_person_verified(clock),
             "RecordMatchKeyAssigned": on_match_key_assigned(clock),
