@@ -359,3 +359,20 @@ class SecondFactorReset(BaseModel):
 
 class PasswordReset(BaseModel):
     password: str  # one-time: changed at the next sign-in
+
+
+# catalog: 이관 요청 (GET /v1/admin/transfer-requests)
+class RequestedInstitution(BaseModel):
+    code: str
+    name: str
+    type: str = ""
+    region: str = ""
+    address: str = ""
+    requests: int
+    last_asked_at: datetime
+
+
+class TransferRequestQueue(BaseModel):
+    """Clinics citizens asked to be transferred, most requested first (no person in it)."""
+
+    items: list[RequestedInstitution] = Field(default_factory=list)

@@ -14,6 +14,7 @@ from medrec_console.pages import (
     proxy_requests,
     signin,
     staff_accounts,
+    transfer_requests,
     transfers,
 )
 
@@ -21,6 +22,7 @@ PAGES: tuple[APIRouter, ...] = (
     signin.router,
     home.router,
     transfers.router,
+    transfer_requests.router,
     linkage.router,
     proxy_requests.router,
     destructions.router,
