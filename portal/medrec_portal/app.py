@@ -14,6 +14,7 @@ from medrec_portal.pages import (
     children,
     copies,
     documents,
+    notices,
     proxy,
     public,
     records,
@@ -62,7 +63,18 @@ def create_app(settings: PortalSettings) -> FastAPI:
     )
     install_error_pages(app)
     install_health(app, components.db.ping)
-    for module in (public, signin, records, documents, copies, shares, children, account, proxy):
+    for module in (
+        public,
+        signin,
+        records,
+        documents,
+        copies,
+        shares,
+        children,
+        account,
+        proxy,
+        notices,
+    ):
         app.include_router(module.router)
     mount_static(app, own=("/static/portal", HERE / "static"), assets=ASSETS)
     return app

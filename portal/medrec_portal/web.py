@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_portal import messages
 from medrec_portal.bootstrap import PortalComponents, components_of
 from medrec_portal.clients.catalog import CatalogClient
+from medrec_portal.clients.http import ApiProblem
 from medrec_portal.clients.identity import IdentityClient
 from medrec_portal.clients.issuance import IssuanceClient
 from medrec_portal.sessions.service import SessionData, SessionStore
@@ -55,6 +56,7 @@ class Page:
     db: AsyncSession
     data: SessionData
     components: PortalComponents
+    unread: int | None = None  # the signed-in person's unread notices, for the menu's badge
 
     @property
     def settings(self) -> PortalSettings:
@@ -134,7 +136,18 @@ async def _page(request: Request, db: PortalDb) -> Page:
     components = components_of(request)
     pass_on_client_address(request)
     data = await components.sessions.load(db, request.state.portal_sid, components.clock.now())
-    return Page(request, db, data, components)
+    return Page(request, db, data, components, await _unread(components, data))
+
+
+async def _unread(components: PortalComponents, data: SessionData) -> int | None:
+    """How many of the person's own notices are unread; None when catalog cannot say now (the
+    menu then shows no badge: a page never fails for it)."""
+    if data.token is None:
+        return None
+    try:
+        return (await components.clients.catalog.notices(data.token, 1)).unread
+    except ApiProblem:
+        return None
 
 
 PageDep = Annotated[Page, Depends(_page)]

@@ -4,6 +4,8 @@ asked (never who), for a health centre to call on the clinics that have not hand
 catalog holds a health centre's person to their region: the page fixes the region filter to
 theirs (the token's); a platform person may choose one or see all."""
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
@@ -31,7 +33,7 @@ async def transfer_requests(page: PageDep) -> HTMLResponse:
     fixed = staff.region_limit(person.roles, person.region) if person else None
     if fixed:
         form.region = fixed
-    context = {"nav": "transfer-requests", "form": form, "fixed_region": fixed,
+    context: dict[str, Any] = {"nav": "transfer-requests", "form": form, "fixed_region": fixed,
                "regions": REGIONS, "region_name": _region_name}  # fmt: skip
     if not form.valid():
         return page.render(

@@ -1,11 +1,16 @@
 """catalog as the portal calls it: the directory of closed institutions (anyone), the subject's
-records and their access history (with the subject's token)."""
+records and their access history (with the subject's token), and the person's own notices (with
+their own token)."""
+
+import uuid
 
 from medrec_portal.clients.http import Api
 from medrec_portal.clients.models import (
     AccessEntry,
     Institution,
     MyTransferRequests,
+    NoticePreferences,
+    Notices,
     RecordsSummary,
     TransferRequestOut,
 )
@@ -52,6 +57,28 @@ class CatalogClient:
             MyTransferRequests, "GET", "/v1/me/transfer-requests", token=token
         )
         return set(found.institution_codes)
+
+    async def notices(self, token: str, limit: int, cursor: str | None = None) -> Notices:
+        """The token's own person's 알림함 (a guardian's own, also while acting for a child)."""
+        params = {"limit": str(limit)} | ({"cursor": cursor} if cursor else {})
+        return await self.api.call(Notices, "GET", "/v1/me/notices", token=token, params=params)
+
+    async def read_notice(self, token: str, notice_id: uuid.UUID) -> None:
+        await self.api.send("POST", f"/v1/me/notices/{notice_id}/read", token=token)
+
+    async def notice_preferences(self, token: str) -> NoticePreferences:
+        return await self.api.call(
+            NoticePreferences, "GET", "/v1/me/notice-preferences", token=token
+        )
+
+    async def choose_notices(self, token: str, kinds: dict[str, bool]) -> NoticePreferences:
+        return await self.api.call(
+            NoticePreferences,
+            "PUT",
+            "/v1/me/notice-preferences",
+            token=token,
+            json={"kinds": kinds},
+        )
 
     async def aclose(self) -> None:
         await self.api.aclose()

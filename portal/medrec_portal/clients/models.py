@@ -215,3 +215,22 @@ class Share(BaseModel):
 
 class Shares(BaseModel):
     items: list[Share]
+
+
+class Notice(BaseModel):
+    """One notice in 알림함 (catalog's): its label and sentence as catalog words them."""
+
+    notice_id: uuid.UUID
+    kind: str
+    label: str
+    text: str
+    created_at: datetime
+    read_at: datetime | None = None
+
+
+class Notices(Page[Notice]):
+    unread: int = 0
+
+
+class NoticePreferences(BaseModel):
+    kinds: dict[str, bool]

@@ -10,6 +10,7 @@ from medrec_catalog.bootstrap import CatalogComponents, build
 from medrec_catalog.directory import endpoints as directory
 from medrec_catalog.linkage import endpoints as linkage
 from medrec_catalog.models import dead_letters
+from medrec_catalog.notices import endpoints as notices
 from medrec_catalog.records import endpoints as records
 from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
@@ -41,6 +42,7 @@ def create_app(
         directory.router,
         records.router,
         access_log.router,
+        notices.router,
         records.internal_router,
         admin.router,
         retention.router,

@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from medrec_catalog.linkage.demographics import DemographicsSources
 from medrec_catalog.linkage.service import LinkageReview
 from medrec_catalog.models import messaging
+from medrec_catalog.notices.delivery import Deliverer
+from medrec_catalog.notices.sender import (
+    HttpNoticeSender,
+    IdentityContacts,
+    NoticeSender,
+    SandboxNoticeSender,
+)
 from medrec_catalog.records.metadata import PolledMetadata
 from medrec_catalog.records.service import Records
 from medrec_catalog.retention.service import Retention
@@ -28,9 +35,11 @@ class CatalogComponents(Components):
     records: Records
     linkage: LinkageReview
     retention: Retention
+    notices: Deliverer  # the worker's: sends what people chose to be sent
 
     async def aclose(self) -> None:
         await self.demographics.aclose()
+        await self.notices.sender.aclose()
         await self.metadata.ingest.aclose()
         await super().aclose()
 
@@ -61,6 +70,19 @@ def record_metadata(settings: CatalogSettings) -> PolledMetadata:
     )
 
 
+def notice_sender(settings: CatalogSettings) -> NoticeSender:
+    """The sandbox, or the HTTP provider with the phone from identity (scope contact:read)."""
+    if settings.notice_sender == "sandbox":
+        return SandboxNoticeSender()
+    assert settings.notice_sender_url and settings.notice_sender_key  # the settings check it
+    contacts = IdentityContacts(
+        ServiceClient(settings.identity_url, _credentials(settings, "contact:read"))
+    )
+    return HttpNoticeSender(
+        settings.notice_sender_url, settings.notice_sender_key.get_secret_value(), contacts
+    )
+
+
 def build(
     settings: CatalogSettings | None = None, *, verify_tokens: bool = False
 ) -> CatalogComponents:
@@ -70,6 +92,7 @@ def build(
     clock = build_clock(settings.clock_file)
     outbox = Outbox(messaging.outbox, "catalog", rules=EVENT_RULES)
     demographics = demographics_sources(settings)
+    transactions = Transactions.of(db, outbox)
     return CatalogComponents(
         settings=settings,
         clock=clock,
@@ -80,7 +103,6 @@ def build(
         metadata=record_metadata(settings),
         records=Records(settings=settings),
         linkage=LinkageReview(settings=settings, demographics=demographics),
-        retention=Retention(
-            transactions=Transactions.of(db, outbox), settings=settings, clock=clock
-        ),
+        retention=Retention(transactions=transactions, settings=settings, clock=clock),
+        notices=Deliverer(transactions=transactions, sender=notice_sender(settings), clock=clock),
     )

@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -39,6 +39,13 @@ class RecordStatus(StrEnum):
     due = "due"  # past its period, destruction asked of ingest
     destroyed = "destroyed"
     withdrawn = "withdrawn"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # to be sent by the worker's deliverer
+    sent = "sent"
+    failed = "failed"  # the sender refused it after every attempt
+    no_contact = "no_contact"  # nowhere to send it (no verified phone known)
 
 
 class CandidateStatus(StrEnum):
@@ -236,3 +243,56 @@ class TransferRequest(CatalogBase):
     person_key: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     asked_at: Mapped[datetime]
     notified_at: Mapped[datetime | None]
+
+
+class NoticePerson(CatalogBase):
+    """A person who has signed in at least once (PersonVerified): only they are told anything.
+    The person key alone: no name, no phone."""
+
+    __tablename__ = "notice_people"
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime]
+
+
+class Notice(CatalogBase):
+    """One notice in a person's 알림함: its kind and parameters (no clinical content), one per
+    (person, notice_key) however often it was asked."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("person_key", "notice_key"),
+        Index("ix_notices_person_page", "person_key", text("notice_id DESC")),
+    )
+    notice_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # UUIDv7: newest last
+    person_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    notice_key: Mapped[str] = mapped_column(String(120))
+    params: Mapped[dict[str, str]] = mapped_column(JSONB)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class NoticePreference(CatalogBase):
+    """A person's choice for one kind: also send it (SMS/알림톡) or keep it in 알림함 only. No
+    row: the default, sent."""
+
+    __tablename__ = "notice_preferences"
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    send: Mapped[bool]
+    updated_at: Mapped[datetime]
+
+
+class NoticeDelivery(CatalogBase):
+    """The sent log: one row per notice the person's choices wanted sent, claimed and sent by
+    the worker outside any transaction that holds it (notices.delivery)."""
+
+    __tablename__ = "notice_deliveries"
+    notice_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[DeliveryStatus] = mapped_column(StatusColumn(DeliveryStatus), index=True)
+    sender: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -1,4 +1,5 @@
-"""catalog's worker: the outbox relay, the events consumer, the scheduled retention sweep; all
+"""catalog's worker: the outbox relay, the events consumer, the scheduled retention sweep (with
+its retention_ending notices), the notices' deliverer; all
 from the same components as the API (`bootstrap.build`)."""
 
 import asyncio
@@ -10,6 +11,7 @@ from medrec_catalog.bootstrap import build
 from medrec_catalog.directory.handlers import on_transfer_opened, on_transfer_released
 from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_verified
 from medrec_catalog.models import dead_letters, messaging
+from medrec_catalog.notices.handlers import both, on_notice_requested, on_person_signed_in
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.retention.handlers import on_record_gone
 from medrec_catalog.transfer_requests.handlers import on_transfer_completed
@@ -34,9 +36,10 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         {
             "TransferOpened": on_transfer_opened(clock),
             "TransferReleased": on_transfer_released(clock),
-            "TransferCompleted": on_transfer_completed(clock, settings.topic_audit),
+            "TransferCompleted": on_transfer_completed(clock),
             "RecordStored": on_record_stored(metadata.lookup, clock),
-            "PersonVerified": on_person_verified(clock),
+            "PersonVerified": both(on_person_verified(clock), on_person_signed_in(clock)),
+            "NoticeRequested": on_notice_requested(clock),
             "RecordMatchKeyAssigned": on_match_key_assigned(clock),
             "AccessRecorded": on_access_recorded,
             "StaffActed": on_staff_acted,
@@ -51,8 +54,12 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     async def retention_sweep(stop: asyncio.Event) -> None:
         await every(stop, settings.retention_sweep_seconds, components.retention.scheduled_sweep)
 
+    async def notice_delivery(stop: asyncio.Event) -> None:
+        await every(stop, settings.notice_delivery_seconds, components.notices.deliver_pending)
+
     return {
         "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "events": events,
         "retention-sweep": retention_sweep,
+        "notice-delivery": notice_delivery,
     }

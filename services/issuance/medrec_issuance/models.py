@@ -113,6 +113,9 @@ class Issuance(IssuanceBase):
     issuance_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     requester_subject: Mapped[str] = mapped_column(String(64), index=True)
     requester_actor: Mapped[str | None] = mapped_column(String(64))
+    # Whom its notices go to (copy_ready, share_opened): the citizen or guardian who asked, or
+    # the Art. 21 requester; None on issuances made before #29.
+    requester_person_key: Mapped[str | None] = mapped_column(String(64))
     subject_person_key: Mapped[str] = mapped_column(String(64), index=True)
     subject_name_masked: Mapped[str] = mapped_column(String(100))
     record_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))

@@ -19,12 +19,14 @@ router = APIRouter(tags=["retention (staff)"], prefix="/v1/admin")
 async def run_sweep(
     session: DbSession, principal: RetentionManager, retention: RetentionDep
 ) -> dict[str, Any]:
-    """Runs the retention sweep now (the worker also runs it on a schedule)."""
+    """Runs the retention sweep now (the worker also runs it on a schedule), with its
+    retention_ending notices (`noticed`: how many were new)."""
     today = retention.today()
     due = await retention.sweep(session, today)
+    noticed = await retention.notice_ending(session)
     topic = retention.settings.topic_audit
     announce_act(session, topic, principal, "retention.sweep", "retention", today.isoformat())
-    return {"due": due, "as_of": today}
+    return {"due": due, "noticed": noticed, "as_of": today}
 
 
 @router.post("/records/{record_id}/retention-extension", response_model=ExtensionOut)

@@ -3,7 +3,9 @@ extended once at most by an operator, then destroyed by ingest when catalog's sw
 
 Only a record that is shown (`records.service`) is extended or swept: one already due, withdrawn
 or destroyed is not held any more. `Retention.sweep` and `extend_retention` work in the caller's
-transaction and never commit; `Retention.scheduled_sweep` (the worker's) opens its own."""
+transaction and never commit; `Retention.scheduled_sweep` (the worker's) opens its own. The same
+sweep tells each person who has signed in, once per record, that a record of theirs ends within
+90 days."""
 
 import uuid
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.models import CatalogRecord, RecordStatus
+from medrec_catalog.notices.service import ask_retention_ending
 from medrec_catalog.records.service import SHOWN, shown
 from medrec_catalog.retention.repository import RetentionRepository
 from medrec_catalog.settings import CatalogSettings
@@ -79,7 +82,14 @@ class Retention:
             found += len(batch)
         return found
 
+    async def notice_ending(self, session: AsyncSession) -> int:
+        """retention_ending notices for records whose period ends within RETENTION_NOTICE_DAYS,
+        once per record however often it runs (notices.service)."""
+        return await ask_retention_ending(session, self.clock.now())
+
     async def scheduled_sweep(self) -> int:
-        """The worker's sweep: one transaction."""
+        """The worker's sweep and its notices: one transaction."""
         async with self.transactions.begin() as session:
-            return await self.sweep(session, self.today())
+            due = await self.sweep(session, self.today())
+            await self.notice_ending(session)
+            return due

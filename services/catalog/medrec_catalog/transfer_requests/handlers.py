@@ -9,13 +9,12 @@ from medrec_shared.platform.messaging import Handler
 from medrec_shared.rules.events import Envelope, TransferCompleted
 
 
-def on_transfer_completed(clock: Clock, topic_audit: str) -> Handler:
+def on_transfer_completed(clock: Clock) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, TransferCompleted)
         await service.arrived(
-            session, event.institution_code, event.institution_name, now=clock.now(),
-            topic=topic_audit,
-        )  # fmt: skip
+            session, event.institution_code, event.institution_name, now=clock.now()
+        )
 
     return handle

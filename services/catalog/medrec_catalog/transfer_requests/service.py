@@ -55,9 +55,7 @@ async def queue(
     return await TransferRequestRepository(session).queue(regions, limit)
 
 
-async def arrived(
-    session: AsyncSession, code: str, name: str | None, *, now: datetime, topic: str
-) -> int:
+async def arrived(session: AsyncSession, code: str, name: str | None, *, now: datetime) -> int:
     """The clinic's records arrived: everyone who asked and was not told is told now, once
     (however often the clinic's transfers complete). How many were told."""
     people = await TransferRequestRepository(session).mark_told(code, now=now)
@@ -67,5 +65,5 @@ async def arrived(
         found = await InstitutionRepository(session).get(code, SHOWN)
         name = found[0].name if found else code
     for person_key in people:
-        await tell_arrived(session, person_key, code, name, topic=topic)
+        await tell_arrived(session, person_key, code, name, now=now)
     return len(people)

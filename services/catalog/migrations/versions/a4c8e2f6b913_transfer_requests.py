@@ -1,7 +1,7 @@
 """transfer requests: a citizen's 이관 요청 of a clinic not held here (issue #29, item 2)
 
 Revision ID: a4c8e2f6b913
-Revises: b3f7a9c2d415
+Revises: c8e2f4a6b901
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a4c8e2f6b913"
-down_revision: str | None = "b3f7a9c2d415"
+down_revision: str | None = "c8e2f4a6b901"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -46,7 +46,8 @@ from medrec_shared.platform.vault import StoredContent, Vault
 from medrec_shared.rules.clients import CatalogClient, ContentGone, IngestClient
 from medrec_shared.rules.contracts import CatalogedRecord
 from medrec_shared.rules.documents import DocumentType
-from medrec_shared.rules.events import IssuanceFailed, IssuanceReady
+from medrec_shared.rules.events import IssuanceFailed, IssuanceReady, NoticeRequested
+from medrec_shared.rules.notices import NoticeKind
 
 log = get_logger(__name__)
 
@@ -219,6 +220,18 @@ class Fulfilment:
                 issuance_id=issuance.issuance_id, pages=made.pages, sha256=issuance.sha256
             ),
         )
+        if issuance.requester_person_key is not None:  # whoever asked is told (copy_ready)
+            announce(
+                session,
+                self.settings.topic_audit,
+                issuance.requester_person_key,
+                NoticeRequested(
+                    person_key=issuance.requester_person_key,
+                    kind=NoticeKind.copy_ready,
+                    notice_key=f"copy:{issuance.issuance_id}",
+                    params={"number": issuance.issuance_number},
+                ),
+            )
 
     async def fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:
         """The copy will not be made: `reason` is what the citizen reads."""

@@ -65,6 +65,7 @@ class NewIssuance:
     # What is issued, and the selection a document was asked with (`record_ids` then holds the
     # records it draws on); a copy's defaults otherwise.
     selection: Selection = COPY
+    requester_person_key: str | None = None  # whom its notices go to
 
 
 def mask_name(name: str) -> str:
@@ -149,6 +150,7 @@ class Issuances:
             issuance_id=new_id(),
             requester_subject=new.requester_subject,
             requester_actor=new.requester_actor,
+            requester_person_key=new.requester_person_key,
             subject_person_key=new.subject_person_key,
             subject_name_masked=mask_name(new.subject_name),
             record_ids=new.record_ids,
@@ -198,6 +200,8 @@ class Issuances:
             NewIssuance(
                 requester_subject=principal.subject,
                 requester_actor=principal.actor,
+                # the guardian's own key when acting for a child: the notices are theirs
+                requester_person_key=principal.actor_person_key or principal.person_key,
                 subject_person_key=principal.person_key,
                 subject_name=name,
                 record_ids=record_ids,

@@ -59,8 +59,9 @@ from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.audit import ACTOR_ID_MAX, Action, staff_access
 from medrec_shared.rules.clients import CatalogClient, IngestClient
 from medrec_shared.rules.contracts import RecordSummary
-from medrec_shared.rules.events import AccessRecorded
+from medrec_shared.rules.events import AccessRecorded, NoticeRequested
 from medrec_shared.rules.linkage import normalise_name
+from medrec_shared.rules.notices import NoticeKind
 from medrec_shared.rules.rrn import parse_rrn
 from medrec_shared.rules.staff_acts import (
     announce_access,
@@ -249,6 +250,7 @@ def approved_issuance(
     return NewIssuance(
         requester_subject=proxy.requester_subject,
         requester_actor=None,
+        requester_person_key=proxy.requester_person_key,
         subject_person_key=proxy.patient_person_key,
         subject_name=patient_name,
         record_ids=[r.record_id for r in records],
@@ -433,6 +435,7 @@ class ProxyRequests:
             said = f"{APPROVED_WITH_NOTHING_TO_COPY}: {reason}"
             audit = proxy_audit(proxy, "issuance_request", decision="allowed", reason=said)
             announce(session, self.settings.topic_audit, proxy.patient_person_key, audit)
+            self._tell_requester(session, proxy, approved=True)
             return proxy
         issuance = await self.issuances.start(
             session,
@@ -442,6 +445,7 @@ class ProxyRequests:
             ),
         )
         proxy.issuance_id = issuance.issuance_id
+        self._tell_requester(session, proxy, approved=True)
         return proxy
 
     def _act(
@@ -478,4 +482,25 @@ class ProxyRequests:
             proxy.patient_person_key,
             proxy_audit(proxy, "issuance_request", decision="denied", reason=f"rejected: {reason}"),
         )
+        self._tell_requester(session, proxy, approved=False)
         return proxy
+
+    def _tell_requester(
+        self, session: AsyncSession, proxy: ProxyRequest, *, approved: bool
+    ) -> None:
+        """proxy_decided to the requester (catalog keeps it if they signed in): the decision and
+        the request's number, never the patient or the reason."""
+        announce(
+            session,
+            self.settings.topic_audit,
+            proxy.requester_person_key,
+            NoticeRequested(
+                person_key=proxy.requester_person_key,
+                kind=NoticeKind.proxy_decided,
+                notice_key=f"proxy:{proxy.request_id}",
+                params={
+                    "request": str(proxy.request_id)[:8],
+                    "decision": "승인" if approved else "반려",
+                },
+            ),
+        )

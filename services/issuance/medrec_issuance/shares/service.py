@@ -33,6 +33,8 @@ from medrec_shared.platform.problems import Forbidden, Gone, NotFound
 from medrec_shared.platform.ratelimit import Limit, RateLimiter
 from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.audit import recipient_download
+from medrec_shared.rules.events import NoticeRequested
+from medrec_shared.rules.notices import NoticeKind
 
 TOKEN_BYTES = 32
 CODE_DIGITS = 6
@@ -179,6 +181,18 @@ class Shares:
                 issuance.subject_person_key, share.share_id, share.recipient, issuance.issuance_id
             ),
         )
+        if issuance.requester_person_key is not None:  # whoever shared it is told
+            announce(
+                session,
+                self.settings.topic_audit,
+                issuance.requester_person_key,
+                NoticeRequested(
+                    person_key=issuance.requester_person_key,
+                    kind=NoticeKind.share_opened,
+                    notice_key=f"share:{share.share_id}:{share.downloads}",
+                    params={"number": issuance.issuance_number, "recipient": share.recipient},
+                ),
+            )
         return issuance, self.vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)
 
 
