@@ -5,7 +5,6 @@ comes from identity's contact endpoint (scope contact:read) at send time; no pho
 sandbox sends nothing anywhere and logs only the kind and the notice id."""
 
 import asyncio
-import logging
 import uuid
 
 import pytest
@@ -103,10 +102,9 @@ def test_a_provider_refusal_raises_for_the_deliverer_to_try_again() -> None:
             asyncio.run(run())
 
 
-def test_the_sandbox_logs_the_kind_and_the_id_only(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_sandbox_logs_the_kind_and_the_id_only(capsys: pytest.CaptureFixture[str]) -> None:
     one = outgoing(KNOWN)
-    with caplog.at_level(logging.INFO):
-        assert asyncio.run(SandboxNoticeSender().send(one)) == DeliveryStatus.sent
-    said = caplog.text + "".join(str(r.msg) for r in caplog.records)
+    assert asyncio.run(SandboxNoticeSender().send(one)) == DeliveryStatus.sent
+    said = "".join(capsys.readouterr())
     assert str(one.notice_id) in said and "copy_ready" in said
     assert KNOWN not in said and TEXT not in said and "MR-2026-000123" not in said
