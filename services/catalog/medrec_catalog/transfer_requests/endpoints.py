@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from medrec_catalog.deps import Catalog, Citizen, DbSession, TransferRequestsReader
-from medrec_catalog.records.service import subject_key
 from medrec_catalog.transfer_requests import service
 from medrec_catalog.transfer_requests.schemas import (
     MyTransferRequests,
@@ -31,7 +30,7 @@ async def ask_for_transfer(
 ) -> TransferRequestOut:
     """404: no such institution; 409: its records are already held here."""
     new = await service.ask(
-        session, subject_key(principal), body.institution_code, now=c.clock.now()
+        session, service.asker_key(principal), body.institution_code, now=c.clock.now()
     )
     if not new:
         response.status_code = 200
@@ -41,7 +40,7 @@ async def ask_for_transfer(
 @router.get("/v1/me/transfer-requests", response_model=MyTransferRequests)
 async def my_transfer_requests(session: DbSession, principal: Citizen) -> MyTransferRequests:
     return MyTransferRequests(
-        institution_codes=await service.asked_by(session, subject_key(principal))
+        institution_codes=await service.asked_by(session, service.asker_key(principal))
     )
 
 

@@ -17,6 +17,15 @@ from medrec_shared.rules.regions import spellings
 from medrec_shared.rules.staff import region_limit
 
 
+def asker_key(principal: Principal) -> str:
+    """Who asks, and so who is told: the person themselves, also when a guardian acts for a
+    child (the guardian reads their own notices, never the child's: notices.service)."""
+    key = principal.actor_person_key if principal.acting_for_other else principal.person_key
+    if key is None:
+        raise Forbidden("This needs a citizen's token.")
+    return key
+
+
 async def ask(session: AsyncSession, person_key: str, code: str, *, now: datetime) -> bool:
     """True for a new request, False when this person had asked already."""
     found = await InstitutionRepository(session).get(code, SHOWN)
