@@ -7,8 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medrec_catalog.directory.repository import InstitutionRepository
-from medrec_catalog.records.service import SHOWN
+from medrec_catalog.directory import service as directory
 from medrec_catalog.transfer_requests.notify import tell_arrived
 from medrec_catalog.transfer_requests.repository import Asked, TransferRequestRepository
 from medrec_shared.platform.auth import Principal
@@ -28,10 +27,8 @@ def asker_key(principal: Principal) -> str:
 
 async def ask(session: AsyncSession, person_key: str, code: str, *, now: datetime) -> bool:
     """True for a new request, False when this person had asked already."""
-    found = await InstitutionRepository(session).get(code, SHOWN)
-    if found is None:
-        raise NotFound("No such institution.")
-    if found[1] > 0:
+    _, held = await directory.institution(session, code)  # NotFound: no such institution
+    if held > 0:
         raise Conflict("This institution's records are already held here.")
     return await TransferRequestRepository(session).add(code, person_key, now=now)
 
@@ -70,9 +67,11 @@ async def arrived(session: AsyncSession, code: str, name: str | None, *, now: da
     people = await TransferRequestRepository(session).mark_told(code, now=now)
     if not people:
         return 0
-    if name is None:
-        found = await InstitutionRepository(session).get(code, SHOWN)
-        name = found[0].name if found else code
+    if name is None:  # a TransferCompleted written before #29 does not name the clinic
+        try:
+            name = (await directory.institution(session, code))[0].name
+        except NotFound:
+            name = code
     for person_key in people:
         await tell_arrived(session, person_key, code, name, now=now)
     return len(people)
