@@ -19,6 +19,7 @@ NAVIGATION: tuple[Entry, ...] = (
     Entry("home", "현황", "/", staff.STATS_READ),
     Entry("transfers", "이관", "/transfers", staff.TRANSFERS_OVERSEE),
     Entry("closures", "폐업 의료기관", "/closures", staff.CLOSURES_MANAGE),
+    Entry("transfer-requests", "이관 요청", "/transfer-requests", staff.TRANSFER_REQUESTS_READ),
     Entry("linkage", "연계 검토", "/linkage", staff.LINKAGE_REVIEW),
     Entry("proxy-requests", "대리 신청 검토", "/proxy-requests", staff.PROXY_REVIEW),
     Entry("destructions", "파기", "/destructions", staff.DESTRUCTIONS_READ),

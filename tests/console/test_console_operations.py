@@ -248,7 +248,7 @@ def test_a_health_centre_person_sees_their_regions_transfers_and_not_another_reg
     park.look("transfer")
     assert "반환 제안" not in [b.strip() for b in page.locator("main button").all_inner_texts()]
     # Nor any other page of the platform's or the auditor's.
-    assert park.menu() == ["현황", "이관", "폐업 의료기관"]
+    assert park.menu() == ["현황", "이관", "폐업 의료기관", "이관 요청"]
     for path in ("/clients", "/staff", "/dead-letters", "/audit", "/destructions"):
         assert page.request.get(park.base + path, max_redirects=0).status == 403, path
 

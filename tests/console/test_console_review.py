@@ -253,7 +253,7 @@ def test_a_health_centre_account_is_refused_the_review_pages(
 ) -> None:
     centre = signed_in(staff_people, world.health_centre)
     assert "대리 신청 검토" not in centre.menu() and "연계 검토" not in centre.menu()
-    assert centre.menu() == ["현황", "이관", "폐업 의료기관"]
+    assert centre.menu() == ["현황", "이관", "폐업 의료기관", "이관 요청"]
     for path in ("/proxy-requests", f"/proxy-requests/{world.request_id}", "/linkage"):
         answer = centre.page.goto(centre.base + path)
         assert answer is not None and answer.status == 403, path

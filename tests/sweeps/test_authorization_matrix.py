@@ -52,6 +52,7 @@ SWEEPS = holding(staff.SWEEPS_RUN)
 CLIENTS = holding(staff.CLIENTS_MANAGE)
 DEAD_LETTERS = holding(staff.DEAD_LETTERS_MANAGE)
 AUDIT = holding(staff.AUDIT_READ)
+TRANSFER_REQUESTS = holding(staff.TRANSFER_REQUESTS_READ)
 STAFF_ACCOUNTS = holding(staff.STAFF_MANAGE)
 CLOSURES = holding(staff.CLOSURES_MANAGE)
 
@@ -140,6 +141,9 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("catalog", "GET", "/v1/me/records"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/records/summary"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/access-log"): Rule(SUBJECTS),
+    ("catalog", "POST", "/v1/me/transfer-requests"): Rule(SUBJECTS),
+    ("catalog", "GET", "/v1/me/transfer-requests"): Rule(SUBJECTS),
+    ("catalog", "GET", "/v1/admin/transfer-requests"): Rule(TRANSFER_REQUESTS),
     ("catalog", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"issuance_service"})),
     ("catalog", "GET", "/internal/v1/persons/{person_key}/records"): Rule(
         frozenset({"issuance_service"})

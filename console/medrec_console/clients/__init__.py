@@ -18,6 +18,7 @@ from medrec_console.clients.proxy_requests import ProxyRequestsClient
 from medrec_console.clients.staff import StaffClient
 from medrec_console.clients.staff_sessions import StaffSessionsClient
 from medrec_console.clients.stats import StatsClient
+from medrec_console.clients.transfer_requests import TransferRequestsClient
 from medrec_console.clients.transfers import TransfersClient
 
 
@@ -55,6 +56,7 @@ class ConsoleClients:
     linkage: LinkageClient  # catalog
     proxy_requests: ProxyRequestsClient  # issuance
     transfers: TransfersClient  # ingest
+    transfer_requests: TransferRequestsClient  # catalog
     destructions: DestructionsClient  # ingest
     retention: RetentionClient  # catalog
     institution_clients: InstitutionClientsClient  # identity
@@ -73,6 +75,7 @@ class ConsoleClients:
             linkage=LinkageClient(apis.catalog),
             proxy_requests=ProxyRequestsClient(apis.issuance),
             transfers=TransfersClient(apis.ingest),
+            transfer_requests=TransferRequestsClient(apis.catalog),
             destructions=DestructionsClient(apis.ingest),
             retention=RetentionClient(apis.catalog),
             institution_clients=InstitutionClientsClient(apis.identity),

@@ -384,3 +384,20 @@ class Closure(BaseModel):
 class Closures(BaseModel):
     items: list[Closure]
     next_cursor: str | None = None
+
+
+# catalog: 이관 요청 (GET /v1/admin/transfer-requests)
+class RequestedInstitution(BaseModel):
+    code: str
+    name: str
+    type: str = ""
+    region: str = ""
+    address: str = ""
+    requests: int
+    last_asked_at: datetime
+
+
+class TransferRequestQueue(BaseModel):
+    """Clinics citizens asked to be transferred, most requested first (no person in it)."""
+
+    items: list[RequestedInstitution] = Field(default_factory=list)

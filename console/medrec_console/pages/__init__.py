@@ -15,6 +15,7 @@ from medrec_console.pages import (
     proxy_requests,
     signin,
     staff_accounts,
+    transfer_requests,
     transfers,
 )
 
@@ -23,6 +24,7 @@ PAGES: tuple[APIRouter, ...] = (
     home.router,
     transfers.router,
     closures.router,
+    transfer_requests.router,
     linkage.router,
     proxy_requests.router,
     destructions.router,

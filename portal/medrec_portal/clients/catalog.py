@@ -8,9 +8,11 @@ from medrec_portal.clients.http import Api
 from medrec_portal.clients.models import (
     AccessEntry,
     Institution,
+    MyTransferRequests,
     NoticePreferences,
     Notices,
     RecordsSummary,
+    TransferRequestOut,
 )
 from medrec_shared.platform.pages import Page
 from medrec_shared.rules.contracts import RecordSummary
@@ -40,6 +42,21 @@ class CatalogClient:
             Page[AccessEntry], "GET", "/v1/me/access-log", token=token, params={"limit": limit}
         )
         return found.items
+
+    async def ask_transfer(self, token: str, institution_code: str) -> TransferRequestOut:
+        """이관 요청 of a clinic not held here (201, or 200 when asked already); 404 unknown,
+        409 held here already."""
+        return await self.api.call(
+            TransferRequestOut, "POST", "/v1/me/transfer-requests", token=token,
+            json={"institution_code": institution_code},
+        )  # fmt: skip
+
+    async def my_transfer_requests(self, token: str) -> set[str]:
+        """The codes of the clinics the subject asked for."""
+        found = await self.api.call(
+            MyTransferRequests, "GET", "/v1/me/transfer-requests", token=token
+        )
+        return set(found.institution_codes)
 
     async def notices(self, token: str, limit: int, cursor: str | None = None) -> Notices:
         """The token's own person's 알림함 (a guardian's own, also while acting for a child)."""

@@ -66,6 +66,18 @@ class Institution(BaseModel):
     custody: Custody
 
 
+class TransferRequestOut(BaseModel):
+    """catalog's answer to an 이관 요청 (POST /v1/me/transfer-requests)."""
+
+    institution_code: str
+    asked: bool
+    new: bool
+
+
+class MyTransferRequests(BaseModel):
+    institution_codes: list[str]
+
+
 class RecordGroup(BaseModel):
     """What is held for the subject at one institution in one specialty."""
 

@@ -14,6 +14,7 @@ from medrec_catalog.notices import endpoints as notices
 from medrec_catalog.records import endpoints as records
 from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
+from medrec_catalog.transfer_requests import endpoints as transfer_requests
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 from medrec_shared.rules.staff import DEAD_LETTERS_MANAGE
@@ -47,6 +48,7 @@ def create_app(
         retention.router,
         linkage.router,
         audit.router,
+        transfer_requests.router,
         dead_letter_router(
             dead_letters,
             scope=DEAD_LETTERS_MANAGE,

@@ -18,6 +18,7 @@ from medrec_shared.rules.staff import (
     LINKAGE_REVIEW,
     RETENTION_MANAGE,
     STATS_READ,
+    TRANSFER_REQUESTS_READ,
 )
 
 Catalog = Annotated[CatalogComponents, Depends(component(CatalogComponents))]
@@ -46,6 +47,7 @@ LinkageReviewer = Annotated[Principal, require_scope(LINKAGE_REVIEW)]
 RetentionManager = Annotated[Principal, require_scope(RETENTION_MANAGE)]
 Auditor = Annotated[Principal, require_scope(AUDIT_READ)]
 ClosuresManager = Annotated[Principal, require_scope(CLOSURES_MANAGE)]
+TransferRequestsReader = Annotated[Principal, require_scope(TRANSFER_REQUESTS_READ)]
 
 __all__ = [
     "Auditor",
@@ -60,4 +62,5 @@ __all__ = [
     "RetentionDep",
     "RetentionManager",
     "StatsReader",
+    "TransferRequestsReader",
 ]

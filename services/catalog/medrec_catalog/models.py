@@ -250,6 +250,18 @@ class StaffAuditEntry(CatalogBase):
     reason: Mapped[str | None] = mapped_column(String(1000))
 
 
+class TransferRequest(CatalogBase):
+    """A citizen's 이관 요청: one row per (institution, person), however often they ask, so the
+    requests count people. `notified_at` is set when the clinic's records arrived and the person
+    was told (once); until then the request is in its health centre's queue."""
+
+    __tablename__ = "transfer_requests"
+    institution_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    asked_at: Mapped[datetime]
+    notified_at: Mapped[datetime | None]
+
+
 class NoticePerson(CatalogBase):
     """A person who has signed in at least once (PersonVerified): only they are told anything.
     The person key alone: no name, no phone."""

@@ -18,6 +18,9 @@ from medrec_catalog.models import dead_letters, messaging
 from medrec_catalog.notices.handlers import both, on_notice_requested, on_person_signed_in
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.retention.handlers import on_record_gone
+from medrec_catalog.transfer_requests.handlers import (
+    on_transfer_completed as tell_those_who_asked,
+)
 from medrec_shared.platform.runtime import ConsumerTables, consumer_task, open_producer, relay_task
 from medrec_shared.platform.worker import Task, every
 from medrec_shared.rules.topics import EVENT_RULES
@@ -39,7 +42,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         {
             "TransferOpened": on_transfer_opened(clock),
             "TransferReleased": on_transfer_released(clock),
-            "TransferCompleted": on_transfer_completed,
+            # the directory's custody (no transfer open any more), then those who asked told
+            "TransferCompleted": both(on_transfer_completed, tell_those_who_asked(clock)),
             "RecordStored": on_record_stored(metadata.lookup, clock),
             "PersonVerified": both(on_person_verified(clock), on_person_signed_in(clock)),
             "NoticeRequested": on_notice_requested(clock),

@@ -20,6 +20,7 @@ STATS_READ = "stats:read"  # 현황: counts only, no personal data
 PROXY_REVIEW = "proxy-requests:review"  # Art. 21 requests: read the documents, decide
 LINKAGE_REVIEW = "linkage:review"  # linkage candidates: read demographics, decide, unlink
 TRANSFERS_OVERSEE = "transfers:oversee"  # transfers' status and counts (a region, or all)
+TRANSFER_REQUESTS_READ = "transfer-requests:read"  # 이관 요청: counts by clinic (a region, or all)
 TRANSFERS_RELEASE = "transfers:release"  # a suspended institution reopened: withdraw its records
 RETENTION_MANAGE = "retention:manage"  # sweep now, extend a record's retention
 DESTRUCTIONS_READ = "destructions:read"  # the destruction log
@@ -36,6 +37,8 @@ SCOPE_TEXT: dict[str, str] = {
     PROXY_REVIEW: "review Art. 21 requests (reviewers)",
     LINKAGE_REVIEW: "review linkage candidates (reviewers)",
     TRANSFERS_OVERSEE: "see transfers (health centres: their region; platform: all)",
+    TRANSFER_REQUESTS_READ: "see citizens' 이관 요청 counted by clinic (health centres: their "
+    "region; platform: all)",
     TRANSFERS_RELEASE: "propose or confirm a transfer's release (platform staff, two people)",
     RETENTION_MANAGE: "run the retention sweep, extend a record's retention (platform)",
     DESTRUCTIONS_READ: "read the destruction log (platform, auditors)",
@@ -50,11 +53,14 @@ SCOPE_TEXT: dict[str, str] = {
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     "reviewer": frozenset({STATS_READ, PROXY_REVIEW, LINKAGE_REVIEW}),
-    "health_centre": frozenset({STATS_READ, TRANSFERS_OVERSEE, CLOSURES_MANAGE}),
+    "health_centre": frozenset(
+        {STATS_READ, TRANSFERS_OVERSEE, CLOSURES_MANAGE, TRANSFER_REQUESTS_READ}
+    ),
     "platform": frozenset(
         {
             STATS_READ,
             TRANSFERS_OVERSEE,
+            TRANSFER_REQUESTS_READ,
             TRANSFERS_RELEASE,
             RETENTION_MANAGE,
             DESTRUCTIONS_READ,

@@ -10,10 +10,11 @@ def labels(*roles: str) -> list[str]:
 
 def test_each_role_sees_its_entries() -> None:
     assert labels("reviewer") == ["현황", "연계 검토", "대리 신청 검토"]
-    assert labels("health_centre") == ["현황", "이관", "폐업 의료기관"]
+    assert labels("health_centre") == ["현황", "이관", "폐업 의료기관", "이관 요청"]
     assert labels("auditor") == ["현황", "파기", "감사 로그"]
     assert labels("platform") == [
-        "현황", "이관", "폐업 의료기관", "파기", "기관 연동", "장애 이벤트", "직원 관리",
+        "현황", "이관", "폐업 의료기관", "이관 요청",
+        "파기", "기관 연동", "장애 이벤트", "직원 관리",
     ]  # fmt: skip
     assert labels() == []
 

@@ -5,7 +5,7 @@ natural key of an imported closure without a 요양기관기호, the open transf
 that numbers imported closures (9xxxxxxx: a range no 요양기관기호 uses).
 
 Revision ID: 9c4e2f7a1d63
-Revises: b3f7a9c2d415
+Revises: a4c8e2f6b913
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9c4e2f7a1d63"
-down_revision: str | None = "b3f7a9c2d415"
+down_revision: str | None = "a4c8e2f6b913"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
