@@ -1,10 +1,12 @@
 """Request bodies are bounded before anything parses them (medrec_shared.platform.bodylimits): a
 JSON route takes 64 KiB, refused 413 as soon as the body says or shows it is larger, and nothing
-more of it is read. Only the deposits take large bodies, and only from an authenticated depositor:
+more of it is read. Only the deposits (and a transfer's opening and completion, which may carry a
+declaration's manifest) take large bodies, and only from an authenticated depositor:
 without a valid token they answer 401 before reading the body, and close the connection."""
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 
 import psutil
@@ -69,7 +71,9 @@ def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(cluster: Clus
     # No Content-Length, and a body that never ends: only counting what arrives can refuse it.
     headers = JSON | {"Transfer-Encoding": "chunked"}
     forever = chunked(b"[]," * 10_000 for _ in range(10_000))
-    answer = send_while_reading(cluster.url("ingest"), "POST", "/v1/transfers", headers, forever)
+    # A route of the default limit (opening a transfer takes a declaration's manifest since #29).
+    path = f"/v1/admin/transfers/{uuid.uuid4()}/release"
+    answer = send_while_reading(cluster.url("ingest"), "POST", path, headers, forever)
     assert answer.status == 413, answer.body
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.closed
@@ -83,6 +87,7 @@ def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(cluster: Clus
         ("POST", "/v1/transfers/{t}/records:batch", "application/x-ndjson"),
         ("PUT", "/v1/transfers/{t}/records/big-2", "application/json"),
         ("POST", "/v1/transfers/{t}/complete", "application/json"),
+        ("POST", "/v1/transfers", "application/json"),  # a declaration's manifest (#29)
     ],
 )
 @pytest.mark.parametrize("token", [None, "not-a-token"])
@@ -129,6 +134,8 @@ def test_a_completion_listing_many_records_is_read_whole(clinic: OpenTransfer) -
 
 def test_a_json_body_over_the_limit_with_a_valid_token_is_refused(clinic: OpenTransfer) -> None:
     padding = "x" * (64 * 1024)
-    response = clinic.client.ingest.post("/v1/transfers", json={"padding": padding})
+    response = clinic.client.ingest.post(
+        f"/v1/admin/transfers/{clinic.transfer_id}/release", json={"reason": padding}
+    )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
