@@ -241,6 +241,11 @@ async def _push(args: argparse.Namespace, reporter: Reporter) -> int:
             ) from None  # fmt: skip
         except ProblemError as error:
             raise Failure(f"the service refused: {error}") from None
+    return conclude(outcome, args)
+
+
+def conclude(outcome: Outcome, args: argparse.Namespace) -> int:
+    """Says how the push ended (stdout; what to do about it on stderr) and its exit code."""
     t = outcome.transfer
     print(
         f"transfer {t.transfer_id} ({t.status}): {outcome.stored} of {outcome.records} records "
