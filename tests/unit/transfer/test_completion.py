@@ -5,7 +5,7 @@ the receipt saved), and `--complete-with-missing`.
 
 ingest here is a stand-in (httpx.MockTransport, as the kit's other unit tests fake the services
 it calls): it stores what it is sent, refuses every line while told to (one field), and answers
-the receipt 409 once before the PDF. The real service is tests/e2e/test_transfer_completion.py."""
+the receipt 409 once before the PDF. The real service: tests/e2e/test_transfer_kit.py."""
 
 import argparse
 import base64
