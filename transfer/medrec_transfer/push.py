@@ -283,10 +283,11 @@ class Push:
         declaration = await self.declaration()
         with_manifest = len(declaration.manifest) <= OPENING_MANIFEST_MAX
         declared = declaration.as_json(with_manifest=with_manifest)
-        return await _without_unknown(
+        return await _without_declaration(
             lambda: self.client.open_transfer(wanted | {"declared": declared}),
             lambda: self.client.open_transfer(wanted),
             self.reporter,
+            opening=True,
         )
 
     async def _complete(self, transfer: Transfer) -> Transfer:
@@ -296,16 +297,19 @@ class Push:
         declared = (await self.declaration()).as_json()
         transfer_id = transfer.transfer_id
         try:
-            transfer = await _without_unknown(
+            transfer = await _without_declaration(
                 lambda: self.client.complete(
                     transfer_id, len(stored_ids), listed, declared=declared,
                     allow_missing=self.with_missing,
                 ),
                 lambda: self.client.complete(transfer_id, len(stored_ids), listed),
                 self.reporter,
+                opening=False,
             )  # fmt: skip
         except Conflict as refused:
-            raise PushAborted(f"the transfer could not be completed: {refused}") from None
+            raise PushAborted(
+                f"the transfer could not be completed: {refused}{_reconciled(refused)}"
+            ) from None
         self.state.completed = True
         self.state.save()
         self.reporter.say(f"completed transfer {transfer.transfer_id}")
@@ -470,15 +474,44 @@ class Push:
             self.state.save()
 
 
-async def _without_unknown(
-    call: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]], reporter: Reporter
+def _reconciled(refused: ProblemError) -> str:
+    """What a refused completion's reconciliation names, in counts and fields (ids are in the
+    report's terms: external_ids, never content)."""
+    found = refused.extra.get("reconciliation")
+    if not isinstance(found, dict):
+        return ""
+    parts = [
+        f"{len(found.get(name) or [])} {name.replace('_', ' ')}"
+        for name in ("missing", "unexpected", "digest_mismatch")
+        if found.get(name)
+    ]
+    parts += [
+        f"{d.get('field')}: declared {d.get('declared')}, stored {d.get('stored')}"
+        for d in found.get("differences") or []
+        if isinstance(d, dict)
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+async def _without_declaration(
+    call: Callable[[], Awaitable[T]],
+    fallback: Callable[[], Awaitable[T]],
+    reporter: Reporter,
+    *,
+    opening: bool,
 ) -> T:
-    """`call`; if the service refuses it for a field it does not know (`declared`,
-    `allow_missing`: a service older than declarations), `fallback` without them."""
+    """`call`; `fallback` (without the declaration) when the service does not know the fields
+    (`declared`, `allow_missing`: a service older than declarations) or, at the opening only,
+    refuses the declaration (it is informative there: the completion's is the one reconciled)."""
     try:
         return await call()
     except Invalid as refused:
-        if not any(f.split(".")[0] in ("declared", "allow_missing") for f in refused.fields):
+        unknown = {"declared", "allow_missing"} & set(refused.fields)
+        declaration = [f for f in refused.fields if f.split(".")[0] == "declared"]
+        if not unknown and not (opening and declaration):
             raise
-        reporter.say("the service does not take a declaration; sent without it")
+        if unknown:
+            reporter.say("the service does not take a declaration; sent without it")
+        else:
+            reporter.say(f"the service did not take the declaration ({refused}); opened without it")
         return await fallback()
