@@ -228,6 +228,7 @@ class Cluster:
             }
         elif service == "ingest":
             env |= storage | {
+                p + "ISSUANCE_URL": self.url("issuance"),
                 p + "CONTENT_KEYS": s.ingest_content_keys,
                 p + "CONTENT_KEY_ACTIVE": "kek-local-1",
                 p + "PERSON_INDEX_KEY": s.person_index_key,

@@ -106,6 +106,7 @@ def test_the_grants_are_what_the_events_table_says(rendered: Any) -> None:
         "issuance": {
             ("topic", "medrec.issuance.v1"),
             ("topic", "medrec.record.v1"),
+            ("topic", "medrec.transfer.v1"),  # TransferCompleted: the 이관확인서 (#29)
             ("group", "issuance"),
         },
     }

@@ -264,12 +264,36 @@ class Depositor(Institution):
         )
 
     def complete(
-        self, transfer_id: str, record_count: int, external_ids: list[str] | None = None
+        self,
+        transfer_id: str,
+        record_count: int,
+        external_ids: list[str] | None = None,
+        *,
+        declared: dict[str, Any] | None = None,
+        allow_missing: bool = False,
     ) -> httpx.Response:
         body: dict[str, Any] = {"record_count": record_count}
         if external_ids is not None:
             body["external_ids"] = external_ids
-        return self.ingest.post(f"/v1/transfers/{transfer_id}/complete", json=body)
+        if declared is not None:
+            body["declared"] = declared
+        params = {"allow_missing": "true"} if allow_missing else None
+        return self.ingest.post(f"/v1/transfers/{transfer_id}/complete", json=body, params=params)
+
+    def receipt(self, transfer_id: str) -> httpx.Response:
+        """The transfer's 이관확인서 (409 while it is being made)."""
+        return self.ingest.get(f"/v1/transfers/{transfer_id}/receipt")
+
+    def wait_receipt(self, transfer_id: str) -> bytes:
+        def made() -> bytes | None:
+            response = self.receipt(transfer_id)
+            if response.status_code == 409:
+                assert response.headers.get("Retry-After"), response.text
+                return None
+            assert response.status_code == 200, response.text
+            return response.content
+
+        return eventually(made, what="the transfer's receipt")
 
     def duplex_batch(self, transfer_id: str) -> "DuplexBatch":
         return DuplexBatch(self.base_url, f"/v1/transfers/{transfer_id}/records:batch", self.token)

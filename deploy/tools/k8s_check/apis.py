@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from .objects import Rendered, ServiceConfig, containers
 
-SERVICE_URLS = ("IDENTITY_URL", "INGEST_URL", "CATALOG_URL")
+SERVICE_URLS = ("IDENTITY_URL", "INGEST_URL", "CATALOG_URL", "ISSUANCE_URL")
 
 
 def check_api_listens(r: Rendered, s: ServiceConfig) -> Iterator[str]:

@@ -18,7 +18,7 @@ from .selector import labels_match
 FLOWS: dict[tuple[str, str], set[str]] = {
     ("identity", "api"): {"pg", "identity"},  # identity reads its own JWKS URL
     ("identity", "worker"): {"pg", "kafka"},
-    ("ingest", "api"): {"pg", "minio", "identity"},
+    ("ingest", "api"): {"pg", "minio", "identity", "issuance"},  # a transfer's receipt (#29)
     ("ingest", "worker"): {"pg", "kafka", "minio"},  # destruction deletes objects
     ("catalog", "api"): {"pg", "identity", "ingest"},  # linkage review: demographics
     ("catalog", "worker"): {"pg", "kafka", "identity", "ingest"},

@@ -12,9 +12,11 @@ from medrec_ingest.settings import IngestSettings
 from medrec_shared.platform.clock import Clock, build_clock
 from medrec_shared.platform.components import Components
 from medrec_shared.platform.db import Database, Transactions
+from medrec_shared.platform.http import ServiceClient
 from medrec_shared.platform.messaging import Outbox
 from medrec_shared.platform.storage import ObjectStore
 from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.clients import IssuanceClient
 from medrec_shared.rules.guardianship import api_token_verifier
 from medrec_shared.rules.topics import EVENT_RULES
 
@@ -28,9 +30,11 @@ class IngestComponents(Components):
     deposits: Deposits
     destructions: Destructions
     jobs: Jobs  # the key re-wrap and linkage backfill, run in the API process
+    issuance: IssuanceClient  # a transfer's receipt, read with the depositor's token
 
     async def aclose(self) -> None:
         await self.jobs.aclose()
+        await self.issuance.aclose()
         await super().aclose()
 
 
@@ -71,4 +75,5 @@ def build(
             transactions=transactions, settings=settings, vault=vault, clock=clock
         ),
         jobs=Jobs(transactions=transactions, settings=settings, keyring=vault.keyring, clock=clock),
+        issuance=IssuanceClient(ServiceClient(settings.issuance_url)),
     )

@@ -15,6 +15,7 @@ from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.components import component
 from medrec_shared.platform.db import DbSession, Transactions
 from medrec_shared.platform.vault import Vault
+from medrec_shared.rules.clients import IssuanceClient
 from medrec_shared.rules.staff import (
     DESTRUCTIONS_READ,
     KEYS_MANAGE,
@@ -55,6 +56,10 @@ async def _jobs(c: Ingest) -> Jobs:
     return c.jobs
 
 
+async def _issuance(c: Ingest) -> IssuanceClient:
+    return c.issuance
+
+
 Settings = Annotated[IngestSettings, Depends(_settings)]
 VaultDep = Annotated[Vault, Depends(_vault)]
 # The service's clock (medrec_shared.platform.clock), for code that asks the time more than once in
@@ -76,6 +81,7 @@ Releaser = Annotated[Principal, require_scope(TRANSFERS_RELEASE)]
 TransfersOverseer = Annotated[Principal, require_scope(TRANSFERS_OVERSEE)]
 DestructionsReader = Annotated[Principal, require_scope(DESTRUCTIONS_READ)]
 JobsDep = Annotated[Jobs, Depends(_jobs)]
+IssuanceDep = Annotated[IssuanceClient, Depends(_issuance)]
 KeyManager = Annotated[Principal, require_scope(KEYS_MANAGE)]
 SweepRunner = Annotated[Principal, require_scope(SWEEPS_RUN)]
 
@@ -90,6 +96,7 @@ __all__ = [
     "DestructionsReader",
     "DocumentFactsReader",
     "Ingest",
+    "IssuanceDep",
     "JobsDep",
     "KeyManager",
     "MetadataReader",

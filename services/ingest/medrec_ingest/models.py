@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -66,6 +67,13 @@ class Transfer(IngestBase):
     release_proposed_at: Mapped[datetime | None]
     release_reason: Mapped[str | None] = mapped_column(String(500))
     released_by: Mapped[str | None] = mapped_column(String(64))
+    # What the depositor declared it hands over (#29: counts, period, manifest), and what
+    # completion found comparing it with what was stored (transfers.reconciliation).
+    declared: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    reconciliation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The region's health centre confirmed the 이관확인서 (staff_acted audits who).
+    receipt_confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    receipt_confirmed_at: Mapped[datetime | None]
 
 
 class DepositProblem(IngestBase):

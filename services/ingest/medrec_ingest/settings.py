@@ -72,6 +72,8 @@ class IngestSettings(ServiceSettings, ContentKeySettings):
     # destroyed; the worker looks for such records every release_sweep_seconds.
     release_grace_days: int = 90
     release_sweep_seconds: float = 3600.0
+    # issuance's API: a completed transfer's 이관확인서 is read there with the depositor's token.
+    issuance_url: str = "http://127.0.0.1:8004"
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         checked: dict[str, SecretStr | None] = {

@@ -53,6 +53,8 @@ VaultDep = Annotated[Vault, Depends(_vault)]
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 OutboxDep = AppOutbox
 Requester = Annotated[Principal, require_scope("issuance:write")]
+# A depositor's own token, forwarded by ingest for the transfer's receipt (issuances.receipts).
+ReceiptReader = Annotated[Principal, require_scope("transfer:write")]
 # Staff who may read Art. 21 requests and decide them (medrec_shared.rules.staff).
 ProxyReviewer = Annotated[Principal, require_scope(PROXY_REVIEW)]
 
@@ -63,6 +65,7 @@ __all__ = [
     "ProxiesDep",
     "ProxyReviewer",
     "RateLimiterDep",
+    "ReceiptReader",
     "Requester",
     "Settings",
     "SharesDep",

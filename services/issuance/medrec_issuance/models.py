@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -129,6 +129,11 @@ class Issuance(IssuanceBase):
     include_diagnoses: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    # A transfer's 이관확인서 (#29): issued once per completed transfer, to the depositing
+    # client (`requester_subject`), with no person (`subject_person_key` empty, no records);
+    # `facts` is what it states (issuances.receipts.ReceiptFacts), as TransferCompleted said.
+    transfer_id: Mapped[uuid.UUID | None] = mapped_column(unique=True, index=True)
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[IssuanceStatus] = mapped_column(
         EnumText(IssuanceStatus, 16), default=IssuanceStatus.pending
     )

@@ -8,6 +8,7 @@ from medrec_issuance.issuances.handlers import (
     on_issuance_requested,
     on_record_destroyed,
     on_record_unlinked,
+    on_transfer_completed,
 )
 from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_issuance.models import dead_letters, messaging
@@ -53,6 +54,7 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "IssuanceRequested": on_issuance_requested(rendering),
             "RecordDestroyed": on_record_destroyed(fulfilment),
             "RecordUnlinked": on_record_unlinked(fulfilment),
+            "TransferCompleted": on_transfer_completed(settings, components.clock),
         },
         outbox=components.outbox,  # what the handlers announce
         rules=EVENT_RULES,

@@ -29,6 +29,8 @@ Reason = Annotated[str, Field(max_length=200)]  # a reason in words, written by 
 # with what was decided ("approved: ") before it.
 REVIEW_REASON_MAX = 500
 ACCESS_REASON_MAX = 1000
+ExternalIdText = Annotated[str, Field(max_length=200)]  # an institution's own id of a record
+MISSING_LISTED = 100  # missing external ids a TransferCompleted names, at most
 
 
 # -- medrec.transfer.v1 (key: transfer id) ----------------------------------------------------
@@ -62,7 +64,12 @@ class TransferCompleted(EventData):
     period_to: date | None = None
     manifest_sha256: Key | None = None  # of the declared manifest, when one was declared
     missing: int = 0  # declared lines not stored (completed with missing)
+    # The first MISSING_LISTED of them by external id, for the receipt to name (#29, d29-receipts).
+    missing_ids: Annotated[list[ExternalIdText], Field(max_length=MISSING_LISTED)] = Field(
+        default_factory=list
+    )
     completed_at: datetime | None = None
+    client_id: Key | None = None  # the depositing client: the receipt is issued to it
 
 
 class TransferReleased(EventData):

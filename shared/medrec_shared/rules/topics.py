@@ -61,8 +61,9 @@ assert set(OWNERS) == set(EVENT_TYPES), "every event type has its owners"
 CONSUMES: dict[str, tuple[TopicSetting, ...]] = {
     "ingest": ("topic_record",),  # RecordRetentionDue, RecordLinked, RecordUnlinked
     "catalog": ("topic_transfer", "topic_record", "topic_audit"),
-    # IssuanceRequested; RecordDestroyed and RecordUnlinked (the copies holding the record go)
-    "issuance": ("topic_issuance", "topic_record"),
+    # IssuanceRequested; RecordDestroyed and RecordUnlinked (the copies holding the record go);
+    # TransferCompleted (the transfer's 이관확인서 is made)
+    "issuance": ("topic_issuance", "topic_record", "topic_transfer"),
 }
 
 

@@ -48,12 +48,17 @@ def test_completion_checks_counts_and_names_what_is_missing(
     )
     assert len(events) == 1
     assert events[0]["key"] == transfer_id
-    assert events[0]["data"] == {
+    data = events[0]["data"]
+    assert {k: data[k] for k in ("transfer_id", "institution_code", "record_count")} == {
         "transfer_id": transfer_id,
         "institution_code": code,
         "record_count": 3,
-        "expired_on_arrival": 0,
     }
+    # What the 이관확인서 says (#29): without a declaration, no manifest and nothing missing.
+    assert data["expired_on_arrival"] == 0 and data["institution_name"] == "완료의원"
+    assert sum(data["counts"].values()) == 3
+    assert data["manifest_sha256"] is None and data["missing"] == 0
+    assert data["completed_at"] and data["period_from"] and data["period_to"]
     assert client.complete(transfer_id, 3).status_code == 200  # a repeat
     assert client.complete(transfer_id, 4).status_code == 409
     assert len(store.events(transfer_id, "TransferCompleted")) == 1

@@ -5,30 +5,55 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
-from medrec_ingest.deps import DbSession, Depositor, Settings
+from medrec_ingest.deps import DbSession, Depositor, IssuanceDep, Settings
 from medrec_ingest.openapi import json_body
 from medrec_ingest.transfers import service
 from medrec_ingest.transfers.repository import TransferRepository
 from medrec_ingest.transfers.schemas import CompleteIn, TransferIn, TransferOut, transfer_out
+from medrec_shared.platform.auth import bearer_token
 from medrec_shared.platform.bodylimits import parse_json
 from medrec_shared.platform.pages import Page, page_of
+from medrec_shared.platform.problems import Problem
 from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["transfers"])
 # A completion may list 100,000 external_ids (some 20 MiB, medrec_ingest.bodies): its body is
 # read after the depositor's token is checked, not parsed by FastAPI before.
 COMPLETE_PATH = "/v1/transfers/{transfer_id}/complete"
+# An opening may carry a declaration's manifest (100,000 lines): read the same way.
+OPEN_PATH = "/v1/transfers"
+RECEIPT_RETRY_SECONDS = 5
 
 
-@router.post("/v1/transfers", status_code=201, response_model=TransferOut)
+class ReceiptNotReady(Problem):
+    status, type, title = 409, "receipt-not-ready", "The receipt is not ready"
+    sends_retry_after = True
+
+
+@router.post(
+    OPEN_PATH,
+    status_code=201,
+    response_model=TransferOut,
+    summary="Open a transfer",
+    description="`declared` (optional) says what is handed over: counts by kind (and "
+    "specialty), the service period, and a manifest of {external_id, sha256}; completion "
+    "reconciles it with what was stored.",
+    responses={
+        413: {"description": "The body is over the limit"},
+        422: {"description": "Not valid"},
+    },
+    openapi_extra=json_body("TransferIn"),
+)
 async def open_transfer(
-    body: TransferIn,
+    request: Request,
     session: DbSession,
     principal: Depositor,
     settings: Settings,
     now: Now,
 ) -> TransferOut:
+    body = parse_json(await request.body(), TransferIn)
     transfer = await service.open_transfer(
         session,
         settings=settings,
@@ -64,10 +89,16 @@ async def get_transfer(
     description="Checks `record_count` against the records received, and that every record's "
     "content is in. A mismatch answers 409 naming the records awaiting content and, when "
     "`external_ids` are given, the ones never received (at most 100 of each, with totals). "
+    "With a declaration (given now or at opening) the stored records are reconciled with it "
+    "and the answer's `reconciliation` names every difference; declared records not stored "
+    "answer 409 `declared-lines-missing` unless `allow_missing` (query or body) is given. "
     "Once completed, writes to the transfer answer 409; repeating the same completion "
     "answers 200.",
     responses={
-        409: {"description": "Counts do not match, or the transfer is closed"},
+        409: {
+            "description": "Counts do not match, declared records are missing, or the "
+            "transfer is closed"
+        },
         413: {"description": "The body is over the limit"},
         422: {"description": "Not valid"},
     },
@@ -80,6 +111,7 @@ async def complete_transfer(
     principal: Depositor,
     settings: Settings,
     now: Now,
+    allow_missing: bool = False,
 ) -> TransferOut:
     body = parse_json(await request.body(), CompleteIn)
     transfer = await service.complete_transfer(
@@ -89,5 +121,44 @@ async def complete_transfer(
         principal=principal,
         body=body,
         now=now,
+        allow_missing=allow_missing,
     )
     return transfer_out(transfer)
+
+
+@router.get(
+    "/v1/transfers/{transfer_id}/receipt",
+    response_class=StreamingResponse,
+    summary="The transfer's 이관확인서",
+    description="The signed Korean PDF of a completed transfer (institution, counts by kind, "
+    "period, the manifest's SHA-256, what is missing, received at), checkable on the public "
+    "진위확인 page. 409 with Retry-After while the transfer is open or the receipt is being made.",
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        404: {"description": "No such transfer (another client's is not found either)"},
+        409: {"description": "Not completed, or the receipt is being made (Retry-After)"},
+    },
+)
+async def transfer_receipt(
+    transfer_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: Depositor,
+    issuance: IssuanceDep,
+) -> StreamingResponse:
+    transfer = await service.own_transfer(session, transfer_id, principal)
+    await session.commit()  # nothing written: no transaction held while the PDF streams
+    if transfer.completed_at is None:
+        raise ReceiptNotReady(
+            "The transfer is not completed: its receipt is made when it completes."
+        )
+    receipt = await issuance.transfer_receipt(transfer_id, bearer_token(request))
+    if receipt is None:
+        raise ReceiptNotReady(
+            "The receipt is being made; try again shortly.",
+            headers={"Retry-After": str(RECEIPT_RETRY_SECONDS)},
+        )
+    headers = {"Content-Disposition": f'attachment; filename="receipt-{transfer_id}.pdf"'}
+    if receipt.size is not None:
+        headers["Content-Length"] = receipt.size
+    return StreamingResponse(receipt.chunks, media_type="application/pdf", headers=headers)

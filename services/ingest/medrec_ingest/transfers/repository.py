@@ -5,12 +5,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import String, Table, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from medrec_ingest.models import DepositProblem, Record, RecordStatus, Transfer, TransferStatus
+from medrec_ingest.transfers.reconciliation import StoredLine
 from medrec_shared.platform.db import Repository
 
 _TRANSFERS = cast(Table, Transfer.__table__)
@@ -131,11 +132,32 @@ class TransferRepository(Repository):
         )
         return result.first() is not None
 
-    async def complete(self, transfer: Transfer, record_count: int, now: datetime) -> None:
+    async def complete(
+        self,
+        transfer: Transfer,
+        record_count: int,
+        now: datetime,
+        reconciliation: dict[str, Any] | None = None,
+    ) -> None:
         transfer.status = TransferStatus.completed
         transfer.record_count = record_count
         transfer.completed_at = now
+        transfer.reconciliation = reconciliation
         await self.session.flush()
+
+    async def stored_lines(self, transfer_id: uuid.UUID) -> list[StoredLine]:
+        """What a declaration is checked against: the transfer's records whose content is in."""
+        rows = await self.session.execute(
+            select(
+                Record.external_id,
+                Record.sha256,
+                Record.kind,
+                Record.specialty,
+                Record.service_start,
+                Record.service_end,
+            ).where(Record.transfer_id == transfer_id, Record.status == RecordStatus.stored)
+        )
+        return [StoredLine(*row) for row in rows]
 
     # -- a transfer's records, as completion checks them ------------------------------------
     async def tally(self, transfer_id: uuid.UUID) -> Tally:

@@ -2,9 +2,9 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from medrec_ingest.fields import (
     INSTITUTION_CODE,
@@ -14,8 +14,89 @@ from medrec_ingest.fields import (
     Text50,
     Text200,
     Text300,
+    lower,
 )
 from medrec_ingest.models import Transfer, TransferStatus
+from medrec_shared.rules.records import RecordKind, Specialty
+
+MANIFEST_MAX_LINES = 100_000
+RECONCILIATION_LISTED = 1000  # ids named in each list of a reconciliation, at most
+
+
+class DeclaredPeriod(Strict):
+    """The service period the records cover, both days included."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: date = Field(alias="from")
+    to: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "DeclaredPeriod":
+        if self.to < self.from_:
+            raise ValueError("to must not be before from")
+        return self
+
+
+class ManifestLine(Strict):
+    external_id: ExternalId
+    sha256: Annotated[
+        str,
+        Field(pattern=r"^[0-9a-fA-F]{64}$", description="Hex SHA-256 of the record's content"),
+        AfterValidator(lower),
+    ]
+
+
+class Declared(Strict):
+    """What the depositor says it hands over (의료법 제40조의2): checked against what is stored
+    when the transfer completes (`reconciliation`)."""
+
+    counts: dict[RecordKind, Annotated[int, Field(ge=0, le=100_000_000)]] = Field(
+        description="Records by kind"
+    )
+    specialties: dict[Specialty, Annotated[int, Field(ge=0, le=100_000_000)]] | None = None
+    period: DeclaredPeriod | None = None
+    manifest: list[ManifestLine] | None = Field(
+        default=None,
+        max_length=MANIFEST_MAX_LINES,
+        description="Every record handed over: its external_id and the SHA-256 of its content "
+        f"(at most {MANIFEST_MAX_LINES:,} lines, each external_id once). Its digest on the "
+        "receipt is the SHA-256 of the lines sorted by external_id, each "
+        "`external_id<TAB>sha256<LF>` in UTF-8",
+    )
+
+    @model_validator(mode="after")
+    def _each_once(self) -> "Declared":
+        if self.manifest is not None:
+            ids = [line.external_id for line in self.manifest]
+            if len(set(ids)) != len(ids):
+                raise ValueError("manifest must name each external_id once")
+        return self
+
+
+class Difference(BaseModel):
+    field: str = Field(description="e.g. counts.medical_record, specialties.dental, period.from")
+    declared: int | str | None
+    stored: int | str | None
+
+
+class Reconciliation(BaseModel):
+    """The declaration against what is stored, at completion. Each list holds at most
+    RECONCILIATION_LISTED ids (sorted); its total is beside it."""
+
+    matches: bool
+    differences: list[Difference]
+    missing: list[str] = Field(description="Declared external_ids not stored")
+    missing_total: int
+    unexpected: list[str] = Field(description="Stored external_ids the manifest does not name")
+    unexpected_total: int
+    digest_mismatch: list[str] = Field(description="Stored with another SHA-256 than declared")
+    digest_mismatch_total: int
+    manifest_sha256: str | None = None
+
+
+class ReceiptSeen(BaseModel):
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
 
 
 class InstitutionIn(Strict):
@@ -36,6 +117,9 @@ class TransferIn(Strict):
         le=100_000_000,
         description="An estimate, for following progress; the count that binds is the one "
         "confirmed at completion (`record_count`), checked against what was received",
+    )
+    declared: Declared | None = Field(
+        default=None, description="What is handed over; may be given (again) at completion"
     )
 
 
@@ -70,6 +154,12 @@ class TransferOut(BaseModel):
     grace_until: datetime | None = Field(
         default=None, description="Its client may export the records until then; then destroyed"
     )
+    reconciliation: Reconciliation | None = Field(
+        default=None, description="The declaration against what was stored, at completion"
+    )
+    receipt: ReceiptSeen | None = Field(
+        default=None, description="Once completed: the 이관확인서's confirmation by staff"
+    )
 
 
 COMPLETION_MAX_IDS = 100_000
@@ -82,6 +172,14 @@ class CompleteIn(Strict):
         max_length=COMPLETION_MAX_IDS,
         description="Optional: every external_id of the transfer, so that any missing ones can "
         "be named",
+    )
+    declared: Declared | None = Field(
+        default=None, description="Replaces the declaration given at opening, if any"
+    )
+    allow_missing: bool = Field(
+        default=False,
+        description="Complete even though declared lines are not stored (the receipt lists "
+        "them); also `?allow_missing=true`",
     )
 
 
@@ -105,4 +203,13 @@ def transfer_out(transfer: Transfer) -> TransferOut:
         completed_at=transfer.completed_at,
         released_at=transfer.released_at,
         grace_until=transfer.grace_until,
+        reconciliation=None
+        if transfer.reconciliation is None
+        else Reconciliation.model_validate(transfer.reconciliation),
+        receipt=None
+        if transfer.completed_at is None
+        else ReceiptSeen(
+            confirmed_by=transfer.receipt_confirmed_by,
+            confirmed_at=transfer.receipt_confirmed_at,
+        ),
     )

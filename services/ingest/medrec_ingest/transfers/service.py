@@ -9,22 +9,30 @@ The rules themselves (`effective_date_errors`, `already_completed`, `listed_ids`
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_ingest.fields import FieldErrors, error
 from medrec_ingest.models import Transfer, TransferStatus
 from medrec_ingest.settings import IngestSettings
+from medrec_ingest.transfers.reconciliation import StoredLine, reconcile, stored_period
 from medrec_ingest.transfers.repository import Tally, TransferRepository
-from medrec_ingest.transfers.schemas import CompleteIn, TransferIn
+from medrec_ingest.transfers.schemas import CompleteIn, Declared, Reconciliation, TransferIn
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.clock import korean_date
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.messaging import announce
 from medrec_shared.platform.problems import Conflict, Forbidden, NotFound, ValidationFailed
-from medrec_shared.rules.events import InstitutionInfo, TransferCompleted, TransferOpened
+from medrec_shared.rules.events import (
+    MISSING_LISTED,
+    InstitutionInfo,
+    TransferCompleted,
+    TransferOpened,
+)
 
 LISTED = 100  # external_ids named in a problem, at most
 EFFECTIVE_AHEAD = timedelta(days=366)
@@ -36,6 +44,38 @@ class TransferClosed(Conflict):
 
 class TransferIncomplete(Conflict):
     type, title = "transfer-incomplete", "The transfer does not hold what was declared"
+
+
+class DeclaredLinesMissing(Conflict):
+    type, title = "declared-lines-missing", "Declared records are not stored"
+
+
+def declared_json(declared: Declared | None) -> dict[str, Any] | None:
+    return None if declared is None else declared.model_dump(mode="json", by_alias=True)
+
+
+def declaration_of(transfer: Transfer, body: CompleteIn) -> Declared | None:
+    """The declaration completion checks: the one it is given, else the one given at opening."""
+    if body.declared is not None:
+        return body.declared
+    if transfer.declared is None:
+        return None
+    return Declared.model_validate(transfer.declared)
+
+
+def lines_missing(reconciliation: Reconciliation) -> DeclaredLinesMissing:
+    """The refusal of a completion that would leave declared lines out, and how to go on."""
+    total = reconciliation.missing_total
+    return DeclaredLinesMissing(
+        f"{total} declared record(s) are not stored. Deposit them (fixing what was refused) and "
+        "complete again, or complete with allow_missing=true to hand over without them: the "
+        "receipt then lists them.",
+        extra={
+            "missing_total": total,
+            "missing": reconciliation.missing[:LISTED],
+            "reconciliation": reconciliation.model_dump(mode="json"),
+        },
+    )
 
 
 def closed() -> TransferClosed:
@@ -133,6 +173,7 @@ async def open_transfer(
         status=TransferStatus.open,
         record_count=None,
         received=0, stored=0, failed=0, expired_on_arrival=0, bytes=0, created_at=now,
+        declared=declared_json(body.declared),
     )  # fmt: skip
     transfers = TransferRepository(session)
     await transfers.add(transfer)
@@ -215,9 +256,13 @@ async def complete_transfer(
     principal: Principal,
     body: CompleteIn,
     now: datetime,
+    allow_missing: bool = False,
 ) -> Transfer:
     """Completes the caller's transfer if it holds what `body` declares; `TransferIncomplete`
-    naming what is missing otherwise. A repeat of the same completion changes nothing."""
+    naming what is missing otherwise. With a declaration (given now or at opening) the stored
+    records are reconciled with it: declared lines not stored refuse the completion
+    (`DeclaredLinesMissing`) unless `allow_missing`; the other differences are answered, kept
+    and said on the receipt. A repeat of the same completion changes nothing."""
     # The lock waits for deposits in flight to commit, and holds off new ones until we are done.
     transfer = await own_transfer(session, transfer_id, principal, lock=True)
     if already_completed(transfer, body.record_count):
@@ -231,20 +276,58 @@ async def complete_transfer(
     missing: list[str] = []
     if listed is not None:
         missing = missing_of(listed, await transfers.present(transfer_id, listed))
+    declared = declaration_of(transfer, body)
+    lines = await transfers.stored_lines(transfer_id)
+    reconciliation = None if declared is None else reconcile(declared, lines)
+    allowed = allow_missing or body.allow_missing
+    if reconciliation is not None and reconciliation.missing_total and not allowed:
+        raise lines_missing(reconciliation)
     if not is_complete(body.record_count, tally, missing):
         awaiting = await transfers.awaiting_content(transfer_id, LISTED)
         raise incomplete(body.record_count, tally, listed, missing, awaiting)
 
-    await transfers.complete(transfer, body.record_count, now)
+    if body.declared is not None:
+        transfer.declared = declared_json(body.declared)
+    await transfers.complete(
+        transfer,
+        body.record_count,
+        now,
+        None if reconciliation is None else reconciliation.model_dump(mode="json"),
+    )
     announce(
         session,
         settings.topic_transfer,
         transfer.transfer_id,
-        TransferCompleted(
-            transfer_id=transfer.transfer_id,
-            institution_code=transfer.institution_code,
-            record_count=body.record_count,
-            expired_on_arrival=transfer.expired_on_arrival,
-        ),
+        completed_event(transfer, body.record_count, declared, reconciliation, lines, now),
     )
     return transfer
+
+
+def completed_event(
+    transfer: Transfer,
+    record_count: int,
+    declared: Declared | None,
+    reconciliation: Reconciliation | None,
+    lines: Sequence[StoredLine],
+    now: datetime,
+) -> TransferCompleted:
+    """What TransferCompleted says, the 이관확인서's facts among it: the stored records by kind,
+    the period (declared, else the stored records'), the manifest's digest and what is missing."""
+    first, last = stored_period(lines)
+    if declared is not None and declared.period is not None:
+        first, last = declared.period.from_, declared.period.to
+    return TransferCompleted(
+        transfer_id=transfer.transfer_id,
+        institution_code=transfer.institution_code,
+        record_count=record_count,
+        expired_on_arrival=transfer.expired_on_arrival,
+        institution_name=transfer.institution.get("name"),
+        counts=dict(Counter(line.kind for line in lines)),
+        period_from=first,
+        period_to=last,
+        manifest_sha256=None if reconciliation is None else reconciliation.manifest_sha256,
+        missing=0 if reconciliation is None else reconciliation.missing_total,
+        missing_ids=[] if reconciliation is None else reconciliation.missing[:MISSING_LISTED],
+        completed_at=now,
+        client_id=transfer.client_id,
+    )

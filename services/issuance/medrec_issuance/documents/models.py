@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from medrec_shared.rules.documents import DocumentType, Period
 
@@ -80,6 +81,8 @@ class DocumentSpec:
     period_to: date | None = None
     include_diagnoses: bool = False
     purpose: str | None = None  # 용도, as the citizen gave it
+    # A transfer receipt's facts (issuances.receipts.ReceiptFacts as JSON); None otherwise.
+    receipt: dict[str, Any] | None = None
 
     @property
     def is_copy(self) -> bool:

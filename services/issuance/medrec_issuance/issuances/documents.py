@@ -16,6 +16,7 @@ from medrec_shared.platform.problems import Problem, ValidationFailed
 from medrec_shared.rules import documents
 from medrec_shared.rules.contracts import BillFact, DocumentFacts, PaymentFact, StayFact
 from medrec_shared.rules.documents import (
+    CITIZEN_DOCUMENTS,
     DIAGNOSES_ON_REQUEST,
     DocumentType,
     Period,
@@ -54,6 +55,10 @@ def require_valid_selection(selection: Selection) -> None:
     """The combinations the fields' own types cannot refuse, each named by its field (422)."""
     errors: list[dict[str, str]] = []
     kind = selection.document_type
+    if kind not in CITIZEN_DOCUMENTS:  # the 이관확인서 is issued to the depositor, on completion
+        raise ValidationFailed(
+            errors=[{"field": "document_type", "message": "is not issued on request"}]
+        )
     if kind == DocumentType.record_copy:
         if not selection.record_ids:
             errors.append({"field": "record_ids", "message": "record_copy needs record_ids"})

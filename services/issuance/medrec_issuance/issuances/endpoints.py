@@ -1,5 +1,5 @@
 """Certified copies and documents: requests, previews and downloads by the person (or their
-guardian)."""
+guardian); and a transfer's 이관확인서, read by ingest for the depositor."""
 
 import uuid
 from typing import Annotated
@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from medrec_issuance.deps import DbSession, IssuancesDep, Requester
-from medrec_issuance.issuances import service
+from medrec_issuance.deps import DbSession, IssuancesDep, ReceiptReader, Requester, VaultDep
+from medrec_issuance.issuances import receipts, service
 from medrec_issuance.issuances.documents import NothingToShow
 from medrec_issuance.issuances.schemas import (
     DocumentPreview,
@@ -27,6 +27,7 @@ from medrec_shared.platform.problems import (
     ValidationFailed,
 )
 from medrec_shared.platform.web import Now
+from medrec_shared.rules.clients.issuance import RECEIPT_PATH
 
 router = APIRouter(tags=["issuances"])
 
@@ -99,6 +100,30 @@ async def download_copy(
     issuance_id: uuid.UUID, session: DbSession, principal: Requester, issuances: IssuancesDep
 ) -> StreamingResponse:
     issuance, content = await issuances.download(session, principal, issuance_id)
+    return StreamingResponse(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{issuance.issuance_number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    RECEIPT_PATH,
+    response_class=StreamingResponse,
+    tags=["internal"],
+    summary="A transfer's 이관확인서, for ingest",
+    description="Asked by ingest (`GET /v1/transfers/{id}/receipt`) with the depositor's own "
+    "token: the signed PDF of the transfer's receipt. 404 when there is none for this client, "
+    "409 while it is being made.",
+    responses={200: {"content": {"application/pdf": {}}}, 409: {"description": "Not made yet"}},
+)
+async def transfer_receipt(
+    transfer_id: uuid.UUID, session: DbSession, principal: ReceiptReader, vault: VaultDep
+) -> StreamingResponse:
+    issuance, content = await receipts.receipt_download(session, vault, principal, transfer_id)
     return StreamingResponse(
         content,
         media_type="application/pdf",

@@ -62,6 +62,7 @@ def document_spec(issuance: Issuance) -> DocumentSpec | None:
         period_to=issuance.period_to,
         include_diagnoses=issuance.include_diagnoses,
         purpose=issuance.purpose,
+        receipt=issuance.facts,
     )
 
 
@@ -160,7 +161,10 @@ class Fulfilment:
         if reason := self._over_limits(documents):
             return Unmade(reason)
         now = self.clock.now()  # the cover's issue time, the signing time and `ready_at`
-        institutions = list(dict.fromkeys(d.institution_name for d in documents))
+        # A transfer's receipt has no records: its institution is the one it names.
+        institutions = list(dict.fromkeys(d.institution_name for d in documents)) or list(
+            issuance.institutions
+        )
         cover = CoverPage(
             issuance_number=issuance.issuance_number,
             verification_code=issuance.verification_code,

@@ -13,7 +13,9 @@ row: it takes that session and never commits, so a redelivered event is applied 
   otherwise stay downloadable by them until they expire. Copies still pending that include it
   fail before they are rendered for the wrong person (rendering checks the owner as well, for a
   copy it reaches before this event), and so do copies being rendered: their outcome is then
-  dropped, and the copy stored for it deleted."""
+  dropped, and the copy stored for it deleted.
+- TransferCompleted: the transfer's 이관확인서 is made (`issuances.receipts`), once; the
+  IssuanceRequested it announces wakes the worker to render it."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,9 +26,18 @@ from medrec_issuance.documents.limits import (
     RECORD_NOT_THE_SUBJECTS,
 )
 from medrec_issuance.issuances.fulfilment import Fulfilment
+from medrec_issuance.issuances.receipts import start_receipt
 from medrec_issuance.issuances.rendering import CopyRendering
+from medrec_issuance.settings import IssuanceSettings
+from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.messaging import Handler
-from medrec_shared.rules.events import Envelope, IssuanceRequested, RecordDestroyed, RecordUnlinked
+from medrec_shared.rules.events import (
+    Envelope,
+    IssuanceRequested,
+    RecordDestroyed,
+    RecordUnlinked,
+    TransferCompleted,
+)
 
 RecordGone = RecordDestroyed | RecordUnlinked  # no copy may hold the record any more
 
@@ -65,3 +76,12 @@ def on_record_unlinked(fulfilment: Fulfilment) -> Handler:
     return purging_copies(
         fulfilment, RecordUnlinked, purged=PURGED_RECORD_UNLINKED, failed=RECORD_NOT_THE_SUBJECTS
     )
+
+
+def on_transfer_completed(settings: IssuanceSettings, clock: Clock) -> Handler:
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        event = envelope.payload()
+        assert isinstance(event, TransferCompleted)
+        await start_receipt(session, settings, event, clock.now())
+
+    return handle

@@ -2,7 +2,8 @@
 (ready, or purged since: a purged copy was still issued) and the code matches, or when the
 uploaded file is byte for byte a copy we issued and its signature checks against our certificate.
 The answer reveals nothing about the person: what was issued (the document's type), when, from
-which institutions, and its size and digest.
+which institutions, and its size and digest. A transfer's 이관확인서 answers the same way, its
+label 이관확인서 and the count of records it says were received.
 
 An upload is known by its SHA-256 alone (hashed as it arrived, never kept): a copy's hash is
 recorded only after the render process checked the copy's signature against our certificate
@@ -18,6 +19,13 @@ from medrec_issuance.verify.schemas import VerifyOut
 from medrec_shared.rules.documents import document_label
 
 ISSUED = frozenset({IssuanceStatus.ready, IssuanceStatus.purged})
+
+
+def record_count(issuance: Issuance) -> int:
+    """The records a copy or document holds; those a transfer's receipt says were received."""
+    if issuance.facts is not None:
+        return int(issuance.facts.get("record_count", 0))
+    return len(issuance.record_ids)
 
 
 def was_issued(issuance: Issuance | None) -> bool:
@@ -38,7 +46,7 @@ async def check_by_number(session: AsyncSession, number: str, code: str) -> Veri
         issuance_number=issuance.issuance_number,
         issued_at=issuance.ready_at,
         institutions=issuance.institutions,
-        record_count=len(issuance.record_ids),
+        record_count=record_count(issuance),
         pages=issuance.pages,
         sha256=issuance.sha256,
         document_type=issuance.document_type,

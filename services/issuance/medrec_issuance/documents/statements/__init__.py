@@ -1,6 +1,7 @@
 """The documents made from a structured record's entries (`DocumentType` other than
 `record_copy`): 진료확인서, 입퇴원확인서, 진료비 계산서·영수증, 진료비 세부산정내역, 진료비
-납입확인서, 처방전 사본. One module per form; `render_document` picks the form, draws one per
+납입확인서, 처방전 사본; and a transfer's 이관확인서 (`transfer`), made of its facts alone. One
+module per form; `render_document` picks the form, draws one per
 institution (a receipt and an itemised bill per bill, a prescription per day prescribed), and
 refuses with `NothingToShow` when the records hold nothing for it in the period.
 
@@ -20,6 +21,7 @@ from ..models import CoverPage, DocumentSpec, RecordDocument, RenderedCopy
 from . import admission, itemised, payments, prescription, receipt, treatment
 from .page import FormPdf
 from .sources import Institution, NothingToShow, by_institution
+from .transfer import render_receipt
 
 __all__ = ["NothingToShow", "render_document"]
 
@@ -46,6 +48,8 @@ def render_document(
     for it, `OverLimit` past ``limits.pages``, ``ValueError`` for a type that is not made here."""
     limits = limits or CopyLimits()
     kind = DocumentType(spec.document_type)
+    if kind == DocumentType.transfer_receipt:  # made of the transfer's facts, not of records
+        return render_receipt(spec, cover, limits)
     form = FORMS.get(kind)
     if form is None:
         raise ValueError(f"{spec.document_type} is not made from entries")
