@@ -15,7 +15,6 @@ Both URLs must be https (plain http only to this machine): `InsecureURL` otherwi
 
 import asyncio
 import json
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -387,14 +386,9 @@ def _problem(response: httpx.Response) -> ProblemError:
 
 
 def issuance_number(response: httpx.Response) -> str | None:
-    """A receipt's issuance number: its header, else the attachment's name (`<number>.pdf`, as
-    issuance names a copy)."""
-    for header in ("Medrec-Issuance-Number", "X-Issuance-Number"):
-        if response.headers.get(header):
-            return str(response.headers[header])
-    disposition = response.headers.get("Content-Disposition", "")
-    found = re.search(r'filename="?([^";]+?)\.pdf"?', disposition)
-    return found.group(1) if found else None
+    """A receipt's issuance number: ingest's `Medrec-Issuance-Number` header."""
+    number = response.headers.get("Medrec-Issuance-Number")
+    return str(number) if number else None
 
 
 class TransferClient:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from medrec_ingest.deposit.schemas import BatchLine, BatchResult, RecordIn
-from medrec_ingest.transfers.schemas import CompleteIn
+from medrec_ingest.transfers.schemas import CompleteIn, TransferIn
 from medrec_shared.platform import openapi as shared_openapi
 from medrec_shared.rules.clinical import (
     SCHEMA_VERSIONS,
@@ -59,7 +59,7 @@ def _add(components: dict[str, Any], name: str, adapter: TypeAdapter[Any], **ext
 
 def _extend(document: dict[str, Any]) -> None:
     components = document.setdefault("components", {}).setdefault("schemas", {})
-    for model in (RecordIn, BatchLine, BatchResult, CompleteIn):
+    for model in (RecordIn, BatchLine, BatchResult, CompleteIn, TransferIn):
         _add(components, model.__name__, TypeAdapter(model))
     _add(
         components,

@@ -176,8 +176,9 @@ class StandIn:
             self.receipt_asked += 1
             if self.receipt_asked <= self.receipt_made_after:
                 return problem(409, [], headers={"Retry-After": "1"})
-            disposition = 'attachment; filename="T-2026-000042.pdf"'
-            return httpx.Response(200, content=PDF, headers={"Content-Disposition": disposition})
+            headers = {"Content-Disposition": 'attachment; filename="MR-20261207-00C0FFEE.pdf"',
+                       "Medrec-Issuance-Number": "MR-20261207-00C0FFEE"}  # fmt: skip
+            return httpx.Response(200, content=PDF, headers=headers)
         return problem(404, [])
 
     def _batch(self, content: bytes) -> httpx.Response:
@@ -279,9 +280,9 @@ async def test_the_corrected_push_stores_the_rest_completes_and_saves_the_receip
     assert len(completion["declared"]["manifest"]) == total
     assert (export / RECEIPT_FILE).read_bytes() == PDF
     assert ingest.receipt_asked == 2  # 409 "being made", then the PDF
-    assert "T-2026-000042" in capsys.readouterr().out
+    assert "MR-20261207-00C0FFEE" in capsys.readouterr().out
     assert json.loads((export / ".medrec-transfer-state.json").read_text())["receipt_number"] == (
-        "T-2026-000042"
+        "MR-20261207-00C0FFEE"
     )
 
     # Run again: nothing sent, the receipt not fetched again.
