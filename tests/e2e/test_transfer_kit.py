@@ -220,8 +220,13 @@ def test_a_push_whose_lines_were_all_refused_stays_open_and_the_corrected_push_c
     assert completed["transfer_id"] == transfer["transfer_id"]
     assert completed["status"] == "completed" and completed["record_count"] == total
     assert completed["counts"]["stored"] == total
+    # The declaration went with it and matches what is stored.
+    assert "declaration" not in refused.stderr + corrected.stderr
+    assert completed["reconciliation"]["matches"] is True
+    assert completed["reconciliation"]["missing"] == []
     assert (vendor.root / "medrec-receipt.pdf").read_bytes().startswith(b"%PDF")
     number = vendor.state()["receipt_number"]
+    assert number.startswith("MR-")
     assert f"이관확인서 (receipt) {number}: saved as" in corrected.stdout
     assert [e["data"]["transfer_id"] for e in IngestStore(cluster).events(
         transfer["transfer_id"], "TransferCompleted")] == [transfer["transfer_id"]]  # fmt: skip
@@ -244,6 +249,9 @@ def test_complete_with_missing_completes_and_names_the_lines_left_out(
     transfer = vendor.transfer()
     assert transfer["status"] == "completed"
     assert transfer["record_count"] == transfer["counts"]["stored"] == len(vendor.lines) - 1
+    # Declared, not stored: the service names it missing, and so does the receipt.
+    assert transfer["reconciliation"]["matches"] is False
+    assert transfer["reconciliation"]["missing"] == [left["external_id"]]
     assert (vendor.root / "medrec-receipt.pdf").read_bytes().startswith(b"%PDF")
 
 
