@@ -24,6 +24,7 @@ from medrec_transfer.sample import write_export
 from tests.support.actors import Depositor, Operator, eventually
 from tests.support.builders import new_code
 from tests.support.ingest import IngestStore
+from tests.support.pdfs import pdf_text, squeezed
 from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
@@ -252,7 +253,8 @@ def test_complete_with_missing_completes_and_names_the_lines_left_out(
     # Declared, not stored: the service names it missing, and so does the receipt.
     assert transfer["reconciliation"]["matches"] is False
     assert transfer["reconciliation"]["missing"] == [left["external_id"]]
-    assert (vendor.root / "medrec-receipt.pdf").read_bytes().startswith(b"%PDF")
+    text = squeezed(pdf_text((vendor.root / "medrec-receipt.pdf").read_bytes()))
+    assert "이관되지않은기록1건" in text and left["external_id"] in text
 
 
 def test_a_wrong_secret_exits_2_with_one_clear_line(
