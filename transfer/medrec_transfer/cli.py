@@ -280,15 +280,21 @@ def conclude(outcome: Outcome, args: argparse.Namespace) -> int:
 
 
 def _held_open(outcome: Outcome, report: Path, args: argparse.Namespace) -> str:
-    """Why --complete did not complete, and the two ways on."""
+    """Why --complete did not complete, and the ways on."""
+    if outcome.lines == 0:
+        return f"{PROG}: not completed: records.ndjson holds no record; nothing to hand over."
     common = "\n".join(f"  {n} line(s): {problem}" for problem, n in outcome.problems)
-    return (
+    said = (
         f"{PROG}: not completed: {outcome.not_stored} of {outcome.lines} line(s) of "
         f"records.ndjson are not stored; the transfer {outcome.transfer.transfer_id} stays "
         f"open.\nEach is listed in {report}; the most common problems:\n{common}\n"
         "To fix: correct those lines in records.ndjson (the field named) and run the same "
         "command again: what is stored stays stored, only the rest is sent, and the transfer "
         "completes once every line is stored.\n"
+    )
+    if outcome.stored == 0 and args.complete_with_missing:
+        return said + "--complete-with-missing does not complete a transfer that holds nothing."
+    return said + (
         "Or complete without them: the same command with --complete-with-missing instead of "
         "--complete (they are declared missing, and the receipt lists them)."
     )

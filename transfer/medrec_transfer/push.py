@@ -18,7 +18,7 @@ Order of a push, and why it is safe to kill at any point:
    (here or by the service) leaves the transfer open; the outcome says how many lines are left
    out and the commonest problems, and the corrected export, pushed again, stores the rest and
    completes. With `with_missing` it completes all the same (`allow_missing`), the lines left
-   out named missing by the service and on the receipt.
+   out named missing by the service and on the receipt, unless nothing at all is stored.
 6. The declaration (declaration.py: counts, period, manifest of every line) goes with the
    opening and the completion. After completion the 이관확인서 is downloaded (waiting while it
    is made) and saved as EXPORT_DIR/medrec-receipt.pdf; a push run again after completion only
@@ -252,7 +252,9 @@ class Push:
             if line.external_id not in self.state.stored | self.report.refused
         ]  # fmt: skip
         left_out = len(self.export.problems) + len(self.report.refused)
-        if self.complete and not missing and (not left_out or self.with_missing):
+        # A transfer that holds nothing is not handed over, with_missing or not.
+        anything = bool(self.state.stored & {line.external_id for line in lines})
+        if self.complete and not missing and anything and (not left_out or self.with_missing):
             transfer = await self._complete(transfer)
             await self._keep_receipt(transfer)
         outcome = self._outcome(transfer)

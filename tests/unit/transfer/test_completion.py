@@ -330,3 +330,12 @@ async def test_a_receipt_not_made_in_time_exits_3_and_the_same_command_fetches_i
     ingest.receipt_made_after = 0
     _, code = await push(export, ingest)
     assert code == OK and (export / RECEIPT_FILE).read_bytes() == PDF
+
+
+async def test_complete_with_missing_does_not_complete_a_transfer_that_holds_nothing(
+    export: Path, ingest: StandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome, code = await push(export, ingest, with_missing=True)
+
+    assert code == SOME_INVALID and outcome.held_open and ingest.completions == []
+    assert "does not complete a transfer that holds nothing" in capsys.readouterr().err
