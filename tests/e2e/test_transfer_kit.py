@@ -274,8 +274,8 @@ def test_a_secret_on_the_command_line_is_still_taken_with_a_warning(
 ) -> None:
     vendor = Vendor(cluster, operator, tmp_path / "export", records=3)
     args = [a for a in vendor.args("--complete") if a != "--client-secret-file"]
-    args[args.index(str(vendor.secret_file(vendor.secret)))] = "--client-secret"
-    args.insert(args.index("--client-secret") + 1, vendor.secret)
+    # One argument: a secret may begin with "-", which argparse would take for an option.
+    args[args.index(str(vendor.secret_file(vendor.secret)))] = f"--client-secret={vendor.secret}"
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     warning = result.stderr.splitlines()[0]
