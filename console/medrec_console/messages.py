@@ -117,6 +117,7 @@ RESOURCE_TYPES = {
 ACTS = {
     "transfer.propose_release": "반환 제안",
     "transfer.release": "반환 확인",
+    "transfer.confirm_receipt": "이관확인서 확인",
     "record.extend_retention": "보존기간 연장",
     "retention.sweep": "보존기간 점검 실행",
     "release.sweep": "반환 기록 정리 실행",
@@ -166,6 +167,17 @@ FIELD_REFUSED: dict[str, str] = {
     "region": "지역은 보건소 담당자 역할에만 정하고, 보건소 직원은 그 보건소의 지역이어야 합니다.",
     "reason": "사유를 확인해 주세요.",
 }
+
+
+RECEIPT_PROBLEMS = {
+    "receipt-not-issued": "완료된 이관만 이관확인서를 확인할 수 있습니다.",
+    "person-required": "이관확인서 확인은 직원 본인의 계정으로만 할 수 있습니다.",
+}
+
+
+def receipt_sentence(problem: ApiProblem) -> str:
+    """A refused confirmation of a transfer's 이관확인서."""
+    return RECEIPT_PROBLEMS.get(problem.kind, sentence(problem))
 
 
 def release_sentence(problem: ApiProblem) -> str:

@@ -207,6 +207,34 @@ class ReleaseState(BaseModel):
         return "released" if self.released_at is not None else "release_proposed"
 
 
+class Difference(BaseModel):
+    field: str
+    declared: int | str | None = None
+    stored: int | str | None = None
+
+
+class Reconciliation(BaseModel):
+    """What the depositor declared against what was stored, at completion (external ids and
+    counts, nothing of a patient)."""
+
+    matches: bool
+    differences: list[Difference] = []
+    missing: list[str] = []
+    missing_total: int = 0
+    unexpected: list[str] = []
+    unexpected_total: int = 0
+    digest_mismatch: list[str] = []
+    digest_mismatch_total: int = 0
+    manifest_sha256: str | None = None
+
+
+class ReceiptState(BaseModel):
+    """A completed transfer's 이관확인서: confirmed by the region's health centre, or not yet."""
+
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+
+
 class Transfer(BaseModel):
     transfer_id: uuid.UUID
     institution: TransferInstitution
@@ -217,6 +245,8 @@ class Transfer(BaseModel):
     opened_at: datetime | None = None
     completed_at: datetime | None = None
     release: ReleaseState | None = None
+    reconciliation: Reconciliation | None = None
+    receipt: ReceiptState | None = None
 
 
 class TransferProblem(BaseModel):

@@ -1,6 +1,7 @@
 """ingest's transfers as the console reads them (`transfers:oversee`): a page of transfers by
 region and status, one transfer with its counts and recent problems, and the release, which one
-person proposes and a second, different person confirms (`transfers:release`).
+person proposes and a second, different person confirms (`transfers:release`); and the
+confirmation of a completed transfer's 이관확인서 (`transfers:oversee`, its region's).
 
 A health centre's person asks with their own token: ingest holds them to their region (another
 region's transfers are not listed, and one asked for by id is 404), so the console never filters
@@ -44,4 +45,14 @@ class TransfersClient:
         the same person twice is a 409 problem, a machine account's token a 403."""
         return await self.api.call(
             ReleaseOutcome, "POST", f"/v1/admin/transfers/{transfer_id}/release", token=token
+        )
+
+    async def confirm_receipt(self, token: str, transfer_id: uuid.UUID) -> TransferDetail:
+        """The region's health centre confirms the completed transfer's 이관확인서 (audited by
+        ingest); a repeat answers the first confirmation."""
+        return await self.api.call(
+            TransferDetail,
+            "POST",
+            f"/v1/admin/transfers/{transfer_id}/receipt/confirm",
+            token=token,
         )

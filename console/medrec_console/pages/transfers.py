@@ -1,6 +1,7 @@
 """이관: transfers by region and status, one transfer's counts and recent problems, and its
 release (a suspended institution reopened takes its records back), proposed by one person and
-confirmed by a second, different one.
+confirmed by a second, different one; and the confirmation of a completed transfer's 이관확인서 by
+its region's health centre, beside what the depositor declared against what was stored.
 
 ingest holds a health centre's person to their region: the page fixes the region filter to
 theirs (the token's), and a transfer of another region is "not found" whichever way it is asked
@@ -25,7 +26,9 @@ PAGE_SIZE = 50
 DONE = {
     "proposed": "반환을 제안했습니다. 다른 운영자가 확인하면 반환됩니다.",
     "released": "반환했습니다. 기관이 정해진 기간 안에 기록을 내려받을 수 있습니다.",
+    "receipt": "이관확인서를 확인했습니다.",
 }
+DIFFERENCE_FIELDS = {"period.from": "진료기간 시작", "period.to": "진료기간 끝"}
 
 
 def _region_name(region: str) -> str:
@@ -40,7 +43,18 @@ def _vocabulary() -> dict[str, Any]:
         "statuses": TRANSFER_STATUS,
         "reasons": messages.TRANSFER_REASONS,
         "release_status": messages.RELEASE_STATUS,
+        "difference_label": _difference_label,
     }
+
+
+def _difference_label(field: str) -> str:
+    """A reconciliation's field in words: 건수 of a kind or specialty, or the period's ends."""
+    group, _, name = field.partition(".")
+    if group == "counts":
+        return f"{messages.KINDS.get(name, name)} 건수"
+    if group == "specialties":
+        return f"{messages.SPECIALTIES.get(name, name)} 건수"
+    return DIFFERENCE_FIELDS.get(field, field)
 
 
 def _fixed_region(page: Page) -> str | None:
@@ -110,3 +124,18 @@ async def release(page: PageDep, transfer_id: uuid.UUID) -> Response:
                                problem=sentence)  # fmt: skip
     done = "released" if outcome.status == "released" else "proposed"
     return RedirectResponse(f"/transfers/{transfer_id}?done={done}", status_code=303)
+
+
+@router.post("/transfers/{transfer_id}/receipt/confirm", response_class=HTMLResponse)
+async def confirm_receipt(page: PageDep, transfer_id: uuid.UUID) -> Response:
+    """The region's health centre confirms the 이관확인서 of a completed transfer."""
+    token = await page.require(staff.TRANSFERS_OVERSEE, nav="transfers")
+    try:
+        await page.clients.transfers.confirm_receipt(token, transfer_id)
+    except ApiProblem as problem:
+        if problem.status >= 500 or problem.status in (401, 404):
+            raise
+        sentence = messages.receipt_sentence(problem)
+        return await _transfer(page, token, transfer_id, status_code=problem.status,
+                               problem=sentence)  # fmt: skip
+    return RedirectResponse(f"/transfers/{transfer_id}?done=receipt", status_code=303)

@@ -11,15 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from medrec_ingest.deps import DbSession, TransfersOverseer
+from medrec_ingest.deps import DbSession, Settings, TransfersOverseer
 from medrec_ingest.models import Transfer, TransferStatus
 from medrec_ingest.transfers.repository import TransferRepository
-from medrec_ingest.transfers.schemas import TransferCounts
+from medrec_ingest.transfers.schemas import ReceiptSeen, Reconciliation, TransferCounts
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.pages import Page, page_of
-from medrec_shared.platform.problems import Forbidden, NotFound
+from medrec_shared.platform.problems import Conflict, Forbidden, NotFound
+from medrec_shared.platform.web import Now
 from medrec_shared.rules.regions import region_code, spellings
 from medrec_shared.rules.staff import region_limit
+from medrec_shared.rules.staff_acts import announce_act, deciding_person
 
 router = APIRouter(tags=["transfers (staff)"], prefix="/v1/admin/transfers")
 RECENT_PROBLEMS = 20
@@ -63,6 +65,12 @@ class TransferSeen(BaseModel):
     opened_at: datetime
     completed_at: datetime | None
     release: ReleaseSeen | None
+    reconciliation: Reconciliation | None = Field(
+        default=None, description="The declaration against what was stored, at completion"
+    )
+    receipt: ReceiptSeen | None = Field(
+        default=None, description="Once completed: who confirmed its 이관확인서, and when"
+    )
 
 
 class TransferInDetail(TransferSeen):
@@ -103,6 +111,15 @@ def _seen(transfer: Transfer) -> TransferSeen:
         opened_at=transfer.created_at,
         completed_at=transfer.completed_at,
         release=release,
+        reconciliation=None
+        if transfer.reconciliation is None
+        else Reconciliation.model_validate(transfer.reconciliation),
+        receipt=None
+        if transfer.completed_at is None
+        else ReceiptSeen(
+            confirmed_by=transfer.receipt_confirmed_by,
+            confirmed_at=transfer.receipt_confirmed_at,
+        ),
     )
 
 
@@ -162,3 +179,67 @@ async def oversee_transfer(
         **_seen(rows[0]).model_dump(),
         problems=[ProblemSeen.model_validate(p, from_attributes=True) for p in problems],
     )
+
+
+class ReceiptNotIssued(Conflict):
+    type, title = "receipt-not-issued", "The transfer has no receipt yet"
+
+
+async def _overseen_one(
+    session: DbSession, overseer: Principal, transfer_id: uuid.UUID, *, lock: bool = False
+) -> Transfer:
+    """One transfer the caller oversees; another region's is not found."""
+    held = _held_to(overseer)
+    transfers = TransferRepository(session)
+    rows = await transfers.overseen(
+        regions=spellings(held) if held is not None else None,
+        status=None,
+        limit=1,
+        after=None,
+        transfer_id=transfer_id,
+    )
+    if not rows:
+        raise NotFound("No such transfer.")
+    if lock:
+        locked = await transfers.get(transfer_id, for_update=True)
+        assert locked is not None
+        return locked
+    return rows[0]
+
+
+@router.post(
+    "/{transfer_id}/receipt/confirm",
+    response_model=TransferSeen,
+    responses={
+        403: {"description": "A machine account: a person confirms"},
+        404: {"description": "No such transfer, or another region's"},
+        409: {"description": "The transfer is not completed"},
+    },
+)
+async def confirm_receipt(
+    transfer_id: uuid.UUID,
+    session: DbSession,
+    overseer: TransfersOverseer,
+    settings: Settings,
+    now: Now,
+) -> TransferSeen:
+    """The health centre of the transfer's region (or platform staff) confirms its 이관확인서:
+    who and when are kept and shown, and the act is audited (StaffActed). Once: a repeat answers
+    the first confirmation, unchanged."""
+    deciding_person(overseer)
+    transfer = await _overseen_one(session, overseer, transfer_id, lock=True)
+    if transfer.completed_at is None:
+        raise ReceiptNotIssued("Only a completed transfer has a receipt to confirm.")
+    if transfer.receipt_confirmed_at is None:
+        transfer.receipt_confirmed_by = overseer.accountable[:64]
+        transfer.receipt_confirmed_at = now
+        announce_act(
+            session,
+            settings.topic_audit,
+            overseer,
+            "transfer.confirm_receipt",
+            "transfer",
+            str(transfer_id),
+        )
+        await session.flush()
+    return _seen(transfer)

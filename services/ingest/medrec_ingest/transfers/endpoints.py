@@ -19,7 +19,8 @@ from medrec_shared.platform.problems import Problem
 from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["transfers"])
-# A completion may list 100,000 external_ids (some 20 MiB, medrec_ingest.bodies): its body is
+# A completion may list 100,000 external_ids and a declaration of 100,000 lines (some 50 MiB,
+# medrec_ingest.bodies): its body is
 # read after the depositor's token is checked, not parsed by FastAPI before.
 COMPLETE_PATH = "/v1/transfers/{transfer_id}/complete"
 # An opening may carry a declaration's manifest (100,000 lines): read the same way.

@@ -18,7 +18,8 @@ HELD = {"93300001": "푸른솔내과의원"}
 
 def test_the_choices_are_the_documents_made_from_entries_and_the_insurance_claim() -> None:
     labels = set(CHOICES.values())
-    assert labels == set(DOCUMENT_LABELS.values()) - {"진료기록 사본"} | {
+    # Not a copy, nor the 이관확인서 (issued to a depositor, never asked for by a citizen).
+    assert labels == set(DOCUMENT_LABELS.values()) - {"진료기록 사본", "이관확인서"} | {
         "보험 청구용 (영수증·세부산정내역·처방전)"
     }
 

@@ -58,6 +58,7 @@ def test_ingest_limits_name_its_deposit_routes() -> None:
         "/v1/transfers/{transfer_id}/records/{external_id}/content",
         "/v1/transfers/{transfer_id}/records:batch",
         "/v1/transfers/{transfer_id}/complete",
+        "/v1/transfers",  # a declaration's manifest (#29)
     }
     assert max(limits.values()) == settings.content_max_bytes
 
@@ -73,7 +74,17 @@ def test_a_completion_of_the_most_ids_at_their_longest_fits() -> None:
     longest = '{"record_count": 100000000, "external_ids": [' + ", ".join(
         [f'"{"x" * 200}"'] * 100_000
     ) + "]}"  # fmt: skip
-    assert len(longest) <= ingest_bodies.COMPLETION_MAX_BYTES < 20 * MiB
+    assert len(longest) <= ingest_bodies.COMPLETION_MAX_BYTES < 64 * MiB
+
+
+def test_a_declaration_of_the_most_lines_at_their_longest_fits() -> None:
+    line = '{"external_id": "' + "x" * 200 + '", "sha256": "' + "a" * 64 + '"}'
+    longest = (
+        '{"counts": {"medical_record": 100000000}, "period": {"from": "2000-01-01", '
+        '"to": "2024-12-31"}, "manifest": [' + ", ".join([line] * 100_000) + "]}"
+    )
+    body = '{"record_count": 100000000, "declared": ' + longest + "}"
+    assert len(body) <= ingest_bodies.DECLARATION_MAX_BYTES <= ingest_bodies.COMPLETION_MAX_BYTES
 
 
 def test_allowed_origins_are_read_from_a_comma_separated_setting(monkeypatch: Any) -> None:

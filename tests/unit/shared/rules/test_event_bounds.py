@@ -24,6 +24,7 @@ from medrec_catalog.models import (
     StaffAuditEntry,
 )
 from medrec_ingest.models import Record as IngestRecord
+from medrec_issuance.models import Issuance
 from medrec_issuance.proxies.service import APPROVED_WITH_NOTHING_TO_COPY
 from medrec_shared.rules.events import ACCESS_REASON_MAX, EVENT_TYPES, REVIEW_REASON_MAX
 from medrec_shared.rules.topics import CONSUMES, OWNERS
@@ -34,6 +35,7 @@ Stored = dict[str, InstrumentedAttribute[Any] | None]
 
 STORED: dict[str, dict[str, Stored]] = {
     "TransferOpened": {
+        "issuance": IGNORED,
         "catalog": {
             "institution.code": Institution.code,
             "institution.name": Institution.name,
@@ -43,8 +45,18 @@ STORED: dict[str, dict[str, Stored]] = {
             "reason": NOWHERE,  # becomes the institution's status
         },
     },
-    "TransferCompleted": {"catalog": IGNORED},
-    "TransferReleased": {"catalog": {"institution_code": NOWHERE}},  # a lookup key
+    "TransferCompleted": {
+        "catalog": IGNORED,
+        # The 이관확인서 (#29): the facts are kept whole in a JSONB column, the name also in
+        # `institutions` (an array of String(200)).
+        "issuance": {
+            "institution_code": Issuance.institution_code,
+            "institution_name": NOWHERE,
+            "manifest_sha256": NOWHERE,
+            "client_id": Issuance.requester_subject,
+        },
+    },
+    "TransferReleased": {"catalog": {"institution_code": NOWHERE}, "issuance": IGNORED},
     "RecordStored": {
         "catalog": {
             "institution_code": CatalogRecord.institution_code,
@@ -105,6 +117,8 @@ STORED: dict[str, dict[str, Stored]] = {
             "reason": StaffAuditEntry.reason,
         },
     },
+    # Stored by catalog's 알림함 (d29-notices); not consumed on this branch.
+    "NoticeRequested": {"catalog": IGNORED},
     "PersonVerified": {
         "catalog": {
             "person_key": LinkagePerson.person_key,
