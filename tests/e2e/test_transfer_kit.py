@@ -1,6 +1,8 @@
 """`medrec-transfer push` as an EMR vendor runs it: a subprocess against the running cluster,
 killed with SIGKILL part way, run again, run a third time; with a bad line, a wrong secret, and
-ingest's api stopped for a while under it."""
+ingest's api stopped for a while under it. Completion is the handover: a push whose lines were
+all refused leaves the transfer open and says how to fix it, the corrected push completes it and
+saves the 이관확인서; --complete-with-missing completes with the lines left out named."""
 
 import base64
 import contextlib
@@ -22,6 +24,7 @@ from medrec_transfer.sample import write_export
 from tests.support.actors import Depositor, Operator, eventually
 from tests.support.builders import new_code
 from tests.support.ingest import IngestStore
+from tests.support.pdfs import pdf_text, squeezed
 from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
@@ -74,6 +77,11 @@ class Vendor:
             process = subprocess.Popen(self.args(*extra), stdout=out, stderr=subprocess.STDOUT)
         return process, log
 
+    def rewrite(self, lines: list[dict[str, Any]]) -> None:
+        (self.root / "records.ndjson").write_text(
+            "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+        )
+
     def state(self) -> dict[str, Any]:
         try:
             body: dict[str, Any] = json.loads(
@@ -118,6 +126,9 @@ def test_a_push_killed_part_way_carries_on_and_stores_nothing_twice(
 
     again = vendor.push("--complete")
     assert again.returncode == 0, again.stdout + again.stderr
+    receipt = vendor.root / "medrec-receipt.pdf"
+    assert receipt.read_bytes().startswith(b"%PDF")
+    assert vendor.state()["receipt_number"] in again.stdout
     transfer = vendor.transfer()
     transfer_id = transfer["transfer_id"]
     assert transfer["status"] == "completed"
@@ -136,8 +147,10 @@ def test_a_push_killed_part_way_carries_on_and_stores_nothing_twice(
     assert len(announced) == len(set(announced)) == total
     assert store.new_objects(before) == {r["object_key"] for r in rows}
 
+    saved = receipt.stat().st_mtime_ns
     third = vendor.push("--complete")
     assert third.returncode == 0, third.stdout + third.stderr
+    assert receipt.stat().st_mtime_ns == saved  # not fetched again
     assert held(cluster, transfer_id) == rows
     assert vendor.transfer()["counts"] == transfer["counts"]
     assert len(store.events(transfer_id, "RecordStored")) == total
@@ -155,14 +168,12 @@ def test_a_push_killed_part_way_carries_on_and_stores_nothing_twice(
     assert shown["transfer"]["counts"]["stored"] == total
 
 
-def test_a_line_with_a_bad_kind_is_reported_and_the_rest_stored(
+def test_a_line_with_a_bad_kind_is_reported_the_rest_stored_and_the_transfer_left_open(
     cluster: Cluster, operator: Operator, tmp_path: Path
 ) -> None:
     vendor = Vendor(cluster, operator, tmp_path / "export", records=12)
-    bad = vendor.lines[3]
-    bad["kind"] = "x_ray"
-    records = vendor.root / "records.ndjson"
-    records.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in vendor.lines))
+    bad = vendor.lines[3] | {"kind": "x_ray"}
+    vendor.rewrite([*vendor.lines[:3], bad, *vendor.lines[4:]])
 
     result = vendor.push("--complete")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -174,11 +185,76 @@ def test_a_line_with_a_bad_kind_is_reported_and_the_rest_stored(
     for personal in (bad["patient"]["name"], bad["patient"]["rrn"]):
         assert personal not in report and personal not in result.stderr + result.stdout
     transfer = vendor.transfer()
-    assert transfer["status"] == "completed"
+    assert transfer["status"] == "open"  # not completed: a line is left out
     assert transfer["counts"]["stored"] == len(vendor.lines) - 1
     assert bad["external_id"] not in {
         r["external_id"] for r in held(cluster, transfer["transfer_id"])
     }
+
+
+def test_a_push_whose_lines_were_all_refused_stays_open_and_the_corrected_push_completes_it(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=20)
+    total = len(vendor.lines)
+    # One fixable field, wrong on every line: the service refuses dates ahead of today.
+    vendor.rewrite([x | {"service_start": "2099-01-02", "service_end": "2099-01-03"}
+                    for x in vendor.lines])  # fmt: skip
+
+    refused = vendor.push("--complete")
+
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    said = refused.stderr
+    assert f"not completed: {total} of {total} line(s) of records.ndjson are not stored" in said
+    assert "service_start: must not be in the future" in said
+    assert str(vendor.root / "medrec-report.ndjson") in said
+    assert "run the same command again" in said and "--complete-with-missing" in said
+    transfer = vendor.transfer()
+    assert transfer["status"] == "open" and transfer["counts"]["stored"] == 0
+    assert not (vendor.root / "medrec-receipt.pdf").exists()
+
+    vendor.rewrite(vendor.lines)  # the vendor corrects the dates
+    corrected = vendor.push("--complete")
+
+    assert corrected.returncode == 0, corrected.stdout + corrected.stderr
+    completed = vendor.transfer()
+    assert completed["transfer_id"] == transfer["transfer_id"]
+    assert completed["status"] == "completed" and completed["record_count"] == total
+    assert completed["counts"]["stored"] == total
+    # The declaration went with it and matches what is stored.
+    assert "declaration" not in refused.stderr + corrected.stderr
+    assert completed["reconciliation"]["matches"] is True
+    assert completed["reconciliation"]["missing"] == []
+    assert (vendor.root / "medrec-receipt.pdf").read_bytes().startswith(b"%PDF")
+    number = vendor.state()["receipt_number"]
+    assert number.startswith("MR-")
+    assert f"이관확인서 (receipt) {number}: saved as" in corrected.stdout
+    assert [e["data"]["transfer_id"] for e in IngestStore(cluster).events(
+        transfer["transfer_id"], "TransferCompleted")] == [transfer["transfer_id"]]  # fmt: skip
+
+
+def test_complete_with_missing_completes_and_names_the_lines_left_out(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    vendor = Vendor(cluster, operator, tmp_path / "export", records=8)
+    left = vendor.lines[2] | {"service_start": "2099-01-02", "service_end": "2099-01-03"}
+    vendor.rewrite([*vendor.lines[:2], left, *vendor.lines[3:]])
+
+    result = vendor.push("--complete-with-missing")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        f"completed with 1 line(s) left out, declared missing: line 3 ({left['external_id']})"
+        in result.stdout
+    )
+    transfer = vendor.transfer()
+    assert transfer["status"] == "completed"
+    assert transfer["record_count"] == transfer["counts"]["stored"] == len(vendor.lines) - 1
+    # Declared, not stored: the service names it missing, and so does the receipt.
+    assert transfer["reconciliation"]["matches"] is False
+    assert transfer["reconciliation"]["missing"] == [left["external_id"]]
+    text = squeezed(pdf_text((vendor.root / "medrec-receipt.pdf").read_bytes()))
+    assert "이관되지않은기록1건" in text and left["external_id"] in text
 
 
 def test_a_wrong_secret_exits_2_with_one_clear_line(
@@ -198,8 +274,8 @@ def test_a_secret_on_the_command_line_is_still_taken_with_a_warning(
 ) -> None:
     vendor = Vendor(cluster, operator, tmp_path / "export", records=3)
     args = [a for a in vendor.args("--complete") if a != "--client-secret-file"]
-    args[args.index(str(vendor.secret_file(vendor.secret)))] = "--client-secret"
-    args.insert(args.index("--client-secret") + 1, vendor.secret)
+    # One argument: a secret may begin with "-", which argparse would take for an option.
+    args[args.index(str(vendor.secret_file(vendor.secret)))] = f"--client-secret={vendor.secret}"
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     warning = result.stderr.splitlines()[0]

@@ -17,12 +17,12 @@ from medrec_transfer.errors import (
     TransferError,
     Unauthorized,
 )
-from medrec_transfer.models import BatchResult, Counts, Deposit, Record, Transfer
+from medrec_transfer.models import BatchResult, Counts, Deposit, Receipt, Record, Transfer
 from medrec_transfer.retry import RetryPolicy
 
 __all__ = [
     "AsyncTransferClient", "BatchResult", "Conflict", "Counts", "CredentialsError", "Deposit",
-    "FieldError", "Forbidden", "Invalid", "NotFound", "ProblemError", "RateLimited", "Record",
-    "RetryPolicy", "ServerError", "ServiceUnavailable", "TooLarge", "Transfer", "TransferClient",
-    "TransferError", "Unauthorized",
+    "FieldError", "Forbidden", "Invalid", "NotFound", "ProblemError", "RateLimited", "Receipt",
+    "Record", "RetryPolicy", "ServerError", "ServiceUnavailable", "TooLarge", "Transfer",
+    "TransferClient", "TransferError", "Unauthorized",
 ]  # fmt: skip

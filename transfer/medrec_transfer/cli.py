@@ -1,10 +1,13 @@
 """`medrec-transfer`: push an export directory into medrec's transfer API, see what the service
 holds for it, or check it locally.
 
-Exit codes (API.md, "Front doors"): 0 everything stored (and completed with --complete); 1 some
-lines invalid (reported in EXPORT_DIR/medrec-report.ndjson), the rest stored; 2 bad arguments,
-credentials or export; 3 the service stayed unreachable (run the same command again later: it
-carries on where it stopped).
+Exit codes (API.md, "Front doors"): 0 everything stored (and, with --complete, completed and its
+receipt saved as EXPORT_DIR/medrec-receipt.pdf; with --complete-with-missing, completed even with
+lines left out, which are listed); 1 some lines invalid (reported in
+EXPORT_DIR/medrec-report.ndjson), the rest stored, and with --complete the transfer left open
+(what is missing and how to fix it are said); 2 bad arguments, credentials or export; 3 the
+service stayed unreachable, or the receipt was not ready in time (run the same command again
+later: it carries on where it stopped).
 
 Secrets and transport: the client secret is read from MEDREC_CLIENT_SECRET or from a file
 (--client-secret-file); --client-secret still works (API.md names it) but warns, since the
@@ -32,7 +35,7 @@ from medrec_transfer.errors import (
 )
 from medrec_transfer.export import REPORT_FILE, Export, ExportError, load_export
 from medrec_transfer.progress import Reporter, reporter_for
-from medrec_transfer.push import Push, PushAborted
+from medrec_transfer.push import RECEIPT_FILE, Outcome, Push, PushAborted
 from medrec_transfer.schema import carried
 from medrec_transfer.urls import require_secure
 
@@ -93,9 +96,34 @@ def _parser() -> argparse.ArgumentParser:
                 f"{SECRET_ENV} or --client-secret-file",
             )  # fmt: skip
 
-    push = commands.add_parser("push", help="send the export (resumable; safe to run again)")
+    push = commands.add_parser(
+        "push",
+        help="send the export (resumable; safe to run again)",
+        description="Send EXPORT_DIR's records (resumable: run the same command again after any "
+        "interruption; nothing is stored twice). Lines refused are reported in "
+        f"EXPORT_DIR/{REPORT_FILE}.",
+        epilog="Completion is the legal handover (의료법 제40조의2): --complete completes only "
+        "when every line of records.ndjson is stored. Otherwise nothing is completed, the "
+        "transfer stays open, and the command says what is missing and exits 1: correct the "
+        "lines and run the same command again (only the rest is sent), or complete without "
+        "them with --complete-with-missing. Once completed, the 이관확인서 is saved as "
+        f"EXPORT_DIR/{RECEIPT_FILE}.",
+    )
     connection(push, credentials=True)
-    push.add_argument("--complete", action="store_true", help="complete the transfer at the end")
+    push.add_argument(
+        "--complete", action="store_true",
+        help="complete the transfer at the end, only if every line is stored (else exit 1, the "
+        f"transfer left open); then save its receipt as EXPORT_DIR/{RECEIPT_FILE}",
+    )  # fmt: skip
+    push.add_argument(
+        "--complete-with-missing", action="store_true",
+        help="complete the transfer even with lines left out (refused or invalid): they are "
+        "declared missing and the receipt lists them",
+    )  # fmt: skip
+    push.add_argument(
+        "--receipt-wait", type=float, default=120.0, metavar="SECONDS",
+        help="how long to wait for the receipt after completion (default: 120)",
+    )  # fmt: skip
     push.add_argument("--batch-size", type=int, default=200, help="records per batch request")
     push.add_argument("--concurrency", type=int, default=4, help="requests at a time")
     status = commands.add_parser("status", help="what the service holds for the export")
@@ -197,6 +225,7 @@ async def _push(args: argparse.Namespace, reporter: Reporter) -> int:
         await _authenticate(client)
         push = Push(
             export, client, reporter, complete=args.complete,
+            with_missing=args.complete_with_missing, receipt_wait=args.receipt_wait,
             batch_size=args.batch_size, concurrency=args.concurrency,
         )  # fmt: skip
         try:
@@ -212,20 +241,76 @@ async def _push(args: argparse.Namespace, reporter: Reporter) -> int:
             ) from None  # fmt: skip
         except ProblemError as error:
             raise Failure(f"the service refused: {error}") from None
+    return conclude(outcome, args)
+
+
+def conclude(outcome: Outcome, args: argparse.Namespace) -> int:
+    """Says how the push ended (stdout; what to do about it on stderr) and its exit code."""
     t = outcome.transfer
     print(
         f"transfer {t.transfer_id} ({t.status}): {outcome.stored} of {outcome.records} records "
         f"stored; the service counts {t.counts.stored} stored, {t.counts.bytes} bytes"
     )
+    report = args.export_dir / REPORT_FILE
     if outcome.invalid:
-        print(f"{outcome.invalid} line(s) reported in {args.export_dir / REPORT_FILE}")
+        print(f"{outcome.invalid} line(s) reported in {report}")
     if outcome.stored < outcome.records:
         print(f"{outcome.records - outcome.stored} record(s) not stored")
+    if outcome.held_open:
+        print(_held_open(outcome, report, args), file=sys.stderr)
+        return SOME_INVALID
+    if outcome.completed and outcome.not_stored:
+        print(_left_out(outcome, report))
+    if outcome.receipt is not None:
+        print(f"이관확인서 (receipt) {outcome.receipt_number}: saved as {outcome.receipt}")
+    if outcome.receipt_pending:
+        print(
+            f"{PROG}: the transfer is completed, but its receipt was not ready within "
+            f"{args.receipt_wait:.0f} s; run the same command again to save it",
+            file=sys.stderr,
+        )
+        return UNREACHABLE
+    if outcome.completed and args.complete_with_missing:
+        return OK  # completed as asked; what was left out is said above
     if outcome.invalid:
         return SOME_INVALID
     if outcome.stored < outcome.records or (args.complete and not outcome.completed):
         return UNREACHABLE  # not refused, not stored: run again
     return OK
+
+
+def _held_open(outcome: Outcome, report: Path, args: argparse.Namespace) -> str:
+    """Why --complete did not complete, and the ways on."""
+    if outcome.lines == 0:
+        return f"{PROG}: not completed: records.ndjson holds no record; nothing to hand over."
+    common = "\n".join(f"  {n} line(s): {problem}" for problem, n in outcome.problems)
+    said = (
+        f"{PROG}: not completed: {outcome.not_stored} of {outcome.lines} line(s) of "
+        f"records.ndjson are not stored; the transfer {outcome.transfer.transfer_id} stays "
+        f"open.\nEach is listed in {report}; the most common problems:\n{common}\n"
+        "To fix: correct those lines in records.ndjson (the field named) and run the same "
+        "command again: what is stored stays stored, only the rest is sent, and the transfer "
+        "completes once every line is stored.\n"
+    )
+    if outcome.stored == 0 and args.complete_with_missing:
+        return said + "--complete-with-missing does not complete a transfer that holds nothing."
+    return said + (
+        "Or complete without them: the same command with --complete-with-missing instead of "
+        "--complete (they are declared missing, and the receipt lists them)."
+    )
+
+
+def _left_out(outcome: Outcome, report: Path) -> str:
+    shown = 20
+    named = ", ".join(
+        f"line {number} ({external_id or 'no external_id'})"
+        for number, external_id in outcome.left_out[:shown]
+    )
+    more = f" and {len(outcome.left_out) - shown} more" if len(outcome.left_out) > shown else ""
+    return (
+        f"completed with {outcome.not_stored} line(s) left out, declared missing: {named}{more} "
+        f"(see {report})"
+    )
 
 
 async def _status(args: argparse.Namespace, reporter: Reporter) -> int:

@@ -24,8 +24,8 @@ import anyio
 import httpx
 
 from medrec_transfer.digest import afile_chunks, afile_sha256, bytes_sha256, content_digest
-from medrec_transfer.errors import CredentialsError, ProblemError, ServiceUnavailable
-from medrec_transfer.models import BatchResult, Deposit, Record, Transfer
+from medrec_transfer.errors import Conflict, CredentialsError, ProblemError, ServiceUnavailable
+from medrec_transfer.models import BatchResult, Deposit, Receipt, Record, Transfer
 from medrec_transfer.retry import (
     RetryPolicy,
     is_retried_exception,
@@ -226,13 +226,42 @@ class AsyncTransferClient:
         return [BatchResult.from_json(json.loads(x)) for x in response.text.splitlines() if x]
 
     async def complete(
-        self, transfer_id: str, record_count: int, external_ids: list[str] | None = None
+        self,
+        transfer_id: str,
+        record_count: int,
+        external_ids: list[str] | None = None,
+        *,
+        declared: dict[str, Any] | None = None,
+        allow_missing: bool = False,
     ) -> Transfer:
+        """POST …/complete: `record_count` records held (and their ids, to name any missing);
+        with `declared`, the service reconciles the declaration and answers `reconciliation`;
+        declared records not stored are refused (409) unless `allow_missing`."""
         body: dict[str, Any] = {"record_count": record_count}
         if external_ids is not None:
             body["external_ids"] = external_ids
+        if declared is not None:
+            body["declared"] = declared
+        if allow_missing:
+            body["allow_missing"] = True
         response = await self._call("POST", f"/v1/transfers/{transfer_id}/complete", json_body=body)
         return Transfer.from_json(response.json())
+
+    async def receipt(self, transfer_id: str, *, wait: float = 120.0) -> Receipt:
+        """GET …/receipt: the completed transfer's 이관확인서 (PDF). While it is being made the
+        service answers 409 with Retry-After: asked again until `wait` seconds have passed, then
+        the 409 is raised. 404: the service has none for this transfer."""
+        started = self._clock()
+        while True:
+            try:
+                response = await self._call("GET", f"/v1/transfers/{transfer_id}/receipt")
+            except Conflict as not_yet:
+                delay = min(max(not_yet.retry_after or 2.0, 0.2), 30.0)
+                if self._clock() - started + delay > wait:
+                    raise
+                await self._sleep(delay)
+                continue
+            return Receipt(pdf=response.content, number=issuance_number(response))
 
     async def openapi(self) -> dict[str, Any]:
         """ingest's OpenAPI document (public), whose components hold the record schema."""
@@ -352,7 +381,14 @@ def _problem(response: httpx.Response) -> ProblemError:
         body = response.json()
     except ValueError:
         body = {"title": response.reason_phrase or "Error"}
-    return ProblemError.from_body(response.status_code, body)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    return ProblemError.from_body(response.status_code, body, retry_after)
+
+
+def issuance_number(response: httpx.Response) -> str | None:
+    """A receipt's issuance number: ingest's `Medrec-Issuance-Number` header."""
+    number = response.headers.get("Medrec-Issuance-Number")
+    return str(number) if number else None
 
 
 class TransferClient:
@@ -430,9 +466,23 @@ class TransferClient:
         return self._run(self._async.deposit_batch(transfer_id, lines))
 
     def complete(
-        self, transfer_id: str, record_count: int, external_ids: list[str] | None = None
+        self,
+        transfer_id: str,
+        record_count: int,
+        external_ids: list[str] | None = None,
+        *,
+        declared: dict[str, Any] | None = None,
+        allow_missing: bool = False,
     ) -> Transfer:
-        return self._run(self._async.complete(transfer_id, record_count, external_ids))
+        return self._run(
+            self._async.complete(
+                transfer_id, record_count, external_ids, declared=declared,
+                allow_missing=allow_missing,
+            )
+        )  # fmt: skip
+
+    def receipt(self, transfer_id: str, *, wait: float = 120.0) -> Receipt:
+        return self._run(self._async.receipt(transfer_id, wait=wait))
 
     def openapi(self) -> dict[str, Any]:
         return self._run(self._async.openapi())

@@ -44,6 +44,7 @@ class ProblemError(TransferError):
     detail: str | None = None
     errors: list[FieldError] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    retry_after: float | None = None  # seconds, from the answer's Retry-After (a 409 "not yet")
 
     def __post_init__(self) -> None:
         super().__init__(str(self))
@@ -64,10 +65,14 @@ class ProblemError(TransferError):
             body["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
         return body
 
+    @property
+    def fields(self) -> list[str]:
+        return [e.field for e in self.errors]
+
     @classmethod
-    def from_body(cls, status: int, body: Any) -> "ProblemError":
+    def from_body(cls, status: int, body: Any, retry_after: float | None = None) -> "ProblemError":
         if not isinstance(body, dict):
-            return cls(status=status, title="Unexpected answer")
+            return cls(status=status, title="Unexpected answer", retry_after=retry_after)
         known = {"type", "title", "status", "detail", "errors"}
         errors = [
             FieldError(str(e.get("field", "")), str(e.get("message", "")))
@@ -82,6 +87,7 @@ class ProblemError(TransferError):
             detail=body.get("detail"),
             errors=errors,
             extra={k: v for k, v in body.items() if k not in known},
+            retry_after=retry_after,
         )
 
 
@@ -98,7 +104,8 @@ class NotFound(ProblemError):
 
 
 class Conflict(ProblemError):
-    """409: other content under this external_id, the transfer closed, or a count mismatch."""
+    """409: other content under this external_id, the transfer closed, a count mismatch, or
+    (a receipt) not made yet."""
 
 
 class Invalid(ProblemError):

@@ -205,7 +205,7 @@ def load_transfer(root: Path, schemas: Schemas) -> dict[str, Any]:
     return body
 
 
-def _raw_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
+def raw_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
     """(line number, offset, bytes) of each non-blank line."""
     offset = 0
     with path.open("rb") as f:
@@ -296,7 +296,7 @@ def load_export(root: Path, openapi: dict[str, Any]) -> Export:
     problems: list[LineProblem] = []
     seen: dict[str, int] = {}
     try:
-        for number, offset, raw in _raw_lines(records):
+        for number, offset, raw in raw_lines(records):
             checked = check_line(root, number, offset, raw, schemas)
             if isinstance(checked, Line):
                 first = seen.setdefault(checked.external_id, number)

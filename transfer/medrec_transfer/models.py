@@ -30,6 +30,13 @@ class Transfer:
     counts: Counts
     raw: dict[str, Any] = field(repr=False)
 
+    @property
+    def reconciliation(self) -> dict[str, Any] | None:
+        """The completion's answer to a declaration: `{matches, differences, missing,
+        unexpected, digest_mismatch}`."""
+        found = self.raw.get("reconciliation")
+        return found if isinstance(found, dict) else None
+
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "Transfer":
         return cls(
@@ -98,3 +105,11 @@ class BatchResult:
             if isinstance(problem, dict)
             else None,
         )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A completed transfer's 이관확인서: the signed PDF and its issuance number."""
+
+    pdf: bytes = field(repr=False)
+    number: str | None

@@ -13,27 +13,42 @@ Order of a push, and why it is safe to kill at any point:
 4. Inline records go in batches (NDJSON), files one by one, streamed from disk; several jobs run
    at once. After each job the state is written (atomically, at most every `save_every` seconds,
    and always after a file).
-5. With `complete`, once every line is stored or reported, the transfer is completed with the
-   number of records stored and their ids.
+5. With `complete`, the transfer is completed only when every line of records.ndjson is stored:
+   completion is the legal handover, and a completed transfer takes nothing more. A line refused
+   (here or by the service) leaves the transfer open; the outcome says how many lines are left
+   out and the commonest problems, and the corrected export, pushed again, stores the rest and
+   completes. With `with_missing` it completes all the same (`allow_missing`), the lines left
+   out named missing by the service and on the receipt, unless nothing at all is stored.
+6. The declaration (declaration.py: counts, period, manifest of every line) goes with the
+   opening and the completion. After completion the 이관확인서 is downloaded (waiting while it
+   is made) and saved as EXPORT_DIR/medrec-receipt.pdf; a push run again after completion only
+   fetches it if it is not saved yet.
 """
 
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+import anyio
 
 from medrec_transfer.client import AsyncTransferClient
-from medrec_transfer.digest import afile_sha256
+from medrec_transfer.declaration import OPENING_MANIFEST_MAX, Declaration, declare
+from medrec_transfer.digest import afile_sha256, file_sha256
 from medrec_transfer.errors import Conflict, Invalid, NotFound, ProblemError, TooLarge
 from medrec_transfer.export import REPORT_FILE, STATE_FILE, Export, Line, LineProblem
 from medrec_transfer.models import Transfer
 from medrec_transfer.progress import Reporter
-from medrec_transfer.state import State
+from medrec_transfer.state import State, write_atomically
 
+T = TypeVar("T")
+RECEIPT_FILE = "medrec-receipt.pdf"
 COMPLETION_MAX_IDS = 100_000
+COMMON_PROBLEMS = 3  # the problems an incomplete push names, commonest first
 FAILED_ROUNDS = 3  # a batch line answered "failed" (the service's storage) is sent this often
 
 
@@ -49,6 +64,18 @@ class Outcome:
     invalid: int  # lines reported in medrec-report.ndjson
     completed: bool
     sent_bytes: int = 0
+    lines: int = 0  # lines of records.ndjson, valid or not
+    held_open: bool = False  # --complete, but lines are left out: not completed
+    left_out: list[tuple[int, str | None]] = field(default_factory=list)  # (line, external_id)
+    problems: list[tuple[str, int]] = field(default_factory=list)  # commonest first
+    receipt: Path | None = None  # saved
+    receipt_number: str | None = None
+    receipt_pending: bool = False  # completed, its receipt not made within the wait
+
+    @property
+    def not_stored(self) -> int:
+        """Lines of records.ndjson the transfer does not hold."""
+        return self.lines - self.stored
 
 
 @dataclass
@@ -66,6 +93,8 @@ class _Report:
     reporter: Reporter
     count: int = 0
     refused: set[str] = field(default_factory=set)  # external_ids the service refused
+    entries: list[tuple[int, str | None]] = field(default_factory=list)  # (line, external_id)
+    problems: Counter[str] = field(default_factory=Counter)  # "field: message" → lines
     _handle: IO[str] | None = field(default=None, repr=False)
 
     def open(self) -> None:
@@ -79,10 +108,16 @@ class _Report:
         self.reporter.say(text)
 
     def local(self, problem: LineProblem) -> None:
+        self.entries.append((problem.line, problem.external_id))
+        described = [f"{e['field']}: {e['message']}" for e in problem.errors]
+        self.problems.update(set(described) or {problem.title})
         self.line(problem.as_report(), str(problem))
 
     def remote(self, line: Line, problem: ProblemError) -> None:
         self.refused.add(line.external_id)
+        self.entries.append((line.number, line.external_id))
+        described = [f"{e.field}: {e.message}" for e in problem.errors]
+        self.problems.update(set(described) or {problem.title or problem.type})
         entry = {"line": line.number, "external_id": line.external_id, "problem": problem.as_dict()}
         self.line(entry, f"line {line.number} ({line.external_id}): {problem}")
 
@@ -99,6 +134,8 @@ class Push:
         reporter: Reporter,
         *,
         complete: bool = False,
+        with_missing: bool = False,
+        receipt_wait: float = 120.0,
         batch_size: int = 200,
         batch_bytes: int = 8 * 1024 * 1024,
         concurrency: int = 4,
@@ -108,7 +145,9 @@ class Push:
         self.export = export
         self.client = client
         self.reporter = reporter
-        self.complete = complete
+        self.complete = complete or with_missing
+        self.with_missing = with_missing
+        self.receipt_wait = receipt_wait
         self.batch_size = batch_size
         self.batch_bytes = batch_bytes
         self.concurrency = max(1, concurrency)
@@ -118,6 +157,8 @@ class Push:
         self.report = _Report(export.root / REPORT_FILE, reporter)
         self._saved_at = 0.0
         self._sent_bytes = 0
+        self._declaration: Declaration | None = None
+        self._receipt: tuple[Path | None, bool] = (None, False)  # saved, pending
 
     # -- the transfer --------------------------------------------------------------------------
     async def find_transfer(self, *, create: bool) -> Transfer | None:
@@ -148,7 +189,7 @@ class Push:
         elif not create:
             return None
         else:
-            transfer = await self.client.open_transfer(wanted)
+            transfer = await self._open(wanted)
             self.reporter.say(f"opened transfer {transfer.transfer_id}")
         self.state.transfer_id = transfer.transfer_id
         self.state.institution_code = code
@@ -186,6 +227,8 @@ class Push:
                 self.state.stored = set(wanted)
             self.state.completed = transfer.status == "completed"
             self.state.save()
+            if self.state.completed:
+                await self._keep_receipt(transfer)
             return self._outcome(transfer)
 
         todo = [line for line in lines if line.external_id not in kept]
@@ -208,22 +251,91 @@ class Push:
             line for line in lines
             if line.external_id not in self.state.stored | self.report.refused
         ]  # fmt: skip
-        if self.complete and not missing:
-            stored_ids = [
-                line.external_id for line in lines if line.external_id in self.state.stored
-            ]
-            try:
-                transfer = await self.client.complete(
-                    transfer.transfer_id,
-                    len(stored_ids),
-                    stored_ids if len(stored_ids) <= COMPLETION_MAX_IDS else None,
-                )
-            except Conflict as refused:
-                raise PushAborted(f"the transfer could not be completed: {refused}") from None
-            self.state.completed = True
-            self.state.save()
-            self.reporter.say(f"completed transfer {transfer.transfer_id}")
-        return self._outcome(transfer)
+        left_out = len(self.export.problems) + len(self.report.refused)
+        # A transfer that holds nothing is not handed over, with_missing or not.
+        anything = bool(self.state.stored & {line.external_id for line in lines})
+        if self.complete and not missing and anything and (not left_out or self.with_missing):
+            transfer = await self._complete(transfer)
+            await self._keep_receipt(transfer)
+        outcome = self._outcome(transfer)
+        outcome.held_open = self.complete and not missing and not outcome.completed
+        return outcome
+
+    # -- completion and its receipt ------------------------------------------------------------
+    async def declaration(self) -> Declaration:
+        """The export's declaration, computed once, off the event loop (it reads every line)."""
+        if self._declaration is None:
+            self._declaration = await anyio.to_thread.run_sync(
+                declare, self.export, self._file_digest
+            )
+        return self._declaration
+
+    def _file_digest(self, path: Path) -> str:
+        key = str(path.relative_to(self.export.root.resolve()))
+        digest = self.state.digest_of(key, path)
+        if digest is None:
+            digest = file_sha256(path)
+            self.state.keep_digest(key, path, digest)
+        return digest
+
+    async def _open(self, wanted: dict[str, Any]) -> Transfer:
+        """Opens the transfer with its declaration (the manifest too when it is short: the
+        completion carries it anyway). A service older than declarations refuses the field:
+        opened without it then (a refusal opened nothing, so asking again is safe)."""
+        declaration = await self.declaration()
+        with_manifest = len(declaration.manifest) <= OPENING_MANIFEST_MAX
+        declared = declaration.as_json(with_manifest=with_manifest)
+        return await _without_declaration(
+            lambda: self.client.open_transfer(wanted | {"declared": declared}),
+            lambda: self.client.open_transfer(wanted),
+            self.reporter,
+            opening=True,
+        )
+
+    async def _complete(self, transfer: Transfer) -> Transfer:
+        lines = self.export.lines
+        stored_ids = [line.external_id for line in lines if line.external_id in self.state.stored]
+        listed = stored_ids if len(stored_ids) <= COMPLETION_MAX_IDS else None
+        declared = (await self.declaration()).as_json()
+        transfer_id = transfer.transfer_id
+        try:
+            transfer = await _without_declaration(
+                lambda: self.client.complete(
+                    transfer_id, len(stored_ids), listed, declared=declared,
+                    allow_missing=self.with_missing,
+                ),
+                lambda: self.client.complete(transfer_id, len(stored_ids), listed),
+                self.reporter,
+                opening=False,
+            )  # fmt: skip
+        except Conflict as refused:
+            raise PushAborted(
+                f"the transfer could not be completed: {refused}{_reconciled(refused)}"
+            ) from None
+        self.state.completed = True
+        self.state.save()
+        self.reporter.say(f"completed transfer {transfer.transfer_id}")
+        return transfer
+
+    async def _keep_receipt(self, transfer: Transfer) -> None:
+        """Saves the completed transfer's 이관확인서 as EXPORT_DIR/medrec-receipt.pdf, unless it
+        is saved already; waits `receipt_wait` seconds at most while it is being made."""
+        path = self.export.root / RECEIPT_FILE
+        if self.state.receipt_number and path.is_file():
+            self._receipt = (path, False)
+            return
+        try:
+            receipt = await self.client.receipt(transfer.transfer_id, wait=self.receipt_wait)
+        except Conflict:
+            self._receipt = (None, True)
+            return
+        except NotFound:
+            self.reporter.say("the service has no receipt for this transfer")
+            return
+        await anyio.to_thread.run_sync(write_atomically, path, receipt.pdf)
+        self.state.receipt_number = receipt.number or "?"
+        self.state.save()
+        self._receipt = (path, False)
 
     def _outcome(self, transfer: Transfer) -> Outcome:
         lines = self.export.lines
@@ -234,6 +346,12 @@ class Push:
             invalid=self.report.count,
             completed=transfer.status == "completed",
             sent_bytes=self._sent_bytes,
+            lines=len(lines) + len(self.export.problems),
+            left_out=sorted(self.report.entries, key=lambda entry: entry[0]),
+            problems=self.report.problems.most_common(COMMON_PROBLEMS),
+            receipt=self._receipt[0],
+            receipt_number=self.state.receipt_number,
+            receipt_pending=self._receipt[1],
         )
 
     async def _send(self, todo: list[Line]) -> None:
@@ -356,3 +474,46 @@ class Push:
         if force or now - self._saved_at >= self.save_every:
             self._saved_at = now
             self.state.save()
+
+
+def _reconciled(refused: ProblemError) -> str:
+    """What a refused completion's reconciliation names, in counts and fields (ids are in the
+    report's terms: external_ids, never content)."""
+    found = refused.extra.get("reconciliation")
+    if not isinstance(found, dict):
+        return ""
+    parts = [
+        f"{len(found.get(name) or [])} {name.replace('_', ' ')}"
+        for name in ("missing", "unexpected", "digest_mismatch")
+        if found.get(name)
+    ]
+    parts += [
+        f"{d.get('field')}: declared {d.get('declared')}, stored {d.get('stored')}"
+        for d in found.get("differences") or []
+        if isinstance(d, dict)
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+async def _without_declaration(
+    call: Callable[[], Awaitable[T]],
+    fallback: Callable[[], Awaitable[T]],
+    reporter: Reporter,
+    *,
+    opening: bool,
+) -> T:
+    """`call`; `fallback` (without the declaration) when the service does not know the fields
+    (`declared`, `allow_missing`: a service older than declarations) or, at the opening only,
+    refuses the declaration (it is informative there: the completion's is the one reconciled)."""
+    try:
+        return await call()
+    except Invalid as refused:
+        unknown = {"declared", "allow_missing"} & set(refused.fields)
+        declaration = [f for f in refused.fields if f.split(".")[0] == "declared"]
+        if not unknown and not (opening and declaration):
+            raise
+        if unknown:
+            reporter.say("the service does not take a declaration; sent without it")
+        else:
+            reporter.say(f"the service did not take the declaration ({refused}); opened without it")
+        return await fallback()

@@ -26,6 +26,7 @@ class State:
     stored: set[str] = field(default_factory=set)  # external_ids the service answered stored
     digests: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # file: size, mtime
     completed: bool = False
+    receipt_number: str | None = None  # the 이관확인서 saved beside the export, once it is
 
     @classmethod
     def load(cls, path: Path) -> "State":
@@ -43,6 +44,7 @@ class State:
             digests={k: (int(v[0]), int(v[1]), str(v[2])) for k, v in
                      (body.get("digests") or {}).items()},
             completed=bool(body.get("completed")),
+            receipt_number=body.get("receipt_number"),
         )  # fmt: skip
 
     def as_json(self) -> dict[str, Any]:
@@ -51,29 +53,13 @@ class State:
             "transfer_id": self.transfer_id,
             "institution_code": self.institution_code,
             "completed": self.completed,
+            "receipt_number": self.receipt_number,
             "stored": sorted(self.stored),
             "digests": {k: list(v) for k, v in sorted(self.digests.items())},
         }
 
     def save(self) -> None:
-        data = json.dumps(self.as_json(), ensure_ascii=False).encode()
-        directory = self.path.parent
-        fd, temporary = tempfile.mkstemp(prefix=".medrec-transfer-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomically(self.path, json.dumps(self.as_json(), ensure_ascii=False).encode())
 
     def digest_of(self, key: str, path: Path) -> str | None:
         kept = self.digests.get(key)
@@ -85,3 +71,25 @@ class State:
     def keep_digest(self, key: str, path: Path, sha256: str) -> None:
         stat = path.stat()
         self.digests[key] = (stat.st_size, stat.st_mtime_ns, sha256)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` as `path`'s whole content, or the old content if killed part way: a temporary
+    file beside it, fsynced, renamed over it, the directory fsynced."""
+    directory = path.parent
+    fd, temporary = tempfile.mkstemp(prefix=".medrec-transfer-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -26,6 +26,7 @@ COMPLETE_PATH = "/v1/transfers/{transfer_id}/complete"
 # An opening may carry a declaration's manifest (100,000 lines): read the same way.
 OPEN_PATH = "/v1/transfers"
 RECEIPT_RETRY_SECONDS = 5
+ISSUANCE_NUMBER_HEADER = "Medrec-Issuance-Number"
 
 
 class ReceiptNotReady(Problem):
@@ -159,7 +160,11 @@ async def transfer_receipt(
             "The receipt is being made; try again shortly.",
             headers={"Retry-After": str(RECEIPT_RETRY_SECONDS)},
         )
-    headers = {"Content-Disposition": f'attachment; filename="receipt-{transfer_id}.pdf"'}
+    # Named by its issuance number, as issuance names a copy; the kit prints it from the header.
+    name = receipt.number or f"receipt-{transfer_id}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}.pdf"'}
+    if receipt.number is not None:
+        headers[ISSUANCE_NUMBER_HEADER] = receipt.number
     if receipt.size is not None:
         headers["Content-Length"] = receipt.size
     return StreamingResponse(receipt.chunks, media_type="application/pdf", headers=headers)

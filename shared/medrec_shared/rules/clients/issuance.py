@@ -1,6 +1,7 @@
 """issuance as ingest sees it: a completed transfer's 이관확인서, asked for with the depositor's
 own token (issuance gives it to the client that deposited the transfer, no one else)."""
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,10 +13,17 @@ RECEIPT_PATH = "/internal/v1/transfer-receipts/{transfer_id}"
 
 @dataclass(frozen=True)
 class ReceiptStream:
-    """The signed PDF as it streams, and its size when issuance said it."""
+    """The signed PDF as it streams, its size when issuance said it, and its issuance number
+    (issuance names the attachment `<number>.pdf`, as it names a copy)."""
 
     chunks: AsyncIterator[bytes]
     size: str | None
+    number: str | None = None
+
+
+def attachment_number(disposition: str) -> str | None:
+    found = re.search(r'filename="?([A-Za-z0-9-]+)\.pdf"?', disposition)
+    return found.group(1) if found else None
 
 
 class IssuanceClient:
@@ -47,7 +55,11 @@ class IssuanceClient:
             finally:
                 await response.aclose()
 
-        return ReceiptStream(chunks(), response.headers.get("content-length"))
+        return ReceiptStream(
+            chunks(),
+            response.headers.get("content-length"),
+            attachment_number(response.headers.get("content-disposition", "")),
+        )
 
     async def aclose(self) -> None:
         await self.service.aclose()
