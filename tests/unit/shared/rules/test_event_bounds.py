@@ -51,6 +51,7 @@ STORED: dict[str, dict[str, Stored]] = {
             "institution_code": NOWHERE,
             "institution_name": NOWHERE,
             "manifest_sha256": NOWHERE,
+            "client_id": NOWHERE,
         },
         # The 이관확인서 (#29): the facts are kept whole in a JSONB column, the name also in
         # `institutions` (an array of String(200)).
