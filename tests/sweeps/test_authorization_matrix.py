@@ -112,6 +112,12 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ),
     ("ingest", "POST", "/v1/transfers/{transfer_id}/records:batch"): Rule(INSTITUTIONS),
     ("ingest", "GET", "/v1/transfers/{transfer_id}/export"): Rule(INSTITUTIONS),
+    # the 이관확인서 (#29): the depositor's; confirmed by a person of the region, never a machine
+    ("ingest", "GET", "/v1/transfers/{transfer_id}/receipt"): Rule(INSTITUTIONS),
+    ("ingest", "POST", "/v1/admin/transfers/{transfer_id}/receipt/confirm"): Rule(
+        OVERSEE - MACHINE
+    ),
+    ("issuance", "GET", "/internal/v1/transfer-receipts/{transfer_id}"): Rule(INSTITUTIONS),
     # a person's decision: held to platform staff, never the machine account
     ("ingest", "POST", "/v1/admin/transfers/{transfer_id}/release"): Rule(RELEASE),
     ("ingest", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"catalog_service"})),
@@ -144,6 +150,11 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("catalog", "POST", "/v1/me/transfer-requests"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/transfer-requests"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/admin/transfer-requests"): Rule(TRANSFER_REQUESTS),
+    # notices (#29): a subject's own, a guardian's their own (not the child's)
+    ("catalog", "GET", "/v1/me/notices"): Rule(SUBJECTS),
+    ("catalog", "POST", "/v1/me/notices/{notice_id}/read"): Rule(SUBJECTS),
+    ("catalog", "GET", "/v1/me/notice-preferences"): Rule(SUBJECTS),
+    ("catalog", "PUT", "/v1/me/notice-preferences"): Rule(SUBJECTS),
     ("catalog", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"issuance_service"})),
     ("catalog", "GET", "/internal/v1/persons/{person_key}/records"): Rule(
         frozenset({"issuance_service"})
