@@ -100,6 +100,10 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("identity", "GET", "/internal/v1/persons/{person_id}/demographics"): Rule(
         frozenset({"catalog_service"})
     ),
+    # the phone a notice is sent to (#29): catalog's client only (contact:read)
+    ("identity", "GET", "/internal/v1/persons/{person_key}/contact"): Rule(
+        frozenset({"catalog_service"})
+    ),
     # ingest
     ("ingest", "GET", "/v1/schemas/record"): Rule(EVERYONE),
     ("ingest", "POST", "/v1/transfers"): Rule(INSTITUTIONS),

@@ -67,7 +67,8 @@ class Person(IdentityBase):
 class Verification(IdentityBase):
     """One citizen verification: what the citizen claimed (sealed), the provider that checks it and
     that provider's sealed challenge (a keyed hash of the one-time code, or OIDC state/nonce/PKCE).
-    The phone is kept only as a keyed hash."""
+    The phone is looked up only by its keyed hash; its digits are kept sealed (None on rows from
+    before #29), for the person's contact once the verification succeeds."""
 
     __tablename__ = "verifications"
     verification_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -77,11 +78,27 @@ class Verification(IdentityBase):
     name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     birth_date: Mapped[date]
     phone_hash: Mapped[str] = mapped_column(String(64))
+    phone_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     challenge_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PersonContact(IdentityBase):
+    """A verified person's mobile number, sealed (`persons.sealing`): the one their newest
+    successful verification proved (the sandbox: the phone the code went to; OpenID Connect: the
+    phone the provider asserted as verified). One row per person, replaced on each verification;
+    catalog reads it to send a notice (scope contact:read)."""
+
+    __tablename__ = "person_contacts"
+    person_key: Mapped[str] = mapped_column(
+        String(64), ForeignKey("persons.person_key", ondelete="CASCADE"), primary_key=True
+    )
+    phone_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    provider: Mapped[str] = mapped_column(String(16))
+    verified_at: Mapped[datetime]
 
 
 class FamilyLink(IdentityBase):

@@ -36,6 +36,8 @@ CLIENT_SCOPES = {
     "review (issuance's service client)",
     "document-facts:read": "read the dates and amounts structured records hold (visits, stays, "
     "bills, payments), for the documents made from them (issuance's service client)",
+    "contact:read": "read the mobile number a person's newest verification proved, to send "
+    "them a notice (catalog's service client)",
     # A machine account's operations (medrec_shared.rules.staff.MACHINE_SCOPES), named here as
     # text: the platform knows no staff roles. Staff people get theirs at sign-in.
     "stats:read": "read the service's counts",

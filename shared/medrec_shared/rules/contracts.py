@@ -80,6 +80,13 @@ class PersonDemographics(BaseModel):
     sex: str
 
 
+class PersonContact(BaseModel):
+    """identity: the mobile number the person's newest verification proved, as digits
+    (01012345678), for catalog to send a notice to; never kept by the reader."""
+
+    phone: str
+
+
 class RecordName(BaseModel):
     """ingest: the name a record was deposited under (an Art. 21 review)."""
 

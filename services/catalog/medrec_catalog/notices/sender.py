@@ -4,10 +4,11 @@ party has (identity's verification/). Adapters:
 - `SandboxNoticeSender` (the local stack): the notice stays in the 알림함; one log line with its
   kind and id, never a name, a number or the text.
 - `HttpNoticeSender` (production): POSTs the text to the provider with its API key, to the
-  phone `ContactBook` gives. identity keeps a verification's phone only as a keyed hash today,
-  so `IdentityContacts` asks identity's `GET /internal/v1/persons/{person_key}/contact` (scope
-  `contact:read`), which identity must serve before a text can go out; until then every
-  delivery is recorded `no_contact`. The phone is read at send time and kept nowhere here.
+  phone `ContactBook` gives. `IdentityContacts` asks identity's
+  `GET /internal/v1/persons/{person_key}/contact` (scope `contact:read`): the mobile number the
+  person's newest verification proved, which identity keeps sealed. A person no verification
+  proved a phone for (404) is recorded `no_contact`. The phone is read at send time and kept
+  nowhere here, nor logged.
 """
 
 import uuid
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
-from pydantic import BaseModel
 
 from medrec_catalog.models import DeliveryStatus
 from medrec_shared.platform.http import ServiceClient
 from medrec_shared.platform.logs import get_logger
+from medrec_shared.rules.contracts import PersonContact
 
 log = get_logger(__name__)
 
@@ -61,10 +62,6 @@ class SandboxNoticeSender:
         return None
 
 
-class Contact(BaseModel):
-    phone: str
-
-
 class IdentityContacts:
     """identity's contact endpoint, with catalog's own token for scope contact:read."""
 
@@ -72,7 +69,7 @@ class IdentityContacts:
         self.service = service
 
     async def phone(self, person_key: str) -> str | None:
-        found = await self.service.find(Contact, f"/internal/v1/persons/{person_key}/contact")
+        found = await self.service.find(PersonContact, f"/internal/v1/persons/{person_key}/contact")
         return None if found is None else found.phone
 
     async def aclose(self) -> None:

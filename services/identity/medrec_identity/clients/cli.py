@@ -1,8 +1,8 @@
 """medrec-identity-service-clients: provision the clients of medrec's own services (catalog,
 issuance) with the service scopes (content:read, catalog:read, metadata:read, demographics:read,
-names:read, document-facts:read).
+names:read, document-facts:read, contact:read).
 
-Those scopes read any person's records, owners or demographics, so `POST /v1/clients` refuses
+Those scopes read any person's records, owners, demographics or phone, so `POST /v1/clients` refuses
 them: they are given only by whoever deploys medrec and can run this next to identity's
 database (the local stack does it on its first start). `register` prints the new client's id and
 secret as JSON, once (only a hash is kept); store them in the service's Secret. Revoke a client

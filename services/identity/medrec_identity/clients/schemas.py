@@ -21,12 +21,14 @@ KNOWN_SCOPES = frozenset(
         "demographics:read",
         "names:read",
         "document-facts:read",
+        "contact:read",
     }
     | set(SCOPE_TEXT)
 )
-# Scopes that read records' plaintext, owners or demographics across every person: held only by
-# medrec's own services, whose clients deployment provisions (`medrec-identity-service-clients`),
-# never an operator through the API (an operator minting one could read anyone's records).
+# Scopes that read records' plaintext, owners, demographics or phones across every person: held
+# only by medrec's own services, whose clients deployment provisions
+# (`medrec-identity-service-clients`), never an operator through the API (an operator minting one
+# could read anyone's records).
 SERVICE_SCOPES = frozenset(
     {
         "content:read",
@@ -35,6 +37,7 @@ SERVICE_SCOPES = frozenset(
         "demographics:read",
         "names:read",
         "document-facts:read",
+        "contact:read",
     }
 )
 # What `POST /v1/clients` may give: an institution's deposits, or a machine account's

@@ -1,12 +1,16 @@
-"""`GET /v1/me`: the token's subject, the only response that carries their name."""
+"""`GET /v1/me`: the token's subject, the only response that carries their name; the internal
+reads of a person for medrec's own services (demographics, the verified phone), each under a
+service scope of its own."""
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from medrec_identity.deps import (
     AppClock,
     CitizenPrincipal,
+    ContactReader,
     DemographicsReader,
     FieldKeyring,
     Session,
@@ -14,11 +18,12 @@ from medrec_identity.deps import (
 )
 from medrec_identity.persons.repository import PersonRepository
 from medrec_identity.persons.sealing import unseal_name, unseal_rrn
+from medrec_identity.persons.service import verified_phone
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.platform.messaging import announce
 from medrec_shared.platform.problems import NotFound
 from medrec_shared.rules.audit import Purpose, system_access
-from medrec_shared.rules.contracts import Me, PersonDemographics
+from medrec_shared.rules.contracts import Me, PersonContact, PersonDemographics
 from medrec_shared.rules.guardianship import guardian_token_decision, refusal_problem
 from medrec_shared.rules.rrn import parse_rrn
 
@@ -72,3 +77,19 @@ async def person_demographics(
         birth_date=person.birth_date,
         sex=sex,
     )
+
+
+@internal_router.get("/persons/{person_key}/contact", response_model=PersonContact)
+async def person_contact(
+    person_key: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+    session: Session,
+    keyring: FieldKeyring,
+    caller: ContactReader,
+) -> PersonContact:
+    """The mobile number the person's newest verification proved, for catalog to send a notice
+    to (scope contact:read); 404 when no verification proved one. Logged without the number."""
+    phone = await verified_phone(session, keyring, person_key)
+    log.info("contact_read", caller=caller.subject, found=phone is not None)
+    if phone is None:
+        raise NotFound("No verified phone is known for this person.")
+    return PersonContact(phone=phone)

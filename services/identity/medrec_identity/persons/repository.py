@@ -1,6 +1,6 @@
 """Persons: verified citizens and the children their guardians act for. A person is found by the
-keyed hash of their RRN; the RRN and name are kept only sealed with the field keyring
-(`persons.sealing`)."""
+keyed hash of their RRN; the RRN, name and verified phone are kept only sealed with the field
+keyring (`persons.sealing`)."""
 
 import uuid
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from medrec_identity.models import Person
+from medrec_identity.models import Person, PersonContact
 from medrec_shared.platform.db import Repository
 from medrec_shared.platform.ids import new_id
 
@@ -47,3 +47,32 @@ class PersonRepository(Repository):
         person = await self.by_key(new.person_key)
         assert person is not None
         return person
+
+
+class ContactRepository(Repository):
+    """One contact per person: a newer verification's phone replaces the one kept."""
+
+    async def put(
+        self, *, person_key: str, phone_sealed: bytes, provider: str, verified_at: datetime
+    ) -> None:
+        statement = insert(PersonContact).values(
+            person_key=person_key,
+            phone_sealed=phone_sealed,
+            provider=provider,
+            verified_at=verified_at,
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[PersonContact.person_key],
+                set_={
+                    "phone_sealed": statement.excluded.phone_sealed,
+                    "provider": statement.excluded.provider,
+                    "verified_at": statement.excluded.verified_at,
+                },
+                # two verifications confirmed at once: the later one's phone stays
+                where=PersonContact.verified_at <= statement.excluded.verified_at,
+            )
+        )
+
+    async def get(self, person_key: str) -> PersonContact | None:
+        return await self.session.get(PersonContact, person_key)

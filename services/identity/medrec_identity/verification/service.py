@@ -24,8 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_identity.binding.port import IdentityBinding
 from medrec_identity.keys import IdentityKeys, phone_digits
 from medrec_identity.models import Person, Verification
-from medrec_identity.persons.sealing import seal_name, seal_rrn, unseal_name, unseal_rrn
-from medrec_identity.persons.service import find_or_create_person
+from medrec_identity.persons.sealing import (
+    seal_name,
+    seal_phone,
+    seal_rrn,
+    unseal_name,
+    unseal_phone,
+    unseal_rrn,
+)
+from medrec_identity.persons.service import find_or_create_person, remember_phone
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.tokens import citizen_token
 from medrec_identity.verification.matching import attributes_match, bound_to_claim
@@ -130,6 +137,7 @@ class Verifications:
             name_sealed=seal_name(self.keyring, claimed.name),
             birth_date=claimed.birth_date,
             phone_hash=phone_hash,
+            phone_sealed=seal_phone(self.keyring, claimed.phone),
             challenge_sealed=seal(self.keyring, challenge.state, context=_CHALLENGE_CONTEXT),
             attempts=0,
             expires_at=now + timedelta(seconds=settings.verification_ttl_seconds),
@@ -154,11 +162,12 @@ class Verifications:
         self, session: AsyncSession, verification_id: uuid.UUID, proof: Proof
     ) -> CitizenToken:
         """The proof checked against the verification; if it holds, the person (created on
-        their first verification), PersonVerified, and a citizen token."""
+        their first verification), the phone it proved (kept sealed as their contact),
+        PersonVerified, and a citizen token."""
         self.provider.validate_proof(proof)
         now = self.clock.now()
         verification = await self._open(session, verification_id, now)
-        await self._check(verification, proof)
+        checked = await self._check(verification, proof)
         if not await VerificationRepository(session).claim(verification_id, now):
             raise NotFound("No such verification.")
         person = await find_or_create_person(
@@ -169,6 +178,16 @@ class Verifications:
             birth_date=verification.birth_date,
             created_at=now,
         )
+        phone = self._proved_phone(verification, checked)
+        if phone is not None:
+            await remember_phone(
+                session,
+                self.keyring,
+                person_key=person.person_key,
+                phone=phone,
+                provider=verification.provider,
+                verified_at=now,
+            )
         self._announce_verified(session, person, verification)
         minted = await citizen_token(session, self.keyring, self.settings, person)
         log.info(
@@ -199,9 +218,10 @@ class Verifications:
             raise VerificationExpired("Start a new verification.")
         return verification
 
-    async def _check(self, verification: Verification, proof: Proof) -> None:
+    async def _check(self, verification: Verification, proof: Proof) -> Checked:
         """Counts the try, then checks the proof; a wrong one (or someone else verified) also
-        counts against the claimed person with the claimed phone."""
+        counts against the claimed person with the claimed phone. What the provider checked, if
+        the proof holds."""
         verification_id = verification.verification_id
         max_attempts = self.settings.verification_max_attempts
         # The try is counted, in a transaction of its own, before the proof is looked at: it
@@ -223,6 +243,19 @@ class Verifications:
                 raise VerificationLocked("Start a new verification.")
             left = f"{max_attempts - tries} tries left."
             raise IdentityMismatch(left) if mismatch else WrongCode(left)
+        return checked
+
+    def _proved_phone(self, verification: Verification, checked: Checked) -> str | None:
+        """The mobile number a successful check proved: the one the provider asserted when it
+        asserts attributes (OpenID Connect drops a phone it does not mark verified, and
+        `attributes_match` held it to the claimed one), else the claimed one the code went to
+        (possession shown by the code). None for a verification started before phones were
+        sealed."""
+        if checked.attributes is not None:
+            return checked.attributes.phone
+        if verification.phone_sealed is None:
+            return None
+        return unseal_phone(self.keyring, verification.phone_sealed)
 
     async def _mismatch(self, checked: Checked, verification: Verification) -> bool:
         """A provider that asserts who it logged in (OIDC) must have logged in the claimed
