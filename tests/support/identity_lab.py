@@ -120,3 +120,17 @@ def problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["type"] == f"https://medrec.example/problems/{kind}", body
     return body
+
+
+def contact_reader(cluster: Cluster, scopes: list[str]) -> httpx.Client:
+    """A client of identity with a token of a service client provisioned with `scopes` (as
+    deployment provisions catalog's), for identity's internal routes."""
+    client_id, secret = cluster.provision_service_client("test-contact-reader", scopes)
+    token = cluster.client_token(client_id, secret)
+    return httpx.Client(
+        base_url=cluster.url("identity"), timeout=30, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def contact_of(reader: httpx.Client, person_key: str) -> httpx.Response:
+    return reader.get(f"/internal/v1/persons/{person_key}/contact")

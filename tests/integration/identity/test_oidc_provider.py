@@ -50,6 +50,8 @@ from tests.support.fake_oidc import (
 from tests.support.fakes import Reply, fake_server
 from tests.support.identity_lab import (
     Lab,
+    contact_of,
+    contact_reader,
     identity_lab,
     new_name,
     new_phone,
@@ -58,6 +60,7 @@ from tests.support.identity_lab import (
     problem,
     token_claims,
 )
+from tests.support.stack import sql
 
 STRONG = "s3cret-" + "x" * 24
 BASE: dict[str, Any] = {
@@ -542,3 +545,42 @@ async def test_a_failing_binding_service_is_unavailable(reply: Reply) -> None:
     with pytest.raises(BindingUnavailable):
         await gone.confirms("850315-1000001", "x")
     await gone.aclose()
+
+
+def test_the_phone_the_provider_verified_becomes_the_persons_contact(
+    oidc_lab: tuple[Lab, FakeProvider], cluster: Cluster
+) -> None:
+    """The phone is kept (sealed) only as the provider asserted it verified, in identity's
+    digits; a phone the provider does not mark verified gets no token and stores nothing."""
+    lab, op = oidc_lab
+    name, rrn = new_name(), new_rrn(date(1985, 3, 15))
+    phone = new_phone()
+    international = "+82 " + phone[1:]  # as a provider may assert it: +82 10-…
+    op.person = {
+        "name": name,
+        "birthdate": "1985-03-15",
+        "phone_number": international,
+        "phone_number_verified": False,
+        "ci": sandbox_ci(rrn),
+    }
+    http = lab.client()
+    key = person_key(cluster, rrn)
+    with contact_reader(cluster, ["contact:read"]) as reader:
+        body = start_oidc(http, name, rrn, phone)
+        code, state = op.login(body["authorization_url"])
+        confirm = f"/v1/verifications/{body['verification_id']}/confirm"
+        problem(http.post(confirm, json={"code": code, "state": state}), 400, "identity-mismatch")
+        problem(contact_of(reader, key), 404, "not-found")
+
+        op.person["phone_number_verified"] = True
+        body = start_oidc(http, name, rrn, phone)
+        code, state = op.login(body["authorization_url"])
+        confirm = f"/v1/verifications/{body['verification_id']}/confirm"
+        confirmed = http.post(confirm, json={"code": code, "state": state})
+        assert confirmed.status_code == 200, confirmed.text
+        read = contact_of(reader, key)
+        assert read.status_code == 200, read.text
+        assert read.json() == {"phone": phone.replace("-", "")}
+    provider = "select provider from person_contacts where person_key = $1"
+    assert [r["provider"] for r in sql(cluster, "identity", provider, key)] == ["oidc"]
+    assert phone.replace("-", "") not in lab.log_text()
