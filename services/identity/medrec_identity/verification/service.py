@@ -9,7 +9,10 @@ after `verification_wrong_codes_per_person_phone` within a day, starting another
 with that phone answers 429 (a fresh verification does not buy fresh guesses). Not per person
 alone: then anyone who knows an RRN could fail ten codes with their own phone and lock its owner
 out for a day. The code goes to the phone claimed, and an OpenID Connect provider must assert that
-same phone (`attributes_match`), so the phone is what each guess is made against.
+same phone (`attributes_match`), so the phone is what each guess is made against. The phone a
+successful verification proved (the sandbox: the claimed one the code went to; OIDC: the one the
+provider asserted verified) becomes the person's contact, sealed, replacing the one before: what
+catalog texts a notice to.
 
 `Verifications` holds these rules; it works in the caller's session (the request's transaction)
 and raises the problems the API answers, except for counting a try, which it commits in a
