@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from medrec_devstack.cluster import Cluster
-from medrec_shared.rules.documents import DOCUMENT_LABELS
+from medrec_shared.rules.documents import CITIZEN_DOCUMENTS, DOCUMENT_LABELS, DocumentType
 from tests.support.actors import Citizen, Institution, Operator, eventually, seed_family_link
 from tests.support.browser import DESKTOP, PHONE, Person
 from tests.support.builders import inline, record_body
@@ -143,11 +143,11 @@ def test_a_treatment_confirmation_for_a_period_shows_its_visits_then_is_issued(
     page.get_by_role("link", name=re.compile("서류 발급 신청")).click()
     page.wait_for_url(re.compile(r"/documents/new$"))
     options = page.get_by_label("서류 종류").locator("option")
-    for label in (*DOCUMENT_LABELS.values(), INSURANCE_CLAIM):
-        if label == "진료기록 사본":  # chosen record by record on 내 진료기록
-            expect(options.filter(has_text=label)).to_have_count(0)
-            continue
-        expect(options.filter(has_text=label)).to_have_count(1)
+    for kind, label in DOCUMENT_LABELS.items():
+        # a copy is chosen record by record on 내 진료기록; the 이관확인서 is the depositor's
+        offered = kind in CITIZEN_DOCUMENTS and kind != DocumentType.record_copy
+        expect(options.filter(has_text=label)).to_have_count(1 if offered else 0)
+    expect(options.filter(has_text=INSURANCE_CLAIM)).to_have_count(1)
     citizen.look("portal-documents-new")
     choose(page, "진료확인서", "2025-03-01", "2025-03-31")
     card = card_of(page, "진료확인서")
@@ -306,7 +306,7 @@ def test_every_list_reads_on_a_phone(citizen: Person) -> None:
         for path, texts in (
             ("/access-log", ("기록 목록 조회",)),
             ("/children", ()),
-            ("/institutions?q=푸른솔", (CLINIC, "보관 기록")),
+            ("/institutions?q=푸른솔", (CLINIC, "누가 보관하는지")),
             ("/proxy", ()),
         ):
             page.set_viewport_size(PHONE)

@@ -2,7 +2,8 @@
 a clinic whose records are not held here (a plain form: it works without JavaScript too) and the
 clinic then says 요청함; a clinic held here has no button; nobody signed in sees none. In the
 console the clinic's region's health centre finds it in 이관 요청, counted once per person, and
-another region's health centre does not."""
+another region's health centre does not. When the clinic's transfer then completes, the citizen
+who asked finds 요청한 의료기관 이관 완료 in 알림함, naming the clinic."""
 
 import re
 import uuid
@@ -13,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from medrec_devstack.cluster import CONSOLE, Cluster
+from medrec_shared.rules.notices import NOTICE_LABELS, NoticeKind
 from tests.support.actors import Citizen, Depositor, Operator, eventually
 from tests.support.browser import Checked, Person
 from tests.support.builders import inline, record_body
@@ -33,6 +35,8 @@ class World:
     public: Person
     first: Person
     second: Person  # a browser without JavaScript
+    vendor: Depositor
+    transfers: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +55,7 @@ def world(cluster: Cluster, people: Any) -> World:
     first.sign_in(*FIRST)
     second: Person = people(java_script_enabled=False)
     second.sign_in(*SECOND)
-    return World(public=people(), first=first, second=second)
+    return World(public=people(), first=first, second=second, vendor=vendor, transfers=transfers)
 
 
 def row(person: Person, code: str) -> Any:
@@ -135,3 +139,23 @@ def test_the_health_centre_of_the_clinics_region_sees_it_counted(
     finally:
         seoul.close()
         busan.close()
+
+
+def test_when_the_clinic_transfers_the_citizen_who_asked_finds_a_notice(world: World) -> None:
+    body = record_body(SECOND[1], SECOND[0], "1968-08-08", inline(b"chart", "text/plain"))
+    transfer = world.transfers[ASKED]
+    assert world.vendor.put_record(transfer, "asked-1", body).status_code == 201
+    done = world.vendor.complete(transfer, 1)
+    assert done.status_code == 200, done.text
+    person = world.first
+    label = NOTICE_LABELS[NoticeKind.transfer_arrived]
+
+    def told() -> bool:
+        page = person.open("/notices")
+        return page.locator(".portal-notice-unread", has_text=label).count() == 1
+
+    eventually(told, what="the arrival notice in 알림함")
+    expect(person.page.locator("main")).to_contain_text(CLINICS[ASKED][0])
+    person.look("portal-notices-arrived")
+    search(person)
+    expect(row(person, ASKED)).to_contain_text("보관 중")

@@ -24,7 +24,7 @@ ROWS = [
     "|가온 등록내과의원|의원|서울특별시|강남구|강남 1|20250630|개설자 보관|개설자 가온|02-100-0001",
     "|나래등록치과의원|치과의원|서울|송파구|송파 2|20240301|보건소 보관|송파구보건소|02-1",
     "|다솜등록한의원|한의원|경기도|수원시|경기 수원시 3|20230930|||",
-    "61000001|라온등록의원|의원|경기도|성남시|경기 성남시 4|20221231|미확인||",
+    "61900001|라온등록의원|의원|경기도|성남시|경기 성남시 4|20221231|미확인||",
 ]
 ROWS = [row.replace("|", ",") for row in ROWS]
 
@@ -70,7 +70,7 @@ def test_every_imported_closure_is_listed_with_its_custody(public: httpx.Client)
         "holder": None,
         "contact": None,
     }
-    assert found["라온등록의원"]["code"] == "61000001"
+    assert found["라온등록의원"]["code"] == "61900001"
     assert found["가온 등록내과의원"]["region"] == "서울"
     assert found["가온 등록내과의원"]["record_count"] == 0
     # the search is the directory's: any part of the name, spacing ignored
@@ -186,7 +186,7 @@ def test_platform_sets_any_region_and_bad_input_changes_nothing(
 def test_an_open_transfer_shows_transferring_over_the_declared_custody(
     cluster: Cluster, public: httpx.Client
 ) -> None:
-    code = "61000001"  # 라온등록의원, imported with its code
+    code = "61900001"  # 라온등록의원, imported with its code
     client_id, secret = Operator(cluster).register_client([code])
     Institution(cluster, client_id, secret).open_transfer(
         code,
