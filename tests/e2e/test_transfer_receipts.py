@@ -15,8 +15,9 @@ import pytest
 from medrec_devstack.cluster import Cluster
 from medrec_issuance.documents.signing import verify_pdf
 from tests.support.actors import Citizen, Depositor, Operator
+from tests.support.browser import SCREENSHOTS
 from tests.support.builders import NAME, NOTE, RRN, a_record, inline, new_code
-from tests.support.pdfs import pdf_text, qr_codes, squeezed
+from tests.support.pdfs import pdf_text, qr_codes, save_first_page, squeezed
 from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
@@ -146,6 +147,7 @@ def test_the_receipt_downloads_is_signed_and_verifies(
         assert squeezed(expected) in text, expected
     assert matching["body"]["reconciliation"]["manifest_sha256"] in text
     assert NOTE not in pdf_text(pdf)
+    save_first_page(pdf, SCREENSHOTS / "document-transfer_receipt.png")
 
     (cert,) = sql(cluster, "issuance", "SELECT cert_pem FROM issuer_keys WHERE active")
     check = verify_pdf(pdf, cert["cert_pem"].encode())

@@ -65,6 +65,15 @@ def qr_codes(pdf: bytes, page: int = 0) -> list[str]:
     ]
 
 
+def save_first_page(pdf: bytes, path: Path) -> None:
+    """Page 1 as a PNG, as a reader sees it (docs/screenshots/document-<type>.png)."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        document[0].render(scale=1.6).to_pil().save(path, optimize=True)
+    finally:
+        document.close()
+
+
 def page_count(pdf: bytes) -> int:
     document = pypdfium2.PdfDocument(pdf)
     try:

@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pypdfium2
 import pytest
 from pypdf import PdfReader
 
@@ -33,6 +32,7 @@ from medrec_issuance.documents.statements import NothingToShow, render_document
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.rules.clinical import STRUCTURED_RECORD_CONTENT_TYPE
 from medrec_shared.rules.documents import DOCUMENT_LABELS, DocumentType
+from tests.support.pdfs import save_first_page
 
 SCREENSHOTS = Path(__file__).parents[4] / "docs" / "screenshots"
 STATEMENT = (
@@ -251,13 +251,7 @@ def _assert_every_page_has_the_frame(kind: DocumentType, pages: list[str]) -> No
 
 
 def _screenshot(kind: DocumentType, pdf: bytes) -> None:
-    """The first page as docs/screenshots/document-<type>.png, as a reader sees it."""
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image = document[0].render(scale=1.6).to_pil()
-        image.save(SCREENSHOTS / f"document-{kind.value}.png", optimize=True)
-    finally:
-        document.close()
+    save_first_page(pdf, SCREENSHOTS / f"document-{kind.value}.png")
 
 
 def test_treatment_confirmation_lists_the_visits_in_the_period_without_diagnoses() -> None:
