@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from medrec_shared.platform.fhir import is_fhir_path, operation_outcome_response
 from medrec_shared.platform.logs import get_logger
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -127,6 +128,15 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
     headers = dict(problem.headers)
     if problem.status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
+    if request is not None and is_fhir_path(request.url.path):
+        iti_code = problem.extra.get("iti_code")
+        return operation_outcome_response(
+            problem.status,
+            problem.detail,
+            problem.errors,
+            iti_code=iti_code if isinstance(iti_code, str) else None,
+            headers=headers,
+        )
     return JSONResponse(
         problem.body(request.url.path if request else None),
         status_code=problem.status,
