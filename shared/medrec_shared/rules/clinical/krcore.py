@@ -8,7 +8,25 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from medrec_krcore import PatientClaim, Problem, check_bundle
+from medrec_krcore import (
+    HIRA_KRNPI_SYSTEM,
+    KCD8_SYSTEM,
+    KRCORE_CANONICAL,
+    PatientClaim,
+    Problem,
+    check_bundle,
+    is_chief_complaint,
+)
+
+__all__ = [
+    "HIRA_KRNPI_SYSTEM",
+    "KCD8_SYSTEM",
+    "KRCORE_CANONICAL",
+    "PatientClaim",
+    "claim_of",
+    "is_chief_complaint",
+    "krcore_problems",
+]
 
 CONTENT_FIELD = "content"
 
