@@ -13,7 +13,7 @@ from medrec_krcore.medication import check_medication_request
 from medrec_krcore.observation import check_diagnostic_report, check_observation
 from medrec_krcore.organization import check_organization, check_practitioner
 from medrec_krcore.patient import check_patient, match_claim
-from medrec_krcore.problems import Found, PatientClaim, Problem
+from medrec_krcore.problems import Found, PatientClaim, Problem, one_of
 from medrec_krcore.procedure import check_procedure
 from medrec_krcore.references import Targets, check_references
 
@@ -51,7 +51,7 @@ def check_bundle(bundle: Any, *, patient: PatientClaim | None = None) -> list[Pr
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         found.add("Bundle", "must be a FHIR R4 Bundle (resourceType Bundle)")
         return found.problems
-    if bundle.get("type") not in BUNDLE_TYPES:
+    if not one_of(bundle.get("type"), BUNDLE_TYPES):
         found.add("Bundle.type", "must be one of: " + ", ".join(sorted(BUNDLE_TYPES)))
     entries = bundle.get("entry")
     if not isinstance(entries, list) or not entries:

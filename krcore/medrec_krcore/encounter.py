@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medrec_krcore.problems import Found
+from medrec_krcore.problems import Found, one_of
 
 PROFILE = "KR Core Encounter (krcore-encounter)"
 STATUSES = frozenset(
@@ -26,7 +26,7 @@ STATUSES = frozenset(
 
 def check_encounter(found: Found, resource: dict[str, Any], path: str) -> None:
     status = found.require(resource, path, "status", PROFILE)
-    if status is not None and status not in STATUSES:
+    if status is not None and not one_of(status, STATUSES):
         found.add(f"{path}.status", "must be an R4 Encounter status code")
     klass = found.require(resource, path, "class", PROFILE)
     if isinstance(klass, dict):

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from medrec_krcore.canonicals import RRN_SYSTEM
-from medrec_krcore.problems import Found, PatientClaim, objects
+from medrec_krcore.problems import Found, PatientClaim, objects, one_of
 
 PROFILE = "KR Core Patient (krcore-patient)"
 GENDERS = frozenset({"male", "female", "other", "unknown"})
@@ -24,7 +24,7 @@ def check_patient(found: Found, resource: dict[str, Any], path: str) -> None:
         for item_path, name in objects(resource["name"], f"{path}.name"):
             found.require(name, item_path, "text", PROFILE)
     gender = found.require(resource, path, "gender", PROFILE)
-    if gender is not None and gender not in GENDERS:
+    if gender is not None and not one_of(gender, GENDERS):
         found.add(f"{path}.gender", "must be one of: male, female, other, unknown")
     birth = found.require(resource, path, "birthDate", PROFILE)
     if birth is not None and not (isinstance(birth, str) and _DATE.match(birth)):
@@ -48,7 +48,7 @@ def match_claim(found: Found, resource: dict[str, Any], path: str, claim: Patien
     if dated and not _same_day(birth, claim.birth_date):  # type: ignore[arg-type]
         found.add(f"{path}.birthDate", "is not the record's patient's birth date")
     gender = resource.get("gender")
-    if claim.sex in ("male", "female") and gender in GENDERS and gender != claim.sex:
+    if claim.sex in ("male", "female") and one_of(gender, GENDERS) and gender != claim.sex:
         found.add(f"{path}.gender", "is not the record's patient's sex")
 
 

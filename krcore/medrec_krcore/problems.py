@@ -68,6 +68,11 @@ class Found:
         return codings
 
 
+def one_of(value: Any, allowed: frozenset[str]) -> bool:
+    """`value` is one of the codes (a list or an object never is, and never raises)."""
+    return isinstance(value, str) and value in allowed
+
+
 def present(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 

@@ -45,9 +45,10 @@ class Targets:
 
 
 def check_references(found: Found, targets: Targets, resource: dict[str, Any], path: str) -> None:
+    inside = resource.get("contained")
     contained = {
         f"#{item.get('id')}"
-        for item in resource.get("contained") or []
+        for item in (inside if isinstance(inside, list) else [])
         if isinstance(item, dict) and item.get("id")
     }
     for ref_path, reference in _references(resource, path):
@@ -67,15 +68,20 @@ def check_references(found: Found, targets: Targets, resource: dict[str, Any], p
 
 
 def _references(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every `Reference.reference` under `value`, with its FHIRPath. Contained resources are
-    walked too (their local references resolve against the container)."""
-    if isinstance(value, dict):
-        reference = value.get("reference")
-        if isinstance(reference, str):
-            yield f"{path}.reference", reference
-        for key, item in value.items():
-            if key != "reference":
-                yield from _references(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _references(item, f"{path}[{index}]")
+    """Every `Reference.reference` under `value`, with its FHIRPath, in document order.
+    Contained resources are walked too (their local references resolve against the
+    container). Walked with a stack of its own: a deeply nested document cannot exhaust
+    Python's."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            reference = node.get("reference")
+            if isinstance(reference, str):
+                yield f"{at}.reference", reference
+            children = [(v, f"{at}.{k}") for k, v in node.items() if k != "reference"]
+        elif isinstance(node, list):
+            children = [(v, f"{at}[{i}]") for i, v in enumerate(node)]
+        else:
+            continue
+        stack.extend(reversed(children))

@@ -6,8 +6,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from medrec_krcore import KCD8_SYSTEM, RRN_SYSTEM, PatientClaim, Problem, check_bundle
+from medrec_krcore.bundle import CHECKS
 from medrec_shared.rules import fhir_systems
 from tests.support.fhir import parses_as_r4
 from tests.support.krcore import ENTRY, broken, krcore_bundle, resource
@@ -169,3 +172,41 @@ def test_the_bundle_itself() -> None:
 
 def test_rrn_system_is_medrecs() -> None:
     assert RRN_SYSTEM == fhir_systems.RRN_SYSTEM
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+KEYS = st.sampled_from(
+    ["resourceType", "status", "intent", "medicationCodeableConcept", "doseAndRate",
+     "recordedDate", "identifier", "name", "code", "coding", "system", "reference", "subject",
+     "category", "contained", "class", "period", "gender", "birthDate", "dosageInstruction"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.dictionaries(KEYS, JSON | st.sampled_from(sorted(CHECKS)), max_size=6), max_size=4),
+    JSON,
+)
+def test_garbage_gives_problems_never_an_exception(resources: list[Any], other: Any) -> None:
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": r} for r in resources] + [other]}  # fmt: skip
+    for problem in check_bundle(bundle, patient=CLAIM):
+        assert problem.path.startswith("Bundle")
+    check_bundle(other)
+    check_bundle({"resourceType": "Bundle", "type": [other], "entry": other})
+
+
+def test_a_deeply_nested_resource_is_walked() -> None:
+    bundle = broken(krcore_bundle())
+    deep: dict[str, Any] = {"reference": "urn:uuid:nowhere"}
+    for _ in range(5000):
+        deep = {"extension": [deep]}
+    resource(bundle, "Procedure")["note"] = [deep]
+    problems = check_bundle(bundle, patient=CLAIM)
+    assert len(problems) == 1 and problems[0].path.endswith(".reference")

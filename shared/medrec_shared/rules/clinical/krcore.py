@@ -44,6 +44,8 @@ def krcore_problems(data: bytes, claim: PatientClaim | None) -> list[tuple[str, 
         bundle = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return [(CONTENT_FIELD, "FHIR bundle is not valid JSON")]
+    except RecursionError:  # nesting deeper than any FHIR resource goes
+        return [(CONTENT_FIELD, "FHIR bundle nests too deeply")]
     return [_named(problem) for problem in check_bundle(bundle, patient=claim)]
 
 

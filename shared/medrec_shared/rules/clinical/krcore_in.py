@@ -48,7 +48,7 @@ def parse_krcore_record(data: bytes, specialty: str) -> StructuredRecordModel:
     a JSON Bundle at all."""
     try:
         bundle = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError("FHIR bundle is not valid JSON") from exc
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise ValueError("not a FHIR Bundle")
