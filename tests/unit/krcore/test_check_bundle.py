@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from medrec_krcore import KCD8_SYSTEM, RRN_SYSTEM, PatientClaim, Problem, check_bundle
+from medrec_krcore import (
+    KCD8_SYSTEM,
+    ORGANIZATION_PROFILE,
+    RRN_SYSTEM,
+    PatientClaim,
+    Problem,
+    check_bundle,
+)
 from medrec_krcore.bundle import CHECKS
 from medrec_shared.rules import fhir_systems
 from tests.support.fhir import parses_as_r4
@@ -140,6 +147,10 @@ def test_organization_carries_its_hira_code() -> None:
         "http://www.hl7korea.or.kr/Identifier/hira-krnpi"
     )
     assert paths(bundle) == [at("Organization", ".identifier[0].value")]  # not eight digits
+    general = resource(bundle, "Organization")  # a laboratory company: no 요양기관기호 asked
+    general["identifier"] = [{"system": "urn:other", "value": "1"}]
+    general["meta"] = {"profile": [ORGANIZATION_PROFILE]}
+    assert paths(bundle) == []
 
 
 def test_medication_request_procedure_observation_report() -> None:
