@@ -215,7 +215,10 @@ def _observation(res: Resource) -> tuple[str, ...]:
 
 def _procedure(res: Resource) -> tuple[str, ...]:
     when = res.get("performedDateTime") or _get(res, "performedPeriod", "start")
-    return (_text(when)[:10], _concept(res.get("code")), _code(res.get("code")), _notes(res))
+    notes, site = _notes(res), _concept(_get(res, "bodySite", 0))
+    if site != "-":  # a dental procedure's tooth (FDI), a procedure's site
+        notes = f"부위 {site}" if notes == "-" else f"부위 {site}\n{notes}"
+    return (_text(when)[:10], _concept(res.get("code")), _code(res.get("code")), notes)
 
 
 _TABLES: tuple[tuple[str, str, tuple[str, ...], tuple[float, ...], Callable[..., Any]], ...] = (
