@@ -1,7 +1,9 @@
 """`POST /internal/v1/records:document-facts` (scope document-facts:read): the dates and amounts
-of stored structured records, read from their encrypted content, for issuance's documents;
+of stored structured records (and KR Core bundles, read as ones), read from their encrypted
+content, for issuance's documents;
 another service's scope, or a depositor, is refused."""
 
+import json
 import uuid
 
 import httpx
@@ -9,8 +11,18 @@ import httpx
 from medrec_devstack.cluster import Cluster
 from tests.support.actors import Operator, bearer, service_client
 from tests.support.bills import ADMISSION, DISCHARGE, KM_BILL, OUTPATIENT, record_bytes
-from tests.support.builders import NAME, NOTE, RRN, a_record, declared, inline, structured
+from tests.support.builders import (
+    BIRTH,
+    NAME,
+    NOTE,
+    RRN,
+    a_record,
+    declared,
+    inline,
+    structured,
+)
 from tests.support.ingest import NewDepositor
+from tests.support.krcore import krcore_bundle
 
 STRUCTURED = "application/vnd.medrec.record+json"
 
@@ -28,10 +40,12 @@ def test_facts_of_stored_structured_records(
         bills=[OUTPATIENT, DISCHARGE],
     )
     km = record_bytes("korean_medicine", bills=[KM_BILL])
+    krcore = json.dumps(krcore_bundle(name=NAME, rrn=RRN, birth_date=BIRTH)).encode()
     bodies = {
         "facts-v2": a_record(content=inline(v2, STRUCTURED)),
         "facts-km": a_record(content=inline(km, STRUCTURED), specialty="korean_medicine"),
         "facts-v1": a_record(content=inline(structured(), STRUCTURED)),
+        "facts-krcore": a_record(content=inline(krcore, "application/fhir+json")),
         "facts-text": a_record(),
         "facts-awaiting": a_record(content=declared(v2, STRUCTURED)),
     }
@@ -51,7 +65,7 @@ def test_facts_of_stored_structured_records(
     assert answer.status_code == 200, answer.text
     items = {item["record_id"]: item for item in answer.json()["items"]}
     # not the text record, not the one awaiting its content, not an unknown id
-    assert set(items) == {ids["facts-v2"], ids["facts-km"], ids["facts-v1"]}
+    assert set(items) == {ids["facts-v2"], ids["facts-km"], ids["facts-v1"], ids["facts-krcore"]}
 
     facts = items[ids["facts-v2"]]
     assert (facts["schema_version"], facts["specialty"]) == ("2", "medical")
@@ -66,7 +80,12 @@ def test_facts_of_stored_structured_records(
     assert [b["korean_medicine"] for b in items[ids["facts-km"]]["bills"]] == [True]
     v1 = items[ids["facts-v1"]]
     assert (v1["schema_version"], v1["visit_dates"], v1["bills"]) == ("1", ["2019-03-02"], [])
-    for secret in (NOTE, NAME, RRN, "급성", "J06.9", "소아청소년과"):
+    kr = items[ids["facts-krcore"]]  # a KR Core bundle: its Encounter, diagnosis, prescription
+    assert (kr["specialty"], kr["visit_dates"], kr["prescription_dates"]) == (
+        "medical", ["2024-03-04"], ["2024-03-04"],
+    )  # fmt: skip
+    assert kr["has_diagnoses"] is True and kr["bills"] == []
+    for secret in (NOTE, NAME, RRN, "급성", "J06.9", "소아청소년과", "타이레놀"):
         assert secret not in answer.text
 
     too_many = [str(uuid.uuid4()) for _ in range(501)]
