@@ -22,6 +22,7 @@ from medrec_shared.rules.fhir_systems import (
     SPECIALTY_SYSTEM,
 )
 from tests.support.builders import BIRTH, NAME, RRN
+from tests.support.fhir import parses_as_r4
 
 FHIR_JSON = "application/fhir+json"
 SOURCE_ID = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId"
@@ -149,15 +150,21 @@ def entry_of(bundle: dict[str, Any], kind: str, n: int = 0) -> int:
 
 
 def parsed_bundle(body: dict[str, Any]) -> Bundle:
-    return Bundle(body)  # strict: raises FHIRValidationError on anything not R4
+    assert body["resourceType"] == "Bundle"
+    parsed: Bundle = parses_as_r4(body)  # strict: raises FHIRValidationError on anything not R4
+    return parsed
 
 
 def parsed_outcome(body: dict[str, Any]) -> OperationOutcome:
-    return OperationOutcome(body)
+    assert body["resourceType"] == "OperationOutcome"
+    parsed: OperationOutcome = parses_as_r4(body)
+    return parsed
 
 
 def parsed_capability(body: dict[str, Any]) -> CapabilityStatement:
-    return CapabilityStatement(body)
+    assert body["resourceType"] == "CapabilityStatement"
+    parsed: CapabilityStatement = parses_as_r4(body)
+    return parsed
 
 
 def iti_codes(outcome: dict[str, Any]) -> set[str]:

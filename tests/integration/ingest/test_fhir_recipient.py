@@ -6,6 +6,7 @@ Every answer is parsed with fhirclient (strict FHIR R4)."""
 
 import base64
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,12 @@ import httpx
 import pytest
 
 from medrec_devstack.cluster import Cluster
+from medrec_shared.platform.fhir import FHIR_XML
+from medrec_shared.platform.fhir_xml import from_xml, to_xml
 from tests.support.actors import Depositor
-from tests.support.builders import NOTE
+from tests.support.builders import BIRTH, NAME, NOTE, RRN
 from tests.support.ingest import IngestStore, NewDepositor
+from tests.support.krcore import krcore_bundle, resource
 from tests.support.mhd import (
     FHIR_JSON,
     Doc,
@@ -272,6 +276,58 @@ def test_other_clients_and_media_types_are_refused_as_outcomes(
     assert response.status_code == 422
     parsed_outcome(response.json())
     assert store.records(transfer_id) == []
+
+
+def test_an_xml_bundle_is_taken_and_answered_in_xml(
+    new_depositor: NewDepositor, store: IngestStore
+) -> None:
+    client, code = new_depositor()
+    transfer_id = client.open_transfer(code, "엑스엠엘의원")
+    bundle = provide_bundle(three_docs("xml"))
+    response = client.ingest.post(
+        "/fhir", content=to_xml(bundle),
+        headers={"Content-Type": FHIR_XML, "Accept": FHIR_XML}, timeout=120,
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(FHIR_XML)
+    answer = parsed_bundle(from_xml(response.content))
+    assert answer.type == "transaction-response"
+    stored = store.records(transfer_id)
+    assert sorted(r["external_id"] for r in stored) == ["xml-1", "xml-2", "xml-3"]
+    metadata = client.ingest.get("/fhir/metadata", params={"_format": "xml"})
+    assert metadata.headers["content-type"].startswith(FHIR_XML)
+    parsed_capability(from_xml(metadata.content))
+
+
+def _krcore_doc(external_id: str, bundle: dict[str, Any]) -> Doc:
+    data = json.dumps(bundle, ensure_ascii=False).encode()
+    return Doc(external_id, data, content_type="application/fhir+json", title="KR Core 진료기록")
+
+
+def test_kr_core_content_is_checked_against_the_patient(
+    new_depositor: NewDepositor, store: IngestStore
+) -> None:
+    client, code = new_depositor()
+    transfer_id = client.open_transfer(code, "케이알코어의원")
+    good = krcore_bundle(name=NAME, rrn=RRN, birth_date=BIRTH)
+    response = post(client, provide_bundle([_krcore_doc("kr-1", good)]))
+    assert response.status_code == 200, response.text
+
+    wrong = krcore_bundle(name=NAME, rrn=RRN, birth_date=BIRTH)
+    coding = resource(wrong, "Condition")["code"]["coding"][0]
+    coding["system"] = "http://hl7.org/fhir/sid/icd-10"
+    bundle = provide_bundle([Doc("kr-2", b"note"), _krcore_doc("kr-3", wrong)])
+    objects = store.objects()
+    refused = post(client, bundle)
+    assert refused.status_code == 422, refused.text
+    outcome = refused.json()
+    parsed_outcome(outcome)
+    assert iti_codes(outcome) == {"XDSRegistryMetadataError"}
+    binary = f"Bundle.entry[{entry_of(bundle, 'Binary', 1)}].resource.data"
+    assert binary in expressions(outcome)
+    assert any("code.coding" in i["diagnostics"] for i in outcome["issue"]), outcome
+    assert [r["external_id"] for r in store.records(transfer_id)] == ["kr-1"]
+    assert store.new_objects(objects) == set()
 
 
 def test_the_fhir_routes_are_in_the_openapi_document(cluster: Cluster) -> None:

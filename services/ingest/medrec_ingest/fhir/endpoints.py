@@ -1,6 +1,7 @@
 """ingest's FHIR base: `POST /fhir` (ITI-65 Provide Document Bundle, for institution clients
-with `transfer:write`) and `GET /fhir/metadata` (its CapabilityStatement, no token). Errors are
-OperationOutcomes (the shared problem handler answers them for every path under /fhir).
+with `transfer:write`) and `GET /fhir/metadata` (its CapabilityStatement, no token). Bodies in
+FHIR JSON or XML (MHD requires both), answers in what `_format` or `Accept` asks (JSON by
+default). Errors are OperationOutcomes (the shared problem handler answers them under /fhir).
 
 The bundle's body is bounded (medrec_ingest.bodies: `fhir_bundle_max_bytes`) and read only after
 the token is checked. Memory: the body is read into one buffer and parsed (about twice its size
@@ -10,31 +11,24 @@ quarters of the base64) plus what their encryption into one segment takes.
 """
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from medrec_ingest.deps import Depositor, RecipientDep
 from medrec_ingest.fhir.answers import capability_statement, transaction_response
 from medrec_ingest.fhir.provide import BAD_METADATA, refused
-from medrec_ingest.fields import base_type, error
-from medrec_shared.platform.fhir import FHIR_BASE, FHIR_JSON
-from medrec_shared.platform.problems import Problem
+from medrec_ingest.fields import error
+from medrec_shared.platform.fhir import FHIR_BASE, FHIR_JSON, FHIR_XML, fhir_response
+from medrec_shared.platform.fhir_negotiation import ResponseFormat, body_format
+from medrec_shared.platform.fhir_xml import FhirXmlError, from_xml
 from medrec_shared.platform.web import Now
 
 router = APIRouter(tags=["fhir"])
 PROVIDE_PATH = FHIR_BASE
 METADATA_PATH = FHIR_BASE + "/metadata"
-_JSON_TYPES = frozenset({FHIR_JSON, "application/json"})
-
-
-class UnsupportedMediaType(Problem):
-    status, type, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-def _fhir(resource: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(resource, status_code=status, media_type=FHIR_JSON)
+_FHIR_TYPES = {FHIR_JSON: {"schema": {"type": "object"}}, FHIR_XML: {"schema": {"type": "string"}}}
 
 
 async def _read(request: Request) -> bytearray:
@@ -45,11 +39,11 @@ async def _read(request: Request) -> bytearray:
     return buffer
 
 
-def _parse_json(buffer: bytearray) -> Any:
+def _parse(buffer: bytearray, media_type: str) -> Any:
     try:
-        return json.loads(buffer)
-    except (ValueError, UnicodeDecodeError):
-        raise refused(BAD_METADATA, [error("Bundle", "is not valid JSON")]) from None
+        return from_xml(bytes(buffer)) if media_type == FHIR_XML else json.loads(buffer)
+    except (FhirXmlError, ValueError, UnicodeDecodeError):
+        raise refused(BAD_METADATA, [error("Bundle", f"is not valid {media_type}")]) from None
 
 
 _CONFLICT = (
@@ -84,16 +78,20 @@ _BUNDLE_SCHEMA = {
     "per request entry in order (`201 Created` and a location for each DocumentReference, "
     "Binary and the List; `200 OK` for the Patient and for documents already held). Errors "
     "are OperationOutcomes with the IHE error code.",
-    response_class=JSONResponse,
+    response_class=Response,
     responses={
-        200: {"description": "Stored", "content": {FHIR_JSON: {"schema": {"type": "object"}}}},
+        200: {"description": "Stored (in what `_format` or `Accept` asks)", "content": _FHIR_TYPES},
         409: {"description": _CONFLICT},
         413: {"description": "The bundle, or one document, is over its limit"},
-        415: {"description": "Not application/fhir+json"},
+        406: {"description": "Neither FHIR JSON nor XML is acceptable"},
+        415: {"description": "Neither application/fhir+json nor application/fhir+xml"},
         422: {"description": _INVALID},
     },
     openapi_extra={
-        "requestBody": {"required": True, "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA}}}
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": _BUNDLE_SCHEMA} for media in (FHIR_JSON, FHIR_XML)},
+        }
     },
 )
 async def provide_bundle(
@@ -101,24 +99,22 @@ async def provide_bundle(
     principal: Depositor,
     recipient: RecipientDep,
     now: Now,
-    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> JSONResponse:
-    media_type = base_type(content_type or "")
-    if media_type not in _JSON_TYPES:
-        raise UnsupportedMediaType(f"Send the bundle as {FHIR_JSON}.")
+    answer_format: ResponseFormat,
+) -> Response:
+    media_type = body_format(request)
     buffer = await _read(request)
-    bundle = _parse_json(buffer)
+    bundle = _parse(buffer, media_type)
     del buffer
     submission, provided = await recipient.provide(principal, bundle, now)
-    return _fhir(transaction_response(submission, provided))
+    return fhir_response(transaction_response(submission, provided), answer_format)
 
 
 @router.get(
     METADATA_PATH,
     summary="CapabilityStatement of ingest's FHIR base",
-    response_class=JSONResponse,
-    responses={200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}},
+    response_class=Response,
+    responses={200: {"content": _FHIR_TYPES}},
 )
-async def metadata(request: Request) -> JSONResponse:
+async def metadata(request: Request, answer_format: ResponseFormat) -> Response:
     base = str(request.base_url).rstrip("/") + FHIR_BASE
-    return _fhir(capability_statement(base, xml=False))
+    return fhir_response(capability_statement(base, xml=True), answer_format)

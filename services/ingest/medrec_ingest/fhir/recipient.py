@@ -24,7 +24,12 @@ from medrec_ingest.deposit.judgement import judge
 from medrec_ingest.deposit.repository import RecordRepository
 from medrec_ingest.deposit.schemas import BatchStatus, InlineContent, RecordIn
 from medrec_ingest.deposit.service import Candidate, Deposits, store_packed, write_new
-from medrec_ingest.deposit.validation import check_content, cross_field_errors, field_errors
+from medrec_ingest.deposit.validation import (
+    check_content,
+    cross_field_errors,
+    field_errors,
+    patient_claim,
+)
 from medrec_ingest.fhir.provide import (
     BAD_METADATA,
     DUPLICATE_UNIQUE_ID,
@@ -123,7 +128,8 @@ def record_of(doc: Document, now: datetime) -> RecordIn:
         raise _refusal(doc, errors)
     assert isinstance(record.content, InlineContent)
     try:
-        check_content(record.content.content_type, doc.data, record.specialty.value)
+        claim = patient_claim(record.patient)  # a KR Core bundle's Patient must be this one
+        check_content(record.content.content_type, doc.data, record.specialty.value, claim)
     except ValidationFailed as exc:
         raise refused(BAD_METADATA, _located(doc, exc.errors or [])) from None
     return record
