@@ -97,6 +97,10 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _entry_path(i: int) -> str:
     return f"Bundle.entry[{i}].resource"
 
@@ -107,7 +111,7 @@ def _codes(concept: Any, system: str) -> list[str]:
         return []
     return [
         c["code"]
-        for c in concept.get("coding") or []
+        for c in _list(concept.get("coding"))
         if isinstance(c, dict) and c.get("system") == system and isinstance(c.get("code"), str)
     ]
 
@@ -136,7 +140,7 @@ def _contained(resource: Resource, reference: Any) -> tuple[int, Resource] | Non
     ref = reference.get("reference") if isinstance(reference, dict) else None
     if not isinstance(ref, str) or not ref.startswith("#"):
         return None
-    for j, inner in enumerate(resource.get("contained") or []):
+    for j, inner in enumerate(_list(resource.get("contained"))):
         if isinstance(inner, dict) and inner.get("id") == ref[1:]:
             return j, inner
     return None
@@ -217,14 +221,14 @@ def _submission_set_errors(
     if ss.get("mode") != "working":
         errors.append(error(f"{path}.mode", "must be working"))
     sources = [
-        x for x in ss.get("extension") or [] if isinstance(x, dict)
+        x for x in _list(ss.get("extension")) if isinstance(x, dict)
         and x.get("url") == SOURCE_ID_EXTENSION and isinstance(x.get("valueIdentifier"), dict)
     ]  # fmt: skip
     if not sources:
         errors.append(error(f"{path}.extension", "must carry the ihe-sourceId extension"))
-    if not any(isinstance(x, dict) and x.get("value") for x in ss.get("identifier") or []):
+    if not any(isinstance(x, dict) and x.get("value") for x in _list(ss.get("identifier"))):
         errors.append(error(f"{path}.identifier", "must carry the SubmissionSet's uniqueId"))
-    listed = [index.find(e.get("item")) for e in ss.get("entry") or [] if isinstance(e, dict)]
+    listed = [index.find(e.get("item")) for e in _list(ss.get("entry")) if isinstance(e, dict)]
     if any(j is None for j in listed) or sorted(j for j in listed if j is not None) != documents:
         errors.append(
             error(f"{path}.entry", "must reference each DocumentReference of the bundle once")
@@ -269,7 +273,7 @@ def _document(
     if not isinstance(attachment, dict) or len(contents) != 1:
         errors.append(error(f"{path}.content", "must hold one attachment"))
     else:
-        content_type = attachment.get("contentType") or ""
+        content_type = _str(attachment.get("contentType"))
         if not content_type:
             errors.append(error(f"{path}.content[0].attachment.contentType", "is required"))
         binary = index.find(attachment.get("url"))
@@ -281,7 +285,7 @@ def _document(
             )
         elif binary is not None:
             b = entries[binary]["resource"]
-            if base_type(b.get("contentType") or "") != base_type(content_type):
+            if base_type(_str(b.get("contentType"))) != base_type(content_type):
                 errors.append(
                     error(f"{_entry_path(binary)}.contentType", "differs from the attachment's")
                 )
@@ -338,8 +342,8 @@ def _patient_fields(patient: Resource | None) -> dict[str, Any]:
     if patient is None:
         return {}
     rrns = [
-        x.get("value") for x in patient.get("identifier") or []
-        if isinstance(x, dict) and x.get("system") == RRN_SYSTEM
+        x["value"] for x in _list(patient.get("identifier"))
+        if isinstance(x, dict) and x.get("system") == RRN_SYSTEM and isinstance(x.get("value"), str)
     ]  # fmt: skip
     name = first(patient.get("name"))
     text = None

@@ -4,6 +4,7 @@ the bundle once decoded), and each refusal's IHE code and FHIRPath, never the va
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from medrec_ingest.fhir.provide import (
     UNKNOWN_PATIENT,
     read_submission,
 )
-from medrec_shared.platform.problems import ContentTooLarge, ValidationFailed
+from medrec_ingest.fhir.recipient import record_of
+from medrec_shared.platform.problems import ContentTooLarge, Problem, ValidationFailed
 from tests.support.builders import NAME, RRN
 from tests.support.mhd import Doc, entry_of, patient, provide_bundle, sha1_b64
 
@@ -127,3 +129,38 @@ def test_not_a_bundle_is_refused() -> None:
         {"resourceType": "Bundle", "type": "transaction", "entry": []},
     ):
         assert refusal(body).extra["iti_code"] == BAD_METADATA
+
+
+def _paths(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    children: list[tuple[Any, Any]] = []
+    if isinstance(node, dict):
+        children = list(node.items())
+    elif isinstance(node, list):
+        children = list(enumerate(node))
+    return [at] + [p for key, value in children for p in _paths(value, (*at, key))]
+
+
+def _replaced(bundle: Any, path: tuple[Any, ...], value: Any) -> Any:
+    copied = json.loads(json.dumps(bundle))
+    if not path:
+        return value
+    node = copied
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return copied
+
+
+def test_any_element_of_any_type_is_refused_as_a_problem_never_an_error() -> None:
+    """Every element of a valid bundle (and the records it gives) replaced by a value of each
+    JSON type: read_submission and record_of answer a Problem or a submission, nothing else."""
+    bundle = provide_bundle([Doc("h-1", b"x"), Doc("h-2", b"%PDF-1.4\n", "application/pdf")])
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    for path in _paths(bundle):
+        for value in (5, 1.5, True, None, "x", [], {}, [1], {"a": [1]}):
+            try:
+                submission = read_submission(_replaced(bundle, path, value), content_limit=LIMIT)
+                for doc in submission.documents:
+                    record_of(doc, now)
+            except Problem:
+                pass
