@@ -123,11 +123,12 @@ def test_size_and_hash_are_checked_and_content_over_the_limit_refused() -> None:
 
 
 def test_not_a_bundle_is_refused() -> None:
-    for body in (
+    bodies: list[Any] = [
         [],
         {"resourceType": "Patient"},
         {"resourceType": "Bundle", "type": "transaction", "entry": []},
-    ):
+    ]
+    for body in bodies:
         assert refusal(body).extra["iti_code"] == BAD_METADATA
 
 
