@@ -8,10 +8,15 @@ from typing import Any, ClassVar
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from medrec_shared.platform.fhir import is_fhir_path, operation_outcome_response
+from medrec_shared.platform.fhir import (
+    FHIR_JSON,
+    chosen_format,
+    is_fhir_path,
+    operation_outcome_response,
+)
 from medrec_shared.platform.logs import get_logger
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -90,6 +95,14 @@ class TooManyRequests(Problem):
     status, type, title = 429, "too-many-requests", "Too many requests"
 
 
+class NotAcceptable(Problem):
+    status, type, title = 406, "not-acceptable", "No acceptable representation"
+
+
+class UnsupportedMediaType(Problem):
+    status, type, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class ServiceUnavailable(Problem):
     status, type, title = 503, "unavailable", "Service unavailable"
 
@@ -124,7 +137,7 @@ def upstream_problem(exc: httpx.HTTPError) -> Problem:
     )
 
 
-def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+def problem_response(problem: Problem, request: Request | None = None) -> Response:
     headers = dict(problem.headers)
     if problem.status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
@@ -136,6 +149,11 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
             problem.errors,
             iti_code=iti_code if isinstance(iti_code, str) else None,
             headers=headers,
+            # the outcome in the format asked for; JSON when that is what could not be served
+            media_type=chosen_format(
+                request.query_params.get("_format"), request.headers.get("accept")
+            )
+            or FHIR_JSON,
         )
     return JSONResponse(
         problem.body(request.url.path if request else None),
@@ -159,9 +177,11 @@ _STATUS_TYPES = {
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,
+    406: NotAcceptable,
     409: Conflict,
     410: Gone,
     413: ContentTooLarge,
+    415: UnsupportedMediaType,
     422: ValidationFailed,
     429: TooManyRequests,
     503: ServiceUnavailable,
@@ -169,15 +189,15 @@ _STATUS_TYPES = {
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+    async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
         return problem_response(exc, request)
 
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+    async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         return problem_response(ValidationFailed(errors=field_errors(exc.errors())), request)
 
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         kind = _STATUS_TYPES.get(exc.status_code)
         headers = dict(exc.headers or {})  # Allow of a 405, Connection: close of a 413
@@ -188,7 +208,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             problem = kind(str(exc.detail) if exc.detail else None, headers=headers)
         return problem_response(problem, request)
 
-    async def on_upstream(request: Request, exc: Exception) -> JSONResponse:
+    async def on_upstream(request: Request, exc: Exception) -> Response:
         # The request's own transaction rolls back (the dependency sees the exception), so a
         # call that failed half-way changed nothing.
         assert isinstance(exc, httpx.HTTPError)
@@ -196,7 +216,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.warning("upstream_failed", error_type=type(exc).__name__, status=problem.status)
         return problem_response(problem, request)
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         # The route's template, not the path: a path may hold a secret (a share link's token).
         route = str(getattr(request.scope.get("route"), "path", "unmatched"))
         log.error("unhandled_error", error_type=type(exc).__name__, route=route)
