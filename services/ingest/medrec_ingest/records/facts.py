@@ -1,13 +1,14 @@
 """What stored structured records hold for the documents issuance makes
 (`POST /internal/v1/records:document-facts`, scope document-facts:read): each record's content
 decrypted through the vault, parsed as `application/vnd.medrec.record+json` (any schema version)
-and reduced by `rules.clinical.document_facts` to dates and amounts. Nothing else leaves: no
+or, for a KR Core bundle (`application/fhir+json`), read as one (`rules.clinical.krcore_in`), and
+reduced by `rules.clinical.document_facts` to dates and amounts. Nothing else leaves: no
 names, no diagnoses' text, no notes.
 
-Records not held, not stored, or not structured have no facts and are left out of the answer.
-The read is not added to the owner's access history here: issuance asks on the citizen's own
-request and records that view itself (one line per request, DOMAIN.md), and these answers
-carry no clinical text.
+Records not held, not stored, or neither structured nor FHIR have no facts and are left out of
+the answer. The read is not added to the owner's access history here: issuance asks on the
+citizen's own request and records that view itself (one line per request, DOMAIN.md), and these
+answers carry no clinical text.
 """
 
 import asyncio
@@ -24,8 +25,11 @@ from medrec_ingest.models import Record
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.clinical import (
+    FHIR_CONTENT_TYPE,
     STRUCTURED_RECORD_CONTENT_TYPE,
+    StructuredRecordModel,
     document_facts,
+    parse_krcore_record,
     parse_structured_record,
 )
 from medrec_shared.rules.contracts import DocumentFacts, DocumentFactsList
@@ -49,11 +53,20 @@ async def _content(vault: Vault, record: Record) -> bytes:
     return b"".join([chunk async for chunk in stream])
 
 
+READ_AS_STRUCTURED = frozenset({STRUCTURED_RECORD_CONTENT_TYPE, FHIR_CONTENT_TYPE})
+
+
+def _parsed(record: Record, data: bytes) -> StructuredRecordModel:
+    if base_type(record.content_type) == FHIR_CONTENT_TYPE:
+        return parse_krcore_record(data, record.specialty)
+    return parse_structured_record(data)
+
+
 async def facts_of(vault: Vault, records: Sequence[Record]) -> list[DocumentFacts]:
     structured = [
         r
         for r in records
-        if r.object_key is not None and base_type(r.content_type) == STRUCTURED_RECORD_CONTENT_TYPE
+        if r.object_key is not None and base_type(r.content_type) in READ_AS_STRUCTURED
     ]
     gate = asyncio.Semaphore(CONCURRENT_READS)
 
@@ -61,8 +74,8 @@ async def facts_of(vault: Vault, records: Sequence[Record]) -> list[DocumentFact
         async with gate:
             data = await _content(vault, record)
         try:
-            document = parse_structured_record(data)
-        except ValidationError:
+            document = _parsed(record, data)
+        except (ValidationError, ValueError):
             # Checked on deposit, so this is a schema change gone wrong: say which, not what.
             log.warning("document_facts_unparsable", record_id=str(record.record_id))
             return None

@@ -16,7 +16,9 @@ lost data. ``structured_record_json_schema()`` gives the JSON Schema for publica
 Also here: ``check_fhir_bundle``, a structural check of a FHIR R4 Bundle
 (``application/fhir+json``). The modules: ``entries`` (version 1's entries), ``bills`` (version
 2's) and ``billing_codes`` (their coded values and labels), ``records`` (the documents),
-``fhir``, ``facts`` (``document_facts``: the dates and amounts documents are made from).
+``fhir``, ``facts`` (``document_facts``: the dates and amounts documents are made from),
+``krcore`` (a FHIR record's KR Core checks, from ``medrec_krcore``) and ``krcore_in``
+(``parse_krcore_record``: a KR Core bundle read as a structured record, for the documents).
 """
 
 from typing import Final
@@ -56,6 +58,7 @@ from medrec_shared.rules.clinical.fhir import (
     FHIR_CONTENT_TYPE,
     check_fhir_bundle,
 )
+from medrec_shared.rules.clinical.krcore_in import parse_krcore_record
 from medrec_shared.rules.clinical.records import (
     SCHEMA_VERSIONS,
     DentalRecord,
@@ -112,6 +115,7 @@ __all__ = [
     "check_fhir_bundle",
     "document_facts",
     "is_valid_fdi_tooth",
+    "parse_krcore_record",
     "parse_structured_record",
     "structured_record_json_schema",
 ]

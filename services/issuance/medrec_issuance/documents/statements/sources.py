@@ -1,7 +1,8 @@
 """What a document is made of: the structured records among those given, parsed, grouped by
-institution in the order given. Other records (scans, text, FHIR) hold no entries a form can
-use, and a structured record that does not validate is left out the same way (ingest checked it
-on deposit: this is the backstop, and it names no content).
+institution in the order given; a KR Core bundle (`application/fhir+json`) is read as a
+structured record (`rules.clinical.krcore_in`). Other records (scans, text) hold no entries a
+form can use, and a structured record that does not validate is left out the same way (ingest
+checked it on deposit: this is the backstop, and it names no content).
 
 `NothingToShow` carries the reason the citizen reads when a document would be empty; the
 issuance API refuses such a request before anything renders, with the same words
@@ -15,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medrec_shared.rules.clinical import (
+    FHIR_CONTENT_TYPE,
     STRUCTURED_RECORD_CONTENT_TYPE,
     StructuredRecordModel,
+    parse_krcore_record,
     parse_structured_record,
 )
 
@@ -52,12 +55,17 @@ class Institution:
 def structured(records: Sequence[RecordDocument]) -> list[Source]:
     sources = []
     for record in records:
-        if media_type(record.content_type)[0] != STRUCTURED_RECORD_CONTENT_TYPE:
+        kind = media_type(record.content_type)[0]
+        if kind not in (STRUCTURED_RECORD_CONTENT_TYPE, FHIR_CONTENT_TYPE):
             continue
         if record.content is None:
             raise ValueError(f"record {record.record_id} is rendered but its content was not given")
         try:
-            content = parse_structured_record(record.content)
+            content = (
+                parse_krcore_record(record.content, record.specialty)
+                if kind == FHIR_CONTENT_TYPE
+                else parse_structured_record(record.content)
+            )
         except ValueError:
             logger.warning("structured record %s does not validate", record.record_id)
             continue
