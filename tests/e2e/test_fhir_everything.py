@@ -7,6 +7,7 @@ person's access history; a parent gets their child's, with the child's token."""
 
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from fhirclient.models.bundle import Bundle
 
 from medrec_devstack.cluster import Cluster
+from medrec_krcore import PatientClaim, check_bundle
 from medrec_shared.rules.clinical.krcore_out import (
     HIRA_KRNPI_SYSTEM,
     KCD8_SYSTEM,
@@ -29,6 +31,7 @@ from tests.support.actors import (
     seed_family_link,
 )
 from tests.support.builders import inline, record_body
+from tests.support.krcore import krcore_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -75,61 +78,13 @@ KOREAN_RECORD = {
 }
 
 
-def krcore_bundle() -> dict[str, Any]:
-    """A small KR Core bundle as an EMR would deposit it: its own Patient and ids."""
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {
-                "fullUrl": "urn:uuid:6a0f4f53-0c55-4d0e-8d0b-0c7d3f1a0001",
-                "resource": {
-                    "resourceType": "Patient",
-                    "id": "pat-1",
-                    "identifier": [{"system": "https://mois.go.kr/rrn", "value": RRN}],
-                    "name": [{"text": NAME}],
-                    "gender": "male",
-                    "birthDate": BIRTH,
-                },
-            },
-            {
-                "fullUrl": "urn:uuid:6a0f4f53-0c55-4d0e-8d0b-0c7d3f1a0002",
-                "resource": {
-                    "resourceType": "Encounter",
-                    "id": "enc-1",
-                    "status": "finished",
-                    "class": {
-                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                        "code": "AMB",
-                    },
-                    "subject": {"reference": "urn:uuid:6a0f4f53-0c55-4d0e-8d0b-0c7d3f1a0001"},
-                    "period": {"start": "2024-07-01", "end": "2024-07-01"},
-                },
-            },
-            {
-                "fullUrl": "urn:uuid:6a0f4f53-0c55-4d0e-8d0b-0c7d3f1a0003",
-                "resource": {
-                    "resourceType": "Condition",
-                    "id": "cond-1",
-                    "category": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://terminology.hl7.org/CodeSystem/"
-                                    "condition-category",
-                                    "code": "encounter-diagnosis",
-                                }
-                            ]
-                        }
-                    ],
-                    "code": {"coding": [{"system": KCD8_SYSTEM, "code": "I10"}]},
-                    "subject": {"reference": "urn:uuid:6a0f4f53-0c55-4d0e-8d0b-0c7d3f1a0001"},
-                    "encounter": {"reference": "urn:uuid:6a0f4f53-0c55-4d0e-8d0b-0c7d3f1a0002"},
-                    "recordedDate": "2024-07-01",
-                },
-            },
-        ],
-    }
+def deposited_bundle() -> bytes:
+    """A KR Core bundle as an EMR deposits it: its own Patient, ids and urn:uuid references."""
+    visit = ("2024-07-01", "2024-07-01")
+    bundle = krcore_bundle(
+        "medical", name=NAME, rrn=RRN, birth_date=BIRTH, hira_code=MEDICAL, visit=visit, seed="a"
+    )
+    return json.dumps(bundle, ensure_ascii=False).encode()
 
 
 def deposit(
@@ -157,7 +112,7 @@ def person(cluster: Cluster) -> dict[str, Any]:
     clinic = Institution(cluster, client_id, secret)
     ids = deposit(clinic, MEDICAL, "한결내과의원", [
         ("m-1", structured(MEDICAL_RECORD, "medical", "2024-03-02")),
-        ("m-fhir", record_body(RRN, NAME, BIRTH, inline(json.dumps(krcore_bundle()).encode(), FHIR),
+        ("m-fhir", record_body(RRN, NAME, BIRTH, inline(deposited_bundle(), FHIR),
                                service_start="2024-07-01", service_end="2024-07-01")),
         ("m-pdf", record_body(RRN, NAME, BIRTH, inline(PDF, "application/pdf"),
                               title="영상 판독지", service_start="2024-08-01",
@@ -194,6 +149,8 @@ def test_the_bundle_parses_resolves_and_holds_every_record(person: dict[str, Any
     bundle = response.json()
     assert bundle["type"] == "searchset"
     Bundle(bundle)  # strict: an unknown element or a wrong type raises
+    claim = PatientClaim(rrn=None, name=NAME, birth_date=date.fromisoformat(BIRTH), sex="male")
+    assert check_bundle(bundle, patient=claim) == []  # KR Core's checks, as ingest runs them
     held = {f"{r['resourceType']}/{r['id']}" for r in resources(bundle)}
     assert len(held) == len(bundle["entry"]), "every id is unique"
     assert references_of(resources(bundle)) <= held, "every reference resolves in the bundle"
@@ -212,7 +169,9 @@ def test_the_bundle_parses_resolves_and_holds_every_record(person: dict[str, Any
         for c in r["code"]["coding"]
         if c["system"] == KCD8_SYSTEM
     }
-    assert kcd == {"J06.9", "K02.1", "M54.5", "I10"}  # I10: the deposited bundle's, kept
+    assert kcd == {"J06.9", "K02.1", "M54.5"}
+    adopted = [r for r in resources(bundle) if r["resourceType"] == "DiagnosticReport"]
+    assert len(adopted) == 1, "the deposited bundle's resources are kept"
     assert kinds.count("Patient") == 1, "the deposited bundle's Patient is the subject"
     (document,) = [r for r in resources(bundle) if r["resourceType"] == "DocumentReference"]
     attachment = document["content"][0]["attachment"]

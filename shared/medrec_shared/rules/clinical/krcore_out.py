@@ -11,8 +11,8 @@
 - Ids are uuid5 of the record id and the resource's position (or its deposited id), so the same
   record converts to the same ids on every call.
 
-KR Core canonicals (checked against hl7korea/krocre's FSH profiles, 2.0.0) are kept here in one
-block, to be swapped for `medrec_krcore`'s constants when that distribution lands.
+KR Core canonicals are `medrec_krcore`'s (checked against hl7korea/krocre's FSH profiles,
+2.0.0), and what this emits passes its `check_bundle` (the known-answer tests hold it to that).
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+import medrec_krcore as krcore
+from medrec_krcore import (
+    HIRA_KRNPI_SYSTEM,
+    KCD8_SYSTEM,
+    KRCORE_CANONICAL,
+    OBSERVATION_CATEGORY_SYSTEM,
+)
 from medrec_shared.rules.clinical.entries import Diagnosis
 from medrec_shared.rules.clinical.records import (
     DentalRecord,
@@ -33,28 +40,27 @@ from medrec_shared.rules.clinical.records import (
 )
 from medrec_shared.rules.fhir_systems import RRN_SYSTEM
 
-# --- KR Core 2.0 (swap for medrec_krcore's constants) ------------------------------------------
-KRCORE_CANONICAL: Final = "http://www.hl7korea.or.kr/fhir/krcore"
-KCD8_SYSTEM: Final = "http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-8"
-HIRA_KRNPI_SYSTEM: Final = "http://www.hl7korea.or.kr/Identifier/hira-krnpi"
+# KR Core 2.0's canonicals are medrec_krcore's (the checks'); the last three it does not name.
+PROFILE_PATIENT: Final = krcore.PATIENT_PROFILE
+PROFILE_ORGANIZATION: Final = krcore.HEALTHCARE_ORGANIZATION_PROFILE
+PROFILE_ENCOUNTER: Final = krcore.ENCOUNTER_PROFILE
+PROFILE_CONDITION: Final = krcore.CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE
+PROFILE_MEDICATION_REQUEST: Final = krcore.MEDICATION_REQUEST_PROFILE
+PROFILE_PROCEDURE: Final = krcore.PROCEDURE_PROFILE
+PROFILE_OBSERVATION_LAB: Final = krcore.OBSERVATION_LABORATORY_PROFILE
+ACT_CODE_SYSTEM: Final = krcore.ENCOUNTER_CLASS_SYSTEM
+CONDITION_CATEGORY_SYSTEM: Final = krcore.HL7_CONDITION_CATEGORY_SYSTEM
 HIRA_EDI_PROCEDURE_SYSTEM: Final = "http://www.hl7korea.or.kr/CodeSystem/hira-edi-procedure"
 HIRA_EDI_MEDICATION_SYSTEM: Final = "http://www.hl7korea.or.kr/CodeSystem/hira-edi-medication"
-_SD: Final = KRCORE_CANONICAL + "/StructureDefinition/"
-PROFILE_PATIENT: Final = _SD + "krcore-patient"
-PROFILE_ORGANIZATION: Final = _SD + "krcore-healthcare-organization"
-PROFILE_ENCOUNTER: Final = _SD + "krcore-encounter"
-PROFILE_CONDITION: Final = _SD + "krcore-condition-encounter-diagnosis"
-PROFILE_MEDICATION_REQUEST: Final = _SD + "krcore-medicationrequest"
-PROFILE_PROCEDURE: Final = _SD + "krcore-procedure"
-PROFILE_OBSERVATION_LAB: Final = _SD + "krcore-observation-laboratory-result"
-EXT_MEDICATION_INGREDIENT: Final = _SD + "krcore-medicationIngredient"
-# ------------------------------------------------------------------------------------------------
+EXT_MEDICATION_INGREDIENT: Final = (
+    KRCORE_CANONICAL + "/StructureDefinition/krcore-medicationIngredient"
+)
 
+#: what a record names without a standard code (a test, a 한방 procedure, a 한약 formula): KR Core
+#: asks a coding with a system and a code, so the name itself is the code in medrec's own system
+ENTRY_NAME_SYSTEM: Final = "https://medrec.example/fhir/CodeSystem/entry-name"
 #: medrec's person id as Patient.identifier: KR Core needs one, and the RRN goes out only if asked
 PERSON_ID_SYSTEM: Final = "https://medrec.example/fhir/person-id"
-ACT_CODE_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-CONDITION_CATEGORY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/condition-category"
-OBSERVATION_CATEGORY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 TOOTH_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/ex-tooth"  # FDI two-digit numbers
 UCUM: Final = "http://unitsofmeasure.org"
 _KST: Final = "+09:00"
@@ -75,6 +81,15 @@ def organization_id(institution_code: str) -> str:
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _named(name: str, *codings: dict[str, str]) -> Resource:
+    """A CodeableConcept for what the record names: its standard codings if any, else the name
+    as a code of `ENTRY_NAME_SYSTEM` (a code has no doubled white space)."""
+    coding = list(codings) or [
+        {"system": ENTRY_NAME_SYSTEM, "code": " ".join(name.split()), "display": name}
+    ]
+    return {"coding": coding, "text": name}
 
 
 def _ref(resource: Resource) -> dict[str, str]:
@@ -225,7 +240,9 @@ def _condition(
         "id": ctx.id("Condition", position),
         "meta": _meta(PROFILE_CONDITION),
         "category": [
-            {"coding": [{"system": CONDITION_CATEGORY_SYSTEM, "code": "encounter-diagnosis"}]}
+            # KR Core's fixed 진단, and FHIR's own category for readers that know only it
+            {"coding": [{"system": krcore.CONDITION_CATEGORY_SYSTEM, "code": "진단"}]},
+            {"coding": [{"system": CONDITION_CATEGORY_SYSTEM, "code": "encounter-diagnosis"}]},
         ],
         "code": {
             "coding": [{"system": KCD8_SYSTEM, "code": diagnosis.code, "display": diagnosis.name}],
@@ -278,19 +295,19 @@ def _drugs(
 ) -> list[Resource]:
     requests = []
     for i, drug in enumerate(record.prescriptions):
-        medication: Resource = {
-            # KR Core asks for the ingredient with a product; the record names the product only.
-            "extension": [_ingredient(drug.drug_name)],
-            "text": drug.drug_name,
-        }
-        if drug.drug_code:
-            medication["coding"] = [
+        edi = (
+            [
                 {
                     "system": HIRA_EDI_MEDICATION_SYSTEM,
                     "code": drug.drug_code,
                     "display": drug.drug_name,
                 }
             ]
+            if drug.drug_code
+            else []
+        )
+        # KR Core asks for the ingredient with a product; the record names the product only.
+        medication = {"extension": [_ingredient(drug.drug_name)]} | _named(drug.drug_name, *edi)
         dose = _number(drug.dose)
         requests.append(
             _medication_request(
@@ -331,9 +348,9 @@ def _herbal(
                 medication={
                     "extension": [
                         _ingredient(f"{herb.name} {_number(herb.grams)}g") for herb in formula.herbs
-                    ],
-                    "text": formula.name,
-                },
+                    ]
+                }
+                | _named(formula.name),
                 encounter=_encounter_on(encounters, formula.date),
                 authored=formula.date,
                 dosage={
@@ -384,11 +401,12 @@ def _procedures(
     out: list[Resource] = []
     if isinstance(record, MedicalRecord | DentalRecord):
         for done in record.procedures:
-            code: Resource = {"text": done.name}
-            if done.code:
-                code["coding"] = [
-                    {"system": HIRA_EDI_PROCEDURE_SYSTEM, "code": done.code, "display": done.name}
-                ]
+            edi = (
+                [{"system": HIRA_EDI_PROCEDURE_SYSTEM, "code": done.code, "display": done.name}]
+                if done.code
+                else []
+            )
+            code = _named(done.name, *edi)
             encounter = _encounter_on(encounters, done.date)
             out.append(
                 _procedure(
@@ -407,7 +425,7 @@ def _procedures(
                     _procedure(
                         ctx,
                         len(out),
-                        code={"text": name},
+                        code=_named(name),
                         encounter=first,
                         performed=_day(first),
                         body_site=_tooth(entry.tooth),
@@ -419,7 +437,7 @@ def _procedures(
                 _procedure(
                     ctx,
                     len(out),
-                    code={"text": "침술"},
+                    code=_named("침술"),
                     encounter=first,
                     performed=_day(first),
                     body_site={"text": point.point},
@@ -428,9 +446,7 @@ def _procedures(
             )
         for name in record.moxibustion_cupping:
             out.append(
-                _procedure(
-                    ctx, len(out), code={"text": name}, encounter=first, performed=_day(first)
-                )
+                _procedure(ctx, len(out), code=_named(name), encounter=first, performed=_day(first))
             )
     return out
 
@@ -452,7 +468,7 @@ def _observation(
     return observation | {
         "status": "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY_SYSTEM, "code": category}]}],
-        "code": {"text": code},
+        "code": _named(code),
         "subject": ctx.patient,
         "encounter": _ref(encounter),
         "effectiveDateTime": day,

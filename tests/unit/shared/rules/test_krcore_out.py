@@ -1,6 +1,7 @@
 """Known-answer tests of the KR Core conversion (`clinical.krcore_out`): one record of each
 specialty (and schema 2) converts to exactly the resources pinned in `krcore_out/*.json`, each
-of which an independent FHIR R4 library (fhirclient) parses; ids are stable; a deposited
+of which an independent FHIR R4 library (fhirclient) parses and KR Core's checks
+(`medrec_krcore.check_bundle`) pass; ids are stable; a deposited
 bundle's resources keep their content with ids and references made medrec's."""
 
 import datetime as dt
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from fhirclient.models.bundle import Bundle
 
+from medrec_krcore import PatientClaim, check_bundle
 from medrec_shared.rules.clinical import parse_structured_record
 from medrec_shared.rules.clinical.krcore_out import (
     KCD8_SYSTEM,
@@ -132,9 +134,11 @@ def test_a_record_converts_to_the_pinned_resources(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(RECORDS))
-def test_every_resource_parses_and_every_reference_resolves(name: str) -> None:
+def test_every_resource_parses_passes_kr_core_and_every_reference_resolves(name: str) -> None:
     bundle = collection(convert(name))
     Bundle(bundle)  # strict: unknown elements or wrong types raise
+    claim = PatientClaim(rrn=None, name="김하나", birth_date=dt.date(2015, 1, 2), sex="female")
+    assert check_bundle(bundle, patient=claim) == []
     held = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]}
     assert references_of(e["resource"] for e in bundle["entry"]) <= held
 
@@ -146,7 +150,8 @@ def test_conditions_are_encounter_diagnoses_in_kcd8() -> None:
         "code": "K02.1",
         "display": "상아질의 우식",
     }
-    assert conditions[0]["category"][0]["coding"][0]["code"] == "encounter-diagnosis"
+    categories = [c["coding"][0]["code"] for c in conditions[0]["category"]]
+    assert categories == ["진단", "encounter-diagnosis"]  # KR Core's, then FHIR's
 
 
 def test_the_rrn_is_an_identifier_only_when_passed() -> None:
