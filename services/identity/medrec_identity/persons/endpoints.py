@@ -28,7 +28,7 @@ internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")
 log = get_logger(__name__)
 
 
-@router.get("/v1/me", response_model=Me)
+@router.get("/v1/me", response_model=Me, response_model_exclude_none=True)
 async def me(
     principal: CitizenPrincipal,
     session: Session,
