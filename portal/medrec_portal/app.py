@@ -18,6 +18,7 @@ from medrec_portal.pages import (
     proxy,
     public,
     records,
+    records_fhir,
     shares,
     signin,
 )
@@ -67,6 +68,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
         public,
         signin,
         records,
+        records_fhir,
         documents,
         copies,
         shares,

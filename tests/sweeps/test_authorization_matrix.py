@@ -128,8 +128,9 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("ingest", "POST", "/v1/admin/transfers/{transfer_id}/release"): Rule(RELEASE),
     ("ingest", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"catalog_service"})),
     ("ingest", "POST", "/internal/v1/records:metadata"): Rule(frozenset({"catalog_service"})),
+    # issuance (copies) and catalog ($everything)
     ("ingest", "GET", "/internal/v1/records/{record_id}/content"): Rule(
-        frozenset({"issuance_service"})
+        frozenset({"issuance_service", "catalog_service"})
     ),
     ("ingest", "GET", "/internal/v1/records/{record_id}/demographics"): Rule(
         frozenset({"catalog_service"})
@@ -152,6 +153,8 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("catalog", "PUT", "/v1/admin/institutions/{code}/custody"): Rule(CLOSURES),
     ("catalog", "GET", "/v1/me/records"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/records/summary"): Rule(SUBJECTS),
+    # another person's id is 404 (as a made-up one is): the subject's own only
+    ("catalog", "GET", "/fhir/Patient/{person_id}/$everything"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/access-log"): Rule(SUBJECTS),
     ("catalog", "POST", "/v1/me/transfer-requests"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/transfer-requests"): Rule(SUBJECTS),

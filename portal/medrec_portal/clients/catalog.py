@@ -3,6 +3,9 @@ records and their access history (with the subject's token), and the person's ow
 their own token)."""
 
 import uuid
+from collections.abc import AsyncIterator
+
+import httpx
 
 from medrec_portal.clients.http import Api
 from medrec_portal.clients.models import (
@@ -36,6 +39,16 @@ class CatalogClient:
         """What is held for the subject by institution and specialty: the choices of a filter,
         not a listing (catalog records no access for it)."""
         return await self.api.call(RecordsSummary, "GET", "/v1/me/records/summary", token=token)
+
+    async def everything(
+        self, token: str, person_id: str, *, include_rrn: bool
+    ) -> tuple[httpx.Response, AsyncIterator[bytes]]:
+        """The subject's records as one KR Core Bundle (`$everything`), as it streams; the RRN
+        in it only with `include_rrn` (a flag: the number is never in a URL)."""
+        path = f"/fhir/Patient/{uuid.UUID(person_id)}/$everything"
+        if include_rrn:
+            path += "?_include-rrn=true"
+        return await self.api.stream(path, token=token)
 
     async def access_log(self, token: str, limit: int) -> list[AccessEntry]:
         found = await self.api.call(

@@ -3,6 +3,7 @@ the settings (no I/O here: connections open on first use), closed by `aclose`.""
 
 from dataclasses import dataclass
 
+from medrec_catalog.fhir.everything_bundle import Everything
 from medrec_catalog.linkage.demographics import DemographicsSources
 from medrec_catalog.linkage.service import LinkageReview
 from medrec_catalog.models import messaging
@@ -36,8 +37,11 @@ class CatalogComponents(Components):
     linkage: LinkageReview
     retention: Retention
     notices: Deliverer  # the worker's: sends what people chose to be sent
+    everything: Everything  # the API's: a person's records as KR Core ($everything)
 
     async def aclose(self) -> None:
+        await self.everything.ingest.aclose()
+        await self.everything.identity.aclose()
         await self.demographics.aclose()
         await self.notices.sender.aclose()
         await self.metadata.ingest.aclose()
@@ -67,6 +71,19 @@ def record_metadata(settings: CatalogSettings) -> PolledMetadata:
     """ingest, with catalog's own token for scope metadata:read."""
     return PolledMetadata(
         IngestClient(ServiceClient(settings.ingest_url, _credentials(settings, "metadata:read")))
+    )
+
+
+def everything(settings: CatalogSettings) -> Everything:
+    """ingest's content with catalog's token for scope content:read (each read recorded there,
+    purpose fhir_export); identity with the subject's own token (their name, sex, and RRN when
+    asked)."""
+    return Everything(
+        settings=settings,
+        ingest=IngestClient(
+            ServiceClient(settings.ingest_url, _credentials(settings, "content:read"))
+        ),
+        identity=IdentityClient(ServiceClient(settings.identity_url)),
     )
 
 
@@ -105,4 +122,5 @@ def build(
         linkage=LinkageReview(settings=settings, demographics=demographics),
         retention=Retention(transactions=transactions, settings=settings, clock=clock),
         notices=Deliverer(transactions=transactions, sender=notice_sender(settings), clock=clock),
+        everything=everything(settings),
     )

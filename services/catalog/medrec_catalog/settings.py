@@ -12,7 +12,8 @@ class CatalogSettings(ServiceSettings):
     api_port: int = 8003
     ingest_url: str = "http://127.0.0.1:8002"
     # catalog's own client credentials: scope metadata:read for ingest's internal API (the worker),
-    # demographics:read for ingest's and identity's, in an operator's linkage review (the api)
+    # demographics:read for ingest's and identity's, in an operator's linkage review (the api);
+    # content:read for ingest's content, in a subject's own export ($everything, the api)
     client_id: str
     client_secret: SecretStr
     retention_sweep_seconds: float = 3600.0

@@ -105,6 +105,9 @@ class Me(BaseModel):
     person_id: uuid.UUID
     name: str
     birth_date: date
+    sex: str | None = None  # male | female, from the RRN's seventh digit
+    # only when the subject's own token asks for it (`include_rrn`: a FHIR export they asked for)
+    rrn: str | None = None
 
 
 class StayFact(BaseModel):

@@ -139,6 +139,7 @@ def test_a_token_to_act_for_a_child(lab: Lab, cluster: Cluster, parent: Verified
         "person_id": kid["person_id"],
         "name": link.child_name,
         "birth_date": "2010-05-05",
+        "sex": "female",
     }
     # A guardian token cannot list or mint further child tokens.
     as_child = bearer(body["access_token"])

@@ -89,7 +89,14 @@ def test_a_citizen_verifies_and_gets_a_short_lived_token(
 
     me = http.get("/v1/me", headers=bearer(answer["access_token"]))
     assert me.status_code == 200, me.text
-    assert me.json() == {"person_id": answer["person_id"], "name": name, "birth_date": "1988-04-09"}
+    assert me.json() == {
+        "person_id": answer["person_id"], "name": name, "birth_date": "1988-04-09", "sex": "male"
+    }  # fmt: skip
+    # the RRN only when asked (the subject's own FHIR export asks it for them)
+    asked = http.get(
+        "/v1/me", params={"include_rrn": "true"}, headers=bearer(answer["access_token"])
+    )
+    assert asked.json()["rrn"] == rrn
 
     # The same RRN finds the same person, from the other replica and another phone.
     again, _ = verify(lab.client(1), name, rrn)

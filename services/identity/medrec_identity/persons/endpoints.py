@@ -5,7 +5,7 @@ service scope of its own."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from medrec_identity.deps import (
     AppClock,
@@ -32,12 +32,20 @@ internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")
 log = get_logger(__name__)
 
 
-@router.get("/v1/me", response_model=Me)
+@router.get("/v1/me", response_model=Me, response_model_exclude_none=True)
 async def me(
-    principal: CitizenPrincipal, session: Session, keyring: FieldKeyring, clock: AppClock
+    principal: CitizenPrincipal,
+    session: Session,
+    keyring: FieldKeyring,
+    clock: AppClock,
+    include_rrn: Annotated[
+        bool, Query(description="also the subject's RRN (their own FHIR export, when asked)")
+    ] = False,
 ) -> Me:
     """The subject of the token: the citizen, or the child a guardian token acts for (re-checked
-    against the guardianship rule, as every use of a guardian token is)."""
+    against the guardianship rule, as every use of a guardian token is). Their sex, from the
+    RRN; the RRN itself only with `include_rrn` (catalog's `$everything`, when the person asks
+    for their identifier in the export: the flag is in the URL, the number never is)."""
     decision = guardian_token_decision(principal.claims, clock.now())
     if decision is not None and decision.reason is not None:
         raise refusal_problem(decision.reason, "This guardian token may no longer be used.")
@@ -46,7 +54,14 @@ async def me(
     if person is None:
         raise NotFound("No such person.")
     name = unseal_name(keyring, person.name_sealed)
-    return Me(person_id=person.person_id, name=name, birth_date=person.birth_date)
+    rrn, _, sex = parse_rrn(unseal_rrn(keyring, person.rrn_sealed), today=person.birth_date)
+    return Me(
+        person_id=person.person_id,
+        name=name,
+        birth_date=person.birth_date,
+        sex=sex,
+        rrn=rrn if include_rrn else None,
+    )
 
 
 @internal_router.get("/persons/{person_id}/demographics", response_model=PersonDemographics)

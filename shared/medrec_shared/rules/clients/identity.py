@@ -13,9 +13,11 @@ class IdentityClient:
     def __init__(self, service: ServiceClient) -> None:
         self.service = service
 
-    async def me(self, bearer: str) -> Me:
-        """The subject of `bearer`: the citizen, or the child a guardian token acts for."""
-        return await self.service.read(Me, "/v1/me", bearer=bearer)
+    async def me(self, bearer: str, *, include_rrn: bool = False) -> Me:
+        """The subject of `bearer`: the citizen, or the child a guardian token acts for; their
+        RRN too with `include_rrn` (the subject's own export, when they ask for it)."""
+        params = {"include_rrn": "true"} if include_rrn else None
+        return await self.service.read(Me, "/v1/me", params=params, bearer=bearer)
 
     async def subject_name(self, bearer: str) -> str:
         return (await self.me(bearer)).name
