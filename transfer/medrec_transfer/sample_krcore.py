@@ -3,7 +3,7 @@ in the repository (`examples/export-krcore/`) and the kit's KR Core tests.
 
     python -m medrec_transfer.sample_krcore DIR
 
-Three records of the same institution as `examples/export/` (sample.py), each a FHIR R4
+Three records of one institution (not `examples/export/`'s: its own transfer), each a FHIR R4
 `collection` Bundle on KR Core 2.0 (http://www.hl7korea.or.kr/fhir/krcore) as an EMR's KR Core
 export writes it: the Patient (krcore-patient, its 주민등록번호 under https://mois.go.kr/rrn,
 name, gender, birthDate: the line's patient fields, which ingest makes the bundle match), the
@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from medrec_transfer.sample import INSTITUTION, patient
+from medrec_transfer.sample import patient
 
 FHIR_JSON = "application/fhir+json"
 KRCORE = "http://www.hl7korea.or.kr/fhir/krcore"
@@ -42,6 +42,15 @@ UCUM = "http://unitsofmeasure.org"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+# An institution of its own: a push finds its transfer by institution, reason and date, and the
+# KR Core example must not be taken for examples/export/'s transfer.
+INSTITUTION = {
+    "code": "41000012",
+    "name": "한빛병원",
+    "type": "병원",
+    "address": "광주광역시 서구 상무중앙로 12",
+    "region": "광주",
+}
 _IDS = uuid.UUID("6f1d3c1e-30a5-4c29-9a43-6b7e0c4d2f10")  # the sample's namespace for uuid5
 
 # (specialty, department, visit day, KCD-8 code and name, title)
@@ -190,11 +199,14 @@ def encode(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=1).encode() + b"\n"
 
 
-def lines(institution: dict[str, str] | None = None) -> list[tuple[dict[str, Any], bytes]]:
-    """Each record's line (content left out) and its bundle's bytes."""
+def lines(
+    institution: dict[str, str] | None = None, people: list[dict[str, Any]] | None = None
+) -> list[tuple[dict[str, Any], bytes]]:
+    """Each record's line (content left out) and its bundle's bytes; `people`: each record's
+    patient fields (default: made-up patients of their own)."""
     out = []
     for i, (specialty, department, day, diagnosis, title) in enumerate(RECORDS):
-        who = patient(FIRST + i)
+        who = people[i] if people else patient(FIRST + i)
         external_id = f"KRC-{specialty[:3].upper()}-{i:05d}"
         document = bundle(specialty, who, day, diagnosis, institution=institution,
                           key=external_id)  # fmt: skip
@@ -207,9 +219,14 @@ def lines(institution: dict[str, str] | None = None) -> list[tuple[dict[str, Any
     return out
 
 
-def write_export(root: Path, *, institution: dict[str, str] | None = None) -> Path:
+def write_export(
+    root: Path,
+    *,
+    institution: dict[str, str] | None = None,
+    people: list[dict[str, Any]] | None = None,
+) -> Path:
     """Writes transfer.json, records.ndjson and files/ under `root`: the three KR Core records,
-    the first two inline, the 한방 one as a file."""
+    the first two inline, the 한방 one as a file (`people`: as `lines`)."""
     files = root / "files"
     files.mkdir(parents=True, exist_ok=True)
     transfer = {
@@ -219,7 +236,7 @@ def write_export(root: Path, *, institution: dict[str, str] | None = None) -> Pa
     }
     (root / "transfer.json").write_text(json.dumps(transfer, ensure_ascii=False, indent=2) + "\n")
     with (root / "records.ndjson").open("w", encoding="utf-8") as f:
-        for line, data in lines(institution):
+        for line, data in lines(institution, people):
             if line["specialty"] == "korean_medicine":
                 name = f"files/krcore-{line['specialty'][:3]}-00002.json"
                 (root / name).write_bytes(data)
