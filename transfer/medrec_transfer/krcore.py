@@ -37,8 +37,7 @@ def bundle_errors(data: bytes, patient: Any) -> list[dict[str, str]]:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         return [{"field": "content", "message": "FHIR bundle is not valid JSON"}]
-    if not isinstance(document, dict):
-        return [{"field": "content", "message": "FHIR bundle must be a JSON object"}]
+    # Any JSON goes to the checks, as in ingest: what is no Bundle is a problem at `Bundle`.
     return [
         {"field": f"content.{problem.path}", "message": problem.message}
         for problem in check_bundle(document, patient=claim(patient))

@@ -5,12 +5,15 @@ claim, and names each problem as it names a schema problem: the line's external_
 `content.<FHIRPath>`, never a value."""
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fhirclient.models.bundle import Bundle
 
+from medrec_ingest.deposit.schemas import PatientIn
+from medrec_ingest.deposit.validation import document_errors, patient_claim
 from medrec_krcore import PatientClaim, check_bundle
 from medrec_transfer.cli import main
 from medrec_transfer.export import load_export
@@ -28,6 +31,7 @@ from tests.support.krcore_export import (
     write_broken_export,
 )
 
+TODAY = date(2026, 12, 1)
 EXAMPLE = Path(__file__).parents[3] / "examples" / "export-krcore"
 
 
@@ -125,12 +129,28 @@ def test_the_kit_reports_the_checks_own_messages_with_the_line_as_the_claim(
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
-    [(b"{not json", "FHIR bundle is not valid JSON"),
-     (b"[1, 2]", "FHIR bundle must be a JSON object")],
+    ("data", "field", "message"),
+    [(b"{not json", "content", "FHIR bundle is not valid JSON"),
+     (b"[1, 2]", "content.Bundle", "must be a FHIR R4 Bundle (resourceType Bundle)")],
 )  # fmt: skip
-def test_content_that_is_no_json_object_is_refused_at_content(data: bytes, message: str) -> None:
-    assert bundle_errors(data, {}) == [{"field": "content", "message": message}]
+def test_content_that_is_no_bundle_is_refused(data: bytes, field: str, message: str) -> None:
+    assert bundle_errors(data, {}) == [{"field": field, "message": message}]
+
+
+def test_the_kit_and_ingest_name_the_same_fields_with_the_same_messages(tmp_path: Path) -> None:
+    """The kit carries no service code; ingest's check of a record's content, given the same
+    broken bundles and patients, answers field for field what the kit reports."""
+    broken, good = tmp_path / "broken", write_export(tmp_path / "good")
+    write_broken_export(broken)
+    for root in (broken, good):
+        for line in lines_of(root):
+            data = json.dumps(bundle_of(root, line)).encode()
+            patient = PatientIn.model_validate(line["patient"], context={"today": TODAY})
+            ingest = document_errors(FHIR_JSON, data, line["specialty"], patient_claim(patient))
+            assert bundle_errors(data, line["patient"]) == ingest, line["external_id"]
+            assert bool(ingest) == (root == broken)
+    for data in (b"{not json", b"[1, 2]", b'{"resourceType": "Patient"}'):
+        assert bundle_errors(data, {}) == document_errors(FHIR_JSON, data, "medical", None)
 
 
 def test_a_bundle_that_is_no_bundle_is_named_by_the_checks(tmp_path: Path) -> None:
