@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fhirclient.models.bundle import Bundle
 
 from medrec_ingest.deposit.schemas import PatientIn
 from medrec_ingest.deposit.validation import document_errors, patient_claim
@@ -20,6 +19,7 @@ from medrec_transfer.export import load_export
 from medrec_transfer.krcore import FHIR_JSON, bundle_errors, claim
 from medrec_transfer.sample_krcore import write_export
 from medrec_transfer.schema import carried
+from tests.support.fhir import parses_as_r4
 from tests.support.krcore_export import (
     DANGLING,
     NO_IDENTIFIER,
@@ -54,7 +54,7 @@ def test_the_krcore_example_validates_and_holds_each_specialty_as_kr_core() -> N
     resources: set[str] = set()
     for line in lines:
         document = bundle_of(EXAMPLE, line)
-        Bundle(document)  # strict FHIR R4 (fhirclient): unknown elements or wrong types raise
+        parses_as_r4(document)  # strict FHIR R4 (fhirclient): unknown elements or wrong types raise
         assert check_bundle(document, patient=claim(line["patient"])) == []
         kinds = [e["resource"]["resourceType"] for e in document["entry"]]
         assert kinds[:4] == ["Patient", "Organization", "Encounter", "Condition"]
