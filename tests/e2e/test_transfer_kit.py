@@ -1,8 +1,10 @@
 """`medrec-transfer push` as an EMR vendor runs it: a subprocess against the running cluster,
 killed with SIGKILL part way, run again, run a third time; with a bad line, a wrong secret, and
-ingest's api stopped for a while under it. Completion is the handover: a push whose lines were
-all refused leaves the transfer open and says how to fix it, the corrected push completes it and
-saves the 이관확인서; --complete-with-missing completes with the lines left out named."""
+ingest's api stopped for a while under it; an export of KR Core bundles stored and listed for its
+patient, a broken one named by FHIRPath by the kit and by ingest. Completion is the handover: a
+push whose lines were all refused leaves the transfer open and says how to fix it, the corrected
+push completes it and saves the 이관확인서; --complete-with-missing completes with the lines left
+out named."""
 
 import base64
 import contextlib
@@ -13,6 +15,8 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +24,13 @@ import psutil
 import pytest
 
 from medrec_devstack.cluster import Cluster
+from medrec_transfer import sample_krcore
 from medrec_transfer.sample import write_export
-from tests.support.actors import Depositor, Operator, eventually
+from tests.support.actors import Citizen, Depositor, Operator, eventually
 from tests.support.builders import new_code
+from tests.support.identity_lab import new_name, new_phone, new_rrn
 from tests.support.ingest import IngestStore
+from tests.support.krcore_export import write_broken_export
 from tests.support.pdfs import pdf_text, squeezed
 from tests.support.stack import sql
 
@@ -41,13 +48,20 @@ def operator(cluster: Cluster) -> Operator:
 class Vendor:
     """An EMR vendor's export for a fresh institution code, and the client registered for it."""
 
-    def __init__(self, cluster: Cluster, operator: Operator, root: Path, **export: Any) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        operator: Operator,
+        root: Path,
+        writer: Callable[..., Path] = write_export,
+        **export: Any,
+    ) -> None:
         self.cluster = cluster
         self.code = new_code()
         self.client_id, self.secret = operator.register_client([self.code])
-        institution = {"code": self.code, "name": "새봄종합병원", "type": "병원",
-                       "address": "광주광역시 동구 금남로 4", "region": "광주"}  # fmt: skip
-        self.root = write_export(root, institution=institution, **export)
+        self.institution = {"code": self.code, "name": "새봄종합병원", "type": "병원",
+                            "address": "광주광역시 동구 금남로 4", "region": "광주"}  # fmt: skip
+        self.root = writer(root, institution=self.institution, **export)
         self.lines = [json.loads(x) for x in (root / "records.ndjson").read_text().splitlines()]
 
     def secret_file(self, secret: str) -> Path:
@@ -393,3 +407,80 @@ def test_v2_records_are_pushed_and_a_bill_that_does_not_add_up_is_refused_by_its
 
 def _content(line: dict[str, Any]) -> bytes:
     return base64.b64decode(line["content"].get("data_base64", ""))
+
+
+def test_a_krcore_export_is_stored_for_its_patient_and_a_broken_bundle_named_by_its_fhirpath(
+    cluster: Cluster, operator: Operator, tmp_path: Path
+) -> None:
+    born = date(1979, 3, 14)
+    name, rrn = new_name(), new_rrn(born, "female")
+    who = {"rrn": rrn, "name": name, "birth_date": born.isoformat(), "sex": "female"}
+    vendor = Vendor(cluster, operator, tmp_path / "krcore", writer=sample_krcore.write_export,
+                    people=[who] * 3)  # fmt: skip
+
+    # The KR Core export: every bundle (inline and a file) stored as sent, completed.
+    result = vendor.push("--complete")
+    assert result.returncode == 0, result.stdout + result.stderr
+    transfer = vendor.transfer()
+    assert transfer["status"] == "completed" and transfer["counts"]["stored"] == 3
+    sent = {x["external_id"]: _sent_size(vendor.root, x) for x in vendor.lines}
+    citizen = Citizen(cluster, name, rrn, phone=new_phone())
+
+    def listed() -> list[dict[str, Any]] | None:
+        found = citizen.records()
+        return found if len(found) == 3 else None
+
+    records = eventually(listed, timeout=60, what="the three KR Core records in catalog")
+    # Stored as sent, byte for byte in size, under the FHIR content type.
+    assert sorted((r["specialty"], r["content_type"], r["size"]) for r in records) == sorted(
+        (x["specialty"], sample_krcore.FHIR_JSON, sent[x["external_id"]]) for x in vendor.lines
+    )
+    assert {r["institution"]["code"] for r in records} == {vendor.code}
+
+    # The broken copy: `validate` names each line's FHIRPath, the push refuses them the same
+    # way before sending any, and the transfer is left open holding nothing.
+    broken = Vendor(cluster, operator, tmp_path / "broken", writer=sample_krcore.write_export)
+    expected = write_broken_export(broken.root, institution=broken.institution)
+    checked = subprocess.run(
+        [COMMAND, "validate", str(broken.root)], capture_output=True, text=True, timeout=60
+    )
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    for external_id, field in expected.items():
+        assert f"({external_id}): invalid record" in checked.stderr and field in checked.stderr
+    pushed = broken.push("--complete")
+    assert pushed.returncode == 1, pushed.stdout + pushed.stderr
+    entries = [
+        json.loads(x) for x in (broken.root / "medrec-report.ndjson").read_text().splitlines()
+    ]
+    reported = {e["external_id"]: [x["field"] for x in e["problem"]["errors"]] for e in entries}
+    assert set(reported) == set(expected)
+    assert all(expected[k] in fields for k, fields in reported.items())
+    assert broken.transfer()["counts"]["stored"] == 0
+    lines = [json.loads(x) for x in (broken.root / "records.ndjson").read_text().splitlines()]
+    for line in lines:
+        for value in (line["patient"]["name"], line["patient"]["rrn"]):
+            assert value not in checked.stderr + pushed.stderr + pushed.stdout
+
+    # ingest, sent the same bundles without the kit: 422 with the same field, nothing stored.
+    client = Depositor(cluster, broken.client_id, broken.secret)
+    transfer_id = client.open_transfer(broken.code, "새봄종합병원", effective_date="2026-02-01")
+    for line in lines[:2]:  # the inline ones: wrong KCD system, no Patient.identifier
+        body = {k: v for k, v in line.items() if k != "external_id"}
+        refused = client.put_record(transfer_id, line["external_id"], body)
+        assert refused.status_code == 422, refused.text
+        assert expected[line["external_id"]] in [e["field"] for e in refused.json()["errors"]]
+        answers = client.batch(transfer_id, [line | {"external_id": f"{line['external_id']}-b"}])
+        assert answers[0]["status"] == "invalid"
+        assert expected[line["external_id"]] in [
+            e["field"] for e in answers[0]["problem"]["errors"]
+        ]
+        for value in (line["patient"]["name"], line["patient"]["rrn"]):
+            assert value not in refused.text + json.dumps(answers, ensure_ascii=False)
+    assert held(cluster, transfer_id) == []
+
+
+def _sent_size(root: Path, line: dict[str, Any]) -> int:
+    content = line["content"]
+    if "file" in content:
+        return (root / content["file"]).stat().st_size
+    return len(base64.b64decode(content["data_base64"]))

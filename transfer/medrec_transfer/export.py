@@ -7,10 +7,12 @@
 
 Lines are checked against the record schema ingest publishes in its OpenAPI document (BatchLine,
 with a file's content checked as the declaration that will be sent for it; structured content
-against its specialty's form of StructuredRecord), plus what only the export can get wrong: a file
-that is missing or outside the directory, an external_id twice. Only each line's place in
-records.ndjson is kept, not its bytes, so an export of any size is checked and later sent in bounded
-memory. Messages name fields, never the refused values: a line may hold a name or an RRN."""
+against its specialty's form of StructuredRecord; a KR Core bundle, `application/fhir+json`, by
+the KR Core checks ingest runs, krcore.py), plus what only the export can get wrong: a file that
+is missing or outside the directory, an external_id twice. Only each line's place in
+records.ndjson is kept, not its bytes, so an export of any size is checked and later sent in
+bounded memory. Messages name fields, never the refused values: a line may hold a name or an
+RRN."""
 
 import base64
 import binascii
@@ -24,13 +26,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from medrec_transfer import bills
+from medrec_transfer.krcore import FHIR_JSON, bundle_errors
 
 TRANSFER_FILE = "transfer.json"
 RECORDS_FILE = "records.ndjson"
 REPORT_FILE = "medrec-report.ndjson"
 STATE_FILE = ".medrec-transfer-state.json"
 STRUCTURED_TYPE = "application/vnd.medrec.record+json"
-STRUCTURED_FILE_LIMIT = 16 * 1024 * 1024  # larger structured files are left to the service
+STRUCTURED_FILE_LIMIT = 16 * 1024 * 1024  # larger structured or FHIR files: left to the service
 _PLACEHOLDER_SHA256 = "0" * 64
 
 
@@ -256,12 +259,15 @@ def check_line(
             data = None
             file_errors.append({"field": "content.data_base64", "message": "is not base64"})
     errors = field_errors(schemas.line, checked) + file_errors
-    if not errors and _base_type(content) == schemas.structured_type:
+    kind = _base_type(content)
+    if not errors and kind in (schemas.structured_type, FHIR_JSON):
         if file is not None and size <= STRUCTURED_FILE_LIMIT:
             data = file.read_bytes()
         elif file is not None:
             data = None
-        if data is not None:
+        if data is not None and kind == FHIR_JSON:
+            errors = bundle_errors(data, record.get("patient"))
+        elif data is not None:
             errors = schemas.structured_errors(data, record.get("specialty"))
     if errors:
         return LineProblem(number, external_id, "invalid record", errors)
