@@ -262,6 +262,7 @@ def test_an_expired_copy_is_gone(cluster: Cluster, world: World) -> None:
         "demographics:read",
         "names:read",
         "document-facts:read",
+        "person-keys:read",
     ],
 )
 def test_an_operator_cannot_register_a_client_with_a_service_scope(

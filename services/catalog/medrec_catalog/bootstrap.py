@@ -3,6 +3,7 @@ the settings (no I/O here: connections open on first use), closed by `aclose`.""
 
 from dataclasses import dataclass
 
+from medrec_catalog.fhir.service import DocumentResponder
 from medrec_catalog.linkage.demographics import DemographicsSources
 from medrec_catalog.linkage.service import LinkageReview
 from medrec_catalog.models import messaging
@@ -36,11 +37,13 @@ class CatalogComponents(Components):
     linkage: LinkageReview
     retention: Retention
     notices: Deliverer  # the worker's: sends what people chose to be sent
+    fhir: DocumentResponder  # the API's: ITI-67/68 for a citizen or a guardian
 
     async def aclose(self) -> None:
         await self.demographics.aclose()
         await self.notices.sender.aclose()
         await self.metadata.ingest.aclose()
+        await self.fhir.aclose()
         await super().aclose()
 
 
@@ -67,6 +70,20 @@ def record_metadata(settings: CatalogSettings) -> PolledMetadata:
     """ingest, with catalog's own token for scope metadata:read."""
     return PolledMetadata(
         IngestClient(ServiceClient(settings.ingest_url, _credentials(settings, "metadata:read")))
+    )
+
+
+def document_responder(settings: CatalogSettings) -> DocumentResponder:
+    """identity for an RRN's person key (person-keys:read), ingest for content (content:read,
+    purpose citizen_download): catalog's own tokens, one per scope."""
+    return DocumentResponder(
+        settings=settings,
+        identity=IdentityClient(
+            ServiceClient(settings.identity_url, _credentials(settings, "person-keys:read"))
+        ),
+        ingest=IngestClient(
+            ServiceClient(settings.ingest_url, _credentials(settings, "content:read"))
+        ),
     )
 
 
@@ -105,4 +122,5 @@ def build(
         linkage=LinkageReview(settings=settings, demographics=demographics),
         retention=Retention(transactions=transactions, settings=settings, clock=clock),
         notices=Deliverer(transactions=transactions, sender=notice_sender(settings), clock=clock),
+        fhir=document_responder(settings),
     )

@@ -84,6 +84,8 @@ async def _citizen_for_self(principal: Annotated[Principal, Depends(_citizen)]) 
 
 # catalog's service client, for an operator's linkage review.
 DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
+# catalog's service client, for a FHIR search by patient.identifier (an RRN → its person key).
+PersonKeysReader = Annotated[Principal, require_scope("person-keys:read")]
 # A verified person's token (possibly a guardian's acting for a child).
 CitizenPrincipal = Annotated[Principal, Depends(_citizen)]
 # A verified person acting for themselves: guardian tokens are refused.

@@ -55,11 +55,12 @@ def recipient_download(
 
 # Why one of medrec's services read a record's plaintext or a person's demographics: the caller
 # says so on every internal read, and the person's access history shows it (issue #25, 6).
-Purpose = Literal["certified_copy", "linkage_review", "proxy_review"]
+Purpose = Literal["certified_copy", "linkage_review", "proxy_review", "citizen_download"]
 PURPOSE_TEXT: dict[str, str] = {
     "certified_copy": "purpose: certified copy (issuance)",
     "linkage_review": "purpose: linkage review (an operator compares demographics)",
     "proxy_review": "purpose: Art. 21 review (an operator compares the patient's name)",
+    "citizen_download": "purpose: the person's own retrieval (FHIR ITI-68, catalog)",
 }
 # What catalog's access_log stores (models.AccessLogEntry); the event is cut to fit where it is
 # made, so a consumer never parks it.

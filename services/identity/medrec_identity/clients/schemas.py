@@ -21,6 +21,7 @@ KNOWN_SCOPES = frozenset(
         "demographics:read",
         "names:read",
         "document-facts:read",
+        "person-keys:read",
     }
     | set(SCOPE_TEXT)
 )
@@ -35,6 +36,7 @@ SERVICE_SCOPES = frozenset(
         "demographics:read",
         "names:read",
         "document-facts:read",
+        "person-keys:read",
     }
 )
 # What `POST /v1/clients` may give: an institution's deposits, or a machine account's
