@@ -127,10 +127,11 @@ def parse_query(pairs: Sequence[tuple[str, str]], *, in_body: bool) -> DocumentQ
             if not statuses <= STATUSES:
                 raise _bad(name, "not a DocumentReference status")
             nothing |= "current" not in statuses
-        elif name == "date":
-            filters = _indexed(filters, name, value)
-        elif name == "period":
-            filters = _period(filters, name, value)
+        elif name in ("date", "period"):
+            try:
+                filters = (_indexed if name == "date" else _period)(filters, name, value)
+            except OverflowError:  # a day at the calendar's very edge
+                raise _bad(name, "out of range") from None
         elif name in ("type", "category"):
             kind = _token(name, value, RECORD_KIND_SYSTEM, kinds)
             nothing |= kind is None or (filters.kind is not None and kind != filters.kind)

@@ -102,3 +102,17 @@ def test_an_rrn_is_refused_in_a_url_without_being_quoted() -> None:
             [("patient.identifier", "https://mois.go.kr/rrn|800101-1234567")], in_body=False
         )
     assert "800101" not in str(refused.value.errors) + refused.value.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("date", "gt9999-12-31"),
+        ("period", "gt9999-12-31"),
+        ("period", "lt0001-01-01"),
+        ("date", "x"),
+    ],
+)
+def test_a_date_at_the_calendars_edge_is_a_bad_value(name: str, value: str) -> None:
+    with pytest.raises(ValidationFailed):
+        parse_query([("patient", "p"), (name, value)], in_body=False)
