@@ -20,7 +20,7 @@ from medrec_catalog.fhir.capability import (
 from medrec_catalog.fhir.search import parse_query
 from medrec_shared.platform.fhir import FHIR_BASE, FHIR_JSON, FHIR_XML, fhir_response
 from medrec_shared.platform.fhir_negotiation import ResponseFormat
-from medrec_shared.platform.problems import UnsupportedMediaType
+from medrec_shared.platform.problems import ContentTooLarge, UnsupportedMediaType
 from medrec_shared.rules.fhir_systems import MHD_MINIMAL_DOCUMENT_REFERENCE
 
 router = APIRouter(tags=["fhir"], prefix=FHIR_BASE)
@@ -127,7 +127,7 @@ async def search_document_references(
         raise UnsupportedMediaType(f"Send the search parameters as {FORM}.")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        raise UnsupportedMediaType("The search form is too long.")
+        raise ContentTooLarge("The search form is too long.")
     pairs: list[tuple[str, Any]] = [
         *request.query_params.multi_items(),
         *parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=False),
