@@ -12,7 +12,7 @@ import pytest
 from medrec_devstack.cluster import Cluster
 from tests.support.actors import Citizen, Depositor, Operator, eventually
 from tests.support.builders import declared, inline, record_body
-from tests.support.mhd import (
+from tests.support.mhd_consumer import (
     RRN_SYSTEM,
     documents,
     ids,

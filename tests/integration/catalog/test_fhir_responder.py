@@ -20,7 +20,7 @@ from tests.support.actors import (
     seed_family_link,
 )
 from tests.support.builders import inline, record_body
-from tests.support.mhd import (
+from tests.support.mhd_consumer import (
     FHIR_XML,
     RRN_SYSTEM,
     documents,
