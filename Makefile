@@ -12,7 +12,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
 
-$(STAMP): $(UV) pyproject.toml uv.lock shared/pyproject.toml devstack/pyproject.toml transfer/pyproject.toml admin/pyproject.toml services/*/pyproject.toml portal/pyproject.toml console/pyproject.toml
+$(STAMP): $(UV) pyproject.toml uv.lock krcore/pyproject.toml shared/pyproject.toml devstack/pyproject.toml transfer/pyproject.toml admin/pyproject.toml services/*/pyproject.toml portal/pyproject.toml console/pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $(STAMP)
 
@@ -62,12 +62,12 @@ fuzz: install
 
 # deptry in each workspace package's own folder, so each is held to its own pyproject: a service
 # declares what it imports, not what medrec-shared happens to bring along; then the root's tooling.
-WORKSPACE_PACKAGES := shared $(wildcard services/*) devstack portal console transfer admin
+WORKSPACE_PACKAGES := krcore shared $(wildcard services/*) devstack portal console transfer admin
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared devstack services portal console transfer admin tests
+	$(BIN)/mypy krcore shared devstack services portal console transfer admin tests
 	$(BIN)/lint-imports
 	for package in $(WORKSPACE_PACKAGES); do (cd $$package && $(CURDIR)/$(BIN)/deptry .) || exit 1; done
 	$(BIN)/deptry .

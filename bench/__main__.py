@@ -2,7 +2,8 @@
 bench/results.json. Ratio = medrec / raw baseline; ingest's raw puts run before and after the
 deposit paths and the streams twice each, interleaved, the faster run of each counting.
 
-BENCH_ONLY picks one part: `deposits` (ingest's raw puts, bulk and single PUTs), `render` (the
+BENCH_ONLY picks one part: `deposits` (ingest's raw puts, bulk and single PUTs), `fhir` (an
+ITI-65 bundle of 100 documents beside the same records through the batch request), `render` (the
 certified copies, a 20-line receipt and a year's 납입확인서), `catalog` (the read paths at 1 M
 records, and the registry) or `registry` (the registry's search at 100 k closures alone); the
 other parts' figures already in bench/results.json are kept."""
@@ -10,11 +11,14 @@ other parts' figures already in bench/results.json are kept."""
 import os
 import time
 
-from bench import catalog, ingest, render, results
+from bench import catalog, fhir, ingest, render, results
 
 ONLY = os.environ.get("BENCH_ONLY", "")
 started = time.perf_counter()
 figures = ingest.main() if ONLY in ("", "deposits") else []
+if ONLY == "fhir":  # in a full run, ingest.main() measures it on its stack
+    print("ITI-65 (MHD Provide Document Bundle) beside the batch request …", flush=True)
+    figures += fhir.main()
 if ONLY in ("", "render"):
     print("certified copies (issuance) …", flush=True)
     figures += render.run()

@@ -299,4 +299,9 @@ def main() -> list[Result]:
         engines = "fsync off (BENCH_ENGINES=fast)" if cluster.fast else "durable: fsync on"
         where = f"SeaweedFS, PostgreSQL, Tansu on S3, {engines}; {os.cpu_count()} CPUs"
         print(f"local stack up: {where}; catalog and issuance workers stopped", flush=True)
-        return run(cluster)
+        figures = run(cluster)
+        if not ONLY:
+            from bench import fhir  # imports this module (PeakRss)
+
+            figures += fhir.run(cluster)
+        return figures

@@ -105,6 +105,8 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     # ingest
     ("ingest", "GET", "/v1/schemas/record"): Rule(EVERYONE),
     ("ingest", "POST", "/v1/transfers"): Rule(INSTITUTIONS),
+    ("ingest", "POST", "/fhir"): Rule(INSTITUTIONS),  # ITI-65 (transfer:write)
+    ("ingest", "GET", "/fhir/metadata"): Rule(EVERYONE),
     ("ingest", "GET", "/v1/transfers"): Rule(INSTITUTIONS),
     ("ingest", "GET", "/v1/transfers/{transfer_id}"): Rule(INSTITUTIONS),
     ("ingest", "POST", "/v1/transfers/{transfer_id}/complete"): Rule(INSTITUTIONS),

@@ -12,6 +12,7 @@ from medrec_ingest.bodies import body_limits
 from medrec_ingest.bootstrap import build
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.destruction import endpoints as destruction
+from medrec_ingest.fhir import endpoints as fhir
 from medrec_ingest.fields import RRN_IN_TEXT
 from medrec_ingest.jobs import endpoints as jobs
 from medrec_ingest.linkage import endpoints as linkage
@@ -89,6 +90,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(health_router(dependency_checks(components.db, store)))
     app.include_router(transfers.router)  # open, list, read, complete
     app.include_router(deposit.router)  # one record, its content, a batch
+    app.include_router(fhir.router)  # ITI-65 (MHD Document Recipient) and its metadata
     app.include_router(openapi.router)
     app.include_router(internal.router)
     app.include_router(linkage.router)  # demographics for catalog's linkage review

@@ -5,6 +5,7 @@ ingress's `proxy-body-size` for the transfer API is the largest of these (k8s-ch
 
 from medrec_ingest.deposit import endpoints as deposit
 from medrec_ingest.deposit.validation import body_limit
+from medrec_ingest.fhir import endpoints as fhir
 from medrec_ingest.fields import EXTERNAL_ID_MAX_LENGTH
 from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import endpoints as transfers
@@ -26,4 +27,5 @@ def body_limits(settings: IngestSettings) -> BodyLimits:
         ("POST", deposit.BATCH_PATH): settings.batch_max_bytes,
         ("POST", transfers.COMPLETE_PATH): COMPLETION_MAX_BYTES,
         ("POST", transfers.OPEN_PATH): DECLARATION_MAX_BYTES,
+        ("POST", fhir.PROVIDE_PATH): settings.fhir_bundle_max_bytes,  # held whole: parsed
     }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
+from medrec_ingest.fhir.recipient import Recipient
 from medrec_ingest.jobs.service import Jobs
 from medrec_ingest.models import messaging
 from medrec_ingest.settings import IngestSettings
@@ -28,6 +29,7 @@ class IngestComponents(Components):
     settings: IngestSettings
     vault: Vault  # the records bucket, with the content keyring
     deposits: Deposits
+    recipient: Recipient  # ITI-65 bundles, deposited through `deposits`
     destructions: Destructions
     jobs: Jobs  # the key re-wrap and linkage backfill, run in the API process
     issuance: IssuanceClient  # a transfer's receipt, read with the depositor's token
@@ -63,6 +65,7 @@ def build(
     outbox = Outbox(messaging.outbox, PRODUCER, rules=EVENT_RULES)
     vault = Vault(object_store(settings), settings.records_bucket, settings.keyring())
     transactions = Transactions.of(db, outbox)
+    deposits = Deposits(transactions=transactions, settings=settings, vault=vault, clock=clock)
     return IngestComponents(
         settings=settings,
         clock=clock,
@@ -70,7 +73,8 @@ def build(
         outbox=outbox,
         token_verifier=api_token_verifier(settings) if verify_tokens else None,
         vault=vault,
-        deposits=Deposits(transactions=transactions, settings=settings, vault=vault, clock=clock),
+        deposits=deposits,
+        recipient=Recipient(deposits=deposits),
         destructions=Destructions(
             transactions=transactions, settings=settings, vault=vault, clock=clock
         ),

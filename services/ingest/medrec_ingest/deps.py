@@ -8,6 +8,7 @@ from fastapi import Depends
 from medrec_ingest.bootstrap import IngestComponents
 from medrec_ingest.deposit.service import Deposits
 from medrec_ingest.destruction.service import Destructions
+from medrec_ingest.fhir.recipient import Recipient
 from medrec_ingest.jobs.service import Jobs
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.platform.auth import Principal, require_scope
@@ -48,6 +49,10 @@ async def _deposits(c: Ingest) -> Deposits:
     return c.deposits
 
 
+async def _recipient(c: Ingest) -> Recipient:
+    return c.recipient
+
+
 async def _destructions(c: Ingest) -> Destructions:
     return c.destructions
 
@@ -69,6 +74,7 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 # upload (`async with transactions.begin() as session`), never one that lasts the whole request.
 TransactionsDep = Annotated[Transactions, Depends(_transactions)]
 DepositsDep = Annotated[Deposits, Depends(_deposits)]
+RecipientDep = Annotated[Recipient, Depends(_recipient)]
 DestructionsDep = Annotated[Destructions, Depends(_destructions)]
 Depositor = Annotated[Principal, require_scope("transfer:write")]
 ContentReader = Annotated[Principal, require_scope("content:read")]
@@ -101,6 +107,7 @@ __all__ = [
     "KeyManager",
     "MetadataReader",
     "NamesReader",
+    "RecipientDep",
     "Releaser",
     "Settings",
     "SweepRunner",

@@ -46,6 +46,9 @@ class IngestSettings(ServiceSettings, ContentKeySettings):
     # Content sent base64 in a record's JSON (PUT or a batch line); larger content is declared
     # and streamed to the content endpoint.
     inline_content_max_bytes: int = 10 * MiB
+    # An ITI-65 Provide Document Bundle (POST /fhir) is parsed whole, its documents inline
+    # (each within inline_content_max_bytes): the request holds about twice this while parsing.
+    fhir_bundle_max_bytes: int = 64 * MiB
     # Structured records and FHIR bundles are validated whole, so even when streamed they are
     # held in memory up to this size.
     structured_content_max_bytes: int = 64 * MiB

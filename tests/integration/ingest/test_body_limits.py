@@ -88,6 +88,7 @@ def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(cluster: Clus
         ("PUT", "/v1/transfers/{t}/records/big-2", "application/json"),
         ("POST", "/v1/transfers/{t}/complete", "application/json"),
         ("POST", "/v1/transfers", "application/json"),  # a declaration's manifest (#29)
+        ("POST", "/fhir", "application/fhir+json"),  # an ITI-65 bundle (#30)
     ],
 )
 @pytest.mark.parametrize("token", [None, "not-a-token"])

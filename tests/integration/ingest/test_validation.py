@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.builders import (
+    BIRTH,
     NAME,
     NOTE,
     RRN,
@@ -20,6 +21,7 @@ from tests.support.builders import (
     structured,
 )
 from tests.support.ingest import STRUCTURED, IngestStore, NewDepositor, OpenTransfer
+from tests.support.krcore import krcore_bundle, resource
 
 Record = dict[str, Any]
 
@@ -33,6 +35,14 @@ def patient(**changes: Any) -> Callable[[Record], Record]:
 
 def fields(**changes: Any) -> Callable[[Record], Record]:
     return lambda record: record | changes
+
+
+def not_krcore() -> dict[str, Any]:
+    """A KR Core bundle of the record's patient whose diagnosis is coded outside KCD-8."""
+    bundle = krcore_bundle(name=NAME, rrn=RRN, birth_date=BIRTH)
+    coding = resource(bundle, "Condition")["code"]["coding"][0]
+    coding["system"], coding["display"] = "http://hl7.org/fhir/sid/icd-10", NOTE
+    return bundle
 
 
 def content(data: bytes, content_type: str) -> Callable[[Record], Record]:
@@ -97,9 +107,16 @@ CASES: list[tuple[str, Callable[[Record], Record], int, str, str | None]] = [
     ("structured-other-specialty", content(structured("dental"), STRUCTURED), 422,
      "content.specialty", None),
     ("fhir-not-a-bundle", content(json.dumps({"resourceType": "Patient-" + NOTE}).encode(),
-                                  "application/fhir+json"), 422, "content", NOTE),
+                                  "application/fhir+json"), 422, "content.Bundle", NOTE),
     ("fhir-bundle-type", content(json.dumps({"resourceType": "Bundle", "type": "xyz-" + NOTE})
-                                 .encode(), "application/fhir+json"), 422, "content", NOTE),
+                                 .encode(), "application/fhir+json"), 422, "content.Bundle.type",
+     NOTE),
+    ("fhir-not-krcore", content(json.dumps(not_krcore()).encode(), "application/fhir+json"), 422,
+     "content.Bundle.entry[4].resource.code.coding[0].system", NOTE),
+    ("fhir-another-patient", content(json.dumps(krcore_bundle(name=NAME, rrn=RRN,
+                                                              birth_date="1988-08-09")).encode(),
+                                     "application/fhir+json"), 422,
+     "content.Bundle.entry[0].resource.birthDate", "1988-08-09"),
 ]  # fmt: skip
 
 VALID_CONTENT = [
@@ -111,8 +128,7 @@ VALID_CONTENT = [
     ("application/dicom", b"\0" * 128 + b"DICM" + b"\x02\x00"),
     (STRUCTURED, structured()),
     ("application/fhir+json",
-     json.dumps({"resourceType": "Bundle", "type": "document",
-                 "entry": [{"resource": {"resourceType": "Composition"}}]}).encode()),
+     json.dumps(krcore_bundle(name=NAME, rrn=RRN, birth_date=BIRTH)).encode()),
 ]  # fmt: skip
 
 
@@ -308,3 +324,10 @@ def test_structured_and_fhir_content_are_checked_in_batches_too(
     )  # fmt: skip
     assert answers[0]["status"] == "invalid"
     assert answers[0]["problem"]["errors"][0]["field"] == "content.diagnoses[0].code"
+    fhir = inline(json.dumps(not_krcore()).encode(), "application/fhir+json")
+    answers = client.batch(transfer_id, [batch_line("batch-fhir-bad", a_record(content=fhir))])
+    assert answers[0]["status"] == "invalid"
+    assert answers[0]["problem"]["errors"] == [
+        {"field": "content.Bundle.entry[4].resource.code.coding[0].system",
+         "message": "must be KCD-8 (http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-8)"}
+    ]  # fmt: skip

@@ -41,6 +41,7 @@ from medrec_ingest.deposit.validation import (
     decode_inline,
     inline_limit_error,
     parse_record,
+    patient_claim,
 )
 from medrec_ingest.fields import EXTERNAL_ID_PATTERN, RRN_LIKE
 from medrec_ingest.models import Segment, Transfer
@@ -225,7 +226,9 @@ class Batch:
             body = parse_record(line.data, BatchLine, today)
             assert isinstance(body.content, InlineContent)  # parse_record refuses declared content
             data = decode_inline(body.content, settings.inline_content_max_bytes)
-            check_content(body.content.content_type, data, body.specialty.value)
+            check_content(
+                body.content.content_type, data, body.specialty.value, patient_claim(body.patient)
+            )
         except Problem as problem:
             answers[line.number] = Answer(
                 line.number, _external_id_of(line.data), BatchStatus.invalid, problem=problem.body()

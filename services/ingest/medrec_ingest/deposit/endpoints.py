@@ -28,6 +28,7 @@ from medrec_ingest.deposit.validation import (
     check_declared,
     decode_inline,
     parse_record,
+    patient_claim,
 )
 from medrec_ingest.deps import Depositor, DepositsDep
 from medrec_ingest.fields import ALLOWED_CONTENT_TYPES, EXTERNAL_ID_PATTERN, not_rrn
@@ -102,7 +103,9 @@ async def put_record(
         data = None
         if isinstance(body.content, InlineContent):
             data = decode_inline(body.content, settings.inline_content_max_bytes)
-            check_content(body.content.content_type, data, body.specialty.value)
+            check_content(
+                body.content.content_type, data, body.specialty.value, patient_claim(body.patient)
+            )
         else:
             check_declared(body.content, settings)
     except (ValidationFailed, ContentTooLarge, BodyTooLarge) as refused:

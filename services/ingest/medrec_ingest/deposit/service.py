@@ -23,7 +23,7 @@ from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn
 from medrec_ingest.deposit.streams import read_ahead
 from medrec_ingest.deposit.upload import ContentHeaders, header_errors, parse_content_digest
 from medrec_ingest.deposit.validation import StreamCheck
-from medrec_ingest.fields import RRN_LIKE
+from medrec_ingest.fields import RRN_LIKE, base_type
 from medrec_ingest.models import DepositProblem, Record, RecordStatus, Segment, Transfer
 from medrec_ingest.records.rules import TAKES_CONTENT, content_taken, event_key, is_stored
 from medrec_ingest.segments.service import add_segment, segment_key
@@ -31,13 +31,15 @@ from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers.service import closed, count_if_open, writable_transfer
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.clock import Clock, korean_date
-from medrec_shared.platform.crypto import blind_index, seal
+from medrec_shared.platform.crypto import blind_index, seal, unseal
 from medrec_shared.platform.db import Transactions
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.platform.messaging import announce, write_announcements
 from medrec_shared.platform.problems import Conflict, ContentTooLarge, NotFound, ValidationFailed
 from medrec_shared.platform.vault import StoredContent, Vault
+from medrec_shared.rules.clinical import FHIR_CONTENT_TYPE
+from medrec_shared.rules.clinical.krcore import PatientClaim, claim_of
 from medrec_shared.rules.events import RecordStored
 from medrec_shared.rules.linkage import match_key
 
@@ -454,6 +456,7 @@ class Deposits:
                 content_type=record.content_type,
                 specialty=record.specialty,
                 hold_limit=self.settings.structured_content_max_bytes,
+                claim=self._claim(record),
             )
             key = object_key(record.record_id, new_id())
             stored = await self.vault.put(key, read_ahead(body(check)), digested=check.digest)
@@ -465,6 +468,15 @@ class Deposits:
         # Judged by the day the content is in: a large upload may take hours.
         current = await self.take_upload(record, stored, self.clock.now())
         return current, current is record  # else another upload of it was recorded first
+
+    def _claim(self, record: Record) -> PatientClaim | None:
+        """A declared KR Core bundle's patient claim: the record's sealed patient fields (only
+        opened for FHIR content, and only in memory)."""
+        if base_type(record.content_type) != FHIR_CONTENT_TYPE:
+            return None
+        sealed = unseal(self.vault.keyring, record.patient_sealed, context=PATIENT_CONTEXT)
+        patient = json.loads(sealed)
+        return claim_of(patient["rrn"], patient["name"], record.birth_date, record.sex)
 
     async def give_inline_content(self, record: Record, data: bytes, now: datetime) -> Record:
         """A declared record repeated with its content inline (same digest): the content is

@@ -1,5 +1,6 @@
 """What a deposit must satisfy beyond its single fields: fields that must agree, and the content
-itself (its signature, a structured record's schema, a FHIR bundle's shape, its digest and size).
+itself (its signature, a structured record's schema, a FHIR bundle against KR Core 2.0 and the
+record's patient, its digest and size).
 
 Every refusal is a `ValidationFailed` (or `ContentTooLarge`) problem with field errors, and no
 message repeats the refused value: it may be an RRN, a name or clinical content.
@@ -15,16 +16,22 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from medrec_ingest.deposit.schemas import BatchLine, DeclaredContent, InlineContent, RecordIn
+from medrec_ingest.deposit.schemas import (
+    BatchLine,
+    DeclaredContent,
+    InlineContent,
+    PatientIn,
+    RecordIn,
+)
 from medrec_ingest.fields import FieldErrors, base_type, error
 from medrec_ingest.settings import IngestSettings
 from medrec_shared.platform.problems import ContentTooLarge, ValidationFailed
 from medrec_shared.rules.clinical import (
     FHIR_CONTENT_TYPE,
     STRUCTURED_RECORD_CONTENT_TYPE,
-    check_fhir_bundle,
     parse_structured_record,
 )
+from medrec_shared.rules.clinical.krcore import PatientClaim, claim_of, krcore_problems
 from medrec_shared.rules.records import Specialty
 from medrec_shared.rules.rrn import parse_rrn
 
@@ -213,9 +220,17 @@ def signature_errors(content_type: str, head: bytes, field: str) -> FieldErrors:
     return [error(field, f"does not look like {kind}: its first bytes are not that format's")]
 
 
-def document_errors(content_type: str, data: bytes, specialty: str) -> FieldErrors:
-    """A structured record against its schema (and the record's specialty); a FHIR bundle's
-    shape. Other types have no document check."""
+def patient_claim(patient: PatientIn) -> PatientClaim:
+    """The record's patient fields, which a KR Core bundle's Patient must match."""
+    return claim_of(patient.rrn, patient.name, patient.birth_date, patient.sex)
+
+
+def document_errors(
+    content_type: str, data: bytes, specialty: str, claim: PatientClaim | None = None
+) -> FieldErrors:
+    """A structured record against its schema (and the record's specialty); a FHIR bundle
+    against KR Core 2.0 and the record's patient (`claim`), each problem at
+    `content.<FHIRPath>`. Other types have no document check."""
     kind = base_type(content_type)
     if kind == STRUCTURED_RECORD_CONTENT_TYPE:
         try:
@@ -225,23 +240,15 @@ def document_errors(content_type: str, data: bytes, specialty: str) -> FieldErro
         if document.specialty != specialty:
             return [error("content.specialty", "differs from the record's specialty")]
     elif kind == FHIR_CONTENT_TYPE:
-        try:
-            check_fhir_bundle(data)
-        except ValueError as exc:
-            return [error("content", _fhir_message(str(exc)))]
+        return [error(field, message) for field, message in krcore_problems(data, claim)]
     return []
 
 
-def _fhir_message(message: str) -> str:
-    if message.startswith("FHIR bundle is not valid JSON"):
-        return "FHIR bundle is not valid JSON"
-    # "…, got 'x'" / "…; got 'x'": keep the rule, not the value.
-    return message.split(", got")[0].split("; got")[0]
-
-
-def check_content(content_type: str, data: bytes, specialty: str) -> None:
+def check_content(
+    content_type: str, data: bytes, specialty: str, claim: PatientClaim | None = None
+) -> None:
     errors = signature_errors(content_type, data[:SNIFF_BYTES], "content.data_base64")
-    errors = errors or document_errors(content_type, data, specialty)
+    errors = errors or document_errors(content_type, data, specialty, claim)
     if errors:
         raise ValidationFailed(errors=errors)
 
@@ -254,12 +261,20 @@ class StreamCheck:
     """
 
     def __init__(
-        self, *, size: int, sha256: str, content_type: str, specialty: str, hold_limit: int
+        self,
+        *,
+        size: int,
+        sha256: str,
+        content_type: str,
+        specialty: str,
+        hold_limit: int,
+        claim: PatientClaim | None = None,
     ) -> None:
         self.size = size
         self.sha256 = sha256
         self.content_type = content_type
         self.specialty = specialty
+        self.claim = claim  # the record's patient, for a KR Core bundle
         self.received = 0
         #: The content's SHA-256 so far; the vault takes it rather than hashing it again.
         self.digest = hashlib.sha256()
@@ -301,7 +316,9 @@ class StreamCheck:
                 errors=[error("body", "does not match the declared sha256 and Content-Digest")]
             )
         if self._held is not None:
-            errors = document_errors(self.content_type, bytes(self._held), self.specialty)
+            errors = document_errors(
+                self.content_type, bytes(self._held), self.specialty, self.claim
+            )
             self._held = None
             if errors:
                 raise ValidationFailed(errors=errors)

@@ -65,6 +65,14 @@ class TransferRepository(Repository):
         rows = await self.session.execute(query.order_by(Transfer.transfer_id).limit(limit))
         return list(rows.scalars())
 
+    async def open_for_client(self, client_id: str) -> list[Transfer]:
+        """The client's transfers still taking records, oldest first."""
+        query = select(Transfer).where(
+            Transfer.client_id == client_id, Transfer.status == TransferStatus.open
+        )
+        rows = await self.session.execute(query.order_by(Transfer.created_at))
+        return list(rows.scalars())
+
     async def overseen(
         self,
         *,

@@ -59,6 +59,7 @@ def test_ingest_limits_name_its_deposit_routes() -> None:
         "/v1/transfers/{transfer_id}/records:batch",
         "/v1/transfers/{transfer_id}/complete",
         "/v1/transfers",  # a declaration's manifest (#29)
+        "/fhir",  # an ITI-65 Provide Document Bundle (#30)
     }
     assert max(limits.values()) == settings.content_max_bytes
 
