@@ -1,18 +1,24 @@
-"""Through the whole stack: a document deposited through the transfer API (a PDF of several
+"""Through the whole stack: documents submitted by ITI-65 (an EMR's Provide Document Bundle, in
+FHIR XML) are found by the patient's ITI-67 search and retrieved byte for byte by ITI-68, in the
+answer's format; a document deposited through the transfer API (a PDF of several
 MiB, uploaded as its own content) is found by the patient's ITI-67 search, by person id and by
 RRN in a POST body, and retrieved byte for byte by ITI-68 at its attachment URL; the search and
 the retrieval are lines in the citizen's access history; another person's identifier finds
 nothing and their record is not retrievable. Every resource parsed by fhirclient."""
 
 import hashlib
+import json
 import os
 
 import pytest
 
 from medrec_devstack.cluster import Cluster
+from medrec_shared.platform.fhir_xml import to_xml
 from tests.support.actors import Citizen, Depositor, Operator, eventually
 from tests.support.builders import declared, inline, record_body
+from tests.support.mhd import Doc, patient, provide_bundle
 from tests.support.mhd_consumer import (
+    FHIR_XML,
     RRN_SYSTEM,
     documents,
     ids,
@@ -85,3 +91,51 @@ def test_a_deposited_document_is_found_and_retrieved_byte_for_byte(cluster: Clus
     assert ("citizen", "download", "record", record_id) in lines
     assert lines.count(("citizen", "list", "records", "1 records")) == 2
     assert ("service", "view", "record_content", record_id) in lines  # ingest's, for catalog
+
+
+SUBMITTED_RRN, SUBMITTED_NAME, SUBMITTED_BIRTH = "720214-2456783", "한지유", "1972-02-14"
+SUBMITTER = "54000002"
+
+
+def test_an_iti65_submission_is_found_by_iti67_and_retrieved_by_iti68(cluster: Cluster) -> None:
+    client_id, secret = Operator(cluster).register_client([SUBMITTER])
+    emr = Depositor(cluster, client_id, secret)
+    emr.open_transfer(SUBMITTER, "지유내과의원")
+    docs = [
+        Doc("iti65-1", "외래 경과기록: 기침, 경과 관찰".encode(), title="외래 경과기록"),
+        Doc(
+            "iti65-2",
+            b"%PDF-1.4\n% iti-65\n" + bytes(range(256)) + b"\n%%EOF\n",
+            content_type="application/pdf",
+            title="흉부 X선 판독",
+            kind="radiology",
+            start="2026-05-06",
+            end="2026-05-06",
+        ),
+    ]
+    bundle = provide_bundle(
+        docs,
+        the_patient=patient(SUBMITTED_RRN, SUBMITTED_NAME, SUBMITTED_BIRTH),
+        custodian=SUBMITTER,
+    )
+    submitted = emr.ingest.post(
+        "/fhir", content=to_xml(bundle), headers={"Content-Type": FHIR_XML}, timeout=120
+    )
+    assert submitted.status_code == 200, submitted.text
+
+    citizen = Citizen(cluster, SUBMITTED_NAME, SUBMITTED_RRN, phone="010-5400-0003")
+    eventually(lambda: len(citizen.records()) == 2, what="the two submitted documents in catalog")
+    found = search(citizen.catalog, patient=citizen.person_id, _format="xml")
+    assert ids(found) == [r["record_id"] for r in citizen.records()]
+    by_title = {d["description"]: d for d in documents(found)}
+    assert set(by_title) == {"외래 경과기록", "흉부 X선 판독"}
+    xray = by_title["흉부 X선 판독"]
+    assert xray["category"][0]["coding"][0]["code"] == "radiology"
+    assert xray["context"]["period"] == {"start": "2026-05-06", "end": "2026-05-06"}
+    assert xray["custodian"]["identifier"]["value"] == SUBMITTER
+    for doc in docs:
+        retrieved = retrieve(citizen.catalog, by_title[doc.title])
+        assert retrieved.status_code == 200
+        assert retrieved.content == doc.data
+        assert retrieved.headers["content-type"].startswith(doc.content_type)
+    assert json.loads(json.dumps(found)) == found  # the XML answer read back as plain JSON
