@@ -458,7 +458,10 @@ class Cluster:
         through the API: they are provisioned as a deployment does, by identity's
         `medrec-identity-service-clients` next to its database."""
         wanted = {
-            "catalog": ["metadata:read", "demographics:read", "contact:read", "content:read"],
+            "catalog": [
+                "metadata:read", "demographics:read", "contact:read", "content:read",
+                "person-keys:read",
+            ],
             "issuance": ["content:read", "catalog:read", "names:read", "document-facts:read"],
         }
         async with httpx.AsyncClient(base_url=self.url("identity"), timeout=30) as http:

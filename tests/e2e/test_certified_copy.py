@@ -263,6 +263,7 @@ def test_an_expired_copy_is_gone(cluster: Cluster, world: World) -> None:
         "names:read",
         "document-facts:read",
         "contact:read",
+        "person-keys:read",
     ],
 )
 def test_an_operator_cannot_register_a_client_with_a_service_scope(

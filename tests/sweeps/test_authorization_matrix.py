@@ -104,6 +104,8 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("identity", "GET", "/internal/v1/persons/{person_key}/contact"): Rule(
         frozenset({"catalog_service"})
     ),
+    # catalog's FHIR search by patient.identifier: an RRN → its person key (#30)
+    ("identity", "POST", "/internal/v1/person-keys"): Rule(frozenset({"catalog_service"})),
     # ingest
     ("ingest", "GET", "/v1/schemas/record"): Rule(EVERYONE),
     ("ingest", "POST", "/v1/transfers"): Rule(INSTITUTIONS),
@@ -128,7 +130,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("ingest", "POST", "/v1/admin/transfers/{transfer_id}/release"): Rule(RELEASE),
     ("ingest", "GET", "/internal/v1/records/{record_id}"): Rule(frozenset({"catalog_service"})),
     ("ingest", "POST", "/internal/v1/records:metadata"): Rule(frozenset({"catalog_service"})),
-    # issuance (copies) and catalog ($everything)
+    # issuance for copies; catalog for $everything and a citizen's own ITI-68 retrieval (#30)
     ("ingest", "GET", "/internal/v1/records/{record_id}/content"): Rule(
         frozenset({"issuance_service", "catalog_service"})
     ),
@@ -152,6 +154,11 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     # platform staff
     ("catalog", "PUT", "/v1/admin/institutions/{code}/custody"): Rule(CLOSURES),
     ("catalog", "GET", "/v1/me/records"): Rule(SUBJECTS),
+    # IHE MHD Document Responder (#30): the subject's own records; the base's statement is public
+    ("catalog", "GET", "/fhir/metadata"): Rule(EVERYONE),
+    ("catalog", "GET", "/fhir/DocumentReference"): Rule(SUBJECTS),
+    ("catalog", "POST", "/fhir/DocumentReference/_search"): Rule(SUBJECTS),
+    ("catalog", "GET", "/fhir/Binary/{record_id}"): Rule(SUBJECTS),
     ("catalog", "GET", "/v1/me/records/summary"): Rule(SUBJECTS),
     # another person's id is 404 (as a made-up one is): the subject's own only
     ("catalog", "GET", "/fhir/Patient/{person_id}/$everything"): Rule(SUBJECTS),
@@ -227,6 +234,7 @@ NOT_THE_API = {"/healthz", "/readyz"}
 FORMS = {
     "/oauth/token": {"grant_type": "client_credentials"},
     "/v1/proxy-requests": {"request": "{}"},
+    "/fhir/DocumentReference/_search": {"patient": "Patient/no-one", "_count": "1"},
 }
 
 

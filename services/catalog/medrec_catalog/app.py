@@ -9,6 +9,7 @@ from medrec_catalog.audit import endpoints as audit
 from medrec_catalog.bootstrap import CatalogComponents, build
 from medrec_catalog.directory import endpoints as directory
 from medrec_catalog.fhir import everything
+from medrec_catalog.fhir import endpoints as fhir
 from medrec_catalog.linkage import endpoints as linkage
 from medrec_catalog.models import dead_letters
 from medrec_catalog.notices import endpoints as notices
@@ -51,6 +52,7 @@ def create_app(
         audit.router,
         transfer_requests.router,
         everything.router,
+        fhir.router,
         dead_letter_router(
             dead_letters,
             scope=DEAD_LETTERS_MANAGE,

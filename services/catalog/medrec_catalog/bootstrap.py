@@ -4,6 +4,7 @@ the settings (no I/O here: connections open on first use), closed by `aclose`.""
 from dataclasses import dataclass
 
 from medrec_catalog.fhir.everything_bundle import Everything
+from medrec_catalog.fhir.service import DocumentResponder
 from medrec_catalog.linkage.demographics import DemographicsSources
 from medrec_catalog.linkage.service import LinkageReview
 from medrec_catalog.models import messaging
@@ -38,6 +39,7 @@ class CatalogComponents(Components):
     retention: Retention
     notices: Deliverer  # the worker's: sends what people chose to be sent
     everything: Everything  # the API's: a person's records as KR Core ($everything)
+    fhir: DocumentResponder  # the API's: ITI-67/68 for a citizen or a guardian
 
     async def aclose(self) -> None:
         await self.everything.ingest.aclose()
@@ -45,6 +47,7 @@ class CatalogComponents(Components):
         await self.demographics.aclose()
         await self.notices.sender.aclose()
         await self.metadata.ingest.aclose()
+        await self.fhir.aclose()
         await super().aclose()
 
 
@@ -87,6 +90,20 @@ def everything(settings: CatalogSettings) -> Everything:
     )
 
 
+def document_responder(settings: CatalogSettings) -> DocumentResponder:
+    """identity for an RRN's person key (person-keys:read), ingest for content (content:read,
+    purpose citizen_download): catalog's own tokens, one per scope."""
+    return DocumentResponder(
+        settings=settings,
+        identity=IdentityClient(
+            ServiceClient(settings.identity_url, _credentials(settings, "person-keys:read"))
+        ),
+        ingest=IngestClient(
+            ServiceClient(settings.ingest_url, _credentials(settings, "content:read"))
+        ),
+    )
+
+
 def notice_sender(settings: CatalogSettings) -> NoticeSender:
     """The sandbox, or the HTTP provider with the phone from identity (scope contact:read)."""
     if settings.notice_sender == "sandbox":
@@ -123,4 +140,5 @@ def build(
         retention=Retention(transactions=transactions, settings=settings, clock=clock),
         notices=Deliverer(transactions=transactions, sender=notice_sender(settings), clock=clock),
         everything=everything(settings),
+        fhir=document_responder(settings),
     )

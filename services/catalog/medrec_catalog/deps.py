@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from medrec_catalog.bootstrap import CatalogComponents
+from medrec_catalog.fhir.service import DocumentResponder
 from medrec_catalog.linkage.service import LinkageReview
 from medrec_catalog.records.service import Records
 from medrec_catalog.retention.service import Retention
@@ -36,7 +37,12 @@ async def _retention(c: Catalog) -> Retention:
     return c.retention
 
 
+async def _fhir(c: Catalog) -> DocumentResponder:
+    return c.fhir
+
+
 RecordsDep = Annotated[Records, Depends(_records)]
+FhirResponderDep = Annotated[DocumentResponder, Depends(_fhir)]
 LinkageReviewDep = Annotated[LinkageReview, Depends(_linkage)]
 RetentionDep = Annotated[Retention, Depends(_retention)]
 Citizen = Annotated[Principal, require_scope("records:read")]
@@ -56,6 +62,7 @@ __all__ = [
     "Citizen",
     "ClosuresManager",
     "DbSession",
+    "FhirResponderDep",
     "LinkageReviewDep",
     "LinkageReviewer",
     "RecordsDep",

@@ -86,6 +86,8 @@ async def _citizen_for_self(principal: Annotated[Principal, Depends(_citizen)]) 
 DemographicsReader = Annotated[Principal, require_scope("demographics:read")]
 # catalog's service client, for the phone a notice is sent to.
 ContactReader = Annotated[Principal, require_scope("contact:read")]
+# catalog's service client, for a FHIR search by patient.identifier (an RRN → its person key).
+PersonKeysReader = Annotated[Principal, require_scope("person-keys:read")]
 # A verified person's token (possibly a guardian's acting for a child).
 CitizenPrincipal = Annotated[Principal, Depends(_citizen)]
 # A verified person acting for themselves: guardian tokens are refused.

@@ -34,6 +34,8 @@ CLIENT_SCOPES = {
     "a reviewer's linkage review (catalog's service client)",
     "names:read": "read the names records were deposited under, for a reviewer's Art. 21 "
     "review (issuance's service client)",
+    "person-keys:read": "resolve a resident registration number to the key a person's records "
+    "are filed under, for a FHIR search by patient.identifier (catalog's service client)",
     "document-facts:read": "read the dates and amounts structured records hold (visits, stays, "
     "bills, payments), for the documents made from them (issuance's service client)",
     "contact:read": "read the mobile number a person's newest verification proved, to send "

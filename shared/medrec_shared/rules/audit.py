@@ -55,12 +55,15 @@ def recipient_download(
 
 # Why one of medrec's services read a record's plaintext or a person's demographics: the caller
 # says so on every internal read, and the person's access history shows it (issue #25, 6).
-Purpose = Literal["certified_copy", "linkage_review", "proxy_review", "fhir_export"]
+Purpose = Literal[
+    "certified_copy", "linkage_review", "proxy_review", "fhir_export", "citizen_download"
+]
 PURPOSE_TEXT: dict[str, str] = {
     "fhir_export": "purpose: the person's own records as FHIR (catalog's $everything)",
     "certified_copy": "purpose: certified copy (issuance)",
     "linkage_review": "purpose: linkage review (an operator compares demographics)",
     "proxy_review": "purpose: Art. 21 review (an operator compares the patient's name)",
+    "citizen_download": "purpose: the person's own retrieval (FHIR ITI-68, catalog)",
 }
 # What catalog's access_log stores (models.AccessLogEntry); the event is cut to fit where it is
 # made, so a consumer never parks it.

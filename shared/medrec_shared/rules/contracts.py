@@ -6,7 +6,7 @@ time. Every model here is an answer on the wire: field names and types are the J
 import uuid
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class InstitutionRef(BaseModel):
@@ -69,6 +69,19 @@ class RecordDemographics(BaseModel):
     name: str
     birth_date: date
     sex: str
+
+
+class PersonKeyQuery(BaseModel):
+    """catalog → identity: whose key an RRN is (a FHIR search's `patient.identifier`). The RRN
+    travels in a POST body only, never a URL, and is never printed (repr)."""
+
+    rrn: str = Field(repr=False, min_length=13, max_length=14)
+
+
+class PersonKey(BaseModel):
+    """identity: the keyed hash a person's records are filed under (ingest computes the same)."""
+
+    person_key: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class PersonDemographics(BaseModel):

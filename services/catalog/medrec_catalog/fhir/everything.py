@@ -1,14 +1,15 @@
 """`GET /fhir/Patient/{person_id}/$everything`: the subject's records as one KR Core Bundle
 (`everything_bundle`), streamed; errors are OperationOutcomes (the shared handler, under /fhir).
-Its CapabilityStatement entry: `everything_capability()`."""
+It registers itself in catalog's CapabilityStatement (`capability.CATALOG_BASE`)."""
 
 import uuid
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from medrec_catalog.deps import Catalog, Citizen, DbSession
+from medrec_catalog.fhir.capability import CATALOG_BASE, ResourceSupport
 from medrec_catalog.fhir.everything_bundle import Everything
 from medrec_shared.platform.auth import bearer_token
 from medrec_shared.platform.fhir import FHIR_JSON
@@ -75,17 +76,13 @@ async def patient_everything(
     return StreamingResponse(everything.stream(export, fhir_base(request)), media_type=FHIR_JSON)
 
 
-def everything_capability() -> dict[str, Any]:
-    """What `$everything` adds to catalog's CapabilityStatement (`rest[0]`): the Patient
-    resource's operation, and the parameter that asks for the RRN."""
-    return {
-        "type": "Patient",
-        "operation": [
-            {
-                "name": "everything",
-                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                "documentation": f"The subject's own only; `{INCLUDE_RRN}=true` adds the RRN "
-                "identifier, which is never sent otherwise.",
-            }
-        ],
-    }
+CATALOG_BASE.add(
+    ResourceSupport(
+        type="Patient",
+        interactions=(),
+        documentation=f"$everything: the subject's own records as KR Core (their own, or their "
+        f"child's with a guardian's token); `{INCLUDE_RRN}=true` adds the RRN identifier, which "
+        "is never sent otherwise. JSON only.",
+        operations=(("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"),),
+    )
+)

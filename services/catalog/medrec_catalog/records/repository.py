@@ -4,7 +4,7 @@
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
@@ -25,6 +25,9 @@ class RecordFilter:
     # The period: records whose service overlaps [service_from, service_to], either end open.
     service_from: date | None = None
     service_to: date | None = None
+    # When catalog indexed the record (a FHIR DocumentReference's `date`): [from, before).
+    indexed_from: datetime | None = None
+    indexed_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
     # The period: service overlapping [service_from, service_to].
     "service_from": lambda: CatalogRecord.service_end >= bindparam("service_from"),
     "service_to": lambda: CatalogRecord.service_start <= bindparam("service_to"),
+    "indexed_from": lambda: CatalogRecord.created_at >= bindparam("indexed_from"),
+    "indexed_before": lambda: CatalogRecord.created_at < bindparam("indexed_before"),
 }
 
 

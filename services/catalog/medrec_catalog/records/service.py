@@ -82,13 +82,29 @@ async def records_of(
     return await RecordRepository(session).for_person(person_key, SHOWN, filters, limit, after)
 
 
+async def record_of(
+    session: AsyncSession, person_key: str, record_id: uuid.UUID, detail: str
+) -> CatalogRecord:
+    """The person's own shown record; NotFound with `detail` for any other (another person's
+    record is not told apart from one never held)."""
+    record = await RecordRepository(session).get(record_id)
+    if record is not None and record.person_key != person_key:
+        record = None
+    return shown(record, detail)
+
+
+def page_cursor(record: CatalogRecord) -> str:
+    """Where a page of a person's records that ends with `record` ends (opaque to clients)."""
+    return RecordCursor(record.service_end, record.record_id).encode()
+
+
 async def summary_of(
     session: AsyncSession, person_key: str, filters: RecordFilter
 ) -> list[RecordSummary]:
     return await RecordRepository(session).summary_for_person(person_key, SHOWN, filters)
 
 
-def _cursor(value: str | None) -> RecordCursor | None:
+def cursor_from(value: str | None) -> RecordCursor | None:
     if value is None:
         return None
     try:
@@ -117,7 +133,7 @@ class Records:
         """A page of the subject's shown records, newest care first, with the summary of all of
         them by institution and specialty; the list is recorded (how many, never which)."""
         person_key = subject_key(principal)
-        after = _cursor(cursor)
+        after = cursor_from(cursor)
         if (
             filters.service_from
             and filters.service_to
@@ -129,7 +145,7 @@ class Records:
             rows,
             limit,
             lambda row: my_record(*row),
-            lambda row: RecordCursor(row[0].service_end, row[0].record_id).encode(),
+            lambda row: page_cursor(row[0]),
         )
         groups = await self._groups(session, person_key, filters)
         announce(
@@ -164,3 +180,19 @@ class Records:
                 session, person_key, filters
             )
         ]
+
+
+__all__ = [
+    "SHOWN",
+    "RecordFilter",
+    "Records",
+    "cursor_from",
+    "is_shown",
+    "page_cursor",
+    "record_for_service",
+    "record_of",
+    "records_of",
+    "shown",
+    "subject_key",
+    "summary_of",
+]

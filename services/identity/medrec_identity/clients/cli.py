@@ -1,6 +1,6 @@
 """medrec-identity-service-clients: provision the clients of medrec's own services (catalog,
 issuance) with the service scopes (content:read, catalog:read, metadata:read, demographics:read,
-names:read, document-facts:read, contact:read).
+names:read, document-facts:read, contact:read, person-keys:read).
 
 Those scopes read any person's records, owners, demographics or phone, so `POST /v1/clients` refuses
 them: they are given only by whoever deploys medrec and can run this next to identity's

@@ -22,6 +22,7 @@ KNOWN_SCOPES = frozenset(
         "names:read",
         "document-facts:read",
         "contact:read",
+        "person-keys:read",
     }
     | set(SCOPE_TEXT)
 )
@@ -38,6 +39,7 @@ SERVICE_SCOPES = frozenset(
         "names:read",
         "document-facts:read",
         "contact:read",
+        "person-keys:read",
     }
 )
 # What `POST /v1/clients` may give: an institution's deposits, or a machine account's

@@ -13,6 +13,8 @@ from medrec_identity.deps import (
     ContactReader,
     DemographicsReader,
     FieldKeyring,
+    Keys,
+    PersonKeysReader,
     Session,
     Settings,
 )
@@ -21,11 +23,17 @@ from medrec_identity.persons.sealing import unseal_name, unseal_rrn
 from medrec_identity.persons.service import verified_phone
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.platform.messaging import announce
-from medrec_shared.platform.problems import NotFound
+from medrec_shared.platform.problems import NotFound, ValidationFailed
 from medrec_shared.rules.audit import Purpose, system_access
-from medrec_shared.rules.contracts import Me, PersonContact, PersonDemographics
+from medrec_shared.rules.contracts import (
+    Me,
+    PersonContact,
+    PersonDemographics,
+    PersonKey,
+    PersonKeyQuery,
+)
 from medrec_shared.rules.guardianship import guardian_token_decision, refusal_problem
-from medrec_shared.rules.rrn import parse_rrn
+from medrec_shared.rules.rrn import InvalidRRN, normalise_rrn, parse_rrn
 
 router = APIRouter(tags=["verification"])
 internal_router = APIRouter(tags=["internal"], prefix="/internal/v1")
@@ -108,3 +116,16 @@ async def person_contact(
     if phone is None:
         raise NotFound("No verified phone is known for this person.")
     return PersonContact(phone=phone)
+@internal_router.post("/person-keys", response_model=PersonKey)
+async def person_key(query: PersonKeyQuery, keys: Keys, _: PersonKeysReader) -> PersonKey:
+    """The key an RRN's records are filed under, whether or not the person has verified here:
+    for catalog's FHIR search by `patient.identifier`, which then shows that person's records
+    only to that person (scope person-keys:read). Nothing is read or stored, so nothing is
+    recorded; the RRN comes in the body and is never logged."""
+    try:
+        normalise_rrn(query.rrn)
+    except InvalidRRN:
+        raise ValidationFailed(
+            errors=[{"field": "rrn", "message": "not a valid resident registration number"}]
+        ) from None
+    return PersonKey(person_key=keys.person_key(query.rrn))

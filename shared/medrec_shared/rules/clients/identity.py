@@ -6,7 +6,7 @@ import uuid
 
 from medrec_shared.platform.http import ServiceClient
 from medrec_shared.rules.audit import Purpose
-from medrec_shared.rules.contracts import Me, PersonDemographics
+from medrec_shared.rules.contracts import Me, PersonDemographics, PersonKey, PersonKeyQuery
 
 
 class IdentityClient:
@@ -31,6 +31,14 @@ class IdentityClient:
             f"/internal/v1/persons/{person_id}/demographics",
             params={"purpose": purpose},
         )
+
+    async def person_key(self, rrn: str) -> str:
+        """The key `rrn`'s records are filed under (catalog's scope person-keys:read); the RRN
+        goes in the body. The caller validates it first (medrec_shared.rules.rrn)."""
+        answer = await self.service.submit(
+            PersonKey, "/internal/v1/person-keys", json=PersonKeyQuery(rrn=rrn).model_dump()
+        )
+        return answer.person_key
 
     async def aclose(self) -> None:
         await self.service.aclose()
