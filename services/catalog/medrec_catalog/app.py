@@ -8,8 +8,8 @@ from medrec_catalog.access_log import endpoints as access_log
 from medrec_catalog.audit import endpoints as audit
 from medrec_catalog.bootstrap import CatalogComponents, build
 from medrec_catalog.directory import endpoints as directory
-from medrec_catalog.fhir import everything
 from medrec_catalog.fhir import endpoints as fhir
+from medrec_catalog.fhir import everything
 from medrec_catalog.linkage import endpoints as linkage
 from medrec_catalog.models import dead_letters
 from medrec_catalog.notices import endpoints as notices
