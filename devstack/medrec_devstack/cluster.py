@@ -459,7 +459,10 @@ class Cluster:
         `medrec-identity-service-clients` next to its database."""
         wanted = {
             "catalog": [
-                "metadata:read", "demographics:read", "contact:read", "content:read",
+                "metadata:read",
+                "demographics:read",
+                "contact:read",
+                "content:read",
                 "person-keys:read",
             ],
             "issuance": ["content:read", "catalog:read", "names:read", "document-facts:read"],

@@ -21,8 +21,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medrec_catalog.models import CatalogRecord, Institution
-from medrec_catalog.records.repository import RecordCursor, RecordFilter
-from medrec_catalog.records.service import records_of
+from medrec_catalog.records.service import RecordCursor, RecordFilter, records_of
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.logs import get_logger

@@ -116,6 +116,8 @@ async def person_contact(
     if phone is None:
         raise NotFound("No verified phone is known for this person.")
     return PersonContact(phone=phone)
+
+
 @internal_router.post("/person-keys", response_model=PersonKey)
 async def person_key(query: PersonKeyQuery, keys: Keys, _: PersonKeysReader) -> PersonKey:
     """The key an RRN's records are filed under, whether or not the person has verified here:
