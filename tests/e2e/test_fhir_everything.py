@@ -16,6 +16,8 @@ from fhirclient.models.bundle import Bundle
 
 from medrec_devstack.cluster import Cluster
 from medrec_krcore import PatientClaim, check_bundle
+from medrec_shared.platform.fhir import FHIR_XML
+from medrec_shared.platform.fhir_xml import from_xml
 from medrec_shared.rules.clinical.krcore_out import (
     HIRA_KRNPI_SYSTEM,
     KCD8_SYSTEM,
@@ -205,8 +207,11 @@ def test_another_persons_id_is_not_found(cluster: Cluster, person: dict[str, Any
         response = everything(citizen, person_id)
         assert response.status_code == 404
         assert response.json()["resourceType"] == "OperationOutcome"
+    # JSON only; the refusal itself speaks the format asked for, as every /fhir error does
     refused = everything(citizen, citizen.person_id, _format="xml")
-    assert refused.status_code == 422 and refused.json()["resourceType"] == "OperationOutcome"
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith(FHIR_XML)
+    assert from_xml(refused.content)["resourceType"] == "OperationOutcome"
 
 
 def test_each_call_is_one_line_in_the_access_history(person: dict[str, Any]) -> None:
