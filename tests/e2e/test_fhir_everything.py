@@ -5,6 +5,7 @@ whose every reference resolves inside it, without the RRN unless asked, with the
 second call; another person's id is 404 (an OperationOutcome); the read is one line in the
 person's access history; a parent gets their child's, with the child's token."""
 
+import base64
 import json
 import uuid
 from datetime import date
@@ -43,7 +44,8 @@ OTHER_RRN, OTHER_NAME = "900101-2345678", "한다른"
 MEDICAL, DENTAL, KOREAN = "92000001", "92000002", "92000003"
 STRUCTURED = "application/vnd.medrec.record+json"
 FHIR = "application/fhir+json"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# large enough to come from ingest in many chunks (the Binary's base64 is written as they come)
+PDF = b"%PDF-1.4\n%" + bytes(range(256)) * 1200 + b"\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 MEDICAL_RECORD = {
     "schema_version": "2",
@@ -179,6 +181,11 @@ def test_the_bundle_parses_resolves_and_holds_every_record(person: dict[str, Any
     attachment = document["content"][0]["attachment"]
     assert attachment["contentType"] == "application/pdf"
     assert attachment["url"].endswith(f"/fhir/Binary/{person['ids']['m-pdf']}")
+    # the content itself beside it, found by the attachment's URL: the file stands on its own
+    (binary,) = [e for e in bundle["entry"] if e["fullUrl"] == attachment["url"]]
+    assert binary["resource"]["resourceType"] == "Binary"
+    assert binary["resource"]["contentType"] == "application/pdf"
+    assert base64.b64decode(binary["resource"]["data"], validate=True) == PDF
     assert "mois.go.kr" not in response.text and RRN not in response.text
     assert OTHER_NAME not in response.text and CHILD_NAME not in response.text
 

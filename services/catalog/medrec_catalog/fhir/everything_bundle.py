@@ -7,11 +7,15 @@
   entry by entry as each record's content comes from ingest, one record in memory at a time.
 - Structured records are converted (`clinical.krcore_out`), a deposited FHIR bundle's resources
   adopted with ids of their own, any other content (PDF, images, text) is a DocumentReference
-  whose attachment is the ITI-68 URL (`Binary/{record_id}`). Every id is stable across calls.
+  whose attachment URL is the ITI-68 URL (`Binary/{record_id}`) and, beside it, that Binary
+  with the content itself: the entry's fullUrl is the attachment's URL, so the file resolves it
+  inside the Bundle and stands on its own in another system. The Binary's base64 is written as
+  the content streams from ingest, in constant memory. Every id is stable across calls.
 - The RRN is in the Patient only when the caller asked (`_include-rrn=true`): the flag is in the
   URL, the number never is.
 """
 
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -130,9 +134,41 @@ class Everything:
                 )
                 yield _entry(base, organization, "include")
         for record, _ in export.rows:
-            for resource in await self._resources(record, str(me.person_id), base):
+            resources = await self._resources(record, str(me.person_id), base)
+            for resource in resources:
                 yield _entry(base, resource, "include")
+            if resources and resources[-1]["resourceType"] == "DocumentReference":
+                async for chunk in self._binary(base, record):
+                    yield chunk
         yield b"]}"
+
+    async def _binary(self, base: str, record: CatalogRecord) -> AsyncIterator[bytes]:
+        """The record's content as a Binary entry, its base64 written chunk by chunk (a
+        multiple of 3 bytes at a time, so that the pieces join into one valid encoding). Content
+        withdrawn since it was listed has no Binary (ingest says so before the first byte)."""
+        chunks = self.ingest.content(record.record_id, "fhir_export")
+        try:
+            pending = await anext(chunks)
+        except ContentGone:
+            log.warning("everything_content_gone", record_id=str(record.record_id))
+            return
+        except StopAsyncIteration:
+            pending = b""
+        entry = _entry(
+            base,
+            {"resourceType": "Binary", "id": str(record.record_id), "contentType": ""},
+            "include",
+        )
+        # the entry split where `data` goes: `…"contentType":""` | `},"search":{…}}`
+        head, tail = entry.split(b'"contentType":""}', 1)
+        yield head + b'"contentType":' + json.dumps(record.content_type).encode() + b',"data":"'
+        async for chunk in chunks:
+            pending += chunk
+            whole = len(pending) - len(pending) % 3
+            if whole:
+                yield base64.b64encode(pending[:whole])
+                pending = pending[whole:]
+        yield base64.b64encode(pending) + b'"}' + tail
 
     async def _resources(self, record: CatalogRecord, patient_id: str, base: str) -> list[Resource]:
         ctx = RecordContext(
