@@ -2,8 +2,9 @@
 a person with medical, dental and 한방 structured records, a deposited KR Core bundle and a PDF
 at three institutions gets one searchset Bundle that an independent FHIR R4 library parses,
 whose every reference resolves inside it, without the RRN unless asked, with the same ids on a
-second call; another person's id is 404 (an OperationOutcome); the read is one line in the
-person's access history; a parent gets their child's, with the child's token."""
+second call, the PDF's bytes in a Binary its attachment URL finds; another person's id is 404
+(an OperationOutcome); the read is one line in the person's access history; a parent gets their
+child's, with the child's token."""
 
 import base64
 import json
