@@ -435,7 +435,9 @@ def test_only_the_transfer_api_takes_large_bodies(rendered: Any) -> None:
     }
 
 
-def test_the_transfer_host_serves_the_api_and_its_openapi_document_only(rendered: Any) -> None:
+def test_the_transfer_host_serves_the_api_its_fhir_base_and_openapi_document_only(
+    rendered: Any,
+) -> None:
     ingress = named(rendered["overlays/prod"], "Ingress", "medrec-transfer")
     (rule,) = ingress["spec"]["rules"]
     routed = {(p["path"], p["pathType"], p["backend"]["service"]["name"])
@@ -443,6 +445,7 @@ def test_the_transfer_host_serves_the_api_and_its_openapi_document_only(rendered
     assert routed == {
         ("/v1/transfers", "Prefix", "medrec-ingest"),
         ("/v1/schemas", "Prefix", "medrec-ingest"),
+        ("/fhir", "Prefix", "medrec-ingest"),  # ITI-65 and its CapabilityStatement (#30)
         ("/openapi.json", "Exact", "medrec-ingest"),  # /internal, /metrics, /docs stay inside
     }  # and /v1/admin (#27): the console and the operators reach it in the cluster
 
