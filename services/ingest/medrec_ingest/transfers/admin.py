@@ -14,7 +14,14 @@ from pydantic import BaseModel, Field
 from medrec_ingest.deps import DbSession, Settings, TransfersOverseer
 from medrec_ingest.models import Transfer, TransferStatus
 from medrec_ingest.transfers.repository import TransferRepository
-from medrec_ingest.transfers.schemas import ReceiptSeen, Reconciliation, TransferCounts
+from medrec_ingest.transfers.schemas import (
+    ReceiptSeen,
+    Reconciliation,
+    TransferCounts,
+    counts_of,
+    receipt_of,
+    reconciliation_of,
+)
 from medrec_shared.platform.auth import Principal
 from medrec_shared.platform.pages import Page, page_of
 from medrec_shared.platform.problems import Conflict, Forbidden, NotFound
@@ -101,25 +108,12 @@ def _seen(transfer: Transfer) -> TransferSeen:
         status=transfer.status,
         reason=transfer.reason,
         effective_date=transfer.effective_date,
-        counts=TransferCounts(
-            received=transfer.received,
-            stored=transfer.stored,
-            failed=transfer.failed,
-            expired_on_arrival=transfer.expired_on_arrival,
-            bytes=transfer.bytes,
-        ),
+        counts=counts_of(transfer),
         opened_at=transfer.created_at,
         completed_at=transfer.completed_at,
         release=release,
-        reconciliation=None
-        if transfer.reconciliation is None
-        else Reconciliation.model_validate(transfer.reconciliation),
-        receipt=None
-        if transfer.completed_at is None
-        else ReceiptSeen(
-            confirmed_by=transfer.receipt_confirmed_by,
-            confirmed_at=transfer.receipt_confirmed_at,
-        ),
+        reconciliation=reconciliation_of(transfer),
+        receipt=receipt_of(transfer),
     )
 
 
@@ -163,20 +157,10 @@ async def oversee_transfer(
 ) -> TransferInDetail:
     """One transfer with its latest refused deposits; another region's, for a health centre's
     staff, is not found."""
-    held = _held_to(overseer)
-    transfers = TransferRepository(session)
-    rows = await transfers.overseen(
-        regions=spellings(held) if held is not None else None,
-        status=None,
-        limit=1,
-        after=None,
-        transfer_id=transfer_id,
-    )
-    if not rows:
-        raise NotFound("No such transfer.")
-    problems = await transfers.recent_problems(transfer_id, RECENT_PROBLEMS)
+    row = await _overseen_one(session, overseer, transfer_id)
+    problems = await TransferRepository(session).recent_problems(transfer_id, RECENT_PROBLEMS)
     return TransferInDetail(
-        **_seen(rows[0]).model_dump(),
+        **_seen(row).model_dump(),
         problems=[ProblemSeen.model_validate(p, from_attributes=True) for p in problems],
     )
 

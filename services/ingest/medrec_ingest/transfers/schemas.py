@@ -183,6 +183,32 @@ class CompleteIn(Strict):
     )
 
 
+def counts_of(transfer: Transfer) -> TransferCounts:
+    return TransferCounts(
+        received=transfer.received,
+        stored=transfer.stored,
+        failed=transfer.failed,
+        expired_on_arrival=transfer.expired_on_arrival,
+        bytes=transfer.bytes,
+    )
+
+
+def reconciliation_of(transfer: Transfer) -> "Reconciliation | None":
+    """What completion found against the declaration (none before, or without one)."""
+    if transfer.reconciliation is None:
+        return None
+    return Reconciliation.model_validate(transfer.reconciliation)
+
+
+def receipt_of(transfer: Transfer) -> "ReceiptSeen | None":
+    """Who confirmed the 이관확인서 and when; a completed transfer only has one."""
+    if transfer.completed_at is None:
+        return None
+    return ReceiptSeen(
+        confirmed_by=transfer.receipt_confirmed_by, confirmed_at=transfer.receipt_confirmed_at
+    )
+
+
 def transfer_out(transfer: Transfer) -> TransferOut:
     return TransferOut(
         transfer_id=transfer.transfer_id,
@@ -192,24 +218,11 @@ def transfer_out(transfer: Transfer) -> TransferOut:
         effective_date=transfer.effective_date,
         expected_records=transfer.expected_records,
         record_count=transfer.record_count,
-        counts=TransferCounts(
-            received=transfer.received,
-            stored=transfer.stored,
-            failed=transfer.failed,
-            expired_on_arrival=transfer.expired_on_arrival,
-            bytes=transfer.bytes,
-        ),
+        counts=counts_of(transfer),
         created_at=transfer.created_at,
         completed_at=transfer.completed_at,
         released_at=transfer.released_at,
         grace_until=transfer.grace_until,
-        reconciliation=None
-        if transfer.reconciliation is None
-        else Reconciliation.model_validate(transfer.reconciliation),
-        receipt=None
-        if transfer.completed_at is None
-        else ReceiptSeen(
-            confirmed_by=transfer.receipt_confirmed_by,
-            confirmed_at=transfer.receipt_confirmed_at,
-        ),
+        reconciliation=reconciliation_of(transfer),
+        receipt=receipt_of(transfer),
     )

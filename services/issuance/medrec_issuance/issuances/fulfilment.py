@@ -38,6 +38,7 @@ from medrec_issuance.documents.models import DocumentSpec
 from medrec_issuance.documents.render import is_rendered
 from medrec_issuance.issuances.repository import TO_MAKE, IssuanceRepository
 from medrec_issuance.models import Issuance, IssuanceStatus
+from medrec_issuance.notices import ask_notice
 from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.logs import get_logger
@@ -46,7 +47,7 @@ from medrec_shared.platform.vault import StoredContent, Vault
 from medrec_shared.rules.clients import CatalogClient, ContentGone, IngestClient
 from medrec_shared.rules.contracts import CatalogedRecord
 from medrec_shared.rules.documents import DocumentType
-from medrec_shared.rules.events import IssuanceFailed, IssuanceReady, NoticeRequested
+from medrec_shared.rules.events import IssuanceFailed, IssuanceReady
 from medrec_shared.rules.notices import NoticeKind
 
 log = get_logger(__name__)
@@ -225,16 +226,13 @@ class Fulfilment:
             ),
         )
         if issuance.requester_person_key is not None:  # whoever asked is told (copy_ready)
-            announce(
+            ask_notice(
                 session,
-                self.settings.topic_audit,
+                self.settings,
                 issuance.requester_person_key,
-                NoticeRequested(
-                    person_key=issuance.requester_person_key,
-                    kind=NoticeKind.copy_ready,
-                    notice_key=f"copy:{issuance.issuance_id}",
-                    params={"number": issuance.issuance_number},
-                ),
+                NoticeKind.copy_ready,
+                f"copy:{issuance.issuance_id}",
+                {"number": issuance.issuance_number},
             )
 
     async def fail(self, session: AsyncSession, issuance: Issuance, reason: str) -> None:

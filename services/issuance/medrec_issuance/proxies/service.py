@@ -36,6 +36,7 @@ from medrec_issuance.models import (
     ProxyRequestStatus,
     Relation,
 )
+from medrec_issuance.notices import ask_notice
 from medrec_issuance.proxies.repository import ProxyRequestRepository
 from medrec_issuance.proxies.schemas import (
     HeldName,
@@ -59,7 +60,7 @@ from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.audit import ACTOR_ID_MAX, Action, staff_access
 from medrec_shared.rules.clients import CatalogClient, IngestClient
 from medrec_shared.rules.contracts import RecordSummary
-from medrec_shared.rules.events import AccessRecorded, NoticeRequested
+from medrec_shared.rules.events import AccessRecorded
 from medrec_shared.rules.linkage import normalise_name
 from medrec_shared.rules.notices import NoticeKind
 from medrec_shared.rules.rrn import parse_rrn
@@ -490,18 +491,15 @@ class ProxyRequests:
     ) -> None:
         """proxy_decided to the requester (catalog keeps it if they signed in): the decision and
         the request's number, never the patient or the reason."""
-        announce(
+        ask_notice(
             session,
-            self.settings.topic_audit,
+            self.settings,
             proxy.requester_person_key,
-            NoticeRequested(
-                person_key=proxy.requester_person_key,
-                kind=NoticeKind.proxy_decided,
-                notice_key=f"proxy:{proxy.request_id}",
-                params={
-                    "request_id": str(proxy.request_id),
-                    "submitted": korean_date(proxy.created_at).isoformat(),
-                    "decision": "승인" if approved else "반려",
-                },
-            ),
+            NoticeKind.proxy_decided,
+            f"proxy:{proxy.request_id}",
+            {
+                "request_id": str(proxy.request_id),
+                "submitted": korean_date(proxy.created_at).isoformat(),
+                "decision": "승인" if approved else "반려",
+            },
         )

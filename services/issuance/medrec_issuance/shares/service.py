@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_issuance.issuances.repository import IssuanceRepository
 from medrec_issuance.issuances.service import check_downloadable, issuance_of
 from medrec_issuance.models import Issuance, Share
+from medrec_issuance.notices import ask_notice
 from medrec_issuance.settings import IssuanceSettings
 from medrec_issuance.shares.repository import ShareRepository
 from medrec_issuance.shares.schemas import ShareStatus, status_at
@@ -33,7 +34,6 @@ from medrec_shared.platform.problems import Forbidden, Gone, NotFound
 from medrec_shared.platform.ratelimit import Limit, RateLimiter
 from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.audit import recipient_download
-from medrec_shared.rules.events import NoticeRequested
 from medrec_shared.rules.notices import NoticeKind
 
 TOKEN_BYTES = 32
@@ -182,16 +182,13 @@ class Shares:
             ),
         )
         if issuance.requester_person_key is not None:  # whoever shared it is told
-            announce(
+            ask_notice(
                 session,
-                self.settings.topic_audit,
+                self.settings,
                 issuance.requester_person_key,
-                NoticeRequested(
-                    person_key=issuance.requester_person_key,
-                    kind=NoticeKind.share_opened,
-                    notice_key=f"share:{share.share_id}:{share.downloads}",
-                    params={"number": issuance.issuance_number, "recipient": share.recipient},
-                ),
+                NoticeKind.share_opened,
+                f"share:{share.share_id}:{share.downloads}",
+                {"number": issuance.issuance_number, "recipient": share.recipient},
             )
         return issuance, self.vault.get(issuance.object_key, issuance.kek_id, issuance.wrapped_dek)
 

@@ -6,22 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from medrec_krcore import BUNDLE_TYPES
+
 FHIR_CONTENT_TYPE: Final = "application/fhir+json"
 
-#: The R4 ``Bundle.type`` value set.
-FHIR_BUNDLE_TYPES: Final = frozenset(
-    {
-        "document",
-        "message",
-        "transaction",
-        "transaction-response",
-        "batch",
-        "batch-response",
-        "history",
-        "searchset",
-        "collection",
-    }
-)
+#: The R4 ``Bundle.type`` value set (the KR Core checks' own).
+FHIR_BUNDLE_TYPES: Final = BUNDLE_TYPES
 
 
 def check_fhir_bundle(data: bytes) -> dict[str, Any]:
