@@ -179,8 +179,12 @@ class Cluster:
         """The worker's Prometheus endpoint; its /healthz is beside it."""
         return f"http://127.0.0.1:{self.metrics_ports[f'{service}-worker']}/metrics"
 
-    def _metrics_env(self, service: str, role: str = "api") -> dict[str, str]:
-        port = self.metrics_ports.setdefault(f"{service}-{role}", free_port())
+    def _metrics_env(
+        self, service: str, role: str = "api", process: str | None = None
+    ) -> dict[str, str]:
+        """The metrics port setting of `service`'s `role` process, kept under the process's name
+        (`process`: another replica's, "catalog-worker-2"; default "<service>-<role>")."""
+        port = self.metrics_ports.setdefault(process or f"{service}-{role}", free_port())
         return {f"MEDREC_{service.upper()}_{role.upper()}_METRICS_PORT": str(port)}
 
     @property
@@ -523,7 +527,7 @@ class Cluster:
         self, service: str, role: str, extra_env: dict[str, str] | None = None
     ) -> Process:
         name = f"{service}-{role}"
-        metrics = self._metrics_env(service, role) if role in ("api", "worker") else {}
+        metrics = self._metrics_env(service, role, name) if role in ("api", "worker") else {}
         process = Process(
             name,
             [self._bin(f"medrec-{service}-{role}")],
