@@ -78,8 +78,12 @@ def run(
         for service in SERVICES:
             url = cluster.url(service)
             typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz", color=False)
-        metrics = "  ".join(cluster.metrics_url(s) for s in (*SERVICES, *FRONT_DOORS))
-        typer.echo(f"  metrics   {metrics}", color=False)
+        # Every process's Prometheus endpoint (a worker's /healthz is beside its /metrics).
+        for service in (*SERVICES, *FRONT_DOORS):
+            urls = [f"api {cluster.metrics_url(service)}"]
+            if service in SERVICES:
+                urls.append(f"worker {cluster.worker_metrics_url(service)}")
+            typer.echo(f"  metrics   {service:<9} {'  '.join(urls)}", color=False)
         infra = cluster.infra
         assert infra is not None
         database = infra.database_url.replace("postgresql+asyncpg://", "postgresql://")

@@ -149,9 +149,9 @@ class Cluster:
     state: Path
     sandbox: bool = True
     ports: dict[str, int] = field(default_factory=dict)
-    # Each API process's /metrics port ("identity-api": port), a free one picked when the process
-    # first starts and kept across its restarts. Not in `env()`: a second process started from
-    # those settings (a test's) would fight the first for it.
+    # Each process's /metrics port ("identity-api", "identity-worker": port), a free one picked
+    # when the process first starts and kept across its restarts. Not in `env()`: a second
+    # process started from those settings (a test's) would fight the first for it.
     metrics_ports: dict[str, int] = field(default_factory=dict)
     infra: Infra | None = None
     processes: dict[str, Process] = field(default_factory=dict)
@@ -175,9 +175,13 @@ class Cluster:
         """The API's Prometheus endpoint (the API's own port serves no /metrics)."""
         return f"http://127.0.0.1:{self.metrics_ports[f'{service}-api']}/metrics"
 
-    def _metrics_env(self, service: str) -> dict[str, str]:
-        port = self.metrics_ports.setdefault(f"{service}-api", free_port())
-        return {f"MEDREC_{service.upper()}_API_METRICS_PORT": str(port)}
+    def worker_metrics_url(self, service: str) -> str:
+        """The worker's Prometheus endpoint; its /healthz is beside it."""
+        return f"http://127.0.0.1:{self.metrics_ports[f'{service}-worker']}/metrics"
+
+    def _metrics_env(self, service: str, role: str = "api") -> dict[str, str]:
+        port = self.metrics_ports.setdefault(f"{service}-{role}", free_port())
+        return {f"MEDREC_{service.upper()}_{role.upper()}_METRICS_PORT": str(port)}
 
     @property
     def clock_file(self) -> Path:
@@ -519,7 +523,7 @@ class Cluster:
         self, service: str, role: str, extra_env: dict[str, str] | None = None
     ) -> Process:
         name = f"{service}-{role}"
-        metrics = self._metrics_env(service) if role == "api" else {}
+        metrics = self._metrics_env(service, role) if role in ("api", "worker") else {}
         process = Process(
             name,
             [self._bin(f"medrec-{service}-{role}")],
