@@ -58,11 +58,12 @@ def shortened(rules: dict[str, Any]) -> dict[str, Any]:
 
 
 def scrape_targets(cluster: Cluster) -> dict[str, list[str]]:
-    """Job -> address, named as the PodMonitors name them in Kubernetes."""
-    jobs = {}
-    for name, port in cluster.metrics_ports.items():  # "catalog-api", "catalog-worker", ...
-        service, role = name.rsplit("-", 1)
-        jobs[f"medrec-{service}-{role}"] = [f"127.0.0.1:{port}"]
+    """Job -> addresses, named as the PodMonitors name them in Kubernetes (a replica,
+    "catalog-worker-2", is another instance of the same job)."""
+    jobs: dict[str, list[str]] = {}
+    for name, port in sorted(cluster.metrics_ports.items()):  # "catalog-api", "catalog-worker"
+        service, role = name.split("-")[:2]
+        jobs.setdefault(f"medrec-{service}-{role}", []).append(f"127.0.0.1:{port}")
     return jobs
 
 
@@ -110,7 +111,9 @@ def test_prometheus_scrapes_every_process_and_loads_every_rule(
 
     def all_up() -> bool:
         targets = prometheus.api("targets")["activeTargets"]
-        return len(targets) == len(jobs) and all(t["health"] == "up" for t in targets)
+        return {t["labels"]["job"] for t in targets} == jobs and all(
+            t["health"] == "up" for t in targets
+        )
 
     eventually(all_up, timeout=60, what="every medrec target scraped")
     loaded = {
