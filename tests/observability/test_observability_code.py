@@ -21,8 +21,8 @@ OBSERVABILITY = REPO / "deploy" / "observability"
 Obj = dict[str, Any]
 SERVICES = ("identity", "ingest", "catalog", "issuance")
 
-# Every metric the services serve (docs/operations.md, "Alerts"), with its type: a histogram is
-# queried through its _bucket, _sum and _count series.
+# Every metric the services serve (docs/operations.md, "Metrics: what each answers"), with its
+# type: a histogram is queried through its _bucket, _sum and _count series.
 METRICS = {
     "medrec_http_requests_total": "counter",
     "medrec_http_request_seconds": "histogram",
