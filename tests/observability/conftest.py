@@ -1,16 +1,17 @@
 """deploy/observability's own modules for the tests of this folder: generate.py (not a package,
 loaded from its path) and the deploy checks' k8s_check (as tests/deploy loads it)."""
 
+import importlib
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.deploy.conftest import _tool
-
 REPO = Path(__file__).resolve().parents[2]
 OBSERVABILITY = REPO / "deploy" / "observability"
+TOOLS = REPO / "deploy" / "tools"
 
 
 @pytest.fixture(scope="session")
@@ -26,4 +27,6 @@ def generate() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def k8s_check() -> ModuleType:
-    return _tool("k8s_check")
+    if str(TOOLS) not in sys.path:  # deploy/tools is on the path, not a package
+        sys.path.insert(0, str(TOOLS))
+    return importlib.import_module("k8s_check")
