@@ -5,6 +5,7 @@ even when one is killed (SIGKILL) in the middle of a batch or of a copy.
 A stack of its own, on a data directory of its own: the test kills processes and moves the
 clock, which the session's shared stack must not see."""
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -25,14 +26,15 @@ from tests.support.builders import batch_line, inline, record_body, structured_m
 from tests.support.clock import moving_clock
 from tests.support.identity_lab import new_name, new_rrn
 from tests.support.ingest import IngestStore
-from tests.support.stack import sql
+from tests.support.stack import sql, topic_envelopes
 
 pytestmark = pytest.mark.e2e
 
 STRUCTURED = "application/vnd.medrec.record+json"
 CODE = "46000001"
 PEOPLE = 10  # owners of the batch's records: their keys spread the events over the partitions
-BATCH = 300
+BATCH = 300  # records deposited at least, in chunks, while a catalog worker is killed
+CHUNK = 30
 SPREAD = 40  # deposits sent a connection each through the API's one port
 COPIES_BUCKET = "medrec-copies"
 RENDER_LEASE_SECONDS = 600  # issuance's render_lease_seconds (its default)
@@ -101,7 +103,7 @@ def log_events(cluster: Cluster, name: str, since: int = 0) -> list[dict[str, An
 
 
 def stalled(cluster: Cluster, name: str, since: int) -> bool:
-    return any(e.get("event") == "failpoint_stalled" for e in log_events(cluster, name, since))
+    return any(e.get("message") == "failpoint_stalled" for e in log_events(cluster, name, since))
 
 
 def counted(url: str, sample_name: str, **labels: str) -> float:
@@ -159,21 +161,44 @@ def test_a_worker_killed_mid_batch_leaves_each_event_applied_once(lab: Lab) -> N
     held = cluster.start_process(
         "catalog", "worker", {"MEDREC_FAILPOINTS": "consumer.catalog.applied@600"}
     )
-    try:
+    sent = acknowledged = 0
+
+    def deposit(chunk: int) -> None:
+        nonlocal sent, acknowledged
         lines = [
             batch_line(f"mid-{n}", lab.people[n % PEOPLE].record(f"한꺼번에 온 진료 {n}"))
-            for n in range(BATCH)
+            for n in range(sent, sent + chunk)
         ]
         answers = lab.depositor.batch(lab.transfer_id, lines)
-        acknowledged = sum(a["status"] == "created" for a in answers)
-        assert acknowledged == BATCH, answers[:3]
+        sent += chunk
+        acknowledged += sum(a["status"] == "created" for a in answers)
+
+    try:
         eventually(
-            lambda: stalled(cluster, "catalog-worker", mark),
-            what="the first catalog worker to hold mid-batch",
+            lambda: any(
+                e.get("message") == "worker_started"
+                for e in log_events(cluster, "catalog-worker", mark)
+            ),
+            what="the first catalog worker to start again",
         )
+        # Deposits go on until the first worker holds mid-batch: until it has rejoined the
+        # group, the other one takes every partition.
+        for _ in range(20):
+            deposit(CHUNK)
+            with contextlib.suppress(AssertionError):
+                eventually(
+                    lambda: stalled(cluster, "catalog-worker", mark),
+                    timeout=10,
+                    what="the first catalog worker to hold mid-batch",
+                )
+                break
+        assert stalled(cluster, "catalog-worker", mark), f"it never held: sent {sent}"
+        while sent < BATCH:  # more events for its partitions while it holds them
+            deposit(CHUNK)
     finally:
         held.kill()  # SIGKILL: no offset committed, no consumer group left politely
         cluster.processes.pop("catalog-worker", None)
+    assert acknowledged == sent, f"sent {sent}, acknowledged {acknowledged}"
 
     try:
         rows = sql(
@@ -190,7 +215,7 @@ def test_a_worker_killed_mid_batch_leaves_each_event_applied_once(lab: Lab) -> N
 
         # The killed worker's partitions go to the other one, which gets its uncommitted
         # events again.
-        eventually(lambda: in_catalog() == BATCH, what="every record in catalog", timeout=240)
+        eventually(lambda: in_catalog() == sent, what="every record in catalog", timeout=240)
         events = [
             r["event_id"]
             for r in sql(
@@ -211,17 +236,37 @@ def test_a_worker_killed_mid_batch_leaves_each_event_applied_once(lab: Lab) -> N
         listed = in_catalog()
         dropped = counted(survivor, "medrec_events_handled_total", outcome="duplicate")
         counts = (
-            f"sent {BATCH}, acknowledged {acknowledged}, stored in ingest {len(ids)}, "
+            f"sent {sent}, acknowledged {acknowledged}, stored in ingest {len(ids)}, "
             f"events {len(events)}, applied {len(applied)}, in catalog {listed}, "
             f"redelivered and dropped by the survivor {int(dropped - duplicates_before)}"
         )
-        assert len(ids) == len(events) == BATCH, counts
-        assert listed == BATCH, counts
-        assert len(applied) == BATCH and {r["n"] for r in applied} == {1}, counts
+        assert len(ids) == len(events) == sent, counts
+        assert listed == sent, counts
+        assert len(applied) == sent and {r["n"] for r in applied} == {1}, counts
         # The event the killed worker applied came again to the survivor, which dropped it.
         assert dropped > duplicates_before, counts
+        # Two relays ran (one per worker): each key's events reached the topic in the order
+        # the outbox holds them.
+        out_of_order = keys_out_of_order(cluster, "medrec.record.v1")
+        assert out_of_order == [], f"keys whose events were published out of order: {counts}"
     finally:
         cluster.start_process("catalog", "worker")
+
+
+def keys_out_of_order(cluster: Cluster, topic: str) -> list[str]:
+    """The keys whose events' first publication on `topic` is not in their outbox order."""
+    rows = sql(cluster, "ingest", "SELECT event_id, key, id FROM outbox WHERE topic = $1", topic)
+    outbox = {r["event_id"]: (r["key"], r["id"]) for r in rows}
+    seen: set[uuid.UUID] = set()
+    published: dict[str, list[int]] = {}
+    for envelope in topic_envelopes(cluster, topic):  # in partition order, and a key is one
+        event_id = uuid.UUID(envelope["event_id"])
+        if event_id in seen or event_id not in outbox:
+            continue
+        seen.add(event_id)
+        key, row = outbox[event_id]
+        published.setdefault(key, []).append(row)
+    return [key for key, ids in published.items() if ids != sorted(ids)]
 
 
 # -- 3. a copy's worker killed while it renders -----------------------------------------------
@@ -309,7 +354,7 @@ def outcomes(
     """What each replica said of `job` in `period` (ran, or skipped), once both said it."""
     seen = {
         name: [
-            e["event"]
+            e["message"]
             for e in log_events(cluster, name, marks[name])
             if e.get("job") == job and e.get("period") == period
         ]

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from medrec_shared.platform.clock import Clock
 from medrec_shared.platform.logs import get_logger
@@ -91,8 +91,18 @@ class ScheduleRuns:
                 yield got
             finally:
                 if got:
-                    await conn.scalar(select(func.pg_advisory_unlock(key)))
-                    await conn.commit()
+                    await self._unlock(conn, key)
+
+    @staticmethod
+    async def _unlock(conn: AsyncConnection, key: int) -> None:
+        try:
+            await conn.scalar(select(func.pg_advisory_unlock(key)))
+            await conn.commit()
+        except Exception:
+            # Not unlocked (the database away): the connection must not go back to the pool
+            # holding the lock, or the job would never run again anywhere. Closed instead.
+            await conn.invalidate()
+            raise
 
 
 @dataclass(frozen=True)
