@@ -86,12 +86,17 @@ def run(
         for service in SERVICES:
             url = cluster.url(service)
             typer.echo(f"  {service:<9} {url}   docs {url}/docs   ready {url}/readyz", color=False)
-        metrics = "  ".join(cluster.metrics_url(s) for s in (*SERVICES, *FRONT_DOORS))
-        typer.echo(f"  metrics   {metrics}", color=False)
+        # Every process's Prometheus endpoint (a worker's /healthz is beside its /metrics).
+        for service in (*SERVICES, *FRONT_DOORS):
+            urls = [f"api {cluster.metrics_url(service)}"]
+            if service in SERVICES:
+                urls.append(f"worker {cluster.worker_metrics_url(service)}")
+            typer.echo(f"  metrics   {service:<9} {'  '.join(urls)}", color=False)
         if replicas > 1:
             typer.echo(
                 f"  replicas  {replicas} API processes (one port each service) and {replicas} "
-                f"workers of each service; the portal and the console one each",
+                f"workers of each service (their metrics: `<service>-worker-<n>` in the logs); "
+                f"the portal and the console one each",
                 color=False,
             )
         infra = cluster.infra

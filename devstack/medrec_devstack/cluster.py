@@ -184,7 +184,7 @@ class Cluster:
         return f"http://127.0.0.1:{port}/metrics"
 
     def worker_metrics_url(self, service: str, replica: int = 1) -> str:
-        """The worker's Prometheus endpoint."""
+        """The worker's Prometheus endpoint; its /healthz is beside it."""
         port = self.metrics_ports[process_name(service, "worker", replica)]
         return f"http://127.0.0.1:{port}/metrics"
 

@@ -1,7 +1,9 @@
 """Each service's KafkaUser may do on the brokers exactly what its code does, grant by grant:
 Write and Describe on the topics of the events it owns (medrec_shared.rules.topics.OWNERS, which the
 outbox enforces), Read and Describe on the topics its worker subscribes to (CONSUMES, which
-runtime.consumer_task subscribes from) and Read on its consumer group (`consumer_group`). The
+runtime.consumer_task subscribes from), Read on its consumer group (`consumer_group`) and
+Describe on the groups reading the topics it writes (`lag_measured`: its worker measures their
+lag). The
 expected grants are derived here from the code's tables, not from k8s_check; k8s_check's own
 version of the comparison is tested in test_manifests.py."""
 
@@ -9,7 +11,14 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from medrec_shared.rules.topics import CONSUMES, OWNERS, SERVICES, consumer_group, produces
+from medrec_shared.rules.topics import (
+    CONSUMES,
+    OWNERS,
+    SERVICES,
+    consumer_group,
+    lag_measured,
+    produces,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 Obj = dict[str, Any]
@@ -46,6 +55,8 @@ def needed(objects: list[Obj], service: str) -> set[Grant]:
     if service in CONSUMES:
         group = consumer_group(service, settings.get(prefix + "KAFKA_CONSUMER_GROUP", ""))
         grants.add(("group", group, "literal", "Read"))
+    # Describe on the groups reading what it writes: its worker measures their lag
+    grants |= {("group", consumer, "literal", "Describe") for consumer in lag_measured(service)}
     return grants
 
 

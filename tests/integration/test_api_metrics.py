@@ -5,10 +5,10 @@ never the API's routes, and nothing on the API's port tells a caller what it cou
 import httpx
 import pytest
 
-from medrec_devstack.cluster import PORTAL, SERVICES, Cluster
+from medrec_devstack.cluster import CONSOLE, PORTAL, SERVICES, Cluster
 
 
-@pytest.mark.parametrize("service", [*SERVICES, PORTAL])
+@pytest.mark.parametrize("service", [*SERVICES, PORTAL, CONSOLE])
 def test_an_api_serves_its_metrics_on_their_own_port_only(cluster: Cluster, service: str) -> None:
     api = cluster.url(service)
     assert httpx.get(f"{api}/healthz", timeout=10).status_code == 200

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from medrec_shared.rules.topics import consumer_group
+from medrec_shared.rules.topics import consumer_group, lag_measured
 
 from .objects import CONSUMED, PRODUCED, Obj, Rendered, ServiceConfig, containers, object_id
 
@@ -291,6 +291,9 @@ def wanted_grants(s: ServiceConfig) -> set[Grant]:
     if s.service in CONSUMED:
         group = consumer_group(s.service, s.values.get(p + "KAFKA_CONSUMER_GROUP", ""))
         wanted.add(("group", group, "literal", "Read", "allow", "*"))
+    # the lag of the groups reading what it writes, measured by its worker (their offsets)
+    for consumer in lag_measured(s.service):
+        wanted.add(("group", consumer, "literal", "Describe", "allow", "*"))
     return wanted
 
 

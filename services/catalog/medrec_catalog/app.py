@@ -18,6 +18,7 @@ from medrec_catalog.retention import endpoints as retention
 from medrec_catalog.settings import CatalogSettings
 from medrec_catalog.transfer_requests import endpoints as transfer_requests
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
+from medrec_shared.platform.observability.refresh import api_probes, refreshing
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 from medrec_shared.rules.staff import DEAD_LETTERS_MANAGE
 from medrec_shared.rules.staff_acts import dead_letter_retry_act
@@ -28,9 +29,16 @@ def create_app(
 ) -> FastAPI:
     components = components or build(settings, verify_tokens=True)
 
+    checks = dependency_checks(components.db)
+    # the outbox, dead letters, dependencies and pool as gauges, refreshed while it serves
+    probes = api_probes(
+        "catalog", components.db, components.outbox.table, checks, dead_letters=dead_letters
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with refreshing(probes):
+            yield
         await components.aclose()
 
     app = create_base_app(
@@ -39,7 +47,7 @@ def create_app(
         description="Closed institutions, a person's records and access history, retention.",
     )
     app.router.lifespan_context = lifespan
-    app.include_router(health_router(dependency_checks(components.db)))
+    app.include_router(health_router(checks))
     for router in (
         directory.router,
         records.router,

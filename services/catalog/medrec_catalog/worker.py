@@ -21,10 +21,16 @@ from medrec_catalog.retention.handlers import on_record_gone
 from medrec_catalog.transfer_requests.handlers import (
     on_transfer_completed as tell_those_who_asked,
 )
-from medrec_shared.platform.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.platform.runtime import (
+    ConsumerTables,
+    consumer_task,
+    monitoring_tasks,
+    open_producer,
+    relay_task,
+)
 from medrec_shared.platform.schedule import Scheduled, ScheduleRuns
 from medrec_shared.platform.worker import Task, every
-from medrec_shared.rules.topics import EVENT_RULES
+from medrec_shared.rules.topics import EVENT_RULES, produces
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
@@ -77,4 +83,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         "events": events,
         "retention-sweep": retention_sweep.run,
         "notice-delivery": notice_delivery,
+        # its pool, and the lag of the groups reading what it produces
+        **monitoring_tasks(
+            settings, "catalog", db, rules=EVENT_RULES, produced=produces("catalog")
+        ),
     }

@@ -13,6 +13,7 @@ from medrec_identity.seeding import seed_clients_and_keys
 from medrec_identity.settings import IdentitySettings
 from medrec_identity.staff import endpoints as staff
 from medrec_identity.verification import endpoints as verification
+from medrec_shared.platform.observability.refresh import api_probes, refreshing
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 
 
@@ -22,6 +23,10 @@ def create_app(
     components = components or build(settings, verify_tokens=True)
     settings = components.settings
 
+    checks = dependency_checks(components.db)
+    # the outbox, dead letters, dependencies and pool as gauges, refreshed while it serves
+    probes = api_probes("identity", components.db, components.outbox.table, checks)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await seed_clients_and_keys(
@@ -30,7 +35,8 @@ def create_app(
             keyring=components.keyring,
             clock=components.clock,
         )
-        yield
+        async with refreshing(probes):
+            yield
         await components.aclose()
 
     app = create_base_app(
@@ -41,7 +47,7 @@ def create_app(
     )
     app.router.lifespan_context = lifespan
     install_oauth_errors(app)
-    app.include_router(health_router(dependency_checks(components.db)))
+    app.include_router(health_router(checks))
     app.include_router(wellknown.router)
     app.include_router(clients.router)
     app.include_router(verification.router)

@@ -6,10 +6,10 @@ from contextlib import AsyncExitStack
 from medrec_identity.bootstrap import build
 from medrec_identity.housekeeping import housekeeping_job
 from medrec_identity.models import messaging, schedule_runs
-from medrec_shared.platform.runtime import open_producer, relay_task
+from medrec_shared.platform.runtime import monitoring_tasks, open_producer, relay_task
 from medrec_shared.platform.schedule import Scheduled, ScheduleRuns
 from medrec_shared.platform.worker import Task
-from medrec_shared.rules.topics import produces
+from medrec_shared.rules.topics import EVENT_RULES, produces
 
 HOUSEKEEPING_SECONDS = 300
 
@@ -31,4 +31,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         tasks["outbox-relay"] = relay_task(
             components.db, messaging, producer, settings.outbox_relay_batch_size
         )
-    return tasks
+    # its pool, and the lag of the groups reading what it produces
+    monitoring = monitoring_tasks(
+        settings, "identity", components.db, rules=EVENT_RULES, produced=produces("identity")
+    )
+    return tasks | monitoring

@@ -24,6 +24,7 @@ from medrec_ingest.settings import IngestSettings
 from medrec_ingest.transfers import admin as transfers_admin
 from medrec_ingest.transfers import endpoints as transfers
 from medrec_shared.platform.deadletters.endpoints import dead_letter_router
+from medrec_shared.platform.observability.refresh import api_probes, refreshing
 from medrec_shared.platform.web import create_base_app, dependency_checks, health_router
 from medrec_shared.rules.staff import DEAD_LETTERS_MANAGE
 from medrec_shared.rules.staff_acts import dead_letter_retry_act
@@ -68,6 +69,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     return_large_buffers_to_the_os()
     store = components.vault.store
 
+    checks = dependency_checks(components.db, store)
+    # the outbox, dead letters, dependencies and pool as gauges, refreshed while it serves
+    probes = api_probes(
+        "ingest", components.db, components.outbox.table, checks, dead_letters=dead_letters
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Object-store calls run in worker threads: as many as minio's connection pool holds
@@ -76,7 +83,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         workers = ThreadPoolExecutor(10, thread_name_prefix="io")
         asyncio.get_running_loop().set_default_executor(workers)
         await store.ensure_bucket(components.settings.records_bucket)
-        yield
+        async with refreshing(probes):
+            yield
         await components.aclose()
 
     app = create_base_app(
@@ -87,7 +95,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         body_limits=body_limits(components.settings),
     )
     app.router.lifespan_context = lifespan
-    app.include_router(health_router(dependency_checks(components.db, store)))
+    app.include_router(health_router(checks))
     app.include_router(transfers.router)  # open, list, read, complete
     app.include_router(deposit.router)  # one record, its content, a batch
     app.include_router(fhir.router)  # ITI-65 (MHD Document Recipient) and its metadata

@@ -8,10 +8,16 @@ from medrec_ingest.destruction.handlers import on_retention_due
 from medrec_ingest.linkage.handlers import on_record_linked, on_record_unlinked
 from medrec_ingest.models import dead_letters, messaging, schedule_runs
 from medrec_ingest.segments.service import tidy
-from medrec_shared.platform.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.platform.runtime import (
+    ConsumerTables,
+    consumer_task,
+    monitoring_tasks,
+    open_producer,
+    relay_task,
+)
 from medrec_shared.platform.schedule import Scheduled, ScheduleRuns
 from medrec_shared.platform.worker import Task
-from medrec_shared.rules.topics import EVENT_RULES
+from medrec_shared.rules.topics import EVENT_RULES, produces
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
@@ -54,4 +60,6 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         "events": events,
         "release-sweep": release_sweep.run,
         "segment-sweep": segment_sweep.run,
+        # its pool, and the lag of the groups reading what it produces
+        **monitoring_tasks(settings, "ingest", db, rules=EVENT_RULES, produced=produces("ingest")),
     }

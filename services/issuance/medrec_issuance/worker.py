@@ -12,9 +12,15 @@ from medrec_issuance.issuances.handlers import (
 )
 from medrec_issuance.issuances.rendering import CopyRendering
 from medrec_issuance.models import dead_letters, messaging
-from medrec_shared.platform.runtime import ConsumerTables, consumer_task, open_producer, relay_task
+from medrec_shared.platform.runtime import (
+    ConsumerTables,
+    consumer_task,
+    monitoring_tasks,
+    open_producer,
+    relay_task,
+)
 from medrec_shared.platform.worker import Task
-from medrec_shared.rules.topics import EVENT_RULES
+from medrec_shared.rules.topics import EVENT_RULES, produces
 
 
 async def setup(stack: AsyncExitStack) -> dict[str, Task]:
@@ -65,4 +71,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         ),
         "events": events,
         "copies": rendering.run,  # made outside any event's transaction: see its module
+        # its pool, and the lag of the groups reading what it produces
+        **monitoring_tasks(
+            settings, "issuance", components.db, rules=EVENT_RULES, produced=produces("issuance")
+        ),
     }

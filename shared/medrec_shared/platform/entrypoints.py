@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from medrec_shared.platform.logs import configure_logging
 from medrec_shared.platform.migrations import upgrade_head
+from medrec_shared.platform.observability.health import WorkerHealth, serve_worker
 from medrec_shared.platform.settings import ServiceSettings
 from medrec_shared.platform.worker import Task, run_until_stopped
 
@@ -90,11 +91,13 @@ def run_worker(name: str, settings: ServiceSettings, setup: WorkerSetup) -> None
     if not settings.kafka_bootstrap_servers:
         setting = f"MEDREC_{name.upper()}_KAFKA_BOOTSTRAP_SERVERS"
         raise SystemExit(f"the worker relays and consumes events: set {setting}")
-    serve_metrics(settings.worker_metrics_port, settings.api_host)
+    # /metrics and /healthz (the liveness probe's) on the worker's metrics port.
+    health = WorkerHealth(name)
+    serve_worker(settings.worker_metrics_port, settings.api_host, health)
 
     async def main() -> None:
         async with AsyncExitStack() as resources:
-            await run_until_stopped(await setup(resources))
+            await run_until_stopped(await setup(resources), health)
 
     asyncio.run(main())
 

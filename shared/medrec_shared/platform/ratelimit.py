@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from medrec_shared.platform.db import Repository
+from medrec_shared.platform.observability.metrics import RATE_LIMIT_REFUSALS
 from medrec_shared.platform.problems import TooManyRequests
 
 
@@ -143,18 +144,23 @@ class RateLimiter:
         ordered = sorted(everything, key=lambda lim: (lim.bucket, lim.key_hash))  # no deadlocks
         async with self.sessions() as session, session.begin():
             events = RateEventRepository(session, self.table)
-            exhausted, retry_after = False, 0.0
+            tightest: Limit | None = None  # the exhausted limit that frees last
+            retry_after = 0.0
             for limit in ordered:
                 await events.lock(limit)
                 cutoff = now - limit.window
                 await events.forget_before(limit, cutoff)
                 count = await events.count_since(limit, cutoff)
                 if count >= limit.limit:
-                    exhausted = True
                     # The slot frees when the event that put the count at the limit ages out.
                     freeing = await events.nth_oldest_since(limit, cutoff, count - limit.limit)
-                    retry_after = max(retry_after, (freeing + limit.window - now).total_seconds())
-            if exhausted:
+                    frees_in = (freeing + limit.window - now).total_seconds()
+                    if tightest is None or frees_in > retry_after:
+                        tightest, retry_after = limit, frees_in
+            if tightest is not None:
+                # One refusal, counted under the limit that refused it: its name (the bucket,
+                # fixed by the code), never its key.
+                RATE_LIMIT_REFUSALS.labels(tightest.bucket).inc()
                 raise RateLimited(
                     self.message,
                     retry_after=max(1, math.ceil(retry_after)),

@@ -2,6 +2,7 @@
 consumers, all closed on the way out."""
 
 import asyncio
+from collections.abc import Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import get_args
@@ -23,6 +24,8 @@ from medrec_shared.platform.messaging import (
     new_consumer,
     new_producer,
 )
+from medrec_shared.platform.observability.lag import ConsumerLag, groups_by_topic
+from medrec_shared.platform.observability.refresh import pool_probe, refresh
 from medrec_shared.platform.settings import ServiceSettings, TopicSetting
 from medrec_shared.platform.worker import Task
 
@@ -106,6 +109,37 @@ async def consumer_task(
             group.create_task(retries.run(stop))
 
     return run
+
+
+WORKER_REFRESH_SECONDS = 10.0
+
+
+def monitoring_tasks(
+    settings: ServiceSettings,
+    name: str,
+    db: Database,
+    *,
+    rules: EventRules,
+    produced: Iterable[TopicSetting],
+) -> dict[str, Task]:
+    """The worker's gauges: its database pool, and the lag of every consumer group reading a
+    topic `name` produces to (`produced`: medrec_shared.rules.topics.produces(name)), read from
+    the broker (the APIs cannot reach it). Neither ever fails the worker."""
+    topic_names = {setting: getattr(settings, setting) for setting in TOPIC_SETTINGS}
+    consumes = {
+        consumer: [topic_names[setting] for setting in read]
+        for consumer, read in rules.consumes.items()
+    }
+    own_group = {name: consumer_group(name, settings.kafka_consumer_group)}
+    readers = groups_by_topic([topic_names[s] for s in produced], consumes, own_group)
+    lag = ConsumerLag(
+        settings.kafka_access(), f"{settings.kafka_client_id_prefix}-{name}-lag", readers
+    )
+
+    async def pool(stop: asyncio.Event) -> None:
+        await refresh(stop, [pool_probe(name, db)], WORKER_REFRESH_SECONDS)
+
+    return {"consumer-lag": lag.run, "db-pool": pool}
 
 
 async def _start_with_retry(start: "asyncio.Future[None] | object", attempts: int = 30) -> None:

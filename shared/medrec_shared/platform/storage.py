@@ -8,7 +8,8 @@ failed or cancelled upload is always aborted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from minio.error import S3Error
 
 from medrec_shared.platform import multipart
 from medrec_shared.platform.multipart import MIN_PART_SIZE, StorageError
+from medrec_shared.platform.observability.metrics import OBJECT_STORE_ERRORS
 
 __all__ = ["MIN_PART_SIZE", "ObjectNotFound", "ObjectStore", "StorageError"]
 
@@ -27,6 +29,23 @@ DEFAULT_READ_CHUNK = 1024 * 1024
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"})
 
 T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def _counted(operation: str) -> Iterator[None]:
+    """Counts a failed `operation` (medrec_object_store_errors_total); an object that is not
+    there is an answer, not a failure."""
+    try:
+        yield
+    except ObjectNotFound:
+        raise
+    except S3Error as exc:
+        if exc.code not in _MISSING_CODES:
+            OBJECT_STORE_ERRORS.labels(operation).inc()
+        raise
+    except Exception:
+        OBJECT_STORE_ERRORS.labels(operation).inc()
+        raise
 
 
 class ObjectNotFound(StorageError):
@@ -109,20 +128,26 @@ class ObjectStore:
     # -- buckets / health ----------------------------------------------------------------------
 
     async def ensure_bucket(self, bucket: str) -> None:
-        if await self._run(self._client.bucket_exists, bucket):
-            return
+        with _counted("ensure_bucket"):
+            if await self._run(self._client.bucket_exists, bucket):
+                return
         try:
             await self._run(self._client.make_bucket, bucket)
         except S3Error as exc:
             # Another process may have created it in between.
             if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                OBJECT_STORE_ERRORS.labels("ensure_bucket").inc()
                 raise
+        except Exception:
+            OBJECT_STORE_ERRORS.labels("ensure_bucket").inc()
+            raise
 
     async def ping(self) -> bool:
         """Readiness: True when the endpoint answers an authenticated bucket listing."""
         try:
             await self._run(self._probe.list_buckets)
         except Exception:
+            OBJECT_STORE_ERRORS.labels("ping").inc()
             return False
         return True
 
@@ -142,15 +167,16 @@ class ObjectStore:
         Memory: about `parts_in_flight + 1` parts. Small streams (< one part) are a single PUT;
         larger ones a multipart upload that leaves nothing behind on any exception or
         cancellation (see `medrec_shared.platform.multipart`); the error is then re-raised."""
-        return await multipart.put_stream(
-            self,
-            bucket,
-            key,
-            chunks,
-            content_type=content_type,
-            part_size=part_size,
-            parts_in_flight=self.parts_in_flight,
-        )
+        with _counted("put"):
+            return await multipart.put_stream(
+                self,
+                bucket,
+                key,
+                chunks,
+                content_type=content_type,
+                part_size=part_size,
+                parts_in_flight=self.parts_in_flight,
+            )
 
     def _upload_part(self, bucket: str, key: str, data: bytes, upload_id: str, number: int) -> str:
         return self._client._upload_part(bucket, key, data, None, upload_id, number)
@@ -166,13 +192,15 @@ class ObjectStore:
         *,
         content_type: str = "application/octet-stream",
     ) -> int:
-        await self._run(self._put_small, bucket, key, bytes(data), content_type)
+        with _counted("put"):
+            await self._run(self._put_small, bucket, key, bytes(data), content_type)
         return len(data)
 
     async def delete(self, bucket: str, key: str) -> None:
         """Idempotent: a missing key is not an error."""
         try:
-            await self._run(self._client.remove_object, bucket, key)
+            with _counted("delete"):
+                await self._run(self._client.remove_object, bucket, key)
         except S3Error as exc:
             if exc.code != "NoSuchKey":
                 raise
@@ -195,16 +223,18 @@ class ObjectStore:
         if offset < 0 or (length is not None and length < 1):
             raise ValueError("a range is offset >= 0 and length >= 1")
         try:
-            response = await self._run(
-                self._client.get_object, bucket, key, offset=offset, length=length or 0
-            )
+            with _counted("get"):
+                response = await self._run(
+                    self._client.get_object, bucket, key, offset=offset, length=length or 0
+                )
         except S3Error as exc:
             if exc.code in _MISSING_CODES:
                 raise ObjectNotFound(bucket, key) from None
             raise
         try:
             while True:
-                data = await self._run(response.read, chunk_size)
+                with _counted("get"):
+                    data = await self._run(response.read, chunk_size)
                 if not data:
                     break
                 yield data
@@ -218,7 +248,8 @@ class ObjectStore:
     async def size(self, bucket: str, key: str) -> int | None:
         """Object size in bytes, or None if it does not exist."""
         try:
-            stat = await self._run(self._client.stat_object, bucket, key)
+            with _counted("stat"):
+                stat = await self._run(self._client.stat_object, bucket, key)
         except S3Error as exc:
             if exc.code in _MISSING_CODES:
                 return None
@@ -236,4 +267,5 @@ class ObjectStore:
             found = self._client.list_objects(bucket, prefix=prefix, recursive=True)
             return [item.object_name for item in found if item.object_name is not None]
 
-        return await self._run(listing)
+        with _counted("list"):
+            return await self._run(listing)

@@ -4,23 +4,32 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from medrec_shared.platform.logs import get_logger
+
+if TYPE_CHECKING:
+    from medrec_shared.platform.observability.health import WorkerHealth
 
 log = get_logger("medrec.worker")
 Task = Callable[[asyncio.Event], Awaitable[None]]
 
 
-async def run_until_stopped(tasks: dict[str, Task]) -> None:
+async def run_until_stopped(tasks: dict[str, Task], health: "WorkerHealth | None" = None) -> None:
     """Runs the tasks until a signal, or until one fails: then the process exits non-zero so
-    its supervisor (Kubernetes, the local stack) restarts it."""
+    its supervisor (Kubernetes, the local stack) restarts it. `health` is beaten from the event
+    loop and told whether every task still runs (the worker's /healthz)."""
     stop = asyncio.Event()
+    if health is not None:
+        tasks = {**tasks, "heartbeat": health.beating}
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     running: dict[asyncio.Future[object], str] = {
         asyncio.ensure_future(task(stop)): name for name, task in tasks.items()
     }
+    if health is not None:
+        health.watch(lambda: not stop.is_set() and not any(t.done() for t in running))
     log.info("worker_started", tasks=sorted(tasks))
     stopper: asyncio.Future[object] = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait([*running, stopper], return_when=asyncio.FIRST_COMPLETED)

@@ -72,6 +72,14 @@ def produces(service: str) -> set[TopicSetting]:
     return {o.topic for o in OWNERS.values() if service in o.producers}
 
 
+def lag_measured(service: str) -> set[str]:
+    """The consuming services (their groups) whose lag `service`'s worker measures: those that
+    read a topic it writes to (medrec_shared.platform.observability.lag); its KafkaUser needs
+    Describe on their groups."""
+    written = produces(service)
+    return {consumer for consumer, read in CONSUMES.items() if written & set(read)}
+
+
 def owns(service: str, event_type: str) -> bool:
     owner = OWNERS.get(event_type)
     return owner is not None and service in owner.producers

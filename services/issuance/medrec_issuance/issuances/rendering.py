@@ -25,6 +25,7 @@ IssuanceRequested event (`handlers`): the event only says "look now", so a copy 
 consumed before its worker died is still made."""
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,6 +41,7 @@ from medrec_shared.platform.db import Transactions
 from medrec_shared.platform.deadletters.errors import is_transient
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.observability.metrics import COPY_RENDER_SECONDS
 
 log = get_logger(__name__)
 
@@ -108,7 +110,9 @@ class CopyRendering:
         claim = issuance.render_claim
         assert claim is not None
         try:
+            started = time.perf_counter()
             outcome = await self.fulfilment.make(issuance, copy_key(issuance.issuance_id, claim))
+            COPY_RENDER_SECONDS.observe(time.perf_counter() - started)
             if isinstance(outcome, Made):
                 # A test's crash (or stall) between the copy stored and its outcome recorded,
                 # named for one copy; nothing in production.

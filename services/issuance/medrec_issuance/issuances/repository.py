@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from medrec_issuance.access import RequesterKey
 from medrec_issuance.models import Issuance, IssuanceStatus
@@ -68,3 +68,8 @@ class IssuanceRepository(Repository):
             .limit(1)
             .with_for_update(skip_locked=True)
         )
+
+    async def waiting(self) -> int:
+        """Copies asked for and not made yet (neither ready nor failed): the partial index on
+        the status counts them."""
+        return int(await self.scalar(select(func.count()).where(Issuance.status.in_(TO_MAKE))))
