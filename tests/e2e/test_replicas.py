@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from medrec_devstack.cluster import Cluster, process_name
 from medrec_identity.worker import HOUSEKEEPING_SECONDS
+from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.platform.schedule import period_start
 from tests.support.actors import Citizen, Depositor, Operator, bearer, eventually
 from tests.support.builders import batch_line, inline, record_body, structured_medical
@@ -37,7 +38,7 @@ BATCH = 300  # records deposited at least, in chunks, while a catalog worker is 
 CHUNK = 30
 SPREAD = 40  # deposits sent a connection each through the API's one port
 COPIES_BUCKET = "medrec-copies"
-RENDER_LEASE_SECONDS = 600  # issuance's render_lease_seconds (its default)
+RENDER_LEASE_SECONDS = IssuanceSettings.model_fields["render_lease_seconds"].default
 HOUR = 3600  # the sweeps' period (catalog's retention, ingest's release and segment sweeps)
 
 
@@ -144,6 +145,7 @@ def test_deposits_through_the_one_port_reach_both_api_processes(lab: Lab) -> Non
         uuid.UUID(lab.transfer_id),
     )[0][0]
     counts = f"sent {SPREAD}, acknowledged {acknowledged}, stored {stored}, served {served}"
+    print(f"replicas, one port: {counts}")  # the tallies, for the record (pytest -s)
     assert acknowledged == stored == SPREAD, counts
     assert sum(served.values()) == SPREAD, counts
     assert all(served.values()), f"one API process served every deposit: {counts}"
@@ -240,6 +242,7 @@ def test_a_worker_killed_mid_batch_leaves_each_event_applied_once(lab: Lab) -> N
             f"events {len(events)}, applied {len(applied)}, in catalog {listed}, "
             f"redelivered and dropped by the survivor {int(dropped - duplicates_before)}"
         )
+        print(f"replicas, a worker killed mid-batch: {counts}")
         assert len(ids) == len(events) == sent, counts
         assert listed == sent, counts
         assert len(applied) == sent and {r["n"] for r in applied} == {1}, counts
@@ -326,6 +329,7 @@ def test_a_copy_whose_worker_is_killed_is_made_once_by_the_other(lab: Lab) -> No
             f"copies asked 1, claims {done['render_failures'] + 1}, "
             f"objects stored {len(objects)}: {objects}"
         )
+        print(f"replicas, a worker killed mid-copy: {counts}")
         assert done["status"] == "ready", counts
         assert done["render_failures"] == 1, counts  # one claim taken over, no more
         assert done["object_key"] != abandoned and objects == {done["object_key"]}, counts
@@ -370,7 +374,7 @@ def test_each_scheduled_job_runs_once_per_period_whichever_replica_wins(lab: Lab
         for service, _, _ in SCHEDULED
     }
     start = datetime.now(UTC) + timedelta(days=2)
-    tally = []
+    tally: list[str] = []
     with moving_clock(cluster) as move:
         for instant in (start, start + timedelta(hours=1)):
             marks = {name: log_size(cluster, name) for ns in names.values() for name in ns}
@@ -392,6 +396,7 @@ def test_each_scheduled_job_runs_once_per_period_whichever_replica_wins(lab: Lab
                     period,
                 )
                 tally.append(f"{job}@{period:%H:%M} runs {len(runs)} claims {len(claims)}")
+                print(f"replicas, scheduled: {tally[-1]} of 2 workers")
                 assert len(runs) == 1 and len(claims) == 1, (
                     f"{job} in the period from {period}: 2 replicas, runs {len(runs)} "
                     f"({seen}), claims {len(claims)}; so far {tally}"
