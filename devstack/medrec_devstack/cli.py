@@ -53,6 +53,14 @@ def run(
     fixed_ports: Annotated[
         bool, typer.Option(help="the documented ports 8000-8005, or free ones")
     ] = True,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=8,
+            help="API processes and workers of each service (an API's share its port)",
+        ),
+    ] = 1,
 ) -> None:
     """Start the engines and the four services (api and worker each); Ctrl-C stops them."""
     state_dir = (state or default_state()).absolute()
@@ -64,7 +72,7 @@ def run(
     # SIGHUP too: a closed terminal stops the stack as Ctrl-C does, leaving nothing behind.
     for stop_signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(stop_signal, on_signal)
-    cluster = Cluster(state_dir, sandbox=sandbox)
+    cluster = Cluster(state_dir, sandbox=sandbox, replicas=replicas)
     typer.echo(f"starting the local stack on {state_dir} …")
     try:
         cluster.start(fixed_ports=fixed_ports)
@@ -84,6 +92,13 @@ def run(
             if service in SERVICES:
                 urls.append(f"worker {cluster.worker_metrics_url(service)}")
             typer.echo(f"  metrics   {service:<9} {'  '.join(urls)}", color=False)
+        if replicas > 1:
+            typer.echo(
+                f"  replicas  {replicas} API processes (one port each service) and {replicas} "
+                f"workers of each service (their metrics: `<service>-worker-<n>` in the logs); "
+                f"the portal and the console one each",
+                color=False,
+            )
         infra = cluster.infra
         assert infra is not None
         database = infra.database_url.replace("postgresql+asyncpg://", "postgresql://")

@@ -1,6 +1,11 @@
 """The whole cluster on one machine: the local engines, one database per service, migrations,
-topics and buckets, then the four services (api and worker each) as processes, and the two front
-doors (the citizens' portal, the staff's console)."""
+topics and buckets, then the four services (api and worker each, `replicas` of each) as
+processes, and the two front doors (the citizens' portal, the staff's console: one each).
+
+Replicas: the first of each is named "{service}-{role}", the others "{service}-{role}-{n}" (n
+from 2). A service's API replicas share its one port (SO_REUSEPORT: the kernel spreads the
+connections); its workers share its consumer group, outbox relay and schedule
+(medrec_shared.platform.schedule). Each replica has a metrics port of its own."""
 
 import asyncio
 import base64
@@ -149,10 +154,12 @@ class Cluster:
     state: Path
     sandbox: bool = True
     ports: dict[str, int] = field(default_factory=dict)
-    # Each process's /metrics port ("identity-api", "identity-worker": port), a free one picked
-    # when the process first starts and kept across its restarts. Not in `env()`: a second
-    # process started from those settings (a test's) would fight the first for it.
+    # Each process's /metrics port ("identity-api", "catalog-worker", "catalog-worker-2": port),
+    # a free one picked when the process first starts and kept across its restarts. Not in
+    # `env()`: a second process started from those settings (a test's) would fight the first.
     metrics_ports: dict[str, int] = field(default_factory=dict)
+    # API processes and workers of each service (the portal and the console stay one each).
+    replicas: int = 1
     infra: Infra | None = None
     processes: dict[str, Process] = field(default_factory=dict)
     log_level: str = "INFO"
@@ -171,20 +178,18 @@ class Cluster:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def metrics_url(self, service: str) -> str:
+    def metrics_url(self, service: str, replica: int = 1) -> str:
         """The API's Prometheus endpoint (the API's own port serves no /metrics)."""
-        return f"http://127.0.0.1:{self.metrics_ports[f'{service}-api']}/metrics"
+        port = self.metrics_ports[process_name(service, "api", replica)]
+        return f"http://127.0.0.1:{port}/metrics"
 
-    def worker_metrics_url(self, service: str) -> str:
+    def worker_metrics_url(self, service: str, replica: int = 1) -> str:
         """The worker's Prometheus endpoint; its /healthz is beside it."""
-        return f"http://127.0.0.1:{self.metrics_ports[f'{service}-worker']}/metrics"
+        port = self.metrics_ports[process_name(service, "worker", replica)]
+        return f"http://127.0.0.1:{port}/metrics"
 
-    def _metrics_env(
-        self, service: str, role: str = "api", process: str | None = None
-    ) -> dict[str, str]:
-        """The metrics port setting of `service`'s `role` process, kept under the process's name
-        (`process`: another replica's, "catalog-worker-2"; default "<service>-<role>")."""
-        port = self.metrics_ports.setdefault(process or f"{service}-{role}", free_port())
+    def _metrics_env(self, service: str, role: str = "api", replica: int = 1) -> dict[str, str]:
+        port = self.metrics_ports.setdefault(process_name(service, role, replica), free_port())
         return {f"MEDREC_{service.upper()}_{role.upper()}_METRICS_PORT": str(port)}
 
     @property
@@ -331,9 +336,10 @@ class Cluster:
             self.wait_ready("identity")
             asyncio.run(self._register_service_clients())
             for service in SERVICES:
-                if service != "identity":
-                    self.start_process(service, "api")
-                self.start_process(service, "worker")
+                for replica in range(1, self.replicas + 1):
+                    if (service, replica) != ("identity", 1):
+                        self.start_process(service, "api", replica=replica)
+                    self.start_process(service, "worker", replica=replica)
             for service in SERVICES:
                 self.wait_ready(service)
             self.start_portal()
@@ -524,15 +530,24 @@ class Cluster:
             )
 
     def start_process(
-        self, service: str, role: str, extra_env: dict[str, str] | None = None
+        self,
+        service: str,
+        role: str,
+        extra_env: dict[str, str] | None = None,
+        *,
+        replica: int = 1,
     ) -> Process:
-        name = f"{service}-{role}"
-        metrics = self._metrics_env(service, role, name) if role in ("api", "worker") else {}
+        """`service`'s `role` process (replica 1, the first, unless told), with its metrics port;
+        an API shares its port with the other replicas when there are several."""
+        name = process_name(service, role, replica)
+        env = self.env(service, role) | self._metrics_env(service, role, replica)
+        if role == "api" and self.replicas > 1:
+            env[f"MEDREC_{service.upper()}_API_REUSE_PORT"] = "true"
         process = Process(
             name,
             [self._bin(f"medrec-{service}-{role}")],
             self.logs / f"{name}.log",
-            env={**self.env(service, role), **metrics, **(extra_env or {})},
+            env={**env, **(extra_env or {})},
         ).start()
         self.processes[name] = process
         return process
@@ -556,8 +571,8 @@ class Cluster:
         self.wait_ready(CONSOLE)
         return process
 
-    def stop_process(self, service: str, role: str) -> int | None:
-        process = self.processes.pop(f"{service}-{role}", None)
+    def stop_process(self, service: str, role: str, *, replica: int = 1) -> int | None:
+        process = self.processes.pop(process_name(service, role, replica), None)
         return process.stop() if process else None
 
     def wait_ready(self, service: str, timeout: float = 60) -> None:
@@ -603,6 +618,11 @@ class Cluster:
 
     def remove_state(self) -> None:
         shutil.rmtree(self.state, ignore_errors=True)
+
+
+def process_name(service: str, role: str, replica: int = 1) -> str:
+    """ "{service}-{role}" for the first replica, "{service}-{role}-{n}" for the others."""
+    return f"{service}-{role}" if replica == 1 else f"{service}-{role}-{replica}"
 
 
 def _alive(pid: int) -> bool:

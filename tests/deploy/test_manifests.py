@@ -47,7 +47,8 @@ def test_every_object_is_schema_validated(report: Any) -> None:
         assert t.schemas.errors == [], t.name
         assert t.schemas.custom_skipped == 0
         assert t.schemas.builtin + t.schemas.custom == len(t.objects)
-        assert t.schemas.custom >= 14  # Kafka, 2 pools, 4 topics, 4 users, Cluster, backup, Tenant
+        # Kafka, 2 pools, 4 topics, 4 users, Cluster, backup, Tenant; 4 ScaledObjects
+        assert t.schemas.custom >= 18
 
 
 def test_without_the_crd_folder_the_rest_is_still_validated(
@@ -57,8 +58,9 @@ def test_without_the_crd_folder_the_rest_is_still_validated(
     objects = rendered["overlays/prod"]
     result = k8s_check.validate_schemas(copy.deepcopy(objects), None, "1.37")
     assert result.errors == []
-    assert result.custom_skipped == 14
-    assert result.builtin == len(objects) - 14
+    # and the 4 workers' ScaledObjects, and prod's 3 TriggerAuthentications
+    assert result.custom_skipped == 21
+    assert result.builtin == len(objects) - 21
 
 
 def test_the_crd_folder_is_a_setting(k8s_check: ModuleType, monkeypatch: Any) -> None:
@@ -93,6 +95,60 @@ def test_crd_schemas_reject_what_the_api_server_would(report: Any, rendered: Any
     cluster = copy.deepcopy(named(rendered["overlays/prod"], "Cluster", "medrec-pg"))
     cluster["spec"]["backup"]["retentionPolicy"] = "30 days"  # pattern ^[1-9][0-9]*[dwm]$
     assert any("retentionPolicy" in e for e in crds.validate(cluster))
+    # KEDA's: a ScaledObject's trigger needs a type and metadata, its counts are integers; a
+    # TriggerAuthentication's secret reference names its parameter, Secret and key.
+    scaled = copy.deepcopy(
+        named(rendered["overlays/prod"], "ScaledObject", "medrec-catalog-worker")
+    )
+    assert crds.validate(scaled) == []
+    scaled["spec"]["maxReplicaCount"] = "twelve"
+    del scaled["spec"]["triggers"][0]["type"]
+    errors = crds.validate(scaled)
+    assert any("maxReplicaCount" in e for e in errors)
+    assert any("type" in e for e in errors)
+    auth = copy.deepcopy(
+        named(rendered["overlays/prod"], "TriggerAuthentication", "medrec-catalog-kafka")
+    )
+    assert crds.validate(auth) == []
+    del auth["spec"]["secretTargetRef"][0]["key"]
+    auth["spec"]["secretRefs"] = []  # unknown field
+    errors = crds.validate(auth)
+    assert any("key" in e for e in errors)
+    assert any("secretRefs" in e for e in errors)
+
+
+def test_workers_scale_on_lag_and_apis_on_cpu(rendered: dict[str, list[Obj]]) -> None:
+    """Every consuming worker has a KEDA ScaledObject on its group's lag (identity's, which
+    consumes nothing, on CPU) and no HPA of its own; every API, the portal's and the console's
+    too, an HPA on CPU. In prod the lag is read on the tls listener as the worker's KafkaUser."""
+    for target, objects in rendered.items():
+        hpas = {
+            h["spec"]["scaleTargetRef"]["name"]: h for h in _of(objects, "HorizontalPodAutoscaler")
+        }
+        for app in (*SERVICES, "portal", "console"):
+            hpa = hpas[f"medrec-{app}-api"]
+            assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"], target
+        for service in SERVICES:
+            assert f"medrec-{service}-worker" not in hpas, target
+            scaled = named(objects, "ScaledObject", f"medrec-{service}-worker")
+            (trigger,) = scaled["spec"]["triggers"]
+            minimum = 2 if target.startswith("overlays/prod") else 1
+            assert scaled["spec"]["minReplicaCount"] == minimum, (target, service)
+            if service == "identity":
+                assert trigger["type"] == "cpu"
+                continue
+            assert trigger["type"] == "kafka"
+            assert trigger["metadata"]["consumerGroup"] == service
+            if target.startswith("overlays/prod"):
+                assert trigger["metadata"]["sasl"] == "scram_sha512"
+                assert trigger["metadata"]["tls"] == "enable"
+                assert trigger["authenticationRef"] == {"name": f"medrec-{service}-kafka"}
+            else:
+                assert "authenticationRef" not in trigger
+
+
+def _of(objects: list[Obj], kind: str) -> list[Obj]:
+    return [o for o in objects if o["kind"] == kind]
 
 
 def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> None:
@@ -228,10 +284,55 @@ def test_kubernetes_schemas_are_strict(k8s_check: ModuleType, rendered: Any) -> 
             "medrec-catalog-worker cannot reach kafka",
         ),
         (
-            lambda objs: named(objs, "HorizontalPodAutoscaler", "medrec-issuance-worker")[
-                "spec"
-            ].update(maxReplicas=1000),
+            lambda objs: named(objs, "ScaledObject", "medrec-issuance-worker")["spec"].update(
+                maxReplicaCount=1000
+            ),
             "exceeds the partitions",
+        ),
+        (  # KEDA makes an HPA of its own: a second one would fight it
+            lambda objs: objs.append(
+                {
+                    "apiVersion": "autoscaling/v2",
+                    "kind": "HorizontalPodAutoscaler",
+                    "metadata": {"name": "medrec-catalog-worker", "namespace": "medrec"},
+                    "spec": {
+                        "scaleTargetRef": {
+                            "apiVersion": "apps/v1",
+                            "kind": "Deployment",
+                            "name": "medrec-catalog-worker",
+                        },
+                        "minReplicas": 1,
+                        "maxReplicas": 2,
+                    },
+                }
+            ),
+            "medrec-catalog-worker also has a HorizontalPodAutoscaler",
+        ),
+        (
+            lambda objs: objs.remove(named(objs, "ScaledObject", "medrec-ingest-worker")),
+            "medrec-ingest-worker: no ScaledObject with a kafka trigger",
+        ),
+        (
+            lambda objs: named(objs, "ScaledObject", "medrec-catalog-worker")["spec"]["triggers"][
+                0
+            ]["metadata"].update(consumerGroup="catalogue"),
+            "consumerGroup catalogue is not the worker's catalog",
+        ),
+        (  # KEDA reads the lag where the worker consumes: the tls listener in prod
+            lambda objs: named(objs, "ScaledObject", "medrec-issuance-worker")["spec"]["triggers"][
+                0
+            ]["metadata"].update(bootstrapServers="medrec-kafka-kafka-bootstrap:9092"),
+            "bootstrapServers medrec-kafka-kafka-bootstrap:9092 are not the worker's",
+        ),
+        (  # ... as the worker's KafkaUser
+            lambda objs: named(objs, "TriggerAuthentication", "medrec-catalog-kafka")["spec"][
+                "secretTargetRef"
+            ][0].update(name="medrec-ingest"),
+            "TriggerAuthentication/medrec/medrec-catalog-kafka: password is not the worker's",
+        ),
+        (
+            lambda objs: objs.remove(named(objs, "TriggerAuthentication", "medrec-ingest-kafka")),
+            "TriggerAuthentication medrec-ingest-kafka is not rendered",
         ),
         (
             lambda objs: named(objs, "Tenant", "medrec-minio")["spec"]["buckets"].pop(0),

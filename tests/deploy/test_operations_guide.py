@@ -27,6 +27,7 @@ TYPES = {
     "kafkanodepool": "KafkaNodePool", "cluster": "Cluster", "tenant": "Tenant",
     "scheduledbackup": "ScheduledBackup", "backups": "Backup", "pods": "Pod", "pod": "Pod",
     "networkpolicy": "NetworkPolicy", "events": "Event", "namespace": "Namespace",
+    "scaledobject": "ScaledObject", "triggerauthentication": "TriggerAuthentication",
 }  # fmt: skip
 
 

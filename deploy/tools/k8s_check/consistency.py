@@ -41,6 +41,7 @@ ENGINE_CHECKS: tuple[Callable[[Rendered], Iterable[str]], ...] = (
 SERVICE_CHECKS: tuple[Callable[[Rendered, ServiceConfig], Iterable[str]], ...] = (
     kafka.check_topics,
     kafka.check_worker_partitions,
+    kafka.check_worker_lag_trigger,
     kafka.check_client_credentials,
     kafka.check_apis_hold_no_kafka,
     kafka.check_user_acls,

@@ -198,11 +198,84 @@ def check_worker_partitions(r: Rendered, s: ServiceConfig) -> Iterator[str]:
         if s.values.get(p + k) in topics
     ]
     hpa = r.named("HorizontalPodAutoscaler", f"medrec-{s.service}-worker")
-    if hpa and partitions and hpa["spec"]["maxReplicas"] > max(partitions):
+    scaled = r.named("ScaledObject", f"medrec-{s.service}-worker")
+    most = (
+        hpa["spec"]["maxReplicas"]
+        if hpa
+        else scaled["spec"].get("maxReplicaCount", 100)
+        if scaled
+        else None
+    )
+    if most is not None and partitions and most > max(partitions):
         yield (
-            f"{s.who}: worker maxReplicas {hpa['spec']['maxReplicas']} exceeds the "
+            f"{s.who}: worker maxReplicas {most} exceeds the "
             f"partitions of its topics ({max(partitions)}): idle consumers"
         )
+
+
+# The KEDA Kafka scaler's `sasl` for a Strimzi listener's authentication type.
+KEDA_SASL = {"scram-sha-512": "scram_sha512"}
+
+
+def check_worker_lag_trigger(r: Rendered, s: ServiceConfig) -> Iterator[str]:
+    """A consuming worker scales on its own group's lag (a KEDA ScaledObject with a kafka
+    trigger), read as the worker reads: the worker's bootstrap servers and, on an authenticated
+    listener, SASL and TLS with a TriggerAuthentication holding the worker's username, its
+    KafkaUser's password Secret and the cluster CA."""
+    if s.service not in CONSUMED:
+        return
+    scaled = r.named("ScaledObject", f"{s.who}-worker")
+    worker = r.named("Deployment", f"{s.who}-worker")
+    if worker is None:
+        return
+    kafka_triggers = [t for t in (scaled or {}).get("spec", {}).get("triggers", [])
+                      if t["type"] == "kafka"]  # fmt: skip
+    if not kafka_triggers:
+        yield f"{s.who}-worker: no ScaledObject with a kafka trigger (its consumer lag)"
+        return
+    p = s.prefix
+    container = containers(worker)[0]
+    values = _settings_values(r, container)
+    group = consumer_group(s.service, values.get(p + "KAFKA_CONSUMER_GROUP", ""))
+    for trigger in kafka_triggers:
+        meta, who = trigger["metadata"], object_id(scaled or {})
+        if meta.get("consumerGroup") != group:
+            yield f"{who}: consumerGroup {meta.get('consumerGroup')} is not the worker's {group}"
+        if meta.get("bootstrapServers") != values.get(p + "KAFKA_BOOTSTRAP_SERVERS"):
+            yield (
+                f"{who}: bootstrapServers {meta.get('bootstrapServers')} are not the worker's "
+                f"{values.get(p + 'KAFKA_BOOTSTRAP_SERVERS')}"
+            )
+        protocol = values.get(p + "KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+        auth_name = (trigger.get("authenticationRef") or {}).get("name")
+        if protocol == "PLAINTEXT":
+            if auth_name or meta.get("sasl") or meta.get("tls") == "enable":
+                yield f"{who}: SASL or TLS towards a plain listener"
+            continue
+        mechanism = values.get(p + "KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+        wanted = KEDA_SASL.get(mechanism.lower())
+        if meta.get("sasl") != wanted or meta.get("tls") != "enable":
+            yield f"{who}: sasl {meta.get('sasl')} tls {meta.get('tls')}; the worker's: {wanted}"
+        auth = r.named("TriggerAuthentication", auth_name or "")
+        if auth is None:
+            yield f"{who}: no rendered TriggerAuthentication ({auth_name})"
+            continue
+        refs = {
+            ref["parameter"]: (ref["name"], ref["key"])
+            for ref in auth["spec"].get("secretTargetRef", [])
+        }
+        envs = {ref["parameter"]: ref["name"] for ref in auth["spec"].get("env", [])}
+        password = (
+            _env(container).get(p + "KAFKA_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef")
+            or {}
+        )
+        cluster = values.get(p + "KAFKA_BOOTSTRAP_SERVERS", "").split("-kafka-bootstrap")[0]
+        if refs.get("password") != (password.get("name"), password.get("key")):
+            yield f"{object_id(auth)}: password is not the worker's ({password})"
+        if refs.get("ca") != (f"{cluster}-cluster-ca-cert", "ca.crt"):
+            yield f"{object_id(auth)}: ca is not ca.crt of Secret {cluster}-cluster-ca-cert"
+        if envs.get("username") != p + "KAFKA_USERNAME":
+            yield f"{object_id(auth)}: username is not the worker's {p}KAFKA_USERNAME"
 
 
 def wanted_grants(s: ServiceConfig) -> set[Grant]:

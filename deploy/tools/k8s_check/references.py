@@ -60,7 +60,8 @@ def check_service_backends(r: Rendered) -> Iterator[str]:
 
 
 def check_autoscalers(r: Rendered) -> Iterator[str]:
-    """An HPA's target is rendered and leaves `replicas` to it; min <= max."""
+    """An HPA's (or a KEDA ScaledObject's) target is rendered and leaves `replicas` to it;
+    min <= max; no Deployment is scaled by both (KEDA makes an HPA of its own: two would fight)."""
     for hpa in r.of("HorizontalPodAutoscaler"):
         ref = hpa["spec"]["scaleTargetRef"]
         target = r.named(ref["kind"], ref["name"])
@@ -70,6 +71,23 @@ def check_autoscalers(r: Rendered) -> Iterator[str]:
             yield f"{object_id(target)}: sets replicas although {object_id(hpa)} owns them"
         if hpa["spec"]["minReplicas"] > hpa["spec"]["maxReplicas"]:
             yield f"{object_id(hpa)}: minReplicas > maxReplicas"
+    hpa_targets = {h["spec"]["scaleTargetRef"]["name"] for h in r.of("HorizontalPodAutoscaler")}
+    for scaled in r.of("ScaledObject"):
+        ref = scaled["spec"]["scaleTargetRef"]
+        target = r.named(ref.get("kind", "Deployment"), ref["name"])
+        if target is None:
+            yield f"{object_id(scaled)}: target {ref['name']} is not rendered"
+        elif "replicas" in target["spec"]:
+            yield f"{object_id(target)}: sets replicas although {object_id(scaled)} owns them"
+        if ref["name"] in hpa_targets:
+            yield f"{object_id(scaled)}: {ref['name']} also has a HorizontalPodAutoscaler"
+        spec = scaled["spec"]
+        if spec.get("minReplicaCount", 0) > spec.get("maxReplicaCount", 100):
+            yield f"{object_id(scaled)}: minReplicaCount > maxReplicaCount"
+        for trigger in spec.get("triggers", []):
+            auth = (trigger.get("authenticationRef") or {}).get("name")
+            if auth and r.named("TriggerAuthentication", auth) is None:
+                yield f"{object_id(scaled)}: TriggerAuthentication {auth} is not rendered"
 
 
 def check_disruption_budgets(r: Rendered) -> Iterator[str]:
@@ -82,7 +100,8 @@ def check_disruption_budgets(r: Rendered) -> Iterator[str]:
 
 
 def check_deployments_budgeted_and_scaled(r: Rendered) -> Iterator[str]:
-    """Every Deployment has a PodDisruptionBudget and a HorizontalPodAutoscaler."""
+    """Every Deployment has a PodDisruptionBudget and a HorizontalPodAutoscaler (the workers: a
+    KEDA ScaledObject, whose HPA KEDA makes)."""
     for d in r.of("Deployment"):
         labels = pod_labels(d)
         if not any(
@@ -91,9 +110,9 @@ def check_deployments_budgeted_and_scaled(r: Rendered) -> Iterator[str]:
             yield f"{object_id(d)}: no PodDisruptionBudget"
         if not any(
             h["spec"]["scaleTargetRef"]["name"] == d["metadata"]["name"]
-            for h in r.of("HorizontalPodAutoscaler")
+            for h in (*r.of("HorizontalPodAutoscaler"), *r.of("ScaledObject"))
         ):
-            yield f"{object_id(d)}: no HorizontalPodAutoscaler"
+            yield f"{object_id(d)}: no HorizontalPodAutoscaler nor ScaledObject"
 
 
 def check_network_policies_select_pods(r: Rendered) -> Iterator[str]:

@@ -26,7 +26,7 @@ DEFAULT_CRDS = REPO.parent / "shared" / "k8s-crds"
 K8S_VERSION_ENV = "MEDREC_K8S_VERSION"
 DEFAULT_K8S_VERSION = "1.37"
 # The API groups whose CRDs the check expects in the CRD folder.
-CRD_GROUPS = ("kafka.strimzi.io", "minio.min.io", "postgresql.cnpg.io")
+CRD_GROUPS = ("kafka.strimzi.io", "minio.min.io", "postgresql.cnpg.io", "keda.sh")
 
 
 def crds_folder(explicit: str | None = None) -> Path:

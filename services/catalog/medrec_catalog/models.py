@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 from medrec_shared.platform.db import Base, new_metadata
 from medrec_shared.platform.deadletters.table import dead_letter_table
 from medrec_shared.platform.messaging import messaging_tables
+from medrec_shared.platform.schedule import schedule_table
 from medrec_shared.rules.custody import CustodyStatus
 
 
@@ -83,6 +84,7 @@ class CatalogBase(Base):
 
 
 messaging = messaging_tables(CatalogBase.metadata)
+schedule_runs = schedule_table(CatalogBase.metadata)
 dead_letters = dead_letter_table(CatalogBase.metadata)
 
 

@@ -1,5 +1,5 @@
 """catalog's worker: the outbox relay, the events consumer, the scheduled retention sweep (with
-its retention_ending notices), the notices' deliverer; all
+its retention_ending notices, once per period across the replicas), the notices' deliverer; all
 from the same components as the API (`bootstrap.build`)."""
 
 import asyncio
@@ -14,7 +14,7 @@ from medrec_catalog.directory.handlers import (
     on_transfer_released,
 )
 from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_verified
-from medrec_catalog.models import dead_letters, messaging
+from medrec_catalog.models import dead_letters, messaging, schedule_runs
 from medrec_catalog.notices.handlers import both, on_notice_requested, on_person_signed_in
 from medrec_catalog.records.handlers import on_record_stored
 from medrec_catalog.retention.handlers import on_record_gone
@@ -28,6 +28,7 @@ from medrec_shared.platform.runtime import (
     open_producer,
     relay_task,
 )
+from medrec_shared.platform.schedule import Scheduled, ScheduleRuns
 from medrec_shared.platform.worker import Task, every
 from medrec_shared.rules.topics import EVENT_RULES, produces
 
@@ -64,16 +65,23 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         rules=EVENT_RULES,
     )
 
-    async def retention_sweep(stop: asyncio.Event) -> None:
-        await every(stop, settings.retention_sweep_seconds, components.retention.scheduled_sweep)
+    # Once per period whichever replica wins it (medrec_shared.platform.schedule).
+    retention_sweep = Scheduled(
+        "retention-sweep",
+        settings.retention_sweep_seconds,
+        components.retention.scheduled_sweep,
+        ScheduleRuns(db.engine, schedule_runs),
+        clock,
+    )
 
+    # Not a scheduled job: every replica drains the notices, each sending those it claimed.
     async def notice_delivery(stop: asyncio.Event) -> None:
         await every(stop, settings.notice_delivery_seconds, components.notices.deliver_pending)
 
     return {
         "outbox-relay": relay_task(db, messaging, producer, settings.outbox_relay_batch_size),
         "events": events,
-        "retention-sweep": retention_sweep,
+        "retention-sweep": retention_sweep.run,
         "notice-delivery": notice_delivery,
         # its pool, and the lag of the groups reading what it produces
         **monitoring_tasks(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from medrec_shared.platform.db import Base, new_metadata
 from medrec_shared.platform.messaging import messaging_tables
 from medrec_shared.platform.ratelimit import rate_events_table
+from medrec_shared.platform.schedule import schedule_table
 
 
 class IdentityBase(Base):
@@ -24,6 +25,7 @@ class IdentityBase(Base):
 
 
 messaging = messaging_tables(IdentityBase.metadata)
+schedule_runs = schedule_table(IdentityBase.metadata)
 rate_events = rate_events_table(IdentityBase.metadata)
 
 

@@ -5,9 +5,10 @@ from contextlib import AsyncExitStack
 
 from medrec_identity.bootstrap import build
 from medrec_identity.housekeeping import housekeeping_job
-from medrec_identity.models import messaging
+from medrec_identity.models import messaging, schedule_runs
 from medrec_shared.platform.runtime import monitoring_tasks, open_producer, relay_task
-from medrec_shared.platform.worker import Task, every
+from medrec_shared.platform.schedule import Scheduled, ScheduleRuns
+from medrec_shared.platform.worker import Task
 from medrec_shared.rules.topics import EVENT_RULES, produces
 
 HOUSEKEEPING_SECONDS = 300
@@ -18,7 +19,10 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
     stack.push_async_callback(components.aclose)
     settings = components.settings
     job = housekeeping_job(components.transactions, settings, components.clock)
-    tasks: dict[str, Task] = {"housekeeping": lambda stop: every(stop, HOUSEKEEPING_SECONDS, job)}
+    # Once per period whichever replica wins it (medrec_shared.platform.schedule).
+    runs = ScheduleRuns(components.db.engine, schedule_runs)
+    housekeeping = Scheduled("housekeeping", HOUSEKEEPING_SECONDS, job, runs, components.clock)
+    tasks: dict[str, Task] = {"housekeeping": housekeeping.run}
     # identity's one event is PersonVerified (medrec_shared.rules.topics); should it own none again,
     # its worker opens no producer: its KafkaUser would have no grant, and an idempotent
     # producer's InitProducerId would be refused without one.

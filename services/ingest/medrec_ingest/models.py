@@ -11,6 +11,7 @@ from medrec_shared.platform.crypto import Span
 from medrec_shared.platform.db import Base, new_metadata
 from medrec_shared.platform.deadletters.table import dead_letter_table
 from medrec_shared.platform.messaging import messaging_tables
+from medrec_shared.platform.schedule import schedule_table
 
 
 # Statuses are stored as their values in VARCHAR columns (no database enum type, so a new
@@ -37,6 +38,7 @@ class IngestBase(Base):
 
 
 messaging = messaging_tables(IngestBase.metadata)
+schedule_runs = schedule_table(IngestBase.metadata)
 dead_letters = dead_letter_table(IngestBase.metadata)
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import socket
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -32,6 +33,8 @@ class ApiSettings(Protocol):
     def forwarded_allow_ips(self) -> str: ...
     @property
     def api_metrics_port(self) -> int: ...
+    @property
+    def api_reuse_port(self) -> bool: ...
 
 
 def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAPI]) -> None:
@@ -41,7 +44,7 @@ def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAP
     # monitoring namespace is let reach this port only, never the API's routes.
     serve_metrics(settings.api_metrics_port, settings.api_host)
     gc.freeze()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.api_host,
         port=settings.api_port,
@@ -51,6 +54,26 @@ def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAP
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
     )
+    server = uvicorn.Server(config)
+    if not settings.api_reuse_port:
+        server.run()
+        return
+    # Replicas on one machine (`medrec-stack run --replicas N`): each binds the one port with
+    # SO_REUSEPORT and the kernel spreads new connections among them; one that dies takes only
+    # its own connections with it. (In Kubernetes each pod has its own address: unset there.)
+    server.run(sockets=[reuse_port_socket(settings.api_host, settings.api_port)])
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port) that other processes may bind too (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve_metrics(port: int, host: str) -> None:

@@ -8,6 +8,10 @@ deployment, where `hit` and `stall` cost one lookup each."""
 import asyncio
 import os
 
+from medrec_shared.platform.logs import get_logger
+
+log = get_logger(__name__)
+
 _NAMED = [name for name in os.environ.get("MEDREC_FAILPOINTS", "").split(",") if name]
 _ACTIVE = frozenset(name for name in _NAMED if "@" not in name)
 _STALLS = {
@@ -24,4 +28,5 @@ def hit(name: str, subject: object = None) -> None:
 async def stall(name: str, subject: object = None) -> None:
     seconds = _STALLS.get(name) or (_STALLS.get(f"{name}={subject}") if subject else None)
     if seconds:
+        log.warning("failpoint_stalled", failpoint=name, seconds=seconds)  # what tests wait for
         await asyncio.sleep(seconds)

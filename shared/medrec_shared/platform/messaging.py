@@ -170,10 +170,25 @@ def kafka_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
     ]
 
 
+# The transaction-level advisory lock one relay holds while it publishes (see OutboxRelay); a
+# constant, as each service's outbox is in a database of its own.
+RELAY_LOCK = 0x6D65_6472_6563_0001  # "medrec" 1
+
+
 class OutboxRelay:
-    """Publishes unsent outbox rows and marks them sent. Several relays may run: rows are
-    claimed with FOR UPDATE SKIP LOCKED. A crash between publish and commit republishes, and
-    consumers' inboxes drop the duplicate."""
+    """Publishes unsent outbox rows and marks them sent. A crash between publish and commit
+    republishes, and consumers' inboxes drop the duplicate.
+
+    Several relays may run (one per worker replica), but only one publishes at a time: each
+    batch is published inside a transaction that holds `RELAY_LOCK`
+    (pg_try_advisory_xact_lock), and a relay that does not get it waits for its next turn.
+    Rows claimed with FOR UPDATE SKIP LOCKED alone would let two relays publish two batches at
+    once, and a later event of a key (a person's RecordWithdrawn) could reach its partition
+    before an earlier one (their RecordStored): consumers apply a key's events in partition
+    order, so that order must be the outbox's. The lock is a transaction's, so it goes with the
+    batch's commit or rollback, and with the connection of a relay that dies: another replica
+    takes over within its next idle interval, with no lease to wait out. One relay at a time is
+    no bottleneck: a batch is one round trip to the broker for up to `batch_size` events."""
 
     def __init__(
         self,
@@ -192,6 +207,8 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         async with self.sessions() as session, session.begin():
+            if not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK))):
+                return 0  # another replica's relay is publishing
             rows = (
                 await session.execute(
                     select(
@@ -326,6 +343,9 @@ class InboxConsumer:
             try:
                 outcome = await self.handle(envelope, message.topic)
                 EVENTS_HANDLED.labels(type_label(envelope.type), outcome).inc()
+                # A test holds a worker here, one event of its batch applied and the batch's
+                # offset not committed, to kill it mid-batch; nothing in production.
+                await failpoints.stall(f"consumer.{self.name}.applied")
                 return
             except Exception as exc:
                 if stop.is_set():

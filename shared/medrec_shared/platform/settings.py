@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     # latencies) is never on api_port: the public port answers 404 there, and the network lets
     # only the monitoring namespace reach this one (Kubernetes: 9100 on every pod).
     api_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Bind api_port with SO_REUSEPORT, so several processes on one machine share it (the local
+    # stack's replicas); off in Kubernetes, where each pod has an address of its own.
+    api_reuse_port: bool = False
     # The worker's (events handled, relayed, stuck).
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")

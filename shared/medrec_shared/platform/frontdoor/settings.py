@@ -27,6 +27,9 @@ class FrontDoorSettings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1,::1"
     # As the services: Prometheus /metrics on a port of its own (never on api_port); 0: none.
     api_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Bind api_port with SO_REUSEPORT, so several processes on one machine share it (the local
+    # stack's replicas); off in Kubernetes, where each pod has an address of its own.
+    api_reuse_port: bool = False
     database_url: str = Field(description="postgresql+asyncpg://user:pass@host:port/db")
     database_pool_size: int = Field(default=5, ge=1)
     identity_url: str = "http://127.0.0.1:8001"
