@@ -6,14 +6,19 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-import sqlalchemy.ext.asyncio
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 from medrec_shared.platform.components import components_of
 from medrec_shared.platform.messaging import Outbox, open_unit, write_announcements
+from medrec_shared.platform.tracing import trace_engine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,9 +44,7 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         # hide_parameters: a database error (logged, or in a traceback) names the statement but
         # never its bound values, which may be an RRN, a name or clinical content.
-        # Looked up when called, not imported: traces (`tracing.configure_tracing`, run before any
-        # engine is made) wrap the module's function so that each engine's statements are spans.
-        self.engine: AsyncEngine = sqlalchemy.ext.asyncio.create_async_engine(
+        self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
@@ -49,6 +52,7 @@ class Database:
             echo=echo,
             hide_parameters=True,
         )
+        trace_engine(self.engine)  # its statements as spans, when traces are on
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def ping(self) -> bool:

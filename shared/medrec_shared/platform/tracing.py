@@ -29,6 +29,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from opentelemetry.sdk.trace.export import SpanExporter
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 # Routes traced by nobody: probes and scrapes, every few seconds, say nothing about a request.
@@ -57,7 +58,6 @@ def configure_tracing(service_name: str) -> None:
         return
     # Imported here: a process without traces never loads the SDK or the instrumentations.
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -71,9 +71,25 @@ def configure_tracing(service_name: str) -> None:
     provider.add_span_processor(BatchSpanProcessor(Redacted(_otlp_exporter())))
     trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument()
-    # Engines made from now on (`Database` makes its engine after this call) are traced.
-    SQLAlchemyInstrumentor().instrument()
     _enabled = True
+
+
+def trace_engine(engine: AsyncEngine) -> None:
+    """The engine's statements as CLIENT spans (`db.statement`: the SQL as sent, its bound
+    values apart), when traces are on. Each engine is given its listener here, once, rather than
+    by the instrumentor's wrapping of `create_engine`: that wraps the functions SQLAlchemy's
+    modules imported before it ran, or not, and declares SQLAlchemy < 2.1 (its engine events
+    are 2.1's too: tests/e2e/test_traces.py sees the statements)."""
+    if not _enabled:
+        return
+    from opentelemetry import metrics
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+
+    # The instrumentation counts connections too; with no meter provider set, it counts nothing.
+    usage = metrics.get_meter("medrec").create_up_down_counter("db.client.connections.usage")
+    EngineTracer(
+        trace.get_tracer("opentelemetry.instrumentation.sqlalchemy"), engine.sync_engine, usage
+    )
 
 
 def _otlp_exporter() -> SpanExporter:

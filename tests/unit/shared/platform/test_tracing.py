@@ -33,7 +33,15 @@ from medrec_shared.rules.events import IssuanceRequested
 configure_logging("probe")
 configure_tracing("medrec-probe")
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from medrec_shared.platform.db import Database
+engine = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none").engine  # never connected
+from fastapi import FastAPI
+from medrec_shared.platform.tracing import instrument_app
+app = FastAPI()
+instrument_app(app)
 state = {
+    "app_instrumented": getattr(app, "_is_instrumented_by_opentelemetry", False),
+    "sql_listeners": len(engine.sync_engine.dispatch.before_cursor_execute),
     "enabled": enabled(),
     "provider": type(trace.get_tracer_provider()).__name__,
     "sdk_loaded": "opentelemetry.sdk" in sys.modules,
@@ -87,6 +95,8 @@ def test_without_an_endpoint_nothing_is_installed_instrumented_or_carried() -> N
     assert state["provider"] == "ProxyTracerProvider"  # the API's own: no TracerProvider set
     assert state["sdk_loaded"] is False
     assert state["httpx_instrumented"] is False
+    assert state["sql_listeners"] == 0
+    assert state["app_instrumented"] is False
     assert state["traceparent"] is None and state["envelope_traceparent"] is None
     assert "traceparent" not in state["headers"]
     inside = next(line for line in lines if line["message"] == "inside")
@@ -103,6 +113,8 @@ def test_with_an_endpoint_spans_reach_it_and_events_and_logs_carry_the_trace() -
     assert state["enabled"] is True
     assert state["provider"] == "TracerProvider"
     assert state["httpx_instrumented"] is True
+    assert state["sql_listeners"] == 1  # one span per statement, not two
+    assert state["app_instrumented"] is True
     assert state["exporter"] == "opentelemetry.exporter.otlp.proto.http.trace_exporter"
     work = next(s for s in spans if s.name == "probe work")
     assert work.service == "medrec-probe"
