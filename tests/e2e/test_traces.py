@@ -190,8 +190,10 @@ def test_a_deposit_and_a_copy_are_each_one_trace_across_services(cluster: Cluste
             "issuance's call to catalog's API in the copy's trace"
         )
 
-        # Nothing personal, no probe, no path with an id, anywhere.
+        # Nothing personal, no probe, no path with an id, anywhere; no statement alone in a
+        # trace of its own (the relays' and sweeps' polls are not traced).
         everything = receiver.received()
+        assert all(s.parent_span_id for s in everything if "db.statement" in s.attributes)
         for span in everything:
             text = span.text()
             for secret in (RRN, RRN.replace("-", ""), NAME, PHONE, BIRTH):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -79,7 +79,11 @@ def trace_engine(engine: AsyncEngine) -> None:
     values apart), when traces are on. Each engine is given its listener here, once, rather than
     by the instrumentor's wrapping of `create_engine`: that wraps the functions SQLAlchemy's
     modules imported before it ran, or not, and declares SQLAlchemy < 2.1 (its engine events
-    are 2.1's too: tests/e2e/test_traces.py sees the statements)."""
+    are 2.1's too: tests/e2e/test_traces.py sees the statements).
+
+    A statement is a span only inside another (a request, an event's handling, a render): the
+    relay's and the sweeps' polls, every fraction of a second, would each be a trace of one
+    statement, burying the ones that say something."""
     if not _enabled:
         return
     from opentelemetry import metrics
@@ -87,9 +91,21 @@ def trace_engine(engine: AsyncEngine) -> None:
 
     # The instrumentation counts connections too; with no meter provider set, it counts nothing.
     usage = metrics.get_meter("medrec").create_up_down_counter("db.client.connections.usage")
-    EngineTracer(
-        trace.get_tracer("opentelemetry.instrumentation.sqlalchemy"), engine.sync_engine, usage
-    )
+    tracer = _ChildrenOnly(trace.get_tracer("opentelemetry.instrumentation.sqlalchemy"))
+    EngineTracer(tracer, engine.sync_engine, usage)
+
+
+class _ChildrenOnly:
+    """A tracer whose spans are only ever children: with no span active, `start_span` gives
+    a span that records nothing (and is exported by no one)."""
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer = tracer
+
+    def start_span(self, name: str, *args: Any, **kwargs: Any) -> Span:
+        if not trace.get_current_span().get_span_context().is_valid:
+            return trace.INVALID_SPAN
+        return self._tracer.start_span(name, *args, **kwargs)
 
 
 def _otlp_exporter() -> SpanExporter:
