@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
@@ -156,21 +156,16 @@ def span(
     *,
     kind: SpanKind = SpanKind.INTERNAL,
     parent: str | None = None,
-    link: str | None = None,
     attributes: Mapping[str, str | int] | None = None,
 ) -> Iterator[None]:
     """A span around the block, the child of `parent` (a `traceparent`; the span active now when
-    None), linked to `link`; nothing when traces are off. `name` and `attributes` are ids, types
-    and counts only."""
+    None); nothing when traces are off. `name` and `attributes` are ids, types and counts only."""
     if not _enabled:
         yield
         return
-    links = []
-    if (linked := _context_of(link)) is not None:
-        links = [Link(trace.get_current_span(linked).get_span_context())]
     tracer = trace.get_tracer("medrec")
     with tracer.start_as_current_span(
-        name, context=_context_of(parent), kind=kind, attributes=attributes, links=links
+        name, context=_context_of(parent), kind=kind, attributes=attributes
     ):
         yield
 
