@@ -552,9 +552,9 @@ class Cluster:
         self.processes[name] = process
         return process
 
-    def start_portal(self) -> Process:
+    def start_portal(self, extra_env: dict[str, str] | None = None) -> Process:
         """The portal (`medrec-portal`), once the APIs it calls answer."""
-        env = self.portal_env() | self._metrics_env(PORTAL)
+        env = self.portal_env() | self._metrics_env(PORTAL) | (extra_env or {})
         process = Process(PORTAL, [self._bin("medrec-portal")], self.logs / "portal.log", env=env)
         process.start()
         self.processes[f"{PORTAL}-api"] = process

@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from medrec_shared.platform.components import components_of
 from medrec_shared.platform.messaging import Outbox, open_unit, write_announcements
+from medrec_shared.platform.tracing import trace_engine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +52,7 @@ class Database:
             echo=echo,
             hide_parameters=True,
         )
+        trace_engine(self.engine)  # its statements as spans, when traces are on
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def ping(self) -> bool:

@@ -17,6 +17,7 @@ from medrec_shared.platform.logs import configure_logging
 from medrec_shared.platform.migrations import upgrade_head
 from medrec_shared.platform.observability.health import WorkerHealth, serve_worker
 from medrec_shared.platform.settings import ServiceSettings
+from medrec_shared.platform.tracing import configure_tracing, instrument_app
 from medrec_shared.platform.worker import Task, run_until_stopped
 
 
@@ -39,7 +40,9 @@ class ApiSettings(Protocol):
 
 def serve_api(name: str, settings: ApiSettings, app_factory: Callable[[], FastAPI]) -> None:
     configure_logging(name, settings.log_level)
+    configure_tracing(f"medrec-{name}")  # before the app: its database engine is traced
     app = app_factory()
+    instrument_app(app)
     # /metrics on a port of its own, as the worker's: the public port serves none, so the
     # monitoring namespace is let reach this port only, never the API's routes.
     serve_metrics(settings.api_metrics_port, settings.api_host)
@@ -88,6 +91,7 @@ WorkerSetup = Callable[[AsyncExitStack], Awaitable[dict[str, Task]]]
 def run_worker(name: str, settings: ServiceSettings, setup: WorkerSetup) -> None:
     """`setup` opens the worker's resources on the exit stack and returns its tasks."""
     configure_logging(name + "-worker", settings.log_level)
+    configure_tracing(f"medrec-{name}-worker")
     if not settings.kafka_bootstrap_servers:
         setting = f"MEDREC_{name.upper()}_KAFKA_BOOTSTRAP_SERVERS"
         raise SystemExit(f"the worker relays and consumes events: set {setting}")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.logs import get_correlation_id
+from medrec_shared.platform.tracing import current_traceparent
 
 if TYPE_CHECKING:
     from medrec_shared.platform.settings import TopicSetting
@@ -58,16 +59,27 @@ class Envelope(BaseModel):
     producer: str
     correlation_id: str = Field(default_factory=get_correlation_id)
     data: dict[str, Any]
+    # The W3C trace context the event was announced in (traces on): its consumers' spans join
+    # the trace of the request (or event) that announced it.
+    traceparent: str | None = None
 
     @classmethod
     def wrap(
-        cls, producer: str, data: EventData, *, occurred_at: datetime | None = None
+        cls,
+        producer: str,
+        data: EventData,
+        *,
+        occurred_at: datetime | None = None,
+        traceparent: str | None = None,
     ) -> Envelope:
+        """`data` as `producer`'s event, in the trace of `traceparent` (the active span's when
+        None)."""
         return cls(
             type=data.type,
             producer=producer,
             data=data.model_dump(mode="json"),
             occurred_at=occurred_at or datetime.now(UTC),
+            traceparent=traceparent or current_traceparent(),
         )
 
     def payload(self) -> EventData:

@@ -1,4 +1,5 @@
-"""structlog JSON logging with a correlation id carried through HTTP and Kafka headers.
+"""structlog JSON logging with a correlation id carried through HTTP and Kafka headers, and the
+trace and span ids of the active span when traces are on (`tracing`).
 
 Log lines carry ids, codes and counts only; callers never pass personal data to a logger.
 """
@@ -10,6 +11,8 @@ import uuid
 from contextvars import ContextVar
 
 import structlog
+
+from medrec_shared.platform.tracing import trace_ids
 
 CORRELATION_HEADER = "X-Correlation-ID"
 # A caller's correlation id is kept only when it is short and plain: it is repeated in every log
@@ -50,11 +53,22 @@ def _add_correlation_id(
     return event
 
 
+def _add_trace_ids(
+    _logger: object, _method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    ids = trace_ids()  # None at once when traces are off
+    if ids is not None:
+        event.setdefault("trace_id", ids[0])
+        event.setdefault("span_id", ids[1])
+    return event
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stdout for every logger, stdlib ones (uvicorn, aiokafka) included."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         _add_correlation_id,
+        _add_trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

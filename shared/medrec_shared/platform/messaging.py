@@ -44,6 +44,7 @@ from medrec_shared.platform.envelope import Envelope, EventData, EventRules, eve
 from medrec_shared.platform.kafka import KafkaAccess
 from medrec_shared.platform.logs import get_logger, set_correlation_id
 from medrec_shared.platform.settings import TopicSetting
+from medrec_shared.platform.tracing import SpanKind, current_traceparent, enabled, span, start_span
 from medrec_shared.platform.worker import sleep_or_stop
 
 log = get_logger(__name__)
@@ -85,11 +86,13 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
 
 @dataclass(frozen=True)
 class Announcement:
-    """An event for `topic`, keyed by `key` (its partition: one owner's events stay in order)."""
+    """An event for `topic`, keyed by `key` (its partition: one owner's events stay in order),
+    announced in the trace of `traceparent` (traces on)."""
 
     topic: str
     key: str
     event: EventData
+    traceparent: str | None = None
 
 
 _OUTBOX = "medrec.outbox"  # session.info: the outbox of the unit of work that opened the session
@@ -105,7 +108,8 @@ def announce(session: AsyncSession, topic: str, key: str | uuid.UUID, event: Eve
     if not isinstance(outbox, Outbox):
         raise RuntimeError("announced in a session that no unit of work opened")
     outbox.check(event)  # refused here, where it was announced
-    session.info[_ANNOUNCED].append(Announcement(topic, str(key), event))
+    # The trace is the one it was announced in, though the outbox row is written at the commit.
+    session.info[_ANNOUNCED].append(Announcement(topic, str(key), event, current_traceparent()))
 
 
 def open_unit(session: AsyncSession, outbox: "Outbox") -> None:
@@ -144,9 +148,11 @@ class Outbox:
         if not self.rules.owns(self.producer, data.type):
             raise ValueError(f"{self.producer} does not own {data.type}")
 
-    def _row(self, topic: str, key: str | uuid.UUID, data: EventData) -> dict[str, Any]:
+    def _row(
+        self, topic: str, key: str | uuid.UUID, data: EventData, traceparent: str | None
+    ) -> dict[str, Any]:
         self.check(data)
-        envelope = Envelope.wrap(self.producer, data)
+        envelope = Envelope.wrap(self.producer, data, traceparent=traceparent)
         return {
             "event_id": envelope.event_id,
             "topic": topic,
@@ -159,15 +165,18 @@ class Outbox:
         checks one."""
         if not announcements:
             return
-        rows = [self._row(a.topic, a.key, a.event) for a in announcements]
+        rows = [self._row(a.topic, a.key, a.event, a.traceparent) for a in announcements]
         await session.execute(self._insert, rows)
 
 
 def kafka_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
-    return [
+    headers = [
         ("correlation_id", envelope.correlation_id.encode()),
         ("event_type", envelope.type.encode()),
     ]
+    if envelope.traceparent:  # W3C trace context, as any Kafka consumer that traces reads it
+        headers.append(("traceparent", envelope.traceparent.encode()))
+    return headers
 
 
 # The transaction-level advisory lock one relay holds while it publishes (see OutboxRelay); a
@@ -225,6 +234,13 @@ class OutboxRelay:
             sends = []
             for row in rows:
                 envelope = Envelope.model_validate(row.envelope)
+                # A PRODUCER span in the event's trace, ended when the broker acknowledged it.
+                publishing = enabled() and start_span(
+                    f"{row.topic} publish",
+                    kind=SpanKind.PRODUCER,
+                    parent=envelope.traceparent,
+                    attributes=_messaging_attributes(row.topic, envelope, "publish"),
+                )
                 sends.append(
                     await self.producer.send(
                         row.topic,
@@ -233,6 +249,8 @@ class OutboxRelay:
                         headers=kafka_headers(envelope),
                     )
                 )
+                if publishing:
+                    sends[-1].add_done_callback(lambda _, s=publishing: s.end())
             for sent, row in zip(sends, rows, strict=True):
                 await sent
                 EVENTS_PUBLISHED.labels(row.topic).inc()
@@ -258,6 +276,17 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 # Called with each poll's events before they are handled one by one: a chance to fetch what the
 # handlers need in one request rather than one each. Best effort: handlers must not rely on it.
 Prefetch = Callable[[Sequence[Envelope]], Awaitable[None]]
+
+
+def _messaging_attributes(topic: str, envelope: Envelope, operation: str) -> dict[str, str | int]:
+    """An event's span attributes (OpenTelemetry's messaging conventions): ids and types only."""
+    return {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.operation.type": operation,
+        "messaging.message.id": str(envelope.event_id),
+        "medrec.event_type": type_label(envelope.type),
+    }
 
 
 def backoff(attempt: int) -> float:
@@ -310,6 +339,21 @@ class InboxConsumer:
         reason = self.rules.refusal(self.topic_names, topic, envelope)
         if reason is not None:
             raise EventRefused(f"refused: {reason}")
+        if not enabled():
+            return await self._apply(envelope, handler)
+        # A CONSUMER span in the trace the event was announced in: the handler's statements and
+        # what it announces join it.
+        attributes = _messaging_attributes(topic, envelope, "process")
+        attributes["messaging.consumer.group.name"] = self.name
+        with span(
+            f"{envelope.type} process",
+            kind=SpanKind.CONSUMER,
+            parent=envelope.traceparent,
+            attributes=attributes,
+        ):
+            return await self._apply(envelope, handler)
+
+    async def _apply(self, envelope: Envelope, handler: Handler) -> str:
         async with self.sessions() as session, session.begin():
             claimed = await session.execute(
                 pg_insert(self.inbox)

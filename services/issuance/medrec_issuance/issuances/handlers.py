@@ -44,8 +44,9 @@ RecordGone = RecordDestroyed | RecordUnlinked  # no copy may hold the record any
 
 def on_issuance_requested(rendering: CopyRendering) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        assert isinstance(envelope.payload(), IssuanceRequested)
-        rendering.wake()
+        event = envelope.payload()
+        assert isinstance(event, IssuanceRequested)
+        rendering.wake(event.issuance_id)
 
     return handle
 

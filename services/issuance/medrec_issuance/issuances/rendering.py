@@ -22,11 +22,17 @@ copy fails rather than kill worker after worker.
 
 Copies are found by a sweep (at start, then every `render_sweep_seconds`), woken early by the
 IssuanceRequested event (`handlers`): the event only says "look now", so a copy whose event was
-consumed before its worker died is still made."""
+consumed before its worker died is still made.
+
+With traces on, the render is a span in the trace of the request that asked for the copy: the
+event's handler hands over its trace context with the wake, kept here (in memory, the last
+`_TRACED` copies) until the copy is claimed. A copy made by a sweep alone (after a restart, or by
+another worker) starts a trace of its own."""
 
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -42,8 +48,10 @@ from medrec_shared.platform.deadletters.errors import is_transient
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.platform.observability.metrics import COPY_RENDER_SECONDS
+from medrec_shared.platform.tracing import current_traceparent, span
 
 log = get_logger(__name__)
+_TRACED = 1000  # copies whose trace context is kept until they are claimed
 
 
 def copy_key(issuance_id: uuid.UUID, claim: uuid.UUID) -> str:
@@ -67,9 +75,15 @@ class CopyRendering:
     settings: IssuanceSettings
     clock: Clock
     _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _traces: OrderedDict[uuid.UUID, str] = field(init=False, default_factory=OrderedDict)
 
-    def wake(self) -> None:
-        """A copy was asked for: sweep now rather than at the next interval."""
+    def wake(self, issuance_id: uuid.UUID | None = None) -> None:
+        """A copy was asked for: sweep now rather than at the next interval. Its render joins
+        the trace active now (traces on)."""
+        if issuance_id is not None and (traceparent := current_traceparent()) is not None:
+            self._traces[issuance_id] = traceparent
+            while len(self._traces) > _TRACED:
+                self._traces.popitem(last=False)
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -107,6 +121,16 @@ class CopyRendering:
             await self._delete(issuance.issuance_id, abandoned)
         if issuance.status != IssuanceStatus.rendering:  # failed: once too often
             return True
+        with span(
+            "copy render",
+            parent=self._traces.pop(issuance.issuance_id, None),
+            attributes={"medrec.issuance_id": str(issuance.issuance_id)},
+        ):
+            await self._render(issuance)
+        return True
+
+    async def _render(self, issuance: Issuance) -> None:
+        """Makes the claimed copy and records the outcome (or releases it)."""
         claim = issuance.render_claim
         assert claim is not None
         try:
@@ -130,12 +154,11 @@ class CopyRendering:
                 error_type=type(exc).__name__,
             )
             await self._release(issuance.issuance_id, claim, failed=not is_transient(exc))
-            return True
+            return
         except BaseException:  # the worker stopping: pending again for the next worker
             await asyncio.shield(self._release(issuance.issuance_id, claim, failed=False))
             raise
         await self._record(issuance.issuance_id, claim, outcome)
-        return True
 
     async def _claim(self) -> Claimed | None:
         """The next copy due, claimed in a transaction of its own (committed when this
