@@ -36,8 +36,16 @@ def _ensure_bucket(s3_url: str, access_key: str, secret_key: str) -> None:
 
 
 def start(
-    state: Path, tansu: Path, storage: str, s3_url: str, access_key: str, secret_key: str
+    state: Path,
+    tansu: Path,
+    storage: str,
+    s3_url: str,
+    access_key: str,
+    secret_key: str,
+    *,
+    port: int | None = None,
 ) -> tuple[str, Process]:
+    """`port`: the one it listened on before (a restart: its clients keep their address)."""
     env: dict[str, str] = {}
     if storage == "s3":
         _ensure_bucket(s3_url, access_key, secret_key)
@@ -53,7 +61,7 @@ def start(
         engine = "memory://tansu/"
     else:
         raise LauncherError(f"broker storage {storage!r} is none of s3, memory")
-    port = free_port()
+    port = port or free_port()
     address = f"tcp://127.0.0.1:{port}"
     process = Process(
         "broker",

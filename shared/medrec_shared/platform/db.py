@@ -29,6 +29,9 @@ NAMING_CONVENTION = {
 }
 
 
+CONNECT_SECONDS = 5
+
+
 class Base(DeclarativeBase):
     """Each service subclasses this once, so each service has its own metadata."""
 
@@ -48,7 +51,14 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
+            # A connection the server closed (a restart) is found and replaced before use;
+            # one found broken during use invalidates the pool's others (SQLAlchemy does so on
+            # a disconnect), and the request is answered 503 (medrec_shared.platform.outages).
             pool_pre_ping=True,
+            # A server that is away is said so in seconds, not after asyncpg's minute, so that
+            # requests are answered 503 and /readyz within its own timeout.
+            pool_timeout=CONNECT_SECONDS * 2,
+            connect_args={"timeout": CONNECT_SECONDS},
             echo=echo,
             hide_parameters=True,
         )

@@ -18,6 +18,7 @@ from medrec_shared.platform.fhir import (
     operation_outcome_response,
 )
 from medrec_shared.platform.logs import get_logger
+from medrec_shared.platform.outages import RAISED_AS, RETRY_AFTER_SECONDS, unavailable_dependency
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_BASE = "https://medrec.example/problems/"
@@ -105,6 +106,21 @@ class UnsupportedMediaType(Problem):
 
 class ServiceUnavailable(Problem):
     status, type, title = 503, "unavailable", "Service unavailable"
+
+
+class DependencyUnavailable(ServiceUnavailable):
+    """What this service keeps its data in (its database, the object store) is away for the
+    moment (`medrec_shared.platform.outages`): the request may be sent again after Retry-After.
+    Its detail names neither the dependency's host nor anything of the request."""
+
+    sends_retry_after = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A store this service needs is unavailable for the moment. Try again after the "
+            "number of seconds Retry-After gives.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
 
 class UpstreamUnavailable(ServiceUnavailable):
@@ -219,6 +235,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # The route's template, not the path: a path may hold a secret (a share link's token).
         route = str(getattr(request.scope.get("route"), "path", "unmatched"))
+        dependency = unavailable_dependency(exc)
+        if dependency is not None:  # an outage, not a fault: 503, and the client comes back
+            log.warning(
+                "dependency_unavailable", dependency=dependency, route=route,
+                error_type=type(exc).__name__,
+            )  # fmt: skip
+            return problem_response(DependencyUnavailable(), request)
         log.error("unhandled_error", error_type=type(exc).__name__, route=route)
         problem = Problem("An unexpected error occurred; it has been logged.")
         problem.status, problem.type, problem.title = 500, "internal", "Internal error"
@@ -228,4 +251,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(httpx.HTTPError, on_upstream)
+    # The types an outage raises are handled inside the app (as problems are), so the answer
+    # is a 503 and not an error re-raised to the server; anything else is a 500 as before.
+    for raised_as in RAISED_AS:
+        app.add_exception_handler(raised_as, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)

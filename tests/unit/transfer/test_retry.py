@@ -21,6 +21,7 @@ from medrec_transfer import (
     ServiceUnavailable,
     TransferClient,
 )
+from medrec_transfer.push import FAILED_ROUNDS, failed_wait
 from medrec_transfer.retry import parse_retry_after
 
 TRANSFER: dict[str, Any] = {
@@ -97,6 +98,15 @@ def test_backoff_doubles_with_full_jitter_up_to_the_cap() -> None:
     half = RetryPolicy(base=0.5, cap=4, rand=lambda: 0.5)
     assert [half.backoff(n) for n in range(1, 4)] == [0.25, 0.5, 1]
     assert RetryPolicy(rand=lambda: 0.0).backoff(5) == 0
+
+
+def test_the_default_policy_and_failed_lines_ride_out_minutes_of_outage() -> None:
+    # A 503 with Retry-After, or no answer at all, is asked again for ten minutes; lines a
+    # batch answered `failed` (the service's storage away) are sent again over three.
+    assert RetryPolicy().max_elapsed >= 180
+    waits = [failed_wait(n) for n in range(2, FAILED_ROUNDS + 1)]
+    assert waits[:4] == [2, 4, 8, 16] and max(waits) == 30
+    assert sum(waits) >= 180
 
 
 def test_retry_after_is_read_as_seconds_or_a_date() -> None:

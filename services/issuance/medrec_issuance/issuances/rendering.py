@@ -16,7 +16,9 @@ is deleted: one copy is issued, once.
 A worker may die while it renders. Its claim then stands until its lease ends
 (`render_lease_seconds`, longer than a render may take) and a sweep takes the copy over. A copy
 that cannot be made for now (catalog or the vault away) is released, pending again, and put off
-for `render_retry_seconds` (so it holds up no other copy). After `render_max_failures` claims that
+for `render_retry_seconds` (so it holds up no other copy). Ending a claim (its outcome recorded,
+or its release) is tried again while the database is away (a restart), so that a restart leaves
+no claim standing until its lease ends. After `render_max_failures` claims that
 ended without an outcome (taken over, or released by an error that is not a service away) the
 copy fails rather than kill worker after worker.
 
@@ -33,6 +35,7 @@ import asyncio
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -189,18 +192,9 @@ class CopyRendering:
     ) -> None:
         """The outcome, if the copy is still rendering under this claim; otherwise it is
         dropped, and the copy it stored deleted. Either way a claim still standing ends."""
-        async with self.transactions.begin() as session:
-            issuance = await IssuanceRepository(session).get(issuance_id, for_update=True)
-            ours = issuance is not None and issuance.render_claim == claim
-            recorded = False
-            if issuance is not None and ours:
-                if issuance.status == IssuanceStatus.rendering:
-                    if isinstance(outcome, Made):
-                        await self.fulfilment.ready(session, issuance, outcome)
-                    else:
-                        await self.fulfilment.fail(session, issuance, outcome.reason)
-                    recorded = True
-                issuance.render_claim = issuance.render_lease_until = None
+        recorded = await self._while_database_away(
+            lambda: self._record_outcome(issuance_id, claim, outcome)
+        )
         if not (recorded and isinstance(outcome, Made)):
             await self._delete(issuance_id, claim)  # none stored, or not to be issued
         if not recorded:
@@ -210,6 +204,10 @@ class CopyRendering:
         """The copy could not be made for now: pending again, put off for a while, unless
         another claim or an outcome came meanwhile. A failure that is not a service away
         counts towards `render_max_failures`."""
+        await self._while_database_away(lambda: self._end_claim(issuance_id, claim, failed))
+        await self._delete(issuance_id, claim)  # in case it was stored before the failure
+
+    async def _end_claim(self, issuance_id: uuid.UUID, claim: uuid.UUID, failed: bool) -> bool:
         retry_at = self.clock.now() + timedelta(seconds=self.settings.render_retry_seconds)
         async with self.transactions.begin() as session:
             issuance = await IssuanceRepository(session).get(issuance_id, for_update=True)
@@ -221,7 +219,48 @@ class CopyRendering:
                 else:
                     issuance.render_lease_until = None
                 issuance.render_claim = None
-        await self._delete(issuance_id, claim)  # in case it was stored before the failure
+        return True
+
+    async def _record_outcome(
+        self, issuance_id: uuid.UUID, claim: uuid.UUID, outcome: Made | Unmade
+    ) -> bool:
+        """Whether the outcome is the copy's now. Asked again after a connection lost at the
+        commit, it recognises the copy it recorded by the key its claim stored it under."""
+        async with self.transactions.begin() as session:
+            issuance = await IssuanceRepository(session).get(issuance_id, for_update=True)
+            if issuance is None:
+                return False
+            if issuance.render_claim != claim:
+                return isinstance(outcome, Made) and (
+                    issuance.status == IssuanceStatus.ready
+                    and issuance.object_key == outcome.stored.object_key
+                )
+            recorded = False
+            if issuance.status == IssuanceStatus.rendering:
+                if isinstance(outcome, Made):
+                    await self.fulfilment.ready(session, issuance, outcome)
+                else:
+                    await self.fulfilment.fail(session, issuance, outcome.reason)
+                recorded = True
+            issuance.render_claim = issuance.render_lease_until = None
+        return recorded
+
+    async def _while_database_away(self, step: Callable[[], Awaitable[bool]]) -> bool:
+        """`step` (one short transaction ending a claim) again while the database is away (a
+        restart): given up, the claim would stand until its lease ends, minutes, as if its
+        worker had died. Given up at that point, when a sweep may take the copy over anyway."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.render_lease_seconds
+        attempt = 0
+        while True:
+            try:
+                return await step()
+            except Exception as exc:
+                if not is_transient(exc) or loop.time() > deadline:
+                    raise
+                attempt += 1
+                log.warning("copy_claim_end_retry", error_type=type(exc).__name__)
+                await asyncio.sleep(min(2.0**attempt, 15.0))
 
     async def _delete(self, issuance_id: uuid.UUID, claim: uuid.UUID) -> None:
         """A claim's copy, if it stored one (deleting an absent object is no error)."""

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from medrec_shared.platform.bodylimits import BodyLimitMiddleware, BodyLimits, Refusal
 from medrec_shared.platform.frontdoor.security import FrontDoorHeadersMiddleware, SessionIssuer
 from medrec_shared.platform.frontdoor.settings import FrontDoorSettings
-from medrec_shared.platform.web import RequestContextMiddleware
+from medrec_shared.platform.web import READY_CHECK_SECONDS, RequestContextMiddleware
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -86,11 +86,14 @@ def install_health(app: FastAPI, ping: Callable[[], Awaitable[object]]) -> None:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
+        # Bounded as the APIs' checks are (a database that does not answer is not waited for),
+        # and naming what is missing as they do.
         try:
-            await ping()
-        except Exception:
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+            await asyncio.wait_for(ping(), timeout=READY_CHECK_SECONDS)
+        except Exception as exc:
+            checks = {"database": f"unavailable ({type(exc).__name__})"}
+            return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+        return JSONResponse({"status": "ok", "checks": {"database": "ok"}})
 
 
 def mount_static(app: FastAPI, *, own: tuple[str, Path], assets: dict[str, Path]) -> None:

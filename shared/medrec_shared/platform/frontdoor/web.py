@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medrec_shared.platform.clock import KST
 from medrec_shared.platform.frontdoor.client import CLIENT_ADDRESS, ApiProblem
+from medrec_shared.platform.outages import RAISED_AS, RETRY_AFTER_SECONDS, unavailable_dependency
 
 # The API statuses a page says as they are; any other failure of an API is a bad gateway (502).
 PASSED_ON = (403, 404, 409, 410, 429, 503)
@@ -83,6 +84,8 @@ class ProblemWords:
     general: str
     unexpected: str
     sentence: Callable[[ApiProblem], str]
+    # The front door's own database (its sessions) away for the moment (an outage, not a fault).
+    unavailable: str = "잠시 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요."
 
 
 BarePage = Callable[[Request, int, str], Response]
@@ -99,6 +102,13 @@ def route_of(request: Request) -> str:
     """The matched route's template, what log lines name: a path may hold a secret (a share
     link's token, `/share/{token}`), as the access log knows (medrec_shared.platform.web)."""
     return str(getattr(request.scope.get("route"), "path", "unmatched"))
+
+
+def with_retry_after(response: Response) -> Response:
+    """A 503 page says when to come back, as the APIs' 503 problems do."""
+    if response.status_code == 503:
+        response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+    return response
 
 
 def install_problem_pages(
@@ -120,7 +130,7 @@ def install_problem_pages(
                 "/signin?expired=1&next=" + quote(request.url.path, safe="/"), status_code=303
             )
         status = exc.status if exc.status in PASSED_ON else 502
-        return bare_page(request, status, words.sentence(exc))
+        return with_retry_after(bare_page(request, status, words.sentence(exc)))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -138,7 +148,15 @@ def install_problem_pages(
             message = words.general
         return bare_page(request, exc.status_code, message)
 
-    @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        dependency = unavailable_dependency(exc)
+        if dependency is not None:  # its sessions' database away: come back shortly
+            log.warning("dependency_unavailable", route=route_of(request), dependency=dependency)
+            return with_retry_after(bare_page(request, 503, words.unavailable))
         log.error("page_failed", route=route_of(request), error=type(exc).__name__)
         return bare_page(request, 500, words.unexpected)
+
+    # Handled inside the app by type (as the APIs do), anything else as the last resort.
+    for raised_as in RAISED_AS:
+        app.add_exception_handler(raised_as, unexpected)
+    app.add_exception_handler(Exception, unexpected)
