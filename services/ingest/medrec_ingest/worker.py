@@ -42,7 +42,12 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         await every(
             stop,
             settings.segment_sweep_seconds,
-            lambda: tidy(components.transactions, components.vault, settings.segment_live_share),
+            lambda: tidy(
+                components.transactions,
+                components.vault,
+                settings.segment_live_share,
+                settings.orphan_grace_seconds,
+            ),
         )
 
     return {
