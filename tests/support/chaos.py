@@ -38,6 +38,7 @@ from tests.support.stack import sql
 STRUCTURED = "application/vnd.medrec.record+json"
 RECORDS_BUCKET, COPIES_BUCKET = "medrec-records", "medrec-copies"
 ACKNOWLEDGED = (200, 201)
+COPIES_PER_ROUND = 3  # a copy's render takes a core for a second or two
 
 
 # -- what a citizen and the stack show ---------------------------------------------------------
@@ -158,6 +159,7 @@ class Copy:
     record_ids: list[str]
     ready: dict[str, Any] | None = None  # the issuance as it was answered ready
     sha256: str | None = None  # of the PDF downloaded
+    ready_before_cut: bool = False  # answered ready while the load ran
 
 
 class Load:
@@ -183,6 +185,7 @@ class Load:
         self.transfer_id, self.owner, self.prefix = transfer_id, owner, prefix
         self.answers, self.copies, self.copyable = answers, copies, copyable
         self.batch_size = batch_size
+        self.asked = 0  # copies asked and answered ready (or failed)
         self.stop = threading.Event()
         self.threads = [
             threading.Thread(target=self._guarded(run), daemon=True)
@@ -265,25 +268,33 @@ class Load:
             k += 1
 
     def _copies(self) -> None:
+        """Up to `copies_per_round` copies asked, one after another, each followed until
+        ready (its PDF then downloaded and its digest kept)."""
         if not self.copyable:
             return
+        pending: list[Copy] = []
         while not self.stop.is_set():
-            chosen = self.copyable[len(self.copies) % len(self.copyable) :][:2]
-            asked = self.citizen.issuance.post("/v1/issuances", json={"record_ids": chosen})
-            if asked.status_code != 202:
-                return
-            copy = Copy(asked.json()["issuance_id"], chosen)
-            self.copies.append(copy)
-            while not self.stop.is_set():
+            if len(pending) + self.asked < COPIES_PER_ROUND:
+                n = len(self.copies)
+                chosen = [self.copyable[(2 * n + i) % len(self.copyable)] for i in range(2)]
+                asked = self.citizen.issuance.post(
+                    "/v1/issuances", json={"record_ids": sorted(set(chosen))}
+                )
+                if asked.status_code != 202:
+                    return
+                copy = Copy(asked.json()["issuance_id"], chosen)
+                self.copies.append(copy)
+                pending.append(copy)
+            for copy in list(pending):
                 body = self.citizen.issuance.get(f"/v1/issuances/{copy.issuance_id}").json()
-                if body["status"] == "failed":
-                    break  # seen by the checks: every copy asked is made
                 if body["status"] == "ready":
                     pdf = download(self.citizen, copy.issuance_id)
                     copy.sha256 = hashlib.sha256(pdf).hexdigest()
-                    copy.ready = body
-                    break
-                self.stop.wait(0.2)
+                    copy.ready, copy.ready_before_cut = body, True
+                if body["status"] != "pending" and body["status"] != "rendering":
+                    pending.remove(copy)  # a failed one is seen by the checks
+                    self.asked += 1
+            self.stop.wait(0.2)
 
 
 # -- the tallies -------------------------------------------------------------------------------

@@ -243,7 +243,7 @@ def test_an_object_no_row_points_at_is_swept_once_older_than_its_grace(
     assert answers[0]["status"] == "created"
     pointed = {r["object_key"] for r in store.records(transfer)}
 
-    # Young, they may be a deposit in flight: the sweep (with its hour of grace) keeps them.
+    # Young, they may be a deposit in flight: the sweep (with its day of grace) keeps them.
     assert "orphans" in _tidy(ingest_admin)
     assert store.present(orphans) == orphans
     cluster.stop_process("ingest", "worker")

@@ -17,7 +17,8 @@ Crash safety:
 - a deposit stores its object before the row that points at it commits (no transaction is
   held across storage): a crash between leaves an object nothing points at, an orphan. Nothing
   else would ever delete it, so the orphan sweep does, once it is older than any deposit's
-  store-then-commit can take (orphan_grace_seconds): a younger one may be a deposit in flight.
+  store-then-commit can take (orphan_grace_seconds, a day: an object uploaded in parts may be
+  dated by its first part): a younger one may be a deposit in flight.
 """
 
 import uuid
