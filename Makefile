@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run reset test test-unit test-integration test-e2e fuzz lint fmt bench clean
+.PHONY: install run reset test test-unit test-integration test-e2e fuzz chaos lint fmt bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -59,6 +59,13 @@ test-e2e: install
 FUZZ_EXAMPLES ?= 200
 fuzz: install
 	MEDREC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/sweeps/test_fuzzing.py
+
+## Power cuts, many: the whole stack killed at random moments under deposit, copy and sweep load,
+## restarted and checked each time (`make test` runs 3). CHAOS_SEED=<n> replays a run's moments;
+## the tallies are printed at the end, and written to chaos.json next to the test's directory.
+CHAOS_CUTS ?= 100
+chaos: install
+	CHAOS_CUTS=$(CHAOS_CUTS) $(BIN)/pytest -s tests/e2e/test_chaos.py
 
 # deptry in each workspace package's own folder, so each is held to its own pyproject: a service
 # declares what it imports, not what medrec-shared happens to bring along; then the root's tooling.

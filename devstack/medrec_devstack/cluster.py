@@ -165,6 +165,12 @@ class Cluster:
     log_level: str = "INFO"
     owns_infra: bool = True
     fast: bool = False  # engines without fsync: for throwaway test stacks (see start_infra)
+    # False: the four services only, no portal nor console (nor their migrations), for a test
+    # that restarts the stack many times and uses only the APIs (their ports are still kept).
+    front_doors: bool = True
+    # False: no migrations on start, for a restart of a stack this same code migrated already
+    # (a test's, restarted many times; a migration run costs seconds of start-up per service).
+    migrate: bool = True
     kept: Secrets | None = field(default=None, repr=False)
     # The platform staff account this start made (None: it existed already); shown once.
     new_platform_staff: StaffCredentials | None = field(default=None, repr=False)
@@ -331,25 +337,45 @@ class Cluster:
                 DataDir(self.state).open()
             self.kept = Secrets.kept_in(self.state)
             asyncio.run(self._prepare_engines())
-            self._migrate()
+            if self.migrate:
+                self._migrate()
             self.start_process("identity", "api")
+            # With the service clients of an earlier start, the other processes start alongside
+            # identity's rather than after it (a process takes seconds to start); a kept client
+            # found no longer valid is provisioned again, and its service restarted with it.
+            kept_clients = dict(self.secrets.service_clients)
+            early = {"catalog", "issuance"} <= set(kept_clients)
+            if early:
+                self._start_services()
             self.wait_ready("identity")
             asyncio.run(self._register_service_clients())
-            for service in SERVICES:
-                for replica in range(1, self.replicas + 1):
-                    if (service, replica) != ("identity", 1):
-                        self.start_process(service, "api", replica=replica)
-                    self.start_process(service, "worker", replica=replica)
+            if not early:
+                self._start_services()
+            for service, client in self.secrets.service_clients.items():
+                if early and kept_clients.get(service) != client:
+                    for role in ("api", "worker"):
+                        for replica in range(1, self.replicas + 1):
+                            self.stop_process(service, role, replica=replica)
+                            self.start_process(service, role, replica=replica)
             for service in SERVICES:
                 self.wait_ready(service)
-            self.start_portal()
-            self.start_console()
+            if self.front_doors:
+                self.start_portal()
+                self.start_console()
             self._ensure_platform_staff()
             self._publish_running()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_services(self) -> None:
+        """Every service's APIs (but identity's first, started first) and workers."""
+        for service in SERVICES:
+            for replica in range(1, self.replicas + 1):
+                if (service, replica) != ("identity", 1):
+                    self.start_process(service, "api", replica=replica)
+                self.start_process(service, "worker", replica=replica)
 
     # -- staff ----------------------------------------------------------------------------------
     def _ensure_platform_staff(self) -> None:
@@ -521,7 +547,7 @@ class Cluster:
                 self.logs / f"{service}-migrate.log",
                 env=self.env(service, "migrate"),
             ).start()
-            for service in (*SERVICES, *FRONT_DOORS)
+            for service in (*SERVICES, *(FRONT_DOORS if self.front_doors else ()))
         ]
         failed = [process for process in running if process.wait(300) != 0]
         if failed:

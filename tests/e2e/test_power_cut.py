@@ -4,8 +4,10 @@ directory has lost nothing that was answered, and applied nothing twice."""
 
 import asyncio
 import hashlib
+import tempfile
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,12 @@ from tests.support.builders import (
     record_body,
     structured_medical,
 )
+from tests.support.chaos import STRUCTURED, download, in_catalog, listed_once, record_ids
 from tests.support.stack import sql
 
 pytestmark = pytest.mark.e2e
 
-STRUCTURED = "application/vnd.medrec.record+json"
+
 OWNER = ("880303-1234561", "한결같", "1988-03-03")  # records and a copy from before the cut
 BUSY = ("770707-2345672", "바쁜손", "1977-07-07")  # records deposited as the power goes
 CODE = "45000001"
@@ -85,8 +88,11 @@ class BeforeTheCut:
 
 
 @pytest.fixture(scope="module")
-def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return Path(tmp_path_factory.mktemp("power-cut"))
+def state() -> Iterator[Path]:
+    """Outside pytest's temporary directories: another pytest run on the machine makes their
+    root private to root again, and PostgreSQL (a user of its own) could not restart there."""
+    with tempfile.TemporaryDirectory(prefix="medrec-power-cut-") as path:
+        yield Path(path)
 
 
 def test_a_power_cut_loses_nothing_answered_and_applies_nothing_twice(state: Path) -> None:
@@ -278,41 +284,3 @@ def check_nothing_lost_nor_doubled(
         "document_type": "record_copy",
         "document_label": "진료기록 사본",
     }
-
-
-def listed_once(citizen: Citizen) -> list[dict[str, Any]]:
-    """Every page of the citizen's records; none may be listed twice."""
-    records: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        params = {"limit": "500"} | ({"cursor": cursor} if cursor else {})
-        response = citizen.catalog.get("/v1/me/records", params=params)
-        assert response.status_code == 200, response.text
-        records += response.json()["items"]
-        cursor = response.json()["next_cursor"]
-        if not cursor:
-            break
-    ids = [r["record_id"] for r in records]
-    assert len(ids) == len(set(ids)), "a record listed twice"
-    return records
-
-
-def in_catalog(cluster: Cluster, record_ids: list[uuid.UUID]) -> int:
-    query = "SELECT count(*) FROM records WHERE record_id = ANY($1::uuid[])"
-    return int(sql(cluster, "catalog", query, record_ids)[0][0])
-
-
-def record_ids(cluster: Cluster, transfer_id: str) -> dict[str, str]:
-    rows = sql(
-        cluster,
-        "ingest",
-        "SELECT external_id, record_id FROM records WHERE transfer_id = $1",
-        uuid.UUID(transfer_id),
-    )
-    return {r["external_id"]: str(r["record_id"]) for r in rows}
-
-
-def download(citizen: Citizen, issuance_id: str) -> bytes:
-    response = citizen.issuance.get(f"/v1/issuances/{issuance_id}/document")
-    assert response.status_code == 200, response.text
-    return response.content

@@ -67,6 +67,10 @@ class IngestSettings(ServiceSettings, ContentKeySettings):
     # every segment_sweep_seconds.
     segment_live_share: float = Field(default=0.5, gt=0, le=1)
     segment_sweep_seconds: float = 3600.0
+    # A deposit stores its object, then commits the row pointing at it; the same sweep deletes
+    # an object no row points at once it is this old (a crash came between the two). Longer
+    # than the longest upload: an object uploaded in parts may be dated by its first part.
+    orphan_grace_seconds: float = Field(default=86400.0, gt=0)
     # Parts of one large upload sent to S3 at once (memory: about one 8 MiB part each).
     upload_parts_in_flight: int = 3
     # A content upload that receives nothing for this long is abandoned (and aborted).

@@ -46,7 +46,12 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
         return await components.destructions.destroy_unreclaimed(components.clock.now())
 
     async def tidy_segments() -> object:
-        return await tidy(components.transactions, components.vault, settings.segment_live_share)
+        return await tidy(
+            components.transactions,
+            components.vault,
+            settings.segment_live_share,
+            settings.orphan_grace_seconds,
+        )
 
     release_sweep = Scheduled(
         "release-sweep", settings.release_sweep_seconds, destroy_unreclaimed, runs, components.clock

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -266,6 +267,25 @@ class ObjectStore:
         def listing() -> list[str]:
             found = self._client.list_objects(bucket, prefix=prefix, recursive=True)
             return [item.object_name for item in found if item.object_name is not None]
+
+        with _counted("list"):
+            return await self._run(listing)
+
+    async def keys_older_than(self, bucket: str, prefix: str, seconds: float) -> list[str]:
+        """The keys under ``prefix`` last written more than ``seconds`` ago. Measured against
+        the real time of this machine, not a service's (movable) clock: the store stamps an
+        object with its own real time, and the age asked is how long ago the write happened."""
+
+        def listing() -> list[str]:
+            cutoff = datetime.now(UTC) - timedelta(seconds=seconds)
+            found = self._client.list_objects(bucket, prefix=prefix, recursive=True)
+            return [
+                item.object_name
+                for item in found
+                if item.object_name is not None
+                and item.last_modified is not None
+                and item.last_modified < cutoff
+            ]
 
         with _counted("list"):
             return await self._run(listing)

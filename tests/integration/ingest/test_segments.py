@@ -1,11 +1,14 @@
 """A batch group's records in one segment object: each read back alone by its span; a record
 destroyed is unreadable at once (its row and data key gone); a mostly dead segment is compacted
 into a new one and the old one deleted; a segment nothing points into is deleted. A worker that
-dies in the middle of a compaction loses nothing, and the next run finishes it."""
+dies in the middle of a compaction loses nothing, and the next run finishes it. An object no row
+points at (a crash between a deposit's store and its commit) is deleted once older than its
+grace."""
 
 import base64
 import hashlib
 import itertools
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +19,7 @@ from medrec_devstack.cluster import Cluster
 from medrec_shared.platform.failpoints import CRASH_EXIT_CODE
 from tests.support.actors import Depositor, Operator, eventually, service_client
 from tests.support.builders import batch_line, inline, record_body
-from tests.support.ingest import IngestStore, settled, sweep
+from tests.support.ingest import BUCKET, IngestStore, settled, sweep
 from tests.support.stack import sql
 from tests.support.staff import staff_on
 
@@ -222,3 +225,38 @@ def test_a_worker_killed_in_the_middle_of_a_compaction_loses_nothing(
     eventually(lambda: store.present({sparse.segment, *reserved}) == set(),
                what="the old segment and the abandoned one to be deleted")  # fmt: skip
     _reads_back(reader, sparse)
+
+
+def test_an_object_no_row_points_at_is_swept_once_older_than_its_grace(
+    cluster: Cluster, vendor: Depositor, store: IngestStore, ingest_admin: httpx.Client
+) -> None:
+    # What a crash between a deposit's store and its commit leaves: objects named as deposits
+    # name them (an inline record's, a streamed upload's, a batch group's), no row for any.
+    orphans = {f"records/{uuid.uuid4()}", f"records/{uuid.uuid4()}/{uuid.uuid4()}",
+               f"segments/{uuid.uuid4()}"}  # fmt: skip
+    unknown = "records/not-a-record-id"  # a shape deposits never make: left alone
+    for key in (*orphans, unknown):
+        store.s3.put_object(Bucket=BUCKET, Key=key, Body=b"ciphertext")
+    transfer = vendor.open_transfer(CODE, "고아없는의원")
+    assert vendor.put_record(transfer, "kept-1", _kept("남는 기록")).status_code == 201
+    answers = vendor.batch(transfer, [batch_line("kept-2", _kept("남는 묶음"))])
+    assert answers[0]["status"] == "created"
+    pointed = {r["object_key"] for r in store.records(transfer)}
+
+    # Young, they may be a deposit in flight: the sweep (with its day of grace) keeps them.
+    assert "orphans" in _tidy(ingest_admin)
+    assert store.present(orphans) == orphans
+    cluster.stop_process("ingest", "worker")
+    try:
+        # A worker whose sweep takes an object for an orphan two seconds after it was written.
+        cluster.start_process(
+            "ingest",
+            "worker",
+            {"MEDREC_INGEST_ORPHAN_GRACE_SECONDS": "2", "MEDREC_INGEST_SEGMENT_SWEEP_SECONDS": "1"},
+        )
+        eventually(lambda: not store.present(orphans), what="the orphans to be swept")
+        assert store.present({*pointed, unknown}) == {*pointed, unknown}
+    finally:
+        cluster.stop_process("ingest", "worker")
+        cluster.start_process("ingest", "worker")
+        store.s3.delete_object(Bucket=BUCKET, Key=unknown)

@@ -22,9 +22,12 @@ async def run_segment_sweep(
     now: Now,
 ) -> dict[str, Any]:
     """Compacts the segments whose live records fill less than `segment_live_share` of them,
-    then deletes the segments nothing points into any more (their records all destroyed)."""
-    tidied = await tidy(transactions, vault, settings.segment_live_share)
+    then deletes the segments nothing points into any more (their records all destroyed), and
+    the objects no row points at, older than `orphan_grace_seconds` (a crash left them)."""
+    tidied = await tidy(
+        transactions, vault, settings.segment_live_share, settings.orphan_grace_seconds
+    )
     async with transactions.begin() as session:
         topic, as_of = settings.topic_audit, now.isoformat()
         announce_act(session, topic, runner, "segments.sweep", "sweep", as_of[:64])
-    return {"compacted": tidied.compacted, "deleted": tidied.deleted}
+    return {"compacted": tidied.compacted, "deleted": tidied.deleted, "orphans": tidied.orphans}

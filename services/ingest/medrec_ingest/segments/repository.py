@@ -1,5 +1,7 @@
 """The SQL of segments: adding one, finding the empty and the mostly dead ones, locking one and
-the records in it. Nothing here commits."""
+the records in it, and which objects a row points at. Nothing here commits."""
+
+import uuid
 
 from sqlalchemy import exists, func, select
 
@@ -53,6 +55,19 @@ class SegmentRepository(Repository):
             .with_for_update()
         )
         return list(rows.scalars())
+
+    async def pointed_at(self, record_ids: list[uuid.UUID], segment_keys: list[str]) -> set[str]:
+        """Of these records' objects and these segments, the object keys a row points at (by
+        primary keys only: a record's own object is named after it)."""
+        records = await self.session.execute(
+            select(Record.object_key).where(
+                Record.record_id.in_(record_ids), Record.object_key.is_not(None)
+            )
+        )
+        segments = await self.session.execute(
+            select(Segment.object_key).where(Segment.object_key.in_(segment_keys))
+        )
+        return {key for key in [*records.scalars(), *segments.scalars()] if key is not None}
 
     async def delete(self, segment: Segment) -> None:
         await self.session.delete(segment)

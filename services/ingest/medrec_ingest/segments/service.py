@@ -1,7 +1,8 @@
 """Keeping segments tidy (models.Segment): a segment whose records were mostly destroyed is
 compacted, its live records' spans copied as they are into a new segment; a segment no record
-points into any more is deleted. The worker runs both every segment_sweep_seconds, and an
-operator can run them now (endpoints.py).
+points into any more is deleted; an object no row points at (a record's or a segment's), written
+longer than orphan_grace_seconds ago, is deleted. The worker runs all three every
+segment_sweep_seconds, and an operator can run them now (endpoints.py).
 
 Destroying a record does not wait for either: its row, and the data key in it, go at once
 (destruction/service.py), and the bytes left in its segment are noise without that key.
@@ -12,9 +13,15 @@ Crash safety:
 - a compaction first commits its new segment's row, empty; then uploads; then, under the lock of
   that row and of the records, points the records at it. A crash before the last commit leaves
   an empty segment, which the sweep deletes; if the sweep took it first, the compaction finds
-  its row gone and moves nothing.
+  its row gone and moves nothing;
+- a deposit stores its object before the row that points at it commits (no transaction is
+  held across storage): a crash between leaves an object nothing points at, an orphan. Nothing
+  else would ever delete it, so the orphan sweep does, once it is older than any deposit's
+  store-then-commit can take (orphan_grace_seconds, a day: an object uploaded in parts may be
+  dated by its first part): a younger one may be a deposit in flight.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,11 +34,12 @@ from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.vault import Vault
 
 SWEEP_BATCH = 100
+SEGMENTS, RECORDS = "segments/", "records/"  # the prefixes of what deposits store
 
 
 def segment_key() -> str:
     """Ids only, like the records' keys: storage operators can see keys."""
-    return f"segments/{new_id()}"
+    return f"{SEGMENTS}{new_id()}"
 
 
 def add_segment(session: AsyncSession, segment: Segment) -> None:
@@ -43,11 +51,47 @@ def add_segment(session: AsyncSession, segment: Segment) -> None:
 class Tidied:
     compacted: int  # segments whose live records were moved into a new one
     deleted: int  # segments deleted, nothing pointing into them any more
+    orphans: int = 0  # objects deleted that no row pointed at
 
 
-async def tidy(transactions: Transactions, vault: Vault, live_share: float) -> Tidied:
+async def tidy(
+    transactions: Transactions, vault: Vault, live_share: float, orphan_grace: float
+) -> Tidied:
     compacted = await compact(transactions, vault, live_share)
-    return Tidied(compacted, await sweep_empty(transactions, vault))
+    deleted = await sweep_empty(transactions, vault)
+    return Tidied(compacted, deleted, await sweep_orphans(transactions, vault, orphan_grace))
+
+
+async def sweep_orphans(transactions: Transactions, vault: Vault, grace: float) -> int:
+    """Deletes the records' and segments' objects older than `grace` seconds that no row points
+    at. A row committed after the listing points at an object written within `grace` (a
+    deposit commits right after it stores), which the listing leaves out."""
+    deleted = 0
+    for prefix in (RECORDS, SEGMENTS):
+        keys = await vault.store.keys_older_than(vault.bucket, prefix, grace)
+        for start in range(0, len(keys), SWEEP_BATCH):
+            batch = keys[start : start + SWEEP_BATCH]
+            record_ids = [i for i in map(_record_of, batch) if i is not None]
+            segment_keys = [k for k in batch if k.startswith(SEGMENTS)]
+            async with transactions.read() as session:
+                pointed = await SegmentRepository(session).pointed_at(record_ids, segment_keys)
+            for key in batch:
+                known = key.startswith(SEGMENTS) or _record_of(key) is not None
+                if known and key not in pointed:
+                    await vault.delete(key)
+                    deleted += 1
+    return deleted
+
+
+def _record_of(key: str) -> uuid.UUID | None:
+    """The record a record's object is named after (`records/<id>` or `records/<id>/<upload>`:
+    deposit.service.object_key); None for a segment's or a key of another shape."""
+    if not key.startswith(RECORDS):
+        return None
+    try:
+        return uuid.UUID(key[len(RECORDS) :].split("/", 1)[0])
+    except ValueError:
+        return None
 
 
 async def sweep_empty(transactions: Transactions, vault: Vault) -> int:
