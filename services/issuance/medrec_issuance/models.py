@@ -162,6 +162,8 @@ class Issuance(IssuanceBase):
     render_claim: Mapped[uuid.UUID | None]
     render_lease_until: Mapped[datetime | None]
     render_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The trace the copy was asked in (W3C traceparent; None with traces off): its render joins it.
+    traceparent: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         # The worker's sweep reads the copies still to make: a few among all issued.

@@ -46,7 +46,7 @@ def on_issuance_requested(rendering: CopyRendering) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         event = envelope.payload()
         assert isinstance(event, IssuanceRequested)
-        rendering.wake(event.issuance_id)
+        rendering.wake()
 
     return handle
 

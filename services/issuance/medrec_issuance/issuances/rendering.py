@@ -27,14 +27,12 @@ IssuanceRequested event (`handlers`): the event only says "look now", so a copy 
 consumed before its worker died is still made.
 
 With traces on, the render is a span in the trace of the request that asked for the copy: the
-event's handler hands over its trace context with the wake, kept here (in memory, the last
-`_TRACED` copies) until the copy is claimed. A copy made by a sweep alone (after a restart, or by
-another worker) starts a trace of its own."""
+issuance row keeps that request's traceparent, so the render joins it whichever worker claims
+the copy, woken by the event or found by a sweep."""
 
 import asyncio
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -51,10 +49,9 @@ from medrec_shared.platform.deadletters.errors import is_transient
 from medrec_shared.platform.ids import new_id
 from medrec_shared.platform.logs import get_logger
 from medrec_shared.platform.observability.metrics import COPY_RENDER_SECONDS
-from medrec_shared.platform.tracing import current_traceparent, span
+from medrec_shared.platform.tracing import span
 
 log = get_logger(__name__)
-_TRACED = 1000  # copies whose trace context is kept until they are claimed
 
 
 def copy_key(issuance_id: uuid.UUID, claim: uuid.UUID) -> str:
@@ -78,15 +75,9 @@ class CopyRendering:
     settings: IssuanceSettings
     clock: Clock
     _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
-    _traces: OrderedDict[uuid.UUID, str] = field(init=False, default_factory=OrderedDict)
 
-    def wake(self, issuance_id: uuid.UUID | None = None) -> None:
-        """A copy was asked for: sweep now rather than at the next interval. Its render joins
-        the trace active now (traces on)."""
-        if issuance_id is not None and (traceparent := current_traceparent()) is not None:
-            self._traces[issuance_id] = traceparent
-            while len(self._traces) > _TRACED:
-                self._traces.popitem(last=False)
+    def wake(self) -> None:
+        """A copy was asked for: sweep now rather than at the next interval."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -126,7 +117,7 @@ class CopyRendering:
             return True
         with span(
             "copy render",
-            parent=self._traces.pop(issuance.issuance_id, None),
+            parent=issuance.traceparent,
             attributes={"medrec.issuance_id": str(issuance.issuance_id)},
         ):
             await self._render(issuance)

@@ -38,6 +38,7 @@ from medrec_shared.platform.problems import (
     Unauthorized,
     ValidationFailed,
 )
+from medrec_shared.platform.tracing import current_traceparent
 from medrec_shared.platform.vault import Vault
 from medrec_shared.rules.audit import access_event
 from medrec_shared.rules.contracts import CatalogedRecord, DocumentFacts, RecordSummary
@@ -161,6 +162,7 @@ class Issuances:
             period_to=new.selection.period.end if new.selection.period else None,
             include_diagnoses=new.selection.include_diagnoses,
             status=IssuanceStatus.pending,
+            traceparent=current_traceparent(),
             issuance_number=new_number(now),
             verification_code=new_code(),
             institutions=[],
