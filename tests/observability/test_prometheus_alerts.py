@@ -1,15 +1,17 @@
 """A real Prometheus (Debian's /usr/bin/prometheus, a process of the test on a free port) scrapes
 every api's and worker's metrics port of the local stack every second and evaluates
 deploy/observability's rules every second. With catalog's worker stopped, events wait: a
-citizen's reads leave AccessRecorded events unsent in catalog's outbox, and a deposit leaves
-catalog's consumer group behind on the record topic (measured by ingest's worker). The backlog
-alerts fire; with the worker back, they resolve.
+citizen's reads leave AccessRecorded events unsent in catalog's outbox, and deposits (one every
+few seconds while it is away) leave catalog's consumer group further and further behind on the
+record topic (measured by ingest's worker). The backlog alerts fire; with the worker back, they
+resolve.
 
 The rules Prometheus loads are a copy of rules/medrec.rules.yaml transformed by `shortened()`:
 every `for:` becomes 1s, and the few time and size thresholds named in SHORTER are replaced
 (the outbox's 300 s by 3 s, the lag's 100 events by 0 and its 10 m slope window by 30 s), so
 that the alerts fire in seconds. Every expression is otherwise the file's own, text for text."""
 
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -155,25 +157,44 @@ def test_catalogs_backlog_alerts_fire_while_its_worker_is_stopped_and_resolve_af
         )
 
     cluster.stop_process("catalog", "worker")
+    deposited = 1
+    last_deposit = 0.0
+
+    def deposit_now_and_then() -> None:
+        """Another record every few seconds while catalog's worker is away: the lag keeps
+        growing, as it would in production, rather than rising once and standing still."""
+        nonlocal deposited, last_deposit
+        if time.monotonic() - last_deposit < 3:
+            return
+        body = record_body(RRN, NAME, BIRTH, inline(b"more", "text/plain"))
+        stored = vendor.put_record(transfer, f"alert-{deposited + 1}", body)
+        assert stored.status_code == 201, stored.text
+        deposited += 1
+        last_deposit = time.monotonic()
+
+    def firing_under_load(alert: str, labels: dict[str, str]) -> Callable[[], bool]:
+        probe = in_state(prometheus, alert, labels, "firing")
+
+        def firing() -> bool:
+            deposit_now_and_then()
+            return probe()
+
+        return firing
+
     try:
-        second = vendor.put_record(
-            transfer, "alert-2", record_body(RRN, NAME, BIRTH, inline(b"more", "text/plain"))
-        )
-        assert second.status_code == 201, second.text
+        deposit_now_and_then()
         assert len(citizen.records()) == 1  # read, and recorded in catalog's outbox
         for alert, labels in BACKLOG:
             eventually(
-                in_state(prometheus, alert, labels, "firing"),
-                timeout=180,
-                what=f"{alert} {labels} firing",
+                firing_under_load(alert, labels), timeout=180, what=f"{alert} {labels} firing"
             )
     finally:
         cluster.start_process("catalog", "worker")
 
-    def both_records() -> bool:
-        return len(citizen.records()) == 2
+    def every_record() -> bool:
+        return len(citizen.records()) == deposited
 
-    eventually(both_records, what="the second record in catalog")
+    eventually(every_record, what="every record deposited in catalog")
     for alert, labels in BACKLOG:
         eventually(
             negated(in_state(prometheus, alert, labels, "pending", "firing")),
