@@ -129,8 +129,12 @@ class CopyRendering:
         assert claim is not None
         try:
             started = time.perf_counter()
-            outcome = await self.fulfilment.make(issuance, copy_key(issuance.issuance_id, claim))
-            COPY_RENDER_SECONDS.observe(time.perf_counter() - started)
+            try:
+                outcome = await self.fulfilment.make(
+                    issuance, copy_key(issuance.issuance_id, claim)
+                )
+            finally:  # a render that failed or was cut short took its time too
+                COPY_RENDER_SECONDS.observe(time.perf_counter() - started)
             if isinstance(outcome, Made):
                 # A test's crash (or stall) between the copy stored and its outcome recorded,
                 # named for one copy; nothing in production.
