@@ -2,7 +2,8 @@
 bench/results.json. Ratio = medrec / raw baseline; ingest's raw puts run before and after the
 deposit paths and the streams twice each, interleaved, the faster run of each counting.
 
-BENCH_ONLY picks one part: `deposits` (ingest's raw puts, bulk and single PUTs), `fhir` (an
+BENCH_ONLY picks one part: `deposits` (ingest's raw puts, bulk and single PUTs), `stream`
+(the raw multipart upload and the streaming PUT, interleaved), `fhir` (an
 ITI-65 bundle of 100 documents beside the same records through the batch request), `render` (the
 certified copies, a 20-line receipt and a year's 납입확인서), `catalog` (the read paths at 1 M
 records, and the registry) or `registry` (the registry's search at 100 k closures alone); the
@@ -15,7 +16,7 @@ from bench import catalog, fhir, ingest, render, results
 
 ONLY = os.environ.get("BENCH_ONLY", "")
 started = time.perf_counter()
-figures = ingest.main() if ONLY in ("", "deposits") else []
+figures = ingest.main() if ONLY in ("", "deposits", "stream") else []
 if ONLY == "fhir":  # in a full run, ingest.main() measures it on its stack
     print("ITI-65 (MHD Provide Document Bundle) beside the batch request …", flush=True)
     figures += fhir.main()

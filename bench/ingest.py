@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from minio import Minio
 
 from bench import baselines, broker
 from bench.results import Result
@@ -39,12 +40,15 @@ BULK_RECORDS = int(os.environ.get("BENCH_BULK_RECORDS", "5000"))
 SINGLE_RECORDS = int(os.environ.get("BENCH_SINGLE_RECORDS", "1000"))
 STREAM_BYTES = int(os.environ.get("BENCH_STREAM_MIB", "1024")) * MiB
 # BENCH_ONLY=deposits: the raw puts and inserts, bulk and single PUTs, and nothing else (no
-# streams, broker or copies), for working on the deposit paths.
+# streams, broker or copies), for working on the deposit paths. BENCH_ONLY=stream: the raw
+# multipart and the streaming PUT alone, interleaved, for working on the streamed upload.
 ONLY = os.environ.get("BENCH_ONLY", "")
 # BENCH_PYSPY=<file.svg|file.txt>: py-spy records ingest-api during the single PUTs (a flame
-# graph, or collapsed stacks for a .txt); BENCH_PYSPY_BULK=<file> during the bulk request.
+# graph, or collapsed stacks for a .txt); BENCH_PYSPY_BULK=<file> during the bulk request;
+# BENCH_PYSPY_STREAM=<file> during the last streaming PUT.
 PYSPY = os.environ.get("BENCH_PYSPY", "")
 PYSPY_BULK = os.environ.get("BENCH_PYSPY_BULK", "")
+PYSPY_STREAM = os.environ.get("BENCH_PYSPY_STREAM", "")
 CONCURRENCY = 8  # the issue's: single PUTs, and the raw PUTs they are compared with
 GROUP = IngestSettings.model_fields["batch_group_records"].default
 
@@ -140,6 +144,19 @@ def cpu_split(cluster: Cluster, units: int, unit: str) -> Iterator[dict[str, flo
         if ms >= 0.01), flush=True)  # fmt: skip
 
 
+@contextmanager
+def cpu_per_gib(cluster: Cluster, what: str) -> Iterator[None]:
+    """The CPU seconds each process of the stack spent on the block per GiB streamed, printed."""
+    before = cpu_by_process(cluster)
+    yield
+    after = cpu_by_process(cluster)
+    gib = STREAM_BYTES / (1024 * MiB)
+    split = {name: (after[name] - before.get(name, 0)) / gib for name in after}
+    print(f"  CPU s per GiB, {what}: " + ", ".join(
+        f"{name} {s:.2f}" for name, s in sorted(split.items(), key=lambda kv: -kv[1])
+        if s >= 0.01), flush=True)  # fmt: skip
+
+
 def cpu_seconds(pid: int, *, children: bool = True) -> float:
     """The CPU time of a process and, with `children`, its children's (PostgreSQL's backends
     are its children)."""
@@ -217,16 +234,14 @@ def run(cluster: Cluster) -> list[Result]:
     mb_bulk = BULK_RECORDS * RECORD_SIZE
 
     idle_rss = psutil.Process(cluster.processes["ingest-api"].pid).memory_info().rss
+    if ONLY == "stream":
+        return streams(cluster, s3, client, idle_rss)
 
     # Load on a shared machine drifts: each raw baseline runs before and after the path it is
     # compared with, and the faster run counts (the ratio errs against ingest).
     def raw_put_rate() -> float:
         print(f"raw S3 puts: {BULK_RECORDS} x 10 KB, {CONCURRENCY} at a time …", flush=True)
         return BULK_RECORDS / baselines.raw_puts(s3, BULK_RECORDS, CONCURRENCY)
-
-    def raw_stream_rate() -> float:
-        print(f"raw multipart: {STREAM_BYTES // MiB} MiB …", flush=True)
-        return STREAM_BYTES / baselines.raw_multipart(s3, STREAM_BYTES)
 
     raw_puts = [raw_put_rate()]
     print(f"plain INSERTs: {BULK_RECORDS} rows, {GROUP} per transaction …", flush=True)
@@ -258,38 +273,54 @@ def run(cluster: Cluster) -> list[Result]:
     if ONLY == "deposits":
         return deposits
 
-    raw_streams, stream_rates, peaks = [], [], []
-    for run_number in range(2):  # interleaved, the best of each
-        raw_streams.append(raw_stream_rate())
-        print(f"streaming ingest: {STREAM_BYTES // MiB} MiB …", flush=True)
-        seconds, peak = streaming(cluster, client, STREAM_BYTES, run_number)
-        stream_rates.append(STREAM_BYTES / seconds)
-        peaks.append(peak)
-    raw_stream, stream_rate, peak = max(raw_streams), max(stream_rates), max(peaks)
+    stream_figures = streams(cluster, s3, client, idle_rss)
     print(f"raw multipart of compressible bytes (for reference): {STREAM_BYTES // MiB} MiB …")
     compressible = STREAM_BYTES / baselines.raw_multipart(s3, STREAM_BYTES, content=pattern)
     print(f"broker: {broker.EVENTS} events in batches of {broker.BATCH}, S3 and memory …")
     durable_events, memory_events = broker.rates(cluster)
 
-    def stream_label(what: str) -> str:
-        return f"{what}, {STREAM_BYTES // MiB} MiB"
-
     return [
         *deposits,
-        Result("stream_1g", stream_label("streaming PUT"), _mb(stream_rate), "MB/s",
-               _mb(raw_stream), "raw_multipart", ratio_at_least=0.85),
-        Result("raw_multipart", stream_label("raw S3 multipart upload"), _mb(raw_stream),
-               "MB/s", note="bytes that do not compress, as ingest's ciphertext"),
+        *stream_figures,
         Result("raw_multipart_compressible",
-               stream_label("raw S3 multipart upload of a repeated pattern"), _mb(compressible),
+               _stream_label("raw S3 multipart upload of a repeated pattern"), _mb(compressible),
                "MB/s", note="SeaweedFS gzips it: not a fair baseline for ciphertext"),
-        Result("stream_rss_growth", "ingest RSS growth during the streaming PUT",
-               (peak - idle_rss) / 1e6, "MB", at_most=64,
-               note=f"peak {peak / 1e6:.0f} MB, idle before {idle_rss / 1e6:.0f} MB"),
         Result("broker_events_durable", "broker events, Tansu on S3 (durable)", durable_events,
                "events/s", memory_events, "broker_events_memory"),
         Result("broker_events_memory", "broker events, Tansu in memory", memory_events,
                "events/s"),
+    ]  # fmt: skip
+
+
+def _stream_label(what: str) -> str:
+    return f"{what}, {STREAM_BYTES // MiB} MiB"
+
+
+def streams(cluster: Cluster, s3: Minio, client: Depositor, idle_rss: int) -> list[Result]:
+    """The raw multipart upload and the streaming PUT, twice each, interleaved, the best of
+    each counting; the CPU each process of the stack spent per GiB on each upload, printed."""
+    raw_streams, stream_rates, peaks = [], [], []
+    api = cluster.processes["ingest-api"].pid
+    runs = 2
+    for run_number in range(runs):
+        print(f"raw multipart: {STREAM_BYTES // MiB} MiB …", flush=True)
+        with cpu_per_gib(cluster, "raw multipart"):
+            raw_streams.append(STREAM_BYTES / baselines.raw_multipart(s3, STREAM_BYTES))
+        print(f"streaming ingest: {STREAM_BYTES // MiB} MiB …", flush=True)
+        spy = PYSPY_STREAM if run_number == runs - 1 else ""
+        with cpu_per_gib(cluster, "streaming PUT"), profiled(api, spy):
+            seconds, peak = streaming(cluster, client, STREAM_BYTES, run_number)
+        stream_rates.append(STREAM_BYTES / seconds)
+        peaks.append(peak)
+    raw_stream, stream_rate, peak = max(raw_streams), max(stream_rates), max(peaks)
+    return [
+        Result("stream_1g", _stream_label("streaming PUT"), _mb(stream_rate), "MB/s",
+               _mb(raw_stream), "raw_multipart", ratio_at_least=0.9),
+        Result("raw_multipart", _stream_label("raw S3 multipart upload"), _mb(raw_stream),
+               "MB/s", note="bytes that do not compress, as ingest's ciphertext"),
+        Result("stream_rss_growth", "ingest RSS growth during the streaming PUT",
+               (peak - idle_rss) / 1e6, "MB", at_most=64,
+               note=f"peak {peak / 1e6:.0f} MB, idle before {idle_rss / 1e6:.0f} MB"),
     ]  # fmt: skip
 
 
