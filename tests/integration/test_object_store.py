@@ -102,6 +102,35 @@ async def test_exact_part_multiple(store: ObjectStore, bucket: str) -> None:
     assert hashlib.sha256(await store.get_bytes(bucket, "exact")).digest() == sent.digest()
 
 
+async def test_upload_written_in_place(store: ObjectStore, bucket: str, s3_admin) -> None:  # type: ignore[no-untyped-def]
+    """Bytes written into the parts' buffers in place, pieces that straddle where a part would
+    end, and bytes copied in, in any mix: the object is every byte in order."""
+    sent = bytearray()
+    async with store.upload(bucket, "in-place", part_size=5 * MiB) as upload:
+        for n in range(40):
+            if n % 3:
+                room = await upload.room(300_001)
+                piece = os.urandom(300_001 - n)
+                room[: len(piece)] = piece
+                upload.wrote(len(piece))
+            else:
+                piece = os.urandom(700_000 + n)
+                await upload.write(piece)
+            sent += piece
+    assert upload.total == len(sent)
+    assert await store.get_bytes(bucket, "in-place") == bytes(sent)
+    etag = s3_admin.head_object(Bucket=bucket, Key="in-place")["ETag"]
+    assert "-" in etag  # a multipart object's ETag names its parts' count
+
+    with pytest.raises(RuntimeError, match="writer broke"):
+        async with store.upload(bucket, "broken-in-place", part_size=5 * MiB) as upload:
+            for _ in range(12):  # two parts sent before the failure
+                await upload.write(os.urandom(MiB))
+            raise RuntimeError("writer broke")
+    assert not await store.exists(bucket, "broken-in-place")
+    _assert_no_uploads(s3_admin, bucket)
+
+
 async def test_small_and_empty_streams(store: ObjectStore, bucket: str) -> None:
     async def gen(pieces: list[bytes]) -> AsyncIterator[bytes]:
         for p in pieces:

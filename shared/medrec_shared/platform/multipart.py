@@ -11,6 +11,7 @@ the caller failed): no object and no upload remain. minio's low-level multipart 
 from __future__ import annotations
 
 import asyncio
+import mmap
 from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from medrec_shared.platform.storage import ObjectStore
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3 minimum for every part but the last
+# The most a caller writes into a part in place at once (`PartWriter.room`): a part may end up
+# this much over its size.
+MAX_RESERVE = 1024 * 1024
 MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
 MAX_PARTS = 10_000
 
@@ -42,45 +46,144 @@ async def put_stream(
     parts_in_flight: int,
 ) -> int:
     """Uploads a stream of unknown length; returns the number of bytes written. A stream
-    shorter than one part is a single PUT."""
-    if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
-        raise ValueError(f"part_size must be in {MIN_PART_SIZE}..{MAX_PART_SIZE}")
-    upload = MultipartUpload(store, bucket, key, content_type)
-    pending: list[bytes] = []  # the next part's pieces, not yet joined
-    size = total = 0
-    try:
+    no longer than one part is a single PUT."""
+    async with PartWriter(
+        store, bucket, key, content_type=content_type, part_size=part_size,
+        parts_in_flight=parts_in_flight,
+    ) as writer:  # fmt: skip
         async for data in chunks:
-            pending.append(data)
-            size += len(data)
-            total += len(data)
-            while size >= part_size:
-                # Room first, then one copy into the part: memory stays at the parts in
-                # flight plus one part's pieces.
-                await upload.wait_for_room(parts_in_flight)
-                last = pending.pop()
-                cut = len(last) - (size - part_size)
-                part = b"".join([*pending, last[:cut]])
-                pending = [last[cut:]] if cut < len(last) else []
-                size -= part_size
-                await upload.part(part)
-                del part, last
-        rest = b"".join(pending)
-        pending.clear()
-        if upload.upload_id is None:
-            await upload.step("commit", store._put_small, bucket, key, rest, content_type)
-            return total
-        if rest:
-            await upload.wait_for_room(parts_in_flight)
-            await upload.part(rest)
-        del rest
-        await upload.complete()
-        return total
-    except BaseException as exc:
+            await writer.write(data)
+    return writer.total
+
+
+class PartWriter:
+    """One upload, written into its parts' buffers: bytes copied in (`write`) or sealed in
+    place by the caller (`room`, then `wrote`), so a part is one buffer, never a join of
+    pieces. A part's buffer is reused once the part is sent. Fresh buffers were the cost: the
+    kernel faults in and zeroes a new 8 MiB buffer's pages at 40 times the cost of copying
+    into one already touched (9.5 against 0.22 ms).
+
+    Memory: `parts_in_flight + 1` buffers of `part_size + reserve` bytes, allocated when the
+    stream outgrows `SMALL` (a small object is gathered as pieces and sent in one PUT). Parts
+    are `part_size` bytes, or up to `reserve` more when written in place. Leaving the block
+    by an error or a cancellation leaves nothing behind: the parts in flight settle, then the
+    upload is aborted (or the object removed, if its completion landed as the caller failed)."""
+
+    SMALL = 256 * 1024
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        part_size: int,
+        parts_in_flight: int,
+        reserve: int = MAX_RESERVE,
+    ) -> None:
+        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE - reserve:
+            raise ValueError(f"part_size must be in {MIN_PART_SIZE}..{MAX_PART_SIZE - reserve}")
+        self.upload = MultipartUpload(store, bucket, key, content_type)
+        self.part_size = part_size
+        self.parts_in_flight = parts_in_flight
+        self.reserve = reserve
+        self.total = 0
+        self._pieces: list[bytes] = []  # while the stream is small
+        self._buffer: memoryview | None = None
+        self._fill = 0
+        self._free: list[memoryview] = []
+
+    async def __aenter__(self) -> PartWriter:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: object) -> None:  # fmt: skip
+        if exc is not None:
+            await self._clean_up(exc)
+            return
         try:
-            await asyncio.shield(upload.clean_up())
+            await self._close()
+        except BaseException as failed:
+            await self._clean_up(failed)
+            raise
+
+    async def _clean_up(self, exc: BaseException) -> None:
+        try:
+            await asyncio.shield(self.upload.clean_up())
         except Exception as cleanup_exc:  # keep the original error primary
             exc.add_note(f"object store cleanup also failed: {cleanup_exc!r}")
-        raise
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Copies `data` in, sending each part as the next one begins."""
+        self.total += len(data)
+        if self._buffer is None and self._fill + len(data) <= self.SMALL:
+            self._pieces.append(bytes(data))
+            self._fill += len(data)
+            return
+        view = memoryview(data).cast("B")
+        pos = 0
+        while pos < len(view):
+            buffer = await self._current()
+            take = min(len(view) - pos, self.part_size - self._fill)
+            buffer[self._fill : self._fill + take] = view[pos : pos + take]
+            self._fill += take
+            pos += take
+
+    async def room(self, size: int) -> memoryview:
+        """`size` writable bytes (at most `reserve`) after what the current part holds; say
+        how many were written with `wrote`."""
+        if size > self.reserve:
+            raise ValueError(f"room for at most {self.reserve} bytes at once")
+        buffer = await self._current()
+        return buffer[self._fill : self._fill + size]
+
+    def wrote(self, size: int) -> None:
+        self._fill += size
+        self.total += size
+
+    async def _current(self) -> memoryview:
+        """The buffer being filled, once the part in it was sent if it was full."""
+        if self._buffer is None:
+            self._buffer = self._take()
+            gathered, self._pieces = self._pieces, []
+            self._fill = 0
+            for piece in gathered:
+                self._buffer[self._fill : self._fill + len(piece)] = piece
+                self._fill += len(piece)
+        if self._fill >= self.part_size:
+            await self.upload.wait_for_room(self.parts_in_flight)
+            full = self._buffer
+            await self.upload.part(full[: self._fill], lambda: self._free.append(full))
+            self._buffer, self._fill = self._take(), 0
+        return self._buffer
+
+    def _take(self) -> memoryview:
+        if self._free:
+            return self._free.pop()
+        # mmap: the kernel gives zeroed pages when first touched, where bytearray(n) would
+        # write n zeros first.
+        return memoryview(mmap.mmap(-1, self.part_size + self.reserve))
+
+    async def _close(self) -> None:
+        upload = self.upload
+        if upload.upload_id is None:  # never outgrew one part: one PUT
+            if self._buffer is None:
+                data = b"".join(self._pieces)
+            else:
+                data = bytes(self._buffer[: self._fill])
+            self._pieces, self._buffer = [], None
+            store = upload.store
+            await upload.step("commit", store._put_small, upload.bucket, upload.key, data,
+                              upload.content_type)  # fmt: skip
+            return
+        if self._fill:
+            assert self._buffer is not None
+            await upload.wait_for_room(self.parts_in_flight)
+            await upload.part(self._buffer[: self._fill], lambda: None)
+        self._buffer = None
+        self._free.clear()
+        await upload.complete()
 
 
 class MultipartUpload:
@@ -117,8 +220,9 @@ class MultipartUpload:
             for finished in done:
                 finished.result()  # a failed part fails the upload
 
-    async def part(self, data: bytes) -> None:
-        """Starts sending a part (after `wait_for_room`); returns while it is in flight."""
+    async def part(self, data: memoryview, sent: Callable[[], None]) -> None:
+        """Starts sending a part (after `wait_for_room`); returns while it is in flight.
+        `sent` is called once it is in, and its buffer free to be written again."""
         client = self.store.client
         if self.upload_id is None:
             headers = {"Content-Type": self.content_type}
@@ -128,13 +232,14 @@ class MultipartUpload:
         if self.numbered >= MAX_PARTS:
             raise StorageError("object exceeds the S3 part limit; raise part_size")
         self.numbered += 1
-        self.running.add(asyncio.ensure_future(self._send(self.numbered, data)))
+        self.running.add(asyncio.ensure_future(self._send(self.numbered, data, sent)))
 
-    async def _send(self, number: int, data: bytes) -> None:
+    async def _send(self, number: int, data: memoryview, sent: Callable[[], None]) -> None:
         assert self.upload_id is not None
         self.etags[number] = await asyncio.to_thread(
             self.store._upload_part, self.bucket, self.key, data, self.upload_id, number,
         )  # fmt: skip
+        sent()
 
     async def complete(self) -> None:
         await asyncio.gather(*self.running)  # on a failure, clean_up waits for the others

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import urllib3
@@ -179,8 +179,31 @@ class ObjectStore:
                 parts_in_flight=self.parts_in_flight,
             )
 
-    def _upload_part(self, bucket: str, key: str, data: bytes, upload_id: str, number: int) -> str:
-        return self._client._upload_part(bucket, key, data, None, upload_id, number)
+    @contextlib.asynccontextmanager
+    async def upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = "application/octet-stream",
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> AsyncIterator[multipart.PartWriter]:
+        """An upload of unknown length written into its parts' buffers (`PartWriter`), in
+        place when the writer can: as `put_stream`, without a copy of each piece into a part.
+        Leaving the block by an error or cancellation leaves nothing behind."""
+        with _counted("put"):
+            async with multipart.PartWriter(
+                self, bucket, key, content_type=content_type, part_size=part_size,
+                parts_in_flight=self.parts_in_flight,
+            ) as writer:  # fmt: skip
+                yield writer
+
+    def _upload_part(
+        self, bucket: str, key: str, data: memoryview, upload_id: str, number: int
+    ) -> str:
+        # A view of the part's buffer, not a copy: minio hashes it, urllib3 sends it, and
+        # both take any bytes-like object.
+        return self._client._upload_part(bucket, key, cast(bytes, data), None, upload_id, number)
 
     def _put_small(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         self._client._put_object(bucket, key, data, {"Content-Type": content_type})

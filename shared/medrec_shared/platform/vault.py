@@ -21,6 +21,11 @@ from medrec_shared.platform.crypto import (
 )
 from medrec_shared.platform.storage import DEFAULT_PART_SIZE, ObjectStore
 
+# A plaintext piece sealed at once: its records must fit the room a part keeps
+# (`multipart.MAX_RESERVE`), a record's worth more than this at most.
+_SLICE = 512 * 1024
+_NOTHING = memoryview(b"")
+
 
 @dataclass(frozen=True)
 class StoredContent:
@@ -56,7 +61,8 @@ class Vault:
     ) -> StoredContent:
         """Encrypts and uploads; on any failure no object remains (the upload is aborted).
 
-        ``part_size`` is the multipart part size (memory is about two parts); raise it for objects
+        ``part_size`` is the multipart part size (memory: the store's parts in flight and one
+        more, each buffer reused; the records are sealed into it in place); raise it for objects
         beyond 10,000 default parts. ``digested`` is the SHA-256 the caller already keeps of the
         same plaintext, by the time it has all passed; the content is then not hashed twice (a
         second pass was 8% of ingest's CPU on a 1 GiB upload)."""
@@ -64,20 +70,20 @@ class Vault:
         encryptor = StreamEncryptor(dek)
         digest = digested or hashlib.sha256()
         size = 0
-
-        async def ciphertext() -> AsyncIterator[bytes]:
-            nonlocal size
-            yield encryptor.header()
+        async with self.store.upload(self.bucket, object_key, part_size=part_size) as upload:
+            await upload.write(encryptor.header())
             async for chunk in plaintext:
                 size += len(chunk)
                 if digested is None:
                     digest.update(chunk)
-                out = encryptor.update(chunk)
-                if out:
-                    yield out
-            yield encryptor.finalize()
-
-        await self.store.put_stream(self.bucket, object_key, ciphertext(), part_size=part_size)
+                view = memoryview(chunk)
+                for start in range(0, len(view), _SLICE):
+                    piece = view[start : start + _SLICE]
+                    # Sealed straight into the part (a copy and a join less per record).
+                    need = encryptor.bound(len(piece))
+                    out = await upload.room(need) if need else _NOTHING
+                    upload.wrote(encryptor.update_into(piece, out))
+            await upload.write(encryptor.finalize())
         wrapped = self.keyring.wrap(dek)
         return StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, size, digest.hexdigest())
 

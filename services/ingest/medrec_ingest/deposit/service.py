@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medrec_ingest.deposit.judgement import expired_on_arrival, judge
 from medrec_ingest.deposit.repository import OwnedRecord, RecordRepository
 from medrec_ingest.deposit.schemas import BatchStatus, DeclaredContent, RecordIn, RecordOut
-from medrec_ingest.deposit.streams import read_ahead
 from medrec_ingest.deposit.upload import ContentHeaders, header_errors, parse_content_digest
 from medrec_ingest.deposit.validation import StreamCheck
 from medrec_ingest.fields import RRN_LIKE, base_type
@@ -459,7 +458,11 @@ class Deposits:
                 claim=self._claim(record),
             )
             key = object_key(record.record_id, new_id())
-            stored = await self.vault.put(key, read_ahead(body(check)), digested=check.digest)
+            # Straight from the body: the vault seals each piece into its S3 part in place.
+            # A read-ahead task regrouping the body into 1 MiB blocks cost a copy of every byte
+            # (13% of ingest's CPU on a 1 GiB upload, py-spy); the parts in flight keep the
+            # store busy while the body is read.
+            stored = await self.vault.put(key, body(check), digested=check.digest)
         except (ValidationFailed, ContentTooLarge, Conflict) as refused:
             if not isinstance(refused, Conflict) or refused.type == RecordConflict.type:
                 await self.count_failed(transfer_id, [refusal(record.external_id, refused.title)])

@@ -110,6 +110,44 @@ class StreamEncryptor:
         self._buf += view[pos:]
         return b"".join(out)
 
+    def bound(self, size: int) -> int:
+        """The most `update_into` writes for `size` more bytes: the whole records they
+        complete."""
+        return (len(self._buf) + size) // self._chunk_size * (self._chunk_size + TAG_SIZE)
+
+    def update_into(self, data: bytes | bytearray | memoryview, out: memoryview) -> int:
+        """As `update`, but the records are sealed straight into `out` (at least
+        `bound(len(data))` bytes long); returns how many bytes were written. A record no longer
+        needs a copy of its own and a join into the caller's buffer (the streamed upload
+        writes them into its S3 part)."""
+        if self._done:
+            raise ValueError("encryptor already finalized")
+        cs = self._chunk_size
+        rs = cs + TAG_SIZE
+        view = memoryview(data).cast("B")
+        pos = written = 0
+        if self._buf:
+            pos = min(cs - len(self._buf), len(view))
+            self._buf += view[:pos]
+            if pos == len(view):
+                return 0
+            self._seal_into(self._buf, out[:rs], final=False)
+            written = rs
+            self._buf.clear()
+        while len(view) - pos > cs:
+            self._seal_into(view[pos : pos + cs], out[written : written + rs], final=False)
+            pos += cs
+            written += rs
+        self._buf += view[pos:]
+        return written
+
+    def _seal_into(self, chunk: bytearray | memoryview, out: memoryview, final: bool) -> None:
+        if self._index >= _MAX_CHUNKS:
+            raise ValueError("content too large for this chunk size")
+        nonce = self._prefix + struct.pack(">IB", self._index, 1 if final else 0)
+        self._index += 1
+        self._aead.encrypt_into(nonce, chunk, self._header, out)
+
     def finalize(self) -> bytes:
         """Return the final record (possibly an empty chunk's tag only)."""
         if self._done:

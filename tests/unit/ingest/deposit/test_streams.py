@@ -1,39 +1,9 @@
-"""Reading ahead within a bound: pieces regrouped to a block size, errors after the pieces read
-before them, and a consumer that stops early stops the reader."""
+"""Producing ahead within a bound: at most `ahead` items before the consumer, and a consumer that
+stops early stops the producer."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from medrec_ingest.deposit.streams import Put, read_ahead, run_ahead
-
-
-async def source(*pieces: bytes) -> AsyncIterator[bytes]:
-    for piece in pieces:
-        yield piece
-
-
-async def test_pieces_are_regrouped_into_blocks_with_a_shorter_last_one() -> None:
-    out = [p async for p in read_ahead(source(b"abc", b"defgh", b"ij"), block=4, blocks=2)]
-    assert out == [b"abcdefgh", b"ij"]
-    assert b"".join(out) == b"abcdefghij"
-
-
-async def test_an_empty_source_gives_nothing() -> None:
-    assert [p async for p in read_ahead(source(), block=4)] == []
-
-
-async def test_an_error_of_the_source_comes_after_the_pieces_read_before_it() -> None:
-    async def failing() -> AsyncIterator[bytes]:
-        yield b"abcd"
-        raise ConnectionResetError
-
-    seen = []
-    with pytest.raises(ConnectionResetError):
-        async for piece in read_ahead(failing(), block=4):
-            seen.append(piece)
-    assert seen == [b"abcd"]
+from medrec_ingest.deposit.streams import Put, run_ahead
 
 
 async def test_the_producer_runs_at_most_ahead_items_before_the_consumer() -> None:

@@ -94,6 +94,31 @@ def test_incremental_equals_one_shot(
     assert decrypt_bytes(blob, dek) == data
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.binary(max_size=300),
+    chunk_size=st.integers(min_value=1, max_value=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
+)
+def test_update_into_writes_what_update_returns(
+    data: bytes, chunk_size: int, cuts: list[int]
+) -> None:
+    """Sealing in place (the streamed upload's parts) gives the very bytes `update` gives."""
+    dek = new_data_key()
+    enc = StreamEncryptor(dek, chunk_size)
+    into = StreamEncryptor(dek, chunk_size)
+    into._prefix, into._header = enc._prefix, enc._header  # the same nonces: same bytes
+    expected = enc.header() + b"".join(enc.update(p) for p in _split(data, cuts))
+    written = bytearray(into.header())
+    for piece in _split(data, cuts):
+        room = bytearray(b"\xee" * (into.bound(len(piece)) + 3))
+        size = into.update_into(piece, memoryview(room))
+        assert room[size:] == b"\xee" * (len(room) - size)  # nothing past what it says
+        written += room[:size]
+    assert bytes(written) == expected
+    assert bytes(written) + into.finalize() == expected + enc.finalize()
+
+
 def test_update_buffers_at_most_one_chunk() -> None:
     dek = new_data_key()
     enc = StreamEncryptor(dek, CS)
