@@ -147,6 +147,23 @@ def test_workers_scale_on_lag_and_apis_on_cpu(rendered: dict[str, list[Obj]]) ->
                 assert "authenticationRef" not in trigger
 
 
+def test_catalog_api_is_one_process_a_pod_and_scales_in_pods(
+    rendered: dict[str, list[Obj]],
+) -> None:
+    """catalog's API is one asyncio process, which uses one core at most (#32: about 2 ms of
+    CPU a request, so a process saturates its core long before its pod's memory): its pod is
+    limited to one core, runs no second process (no uvicorn --workers), and more processes are
+    more pods, which its HPA adds on CPU (from two up in prod)."""
+    for target, objects in rendered.items():
+        deployment = named(objects, "Deployment", "medrec-catalog-api")
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["command"] == ["medrec-catalog-api"], target
+        assert container["resources"]["limits"]["cpu"] in ("1", 1, "1000m"), target
+        hpa = named(objects, "HorizontalPodAutoscaler", "medrec-catalog-api")
+        assert hpa["spec"]["minReplicas"] >= (2 if target.startswith("overlays/prod") else 1)
+        assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"], target
+
+
 def _of(objects: list[Obj], kind: str) -> list[Obj]:
     return [o for o in objects if o["kind"] == kind]
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -51,10 +52,10 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            # A connection the server closed (a restart) is found and replaced before use;
-            # one found broken during use invalidates the pool's others (SQLAlchemy does so on
-            # a disconnect), and the request is answered 503 (medrec_shared.platform.outages).
-            pool_pre_ping=True,
+            # A connection the server closed (a restart) is found and replaced before use
+            # (`_ping_on_checkout`); one found broken during use invalidates the pool's others
+            # (SQLAlchemy does so on a disconnect), and the request is answered 503
+            # (medrec_shared.platform.outages).
             # A server that is away is said so in seconds, not after asyncpg's minute, so that
             # requests are answered 503 and /readyz within its own timeout.
             pool_timeout=CONNECT_SECONDS * 2,
@@ -62,6 +63,7 @@ class Database:
             echo=echo,
             hide_parameters=True,
         )
+        event.listen(self.engine.sync_engine, "checkout", _ping_on_checkout)
         trace_engine(self.engine)  # its statements as spans, when traces are on
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -72,6 +74,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _ping_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Each connection taken from the pool is asked an empty statement first, one round trip; a
+    connection that fails it is replaced, and the pool's older ones with it (a server that
+    restarted closed them all), as `pool_pre_ping` would. Not `pool_pre_ping` itself: with
+    asyncpg it pings inside a transaction of its own (BEGIN, the statement, ROLLBACK: three round
+    trips, for PgBouncer's transaction mode, which medrec does not use), and those were 10% of
+    catalog's CPU on a person's record list (py-spy, #32)."""
+    try:
+        dbapi_connection.run_async(lambda connection: connection.fetchrow(";"))
+    except Exception as exc:
+        raise InvalidatePoolError() from exc
 
 
 class Repository:

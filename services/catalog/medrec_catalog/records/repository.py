@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from medrec_catalog.models import CatalogRecord, Institution, RecordStatus
@@ -69,6 +70,19 @@ class RecordRepository(Repository):
         query, values = page_query(person_key, status, filters, limit, after)
         return [(r, i) for r, i in (await self.session.execute(query, values))]
 
+    async def listed_for_person(
+        self,
+        person_key: str,
+        status: RecordStatus,
+        filters: RecordFilter,
+        limit: int,
+        after: RecordCursor | None,
+    ) -> list[Row[tuple[object, ...]]]:
+        """`for_person`'s page as the owner's list shows it (`LISTED`, then the institution's
+        name), as rows rather than mapped objects."""
+        query, values = listed_query(person_key, status, filters, limit, after)
+        return list(await self.session.execute(query, values))
+
     async def summary_for_person(
         self, person_key: str, status: RecordStatus, filters: RecordFilter
     ) -> list[RecordSummary]:
@@ -93,16 +107,19 @@ class RecordRepository(Repository):
 # A person's list and its summary are built once per shape (which filters are set, whether a
 # cursor is), with their values bound at execution: building them per request, an aliased
 # subquery of every column, was 40% of catalog's CPU on `GET /v1/me/records`.
-_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
-    "institution": lambda: CatalogRecord.institution_code == bindparam("institution"),
-    "kind": lambda: CatalogRecord.kind == bindparam("kind"),
-    "specialty": lambda: CatalogRecord.specialty == bindparam("specialty"),
+# Each takes the records' columns: the mapped class, or the table's (`_RECORDS.c`).
+_FILTERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+    "institution": lambda r: r.institution_code == bindparam("institution"),
+    "kind": lambda r: r.kind == bindparam("kind"),
+    "specialty": lambda r: r.specialty == bindparam("specialty"),
     # The period: service overlapping [service_from, service_to].
-    "service_from": lambda: CatalogRecord.service_end >= bindparam("service_from"),
-    "service_to": lambda: CatalogRecord.service_start <= bindparam("service_to"),
-    "indexed_from": lambda: CatalogRecord.created_at >= bindparam("indexed_from"),
-    "indexed_before": lambda: CatalogRecord.created_at < bindparam("indexed_before"),
+    "service_from": lambda r: r.service_end >= bindparam("service_from"),
+    "service_to": lambda r: r.service_start <= bindparam("service_to"),
+    "indexed_from": lambda r: r.created_at >= bindparam("indexed_from"),
+    "indexed_before": lambda r: r.created_at < bindparam("indexed_before"),
 }
+_RECORDS = CatalogRecord.__table__
+_INSTITUTIONS = Institution.__table__
 
 
 def _values(person_key: str, status: RecordStatus, filters: RecordFilter) -> dict[str, object]:
@@ -110,12 +127,28 @@ def _values(person_key: str, status: RecordStatus, filters: RecordFilter) -> dic
     return {"person_key": person_key, "status": status, **set_}
 
 
+def _of_person_where(r: Any, shape: frozenset[str]) -> list[ColumnElement[bool]]:
+    """The person's records in the status, with the filters of `shape`; `r`: their columns."""
+    return [
+        r.person_key == bindparam("person_key"),
+        r.status == bindparam("status"),
+        *(_FILTERS[name](r) for name in sorted(shape)),
+    ]
+
+
 @cache
 def _of_person(shape: frozenset[str]) -> Select[CatalogRecord]:
-    return select(CatalogRecord).where(
-        CatalogRecord.person_key == bindparam("person_key"),
-        CatalogRecord.status == bindparam("status"),
-        *(_FILTERS[name]() for name in sorted(shape)),
+    return select(CatalogRecord).where(*_of_person_where(CatalogRecord, shape))
+
+
+def _keyset(r: Any, records: Select[Any]) -> Select[Any]:
+    """`records` after the cursor's (service_end, record_id), in the page's order."""
+    return records.where(
+        tuple_(r.service_end, r.record_id)
+        < tuple_(
+            bindparam("after_end", type_=_RECORDS.c.service_end.type),
+            bindparam("after_id", type_=_RECORDS.c.record_id.type),
+        )
     )
 
 
@@ -123,13 +156,7 @@ def _of_person(shape: frozenset[str]) -> Select[CatalogRecord]:
 def _page(shape: frozenset[str], after: bool) -> Select[CatalogRecord, Institution]:
     records = _of_person(shape)
     if after:
-        records = records.where(
-            tuple_(CatalogRecord.service_end, CatalogRecord.record_id)
-            < tuple_(
-                bindparam("after_end", type_=CatalogRecord.service_end.type),
-                bindparam("after_id", type_=CatalogRecord.record_id.type),
-            )
-        )
+        records = _keyset(CatalogRecord, records)
     page = (
         records.order_by(CatalogRecord.service_end.desc(), CatalogRecord.record_id.desc())
         .limit(bindparam("limit", type_=Integer))
@@ -143,6 +170,19 @@ def _page(shape: frozenset[str], after: bool) -> Select[CatalogRecord, Instituti
     )
 
 
+def _page_values(
+    person_key: str,
+    status: RecordStatus,
+    filters: RecordFilter,
+    limit: int,
+    after: RecordCursor | None,
+) -> tuple[frozenset[str], dict[str, object]]:
+    values = _values(person_key, status, filters) | {"limit": limit}
+    if after is not None:
+        values |= {"after_end": after.service_end, "after_id": after.record_id}
+    return frozenset(values) & frozenset(_FILTERS), values
+
+
 def page_query(
     person_key: str,
     status: RecordStatus,
@@ -150,29 +190,78 @@ def page_query(
     limit: int,
     after: RecordCursor | None,
 ) -> tuple[Select[CatalogRecord, Institution], dict[str, object]]:
-    """`for_person`'s statement and its values (the benchmark EXPLAINs it). The page is cut
-    first, by ix_records_person_page in its order, and only its rows are joined to
-    institutions."""
-    values = _values(person_key, status, filters) | {"limit": limit}
-    if after is not None:
-        values |= {"after_end": after.service_end, "after_id": after.record_id}
-    return _page(frozenset(values) & frozenset(_FILTERS), after is not None), values
+    """`for_person`'s statement and its values. The page is cut first, by
+    ix_records_person_page in its order, and only its rows are joined to institutions."""
+    shape, values = _page_values(person_key, status, filters, limit, after)
+    return _page(shape, after is not None), values
+
+
+# What a person's own list shows of a record (records.schemas.listed_record), in this order.
+LISTED = (
+    "record_id",
+    "institution_code",
+    "kind",
+    "specialty",
+    "title",
+    "department",
+    "service_start",
+    "service_end",
+    "content_type",
+    "size",
+    "retention_until",
+    "status",
+)
+
+
+@cache
+def _listed(shape: frozenset[str], after: bool) -> Select[Any]:
+    # Table columns, not the mapped classes: the rows come back as plain rows, without the ORM
+    # making an object of each record and institution and keeping them in the session (a third
+    # of catalog's CPU on `GET /v1/me/records` went to executing and loading them, py-spy #32).
+    columns = _RECORDS.c
+    records = select(*(columns[name] for name in LISTED)).where(*_of_person_where(columns, shape))
+    if after:
+        records = _keyset(columns, records)
+    page = (
+        records.order_by(_RECORDS.c.service_end.desc(), _RECORDS.c.record_id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    return (
+        select(*(page.c[name] for name in LISTED), _INSTITUTIONS.c.name)
+        .outerjoin(_INSTITUTIONS, _INSTITUTIONS.c.code == page.c.institution_code)
+        .order_by(page.c.service_end.desc(), page.c.record_id.desc())
+    )
+
+
+def listed_query(
+    person_key: str,
+    status: RecordStatus,
+    filters: RecordFilter,
+    limit: int,
+    after: RecordCursor | None,
+) -> tuple[Select[Any], dict[str, object]]:
+    """`listed_for_person`'s statement and its values (the benchmark EXPLAINs it): the page of
+    `page_query`, cut the same way, with only the columns the list shows."""
+    shape, values = _page_values(person_key, status, filters, limit, after)
+    return _listed(shape, after is not None), values
 
 
 @cache
 def _summary(shape: frozenset[str]) -> Select[str, str | None, str, int, date, date]:
-    records = _of_person(shape).subquery()
+    # Table columns, as `_listed`: rows, no mapped objects.
+    records = select(_RECORDS).where(*_of_person_where(_RECORDS.c, shape)).subquery()
     return (
         select(
             records.c.institution_code,
-            Institution.name,
+            _INSTITUTIONS.c.name,
             records.c.specialty,
             func.count(),
             func.min(records.c.service_start),
             func.max(records.c.service_end),
         )
-        .outerjoin(Institution, Institution.code == records.c.institution_code)
-        .group_by(records.c.institution_code, Institution.name, records.c.specialty)
+        .outerjoin(_INSTITUTIONS, _INSTITUTIONS.c.code == records.c.institution_code)
+        .group_by(records.c.institution_code, _INSTITUTIONS.c.name, records.c.specialty)
         .order_by(func.max(records.c.service_end).desc())
     )
 

@@ -1,6 +1,7 @@
 """What catalog answers about a person's records."""
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -53,4 +54,25 @@ def my_record(record: CatalogRecord, institution: Institution | None) -> MyRecor
         size=record.size,
         retention_until=record.retention_until,
         status=record.status,
+    )
+
+
+def listed_record(row: Any) -> MyRecord:
+    """A row of `RecordRepository.listed_for_person`: the columns of `repository.LISTED`, then
+    the institution's name."""
+    (record_id, code, kind, specialty, title, department, service_start, service_end,
+     content_type, size, retention_until, status, name) = row  # fmt: skip
+    return MyRecord(
+        record_id=record_id,
+        institution=InstitutionRef(code=code, name=name),
+        kind=kind,
+        specialty=specialty,
+        title=title,
+        department=department,
+        service_start=service_start,
+        service_end=service_end,
+        content_type=content_type,
+        size=size,
+        retention_until=retention_until,
+        status=status,
     )

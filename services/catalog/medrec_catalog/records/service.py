@@ -29,7 +29,7 @@ from medrec_catalog.records.schemas import (
     MyRecords,
     MyRecordsSummary,
     RecordGroup,
-    my_record,
+    listed_record,
 )
 from medrec_catalog.settings import CatalogSettings
 from medrec_shared.platform.auth import Principal
@@ -140,12 +140,14 @@ class Records:
             and filters.service_from > filters.service_to
         ):
             raise ValidationFailed(errors=[{"field": "to", "message": "must not be before from"}])
-        rows = await records_of(session, person_key, filters=filters, limit=limit + 1, after=after)
+        rows = await RecordRepository(session).listed_for_person(
+            person_key, SHOWN, filters, limit + 1, after
+        )
         page = page_of(
             rows,
             limit,
-            lambda row: my_record(*row),
-            lambda row: page_cursor(row[0]),
+            listed_record,
+            lambda row: RecordCursor(row.service_end, row.record_id).encode(),
         )
         groups = await self._groups(session, person_key, filters)
         announce(
