@@ -48,7 +48,9 @@ from medrec_issuance.settings import IssuanceSettings
 from medrec_shared.rules.clinical import DentalRecord, KoreanMedicineRecord, MedicalRecord
 
 ROUNDS = 5
-TARGET_SECONDS = 0.5  # issue #16
+#: Issue #32: a copy's pages per second at least 0.8 x fpdf2's own plain pages in the same run
+#: (it replaces issue #16's 0.5 s a copy, which held on a quiet day and failed on a busy one).
+RATIO_TARGET = 0.8
 CHUNK = 64 * 1024  # what the worker's content streams hand over at a time
 
 
@@ -344,9 +346,8 @@ def copies() -> list[Result]:
             label=f"certified copy, 20 records ({pages} pages), confined, render + sign",
             value=confined,
             unit="s",
-            at_most=TARGET_SECONDS,
             note="through Renderers as the issuance worker drives it, the spare ready, "
-            "content streamed in",
+            "content streamed in; its target is on copy_20_records_pages (issue #32)",
         ),
         Result(
             name="copy_20_records_back_to_back",
@@ -373,6 +374,7 @@ def copies() -> list[Result]:
             unit="pages/s",
             baseline=raw_rate,
             baseline_name="raw_fpdf_pages",
+            ratio_at_least=RATIO_TARGET,
         ),
         Result(
             name="raw_fpdf_pages",

@@ -9,6 +9,7 @@ comes along.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from .fonts import FONT
 from .layout import GREY, TABLE_SIZE, CopyPdf
 from .limits import OverLimit, image_too_large
 from .models import RecordDocument
+from .png import stored_png
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +112,9 @@ def add_image_pages(
 ) -> None:
     """One page per frame (the first on the record's header page), scaled to fit its frame.
 
-    A JPEG is embedded as it is (no re-encoding); other images are decoded one frame at a time,
-    each only after its size is checked against ``max_pixels`` (`OverLimit`). Raises something
+    A JPEG is embedded as it is (no re-encoding), and so is a PNG whose data PDF can draw as it
+    is stored (`png.stored_png`); other images are decoded one frame at a time, each only after
+    its size is checked against ``max_pixels`` (`OverLimit`). Raises something
     else (before adding any page) when the image cannot be opened.
     """
     try:
@@ -132,10 +135,33 @@ def add_image_pages(
             caption = f"원본 이미지 {index + 1} / {count}" if count > 1 else "원본 이미지"
             _, y, w, h = _frame(pdf, caption)
             px_w, px_h = frame.size
-            source = io.BytesIO(content) if media_type == "image/jpeg" else _embeddable(frame)
             scale = min(w / px_w, h / px_h)
             top = y + (h - px_h * scale) / 2
+            stored = _stored(pdf, content) if media_type == "image/png" and count == 1 else None
+            source: str | io.BytesIO | Image.Image
+            if stored is not None:
+                source = stored
+            elif media_type == "image/jpeg":
+                source = io.BytesIO(content)
+            else:
+                source = _embeddable(frame)
             pdf.image(source, x=Align.C, y=top, w=px_w * scale, h=px_h * scale)
+
+
+def _stored(pdf: CopyPdf, content: bytes) -> str | None:
+    """The name under which ``pdf`` draws this PNG's data as it is stored (`png.stored_png`),
+    or None when it must be decoded. The same PNG twice is one image in the copy, as fpdf2
+    makes it of the same pixels twice."""
+    name = f"png-sha256:{hashlib.sha256(content).hexdigest()}"
+    images = pdf.image_cache.images
+    if name not in images:
+        info = stored_png(content)
+        if info is None:
+            return None
+        # As fpdf2's preload_image fills its cache: the next `image(name)` takes it from there.
+        info.update({"i": len(images) + 1, "usages": 0, "iccp_i": None})
+        images[name] = info
+    return name
 
 
 def _size_text(size: int) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableCellFillMode
+from fpdf.line_break import Fragment
 
 from .fonts import FONT, register_fonts
 from .labels import kind_label, specialty_label
@@ -91,6 +92,20 @@ class CopyPdf(FPDF):
         if cmap and not all(ord(ch) in cmap for ch in text):
             text = "".join(ch if self._shown(ch) else _substitute(ch, self._shown) for ch in text)
         return super().normalize_text(text)
+
+    def _parse_chars(self, text: str, markdown: bool, **kwargs: Any) -> Iterator[Fragment]:
+        """fpdf2 splits text into fragments character by character (looking for a fallback face
+        and a change of script at each) whenever fallback faces are set: about a tenth of a
+        copy's render. Text the current face draws whole needs no fallback, and fpdf2's own
+        path for a document without fallback faces makes the same line of it at once."""
+        cmap = getattr(self.current_font, "cmap", None)
+        if markdown or not cmap or not all(ord(ch) in cmap for ch in text):
+            return super()._parse_chars(text, markdown, **kwargs)
+        fallback, self._fallback_font_ids = self._fallback_font_ids, []
+        try:
+            return iter(tuple(super()._parse_chars(text, markdown, **kwargs)))
+        finally:
+            self._fallback_font_ids = fallback
 
     def _shown(self, ch: str) -> bool:
         """Whether the current face or a fallback face has a glyph for `ch`."""
