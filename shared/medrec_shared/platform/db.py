@@ -1,13 +1,15 @@
 """Async SQLAlchemy engine and sessions. The request (or event handler) boundary owns the
 transaction: it opens `session.begin()`, repositories below it only add and flush."""
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from medrec_shared.platform.components import components_of
 from medrec_shared.platform.messaging import Outbox, open_unit, write_announcements
@@ -30,6 +33,8 @@ NAMING_CONVENTION = {
 
 
 CONNECT_SECONDS = 5
+# A connection back in the pool for less than this is used without a round trip to check it.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class Base(DeclarativeBase):
@@ -51,10 +56,10 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            # A connection the server closed (a restart) is found and replaced before use;
-            # one found broken during use invalidates the pool's others (SQLAlchemy does so on
-            # a disconnect), and the request is answered 503 (medrec_shared.platform.outages).
-            pool_pre_ping=True,
+            # A connection the server closed (a restart) is found and replaced before use
+            # (`check_on_checkout`); one found broken during use invalidates the pool's others
+            # (SQLAlchemy does so on a disconnect), and the request is answered 503
+            # (medrec_shared.platform.outages).
             # A server that is away is said so in seconds, not after asyncpg's minute, so that
             # requests are answered 503 and /readyz within its own timeout.
             pool_timeout=CONNECT_SECONDS * 2,
@@ -62,6 +67,7 @@ class Database:
             echo=echo,
             hide_parameters=True,
         )
+        check_on_checkout(self.engine)
         trace_engine(self.engine)  # its statements as spans, when traces are on
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -72,6 +78,41 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def check_on_checkout(engine: AsyncEngine) -> None:
+    """Pessimistic disconnect handling, at a round trip only where one can tell something.
+
+    SQLAlchemy's `pool_pre_ping` pinged on every checkout, for asyncpg as BEGIN, `;` and
+    ROLLBACK: three round trips before each transaction, two checkouts a single deposit, some
+    10% of ingest's samples (docs/performance.md, #32). A server that restarts or stops closes
+    its connections, which asyncpg sees at once (`is_closed`): such a connection is replaced
+    without a round trip. One that sat idle in the pool for longer than
+    `PING_AFTER_IDLE_SECONDS` (a network may have dropped it silently) is still pinged. A
+    connection found dead raises `DisconnectionError`, on which the pool discards it and checks
+    out another (SQLAlchemy's documented pessimistic handling)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    def _opened(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
+
+    @event.listens_for(pool, "checkin")
+    def _returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")
+        if time.monotonic() - record.info.get("returned", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()  # in the pool's greenlet: awaits the driver's round trip
+        except Exception as exc:
+            raise DisconnectionError("the connection did not answer a ping") from exc
 
 
 class Repository:
