@@ -9,11 +9,12 @@ stays a bug (500)."""
 import socket
 from typing import Literal
 
-import aiohttp
 import asyncpg
 import urllib3
 from minio.error import S3Error, ServerError
 from sqlalchemy import exc as sa
+
+from medrec_shared.platform.s3put import StoreUnreachable
 
 Dependency = Literal["database", "storage", "network"]
 
@@ -43,7 +44,6 @@ RAISED_AS: tuple[type[Exception], ...] = (
     urllib3.exceptions.HTTPError,
     S3Error,
     ServerError,
-    aiohttp.ClientError,
     OSError,
 )
 
@@ -55,8 +55,8 @@ def _one(error: BaseException) -> Dependency | None:
         return "database"
     if isinstance(error, urllib3.exceptions.HTTPError | ServerError):
         return "storage"  # minio's client: refused, reset, or the server's 5xx after retries
-    if isinstance(error, aiohttp.ClientConnectionError):
-        return "storage"  # the small PUT's client (platform.s3put), its only aiohttp use
+    if isinstance(error, StoreUnreachable):
+        return "storage"  # the small PUT's client (platform.s3put), after its retries
     if isinstance(error, S3Error) and error.code in _STORAGE_CODES:
         return "storage"
     if isinstance(error, _NETWORK):

@@ -22,11 +22,13 @@ import hashlib
 import hmac
 import re
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-import aiohttp
 from minio.error import InvalidResponseError, S3Error, ServerError
+
+if TYPE_CHECKING:  # imported when first used: it builds TLS contexts on import (0.2 s a process)
+    import aiohttp
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _SIGNED = "content-md5;host;x-amz-content-sha256;x-amz-date"
@@ -34,7 +36,12 @@ _UNSIGNED = "UNSIGNED-PAYLOAD"  # the body is checked by its Content-MD5 (signed
 _ATTEMPTS = 3
 _BACKOFF_SECONDS = 0.2
 _ERROR_FIELD = re.compile(rb"<(Code|Message|RequestId|HostId)>([^<]*)</\1>")
-_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=120)
+_CONNECT_SECONDS, _READ_SECONDS = 10, 120
+
+
+class StoreUnreachable(ConnectionError):
+    """The store could not be reached, or dropped the connection, on every try (read by
+    medrec_shared.platform.outages as the store being away)."""
 
 
 class SmallPuts:
@@ -83,16 +90,23 @@ class SmallPuts:
         }
 
     def _pool(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
             connector = aiohttp.TCPConnector(limit=32, ttl_dns_cache=None)
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=_CONNECT_SECONDS, sock_read=_READ_SECONDS
+            )
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=_TIMEOUT, auto_decompress=False
+                connector=connector, timeout=timeout, auto_decompress=False
             )
             self._loop = loop
         return self._session
 
     async def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
+        import aiohttp
+
         path = f"/{quote(bucket)}/{quote(key, safe='/~')}"
         # S3's Content-MD5 checks for damage on the way, not for an adversary: MD5 is the header's.
         content_md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
@@ -106,9 +120,9 @@ class SmallPuts:
                 ) as response:
                     body = await response.read()
                     status = response.status
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionError):
+            except aiohttp.ClientConnectionError as exc:  # a server disconnect is one too
                 if attempt == _ATTEMPTS:
-                    raise
+                    raise StoreUnreachable(f"object store: {type(exc).__name__}") from exc
             else:
                 if status == 200:
                     return
