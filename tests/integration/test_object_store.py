@@ -1,15 +1,19 @@
 """ObjectStore against the local stack's real S3 server."""
 
 import asyncio
+import base64
 import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
+import aiohttp
 import boto3
 import pytest
 
 from medrec_devstack.infra import Infra
+from medrec_shared.platform.s3put import SmallPuts
 from medrec_shared.platform.storage import ObjectNotFound, ObjectStore
 
 MiB = 1024 * 1024
@@ -149,6 +153,28 @@ async def test_put_get_bytes(store: ObjectStore, bucket: str) -> None:
     assert await store.get_bytes(bucket, "k/one") == data
     assert await store.exists(bucket, "k/one")
     assert await store.size(bucket, "k/one") == len(data)
+
+
+async def test_a_small_put_is_refused_when_its_body_is_not_what_was_signed(
+    store: ObjectStore, bucket: str, infra: Infra
+) -> None:
+    """`put_bytes` sends the body's Content-MD5 (platform.s3put), which the store checks: a body
+    damaged on the way is refused, and nothing is stored."""
+    small = SmallPuts(store.endpoint, infra.s3_access_key, infra.s3_secret_key, secure=False,
+                      region="us-east-1")  # fmt: skip
+    path = f"/{bucket}/damaged"
+    sent = base64.b64encode(hashlib.md5(b"what was sent").digest()).decode()
+    headers = small.headers(path, sent, datetime.now(UTC))
+    async with (
+        aiohttp.ClientSession() as http,
+        http.put(small.base + path, data=b"what arrived", headers=headers) as answer,
+    ):
+        assert answer.status == 400
+        assert b"<Code>BadDigest</Code>" in await answer.read()
+    assert not await store.exists(bucket, "damaged")
+    await small.put(bucket, "intact", b"what was sent", "application/octet-stream")
+    assert await store.get_bytes(bucket, "intact") == b"what was sent"
+    await small.aclose()
 
 
 def _assert_no_uploads(s3_admin, bucket: str) -> None:  # type: ignore[no-untyped-def]

@@ -37,6 +37,7 @@ class IngestComponents(Components):
     async def aclose(self) -> None:
         await self.jobs.aclose()
         await self.issuance.aclose()
+        await self.vault.store.aclose()
         await super().aclose()
 
 

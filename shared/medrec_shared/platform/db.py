@@ -1,6 +1,7 @@
 """Async SQLAlchemy engine and sessions. The request (or event handler) boundary owns the
 transaction: it opens `session.begin()`, repositories below it only add and flush."""
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -8,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event, text
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from medrec_shared.platform.components import components_of
 from medrec_shared.platform.messaging import Outbox, open_unit, write_announcements
@@ -31,6 +33,8 @@ NAMING_CONVENTION = {
 
 
 CONNECT_SECONDS = 5
+# A connection back in the pool for less than this is used without a round trip to check it.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class Base(DeclarativeBase):
@@ -53,7 +57,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             # A connection the server closed (a restart) is found and replaced before use
-            # (`_ping_on_checkout`); one found broken during use invalidates the pool's others
+            # (`check_on_checkout`); one found broken during use invalidates the pool's others
             # (SQLAlchemy does so on a disconnect), and the request is answered 503
             # (medrec_shared.platform.outages).
             # A server that is away is said so in seconds, not after asyncpg's minute, so that
@@ -63,7 +67,7 @@ class Database:
             echo=echo,
             hide_parameters=True,
         )
-        event.listen(self.engine.sync_engine, "checkout", _ping_on_checkout)
+        check_on_checkout(self.engine)
         trace_engine(self.engine)  # its statements as spans, when traces are on
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -76,17 +80,39 @@ class Database:
         await self.engine.dispose()
 
 
-def _ping_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Each connection taken from the pool is asked an empty statement first, one round trip; a
-    connection that fails it is replaced, and the pool's older ones with it (a server that
-    restarted closed them all), as `pool_pre_ping` would. Not `pool_pre_ping` itself: with
-    asyncpg it pings inside a transaction of its own (BEGIN, the statement, ROLLBACK: three round
-    trips, for PgBouncer's transaction mode, which medrec does not use), and those were 10% of
-    catalog's CPU on a person's record list (py-spy, #32)."""
-    try:
-        dbapi_connection.run_async(lambda connection: connection.fetchrow(";"))
-    except Exception as exc:
-        raise InvalidatePoolError() from exc
+def check_on_checkout(engine: AsyncEngine) -> None:
+    """Pessimistic disconnect handling, at a round trip only where one can tell something.
+
+    SQLAlchemy's `pool_pre_ping` pinged on every checkout, for asyncpg as BEGIN, `;` and
+    ROLLBACK: three round trips before each transaction, two checkouts a single deposit, some
+    10% of ingest's samples (docs/performance.md, #32). A server that restarts or stops closes
+    its connections, which asyncpg sees at once (`is_closed`): such a connection is replaced
+    without a round trip. One that sat idle in the pool for longer than
+    `PING_AFTER_IDLE_SECONDS` (a network may have dropped it silently) is still pinged. A
+    connection found dead raises `DisconnectionError`, on which the pool discards it and checks
+    out another (SQLAlchemy's documented pessimistic handling)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    def _opened(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
+
+    @event.listens_for(pool, "checkin")
+    def _returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")
+        if time.monotonic() - record.info.get("returned", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()  # in the pool's greenlet: awaits the driver's round trip
+        except Exception as exc:
+            raise DisconnectionError("the connection did not answer a ping") from exc
 
 
 class Repository:

@@ -14,6 +14,8 @@ import urllib3
 from minio.error import S3Error, ServerError
 from sqlalchemy import exc as sa
 
+from medrec_shared.platform.s3put import StoreUnreachable
+
 Dependency = Literal["database", "storage", "network"]
 
 # What a client is told to wait before trying again: an outage rides out in a few tries.
@@ -53,6 +55,8 @@ def _one(error: BaseException) -> Dependency | None:
         return "database"
     if isinstance(error, urllib3.exceptions.HTTPError | ServerError):
         return "storage"  # minio's client: refused, reset, or the server's 5xx after retries
+    if isinstance(error, StoreUnreachable):
+        return "storage"  # the small PUT's client (platform.s3put), after its retries
     if isinstance(error, S3Error) and error.code in _STORAGE_CODES:
         return "storage"
     if isinstance(error, _NETWORK):

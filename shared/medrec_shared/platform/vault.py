@@ -4,6 +4,8 @@ it passes, in constant memory whatever its size. The wrapped key goes to the own
 Small contents that arrive together can share one object, a segment (crypto/segment.py): each
 still has its own data key and is read back by its span, with one ranged GET."""
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from medrec_shared.platform.crypto import (
     new_data_key,
     pack,
 )
-from medrec_shared.platform.storage import DEFAULT_PART_SIZE, ObjectStore
+from medrec_shared.platform.storage import DEFAULT_PART_SIZE, ObjectStore, StoreRefused
 
 # A plaintext piece sealed at once: its records must fit the room a part keeps
 # (`multipart.MAX_RESERVE`), a record's worth more than this at most.
@@ -86,6 +88,25 @@ class Vault:
             await upload.write(encryptor.finalize())
         wrapped = self.keyring.wrap(dek)
         return StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, size, digest.hexdigest())
+
+    async def put_whole(self, object_key: str, content: bytes, sha256: str) -> StoredContent:
+        """Content a request holds whole (an inline record) into an object of its own, in one
+        PUT on the loop: the same format as `put` writes, without its stream machinery.
+        ``sha256`` is the caller's digest of ``content`` (validated by it already), not
+        computed again. Like `put`, it leaves no object when it fails: an interrupted PUT
+        (cancelled, the connection lost) may have landed, so its key is deleted."""
+        dek = new_data_key()
+        encryptor = StreamEncryptor(dek)
+        sealed = b"".join((encryptor.header(), encryptor.update(content), encryptor.finalize()))
+        try:
+            await self.store.put_bytes(self.bucket, object_key, sealed)
+        except BaseException as exc:
+            if not isinstance(exc, StoreRefused):  # a refusal stored nothing
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.store.delete(self.bucket, object_key))
+            raise
+        wrapped = self.keyring.wrap(dek)
+        return StoredContent(object_key, wrapped.kek_id, wrapped.wrapped, len(content), sha256)
 
     async def put_segment(
         self, object_key: str, contents: Sequence[tuple[bytes, str]]

@@ -47,6 +47,7 @@ from medrec_shared.platform.web import Now
 router = APIRouter(tags=["records"])
 log = get_logger(__name__)
 NDJSON = "application/x-ndjson"
+JSON = "application/json"
 _NDJSON_TYPES = frozenset({NDJSON, "application/jsonl", "application/jsonlines"})
 ExternalIdPath = Annotated[
     str,
@@ -83,11 +84,10 @@ async def put_record(
     transfer_id: uuid.UUID,
     external_id: ExternalIdPath,
     request: Request,
-    response: Response,
     principal: Depositor,
     deposits: DepositsDep,
     now: Now,
-) -> RecordOut:
+) -> Response:
     today = korean_date(now)
     transactions, settings = deposits.transactions, deposits.settings
     async with transactions.read() as session:  # one statement: the transfer and any holder
@@ -114,9 +114,11 @@ async def put_record(
         raise
     candidate = deposits.candidate(transfer, external_id, body, data, now)
     record, created = await deposits.deposit_one(principal.subject, held, candidate, now)
-    if not created:  # an identical repeat: nothing changed
-        response.status_code = 200
-    return record_out(record)
+    # Answered as RecordOut's JSON directly: a returned model would be dumped, validated against
+    # response_model again and dumped once more (the OpenAPI document still says RecordOut).
+    body_out = record_out(record).model_dump_json()
+    # 200: an identical repeat, nothing changed
+    return Response(body_out, status_code=201 if created else 200, media_type=JSON)
 
 
 @router.put(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from medrec_shared.platform.db import Database
 from medrec_shared.platform.outages import unavailable_dependency
 from medrec_shared.platform.problems import install_problem_handlers
+from medrec_shared.platform.storage import ObjectStore
 
 
 def closed_port() -> int:
@@ -44,6 +45,14 @@ def app() -> FastAPI:
         )  # fmt: skip
         client.bucket_exists("anything")
 
+    @made.get("/small-put")
+    async def small_put() -> None:  # on the loop, not minio's (platform.s3put)
+        store = ObjectStore(f"127.0.0.1:{port}", "a", "b")
+        try:
+            await store.put_bytes("bucket", "key", b"content")
+        finally:
+            await store.aclose()
+
     @made.get("/fault")
     async def fault() -> None:
         raise IntegrityError("INSERT …", {}, Exception("duplicate key"))
@@ -53,7 +62,7 @@ def app() -> FastAPI:
 
 def test_a_database_or_a_store_away_is_a_503_with_retry_after() -> None:
     client = TestClient(app(), raise_server_exceptions=False)
-    for path in ("/database", "/storage"):
+    for path in ("/database", "/storage", "/small-put"):
         response = client.get(path)
         assert response.status_code == 503, response.text
         assert response.headers["Retry-After"] == "5"
