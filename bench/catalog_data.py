@@ -179,7 +179,7 @@ _SPECIALTIES = [
 # What a loaded record costs on disk (heap, its five indexes, free space after the index
 # builds), measured at 10 M on both layouts (docs/performance.md, #32 national scale), and the
 # room a load needs beyond it: WAL up to max_wal_size and the sort files of an index build.
-BYTES_PER_RECORD = 640
+BYTES_PER_RECORD = 500
 LOAD_HEADROOM = 12 * 1024**3
 
 
