@@ -4,7 +4,8 @@ at 100 k imported closures (with and without `custody=`), each as the p99 latenc
 over HTTP with `CLIENTS` clients asking at once, beside the same SQL sent straight to
 PostgreSQL by as many connections (the statements are the repositories' own).
 
-The rows are loaded with COPY (`bench.catalog_data`), not through the API. The persons asking
+The institutions are loaded with COPY and the records made by PostgreSQL itself
+(`bench.catalog_data`), not through the API. The persons asking
 are real verified citizens of this run (identity's sandbox), each with their own token; their
 records are among the million. `EXPLAIN (ANALYZE, BUFFERS)` of every statement is written to
 bench/explain-<scale>.txt. `BENCH_CATALOG_RECORDS=10000000` measures at 10 M as well, and
@@ -316,6 +317,8 @@ def run(cluster: Cluster) -> list[Result]:
 
     async def all_scales() -> list[Result]:
         dsn = database_dsn(cluster, "medrec_catalog")
+        # Before anything is measured: a 100 M run that cannot finish should not start.
+        await catalog_data.refuse_without_room(dsn, max(SCALE, EXTRA_SCALE))
         print(f"COPY {INSTITUTIONS:,} institutions …", flush=True)
         institutions = catalog_data.institutions(INSTITUTIONS)
         await catalog_data.load(dsn, "institutions", catalog_data.INSTITUTION_COLUMNS,

@@ -150,7 +150,7 @@ _WRITERS = 2  # the bench machine's cores
 _BITS = 9_223_372_036_854_775_807  # a hash's sign bit off
 
 
-def _draw(seed: int, modulus: int) -> str:
+def _draw(seed: int, modulus: int | str) -> str:
     return f"((hashint8extended(n, {seed}) & {_BITS}) % {modulus})"
 
 
