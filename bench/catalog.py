@@ -4,10 +4,13 @@ at 100 k imported closures (with and without `custody=`), each as the p99 latenc
 over HTTP with `CLIENTS` clients asking at once, beside the same SQL sent straight to
 PostgreSQL by as many connections (the statements are the repositories' own).
 
-The rows are loaded with COPY (`bench.catalog_data`), not through the API. The persons asking
+The institutions are loaded with COPY and the records made by PostgreSQL itself
+(`bench.catalog_data`), not through the API. The persons asking
 are real verified citizens of this run (identity's sandbox), each with their own token; their
 records are among the million. `EXPLAIN (ANALYZE, BUFFERS)` of every statement is written to
-bench/explain-<scale>.txt. `BENCH_CATALOG_RECORDS=10000000` measures at 10 M as well.
+bench/explain-<scale>.txt. `BENCH_CATALOG_RECORDS=10000000` measures at 10 M as well, and
+`BENCH_CATALOG_RECORDS=100000000` at 100 M (`my_records_p99_100m_1_client`; the load is
+refused when the disk cannot hold it).
 
 catalog's API runs as `BENCH_CATALOG_API_PROCESSES` processes (2, one a core) on its one port.
 Each HTTP figure's note gives the CPU each request cost catalog's API, the bench's client and
@@ -20,13 +23,14 @@ import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 import httpx
 import psutil
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from bench import catalog_data
@@ -34,13 +38,16 @@ from bench.ingest import cpu_split
 from bench.results import Result
 from bench.stack import database_dsn, running_cluster
 from medrec_catalog.directory.repository import InstitutionRepository
+from medrec_catalog.models import CatalogRecord, RecordStatus
 from medrec_catalog.records import repository as records_repository
 from medrec_catalog.records.repository import RecordFilter
 from medrec_catalog.records.service import SHOWN
+from medrec_catalog.retention.service import SWEEP_BATCH
 from medrec_devstack.cluster import Cluster
 from medrec_shared.rules.custody import CustodyStatus
 
 SCALE = 1_000_000
+NATIONAL = 100_000_000  # #32: a national catalog, loaded on request
 EXTRA_SCALE = int(os.environ.get("BENCH_CATALOG_RECORDS", SCALE))
 INSTITUTIONS = int(os.environ.get("BENCH_CATALOG_INSTITUTIONS", "100000"))
 CLOSURES = int(os.environ.get("BENCH_CATALOG_CLOSURES", "100000"))
@@ -190,6 +197,36 @@ async def sql_p99(dsn: str, statements: list[list[str]], clients: int) -> float:
         await pool.close()
 
 
+async def lookups_sql(dsn: str, person_key: str) -> dict[str, str]:
+    """The other statements on records, for the EXPLAIN file: one of the person's records by id
+    (with the person: one partition; alone: every partition's key), and the retention
+    sweep's batch (retention.repository's shape)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        record_id = await connection.fetchval(
+            "SELECT record_id FROM records WHERE person_key = $1 LIMIT 1", person_key
+        )
+    finally:
+        await connection.close()
+    of_person = records_repository.of_person_query().params(id=record_id, key=person_key)
+    return {
+        "a person's record by id (GET /v1/me/records/{id}, FHIR read)": sql_of(of_person),
+        "a record by id alone (internal read, linkage, retention)": sql_of(
+            select(CatalogRecord).where(CatalogRecord.record_id == record_id)
+        ),
+        "the retention sweep's batch": sql_of(
+            select(CatalogRecord)
+            .where(
+                CatalogRecord.status == RecordStatus.available,
+                CatalogRecord.retention_until < date(2026, 12, 8),
+            )
+            .order_by(CatalogRecord.retention_until)
+            .limit(SWEEP_BATCH)
+            .with_for_update(skip_locked=True)
+        ),
+    }
+
+
 def audit_sql(person_key: str) -> str:
     """The access-history event the request writes (catalog's outbox; the relay is stopped)."""
     return (
@@ -222,6 +259,7 @@ async def measure(cluster: Cluster, citizens: list[tuple[str, str]], records: in
     statements = {
         "a person's page (GET /v1/me/records)": page_sql(keys[0]),
         "a person's summary (the same request)": summary_sql(keys[0]),
+        **await lookups_sql(dsn, keys[0]),
         **{f"directory search q={q}": search_sql(q) for q in catalog_data.QUERIES[:4]},
     }
     Path(__file__).with_name(f"explain-{scale}.txt").write_text(await explain(dsn, statements))
@@ -321,19 +359,17 @@ def main_registry() -> list[Result]:
 async def load_up_to(
     cluster: Cluster, citizens: list[tuple[str, str]], loaded: int, records: int
 ) -> None:
+    """Records `loaded` … `records - 1`, made by PostgreSQL itself (`generate_records`); a
+    load the disk cannot hold is refused before it starts."""
     dsn = database_dsn(cluster, "medrec_catalog")
     persons = records // catalog_data.RECORDS_PER_PERSON
     keys = [key for _, key in citizens]
-    print(f"COPY records {loaded:,} … {records:,} ({persons:,} persons) …", flush=True)
-    started = time.perf_counter()
-    rows = catalog_data.records(loaded, records - loaded, persons, keys)
-    await catalog_data.load(dsn, "records", catalog_data.RECORD_COLUMNS, rows)
-    connection = await asyncpg.connect(dsn)
-    try:  # the held counts the COPY's trigger kept
-        await connection.execute("ANALYZE institution_record_counts")
-    finally:
-        await connection.close()
-    print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    await catalog_data.refuse_without_room(dsn, records)
+    print(f"records {loaded:,} … {records:,} ({persons:,} persons), made in PostgreSQL …",
+          flush=True)  # fmt: skip
+    done = await catalog_data.generate_records(dsn, loaded, records - loaded, persons, keys)
+    print(f"  loaded in {done.seconds:.0f} s; the catalog's database is now "
+          f"{done.database_bytes / 1024**3:.1f} GB", flush=True)  # fmt: skip
 
 
 def run(cluster: Cluster) -> list[Result]:
@@ -341,6 +377,8 @@ def run(cluster: Cluster) -> list[Result]:
 
     async def all_scales() -> list[Result]:
         dsn = database_dsn(cluster, "medrec_catalog")
+        # Before anything is measured: a 100 M run that cannot finish should not start.
+        await catalog_data.refuse_without_room(dsn, max(SCALE, EXTRA_SCALE))
         print(f"COPY {INSTITUTIONS:,} institutions …", flush=True)
         institutions = catalog_data.institutions(INSTITUTIONS)
         await catalog_data.load(dsn, "institutions", catalog_data.INSTITUTION_COLUMNS,

@@ -1,16 +1,23 @@
 """The catalog a benchmark reads: institutions with Korean names and a person's records, made up
 deterministically and loaded with COPY straight into catalog's tables. A million deposits
 through the API would take hours and measure ingest; the read paths only need the rows.
+`generate_records` makes the same records inside PostgreSQL (`INSERT … SELECT … FROM
+generate_series` on two connections, indexes built after): 100 M rows in Python and COPY would
+take hours.
 
 The shape, from the service's own figures: about 700 clinics hold records in its first months,
 so records sit in the first `HOLDING` institutions of a directory of many more; a person has
 about ten records (Poisson around `records / persons`), from one or two clinics; one record in
 twenty is destroyed and one in fifty withdrawn, which the lists must skip."""
 
+import asyncio
 import hashlib
 import random
+import shutil
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import asyncpg
@@ -132,3 +139,150 @@ def closures(count: int) -> Iterator[tuple[object, ...]]:
         key = hashlib.sha256(f"bench-closure-{n}".encode()).hexdigest()
         yield (closure_code_of(n), name, type_, f"{place} 중앙로 {n % 300 + 1}", place, "closed",
                closed, "hira", key, custody, holder, contact)  # fmt: skip
+
+
+# Server-side generation (`generate_records`). The same shape as `records` (persons, clinics,
+# dates, statuses, the verified citizens as the first persons), each value a hash of the
+# record's number instead of a draw from a seeded generator. person_key_of's hashes come out
+# the same, so a person is the same person in both.
+_CHUNK = 1_000_000  # rows per INSERT: one statement a connection can finish in tens of seconds
+_WRITERS = 2  # the bench machine's cores
+_BITS = 9_223_372_036_854_775_807  # a hash's sign bit off
+
+
+def _draw(seed: int, modulus: int | str) -> str:
+    return f"((hashint8extended(n, {seed}) & {_BITS}) % {modulus})"
+
+
+_GENERATED = f"""
+    INSERT INTO records ({", ".join(RECORD_COLUMNS)})
+    SELECT md5('bench-record-' || n)::uuid, key, (31000000 + clinic)::text,
+           ($3::text[])[n % {len(_RECORD_KINDS)} + 1], ($4::text[])[clinic % {len(_KINDS)} + 1],
+           '외래 진료기록 ' || n, '내과', service_end - {_draw(3, 30)}::int, service_end,
+           'application/fhir+json', 10240, lpad(to_hex(n), 64, '0'), service_end + 3650, false,
+           CASE WHEN n % 20 = 0 THEN 'destroyed' WHEN n % 50 = 1 THEN 'withdrawn'
+                ELSE 'available' END
+    FROM generate_series($1::bigint, $2::bigint - 1) AS n,
+         LATERAL (SELECT {_draw(1, "$5::bigint")} AS person) AS p,
+         LATERAL (SELECT CASE WHEN person < cardinality($6::text[]) THEN ($6::text[])[person + 1]
+                         ELSE encode(sha256(convert_to('bench-person-' || person, 'UTF8')), 'hex')
+                         END AS key,
+                         (person * 7 + n % 2) % {HOLDING} AS clinic,
+                         DATE '2000-01-01' + {_draw(2, 9300)}::int AS service_end) AS r
+"""
+_SPECIALTIES = [
+    {"치과의원": Specialty.dental.value, "한의원": Specialty.korean_medicine.value}.get(
+        type_, Specialty.medical.value
+    )
+    for _, type_ in _KINDS
+]
+# What a loaded record costs on disk (heap, its five indexes, free space after the index
+# builds), measured at 10 M on both layouts (docs/performance.md, #32 national scale), and the
+# room a load needs beyond it: WAL up to max_wal_size and the sort files of an index build.
+BYTES_PER_RECORD = 500
+LOAD_HEADROOM = 12 * 1024**3
+
+
+@dataclass(frozen=True)
+class Loaded:
+    seconds: float
+    database_bytes: int
+
+
+async def _schema_of_records(
+    connection: asyncpg.Connection,
+) -> tuple[list[str], list[list[str]]]:
+    """(drop, create) statements of records' indexes and primary keys, on either layout: the
+    parent's (partitioned) indexes, and each partition's own primary key."""
+    keys = await connection.fetch(
+        """SELECT c.conrelid::regclass::text AS tab, c.conname, pg_get_constraintdef(c.oid) AS def
+           FROM pg_constraint c
+           WHERE c.contype = 'p' AND c.conrelid IN (
+               SELECT relid FROM pg_partition_tree('records') WHERE isleaf)"""
+    )
+    indexes = await connection.fetch(
+        """SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+           FROM pg_index i
+           WHERE i.indrelid = 'records'::regclass AND NOT i.indisprimary"""
+    )
+    drop = [f"ALTER TABLE {k['tab']} DROP CONSTRAINT {k['conname']}" for k in keys]
+    drop += [f"DROP INDEX {i['name']}" for i in indexes]
+    create = [
+        [f"ALTER TABLE {k['tab']} ADD CONSTRAINT {k['conname']} {k['def']}" for k in keys],
+        # A partitioned index is shown as made `ON ONLY` the parent (none on its partitions).
+        [i["def"].replace(" ON ONLY ", " ON ", 1) for i in indexes],
+    ]
+    return drop, create
+
+
+async def refuse_without_room(dsn: str, records: int) -> None:
+    """Stops a load the disk cannot hold before it fills the disk (the machine is shared)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        directory = await connection.fetchval("SHOW data_directory")
+        held = await connection.fetchval("SELECT count(*) FROM records")
+    finally:
+        await connection.close()
+    needed = (records - held) * BYTES_PER_RECORD + LOAD_HEADROOM
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise SystemExit(
+            f"BENCH_CATALOG_RECORDS={records:,} needs about {needed / 1024**3:.0f} GB free on "
+            f"the disk of {directory} ({BYTES_PER_RECORD} bytes a record and "
+            f"{LOAD_HEADROOM / 1024**3:.0f} GB for WAL and index builds); it has "
+            f"{free / 1024**3:.0f} GB. Free some, or ask for fewer records."
+        )
+
+
+async def generate_records(
+    dsn: str, start: int, count: int, persons: int, verified: list[str]
+) -> Loaded:
+    """Records `start` … `start + count - 1` made by PostgreSQL, on `_WRITERS` connections.
+    The indexes and primary keys go first and are built after (one sort each instead of a
+    hundred million inserts into five B-trees), the count triggers are off during the load and
+    the counts made again once at the end; then VACUUM (ANALYZE), as autovacuum would leave
+    the table at rest."""
+    started = time.perf_counter()
+    connections = [await asyncpg.connect(dsn) for _ in range(_WRITERS)]
+    first = connections[0]
+    try:
+        drop, create = await _schema_of_records(first)
+        for statement in [*drop, "ALTER TABLE records DISABLE TRIGGER USER"]:
+            await first.execute(statement)
+        chunks = [(n, min(n + _CHUNK, start + count)) for n in range(start, start + count, _CHUNK)]
+
+        async def writer(connection: asyncpg.Connection) -> None:
+            while chunks:
+                low, high = chunks.pop(0)
+                await connection.execute(
+                    _GENERATED, low, high, list(_RECORD_KINDS), _SPECIALTIES, persons, verified
+                )
+
+        await asyncio.gather(*(writer(c) for c in connections))
+        # Each key and index is one sort, two at a time (one a core): the partitions' keys
+        # first (each locks only its partition), then the parent's indexes (which lock every
+        # partition in share mode, as each other do, but not as a key's build does).
+        for phase in create:
+            builds = list(phase)
+
+            async def builder(connection: asyncpg.Connection, builds: list[str] = builds) -> None:
+                await connection.execute("SET maintenance_work_mem = '512MB'")
+                while builds:
+                    await connection.execute(builds.pop(0))
+
+            await asyncio.gather(*(builder(c) for c in connections))
+        await first.execute("ALTER TABLE records ENABLE TRIGGER USER")
+        async with first.transaction():
+            await first.execute("DELETE FROM institution_record_counts")
+            await first.execute(
+                "INSERT INTO institution_record_counts (institution_code, status, records) "
+                "SELECT institution_code, status, count(*) FROM records "
+                "GROUP BY institution_code, status"
+            )
+        await first.execute("VACUUM (ANALYZE) records")
+        await first.execute("ANALYZE institution_record_counts")
+        size = await first.fetchval("SELECT pg_database_size(current_database())")
+    finally:
+        for connection in connections:
+            await connection.close()
+    return Loaded(time.perf_counter() - started, int(size))

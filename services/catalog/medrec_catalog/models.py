@@ -135,6 +135,12 @@ class Institution(CatalogBase):
 
 
 class CatalogRecord(CatalogBase):
+    """A record catalog holds. The table is split in 16 partitions by the hash of person_key
+    (migration e7b4d2a9c615): a statement that names the person reads one partition, one by
+    record_id alone probes each partition's key. PostgreSQL allows no primary key on the parent
+    (person_key, the partition key, may be NULL): each partition has its own on record_id,
+    which the ORM takes as the identity."""
+
     __tablename__ = "records"
     __table_args__ = (
         # A person's list (records.repository): its filter and its keyset order, newest first.
@@ -145,6 +151,7 @@ class CatalogRecord(CatalogBase):
             text("service_end DESC"),
             text("record_id DESC"),
         ),
+        {"postgresql_partition_by": "HASH (person_key)"},
     )
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     person_key: Mapped[str | None] = mapped_column(String(64))

@@ -87,10 +87,7 @@ async def record_of(
 ) -> CatalogRecord:
     """The person's own shown record; NotFound with `detail` for any other (another person's
     record is not told apart from one never held)."""
-    record = await RecordRepository(session).get(record_id)
-    if record is not None and record.person_key != person_key:
-        record = None
-    return shown(record, detail)
+    return shown(await RecordRepository(session).of_person(record_id, person_key), detail)
 
 
 def page_cursor(record: CatalogRecord) -> str:
