@@ -16,7 +16,7 @@ from medrec_catalog.directory.handlers import (
 from medrec_catalog.linkage.handlers import on_match_key_assigned, on_person_verified
 from medrec_catalog.models import dead_letters, messaging, schedule_runs
 from medrec_catalog.notices.handlers import both, on_notice_requested, on_person_signed_in
-from medrec_catalog.records.handlers import on_record_stored
+from medrec_catalog.records.handlers import on_record_stored, on_records_stored
 from medrec_catalog.retention.handlers import on_record_gone
 from medrec_catalog.transfer_requests.handlers import (
     on_transfer_completed as tell_those_who_asked,
@@ -61,6 +61,8 @@ async def setup(stack: AsyncExitStack) -> dict[str, Task]:
             "RecordWithdrawn": on_record_gone,
         },
         prefetch=metadata.prefetch,
+        # a bulk transfer's records, consecutive in a partition, go in with one statement
+        batch_handlers={"RecordStored": on_records_stored(metadata.lookup, clock)},
         outbox=components.outbox,  # what the handlers announce
         rules=EVENT_RULES,
     )

@@ -2,7 +2,7 @@
 consumers, all closed on the way out."""
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import get_args
@@ -15,6 +15,7 @@ from medrec_shared.platform.deadletters.retry import DeadLetterRetries
 from medrec_shared.platform.envelope import EventRules
 from medrec_shared.platform.kafka import consumer_group
 from medrec_shared.platform.messaging import (
+    BatchHandler,
     Handler,
     InboxConsumer,
     MessagingTables,
@@ -76,6 +77,7 @@ async def consumer_task(
     outbox: Outbox,
     rules: EventRules,
     prefetch: Prefetch | None = None,
+    batch_handlers: Mapping[str, BatchHandler] | None = None,
 ) -> Task:
     """A consumer named `name` in the inbox, reading the topics `rules.consumes[name]` names
     and refusing what `rules` refuse (medrec_shared.rules.topics.EVENT_RULES), and the retries of
@@ -100,6 +102,7 @@ async def consumer_task(
         max_attempts=settings.consumer_max_attempts,
         prefetch=prefetch,
         outbox=outbox,
+        batch_handlers=batch_handlers,
     )
     retries = DeadLetterRetries(inbox)
 

@@ -72,8 +72,9 @@ class ServiceSettings(BaseSettings):
     # dependency that is away (connection refused, a 5xx) does not count: the event waits for it.
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     # Outbox rows the relay publishes per transaction: larger batches publish faster, smaller
-    # ones leave less to publish again after a crash between publishing and marking sent.
-    outbox_relay_batch_size: int = Field(default=200, ge=1, le=10_000)
+    # ones leave less to publish again after a crash between publishing and marking sent. 500
+    # RecordStored events of one person (one partition) fit one record batch (new_producer).
+    outbox_relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     topic_transfer: str = "medrec.transfer.v1"
     topic_record: str = "medrec.record.v1"
     topic_issuance: str = "medrec.issuance.v1"

@@ -2,7 +2,7 @@
 (`records.service`) passes it."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -50,6 +50,11 @@ class RecordCursor:
 class RecordRepository(Repository):
     async def add(self, record: CatalogRecord) -> None:
         self.session.add(record)
+        await self.session.flush()
+
+    async def add_all(self, records: Sequence[CatalogRecord]) -> None:
+        """In one flush: one INSERT of all their rows (SQLAlchemy's insertmanyvalues)."""
+        self.session.add_all(records)
         await self.session.flush()
 
     async def get(self, record_id: uuid.UUID) -> CatalogRecord | None:
