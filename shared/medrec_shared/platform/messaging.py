@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -395,19 +396,22 @@ class InboxConsumer:
         reason = self.rules.refusal(self.topic_names, topic, envelope)
         if reason is not None:
             raise EventRefused(f"refused: {reason}")
-        if not enabled():
+        with self._processing(topic, envelope):
             return await self._apply(envelope, handler)
-        # A CONSUMER span in the trace the event was announced in: the handler's statements and
-        # what it announces join it.
+
+    def _processing(self, topic: str, envelope: Envelope) -> AbstractContextManager[None]:
+        """A CONSUMER span in the trace the event was announced in: the handler's statements and
+        what it announces join it. Nothing when traces are off."""
+        if not enabled():
+            return contextlib.nullcontext()
         attributes = _messaging_attributes(topic, envelope, "process")
         attributes["messaging.consumer.group.name"] = self.name
-        with span(
+        return span(
             f"{envelope.type} process",
             kind=SpanKind.CONSUMER,
             parent=envelope.traceparent,
             attributes=attributes,
-        ):
-            return await self._apply(envelope, handler)
+        )
 
     async def _apply(self, envelope: Envelope, handler: Handler) -> str:
         async with self.sessions() as session, session.begin():
@@ -483,19 +487,8 @@ class InboxConsumer:
             start = end
 
     async def _handled_alone(self, session: AsyncSession, topic: str, envelope: Envelope) -> None:
-        handler = self.handlers[envelope.type]
-        if not enabled():
-            await handler(session, envelope)
-            return
-        attributes = _messaging_attributes(topic, envelope, "process")
-        attributes["messaging.consumer.group.name"] = self.name
-        with span(
-            f"{envelope.type} process",
-            kind=SpanKind.CONSUMER,
-            parent=envelope.traceparent,
-            attributes=attributes,
-        ):
-            await handler(session, envelope)
+        with self._processing(topic, envelope):
+            await self.handlers[envelope.type](session, envelope)
 
     async def _deliver_all(
         self,
