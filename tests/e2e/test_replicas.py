@@ -27,7 +27,7 @@ from tests.support.builders import batch_line, inline, record_body, structured_m
 from tests.support.clock import moving_clock
 from tests.support.identity_lab import new_name, new_rrn
 from tests.support.ingest import IngestStore
-from tests.support.stack import sql, topic_envelopes
+from tests.support.stack import in_catalog, sql, stored_event_ids, topic_envelopes
 
 pytestmark = pytest.mark.e2e
 
@@ -211,23 +211,12 @@ def test_a_worker_killed_mid_batch_leaves_each_event_applied_once(lab: Lab) -> N
         )
         ids = [r["record_id"] for r in rows]
 
-        def in_catalog() -> int:
-            query = "SELECT count(*) FROM records WHERE record_id = ANY($1::uuid[])"
-            return int(sql(cluster, "catalog", query, ids)[0][0])
-
         # The killed worker's partitions go to the other one, which gets its uncommitted
         # events again.
-        eventually(lambda: in_catalog() == sent, what="every record in catalog", timeout=240)
-        events = [
-            r["event_id"]
-            for r in sql(
-                cluster,
-                "ingest",
-                "SELECT event_id FROM outbox WHERE envelope->>'type' = 'RecordStored' "
-                "AND (envelope->'data'->>'record_id')::uuid = ANY($1::uuid[])",
-                ids,
-            )
-        ]
+        eventually(
+            lambda: in_catalog(cluster, ids) == sent, what="every record in catalog", timeout=240
+        )
+        events = stored_event_ids(cluster, ids)
         applied = sql(
             cluster,
             "catalog",
@@ -235,7 +224,7 @@ def test_a_worker_killed_mid_batch_leaves_each_event_applied_once(lab: Lab) -> N
             "AND event_id = ANY($1::uuid[]) GROUP BY event_id",
             events,
         )
-        listed = in_catalog()
+        listed = in_catalog(cluster, ids)
         dropped = counted(survivor, "medrec_events_handled_total", outcome="duplicate")
         counts = (
             f"sent {sent}, acknowledged {acknowledged}, stored in ingest {len(ids)}, "

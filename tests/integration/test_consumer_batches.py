@@ -19,7 +19,7 @@ from medrec_shared.platform.clock import KST
 from medrec_shared.platform.ids import new_id
 from tests.support.actors import Depositor, Operator, eventually
 from tests.support.builders import a_record, batch_line, new_code
-from tests.support.stack import group_lag, sql
+from tests.support.stack import group_lag, in_catalog, sql, stored_event_ids
 
 TOPIC = "medrec.record.v1"
 CATALOG_TOPICS = ["medrec.transfer.v1", "medrec.record.v1", "medrec.audit.v1"]
@@ -51,21 +51,8 @@ def test_a_groups_events_are_applied_in_one_transaction(
     assert {a["status"] for a in answers} == {"created"}
     ids = [uuid.UUID(a["record_id"]) for a in answers]
 
-    def listed() -> int:
-        query = "SELECT count(*) FROM records WHERE record_id = ANY($1::uuid[])"
-        return int(sql(cluster, "catalog", query, ids)[0][0])
-
-    eventually(lambda: listed() == GROUP, what="catalog to list the group")
-    events = [
-        r["event_id"]
-        for r in sql(
-            cluster,
-            "ingest",
-            "SELECT event_id FROM outbox WHERE envelope->>'type' = 'RecordStored' "
-            "AND (envelope->'data'->>'record_id')::uuid = ANY($1::uuid[])",
-            ids,
-        )
-    ]
+    eventually(lambda: in_catalog(cluster, ids) == GROUP, what="catalog to list the group")
+    events = stored_event_ids(cluster, ids)
     assert len(events) == GROUP
     # xmin: the transaction that inserted the row. One for the group's inbox rows and records.
     inbox = sql(

@@ -5,6 +5,7 @@ import asyncio
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +29,24 @@ def sql(cluster: Cluster, service: str, query: str, *args: Any) -> list[asyncpg.
             await conn.close()
 
     return asyncio.run(run())
+
+
+def in_catalog(cluster: Cluster, record_ids: list[uuid.UUID]) -> int:
+    """How many of these records catalog lists."""
+    query = "SELECT count(*) FROM records WHERE record_id = ANY($1::uuid[])"
+    return int(sql(cluster, "catalog", query, record_ids)[0][0])
+
+
+def stored_event_ids(cluster: Cluster, record_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The ids of the RecordStored events ingest's outbox holds for these records."""
+    rows = sql(
+        cluster,
+        "ingest",
+        "SELECT event_id FROM outbox WHERE envelope->>'type' = 'RecordStored' "
+        "AND (envelope->'data'->>'record_id')::uuid = ANY($1::uuid[])",
+        record_ids,
+    )
+    return [r["event_id"] for r in rows]
 
 
 def new_database(cluster: Cluster, name: str) -> str:
