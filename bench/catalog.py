@@ -34,7 +34,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from bench import catalog_data
-from bench.ingest import cpu_split
+from bench.ingest import cpu_split, profiled
 from bench.results import Result
 from bench.stack import database_dsn, running_cluster
 from medrec_catalog.directory.repository import InstitutionRepository
@@ -57,6 +57,9 @@ REQUESTS = int(os.environ.get("BENCH_CATALOG_REQUESTS", "3000"))
 # catalog's API as this many processes sharing its port (SO_REUSEPORT, as `medrec-stack run
 # --replicas N` starts them): one Python process uses one core at most (docs/performance.md).
 API_PROCESSES = int(os.environ.get("BENCH_CATALOG_API_PROCESSES", "2"))
+# BENCH_PYSPY_CATALOG_API=<file>: py-spy on catalog's (first) API process during a person's
+# records with one client.
+PYSPY_API = os.environ.get("BENCH_PYSPY_CATALOG_API", "")
 PAGE = 50  # the API's default page
 _DIALECT = asyncpg_dialect.dialect()  # no %% escaping
 
@@ -274,7 +277,9 @@ async def measure(cluster: Cluster, citizens: list[tuple[str, str]], records: in
         # PostgreSQL at 16 clients, and 1.3 x with one.
         within = 3 if clients == CLIENTS else 1.3
         print(f"my records at {_label(records)}, {clients} clients: HTTP, then SQL …", flush=True)
-        with cpu_split(cluster, REQUESTS, "request") as split:
+        spied = PYSPY_API if clients == 1 else ""
+        api = cluster.processes["catalog-api"].pid
+        with cpu_split(cluster, REQUESTS, "request") as split, profiled(api, spied):
             mine = await http_p99(url, ["/v1/me/records"], tokens, clients)
         mine_sql = await sql_p99(dsn, mine_statements, clients)
         results += [
